@@ -1,0 +1,203 @@
+//! Configuration with Flink's key names: defaults, `-D key=value`
+//! overrides, and typed getters that name the key when a value is wrong.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A configuration value that could not be used, naming its key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A `-D` argument without `=`.
+    #[error("invalid -D option '{0}': expected key=value")]
+    MalformedOverride(String),
+    /// A value that does not parse as its key requires.
+    #[error("invalid value '{value}' for configuration key '{key}': expected {expected}")]
+    InvalidValue {
+        /// The configuration key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// What the key takes, e.g. "a positive integer".
+        expected: &'static str,
+    },
+}
+
+/// Every key wflink knows, with its default and what it is for.
+pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
+    ("parallelism.default", "1", "parallelism of operators that set none, when none is given at submit"),
+    ("taskmanager.numberOfTaskSlots", "1", "slots each TaskManager offers"),
+    ("taskmanager.memory.process.size", "1728m", "total memory of a TaskManager process"),
+    ("taskmanager.memory.flink.size", "1280m", "memory shared by the slots of a TaskManager; each slot gets an equal part for its guests"),
+    ("execution.buffer-timeout", "1 ms", "longest time a record waits in a partly filled output batch"),
+    ("pipeline.max-parallelism", "128", "number of key groups, the upper bound of any operator's parallelism"),
+    ("wasm.call-timeout", "10 s", "deadline of a single guest call; a guest running longer fails its task"),
+    ("jobmanager.rpc.address", "localhost", "address TaskManagers connect to"),
+    ("jobmanager.rpc.port", "6123", "port TaskManagers connect to"),
+    ("rest.address", "localhost", "address of the REST server and dashboard"),
+    ("rest.port", "8081", "port of the REST server and dashboard"),
+    ("execution.checkpointing.interval", "0 ms", "interval between checkpoints; 0 disables them"),
+    ("state.checkpoints.dir", "", "where completed checkpoints are stored"),
+    ("restart-strategy.type", "none", "what to do when a task fails"),
+];
+
+/// The effective configuration: defaults overlaid with what the user set.
+#[derive(Debug, Clone, Default)]
+pub struct Configuration {
+    values: BTreeMap<String, String>,
+}
+
+impl Configuration {
+    /// Applies `-D key=value` arguments on top of this configuration.
+    pub fn with_overrides<S: AsRef<str>>(mut self, overrides: &[S]) -> Result<Self, ConfigError> {
+        for raw in overrides {
+            let raw = raw.as_ref();
+            let (key, value) = raw
+                .split_once('=')
+                .ok_or_else(|| ConfigError::MalformedOverride(raw.to_string()))?;
+            let key = key.trim();
+            if !KNOWN_KEYS.iter().any(|(known, _, _)| *known == key) {
+                tracing::warn!(key, "unknown configuration key; it is kept but has no effect");
+            }
+            self.values.insert(key.to_string(), value.trim().to_string());
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Sets one key, e.g. from code that knows better than the defaults.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.values.insert(key.to_string(), value.into());
+    }
+
+    /// The raw value of `key`: what the user set, else the default.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str).or_else(|| {
+            KNOWN_KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, default, _)| *default)
+        })
+    }
+
+    /// Every key with its effective value, defaults included.
+    pub fn effective(&self) -> BTreeMap<String, String> {
+        let mut all: BTreeMap<String, String> =
+            KNOWN_KEYS.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect();
+        all.extend(self.values.clone());
+        all
+    }
+
+    /// A positive integer value, e.g. a parallelism or a slot count.
+    pub fn positive_int(&self, key: &str) -> Result<u32, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        match raw.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(invalid(key, raw, "a positive integer")),
+        }
+    }
+
+    /// A duration in Flink's syntax (`100 ms`, `1s`, `2 min`; a bare number is milliseconds).
+    pub fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        parse_duration(raw).ok_or_else(|| invalid(key, raw, "a duration such as '100 ms' or '10 s'"))
+    }
+
+    /// A memory size in Flink's syntax (`1728m`, `1.6g`, `512 mb`; a bare number is bytes).
+    pub fn memory_size(&self, key: &str) -> Result<u64, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        parse_memory_size(raw).ok_or_else(|| invalid(key, raw, "a memory size such as '1728m' or '1.6g'"))
+    }
+
+    /// Checks every known key that has a type, so a bad value is refused at
+    /// start rather than when first used.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.positive_int("parallelism.default")?;
+        self.positive_int("taskmanager.numberOfTaskSlots")?;
+        self.positive_int("pipeline.max-parallelism")?;
+        self.memory_size("taskmanager.memory.process.size")?;
+        self.memory_size("taskmanager.memory.flink.size")?;
+        self.duration("execution.buffer-timeout")?;
+        self.duration("wasm.call-timeout")?;
+        self.duration("execution.checkpointing.interval")?;
+        Ok(())
+    }
+}
+
+fn invalid(key: &str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError::InvalidValue { key: key.to_string(), value: value.to_string(), expected }
+}
+
+/// Splits `"100 ms"` into the number and the lowercase unit.
+fn split_number_unit(raw: &str) -> Option<(f64, String)> {
+    let raw = raw.trim();
+    let end = raw.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(raw.len());
+    let number: f64 = raw[..end].parse().ok()?;
+    if !number.is_finite() || number < 0.0 {
+        return None;
+    }
+    Some((number, raw[end..].trim().to_ascii_lowercase()))
+}
+
+/// Parses a duration in Flink's syntax.
+pub fn parse_duration(raw: &str) -> Option<Duration> {
+    let (number, unit) = split_number_unit(raw)?;
+    let millis = match unit.as_str() {
+        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1e3,
+        "min" | "m" | "minute" | "minutes" => 60e3,
+        "h" | "hour" | "hours" => 3600e3,
+        "d" | "day" | "days" => 86400e3,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(number * millis / 1e3))
+}
+
+/// Parses a memory size in Flink's syntax into bytes.
+pub fn parse_memory_size(raw: &str) -> Option<u64> {
+    let (number, unit) = split_number_unit(raw)?;
+    let factor: u64 = match unit.as_str() {
+        "" | "b" | "bytes" => 1,
+        "k" | "kb" | "kibibytes" => 1 << 10,
+        "m" | "mb" | "mebibytes" => 1 << 20,
+        "g" | "gb" | "gibibytes" => 1 << 30,
+        "t" | "tb" | "tebibytes" => 1 << 40,
+        _ => return None,
+    };
+    Some((number * factor as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_sizes_use_flink_syntax() {
+        assert_eq!(parse_memory_size("1728m"), Some(1728 << 20));
+        assert_eq!(parse_memory_size("512 mb"), Some(512 << 20));
+        assert_eq!(parse_memory_size("1.5g"), Some(3 << 29));
+        assert_eq!(parse_memory_size("1728mbb"), None);
+        assert_eq!(parse_memory_size("zero"), None);
+    }
+
+    #[test]
+    fn durations_use_flink_syntax() {
+        assert_eq!(parse_duration("1 ms"), Some(Duration::from_millis(1)));
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Configuration::default()
+            .with_overrides(&["taskmanager.numberOfTaskSlots=zero"])
+            .unwrap_err();
+        assert!(err.to_string().contains("taskmanager.numberOfTaskSlots"), "{err}");
+        let err = Configuration::default().with_overrides(&["novalue"]).unwrap_err();
+        assert!(err.to_string().contains("novalue"), "{err}");
+    }
+
+    #[test]
+    fn overrides_win_over_defaults() {
+        let config = Configuration::default().with_overrides(&["parallelism.default=3"]).unwrap();
+        assert_eq!(config.positive_int("parallelism.default").unwrap(), 3);
+        assert_eq!(config.duration("execution.buffer-timeout").unwrap(), Duration::from_millis(1));
+    }
+}

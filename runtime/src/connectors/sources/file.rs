@@ -1,0 +1,168 @@
+//! The bounded file source. Each file is split into one byte range per
+//! subtask; a subtask reads the lines that start inside its range, so
+//! every line is read exactly once whatever the parallelism.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use super::{SourceReader, SourceStatus, batch_full, push_line};
+use crate::connectors::ConnectorError;
+use crate::graph::Connector;
+use crate::network::RecordBatch;
+
+/// Read buffer per open file.
+const READ_BUFFER: usize = 1 << 20;
+
+/// One byte range of one file.
+struct Split {
+    path: PathBuf,
+    start: u64,
+    end: u64,
+}
+
+/// Reads the splits of one subtask, line by line.
+pub(super) struct FileSource {
+    splits: VecDeque<Split>,
+    current: Option<(BufReader<File>, u64, u64, PathBuf)>,
+    line: Vec<u8>,
+}
+
+impl FileSource {
+    pub(super) fn validate(connector: &Connector) -> Result<(), ConnectorError> {
+        input_files(connector).map(|_| ())
+    }
+
+    pub(super) fn open(connector: &Connector, index: u32, parallelism: u32) -> Result<Self, ConnectorError> {
+        let mut splits = VecDeque::new();
+        for path in input_files(connector)? {
+            let len = std::fs::metadata(&path).map_err(|e| ConnectorError::io(path.display().to_string(), e))?.len();
+            let (i, p) = (index as u64, parallelism as u64);
+            let (start, end) = (len * i / p, len * (i + 1) / p);
+            if start < end {
+                splits.push_back(Split { path, start, end });
+            }
+        }
+        Ok(FileSource { splits, current: None, line: Vec::new() })
+    }
+
+    /// Opens the next split, positioned at the first line that starts in it.
+    fn open_split(split: Split) -> Result<(BufReader<File>, u64, u64, PathBuf), ConnectorError> {
+        let name = split.path.display().to_string();
+        let file = File::open(&split.path).map_err(|e| ConnectorError::io(&name, e))?;
+        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+        let mut position = split.start;
+        if split.start > 0 {
+            // The line under the split's start belongs to the previous split:
+            // skip up to and including the newline before our first line.
+            reader.seek(SeekFrom::Start(split.start - 1)).map_err(|e| ConnectorError::io(&name, e))?;
+            let mut skipped = Vec::new();
+            position = split.start - 1 + reader.read_until(b'\n', &mut skipped).map_err(|e| ConnectorError::io(&name, e))? as u64;
+        }
+        Ok((reader, position, split.end, split.path))
+    }
+}
+
+impl SourceReader for FileSource {
+    fn next_batch(&mut self, batch: &mut RecordBatch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
+        loop {
+            let Some((reader, position, end, path)) = &mut self.current else {
+                match self.splits.pop_front() {
+                    Some(split) => {
+                        self.current = Some(Self::open_split(split)?);
+                        continue;
+                    }
+                    None => return Ok(if batch.is_empty() { SourceStatus::Ended } else { SourceStatus::More }),
+                }
+            };
+            while *position < *end {
+                self.line.clear();
+                let read = reader
+                    .read_until(b'\n', &mut self.line)
+                    .map_err(|e| ConnectorError::io(path.display().to_string(), e))?;
+                if read == 0 {
+                    break;
+                }
+                *position += read as u64;
+                push_line(batch, &self.line);
+                if batch_full(batch) {
+                    return Ok(SourceStatus::More);
+                }
+            }
+            self.current = None;
+        }
+    }
+}
+
+/// The files a `file` source reads: the file itself, or the visible
+/// regular files of a directory in name order.
+fn input_files(connector: &Connector) -> Result<Vec<PathBuf>, ConnectorError> {
+    let path = connector.option("path").ok_or_else(|| ConnectorError::option("file", "the option 'path' is missing"))?;
+    let path = Path::new(path);
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| ConnectorError::io(format!("input path '{}'", path.display()), e))?;
+    if metadata.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(path).map_err(|e| ConnectorError::io(format!("input directory '{}'", path.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| ConnectorError::io(path.display().to_string(), e))?;
+        let name = entry.file_name();
+        let hidden = name.to_string_lossy().starts_with(['.', '_']);
+        if !hidden && entry.file_type().is_ok_and(|t| t.is_file()) {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(path: &Path, parallelism: u32) -> Vec<String> {
+        let connector = Connector { name: "file".into(), options: vec![("path".into(), path.display().to_string())] };
+        let mut lines = Vec::new();
+        for index in 0..parallelism {
+            let mut source = FileSource::open(&connector, index, parallelism).unwrap();
+            let mut batch = RecordBatch::default();
+            while source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() != SourceStatus::Ended {
+                for i in 0..batch.len() {
+                    let mut value = batch.value(i);
+                    let text: String = rmp::decode::read_str_from_slice(&mut value).map(|(s, _)| s.to_string()).unwrap();
+                    lines.push(text);
+                }
+                batch.clear();
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn every_line_is_read_once_at_any_parallelism() {
+        let dir = std::env::temp_dir().join(format!("wflink-file-source-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("input.txt");
+        let expected: Vec<String> = (0..1000).map(|i| format!("line {i} {}", "x".repeat(i % 17))).collect();
+        std::fs::write(&path, expected.join("\n") + "\n").unwrap();
+        for parallelism in [1, 2, 3, 7, 64] {
+            let mut lines = read_all(&path, parallelism);
+            lines.sort();
+            let mut want = expected.clone();
+            want.sort();
+            assert_eq!(lines, want, "parallelism {parallelism}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_file_names_the_path() {
+        let connector = Connector { name: "file".into(), options: vec![("path".into(), "/no/such/file".into())] };
+        let err = FileSource::validate(&connector).unwrap_err().to_string();
+        assert!(err.contains("/no/such/file"), "{err}");
+    }
+}

@@ -1,0 +1,89 @@
+//! Source connectors: `file` (bounded; a file or every file of a
+//! directory, split by byte range over the subtasks), `socket` (a text
+//! socket, like `nc -lk 7777`; unbounded, not parallel, at-most-once) and
+//! `datagen` (sequence numbers at a rate, for tests and benchmarks).
+
+mod datagen;
+mod file;
+mod socket;
+
+use std::sync::atomic::AtomicBool;
+
+use super::ConnectorError;
+use crate::graph::Connector;
+use crate::network::RecordBatch;
+
+/// What a source did on one call.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// It added records, or may have more soon.
+    More,
+    /// It has nothing now (an idle socket); call again.
+    Idle,
+    /// It has no more records, ever.
+    Ended,
+}
+
+/// One subtask's reader of a source.
+pub trait SourceReader: Send {
+    /// Appends the next records to `batch` (up to about a batch's worth);
+    /// returns promptly, so the task can flush its output and notice
+    /// cancellation.
+    fn next_batch(&mut self, batch: &mut RecordBatch, cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError>;
+}
+
+/// The source names the runtime knows.
+const KNOWN: &str = "file, socket, datagen";
+
+/// Checks a source's options before the job starts (e.g. that an input
+/// file exists), so a mistake is reported at submit.
+pub fn validate(connector: &Connector) -> Result<(), ConnectorError> {
+    match connector.name.as_str() {
+        "file" => file::FileSource::validate(connector),
+        "socket" => socket::SocketSource::validate(connector).map(|_| ()),
+        "datagen" => datagen::DatagenSource::settings(connector).map(|_| ()),
+        other => Err(ConnectorError::Unknown { kind: "source", name: other.into(), known: KNOWN }),
+    }
+}
+
+/// Opens the reader of subtask `index` of `parallelism`.
+pub fn open(connector: &Connector, index: u32, parallelism: u32) -> Result<Box<dyn SourceReader>, ConnectorError> {
+    Ok(match connector.name.as_str() {
+        "file" => Box::new(file::FileSource::open(connector, index, parallelism)?),
+        "socket" => Box::new(socket::SocketSource::open(connector)?),
+        "datagen" => Box::new(datagen::DatagenSource::open(connector, index, parallelism)?),
+        other => return Err(ConnectorError::Unknown { kind: "source", name: other.into(), known: KNOWN }),
+    })
+}
+
+/// Appends `line` to `batch` as a MessagePack string (lossy UTF-8).
+#[inline]
+fn push_line(batch: &mut RecordBatch, line: &[u8]) {
+    let line = trim_newline(line);
+    match std::str::from_utf8(line) {
+        Ok(text) => push_str(batch, text),
+        Err(_) => push_str(batch, &String::from_utf8_lossy(line)),
+    }
+}
+
+#[inline]
+fn push_str(batch: &mut RecordBatch, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_str(&mut batch.values, text);
+    batch.value_ends.push(batch.values.len() as u32);
+}
+
+fn trim_newline(mut line: &[u8]) -> &[u8] {
+    if let [rest @ .., b'\n'] = line {
+        line = rest;
+    }
+    if let [rest @ .., b'\r'] = line {
+        line = rest;
+    }
+    line
+}
+
+/// A source batch is full at this many records or bytes.
+fn batch_full(batch: &RecordBatch) -> bool {
+    batch.len() >= crate::network::BATCH_RECORDS / 4 || batch.values.len() >= crate::network::BATCH_BYTES
+}

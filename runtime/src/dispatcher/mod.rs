@@ -1,0 +1,208 @@
+//! The Dispatcher: the cluster's front door. It prepares submitted jobs
+//! (compile, describe, chain), starts one JobManager per job, and keeps
+//! ended jobs so they can still be listed and inspected.
+
+pub mod messages;
+mod prepare;
+
+pub use prepare::{PreparedJob, SubmitError, prepare};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix::{Actor, Addr, AsyncContext, Context, Handler, MessageResult, ResponseFuture};
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::config::Configuration;
+use crate::ids::JobId;
+use crate::job_manager::lifecycle::JobStatus;
+use crate::job_manager::{CancelError, JobDetails, JobManager, JobSubmission, TaskSettings};
+use crate::resource_manager::ResourceManager;
+use crate::wasm::WasmEngine;
+use messages::{CancelJob, GetJob, JobTerminated, ListJobs, SubmitJob, WaitForJob};
+
+/// A request the Dispatcher refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatcherError {
+    /// The job cannot be submitted.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// No job has this id.
+    #[error("job {0} not found")]
+    UnknownJob(JobId),
+    /// The job is not in a state that allows the request.
+    #[error(transparent)]
+    Cancel(#[from] CancelError),
+    /// An actor did not answer (the cluster is shutting down).
+    #[error("the job manager of job {0} is unreachable")]
+    Unreachable(JobId),
+}
+
+/// One line of a job listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobOverview {
+    /// The job's id.
+    pub job_id: JobId,
+    /// Its name.
+    pub name: String,
+    /// Its status.
+    pub status: JobStatus,
+    /// Submit time (ms since the epoch).
+    pub start_time: u64,
+}
+
+/// What the Dispatcher knows of one job.
+struct JobEntry {
+    overview: JobOverview,
+    /// The running job's manager; `None` once it ended.
+    manager: Option<Addr<JobManager>>,
+    /// The final details once the job ended.
+    result: Option<JobDetails>,
+    /// Callers waiting for the end.
+    waiters: Vec<oneshot::Sender<JobDetails>>,
+}
+
+/// The Dispatcher actor.
+pub struct Dispatcher {
+    engine: Arc<WasmEngine>,
+    config: Configuration,
+    resource_manager: Addr<ResourceManager>,
+    jobs: HashMap<JobId, JobEntry>,
+}
+
+impl Dispatcher {
+    /// A Dispatcher compiling with `engine` and granting slots through `resource_manager`.
+    pub fn new(engine: Arc<WasmEngine>, config: Configuration, resource_manager: Addr<ResourceManager>) -> Self {
+        Dispatcher { engine, config, resource_manager, jobs: HashMap::new() }
+    }
+
+    fn entry(&mut self, job_id: JobId) -> Result<&mut JobEntry, DispatcherError> {
+        self.jobs.get_mut(&job_id).ok_or(DispatcherError::UnknownJob(job_id))
+    }
+}
+
+impl Actor for Dispatcher {
+    type Context = Context<Self>;
+}
+
+impl Handler<SubmitJob> for Dispatcher {
+    type Result = Result<JobId, DispatcherError>;
+
+    /// Prepares the job (errors go straight back to the submitter) and
+    /// starts its JobManager.
+    fn handle(&mut self, msg: SubmitJob, ctx: &mut Context<Self>) -> Self::Result {
+        let prepared = prepare(&self.engine, &msg.component, &msg.args, msg.parallelism, &self.config)?;
+        let settings = TaskSettings {
+            buffer_timeout: self.config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
+            call_timeout: self.config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
+        };
+        let job_id = JobId::random();
+        let name = prepared.job_graph.job_name.clone();
+        tracing::info!(job = %job_id, name = %name, "job submitted");
+        let submission = JobSubmission {
+            job_id,
+            job_graph: prepared.job_graph,
+            component: prepared.component,
+            args: prepared.args,
+            settings,
+        };
+        let manager = JobManager::new(submission, self.resource_manager.clone(), ctx.address().recipient()).start();
+        let overview = JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::job_manager::now_millis() };
+        self.jobs.insert(job_id, JobEntry { overview, manager: Some(manager), result: None, waiters: Vec::new() });
+        Ok(job_id)
+    }
+}
+
+impl Handler<JobTerminated> for Dispatcher {
+    type Result = ();
+
+    fn handle(&mut self, msg: JobTerminated, _ctx: &mut Context<Self>) {
+        let job_id = msg.details.job_id;
+        tracing::info!(job = %job_id, status = %msg.details.status, "job ended");
+        if let Some(entry) = self.jobs.get_mut(&job_id) {
+            entry.manager = None;
+            entry.overview.status = msg.details.status;
+            for waiter in entry.waiters.drain(..) {
+                let _ = waiter.send(msg.details.clone());
+            }
+            entry.result = Some(msg.details);
+        }
+    }
+}
+
+impl Handler<WaitForJob> for Dispatcher {
+    type Result = ResponseFuture<Result<JobDetails, DispatcherError>>;
+
+    fn handle(&mut self, msg: WaitForJob, _ctx: &mut Context<Self>) -> Self::Result {
+        let job_id = msg.job_id;
+        let entry = match self.entry(job_id) {
+            Ok(entry) => entry,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        if let Some(result) = &entry.result {
+            let result = result.clone();
+            return Box::pin(async move { Ok(result) });
+        }
+        let (tx, rx) = oneshot::channel();
+        entry.waiters.push(tx);
+        Box::pin(async move { rx.await.map_err(|_| DispatcherError::Unreachable(job_id)) })
+    }
+}
+
+impl Handler<GetJob> for Dispatcher {
+    type Result = ResponseFuture<Result<JobDetails, DispatcherError>>;
+
+    fn handle(&mut self, msg: GetJob, _ctx: &mut Context<Self>) -> Self::Result {
+        let job_id = msg.job_id;
+        let entry = match self.entry(job_id) {
+            Ok(entry) => entry,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        if let Some(result) = &entry.result {
+            let result = result.clone();
+            return Box::pin(async move { Ok(result) });
+        }
+        let manager = entry.manager.clone();
+        Box::pin(async move {
+            let manager = manager.ok_or(DispatcherError::Unreachable(job_id))?;
+            manager
+                .send(crate::job_manager::messages::GetJobDetails)
+                .await
+                .map_err(|_| DispatcherError::Unreachable(job_id))
+        })
+    }
+}
+
+impl Handler<CancelJob> for Dispatcher {
+    type Result = ResponseFuture<Result<(), DispatcherError>>;
+
+    fn handle(&mut self, msg: CancelJob, _ctx: &mut Context<Self>) -> Self::Result {
+        let job_id = msg.job_id;
+        let entry = match self.entry(job_id) {
+            Ok(entry) => entry,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let Some(manager) = entry.manager.clone() else {
+            let status = entry.overview.status;
+            return Box::pin(async move { Err(CancelError::AlreadyEnded(job_id, status).into()) });
+        };
+        Box::pin(async move {
+            manager
+                .send(crate::job_manager::messages::CancelJob)
+                .await
+                .map_err(|_| DispatcherError::Unreachable(job_id))?
+                .map_err(DispatcherError::from)
+        })
+    }
+}
+
+impl Handler<ListJobs> for Dispatcher {
+    type Result = MessageResult<ListJobs>;
+
+    fn handle(&mut self, _msg: ListJobs, _ctx: &mut Context<Self>) -> Self::Result {
+        let mut jobs: Vec<JobOverview> = self.jobs.values().map(|e| e.overview.clone()).collect();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.start_time));
+        MessageResult(jobs)
+    }
+}

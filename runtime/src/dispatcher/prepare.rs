@@ -1,0 +1,81 @@
+//! Everything that happens to a job before it runs, in one place for the
+//! Dispatcher, `wflink info` and `wflink run --local`: compile (cached),
+//! describe, chain, and check the connectors.
+
+use std::sync::Arc;
+
+use crate::config::{ConfigError, Configuration};
+use crate::connectors::{ConnectorError, sinks, sources};
+use crate::graph::{JobGraph, NodeKind, ParallelismSources, PlanError, StreamGraph};
+use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory, WasmEngine, WasmError};
+
+/// Memory a component may use while it describes its plan.
+const DESCRIBE_MEMORY: usize = 512 << 20;
+
+/// Why a job cannot be submitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The component failed to load or to describe its plan.
+    #[error(transparent)]
+    Wasm(#[from] WasmError),
+    /// The plan cannot run.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A connector of the plan is misconfigured (e.g. a missing input file).
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// The configuration or a submit option is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A parallelism of 0 was given at submit.
+    #[error("invalid parallelism {0}: it must be at least 1")]
+    Parallelism(u32),
+}
+
+/// A job ready to run.
+#[derive(Clone)]
+pub struct PreparedJob {
+    /// The compiled component.
+    pub component: JobComponent,
+    /// The plan as described.
+    pub stream_graph: StreamGraph,
+    /// The plan chained, parallelism resolved.
+    pub job_graph: Arc<JobGraph>,
+    /// The job's arguments.
+    pub args: Vec<String>,
+}
+
+/// Compiles `bytes`, describes the plan with `args`, and chains it with
+/// the submit `parallelism` (if any) over the configured default.
+pub fn prepare(
+    engine: &WasmEngine,
+    bytes: &[u8],
+    args: &[String],
+    parallelism: Option<u32>,
+    config: &Configuration,
+) -> Result<PreparedJob, SubmitError> {
+    if parallelism == Some(0) {
+        return Err(SubmitError::Parallelism(0));
+    }
+    let component = engine.load(bytes)?;
+    let settings = InstanceSettings {
+        task: "describe".into(),
+        memory: SlotMemory::new(DESCRIBE_MEMORY),
+        call_timeout: config.duration("wasm.call-timeout")?,
+    };
+    let stream_graph = GuestInstance::new(&component, settings)?.describe(args)?;
+    let sources = ParallelismSources {
+        default: config.positive_int("parallelism.default")?,
+        submitted: parallelism,
+        max_parallelism: config.positive_int("pipeline.max-parallelism")?,
+    };
+    let job_graph = JobGraph::build(&stream_graph, sources)?;
+    for node in &stream_graph.nodes {
+        match &node.kind {
+            NodeKind::Source(connector) => sources::validate(connector)?,
+            NodeKind::Sink(connector) => sinks::validate(connector)?,
+            _ => {}
+        }
+    }
+    Ok(PreparedJob { component, stream_graph, job_graph: Arc::new(job_graph), args: args.to_vec() })
+}

@@ -1,0 +1,307 @@
+//! The JobGraph: StreamGraph nodes chained into vertices, each vertex one
+//! task per subtask, edges between vertices carrying their partitioning.
+
+use serde::Serialize;
+
+use super::{Connector, NodeKind, Partitioning, PlanError, StreamGraph, chain_break};
+use crate::ids::{NodeId, VertexIndex};
+
+/// Where parallelism can come from, in increasing order of precedence:
+/// the configuration's `parallelism.default`, the submitter (`-p`, REST,
+/// UI), then the job's own code (plan-wide, then per node).
+#[derive(Debug, Clone, Copy)]
+pub struct ParallelismSources {
+    /// `parallelism.default`.
+    pub default: u32,
+    /// Given at submit, if any.
+    pub submitted: Option<u32>,
+    /// Number of key groups; no vertex may exceed it.
+    pub max_parallelism: u32,
+}
+
+/// A chain of nodes that runs as one task per subtask.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobVertex {
+    /// Position in [`JobGraph::vertices`].
+    pub index: VertexIndex,
+    /// Stable 32-hex id derived from the uids of its nodes (REST shows it).
+    pub id: String,
+    /// The names of its nodes joined by `" -> "`, as Flink shows chains.
+    pub name: String,
+    /// Ids of all its nodes in chain order, connectors included.
+    pub nodes: Vec<NodeId>,
+    /// Number of parallel subtasks.
+    pub parallelism: u32,
+    /// Number of key groups.
+    pub max_parallelism: u32,
+    /// The source connector at the head of the chain, if any.
+    pub source: Option<Connector>,
+    /// Ids of the user functions the guest runs, in chain order.
+    pub user_nodes: Vec<NodeId>,
+    /// Whether the chain starts with a keyed stateful node.
+    pub keyed: bool,
+    /// The sink connector at the end of the chain, if any.
+    pub sink: Option<Connector>,
+}
+
+/// An edge between two vertices.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct JobEdge {
+    /// Upstream vertex.
+    pub source: VertexIndex,
+    /// Downstream vertex.
+    pub target: VertexIndex,
+    /// How records are distributed over the target's subtasks.
+    pub partitioning: Partitioning,
+}
+
+/// The chained plan of a job.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobGraph {
+    /// Name of the job.
+    pub job_name: String,
+    /// Vertices in topological order.
+    pub vertices: Vec<JobVertex>,
+    /// Edges between vertices.
+    pub edges: Vec<JobEdge>,
+}
+
+impl JobGraph {
+    /// Chains `graph` into vertices, resolving each node's parallelism by
+    /// precedence (code > submit > default).
+    pub fn build(graph: &StreamGraph, sources: ParallelismSources) -> Result<JobGraph, PlanError> {
+        graph.validate(sources.max_parallelism)?;
+        let parallelism: Vec<u32> = graph
+            .nodes
+            .iter()
+            .map(|node| resolve_parallelism(graph, node, sources))
+            .collect::<Result<_, _>>()?;
+        let position = |id: NodeId| graph.nodes.iter().position(|n| n.id == id).expect("validated input");
+
+        let mut vertex_of: Vec<VertexIndex> = Vec::with_capacity(graph.nodes.len());
+        let mut vertices: Vec<JobVertex> = Vec::new();
+        let mut edges = Vec::new();
+        for (at, node) in graph.nodes.iter().enumerate() {
+            let chained_into = node.inputs.first().and_then(|edge| {
+                let upstream = position(edge.source);
+                chain_break(graph, &graph.nodes[upstream], parallelism[upstream], parallelism[at], edge)
+                    .is_none()
+                    .then_some(vertex_of[upstream])
+            });
+            let vertex = match chained_into {
+                Some(vertex) => vertex,
+                None => {
+                    let index = vertices.len();
+                    if let Some(edge) = node.inputs.first() {
+                        let upstream = position(edge.source);
+                        let partitioning = match edge.partitioning {
+                            // Flink's default: forward where it can, rebalance where parallelism changes.
+                            Partitioning::Forward if parallelism[upstream] != parallelism[at] => {
+                                Partitioning::Rebalance
+                            }
+                            other => other,
+                        };
+                        edges.push(JobEdge { source: vertex_of[upstream], target: index, partitioning });
+                    }
+                    vertices.push(JobVertex {
+                        index,
+                        id: String::new(),
+                        name: String::new(),
+                        nodes: Vec::new(),
+                        parallelism: parallelism[at],
+                        max_parallelism: sources.max_parallelism,
+                        source: None,
+                        user_nodes: Vec::new(),
+                        keyed: node.kind.is_keyed(),
+                        sink: None,
+                    });
+                    index
+                }
+            };
+            let v = &mut vertices[vertex];
+            v.nodes.push(node.id);
+            if !v.name.is_empty() {
+                v.name.push_str(" -> ");
+            }
+            v.name.push_str(&node.name);
+            match &node.kind {
+                NodeKind::Source(connector) => v.source = Some(connector.clone()),
+                NodeKind::Sink(connector) => v.sink = Some(connector.clone()),
+                _ => v.user_nodes.push(node.id),
+            }
+            vertex_of.push(vertex);
+        }
+        for v in &vertices {
+            let outputs = edges.iter().filter(|e| e.source == v.index).count();
+            let last = graph.node(*v.nodes.last().expect("a vertex has nodes")).expect("known node");
+            if outputs > 1 {
+                return Err(PlanError::Unsupported {
+                    node: last.name.clone(),
+                    reason: "its output feeds several operators; fan-out is not supported yet".into(),
+                });
+            }
+            if outputs == 0 && v.sink.is_none() {
+                return Err(PlanError::Unsupported {
+                    node: last.name.clone(),
+                    reason: "its output goes nowhere: end the stream with a sink such as print()".into(),
+                });
+            }
+        }
+        for v in &mut vertices {
+            let uids: Vec<&str> = v.nodes.iter().map(|id| graph.node(*id).unwrap().uid.as_str()).collect();
+            v.id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(uids.join("\n").as_bytes()));
+        }
+        Ok(JobGraph { job_name: graph.job_name.clone(), vertices, edges })
+    }
+
+    /// The highest parallelism of any vertex: with slot sharing, the
+    /// number of slots the job needs.
+    pub fn slots_needed(&self) -> u32 {
+        self.vertices.iter().map(|v| v.parallelism).max().unwrap_or(0)
+    }
+
+    /// The edge feeding `vertex`, if it is not a source vertex.
+    pub fn input_of(&self, vertex: VertexIndex) -> Option<&JobEdge> {
+        self.edges.iter().find(|e| e.target == vertex)
+    }
+
+    /// The edges leaving `vertex`.
+    pub fn outputs_of(&self, vertex: VertexIndex) -> impl Iterator<Item = &JobEdge> {
+        self.edges.iter().filter(move |e| e.source == vertex)
+    }
+}
+
+/// Some connectors are not parallel: a socket is one connection.
+fn intrinsic_parallelism(kind: &NodeKind) -> Option<u32> {
+    match kind {
+        NodeKind::Source(c) if c.name == "socket" => Some(1),
+        _ => None,
+    }
+}
+
+fn resolve_parallelism(
+    graph: &StreamGraph,
+    node: &super::StreamNode,
+    sources: ParallelismSources,
+) -> Result<u32, PlanError> {
+    if let Some(fixed) = intrinsic_parallelism(&node.kind) {
+        return match node.parallelism {
+            Some(p) if p != fixed => Err(PlanError::BadParallelism {
+                node: node.name.clone(),
+                parallelism: p,
+                max: fixed,
+            }),
+            _ => Ok(fixed),
+        };
+    }
+    let p = node.parallelism.or(graph.parallelism).or(sources.submitted).unwrap_or(sources.default);
+    if p == 0 || p > sources.max_parallelism {
+        return Err(PlanError::BadParallelism { node: node.name.clone(), parallelism: p, max: sources.max_parallelism });
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{StreamEdge, StreamNode};
+
+    fn node(id: u32, name: &str, kind: NodeKind, input: Option<(u32, Partitioning)>) -> StreamNode {
+        StreamNode {
+            id,
+            name: name.into(),
+            uid: format!("uid-{id}"),
+            kind,
+            parallelism: None,
+            inputs: input.map(|(source, partitioning)| StreamEdge { source, partitioning }).into_iter().collect(),
+        }
+    }
+
+    fn connector(name: &str) -> Connector {
+        Connector { name: name.into(), options: vec![("path".into(), "/in".into())] }
+    }
+
+    /// The wordcount plan: file source, tokenize, key-by, count, print.
+    pub(crate) fn wordcount() -> StreamGraph {
+        use Partitioning::*;
+        StreamGraph {
+            job_name: "wordcount".into(),
+            parallelism: None,
+            nodes: vec![
+                node(0, "Source: file", NodeKind::Source(connector("file")), None),
+                node(1, "tokenize", NodeKind::FlatMap, Some((0, Forward))),
+                node(2, "Key By", NodeKind::KeyBy, Some((1, Forward))),
+                node(3, "count", NodeKind::Reduce, Some((2, Hash))),
+                node(4, "Sink: Print", NodeKind::Sink(connector("print")), Some((3, Forward))),
+            ],
+        }
+    }
+
+    fn sources(submitted: Option<u32>) -> ParallelismSources {
+        ParallelismSources { default: 1, submitted, max_parallelism: 128 }
+    }
+
+    #[test]
+    fn forward_edges_at_equal_parallelism_chain_and_key_by_breaks() {
+        let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();
+        let names: Vec<&str> = job.vertices.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["Source: file -> tokenize -> Key By", "count -> Sink: Print"]);
+        assert_eq!(job.edges.len(), 1);
+        assert_eq!(job.edges[0].partitioning, Partitioning::Hash);
+        assert_eq!(job.vertices[0].user_nodes, [1, 2]);
+        assert!(job.vertices[1].keyed);
+        assert_eq!(job.vertices[1].user_nodes, [3]);
+    }
+
+    #[test]
+    fn slot_sharing_needs_as_many_slots_as_the_highest_parallelism() {
+        let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();
+        let subtasks: u32 = job.vertices.iter().map(|v| v.parallelism).sum();
+        assert_eq!(subtasks, 4);
+        assert_eq!(job.slots_needed(), 2);
+    }
+
+    #[test]
+    fn parallelism_precedence_is_code_then_submit_then_default() {
+        let mut plan = wordcount();
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        assert!(job.vertices.iter().all(|v| v.parallelism == 1), "default applies");
+        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
+        assert!(job.vertices.iter().all(|v| v.parallelism == 3), "submit beats default");
+        plan.parallelism = Some(2);
+        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
+        assert!(job.vertices.iter().all(|v| v.parallelism == 2), "code (job-wide) beats submit");
+        plan.nodes[4].parallelism = Some(1);
+        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
+        let last = job.vertices.last().unwrap();
+        assert_eq!((last.name.as_str(), last.parallelism), ("Sink: Print", 1), "a node's own wins");
+        assert_eq!(job.edges.last().unwrap().partitioning, Partitioning::Rebalance);
+    }
+
+    #[test]
+    fn parallelism_zero_or_above_max_is_refused() {
+        let mut plan = wordcount();
+        plan.nodes[1].parallelism = Some(0);
+        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+        assert!(err.to_string().contains("tokenize"), "{err}");
+        assert!(JobGraph::build(&wordcount(), sources(Some(129))).is_err());
+    }
+
+    #[test]
+    fn socket_sources_run_at_parallelism_one_and_rebalance() {
+        let mut plan = wordcount();
+        plan.nodes[0].kind = NodeKind::Source(Connector { name: "socket".into(), options: vec![] });
+        let job = JobGraph::build(&plan, sources(Some(2))).unwrap();
+        assert_eq!(job.vertices[0].name, "Source: file");
+        assert_eq!(job.vertices[0].parallelism, 1);
+        assert_eq!(job.edges[0].partitioning, Partitioning::Rebalance);
+        assert_eq!(job.slots_needed(), 2);
+    }
+
+    #[test]
+    fn a_keyed_node_without_key_by_is_refused() {
+        let mut plan = wordcount();
+        plan.nodes[3].inputs[0].partitioning = Partitioning::Forward;
+        assert_eq!(JobGraph::build(&plan, sources(None)).unwrap_err(), PlanError::NotKeyed("count".into()));
+    }
+}

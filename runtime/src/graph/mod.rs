@@ -1,0 +1,16 @@
+//! From the plan a job describes to the subtasks that run it:
+//! [`StreamGraph`] (nodes as the job declared them) → [`JobGraph`]
+//! (nodes chained into vertices) → [`ExecutionGraph`] (vertices expanded
+//! into parallel subtasks, placed into slots).
+
+mod chaining;
+mod execution_graph;
+mod job_graph;
+pub mod partition;
+mod stream_graph;
+
+pub use chaining::{ChainBreak, chain_break};
+pub use execution_graph::{ExecutionGraph, SubtaskId};
+pub use job_graph::{JobEdge, JobGraph, JobVertex, ParallelismSources};
+pub use partition::Partitioning;
+pub use stream_graph::{Connector, NodeKind, PlanError, StreamEdge, StreamGraph, StreamNode};

@@ -1,0 +1,202 @@
+//! The StreamGraph: the logical plan exactly as the job's `describe`
+//! returned it, checked for the mistakes a job can make.
+
+use serde::Serialize;
+
+use super::Partitioning;
+use crate::ids::NodeId;
+
+/// A plan that cannot run, naming the node at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlanError {
+    /// The job described no nodes at all.
+    #[error("the job's plan is empty: it declares no source")]
+    Empty,
+    /// Two nodes share an id.
+    #[error("the job's plan uses node id {0} twice")]
+    DuplicateId(NodeId),
+    /// An edge names a node that does not exist or comes later.
+    #[error("node '{node}' reads from node id {input}, which is not declared before it")]
+    UnknownInput {
+        /// Name of the node with the bad edge.
+        node: String,
+        /// The id it names.
+        input: NodeId,
+    },
+    /// A parallelism of zero or above the maximum parallelism.
+    #[error("node '{node}' has parallelism {parallelism}; it must be between 1 and {max}")]
+    BadParallelism {
+        /// Name of the node.
+        node: String,
+        /// The parallelism it asked for.
+        parallelism: u32,
+        /// The maximum parallelism (number of key groups).
+        max: u32,
+    },
+    /// A keyed operator whose input is not keyed.
+    #[error("node '{0}' keeps keyed state but its input is not keyed: add a key_by before it")]
+    NotKeyed(String),
+    /// A node shape the runtime does not run yet (e.g. two inputs).
+    #[error("node '{node}' is not supported: {reason}")]
+    Unsupported {
+        /// Name of the node.
+        node: String,
+        /// What is not supported.
+        reason: String,
+    },
+    /// A connector that does not exist or lacks an option.
+    #[error("{0}")]
+    Connector(String),
+}
+
+/// A host connector with its options, as the job named it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connector {
+    /// Connector name: `file`, `socket`, `datagen`, `print`, `discard`.
+    pub name: String,
+    /// Options, e.g. `path`.
+    pub options: Vec<(String, String)>,
+}
+
+impl Connector {
+    /// The value of option `key`, if set.
+    pub fn option(&self, key: &str) -> Option<&str> {
+        self.options.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The value of a required option, or an error naming connector and option.
+    pub fn required(&self, key: &str) -> Result<&str, PlanError> {
+        self.option(key).ok_or_else(|| {
+            PlanError::Connector(format!("the '{}' connector needs the option '{key}'", self.name))
+        })
+    }
+}
+
+/// What a node does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// A host source connector.
+    Source(Connector),
+    /// A user map function.
+    Map,
+    /// A user flat-map function.
+    FlatMap,
+    /// A user filter.
+    Filter,
+    /// A user key selector; the edge leaving it is hash-partitioned.
+    KeyBy,
+    /// A keyed running reduce with one state value per key.
+    Reduce,
+    /// A host sink connector.
+    Sink(Connector),
+}
+
+impl NodeKind {
+    /// Whether the guest runs this node (as opposed to a host connector).
+    pub fn is_user_function(&self) -> bool {
+        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_))
+    }
+
+    /// Whether the node keeps keyed state and so needs keyed input.
+    pub fn is_keyed(&self) -> bool {
+        matches!(self, NodeKind::Reduce)
+    }
+}
+
+/// An edge into a node.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StreamEdge {
+    /// The upstream node.
+    pub source: NodeId,
+    /// How records are distributed.
+    pub partitioning: Partitioning,
+}
+
+/// One node of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamNode {
+    /// Id given by the job.
+    pub id: NodeId,
+    /// Display name.
+    pub name: String,
+    /// Stable operator id.
+    pub uid: String,
+    /// What it does.
+    pub kind: NodeKind,
+    /// Parallelism set in code, if any.
+    pub parallelism: Option<u32>,
+    /// Incoming edges.
+    pub inputs: Vec<StreamEdge>,
+}
+
+/// The plan of a job, nodes in topological order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamGraph {
+    /// Name of the job.
+    pub job_name: String,
+    /// Nodes, every input declared before the node that reads it.
+    pub nodes: Vec<StreamNode>,
+    /// Parallelism set in code for the whole job, if any.
+    pub parallelism: Option<u32>,
+}
+
+impl StreamGraph {
+    /// Checks what the runtime relies on: unique ids, inputs declared
+    /// first, sensible parallelism, keyed operators after a key-by, and
+    /// one input per node.
+    pub fn validate(&self, max_parallelism: u32) -> Result<(), PlanError> {
+        if self.nodes.is_empty() {
+            return Err(PlanError::Empty);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for node in &self.nodes {
+            for edge in &node.inputs {
+                if !seen.contains(&edge.source) {
+                    return Err(PlanError::UnknownInput { node: node.name.clone(), input: edge.source });
+                }
+            }
+            if !seen.insert(node.id) {
+                return Err(PlanError::DuplicateId(node.id));
+            }
+            for parallelism in node.parallelism.into_iter().chain(self.parallelism) {
+                if parallelism == 0 || parallelism > max_parallelism {
+                    return Err(PlanError::BadParallelism {
+                        node: node.name.clone(),
+                        parallelism,
+                        max: max_parallelism,
+                    });
+                }
+            }
+            let is_source = matches!(node.kind, NodeKind::Source(_));
+            match (is_source, node.inputs.len()) {
+                (true, 0) | (false, 1) => {}
+                (true, _) => return Err(unsupported(node, "a source cannot have inputs")),
+                (false, 0) => return Err(unsupported(node, "it has no input")),
+                (false, _) => return Err(unsupported(node, "operators with several inputs are not supported yet")),
+            }
+            if node.kind.is_keyed()
+                && node.inputs.iter().any(|e| e.partitioning != Partitioning::Hash)
+            {
+                return Err(PlanError::NotKeyed(node.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The node with id `id`.
+    pub fn node(&self, id: NodeId) -> Option<&StreamNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The nodes that read from `id`.
+    pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&StreamNode, &StreamEdge)> {
+        self.nodes
+            .iter()
+            .flat_map(move |n| n.inputs.iter().filter(move |e| e.source == id).map(move |e| (n, e)))
+    }
+}
+
+fn unsupported(node: &StreamNode, reason: &str) -> PlanError {
+    PlanError::Unsupported { node: node.name.clone(), reason: reason.to_string() }
+}

@@ -1,0 +1,118 @@
+//! Job and task states with Flink's names, and the transitions a job may
+//! take. The JobManager moves a job only along [`JobStatus::can_become`].
+
+use serde::Serialize;
+
+/// The state of a job, as Flink names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum JobStatus {
+    /// Accepted; the JobManager is building its graphs.
+    Initializing,
+    /// Built, waiting for slots.
+    Created,
+    /// Tasks deployed and running.
+    Running,
+    /// A task failed; the others are being stopped.
+    Failing,
+    /// Ended by a failure.
+    Failed,
+    /// Cancel requested; tasks are being stopped.
+    Cancelling,
+    /// Ended by a cancel.
+    Canceled,
+    /// Every task ended normally.
+    Finished,
+}
+
+impl JobStatus {
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished)
+    }
+
+    /// The transitions a job may take; anything else is a bug.
+    pub fn can_become(self, next: JobStatus) -> bool {
+        use JobStatus::*;
+        matches!(
+            (self, next),
+            (Initializing, Created)
+                | (Initializing, Failed)
+                | (Created, Running)
+                | (Created, Failing)
+                | (Created, Cancelling)
+                | (Running, Finished)
+                | (Running, Failing)
+                | (Running, Cancelling)
+                | (Failing, Failed)
+                | (Cancelling, Canceled)
+                | (Cancelling, Failed)
+        )
+    }
+
+    /// Flink's upper-case name.
+    pub fn name(self) -> &'static str {
+        use JobStatus::*;
+        match self {
+            Initializing => "INITIALIZING",
+            Created => "CREATED",
+            Running => "RUNNING",
+            Failing => "FAILING",
+            Failed => "FAILED",
+            Cancelling => "CANCELLING",
+            Canceled => "CANCELED",
+            Finished => "FINISHED",
+        }
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The state of one subtask (Flink's `ExecutionState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TaskState {
+    /// Not yet placed.
+    Created,
+    /// Sent to its slot.
+    Deploying,
+    /// Instantiating its guest and opening its connectors.
+    Initializing,
+    /// Processing records.
+    Running,
+    /// Ended normally.
+    Finished,
+    /// Being stopped.
+    Canceling,
+    /// Stopped by a cancel or by the failure of another task.
+    Canceled,
+    /// Ended by an error.
+    Failed,
+}
+
+impl TaskState {
+    /// Whether the task has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskState::Finished | TaskState::Canceled | TaskState::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobStatus::*;
+
+    #[test]
+    fn terminal_states_go_nowhere() {
+        for terminal in [Failed, Canceled, Finished] {
+            for next in [Initializing, Created, Running, Failing, Failed, Cancelling, Canceled, Finished] {
+                assert!(!terminal.can_become(next), "{terminal} -> {next}");
+            }
+        }
+        assert!(Running.can_become(Finished));
+        assert!(!Running.can_become(Canceled), "a cancel passes through CANCELLING");
+    }
+}

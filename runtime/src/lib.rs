@@ -1,0 +1,40 @@
+//! wflink: a stream processor whose jobs are WebAssembly components.
+//!
+//! # Layout, in the order a job and its records travel
+//!
+//! ```text
+//!  cli ──submit──▶ dispatcher ──▶ job_manager ──slots──▶ resource_manager
+//!                    │ prepare:        │ deploy
+//!                    │ wasm (compile,  ▼
+//!                    │ describe) →  task_manager: Slot ─▶ Task thread
+//!                    ▼ graph               source ─▶ wasm chain ─▶ network ─▶ … ─▶ sink
+//! ```
+//!
+//! - [`cli`]: the `wflink` command line.
+//! - [`dispatcher`]: front door; prepares jobs and starts a JobManager each.
+//! - [`graph`]: StreamGraph → JobGraph (chaining) → ExecutionGraph; partitioning.
+//! - [`job_manager`]: one actor per job: slots, deployment, states.
+//! - [`resource_manager`]: the cluster's slots.
+//! - [`task_manager`]: TaskManager and Slot actors; the Task loop.
+//! - [`wasm`]: the engine, component cache, sandboxed instances.
+//! - [`state`]: keyed state by key group; state travels with the batch.
+//! - [`network`]: batches, bounded channels, partitioned output.
+//! - [`connectors`]: sources and sinks.
+//! - [`minicluster`]: everything in one process.
+//! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
+
+pub mod cli;
+pub mod config;
+pub mod connectors;
+pub mod dispatcher;
+pub mod graph;
+pub mod guest_build;
+pub mod ids;
+pub mod job_manager;
+pub mod metrics;
+pub mod minicluster;
+pub mod network;
+pub mod resource_manager;
+pub mod state;
+pub mod task_manager;
+pub mod wasm;

@@ -1,0 +1,93 @@
+//! An in-process cluster: Dispatcher, ResourceManager and TaskManagers as
+//! actors of one process, for `wflink run --local`, the demo and tests.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, Addr};
+
+use crate::config::Configuration;
+use crate::dispatcher::messages::{SubmitJob, WaitForJob};
+use crate::dispatcher::{Dispatcher, prepare};
+use crate::job_manager::JobDetails;
+use crate::resource_manager::ResourceManager;
+use crate::resource_manager::messages::GetResources;
+use crate::task_manager::TaskManager;
+use crate::task_manager::messages::Shutdown;
+use crate::wasm::WasmEngine;
+
+/// How long start-up may take before it is reported as stuck.
+const STARTUP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A running in-process cluster.
+pub struct MiniCluster {
+    /// The front door: submit, wait, cancel.
+    pub dispatcher: Addr<Dispatcher>,
+    /// The slots.
+    pub resource_manager: Addr<ResourceManager>,
+    /// The TaskManagers.
+    task_managers: Vec<Addr<TaskManager>>,
+}
+
+impl MiniCluster {
+    /// Starts the cluster with `task_managers` TaskManagers of `slots`
+    /// slots each, and returns once every slot is registered. Must run
+    /// inside an actix `System`.
+    pub async fn start(
+        engine: Arc<WasmEngine>,
+        config: Configuration,
+        task_managers: u32,
+        slots: u32,
+    ) -> anyhow::Result<Self> {
+        let memory = config.memory_size("taskmanager.memory.flink.size")?;
+        let resource_manager = ResourceManager::default().start();
+        let task_managers: Vec<Addr<TaskManager>> = (0..task_managers)
+            .map(|i| TaskManager::new(format!("local-tm-{i}"), slots, memory, resource_manager.clone()).start())
+            .collect();
+        let expected = task_managers.len() * slots as usize;
+        let started = Instant::now();
+        loop {
+            let resources = resource_manager.send(GetResources).await?;
+            if resources.slots_total >= expected {
+                break;
+            }
+            anyhow::ensure!(started.elapsed() < STARTUP_DEADLINE, "the local cluster did not start within {STARTUP_DEADLINE:?}");
+            actix_rt::time::sleep(Duration::from_millis(1)).await;
+        }
+        let dispatcher = Dispatcher::new(engine, config, resource_manager.clone()).start();
+        Ok(MiniCluster { dispatcher, resource_manager, task_managers })
+    }
+
+    /// Stops the TaskManagers and their slot threads.
+    pub async fn shutdown(self) {
+        for task_manager in &self.task_managers {
+            let _ = task_manager.send(Shutdown).await;
+        }
+    }
+}
+
+/// Prepares, runs and waits for one job on a fresh mini-cluster sized to
+/// the job (as many slots as its highest parallelism, or the configured
+/// slot count if larger); returns the job's final details.
+pub fn run_job_locally(
+    engine: Arc<WasmEngine>,
+    component: &[u8],
+    args: &[String],
+    parallelism: Option<u32>,
+    config: Configuration,
+) -> anyhow::Result<JobDetails> {
+    let prepared = prepare(&engine, component, args, parallelism, &config)?;
+    let slots = prepared.job_graph.slots_needed().max(config.positive_int("taskmanager.numberOfTaskSlots")?);
+    let component: Arc<[u8]> = component.into();
+    let args = args.to_vec();
+    actix::System::new().block_on(async move {
+        let cluster = MiniCluster::start(engine, config, 1, slots).await?;
+        let result = async {
+            let job_id = cluster.dispatcher.send(SubmitJob { component, args, parallelism }).await??;
+            anyhow::Ok(cluster.dispatcher.send(WaitForJob { job_id }).await??)
+        }
+        .await;
+        cluster.shutdown().await;
+        result
+    })
+}

@@ -1,0 +1,160 @@
+//! A batch of records as flat buffers, the same layout that crosses the
+//! WASM boundary (`wit/types.wit`, `batch`), so handing a batch to a
+//! guest moves buffers instead of converting records.
+
+use serde::{Deserialize, Serialize};
+
+/// Records back to back: values (and optionally keys and timestamps) with
+/// the end offset of each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordBatch {
+    /// All values back to back.
+    pub values: Vec<u8>,
+    /// End offset of each value; its length is the number of records.
+    pub value_ends: Vec<u32>,
+    /// All keys back to back; empty for an unkeyed batch.
+    pub keys: Vec<u8>,
+    /// End offset of each key; empty or one per record.
+    pub key_ends: Vec<u32>,
+    /// Event timestamps in ms; empty or one per record.
+    pub timestamps: Vec<i64>,
+}
+
+impl RecordBatch {
+    /// An empty batch with room for about `records` records of `bytes` bytes.
+    pub fn with_capacity(records: usize, bytes: usize) -> Self {
+        RecordBatch {
+            values: Vec::with_capacity(bytes),
+            value_ends: Vec::with_capacity(records),
+            ..Default::default()
+        }
+    }
+
+    /// Number of records.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.value_ends.len()
+    }
+
+    /// Whether the batch holds no record.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.value_ends.is_empty()
+    }
+
+    /// Whether records carry keys.
+    #[inline]
+    pub fn is_keyed(&self) -> bool {
+        !self.key_ends.is_empty()
+    }
+
+    /// Size of the payload in bytes (values and keys).
+    pub fn byte_len(&self) -> usize {
+        self.values.len() + self.keys.len()
+    }
+
+    /// The value of record `i`.
+    #[inline]
+    pub fn value(&self, i: usize) -> &[u8] {
+        slice(&self.values, &self.value_ends, i)
+    }
+
+    /// The key of record `i` (empty if the batch is not keyed).
+    #[inline]
+    pub fn key(&self, i: usize) -> &[u8] {
+        if self.key_ends.is_empty() { &[] } else { slice(&self.keys, &self.key_ends, i) }
+    }
+
+    /// Appends one record.
+    #[inline]
+    pub fn push(&mut self, key: Option<&[u8]>, value: &[u8], timestamp: Option<i64>) {
+        self.values.extend_from_slice(value);
+        self.value_ends.push(self.values.len() as u32);
+        if let Some(key) = key {
+            self.keys.extend_from_slice(key);
+            self.key_ends.push(self.keys.len() as u32);
+        }
+        if let Some(ts) = timestamp {
+            self.timestamps.push(ts);
+        }
+    }
+
+    /// Appends record `i` of `other`, keeping its key and timestamp.
+    #[inline]
+    pub fn push_from(&mut self, other: &RecordBatch, i: usize) {
+        let key = other.is_keyed().then(|| other.key(i));
+        self.push(key, other.value(i), other.timestamps.get(i).copied());
+    }
+
+    /// Removes every record, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.values.clear();
+        self.value_ends.clear();
+        self.keys.clear();
+        self.key_ends.clear();
+        self.timestamps.clear();
+    }
+
+    /// Checks that offsets are in bounds and non-decreasing, so a batch
+    /// from a guest cannot make the host read out of bounds or panic.
+    pub fn check(&self) -> Result<(), String> {
+        check_ends("value", &self.value_ends, self.values.len())?;
+        if self.is_keyed() {
+            if self.key_ends.len() != self.len() {
+                return Err(format!("{} keys for {} records", self.key_ends.len(), self.len()));
+            }
+            check_ends("key", &self.key_ends, self.keys.len())?;
+        }
+        if !self.timestamps.is_empty() && self.timestamps.len() != self.len() {
+            return Err(format!("{} timestamps for {} records", self.timestamps.len(), self.len()));
+        }
+        Ok(())
+    }
+}
+
+#[inline]
+fn slice<'a>(data: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    &data[start..ends[i] as usize]
+}
+
+/// Checks a list of end offsets against the length of its buffer.
+pub(crate) fn check_ends(what: &str, ends: &[u32], len: usize) -> Result<(), String> {
+    let mut previous = 0;
+    for &end in ends {
+        if end < previous || end as usize > len {
+            return Err(format!("{what} offsets out of order or beyond the {len}-byte buffer"));
+        }
+        previous = end;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_with_keys_and_timestamps() {
+        let mut batch = RecordBatch::default();
+        batch.push(Some(b"k1"), b"hello", Some(5));
+        batch.push(Some(b""), b"", Some(6));
+        batch.push(Some(b"k3"), b"world", Some(7));
+        assert_eq!(batch.len(), 3);
+        assert_eq!((batch.key(0), batch.value(0)), (&b"k1"[..], &b"hello"[..]));
+        assert_eq!(batch.value(1), b"");
+        assert_eq!(batch.key(2), b"k3");
+        assert!(batch.check().is_ok());
+        let mut copy = RecordBatch::default();
+        copy.push_from(&batch, 2);
+        assert_eq!((copy.key(0), copy.value(0), copy.timestamps[0]), (&b"k3"[..], &b"world"[..], 7));
+    }
+
+    #[test]
+    fn check_refuses_offsets_beyond_the_buffer() {
+        let batch = RecordBatch { values: vec![1, 2], value_ends: vec![1, 5], ..Default::default() };
+        assert!(batch.check().is_err());
+        let batch = RecordBatch { values: vec![1, 2], value_ends: vec![2, 1], ..Default::default() };
+        assert!(batch.check().is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! The output side of a task: records are partitioned into one buffer
+//! per downstream subtask, and a buffer is sent when it is full or when
+//! its first record has waited `execution.buffer-timeout`.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use super::{OutputChannel, RecordBatch, SendError, StreamMessage};
+use crate::graph::Partitioning;
+use crate::graph::partition::{key_group, subtask_for_key_group};
+use crate::metrics::TaskMetrics;
+
+/// A buffer is sent once it holds this many records...
+pub const BATCH_RECORDS: usize = 4096;
+/// ...or this many bytes.
+pub const BATCH_BYTES: usize = 128 * 1024;
+
+/// Partitions and buffers a task's output towards the next vertex.
+pub struct OutputWriter {
+    partitioning: Partitioning,
+    /// One channel per downstream subtask (a single one for forward).
+    channels: Vec<OutputChannel>,
+    /// One pending batch per channel.
+    buffers: Vec<RecordBatch>,
+    /// When the first record of each pending batch arrived.
+    pending_since: Vec<Option<Instant>>,
+    buffer_timeout: Duration,
+    max_parallelism: u32,
+    /// Next channel for rebalance.
+    round_robin: usize,
+    metrics: Arc<TaskMetrics>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl OutputWriter {
+    /// A writer sending into `channels` by `partitioning`.
+    pub fn new(
+        partitioning: Partitioning,
+        channels: Vec<OutputChannel>,
+        buffer_timeout: Duration,
+        max_parallelism: u32,
+        metrics: Arc<TaskMetrics>,
+        cancelled: Arc<AtomicBool>,
+    ) -> Self {
+        let n = channels.len();
+        OutputWriter {
+            partitioning,
+            channels,
+            buffers: (0..n).map(|_| RecordBatch::default()).collect(),
+            pending_since: vec![None; n],
+            buffer_timeout,
+            max_parallelism,
+            round_robin: 0,
+            metrics,
+            cancelled,
+        }
+    }
+
+    /// Takes the records of `batch` towards their subtasks.
+    pub fn write(&mut self, batch: RecordBatch) -> Result<(), SendError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.metrics.add_out(batch.len(), batch.byte_len());
+        match self.partitioning {
+            Partitioning::Hash => self.write_hashed(&batch),
+            // Forward and rebalance keep a batch whole: rebalance is round-robin by batch.
+            Partitioning::Forward | Partitioning::Rebalance => {
+                let target = if self.partitioning == Partitioning::Forward {
+                    0
+                } else {
+                    self.round_robin = (self.round_robin + 1) % self.channels.len();
+                    self.round_robin
+                };
+                if self.buffers[target].is_empty() && batch.len() >= BATCH_RECORDS / 4 {
+                    return self.send(target, StreamMessage::Batch(batch));
+                }
+                for i in 0..batch.len() {
+                    self.append(target, &batch, i)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn write_hashed(&mut self, batch: &RecordBatch) -> Result<(), SendError> {
+        let parallelism = self.channels.len() as u32;
+        for i in 0..batch.len() {
+            let group = key_group(batch.key(i), self.max_parallelism);
+            let target = subtask_for_key_group(group, parallelism, self.max_parallelism) as usize;
+            self.append(target, batch, i)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn append(&mut self, target: usize, batch: &RecordBatch, i: usize) -> Result<(), SendError> {
+        let buffer = &mut self.buffers[target];
+        if buffer.is_empty() {
+            self.pending_since[target] = Some(Instant::now());
+        }
+        buffer.push_from(batch, i);
+        if buffer.len() >= BATCH_RECORDS || buffer.byte_len() >= BATCH_BYTES {
+            self.flush(target)?;
+        }
+        Ok(())
+    }
+
+    /// The moment the oldest pending buffer is due, if any is pending.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.pending_since.iter().flatten().min().map(|since| *since + self.buffer_timeout)
+    }
+
+    /// Sends every buffer whose first record has waited the buffer timeout.
+    pub fn flush_due(&mut self) -> Result<(), SendError> {
+        let now = Instant::now();
+        for target in 0..self.buffers.len() {
+            if self.pending_since[target].is_some_and(|since| now >= since + self.buffer_timeout) {
+                self.flush(target)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what is pending and tells every downstream subtask that this
+    /// one has ended.
+    pub fn finish(&mut self) -> Result<(), SendError> {
+        for target in 0..self.buffers.len() {
+            self.flush(target)?;
+            self.send(target, StreamMessage::EndOfInput)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, target: usize) -> Result<(), SendError> {
+        self.pending_since[target] = None;
+        if self.buffers[target].is_empty() {
+            return Ok(());
+        }
+        let capacity = self.buffers[target].len();
+        let bytes = self.buffers[target].values.capacity();
+        let full = std::mem::replace(&mut self.buffers[target], RecordBatch::with_capacity(capacity, bytes));
+        self.send(target, StreamMessage::Batch(full))
+    }
+
+    fn send(&mut self, target: usize, message: StreamMessage) -> Result<(), SendError> {
+        let blocked = self.channels[target].send(message, &self.cancelled)?;
+        self.metrics.add_backpressured(blocked);
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! Messages TaskManagers and their slots handle, and the deployment
+//! descriptor a JobManager sends to place a task.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use actix::{Message, Recipient};
+
+use crate::graph::{Connector, JobVertex, Partitioning, SubtaskId};
+use crate::ids::JobId;
+use crate::job_manager::messages::TaskStateChanged;
+use crate::metrics::TaskMetrics;
+use crate::network::{InputGate, OutputChannel};
+use crate::wasm::JobComponent;
+
+/// Where a task's records come from.
+pub enum TaskInput {
+    /// A source connector at the head of the chain.
+    Source(Connector),
+    /// Records from the upstream vertex.
+    Channel(InputGate),
+}
+
+/// Where a task's records go.
+pub enum TaskOutput {
+    /// A sink connector at the end of the chain.
+    Sink(Connector),
+    /// The channels into the downstream vertex's subtasks.
+    Channels {
+        /// How records are distributed.
+        partitioning: Partitioning,
+        /// One channel per downstream subtask (one for forward).
+        channels: Vec<OutputChannel>,
+    },
+}
+
+/// Everything a slot needs to run one subtask.
+pub struct TaskDeployment {
+    /// The job.
+    pub job_id: JobId,
+    /// Which subtask.
+    pub subtask: SubtaskId,
+    /// The vertex it runs a subtask of.
+    pub vertex: JobVertex,
+    /// The compiled component, when the chain has user functions.
+    pub component: Option<JobComponent>,
+    /// The job's arguments, to rebuild the plan inside the guest.
+    pub args: Vec<String>,
+    /// Input side.
+    pub input: TaskInput,
+    /// Output side.
+    pub output: TaskOutput,
+    /// `execution.buffer-timeout`.
+    pub buffer_timeout: Duration,
+    /// `wasm.call-timeout`.
+    pub call_timeout: Duration,
+    /// Set to stop the task.
+    pub cancelled: Arc<AtomicBool>,
+    /// Counters the task updates.
+    pub metrics: Arc<TaskMetrics>,
+    /// Where the task reports its state changes.
+    pub report: Recipient<TaskStateChanged>,
+}
+
+/// Place a task into a slot and start it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeployTask(pub TaskDeployment);
+
+/// Stop every task of `job_id` in the slot.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct CancelTasks {
+    /// The job whose tasks stop.
+    pub job_id: JobId,
+}
+
+/// A task's thread ended; the slot forgets it.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub(crate) struct TaskEnded {
+    pub job_id: JobId,
+    pub subtask: SubtaskId,
+}
+
+/// Stop the TaskManager and its slots (the process is shutting down).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct Shutdown;

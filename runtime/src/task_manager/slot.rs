@@ -1,0 +1,84 @@
+//! The Slot actor: the unit of placement and memory. It owns a memory
+//! budget shared by the guests of its tasks, starts each deployed task on
+//! its own thread, and stops them on request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix::{Actor, AsyncContext, Context, Handler};
+
+use super::messages::{CancelTasks, DeployTask, TaskEnded};
+use super::task::Task;
+use crate::graph::SubtaskId;
+use crate::ids::JobId;
+use crate::wasm::SlotMemory;
+
+/// One slot of a TaskManager.
+pub struct Slot {
+    /// Name for logs and thread names, e.g. `tm-1/slot-0`.
+    name: String,
+    /// The memory budget its guests share.
+    memory: Arc<SlotMemory>,
+    /// Cancel flags of the tasks running here.
+    running: HashMap<(JobId, SubtaskId), Arc<AtomicBool>>,
+}
+
+impl Slot {
+    /// A slot with a budget of `memory_bytes` for its guests.
+    pub fn new(name: String, memory_bytes: usize) -> Self {
+        Slot { name, memory: SlotMemory::new(memory_bytes), running: HashMap::new() }
+    }
+}
+
+impl Actor for Slot {
+    type Context = Context<Self>;
+}
+
+impl Handler<DeployTask> for Slot {
+    type Result = ();
+
+    /// Starts the task on a thread of its own: the task loop blocks on its
+    /// channels (that is how backpressure works), so it must not share an
+    /// event loop with actors.
+    fn handle(&mut self, DeployTask(deployment): DeployTask, ctx: &mut Context<Self>) {
+        let key = (deployment.job_id, deployment.subtask);
+        self.running.insert(key, deployment.cancelled.clone());
+        let thread_name = format!(
+            "{} {} ({}/{})",
+            self.name,
+            deployment.vertex.name,
+            deployment.subtask.index + 1,
+            deployment.vertex.parallelism
+        );
+        let memory = self.memory.clone();
+        let slot = ctx.address().recipient();
+        let spawned = std::thread::Builder::new().name(thread_name.chars().take(15).collect()).spawn(move || {
+            Task::new(deployment, memory).run();
+            slot.do_send(TaskEnded { job_id: key.0, subtask: key.1 });
+        });
+        if let Err(e) = spawned {
+            tracing::error!(slot = %self.name, error = %e, "cannot start a task thread");
+        }
+    }
+}
+
+impl Handler<CancelTasks> for Slot {
+    type Result = ();
+
+    fn handle(&mut self, msg: CancelTasks, _ctx: &mut Context<Self>) {
+        for ((job, _), flag) in &self.running {
+            if *job == msg.job_id {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Handler<TaskEnded> for Slot {
+    type Result = ();
+
+    fn handle(&mut self, msg: TaskEnded, _ctx: &mut Context<Self>) {
+        self.running.remove(&(msg.job_id, msg.subtask));
+    }
+}

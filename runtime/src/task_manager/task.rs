@@ -1,0 +1,281 @@
+//! A Task runs one subtask of a vertex: input (a source or the channel
+//! from upstream) → the guest chain (one call per batch, with the state of
+//! the batch's keys) → output (a sink or the channels downstream). It runs
+//! on its own thread and reports its state changes to the JobManager.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::messages::{TaskDeployment, TaskInput, TaskOutput};
+use crate::connectors::sinks::{self, SinkWriter};
+use crate::connectors::sources::{self, SourceStatus};
+use crate::connectors::ConnectorError;
+use crate::graph::partition::key_group_range;
+use crate::job_manager::lifecycle::TaskState;
+use crate::job_manager::messages::TaskStateChanged;
+use crate::metrics::TaskMetrics;
+use crate::network::{GateEvent, OutputWriter, RecordBatch, SendError, StreamMessage};
+use crate::state::{self, KeyedStateBackend, MemoryStateBackend, StateEntries};
+use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
+
+/// Why a task stopped before the end of its input.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// The guest failed (trap, timeout, error result).
+    #[error(transparent)]
+    Guest(#[from] WasmError),
+    /// A source or sink failed.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// The task was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// The upstream or downstream side disappeared without ending.
+    #[error("a connected task disappeared: {0}")]
+    Disconnected(String),
+}
+
+impl From<SendError> for TaskError {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::Cancelled => TaskError::Cancelled,
+            SendError::Disconnected => TaskError::Disconnected(error.to_string()),
+        }
+    }
+}
+
+/// A deployed subtask, ready to run.
+pub struct Task {
+    deployment: Option<TaskDeployment>,
+    memory: Arc<SlotMemory>,
+}
+
+/// Where the chain's output goes.
+enum Output {
+    Sink(Box<dyn SinkWriter>),
+    Channels(OutputWriter),
+}
+
+/// The running parts of a task: the guest chain, its keyed state and the output.
+struct Pipeline {
+    guest: Option<GuestInstance>,
+    keyed_state: Option<MemoryStateBackend>,
+    /// Reused buffers for the state of a batch's keys.
+    state_in: StateEntries,
+    output: Output,
+    max_parallelism: u32,
+    metrics: Arc<TaskMetrics>,
+}
+
+impl Task {
+    /// A task for `deployment`, its guest charged to `memory`.
+    pub fn new(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Self {
+        Task { deployment: Some(deployment), memory }
+    }
+
+    /// Runs the task to its end and reports the outcome. Never panics
+    /// out: a bug in the runtime fails the task, not the process.
+    pub fn run(mut self) {
+        let deployment = self.deployment.take().expect("a task runs once");
+        let report = deployment.report.clone();
+        let subtask = deployment.subtask;
+        let cancelled = deployment.cancelled.clone();
+        let span = tracing::info_span!(
+            "task",
+            job = %deployment.job_id,
+            vertex = %deployment.vertex.name,
+            subtask = subtask.index
+        );
+        let _entered = span.enter();
+        let memory = self.memory.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || run_task(deployment, memory)));
+        let (state, error) = match outcome {
+            Ok(Ok(())) => (TaskState::Finished, None),
+            Ok(Err(TaskError::Cancelled)) => (TaskState::Canceled, None),
+            Ok(Err(_)) if cancelled.load(Ordering::Relaxed) => (TaskState::Canceled, None),
+            Ok(Err(error)) => (TaskState::Failed, Some(error.to_string())),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                (TaskState::Failed, Some(format!("internal error (this is likely a bug): task panicked: {message}")))
+            }
+        };
+        match &error {
+            Some(error) => tracing::warn!(%error, "task failed"),
+            None => tracing::debug!(?state, "task ended"),
+        }
+        report.do_send(TaskStateChanged { subtask, state, error });
+    }
+}
+
+fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), TaskError> {
+    let TaskDeployment {
+        job_id: _,
+        subtask,
+        vertex,
+        component,
+        args,
+        input,
+        output,
+        buffer_timeout,
+        call_timeout,
+        cancelled,
+        metrics,
+        report,
+    } = deployment;
+    let changed = |state| report.do_send(TaskStateChanged { subtask, state, error: None });
+    changed(TaskState::Initializing);
+
+    let guest = match &component {
+        Some(component) if !vertex.user_nodes.is_empty() => {
+            let settings = InstanceSettings {
+                task: format!("{} ({}/{})", vertex.name, subtask.index + 1, vertex.parallelism),
+                memory,
+                call_timeout,
+            };
+            let mut guest = GuestInstance::new(component, settings)?;
+            let info = crate::wasm::SubtaskInfo {
+                index: subtask.index,
+                parallelism: vertex.parallelism,
+                max_parallelism: vertex.max_parallelism,
+            };
+            guest.open(&args, &vertex.user_nodes, info)?;
+            Some(guest)
+        }
+        _ => None,
+    };
+    let keyed_state = vertex
+        .keyed
+        .then(|| MemoryStateBackend::new(key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism)));
+    let output = match output {
+        TaskOutput::Sink(connector) => Output::Sink(sinks::open(&connector, subtask.index, vertex.parallelism)?),
+        TaskOutput::Channels { partitioning, channels } => Output::Channels(OutputWriter::new(
+            partitioning,
+            channels,
+            buffer_timeout,
+            vertex.max_parallelism,
+            metrics.clone(),
+            cancelled.clone(),
+        )),
+    };
+    let mut pipeline = Pipeline {
+        guest,
+        keyed_state,
+        state_in: StateEntries::default(),
+        output,
+        max_parallelism: vertex.max_parallelism,
+        metrics: metrics.clone(),
+    };
+
+    match input {
+        TaskInput::Source(connector) => {
+            let mut reader = sources::open(&connector, subtask.index, vertex.parallelism)?;
+            changed(TaskState::Running);
+            let mut batch = RecordBatch::default();
+            loop {
+                if cancelled.load(Ordering::Relaxed) {
+                    return Err(TaskError::Cancelled);
+                }
+                let status = reader.next_batch(&mut batch, &cancelled)?;
+                if !batch.is_empty() {
+                    metrics.add_in(batch.len(), batch.byte_len());
+                    pipeline.process(&mut batch)?;
+                }
+                pipeline.flush_due()?;
+                if status == SourceStatus::Ended {
+                    break;
+                }
+            }
+        }
+        TaskInput::Channel(mut gate) => {
+            changed(TaskState::Running);
+            loop {
+                match gate.next(pipeline.next_deadline(), &cancelled) {
+                    GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+                        metrics.add_in(batch.len(), batch.byte_len());
+                        pipeline.process(&mut batch)?;
+                        pipeline.flush_due()?;
+                    }
+                    GateEvent::Message(StreamMessage::EndOfInput) => {}
+                    GateEvent::Timeout => pipeline.flush_due()?,
+                    GateEvent::Ended => break,
+                    GateEvent::Closed if cancelled.load(Ordering::Relaxed) => return Err(TaskError::Cancelled),
+                    GateEvent::Closed => {
+                        return Err(TaskError::Disconnected("every upstream task vanished before ending".into()));
+                    }
+                }
+            }
+        }
+    }
+    pipeline.finish()
+}
+
+impl Pipeline {
+    /// Runs one batch through the chain and hands the result to the output.
+    /// `batch` comes back emptied, its buffers ready for reuse.
+    fn process(&mut self, batch: &mut RecordBatch) -> Result<(), TaskError> {
+        let started = Instant::now();
+        let records = match &mut self.guest {
+            Some(guest) => {
+                if let Some(backend) = &self.keyed_state {
+                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in);
+                }
+                let (records, changed) = guest.process(batch, &mut self.state_in)?;
+                if let Some(backend) = &mut self.keyed_state {
+                    state::apply(backend, &changed, self.max_parallelism);
+                }
+                records
+            }
+            None => std::mem::take(batch),
+        };
+        self.metrics.add_busy(started.elapsed());
+        self.emit(records)
+    }
+
+    fn emit(&mut self, records: RecordBatch) -> Result<(), TaskError> {
+        match &mut self.output {
+            Output::Sink(sink) => {
+                self.metrics.add_out(records.len(), records.byte_len());
+                sink.write(&records)?;
+            }
+            Output::Channels(writer) => writer.write(records)?,
+        }
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        match &self.output {
+            Output::Channels(writer) => writer.next_deadline(),
+            Output::Sink(_) => None,
+        }
+    }
+
+    fn flush_due(&mut self) -> Result<(), TaskError> {
+        if let Output::Channels(writer) = &mut self.output {
+            writer.flush_due()?;
+        }
+        Ok(())
+    }
+
+    /// End of input: let the guest flush, then end the output.
+    fn finish(mut self) -> Result<(), TaskError> {
+        if let Some(guest) = &mut self.guest {
+            let (records, changed) = guest.finish()?;
+            if let Some(backend) = &mut self.keyed_state {
+                state::apply(backend, &changed, self.max_parallelism);
+            }
+            self.emit(records)?;
+        }
+        match &mut self.output {
+            Output::Sink(sink) => sink.finish()?,
+            Output::Channels(writer) => writer.finish()?,
+        }
+        let keys = self.keyed_state.as_ref().map_or(0, |s| s.len());
+        tracing::debug!(keys, "task input ended");
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! Host bindings generated from `wit/` (the `wflink:job` world).
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "job",
+});
+
+pub use wflink::job::{logging, metrics, plan, types};
+pub use exports::wflink::job::operator;

@@ -1,0 +1,112 @@
+//! One wasmtime engine per process, a ticker that drives guest deadlines,
+//! and the component cache: a component is compiled and checked once, by
+//! content hash, and every subtask instantiates the compiled artifact.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::WasmError;
+use super::bindings::{Job, JobPre};
+use super::host::HostState;
+
+/// Interval between epoch ticks: the resolution of guest call deadlines.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The process-wide wasm engine with its linker and compiled components.
+pub struct WasmEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    /// Compiled components by content hash.
+    cache: Mutex<HashMap<u128, JobComponent>>,
+    /// Tells the epoch ticker thread to stop when the engine goes away.
+    stop_ticker: Arc<AtomicBool>,
+}
+
+/// A compiled, checked job component, cheap to clone and to instantiate.
+#[derive(Clone)]
+pub struct JobComponent {
+    /// Content hash of the component's bytes (xxh3-128), 32 hex chars.
+    pub hash: String,
+    /// Size of the component in bytes.
+    pub size: usize,
+    pub(crate) pre: JobPre<HostState>,
+    pub(crate) engine: Engine,
+}
+
+impl WasmEngine {
+    /// Creates the engine with epoch interruption (guest deadlines) and
+    /// the linker providing WASI and the wflink host imports.
+    pub fn new() -> Result<Arc<Self>, WasmError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        Job::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let (ticking, stop) = (engine.clone(), stop_ticker.clone());
+        std::thread::Builder::new()
+            .name("wasm-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticking.increment_epoch();
+                }
+            })
+            .map_err(|e| WasmError::Compile(format!("cannot start the epoch ticker: {e}")))?;
+        Ok(Arc::new(WasmEngine { engine, linker, cache: Mutex::new(HashMap::new()), stop_ticker }))
+    }
+
+    /// Compiles `bytes` (or takes the cached artifact) and checks that it
+    /// is a component of the `wflink:job` world.
+    pub fn load(&self, bytes: &[u8]) -> Result<JobComponent, WasmError> {
+        let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+        if let Some(found) = self.cache.lock().expect("component cache poisoned").get(&hash) {
+            return Ok(found.clone());
+        }
+        check_header(bytes)?;
+        let started = std::time::Instant::now();
+        let component = Component::new(&self.engine, bytes).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
+        let pre = JobPre::new(instance_pre).map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
+        tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "compiled component");
+        let loaded = JobComponent {
+            hash: format!("{hash:032x}"),
+            size: bytes.len(),
+            pre,
+            engine: self.engine.clone(),
+        };
+        self.cache.lock().expect("component cache poisoned").insert(hash, loaded.clone());
+        Ok(loaded)
+    }
+}
+
+impl Drop for WasmEngine {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Tells a component from a core module or from something else entirely,
+/// so the user learns which mistake they made.
+fn check_header(bytes: &[u8]) -> Result<(), WasmError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(WasmError::NotWasm);
+    }
+    // Core modules have version 1 and layer 0; components have layer 1.
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(WasmError::CoreModule);
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! What can go wrong between the host and a guest, each naming the thing
+//! that was wrong.
+
+use std::time::Duration;
+
+/// A failure loading or running a component.
+#[derive(Debug, thiserror::Error)]
+pub enum WasmError {
+    /// The bytes are not WebAssembly at all.
+    #[error("not a WebAssembly component: the file does not start with the wasm magic bytes")]
+    NotWasm,
+    /// A core module was given where a component is needed.
+    #[error("a core WebAssembly module, not a component: build the job for the wasm32-wasip2 target (e.g. `wflink build DIR`)")]
+    CoreModule,
+    /// The component does not compile (malformed or uses unsupported features).
+    #[error("invalid WebAssembly component: {0}")]
+    Compile(String),
+    /// The component is valid but is not a wflink job.
+    #[error("the component does not implement the wflink:job@0.1.0 world: {0}")]
+    WrongWorld(String),
+    /// Instantiating the component failed (e.g. its start-up trapped).
+    #[error("failed to instantiate the job's component: {0}")]
+    Instantiate(String),
+    /// The guest trapped (a panic, an out-of-bounds access, out of memory).
+    #[error("guest trapped in '{function}': {message}{}", stderr_suffix(.stderr))]
+    Trap {
+        /// The export that was running.
+        function: &'static str,
+        /// The trap as wasmtime reports it.
+        message: String,
+        /// The end of what the guest wrote to stderr (its panic message).
+        stderr: String,
+    },
+    /// A guest call ran past its deadline.
+    #[error("guest call '{function}' ran longer than the {timeout:?} deadline (wasm.call-timeout) and was stopped")]
+    Timeout {
+        /// The export that was running.
+        function: &'static str,
+        /// The deadline.
+        timeout: Duration,
+    },
+    /// The guest returned an error of its own.
+    #[error("{0}")]
+    Job(String),
+    /// The guest returned data that breaks the contract (bad offsets).
+    #[error("the guest returned malformed data from '{function}': {detail}")]
+    Contract {
+        /// The export that was running.
+        function: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.trim().is_empty() { String::new() } else { format!("; guest stderr: {}", stderr.trim()) }
+}

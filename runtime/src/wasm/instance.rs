@@ -1,0 +1,194 @@
+//! One instance of a job's component in its own store: the sandbox a
+//! subtask chain runs in. Every call gets a deadline; a trap, a timeout or
+//! a broken contract becomes a [`WasmError`] and never a host panic.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::Store;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use super::bindings::{Job, operator, types};
+use super::engine::EPOCH_TICK;
+use super::host::{GUEST_OUTPUT_CAPACITY, HostState};
+use super::limits::{GuestLimiter, SlotMemory};
+use super::{JobComponent, WasmError};
+use crate::graph::StreamGraph;
+use crate::ids::NodeId;
+use crate::network::RecordBatch;
+use crate::state::StateEntries;
+
+/// What an instance needs besides its component.
+#[derive(Clone)]
+pub struct InstanceSettings {
+    /// Name of the task, for logs.
+    pub task: String,
+    /// The slot's memory budget.
+    pub memory: Arc<SlotMemory>,
+    /// Deadline of each guest call.
+    pub call_timeout: Duration,
+}
+
+/// An instantiated job component.
+pub struct GuestInstance {
+    store: Store<HostState>,
+    job: Job,
+    deadline_ticks: u64,
+    call_timeout: Duration,
+}
+
+impl GuestInstance {
+    /// Instantiates `component` in a fresh store.
+    pub fn new(component: &JobComponent, settings: InstanceSettings) -> Result<Self, WasmError> {
+        let stderr = MemoryOutputPipe::new(GUEST_OUTPUT_CAPACITY);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(MemoryOutputPipe::new(GUEST_OUTPUT_CAPACITY))
+            .stderr(stderr.clone())
+            .build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: GuestLimiter::new(settings.memory),
+            stderr,
+            task: settings.task,
+            counters: Default::default(),
+        };
+        let mut store = Store::new(&component.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_trap();
+        let deadline_ticks = (settings.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + 1;
+        store.set_epoch_deadline(deadline_ticks);
+        let job = component.pre.instantiate(&mut store).map_err(|e| WasmError::Instantiate(format!("{e:#}")))?;
+        Ok(GuestInstance { store, job, deadline_ticks, call_timeout: settings.call_timeout })
+    }
+
+    /// Calls `describe` and returns the job's StreamGraph.
+    pub fn describe(&mut self, args: &[String]) -> Result<StreamGraph, WasmError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = self.job.wflink_job_job().call_describe(&mut self.store, args);
+        let plan = self.check("describe", result)?.map_err(job_error)?;
+        Ok(super::plan::stream_graph(plan))
+    }
+
+    /// Opens the chain of `node_ids` for one subtask.
+    pub fn open(&mut self, args: &[String], node_ids: &[NodeId], subtask: operator::SubtaskInfo) -> Result<(), WasmError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = self.job.wflink_job_operator().call_open(&mut self.store, args, node_ids, subtask);
+        self.check("open", result)?.map_err(job_error)
+    }
+
+    /// Runs `input` (and the state of its keys) through the chain; returns
+    /// the output records and the changed state. Input buffers are handed
+    /// back through `input` emptied, so their allocations are reused.
+    pub fn process(
+        &mut self,
+        input: &mut RecordBatch,
+        state: &mut StateEntries,
+    ) -> Result<(RecordBatch, StateEntries), WasmError> {
+        let batch = types::Batch {
+            values: std::mem::take(&mut input.values),
+            value_ends: std::mem::take(&mut input.value_ends),
+            keys: std::mem::take(&mut input.keys),
+            key_ends: std::mem::take(&mut input.key_ends),
+            timestamps: std::mem::take(&mut input.timestamps),
+        };
+        let keyed_state = types::KeyedState {
+            keys: std::mem::take(&mut state.keys),
+            key_ends: std::mem::take(&mut state.key_ends),
+            values: std::mem::take(&mut state.values),
+            value_ends: std::mem::take(&mut state.value_ends),
+        };
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = self.job.wflink_job_operator().call_process(&mut self.store, &batch, &keyed_state);
+        // Give the buffers back, emptied, for the next batch.
+        *input = RecordBatch {
+            values: batch.values,
+            value_ends: batch.value_ends,
+            keys: batch.keys,
+            key_ends: batch.key_ends,
+            timestamps: batch.timestamps,
+        };
+        input.clear();
+        *state = StateEntries {
+            keys: keyed_state.keys,
+            key_ends: keyed_state.key_ends,
+            values: keyed_state.values,
+            value_ends: keyed_state.value_ends,
+        };
+        state_clear(state);
+        let output = self.check("process", result)?.map_err(job_error)?;
+        convert_output("process", output)
+    }
+
+    /// Tells the chain that its input has ended; returns what it flushes.
+    pub fn finish(&mut self) -> Result<(RecordBatch, StateEntries), WasmError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = self.job.wflink_job_operator().call_finish(&mut self.store);
+        let output = self.check("finish", result)?.map_err(job_error)?;
+        convert_output("finish", output)
+    }
+
+    /// User counters the guest added through the metrics import.
+    pub fn counters(&self) -> &std::collections::HashMap<String, u64> {
+        &self.store.data().counters
+    }
+
+    /// Turns a wasmtime error into a trap or timeout naming the function.
+    fn check<T>(&self, function: &'static str, result: wasmtime::Result<T>) -> Result<T, WasmError> {
+        result.map_err(|error| {
+            if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
+                return WasmError::Timeout { function, timeout: self.call_timeout };
+            }
+            let stderr = self.store.data().stderr.contents();
+            let stderr = String::from_utf8_lossy(&stderr);
+            // Keep the end: the panic message comes last.
+            let tail: String = {
+                let start = stderr.len().saturating_sub(2000);
+                let start = (start..stderr.len()).find(|i| stderr.is_char_boundary(*i)).unwrap_or(stderr.len());
+                stderr[start..].to_string()
+            };
+            let message = match error.downcast_ref::<wasmtime::Trap>() {
+                Some(trap) => format!("wasm trap: {trap}"),
+                None => format!("{error:#}").lines().next().unwrap_or_default().to_string(),
+            };
+            WasmError::Trap { function, message, stderr: tail }
+        })
+    }
+}
+
+fn state_clear(state: &mut StateEntries) {
+    state.keys.clear();
+    state.key_ends.clear();
+    state.values.clear();
+    state.value_ends.clear();
+}
+
+fn convert_output(function: &'static str, output: operator::ChainOutput) -> Result<(RecordBatch, StateEntries), WasmError> {
+    let records = RecordBatch {
+        values: output.records.values,
+        value_ends: output.records.value_ends,
+        keys: output.records.keys,
+        key_ends: output.records.key_ends,
+        timestamps: output.records.timestamps,
+    };
+    let state = StateEntries {
+        keys: output.state.keys,
+        key_ends: output.state.key_ends,
+        values: output.state.values,
+        value_ends: output.state.value_ends,
+    };
+    records.check().map_err(|detail| WasmError::Contract { function, detail })?;
+    state.check().map_err(|detail| WasmError::Contract { function, detail })?;
+    Ok((records, state))
+}
+
+fn job_error(error: types::JobError) -> WasmError {
+    WasmError::Job(match error {
+        types::JobError::InvalidArguments(m) => format!("invalid job arguments: {m}"),
+        types::JobError::InvalidPlan(m) => format!("invalid job plan: {m}"),
+        types::JobError::User(m) => format!("user function failed: {m}"),
+        types::JobError::Other(m) => m,
+    })
+}

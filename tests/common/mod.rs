@@ -1,0 +1,149 @@
+//! Shared helpers for the end-to-end tests: build guests once per test
+//! binary, run the real `wflink` binary, make input files, count words
+//! independently of wflink.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use wflink::guest_build::{build_guest, repo};
+
+/// Builds a guest crate once per test binary and returns its component.
+pub fn guest(dir: PathBuf) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    built
+        .entry(dir.clone())
+        .or_insert_with(|| build_guest(&dir, Some(&repo::guest_target_dir())).expect("guest builds"))
+        .clone()
+}
+
+/// The wordcount example component.
+pub fn wordcount_wasm() -> PathBuf {
+    guest(repo::example("wordcount"))
+}
+
+/// A test-only guest from `tests/guests/`.
+pub fn test_guest(name: &str) -> PathBuf {
+    guest(repo::root().join("tests").join("guests").join(name))
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The `wflink` binary under test.
+pub fn wflink() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wflink"));
+    command.stdin(Stdio::null());
+    command
+}
+
+/// Runs `command` to its end, failing the test if it takes longer than
+/// `limit` (the process is killed, never left behind).
+pub fn run_with_limit(mut command: Command, limit: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("wflink starts");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait works").is_some() {
+            return child.wait_with_output().expect("output readable");
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("output readable");
+            panic!(
+                "wflink ran longer than {limit:?}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A text of `words` words with upper case, digits and punctuation,
+/// deterministic for a given seed.
+pub fn generate_text(words: usize, seed: u64) -> String {
+    let vocabulary = [
+        "Flink", "stream", "wasm", "state", "Key", "window", "batch", "river", "data", "x1", "2024", "naïve",
+        "over-the-top", "it's", "EVENT", "time", "watermark", "sink", "source", "a",
+    ];
+    let mut s = seed | 1;
+    let mut text = String::new();
+    for i in 0..words {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        text.push_str(vocabulary[(s % vocabulary.len() as u64) as usize]);
+        text.push_str(match i % 7 {
+            6 => "\n",
+            3 => ", ",
+            5 => "; ",
+            _ => " ",
+        });
+    }
+    text
+}
+
+/// Word counts by the wordcount example's rule, computed without wflink:
+/// ASCII lowercase, split on every byte that is not ASCII alphanumeric.
+pub fn expected_counts(text: &str) -> HashMap<String, u64> {
+    let mut counts = HashMap::new();
+    for token in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()).filter(|t| !t.is_empty()) {
+        let word = String::from_utf8(token.to_ascii_lowercase()).unwrap();
+        *counts.entry(word).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Parses `(word,count)` lines (with or without an `N> ` prefix) into the
+/// final count per word and the number of lines.
+pub fn final_counts(lines: &str) -> (HashMap<String, u64>, usize) {
+    let mut counts = HashMap::new();
+    let mut n = 0;
+    for line in lines.lines().filter(|l| !l.is_empty()) {
+        n += 1;
+        let line = line.split_once("> ").map_or(line, |(_, rest)| rest);
+        let inner = line.strip_prefix('(').and_then(|l| l.strip_suffix(')')).unwrap_or_else(|| panic!("bad line {line:?}"));
+        let (word, count) = inner.rsplit_once(',').unwrap();
+        let count: u64 = count.parse().unwrap();
+        let best = counts.entry(word.to_string()).or_insert(0);
+        *best = (*best).max(count);
+    }
+    (counts, n)
+}
+
+/// Reads every part file of a file sink directory.
+pub fn read_parts(dir: &Path) -> String {
+    let mut all = String::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        all.push_str(&std::fs::read_to_string(path).unwrap());
+    }
+    all
+}
+
+/// Asserts a failed run: non-zero exit, one `error:` line mentioning
+/// `expected`, and no panic.
+pub fn assert_clean_failure(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "expected failure, got success; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "a panic escaped: {stderr}");
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error_lines.len(), 1, "expected exactly one error line: {stderr}");
+    assert!(
+        error_lines[0].to_lowercase().contains(&expected.to_lowercase()),
+        "error line does not mention {expected:?}: {}",
+        error_lines[0]
+    );
+}

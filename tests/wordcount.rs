@@ -1,0 +1,85 @@
+//! End-to-end: the Rust wordcount example, built to a component, run by
+//! the real `wflink` binary, counts words exactly at parallelism 1 and 2.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn run_wordcount_to_files(parallelism: u32, words: usize) {
+    let dir = scratch(&format!("wordcount-p{parallelism}"));
+    let text = generate_text(words, 7 + parallelism as u64);
+    let input = dir.join("input.txt");
+    std::fs::write(&input, &text).unwrap();
+    let output = dir.join("out");
+
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", &parallelism.to_string()]).arg(wordcount_wasm());
+    command.arg("--input").arg(&input).arg("--output").arg(&output);
+    let result = run_with_limit(command, LIMIT);
+    assert!(result.status.success(), "wflink failed: {}", String::from_utf8_lossy(&result.stderr));
+
+    let parts: Vec<_> = std::fs::read_dir(&output).unwrap().collect();
+    assert_eq!(parts.len(), parallelism as usize, "one part file per sink subtask");
+    let (counts, updates) = final_counts(&read_parts(&output));
+    let expected = expected_counts(&text);
+    assert_eq!(counts, expected);
+    let total: u64 = expected.values().sum();
+    assert_eq!(updates as u64, total, "a running count emits one update per word");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// At parallelism 1 every count is exact and each word yields one update.
+#[test]
+fn counts_are_exact_at_parallelism_1() {
+    run_wordcount_to_files(1, 50_000);
+}
+
+/// At parallelism 2 the key-by splits words over two subtasks and the
+/// counts are still exact.
+#[test]
+fn counts_are_exact_at_parallelism_2() {
+    run_wordcount_to_files(2, 50_000);
+}
+
+/// The print sink writes Flink's format: `N> (word,count)` with the
+/// 1-based subtask at parallelism 2, no prefix at parallelism 1.
+#[test]
+fn print_sink_uses_flinks_format() {
+    let dir = scratch("print");
+    let input = dir.join("input.txt");
+    std::fs::write(&input, "b a B\nc, a!\n").unwrap();
+    for (parallelism, prefixed) in [(1, false), (2, true)] {
+        let mut command = wflink();
+        command.args(["run", "--local", "-p", &parallelism.to_string()]).arg(wordcount_wasm());
+        command.arg("--input").arg(&input);
+        let result = run_with_limit(command, LIMIT);
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        let stdout = String::from_utf8(result.stdout).unwrap();
+        for line in stdout.lines() {
+            let has_prefix = line.starts_with("1> ") || line.starts_with("2> ");
+            assert_eq!(has_prefix, prefixed, "p={parallelism}: {line:?}");
+        }
+        let (counts, updates) = final_counts(&stdout);
+        assert_eq!(updates, 5);
+        assert_eq!(counts, expected_counts("b a B\nc, a!\n"));
+    }
+}
+
+/// `wflink info` prints the StreamGraph and the chained JobGraph.
+#[test]
+fn info_prints_the_chained_plan() {
+    let mut command = wflink();
+    command.args(["info", "-p", "2"]).arg(wordcount_wasm()).args(["--input", "/dev/null"]);
+    let result = run_with_limit(command, LIMIT);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(plan["slotsNeeded"], 2);
+    let vertices = plan["jobGraph"]["vertices"].as_array().unwrap();
+    assert_eq!(vertices.len(), 2, "{plan:#}");
+    assert_eq!(plan["jobGraph"]["edges"][0]["partitioning"], "HASH");
+    assert_eq!(plan["streamGraph"]["job_name"], "wordcount");
+}
