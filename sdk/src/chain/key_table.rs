@@ -1,0 +1,98 @@
+//! A per-call table from key bytes to a keyed node's state value.
+//!
+//! Keys are copied into one byte arena and entries into one vector, both
+//! cleared (not freed) between calls, so looking up or adding a key never
+//! allocates once the buffers have grown to the batch size.
+
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+/// The state of one key during a call.
+pub(crate) struct Slot<T> {
+    /// Where the key lies in the arena.
+    key: (u32, u32),
+    /// The key's state; `None` until it has a first value.
+    pub value: Option<T>,
+    /// Whether this call changed it (only changed entries go back to the host).
+    pub changed: bool,
+}
+
+pub(crate) struct KeyTable<T> {
+    /// Every key of the table, back to back.
+    arena: Vec<u8>,
+    /// Entries in insertion order.
+    slots: Vec<Slot<T>>,
+    /// Index into `slots` by the hash of the key bytes.
+    index: HashTable<u32>,
+    hasher: FixedState,
+}
+
+impl<T> KeyTable<T> {
+    pub fn new() -> Self {
+        KeyTable { arena: Vec::new(), slots: Vec::new(), index: HashTable::new(), hasher: FixedState::default() }
+    }
+
+    /// Empties the table, keeping its capacity.
+    pub fn clear(&mut self) {
+        self.arena.clear();
+        self.slots.clear();
+        self.index.clear();
+    }
+
+    /// The slot of `key`, added (with no value) if absent.
+    #[inline]
+    pub fn slot(&mut self, key: &[u8]) -> &mut Slot<T> {
+        let hash = self.hasher.hash_one(key);
+        let Self { arena, slots, index, hasher } = self;
+        let key_of = |i: u32| {
+            let (start, end) = slots[i as usize].key;
+            &arena[start as usize..end as usize]
+        };
+        if let Some(&i) = index.find(hash, |&i| key_of(i) == key) {
+            return &mut slots[i as usize];
+        }
+        let i = slots.len() as u32;
+        let start = arena.len() as u32;
+        arena.extend_from_slice(key);
+        slots.push(Slot { key: (start, arena.len() as u32), value: None, changed: false });
+        index.insert_unique(hash, i, |&j| {
+            let (start, end) = slots[j as usize].key;
+            hasher.hash_one(&arena[start as usize..end as usize])
+        });
+        &mut slots[i as usize]
+    }
+
+    /// The entries changed in this call, as (key, value).
+    pub fn changed(&self) -> impl Iterator<Item = (&[u8], &T)> {
+        self.slots.iter().filter(|s| s.changed).filter_map(|s| {
+            let key = &self.arena[s.key.0 as usize..s.key.1 as usize];
+            s.value.as_ref().map(|v| (key, v))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_it_added_and_reports_only_changed_ones() {
+        let mut table = KeyTable::<i64>::new();
+        table.slot(b"a").value = Some(1);
+        let b = table.slot(b"b");
+        b.value = Some(2);
+        b.changed = true;
+        assert_eq!(table.slot(b"a").value, Some(1));
+        for i in 0..1000i64 {
+            let slot = table.slot(&i.to_le_bytes());
+            slot.value = Some(i);
+            slot.changed = true;
+        }
+        assert_eq!(table.slot(&7i64.to_le_bytes()).value, Some(7));
+        assert_eq!(table.changed().count(), 1001);
+        table.clear();
+        assert_eq!(table.slot(b"b").value, None);
+    }
+}

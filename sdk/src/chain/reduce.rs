@@ -1,0 +1,100 @@
+//! The keyed running reduce: always the first node of its chain, as it
+//! reads the hash-partitioned output of a key-by.
+//!
+//! Its state travels with the batch: the host passes the current values of
+//! the batch's keys, the node updates them record by record in a
+//! [`KeyTable`], and returns the changed entries when the call ends.
+
+use std::any::type_name;
+use std::marker::PhantomData;
+
+use super::emitter::Emitter;
+use super::key_table::KeyTable;
+use super::operator::{AnyEmitter, Downstream, Operator, decode_error, downstream};
+use super::output::SharedOutput;
+use super::{Batch, ChainInput, KeyedState, batch::slices};
+use crate::codec::{decode, encode_into};
+use crate::{Data, JobError};
+
+struct Reduce<T, F> {
+    f: F,
+    _records: PhantomData<fn(T) -> T>,
+}
+
+/// The operator of a `reduce` (or `sum_by`) node.
+pub(crate) fn reduce_operator<T: Data>(f: impl FnMut(T, T) -> T + 'static) -> Box<dyn Operator> {
+    Box::new(Reduce { f, _records: PhantomData })
+}
+
+impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
+    fn into_emitter(self: Box<Self>, _down: Downstream, label: &str) -> Result<AnyEmitter, JobError> {
+        Err(JobError::invalid_plan(format!(
+            "{label} is a reduce, which must start its chain (it reads the hash-partitioned output of a key-by)"
+        )))
+    }
+
+    fn into_input(self: Box<Self>, down: Downstream, label: &str) -> Result<Box<dyn ChainInput>, JobError> {
+        Ok(Box::new(ReduceInput {
+            f: self.f,
+            down: downstream::<T>(down, label)?,
+            table: KeyTable::new(),
+            label: label.to_owned(),
+        }))
+    }
+}
+
+/// A reduce node running as its chain's input.
+struct ReduceInput<T, F> {
+    /// The user's reduce function.
+    f: F,
+    /// The rest of the chain.
+    down: Box<dyn Emitter<T>>,
+    /// State of the keys seen in the current call.
+    table: KeyTable<T>,
+    /// Names the node in errors.
+    label: String,
+}
+
+impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
+    fn process(&mut self, input: &Batch, state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError> {
+        if input.key_ends.is_empty() && !input.value_ends.is_empty() {
+            return Err(JobError::Other(format!(
+                "{} received records without keys; a reduce reads the output of a key-by (a host bug)",
+                self.label
+            )));
+        }
+        let Self { f, down, table, label } = self;
+        table.clear();
+        for (key, bytes) in state.entries() {
+            let value = decode::<T>(bytes).map_err(|e| {
+                JobError::Other(format!("{label} could not decode its state as {}: {e}", type_name::<T>()))
+            })?;
+            table.slot(key).value = Some(value);
+        }
+
+        let keys = slices(&input.keys, &input.key_ends);
+        let values = slices(&input.values, &input.value_ends);
+        for (i, (key, bytes)) in keys.zip(values).enumerate() {
+            let record = decode::<T>(bytes).map_err(|e| decode_error::<T>(label, e))?;
+            if let Some(&ts) = input.timestamps.get(i) {
+                out.borrow_mut().timestamp = Some(ts);
+            }
+            let slot = table.slot(key);
+            let new = match slot.value.take() {
+                Some(current) => f(current, record),
+                None => record,
+            };
+            down.emit_ref(&new);
+            slot.value = Some(new);
+            slot.changed = true;
+        }
+
+        let mut changed = KeyedState::default();
+        for (key, value) in table.changed() {
+            encode_into(&mut changed.values, value).map_err(JobError::User)?;
+            changed.push_key(key);
+        }
+        table.clear();
+        Ok(changed)
+    }
+}

@@ -1,0 +1,92 @@
+//! The entry point of a build function: sources and job-wide settings.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::builder::{PlanBuilder, Recorded, SharedBuilder};
+use crate::plan::{Connector, NodeKind, StreamPlan};
+use crate::{Args, DataStream, JobError};
+
+/// What a job's build function receives: create sources here, set the job
+/// name and default parallelism.
+///
+/// A build function only *records* the dataflow; it runs again in every
+/// task to find its functions, so it must not have side effects.
+pub struct StreamExecutionEnvironment {
+    /// The plan every stream of this run adds to.
+    plan: SharedBuilder,
+}
+
+impl StreamExecutionEnvironment {
+    fn new() -> Self {
+        StreamExecutionEnvironment { plan: Rc::new(RefCell::new(PlanBuilder::default())) }
+    }
+
+    /// Names the job (shown by `wflink list` and the dashboard); the default is `"wflink job"`.
+    pub fn set_job_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.plan.borrow_mut().set_job_name(name.into());
+        self
+    }
+
+    /// Sets the parallelism of every node that sets none itself. Wins over
+    /// the parallelism given at submit; 0 makes the plan invalid.
+    pub fn set_parallelism(&mut self, parallelism: u32) -> &mut Self {
+        self.plan.borrow_mut().set_parallelism(None, parallelism);
+        self
+    }
+
+    /// Reads the text file at `path` (on the TaskManager's machine), one
+    /// record per line, without the line ending.
+    pub fn read_text_file(&mut self, path: impl Into<String>) -> DataStream<String> {
+        self.source(Connector::new("file", &[("path", path.into())]), "Source: file")
+    }
+
+    /// Reads lines from a TCP server at `hostname:port` (as `nc -lk PORT` serves).
+    pub fn socket_text_stream(&mut self, hostname: impl Into<String>, port: u16) -> DataStream<String> {
+        let options = [("hostname", hostname.into()), ("port", port.to_string())];
+        self.source(Connector::new("socket", &options), "Source: socket")
+    }
+
+    /// Generates the numbers `0, 1, 2, …`: `rate` records per second,
+    /// `count` records in total.
+    pub fn datagen(&mut self, rate: u64, count: u64) -> DataStream<u64> {
+        let options = [("rate", rate.to_string()), ("count", count.to_string())];
+        self.source(Connector::new("datagen", &options), "Source: datagen")
+    }
+
+    fn source<T>(&mut self, connector: Connector, name: &str) -> DataStream<T> {
+        let id = self.plan.borrow_mut().add(NodeKind::Source(connector), name, None, None);
+        DataStream::new(self.plan.clone(), id)
+    }
+}
+
+/// Runs `build` on `args` and returns the recorded plan with its operators.
+pub(crate) fn record<B>(build: B, args: &[String]) -> Result<Recorded, JobError>
+where
+    B: FnOnce(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>,
+{
+    let mut env = StreamExecutionEnvironment::new();
+    build(&mut env, &Args::parse(args.iter().cloned()))?;
+    let builder = Rc::try_unwrap(env.plan).map_err(|_| {
+        JobError::invalid_plan("a stream outlived the build function (was it stored in a static?)")
+    })?;
+    builder.into_inner().finish()
+}
+
+/// Runs a build function on `args` as the host's `describe` does and returns
+/// its plan: handy to test a job's shape on the host.
+///
+/// ```
+/// use wflink_sdk::prelude::*;
+/// let plan = wflink_sdk::describe(
+///     |env, _| { env.datagen(10, 100).filter(|n| n % 2 == 0).print(); Ok(()) },
+///     &[],
+/// ).unwrap();
+/// assert_eq!(plan.nodes.len(), 3);
+/// ```
+pub fn describe<B>(build: B, args: &[String]) -> Result<StreamPlan, JobError>
+where
+    B: FnOnce(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>,
+{
+    record(build, args).map(|recorded| recorded.plan)
+}

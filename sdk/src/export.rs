@@ -1,0 +1,189 @@
+//! The component's exports: the WIT bindings, the glue from the `job` and
+//! `operator` interfaces to the SDK, and the [`export_job!`] macro.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use crate::chain::{Batch, Chain, ChainOutput, KeyedState};
+use crate::env::record;
+use crate::plan::{self, StreamPlan};
+use crate::{Args, JobError, StreamExecutionEnvironment};
+
+/// Bindings generated from `wit/` (the only `generate!` of the SDK).
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: concat!(env!("OUT_DIR"), "/wit"),
+        // The package's only world (`job`); see build.rs for why it is not named.
+        pub_export_macro: true,
+        export_macro_name: "__export_wflink_job",
+        default_bindings_module: "wflink_sdk::__private::bindings",
+    });
+}
+
+use bindings::exports::wflink::job::{job as wit_job, operator as wit_operator};
+use bindings::wflink::job::{plan as wit_plan, types as wit};
+
+/// A job's build function, as a type; implemented by [`export_job!`].
+pub trait Job: 'static {
+    /// Records the job's dataflow into `env`.
+    fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError>;
+}
+
+/// The component of job `J`: implements the WIT exports.
+pub struct Component<J>(PhantomData<J>);
+
+thread_local! {
+    /// The chain this instance runs (one per instance, set by `open`).
+    static CHAIN: RefCell<Option<Chain>> = const { RefCell::new(None) };
+}
+
+impl<J: Job> wit_job::Guest for Component<J> {
+    fn describe(args: Vec<String>) -> Result<wit_plan::StreamPlan, wit::JobError> {
+        install_panic_hook();
+        crate::env::describe(J::build, &args).map(plan_to_wit).map_err(error_to_wit)
+    }
+}
+
+impl<J: Job> wit_operator::Guest for Component<J> {
+    fn open(args: Vec<String>, node_ids: Vec<u32>, _subtask: wit_operator::SubtaskInfo) -> Result<(), wit::JobError> {
+        install_panic_hook();
+        let chain = record(J::build, &args).and_then(|recorded| Chain::open(recorded, &node_ids));
+        let chain = chain.map_err(error_to_wit)?;
+        CHAIN.with(|slot| *slot.borrow_mut() = Some(chain));
+        Ok(())
+    }
+
+    fn process(input: wit::Batch, state: wit::KeyedState) -> Result<wit_operator::ChainOutput, wit::JobError> {
+        with_chain(|chain| chain.process(batch_from_wit(input), state_from_wit(state)))
+    }
+
+    fn finish() -> Result<wit_operator::ChainOutput, wit::JobError> {
+        with_chain(Chain::finish)
+    }
+}
+
+fn with_chain(
+    f: impl FnOnce(&mut Chain) -> Result<ChainOutput, JobError>,
+) -> Result<wit_operator::ChainOutput, wit::JobError> {
+    CHAIN.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let chain = slot.as_mut().ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
+        chain.and_then(f).map(output_to_wit).map_err(error_to_wit)
+    })
+}
+
+/// Sends panic messages (a user function failing) to the task's log at
+/// error level before the default hook prints them to stderr and the
+/// instance traps, so the host can show them as the cause.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            crate::log::log(crate::log::Level::Error, &info.to_string());
+            default(info);
+        }));
+    });
+}
+
+fn error_to_wit(error: JobError) -> wit::JobError {
+    match error {
+        JobError::InvalidArguments(m) => wit::JobError::InvalidArguments(m),
+        JobError::InvalidPlan(m) => wit::JobError::InvalidPlan(m),
+        JobError::User(m) => wit::JobError::User(m),
+        JobError::Other(m) => wit::JobError::Other(m),
+    }
+}
+
+fn batch_from_wit(b: wit::Batch) -> Batch {
+    Batch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
+}
+
+fn state_from_wit(s: wit::KeyedState) -> KeyedState {
+    KeyedState { keys: s.keys, key_ends: s.key_ends, values: s.values, value_ends: s.value_ends }
+}
+
+fn output_to_wit(out: ChainOutput) -> wit_operator::ChainOutput {
+    let (b, s) = (out.records, out.state);
+    wit_operator::ChainOutput {
+        records: wit::Batch {
+            values: b.values,
+            value_ends: b.value_ends,
+            keys: b.keys,
+            key_ends: b.key_ends,
+            timestamps: b.timestamps,
+        },
+        state: wit::KeyedState { keys: s.keys, key_ends: s.key_ends, values: s.values, value_ends: s.value_ends },
+    }
+}
+
+fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
+    let connector = |c: plan::Connector| wit_plan::Connector { name: c.name, options: c.options };
+    let nodes = plan.nodes.into_iter().map(|n| wit_plan::Node {
+        id: n.id,
+        name: n.name,
+        uid: n.uid,
+        kind: match n.kind {
+            plan::NodeKind::Source(c) => wit_plan::NodeKind::Source(connector(c)),
+            plan::NodeKind::Map => wit_plan::NodeKind::Map,
+            plan::NodeKind::FlatMap => wit_plan::NodeKind::FlatMap,
+            plan::NodeKind::Filter => wit_plan::NodeKind::Filter,
+            plan::NodeKind::KeyBy => wit_plan::NodeKind::KeyBy,
+            plan::NodeKind::Reduce => wit_plan::NodeKind::Reduce,
+            plan::NodeKind::Sink(c) => wit_plan::NodeKind::Sink(connector(c)),
+        },
+        parallelism: n.parallelism,
+        inputs: n
+            .inputs
+            .into_iter()
+            .map(|e| wit_plan::Edge {
+                source: e.source,
+                partitioning: match e.partitioning {
+                    plan::Partitioning::Forward => wit_plan::Partitioning::Forward,
+                    plan::Partitioning::Rebalance => wit_plan::Partitioning::Rebalance,
+                    plan::Partitioning::Hash => wit_plan::Partitioning::Hash,
+                },
+            })
+            .collect(),
+    });
+    wit_plan::StreamPlan { job_name: plan.job_name, nodes: nodes.collect(), parallelism: plan.parallelism }
+}
+
+/// Exports a build function as a wflink job component; use it once, at the
+/// root of the job's `cdylib` crate.
+///
+/// The build function has the signature
+/// `fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>`
+/// (a function path or a non-capturing closure).
+///
+/// ```ignore
+/// use wflink_sdk::prelude::*;
+///
+/// fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+///     env.read_text_file(args.required("input")?).print();
+///     Ok(())
+/// }
+///
+/// wflink_sdk::export_job!(build);
+/// ```
+#[macro_export]
+macro_rules! export_job {
+    ($build:expr $(,)?) => {
+        const _: () = {
+            struct WflinkJob;
+
+            impl $crate::__private::Job for WflinkJob {
+                fn build(
+                    env: &mut $crate::StreamExecutionEnvironment,
+                    args: &$crate::Args,
+                ) -> ::core::result::Result<(), $crate::JobError> {
+                    ($build)(env, args)
+                }
+            }
+
+            type WflinkComponent = $crate::__private::Component<WflinkJob>;
+            $crate::__export_wflink_job!(WflinkComponent with_types_in $crate::__private::bindings);
+        };
+    };
+}

@@ -1,0 +1,77 @@
+//! `KeyedStream<T, K>`: a stream partitioned by key, and its keyed operations.
+
+use std::marker::PhantomData;
+use std::ops::AddAssign;
+
+use crate::chain;
+use crate::plan::NodeKind;
+use crate::{Data, DataStream};
+
+/// A stream partitioned by a key of type `K` (see [`DataStream::key_by`]).
+///
+/// Its operations keep one state value per key, held by the host and
+/// handed to the function with each batch.
+pub struct KeyedStream<T, K> {
+    /// The key-by node's output.
+    stream: DataStream<T>,
+    _key: PhantomData<fn() -> K>,
+}
+
+impl<T: Data, K> KeyedStream<T, K> {
+    pub(crate) fn new(stream: DataStream<T>) -> Self {
+        KeyedStream { stream, _key: PhantomData }
+    }
+
+    /// Names the key-by node (the default is `"Key By"`).
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self::new(self.stream.name(name))
+    }
+
+    /// Sets the key-by node's stable id (the default is e.g. `"key-by-2"`).
+    pub fn uid(self, uid: impl Into<String>) -> Self {
+        Self::new(self.stream.uid(uid))
+    }
+
+    /// Sets the key-by node's parallelism.
+    pub fn set_parallelism(self, parallelism: u32) -> Self {
+        Self::new(self.stream.set_parallelism(parallelism))
+    }
+
+    /// A running reduce per key: the first record of a key is its state;
+    /// each later one becomes `f(state, record)`. Emits the new state after
+    /// every record.
+    pub fn reduce<F>(self, f: F) -> DataStream<T>
+    where
+        F: FnMut(T, T) -> T + 'static,
+    {
+        self.reduce_named("Reduce", f)
+    }
+
+    /// A running sum per key of the numeric field `field` points to; the
+    /// other fields keep the values of the key's first record.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn counts(words: KeyedStream<(String, i64), String>) -> DataStream<(String, i64)> {
+    /// words.sum_by(|t| &mut t.1)
+    /// # }
+    /// ```
+    pub fn sum_by<N, F>(self, field: F) -> DataStream<T>
+    where
+        N: AddAssign + Copy,
+        F: Fn(&mut T) -> &mut N + 'static,
+    {
+        self.reduce_named("Sum", move |mut acc: T, mut next: T| {
+            let add = *field(&mut next);
+            *field(&mut acc) += add;
+            acc
+        })
+    }
+
+    fn reduce_named<F>(self, name: &str, f: F) -> DataStream<T>
+    where
+        F: FnMut(T, T) -> T + 'static,
+    {
+        self.stream.then(NodeKind::Reduce, name, Some(chain::reduce_operator(f)))
+    }
+}

@@ -1,0 +1,85 @@
+//! Write wflink jobs in Rust: a typed DataStream API compiled to a
+//! WebAssembly component.
+//!
+//! A job is a build function that records a dataflow, exported with
+//! [`export_job!`]:
+//!
+//! ```
+//! use wflink_sdk::prelude::*;
+//!
+//! fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+//!     env.set_job_name("wordcount");
+//!     env.read_text_file(args.required("input")?)
+//!         .flat_map(|line: String, out: &mut Collector<(String, i64)>| {
+//!             for word in line.split_whitespace() {
+//!                 out.collect((word.to_lowercase(), 1));
+//!             }
+//!         })
+//!         .name("tokenize")
+//!         .key_by(|(word, _): &(String, i64)| word.clone())
+//!         .sum_by(|t| &mut t.1)
+//!         .name("count")
+//!         .print();
+//!     Ok(())
+//! }
+//! // In the job crate: wflink_sdk::export_job!(build);
+//! # let args = ["--input".to_string(), "in.txt".to_string()];
+//! # let plan = wflink_sdk::describe(build, &args).unwrap();
+//! # assert_eq!(plan.job_name, "wordcount");
+//! ```
+//!
+//! The host calls the component twice over: `describe` runs the build
+//! function to get the plan (the StreamGraph), and each task's `open` runs
+//! it again to pick up the functions of its chain, which then process
+//! batches. Records cross the boundary as MessagePack (rmp-serde, structs
+//! and tuples as arrays); users only see their own types.
+//!
+//! # Layout
+//! - `env`: [`StreamExecutionEnvironment`], sources and job settings.
+//! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations.
+//! - `builder`: records the plan as the build function runs.
+//! - `plan`: the plan's types ([`plan::StreamPlan`]).
+//! - `chain`: runs the functions of one chain on batches.
+//! - `codec`: MessagePack encoding; the [`Data`] and [`Key`] bounds.
+//! - `args`, `error`: [`Args`] and [`JobError`].
+//! - `export`: the WIT bindings and [`export_job!`].
+//! - [`log`], [`metrics`]: the host's logging and metrics imports.
+#![warn(missing_docs)]
+
+mod args;
+mod builder;
+mod chain;
+mod codec;
+mod env;
+mod error;
+mod export;
+mod keyed;
+pub mod log;
+pub mod metrics;
+pub mod plan;
+mod stream;
+
+pub use args::Args;
+pub use chain::Collector;
+pub use codec::{Data, Key};
+pub use env::{StreamExecutionEnvironment, describe};
+pub use error::JobError;
+pub use keyed::KeyedStream;
+pub use stream::{DataStream, DataStreamSink};
+
+/// Everything a build function needs: `use wflink_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Args, Collector, Data, DataStream, DataStreamSink, JobError, Key, KeyedStream, StreamExecutionEnvironment,
+    };
+}
+
+/// Used by [`export_job!`]; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::export::bindings;
+    pub use crate::export::{Component, Job};
+}
+
+#[cfg(test)]
+mod tests;

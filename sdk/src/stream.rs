@@ -1,0 +1,144 @@
+//! `DataStream<T>`: a typed stream and the operations that extend the plan.
+
+use std::marker::PhantomData;
+
+use crate::builder::SharedBuilder;
+use crate::chain::{self, Collector};
+use crate::plan::{Connector, NodeKind};
+use crate::{Data, Key, KeyedStream};
+
+/// A stream of `T` records in the plan being built.
+///
+/// Each operation consumes the stream and returns the next one, so a stream
+/// feeds exactly one operation (fan-out is not supported yet). Functions run
+/// in the task, not while building: they must be `'static` and may keep
+/// state across records of their subtask (they are `FnMut`).
+pub struct DataStream<T> {
+    /// The plan this stream belongs to.
+    plan: SharedBuilder,
+    /// The node producing this stream.
+    node: u32,
+    _records: PhantomData<fn() -> T>,
+}
+
+impl<T> DataStream<T> {
+    pub(crate) fn new(plan: SharedBuilder, node: u32) -> Self {
+        DataStream { plan, node, _records: PhantomData }
+    }
+
+    /// Names the node that produces this stream (the default is e.g. `"Map"`).
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.plan.borrow_mut().set_name(self.node, name.into());
+        self
+    }
+
+    /// Sets the stable id of the node that produces this stream, which keeps
+    /// its state across job upgrades (the default is e.g. `"map-2"`).
+    pub fn uid(self, uid: impl Into<String>) -> Self {
+        self.plan.borrow_mut().set_uid(self.node, uid.into());
+        self
+    }
+
+    /// Sets the parallelism of the node that produces this stream; wins over
+    /// the job's. 0 makes the plan invalid.
+    pub fn set_parallelism(self, parallelism: u32) -> Self {
+        self.plan.borrow_mut().set_parallelism(Some(self.node), parallelism);
+        self
+    }
+
+    pub(crate) fn then<U>(self, kind: NodeKind, name: &str, operator: Option<Box<dyn chain::Operator>>) -> DataStream<U> {
+        let id = self.plan.borrow_mut().add(kind, name, Some(self.node), operator);
+        DataStream::new(self.plan, id)
+    }
+
+    fn sink(self, name: &str, options: &[(&str, String)], label: &str) -> DataStreamSink {
+        let kind = NodeKind::Sink(Connector::new(name, options));
+        let id = self.plan.borrow_mut().add(kind, label, Some(self.node), None);
+        DataStreamSink { stream: DataStream::<()>::new(self.plan, id) }
+    }
+
+    /// Prints every record to the TaskManager's standard output (tuples as `(a,b)`).
+    pub fn print(self) -> DataStreamSink {
+        self.sink("print", &[], "Sink: Print")
+    }
+
+    /// Writes every record as a line of text to files under the directory `path`.
+    pub fn write_as_text(self, path: impl Into<String>) -> DataStreamSink {
+        self.sink("file", &[("path", path.into())], "Sink: File")
+    }
+
+    /// Drops every record (for benchmarks).
+    pub fn discard(self) -> DataStreamSink {
+        self.sink("discard", &[], "Sink: Discard")
+    }
+}
+
+impl<T: Data> DataStream<T> {
+    /// Turns each record into exactly one record.
+    pub fn map<U, F>(self, f: F) -> DataStream<U>
+    where
+        U: Data,
+        F: FnMut(T) -> U + 'static,
+    {
+        self.then(NodeKind::Map, "Map", Some(chain::map_operator(f)))
+    }
+
+    /// Turns each record into zero or more records, given to the [`Collector`].
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn words(lines: DataStream<String>) -> DataStream<String> {
+    /// lines.flat_map(|line: String, out: &mut Collector<String>| {
+    ///     line.split(' ').for_each(|w| out.collect(w.to_owned()))
+    /// })
+    /// # }
+    /// ```
+    pub fn flat_map<U, F>(self, f: F) -> DataStream<U>
+    where
+        U: Data,
+        F: FnMut(T, &mut Collector<'_, U>) + 'static,
+    {
+        self.then(NodeKind::FlatMap, "Flat Map", Some(chain::flat_map_operator(f)))
+    }
+
+    /// Keeps the records for which `predicate` returns `true`.
+    pub fn filter<F>(self, predicate: F) -> DataStream<T>
+    where
+        F: FnMut(&T) -> bool + 'static,
+    {
+        self.then(NodeKind::Filter, "Filter", Some(chain::filter_operator(predicate)))
+    }
+
+    /// Partitions the stream by the key `key` computes, so that all records
+    /// with equal keys (equal MessagePack encodings) meet in one subtask.
+    pub fn key_by<K, F>(self, key: F) -> KeyedStream<T, K>
+    where
+        K: Key,
+        F: FnMut(&T) -> K + 'static,
+    {
+        KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_operator(key))))
+    }
+}
+
+/// The end of a stream: a sink node, which can still be named and configured.
+pub struct DataStreamSink {
+    /// The sink node, as a stream of nothing to reuse its settings.
+    stream: DataStream<()>,
+}
+
+impl DataStreamSink {
+    /// Names the sink node (the default is e.g. `"Sink: Print"`).
+    pub fn name(self, name: impl Into<String>) -> Self {
+        DataStreamSink { stream: self.stream.name(name) }
+    }
+
+    /// Sets the sink's stable id (the default is e.g. `"sink-print-3"`).
+    pub fn uid(self, uid: impl Into<String>) -> Self {
+        DataStreamSink { stream: self.stream.uid(uid) }
+    }
+
+    /// Sets the sink's parallelism.
+    pub fn set_parallelism(self, parallelism: u32) -> Self {
+        DataStreamSink { stream: self.stream.set_parallelism(parallelism) }
+    }
+}
