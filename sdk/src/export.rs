@@ -183,7 +183,7 @@ macro_rules! export_job {
             }
 
             type WflinkComponent = $crate::__private::Component<WflinkJob>;
-            $crate::__export_wflink_job!(WflinkComponent with_types_in $crate::__private::bindings);
+            $crate::__private::bindings::__export_wflink_job!(WflinkComponent with_types_in $crate::__private::bindings);
         };
     };
 }
