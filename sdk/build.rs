@@ -33,10 +33,16 @@ fn main() {
             .lines()
             .map(|line| match line.trim() {
                 "map," | "map" => line.replacen("map", "%map", 1),
-                "world job {" if has_job_interface => line.replacen("world job", "world job-world", 1),
+                "world job {" if has_job_interface => {
+                    line.replacen("world job", "world job-world", 1)
+                }
                 _ => line.to_owned(),
             })
             .collect();
-        fs::write(target.join(path.file_name().unwrap()), escaped.join("\n") + "\n").unwrap();
+        fs::write(
+            target.join(path.file_name().unwrap()),
+            escaped.join("\n") + "\n",
+        )
+        .unwrap();
     }
 }

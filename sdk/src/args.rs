@@ -51,7 +51,11 @@ impl Args {
             let value = tokens.next_if(|next| !next.starts_with("--")).cloned();
             named.insert(name.to_owned(), value);
         }
-        Args { raw, named, positional }
+        Args {
+            raw,
+            named,
+            positional,
+        }
     }
 
     /// The value of `--name`, if it was given with one.
@@ -75,14 +79,17 @@ impl Args {
 
     /// The value of `--name`, or an [`JobError::InvalidArguments`] saying it is missing.
     pub fn required(&self, name: &str) -> Result<&str, JobError> {
-        self.get(name)
-            .ok_or_else(|| JobError::invalid_arguments(format!("missing required argument --{name}")))
+        self.get(name).ok_or_else(|| {
+            JobError::invalid_arguments(format!("missing required argument --{name}"))
+        })
     }
 
     /// The value of `--name` parsed as `T`: `Ok(None)` when absent, an
     /// [`JobError::InvalidArguments`] when it does not parse.
     pub fn get_parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, JobError> {
-        let Some(value) = self.get(name) else { return Ok(None) };
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
         value.parse().map(Some).map_err(|_| {
             JobError::invalid_arguments(format!(
                 "argument --{name}: cannot read '{value}' as {}",
@@ -114,7 +121,15 @@ mod tests {
 
     #[test]
     fn parses_values_flags_and_positionals() {
-        let args = Args::parse(["job", "--input", "a.txt", "--discard", "--n", "-3", "--x=1=2"]);
+        let args = Args::parse([
+            "job",
+            "--input",
+            "a.txt",
+            "--discard",
+            "--n",
+            "-3",
+            "--x=1=2",
+        ]);
         assert_eq!(args.get("input"), Some("a.txt"));
         assert!(args.flag("discard") && !args.flag("input") && !args.flag("nope"));
         assert_eq!(args.get_parsed::<i32>("n").unwrap(), Some(-3));
@@ -127,8 +142,12 @@ mod tests {
         let args = Args::parse(["--port", "x"]);
         assert_eq!(
             args.required("input"),
-            Err(JobError::InvalidArguments("missing required argument --input".into()))
+            Err(JobError::InvalidArguments(
+                "missing required argument --input".into()
+            ))
         );
-        assert!(matches!(args.get_parsed::<u16>("port"), Err(JobError::InvalidArguments(m)) if m.contains("'x'")));
+        assert!(
+            matches!(args.get_parsed::<u16>("port"), Err(JobError::InvalidArguments(m)) if m.contains("'x'"))
+        );
     }
 }

@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use crate::JobError;
 use crate::chain::Operator;
 use crate::plan::{Edge, Node, NodeKind, Partitioning, StreamPlan};
-use crate::JobError;
 
 /// The builder every stream handle of one build run points to.
 pub(crate) type SharedBuilder = Rc<RefCell<PlanBuilder>>;
@@ -70,12 +70,26 @@ impl PlanBuilder {
                     NodeKind::KeyBy => Partitioning::Hash,
                     _ => Partitioning::Forward,
                 };
-                vec![Edge { source, partitioning }]
+                vec![Edge {
+                    source,
+                    partitioning,
+                }]
             })
             .unwrap_or_default();
         let uid = format!("{}-{id}", kind.slug());
-        let node = Node { id, name: name.to_owned(), uid, kind, parallelism: None, inputs };
-        self.nodes.push(RecordedNode { node, operator, consumers: 0 });
+        let node = Node {
+            id,
+            name: name.to_owned(),
+            uid,
+            kind,
+            parallelism: None,
+            inputs,
+        };
+        self.nodes.push(RecordedNode {
+            node,
+            operator,
+            consumers: 0,
+        });
         id
     }
 
@@ -96,7 +110,9 @@ impl PlanBuilder {
                 Some(id) => format!("node {id} '{}'", self.nodes[id as usize].node.name),
                 None => "the job".to_owned(),
             };
-            self.fail(JobError::invalid_plan(format!("parallelism of {what} must be at least 1")));
+            self.fail(JobError::invalid_plan(format!(
+                "parallelism of {what} must be at least 1"
+            )));
             return;
         }
         match id {
@@ -120,7 +136,11 @@ impl PlanBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        if !self.nodes.iter().any(|n| matches!(n.node.kind, NodeKind::Sink(_))) {
+        if !self
+            .nodes
+            .iter()
+            .any(|n| matches!(n.node.kind, NodeKind::Sink(_)))
+        {
             return Err(JobError::invalid_plan(
                 "the job defines no sink: end a stream with print(), write_as_text(..) or discard()",
             ));
@@ -146,6 +166,13 @@ impl PlanBuilder {
         }
         let (nodes, operators) = self.nodes.into_iter().map(|n| (n.node, n.operator)).unzip();
         let job_name = self.job_name.unwrap_or_else(|| DEFAULT_JOB_NAME.to_owned());
-        Ok(Recorded { plan: StreamPlan { job_name, nodes, parallelism: self.parallelism }, operators })
+        Ok(Recorded {
+            plan: StreamPlan {
+                job_name,
+                nodes,
+                parallelism: self.parallelism,
+            },
+            operators,
+        })
     }
 }

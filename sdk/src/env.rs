@@ -19,7 +19,9 @@ pub struct StreamExecutionEnvironment {
 
 impl StreamExecutionEnvironment {
     fn new() -> Self {
-        StreamExecutionEnvironment { plan: Rc::new(RefCell::new(PlanBuilder::default())) }
+        StreamExecutionEnvironment {
+            plan: Rc::new(RefCell::new(PlanBuilder::default())),
+        }
     }
 
     /// Names the job (shown by `wflink list` and the dashboard); the default is `"wflink job"`.
@@ -38,11 +40,18 @@ impl StreamExecutionEnvironment {
     /// Reads the text file at `path` (on the TaskManager's machine), one
     /// record per line, without the line ending.
     pub fn read_text_file(&mut self, path: impl Into<String>) -> DataStream<String> {
-        self.source(Connector::new("file", &[("path", path.into())]), "Source: file")
+        self.source(
+            Connector::new("file", &[("path", path.into())]),
+            "Source: file",
+        )
     }
 
     /// Reads lines from a TCP server at `hostname:port` (as `nc -lk PORT` serves).
-    pub fn socket_text_stream(&mut self, hostname: impl Into<String>, port: u16) -> DataStream<String> {
+    pub fn socket_text_stream(
+        &mut self,
+        hostname: impl Into<String>,
+        port: u16,
+    ) -> DataStream<String> {
         let options = [("hostname", hostname.into()), ("port", port.to_string())];
         self.source(Connector::new("socket", &options), "Source: socket")
     }
@@ -55,7 +64,10 @@ impl StreamExecutionEnvironment {
     }
 
     fn source<T>(&mut self, connector: Connector, name: &str) -> DataStream<T> {
-        let id = self.plan.borrow_mut().add(NodeKind::Source(connector), name, None, None);
+        let id = self
+            .plan
+            .borrow_mut()
+            .add(NodeKind::Source(connector), name, None, None);
         DataStream::new(self.plan.clone(), id)
     }
 }

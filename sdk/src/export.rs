@@ -41,12 +41,18 @@ thread_local! {
 impl<J: Job> wit_job::Guest for Component<J> {
     fn describe(args: Vec<String>) -> Result<wit_plan::StreamPlan, wit::JobError> {
         install_panic_hook();
-        crate::env::describe(J::build, &args).map(plan_to_wit).map_err(error_to_wit)
+        crate::env::describe(J::build, &args)
+            .map(plan_to_wit)
+            .map_err(error_to_wit)
     }
 }
 
 impl<J: Job> wit_operator::Guest for Component<J> {
-    fn open(args: Vec<String>, node_ids: Vec<u32>, _subtask: wit_operator::SubtaskInfo) -> Result<(), wit::JobError> {
+    fn open(
+        args: Vec<String>,
+        node_ids: Vec<u32>,
+        _subtask: wit_operator::SubtaskInfo,
+    ) -> Result<(), wit::JobError> {
         install_panic_hook();
         let chain = record(J::build, &args).and_then(|recorded| Chain::open(recorded, &node_ids));
         let chain = chain.map_err(error_to_wit)?;
@@ -54,7 +60,10 @@ impl<J: Job> wit_operator::Guest for Component<J> {
         Ok(())
     }
 
-    fn process(input: wit::Batch, state: wit::KeyedState) -> Result<wit_operator::ChainOutput, wit::JobError> {
+    fn process(
+        input: wit::Batch,
+        state: wit::KeyedState,
+    ) -> Result<wit_operator::ChainOutput, wit::JobError> {
         with_chain(|chain| chain.process(batch_from_wit(input), state_from_wit(state)))
     }
 
@@ -68,7 +77,9 @@ fn with_chain(
 ) -> Result<wit_operator::ChainOutput, wit::JobError> {
     CHAIN.with(|slot| {
         let mut slot = slot.borrow_mut();
-        let chain = slot.as_mut().ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
+        let chain = slot
+            .as_mut()
+            .ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
         chain.and_then(f).map(output_to_wit).map_err(error_to_wit)
     })
 }
@@ -97,11 +108,22 @@ fn error_to_wit(error: JobError) -> wit::JobError {
 }
 
 fn batch_from_wit(b: wit::Batch) -> Batch {
-    Batch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
+    Batch {
+        values: b.values,
+        value_ends: b.value_ends,
+        keys: b.keys,
+        key_ends: b.key_ends,
+        timestamps: b.timestamps,
+    }
 }
 
 fn state_from_wit(s: wit::KeyedState) -> KeyedState {
-    KeyedState { keys: s.keys, key_ends: s.key_ends, values: s.values, value_ends: s.value_ends }
+    KeyedState {
+        keys: s.keys,
+        key_ends: s.key_ends,
+        values: s.values,
+        value_ends: s.value_ends,
+    }
 }
 
 fn output_to_wit(out: ChainOutput) -> wit_operator::ChainOutput {
@@ -114,12 +136,20 @@ fn output_to_wit(out: ChainOutput) -> wit_operator::ChainOutput {
             key_ends: b.key_ends,
             timestamps: b.timestamps,
         },
-        state: wit::KeyedState { keys: s.keys, key_ends: s.key_ends, values: s.values, value_ends: s.value_ends },
+        state: wit::KeyedState {
+            keys: s.keys,
+            key_ends: s.key_ends,
+            values: s.values,
+            value_ends: s.value_ends,
+        },
     }
 }
 
 fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
-    let connector = |c: plan::Connector| wit_plan::Connector { name: c.name, options: c.options };
+    let connector = |c: plan::Connector| wit_plan::Connector {
+        name: c.name,
+        options: c.options,
+    };
     let nodes = plan.nodes.into_iter().map(|n| wit_plan::Node {
         id: n.id,
         name: n.name,
@@ -147,7 +177,11 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             })
             .collect(),
     });
-    wit_plan::StreamPlan { job_name: plan.job_name, nodes: nodes.collect(), parallelism: plan.parallelism }
+    wit_plan::StreamPlan {
+        job_name: plan.job_name,
+        nodes: nodes.collect(),
+        parallelism: plan.parallelism,
+    }
 }
 
 /// Exports a build function as a wflink job component; use it once, at the

@@ -19,7 +19,10 @@ pub struct KeyedStream<T, K> {
 
 impl<T: Data, K> KeyedStream<T, K> {
     pub(crate) fn new(stream: DataStream<T>) -> Self {
-        KeyedStream { stream, _key: PhantomData }
+        KeyedStream {
+            stream,
+            _key: PhantomData,
+        }
     }
 
     /// Names the key-by node (the default is `"Key By"`).
@@ -72,6 +75,7 @@ impl<T: Data, K> KeyedStream<T, K> {
     where
         F: FnMut(T, T) -> T + 'static,
     {
-        self.stream.then(NodeKind::Reduce, name, Some(chain::reduce_operator(f)))
+        self.stream
+            .then(NodeKind::Reduce, name, Some(chain::reduce_operator(f)))
     }
 }

@@ -70,7 +70,8 @@ pub use stream::{DataStream, DataStreamSink};
 /// Everything a build function needs: `use wflink_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Args, Collector, Data, DataStream, DataStreamSink, JobError, Key, KeyedStream, StreamExecutionEnvironment,
+        Args, Collector, Data, DataStream, DataStreamSink, JobError, Key, KeyedStream,
+        StreamExecutionEnvironment,
     };
 }
 

@@ -23,8 +23,14 @@ pub struct Connector {
 
 impl Connector {
     pub(crate) fn new(name: &str, options: &[(&str, String)]) -> Self {
-        let options = options.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-        Connector { name: name.to_owned(), options }
+        let options = options
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        Connector {
+            name: name.to_owned(),
+            options,
+        }
     }
 }
 

@@ -23,7 +23,11 @@ pub struct DataStream<T> {
 
 impl<T> DataStream<T> {
     pub(crate) fn new(plan: SharedBuilder, node: u32) -> Self {
-        DataStream { plan, node, _records: PhantomData }
+        DataStream {
+            plan,
+            node,
+            _records: PhantomData,
+        }
     }
 
     /// Names the node that produces this stream (the default is e.g. `"Map"`).
@@ -42,19 +46,34 @@ impl<T> DataStream<T> {
     /// Sets the parallelism of the node that produces this stream; wins over
     /// the job's. 0 makes the plan invalid.
     pub fn set_parallelism(self, parallelism: u32) -> Self {
-        self.plan.borrow_mut().set_parallelism(Some(self.node), parallelism);
+        self.plan
+            .borrow_mut()
+            .set_parallelism(Some(self.node), parallelism);
         self
     }
 
-    pub(crate) fn then<U>(self, kind: NodeKind, name: &str, operator: Option<Box<dyn chain::Operator>>) -> DataStream<U> {
-        let id = self.plan.borrow_mut().add(kind, name, Some(self.node), operator);
+    pub(crate) fn then<U>(
+        self,
+        kind: NodeKind,
+        name: &str,
+        operator: Option<Box<dyn chain::Operator>>,
+    ) -> DataStream<U> {
+        let id = self
+            .plan
+            .borrow_mut()
+            .add(kind, name, Some(self.node), operator);
         DataStream::new(self.plan, id)
     }
 
     fn sink(self, name: &str, options: &[(&str, String)], label: &str) -> DataStreamSink {
         let kind = NodeKind::Sink(Connector::new(name, options));
-        let id = self.plan.borrow_mut().add(kind, label, Some(self.node), None);
-        DataStreamSink { stream: DataStream::<()>::new(self.plan, id) }
+        let id = self
+            .plan
+            .borrow_mut()
+            .add(kind, label, Some(self.node), None);
+        DataStreamSink {
+            stream: DataStream::<()>::new(self.plan, id),
+        }
     }
 
     /// Prints every record to the TaskManager's standard output (tuples as `(a,b)`).
@@ -98,7 +117,11 @@ impl<T: Data> DataStream<T> {
         U: Data,
         F: FnMut(T, &mut Collector<'_, U>) + 'static,
     {
-        self.then(NodeKind::FlatMap, "Flat Map", Some(chain::flat_map_operator(f)))
+        self.then(
+            NodeKind::FlatMap,
+            "Flat Map",
+            Some(chain::flat_map_operator(f)),
+        )
     }
 
     /// Keeps the records for which `predicate` returns `true`.
@@ -106,7 +129,11 @@ impl<T: Data> DataStream<T> {
     where
         F: FnMut(&T) -> bool + 'static,
     {
-        self.then(NodeKind::Filter, "Filter", Some(chain::filter_operator(predicate)))
+        self.then(
+            NodeKind::Filter,
+            "Filter",
+            Some(chain::filter_operator(predicate)),
+        )
     }
 
     /// Partitions the stream by the key `key` computes, so that all records
@@ -129,16 +156,22 @@ pub struct DataStreamSink {
 impl DataStreamSink {
     /// Names the sink node (the default is e.g. `"Sink: Print"`).
     pub fn name(self, name: impl Into<String>) -> Self {
-        DataStreamSink { stream: self.stream.name(name) }
+        DataStreamSink {
+            stream: self.stream.name(name),
+        }
     }
 
     /// Sets the sink's stable id (the default is e.g. `"sink-print-3"`).
     pub fn uid(self, uid: impl Into<String>) -> Self {
-        DataStreamSink { stream: self.stream.uid(uid) }
+        DataStreamSink {
+            stream: self.stream.uid(uid),
+        }
     }
 
     /// Sets the sink's parallelism.
     pub fn set_parallelism(self, parallelism: u32) -> Self {
-        DataStreamSink { stream: self.stream.set_parallelism(parallelism) }
+        DataStreamSink {
+            stream: self.stream.set_parallelism(parallelism),
+        }
     }
 }

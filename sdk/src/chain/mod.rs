@@ -15,25 +15,32 @@ mod operator;
 mod output;
 mod reduce;
 
-pub(crate) use batch::{Batch, KeyedState};
 #[cfg(test)]
 pub(crate) use batch::slices as batch_slices;
+pub(crate) use batch::{Batch, KeyedState};
 pub use emitter::Collector;
-pub(crate) use operator::{Operator, filter_operator, flat_map_operator, key_by_operator, map_operator};
+pub(crate) use operator::{
+    Operator, filter_operator, flat_map_operator, key_by_operator, map_operator,
+};
 pub(crate) use reduce::reduce_operator;
 
 use operator::Downstream;
 use output::SharedOutput;
 
+use crate::JobError;
 use crate::builder::Recorded;
 use crate::plan::Partitioning;
-use crate::JobError;
 
 /// The input end of a composed chain: runs a whole batch through it.
 pub(crate) trait ChainInput {
     /// Pushes every record of `input` through the chain into `out` and
     /// returns the state entries changed by this call.
-    fn process(&mut self, input: &Batch, state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError>;
+    fn process(
+        &mut self,
+        input: &Batch,
+        state: &KeyedState,
+        out: &SharedOutput,
+    ) -> Result<KeyedState, JobError>;
 }
 
 /// What one call returns (WIT `chain-output`).
@@ -58,7 +65,10 @@ pub(crate) struct Chain {
 impl Chain {
     /// Composes the chain of the user nodes `node_ids` of a recorded plan.
     pub fn open(recorded: Recorded, node_ids: &[u32]) -> Result<Chain, JobError> {
-        let Recorded { plan, mut operators } = recorded;
+        let Recorded {
+            plan,
+            mut operators,
+        } = recorded;
         if node_ids.is_empty() {
             return Err(JobError::invalid_plan("open needs at least one node id"));
         }
@@ -88,16 +98,20 @@ impl Chain {
 
         let out = SharedOutput::default();
         let mut take = |id: u32| {
-            operators[id as usize]
-                .take()
-                .ok_or_else(|| JobError::invalid_plan(format!("node {id} appears twice in the chain")))
+            operators[id as usize].take().ok_or_else(|| {
+                JobError::invalid_plan(format!("node {id} appears twice in the chain"))
+            })
         };
         let mut down = Downstream::Output(out.clone());
         for (position, &id) in node_ids.iter().enumerate().skip(1).rev() {
             down = Downstream::Next(take(id)?.into_emitter(down, &labels[position])?);
         }
         let input = take(node_ids[0])?.into_input(down, &labels[0])?;
-        Ok(Chain { input, out, last_sizes: (0, 0, 0) })
+        Ok(Chain {
+            input,
+            out,
+            last_sizes: (0, 0, 0),
+        })
     }
 
     /// Runs one batch through the chain.
@@ -121,7 +135,11 @@ impl Chain {
             return Err(JobError::User(error));
         }
         let records = std::mem::take(&mut out.batch);
-        self.last_sizes = (records.values.len(), records.value_ends.len(), records.keys.len());
+        self.last_sizes = (
+            records.values.len(),
+            records.value_ends.len(),
+            records.keys.len(),
+        );
         Ok(ChainOutput { records, state })
     }
 

@@ -12,6 +12,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         .map(move |line: String| {
             seen += 1;
             if seen == trap_at {
+                wflink_sdk::log::warn!("trapping-job: failing on purpose at record {seen}");
                 panic!("trapping-job: bad record {seen}");
             }
             line
