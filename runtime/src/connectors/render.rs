@@ -87,6 +87,6 @@ mod tests {
         rmp::encode::write_str(&mut bytes, "a line").unwrap();
         assert_eq!(text(&bytes), "a line");
         assert_eq!(text(&[0x2a]), "42");
-        assert_eq!(text(&[0xc1]), "\u{fffd}");
+        assert_eq!(text(&[0xa5, b'h']), "\u{fffd}h", "a truncated string is shown, not dropped");
     }
 }

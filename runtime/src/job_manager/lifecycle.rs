@@ -73,7 +73,7 @@ impl std::fmt::Display for JobStatus {
 }
 
 /// The state of one subtask (Flink's `ExecutionState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TaskState {
     /// Not yet placed.

@@ -4,7 +4,7 @@
 //! on its own thread and reports its state changes to the JobManager.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::messages::{TaskDeployment, TaskInput, TaskOutput};

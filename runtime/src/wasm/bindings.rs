@@ -2,7 +2,7 @@
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "job",
+    world: "stream-job",
 });
 
 pub use wflink::job::{logging, metrics, plan, types};

@@ -11,7 +11,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use super::WasmError;
-use super::bindings::{Job, JobPre};
+use super::bindings::{StreamJob as Job, StreamJobPre as JobPre};
 use super::host::HostState;
 
 /// Interval between epoch ticks: the resolution of guest call deadlines.

@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use super::bindings::{Job, operator, types};
+use super::bindings::{StreamJob as Job, operator, types};
 use super::engine::EPOCH_TICK;
 use super::host::{GUEST_OUTPUT_CAPACITY, HostState};
 use super::limits::{GuestLimiter, SlotMemory};
