@@ -33,18 +33,18 @@ pub enum ConnectorError {
         problem: String,
     },
     /// Reading or writing failed, naming the file or address.
-    #[error("{what}: {source}")]
+    #[error("{what}: {cause}")]
     Io {
         /// The file or address involved.
         what: String,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (part of the message, not a separate cause).
+        cause: io::Error,
     },
 }
 
 impl ConnectorError {
     pub(crate) fn io(what: impl Into<String>, source: io::Error) -> Self {
-        ConnectorError::Io { what: what.into(), source }
+        ConnectorError::Io { what: what.into(), cause: source }
     }
 
     pub(crate) fn option(connector: &str, problem: impl Into<String>) -> Self {

@@ -142,7 +142,7 @@ impl GuestInstance {
                 return WasmError::Timeout { function, timeout: self.call_timeout };
             }
             let stderr = self.store.data().stderr.contents();
-            let stderr = String::from_utf8_lossy(&stderr);
+            let stderr = tidy_guest_output(&String::from_utf8_lossy(&stderr));
             // Keep the end: the panic message comes last.
             let tail: String = {
                 let start = stderr.len().saturating_sub(2000);
@@ -150,12 +150,24 @@ impl GuestInstance {
                 stderr[start..].to_string()
             };
             let message = match error.downcast_ref::<wasmtime::Trap>() {
-                Some(trap) => format!("wasm trap: {trap}"),
+                Some(trap) => trap.to_string(),
                 None => format!("{error:#}").lines().next().unwrap_or_default().to_string(),
             };
             WasmError::Trap { function, message, stderr: tail }
         })
     }
+}
+
+/// A guest's stderr on one line, without the advice Rust's panic
+/// handler adds for a terminal (backtraces cannot be enabled in a guest).
+fn tidy_guest_output(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("note: run with `RUST_BACKTRACE"))
+        .map(|line| line.strip_prefix("thread '<unnamed>' (1) ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn state_clear(state: &mut StateEntries) {

@@ -103,7 +103,7 @@ fn input_files(connector: &Connector) -> Result<Vec<PathBuf>, ConnectorError> {
     let path = Path::new(path);
     let metadata = std::fs::metadata(path)
         .map_err(|e| ConnectorError::io(format!("input path '{}'", path.display()), e))?;
-    if metadata.is_file() {
+    if !metadata.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
