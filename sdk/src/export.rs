@@ -13,8 +13,8 @@ use crate::{Args, JobError, StreamExecutionEnvironment};
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: concat!(env!("OUT_DIR"), "/wit"),
-        // The package's only world (`job`); see build.rs for why it is not named.
+        path: "../wit",
+        world: "stream-job",
         pub_export_macro: true,
         export_macro_name: "__export_wflink_job",
         default_bindings_module: "wflink_sdk::__private::bindings",
