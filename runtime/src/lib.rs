@@ -18,7 +18,9 @@
 //! - [`task_manager`]: TaskManager and Slot actors; the Task loop.
 //! - [`wasm`]: the engine, component cache, sandboxed instances.
 //! - [`state`]: keyed state by key group; state travels with the batch.
-//! - [`network`]: batches, bounded channels, partitioned output.
+//! - [`network`]: batches, bounded channels, partitioned output, TCP between processes.
+//! - [`rpc`]: frames and the control protocol between JobManager and TaskManager processes.
+//! - [`rest`]: the Flink-shaped REST API of a JobManager process.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
 //! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
@@ -35,6 +37,8 @@ pub mod metrics;
 pub mod minicluster;
 pub mod network;
 pub mod resource_manager;
+pub mod rest;
+pub mod rpc;
 pub mod state;
 pub mod task_manager;
 pub mod wasm;

@@ -1,7 +1,7 @@
 //! The JobGraph: StreamGraph nodes chained into vertices, each vertex one
 //! task per subtask, edges between vertices carrying their partitioning.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Connector, NodeKind, Partitioning, PlanError, StreamGraph, chain_break};
 use crate::ids::{NodeId, VertexIndex};
@@ -20,7 +20,7 @@ pub struct ParallelismSources {
 }
 
 /// A chain of nodes that runs as one task per subtask.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobVertex {
     /// Position in [`JobGraph::vertices`].
     pub index: VertexIndex,

@@ -1,7 +1,7 @@
 //! The StreamGraph: the logical plan exactly as the job's `describe`
 //! returned it, checked for the mistakes a job can make.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Partitioning;
 use crate::ids::NodeId;
@@ -50,7 +50,7 @@ pub enum PlanError {
 }
 
 /// A host connector with its options, as the job named it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connector {
     /// Connector name: `file`, `socket`, `datagen`, `print`, `discard`.
     pub name: String,
