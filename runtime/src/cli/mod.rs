@@ -3,7 +3,7 @@
 mod application;
 mod bench;
 mod build;
-mod client;
+pub mod client;
 mod cluster;
 mod demo;
 mod info;
@@ -107,6 +107,7 @@ enum Command {
 impl Cli {
     /// Runs the command; the error is printed by `main` as one line.
     pub fn execute(self) -> anyhow::Result<()> {
+        processes::exit_with_parent_if_tied();
         match self.command {
             Command::Build { dir } => build::build(&dir),
             Command::Run(args) => run::run(args),
