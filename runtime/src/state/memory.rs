@@ -5,13 +5,30 @@ use std::ops::Range;
 
 use hashbrown::HashTable;
 
-use super::{KeyedStateBackend, StateKey};
+use super::{EntryPosition, KeyedStateBackend, StateKey};
 
-/// One stored key with its hash (kept so tables can grow without rehashing).
+/// One stored key with its hash (kept so tables can grow without
+/// rehashing), its key and value in one allocation: one pointer to chase.
 struct Entry {
     hash: u64,
-    key: Box<[u8]>,
-    value: Vec<u8>,
+    key_len: u32,
+    /// The key's bytes followed by the value's.
+    bytes: Vec<u8>,
+}
+
+impl Entry {
+    fn key(&self) -> &[u8] {
+        &self.bytes[..self.key_len as usize]
+    }
+
+    fn value(&self) -> &[u8] {
+        &self.bytes[self.key_len as usize..]
+    }
+
+    fn set_value(&mut self, value: &[u8]) {
+        self.bytes.truncate(self.key_len as usize);
+        self.bytes.extend_from_slice(value);
+    }
 }
 
 /// Keyed state in memory, one table per owned key group.
@@ -39,25 +56,37 @@ impl MemoryStateBackend {
 }
 
 impl KeyedStateBackend for MemoryStateBackend {
-    fn get(&self, key: StateKey<'_>) -> Option<&[u8]> {
-        self.tables[self.table_index(key.group)]
-            .find(key.hash, |e| e.hash == key.hash && *e.key == *key.bytes)
-            .map(|e| e.value.as_slice())
+    fn get(&self, key: StateKey<'_>) -> Option<(&[u8], EntryPosition)> {
+        let table = self.table_index(key.group);
+        let slot = self.tables[table].find_bucket_index(key.hash, |e| e.hash == key.hash && e.key() == key.bytes)?;
+        let entry = self.tables[table].get_bucket(slot)?;
+        Some((entry.value(), EntryPosition { table: table as u32, slot }))
     }
 
     fn put(&mut self, key: StateKey<'_>, value: &[u8]) {
         let index = self.table_index(key.group);
         let table = &mut self.tables[index];
-        match table.find_mut(key.hash, |e| e.hash == key.hash && *e.key == *key.bytes) {
-            Some(existing) => {
-                existing.value.clear();
-                existing.value.extend_from_slice(value);
-            }
+        match table.find_mut(key.hash, |e| e.hash == key.hash && e.key() == key.bytes) {
+            Some(existing) => existing.set_value(value),
             None => {
-                let entry = Entry { hash: key.hash, key: key.bytes.into(), value: value.to_vec() };
+                let mut bytes = Vec::with_capacity(key.bytes.len() + value.len());
+                bytes.extend_from_slice(key.bytes);
+                bytes.extend_from_slice(value);
+                let entry = Entry { hash: key.hash, key_len: key.bytes.len() as u32, bytes };
                 table.insert_unique(key.hash, entry, |e| e.hash);
                 self.len += 1;
             }
+        }
+    }
+
+    fn update_at(&mut self, position: EntryPosition, key: &[u8], value: &[u8]) -> bool {
+        let Some(table) = self.tables.get_mut(position.table as usize) else { return false };
+        match table.get_bucket_mut(position.slot) {
+            Some(entry) if entry.key() == key => {
+                entry.set_value(value);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -86,18 +115,21 @@ mod tests {
             batch.push(Some(k), b"v", None);
         }
         let mut entries = StateEntries::default();
-        gather(&backend, &batch, 128, &mut entries);
+        let mut positions = Vec::new();
+        gather(&backend, &batch, 128, &mut entries, &mut positions);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries.get(0), (&b"a"[..], &b"1"[..]));
 
+        // The guest may return entries in any order, with new keys among them.
         let mut changed = StateEntries::default();
-        changed.push(b"a", b"3");
         changed.push(b"b", b"1");
-        apply(&mut backend, &changed, 128);
+        changed.push(b"a", b"3");
+        apply(&mut backend, &changed, 128, &positions);
         assert_eq!(backend.len(), 2);
-        assert_eq!(backend.get(key(b"a")), Some(&b"3"[..]));
-        assert_eq!(backend.get(key(b"b")), Some(&b"1"[..]));
-        assert_eq!(backend.get(key(b"c")), None);
+        let value = |k: &[u8]| backend.get(key(k)).map(|(v, _)| v.to_vec());
+        assert_eq!(value(b"a"), Some(b"3".to_vec()));
+        assert_eq!(value(b"b"), Some(b"1".to_vec()));
+        assert_eq!(value(b"c"), None);
     }
 
     #[test]
@@ -109,7 +141,13 @@ mod tests {
         }
         assert_eq!(backend.len(), keys.len());
         for (i, k) in keys.iter().enumerate() {
-            assert_eq!(backend.get(key(k.as_bytes())), Some(&i.to_le_bytes()[..]));
+            assert_eq!(backend.get(key(k.as_bytes())).map(|(v, _)| v), Some(&i.to_le_bytes()[..]));
         }
+        // A position is checked against the key, never trusted blindly.
+        let (_, position) = backend.get(key(b"key-1")).unwrap();
+        assert!(!backend.update_at(position, b"key-2", b"y"));
+        assert_eq!(backend.get(key(b"key-2")).unwrap().0, &2usize.to_le_bytes()[..]);
+        assert!(backend.update_at(position, b"key-1", b"z"));
+        assert_eq!(backend.get(key(b"key-1")).unwrap().0, b"z");
     }
 }

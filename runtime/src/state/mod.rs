@@ -86,13 +86,27 @@ impl StateEntries {
     }
 }
 
+/// Where an entry was found, so the write-back after the guest call can
+/// skip a second lookup. Valid until the next insert; a backend checks it
+/// and falls back to a lookup when it no longer holds the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryPosition {
+    /// Which key group's table.
+    pub table: u32,
+    /// Where in that table.
+    pub slot: usize,
+}
+
 /// Where a keyed operator's state lives. The in-memory backend is the
 /// default; a disk-backed one can implement the same trait.
 pub trait KeyedStateBackend: Send {
-    /// The value stored for `key`, if any.
-    fn get(&self, key: StateKey<'_>) -> Option<&[u8]>;
+    /// The value stored for `key` and where it is, if any.
+    fn get(&self, key: StateKey<'_>) -> Option<(&[u8], EntryPosition)>;
     /// Stores `value` for `key`.
     fn put(&mut self, key: StateKey<'_>, value: &[u8]);
+    /// Overwrites the value at `position` if it still holds `key`;
+    /// returns whether it did.
+    fn update_at(&mut self, position: EntryPosition, key: &[u8], value: &[u8]) -> bool;
     /// Number of keys held.
     fn len(&self) -> usize;
     /// Whether no key is held.
@@ -101,8 +115,16 @@ pub trait KeyedStateBackend: Send {
     }
 }
 
-/// Collects into `out` the state of every distinct key of `batch`.
-pub fn gather(backend: &dyn KeyedStateBackend, batch: &RecordBatch, max_parallelism: u32, out: &mut StateEntries) {
+/// Collects into `out` the state of every distinct key of `batch`, in
+/// order of first appearance, and into `positions` where each entry was.
+pub fn gather(
+    backend: &dyn KeyedStateBackend,
+    batch: &RecordBatch,
+    max_parallelism: u32,
+    out: &mut StateEntries,
+    positions: &mut Vec<EntryPosition>,
+) {
+    positions.clear();
     // Records of the batch whose key was already seen, by key hash.
     let mut seen: HashTable<usize> = HashTable::with_capacity(batch.len().min(4096));
     for i in 0..batch.len() {
@@ -110,17 +132,30 @@ pub fn gather(backend: &dyn KeyedStateBackend, batch: &RecordBatch, max_parallel
         let entry = seen.entry(key.hash, |&j| batch.key(j) == key.bytes, |&j| xxhash_rust::xxh3::xxh3_64(batch.key(j)));
         if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
             vacant.insert(i);
-            if let Some(value) = backend.get(key) {
+            if let Some((value, position)) = backend.get(key) {
                 out.push(key.bytes, value);
+                positions.push(position);
             }
         }
     }
 }
 
-/// Writes the entries a guest changed back into the backend.
-pub fn apply(backend: &mut dyn KeyedStateBackend, changed: &StateEntries, max_parallelism: u32) {
+/// Writes the entries a guest changed back into the backend. Entries that
+/// come in the order [`gather`] sent them are written in place; any other
+/// (new keys, another order) is looked up.
+pub fn apply(
+    backend: &mut dyn KeyedStateBackend,
+    changed: &StateEntries,
+    max_parallelism: u32,
+    positions: &[EntryPosition],
+) {
+    let mut next = 0;
     for i in 0..changed.len() {
         let (key, value) = changed.get(i);
-        backend.put(StateKey::new(key, max_parallelism), value);
+        if next < positions.len() && backend.update_at(positions[next], key, value) {
+            next += 1;
+        } else {
+            backend.put(StateKey::new(key, max_parallelism), value);
+        }
     }
 }

@@ -63,6 +63,8 @@ struct Pipeline {
     keyed_state: Option<MemoryStateBackend>,
     /// Reused buffers for the state of a batch's keys.
     state_in: StateEntries,
+    /// Where each entry of `state_in` sits in the backend.
+    state_positions: Vec<state::EntryPosition>,
     output: Output,
     max_parallelism: u32,
     metrics: Arc<TaskMetrics>,
@@ -166,6 +168,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         guest,
         keyed_state,
         state_in: StateEntries::default(),
+        state_positions: Vec::new(),
         output,
         max_parallelism: vertex.max_parallelism,
         metrics: metrics.clone(),
@@ -222,11 +225,11 @@ impl Pipeline {
         let records = match &mut self.guest {
             Some(guest) => {
                 if let Some(backend) = &self.keyed_state {
-                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in);
+                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in, &mut self.state_positions);
                 }
                 let (records, changed) = guest.process(batch, &mut self.state_in)?;
                 if let Some(backend) = &mut self.keyed_state {
-                    state::apply(backend, &changed, self.max_parallelism);
+                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions);
                 }
                 records
             }
@@ -266,7 +269,7 @@ impl Pipeline {
         if let Some(guest) = &mut self.guest {
             let (records, changed) = guest.finish()?;
             if let Some(backend) = &mut self.keyed_state {
-                state::apply(backend, &changed, self.max_parallelism);
+                state::apply(backend, &changed, self.max_parallelism, &[]);
             }
             self.emit(records)?;
         }
