@@ -70,6 +70,26 @@ impl<J: Job> wit_operator::Guest for Component<J> {
     fn finish() -> Result<wit_operator::ChainOutput, wit::JobError> {
         with_chain(Chain::finish)
     }
+
+    fn process_with_context(
+        _input: wit::Batch,
+        _state: wit::StateEntries,
+        _time: wit::TimeContext,
+    ) -> Result<wit_operator::ContextOutput, wit::JobError> {
+        Err(wit::JobError::Other(
+            "process-with-context: this SDK build has no time-aware operators yet".into(),
+        ))
+    }
+
+    fn on_timers(
+        _fired: wit::Timers,
+        _state: wit::StateEntries,
+        _time: wit::TimeContext,
+    ) -> Result<wit_operator::ContextOutput, wit::JobError> {
+        Err(wit::JobError::Other(
+            "on-timers: this SDK build has no time-aware operators yet".into(),
+        ))
+    }
 }
 
 fn with_chain(

@@ -7,7 +7,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{logging, metrics, plan, types};
+use super::bindings::{logging, metrics, plan, state, types};
 use super::limits::GuestLimiter;
 
 /// Most bytes of a guest's stdout/stderr kept for error messages.
@@ -54,5 +54,30 @@ impl logging::Host for HostState {
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
         *self.counters.entry(name).or_default() += delta;
+    }
+}
+
+impl state::Host for HostState {
+    fn get(
+        &mut self,
+        state_id: u32,
+        key: Vec<u8>,
+        namespace: Vec<u8>,
+        user_key: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, types::StateError> {
+        let _ = (state_id, key, namespace, user_key);
+        Err(types::StateError::NoKeyedContext)
+    }
+
+    fn scan(
+        &mut self,
+        state_id: u32,
+        key: Vec<u8>,
+        namespace: Vec<u8>,
+        after: Option<Vec<u8>>,
+        limit: u32,
+    ) -> Result<types::StateEntries, types::StateError> {
+        let _ = (state_id, key, namespace, after, limit);
+        Err(types::StateError::NoKeyedContext)
     }
 }
