@@ -7,8 +7,12 @@
 //! There is no host call per record.
 
 mod memory;
+mod named;
+mod named_memory;
 
 pub use memory::MemoryStateBackend;
+pub use named::{EntryAddress, NamedEntries, NamedStateBackend, apply_named, gather_named};
+pub use named_memory::MemoryNamedBackend;
 
 use std::collections::HashSet;
 
