@@ -78,6 +78,7 @@ where
     B: FnOnce(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>,
 {
     let mut env = StreamExecutionEnvironment::new();
+    crate::state::take_declared();
     build(&mut env, &Args::parse(args.iter().cloned()))?;
     let builder = Rc::try_unwrap(env.plan).map_err(|_| {
         JobError::invalid_plan("a stream outlived the build function (was it stored in a static?)")

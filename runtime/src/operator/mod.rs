@@ -81,7 +81,7 @@ impl TimeKeeper {
     /// The keeper of subtask `subtask` of `vertex`, with `upstreams` input
     /// channels (none for a source).
     pub fn new(vertex: &JobVertex, subtask: u32, upstreams: Option<usize>) -> Result<Self, ConnectorError> {
-        let keyed = vertex.needs_context && !vertex.named_states.is_empty();
+        let keyed = vertex.needs_context && vertex.keyed;
         Ok(TimeKeeper {
             subtask,
             max_parallelism: vertex.max_parallelism,

@@ -150,7 +150,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 max_parallelism: vertex.max_parallelism,
             };
             guest.open(&args, &vertex.user_nodes, info)?;
-            if vertex.needs_context && !vertex.named_states.is_empty() {
+            if vertex.needs_context && vertex.keyed {
                 let groups = key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism);
                 let declared = vertex.named_states.iter().map(|s| s.id).collect();
                 guest.set_named_state(Box::new(MemoryNamedBackend::new(groups)), declared, vertex.max_parallelism);
