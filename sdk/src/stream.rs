@@ -87,6 +87,15 @@ impl<T> DataStream<T> {
         self.sink("file", &[("path", path.into())], "Sink: File")
     }
 
+    /// Writes to files under `dir` when it is given, else prints: the usual
+    /// `--output DIR` switch of the examples.
+    pub fn print_or_write(self, dir: Option<String>) -> DataStreamSink {
+        match dir {
+            Some(dir) => self.write_as_text(dir),
+            None => self.print(),
+        }
+    }
+
     /// Drops every record (for benchmarks).
     pub fn discard(self) -> DataStreamSink {
         self.sink("discard", &[], "Sink: Discard")
