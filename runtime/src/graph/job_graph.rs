@@ -232,7 +232,9 @@ impl JobGraph {
     }
 }
 
-/// Some connectors are not parallel: a socket is one connection.
+/// Some connectors are not parallel by default: a socket is one
+/// connection. (A socket source given a parallelism in code opens one
+/// connection per subtask.)
 fn intrinsic_parallelism(kind: &NodeKind) -> Option<u32> {
     match kind {
         NodeKind::Source(c) if c.name == "socket" => Some(1),
@@ -245,17 +247,8 @@ fn resolve_parallelism(
     node: &super::StreamNode,
     sources: ParallelismSources,
 ) -> Result<u32, PlanError> {
-    if let Some(fixed) = intrinsic_parallelism(&node.kind) {
-        return match node.parallelism {
-            Some(p) if p != fixed => Err(PlanError::BadParallelism {
-                node: node.name.clone(),
-                parallelism: p,
-                max: fixed,
-            }),
-            _ => Ok(fixed),
-        };
-    }
-    let p = node.parallelism.or(graph.parallelism).or(sources.submitted).unwrap_or(sources.default);
+    let intrinsic = intrinsic_parallelism(&node.kind).filter(|_| node.parallelism.is_none());
+    let p = intrinsic.or(node.parallelism).or(graph.parallelism).or(sources.submitted).unwrap_or(sources.default);
     if p == 0 || p > sources.max_parallelism {
         return Err(PlanError::BadParallelism { node: node.name.clone(), parallelism: p, max: sources.max_parallelism });
     }
