@@ -7,6 +7,8 @@
 //! --input PATH | --hostname HOST --port PORT   where readings come from
 //! --output DIR                                 windows/, alerts/, late/, malformed/ under DIR (default: print)
 //! --strict                                     fail on the first malformed line
+//! --no-alerts                                  windows only (the keyed-window benchmark)
+//! --discard                                    drop the windows' output (benchmarks)
 //! ```
 
 use std::time::Duration;
@@ -155,19 +157,24 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         .name("parse");
     readings.get_side_output(&malformed).print_or_write(to("malformed"));
 
-    let checked = readings
-        .assign_timestamps_and_watermarks(
-            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2)),
-            |r: &Reading| r.timestamp,
-        )
-        .key_by(|r: &Reading| r.sensor.clone())
-        .process(RisingTemperature {
-            pending: MapState::new("pending"),
-            run: ValueState::new("rising-run"),
-            alerts: alerts.clone(),
-        })
-        .name("rising-temperature");
-    checked.get_side_output(&alerts).print_or_write(to("alerts"));
+    let timed = readings.assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2)),
+        |r: &Reading| r.timestamp,
+    );
+    let checked = if args.flag("no-alerts") {
+        timed
+    } else {
+        let checked = timed
+            .key_by(|r: &Reading| r.sensor.clone())
+            .process(RisingTemperature {
+                pending: MapState::new("pending"),
+                run: ValueState::new("rising-run"),
+                alerts: alerts.clone(),
+            })
+            .name("rising-temperature");
+        checked.get_side_output(&alerts).print_or_write(to("alerts"));
+        checked
+    };
 
     let windows = checked
         .key_by(|r: &Reading| r.sensor.clone())
@@ -181,7 +188,11 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         .get_side_output(&late)
         .map(|r: Reading| format!("LATE {}", r.line))
         .print_or_write(to("late"));
-    windows.print_or_write(to("windows"));
+    if args.flag("discard") {
+        windows.discard();
+    } else {
+        windows.print_or_write(to("windows"));
+    }
     Ok(())
 }
 
