@@ -134,6 +134,17 @@ impl OutputWriter {
         Ok(())
     }
 
+    /// Sends what is pending, then `message` to every downstream subtask,
+    /// so it stays in line after the records written before it
+    /// (watermarks and their status).
+    pub fn broadcast(&mut self, message: StreamMessage) -> Result<(), SendError> {
+        for target in 0..self.buffers.len() {
+            self.flush(target)?;
+            self.send(target, message.clone())?;
+        }
+        Ok(())
+    }
+
     fn flush(&mut self, target: usize) -> Result<(), SendError> {
         self.pending_since[target] = None;
         if self.buffers[target].is_empty() {

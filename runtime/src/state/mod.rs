@@ -9,8 +9,12 @@
 //! slot in that group's table.
 
 mod memory;
+mod named;
+mod named_memory;
 
 pub use memory::MemoryStateBackend;
+pub use named::{EntryAddress, NamedEntries, NamedStateBackend, apply_named, gather_named};
+pub use named_memory::MemoryNamedBackend;
 
 use hashbrown::HashTable;
 
