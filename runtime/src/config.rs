@@ -1,8 +1,14 @@
 //! Configuration with Flink's key names: defaults, `-D key=value`
 //! overrides, and typed getters that name the key when a value is wrong.
 
+mod yaml;
+
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The configuration file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "conf/config.yaml";
 
 /// A configuration value that could not be used, naming its key.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +25,14 @@ pub enum ConfigError {
         value: String,
         /// What the key takes, e.g. "a positive integer".
         expected: &'static str,
+    },
+    /// The configuration file cannot be read or is not valid YAML.
+    #[error("cannot read configuration file '{path}': {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
     },
 }
 
@@ -38,6 +52,13 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("execution.checkpointing.interval", "0 ms", "interval between checkpoints; 0 disables them"),
     ("state.checkpoints.dir", "", "where completed checkpoints are stored"),
     ("restart-strategy.type", "none", "what to do when a task fails"),
+    ("taskmanager.host", "localhost", "address other TaskManagers reach this one's data port at"),
+    ("taskmanager.data.port", "0", "port of the TaskManager's record exchange; 0 picks a free one"),
+    ("heartbeat.interval", "1 s", "how often a TaskManager reports to the ResourceManager"),
+    ("heartbeat.timeout", "5 s", "silence after which a TaskManager counts as lost and its jobs fail"),
+    ("slot.request.timeout", "10 s", "how long a job waits for enough free slots before it fails"),
+    ("rest.server.max-content-length", "104857600", "largest request body (and .wasm upload) in bytes"),
+    ("web.upload.dir", "", "where uploaded components are kept; empty means a temporary directory"),
 ];
 
 /// The effective configuration: defaults overlaid with what the user set.
@@ -47,6 +68,25 @@ pub struct Configuration {
 }
 
 impl Configuration {
+    /// Loads the configuration the way every command does: the file given
+    /// with `--config` (which must exist), else [`DEFAULT_CONFIG_FILE`] if
+    /// present, then the `-D key=value` overrides; unknown keys are
+    /// warned about, invalid values refused naming their key.
+    pub fn load<S: AsRef<str>>(file: Option<&Path>, overrides: &[S]) -> Result<Self, ConfigError> {
+        let path: Option<PathBuf> = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+        };
+        let mut config = Configuration::default();
+        if let Some(path) = path {
+            for (key, value) in yaml::read(&path)? {
+                warn_if_unknown(&key);
+                config.values.insert(key, value);
+            }
+        }
+        config.with_overrides(overrides)
+    }
+
     /// Applies `-D key=value` arguments on top of this configuration.
     pub fn with_overrides<S: AsRef<str>>(mut self, overrides: &[S]) -> Result<Self, ConfigError> {
         for raw in overrides {
@@ -55,9 +95,7 @@ impl Configuration {
                 .split_once('=')
                 .ok_or_else(|| ConfigError::MalformedOverride(raw.to_string()))?;
             let key = key.trim();
-            if !KNOWN_KEYS.iter().any(|(known, _, _)| *known == key) {
-                tracing::warn!(key, "unknown configuration key; it is kept but has no effect");
-            }
+            warn_if_unknown(key);
             self.values.insert(key.to_string(), value.trim().to_string());
         }
         self.validate()?;
@@ -116,7 +154,31 @@ impl Configuration {
         self.duration("execution.buffer-timeout")?;
         self.duration("wasm.call-timeout")?;
         self.duration("execution.checkpointing.interval")?;
+        self.duration("heartbeat.interval")?;
+        self.duration("heartbeat.timeout")?;
+        self.duration("slot.request.timeout")?;
+        self.port("rest.port")?;
+        self.port("jobmanager.rpc.port")?;
+        self.port("taskmanager.data.port")?;
+        self.memory_size("rest.server.max-content-length")?;
         Ok(())
+    }
+
+    /// A TCP port (0 lets the system pick one).
+    pub fn port(&self, key: &str) -> Result<u16, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        raw.trim().parse::<u16>().map_err(|_| invalid(key, raw, "a port number from 0 to 65535"))
+    }
+
+    /// A text value (empty if unset).
+    pub fn text(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").trim().to_string()
+    }
+}
+
+fn warn_if_unknown(key: &str) {
+    if !KNOWN_KEYS.iter().any(|(known, _, _)| *known == key) {
+        tracing::warn!(key, "unknown configuration key; it is kept but has no effect");
     }
 }
 
@@ -192,6 +254,23 @@ mod tests {
         assert!(err.to_string().contains("taskmanager.numberOfTaskSlots"), "{err}");
         let err = Configuration::default().with_overrides(&["novalue"]).unwrap_err();
         assert!(err.to_string().contains("novalue"), "{err}");
+    }
+
+    #[test]
+    fn the_file_is_read_and_overrides_win_over_it() {
+        let dir = std::env::temp_dir().join(format!("wflink-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config.yaml");
+        std::fs::write(&file, "parallelism.default: 2\nrest:\n  port: 9091\nmade.up.key: 1\n").unwrap();
+        let config = Configuration::load(Some(&file), &["rest.port=9092"]).unwrap();
+        assert_eq!(config.positive_int("parallelism.default").unwrap(), 2);
+        assert_eq!(config.port("rest.port").unwrap(), 9092);
+        std::fs::write(&file, "taskmanager.memory.flink.size: 1728mbb\n").unwrap();
+        let err = Configuration::load(Some(&file), &[] as &[&str]).unwrap_err();
+        assert!(err.to_string().contains("taskmanager.memory.flink.size"), "{err}");
+        let err = Configuration::load(Some(&dir.join("missing.yaml")), &[] as &[&str]).unwrap_err();
+        assert!(err.to_string().contains("missing.yaml"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -20,7 +20,9 @@
 //! - [`state`]: keyed state by key group; state travels with the batch.
 //! - [`time`]: watermarks (generated, combined across channels) and timers.
 //! - [`operator`]: runs chains that use time, named state, timers and side outputs.
-//! - [`network`]: batches, bounded channels, partitioned output.
+//! - [`network`]: batches, bounded channels, partitioned output, TCP between processes.
+//! - [`rpc`]: frames and the control protocol between JobManager and TaskManager processes.
+//! - [`rest`]: the Flink-shaped REST API of a JobManager process.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
 //! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
@@ -38,6 +40,8 @@ pub mod minicluster;
 pub mod network;
 pub mod operator;
 pub mod resource_manager;
+pub mod rest;
+pub mod rpc;
 pub mod state;
 pub mod task_manager;
 pub mod time;

@@ -8,6 +8,8 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("WFLINK_LOG").unwrap_or_else(|_| EnvFilter::new("warn")))
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: cluster processes log into files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match wflink::cli::Cli::parse().execute() {
         Ok(()) => std::process::ExitCode::SUCCESS,

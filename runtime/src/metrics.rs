@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Counters of one subtask. Updated once per batch, never per record.
 #[derive(Debug, Default)]
@@ -18,7 +18,7 @@ pub struct TaskMetrics {
 }
 
 /// A point-in-time copy of [`TaskMetrics`], named as Flink's REST API names them.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "kebab-case")]
 pub struct MetricsSnapshot {
     /// Records received by the task.
@@ -58,6 +58,17 @@ impl TaskMetrics {
     /// Adds time spent processing.
     pub fn add_busy(&self, busy: Duration) {
         self.busy_ns.fetch_add(busy.as_nanos() as u64, Relaxed);
+    }
+
+    /// Overwrites every counter with `snapshot`, as reported by the
+    /// TaskManager that runs the subtask.
+    pub fn set(&self, snapshot: &MetricsSnapshot) {
+        self.records_in.store(snapshot.read_records, Relaxed);
+        self.records_out.store(snapshot.write_records, Relaxed);
+        self.bytes_in.store(snapshot.read_bytes, Relaxed);
+        self.bytes_out.store(snapshot.write_bytes, Relaxed);
+        self.backpressured_ns.store(snapshot.accumulated_backpressured_time * 1_000_000, Relaxed);
+        self.busy_ns.store(snapshot.accumulated_busy_time * 1_000_000, Relaxed);
     }
 
     /// Reads every counter.

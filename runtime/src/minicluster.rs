@@ -54,7 +54,8 @@ impl MiniCluster {
             anyhow::ensure!(started.elapsed() < STARTUP_DEADLINE, "the local cluster did not start within {STARTUP_DEADLINE:?}");
             actix_rt::time::sleep(Duration::from_millis(1)).await;
         }
-        let dispatcher = Dispatcher::new(engine, config, resource_manager.clone()).start();
+        let blobs = Arc::new(crate::dispatcher::BlobStore::default());
+        let dispatcher = Dispatcher::new(engine, config, resource_manager.clone(), blobs).start();
         Ok(MiniCluster { dispatcher, resource_manager, task_managers })
     }
 

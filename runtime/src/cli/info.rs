@@ -8,11 +8,10 @@ use crate::config::Configuration;
 use crate::dispatcher::prepare;
 use crate::wasm::WasmEngine;
 
-pub(super) fn info(job: &Path, args: &[String], parallelism: Option<u32>, overrides: &[String]) -> anyhow::Result<()> {
-    let config = Configuration::default().with_overrides(overrides)?;
+pub(super) fn info(job: &Path, args: &[String], parallelism: Option<u32>, config: &Configuration) -> anyhow::Result<()> {
     let bytes = std::fs::read(job).with_context(|| format!("cannot read job file '{}'", job.display()))?;
     let engine = WasmEngine::new()?;
-    let prepared = prepare(&engine, &bytes, args, parallelism, &config)?;
+    let prepared = prepare(&engine, &bytes, args, parallelism, config)?;
     let plan = serde_json::json!({
         "streamGraph": prepared.stream_graph,
         "jobGraph": *prepared.job_graph,

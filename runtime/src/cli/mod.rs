@@ -1,15 +1,24 @@
-//! The `wflink` command line: one file per command.
+//! The `wflink` command line: one file per command (group).
 
+mod application;
 mod bench;
 mod bench_windows;
 mod build;
+mod client;
+mod cluster;
 mod demo;
 mod info;
+mod jobmanager;
+mod list;
+mod processes;
 mod run;
+mod taskmanager;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+use crate::config::{ConfigError, Configuration};
 
 /// wflink: a stream processor whose jobs are WebAssembly components.
 #[derive(Parser, Debug)]
@@ -19,6 +28,37 @@ pub struct Cli {
     command: Command,
 }
 
+/// Where the configuration comes from: `--config FILE` (default
+/// `conf/config.yaml` if present) and `-D key=value` overrides.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct ConfigArgs {
+    /// Configuration file (default: conf/config.yaml if it exists).
+    #[arg(long = "config", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Configuration override, `key=value` (repeatable).
+    #[arg(short = 'D', value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// The effective configuration.
+    pub(crate) fn load(&self) -> Result<Configuration, ConfigError> {
+        Configuration::load(self.file.as_deref(), &self.overrides)
+    }
+
+    /// The same options as arguments, for a child process.
+    pub(crate) fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(file) = &self.file {
+            args.extend(["--config".to_string(), file.display().to_string()]);
+        }
+        for kv in &self.overrides {
+            args.extend(["-D".to_string(), kv.clone()]);
+        }
+        args
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile a Rust guest crate to a job component and print the path of the .wasm.
@@ -26,16 +66,29 @@ enum Command {
         /// The guest crate's directory.
         dir: PathBuf,
     },
-    /// Run a job.
+    /// Run a job: on a cluster (-m HOST:PORT, default from the configuration) or in this process (--local).
+    #[command(visible_alias = "submit")]
     Run(run::RunArgs),
+    /// Run one job on a cluster of its own (JobManager and TaskManagers as child processes), then tear it down.
+    RunApplication(application::ApplicationArgs),
+    /// List a cluster's running and scheduled jobs (-a: also ended ones).
+    List(list::ListArgs),
+    /// Cancel a job on a cluster.
+    Cancel(list::CancelArgs),
+    /// Start a JobManager process: Dispatcher, ResourceManager, RPC endpoint and REST API.
+    Jobmanager(ConfigArgs),
+    /// Start a TaskManager process that registers with a JobManager.
+    Taskmanager(taskmanager::TaskManagerArgs),
+    /// Start or stop a local session cluster in the background.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Print a job's plan (StreamGraph and chained JobGraph) as JSON.
     Info {
         /// Parallelism given at submit.
         #[arg(short = 'p', long)]
         parallelism: Option<u32>,
-        /// Configuration override, `key=value` (repeatable).
-        #[arg(short = 'D', value_name = "KEY=VALUE")]
-        config: Vec<String>,
+        #[command(flatten)]
+        config: ConfigArgs,
         /// The job's .wasm component.
         job: PathBuf,
         /// Arguments for the job.
@@ -61,7 +114,13 @@ impl Cli {
         match self.command {
             Command::Build { dir } => build::build(&dir),
             Command::Run(args) => run::run(args),
-            Command::Info { parallelism, config, job, args } => info::info(&job, &args, parallelism, &config),
+            Command::RunApplication(args) => application::run_application(args),
+            Command::List(args) => list::list(args),
+            Command::Cancel(args) => list::cancel(args),
+            Command::Jobmanager(args) => jobmanager::jobmanager(args),
+            Command::Taskmanager(args) => taskmanager::taskmanager(args),
+            Command::Cluster(command) => cluster::cluster(command),
+            Command::Info { parallelism, config, job, args } => info::info(&job, &args, parallelism, &config.load()?),
             Command::Demo { parallelism } => demo::demo(parallelism),
             Command::Bench(args) => bench::bench(args),
             Command::BenchWindows(args) => bench_windows::bench_windows(args),

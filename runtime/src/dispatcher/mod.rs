@@ -2,9 +2,11 @@
 //! (compile, describe, chain), starts one JobManager per job, and keeps
 //! ended jobs so they can still be listed and inspected.
 
+mod blob_store;
 pub mod messages;
 mod prepare;
 
+pub use blob_store::{BlobStore, content_hash};
 pub use prepare::{PreparedJob, SubmitError, prepare};
 
 use std::collections::HashMap;
@@ -68,13 +70,20 @@ pub struct Dispatcher {
     engine: Arc<WasmEngine>,
     config: Configuration,
     resource_manager: Addr<ResourceManager>,
+    /// Components of submitted jobs, for TaskManager processes to fetch.
+    blobs: Arc<BlobStore>,
     jobs: HashMap<JobId, JobEntry>,
 }
 
 impl Dispatcher {
     /// A Dispatcher compiling with `engine` and granting slots through `resource_manager`.
-    pub fn new(engine: Arc<WasmEngine>, config: Configuration, resource_manager: Addr<ResourceManager>) -> Self {
-        Dispatcher { engine, config, resource_manager, jobs: HashMap::new() }
+    pub fn new(
+        engine: Arc<WasmEngine>,
+        config: Configuration,
+        resource_manager: Addr<ResourceManager>,
+        blobs: Arc<BlobStore>,
+    ) -> Self {
+        Dispatcher { engine, config, resource_manager, blobs, jobs: HashMap::new() }
     }
 
     fn entry(&mut self, job_id: JobId) -> Result<&mut JobEntry, DispatcherError> {
@@ -97,6 +106,8 @@ impl Handler<SubmitJob> for Dispatcher {
             buffer_timeout: self.config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
             call_timeout: self.config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
         };
+        let slot_request_timeout = self.config.duration("slot.request.timeout").map_err(SubmitError::from)?;
+        self.blobs.put(msg.component.clone());
         let job_id = JobId::random();
         let name = prepared.job_graph.job_name.clone();
         tracing::info!(job = %job_id, name = %name, "job submitted");
@@ -106,6 +117,7 @@ impl Handler<SubmitJob> for Dispatcher {
             component: prepared.component,
             args: prepared.args,
             settings,
+            slot_request_timeout,
         };
         let manager = JobManager::new(submission, self.resource_manager.clone(), ctx.address().recipient()).start();
         let overview = JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::job_manager::now_millis() };

@@ -1,14 +1,14 @@
 //! The ExecutionGraph: every vertex expanded into its parallel subtasks,
 //! each with its state and the slot it runs in.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::JobGraph;
 use crate::ids::VertexIndex;
 use crate::job_manager::lifecycle::TaskState;
 
 /// One parallel instance of a vertex.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SubtaskId {
     /// The vertex.
     pub vertex: VertexIndex,

@@ -1,7 +1,7 @@
 //! The JobGraph: StreamGraph nodes chained into vertices, each vertex one
 //! task per subtask, edges between vertices carrying their partitioning.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, WatermarkStrategy, chain_break};
 use crate::ids::{NodeId, VertexIndex};
@@ -20,7 +20,7 @@ pub struct ParallelismSources {
 }
 
 /// A chain of nodes that runs as one task per subtask.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobVertex {
     /// Position in [`JobGraph::vertices`].
     pub index: VertexIndex,
@@ -55,7 +55,7 @@ pub struct JobVertex {
 
 /// A sink that receives one side output of a vertex, in the vertex's own
 /// subtasks (side outputs do not cross the network yet).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SideSink {
     /// The side output tag.
     pub tag: u32,

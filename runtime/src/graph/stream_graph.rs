@@ -1,7 +1,7 @@
 //! The StreamGraph: the logical plan exactly as the job's `describe`
 //! returned it, checked for the mistakes a job can make.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Partitioning;
 use crate::ids::NodeId;
@@ -50,7 +50,7 @@ pub enum PlanError {
 }
 
 /// A host connector with its options, as the job named it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connector {
     /// Connector name: `file`, `socket`, `datagen`, `print`, `discard`.
     pub name: String,
@@ -73,7 +73,7 @@ impl Connector {
 }
 
 /// What a node does.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum NodeKind {
     /// A host source connector.
@@ -126,7 +126,7 @@ impl NodeKind {
 }
 
 /// How event timestamps become watermarks (WIT `watermark-strategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WatermarkStrategy {
     /// Bounded out-of-orderness in ms.
     pub max_out_of_orderness_ms: u64,
@@ -135,7 +135,7 @@ pub struct WatermarkStrategy {
 }
 
 /// The kind of a declared keyed state (WIT `state-kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StateKind {
     /// One value.
@@ -151,7 +151,7 @@ pub enum StateKind {
 }
 
 /// A keyed state an operator declares (WIT `state-descriptor`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateDescriptor {
     /// Id used in state entries.
     pub id: u32,
@@ -164,7 +164,7 @@ pub struct StateDescriptor {
 }
 
 /// A declared window, for plans and checks (WIT `window-spec`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowSpec {
     /// E.g. `tumbling(10000)`, `sliding(60000, 10000)`, `session(5000)`.
     pub assigner: String,
@@ -179,7 +179,7 @@ pub struct WindowSpec {
 }
 
 /// What a keyed process node declares (WIT `keyed-process-spec`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyedProcessSpec {
     /// Its keyed states.
     pub states: Vec<StateDescriptor>,
@@ -188,7 +188,7 @@ pub struct KeyedProcessSpec {
 }
 
 /// An edge into a node.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StreamEdge {
     /// The upstream node.
     pub source: NodeId,
@@ -197,7 +197,7 @@ pub struct StreamEdge {
 }
 
 /// One node of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamNode {
     /// Id given by the job.
     pub id: NodeId,
@@ -214,7 +214,7 @@ pub struct StreamNode {
 }
 
 /// The plan of a job, nodes in topological order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamGraph {
     /// Name of the job.
     pub job_name: String,

@@ -1,10 +1,10 @@
 //! Job and task states with Flink's names, and the transitions a job may
 //! take. The JobManager moves a job only along [`JobStatus::can_become`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The state of a job, as Flink names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum JobStatus {
     /// Accepted; the JobManager is building its graphs.
@@ -73,7 +73,7 @@ impl std::fmt::Display for JobStatus {
 }
 
 /// The state of one subtask (Flink's `ExecutionState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TaskState {
     /// Not yet placed.

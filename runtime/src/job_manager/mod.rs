@@ -11,7 +11,7 @@ pub use scheduler::TaskSettings;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
 use serde::Serialize;
@@ -20,9 +20,11 @@ use crate::dispatcher::messages::JobTerminated;
 use crate::graph::{ExecutionGraph, JobGraph, SubtaskId};
 use crate::ids::JobId;
 use crate::metrics::{MetricsSnapshot, TaskMetrics};
-use crate::resource_manager::ResourceManager;
-use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer};
+use crate::network::ChannelRegistry;
+use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, SlotRef};
+use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
 use crate::task_manager::messages::{CancelTasks, DeployTask};
+use crate::task_manager::{LOCAL_ADDRESS, Locality};
 use crate::wasm::JobComponent;
 use lifecycle::{JobStatus, TaskState};
 use messages::{CancelJob, GetJobDetails, TaskStateChanged};
@@ -47,6 +49,8 @@ pub struct JobSubmission {
     pub args: Vec<String>,
     /// Settings shared by its tasks.
     pub settings: TaskSettings,
+    /// How long to wait for enough free slots (`slot.request.timeout`).
+    pub slot_request_timeout: Duration,
 }
 
 /// The first failure of a job, shown as its root exception.
@@ -92,6 +96,11 @@ pub struct JobDetails {
     pub vertices: Vec<VertexDetails>,
     /// Its first failure, if any.
     pub failure: Option<JobFailure>,
+    /// When it entered each status it went through (ms since the epoch).
+    pub timestamps: BTreeMap<JobStatus, u64>,
+    /// The chained plan (for `/jobs/:id/plan`).
+    #[serde(skip)]
+    pub job_graph: Arc<JobGraph>,
 }
 
 /// The actor running one job.
@@ -110,10 +119,16 @@ pub struct JobManager {
     failure: Option<JobFailure>,
     start_time: u64,
     end_time: Option<u64>,
+    timestamps: BTreeMap<JobStatus, u64>,
+    /// When the first slot request was made, to give up after the timeout.
+    waiting_for_slots_since: Option<Instant>,
 }
 
+/// Interval between slot requests while the cluster has too few free slots.
+const SLOT_RETRY: Duration = Duration::from_millis(100);
+
 /// Milliseconds since the epoch.
-pub(crate) fn now_millis() -> u64 {
+pub fn now_millis() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
@@ -141,6 +156,8 @@ impl JobManager {
             failure: None,
             start_time: now_millis(),
             end_time: None,
+            timestamps: BTreeMap::from([(JobStatus::Initializing, now_millis())]),
+            waiting_for_slots_since: None,
         }
     }
 
@@ -148,6 +165,7 @@ impl JobManager {
         debug_assert!(self.status.can_become(next), "illegal job transition {} -> {next}", self.status);
         tracing::info!(job = %self.submission.job_id, from = %self.status, to = %next, "job status changed");
         self.status = next;
+        self.timestamps.insert(next, now_millis());
     }
 
     fn fail(&mut self, message: String, ctx: &mut Context<Self>) {
@@ -160,6 +178,7 @@ impl JobManager {
                 self.terminate(ctx);
             }
             JobStatus::Created | JobStatus::Running => {
+                self.forget_undeployed();
                 self.transition(JobStatus::Failing);
                 self.cancel_tasks();
                 self.end_if_all_terminal(ctx);
@@ -168,31 +187,97 @@ impl JobManager {
         }
     }
 
+    /// While the job still waits for slots nothing runs: its subtasks
+    /// end CANCELED right away, so the job can end.
+    fn forget_undeployed(&mut self) {
+        if self.status == JobStatus::Created {
+            let subtasks: Vec<SubtaskId> = self.execution.subtasks().collect();
+            for subtask in subtasks {
+                self.execution.set_state(subtask, TaskState::Canceled);
+            }
+        }
+    }
+
     fn cancel_tasks(&self) {
         for flag in self.cancelled.iter().flatten() {
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        let job_id = self.submission.job_id;
         for slot in &self.slots {
-            slot.slot.do_send(CancelTasks { job_id: self.submission.job_id });
+            match &slot.slot {
+                SlotRef::Local(slot) => slot.do_send(CancelTasks { job_id }),
+                SlotRef::Remote(gateway) => gateway.do_send(CancelRemote { job_id }),
+            }
         }
     }
 
+    /// Asks for slots; while there are too few, asks again until
+    /// `slot.request.timeout`, then fails the job.
+    fn request_slots(&mut self, ctx: &mut Context<Self>) {
+        let request = RequestSlots {
+            job_id: self.submission.job_id,
+            count: self.submission.job_graph.slots_needed() as usize,
+        };
+        let since = *self.waiting_for_slots_since.get_or_insert_with(Instant::now);
+        let ask = self.resource_manager.send(request).into_actor(self).map(move |granted, act, ctx| match granted {
+            Ok(Ok(slots)) if act.status == JobStatus::Created => {
+                act.slots = slots;
+                act.deploy(ctx);
+            }
+            Ok(Ok(_)) => act.resource_manager.do_send(ReleaseSlots { job_id: act.submission.job_id }),
+            Ok(Err(_)) if act.status == JobStatus::Created && since.elapsed() < act.submission.slot_request_timeout => {
+                ctx.run_later(SLOT_RETRY, |act, ctx| act.request_slots(ctx));
+            }
+            Ok(Err(not_enough)) => {
+                let timeout = act.submission.slot_request_timeout;
+                act.fail(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), ctx)
+            }
+            Err(mailbox) => act.fail(format!("the resource manager is unreachable: {mailbox}"), ctx),
+        });
+        ctx.wait(ask);
+    }
+
     fn deploy(&mut self, ctx: &mut Context<Self>) {
+        let addresses: Vec<String> = self.slots.iter().map(|s| s.data_address.clone()).collect();
         let placements = scheduler::plan_deployments(
             self.submission.job_id,
             &self.submission.job_graph,
             &self.execution,
-            &self.submission.component,
+            &self.submission.component.hash,
             &self.submission.args,
             &self.submission.settings,
-            &ctx.address().recipient(),
-            &self.cancelled,
-            &self.metrics,
+            &addresses,
         );
         self.transition(JobStatus::Running);
+        // Channels between in-process slots are made here, for this job only.
+        let registry = ChannelRegistry::default();
+        let here = Locality { registry: &registry, address: LOCAL_ADDRESS };
+        let report = ctx.address().recipient::<TaskStateChanged>();
         for placement in placements {
-            self.execution.set_state(placement.deployment.subtask, TaskState::Deploying);
-            self.slots[placement.slot].slot.do_send(DeployTask(placement.deployment));
+            let SubtaskId { vertex, index } = placement.descriptor.subtask;
+            let (cancelled, metrics) =
+                (self.cancelled[vertex][index as usize].clone(), self.metrics[vertex][index as usize].clone());
+            self.execution.set_state(placement.descriptor.subtask, TaskState::Deploying);
+            let offer = &self.slots[placement.slot];
+            match &offer.slot {
+                SlotRef::Local(slot) => {
+                    let component = placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
+                    match placement.descriptor.materialize(component, &here, cancelled, metrics, report.clone()) {
+                        Ok(deployment) => slot.do_send(DeployTask(deployment)),
+                        Err(e) => report.do_send(TaskStateChanged {
+                            subtask: SubtaskId { vertex, index },
+                            state: TaskState::Failed,
+                            error: Some(e.to_string()),
+                        }),
+                    }
+                }
+                SlotRef::Remote(gateway) => gateway.do_send(DeployRemote {
+                    slot: offer.index,
+                    descriptor: placement.descriptor,
+                    report: report.clone(),
+                    metrics,
+                }),
+            }
         }
     }
 
@@ -217,7 +302,13 @@ impl JobManager {
     /// Gives the slots back, reports the result and stops.
     fn terminate(&mut self, ctx: &mut Context<Self>) {
         self.end_time = Some(now_millis());
-        self.resource_manager.do_send(ReleaseSlots { job_id: self.submission.job_id });
+        let job_id = self.submission.job_id;
+        for slot in &self.slots {
+            if let SlotRef::Remote(gateway) = &slot.slot {
+                gateway.do_send(ReleaseRemote { job_id });
+            }
+        }
+        self.resource_manager.do_send(ReleaseSlots { job_id });
         self.dispatcher.do_send(JobTerminated { details: self.details() });
         actix::ActorContext::stop(ctx);
     }
@@ -255,6 +346,8 @@ impl JobManager {
             end_time: self.end_time,
             vertices,
             failure: self.failure.clone(),
+            timestamps: self.timestamps.clone(),
+            job_graph: self.submission.job_graph.clone(),
         }
     }
 }
@@ -276,19 +369,7 @@ impl Actor for JobManager {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.transition(JobStatus::Created);
-        let request = RequestSlots {
-            job_id: self.submission.job_id,
-            count: self.submission.job_graph.slots_needed() as usize,
-        };
-        let ask = self.resource_manager.send(request).into_actor(self).map(|granted, act, ctx| match granted {
-            Ok(Ok(slots)) => {
-                act.slots = slots;
-                act.deploy(ctx);
-            }
-            Ok(Err(not_enough)) => act.fail(not_enough.to_string(), ctx),
-            Err(mailbox) => act.fail(format!("the resource manager is unreachable: {mailbox}"), ctx),
-        });
-        ctx.wait(ask);
+        self.request_slots(ctx);
     }
 }
 
@@ -317,6 +398,7 @@ impl Handler<CancelJob> for JobManager {
     fn handle(&mut self, _msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
         match self.status {
             JobStatus::Created | JobStatus::Running => {
+                self.forget_undeployed();
                 self.transition(JobStatus::Cancelling);
                 self.cancel_tasks();
                 self.end_if_all_terminal(ctx);

@@ -1,21 +1,14 @@
-//! Turns a JobGraph and the granted slots into task deployments: creates
-//! the bounded channel into every subtask that has an upstream vertex,
-//! hands each upstream subtask the channels its partitioning needs, and
-//! places subtask `i` of every vertex into shared slot `i`.
+//! Turns a JobGraph and the granted slots into task descriptors: subtask
+//! `i` of every vertex goes to shared slot `i`; each subtask with an
+//! upstream vertex gets an input channel, and each upstream subtask the
+//! channels (and their TaskManagers' addresses) its partitioning needs.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use actix::Recipient;
-
-use super::messages::TaskStateChanged;
 use crate::graph::{ExecutionGraph, JobGraph, Partitioning, SubtaskId};
 use crate::ids::JobId;
-use crate::metrics::TaskMetrics;
-use crate::network::{InputGate, OutputChannel, bounded};
-use crate::task_manager::messages::{TaskDeployment, TaskInput, TaskOutput};
-use crate::wasm::JobComponent;
+use crate::network::ChannelKey;
+use crate::task_manager::{ChannelTarget, InputDescriptor, OutputDescriptor, TaskDescriptor};
 
 /// Settings every task of a job shares.
 #[derive(Clone, Debug)]
@@ -26,77 +19,62 @@ pub struct TaskSettings {
     pub call_timeout: Duration,
 }
 
-/// One deployment and the shared slot it goes to.
+/// One task and the shared slot it goes to.
 pub(super) struct Placement {
     pub slot: usize,
-    pub deployment: TaskDeployment,
+    pub descriptor: TaskDescriptor,
 }
 
-/// Builds every subtask's deployment.
-#[allow(clippy::too_many_arguments)]
+/// Builds every subtask's descriptor; `addresses[i]` is the data address
+/// of the TaskManager holding shared slot `i`.
 pub(super) fn plan_deployments(
     job_id: JobId,
     job: &JobGraph,
     execution: &ExecutionGraph,
-    component: &JobComponent,
+    component_hash: &str,
     args: &[String],
     settings: &TaskSettings,
-    report: &Recipient<TaskStateChanged>,
-    cancelled: &[Vec<Arc<AtomicBool>>],
-    metrics: &[Vec<Arc<TaskMetrics>>],
+    addresses: &[String],
 ) -> Vec<Placement> {
-    // One channel into each subtask of every vertex that has an input edge.
-    let mut senders: Vec<Vec<OutputChannel>> = vec![Vec::new(); job.vertices.len()];
-    let mut receivers: Vec<Vec<Option<crossbeam_channel::Receiver<_>>>> =
-        job.vertices.iter().map(|_| Vec::new()).collect();
-    for edge in &job.edges {
-        for _ in 0..job.vertices[edge.target].parallelism {
-            let (tx, rx) = bounded();
-            senders[edge.target].push(tx);
-            receivers[edge.target].push(Some(rx));
-        }
-    }
-
+    let target = |vertex: usize, index: u32| ChannelTarget {
+        key: ChannelKey { job_id, vertex, index },
+        address: addresses[ExecutionGraph::shared_slot_of(SubtaskId { vertex, index })].clone(),
+    };
     execution
         .subtasks()
         .map(|subtask @ SubtaskId { vertex, index }| {
             let v = &job.vertices[vertex];
             let input = match job.input_of(vertex) {
-                Some(edge) => {
-                    let upstreams = match edge.partitioning {
+                Some(edge) => InputDescriptor::Channel {
+                    upstreams: match edge.partitioning {
                         Partitioning::Forward => 1,
                         _ => job.vertices[edge.source].parallelism as usize,
-                    };
-                    let rx = receivers[vertex][index as usize].take().expect("one receiver per subtask");
-                    TaskInput::Channel(InputGate::new(rx, upstreams))
-                }
-                None => TaskInput::Source(v.source.clone().expect("a vertex without input edge starts with a source")),
-            };
-            let output = match job.outputs_of(vertex).next() {
-                Some(edge) => TaskOutput::Channels {
-                    partitioning: edge.partitioning,
-                    channels: match edge.partitioning {
-                        Partitioning::Forward => vec![senders[edge.target][index as usize].clone()],
-                        _ => senders[edge.target].clone(),
                     },
                 },
-                None => TaskOutput::Sink(v.sink.clone().expect("a vertex without output edge ends with a sink")),
+                None => InputDescriptor::Source(v.source.clone().expect("a vertex without input edge starts with a source")),
+            };
+            let output = match job.outputs_of(vertex).next() {
+                Some(edge) => OutputDescriptor::Channels {
+                    partitioning: edge.partitioning,
+                    targets: match edge.partitioning {
+                        Partitioning::Forward => vec![target(edge.target, index)],
+                        _ => (0..job.vertices[edge.target].parallelism).map(|i| target(edge.target, i)).collect(),
+                    },
+                },
+                None => OutputDescriptor::Sink(v.sink.clone().expect("a vertex without output edge ends with a sink")),
             };
             Placement {
                 slot: ExecutionGraph::shared_slot_of(subtask),
-                deployment: TaskDeployment {
+                descriptor: TaskDescriptor {
                     job_id,
                     subtask,
                     vertex: v.clone(),
-                    component: (!v.user_nodes.is_empty()).then(|| component.clone()),
+                    component_hash: (!v.user_nodes.is_empty()).then(|| component_hash.to_string()),
                     args: args.to_vec(),
                     input,
                     output,
                     buffer_timeout: settings.buffer_timeout,
                     call_timeout: settings.call_timeout,
-                    cancelled: cancelled[vertex][index as usize].clone(),
-                    metrics: metrics[vertex][index as usize].clone(),
-                    report: report.clone(),
                 },
             }
         })

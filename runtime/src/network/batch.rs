@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecordBatch {
     /// All values back to back.
+    #[serde(with = "serde_bytes")]
     pub values: Vec<u8>,
     /// End offset of each value; its length is the number of records.
     pub value_ends: Vec<u32>,
     /// All keys back to back; empty for an unkeyed batch.
+    #[serde(with = "serde_bytes")]
     pub keys: Vec<u8>,
     /// End offset of each key; empty or one per record.
     pub key_ends: Vec<u32>,

@@ -39,6 +39,17 @@ pub struct OutputChannel {
 }
 
 impl OutputChannel {
+    /// Wraps the sending side of a bounded channel.
+    pub(crate) fn from_sender(tx: Sender<StreamMessage>) -> Self {
+        OutputChannel { tx }
+    }
+
+    /// Sends `message`, blocking while the channel is full, with no
+    /// cancel flag: for the threads that carry records between processes.
+    pub(crate) fn send_blocking(&self, message: StreamMessage) -> Result<(), SendError> {
+        self.tx.send(message).map_err(|_| SendError::Disconnected)
+    }
+
     /// Sends `message`, blocking while the channel is full; returns how
     /// long it was blocked (the backpressured time).
     pub fn send(&self, mut message: StreamMessage, cancelled: &AtomicBool) -> Result<Duration, SendError> {

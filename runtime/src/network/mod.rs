@@ -2,15 +2,20 @@
 //! ([`RecordBatch`]), control messages beside them ([`StreamMessage`]),
 //! bounded channels that block a fast producer (backpressure), and the
 //! [`OutputWriter`] that partitions a task's output and sends each batch
-//! when it is full or has waited `execution.buffer-timeout`.
+//! when it is full or has waited `execution.buffer-timeout`. Channels
+//! are found by [`ChannelKey`] in a [`ChannelRegistry`]; between
+//! processes they run over TCP ([`tcp`]).
 
 mod batch;
 mod channel;
 mod message;
 mod output;
+mod registry;
+pub mod tcp;
 
 pub use batch::RecordBatch;
 pub(crate) use batch::check_ends as batch_check_ends;
 pub use channel::{CHANNEL_CAPACITY, GateEvent, InputGate, OutputChannel, SendError, bounded};
 pub use message::StreamMessage;
 pub use output::{BATCH_BYTES, BATCH_RECORDS, OutputWriter};
+pub use registry::{ChannelKey, ChannelRegistry};

@@ -1,10 +1,24 @@
 //! Messages the ResourceManager handles.
 
-use actix::{Addr, Message};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
+use actix::{Addr, Message};
+use serde::Serialize;
+
+use super::gateway::TaskManagerGateway;
 use super::slot_pool::NotEnoughSlots;
 use crate::ids::JobId;
 use crate::task_manager::Slot;
+
+/// How the JobManager reaches a slot.
+#[derive(Clone, Debug)]
+pub enum SlotRef {
+    /// A slot actor of this process.
+    Local(Addr<Slot>),
+    /// A slot of a TaskManager process, through its connection.
+    Remote(Addr<TaskManagerGateway>),
+}
 
 /// One slot a TaskManager offers.
 #[derive(Clone, Debug)]
@@ -13,18 +27,46 @@ pub struct SlotOffer {
     pub task_manager: String,
     /// Its index within that TaskManager.
     pub index: usize,
-    /// The slot actor.
-    pub slot: Addr<Slot>,
+    /// How to reach it.
+    pub slot: SlotRef,
+    /// Data address of its TaskManager (records to its tasks go there).
+    pub data_address: String,
+}
+
+/// What the cluster shows of a TaskManager (`/taskmanagers`).
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskManagerInfo {
+    /// Its id.
+    pub id: String,
+    /// Data address `host:port` (`local` for in-process ones).
+    pub data_address: String,
+    /// Memory its slots share, in bytes.
+    pub memory_bytes: u64,
+    /// CPU cores of its machine.
+    pub cpu_cores: u32,
+    /// Physical memory of its machine, in bytes.
+    pub physical_memory: u64,
+    /// When it was last heard from (ms since the epoch), updated by its connection.
+    #[serde(skip)]
+    pub last_heartbeat: Arc<AtomicU64>,
 }
 
 /// A TaskManager joins the cluster with its slots.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct RegisterTaskManager {
-    /// The TaskManager's id.
-    pub id: String,
+    /// Who it is.
+    pub info: TaskManagerInfo,
     /// The slots it offers.
     pub slots: Vec<SlotOffer>,
+}
+
+/// A TaskManager left (it stopped or was lost): its slots go away.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UnregisterTaskManager {
+    /// Its id.
+    pub id: String,
 }
 
 /// A job asks for `count` slots.
@@ -59,4 +101,20 @@ pub struct ClusterResources {
     pub slots_total: usize,
     /// Slots free.
     pub slots_available: usize,
+}
+
+/// Every TaskManager with its slot counts.
+#[derive(Message)]
+#[rtype(result = "Vec<TaskManagerStatus>")]
+pub struct GetTaskManagers;
+
+/// A TaskManager and how many of its slots are free.
+#[derive(Debug, Clone)]
+pub struct TaskManagerStatus {
+    /// Who it is.
+    pub info: TaskManagerInfo,
+    /// Its slots.
+    pub slots: usize,
+    /// Its free slots.
+    pub free_slots: usize,
 }

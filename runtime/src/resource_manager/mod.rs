@@ -1,16 +1,24 @@
-//! The ResourceManager: knows every TaskManager and slot of the cluster
-//! and grants slots to jobs.
+//! The ResourceManager: knows every TaskManager and slot of the cluster,
+//! grants slots to jobs, and forgets TaskManagers that leave. TaskManager
+//! processes reach it through [`rpc_server`], each represented here by a
+//! [`TaskManagerGateway`].
 
+mod gateway;
 pub mod messages;
+pub mod rpc_server;
 mod slot_pool;
 
+pub use gateway::{CancelRemote, DeployRemote, ReleaseRemote, TaskManagerGateway};
 pub use slot_pool::{NotEnoughSlots, SlotPool};
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use actix::{Actor, Context, Handler, MessageResult};
 
-use messages::{ClusterResources, GetResources, RegisterTaskManager, ReleaseSlots, RequestSlots, SlotOffer};
+use messages::{
+    ClusterResources, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots, SlotOffer,
+    TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
+};
 
 /// The cluster's slots and who holds them.
 #[derive(Default)]
@@ -18,7 +26,18 @@ pub struct ResourceManager {
     pool: SlotPool,
     /// The offer behind each pool index.
     offers: Vec<SlotOffer>,
-    task_managers: BTreeSet<String>,
+    /// Registered TaskManagers and the pool indices of their slots.
+    task_managers: BTreeMap<String, (TaskManagerInfo, Vec<usize>)>,
+}
+
+impl ResourceManager {
+    /// Free slots in the order they should be granted: one from each
+    /// TaskManager in turn, so a job spreads over the cluster.
+    fn spread_order(&self) -> Vec<usize> {
+        let per_tm: Vec<&Vec<usize>> = self.task_managers.values().map(|(_, slots)| slots).collect();
+        let deepest = per_tm.iter().map(|s| s.len()).max().unwrap_or(0);
+        (0..deepest).flat_map(|depth| per_tm.iter().filter_map(move |slots| slots.get(depth).copied())).collect()
+    }
 }
 
 impl Actor for ResourceManager {
@@ -29,10 +48,22 @@ impl Handler<RegisterTaskManager> for ResourceManager {
     type Result = ();
 
     fn handle(&mut self, msg: RegisterTaskManager, _ctx: &mut Context<Self>) {
-        tracing::info!(task_manager = %msg.id, slots = msg.slots.len(), "task manager registered");
-        self.pool.add(msg.slots.len());
+        tracing::info!(task_manager = %msg.info.id, slots = msg.slots.len(), "task manager registered");
+        let first = self.pool.add(msg.slots.len());
+        let indices = (first..first + msg.slots.len()).collect();
         self.offers.extend(msg.slots);
-        self.task_managers.insert(msg.id);
+        self.task_managers.insert(msg.info.id.clone(), (msg.info, indices));
+    }
+}
+
+impl Handler<UnregisterTaskManager> for ResourceManager {
+    type Result = ();
+
+    fn handle(&mut self, msg: UnregisterTaskManager, _ctx: &mut Context<Self>) {
+        if let Some((_, indices)) = self.task_managers.remove(&msg.id) {
+            tracing::warn!(task_manager = %msg.id, "task manager left the cluster");
+            self.pool.remove(indices);
+        }
     }
 }
 
@@ -40,9 +71,10 @@ impl Handler<RequestSlots> for ResourceManager {
     type Result = MessageResult<RequestSlots>;
 
     fn handle(&mut self, msg: RequestSlots, _ctx: &mut Context<Self>) -> Self::Result {
+        let order = self.spread_order();
         let granted = self
             .pool
-            .allocate(msg.job_id, msg.count)
+            .allocate(msg.job_id, msg.count, &order)
             .map(|indices| indices.into_iter().map(|i| self.offers[i].clone()).collect());
         MessageResult(granted)
     }
@@ -65,5 +97,22 @@ impl Handler<GetResources> for ResourceManager {
             slots_total: self.pool.total(),
             slots_available: self.pool.free(),
         })
+    }
+}
+
+impl Handler<GetTaskManagers> for ResourceManager {
+    type Result = MessageResult<GetTaskManagers>;
+
+    fn handle(&mut self, _msg: GetTaskManagers, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(
+            self.task_managers
+                .values()
+                .map(|(info, slots)| TaskManagerStatus {
+                    info: info.clone(),
+                    slots: slots.len(),
+                    free_slots: slots.iter().filter(|i| self.pool.is_free(**i)).count(),
+                })
+                .collect(),
+        )
     }
 }

@@ -15,28 +15,45 @@ pub struct NotEnoughSlots {
     pub total: usize,
 }
 
+/// Who has a slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Holder {
+    Free,
+    Held(JobId),
+    /// Its TaskManager left the cluster; the index stays so others keep theirs.
+    Gone,
+}
+
 /// Every slot of the cluster and its holder.
 #[derive(Debug, Default)]
 pub struct SlotPool {
-    holders: Vec<Option<JobId>>,
+    holders: Vec<Holder>,
 }
 
 impl SlotPool {
     /// Adds `count` free slots; returns the index of the first.
     pub fn add(&mut self, count: usize) -> usize {
         let first = self.holders.len();
-        self.holders.resize(first + count, None);
+        self.holders.resize(first + count, Holder::Free);
         first
     }
 
-    /// Gives `needed` free slots to `job`, all or nothing.
-    pub fn allocate(&mut self, job: JobId, needed: usize) -> Result<Vec<usize>, NotEnoughSlots> {
-        let free: Vec<usize> = (0..self.holders.len()).filter(|i| self.holders[*i].is_none()).collect();
+    /// Removes the slots at `indices` (their TaskManager is gone).
+    pub fn remove(&mut self, indices: impl IntoIterator<Item = usize>) {
+        for i in indices {
+            self.holders[i] = Holder::Gone;
+        }
+    }
+
+    /// Gives `needed` free slots to `job`, all or nothing, taking them
+    /// in the order of `preference` (indices of free slots first used).
+    pub fn allocate(&mut self, job: JobId, needed: usize, preference: &[usize]) -> Result<Vec<usize>, NotEnoughSlots> {
+        let free: Vec<usize> = preference.iter().copied().filter(|i| self.holders[*i] == Holder::Free).collect();
         if free.len() < needed {
-            return Err(NotEnoughSlots { needed, free: free.len(), total: self.holders.len() });
+            return Err(NotEnoughSlots { needed, free: self.free(), total: self.total() });
         }
         for &i in &free[..needed] {
-            self.holders[i] = Some(job);
+            self.holders[i] = Holder::Held(job);
         }
         Ok(free[..needed].to_vec())
     }
@@ -44,20 +61,35 @@ impl SlotPool {
     /// Frees every slot `job` holds.
     pub fn release(&mut self, job: JobId) {
         for holder in &mut self.holders {
-            if *holder == Some(job) {
-                *holder = None;
+            if *holder == Holder::Held(job) {
+                *holder = Holder::Free;
             }
         }
     }
 
-    /// Number of free slots.
-    pub fn free(&self) -> usize {
-        self.holders.iter().filter(|h| h.is_none()).count()
+    /// Whether slot `i` is free.
+    pub fn is_free(&self, i: usize) -> bool {
+        self.holders[i] == Holder::Free
     }
 
-    /// Number of slots.
+    /// Number of free slots.
+    pub fn free(&self) -> usize {
+        self.holders.iter().filter(|h| **h == Holder::Free).count()
+    }
+
+    /// Number of slots of the TaskManagers still in the cluster.
     pub fn total(&self) -> usize {
+        self.holders.iter().filter(|h| **h != Holder::Gone).count()
+    }
+
+    /// Number of slot indices ever added.
+    pub fn len(&self) -> usize {
         self.holders.len()
+    }
+
+    /// Whether no slot was ever added.
+    pub fn is_empty(&self) -> bool {
+        self.holders.is_empty()
     }
 }
 
@@ -69,11 +101,22 @@ mod tests {
     fn allocation_is_all_or_nothing_and_release_frees() {
         let mut pool = SlotPool::default();
         pool.add(3);
+        let all = [0, 1, 2];
         let (a, b) = (JobId::random(), JobId::random());
-        assert_eq!(pool.allocate(a, 2).unwrap(), [0, 1]);
-        assert_eq!(pool.allocate(b, 2).unwrap_err(), NotEnoughSlots { needed: 2, free: 1, total: 3 });
+        assert_eq!(pool.allocate(a, 2, &all).unwrap(), [0, 1]);
+        assert_eq!(pool.allocate(b, 2, &all).unwrap_err(), NotEnoughSlots { needed: 2, free: 1, total: 3 });
         assert_eq!(pool.free(), 1);
         pool.release(a);
-        assert_eq!(pool.allocate(b, 3).unwrap(), [0, 1, 2]);
+        assert_eq!(pool.allocate(b, 3, &[2, 0, 1]).unwrap(), [2, 0, 1]);
+    }
+
+    #[test]
+    fn removed_slots_are_never_granted() {
+        let mut pool = SlotPool::default();
+        pool.add(2);
+        pool.remove([0]);
+        assert_eq!(pool.total(), 1);
+        assert!(pool.allocate(JobId::random(), 2, &[0, 1]).is_err());
+        assert_eq!(pool.allocate(JobId::random(), 1, &[0, 1]).unwrap(), [1]);
     }
 }

@@ -1,0 +1,97 @@
+//! A small client of the REST API for the CLI: JSON in and out, Flink's
+//! `{"errors": [...]}` turned into one-line errors.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+use crate::config::Configuration;
+
+/// The REST API of one cluster.
+pub struct RestClient {
+    base: String,
+    agent: ureq::Agent,
+}
+
+/// `-m HOST:PORT`, else `rest.address:rest.port` of the configuration.
+pub fn cluster_address(flag: Option<&str>, config: &Configuration) -> anyhow::Result<String> {
+    Ok(match flag {
+        Some(address) => address.to_string(),
+        None => format!("{}:{}", config.text("rest.address"), config.port("rest.port")?),
+    })
+}
+
+impl RestClient {
+    /// A client of the cluster at `address` (`host:port` or a URL).
+    pub fn new(address: &str) -> Self {
+        let base = if address.starts_with("http://") { address.to_string() } else { format!("http://{address}") };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        RestClient { base: base.trim_end_matches('/').to_string(), agent }
+    }
+
+    fn answer(&self, what: &str, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::Result<Value> {
+        let mut response = response.with_context(|| format!("cannot reach the JobManager at {}", self.base))?;
+        let status = response.status();
+        let text = response.body_mut().read_to_string().with_context(|| format!("cannot read the answer to {what}"))?;
+        let body: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        if !status.is_success() {
+            let errors = body["errors"]
+                .as_array()
+                .map(|e| e.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
+                .unwrap_or_else(|| body.to_string());
+            bail!("{what} failed ({status}): {errors}");
+        }
+        Ok(body)
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self.agent.get(format!("{}{path}", self.base)).call();
+        self.answer(&format!("GET {path}"), response)
+    }
+
+    /// `PATCH path`.
+    pub fn patch(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self.agent.patch(format!("{}{path}", self.base)).send_empty();
+        self.answer(&format!("PATCH {path}"), response)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let response = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes());
+        self.answer(&format!("POST {path}"), response)
+    }
+
+    /// Uploads a component as Flink's `POST /jars/upload` expects it;
+    /// returns the jar id.
+    pub fn upload(&self, file_name: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        let boundary = format!("wflink-{}", uuid::Uuid::new_v4().simple());
+        let mut body = Vec::with_capacity(bytes.len() + 256);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"{}\"\r\nContent-Type: application/wasm\r\n\r\n",
+                file_name.replace('"', "_")
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = self
+            .agent
+            .post(format!("{}/jars/upload", self.base))
+            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+            .send(&body[..]);
+        let answer = self.answer("the upload", response)?;
+        let filename = answer["filename"].as_str().context("the upload answer has no filename")?;
+        Ok(filename.rsplit(['/', '\\']).next().unwrap_or(filename).to_string())
+    }
+}

@@ -1,0 +1,54 @@
+//! `wflink jobmanager`: the JobManager process. Dispatcher and
+//! ResourceManager actors, the RPC endpoint TaskManagers connect to
+//! (`jobmanager.rpc.port`) and the REST API (`rest.port`). Port 0 picks a
+//! free port; the ports in use are printed on stdout.
+
+use std::sync::Arc;
+
+use actix::Actor;
+use anyhow::Context;
+
+use super::ConfigArgs;
+use crate::dispatcher::{BlobStore, Dispatcher};
+use crate::resource_manager::{ResourceManager, rpc_server};
+use crate::rest::{AppState, JarStore, app};
+use crate::wasm::WasmEngine;
+
+/// Printed on stdout once the REST API listens, followed by its URL.
+pub const REST_READY: &str = "REST endpoint:";
+
+pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
+    let config = args.load()?;
+    let engine = WasmEngine::new()?;
+    let rpc_address = config.text("jobmanager.rpc.address");
+    let rpc_port = config.port("jobmanager.rpc.port")?;
+    let rest_address = config.text("rest.address");
+    let rest_port = config.port("rest.port")?;
+    let heartbeat_timeout = config.duration("heartbeat.timeout")?;
+    let upload_dir = match config.text("web.upload.dir") {
+        dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
+        dir => dir.into(),
+    };
+    let jars = Arc::new(JarStore::new(upload_dir.clone()).with_context(|| format!("cannot create the upload directory {}", upload_dir.display()))?);
+
+    actix::System::new().block_on(async move {
+        let resource_manager = ResourceManager::default().start();
+        let blobs = Arc::new(BlobStore::default());
+        let dispatcher = Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone()).start();
+
+        let rpc = std::net::TcpListener::bind((rpc_address.as_str(), rpc_port))
+            .with_context(|| format!("cannot listen on {rpc_address}:{rpc_port} (jobmanager.rpc.port)"))?;
+        let rpc_port = rpc.local_addr()?.port();
+        rpc_server::serve(rpc, actix::Arbiter::current(), resource_manager.clone(), blobs, heartbeat_timeout)?;
+
+        let rest = tokio::net::TcpListener::bind((rest_address.as_str(), rest_port))
+            .await
+            .with_context(|| format!("cannot listen on {rest_address}:{rest_port} (rest.port)"))?;
+        let rest_url = format!("http://{rest_address}:{}", rest.local_addr()?.port());
+        let state = AppState { dispatcher, resource_manager, engine, config, jars, rest_url: rest_url.clone() };
+        println!("RPC endpoint: {rpc_address}:{rpc_port}");
+        println!("{REST_READY} {rest_url}");
+        tracing::info!(%rest_url, rpc_port, "job manager started");
+        axum::serve(rest, app(state)).await.context("the REST server failed")
+    })
+}

@@ -1,0 +1,108 @@
+//! `wflink taskmanager`: a TaskManager process. It listens for records
+//! from other TaskManagers on its data port (`taskmanager.data.port`, 0
+//! picks a free one, so several run on one machine), registers its slots
+//! with the JobManager at `--jobmanager HOST:PORT` (default
+//! `jobmanager.rpc.address:jobmanager.rpc.port`), and runs what it is given.
+//! Print sinks write to its stdout.
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, AsyncContext};
+use anyhow::Context;
+
+use super::ConfigArgs;
+use crate::network::{ChannelRegistry, tcp};
+use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager};
+use crate::rpc::{Connection, write_frame};
+use crate::task_manager::{TaskExecutor, TaskExecutorSettings};
+use crate::wasm::WasmEngine;
+
+/// How long to keep trying to reach the JobManager at start.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
+
+#[derive(clap::Args, Debug)]
+pub(super) struct TaskManagerArgs {
+    /// The JobManager's RPC address, `HOST:PORT`.
+    #[arg(long)]
+    jobmanager: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
+    let config = args.config.load()?;
+    let slots = config.positive_int("taskmanager.numberOfTaskSlots")?;
+    let memory_bytes = config.memory_size("taskmanager.memory.flink.size")?;
+    let heartbeat_interval = config.duration("heartbeat.interval")?;
+    let host = config.text("taskmanager.host");
+    let jobmanager = match args.jobmanager {
+        Some(address) => address,
+        None => format!("{}:{}", config.text("jobmanager.rpc.address"), config.port("jobmanager.rpc.port")?),
+    };
+    let data_port = config.port("taskmanager.data.port")?;
+    let listener = TcpListener::bind((host.as_str(), data_port))
+        .with_context(|| format!("cannot listen on {host}:{data_port} (taskmanager.data.port)"))?;
+    let data_address = format!("{host}:{}", listener.local_addr()?.port());
+    let id = format!("{data_address}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let registry = Arc::new(ChannelRegistry::default());
+    tcp::serve(listener, registry.clone())?;
+
+    let stream = connect(&jobmanager)?;
+    let registration = TaskManagerRegistration {
+        id: id.clone(),
+        slots,
+        data_address: data_address.clone(),
+        memory_bytes,
+        cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+        physical_memory: physical_memory(),
+    };
+    write_frame(&mut &stream, &ToJobManager::Register(registration), &mut Vec::new())
+        .with_context(|| format!("cannot register with the JobManager at {jobmanager}"))?;
+    let engine = WasmEngine::new()?;
+
+    let system = actix::System::new();
+    system.block_on(async {
+        let settings = TaskExecutorSettings { id: id.clone(), data_address: data_address.clone(), heartbeat_interval };
+        TaskExecutor::create(move |ctx| {
+            let mut executor = TaskExecutor::new(settings, slots, memory_bytes, registry, engine);
+            match Connection::start(stream, "jobmanager", ctx.address().recipient()) {
+                Ok(connection) => executor.attach(connection),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the connection threads");
+                    actix::System::current().stop_with_code(1);
+                }
+            }
+            executor
+        });
+    });
+    eprintln!("TaskManager {id} started: {slots} slot(s), data port {data_address}, JobManager {jobmanager}");
+    system.run().context("the TaskManager stopped with an error")
+}
+
+/// Connects to the JobManager, retrying while it is not up yet.
+fn connect(address: &str) -> anyhow::Result<TcpStream> {
+    let started = Instant::now();
+    loop {
+        match TcpStream::connect(address) {
+            Ok(stream) => return Ok(stream),
+            Err(e) if started.elapsed() > CONNECT_DEADLINE => {
+                return Err(e).with_context(|| format!("cannot reach the JobManager at {address} (--jobmanager)"));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// Physical memory of the machine in bytes, from `/proc/meminfo` (0 if unknown).
+fn physical_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024)
+        })
+        .unwrap_or(0)
+}

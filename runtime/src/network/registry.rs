@@ -1,0 +1,63 @@
+//! The channels into the tasks of one process, by [`ChannelKey`]. The
+//! sending side (an upstream task in this process, or a TCP reader for a
+//! remote one) and the receiving task may ask in any order: whoever comes
+//! first creates the channel.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crossbeam_channel::{Receiver, Sender};
+use serde::{Deserialize, Serialize};
+
+use super::{CHANNEL_CAPACITY, OutputChannel, StreamMessage};
+use crate::ids::{JobId, VertexIndex};
+
+/// Names the input channel of one subtask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChannelKey {
+    /// The job.
+    pub job_id: JobId,
+    /// The receiving vertex.
+    pub vertex: VertexIndex,
+    /// The receiving subtask.
+    pub index: u32,
+}
+
+struct Entry {
+    tx: Sender<StreamMessage>,
+    /// Taken by the receiving task.
+    rx: Option<Receiver<StreamMessage>>,
+}
+
+/// Every input channel of the tasks of this process.
+#[derive(Default)]
+pub struct ChannelRegistry {
+    channels: Mutex<HashMap<ChannelKey, Entry>>,
+}
+
+impl ChannelRegistry {
+    fn with_entry<R>(&self, key: ChannelKey, f: impl FnOnce(&mut Entry) -> R) -> R {
+        let mut channels = self.channels.lock().expect("channel registry poisoned");
+        let entry = channels.entry(key).or_insert_with(|| {
+            let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
+            Entry { tx, rx: Some(rx) }
+        });
+        f(entry)
+    }
+
+    /// The sending side of the channel into `key`.
+    pub fn sender(&self, key: ChannelKey) -> OutputChannel {
+        OutputChannel::from_sender(self.with_entry(key, |e| e.tx.clone()))
+    }
+
+    /// The receiving side of the channel into `key`; `None` if it was
+    /// already taken (a task deployed twice).
+    pub fn receiver(&self, key: ChannelKey) -> Option<Receiver<StreamMessage>> {
+        self.with_entry(key, |e| e.rx.take())
+    }
+
+    /// Forgets every channel of `job` (it ended); tasks still holding a side keep it.
+    pub fn release_job(&self, job_id: JobId) {
+        self.channels.lock().expect("channel registry poisoned").retain(|key, _| key.job_id != job_id);
+    }
+}

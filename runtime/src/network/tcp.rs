@@ -1,0 +1,100 @@
+//! Records between TaskManager processes: a sender thread per remote
+//! channel takes batches from a bounded channel and writes them as
+//! length-prefixed rmp-serde frames; the receiving TaskManager's data
+//! server reads them into the target task's bounded channel. A full
+//! channel stops the reader, TCP's window fills, the writer blocks, its
+//! bounded channel fills and the upstream task blocks: backpressure
+//! crosses processes the same way it works inside one.
+
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+
+use super::registry::{ChannelKey, ChannelRegistry};
+use super::{CHANNEL_CAPACITY, OutputChannel, StreamMessage};
+use crate::rpc::{read_frame, write_frame};
+
+/// Starts the data server on `listener`: every connection names its
+/// target channel in its first frame, then streams [`StreamMessage`]s.
+pub fn serve(listener: TcpListener, registry: Arc<ChannelRegistry>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("data-server".into()).spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let registry = registry.clone();
+            let spawned = std::thread::Builder::new().name("data-in".into()).spawn(move || receive(stream, &registry));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a data connection thread");
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// Reads one connection into its target channel until the sender closes
+/// it or the receiving task is gone.
+fn receive(stream: TcpStream, registry: &ChannelRegistry) {
+    let _ = stream.set_nodelay(true);
+    let mut input = BufReader::with_capacity(256 * 1024, stream);
+    let mut scratch = Vec::new();
+    let key: ChannelKey = match read_frame(&mut input, &mut scratch) {
+        Ok(Some(key)) => key,
+        other => {
+            tracing::warn!(?other, "a data connection did not name its channel");
+            return;
+        }
+    };
+    let tx = registry.sender(key);
+    loop {
+        match read_frame::<_, StreamMessage>(&mut input, &mut scratch) {
+            Ok(Some(message)) => {
+                if tx.send_blocking(message).is_err() {
+                    tracing::debug!(?key, "the receiving task is gone; closing its data connection");
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(?key, error = %e, "data connection failed");
+                return;
+            }
+        }
+    }
+}
+
+/// A channel into subtask `key` of the TaskManager at `address`. The
+/// connection is made by the sender thread; if it fails the channel
+/// disconnects and the sending task fails, naming nothing worse than a
+/// vanished downstream task.
+pub fn remote_channel(address: String, key: ChannelKey) -> OutputChannel {
+    let (tx, rx) = crossbeam_channel::bounded::<StreamMessage>(CHANNEL_CAPACITY);
+    let spawned = std::thread::Builder::new().name("data-out".into()).spawn(move || {
+        let stream = match TcpStream::connect(&address) {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::warn!(%address, error = %e, "cannot connect to a TaskManager's data port");
+                return;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mut output = BufWriter::with_capacity(256 * 1024, stream);
+        let mut scratch = Vec::new();
+        if write_frame(&mut output, &key, &mut scratch).is_err() {
+            return;
+        }
+        while let Ok(message) = rx.recv() {
+            if let Err(e) = write_frame(&mut output, &message, &mut scratch) {
+                tracing::warn!(%address, error = %e, "sending records failed");
+                return;
+            }
+            // Batches already carry the buffer timeout; don't hold them again.
+            if rx.is_empty() && output.flush().is_err() {
+                return;
+            }
+        }
+        let _ = output.flush();
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start a data sender thread");
+    }
+    OutputChannel::from_sender(tx)
+}

@@ -1,0 +1,216 @@
+//! The JobManager process's side of one TaskManager process: it offers
+//! the TaskManager's slots to the ResourceManager, forwards deployments
+//! and cancels over the control connection, routes task reports back to
+//! their JobManagers, serves component fetches, and declares the
+//! TaskManager lost when its connection drops or its heartbeats stop.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, Recipient};
+
+use super::ResourceManager;
+use super::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use crate::dispatcher::BlobStore;
+use crate::graph::SubtaskId;
+use crate::ids::JobId;
+use crate::job_manager::lifecycle::TaskState;
+use crate::job_manager::messages::TaskStateChanged;
+use crate::job_manager::now_millis;
+use crate::metrics::TaskMetrics;
+use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
+use crate::rpc::{Connection, Incoming};
+use crate::task_manager::TaskDescriptor;
+
+/// Deploy a task into slot `slot` of this TaskManager.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeployRemote {
+    /// Slot index within the TaskManager.
+    pub slot: usize,
+    /// The task.
+    pub descriptor: TaskDescriptor,
+    /// Where its state changes go.
+    pub report: Recipient<TaskStateChanged>,
+    /// The JobManager's copy of its counters, kept current from heartbeats.
+    pub metrics: Arc<TaskMetrics>,
+}
+
+/// Cancel every task of a job on this TaskManager.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CancelRemote {
+    /// The job.
+    pub job_id: JobId,
+}
+
+/// The job ended: the TaskManager may forget it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseRemote {
+    /// The job.
+    pub job_id: JobId,
+}
+
+/// A TaskManager process as seen from the JobManager process.
+pub struct TaskManagerGateway {
+    registration: TaskManagerRegistration,
+    connection: Option<Connection<ToTaskManager>>,
+    resource_manager: Addr<ResourceManager>,
+    blobs: Arc<BlobStore>,
+    /// Where each of its tasks reports, and the counters shown for it.
+    tasks: HashMap<(JobId, SubtaskId), (Recipient<TaskStateChanged>, Arc<TaskMetrics>)>,
+    /// Last time anything arrived.
+    last_seen: Instant,
+    /// The same, in ms since the epoch, for `/taskmanagers`.
+    last_heartbeat: Arc<AtomicU64>,
+    /// Silence after which the TaskManager counts as lost.
+    timeout: Duration,
+}
+
+impl TaskManagerGateway {
+    /// A gateway for the TaskManager that sent `registration`.
+    pub fn new(
+        registration: TaskManagerRegistration,
+        resource_manager: Addr<ResourceManager>,
+        blobs: Arc<BlobStore>,
+        timeout: Duration,
+    ) -> Self {
+        TaskManagerGateway {
+            registration,
+            connection: None,
+            resource_manager,
+            blobs,
+            tasks: HashMap::new(),
+            last_seen: Instant::now(),
+            last_heartbeat: Arc::new(AtomicU64::new(now_millis())),
+            timeout,
+        }
+    }
+
+    /// Attaches the control connection (made once the actor has an address).
+    pub fn attach(&mut self, connection: Connection<ToTaskManager>) {
+        self.connection = Some(connection);
+    }
+
+    fn send(&self, message: ToTaskManager) {
+        if let Some(connection) = &self.connection {
+            connection.send(message);
+        }
+    }
+
+    /// The TaskManager is gone: fail its tasks, withdraw its slots, stop.
+    fn lost(&mut self, reason: &str, ctx: &mut Context<Self>) {
+        let id = &self.registration.id;
+        tracing::warn!(task_manager = %id, reason, "task manager lost");
+        for ((_, subtask), (report, _)) in self.tasks.drain() {
+            let error = format!("TaskManager {id} was lost: {reason}");
+            report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
+        }
+        self.resource_manager.do_send(UnregisterTaskManager { id: id.clone() });
+        if let Some(connection) = self.connection.take() {
+            connection.close();
+        }
+        ctx.stop();
+    }
+}
+
+impl Actor for TaskManagerGateway {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let r = &self.registration;
+        let offers = (0..r.slots as usize)
+            .map(|index| SlotOffer {
+                task_manager: r.id.clone(),
+                index,
+                slot: SlotRef::Remote(ctx.address()),
+                data_address: r.data_address.clone(),
+            })
+            .collect();
+        let info = TaskManagerInfo {
+            id: r.id.clone(),
+            data_address: r.data_address.clone(),
+            memory_bytes: r.memory_bytes,
+            cpu_cores: r.cpu_cores,
+            physical_memory: r.physical_memory,
+            last_heartbeat: self.last_heartbeat.clone(),
+        };
+        self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
+        self.send(ToTaskManager::Registered);
+        ctx.run_interval(self.timeout / 5, |act, ctx| {
+            if act.last_seen.elapsed() > act.timeout {
+                let reason = format!("no heartbeat for {:?}", act.timeout);
+                act.lost(&reason, ctx);
+            }
+        });
+    }
+}
+
+impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: Incoming<ToJobManager>, ctx: &mut Context<Self>) {
+        let message = match msg {
+            Incoming::Message(message) => message,
+            Incoming::Closed(reason) => return self.lost(&reason, ctx),
+        };
+        self.last_seen = Instant::now();
+        self.last_heartbeat.store(now_millis(), Ordering::Relaxed);
+        match message {
+            ToJobManager::Register(_) => tracing::warn!(task_manager = %self.registration.id, "registered twice; ignored"),
+            ToJobManager::Heartbeat { metrics } => {
+                for (job_id, subtask, snapshot) in metrics {
+                    if let Some((_, counters)) = self.tasks.get(&(job_id, subtask)) {
+                        counters.set(&snapshot);
+                    }
+                }
+            }
+            ToJobManager::TaskState { job_id, subtask, state, error, metrics } => {
+                let key = (job_id, subtask);
+                let Some((report, counters)) = self.tasks.get(&key) else { return };
+                counters.set(&metrics);
+                report.do_send(TaskStateChanged { subtask, state, error });
+                if state.is_terminal() {
+                    self.tasks.remove(&key);
+                }
+            }
+            ToJobManager::FetchComponent { hash } => {
+                let bytes = self.blobs.get(&hash);
+                if bytes.is_none() {
+                    tracing::warn!(%hash, "a task manager asked for an unknown component");
+                }
+                self.send(ToTaskManager::Component { hash, bytes });
+            }
+        }
+    }
+}
+
+impl Handler<DeployRemote> for TaskManagerGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeployRemote, _ctx: &mut Context<Self>) {
+        let key = (msg.descriptor.job_id, msg.descriptor.subtask);
+        self.tasks.insert(key, (msg.report, msg.metrics));
+        self.send(ToTaskManager::Deploy { slot: msg.slot, descriptor: Box::new(msg.descriptor) });
+    }
+}
+
+impl Handler<CancelRemote> for TaskManagerGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: CancelRemote, _ctx: &mut Context<Self>) {
+        self.send(ToTaskManager::CancelJob { job_id: msg.job_id });
+    }
+}
+
+impl Handler<ReleaseRemote> for TaskManagerGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseRemote, _ctx: &mut Context<Self>) {
+        self.tasks.retain(|(job, _), _| *job != msg.job_id);
+        self.send(ToTaskManager::ReleaseJob { job_id: msg.job_id });
+    }
+}

@@ -1,0 +1,120 @@
+//! The cluster as a whole: `/overview`, `/config`, `/jobmanager/config`,
+//! `/taskmanagers`, `/taskmanagers/:id`.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::{AppError, AppState};
+use crate::dispatcher::messages::ListJobs;
+use crate::job_manager::lifecycle::JobStatus;
+use crate::job_manager::now_millis;
+use crate::resource_manager::messages::{GetResources, GetTaskManagers, TaskManagerStatus};
+
+/// The version shown where Flink shows its own.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `GET /overview`: TaskManagers, slots, and jobs by outcome.
+pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let resources = state.resource_manager.send(GetResources).await?;
+    let jobs = state.dispatcher.send(ListJobs).await?;
+    let count = |wanted: &[JobStatus]| jobs.iter().filter(|j| wanted.contains(&j.status)).count();
+    Ok(Json(json!({
+        "taskmanagers": resources.task_managers,
+        "slots-total": resources.slots_total,
+        "slots-available": resources.slots_available,
+        "jobs-running": count(&[JobStatus::Initializing, JobStatus::Created, JobStatus::Running, JobStatus::Failing, JobStatus::Cancelling]),
+        "jobs-finished": count(&[JobStatus::Finished]),
+        "jobs-cancelled": count(&[JobStatus::Canceled]),
+        "jobs-failed": count(&[JobStatus::Failed]),
+        "flink-version": VERSION,
+        "flink-commit": "wflink",
+    })))
+}
+
+/// `GET /config`: what the dashboard needs to know about the server.
+pub async fn dashboard_config() -> Json<Value> {
+    Json(json!({
+        "refresh-interval": 3000,
+        "timezone-name": "Coordinated Universal Time",
+        "timezone-offset": 0,
+        "flink-version": VERSION,
+        "flink-revision": format!("wflink {VERSION}"),
+        "features": { "web-submit": true, "web-cancel": true, "web-rescale": false, "web-history": false },
+    }))
+}
+
+/// `GET /jobmanager/config`: the effective configuration, `[{"key", "value"}]`.
+pub async fn jobmanager_config(State(state): State<AppState>) -> Json<Value> {
+    let entries: Vec<Value> =
+        state.config.effective().into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect();
+    Json(Value::Array(entries))
+}
+
+/// `GET /taskmanagers`.
+pub async fn taskmanagers(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let all = state.resource_manager.send(GetTaskManagers).await?;
+    Ok(Json(json!({ "taskmanagers": all.iter().map(taskmanager_json).collect::<Vec<_>>() })))
+}
+
+/// `GET /taskmanagers/:id`.
+pub async fn taskmanager(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+    let all = state.resource_manager.send(GetTaskManagers).await?;
+    let found = all.iter().find(|tm| tm.info.id == id).ok_or_else(|| AppError::not_found(format!("TaskManager {id} not found")))?;
+    let mut body = taskmanager_json(found);
+    body["allocatedSlots"] = json!([]);
+    body["metrics"] = json!({});
+    Ok(Json(body))
+}
+
+fn taskmanager_json(tm: &TaskManagerStatus) -> Value {
+    let info = &tm.info;
+    let mb = |bytes: u64| bytes >> 20;
+    let per_slot = info.memory_bytes / tm.slots.max(1) as u64;
+    let data_port: i64 = info.data_address.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(-1);
+    let last = info.last_heartbeat.load(Ordering::Relaxed);
+    let cores = info.cpu_cores as f64;
+    json!({
+        "id": info.id,
+        "path": format!("wflink.tcp://{}/taskmanager", info.data_address),
+        "dataPort": data_port,
+        "jmxPort": -1,
+        "timeSinceLastHeartbeat": now_millis().saturating_sub(last),
+        "slotsNumber": tm.slots,
+        "freeSlots": tm.free_slots,
+        "assignedTasks": 0,
+        "totalResource": resource(cores, mb(info.memory_bytes)),
+        "freeResource": resource(cores * tm.free_slots as f64 / tm.slots.max(1) as f64, mb(per_slot * tm.free_slots as u64)),
+        "hardware": {
+            "cpuCores": info.cpu_cores,
+            "physicalMemory": info.physical_memory,
+            "freeMemory": info.memory_bytes,
+            "managedMemory": 0,
+        },
+        "memoryConfiguration": {
+            "frameworkHeap": 0,
+            "taskHeap": info.memory_bytes,
+            "frameworkOffHeap": 0,
+            "taskOffHeap": 0,
+            "networkMemory": 0,
+            "managedMemory": 0,
+            "jvmMetaspace": 0,
+            "jvmOverhead": 0,
+            "totalFlinkMemory": info.memory_bytes,
+            "totalProcessMemory": info.memory_bytes,
+        },
+    })
+}
+
+fn resource(cores: f64, task_heap_mb: u64) -> Value {
+    json!({
+        "cpuCores": cores,
+        "taskHeapMemory": task_heap_mb,
+        "taskOffHeapMemory": 0,
+        "managedMemory": 0,
+        "networkMemory": 0,
+        "extendedResources": {},
+    })
+}

@@ -1,0 +1,186 @@
+//! Components ("jars" in Flink's API): `GET /jars`, `POST /jars/upload`
+//! (multipart field `jarfile`; checked and compiled at upload),
+//! `POST /jars/:id/run`, `GET /jars/:id/plan`, `DELETE /jars/:id`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::jar_store::Jar;
+use super::plan::plan_json;
+use super::{AppError, AppState};
+use crate::dispatcher::messages::SubmitJob;
+use crate::dispatcher::prepare;
+
+/// The one entry point every component has until the WIT contract names several.
+pub const DEFAULT_ENTRY: &str = "default";
+
+/// `GET /jars`.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    let files: Vec<Value> = state
+        .jars
+        .list()
+        .into_iter()
+        .map(|jar| {
+            json!({
+                "id": jar.id,
+                "name": jar.name,
+                "uploaded": jar.uploaded,
+                "entry": [{ "name": DEFAULT_ENTRY, "description": null }],
+            })
+        })
+        .collect();
+    Json(json!({ "address": state.rest_url, "files": files }))
+}
+
+/// `POST /jars/upload`: the component must be a `wflink:job` component;
+/// it is compiled now, so a bad one is refused here and never stored.
+pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Result<Json<Value>, AppError> {
+    let multipart_error = |e: axum::extract::multipart::MultipartError| AppError { status: e.status(), message: e.body_text() };
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("jarfile") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("job.wasm").to_string();
+        let bytes: Arc<[u8]> = field.bytes().await.map_err(multipart_error)?.to_vec().into();
+        if bytes.is_empty() {
+            return Err(AppError::bad_request(format!("the uploaded file '{name}' is empty")));
+        }
+        let engine = state.engine.clone();
+        let checked = bytes.clone();
+        tokio::task::spawn_blocking(move || engine.load(&checked))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(|e| AppError::bad_request(format!("'{name}' is not a valid job component: {e}")))?;
+        let (_, path) = state.jars.add(&name, bytes).map_err(AppError::internal)?;
+        return Ok(Json(json!({ "filename": path.display().to_string(), "status": "success" })));
+    }
+    Err(AppError::bad_request("the upload has no file in the multipart field 'jarfile'"))
+}
+
+/// How to run or plan a component: from the query, or a JSON body (the body wins).
+#[derive(Deserialize, Default, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRequest {
+    /// Which entry point of the component; only [`DEFAULT_ENTRY`] exists.
+    entry_class: Option<String>,
+    /// Arguments as one string, split like a shell would.
+    program_arg: Option<String>,
+    /// Arguments as a list (wins over `programArg`).
+    program_args_list: Option<Vec<String>>,
+    /// Parallelism for operators that set none.
+    parallelism: Option<u32>,
+}
+
+impl RunRequest {
+    fn merge(query: RunRequest, body: &Bytes) -> Result<RunRequest, AppError> {
+        let body: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
+            RunRequest::default()
+        } else {
+            serde_json::from_slice(body).map_err(|e| AppError::bad_request(format!("malformed JSON body: {e}")))?
+        };
+        Ok(RunRequest {
+            entry_class: body.entry_class.or(query.entry_class),
+            program_arg: body.program_arg.or(query.program_arg),
+            program_args_list: body.program_args_list.or(query.program_args_list),
+            parallelism: body.parallelism.or(query.parallelism),
+        })
+    }
+
+    fn args(&self) -> Result<Vec<String>, AppError> {
+        if let Some(entry) = self.entry_class.as_deref().filter(|e| !e.is_empty() && *e != DEFAULT_ENTRY) {
+            return Err(AppError::bad_request(format!(
+                "unknown entry '{entry}': a component exports one job, its entry is '{DEFAULT_ENTRY}'"
+            )));
+        }
+        match (&self.program_args_list, &self.program_arg) {
+            (Some(list), _) => Ok(list.clone()),
+            (None, Some(line)) => split_args(line),
+            (None, None) => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Splits `a "b c" 'd'` into `a`, `b c`, `d`.
+pub fn split_args(line: &str) -> Result<Vec<String>, AppError> {
+    let mut args = Vec::new();
+    let mut current: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => current.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                current.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => args.extend(current.take()),
+            (None, c) => current.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err(AppError::bad_request(format!("unbalanced quote in programArg '{line}'")));
+    }
+    args.extend(current);
+    Ok(args)
+}
+
+fn jar(state: &AppState, id: &str) -> Result<Jar, AppError> {
+    state.jars.get(id).ok_or_else(|| AppError::not_found(format!("jar {id} not found")))
+}
+
+/// `POST /jars/:id/run`: submits the component as a job; `{"jobid": ...}`.
+pub async fn run(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<RunRequest>,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let request = RunRequest::merge(query, &body)?;
+    let jar = jar(&state, &id)?;
+    let submit = SubmitJob { component: jar.bytes, args: request.args()?, parallelism: request.parallelism };
+    let job_id = state.dispatcher.send(submit).await??;
+    Ok(Json(json!({ "jobid": job_id.to_string() })))
+}
+
+/// `GET /jars/:id/plan`: the plan the component describes with these arguments.
+pub async fn plan(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<RunRequest>,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let request = RunRequest::merge(query, &body)?;
+    let jar = jar(&state, &id)?;
+    let args = request.args()?;
+    let (engine, config) = (state.engine.clone(), state.config.clone());
+    let prepared = tokio::task::spawn_blocking(move || prepare(&engine, &jar.bytes, &args, request.parallelism, &config))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    Ok(Json(json!({ "plan": plan_json("00000000000000000000000000000000", &prepared.job_graph) })))
+}
+
+/// `DELETE /jars/:id`.
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+    if !state.jars.remove(&id) {
+        return Err(AppError::not_found(format!("jar {id} not found")));
+    }
+    Ok(Json(json!({})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_args_split_like_a_shell() {
+        assert_eq!(split_args(r#"--input "a b.txt" 'x' y"#).unwrap(), ["--input", "a b.txt", "x", "y"]);
+        assert_eq!(split_args("").unwrap(), Vec::<String>::new());
+        assert!(split_args("\"open").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! The REST API of a JobManager process, shaped like Flink's REST API v1
+//! (paths and JSON field names), so Flink's clients and the dashboard
+//! work with it. Every path is also served under `/v1`. One file per
+//! resource; [`app`] builds the router so tests can call it without a socket.
+
+mod cluster;
+mod error;
+mod jar_store;
+mod jars;
+mod jobs;
+mod plan;
+
+pub use error::AppError;
+pub use jar_store::{Jar, JarStore};
+pub use jars::split_args;
+
+use std::sync::Arc;
+
+use actix::Addr;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::config::Configuration;
+use crate::dispatcher::Dispatcher;
+use crate::resource_manager::ResourceManager;
+use crate::wasm::WasmEngine;
+
+/// The OpenAPI description of this API.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Jobs.
+    pub dispatcher: Addr<Dispatcher>,
+    /// TaskManagers and slots.
+    pub resource_manager: Addr<ResourceManager>,
+    /// Compiles uploads (which checks them).
+    pub engine: Arc<WasmEngine>,
+    /// The effective configuration.
+    pub config: Configuration,
+    /// Uploaded components.
+    pub jars: Arc<JarStore>,
+    /// `http://host:port` of this server, as `/jars` reports it.
+    pub rest_url: String,
+}
+
+/// The routes, without the `/v1` prefix.
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/overview", get(cluster::overview))
+        .route("/config", get(cluster::dashboard_config))
+        .route("/jobmanager/config", get(cluster::jobmanager_config))
+        .route("/taskmanagers", get(cluster::taskmanagers))
+        .route("/taskmanagers/{id}", get(cluster::taskmanager))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/overview", get(jobs::overview))
+        .route("/jobs/{jobid}", get(jobs::job).patch(jobs::patch))
+        .route("/jobs/{jobid}/status", get(jobs::status))
+        .route("/jobs/{jobid}/plan", get(jobs::plan))
+        .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
+        .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
+        .route("/jars", get(jars::list))
+        .route("/jars/upload", post(jars::upload))
+        .route("/jars/{jarid}", axum::routing::delete(jars::delete))
+        .route("/jars/{jarid}/run", post(jars::run))
+        .route("/jars/{jarid}/plan", get(jars::plan).post(jars::plan))
+        .route("/openapi.json", get(openapi))
+}
+
+/// The whole API: every route at `/` and under `/v1`, bodies limited to
+/// `rest.server.max-content-length` (413 beyond), unknown paths 404 as JSON.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.memory_size("rest.server.max-content-length").unwrap_or(100 << 20) as usize;
+    Router::new()
+        .merge(routes())
+        .nest("/v1", routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+async fn not_found(uri: Uri) -> AppError {
+    AppError { status: StatusCode::NOT_FOUND, message: format!("Unable to load requested file {}.", uri.path()) }
+}

@@ -1,0 +1,85 @@
+//! A control connection: one thread reads frames and hands them to an
+//! actor, one thread writes the frames queued by the actor, so neither
+//! side's actor ever blocks on the socket.
+
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{Shutdown, TcpStream};
+
+use actix::{Message, Recipient};
+use crossbeam_channel::{Sender, unbounded};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{read_frame, write_frame};
+
+/// What the reading thread delivers to the actor that owns the connection.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub enum Incoming<T: 'static + Send> {
+    /// A message from the peer.
+    Message(T),
+    /// The connection closed or failed; no more messages follow.
+    Closed(String),
+}
+
+/// The sending side of a control connection. Dropping it (every clone)
+/// closes the connection.
+#[derive(Clone)]
+pub struct Connection<Out> {
+    outbox: Sender<Out>,
+    stream: std::sync::Arc<TcpStream>,
+}
+
+impl<Out: Serialize + Send + 'static> Connection<Out> {
+    /// Starts the reader and writer threads on `stream`: frames read are
+    /// delivered to `deliver` as [`Incoming::Message`], the end as
+    /// [`Incoming::Closed`].
+    pub fn start<In>(stream: TcpStream, name: &str, deliver: Recipient<Incoming<In>>) -> std::io::Result<Self>
+    where
+        In: DeserializeOwned + Send + 'static,
+    {
+        stream.set_nodelay(true)?;
+        let reader = stream.try_clone()?;
+        let writer = stream.try_clone()?;
+        let (outbox, queue) = unbounded::<Out>();
+        std::thread::Builder::new().name(format!("rpc-read {name}")).spawn(move || {
+            let mut input = BufReader::new(reader);
+            let mut scratch = Vec::new();
+            let reason = loop {
+                match read_frame::<_, In>(&mut input, &mut scratch) {
+                    Ok(Some(message)) => deliver.do_send(Incoming::Message(message)),
+                    Ok(None) => break "the peer closed the connection".to_string(),
+                    Err(e) => break e.to_string(),
+                }
+            };
+            deliver.do_send(Incoming::Closed(reason));
+        })?;
+        std::thread::Builder::new().name(format!("rpc-write {name}")).spawn(move || {
+            let mut output = BufWriter::new(&writer);
+            let mut scratch = Vec::new();
+            while let Ok(message) = queue.recv() {
+                if write_frame(&mut output, &message, &mut scratch).is_err() {
+                    break;
+                }
+                // Write out as soon as nothing more is queued: control messages are latency-bound.
+                if queue.is_empty() && output.flush().is_err() {
+                    break;
+                }
+            }
+            let _ = output.flush();
+            let _ = writer.shutdown(Shutdown::Both);
+        })?;
+        Ok(Connection { outbox, stream: std::sync::Arc::new(stream) })
+    }
+
+    /// Queues `message` for the peer; a closed connection drops it (the
+    /// reader reports the close).
+    pub fn send(&self, message: Out) {
+        let _ = self.outbox.send(message);
+    }
+
+    /// Closes the connection now.
+    pub fn close(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}

@@ -1,0 +1,282 @@
+//! The TaskManager of a `wflink taskmanager` process: it holds the
+//! control connection to the JobManager process, turns the deployments
+//! it receives into tasks in its slots (fetching and compiling each
+//! component once, by content hash), reports task states and counters
+//! back, and heartbeats.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
+
+use super::descriptor::{Locality, TaskDescriptor};
+use super::messages::{CancelTasks, DeployTask};
+use super::Slots;
+use crate::graph::SubtaskId;
+use crate::ids::JobId;
+use crate::job_manager::lifecycle::TaskState;
+use crate::job_manager::messages::TaskStateChanged;
+use crate::metrics::TaskMetrics;
+use crate::network::ChannelRegistry;
+use crate::rpc::protocol::{ToJobManager, ToTaskManager};
+use crate::rpc::{Connection, Incoming};
+use crate::wasm::{JobComponent, WasmEngine};
+
+/// What a TaskExecutor is configured with.
+pub struct TaskExecutorSettings {
+    /// Its id.
+    pub id: String,
+    /// Its data address (`host:port`), where other TaskManagers send records.
+    pub data_address: String,
+    /// `heartbeat.interval`.
+    pub heartbeat_interval: Duration,
+}
+
+/// A task running here: its cancel flag and counters.
+struct RunningTask {
+    cancelled: Arc<AtomicBool>,
+    metrics: Arc<TaskMetrics>,
+}
+
+/// The TaskManager actor of a TaskManager process.
+pub struct TaskExecutor {
+    settings: TaskExecutorSettings,
+    connection: Option<Connection<ToJobManager>>,
+    slots: Slots,
+    registry: Arc<ChannelRegistry>,
+    engine: Arc<WasmEngine>,
+    /// Compiled components by content hash.
+    components: HashMap<String, JobComponent>,
+    /// Deployments waiting for their component, by hash.
+    waiting: HashMap<String, Vec<(usize, TaskDescriptor)>>,
+    running: HashMap<(JobId, SubtaskId), RunningTask>,
+}
+
+/// A task of `job_id` changed state (sent by the task thread through a [`JobReporter`]).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct JobTaskState {
+    job_id: JobId,
+    change: TaskStateChanged,
+}
+
+/// A component finished compiling on a worker thread.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Compiled {
+    hash: String,
+    result: Result<JobComponent, String>,
+}
+
+/// Tags the state changes of one job's tasks with the job id.
+struct JobReporter {
+    job_id: JobId,
+    executor: Addr<TaskExecutor>,
+}
+
+impl Actor for JobReporter {
+    type Context = Context<Self>;
+}
+
+impl Handler<TaskStateChanged> for JobReporter {
+    type Result = ();
+
+    fn handle(&mut self, change: TaskStateChanged, _ctx: &mut Context<Self>) {
+        self.executor.do_send(JobTaskState { job_id: self.job_id, change });
+    }
+}
+
+impl TaskExecutor {
+    /// A TaskExecutor with `slots` slots sharing `memory_bytes`, receiving
+    /// records through `registry`.
+    pub fn new(
+        settings: TaskExecutorSettings,
+        slots: u32,
+        memory_bytes: u64,
+        registry: Arc<ChannelRegistry>,
+        engine: Arc<WasmEngine>,
+    ) -> Self {
+        let slots = Slots::start(&settings.id, slots, memory_bytes);
+        TaskExecutor {
+            settings,
+            connection: None,
+            slots,
+            registry,
+            engine,
+            components: HashMap::new(),
+            waiting: HashMap::new(),
+            running: HashMap::new(),
+        }
+    }
+
+    /// Attaches the control connection (made once the actor has an address).
+    pub fn attach(&mut self, connection: Connection<ToJobManager>) {
+        self.connection = Some(connection);
+    }
+
+    fn send(&self, message: ToJobManager) {
+        if let Some(connection) = &self.connection {
+            connection.send(message);
+        }
+    }
+
+    fn deploy(&mut self, slot: usize, descriptor: TaskDescriptor, ctx: &mut Context<Self>) {
+        let component = match &descriptor.component_hash {
+            None => None,
+            Some(hash) => match self.components.get(hash) {
+                Some(component) => Some(component.clone()),
+                None => {
+                    let hash = hash.clone();
+                    let waiting = self.waiting.entry(hash.clone()).or_default();
+                    let first = waiting.is_empty();
+                    waiting.push((slot, descriptor));
+                    if first {
+                        self.send(ToJobManager::FetchComponent { hash });
+                    }
+                    return;
+                }
+            },
+        };
+        let (job_id, subtask) = (descriptor.job_id, descriptor.subtask);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let metrics = Arc::new(TaskMetrics::default());
+        let reporter = JobReporter { job_id, executor: ctx.address() }.start().recipient();
+        let here = Locality { registry: &self.registry, address: &self.settings.data_address };
+        let Some(target) = self.slots.slots.get(slot) else {
+            return self.report_failure(job_id, subtask, format!("this TaskManager has no slot {slot}"));
+        };
+        match descriptor.materialize(component, &here, cancelled.clone(), metrics.clone(), reporter) {
+            Ok(deployment) => {
+                self.running.insert((job_id, subtask), RunningTask { cancelled, metrics });
+                target.do_send(DeployTask(deployment));
+            }
+            Err(e) => self.report_failure(job_id, subtask, e.to_string()),
+        }
+    }
+
+    fn report_failure(&self, job_id: JobId, subtask: SubtaskId, error: String) {
+        self.send(ToJobManager::TaskState {
+            job_id,
+            subtask,
+            state: TaskState::Failed,
+            error: Some(error),
+            metrics: Default::default(),
+        });
+    }
+
+    fn cancel_job(&mut self, job_id: JobId) {
+        for ((job, _), task) in &self.running {
+            if *job == job_id {
+                task.cancelled.store(true, Ordering::Relaxed);
+            }
+        }
+        for slot in &self.slots.slots {
+            slot.do_send(CancelTasks { job_id });
+        }
+    }
+
+    fn compile(&self, hash: String, bytes: Arc<[u8]>, ctx: &mut Context<Self>) {
+        let (engine, me) = (self.engine.clone(), ctx.address());
+        // Compiling may take seconds; heartbeats must go on meanwhile.
+        let spawned = std::thread::Builder::new().name("compile".into()).spawn(move || {
+            let result = engine.load(&bytes).map_err(|e| e.to_string());
+            me.do_send(Compiled { hash, result });
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a compile thread");
+        }
+    }
+}
+
+impl Actor for TaskExecutor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(self.settings.heartbeat_interval, |act, _ctx| {
+            let metrics = act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
+            act.send(ToJobManager::Heartbeat { metrics });
+        });
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        self.slots.stop();
+    }
+}
+
+impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Incoming<ToTaskManager>, ctx: &mut Context<Self>) {
+        match msg {
+            Incoming::Message(ToTaskManager::Registered) => {
+                tracing::info!(task_manager = %self.settings.id, "registered with the resource manager");
+            }
+            Incoming::Message(ToTaskManager::Deploy { slot, descriptor }) => self.deploy(slot, *descriptor, ctx),
+            Incoming::Message(ToTaskManager::CancelJob { job_id }) => self.cancel_job(job_id),
+            Incoming::Message(ToTaskManager::ReleaseJob { job_id }) => {
+                self.cancel_job(job_id);
+                self.registry.release_job(job_id);
+            }
+            Incoming::Message(ToTaskManager::Component { hash, bytes: Some(bytes) }) => self.compile(hash, bytes, ctx),
+            Incoming::Message(ToTaskManager::Component { hash, bytes: None }) => {
+                ctx.notify(Compiled { hash, result: Err("the job manager does not have this component".into()) });
+            }
+            Incoming::Closed(reason) => {
+                // Without its JobManager a TaskManager has nothing to do: stop its tasks and the process.
+                eprintln!("The connection to the JobManager was lost ({reason}); stopping the TaskManager.");
+                let jobs: Vec<JobId> = self.running.keys().map(|(job, _)| *job).collect();
+                for job in jobs {
+                    self.cancel_job(job);
+                }
+                ctx.stop();
+                actix::System::current().stop();
+            }
+        }
+    }
+}
+
+impl Handler<Compiled> for TaskExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Compiled, ctx: &mut Context<Self>) {
+        let waiting = self.waiting.remove(&msg.hash).unwrap_or_default();
+        match msg.result {
+            Ok(component) if component.hash == msg.hash => {
+                self.components.insert(msg.hash, component);
+                for (slot, descriptor) in waiting {
+                    self.deploy(slot, descriptor, ctx);
+                }
+            }
+            result => {
+                let error = match result {
+                    Err(e) => format!("cannot load the job's component: {e}"),
+                    Ok(_) => "the component received does not match its hash".to_string(),
+                };
+                for (_, descriptor) in waiting {
+                    self.report_failure(descriptor.job_id, descriptor.subtask, error.clone());
+                }
+            }
+        }
+    }
+}
+
+impl Handler<JobTaskState> for TaskExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: JobTaskState, _ctx: &mut Context<Self>) {
+        let key = (msg.job_id, msg.change.subtask);
+        let metrics = self.running.get(&key).map(|t| t.metrics.snapshot()).unwrap_or_default();
+        if msg.change.state.is_terminal() {
+            self.running.remove(&key);
+        }
+        self.send(ToJobManager::TaskState {
+            job_id: msg.job_id,
+            subtask: msg.change.subtask,
+            state: msg.change.state,
+            error: msg.change.error,
+            metrics,
+        });
+    }
+}
