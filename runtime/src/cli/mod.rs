@@ -2,6 +2,7 @@
 
 mod application;
 mod bench;
+mod bench_windows;
 mod build;
 pub mod client;
 mod cluster;
@@ -102,6 +103,9 @@ enum Command {
     },
     /// Measure word count throughput: wflink at p=1 and p=2 against a plain Rust loop.
     Bench(bench::BenchArgs),
+    /// Measure a keyed-window job (sensor readings, 10 s tumbling windows)
+    /// at p=1 and p=2 against a plain Rust loop.
+    BenchWindows(bench_windows::BenchWindowsArgs),
 }
 
 impl Cli {
@@ -120,6 +124,7 @@ impl Cli {
             Command::Info { parallelism, config, job, args } => info::info(&job, &args, parallelism, &config.load()?),
             Command::Demo { parallelism } => demo::demo(parallelism),
             Command::Bench(args) => bench::bench(args),
+            Command::BenchWindows(args) => bench_windows::bench_windows(args),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! types. This module holds the only `bindgen!`.
 
 mod bindings;
+mod context;
 mod engine;
 mod error;
 mod host;
@@ -11,6 +12,7 @@ mod instance;
 mod limits;
 mod plan;
 
+pub use context::{CallTime, ContextOutput};
 pub use engine::{JobComponent, WasmEngine};
 pub use error::WasmError;
 pub use bindings::operator::SubtaskInfo;
