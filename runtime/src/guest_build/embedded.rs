@@ -25,3 +25,18 @@ pub(super) const PYTHON_SDK: &[(&str, &str)] = &[
     ("wflink/msgpack.py", include_str!("../../../sdk-python/wflink/msgpack.py")),
     ("wflink/stream.py", include_str!("../../../sdk-python/wflink/stream.py")),
 ];
+
+/// `sdk-js/wflink/`: the `wflink` JavaScript library.
+pub(super) const JS_SDK: &[(&str, &str)] = &[
+    ("args.js", include_str!("../../../sdk-js/wflink/args.js")),
+    ("chain.js", include_str!("../../../sdk-js/wflink/chain.js")),
+    ("component.js", include_str!("../../../sdk-js/wflink/component.js")),
+    ("errors.js", include_str!("../../../sdk-js/wflink/errors.js")),
+    ("index.js", include_str!("../../../sdk-js/wflink/index.js")),
+    ("log.js", include_str!("../../../sdk-js/wflink/log.js")),
+    ("msgpack.js", include_str!("../../../sdk-js/wflink/msgpack.js")),
+    ("stream.js", include_str!("../../../sdk-js/wflink/stream.js")),
+];
+
+/// `sdk-js/build.mjs`: runs componentize-js.
+pub(super) const JS_BUILD_SCRIPT: &str = include_str!("../../../sdk-js/build.mjs");
