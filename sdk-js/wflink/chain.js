@@ -223,6 +223,13 @@ function keyString(bytes) {
 function asUserError(node, error) {
   if (error instanceof JobError) return error;
   const what = error instanceof Error ? `${error.name}: ${error.message}` : `${String(error)}`;
-  const stack = error instanceof Error && error.stack ? `\n${error.stack}`.trimEnd() : "";
-  return new UserError(`${node.label()} threw ${what}${stack}`);
+  return new UserError(`${node.label()} threw ${what}${userStack(error)}`);
+}
+
+/** The stack of `error` without the library's and the bindings' frames,
+ * on lines after a newline (empty when there is none). */
+export function userStack(error) {
+  if (!(error instanceof Error) || !error.stack) return "";
+  const frames = error.stack.split("\n").filter((f) => f && !f.includes("/wflink/") && !f.includes("initializer.js"));
+  return frames.length ? `\n${frames.join("\n")}` : "";
 }

@@ -3,7 +3,7 @@
 //
 //     export const { job, operator } = exportJob(build);
 
-import { Chain } from "./chain.js";
+import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
 import { record } from "./stream.js";
 
@@ -50,8 +50,7 @@ function guard(f) {
   } catch (e) {
     if (e instanceof JobError) throw witError(e.tag, e.message);
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    const stack = e instanceof Error && e.stack ? `\n${e.stack}`.trimEnd() : "";
-    throw witError("user", `${what}${stack}`);
+    throw witError("user", `${what}${userStack(e)}`);
   }
 }
 
