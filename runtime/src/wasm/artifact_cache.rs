@@ -57,7 +57,7 @@ impl ArtifactCache {
         // header and version and refuses anything else.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => {
-                tracing::debug!(path = %path.display(), "loaded precompiled component from the cache");
+                tracing::debug!(path = %path.display(), "loaded the cached artifact of the component");
                 Some(component)
             }
             Err(error) => {

@@ -97,7 +97,7 @@ impl WasmEngine {
             .instantiate_pre(&component)
             .map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
         let pre = JobPre::new(instance_pre).map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
-        tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "loaded component");
+        tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "component ready");
         let loaded = JobComponent {
             hash: format!("{hash:032x}"),
             size: bytes.len(),
