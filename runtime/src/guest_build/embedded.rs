@@ -40,3 +40,6 @@ pub(super) const JS_SDK: &[(&str, &str)] = &[
 
 /// `sdk-js/build.mjs`: runs componentize-js.
 pub(super) const JS_BUILD_SCRIPT: &str = include_str!("../../../sdk-js/build.mjs");
+
+/// `sdk-c/wflink.h`: buffers and MessagePack for C jobs.
+pub(super) const C_HEADER: &str = include_str!("../../../sdk-c/wflink.h");
