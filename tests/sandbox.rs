@@ -37,3 +37,17 @@ fn a_looping_guest_is_stopped_at_the_deadline() {
     assert_clean_failure(&output, "deadline");
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
 }
+
+/// A guest that allocates without end hits its slot's memory budget and
+/// fails the job; the process stays alive to report it.
+#[test]
+fn a_memory_bomb_fails_the_job_at_the_slot_budget() {
+    let dir = scratch("memory-bomb");
+    let input = dir.join("input.txt");
+    std::fs::write(&input, "one line\n").unwrap();
+    let mut command = wflink();
+    command.args(["run", "--local", "-D", "taskmanager.memory.flink.size=256m"]).arg(test_guest("memory-bomb"));
+    command.arg("--input").arg(&input);
+    let output = run_with_limit(command, Duration::from_secs(60));
+    assert_clean_failure(&output, "memory allocation");
+}

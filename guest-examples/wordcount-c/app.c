@@ -444,6 +444,27 @@ bool exports_wflink_job_operator_process(exports_wflink_job_operator_batch_t *in
     return true;
 }
 
+/* wordcount keeps no named state, timers or side outputs: the host calls
+ * these only for chains with time or keyed-process nodes, which this job
+ * does not declare. */
+bool exports_wflink_job_operator_process_with_context(exports_wflink_job_operator_batch_t *input, exports_wflink_job_operator_state_entries_t *state, exports_wflink_job_operator_time_context_t *time, exports_wflink_job_operator_context_output_t *ret, exports_wflink_job_operator_job_error_t *err) {
+    (void)time;
+    (void)ret;
+    exports_wflink_job_operator_batch_free(input);
+    exports_wflink_job_operator_state_entries_free(state);
+    set_error(err, WFLINK_JOB_TYPES_JOB_ERROR_OTHER, "wordcount has no chain that runs with context (timers, named state)");
+    return false;
+}
+
+bool exports_wflink_job_operator_on_timers(exports_wflink_job_operator_timers_t *fired, exports_wflink_job_operator_state_entries_t *state, exports_wflink_job_operator_time_context_t *time, exports_wflink_job_operator_context_output_t *ret, exports_wflink_job_operator_job_error_t *err) {
+    (void)time;
+    (void)ret;
+    exports_wflink_job_operator_timers_free(fired);
+    exports_wflink_job_operator_state_entries_free(state);
+    set_error(err, WFLINK_JOB_TYPES_JOB_ERROR_OTHER, "wordcount registers no timers");
+    return false;
+}
+
 bool exports_wflink_job_operator_finish(exports_wflink_job_operator_chain_output_t *ret, exports_wflink_job_operator_job_error_t *err) {
     (void)err;
     memset(ret, 0, sizeof *ret); /* nothing buffered: empty records and state */

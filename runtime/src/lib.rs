@@ -18,6 +18,8 @@
 //! - [`task_manager`]: TaskManager and Slot actors; the Task loop.
 //! - [`wasm`]: the engine, component cache, sandboxed instances.
 //! - [`state`]: keyed state by key group; state travels with the batch.
+//! - [`time`]: watermarks (generated, combined across channels) and timers.
+//! - [`operator`]: runs chains that use time, named state, timers and side outputs.
 //! - [`network`]: batches, bounded channels, partitioned output.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
@@ -34,7 +36,9 @@ pub mod job_manager;
 pub mod metrics;
 pub mod minicluster;
 pub mod network;
+pub mod operator;
 pub mod resource_manager;
 pub mod state;
 pub mod task_manager;
+pub mod time;
 pub mod wasm;

@@ -7,6 +7,9 @@ import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
 import { record } from "./stream.js";
 
+const NO_CONTEXT =
+  "the wflink JavaScript library does not support timestamps, process functions, timers or named keyed state yet (process-with-context, on-timers)";
+
 /** Returns the `{ job, operator }` exports componentize-js looks for in the
  * job's main module, running `build(env, args)` to describe the plan. */
 export function exportJob(build) {
@@ -26,6 +29,15 @@ export function exportJob(build) {
       if (chain === undefined) throw witError("other", "no chain is open in this instance");
       const [out, changed] = guard(() => chain.process(input, state));
       return outputToWit(out, changed);
+    },
+    // The host calls these only for chains with timestamps, process
+    // functions, timers or named keyed state, which this library cannot
+    // declare yet.
+    processWithContext(_input, _state, _time) {
+      throw witError("other", NO_CONTEXT);
+    },
+    onTimers(_fired, _state, _time) {
+      throw witError("other", NO_CONTEXT);
     },
     finish() {
       return outputToWit(undefined, []);

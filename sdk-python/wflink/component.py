@@ -25,6 +25,14 @@ _KINDS = {
     "reduce": wit_plan.NodeKind_Reduce,
 }
 _PARTITIONING = {"forward": wit_plan.Partitioning.FORWARD, "hash": wit_plan.Partitioning.HASH}
+#: Why process-with-context and on-timers fail: the host calls them only
+#: for chains with timestamps, process functions, timers or named keyed
+#: state, which this library cannot declare yet.
+_NO_CONTEXT = (
+    "the wflink Python library does not support timestamps, process functions, "
+    "timers or named keyed state yet (process-with-context, on-timers)"
+)
+
 _ERRORS = {
     "invalid-arguments": wit.JobError_InvalidArguments,
     "invalid-plan": wit.JobError_InvalidPlan,
@@ -56,6 +64,12 @@ def export_job(build):
                 raise Err(wit.JobError_Other("no chain is open in this instance"))
             out, changed = _guard(lambda: chain.process(input, state))
             return _output_to_wit(out, changed)
+
+        def process_with_context(self, input, state, time):
+            raise Err(wit.JobError_Other(_NO_CONTEXT))
+
+        def on_timers(self, fired, state, time):
+            raise Err(wit.JobError_Other(_NO_CONTEXT))
 
         def finish(self):
             return _output_to_wit(None, [])

@@ -63,6 +63,18 @@ impl StreamExecutionEnvironment {
         self.source(Connector::new("datagen", &options), "Source: datagen")
     }
 
+    /// The text source the usual example arguments name: `--input PATH`
+    /// (a file or directory) or `--hostname HOST --port PORT` (a socket).
+    pub fn read_text_input(&mut self, args: &Args) -> Result<DataStream<String>, JobError> {
+        match (args.get("input"), args.get("hostname")) {
+            (Some(path), _) => Ok(self.read_text_file(path)),
+            (None, Some(hostname)) => Ok(self.socket_text_stream(hostname, args.required_parsed("port")?)),
+            (None, None) => Err(JobError::invalid_arguments(
+                "the job needs --input PATH or --hostname HOST --port PORT",
+            )),
+        }
+    }
+
     fn source<T>(&mut self, connector: Connector, name: &str) -> DataStream<T> {
         let id = self
             .plan
@@ -78,6 +90,7 @@ where
     B: FnOnce(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>,
 {
     let mut env = StreamExecutionEnvironment::new();
+    crate::state::take_declared();
     build(&mut env, &Args::parse(args.iter().cloned()))?;
     let builder = Rc::try_unwrap(env.plan).map_err(|_| {
         JobError::invalid_plan("a stream outlived the build function (was it stored in a static?)")

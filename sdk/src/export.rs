@@ -4,7 +4,8 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::chain::{Batch, Chain, ChainOutput, KeyedState};
+use crate::chain::{Batch, Chain, ChainOutput, ContextOutput, KeyedState};
+use crate::context::{Domain, StateEntries, Timers};
 use crate::env::record;
 use crate::plan::{self, StreamPlan};
 use crate::{Args, JobError, StreamExecutionEnvironment};
@@ -70,6 +71,36 @@ impl<J: Job> wit_operator::Guest for Component<J> {
     fn finish() -> Result<wit_operator::ChainOutput, wit::JobError> {
         with_chain(Chain::finish)
     }
+
+    fn process_with_context(
+        input: wit::Batch,
+        state: wit::StateEntries,
+        time: wit::TimeContext,
+    ) -> Result<wit_operator::ContextOutput, wit::JobError> {
+        with_chain_context(|chain| {
+            chain.process_with_context(
+                batch_from_wit(input),
+                entries_from_wit(state),
+                time.watermark,
+                time.processing_time,
+            )
+        })
+    }
+
+    fn on_timers(
+        fired: wit::Timers,
+        state: wit::StateEntries,
+        time: wit::TimeContext,
+    ) -> Result<wit_operator::ContextOutput, wit::JobError> {
+        with_chain_context(|chain| {
+            chain.on_timers(
+                timers_from_wit(fired),
+                entries_from_wit(state),
+                time.watermark,
+                time.processing_time,
+            )
+        })
+    }
 }
 
 fn with_chain(
@@ -82,6 +113,111 @@ fn with_chain(
             .ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
         chain.and_then(f).map(output_to_wit).map_err(error_to_wit)
     })
+}
+
+fn with_chain_context(
+    f: impl FnOnce(&mut Chain) -> Result<ContextOutput, JobError>,
+) -> Result<wit_operator::ContextOutput, wit::JobError> {
+    CHAIN.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let chain = slot
+            .as_mut()
+            .ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
+        chain
+            .and_then(f)
+            .map(context_output_to_wit)
+            .map_err(error_to_wit)
+    })
+}
+
+fn batch_to_wit(b: Batch) -> wit::Batch {
+    wit::Batch {
+        values: b.values,
+        value_ends: b.value_ends,
+        keys: b.keys,
+        key_ends: b.key_ends,
+        timestamps: b.timestamps,
+    }
+}
+
+fn entries_from_wit(e: wit::StateEntries) -> StateEntries {
+    StateEntries {
+        state_ids: e.state_ids,
+        keys: e.keys,
+        key_ends: e.key_ends,
+        namespaces: e.namespaces,
+        namespace_ends: e.namespace_ends,
+        user_keys: e.user_keys,
+        user_key_ends: e.user_key_ends,
+        values: e.values,
+        value_ends: e.value_ends,
+    }
+}
+
+fn entries_to_wit(e: StateEntries) -> wit::StateEntries {
+    wit::StateEntries {
+        state_ids: e.state_ids,
+        keys: e.keys,
+        key_ends: e.key_ends,
+        namespaces: e.namespaces,
+        namespace_ends: e.namespace_ends,
+        user_keys: e.user_keys,
+        user_key_ends: e.user_key_ends,
+        values: e.values,
+        value_ends: e.value_ends,
+    }
+}
+
+fn timers_from_wit(t: wit::Timers) -> Timers {
+    let domains = t
+        .domains
+        .into_iter()
+        .map(|d| match d {
+            wit::TimeDomain::EventTime => Domain::Event,
+            wit::TimeDomain::ProcessingTime => Domain::Processing,
+        })
+        .collect();
+    Timers {
+        keys: t.keys,
+        key_ends: t.key_ends,
+        namespaces: t.namespaces,
+        namespace_ends: t.namespace_ends,
+        timestamps: t.timestamps,
+        domains,
+    }
+}
+
+fn timers_to_wit(t: Timers) -> wit::Timers {
+    let domains = t
+        .domains
+        .into_iter()
+        .map(|d| match d {
+            Domain::Event => wit::TimeDomain::EventTime,
+            Domain::Processing => wit::TimeDomain::ProcessingTime,
+        })
+        .collect();
+    wit::Timers {
+        keys: t.keys,
+        key_ends: t.key_ends,
+        namespaces: t.namespaces,
+        namespace_ends: t.namespace_ends,
+        timestamps: t.timestamps,
+        domains,
+    }
+}
+
+fn context_output_to_wit(out: ContextOutput) -> wit_operator::ContextOutput {
+    let call = out.call;
+    wit_operator::ContextOutput {
+        records: batch_to_wit(out.records),
+        side_outputs: wit::SideRecords {
+            records: batch_to_wit(call.side_records),
+            tags: call.side_tags,
+        },
+        state: entries_to_wit(call.state),
+        timers_registered: timers_to_wit(call.timers_registered),
+        timers_deleted: timers_to_wit(call.timers_deleted),
+    }
 }
 
 /// Sends panic messages (a user function failing) to the task's log at
@@ -161,6 +297,19 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             plan::NodeKind::Filter => wit_plan::NodeKind::Filter,
             plan::NodeKind::KeyBy => wit_plan::NodeKind::KeyBy,
             plan::NodeKind::Reduce => wit_plan::NodeKind::Reduce,
+            plan::NodeKind::AssignTimestamps(s) => {
+                wit_plan::NodeKind::AssignTimestamps(wit_plan::WatermarkStrategy {
+                    max_out_of_orderness_ms: s.max_out_of_orderness_ms,
+                    idle_timeout_ms: s.idle_timeout_ms,
+                })
+            }
+            plan::NodeKind::Process => wit_plan::NodeKind::Process,
+            plan::NodeKind::KeyedProcess(spec) => {
+                wit_plan::NodeKind::KeyedProcess(keyed_process_to_wit(spec))
+            }
+            plan::NodeKind::SideOutput { tag, name } => {
+                wit_plan::NodeKind::SideOutput(wit_plan::SideOutputSpec { tag, name })
+            }
             plan::NodeKind::Sink(c) => wit_plan::NodeKind::Sink(connector(c)),
         },
         parallelism: n.parallelism,
@@ -182,6 +331,51 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
         nodes: nodes.collect(),
         parallelism: plan.parallelism,
     }
+}
+
+fn keyed_process_to_wit(spec: plan::KeyedProcessSpec) -> wit_plan::KeyedProcessSpec {
+    let states = spec
+        .states
+        .into_iter()
+        .map(|d| wit_plan::StateDescriptor {
+            id: d.id,
+            name: d.name,
+            kind: match d.kind {
+                plan::StateKind::Value => wit_plan::StateKind::Value,
+                plan::StateKind::List => wit_plan::StateKind::List,
+                plan::StateKind::Map => wit_plan::StateKind::Map,
+                plan::StateKind::Reducing => wit_plan::StateKind::Reducing,
+                plan::StateKind::Aggregating => wit_plan::StateKind::Aggregating,
+            },
+            lazy: d.lazy,
+        })
+        .collect();
+    let window = spec.window.map(|w| wit_plan::WindowSpec {
+        assigner: match w.assigner {
+            plan::AssignerSpec::Tumbling { size_ms, offset_ms } => {
+                wit_plan::WindowAssigner::Tumbling(wit_plan::Tumbling { size_ms, offset_ms })
+            }
+            plan::AssignerSpec::Sliding {
+                size_ms,
+                slide_ms,
+                offset_ms,
+            } => wit_plan::WindowAssigner::Sliding(wit_plan::Sliding {
+                size_ms,
+                slide_ms,
+                offset_ms,
+            }),
+            plan::AssignerSpec::Session { gap_ms } => wit_plan::WindowAssigner::Session(gap_ms),
+        },
+        domain: if w.event_time {
+            wit::TimeDomain::EventTime
+        } else {
+            wit::TimeDomain::ProcessingTime
+        },
+        allowed_lateness_ms: w.allowed_lateness_ms,
+        late_output_tag: w.late_output_tag,
+        function: w.function,
+    });
+    wit_plan::KeyedProcessSpec { states, window }
 }
 
 /// Exports a build function as a wflink job component; use it once, at the

@@ -4,7 +4,9 @@ use std::marker::PhantomData;
 use std::ops::AddAssign;
 
 use crate::chain;
-use crate::plan::NodeKind;
+use crate::plan::{KeyedProcessSpec, NodeKind};
+use crate::process::KeyedProcessFunction;
+use crate::window::{WindowAssigner, WindowedStream};
 use crate::{Data, DataStream};
 
 /// A stream partitioned by a key of type `K` (see [`DataStream::key_by`]).
@@ -69,6 +71,32 @@ impl<T: Data, K> KeyedStream<T, K> {
             *field(&mut acc) += add;
             acc
         })
+    }
+
+    /// Runs a [`KeyedProcessFunction`] on each record with its key's state
+    /// (the state handles created for `f`, e.g. in its constructor), timers
+    /// and side outputs.
+    pub fn process<O, F>(self, f: F) -> DataStream<O>
+    where
+        O: Data,
+        F: KeyedProcessFunction<T, O>,
+    {
+        let states = crate::state::take_declared();
+        let spec = KeyedProcessSpec { states, window: None };
+        self.stream.then(
+            NodeKind::KeyedProcess(spec),
+            "Keyed Process",
+            Some(chain::keyed_process_operator(f)),
+        )
+    }
+
+    /// Cuts each key's records into windows by `assigner`; finish with
+    /// `reduce`, `aggregate` or `process` on the [`WindowedStream`].
+    pub fn window(self, assigner: WindowAssigner) -> WindowedStream<T, K>
+    where
+        K: Data,
+    {
+        WindowedStream::new(self.stream, assigner)
     }
 
     fn reduce_named<F>(self, name: &str, f: F) -> DataStream<T>

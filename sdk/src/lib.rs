@@ -44,12 +44,16 @@
 //! - `args`, `error`: [`Args`] and [`JobError`].
 //! - `export`: the WIT bindings and [`export_job!`].
 //! - [`log`], [`metrics`]: the host's logging and metrics imports.
+//! - `time`: [`WatermarkStrategy`]; `process`: process functions, side
+//!   outputs; `state`: keyed state handles; `context`: the per-call state,
+//!   timers and side outputs behind them; [`window`]: windows.
 #![warn(missing_docs)]
 
 mod args;
 mod builder;
 mod chain;
 mod codec;
+mod context;
 mod env;
 mod error;
 mod export;
@@ -57,7 +61,11 @@ mod keyed;
 pub mod log;
 pub mod metrics;
 pub mod plan;
+mod process;
+mod state;
 mod stream;
+mod time;
+pub mod window;
 
 pub use args::Args;
 pub use chain::Collector;
@@ -65,13 +73,24 @@ pub use codec::{Data, Key};
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
 pub use keyed::KeyedStream;
+pub use context::StateError;
+pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
+pub use state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
 pub use stream::{DataStream, DataStreamSink};
+pub use time::WatermarkStrategy;
+pub use window::{AggregateFunction, TimeWindow, WindowedStream};
 
 /// Everything a build function needs: `use wflink_sdk::prelude::*;`.
 pub mod prelude {
+    pub use crate::window::{
+        EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
+        SlidingProcessingTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
+    };
     pub use crate::{
-        Args, Collector, Data, DataStream, DataStreamSink, JobError, Key, KeyedStream,
-        StreamExecutionEnvironment,
+        AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream,
+        DataStreamSink, JobError, Key, KeyedProcessFunction, KeyedStream, ListState, MapState,
+        OutputTag, ProcessFunction, ReducingState, StateError, StreamExecutionEnvironment,
+        TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
     };
 }
 

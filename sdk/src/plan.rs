@@ -49,8 +49,108 @@ pub enum NodeKind {
     KeyBy,
     /// Keyed running reduce, emitting after each update (guest function).
     Reduce,
+    /// Sets event timestamps (guest function); the host makes watermarks.
+    AssignTimestamps(WatermarkStrategySpec),
+    /// A ProcessFunction (guest function).
+    Process,
+    /// A KeyedProcessFunction or a window (guest function).
+    KeyedProcess(KeyedProcessSpec),
+    /// The side output `tag` of its input node.
+    SideOutput {
+        /// Tag id.
+        tag: u32,
+        /// Tag name.
+        name: String,
+    },
     /// Writes to a host connector.
     Sink(Connector),
+}
+
+/// How the host makes watermarks after an assigner (WIT `watermark-strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatermarkStrategySpec {
+    /// Bounded out-of-orderness in ms.
+    pub max_out_of_orderness_ms: u64,
+    /// Idle timeout in ms, if any.
+    pub idle_timeout_ms: Option<u64>,
+}
+
+/// The kind of a keyed state (WIT `state-kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateKind {
+    /// One value.
+    Value,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+    /// Reduced.
+    Reducing,
+    /// Aggregated.
+    Aggregating,
+}
+
+/// A declared keyed state (WIT `state-descriptor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateDescriptor {
+    /// Id in state entries (a hash of the name).
+    pub id: u32,
+    /// The user's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: StateKind,
+    /// Read per call through the `state` import instead of sent with batches.
+    pub lazy: bool,
+}
+
+/// How records are assigned to windows (WIT `window-assigner`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignerSpec {
+    /// Tumbling windows of `size_ms`, shifted by `offset_ms`.
+    Tumbling {
+        /// Window length.
+        size_ms: u64,
+        /// Offset from the epoch.
+        offset_ms: u64,
+    },
+    /// Sliding windows.
+    Sliding {
+        /// Window length.
+        size_ms: u64,
+        /// Distance between starts.
+        slide_ms: u64,
+        /// Offset from the epoch.
+        offset_ms: u64,
+    },
+    /// Session windows closed by a gap.
+    Session {
+        /// The gap in ms.
+        gap_ms: u64,
+    },
+}
+
+/// A declared window (WIT `window-spec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSpec {
+    /// The assigner.
+    pub assigner: AssignerSpec,
+    /// Event time (`true`) or processing time.
+    pub event_time: bool,
+    /// Allowed lateness in ms.
+    pub allowed_lateness_ms: u64,
+    /// Side output tag for late records.
+    pub late_output_tag: Option<u32>,
+    /// `reduce`, `aggregate` or `process`.
+    pub function: String,
+}
+
+/// What a keyed process node declares (WIT `keyed-process-spec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedProcessSpec {
+    /// Its keyed states.
+    pub states: Vec<StateDescriptor>,
+    /// Set for windows.
+    pub window: Option<WindowSpec>,
 }
 
 impl NodeKind {
@@ -63,13 +163,21 @@ impl NodeKind {
             NodeKind::Filter => "filter".into(),
             NodeKind::KeyBy => "key-by".into(),
             NodeKind::Reduce => "reduce".into(),
+            NodeKind::AssignTimestamps(_) => "timestamps".into(),
+            NodeKind::Process => "process".into(),
+            NodeKind::KeyedProcess(spec) if spec.window.is_some() => "window".into(),
+            NodeKind::KeyedProcess(_) => "keyed-process".into(),
+            NodeKind::SideOutput { name, .. } => format!("side-output-{name}"),
             NodeKind::Sink(c) => format!("sink-{}", c.name),
         }
     }
 
     /// Whether the node runs a guest function (only these are ever named in `open`).
     pub fn is_user_function(&self) -> bool {
-        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_))
+        !matches!(
+            self,
+            NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. }
+        )
     }
 }
 

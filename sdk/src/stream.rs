@@ -5,7 +5,8 @@ use std::marker::PhantomData;
 use crate::builder::SharedBuilder;
 use crate::chain::{self, Collector};
 use crate::plan::{Connector, NodeKind};
-use crate::{Data, Key, KeyedStream};
+use crate::process::{OutputTag, ProcessFunction};
+use crate::{Data, Key, KeyedStream, WatermarkStrategy};
 
 /// A stream of `T` records in the plan being built.
 ///
@@ -86,6 +87,15 @@ impl<T> DataStream<T> {
         self.sink("file", &[("path", path.into())], "Sink: File")
     }
 
+    /// Writes to files under `dir` when it is given, else prints: the usual
+    /// `--output DIR` switch of the examples.
+    pub fn print_or_write(self, dir: Option<String>) -> DataStreamSink {
+        match dir {
+            Some(dir) => self.write_as_text(dir),
+            None => self.print(),
+        }
+    }
+
     /// Drops every record (for benchmarks).
     pub fn discard(self) -> DataStreamSink {
         self.sink("discard", &[], "Sink: Discard")
@@ -134,6 +144,54 @@ impl<T: Data> DataStream<T> {
             "Filter",
             Some(chain::filter_operator(predicate)),
         )
+    }
+
+    /// Sets each record's event timestamp (ms) to what `timestamp` returns,
+    /// and lets the host make watermarks by `strategy` after this node.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # use std::time::Duration;
+    /// # fn timed(readings: DataStream<(String, i64, f64)>) -> DataStream<(String, i64, f64)> {
+    /// readings.assign_timestamps_and_watermarks(
+    ///     WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2)),
+    ///     |r: &(String, i64, f64)| r.1,
+    /// )
+    /// # }
+    /// ```
+    pub fn assign_timestamps_and_watermarks<F>(self, strategy: WatermarkStrategy, timestamp: F) -> DataStream<T>
+    where
+        F: FnMut(&T) -> i64 + 'static,
+    {
+        self.then(
+            NodeKind::AssignTimestamps(strategy.spec()),
+            "Timestamps/Watermarks",
+            Some(chain::assigner_operator(timestamp)),
+        )
+    }
+
+    /// Runs a [`ProcessFunction`] on each record: it may emit any number of
+    /// records, send records to side outputs and read the record's
+    /// timestamp and the watermark.
+    pub fn process<O, F>(self, f: F) -> DataStream<O>
+    where
+        O: Data,
+        F: ProcessFunction<T, O>,
+    {
+        self.then(NodeKind::Process, "Process", Some(chain::process_operator(f)))
+    }
+
+    /// The records the node producing this stream sent to the side output
+    /// `tag`. A side output may go through `map`, `flat_map` and `filter`
+    /// and must end in a sink.
+    pub fn get_side_output<U: Data>(&self, tag: &OutputTag<U>) -> DataStream<U> {
+        let kind = NodeKind::SideOutput { tag: tag.id, name: tag.name.clone() };
+        let name = format!("Side Output: {}", tag.name);
+        let id = self
+            .plan
+            .borrow_mut()
+            .add(kind, &name, Some(self.node), Some(chain::side_output_operator::<U>()));
+        DataStream::new(self.plan.clone(), id)
     }
 
     /// Partitions the stream by the key `key` computes, so that all records

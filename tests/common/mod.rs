@@ -180,3 +180,93 @@ pub fn assert_clean_failure(output: &Output, expected: &str) {
         error_lines[0]
     );
 }
+
+/// A component of `guest-examples/NAME`.
+pub fn example_wasm(name: &str) -> PathBuf {
+    guest(repo::example(name))
+}
+
+/// The lines of a print sink's output without the `N> ` prefix, sorted,
+/// so outputs of different parallelism compare equal.
+pub fn sorted_lines(output: &str) -> Vec<String> {
+    let mut lines: Vec<String> = output
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.split_once("> ") {
+            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
+            _ => l.to_string(),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// A `wflink` child process, killed when dropped (also when a test fails),
+/// with its stdout lines arriving on a channel.
+pub struct Running {
+    pub child: std::process::Child,
+    pub lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Running {
+    /// Starts `command` with stdout piped into [`Running::lines`].
+    pub fn start(mut command: Command) -> Running {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("wflink starts");
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// The next stdout line, or a failure naming `what` after `limit`.
+    pub fn next_line(&self, limit: Duration, what: &str) -> String {
+        self.lines.recv_timeout(limit).unwrap_or_else(|_| panic!("no output line within {limit:?}: expected {what}"))
+    }
+
+    /// Waits for the process to exit successfully within `limit`.
+    pub fn wait_success(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let stderr = self.child.stderr.take().map(std::io::read_to_string).and_then(Result::ok);
+                assert!(status.success(), "wflink failed: {stderr:?}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "wflink did not finish within {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Accepts a connection from wflink's socket source within `limit`.
+pub fn accept_within(listener: &std::net::TcpListener, limit: Duration) -> std::net::TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        match listener.accept() {
+            Ok((socket, _)) => {
+                socket.set_nonblocking(false).unwrap();
+                return socket;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("wflink did not connect to the socket source: {e}"),
+        }
+    }
+}

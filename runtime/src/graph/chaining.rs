@@ -1,7 +1,7 @@
 //! The chaining rules: when two nodes run in one task, one after the
 //! other in the same call, instead of exchanging records over a channel.
 
-use super::{Partitioning, StreamEdge, StreamGraph, StreamNode};
+use super::{NodeKind, Partitioning, StreamEdge, StreamGraph, StreamNode};
 
 /// Why two consecutive nodes are not chained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,9 @@ pub fn chain_break(
         return Some(ChainBreak::ParallelismChange);
     }
     // A chain is a line: a node whose output is shared ends its chain.
-    if graph.consumers(upstream.id).count() > 1 {
+    // (Side outputs do not count: they leave the chain by tag, not by edge.)
+    let consumers = graph.consumers(upstream.id).filter(|(n, _)| !matches!(n.kind, NodeKind::SideOutput { .. }));
+    if consumers.count() > 1 {
         return Some(ChainBreak::FanOut);
     }
     None

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Connector, NodeKind, Partitioning, PlanError, StreamGraph, chain_break};
+use super::{Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, WatermarkStrategy, chain_break};
 use crate::ids::{NodeId, VertexIndex};
 
 /// Where parallelism can come from, in increasing order of precedence:
@@ -42,6 +42,25 @@ pub struct JobVertex {
     pub keyed: bool,
     /// The sink connector at the end of the chain, if any.
     pub sink: Option<Connector>,
+    /// Whether the guest runs the chain through `process-with-context`
+    /// (it assigns timestamps, or has a process or keyed-process node).
+    pub needs_context: bool,
+    /// The watermark strategy of the chain's timestamp assigner, if any.
+    pub watermark_strategy: Option<WatermarkStrategy>,
+    /// The named keyed states of the chain's keyed-process node.
+    pub named_states: Vec<StateDescriptor>,
+    /// Sinks fed by the side outputs of the chain's nodes, by tag.
+    pub side_sinks: Vec<SideSink>,
+}
+
+/// A sink that receives one side output of a vertex, in the vertex's own
+/// subtasks (side outputs do not cross the network yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct SideSink {
+    /// The side output tag.
+    pub tag: u32,
+    /// The sink.
+    pub sink: Connector,
 }
 
 /// An edge between two vertices.
@@ -79,9 +98,41 @@ impl JobGraph {
         let position = |id: NodeId| graph.nodes.iter().position(|n| n.id == id).expect("validated input");
 
         let mut vertex_of: Vec<VertexIndex> = Vec::with_capacity(graph.nodes.len());
+        // For nodes on a side output's path: the vertex that emits it and the tag.
+        let mut side_of: Vec<Option<(VertexIndex, u32)>> = Vec::with_capacity(graph.nodes.len());
         let mut vertices: Vec<JobVertex> = Vec::new();
         let mut edges = Vec::new();
         for (at, node) in graph.nodes.iter().enumerate() {
+            let upstream_side = node.inputs.first().and_then(|edge| side_of[position(edge.source)]);
+            if let NodeKind::SideOutput { tag, .. } = &node.kind {
+                let upstream = position(node.inputs[0].source);
+                if upstream_side.is_some() || !graph.nodes[upstream].kind.is_user_function() {
+                    return Err(PlanError::Unsupported {
+                        node: node.name.clone(),
+                        reason: "a side output must read an operator of the main stream".into(),
+                    });
+                }
+                vertex_of.push(vertex_of[upstream]);
+                side_of.push(Some((vertex_of[upstream], *tag)));
+                continue;
+            }
+            if let Some((vertex, tag)) = upstream_side {
+                // The side chain runs inside the emitting chain, in the guest.
+                match &node.kind {
+                    NodeKind::Sink(sink) => vertices[vertex].side_sinks.push(SideSink { tag, sink: sink.clone() }),
+                    NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter if node.inputs[0].partitioning == Partitioning::Forward => {}
+                    _ => {
+                        return Err(PlanError::Unsupported {
+                            node: node.name.clone(),
+                            reason: "a side output may pass through map, flat_map and filter, then must end in a sink".into(),
+                        });
+                    }
+                }
+                vertex_of.push(vertex);
+                side_of.push(Some((vertex, tag)));
+                continue;
+            }
+            side_of.push(None);
             let chained_into = node.inputs.first().and_then(|edge| {
                 let upstream = position(edge.source);
                 chain_break(graph, &graph.nodes[upstream], parallelism[upstream], parallelism[at], edge)
@@ -114,6 +165,10 @@ impl JobGraph {
                         user_nodes: Vec::new(),
                         keyed: node.kind.is_keyed(),
                         sink: None,
+                        needs_context: false,
+                        watermark_strategy: None,
+                        named_states: Vec::new(),
+                        side_sinks: Vec::new(),
                     });
                     index
                 }
@@ -128,6 +183,12 @@ impl JobGraph {
                 NodeKind::Source(connector) => v.source = Some(connector.clone()),
                 NodeKind::Sink(connector) => v.sink = Some(connector.clone()),
                 _ => v.user_nodes.push(node.id),
+            }
+            v.needs_context |= node.kind.needs_context();
+            match &node.kind {
+                NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
+                NodeKind::KeyedProcess(spec) => v.named_states.extend(spec.states.iter().cloned()),
+                _ => {}
             }
             vertex_of.push(vertex);
         }
@@ -171,7 +232,9 @@ impl JobGraph {
     }
 }
 
-/// Some connectors are not parallel: a socket is one connection.
+/// Some connectors are not parallel by default: a socket is one
+/// connection. (A socket source given a parallelism in code opens one
+/// connection per subtask.)
 fn intrinsic_parallelism(kind: &NodeKind) -> Option<u32> {
     match kind {
         NodeKind::Source(c) if c.name == "socket" => Some(1),
@@ -184,17 +247,8 @@ fn resolve_parallelism(
     node: &super::StreamNode,
     sources: ParallelismSources,
 ) -> Result<u32, PlanError> {
-    if let Some(fixed) = intrinsic_parallelism(&node.kind) {
-        return match node.parallelism {
-            Some(p) if p != fixed => Err(PlanError::BadParallelism {
-                node: node.name.clone(),
-                parallelism: p,
-                max: fixed,
-            }),
-            _ => Ok(fixed),
-        };
-    }
-    let p = node.parallelism.or(graph.parallelism).or(sources.submitted).unwrap_or(sources.default);
+    let intrinsic = intrinsic_parallelism(&node.kind).filter(|_| node.parallelism.is_none());
+    let p = intrinsic.or(node.parallelism).or(graph.parallelism).or(sources.submitted).unwrap_or(sources.default);
     if p == 0 || p > sources.max_parallelism {
         return Err(PlanError::BadParallelism { node: node.name.clone(), parallelism: p, max: sources.max_parallelism });
     }

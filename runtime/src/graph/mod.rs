@@ -11,6 +11,9 @@ mod stream_graph;
 
 pub use chaining::{ChainBreak, chain_break};
 pub use execution_graph::{ExecutionGraph, SubtaskId};
-pub use job_graph::{JobEdge, JobGraph, JobVertex, ParallelismSources};
+pub use job_graph::{JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
 pub use partition::Partitioning;
-pub use stream_graph::{Connector, NodeKind, PlanError, StreamEdge, StreamGraph, StreamNode};
+pub use stream_graph::{
+    Connector, KeyedProcessSpec, NodeKind, PlanError, StateDescriptor, StateKind, StreamEdge, StreamGraph, StreamNode,
+    WatermarkStrategy, WindowSpec,
+};

@@ -29,7 +29,15 @@ pub enum Partitioning {
 /// snapshotted by key group.
 #[inline]
 pub fn key_group(key: &[u8], max_parallelism: u32) -> u32 {
-    (xxhash_rust::xxh3::xxh3_64(key) % max_parallelism as u64) as u32
+    key_group_of_hash(xxhash_rust::xxh3::xxh3_64(key), max_parallelism)
+}
+
+/// The key group of a key whose xxh3-64 hash is already known. It takes
+/// the high half of the hash so the low bits, which pick the slot in a key
+/// group's hash table, still differ between the keys of one group.
+#[inline]
+pub fn key_group_of_hash(hash: u64, max_parallelism: u32) -> u32 {
+    ((hash >> 32) % max_parallelism as u64) as u32
 }
 
 /// The subtask (operator index) that owns `key_group`.

@@ -88,20 +88,103 @@ pub enum NodeKind {
     KeyBy,
     /// A keyed running reduce with one state value per key.
     Reduce,
+    /// A user timestamp extractor; the host emits watermarks after it.
+    AssignTimestamps(WatermarkStrategy),
+    /// A user ProcessFunction (side outputs, timestamps, the watermark).
+    Process,
+    /// A keyed operator with named state, timers and side outputs
+    /// (KeyedProcessFunction or window).
+    KeyedProcess(KeyedProcessSpec),
+    /// The side output `tag` of the input node; feeds a sink.
+    SideOutput {
+        /// Tag id the producing operator uses.
+        tag: u32,
+        /// The tag's name in the job.
+        name: String,
+    },
     /// A host sink connector.
     Sink(Connector),
 }
 
 impl NodeKind {
-    /// Whether the guest runs this node (as opposed to a host connector).
+    /// Whether the guest runs this node (as opposed to a host connector
+    /// or a side output, which the host routes).
     pub fn is_user_function(&self) -> bool {
-        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_))
+        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. })
     }
 
     /// Whether the node keeps keyed state and so needs keyed input.
     pub fn is_keyed(&self) -> bool {
-        matches!(self, NodeKind::Reduce)
+        matches!(self, NodeKind::Reduce | NodeKind::KeyedProcess(_))
     }
+
+    /// Whether the guest runs the node through `process-with-context`
+    /// (it needs time, named state, timers or side outputs).
+    pub fn needs_context(&self) -> bool {
+        matches!(self, NodeKind::AssignTimestamps(_) | NodeKind::Process | NodeKind::KeyedProcess(_))
+    }
+}
+
+/// How event timestamps become watermarks (WIT `watermark-strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WatermarkStrategy {
+    /// Bounded out-of-orderness in ms.
+    pub max_out_of_orderness_ms: u64,
+    /// Idle after this long without records, if set.
+    pub idle_timeout_ms: Option<u64>,
+}
+
+/// The kind of a declared keyed state (WIT `state-kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateKind {
+    /// One value.
+    Value,
+    /// A list.
+    List,
+    /// A map by user key.
+    Map,
+    /// Folded by a reduce function.
+    Reducing,
+    /// Folded by an aggregate function.
+    Aggregating,
+}
+
+/// A keyed state an operator declares (WIT `state-descriptor`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateDescriptor {
+    /// Id used in state entries.
+    pub id: u32,
+    /// The user's name for it.
+    pub name: String,
+    /// Its kind.
+    pub kind: StateKind,
+    /// Read per call instead of sent with batches.
+    pub lazy: bool,
+}
+
+/// A declared window, for plans and checks (WIT `window-spec`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowSpec {
+    /// E.g. `tumbling(10000)`, `sliding(60000, 10000)`, `session(5000)`.
+    pub assigner: String,
+    /// `event-time` or `processing-time`.
+    pub domain: String,
+    /// Allowed lateness in ms.
+    pub allowed_lateness_ms: u64,
+    /// Side output tag for late records.
+    pub late_output_tag: Option<u32>,
+    /// `reduce`, `aggregate` or `process`.
+    pub function: String,
+}
+
+/// What a keyed process node declares (WIT `keyed-process-spec`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyedProcessSpec {
+    /// Its keyed states.
+    pub states: Vec<StateDescriptor>,
+    /// Set for windows.
+    pub window: Option<WindowSpec>,
 }
 
 /// An edge into a node.

@@ -10,6 +10,7 @@ pub(super) const WIT: &[(&str, &str)] = &[
     ("job.wit", include_str!("../../../wit/job.wit")),
     ("operator.wit", include_str!("../../../wit/operator.wit")),
     ("plan.wit", include_str!("../../../wit/plan.wit")),
+    ("state.wit", include_str!("../../../wit/state.wit")),
     ("types.wit", include_str!("../../../wit/types.wit")),
     ("world.wit", include_str!("../../../wit/world.wit")),
 ];

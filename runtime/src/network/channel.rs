@@ -66,6 +66,7 @@ impl OutputChannel {
 pub struct InputGate {
     rx: Receiver<StreamMessage>,
     open_upstreams: usize,
+    upstreams: usize,
 }
 
 /// What [`InputGate::next`] found.
@@ -83,7 +84,12 @@ pub enum GateEvent {
 impl InputGate {
     /// A gate expecting `upstreams` subtasks to send into `rx`.
     pub fn new(rx: Receiver<StreamMessage>, upstreams: usize) -> Self {
-        InputGate { rx, open_upstreams: upstreams }
+        InputGate { rx, open_upstreams: upstreams, upstreams }
+    }
+
+    /// How many upstream subtasks send into this gate.
+    pub fn upstreams(&self) -> usize {
+        self.upstreams
     }
 
     /// Waits for the next message until `deadline` (forever if `None`),

@@ -1,6 +1,6 @@
 //! What travels on a channel between two tasks: data and the control
-//! messages that move in line with it (more follow with checkpoints and
-//! event time: barriers and watermarks).
+//! messages that move in line with it (watermarks now, checkpoint
+//! barriers later).
 
 use serde::{Deserialize, Serialize};
 
@@ -14,4 +14,22 @@ pub enum StreamMessage {
     /// The upstream subtask has no more records: the downstream task ends
     /// once every one of its upstream subtasks sent this.
     EndOfInput,
+    /// Event time: upstream subtask `upstream` will send no more records
+    /// with a timestamp at or below `timestamp`. A subtask whose input
+    /// ended sends `i64::MAX` before [`StreamMessage::EndOfInput`].
+    Watermark {
+        /// Index of the sending subtask.
+        upstream: u32,
+        /// The watermark in ms.
+        timestamp: i64,
+    },
+    /// Upstream subtask `upstream` has had no records for its idle timeout
+    /// (`idle`), or has records again: downstream tasks leave an idle
+    /// channel out of their watermark.
+    WatermarkStatus {
+        /// Index of the sending subtask.
+        upstream: u32,
+        /// Whether it is idle now.
+        idle: bool,
+    },
 }

@@ -64,10 +64,11 @@ impl OutputWriter {
         }
         self.metrics.add_out(batch.len(), batch.byte_len());
         match self.partitioning {
-            Partitioning::Hash => self.write_hashed(&batch),
+            // With one downstream subtask every key goes there: skip hashing.
+            Partitioning::Hash if self.channels.len() > 1 => self.write_hashed(&batch),
             // Forward and rebalance keep a batch whole: rebalance is round-robin by batch.
-            Partitioning::Forward | Partitioning::Rebalance => {
-                let target = if self.partitioning == Partitioning::Forward {
+            Partitioning::Hash | Partitioning::Forward | Partitioning::Rebalance => {
+                let target = if self.partitioning != Partitioning::Rebalance {
                     0
                 } else {
                     self.round_robin = (self.round_robin + 1) % self.channels.len();
@@ -129,6 +130,17 @@ impl OutputWriter {
         for target in 0..self.buffers.len() {
             self.flush(target)?;
             self.send(target, StreamMessage::EndOfInput)?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is pending, then `message` to every downstream subtask,
+    /// so it stays in line after the records written before it
+    /// (watermarks and their status).
+    pub fn broadcast(&mut self, message: StreamMessage) -> Result<(), SendError> {
+        for target in 0..self.buffers.len() {
+            self.flush(target)?;
+            self.send(target, message.clone())?;
         }
         Ok(())
     }

@@ -4,16 +4,42 @@
 //! State travels with the batch: before a keyed chain processes a batch,
 //! [`gather`] collects the current state of the batch's distinct keys into
 //! flat buffers; afterwards [`apply`] writes back what the guest changed.
-//! There is no host call per record.
+//! There is no host call per record, and each key is hashed once per step:
+//! its [`StateKey`] carries the hash that picks both the key group and the
+//! slot in that group's table.
 
 mod memory;
+mod named;
+mod named_memory;
 
 pub use memory::MemoryStateBackend;
+pub use named::{EntryAddress, NamedEntries, NamedStateBackend, apply_named, gather_named};
+pub use named_memory::MemoryNamedBackend;
 
-use std::collections::HashSet;
+use hashbrown::HashTable;
 
-use crate::graph::partition::key_group;
+use crate::graph::partition::key_group_of_hash;
 use crate::network::RecordBatch;
+
+/// A key with its hash and key group, computed once.
+#[derive(Debug, Clone, Copy)]
+pub struct StateKey<'a> {
+    /// The key's bytes (MessagePack of the user's key).
+    pub bytes: &'a [u8],
+    /// Stable hash of the bytes (xxh3-64).
+    pub hash: u64,
+    /// The key group the hash falls into.
+    pub group: u32,
+}
+
+impl<'a> StateKey<'a> {
+    /// Hashes `bytes` for a job with `max_parallelism` key groups.
+    #[inline]
+    pub fn new(bytes: &'a [u8], max_parallelism: u32) -> Self {
+        let hash = xxhash_rust::xxh3::xxh3_64(bytes);
+        StateKey { bytes, hash, group: key_group_of_hash(hash, max_parallelism) }
+    }
+}
 
 /// Flat buffers of keyed state entries (the WIT `keyed-state`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,13 +90,27 @@ impl StateEntries {
     }
 }
 
+/// Where an entry was found, so the write-back after the guest call can
+/// skip a second lookup. Valid until the next insert; a backend checks it
+/// and falls back to a lookup when it no longer holds the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryPosition {
+    /// Which key group's table.
+    pub table: u32,
+    /// Where in that table.
+    pub slot: usize,
+}
+
 /// Where a keyed operator's state lives. The in-memory backend is the
 /// default; a disk-backed one can implement the same trait.
 pub trait KeyedStateBackend: Send {
-    /// The value stored for `key` in `key_group`, if any.
-    fn get(&self, key_group: u32, key: &[u8]) -> Option<&[u8]>;
-    /// Stores `value` for `key` in `key_group`.
-    fn put(&mut self, key_group: u32, key: &[u8], value: &[u8]);
+    /// The value stored for `key` and where it is, if any.
+    fn get(&self, key: StateKey<'_>) -> Option<(&[u8], EntryPosition)>;
+    /// Stores `value` for `key`.
+    fn put(&mut self, key: StateKey<'_>, value: &[u8]);
+    /// Overwrites the value at `position` if it still holds `key`;
+    /// returns whether it did.
+    fn update_at(&mut self, position: EntryPosition, key: &[u8], value: &[u8]) -> bool;
     /// Number of keys held.
     fn len(&self) -> usize;
     /// Whether no key is held.
@@ -79,24 +119,47 @@ pub trait KeyedStateBackend: Send {
     }
 }
 
-/// Collects into `out` the state of every distinct key of `batch`.
-pub fn gather(backend: &dyn KeyedStateBackend, batch: &RecordBatch, max_parallelism: u32, out: &mut StateEntries) {
-    let mut seen: HashSet<&[u8], xxhash_rust::xxh3::Xxh3Builder> =
-        HashSet::with_capacity_and_hasher(batch.len().min(4096), Default::default());
+/// Collects into `out` the state of every distinct key of `batch`, in
+/// order of first appearance, and into `positions` where each entry was.
+pub fn gather(
+    backend: &dyn KeyedStateBackend,
+    batch: &RecordBatch,
+    max_parallelism: u32,
+    out: &mut StateEntries,
+    positions: &mut Vec<EntryPosition>,
+) {
+    positions.clear();
+    // Records of the batch whose key was already seen, by key hash.
+    let mut seen: HashTable<usize> = HashTable::with_capacity(batch.len().min(4096));
     for i in 0..batch.len() {
-        let key = batch.key(i);
-        if seen.insert(key) {
-            if let Some(value) = backend.get(key_group(key, max_parallelism), key) {
-                out.push(key, value);
+        let key = StateKey::new(batch.key(i), max_parallelism);
+        let entry = seen.entry(key.hash, |&j| batch.key(j) == key.bytes, |&j| xxhash_rust::xxh3::xxh3_64(batch.key(j)));
+        if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
+            vacant.insert(i);
+            if let Some((value, position)) = backend.get(key) {
+                out.push(key.bytes, value);
+                positions.push(position);
             }
         }
     }
 }
 
-/// Writes the entries a guest changed back into the backend.
-pub fn apply(backend: &mut dyn KeyedStateBackend, changed: &StateEntries, max_parallelism: u32) {
+/// Writes the entries a guest changed back into the backend. Entries that
+/// come in the order [`gather`] sent them are written in place; any other
+/// (new keys, another order) is looked up.
+pub fn apply(
+    backend: &mut dyn KeyedStateBackend,
+    changed: &StateEntries,
+    max_parallelism: u32,
+    positions: &[EntryPosition],
+) {
+    let mut next = 0;
     for i in 0..changed.len() {
         let (key, value) = changed.get(i);
-        backend.put(key_group(key, max_parallelism), key, value);
+        if next < positions.len() && backend.update_at(positions[next], key, value) {
+            next += 1;
+        } else {
+            backend.put(StateKey::new(key, max_parallelism), value);
+        }
     }
 }

@@ -44,16 +44,12 @@ impl Handler<DeployTask> for Slot {
     fn handle(&mut self, DeployTask(deployment): DeployTask, ctx: &mut Context<Self>) {
         let key = (deployment.job_id, deployment.subtask);
         self.running.insert(key, deployment.cancelled.clone());
-        let thread_name = format!(
-            "{} {} ({}/{})",
-            self.name,
-            deployment.vertex.name,
-            deployment.subtask.index + 1,
-            deployment.vertex.parallelism
-        );
+        // Thread names are cut at 15 bytes by the OS: keep them short and
+        // distinct (vertex index, subtask index) for top and profilers.
+        let thread_name = format!("task-{}-{}", deployment.subtask.vertex, deployment.subtask.index);
         let memory = self.memory.clone();
         let slot = ctx.address().recipient();
-        let spawned = std::thread::Builder::new().name(thread_name.chars().take(15).collect()).spawn(move || {
+        let spawned = std::thread::Builder::new().name(thread_name).spawn(move || {
             Task::new(deployment, memory).run();
             slot.do_send(TaskEnded { job_id: key.0, subtask: key.1 });
         });

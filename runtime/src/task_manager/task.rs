@@ -16,7 +16,8 @@ use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
 use crate::metrics::TaskMetrics;
 use crate::network::{GateEvent, OutputWriter, RecordBatch, SendError, StreamMessage};
-use crate::state::{self, KeyedStateBackend, MemoryStateBackend, StateEntries};
+use crate::operator::{Emit, TimeKeeper};
+use crate::state::{self, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
 use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
 
 /// Why a task stopped before the end of its input.
@@ -31,6 +32,9 @@ pub enum TaskError {
     /// The task was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The chain broke the rules of keyed state or timers.
+    #[error(transparent)]
+    Time(#[from] crate::operator::TimeError),
     /// The upstream or downstream side disappeared without ending.
     #[error("a connected task disappeared: {0}")]
     Disconnected(String),
@@ -63,7 +67,11 @@ struct Pipeline {
     keyed_state: Option<MemoryStateBackend>,
     /// Reused buffers for the state of a batch's keys.
     state_in: StateEntries,
+    /// Where each entry of `state_in` sits in the backend.
+    state_positions: Vec<state::EntryPosition>,
     output: Output,
+    /// Watermarks, timers, named state and side outputs.
+    time: TimeKeeper,
     max_parallelism: u32,
     metrics: Arc<TaskMetrics>,
 }
@@ -144,12 +152,21 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 max_parallelism: vertex.max_parallelism,
             };
             guest.open(&args, &vertex.user_nodes, info)?;
+            if vertex.needs_context && vertex.keyed {
+                let groups = key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism);
+                let declared = vertex.named_states.iter().map(|s| s.id).collect();
+                guest.set_named_state(Box::new(MemoryNamedBackend::new(groups)), declared, vertex.max_parallelism);
+            }
             Some(guest)
         }
         _ => None,
     };
-    let keyed_state = vertex
-        .keyed
+    let upstreams = match &input {
+        TaskInput::Channel(gate) => Some(gate.upstreams()),
+        TaskInput::Source(_) => None,
+    };
+    let time = TimeKeeper::new(&vertex, subtask.index, upstreams)?;
+    let keyed_state = (vertex.keyed && !vertex.needs_context)
         .then(|| MemoryStateBackend::new(key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism)));
     let output = match output {
         TaskOutput::Sink(connector) => Output::Sink(sinks::open(&connector, subtask.index, vertex.parallelism)?),
@@ -166,7 +183,9 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         guest,
         keyed_state,
         state_in: StateEntries::default(),
+        state_positions: Vec::new(),
         output,
+        time,
         max_parallelism: vertex.max_parallelism,
         metrics: metrics.clone(),
     };
@@ -201,6 +220,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                         pipeline.flush_due()?;
                     }
                     GateEvent::Message(StreamMessage::EndOfInput) => {}
+                    GateEvent::Message(control) => pipeline.on_control(control)?,
                     GateEvent::Timeout => pipeline.flush_due()?,
                     GateEvent::Ended => break,
                     GateEvent::Closed if cancelled.load(Ordering::Relaxed) => return Err(TaskError::Cancelled),
@@ -219,42 +239,59 @@ impl Pipeline {
     /// `batch` comes back emptied, its buffers ready for reuse.
     fn process(&mut self, batch: &mut RecordBatch) -> Result<(), TaskError> {
         let started = Instant::now();
+        if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
+            let Pipeline { time, output, metrics, .. } = self;
+            time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
+            self.metrics.add_busy(started.elapsed());
+            return Ok(());
+        }
         let records = match &mut self.guest {
             Some(guest) => {
                 if let Some(backend) = &self.keyed_state {
-                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in);
+                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in, &mut self.state_positions);
                 }
                 let (records, changed) = guest.process(batch, &mut self.state_in)?;
                 if let Some(backend) = &mut self.keyed_state {
-                    state::apply(backend, &changed, self.max_parallelism);
+                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions);
                 }
                 records
             }
             None => std::mem::take(batch),
         };
         self.metrics.add_busy(started.elapsed());
-        self.emit(records)
-    }
-
-    fn emit(&mut self, records: RecordBatch) -> Result<(), TaskError> {
-        match &mut self.output {
-            Output::Sink(sink) => {
-                self.metrics.add_out(records.len(), records.byte_len());
-                sink.write(&records)?;
-            }
-            Output::Channels(writer) => writer.write(records)?,
+        let status = self.time.observe_output(&records);
+        self.emit(records)?;
+        if let Some(status) = status {
+            self.emit_control(status)?;
         }
         Ok(())
     }
 
+    fn emit(&mut self, records: RecordBatch) -> Result<(), TaskError> {
+        emit_to(&mut self.output, &self.metrics, Emit::Records(records))
+    }
+
+    fn emit_control(&mut self, message: StreamMessage) -> Result<(), TaskError> {
+        emit_to(&mut self.output, &self.metrics, Emit::Control(message))
+    }
+
+    /// A watermark or watermark status from upstream.
+    fn on_control(&mut self, message: StreamMessage) -> Result<(), TaskError> {
+        let Pipeline { guest, time, output, metrics, .. } = self;
+        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))
+    }
+
     fn next_deadline(&self) -> Option<Instant> {
-        match &self.output {
+        let output = match &self.output {
             Output::Channels(writer) => writer.next_deadline(),
             Output::Sink(_) => None,
-        }
+        };
+        output.into_iter().chain(self.time.next_deadline()).min()
     }
 
     fn flush_due(&mut self) -> Result<(), TaskError> {
+        let Pipeline { guest, time, output, metrics, .. } = self;
+        time.tick(guest.as_mut(), &mut |e| emit_to(output, metrics, e))?;
         if let Output::Channels(writer) = &mut self.output {
             writer.flush_due()?;
         }
@@ -263,10 +300,14 @@ impl Pipeline {
 
     /// End of input: let the guest flush, then end the output.
     fn finish(mut self) -> Result<(), TaskError> {
+        {
+            let Pipeline { guest, time, output, metrics, .. } = &mut self;
+            time.finish(guest.as_mut(), &mut |e| emit_to(output, metrics, e))?;
+        }
         if let Some(guest) = &mut self.guest {
             let (records, changed) = guest.finish()?;
             if let Some(backend) = &mut self.keyed_state {
-                state::apply(backend, &changed, self.max_parallelism);
+                state::apply(backend, &changed, self.max_parallelism, &[]);
             }
             self.emit(records)?;
         }
@@ -275,7 +316,23 @@ impl Pipeline {
             Output::Channels(writer) => writer.finish()?,
         }
         let keys = self.keyed_state.as_ref().map_or(0, |s| s.len());
-        tracing::debug!(keys, "task input ended");
+        tracing::debug!(keys, timers = self.time.timer_count(), "task input ended");
         Ok(())
     }
+}
+
+/// Hands records or a control message to the task's output. Control
+/// messages go to every downstream subtask after what is buffered; a sink
+/// has no use for them.
+fn emit_to(output: &mut Output, metrics: &TaskMetrics, emit: Emit) -> Result<(), TaskError> {
+    match (output, emit) {
+        (Output::Sink(sink), Emit::Records(records)) => {
+            metrics.add_out(records.len(), records.byte_len());
+            sink.write(&records)?;
+        }
+        (Output::Channels(writer), Emit::Records(records)) => writer.write(records)?,
+        (Output::Channels(writer), Emit::Control(message)) => writer.broadcast(message)?,
+        (Output::Sink(_), Emit::Control(_)) => {}
+    }
+    Ok(())
 }

@@ -7,8 +7,10 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{logging, metrics, plan, types};
+use super::bindings::{logging, metrics, plan, state, types};
 use super::limits::GuestLimiter;
+use crate::graph::partition::key_group;
+use crate::state::{EntryAddress, NamedEntries, NamedStateBackend};
 
 /// Most bytes of a guest's stdout/stderr kept for error messages.
 pub(crate) const GUEST_OUTPUT_CAPACITY: usize = 1 << 20;
@@ -27,6 +29,40 @@ pub(crate) struct HostState {
     pub task: String,
     /// User counters added through the metrics import.
     pub counters: HashMap<String, u64>,
+    /// Named keyed state of the chain, reachable by the `state` import
+    /// while a keyed call runs.
+    pub keyed: KeyedContext,
+}
+
+/// The named keyed state a guest may read per call (the `state` import).
+#[derive(Default)]
+pub(crate) struct KeyedContext {
+    /// The chain's named state, for a chain with a keyed-process node.
+    pub backend: Option<Box<dyn NamedStateBackend>>,
+    /// Whether a keyed call (`process-with-context`, `on-timers`) runs now.
+    pub in_call: bool,
+    /// Number of key groups.
+    pub max_parallelism: u32,
+    /// State ids the chain declared.
+    pub declared: Vec<u32>,
+}
+
+impl KeyedContext {
+    /// The backend and key group of `key`, or why the guest may not read it.
+    fn reach(&self, state_id: u32, key: &[u8]) -> Result<(&dyn NamedStateBackend, u32), types::StateError> {
+        let backend = match (&self.backend, self.in_call) {
+            (Some(backend), true) => backend.as_ref(),
+            _ => return Err(types::StateError::NoKeyedContext),
+        };
+        if !self.declared.contains(&state_id) {
+            return Err(types::StateError::UnknownState(state_id));
+        }
+        let group = key_group(key, self.max_parallelism);
+        if !backend.owns(group) {
+            return Err(types::StateError::ForeignKey);
+        }
+        Ok((backend, group))
+    }
 }
 
 impl WasiView for HostState {
@@ -54,5 +90,33 @@ impl logging::Host for HostState {
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
         *self.counters.entry(name).or_default() += delta;
+    }
+}
+
+impl state::Host for HostState {
+    fn get(
+        &mut self,
+        state_id: u32,
+        key: Vec<u8>,
+        namespace: Vec<u8>,
+        user_key: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, types::StateError> {
+        let (backend, group) = self.keyed.reach(state_id, &key)?;
+        let address = EntryAddress { state_id, namespace: &namespace, user_key: &user_key };
+        Ok(backend.get(group, &key, address).map(<[u8]>::to_vec))
+    }
+
+    fn scan(
+        &mut self,
+        state_id: u32,
+        key: Vec<u8>,
+        namespace: Vec<u8>,
+        after: Option<Vec<u8>>,
+        limit: u32,
+    ) -> Result<types::StateEntries, types::StateError> {
+        let (backend, group) = self.keyed.reach(state_id, &key)?;
+        let mut out = NamedEntries::default();
+        backend.scan(group, &key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
+        Ok(super::context::entries_to_wit(out))
     }
 }

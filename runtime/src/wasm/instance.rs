@@ -33,9 +33,9 @@ pub struct InstanceSettings {
 
 /// An instantiated job component.
 pub struct GuestInstance {
-    store: Store<HostState>,
-    job: Job,
-    deadline_ticks: u64,
+    pub(super) store: Store<HostState>,
+    pub(super) job: Job,
+    pub(super) deadline_ticks: u64,
     call_timeout: Duration,
 }
 
@@ -54,6 +54,7 @@ impl GuestInstance {
             stderr,
             task: settings.task,
             counters: Default::default(),
+            keyed: Default::default(),
         };
         let mut store = Store::new(&component.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -136,7 +137,7 @@ impl GuestInstance {
     }
 
     /// Turns a wasmtime error into a trap or timeout naming the function.
-    fn check<T>(&self, function: &'static str, result: wasmtime::Result<T>) -> Result<T, WasmError> {
+    pub(super) fn check<T>(&self, function: &'static str, result: wasmtime::Result<T>) -> Result<T, WasmError> {
         result.map_err(|error| {
             if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
                 return WasmError::Timeout { function, timeout: self.call_timeout };
@@ -177,7 +178,7 @@ fn state_clear(state: &mut StateEntries) {
     state.value_ends.clear();
 }
 
-fn convert_output(function: &'static str, output: operator::ChainOutput) -> Result<(RecordBatch, StateEntries), WasmError> {
+pub(super) fn convert_output(function: &'static str, output: operator::ChainOutput) -> Result<(RecordBatch, StateEntries), WasmError> {
     let records = RecordBatch {
         values: output.records.values,
         value_ends: output.records.value_ends,
@@ -196,7 +197,7 @@ fn convert_output(function: &'static str, output: operator::ChainOutput) -> Resu
     Ok((records, state))
 }
 
-fn job_error(error: types::JobError) -> WasmError {
+pub(super) fn job_error(error: types::JobError) -> WasmError {
     WasmError::Job(match error {
         types::JobError::InvalidArguments(m) => format!("invalid job arguments: {m}"),
         types::JobError::InvalidPlan(m) => format!("invalid job plan: {m}"),

@@ -5,6 +5,7 @@
 
 mod artifact_cache;
 mod bindings;
+mod context;
 mod contract;
 mod engine;
 mod error;
@@ -15,6 +16,7 @@ mod plan;
 
 pub use artifact_cache::{CACHE_DIR_ENV, cache_dir};
 pub use contract::WIT_PACKAGE;
+pub use context::{CallTime, ContextOutput};
 pub use engine::{JobComponent, WasmEngine};
 pub use error::WasmError;
 pub use bindings::operator::SubtaskInfo;

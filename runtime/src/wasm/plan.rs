@@ -1,7 +1,10 @@
 //! Converts the plan a guest describes into the runtime's StreamGraph.
 
 use super::bindings::plan as wit;
-use crate::graph::{Connector, NodeKind, Partitioning, StreamEdge, StreamGraph, StreamNode};
+use crate::graph::{
+    Connector, KeyedProcessSpec, NodeKind, Partitioning, StateDescriptor, StateKind, StreamEdge, StreamGraph,
+    StreamNode, WatermarkStrategy, WindowSpec,
+};
 
 pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
     StreamGraph {
@@ -21,6 +24,13 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                     wit::NodeKind::Filter => NodeKind::Filter,
                     wit::NodeKind::KeyBy => NodeKind::KeyBy,
                     wit::NodeKind::Reduce => NodeKind::Reduce,
+                    wit::NodeKind::AssignTimestamps(s) => NodeKind::AssignTimestamps(WatermarkStrategy {
+                        max_out_of_orderness_ms: s.max_out_of_orderness_ms,
+                        idle_timeout_ms: s.idle_timeout_ms,
+                    }),
+                    wit::NodeKind::Process => NodeKind::Process,
+                    wit::NodeKind::KeyedProcess(spec) => NodeKind::KeyedProcess(keyed_process(spec)),
+                    wit::NodeKind::SideOutput(s) => NodeKind::SideOutput { tag: s.tag, name: s.name },
                     wit::NodeKind::Sink(c) => NodeKind::Sink(connector(c)),
                 },
                 parallelism: node.parallelism,
@@ -43,4 +53,38 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
 
 fn connector(c: wit::Connector) -> Connector {
     Connector { name: c.name, options: c.options }
+}
+
+fn keyed_process(spec: wit::KeyedProcessSpec) -> KeyedProcessSpec {
+    let states = spec
+        .states
+        .into_iter()
+        .map(|d| StateDescriptor {
+            id: d.id,
+            name: d.name,
+            kind: match d.kind {
+                wit::StateKind::Value => StateKind::Value,
+                wit::StateKind::List => StateKind::List,
+                wit::StateKind::Map => StateKind::Map,
+                wit::StateKind::Reducing => StateKind::Reducing,
+                wit::StateKind::Aggregating => StateKind::Aggregating,
+            },
+            lazy: d.lazy,
+        })
+        .collect();
+    let window = spec.window.map(|w| WindowSpec {
+        assigner: match w.assigner {
+            wit::WindowAssigner::Tumbling(t) => format!("tumbling({}, offset {})", t.size_ms, t.offset_ms),
+            wit::WindowAssigner::Sliding(s) => format!("sliding({}, {}, offset {})", s.size_ms, s.slide_ms, s.offset_ms),
+            wit::WindowAssigner::Session(gap) => format!("session({gap})"),
+        },
+        domain: match w.domain {
+            wit::TimeDomain::EventTime => "event-time".into(),
+            wit::TimeDomain::ProcessingTime => "processing-time".into(),
+        },
+        allowed_lateness_ms: w.allowed_lateness_ms,
+        late_output_tag: w.late_output_tag,
+        function: w.function,
+    });
+    KeyedProcessSpec { states, window }
 }

@@ -78,6 +78,14 @@ impl<T> KeyTable<T> {
         &mut slots[i as usize]
     }
 
+    /// Every entry changed in this call, cleared ones (`None`) included.
+    pub fn changed_all(&self) -> impl Iterator<Item = (&[u8], Option<&T>)> {
+        self.slots.iter().filter(|s| s.changed).map(|s| {
+            let key = &self.arena[s.key.0 as usize..s.key.1 as usize];
+            (key, s.value.as_ref())
+        })
+    }
+
     /// The entries changed in this call, as (key, value).
     pub fn changed(&self) -> impl Iterator<Item = (&[u8], &T)> {
         self.slots.iter().filter(|s| s.changed).filter_map(|s| {

@@ -7,6 +7,7 @@
 //! - `operator`: type-erased user nodes and how they become emitters.
 //! - `reduce`, `key_table`: the keyed running reduce and its per-call state.
 //! - `output`: the output buffer and the encoders that end a chain.
+//! - `timed`: timestamp assigner, process functions, side output encoders.
 
 mod batch;
 mod emitter;
@@ -14,22 +15,29 @@ mod key_table;
 mod operator;
 mod output;
 mod reduce;
+mod timed;
 
 #[cfg(test)]
 pub(crate) use batch::slices as batch_slices;
-pub(crate) use batch::{Batch, KeyedState};
+pub(crate) use batch::{Batch, KeyedState, slices};
+pub(crate) use emitter::Emitter;
 pub use emitter::Collector;
+pub(crate) use key_table::KeyTable;
 pub(crate) use operator::{
-    Operator, filter_operator, flat_map_operator, key_by_operator, map_operator,
+    AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator,
+    flat_map_operator, key_by_operator, map_operator,
 };
+pub(crate) use output::SharedOutput;
 pub(crate) use reduce::reduce_operator;
-
-use operator::Downstream;
-use output::SharedOutput;
+pub(crate) use timed::{
+    assigner_operator, keyed_process_operator, process_operator, side_output_operator, with_label,
+};
 
 use crate::JobError;
 use crate::builder::Recorded;
-use crate::plan::Partitioning;
+use crate::context::{self, CallOutput, StateEntries, Timers};
+use crate::plan::{NodeKind, Partitioning, StreamPlan};
+use crate::process::SideOutputs;
 
 /// The input end of a composed chain: runs a whole batch through it.
 pub(crate) trait ChainInput {
@@ -41,6 +49,24 @@ pub(crate) trait ChainInput {
         state: &KeyedState,
         out: &SharedOutput,
     ) -> Result<KeyedState, JobError>;
+
+    /// Fires `timers` (keyed operators only) with the call's state loaded
+    /// in the context.
+    fn on_timers(&mut self, timers: &Timers, out: &SharedOutput) -> Result<(), JobError> {
+        let _ = (timers, out);
+        Err(JobError::Other(
+            "timers fired for a chain that sets none (a host bug)".into(),
+        ))
+    }
+}
+
+/// What one contextual call returns (WIT `context-output`).
+#[derive(Default)]
+pub(crate) struct ContextOutput {
+    /// Records leaving the chain.
+    pub records: Batch,
+    /// State, timers and side outputs of the call.
+    pub call: CallOutput,
 }
 
 /// What one call returns (WIT `chain-output`).
@@ -97,16 +123,35 @@ impl Chain {
         }
 
         let out = SharedOutput::default();
+        let env = ChainEnv {
+            out: out.clone(),
+            sides: std::rc::Rc::new(SideOutputs::default()),
+        };
+        let side_chains = side_chains(&plan, node_ids)?;
         let mut take = |id: u32| {
             operators[id as usize].take().ok_or_else(|| {
                 JobError::invalid_plan(format!("node {id} appears twice in the chain"))
             })
         };
+        for (tag, ids) in side_chains {
+            let mut down = Downstream::Side {
+                tag,
+                out: out.clone(),
+            };
+            for &id in ids.iter().rev() {
+                let label = format!("node {id} '{}'", plan.nodes[id as usize].name);
+                down = Downstream::Next(take(id)?.into_emitter(down, &label, &env)?);
+            }
+            let Downstream::Next(head) = down else {
+                unreachable!("a side chain has its side-output node")
+            };
+            env.sides.emitters.borrow_mut().push((tag, head));
+        }
         let mut down = Downstream::Output(out.clone());
         for (position, &id) in node_ids.iter().enumerate().skip(1).rev() {
-            down = Downstream::Next(take(id)?.into_emitter(down, &labels[position])?);
+            down = Downstream::Next(take(id)?.into_emitter(down, &labels[position], &env)?);
         }
-        let input = take(node_ids[0])?.into_input(down, &labels[0])?;
+        let input = take(node_ids[0])?.into_input(down, &labels[0], &env)?;
         Ok(Chain {
             input,
             out,
@@ -114,21 +159,56 @@ impl Chain {
         })
     }
 
-    /// Runs one batch through the chain.
-    pub fn process(&mut self, input: Batch, state: KeyedState) -> Result<ChainOutput, JobError> {
-        input.check()?;
+    /// Runs one batch through the chain with its named state and time.
+    pub fn process_with_context(
+        &mut self,
+        input: Batch,
+        state: StateEntries,
+        watermark: i64,
+        processing_time: i64,
+    ) -> Result<ContextOutput, JobError> {
         state.check()?;
-        {
-            let (values, records, keys) = self.last_sizes;
-            let mut out = self.out.borrow_mut();
-            out.batch.clear();
-            out.timestamp = None;
-            out.error = None;
-            out.batch.values.reserve(values);
-            out.batch.value_ends.reserve(records);
-            out.batch.keys.reserve(keys);
-        }
-        let state = self.input.process(&input, &state, &self.out)?;
+        context::begin(state, watermark, processing_time);
+        let result = self.process(input, KeyedState::default());
+        let call = context::end();
+        Ok(ContextOutput {
+            records: result?.records,
+            call,
+        })
+    }
+
+    /// Fires timers with their keys' named state.
+    pub fn on_timers(
+        &mut self,
+        timers: Timers,
+        state: StateEntries,
+        watermark: i64,
+        processing_time: i64,
+    ) -> Result<ContextOutput, JobError> {
+        state.check()?;
+        context::begin(state, watermark, processing_time);
+        self.reset_output();
+        let result = self.input.on_timers(&timers, &self.out);
+        let call = context::end();
+        result?;
+        Ok(ContextOutput {
+            records: self.take_output()?,
+            call,
+        })
+    }
+
+    fn reset_output(&mut self) {
+        let (values, records, keys) = self.last_sizes;
+        let mut out = self.out.borrow_mut();
+        out.batch.clear();
+        out.timestamp = None;
+        out.error = None;
+        out.batch.values.reserve(values);
+        out.batch.value_ends.reserve(records);
+        out.batch.keys.reserve(keys);
+    }
+
+    fn take_output(&mut self) -> Result<Batch, JobError> {
         let mut out = self.out.borrow_mut();
         if let Some(error) = out.error.take() {
             out.batch = Batch::default();
@@ -140,6 +220,16 @@ impl Chain {
             records.value_ends.len(),
             records.keys.len(),
         );
+        Ok(records)
+    }
+
+    /// Runs one batch through the chain.
+    pub fn process(&mut self, input: Batch, state: KeyedState) -> Result<ChainOutput, JobError> {
+        input.check()?;
+        state.check()?;
+        self.reset_output();
+        let state = self.input.process(&input, &state, &self.out)?;
+        let records = self.take_output()?;
         Ok(ChainOutput { records, state })
     }
 
@@ -147,4 +237,44 @@ impl Chain {
     pub fn finish(&mut self) -> Result<ChainOutput, JobError> {
         Ok(ChainOutput::default())
     }
+}
+
+/// The side chains of the nodes `node_ids`: for each side output read
+/// from one of them, its tag and the ids of the nodes that run inside this
+/// chain for it (the side-output node, then maps, flat-maps and filters up
+/// to the sink).
+fn side_chains(plan: &StreamPlan, node_ids: &[u32]) -> Result<Vec<(u32, Vec<u32>)>, JobError> {
+    let mut chains = Vec::new();
+    for side in &plan.nodes {
+        let NodeKind::SideOutput { tag, .. } = &side.kind else {
+            continue;
+        };
+        if !side.inputs.iter().any(|e| node_ids.contains(&e.source)) {
+            continue;
+        }
+        let mut ids = vec![side.id];
+        let mut at = side.id;
+        loop {
+            let next: Vec<_> = plan
+                .nodes
+                .iter()
+                .filter(|n| n.inputs.iter().any(|e| e.source == at))
+                .collect();
+            match next.as_slice() {
+                [n] if matches!(n.kind, NodeKind::Sink(_)) => break,
+                [n] if n.kind.is_user_function() && !matches!(n.kind, NodeKind::KeyBy) => {
+                    ids.push(n.id);
+                    at = n.id;
+                }
+                _ => {
+                    return Err(JobError::invalid_plan(format!(
+                        "side output '{}' must pass through map, flat_map or filter only and end in one sink",
+                        side.name
+                    )));
+                }
+            }
+        }
+        chains.push((*tag, ids));
+    }
+    Ok(chains)
 }

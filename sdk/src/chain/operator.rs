@@ -17,20 +17,41 @@ use crate::{Collector, Data, JobError, Key};
 /// A `Box<dyn Emitter<T>>` for the record type `T` of some edge, as `Any`.
 pub(crate) type AnyEmitter = Box<dyn Any>;
 
+/// What every operator of a chain may need when it is composed: the
+/// chain's output buffer (to set record timestamps) and its side outputs.
+#[derive(Clone)]
+pub(crate) struct ChainEnv {
+    /// The main output of the chain.
+    pub out: SharedOutput,
+    /// The chain's side output emitters.
+    pub sides: crate::process::SharedSides,
+}
+
 /// What follows a node in its chain.
 pub(crate) enum Downstream {
     /// Nothing: the node's records are the chain's output.
     Output(SharedOutput),
     /// The next node's emitter.
     Next(AnyEmitter),
+    /// Nothing: the records go to the side output `tag` of the call.
+    Side {
+        /// The side output tag.
+        tag: u32,
+        /// The chain's main output (for the current timestamp and errors).
+        out: SharedOutput,
+    },
 }
 
 /// A user node of the plan, before its chain is composed.
 pub(crate) trait Operator {
     /// Wraps this node around `down`, for a node that is not first in its
     /// chain. `label` names the node in errors.
-    fn into_emitter(self: Box<Self>, down: Downstream, label: &str)
-    -> Result<AnyEmitter, JobError>;
+    fn into_emitter(
+        self: Box<Self>,
+        down: Downstream,
+        label: &str,
+        env: &ChainEnv,
+    ) -> Result<AnyEmitter, JobError>;
 
     /// Wraps this node around `down` as the first node of its chain, which
     /// decodes its input records from the batch.
@@ -38,6 +59,7 @@ pub(crate) trait Operator {
         self: Box<Self>,
         down: Downstream,
         label: &str,
+        env: &ChainEnv,
     ) -> Result<Box<dyn ChainInput>, JobError>;
 }
 
@@ -48,6 +70,11 @@ pub(crate) fn downstream<T: Data>(
 ) -> Result<Box<dyn Emitter<T>>, JobError> {
     match down {
         Downstream::Output(out) => Ok(Box::new(ValueEncoder {
+            out,
+            _records: PhantomData,
+        })),
+        Downstream::Side { tag, out } => Ok(Box::new(super::timed::SideEncoder::<T> {
+            tag,
             out,
             _records: PhantomData,
         })),
@@ -78,6 +105,7 @@ where
         self: Box<Self>,
         down: Downstream,
         label: &str,
+        _env: &ChainEnv,
     ) -> Result<AnyEmitter, JobError> {
         Ok(Box::new((self.make)(downstream::<Out>(down, label)?)))
     }
@@ -86,8 +114,10 @@ where
         self: Box<Self>,
         down: Downstream,
         label: &str,
+        env: &ChainEnv,
     ) -> Result<Box<dyn ChainInput>, JobError> {
         let first = (self.make)(downstream::<Out>(down, label)?);
+        let _ = env;
         Ok(Box::new(Decoder {
             first,
             label: label.to_owned(),
@@ -133,6 +163,7 @@ impl<T: Data, K: Key, F: FnMut(&T) -> K + 'static> Operator for KeyBy<T, K, F> {
         self: Box<Self>,
         down: Downstream,
         label: &str,
+        _env: &ChainEnv,
     ) -> Result<AnyEmitter, JobError> {
         let Downstream::Output(out) = down else {
             return Err(JobError::invalid_plan(format!(
@@ -147,9 +178,10 @@ impl<T: Data, K: Key, F: FnMut(&T) -> K + 'static> Operator for KeyBy<T, K, F> {
         self: Box<Self>,
         down: Downstream,
         label: &str,
+        env: &ChainEnv,
     ) -> Result<Box<dyn ChainInput>, JobError> {
         let first = *self
-            .into_emitter(down, label)?
+            .into_emitter(down, label, env)?
             .downcast::<Box<dyn Emitter<T>>>()
             .expect("built above");
         Ok(Box::new(Decoder {
@@ -171,11 +203,11 @@ pub(crate) fn key_by_operator<T: Data, K: Key>(
 
 /// The input of a chain whose first node is stateless: decodes each value
 /// as `T` and pushes it down the chain.
-struct Decoder<T> {
+pub(crate) struct Decoder<T> {
     /// The first node's emitter.
-    first: Box<dyn Emitter<T>>,
+    pub first: Box<dyn Emitter<T>>,
     /// Names the first node in decode errors.
-    label: String,
+    pub label: String,
 }
 
 impl<T: Data> ChainInput for Decoder<T> {

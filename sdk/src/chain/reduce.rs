@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 
 use super::emitter::Emitter;
 use super::key_table::KeyTable;
-use super::operator::{AnyEmitter, Downstream, Operator, decode_error, downstream};
+use super::operator::{AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream};
 use super::output::SharedOutput;
 use super::{Batch, ChainInput, KeyedState, batch::slices};
 use crate::codec::{decode, encode_into};
@@ -34,6 +34,7 @@ impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
         self: Box<Self>,
         _down: Downstream,
         label: &str,
+        _env: &ChainEnv,
     ) -> Result<AnyEmitter, JobError> {
         Err(JobError::invalid_plan(format!(
             "{label} is a reduce, which must start its chain (it reads the hash-partitioned output of a key-by)"
@@ -44,6 +45,7 @@ impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
         self: Box<Self>,
         down: Downstream,
         label: &str,
+        _env: &ChainEnv,
     ) -> Result<Box<dyn ChainInput>, JobError> {
         Ok(Box::new(ReduceInput {
             f: self.f,

@@ -1,7 +1,8 @@
 //! The socket text source: connects to `hostname:port` and reads lines
 //! until the peer closes the connection, as Flink's socketTextStream does.
-//! Unbounded and not parallel; what is in flight on a failure is lost
-//! (at-most-once).
+//! Unbounded; parallelism 1 unless the job sets one on the source, in
+//! which case each subtask opens its own connection. What is in flight on
+//! a failure is lost (at-most-once).
 
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::TcpStream;

@@ -1,0 +1,220 @@
+//! Sensor alerts (IoT): readings `sensor_id,timestamp_ms,temperature`;
+//! per sensor, 10 s tumbling event-time windows with the maximum
+//! temperature and the count, and an alert when the temperature rises on
+//! 3 consecutive readings within 5 s. See README.md for the exact rules.
+//!
+//! ```text
+//! --input PATH | --hostname HOST --port PORT   where readings come from
+//! --output DIR                                 windows/, alerts/, late/, malformed/ under DIR (default: print)
+//! --strict                                     fail on the first malformed line
+//! --no-alerts                                  windows only (the keyed-window benchmark)
+//! --discard                                    drop the windows' output (benchmarks)
+//! ```
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use wflink_sdk::prelude::*;
+
+/// One parsed reading, with its original line for the late side output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Reading {
+    sensor: String,
+    timestamp: i64,
+    temperature: f64,
+    /// The temperature exactly as written in the input.
+    text: String,
+    line: String,
+}
+
+/// Parses `sensor_id,timestamp_ms,temperature`; `None` when malformed.
+fn parse(line: &str) -> Option<Reading> {
+    let mut fields = line.trim().split(',');
+    let (sensor, timestamp, text) = (fields.next()?, fields.next()?, fields.next()?);
+    if fields.next().is_some() || sensor.is_empty() {
+        return None;
+    }
+    let temperature: f64 = text.trim().parse().ok().filter(|t: &f64| t.is_finite())?;
+    Some(Reading {
+        sensor: sensor.to_owned(),
+        timestamp: timestamp.trim().parse().ok()?,
+        temperature,
+        text: text.trim().to_owned(),
+        line: line.to_owned(),
+    })
+}
+
+/// Max temperature (with its text) and count of a window.
+struct MaxAndCount;
+
+impl AggregateFunction for MaxAndCount {
+    type In = Reading;
+    /// (max temperature, its text, count)
+    type Acc = (f64, String, u64);
+    type Out = (String, u64);
+
+    fn create_accumulator(&mut self) -> Self::Acc {
+        (f64::NEG_INFINITY, String::new(), 0)
+    }
+
+    fn add(&mut self, r: Reading, acc: Self::Acc) -> Self::Acc {
+        let (max, text) = higher((acc.0, acc.1), (r.temperature, r.text));
+        (max, text, acc.2 + 1)
+    }
+
+    fn get_result(&mut self, acc: Self::Acc) -> Self::Out {
+        (acc.1, acc.2)
+    }
+
+    fn merge(&mut self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        let (max, text) = higher((a.0, a.1), (b.0, b.1));
+        (max, text, a.2 + b.2)
+    }
+}
+
+/// The higher temperature; on a tie the smaller text, so the result does
+/// not depend on arrival order.
+fn higher(a: (f64, String), b: (f64, String)) -> (f64, String) {
+    match a.0.partial_cmp(&b.0) {
+        Some(std::cmp::Ordering::Greater) => a,
+        Some(std::cmp::Ordering::Less) => b,
+        _ if b.1 < a.1 && !b.1.is_empty() => b,
+        _ if a.1.is_empty() => b,
+        _ => a,
+    }
+}
+
+/// Alerts when a sensor's temperature rises on 3 consecutive readings
+/// within 5 s, looking at readings in event-time order: each reading
+/// waits in `pending` until the watermark passes its timestamp.
+struct RisingTemperature {
+    /// Readings not yet checked, by timestamp.
+    pending: MapState<i64, Vec<(f64, String)>>,
+    /// The current run of rising readings: (timestamp, temperature).
+    run: ValueState<Vec<(i64, f64)>>,
+    alerts: OutputTag<String>,
+}
+
+impl KeyedProcessFunction<Reading, Reading> for RisingTemperature {
+    fn process_element(&mut self, r: Reading, ctx: &mut Context<'_, Reading>) -> Result<(), JobError> {
+        if r.timestamp > ctx.current_watermark() {
+            let mut at = self.pending.get(&r.timestamp)?.unwrap_or_default();
+            at.push((r.temperature, r.text.clone()));
+            self.pending.put(&r.timestamp, &at)?;
+            ctx.register_event_time_timer(r.timestamp)?;
+        }
+        ctx.collect(r);
+        Ok(())
+    }
+
+    fn on_timer(&mut self, timestamp: i64, ctx: &mut Context<'_, Reading>) -> Result<(), JobError> {
+        let Some(mut readings) = self.pending.get(&timestamp)? else { return Ok(()) };
+        self.pending.remove(&timestamp)?;
+        readings.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut run = self.run.value()?.unwrap_or_default();
+        for (temperature, _) in readings {
+            match run.last() {
+                Some(&(_, last)) if temperature > last => run.push((timestamp, temperature)),
+                _ => run = vec![(timestamp, temperature)],
+            }
+            while run.len() > 1 && timestamp - run[0].0 > 5_000 {
+                run.remove(0);
+            }
+            if run.len() >= 3 {
+                let sensor: String = ctx.current_key()?;
+                ctx.output(&self.alerts, format!("ALERT {sensor} {timestamp}"));
+                run = vec![(timestamp, temperature)];
+            }
+        }
+        self.run.update(&run)?;
+        Ok(())
+    }
+}
+
+fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+    env.set_job_name("sensor-alerts");
+    let output = args.get("output").map(str::to_owned);
+    let to = |sub: &str| output.as_ref().map(|dir| format!("{dir}/{sub}"));
+    let strict = args.flag("strict");
+    let malformed = OutputTag::<String>::new("malformed");
+    let alerts = OutputTag::<String>::new("alerts");
+    let late = OutputTag::<Reading>::new("late");
+
+    let tag = malformed.clone();
+    let readings = env
+        .read_text_input(args)?
+        .process(move |line: String, ctx: &mut Context<'_, Reading>| {
+            match parse(&line) {
+                Some(reading) => ctx.collect(reading),
+                None if strict => return Err(JobError::user(format!("malformed reading '{line}'"))),
+                None => {
+                    wflink_sdk::metrics::counter_add("malformed-lines", 1);
+                    ctx.output(&tag, format!("MALFORMED {line}"));
+                }
+            }
+            Ok(())
+        })
+        .name("parse");
+    readings.get_side_output(&malformed).print_or_write(to("malformed"));
+
+    let timed = readings.assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2)),
+        |r: &Reading| r.timestamp,
+    );
+    let checked = if args.flag("no-alerts") {
+        timed
+    } else {
+        let checked = timed
+            .key_by(|r: &Reading| r.sensor.clone())
+            .process(RisingTemperature {
+                pending: MapState::new("pending"),
+                run: ValueState::new("rising-run"),
+                alerts: alerts.clone(),
+            })
+            .name("rising-temperature");
+        checked.get_side_output(&alerts).print_or_write(to("alerts"));
+        checked
+    };
+
+    let windows = checked
+        .key_by(|r: &Reading| r.sensor.clone())
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(10)))
+        .side_output_late_data(&late)
+        .aggregate_with(MaxAndCount, |sensor: &String, w: &TimeWindow, (max, count), out: &mut Collector<'_, String>| {
+            out.collect(format!("{sensor},{},{},{max},{count}", w.start, w.end));
+        })
+        .name("max-per-10s");
+    windows
+        .get_side_output(&late)
+        .map(|r: Reading| format!("LATE {}", r.line))
+        .print_or_write(to("late"));
+    if args.flag("discard") {
+        windows.discard();
+    } else {
+        windows.print_or_write(to("windows"));
+    }
+    Ok(())
+}
+
+wflink_sdk::export_job!(build);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_readings_and_refuses_malformed_lines() {
+        let r = parse("s1,1000,20.50").unwrap();
+        assert_eq!((r.sensor.as_str(), r.timestamp, r.text.as_str()), ("s1", 1000, "20.50"));
+        assert!(parse("s1,abc,20").is_none());
+        assert!(parse("s1,1000").is_none());
+        assert!(parse("s1,1000,20,4").is_none());
+        assert!(parse("s1,1000,hot").is_none());
+    }
+
+    #[test]
+    fn ties_keep_the_smaller_text() {
+        assert_eq!(higher((20.5, "20.50".into()), (20.5, "20.5".into())).1, "20.5");
+        assert_eq!(higher((f64::NEG_INFINITY, String::new()), (3.0, "3".into())).1, "3");
+    }
+}

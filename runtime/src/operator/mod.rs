@@ -1,0 +1,315 @@
+//! The time side of a task: watermarks in and out, timers, named keyed
+//! state and side outputs around the guest chain.
+//!
+//! Every task has a [`TimeKeeper`]. For a plain chain (wordcount) it only
+//! combines the watermarks of the upstream channels and passes them on.
+//! For a chain that needs context (a timestamp assigner, a process or
+//! keyed-process node) it also runs the batches through
+//! `process-with-context` with the entries of their keys, keeps the
+//! chain's timers and fires them in batches through `on-timers` when the
+//! watermark or the wall clock passes them, generates watermarks after an
+//! assigner, and writes side outputs to their sinks.
+
+mod side_sinks;
+
+pub use side_sinks::SideSinks;
+
+use std::time::{Duration, Instant};
+
+use crate::connectors::ConnectorError;
+use crate::task_manager::TaskError;
+use crate::graph::JobVertex;
+use crate::network::{RecordBatch, StreamMessage};
+use crate::state::{NamedEntries, apply_named, gather_named};
+use crate::time::watermarks::TrackerChange;
+use crate::time::{
+    END_OF_TIME, NO_WATERMARK, TimeDomain, TimerBuffers, TimerService, WatermarkGenerator, WatermarkTracker,
+    processing_time_now,
+};
+use crate::wasm::{CallTime, ContextOutput, GuestInstance};
+
+/// Most timers fired in one `on-timers` call.
+const TIMERS_PER_CALL: usize = 4096;
+
+/// What the keeper hands back to the task: records for the main output,
+/// or a control message for every downstream subtask.
+pub enum Emit {
+    /// Records of the main output.
+    Records(RecordBatch),
+    /// A watermark or watermark status, sent after everything before it.
+    Control(StreamMessage),
+}
+
+/// A chain that broke the rules of state and timers.
+#[derive(Debug, thiserror::Error)]
+pub enum TimeError {
+    /// The guest wrote state or set timers it may not (a bug in the SDK
+    /// or the job); retrying does not help.
+    #[error("the job broke the state contract: {0}")]
+    Contract(String),
+}
+
+/// Watermarks, timers, named state and side outputs of one subtask.
+pub struct TimeKeeper {
+    /// Index of this subtask, named in the watermarks it sends.
+    subtask: u32,
+    max_parallelism: u32,
+    /// Whether batches go through `process-with-context`.
+    needs_context: bool,
+    /// Whether the chain has named keyed state and timers.
+    keyed: bool,
+    /// States not sent with batches.
+    lazy: Vec<u32>,
+    /// Combines the upstream channels' watermarks (channel input only).
+    tracker: Option<WatermarkTracker>,
+    /// Makes watermarks after a timestamp assigner.
+    generator: Option<WatermarkGenerator>,
+    /// The watermark the chain's operators see.
+    watermark: i64,
+    /// The last watermark sent downstream.
+    sent: i64,
+    /// Whether this subtask told downstream it is idle.
+    idle_sent: bool,
+    timers: TimerService,
+    side_sinks: SideSinks,
+    /// Reused buffers.
+    state_in: NamedEntries,
+    fired: TimerBuffers,
+}
+
+impl TimeKeeper {
+    /// The keeper of subtask `subtask` of `vertex`, with `upstreams` input
+    /// channels (none for a source).
+    pub fn new(vertex: &JobVertex, subtask: u32, upstreams: Option<usize>) -> Result<Self, ConnectorError> {
+        let keyed = vertex.needs_context && vertex.keyed;
+        Ok(TimeKeeper {
+            subtask,
+            max_parallelism: vertex.max_parallelism,
+            needs_context: vertex.needs_context,
+            keyed,
+            lazy: vertex.named_states.iter().filter(|s| s.lazy).map(|s| s.id).collect(),
+            tracker: upstreams.map(WatermarkTracker::new),
+            generator: vertex.watermark_strategy.as_ref().map(WatermarkGenerator::new),
+            watermark: NO_WATERMARK,
+            sent: NO_WATERMARK,
+            idle_sent: false,
+            timers: TimerService::new(),
+            side_sinks: SideSinks::open(&vertex.side_sinks, subtask, vertex.parallelism)?,
+            state_in: NamedEntries::default(),
+            fired: TimerBuffers::default(),
+        })
+    }
+
+    /// Whether batches must go through [`TimeKeeper::process`] instead of
+    /// the plain `process` call.
+    pub fn needs_context(&self) -> bool {
+        self.needs_context
+    }
+
+    /// Runs one batch through a chain that needs context; `batch` comes
+    /// back emptied.
+    pub fn process(
+        &mut self,
+        guest: &mut GuestInstance,
+        batch: &mut RecordBatch,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        if self.keyed {
+            if let Some(backend) = guest.named_state() {
+                gather_named(backend, &batch.keys, &batch.key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
+            }
+        }
+        let time = self.call_time();
+        let output = guest.process_with_context(batch, &mut self.state_in, time)?;
+        self.take_output(guest, output, emit)?;
+        self.after_input(emit)
+    }
+
+    /// Watermarks leaving a chain that assigns timestamps follow its
+    /// output; call after every batch of the plain path too.
+    pub fn observe_output(&mut self, records: &RecordBatch) -> Option<StreamMessage> {
+        let generator = self.generator.as_mut()?;
+        if generator.observe(&records.timestamps) && self.idle_sent {
+            self.idle_sent = false;
+            return Some(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: false });
+        }
+        None
+    }
+
+    /// Sends the generator's watermark when it advanced.
+    fn after_input(&mut self, emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>) -> Result<(), TaskError> {
+        if let Some(generator) = &self.generator {
+            let watermark = generator.current();
+            if watermark > self.sent {
+                self.sent = watermark;
+                emit(Emit::Control(StreamMessage::Watermark { upstream: self.subtask, timestamp: watermark }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a watermark or status message from upstream: fires the event
+    /// timers it makes due and passes the combined watermark on.
+    pub fn on_control(
+        &mut self,
+        guest: Option<&mut GuestInstance>,
+        message: StreamMessage,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        let Some(tracker) = &mut self.tracker else { return Ok(()) };
+        let change = match message {
+            StreamMessage::Watermark { upstream, timestamp } => tracker.watermark(upstream, timestamp),
+            StreamMessage::WatermarkStatus { upstream, idle } => tracker.status(upstream, idle),
+            _ => TrackerChange::None,
+        };
+        match change {
+            TrackerChange::Advanced(watermark) => self.advance(guest, watermark, emit),
+            TrackerChange::Idle(idle) if self.generator.is_none() => {
+                emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle }))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the operators' watermark to `watermark`: fires due event
+    /// timers, then sends it on (unless an assigner makes its own).
+    fn advance(
+        &mut self,
+        guest: Option<&mut GuestInstance>,
+        watermark: i64,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        self.watermark = self.watermark.max(watermark);
+        if let Some(guest) = guest {
+            self.fire(guest, TimeDomain::EventTime, self.watermark, emit)?;
+        }
+        if self.generator.is_none() && self.watermark > self.sent {
+            self.sent = self.watermark;
+            emit(Emit::Control(StreamMessage::Watermark { upstream: self.subtask, timestamp: self.watermark }))?;
+        }
+        Ok(())
+    }
+
+    /// Fires every timer of `domain` due at `now`, in batches, including
+    /// timers the firing itself registers.
+    fn fire(
+        &mut self,
+        guest: &mut GuestInstance,
+        domain: TimeDomain,
+        now: i64,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        if !self.keyed {
+            return Ok(());
+        }
+        loop {
+            self.fired.clear();
+            if self.timers.pop_due(domain, now, TIMERS_PER_CALL, &mut self.fired) == 0 {
+                return Ok(());
+            }
+            if let Some(backend) = guest.named_state() {
+                gather_named(
+                    backend,
+                    &self.fired.keys,
+                    &self.fired.key_ends,
+                    &self.lazy,
+                    self.max_parallelism,
+                    &mut self.state_in,
+                );
+            }
+            let time = self.call_time();
+            let output = guest.on_timers(&self.fired, &mut self.state_in, time)?;
+            self.take_output(guest, output, emit)?;
+        }
+    }
+
+    /// Processing time: fires due processing-time timers and checks
+    /// whether the source side went idle. Call regularly.
+    pub fn tick(
+        &mut self,
+        guest: Option<&mut GuestInstance>,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        if let Some(guest) = guest
+            && self.timers.next_processing_time().is_some_and(|t| t <= processing_time_now())
+        {
+            self.fire(guest, TimeDomain::ProcessingTime, processing_time_now(), emit)?;
+        }
+        if let Some(generator) = &mut self.generator
+            && generator.check_idle(Instant::now())
+        {
+            self.idle_sent = true;
+            emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: true }))?;
+        }
+        Ok(())
+    }
+
+    /// When [`tick`](Self::tick) has something to do next.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let timer = self.timers.next_processing_time().map(|t| {
+            let wait = t.saturating_sub(processing_time_now()).max(0) as u64;
+            Instant::now() + Duration::from_millis(wait)
+        });
+        let idle = self.generator.as_ref().and_then(WatermarkGenerator::idle_deadline);
+        timer.into_iter().chain(idle).min()
+    }
+
+    /// End of input: the watermark goes to the end of time (every event
+    /// timer fires), pending processing-time timers fire too, and the end
+    /// of time is sent downstream.
+    pub fn finish(
+        &mut self,
+        mut guest: Option<&mut GuestInstance>,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        self.watermark = END_OF_TIME;
+        if let Some(guest) = guest.as_deref_mut() {
+            self.fire(guest, TimeDomain::EventTime, END_OF_TIME, emit)?;
+            self.fire(guest, TimeDomain::ProcessingTime, END_OF_TIME, emit)?;
+        }
+        if self.sent < END_OF_TIME {
+            self.sent = END_OF_TIME;
+            emit(Emit::Control(StreamMessage::Watermark { upstream: self.subtask, timestamp: END_OF_TIME }))?;
+        }
+        self.side_sinks.finish()?;
+        Ok(())
+    }
+
+    fn call_time(&self) -> CallTime {
+        CallTime { watermark: self.watermark, processing_time: processing_time_now() }
+    }
+
+    /// Applies what a contextual call returned: state, timers, side
+    /// outputs, then the main records.
+    fn take_output(
+        &mut self,
+        guest: &mut GuestInstance,
+        output: ContextOutput,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        if !output.state.is_empty() {
+            let backend = guest.named_state().ok_or_else(|| {
+                TimeError::Contract("the chain wrote keyed state but declares no keyed state".into())
+            })?;
+            apply_named(backend, &output.state, self.max_parallelism).map_err(TimeError::Contract)?;
+        }
+        if !output.timers_registered.is_empty() || !output.timers_deleted.is_empty() {
+            if !self.keyed {
+                return Err(TimeError::Contract("timers can only be set by a keyed process function".into()).into());
+            }
+            self.timers.apply(&output.timers_registered, &output.timers_deleted, self.max_parallelism);
+        }
+        if !output.side_tags.is_empty() {
+            self.side_sinks.write(&output.side_records, &output.side_tags)?;
+        }
+        if let Some(status) = self.observe_output(&output.records) {
+            emit(Emit::Control(status))?;
+        }
+        emit(Emit::Records(output.records))
+    }
+
+    /// Number of registered timers.
+    pub fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
+}

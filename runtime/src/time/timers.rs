@@ -1,0 +1,202 @@
+//! Timers of keyed operators: registered by the guest for a key and a
+//! namespace (an encoded window, or empty), fired in timestamp order once
+//! the watermark (event time) or the wall clock (processing time) passes
+//! them. Each timer remembers its key group, so the timers of a key group
+//! can be snapshotted and moved with its state.
+
+use std::collections::BTreeSet;
+
+use crate::graph::partition::key_group;
+use crate::network::batch_check_ends;
+
+/// Which clock a timer follows (WIT `time-domain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeDomain {
+    /// Fires when the watermark reaches it.
+    EventTime,
+    /// Fires when the wall clock reaches it.
+    ProcessingTime,
+}
+
+/// Timers as flat buffers (the WIT `timers` record).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimerBuffers {
+    /// Keys back to back.
+    pub keys: Vec<u8>,
+    /// End offset of each key.
+    pub key_ends: Vec<u32>,
+    /// Namespaces back to back.
+    pub namespaces: Vec<u8>,
+    /// End offset of each namespace.
+    pub namespace_ends: Vec<u32>,
+    /// When each timer fires (ms).
+    pub timestamps: Vec<i64>,
+    /// The clock of each timer.
+    pub domains: Vec<TimeDomain>,
+}
+
+impl TimerBuffers {
+    /// Number of timers.
+    pub fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.timestamps.is_empty()
+    }
+
+    /// Appends one timer.
+    pub fn push(&mut self, domain: TimeDomain, timestamp: i64, key: &[u8], namespace: &[u8]) {
+        self.keys.extend_from_slice(key);
+        self.key_ends.push(self.keys.len() as u32);
+        self.namespaces.extend_from_slice(namespace);
+        self.namespace_ends.push(self.namespaces.len() as u32);
+        self.timestamps.push(timestamp);
+        self.domains.push(domain);
+    }
+
+    /// Timer `i` as (domain, timestamp, key, namespace).
+    pub fn get(&self, i: usize) -> (TimeDomain, i64, &[u8], &[u8]) {
+        let ks = if i == 0 { 0 } else { self.key_ends[i - 1] as usize };
+        let ns = if i == 0 { 0 } else { self.namespace_ends[i - 1] as usize };
+        (
+            self.domains[i],
+            self.timestamps[i],
+            &self.keys[ks..self.key_ends[i] as usize],
+            &self.namespaces[ns..self.namespace_ends[i] as usize],
+        )
+    }
+
+    /// Empties the buffers, keeping their allocations.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.key_ends.clear();
+        self.namespaces.clear();
+        self.namespace_ends.clear();
+        self.timestamps.clear();
+        self.domains.clear();
+    }
+
+    /// Checks that the lengths agree and offsets are in bounds, so timers
+    /// from a guest cannot make the host panic.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.timestamps.len();
+        if self.key_ends.len() != n || self.namespace_ends.len() != n || self.domains.len() != n {
+            return Err(format!(
+                "timers: {n} timestamps but {} keys, {} namespaces, {} domains",
+                self.key_ends.len(),
+                self.namespace_ends.len(),
+                self.domains.len()
+            ));
+        }
+        batch_check_ends("timer key", &self.key_ends, self.keys.len())?;
+        batch_check_ends("timer namespace", &self.namespace_ends, self.namespaces.len())
+    }
+}
+
+/// One registered timer, ordered by time first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    timestamp: i64,
+    key_group: u32,
+    key: Box<[u8]>,
+    namespace: Box<[u8]>,
+}
+
+/// The timers of one keyed operator subtask.
+#[derive(Debug, Default)]
+pub struct TimerService {
+    event: BTreeSet<Timer>,
+    processing: BTreeSet<Timer>,
+}
+
+impl TimerService {
+    /// No timers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn set(&mut self, domain: TimeDomain) -> &mut BTreeSet<Timer> {
+        match domain {
+            TimeDomain::EventTime => &mut self.event,
+            TimeDomain::ProcessingTime => &mut self.processing,
+        }
+    }
+
+    /// Registers and deletes the timers a guest call asked for.
+    pub fn apply(&mut self, registered: &TimerBuffers, deleted: &TimerBuffers, max_parallelism: u32) {
+        for i in 0..deleted.len() {
+            let (domain, timestamp, key, namespace) = deleted.get(i);
+            let timer = Timer { timestamp, key_group: key_group(key, max_parallelism), key: key.into(), namespace: namespace.into() };
+            self.set(domain).remove(&timer);
+        }
+        for i in 0..registered.len() {
+            let (domain, timestamp, key, namespace) = registered.get(i);
+            let timer = Timer { timestamp, key_group: key_group(key, max_parallelism), key: key.into(), namespace: namespace.into() };
+            self.set(domain).insert(timer);
+        }
+    }
+
+    /// Moves up to `limit` timers of `domain` due at `now` (timestamp at
+    /// or below it) into `out`, earliest first; returns how many.
+    pub fn pop_due(&mut self, domain: TimeDomain, now: i64, limit: usize, out: &mut TimerBuffers) -> usize {
+        let set = self.set(domain);
+        let mut moved = 0;
+        while moved < limit {
+            match set.first() {
+                Some(timer) if timer.timestamp <= now => {
+                    let timer = set.pop_first().expect("just seen");
+                    out.push(domain, timer.timestamp, &timer.key, &timer.namespace);
+                    moved += 1;
+                }
+                _ => break,
+            }
+        }
+        moved
+    }
+
+    /// When the earliest processing-time timer is due (ms), if any.
+    pub fn next_processing_time(&self) -> Option<i64> {
+        self.processing.first().map(|t| t.timestamp)
+    }
+
+    /// Number of registered timers (both clocks).
+    pub fn len(&self) -> usize {
+        self.event.len() + self.processing.len()
+    }
+
+    /// Whether no timer is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers_fire_in_timestamp_order_once_and_can_be_deleted() {
+        let mut service = TimerService::new();
+        let mut registered = TimerBuffers::default();
+        registered.push(TimeDomain::EventTime, 30, b"b", b"");
+        registered.push(TimeDomain::EventTime, 10, b"a", b"w1");
+        registered.push(TimeDomain::EventTime, 10, b"a", b"w1");
+        registered.push(TimeDomain::EventTime, 20, b"c", b"");
+        registered.push(TimeDomain::ProcessingTime, 5, b"a", b"");
+        let mut deleted = TimerBuffers::default();
+        deleted.push(TimeDomain::EventTime, 20, b"c", b"");
+        service.apply(&registered, &TimerBuffers::default(), 128);
+        service.apply(&TimerBuffers::default(), &deleted, 128);
+        assert_eq!(service.len(), 3);
+
+        let mut fired = TimerBuffers::default();
+        assert_eq!(service.pop_due(TimeDomain::EventTime, 29, 10, &mut fired), 1);
+        assert_eq!(fired.get(0), (TimeDomain::EventTime, 10, &b"a"[..], &b"w1"[..]));
+        assert_eq!(service.pop_due(TimeDomain::EventTime, i64::MAX, 10, &mut fired), 1);
+        assert_eq!(fired.get(1).1, 30);
+        assert_eq!(service.next_processing_time(), Some(5));
+        assert!(fired.check().is_ok());
+    }
+}

@@ -1,0 +1,303 @@
+//! Keyed state handles, scoped to the current key, as in Flink:
+//! [`ValueState`], [`ListState`], [`MapState`], [`ReducingState`] and
+//! [`AggregatingState`].
+//!
+//! Create them as fields of a keyed process function (`ValueState::new("flag")`);
+//! each is declared in the plan under its name. Their values travel with
+//! each batch (the host sends the stored state of the batch's keys and
+//! takes back what changed), so reading and writing costs no host call.
+//! Used outside a keyed function they return [`StateError::NoKeyedContext`].
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::codec::{decode, encode_into};
+use crate::context::{self, StateError};
+use crate::plan::{StateDescriptor, StateKind};
+use crate::{AggregateFunction, Data};
+
+thread_local! {
+    /// States created since the last keyed operator was added to the plan.
+    static DECLARED: RefCell<Vec<StateDescriptor>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Takes the states declared since the last call (the builder attaches
+/// them to the keyed operator being added).
+pub(crate) fn take_declared() -> Vec<StateDescriptor> {
+    DECLARED.with(|d| std::mem::take(&mut *d.borrow_mut()))
+}
+
+/// The id of a state named `name`: a stable hash, so the plan and every
+/// task agree without a registry.
+pub(crate) fn state_id(name: &str) -> u32 {
+    // FNV-1a, 32 bits.
+    name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193))
+}
+
+fn declare(name: &str, kind: StateKind, lazy: bool) -> u32 {
+    let id = state_id(name);
+    DECLARED.with(|d| {
+        let mut d = d.borrow_mut();
+        if !d.iter().any(|s| s.id == id) {
+            d.push(StateDescriptor { id, name: name.to_owned(), kind, lazy });
+        }
+    });
+    id
+}
+
+fn read<T: DeserializeOwned>(id: u32, user_key: &[u8]) -> Result<Option<T>, StateError> {
+    context::with(|c| {
+        if !c.keyed {
+            return Err(StateError::NoKeyedContext);
+        }
+        c.load();
+        match c.store.get(id, &c.key, &c.namespace, user_key) {
+            Some(bytes) => decode(bytes).map(Some).map_err(|e| StateError::Decode(e.to_string())),
+            None => Ok(None),
+        }
+    })
+}
+
+fn write_bytes(id: u32, user_key: &[u8], value: Option<Vec<u8>>) -> Result<(), StateError> {
+    context::with(|c| {
+        if !c.keyed {
+            return Err(StateError::NoKeyedContext);
+        }
+        c.load();
+        let context::CallContext { store, key, namespace, .. } = c;
+        store.set(id, key, namespace, user_key, value, true);
+        Ok(())
+    })
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StateError> {
+    let mut buf = Vec::new();
+    encode_into(&mut buf, value).map_err(StateError::Encode)?;
+    Ok(buf)
+}
+
+/// One value per key.
+pub struct ValueState<T> {
+    id: u32,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T: Data> ValueState<T> {
+    /// Declares the value state `name`.
+    pub fn new(name: &str) -> Self {
+        ValueState { id: declare(name, StateKind::Value, false), _value: PhantomData }
+    }
+
+    /// The current key's value, if set.
+    pub fn value(&self) -> Result<Option<T>, StateError> {
+        read(self.id, &[])
+    }
+
+    /// Sets the current key's value.
+    pub fn update(&self, value: &T) -> Result<(), StateError> {
+        write_bytes(self.id, &[], Some(encode(value)?))
+    }
+
+    /// Removes the current key's value.
+    pub fn clear(&self) -> Result<(), StateError> {
+        write_bytes(self.id, &[], None)
+    }
+}
+
+/// A list of values per key. Stored as the elements' MessagePack
+/// encodings back to back, so `add` appends without decoding the list.
+pub struct ListState<T> {
+    id: u32,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T: Data> ListState<T> {
+    /// Declares the list state `name`.
+    pub fn new(name: &str) -> Self {
+        ListState { id: declare(name, StateKind::List, false), _value: PhantomData }
+    }
+
+    /// The current key's elements, in insertion order (empty if none).
+    pub fn get(&self) -> Result<Vec<T>, StateError> {
+        context::with(|c| {
+            if !c.keyed {
+                return Err(StateError::NoKeyedContext);
+            }
+            c.load();
+            let Some(mut bytes) = c.store.get(self.id, &c.key, &c.namespace, &[]) else {
+                return Ok(Vec::new());
+            };
+            let mut items = Vec::new();
+            while !bytes.is_empty() {
+                let mut de = rmp_serde::Deserializer::new(&mut bytes);
+                items.push(T::deserialize(&mut de).map_err(|e| StateError::Decode(e.to_string()))?);
+            }
+            Ok(items)
+        })
+    }
+
+    /// Appends `value` to the current key's list.
+    pub fn add(&self, value: &T) -> Result<(), StateError> {
+        let encoded = encode(value)?;
+        context::with(|c| {
+            if !c.keyed {
+                return Err(StateError::NoKeyedContext);
+            }
+            c.load();
+            let (key, namespace) = (c.key.clone(), c.namespace.clone());
+            let store = &mut c.store;
+            let mut bytes = store.get(self.id, &key, &namespace, &[]).map(<[u8]>::to_vec).unwrap_or_default();
+            bytes.extend_from_slice(&encoded);
+            store.set(self.id, &key, &namespace, &[], Some(bytes), true);
+            Ok(())
+        })
+    }
+
+    /// Replaces the current key's list.
+    pub fn update(&self, values: &[T]) -> Result<(), StateError> {
+        let mut bytes = Vec::new();
+        for v in values {
+            encode_into(&mut bytes, v).map_err(StateError::Encode)?;
+        }
+        write_bytes(self.id, &[], (!bytes.is_empty()).then_some(bytes))
+    }
+
+    /// Removes the current key's list.
+    pub fn clear(&self) -> Result<(), StateError> {
+        write_bytes(self.id, &[], None)
+    }
+}
+
+
+
+/// A map per key: one state entry per map key, so the host can also
+/// serve it piece by piece.
+pub struct MapState<K, V> {
+    id: u32,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K: Data, V: Data> MapState<K, V> {
+    /// Declares the map state `name`.
+    pub fn new(name: &str) -> Self {
+        MapState { id: declare(name, StateKind::Map, false), _types: PhantomData }
+    }
+
+    /// The value of `key` in the current key's map.
+    pub fn get(&self, key: &K) -> Result<Option<V>, StateError> {
+        read(self.id, &encode(key)?)
+    }
+
+    /// Sets `key` to `value` in the current key's map.
+    pub fn put(&self, key: &K, value: &V) -> Result<(), StateError> {
+        write_bytes(self.id, &encode(key)?, Some(encode(value)?))
+    }
+
+    /// Removes `key` from the current key's map.
+    pub fn remove(&self, key: &K) -> Result<(), StateError> {
+        write_bytes(self.id, &encode(key)?, None)
+    }
+
+    /// Whether the current key's map holds `key`.
+    pub fn contains(&self, key: &K) -> Result<bool, StateError> {
+        Ok(self.get(key)?.is_some())
+    }
+
+    /// Every entry of the current key's map (in no particular order).
+    pub fn entries(&self) -> Result<Vec<(K, V)>, StateError> {
+        context::with(|c| {
+            if !c.keyed {
+                return Err(StateError::NoKeyedContext);
+            }
+            c.load();
+            c.store
+                .scan(self.id, &c.key, &c.namespace)
+                .map(|(k, v)| {
+                    let k = decode(k).map_err(|e| StateError::Decode(e.to_string()))?;
+                    let v = decode(v).map_err(|e| StateError::Decode(e.to_string()))?;
+                    Ok((k, v))
+                })
+                .collect()
+        })
+    }
+
+    /// Removes every entry of the current key's map.
+    pub fn clear(&self) -> Result<(), StateError> {
+        let keys: Vec<Vec<u8>> = context::with(|c| {
+            if !c.keyed {
+                return Err(StateError::NoKeyedContext);
+            }
+            c.load();
+            Ok(c.store.scan(self.id, &c.key, &c.namespace).map(|(k, _)| k.to_vec()).collect())
+        })?;
+        keys.into_iter().try_for_each(|k| write_bytes(self.id, &k, None))
+    }
+}
+
+/// One value per key, folded with a reduce function on `add`.
+pub struct ReducingState<T, F> {
+    id: u32,
+    f: F,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T: Data, F: Fn(T, T) -> T> ReducingState<T, F> {
+    /// Declares the reducing state `name`, folding with `f`.
+    pub fn new(name: &str, f: F) -> Self {
+        ReducingState { id: declare(name, StateKind::Reducing, false), f, _value: PhantomData }
+    }
+
+    /// The current key's folded value.
+    pub fn get(&self) -> Result<Option<T>, StateError> {
+        read(self.id, &[])
+    }
+
+    /// Folds `value` into the current key's value.
+    pub fn add(&self, value: T) -> Result<(), StateError> {
+        let next = match self.get()? {
+            Some(current) => (self.f)(current, value),
+            None => value,
+        };
+        write_bytes(self.id, &[], Some(encode(&next)?))
+    }
+
+    /// Removes the current key's value.
+    pub fn clear(&self) -> Result<(), StateError> {
+        write_bytes(self.id, &[], None)
+    }
+}
+
+/// One accumulator per key, folded with an [`AggregateFunction`] on `add`.
+pub struct AggregatingState<A> {
+    id: u32,
+    function: RefCell<A>,
+}
+
+impl<A: AggregateFunction> AggregatingState<A> {
+    /// Declares the aggregating state `name`.
+    pub fn new(name: &str, function: A) -> Self {
+        AggregatingState { id: declare(name, StateKind::Aggregating, false), function: RefCell::new(function) }
+    }
+
+    /// The current key's result, if anything was added.
+    pub fn get(&self) -> Result<Option<A::Out>, StateError> {
+        let acc: Option<A::Acc> = read(self.id, &[])?;
+        Ok(acc.map(|acc| self.function.borrow_mut().get_result(acc)))
+    }
+
+    /// Adds `value` to the current key's accumulator.
+    pub fn add(&self, value: A::In) -> Result<(), StateError> {
+        let mut f = self.function.borrow_mut();
+        let acc = read(self.id, &[])?.unwrap_or_else(|| f.create_accumulator());
+        let acc = f.add(value, acc);
+        write_bytes(self.id, &[], Some(encode(&acc)?))
+    }
+
+    /// Removes the current key's accumulator.
+    pub fn clear(&self) -> Result<(), StateError> {
+        write_bytes(self.id, &[], None)
+    }
+}
