@@ -9,40 +9,17 @@ use common::*;
 
 const LIMIT: Duration = Duration::from_secs(120);
 
-fn run_wordcount_to_files(parallelism: u32, words: usize) {
-    let dir = scratch(&format!("wordcount-p{parallelism}"));
-    let text = generate_text(words, 7 + parallelism as u64);
-    let input = dir.join("input.txt");
-    std::fs::write(&input, &text).unwrap();
-    let output = dir.join("out");
-
-    let mut command = wflink();
-    command.args(["run", "--local", "-p", &parallelism.to_string()]).arg(wordcount_wasm());
-    command.arg("--input").arg(&input).arg("--output").arg(&output);
-    let result = run_with_limit(command, LIMIT);
-    assert!(result.status.success(), "wflink failed: {}", String::from_utf8_lossy(&result.stderr));
-
-    let parts: Vec<_> = std::fs::read_dir(&output).unwrap().collect();
-    assert_eq!(parts.len(), parallelism as usize, "one part file per sink subtask");
-    let (counts, updates) = final_counts(&read_parts(&output));
-    let expected = expected_counts(&text);
-    assert_eq!(counts, expected);
-    let total: u64 = expected.values().sum();
-    assert_eq!(updates as u64, total, "a running count emits one update per word");
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
 /// At parallelism 1 every count is exact and each word yields one update.
 #[test]
 fn counts_are_exact_at_parallelism_1() {
-    run_wordcount_to_files(1, 50_000);
+    assert_wordcount_is_exact(&wordcount_wasm(), 1, 50_000, LIMIT);
 }
 
 /// At parallelism 2 the key-by splits words over two subtasks and the
 /// counts are still exact.
 #[test]
 fn counts_are_exact_at_parallelism_2() {
-    run_wordcount_to_files(2, 50_000);
+    assert_wordcount_is_exact(&wordcount_wasm(), 2, 50_000, LIMIT);
 }
 
 /// The print sink writes Flink's format: `N> (word,count)` with the

@@ -43,11 +43,40 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The `wflink` binary under test.
+/// The `wflink` binary under test. Compiled components are cached under
+/// `target/wflink-cache`, so test runs after the first skip compiling.
 pub fn wflink() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wflink"));
     command.stdin(Stdio::null());
+    command.env(wflink::wasm::CACHE_DIR_ENV, repo::root().join("target").join("wflink-cache"));
     command
+}
+
+/// Runs the wordcount job `wasm` on a generated text at `parallelism`,
+/// writing to files, and checks every count and the number of updates
+/// against [`expected_counts`].
+pub fn assert_wordcount_is_exact(wasm: &Path, parallelism: u32, words: usize, limit: Duration) {
+    let name = wasm.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let dir = scratch(&format!("{name}-p{parallelism}"));
+    let text = generate_text(words, 7 + parallelism as u64);
+    let input = dir.join("input.txt");
+    std::fs::write(&input, &text).unwrap();
+    let output = dir.join("out");
+
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", &parallelism.to_string()]).arg(wasm);
+    command.arg("--input").arg(&input).arg("--output").arg(&output);
+    let result = run_with_limit(command, limit);
+    assert!(result.status.success(), "{name} failed: {}", String::from_utf8_lossy(&result.stderr));
+
+    let parts: Vec<_> = std::fs::read_dir(&output).unwrap().collect();
+    assert_eq!(parts.len(), parallelism as usize, "one part file per sink subtask");
+    let (counts, updates) = final_counts(&read_parts(&output));
+    let expected = expected_counts(&text);
+    assert_eq!(counts, expected, "{name} at p={parallelism}");
+    let total: u64 = expected.values().sum();
+    assert_eq!(updates as u64, total, "a running count emits one update per word");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Runs `command` to its end, failing the test if it takes longer than

@@ -1,4 +1,4 @@
-//! `wflink build DIR`: compile a guest crate, print the component's path.
+//! `wflink build DIR`: build a guest project in any supported language, print the component's path.
 
 use std::path::Path;
 

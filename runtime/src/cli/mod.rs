@@ -61,9 +61,9 @@ impl ConfigArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Compile a Rust guest crate to a job component and print the path of the .wasm.
+    /// Build a guest project (Rust, Python, JavaScript or C) into a job component and print the path of the .wasm.
     Build {
-        /// The guest crate's directory.
+        /// The guest project's directory.
         dir: PathBuf,
     },
     /// Run a job: on a cluster (-m HOST:PORT, default from the configuration) or in this process (--local).

@@ -1,6 +1,8 @@
 //! One wasmtime engine per process, a ticker that drives guest deadlines,
 //! and the component cache: a component is compiled and checked once, by
-//! content hash, and every subtask instantiates the compiled artifact.
+//! content hash, and every subtask instantiates the compiled artifact. The
+//! compiled artifact is also kept on disk ([`ArtifactCache`]), so a later
+//! process loads it in milliseconds instead of compiling it again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +13,8 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use super::WasmError;
+use super::artifact_cache::ArtifactCache;
+use super::contract::check_wit_version;
 use super::bindings::{StreamJob as Job, StreamJobPre as JobPre};
 use super::host::HostState;
 
@@ -23,6 +27,8 @@ pub struct WasmEngine {
     linker: Linker<HostState>,
     /// Compiled components by content hash.
     cache: Mutex<HashMap<u128, JobComponent>>,
+    /// Compiled artifacts on disk, shared by every process.
+    artifacts: ArtifactCache,
     /// Tells the epoch ticker thread to stop when the engine goes away.
     stop_ticker: Arc<AtomicBool>,
 }
@@ -62,7 +68,8 @@ impl WasmEngine {
                 }
             })
             .map_err(|e| WasmError::Compile(format!("cannot start the epoch ticker: {e}")))?;
-        Ok(Arc::new(WasmEngine { engine, linker, cache: Mutex::new(HashMap::new()), stop_ticker }))
+        let artifacts = ArtifactCache::for_engine(&engine);
+        Ok(Arc::new(WasmEngine { engine, linker, cache: Mutex::new(HashMap::new()), artifacts, stop_ticker }))
     }
 
     /// Compiles `bytes` (or takes the cached artifact) and checks that it
@@ -74,13 +81,23 @@ impl WasmEngine {
         }
         check_header(bytes)?;
         let started = std::time::Instant::now();
-        let component = Component::new(&self.engine, bytes).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        let component = match self.artifacts.load(&self.engine, hash) {
+            Some(component) => component,
+            None => {
+                let component =
+                    Component::new(&self.engine, bytes).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+                tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "compiled component");
+                self.artifacts.store(&component, hash);
+                component
+            }
+        };
+        check_wit_version(&self.engine, &component)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
         let pre = JobPre::new(instance_pre).map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
-        tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "compiled component");
+        tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "component ready");
         let loaded = JobComponent {
             hash: format!("{hash:032x}"),
             size: bytes.len(),

@@ -18,6 +18,15 @@ pub enum WasmError {
     /// The component is valid but is not a wflink job.
     #[error("the component does not implement the wflink:job@0.1.0 world: {0}")]
     WrongWorld(String),
+    /// The component was built against another, incompatible version of
+    /// the WIT package; rebuilding it against this wflink's `wit/` helps.
+    #[error("the component was built against {found}, but this wflink runs jobs of {expected}: rebuild the job against the WIT of this wflink (e.g. `wflink build DIR`)")]
+    WitVersion {
+        /// The package version this runtime implements.
+        expected: String,
+        /// The version the component uses.
+        found: String,
+    },
     /// Instantiating the component failed (e.g. its start-up trapped).
     #[error("failed to instantiate the job's component: {0}")]
     Instantiate(String),

@@ -3,8 +3,10 @@
 //! ([`GuestInstance`]), and turns what crosses the boundary into runtime
 //! types. This module holds the only `bindgen!`.
 
+mod artifact_cache;
 mod bindings;
 mod context;
+mod contract;
 mod engine;
 mod error;
 mod host;
@@ -12,6 +14,8 @@ mod instance;
 mod limits;
 mod plan;
 
+pub use artifact_cache::{CACHE_DIR_ENV, cache_dir};
+pub use contract::WIT_PACKAGE;
 pub use context::{CallTime, ContextOutput};
 pub use engine::{JobComponent, WasmEngine};
 pub use error::WasmError;

@@ -1,0 +1,36 @@
+// Word count: splits lines into words and emits a running [word, count]
+// each time a word is seen — the JavaScript twin of guest-examples/wordcount.
+//
+//     --input PATH | --hostname HOST --port PORT   where lines come from
+//     --output DIR | --discard                     where counts go (default: print)
+
+import { InvalidArguments, exportJob } from "wflink";
+
+// The ASCII rule: ASCII letters and digits make words; every other
+// character (punctuation, spaces, anything non-ASCII) separates them.
+const WORD = /[A-Za-z0-9]+/g;
+
+/** [word, 1] for each word of the line, lowercased. */
+function tokenize(line) {
+  const words = line.match(WORD);
+  return words === null ? [] : words.map((w) => [w.toLowerCase(), 1]);
+}
+
+function build(env, args) {
+  env.setJobName("wordcount");
+  let lines;
+  if (args.has("input")) lines = env.readTextFile(args.required("input"));
+  else if (args.has("hostname")) lines = env.socketTextStream(args.required("hostname"), args.requiredInt("port"));
+  else throw new InvalidArguments("wordcount needs --input PATH or --hostname HOST --port PORT");
+  const counts = lines
+    .flatMap(tokenize)
+    .name("tokenize")
+    .keyBy(([word]) => word)
+    .sum(1)
+    .name("count");
+  if (args.has("output")) counts.writeAsText(args.required("output"));
+  else if (args.flag("discard")) counts.discard();
+  else counts.print();
+}
+
+export const { job, operator } = exportJob(build);

@@ -1,0 +1,107 @@
+//! The on-disk cache of compiled components.
+//!
+//! Compiling a component costs seconds for Python and JavaScript jobs
+//! (they carry a whole interpreter) and loading the compiled artifact
+//! milliseconds (POLYGLOT.md), so the first load of a component writes its
+//! artifact (`Component::serialize`) and every later process loads it
+//! (`Component::deserialize_file`). Artifacts are keyed by the component's
+//! content hash and the engine's compatibility hash (wasmtime version,
+//! target and settings), so an engine never loads an artifact it did not
+//! make; a stale or damaged file is recompiled and replaced.
+//!
+//! The folder is `$WFLINK_CACHE_DIR` if set (`off` disables the cache),
+//! else `$XDG_CACHE_HOME/wflink`, else `~/.cache/wflink`; artifacts live
+//! in its `components/` subfolder.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Environment variable naming the cache folder (`off` disables it).
+pub const CACHE_DIR_ENV: &str = "WFLINK_CACHE_DIR";
+
+/// Where compiled artifacts of one engine live.
+pub(crate) struct ArtifactCache {
+    /// `<cache dir>/components`, or `None` when caching is off or no
+    /// folder can be found.
+    dir: Option<PathBuf>,
+    /// The engine's compatibility hash, part of every file name.
+    engine_key: u64,
+}
+
+impl ArtifactCache {
+    /// The cache for `engine`, in the folder the environment names.
+    pub fn for_engine(engine: &Engine) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        ArtifactCache { dir: cache_dir().map(|d| d.join("components")), engine_key: hasher.finish() }
+    }
+
+    fn path(&self, content_hash: u128) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        Some(dir.join(format!("{content_hash:032x}-{:016x}.cwasm", self.engine_key)))
+    }
+
+    /// The cached artifact of the component with `content_hash`, if there
+    /// is a usable one.
+    pub fn load(&self, engine: &Engine, content_hash: u128) -> Option<Component> {
+        let path = self.path(content_hash)?;
+        if !path.is_file() {
+            return None;
+        }
+        // SAFETY: the file was written by `store` below from
+        // `Component::serialize` of an engine with the same compatibility
+        // hash, into a folder only this user writes; wasmtime checks its
+        // header and version and refuses anything else.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => {
+                tracing::debug!(path = %path.display(), "loaded the cached artifact of the component");
+                Some(component)
+            }
+            Err(error) => {
+                tracing::warn!(path = %path.display(), error = %format!("{error:#}"), "ignoring an unusable cached component");
+                None
+            }
+        }
+    }
+
+    /// Writes the artifact of `component` for later processes. Failing to
+    /// write only costs the next process a compile, so it is logged, not returned.
+    pub fn store(&self, component: &Component, content_hash: u128) {
+        let Some(path) = self.path(content_hash) else { return };
+        if let Err(error) = write_atomically(&path, component) {
+            tracing::warn!(path = %path.display(), %error, "cannot cache the compiled component");
+        }
+    }
+}
+
+/// Writes to a temporary file and renames it, so that a reader never sees
+/// a half-written artifact, even with processes compiling side by side.
+fn write_atomically(path: &Path, component: &Component) -> Result<(), String> {
+    let bytes = component.serialize().map_err(|e| format!("{e:#}"))?;
+    write_file_atomically(path, &bytes).map_err(|e| e.to_string())
+}
+
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("artifact paths have a folder");
+    std::fs::create_dir_all(dir)?;
+    let temporary = dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}
+
+/// The cache folder the environment names, or `None` when it is `off`.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(CACHE_DIR_ENV) {
+        Some(dir) if dir == "off" => None,
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".cache")))
+            .map(|base| base.join("wflink")),
+    }
+}

@@ -1,0 +1,73 @@
+// Command-line arguments of a job (everything after the `.wasm` path).
+
+import { InvalidArguments } from "./errors.js";
+
+/**
+ * The job's arguments, parsed as `--key value`, `--key=value` and bare
+ * `--flag`, with the Rust SDK's rules: a `--name` followed by a token that
+ * does not start with `--` takes it as its value; other tokens are
+ * positional; the last occurrence of a name wins.
+ */
+export class Args {
+  constructor(raw) {
+    /** The arguments exactly as given. */
+    this.raw = [...raw];
+    /** Tokens that are neither a `--key` nor its value. */
+    this.positional = [];
+    this.named = new Map();
+    for (let i = 0; i < this.raw.length; ) {
+      const token = this.raw[i++];
+      const name = token.startsWith("--") ? token.slice(2) : "";
+      if (!name) {
+        this.positional.push(token);
+      } else if (name.includes("=")) {
+        const at = name.indexOf("=");
+        this.named.set(name.slice(0, at), name.slice(at + 1));
+      } else if (i < this.raw.length && !this.raw[i].startsWith("--")) {
+        this.named.set(name, this.raw[i++]);
+      } else {
+        this.named.set(name, null);
+      }
+    }
+  }
+
+  /** The value of `--name`, or `fallback` when absent or bare. */
+  get(name, fallback = undefined) {
+    const value = this.named.get(name);
+    return value == null ? fallback : value;
+  }
+
+  /** Whether `--name` was given at all. */
+  has(name) {
+    return this.named.has(name);
+  }
+
+  /** Whether `--name` was given bare, or as `--name true`. */
+  flag(name) {
+    if (!this.named.has(name)) return false;
+    const value = this.named.get(name);
+    return value === null || value === "true";
+  }
+
+  /** The value of `--name`; throws InvalidArguments when missing. */
+  required(name) {
+    const value = this.named.get(name);
+    if (value == null) throw new InvalidArguments(`missing required argument --${name}`);
+    return value;
+  }
+
+  /** The value of `--name` as an integer (or `fallback` when absent);
+   * throws InvalidArguments when it does not parse. */
+  getInt(name, fallback = undefined) {
+    const value = this.named.get(name);
+    if (value == null) return fallback;
+    if (!/^-?\d+$/.test(value)) throw new InvalidArguments(`argument --${name}: cannot read '${value}' as an integer`);
+    return Number(value);
+  }
+
+  /** Like getInt, but a missing argument is an error too. */
+  requiredInt(name) {
+    this.required(name);
+    return this.getInt(name);
+  }
+}

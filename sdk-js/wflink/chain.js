@@ -1,0 +1,235 @@
+// Running a chain: the user nodes of one task, fed one batch per call.
+//
+// The chain runs node by node over the whole batch (an array of records
+// in, an array out). A `reduce` starts its chain (it reads a key-by's
+// hash-partitioned output) and a `key-by` ends it (the edge leaving it is
+// hash-partitioned).
+
+import { InvalidPlan, JobError, UserError } from "./errors.js";
+import { Reader, Writer, pack, unpackb } from "./msgpack.js";
+
+const utf8 = new TextDecoder();
+
+/** Decodes each value of a flat buffer; the text sources' one-string
+ * values take a fast path. */
+function decodeValues(values, ends, label) {
+  const out = new Array(ends.length);
+  const reader = new Reader(values);
+  let start = 0;
+  try {
+    for (let i = 0; i < ends.length; i++) {
+      const end = ends[i];
+      const t = values[start];
+      if (t >= 0xa0 && t <= 0xbf && end - start === 1 + (t & 0x1f)) {
+        out[i] = utf8.decode(values.subarray(start + 1, end));
+      } else {
+        reader.pos = start;
+        out[i] = reader.read();
+        if (reader.pos !== end) throw new RangeError(`${end - reader.pos} bytes left after the value`);
+      }
+      start = end;
+    }
+  } catch (e) {
+    throw new UserError(`${label} could not decode its input: ${e.message}`);
+  }
+  return out;
+}
+
+/** The batch function of a stateless node: an array in, an array out. */
+function stage(node) {
+  const fn = node.fn;
+  switch (node.kind) {
+    case "map":
+      return (records) => records.map((r) => fn(r));
+    case "filter":
+      return (records) => records.filter((r) => fn(r));
+    default:
+      return (records) => {
+        const out = [];
+        for (const r of records) {
+          const produced = fn(r);
+          if (Array.isArray(produced)) {
+            for (let i = 0; i < produced.length; i++) out.push(produced[i]);
+          } else {
+            for (const p of produced) out.push(p);
+          }
+        }
+        return out;
+      };
+  }
+}
+
+/** The flat buffers of one call's output records. */
+export class Output {
+  constructor() {
+    this.values = new Writer(1 << 16);
+    this.valueEnds = [];
+    this.keys = new Writer(1 << 12);
+    this.keyEnds = [];
+    this.timestamps = [];
+  }
+}
+
+/** An opened chain of the user nodes `nodeIds` of `plan`. */
+export class Chain {
+  constructor(plan, nodeIds) {
+    if (nodeIds.length === 0) throw new InvalidPlan("open needs at least one node id");
+    const nodes = [];
+    nodeIds.forEach((id, position) => {
+      const node = plan.nodes[id];
+      if (node === undefined) throw new InvalidPlan(`the plan has no node ${id}`);
+      if (node.fn === undefined) throw new InvalidPlan(`${node.label()} is a host connector, not a user function`);
+      const input = node.inputs[0];
+      if (position > 0 && !(input && input.source === nodeIds[position - 1] && input.partitioning === "forward")) {
+        throw new InvalidPlan(
+          `${node.label()} does not read node ${nodeIds[position - 1]} through a forward edge, so they cannot chain`,
+        );
+      }
+      if (node.kind === "reduce" && position > 0) throw new InvalidPlan(`${node.label()} is a reduce, which must start its chain`);
+      if (node.kind === "key-by" && position < nodeIds.length - 1) {
+        throw new InvalidPlan(`${node.label()} is a key-by, which must end its chain`);
+      }
+      nodes.push(node);
+    });
+    this.first = nodes[0];
+    /** The reduce node starting the chain, if any. */
+    this.reduceNode = nodes[0].kind === "reduce" ? nodes[0] : undefined;
+    /** The key-by node ending the chain, if any. */
+    this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
+    const middle = nodes.slice(this.reduceNode ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
+    this.stages = middle.map((n) => [stage(n), n]);
+  }
+
+  /** Runs one batch; returns `[Output, changed]` where `changed` holds the
+   * changed state entries as `[keyBytes, valueBytes]` pairs. */
+  process(batch, state) {
+    const out = new Output();
+    let records;
+    let changed = [];
+    if (this.reduceNode) [records, changed] = this.reduce(batch, state);
+    else records = decodeValues(batch.values, batch.valueEnds, this.first.label());
+    if (batch.timestamps.length === 0) {
+      this.runInto(records, out, undefined);
+    } else {
+      // Keep each input record's timestamp on what it produces.
+      records.forEach((r, i) => this.runInto([r], out, batch.timestamps[i]));
+    }
+    return [out, changed];
+  }
+
+  runInto(records, out, timestamp) {
+    for (const [run, node] of this.stages) {
+      try {
+        records = run(records);
+      } catch (e) {
+        throw asUserError(node, e);
+      }
+    }
+    const before = out.valueEnds.length;
+    if (this.keyBy) {
+      const fn = this.keyBy.fn;
+      try {
+        for (const r of records) {
+          pack(out.keys, fn(r));
+          out.keyEnds.push(out.keys.length);
+          pack(out.values, r);
+          out.valueEnds.push(out.values.length);
+        }
+      } catch (e) {
+        throw asUserError(this.keyBy, e);
+      }
+    } else {
+      const last = this.stages.length ? this.stages[this.stages.length - 1][1] : this.first;
+      try {
+        for (const r of records) {
+          pack(out.values, r);
+          out.valueEnds.push(out.values.length);
+        }
+      } catch (e) {
+        throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
+      }
+    }
+    if (timestamp !== undefined) {
+      for (let i = before; i < out.valueEnds.length; i++) out.timestamps.push(timestamp);
+    }
+  }
+
+  /** The keyed running reduce: takes the state of the batch's keys, folds
+   * each record into its key's value, emits every new value, and returns
+   * the changed entries. */
+  reduce(batch, state) {
+    const node = this.reduceNode;
+    if (batch.valueEnds.length > 0 && batch.keyEnds.length === 0) {
+      throw new JobError(`${node.label()} received records without keys (a host bug)`);
+    }
+    const table = new Map();
+    try {
+      let keyStart = 0;
+      let valueStart = 0;
+      for (let i = 0; i < state.keyEnds.length; i++) {
+        const key = state.keys.subarray(keyStart, state.keyEnds[i]);
+        const value = unpackb(state.values.subarray(valueStart, state.valueEnds[i]));
+        table.set(keyString(key), { key, value, changed: false });
+        keyStart = state.keyEnds[i];
+        valueStart = state.valueEnds[i];
+      }
+    } catch (e) {
+      throw new JobError(`${node.label()} could not decode its state: ${e.message}`);
+    }
+    const records = decodeValues(batch.values, batch.valueEnds, node.label());
+    const fn = node.fn;
+    const emitted = new Array(records.length);
+    const changed = [];
+    try {
+      let keyStart = 0;
+      for (let i = 0; i < records.length; i++) {
+        const key = batch.keys.subarray(keyStart, batch.keyEnds[i]);
+        keyStart = batch.keyEnds[i];
+        const id = keyString(key);
+        let slot = table.get(id);
+        if (slot === undefined) {
+          slot = { key, value: records[i], changed: true };
+          table.set(id, slot);
+          changed.push(slot);
+        } else {
+          slot.value = fn(slot.value, records[i]);
+          if (!slot.changed) {
+            slot.changed = true;
+            changed.push(slot);
+          }
+        }
+        emitted[i] = slot.value;
+      }
+    } catch (e) {
+      throw asUserError(node, e);
+    }
+    return [emitted, changed.map((slot) => [slot.key, encode(slot.value)])];
+  }
+}
+
+function encode(value) {
+  const w = new Writer(32);
+  pack(w, value);
+  return w.finish();
+}
+
+/** Key bytes as a string, to index a Map (keys are short). */
+function keyString(bytes) {
+  return String.fromCharCode.apply(null, bytes);
+}
+
+/** A user function's exception as a `user` error: where, what, and the
+ * JavaScript stack. */
+function asUserError(node, error) {
+  if (error instanceof JobError) return error;
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : `${String(error)}`;
+  return new UserError(`${node.label()} threw ${what}${userStack(error)}`);
+}
+
+/** The stack of `error` without the library's and the bindings' frames,
+ * on lines after a newline (empty when there is none). */
+export function userStack(error) {
+  if (!(error instanceof Error) || !error.stack) return "";
+  const frames = error.stack.split("\n").filter((f) => f && !f.includes("/wflink/") && !f.includes("initializer.js"));
+  return frames.length ? `\n${frames.join("\n")}` : "";
+}

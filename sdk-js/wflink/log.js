@@ -1,0 +1,16 @@
+// The host's logging and metrics imports.
+
+import { log as hostLog } from "wflink:job/logging@0.1.0";
+import { counterAdd as hostCounterAdd } from "wflink:job/metrics@0.1.0";
+
+/** Writes `message` to the task's log; `level` is one of "trace",
+ * "debug", "info", "warn", "error". */
+export function log(level, message) {
+  hostLog(level, String(message));
+}
+
+/** Adds `delta` to the task's user counter `name`; call it per batch or
+ * rarely, not per record. */
+export function counterAdd(name, delta) {
+  hostCounterAdd(String(name), BigInt(delta));
+}

@@ -1,0 +1,237 @@
+// The DataStream API: a build function records the job's dataflow with it.
+//
+// A build function only *records* the plan; it runs again in every task to
+// find its functions, so it must have no side effects. Each operation
+// appends a node, so node ids are creation order and the plan is
+// topologically sorted by construction (the Rust SDK's rules).
+
+import { Args } from "./args.js";
+import { InvalidPlan } from "./errors.js";
+
+/** Job name when the build function sets none. */
+export const DEFAULT_JOB_NAME = "wflink job";
+
+/** One node of the StreamGraph (WIT `node`), plus its user function. */
+export class Node {
+  constructor(id, kind, name, connector, fn) {
+    this.id = id;
+    this.kind = kind;
+    this.name = name;
+    this.uid = `${connector ? `${kind}-${connector.name}` : kind}-${id}`;
+    /** `{ name, options: [[key, value], ...] }` for sources and sinks. */
+    this.connector = connector;
+    this.parallelism = undefined;
+    /** `[{ source, partitioning: "forward" | "hash" }]`. */
+    this.inputs = [];
+    this.fn = fn;
+    this.consumers = 0;
+  }
+
+  label() {
+    return `node ${this.id} '${this.name}'`;
+  }
+}
+
+/** The plan under construction, shared by every stream of one build run. */
+export class Plan {
+  constructor() {
+    this.nodes = [];
+    this.jobName = undefined;
+    this.parallelism = undefined;
+    this.error = undefined;
+  }
+
+  add(kind, name, input, connector, fn) {
+    const node = new Node(this.nodes.length, kind, name, connector, fn);
+    if (input !== undefined) {
+      const upstream = this.nodes[input];
+      upstream.consumers += 1;
+      if (upstream.consumers > 1) {
+        this.fail(new InvalidPlan(`the stream of ${upstream.label()} feeds two operations; fan-out is not supported yet`));
+      }
+      // The one rule of edges: leaving a key-by is hash, all else forward.
+      node.inputs.push({ source: input, partitioning: upstream.kind === "key-by" ? "hash" : "forward" });
+    }
+    this.nodes.push(node);
+    return node.id;
+  }
+
+  setParallelism(id, parallelism) {
+    if (!Number.isInteger(parallelism) || parallelism < 1) {
+      const what = id === undefined ? "the job" : this.nodes[id].label();
+      this.fail(new InvalidPlan(`parallelism of ${what} must be at least 1`));
+    } else if (id === undefined) {
+      this.parallelism = parallelism;
+    } else {
+      this.nodes[id].parallelism = parallelism;
+    }
+  }
+
+  fail(error) {
+    if (this.error === undefined) this.error = error;
+  }
+
+  /** Checks the plan: a sink, no dangling stream, unique uids. */
+  finish() {
+    if (this.error !== undefined) throw this.error;
+    if (!this.nodes.some((n) => n.kind === "sink")) {
+      throw new InvalidPlan("the job defines no sink: end a stream with print(), writeAsText(..) or discard()");
+    }
+    for (const n of this.nodes) {
+      if (n.consumers === 0 && n.kind !== "sink") {
+        throw new InvalidPlan(`the stream of ${n.label()} goes nowhere: end it with print(), writeAsText(..) or discard()`);
+      }
+    }
+    const uids = new Map();
+    for (const n of this.nodes) {
+      if (uids.has(n.uid)) {
+        throw new InvalidPlan(`uid '${n.uid}' is used by nodes ${uids.get(n.uid)} and ${n.id}; uids must be unique`);
+      }
+      uids.set(n.uid, n.id);
+    }
+    if (this.jobName === undefined) this.jobName = DEFAULT_JOB_NAME;
+    return this;
+  }
+}
+
+/** What a build function receives: create sources here, set the job name
+ * and default parallelism. */
+export class StreamExecutionEnvironment {
+  constructor() {
+    this.plan = new Plan();
+  }
+
+  /** Names the job (shown by `wflink list` and the dashboard). */
+  setJobName(name) {
+    this.plan.jobName = String(name);
+    return this;
+  }
+
+  /** Sets the parallelism of every node that sets none itself. */
+  setParallelism(parallelism) {
+    this.plan.setParallelism(undefined, parallelism);
+    return this;
+  }
+
+  /** Reads the text file (or directory) at `path`, one string per line. */
+  readTextFile(path) {
+    return this.source("file", [["path", String(path)]], "Source: file");
+  }
+
+  /** Reads lines from a TCP server at `hostname:port`. */
+  socketTextStream(hostname, port) {
+    return this.source("socket", [["hostname", String(hostname)], ["port", String(port)]], "Source: socket");
+  }
+
+  /** Generates the numbers `0 .. count`, `rate` per second (0: unthrottled). */
+  datagen(rate, count) {
+    return this.source("datagen", [["rate", String(rate)], ["count", String(count)]], "Source: datagen");
+  }
+
+  source(name, options, label) {
+    return new DataStream(this.plan, this.plan.add("source", label, undefined, { name, options }));
+  }
+}
+
+/** A stream of records in the plan being built. Each operation returns
+ * the next stream; a stream feeds exactly one operation. */
+export class DataStream {
+  constructor(plan, node) {
+    this.plan = plan;
+    this.node = node;
+  }
+
+  /** Names the node that produces this stream. */
+  name(name) {
+    this.plan.nodes[this.node].name = String(name);
+    return this;
+  }
+
+  /** Sets the stable id of the node that produces this stream. */
+  uid(uid) {
+    this.plan.nodes[this.node].uid = String(uid);
+    return this;
+  }
+
+  /** Sets the parallelism of the node that produces this stream. */
+  setParallelism(parallelism) {
+    this.plan.setParallelism(this.node, parallelism);
+    return this;
+  }
+
+  then(kind, name, fn, Kind = DataStream) {
+    if (typeof fn !== "function") throw new InvalidPlan(`${name} needs a function, got ${typeof fn}`);
+    return new Kind(this.plan, this.plan.add(kind, name, this.node, undefined, fn));
+  }
+
+  /** Turns each record into exactly one record: `fn(record) -> record`. */
+  map(fn) {
+    return this.then("map", "Map", fn);
+  }
+
+  /** Turns each record into zero or more: `fn(record)` returns an
+   * iterable (an array, or a generator that `yield`s). */
+  flatMap(fn) {
+    return this.then("flat-map", "Flat Map", fn);
+  }
+
+  /** Keeps the records for which `fn(record)` is truthy. */
+  filter(fn) {
+    return this.then("filter", "Filter", fn);
+  }
+
+  /** Partitions the stream by `fn(record)`: records whose keys encode
+   * equally (MessagePack) meet in one subtask. */
+  keyBy(fn) {
+    return this.then("key-by", "Key By", fn, KeyedStream);
+  }
+
+  sink(name, options, label) {
+    return new DataStream(this.plan, this.plan.add("sink", label, this.node, { name, options }));
+  }
+
+  /** Prints every record to the TaskManager's stdout (arrays as `(a,b)`). */
+  print() {
+    return this.sink("print", [], "Sink: Print");
+  }
+
+  /** Writes every record as a line of text to files under the directory `path`. */
+  writeAsText(path) {
+    return this.sink("file", [["path", String(path)]], "Sink: File");
+  }
+
+  /** Drops every record (for benchmarks). */
+  discard() {
+    return this.sink("discard", [], "Sink: Discard");
+  }
+}
+
+/** A stream partitioned by key; its operations keep one state value per
+ * key, held by the host and handed to the function with each batch. */
+export class KeyedStream extends DataStream {
+  /** A running reduce per key: the key's first record is its state, each
+   * later one becomes `fn(state, record)`. Emits the new state after every
+   * record. */
+  reduce(fn) {
+    return this.then("reduce", "Reduce", fn);
+  }
+
+  /** A running sum per key of field `position` of array records (the
+   * other fields keep the key's first record's values), or of the records
+   * themselves when `position` is undefined. */
+  sum(position) {
+    if (position === undefined) return this.then("reduce", "Sum", (acc, v) => acc + v);
+    return this.then("reduce", "Sum", (acc, v) => {
+      const next = acc.slice();
+      next[position] = acc[position] + v[position];
+      return next;
+    });
+  }
+}
+
+/** Runs `build` on `args` and returns the checked plan. */
+export function record(build, args) {
+  const env = new StreamExecutionEnvironment();
+  build(env, new Args(args));
+  return env.plan.finish();
+}

@@ -1,0 +1,44 @@
+"""wflink's Python guest library: write a stream job with a DataStream
+API, build it into a WebAssembly component with ``wflink build DIR``.
+
+A job module (``app.py``)::
+
+    from wflink import export_job
+
+    def build(env, args):
+        env.read_text_file(args.required("input")).map(str.upper).print()
+
+    Job, Operator = export_job(build)
+
+Records are any value MessagePack can hold (None, bool, int, float, str,
+bytes, tuple/list, dict); tuples travel as arrays, so a Rust ``(String,
+i64)`` and a Python ``("word", 1)`` are the same bytes.
+"""
+
+from .args import Args
+from .errors import InvalidArguments, InvalidPlan, JobError, UserError
+from .log import counter_add, log
+from .stream import DataStream, KeyedStream, StreamExecutionEnvironment
+
+
+def export_job(build):
+    """Exports ``build(env, args)`` as the job of this component: assign the
+    result as ``Job, Operator = export_job(build)`` in the job's module."""
+    from .component import export_job as _export
+
+    return _export(build)
+
+
+__all__ = [
+    "Args",
+    "DataStream",
+    "InvalidArguments",
+    "InvalidPlan",
+    "JobError",
+    "KeyedStream",
+    "StreamExecutionEnvironment",
+    "UserError",
+    "counter_add",
+    "export_job",
+    "log",
+]

@@ -1,0 +1,218 @@
+"""The DataStream API: a build function records the job's dataflow with it.
+
+A build function only *records* the plan; it runs again in every task to
+find its functions, so it must have no side effects. Each operation appends
+a node, so node ids are creation order and the plan is topologically
+sorted by construction (the same rules as the Rust SDK's ``builder.rs``).
+"""
+
+from .errors import InvalidPlan
+
+#: Job name when the build function sets none.
+DEFAULT_JOB_NAME = "wflink job"
+
+#: Node kinds that run a user function in the guest.
+USER_KINDS = ("map", "flat-map", "filter", "key-by", "reduce")
+
+
+class Node:
+    """One node of the StreamGraph (WIT ``node``), plus its user function."""
+
+    __slots__ = ("id", "name", "uid", "kind", "connector", "parallelism", "inputs", "fn", "consumers")
+
+    def __init__(self, id, kind, name, connector=None, fn=None):
+        self.id = id
+        self.kind = kind
+        self.name = name
+        slug = f"{kind}-{connector[0]}" if connector else kind
+        self.uid = f"{slug}-{id}"
+        #: ``(name, [(key, value), ...])`` for sources and sinks.
+        self.connector = connector
+        self.parallelism = None
+        #: ``[(source id, "forward" | "hash")]``.
+        self.inputs = []
+        self.fn = fn
+        self.consumers = 0
+
+    def label(self):
+        return f"node {self.id} '{self.name}'"
+
+
+class Plan:
+    """The plan under construction, shared by every stream of one build run."""
+
+    def __init__(self):
+        self.nodes = []
+        self.job_name = None
+        self.parallelism = None
+        self.error = None
+
+    def add(self, kind, name, input=None, connector=None, fn=None):
+        node = Node(len(self.nodes), kind, name, connector, fn)
+        if input is not None:
+            upstream = self.nodes[input]
+            upstream.consumers += 1
+            if upstream.consumers > 1:
+                self.fail(InvalidPlan(f"the stream of {upstream.label()} feeds two operations; fan-out is not supported yet"))
+            # The one rule of edges: leaving a key-by is hash, all else forward.
+            node.inputs.append((input, "hash" if upstream.kind == "key-by" else "forward"))
+        self.nodes.append(node)
+        return node.id
+
+    def set_parallelism(self, id, parallelism):
+        if not isinstance(parallelism, int) or parallelism < 1:
+            what = self.nodes[id].label() if id is not None else "the job"
+            self.fail(InvalidPlan(f"parallelism of {what} must be at least 1"))
+        elif id is None:
+            self.parallelism = parallelism
+        else:
+            self.nodes[id].parallelism = parallelism
+
+    def fail(self, error):
+        if self.error is None:
+            self.error = error
+
+    def finish(self):
+        """Checks the plan (a sink, no dangling stream, unique uids)."""
+        if self.error is not None:
+            raise self.error
+        if not any(n.kind == "sink" for n in self.nodes):
+            raise InvalidPlan("the job defines no sink: end a stream with print(), write_as_text(..) or discard()")
+        for n in self.nodes:
+            if n.consumers == 0 and n.kind != "sink":
+                raise InvalidPlan(
+                    f"the stream of {n.label()} goes nowhere: end it with print(), write_as_text(..) or discard()"
+                )
+        uids = {}
+        for n in self.nodes:
+            if n.uid in uids:
+                raise InvalidPlan(f"uid '{n.uid}' is used by nodes {uids[n.uid]} and {n.id}; uids must be unique")
+            uids[n.uid] = n.id
+        if self.job_name is None:
+            self.job_name = DEFAULT_JOB_NAME
+        return self
+
+
+class StreamExecutionEnvironment:
+    """What a build function receives: create sources here, set the job
+    name and default parallelism."""
+
+    def __init__(self):
+        self._plan = Plan()
+
+    def set_job_name(self, name):
+        """Names the job (shown by ``wflink list`` and the dashboard)."""
+        self._plan.job_name = str(name)
+        return self
+
+    def set_parallelism(self, parallelism):
+        """Sets the parallelism of every node that sets none itself."""
+        self._plan.set_parallelism(None, parallelism)
+        return self
+
+    def read_text_file(self, path):
+        """Reads the text file (or directory) at ``path``, one ``str`` per line."""
+        return self._source("file", [("path", str(path))], "Source: file")
+
+    def socket_text_stream(self, hostname, port):
+        """Reads lines from a TCP server at ``hostname:port``."""
+        return self._source("socket", [("hostname", str(hostname)), ("port", str(port))], "Source: socket")
+
+    def datagen(self, rate, count):
+        """Generates the ints ``0 .. count``, ``rate`` per second (0: unthrottled)."""
+        return self._source("datagen", [("rate", str(rate)), ("count", str(count))], "Source: datagen")
+
+    def _source(self, name, options, label):
+        return DataStream(self._plan, self._plan.add("source", label, connector=(name, options)))
+
+
+class DataStream:
+    """A stream of records in the plan being built. Each operation returns
+    the next stream; a stream feeds exactly one operation."""
+
+    def __init__(self, plan, node):
+        self._plan = plan
+        self._node = node
+
+    def name(self, name):
+        """Names the node that produces this stream."""
+        self._plan.nodes[self._node].name = str(name)
+        return self
+
+    def uid(self, uid):
+        """Sets the stable id of the node that produces this stream."""
+        self._plan.nodes[self._node].uid = str(uid)
+        return self
+
+    def set_parallelism(self, parallelism):
+        """Sets the parallelism of the node that produces this stream."""
+        self._plan.set_parallelism(self._node, parallelism)
+        return self
+
+    def _then(self, kind, name, fn, cls=None):
+        return (cls or DataStream)(self._plan, self._plan.add(kind, name, self._node, fn=fn))
+
+    def map(self, fn):
+        """Turns each record into exactly one record: ``fn(record) -> record``."""
+        return self._then("map", "Map", fn)
+
+    def flat_map(self, fn):
+        """Turns each record into zero or more: ``fn(record)`` returns an
+        iterable (a list, or a generator that ``yield``\\ s)."""
+        return self._then("flat-map", "Flat Map", fn)
+
+    def filter(self, fn):
+        """Keeps the records for which ``fn(record)`` is true."""
+        return self._then("filter", "Filter", fn)
+
+    def key_by(self, fn):
+        """Partitions the stream by ``fn(record)``: records whose keys encode
+        equally (MessagePack) meet in one subtask."""
+        return self._then("key-by", "Key By", fn, KeyedStream)
+
+    def _sink(self, name, options, label):
+        return DataStream(self._plan, self._plan.add("sink", label, self._node, connector=(name, options)))
+
+    def print(self):
+        """Prints every record to the TaskManager's stdout (tuples as ``(a,b)``)."""
+        return self._sink("print", [], "Sink: Print")
+
+    def write_as_text(self, path):
+        """Writes every record as a line of text to files under the directory ``path``."""
+        return self._sink("file", [("path", str(path))], "Sink: File")
+
+    def discard(self):
+        """Drops every record (for benchmarks)."""
+        return self._sink("discard", [], "Sink: Discard")
+
+
+class KeyedStream(DataStream):
+    """A stream partitioned by key; its operations keep one state value per
+    key, held by the host and handed to the function with each batch."""
+
+    def reduce(self, fn):
+        """A running reduce per key: the key's first record is its state, each
+        later one becomes ``fn(state, record)`` (return a new value, don't
+        mutate). Emits the new state after every record."""
+        return self._then("reduce", "Reduce", fn, DataStream)
+
+    def sum(self, position):
+        """A running sum per key of field ``position`` of tuple records (the
+        other fields keep the key's first record's values), or of the records
+        themselves when ``position`` is None."""
+        if position is None:
+            return self._then("reduce", "Sum", lambda acc, v: acc + v, DataStream)
+
+        def add(acc, value):
+            return acc[:position] + (acc[position] + value[position],) + acc[position + 1 :]
+
+        return self._then("reduce", "Sum", add, DataStream)
+
+
+def record(build, args):
+    """Runs ``build`` on ``args`` and returns the checked plan."""
+    from .args import Args
+
+    env = StreamExecutionEnvironment()
+    build(env, Args(args))
+    return env._plan.finish()

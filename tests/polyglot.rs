@@ -1,0 +1,136 @@
+//! End-to-end: jobs in Python, JavaScript and C, built by `wflink build`'s
+//! helper with their real toolchains and run by the real binary, count
+//! exactly as the Rust wordcount does; a Python or JS exception fails the
+//! job with its message and traceback; a component built against another
+//! WIT version is refused, naming both versions; compiled components are
+//! cached on disk.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use wflink::guest_build::repo;
+
+/// Generous: the first run of a Python or JS component compiles it (tens
+/// of seconds on a busy 2-core machine); later runs load the cached artifact.
+const LIMIT: Duration = Duration::from_secs(300);
+
+/// Fewer words than the Rust test: the interpreters are slower, and the
+/// point here is exactness.
+const WORDS: usize = 20_000;
+
+fn example(name: &str) -> std::path::PathBuf {
+    guest(repo::example(name))
+}
+
+/// The Python wordcount counts exactly at parallelism 1.
+#[test]
+fn python_counts_are_exact_at_parallelism_1() {
+    assert_wordcount_is_exact(&example("wordcount-python"), 1, WORDS, LIMIT);
+}
+
+/// The Python wordcount counts exactly at parallelism 2 (state split by key).
+#[test]
+fn python_counts_are_exact_at_parallelism_2() {
+    assert_wordcount_is_exact(&example("wordcount-python"), 2, WORDS, LIMIT);
+}
+
+/// The JavaScript wordcount counts exactly at parallelism 1.
+#[test]
+fn javascript_counts_are_exact_at_parallelism_1() {
+    assert_wordcount_is_exact(&example("wordcount-js"), 1, WORDS, LIMIT);
+}
+
+/// The JavaScript wordcount counts exactly at parallelism 2.
+#[test]
+fn javascript_counts_are_exact_at_parallelism_2() {
+    assert_wordcount_is_exact(&example("wordcount-js"), 2, WORDS, LIMIT);
+}
+
+/// The C wordcount counts exactly at parallelism 1.
+#[test]
+fn c_counts_are_exact_at_parallelism_1() {
+    assert_wordcount_is_exact(&example("wordcount-c"), 1, WORDS, LIMIT);
+}
+
+/// The C wordcount counts exactly at parallelism 2.
+#[test]
+fn c_counts_are_exact_at_parallelism_2() {
+    assert_wordcount_is_exact(&example("wordcount-c"), 2, WORDS, LIMIT);
+}
+
+fn run_failing(guest_dir: &str) -> (std::process::Output, String) {
+    let wasm = test_guest(guest_dir);
+    let dir = scratch(guest_dir);
+    let input = dir.join("input.txt");
+    std::fs::write(&input, "fine\nboom\nfine\n").unwrap();
+    let mut command = wflink();
+    command.args(["run", "--local"]).arg(wasm).arg("--input").arg(&input);
+    let output = run_with_limit(command, LIMIT);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stderr)
+}
+
+/// A Python exception fails the job with the exception's type, message
+/// and traceback (file, line, function) in the error.
+#[test]
+fn python_exception_fails_the_job_with_its_traceback() {
+    let (output, stderr) = run_failing("failing-python");
+    assert_clean_failure(&output, "ValueError: failing-python cannot handle 'boom'");
+    assert!(stderr.contains("node 1 'check'"), "names the node: {stderr}");
+    assert!(stderr.contains("Traceback (most recent call last)"), "{stderr}");
+    assert!(stderr.contains("app.py\", line 9, in check"), "points at the raising line: {stderr}");
+}
+
+/// A JavaScript exception fails the job with its type, message and stack.
+#[test]
+fn javascript_exception_fails_the_job_with_its_stack() {
+    let (output, stderr) = run_failing("failing-js");
+    assert_clean_failure(&output, "TypeError: failing-js cannot handle 'boom'");
+    assert!(stderr.contains("node 1 'check'"), "names the node: {stderr}");
+    assert!(stderr.contains("check@") && stderr.contains("app.js:7"), "has the stack: {stderr}");
+}
+
+/// A component built against wflink:job@0.0.9 is refused at load, with
+/// the expected and the found package versions in the error.
+#[test]
+fn component_of_an_old_wit_version_is_refused() {
+    let mut command = wflink();
+    command.args(["run", "--local"]).arg(test_guest("old-wit-job")).args(["--input", "/dev/null"]);
+    let output = run_with_limit(command, LIMIT);
+    assert_clean_failure(&output, "built against wflink:job@0.0.9");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(wflink::wasm::WIT_PACKAGE), "names the expected version: {stderr}");
+}
+
+/// The first run writes the compiled component to the cache folder; the
+/// next run loads it from there instead of compiling.
+#[test]
+fn compiled_components_are_cached_on_disk() {
+    let cache = scratch("artifact-cache");
+    let input = cache.join("input.txt");
+    std::fs::write(&input, "a b a\n").unwrap();
+    let run = || {
+        let mut command = wflink();
+        command.env(wflink::wasm::CACHE_DIR_ENV, &cache).env("WFLINK_LOG", "wflink::wasm=debug");
+        command.args(["run", "--local"]).arg(wordcount_wasm()).arg("--input").arg(&input);
+        let output = run_with_limit(command, LIMIT);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let first = run();
+    assert!(first.contains("compiled component"), "{first}");
+    let artifacts: Vec<_> = std::fs::read_dir(cache.join("components")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    assert!(artifacts[0].extension().is_some_and(|e| e == "cwasm"));
+    let second = run();
+    assert!(second.contains("loaded the cached artifact of the component"), "{second}");
+    assert!(!second.contains("compiled component"), "{second}");
+
+    // A damaged artifact is ignored and replaced, never trusted.
+    std::fs::write(&artifacts[0], b"garbage").unwrap();
+    let third = run();
+    assert!(third.contains("ignoring an unusable cached component"), "{third}");
+    assert!(std::fs::metadata(&artifacts[0]).unwrap().len() > 1000, "rewritten");
+}
