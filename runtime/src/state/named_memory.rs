@@ -1,54 +1,80 @@
 //! The in-memory backend of named state: per owned key group, a map from
-//! key to that key's entries, ordered by (state id, namespace, user key)
-//! so a map state can be scanned in order.
+//! key to that key's entries, ordered by address so a map state can be
+//! scanned in order.
+//!
+//! An entry's address inside its key is one byte string: state id (4 bytes,
+//! big-endian), namespace length (4 bytes), namespace, user key. Ordering
+//! by it groups each (state, namespace) together, and lookups by a borrowed
+//! slice let an update overwrite a value in place, with no allocation.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::ops::{Bound, Range};
 
 use xxhash_rust::xxh3::Xxh3Builder;
 
 use super::named::{EntryAddress, NamedEntries, NamedStateBackend};
 
-/// (state id, namespace, user key) of an entry inside its key.
-type Address = (u32, Box<[u8]>, Box<[u8]>);
+/// The entries of one key, by encoded address.
+type KeyEntries = BTreeMap<Box<[u8]>, Vec<u8>>;
 
 /// Named keyed state in memory, one map per owned key group.
 pub struct MemoryNamedBackend {
     key_groups: Range<u32>,
-    groups: Vec<HashMap<Box<[u8]>, BTreeMap<Address, Vec<u8>>, Xxh3Builder>>,
+    groups: Vec<HashMap<Box<[u8]>, KeyEntries, Xxh3Builder>>,
     len: usize,
+    /// Reused buffer for encoding addresses.
+    scratch: Vec<u8>,
 }
 
 impl MemoryNamedBackend {
     /// An empty backend owning `key_groups`.
     pub fn new(key_groups: Range<u32>) -> Self {
         let groups = key_groups.clone().map(|_| HashMap::default()).collect();
-        MemoryNamedBackend { key_groups, groups, len: 0 }
+        MemoryNamedBackend { key_groups, groups, len: 0, scratch: Vec::new() }
     }
 
-    fn group(&self, key_group: u32) -> Option<&HashMap<Box<[u8]>, BTreeMap<Address, Vec<u8>>, Xxh3Builder>> {
+    fn group(&self, key_group: u32) -> Option<&HashMap<Box<[u8]>, KeyEntries, Xxh3Builder>> {
         self.groups.get(key_group.checked_sub(self.key_groups.start)? as usize)
     }
 }
 
-fn address(a: EntryAddress<'_>) -> Address {
-    (a.state_id, a.namespace.into(), a.user_key.into())
+/// Encodes the prefix (state id, namespace) of an address into `out`.
+fn encode_prefix(out: &mut Vec<u8>, state_id: u32, namespace: &[u8]) {
+    out.clear();
+    out.extend_from_slice(&state_id.to_be_bytes());
+    out.extend_from_slice(&(namespace.len() as u32).to_be_bytes());
+    out.extend_from_slice(namespace);
+}
+
+fn encode(out: &mut Vec<u8>, a: EntryAddress<'_>) {
+    encode_prefix(out, a.state_id, a.namespace);
+    out.extend_from_slice(a.user_key);
+}
+
+/// Decodes an address written by [`encode`].
+fn decode(address: &[u8]) -> EntryAddress<'_> {
+    let state_id = u32::from_be_bytes(address[..4].try_into().expect("4 bytes"));
+    let ns_len = u32::from_be_bytes(address[4..8].try_into().expect("4 bytes")) as usize;
+    EntryAddress { state_id, namespace: &address[8..8 + ns_len], user_key: &address[8 + ns_len..] }
 }
 
 impl NamedStateBackend for MemoryNamedBackend {
     fn gather_key(&self, key_group: u32, key: &[u8], lazy: &[u32], out: &mut NamedEntries) {
         let Some(entries) = self.group(key_group).and_then(|g| g.get(key)) else { return };
-        for ((state_id, namespace, user_key), value) in entries {
-            if lazy.contains(state_id) {
+        for (address, value) in entries {
+            let address = decode(address);
+            if lazy.contains(&address.state_id) {
                 continue;
             }
-            out.push(key, EntryAddress { state_id: *state_id, namespace, user_key }, value);
+            out.push(key, address, value);
         }
     }
 
     fn get(&self, key_group: u32, key: &[u8], a: EntryAddress<'_>) -> Option<&[u8]> {
         let entries = self.group(key_group)?.get(key)?;
-        entries.get(&address(a)).map(Vec::as_slice)
+        let mut address = Vec::new();
+        encode(&mut address, a);
+        entries.get(address.as_slice()).map(Vec::as_slice)
     }
 
     fn write(&mut self, key_group: u32, key: &[u8], a: EntryAddress<'_>, value: Option<&[u8]>) {
@@ -56,6 +82,8 @@ impl NamedStateBackend for MemoryNamedBackend {
         else {
             return;
         };
+        encode(&mut self.scratch, a);
+        let address = self.scratch.as_slice();
         let group = &mut self.groups[index as usize];
         match value {
             Some(value) => {
@@ -63,13 +91,20 @@ impl NamedStateBackend for MemoryNamedBackend {
                     Some(entries) => entries,
                     None => group.entry(key.into()).or_default(),
                 };
-                if entries.insert(address(a), value.to_vec()).is_none() {
-                    self.len += 1;
+                match entries.get_mut(address) {
+                    Some(stored) => {
+                        stored.clear();
+                        stored.extend_from_slice(value);
+                    }
+                    None => {
+                        entries.insert(address.into(), value.to_vec());
+                        self.len += 1;
+                    }
                 }
             }
             None => {
                 if let Some(entries) = group.get_mut(key) {
-                    if entries.remove(&address(a)).is_some() {
+                    if entries.remove(address).is_some() {
                         self.len -= 1;
                     }
                     if entries.is_empty() {
@@ -91,14 +126,22 @@ impl NamedStateBackend for MemoryNamedBackend {
         out: &mut NamedEntries,
     ) {
         let Some(entries) = self.group(key_group).and_then(|g| g.get(key)) else { return };
-        let start: Address = (state_id, namespace.into(), after.unwrap_or_default().into());
+        let mut prefix = Vec::new();
+        encode_prefix(&mut prefix, state_id, namespace);
+        let prefix_len = prefix.len();
+        let start = match after {
+            Some(after) => {
+                prefix.extend_from_slice(after);
+                Bound::Excluded(prefix.as_slice())
+            }
+            None => Bound::Included(prefix.as_slice()),
+        };
         let found = entries
-            .range(start..)
-            .take_while(|((id, ns, _), _)| *id == state_id && **ns == *namespace)
-            .filter(|((_, _, user_key), _)| after.is_none_or(|after| **user_key != *after))
+            .range::<[u8], _>((start, Bound::Unbounded))
+            .take_while(|(address, _)| address.starts_with(&prefix[..prefix_len]))
             .take(limit);
-        for ((id, ns, user_key), value) in found {
-            out.push(key, EntryAddress { state_id: *id, namespace: ns, user_key }, value);
+        for (address, value) in found {
+            out.push(key, decode(address), value);
         }
     }
 
