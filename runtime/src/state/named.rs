@@ -131,6 +131,7 @@ pub trait NamedStateBackend: Send {
     fn write(&mut self, key_group: u32, key: &[u8], address: EntryAddress<'_>, value: Option<&[u8]>);
     /// Appends to `out` up to `limit` entries of (`state_id`, `namespace`)
     /// of `key` in user-key order, after `after` if given.
+    #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
         key_group: u32,
