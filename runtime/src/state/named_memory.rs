@@ -7,20 +7,27 @@
 //! by it groups each (state, namespace) together, and lookups by a borrowed
 //! slice let an update overwrite a value in place, with no allocation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 
-use xxhash_rust::xxh3::Xxh3Builder;
+use hashbrown::HashTable;
 
+use super::StateKey;
 use super::named::{EntryAddress, NamedEntries, NamedStateBackend};
 
-/// The entries of one key, by encoded address.
-type KeyEntries = BTreeMap<Box<[u8]>, Vec<u8>>;
+/// One stored key: its hash (so tables grow without rehashing) and its
+/// entries by encoded address.
+struct KeyEntries {
+    hash: u64,
+    key: Box<[u8]>,
+    entries: BTreeMap<Box<[u8]>, Vec<u8>>,
+}
 
-/// Named keyed state in memory, one map per owned key group.
+/// Named keyed state in memory, one table per owned key group, probed with
+/// the key's precomputed hash.
 pub struct MemoryNamedBackend {
     key_groups: Range<u32>,
-    groups: Vec<HashMap<Box<[u8]>, KeyEntries, Xxh3Builder>>,
+    groups: Vec<HashTable<KeyEntries>>,
     len: usize,
     /// Reused buffer for encoding addresses.
     scratch: Vec<u8>,
@@ -29,12 +36,14 @@ pub struct MemoryNamedBackend {
 impl MemoryNamedBackend {
     /// An empty backend owning `key_groups`.
     pub fn new(key_groups: Range<u32>) -> Self {
-        let groups = key_groups.clone().map(|_| HashMap::default()).collect();
+        let groups = key_groups.clone().map(|_| HashTable::new()).collect();
         MemoryNamedBackend { key_groups, groups, len: 0, scratch: Vec::new() }
     }
 
-    fn group(&self, key_group: u32) -> Option<&HashMap<Box<[u8]>, KeyEntries, Xxh3Builder>> {
-        self.groups.get(key_group.checked_sub(self.key_groups.start)? as usize)
+    /// The entries of `key`, if it has any.
+    fn entries(&self, key: StateKey<'_>) -> Option<&BTreeMap<Box<[u8]>, Vec<u8>>> {
+        let group = self.groups.get(key.group.checked_sub(self.key_groups.start)? as usize)?;
+        group.find(key.hash, |e| e.hash == key.hash && *e.key == *key.bytes).map(|e| &e.entries)
     }
 }
 
@@ -59,38 +68,43 @@ fn decode(address: &[u8]) -> EntryAddress<'_> {
 }
 
 impl NamedStateBackend for MemoryNamedBackend {
-    fn gather_key(&self, key_group: u32, key: &[u8], lazy: &[u32], out: &mut NamedEntries) {
-        let Some(entries) = self.group(key_group).and_then(|g| g.get(key)) else { return };
+    fn gather_key(&self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries) {
+        let Some(entries) = self.entries(key) else { return };
         for (address, value) in entries {
             let address = decode(address);
             if lazy.contains(&address.state_id) {
                 continue;
             }
-            out.push(key, address, value);
+            out.push(key.bytes, address, value);
         }
     }
 
-    fn get(&self, key_group: u32, key: &[u8], a: EntryAddress<'_>) -> Option<&[u8]> {
-        let entries = self.group(key_group)?.get(key)?;
+    fn get(&self, key: StateKey<'_>, a: EntryAddress<'_>) -> Option<&[u8]> {
+        let entries = self.entries(key)?;
         let mut address = Vec::new();
         encode(&mut address, a);
         entries.get(address.as_slice()).map(Vec::as_slice)
     }
 
-    fn write(&mut self, key_group: u32, key: &[u8], a: EntryAddress<'_>, value: Option<&[u8]>) {
-        let Some(index) = key_group.checked_sub(self.key_groups.start).filter(|i| (*i as usize) < self.groups.len())
+    fn write(&mut self, key: StateKey<'_>, a: EntryAddress<'_>, value: Option<&[u8]>) {
+        let Some(index) = key.group.checked_sub(self.key_groups.start).filter(|i| (*i as usize) < self.groups.len())
         else {
             return;
         };
         encode(&mut self.scratch, a);
         let address = self.scratch.as_slice();
         let group = &mut self.groups[index as usize];
+        let eq = |e: &KeyEntries| e.hash == key.hash && *e.key == *key.bytes;
         match value {
             Some(value) => {
-                let entries = match group.get_mut(key) {
-                    Some(entries) => entries,
-                    None => group.entry(key.into()).or_default(),
+                let stored = match group.find_mut(key.hash, eq) {
+                    Some(stored) => stored,
+                    None => {
+                        let fresh = KeyEntries { hash: key.hash, key: key.bytes.into(), entries: BTreeMap::new() };
+                        group.insert_unique(key.hash, fresh, |e| e.hash).into_mut()
+                    }
                 };
+                let entries = &mut stored.entries;
                 match entries.get_mut(address) {
                     Some(stored) => {
                         stored.clear();
@@ -103,12 +117,14 @@ impl NamedStateBackend for MemoryNamedBackend {
                 }
             }
             None => {
-                if let Some(entries) = group.get_mut(key) {
-                    if entries.remove(address).is_some() {
+                if let Ok(stored) = group.find_entry(key.hash, eq) {
+                    if stored.get().entries.contains_key(address) {
                         self.len -= 1;
                     }
-                    if entries.is_empty() {
-                        group.remove(key);
+                    let (mut stored, vacant) = stored.remove();
+                    stored.entries.remove(address);
+                    if !stored.entries.is_empty() {
+                        vacant.into_table().insert_unique(key.hash, stored, |e| e.hash);
                     }
                 }
             }
@@ -117,15 +133,14 @@ impl NamedStateBackend for MemoryNamedBackend {
 
     fn scan(
         &self,
-        key_group: u32,
-        key: &[u8],
+        key: StateKey<'_>,
         state_id: u32,
         namespace: &[u8],
         after: Option<&[u8]>,
         limit: usize,
         out: &mut NamedEntries,
     ) {
-        let Some(entries) = self.group(key_group).and_then(|g| g.get(key)) else { return };
+        let Some(entries) = self.entries(key) else { return };
         let mut prefix = Vec::new();
         encode_prefix(&mut prefix, state_id, namespace);
         let prefix_len = prefix.len();
@@ -141,7 +156,7 @@ impl NamedStateBackend for MemoryNamedBackend {
             .take_while(|(address, _)| address.starts_with(&prefix[..prefix_len]))
             .take(limit);
         for (address, value) in found {
-            out.push(key, decode(address), value);
+            out.push(key.bytes, decode(address), value);
         }
     }
 
@@ -158,7 +173,7 @@ impl NamedStateBackend for MemoryNamedBackend {
 mod tests {
     use super::*;
     use crate::graph::partition::{key_group, key_group_range};
-    use crate::state::{apply_named, gather_named};
+    use crate::state::{StateKey, apply_named, gather_named};
 
     fn at(state_id: u32, namespace: &'static [u8], user_key: &'static [u8]) -> EntryAddress<'static> {
         EntryAddress { state_id, namespace, user_key }
@@ -181,14 +196,14 @@ mod tests {
         assert_eq!(out.len(), 3, "the lazy state 2 stays home; 'k' appears twice in the batch but once here");
 
         out.clear();
-        backend.scan(key_group(b"k", 128), b"k", 1, b"w", Some(b"a"), 10, &mut out);
+        backend.scan(StateKey::new(b"k", 128), 1, b"w", Some(b"a"), 10, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out.get(0).1.user_key, b"b");
 
         let mut delete = NamedEntries::default();
         delete.push(b"k", at(1, b"w", b"a"), b"");
         apply_named(&mut backend, &delete, 128).unwrap();
-        assert_eq!(backend.get(key_group(b"k", 128), b"k", at(1, b"w", b"a")), None);
+        assert_eq!(backend.get(StateKey::new(b"k", 128), at(1, b"w", b"a")), None);
         assert_eq!(backend.len(), 4);
     }
 
