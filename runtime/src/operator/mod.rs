@@ -164,6 +164,13 @@ impl TimeKeeper {
         };
         match change {
             TrackerChange::Advanced(watermark) => self.advance(guest, watermark, emit),
+            TrackerChange::AdvancedAndIdle(watermark) => {
+                self.advance(guest, watermark, emit)?;
+                match self.generator {
+                    None => emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: true })),
+                    Some(_) => Ok(()),
+                }
+            }
             TrackerChange::Idle(idle) if self.generator.is_none() => {
                 emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle }))
             }
