@@ -1,6 +1,7 @@
 //! The `wflink` command line: one file per command.
 
 mod bench;
+mod bench_languages;
 mod bench_windows;
 mod build;
 mod demo;
@@ -50,6 +51,8 @@ enum Command {
     },
     /// Measure word count throughput: wflink at p=1 and p=2 against a plain Rust loop.
     Bench(bench::BenchArgs),
+    /// Measure the wordcount example in each guest language: size, compile, cached load, instantiation, words/s.
+    BenchLanguages(bench_languages::BenchLanguagesArgs),
     /// Measure a keyed-window job (sensor readings, 10 s tumbling windows)
     /// at p=1 and p=2 against a plain Rust loop.
     BenchWindows(bench_windows::BenchWindowsArgs),
@@ -64,6 +67,7 @@ impl Cli {
             Command::Info { parallelism, config, job, args } => info::info(&job, &args, parallelism, &config),
             Command::Demo { parallelism } => demo::demo(parallelism),
             Command::Bench(args) => bench::bench(args),
+            Command::BenchLanguages(args) => bench_languages::bench_languages(args),
             Command::BenchWindows(args) => bench_windows::bench_windows(args),
         }
     }
