@@ -64,7 +64,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
 /// Writes `words` words drawn from a 50,000-word vocabulary by Zipf's law
 /// (the word of rank r has weight 1/r), as natural text is distributed,
 /// in mixed case, ten to a line.
-fn generate(path: &Path, words: u64) -> anyhow::Result<()> {
+pub(super) fn generate(path: &Path, words: u64) -> anyhow::Result<()> {
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let vocabulary: Vec<String> = (0..50_000u32).map(|i| format!("w{}x{}", i % 997, i / 997)).collect();

@@ -2,6 +2,7 @@
 
 mod application;
 mod bench;
+mod bench_languages;
 mod bench_windows;
 mod build;
 pub mod client;
@@ -103,6 +104,8 @@ enum Command {
     },
     /// Measure word count throughput: wflink at p=1 and p=2 against a plain Rust loop.
     Bench(bench::BenchArgs),
+    /// Measure the wordcount example in each guest language: size, compile, cached load, instantiation, words/s.
+    BenchLanguages(bench_languages::BenchLanguagesArgs),
     /// Measure a keyed-window job (sensor readings, 10 s tumbling windows)
     /// at p=1 and p=2 against a plain Rust loop.
     BenchWindows(bench_windows::BenchWindowsArgs),
@@ -124,6 +127,7 @@ impl Cli {
             Command::Info { parallelism, config, job, args } => info::info(&job, &args, parallelism, &config.load()?),
             Command::Demo { parallelism } => demo::demo(parallelism),
             Command::Bench(args) => bench::bench(args),
+            Command::BenchLanguages(args) => bench_languages::bench_languages(args),
             Command::BenchWindows(args) => bench_windows::bench_windows(args),
         }
     }

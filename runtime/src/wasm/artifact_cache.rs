@@ -32,11 +32,11 @@ pub(crate) struct ArtifactCache {
 }
 
 impl ArtifactCache {
-    /// The cache for `engine`, in the folder the environment names.
-    pub fn for_engine(engine: &Engine) -> Self {
+    /// The cache for `engine` in the folder `cache_dir` (see [`cache_dir`]).
+    pub fn new(engine: &Engine, cache_dir: Option<PathBuf>) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        ArtifactCache { dir: cache_dir().map(|d| d.join("components")), engine_key: hasher.finish() }
+        ArtifactCache { dir: cache_dir.map(|d| d.join("components")), engine_key: hasher.finish() }
     }
 
     fn path(&self, content_hash: u128) -> Option<PathBuf> {

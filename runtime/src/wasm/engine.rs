@@ -48,6 +48,12 @@ impl WasmEngine {
     /// Creates the engine with epoch interruption (guest deadlines) and
     /// the linker providing WASI and the wflink host imports.
     pub fn new() -> Result<Arc<Self>, WasmError> {
+        Self::with_cache_dir(super::artifact_cache::cache_dir())
+    }
+
+    /// Like [`WasmEngine::new`], keeping compiled artifacts under
+    /// `cache_dir` (none: compile in every process), whatever the environment says.
+    pub fn with_cache_dir(cache_dir: Option<std::path::PathBuf>) -> Result<Arc<Self>, WasmError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -68,7 +74,7 @@ impl WasmEngine {
                 }
             })
             .map_err(|e| WasmError::Compile(format!("cannot start the epoch ticker: {e}")))?;
-        let artifacts = ArtifactCache::for_engine(&engine);
+        let artifacts = ArtifactCache::new(&engine, cache_dir);
         Ok(Arc::new(WasmEngine { engine, linker, cache: Mutex::new(HashMap::new()), artifacts, stop_ticker }))
     }
 

@@ -1,0 +1,109 @@
+//! `wflink bench-languages`: the wordcount example in each guest language
+//! (Rust, C, Python, JavaScript), side by side: component size, compile
+//! time, load time of the cached artifact, instantiation time, and word
+//! count throughput at parallelism 1. Prints a Markdown table (BENCHMARKS.md).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::Configuration;
+use crate::guest_build::{build_guest, repo};
+use crate::job_manager::lifecycle::JobStatus;
+use crate::minicluster::run_job_locally;
+use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmEngine};
+
+#[derive(clap::Args, Debug)]
+pub(super) struct BenchLanguagesArgs {
+    /// Number of words in the generated input.
+    #[arg(long, default_value_t = 2_000_000)]
+    words: u64,
+    /// Where to write the generated input (default: a temporary file).
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Languages to measure (examples `wordcount`, `wordcount-c`, ...).
+    #[arg(long, value_delimiter = ',', default_value = "rust,c,python,javascript")]
+    languages: Vec<String>,
+}
+
+/// The example folder of each language.
+const EXAMPLES: &[(&str, &str)] =
+    &[("rust", "wordcount"), ("c", "wordcount-c"), ("python", "wordcount-python"), ("javascript", "wordcount-js")];
+
+pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
+    let input = args.input.unwrap_or_else(|| std::env::temp_dir().join(format!("wflink-bench-zipf-{}.txt", args.words)));
+    if !input.exists() {
+        eprintln!("Generating {} words into {} ...", args.words, input.display());
+        super::bench::generate(&input, args.words)?;
+    }
+    println!("| language | component size | compile | cached load | instantiate (first / later) | words/s (p=1) |");
+    println!("|---|---|---|---|---|---|");
+    for language in &args.languages {
+        let Some((_, example)) = EXAMPLES.iter().find(|(l, _)| l == language) else {
+            anyhow::bail!("unknown language '{language}': expected one of rust, c, python, javascript");
+        };
+        let wasm = build_guest(&repo::example(example), Some(&repo::guest_target_dir()))?;
+        let bytes = std::fs::read(&wasm)?;
+        let cache = std::env::temp_dir().join(format!("wflink-bench-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&cache);
+
+        // A fresh cache: the load compiles (and writes the artifact).
+        let started = Instant::now();
+        WasmEngine::with_cache_dir(Some(cache.clone()))?.load(&bytes)?;
+        let compile = started.elapsed();
+        // A new engine, as in a new process: the load reads the artifact.
+        let engine = WasmEngine::with_cache_dir(Some(cache.clone()))?;
+        let started = Instant::now();
+        let component = engine.load(&bytes)?;
+        let cached = started.elapsed();
+        let (first, later) = instantiate_twice(&component)?;
+
+        let job_args = vec!["--input".into(), input.display().to_string(), "--discard".into()];
+        let rate = throughput(&engine, &bytes, &job_args, args.words)?;
+        let _ = std::fs::remove_dir_all(&cache);
+        println!(
+            "| {language} | {} | {} | {} | {} / {} | {:.2} M |",
+            size(bytes.len()),
+            millis(compile),
+            millis(cached),
+            millis(first),
+            millis(later),
+            rate / 1e6
+        );
+    }
+    println!("\ninput: {} ({} words, Zipf-distributed)", input.display(), args.words);
+    Ok(())
+}
+
+fn instantiate_twice(component: &crate::wasm::JobComponent) -> anyhow::Result<(Duration, Duration)> {
+    let settings = InstanceSettings {
+        task: "bench".into(),
+        memory: SlotMemory::new(1 << 30),
+        call_timeout: Duration::from_secs(10),
+    };
+    let started = Instant::now();
+    drop(GuestInstance::new(component, settings.clone())?);
+    let first = started.elapsed();
+    let started = Instant::now();
+    drop(GuestInstance::new(component, settings)?);
+    Ok((first, started.elapsed()))
+}
+
+fn throughput(engine: &Arc<WasmEngine>, bytes: &[u8], job_args: &[String], words: u64) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let details = run_job_locally(engine.clone(), bytes, job_args, Some(1), Configuration::default())?;
+    let elapsed = started.elapsed().as_secs_f64();
+    anyhow::ensure!(details.status == JobStatus::Finished, "the run ended {}", details.status);
+    let counted: u64 = details.vertices.last().map(|v| v.metrics.read_records).unwrap_or(0);
+    anyhow::ensure!(counted == words, "counted {counted} words, expected {words}");
+    Ok(words as f64 / elapsed)
+}
+
+fn millis(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms >= 1000.0 { format!("{:.1} s", ms / 1e3) } else if ms >= 10.0 { format!("{ms:.0} ms") } else { format!("{ms:.2} ms") }
+}
+
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 { format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64) } else { format!("{} KiB", bytes / 1024) }
+}
