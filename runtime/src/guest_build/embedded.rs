@@ -15,32 +15,32 @@ pub(super) const WIT: &[(&str, &str)] = &[
     ("world.wit", include_str!("../../../wit/world.wit")),
 ];
 
-/// `sdk-python/`: the `wflink` Python package.
+/// `sdk/python/`: the `wflink` Python package.
 pub(super) const PYTHON_SDK: &[(&str, &str)] = &[
-    ("wflink/__init__.py", include_str!("../../../sdk-python/wflink/__init__.py")),
-    ("wflink/args.py", include_str!("../../../sdk-python/wflink/args.py")),
-    ("wflink/chain.py", include_str!("../../../sdk-python/wflink/chain.py")),
-    ("wflink/component.py", include_str!("../../../sdk-python/wflink/component.py")),
-    ("wflink/errors.py", include_str!("../../../sdk-python/wflink/errors.py")),
-    ("wflink/log.py", include_str!("../../../sdk-python/wflink/log.py")),
-    ("wflink/msgpack.py", include_str!("../../../sdk-python/wflink/msgpack.py")),
-    ("wflink/stream.py", include_str!("../../../sdk-python/wflink/stream.py")),
+    ("wflink/__init__.py", include_str!("../../../sdk/python/wflink/__init__.py")),
+    ("wflink/args.py", include_str!("../../../sdk/python/wflink/args.py")),
+    ("wflink/chain.py", include_str!("../../../sdk/python/wflink/chain.py")),
+    ("wflink/component.py", include_str!("../../../sdk/python/wflink/component.py")),
+    ("wflink/errors.py", include_str!("../../../sdk/python/wflink/errors.py")),
+    ("wflink/log.py", include_str!("../../../sdk/python/wflink/log.py")),
+    ("wflink/msgpack.py", include_str!("../../../sdk/python/wflink/msgpack.py")),
+    ("wflink/stream.py", include_str!("../../../sdk/python/wflink/stream.py")),
 ];
 
-/// `sdk-js/wflink/`: the `wflink` JavaScript library.
+/// `sdk/js/wflink/`: the `wflink` JavaScript library.
 pub(super) const JS_SDK: &[(&str, &str)] = &[
-    ("args.js", include_str!("../../../sdk-js/wflink/args.js")),
-    ("chain.js", include_str!("../../../sdk-js/wflink/chain.js")),
-    ("component.js", include_str!("../../../sdk-js/wflink/component.js")),
-    ("errors.js", include_str!("../../../sdk-js/wflink/errors.js")),
-    ("index.js", include_str!("../../../sdk-js/wflink/index.js")),
-    ("log.js", include_str!("../../../sdk-js/wflink/log.js")),
-    ("msgpack.js", include_str!("../../../sdk-js/wflink/msgpack.js")),
-    ("stream.js", include_str!("../../../sdk-js/wflink/stream.js")),
+    ("args.js", include_str!("../../../sdk/js/wflink/args.js")),
+    ("chain.js", include_str!("../../../sdk/js/wflink/chain.js")),
+    ("component.js", include_str!("../../../sdk/js/wflink/component.js")),
+    ("errors.js", include_str!("../../../sdk/js/wflink/errors.js")),
+    ("index.js", include_str!("../../../sdk/js/wflink/index.js")),
+    ("log.js", include_str!("../../../sdk/js/wflink/log.js")),
+    ("msgpack.js", include_str!("../../../sdk/js/wflink/msgpack.js")),
+    ("stream.js", include_str!("../../../sdk/js/wflink/stream.js")),
 ];
 
-/// `sdk-js/build.mjs`: runs componentize-js.
-pub(super) const JS_BUILD_SCRIPT: &str = include_str!("../../../sdk-js/build.mjs");
+/// `sdk/js/build.mjs`: runs componentize-js.
+pub(super) const JS_BUILD_SCRIPT: &str = include_str!("../../../sdk/js/build.mjs");
 
-/// `sdk-c/wflink.h`: buffers and MessagePack for C jobs.
-pub(super) const C_HEADER: &str = include_str!("../../../sdk-c/wflink.h");
+/// `sdk/c/wflink.h`: buffers and MessagePack for C jobs.
+pub(super) const C_HEADER: &str = include_str!("../../../sdk/c/wflink.h");
