@@ -63,6 +63,7 @@ fn routes() -> Router<AppState> {
         .route("/jobs/{jobid}/plan", get(jobs::plan))
         .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
         .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
+        .route("/jobs/{jobid}/vertices/{vertexid}", get(jobs::vertex))
         .route("/jars", get(jars::list))
         .route("/jars/upload", post(jars::upload))
         .route("/jars/{jarid}", axum::routing::delete(jars::delete))
