@@ -113,6 +113,7 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    println!("{stdout}");
 
     // The REST API agrees with what the browser saw.
     let jid = stdout.lines().find_map(|l| l.strip_prefix("JOB ")).expect("the script names its job");

@@ -137,9 +137,12 @@ export async function jobPage(main, [jid], stale) {
   async function refresh() {
     job = await api(`/jobs/${jid}`);
     if (stale()) return;
-    computed = {};
     for (const v of job.vertices) {
-      computed[v.id] = rates(samples.get(v.id), v, job.now, v.parallelism);
+      // Metrics of remote subtasks arrive with heartbeats: a rate over less
+      // than a second (a refresh after a click) would read 0, so keep the last one.
+      const prev = samples.get(v.id);
+      if (prev && job.now - prev.now < 1000) continue;
+      computed[v.id] = rates(prev, v, job.now, v.parallelism);
       samples.set(v.id, { now: job.now, metrics: v.metrics });
     }
     drawHeader();

@@ -114,6 +114,11 @@ try {
   }, first, { timeout: TIMEOUT });
   const second = await sent();
   check(second > first, `records sent by the source rise without reload: ${first} -> ${second}`);
+  await page.waitForFunction(() => {
+    const cell = document.querySelectorAll('#vertices tbody tr')[0]?.querySelectorAll('td')[7];
+    return cell && Number(cell.textContent.replace(/[^0-9]/g, '')) > 0;
+  }, null, { timeout: TIMEOUT });
+  check(true, `the source shows ${await page.locator('#vertices tbody tr').first().locator('td').nth(7).textContent()} records/s`);
 
   // Subtasks with their TaskManager.
   const tms = (await (await page.request.get(`${url}/taskmanagers`)).json()).taskmanagers;
