@@ -137,7 +137,8 @@ export async function jobPage(main, [jid], stale) {
   async function refresh() {
     job = await api(`/jobs/${jid}`);
     if (stale()) return;
-    for (const v of job.vertices) {
+    if (!isRunning(job.state)) computed = {}; // an ended job has no rate
+    else for (const v of job.vertices) {
       // Metrics of remote subtasks arrive with heartbeats: a rate over less
       // than a second (a refresh after a click) would read 0, so keep the last one.
       const prev = samples.get(v.id);
