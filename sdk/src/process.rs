@@ -55,10 +55,10 @@ impl SideOutputs {
     /// Sends `value` to the side output `tag`; dropped when nothing reads it.
     pub fn emit<T: 'static>(&self, tag: u32, value: T) {
         let mut emitters = self.emitters.borrow_mut();
-        if let Some((_, any)) = emitters.iter_mut().find(|(t, _)| *t == tag) {
-            if let Some(emitter) = any.downcast_mut::<Box<dyn Emitter<T>>>() {
-                emitter.emit(value);
-            }
+        if let Some((_, any)) = emitters.iter_mut().find(|(t, _)| *t == tag)
+            && let Some(emitter) = any.downcast_mut::<Box<dyn Emitter<T>>>()
+        {
+            emitter.emit(value);
         }
     }
 }

@@ -10,6 +10,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod cluster;
+
 use wflink::guest_build::{build_guest, repo};
 
 /// Builds a guest crate once per test binary and returns its component.

@@ -35,7 +35,7 @@ pub(super) fn run_application(args: ApplicationArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.job).with_context(|| format!("cannot read job file '{}'", args.job.display()))?;
     let work = std::env::temp_dir().join(format!("wflink-application-{}", std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let mut processes = Processes::default();
+    let mut processes = Processes::tied();
     let result = (|| {
         let stem = work.join("jobmanager");
         let mut jm_args = vec!["jobmanager".to_string()];

@@ -1,4 +1,4 @@
-//! A small client of the REST API for the CLI: JSON in and out, Flink's
+//! A small client of the REST API for the CLI (and the tests): JSON in and out, Flink's
 //! `{"errors": [...]}` turned into one-line errors.
 
 use std::time::Duration;

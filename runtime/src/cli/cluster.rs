@@ -117,12 +117,18 @@ fn is_wflink(pid: u32, kind: &str) -> bool {
 
 /// SIGTERM, then SIGKILL if it is still there after a few seconds.
 fn terminate(pid: u32) -> anyhow::Result<()> {
-    let signal = |sig: &str| std::process::Command::new("kill").args([sig, &pid.to_string()]).status();
-    signal("-TERM").context("cannot run kill")?;
+    let signal = |sig| {
+        // SAFETY: kill(2) only sends a signal; the pid was checked to be our wflink process.
+        if unsafe { libc::kill(pid as libc::pid_t, sig) } != 0 {
+            return Err(std::io::Error::last_os_error()).with_context(|| format!("cannot signal process {pid}"));
+        }
+        Ok(())
+    };
+    signal(libc::SIGTERM)?;
     let started = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
         if started.elapsed() > Duration::from_secs(5) {
-            signal("-KILL").context("cannot run kill")?;
+            signal(libc::SIGKILL)?;
             break;
         }
         std::thread::sleep(Duration::from_millis(20));

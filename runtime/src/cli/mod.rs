@@ -4,7 +4,7 @@ mod application;
 mod bench;
 mod bench_windows;
 mod build;
-mod client;
+pub mod client;
 mod cluster;
 mod demo;
 mod info;
@@ -111,6 +111,7 @@ enum Command {
 impl Cli {
     /// Runs the command; the error is printed by `main` as one line.
     pub fn execute(self) -> anyhow::Result<()> {
+        processes::exit_with_parent_if_tied();
         match self.command {
             Command::Build { dir } => build::build(&dir),
             Command::Run(args) => run::run(args),

@@ -26,20 +26,47 @@ pub(super) enum Output<'a> {
     Inherit,
 }
 
+/// Set in a child's environment to make it exit when its stdin closes,
+/// i.e. when the process that started it is gone, even killed.
+const EXIT_WITH_PARENT: &str = "WFLINK_EXIT_WITH_PARENT";
+
 /// Processes started by this command.
 #[derive(Default)]
 pub(super) struct Processes {
     children: Vec<(String, Child)>,
     /// Set once they should outlive this command (`cluster start`).
     detached: bool,
+    /// Children end with this command (`run-application`), even if it is killed.
+    tied: bool,
+}
+
+/// In a child started tied to its parent: exits the process once stdin
+/// closes (the parent is gone).
+pub(crate) fn exit_with_parent_if_tied() {
+    if std::env::var_os(EXIT_WITH_PARENT).is_none() {
+        return;
+    }
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(1);
+    });
 }
 
 impl Processes {
+    /// Processes that end when this command ends, even if it is killed.
+    pub(super) fn tied() -> Self {
+        Processes { children: Vec::new(), detached: false, tied: true }
+    }
+
     /// Starts `wflink ARGS...` as `role`.
     pub(super) fn spawn(&mut self, role: &str, args: &[String], output: Output) -> anyhow::Result<u32> {
         let exe = std::env::current_exe().context("cannot find the wflink binary")?;
         let mut command = Command::new(exe);
         command.args(args).stdin(Stdio::null());
+        if self.tied {
+            // The child's stdin closes when this process dies; the child then exits.
+            command.stdin(Stdio::piped()).env(EXIT_WITH_PARENT, "1");
+        }
         if std::env::var_os("WFLINK_LOG").is_none() {
             command.env("WFLINK_LOG", "info");
         }

@@ -114,10 +114,10 @@ impl TimeKeeper {
         batch: &mut RecordBatch,
         emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
     ) -> Result<(), TaskError> {
-        if self.keyed {
-            if let Some(backend) = guest.named_state() {
-                gather_named(backend, &batch.keys, &batch.key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
-            }
+        if self.keyed
+            && let Some(backend) = guest.named_state()
+        {
+            gather_named(backend, &batch.keys, &batch.key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
         }
         let time = self.call_time();
         let output = guest.process_with_context(batch, &mut self.state_in, time)?;
@@ -164,6 +164,13 @@ impl TimeKeeper {
         };
         match change {
             TrackerChange::Advanced(watermark) => self.advance(guest, watermark, emit),
+            TrackerChange::AdvancedAndIdle(watermark) => {
+                self.advance(guest, watermark, emit)?;
+                match self.generator {
+                    None => emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: true })),
+                    Some(_) => Ok(()),
+                }
+            }
             TrackerChange::Idle(idle) if self.generator.is_none() => {
                 emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle }))
             }
@@ -259,11 +266,11 @@ impl TimeKeeper {
     /// of time is sent downstream.
     pub fn finish(
         &mut self,
-        mut guest: Option<&mut GuestInstance>,
+        guest: Option<&mut GuestInstance>,
         emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
     ) -> Result<(), TaskError> {
         self.watermark = END_OF_TIME;
-        if let Some(guest) = guest.as_deref_mut() {
+        if let Some(guest) = guest {
             self.fire(guest, TimeDomain::EventTime, END_OF_TIME, emit)?;
             self.fire(guest, TimeDomain::ProcessingTime, END_OF_TIME, emit)?;
         }

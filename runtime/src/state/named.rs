@@ -6,9 +6,9 @@
 //! every entry of the keys a call touches, [`apply_named`] writes back what
 //! the guest changed (an empty value deletes the entry).
 
-use std::collections::HashSet;
+use hashbrown::HashTable;
 
-use crate::graph::partition::key_group;
+use super::StateKey;
 use crate::network::batch_check_ends;
 
 /// Named state entries as flat buffers (the WIT `state-entries`).
@@ -124,17 +124,16 @@ impl NamedEntries {
 /// the default; a disk-backed one can implement the same trait.
 pub trait NamedStateBackend: Send {
     /// Appends to `out` every entry of `key` except those of lazy states.
-    fn gather_key(&self, key_group: u32, key: &[u8], lazy: &[u32], out: &mut NamedEntries);
+    fn gather_key(&self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries);
     /// The value at `address` of `key`, if any.
-    fn get(&self, key_group: u32, key: &[u8], address: EntryAddress<'_>) -> Option<&[u8]>;
+    fn get(&self, key: StateKey<'_>, address: EntryAddress<'_>) -> Option<&[u8]>;
     /// Stores `value` at `address` of `key`; `None` deletes it.
-    fn write(&mut self, key_group: u32, key: &[u8], address: EntryAddress<'_>, value: Option<&[u8]>);
+    fn write(&mut self, key: StateKey<'_>, address: EntryAddress<'_>, value: Option<&[u8]>);
     /// Appends to `out` up to `limit` entries of (`state_id`, `namespace`)
     /// of `key` in user-key order, after `after` if given.
     fn scan(
         &self,
-        key_group: u32,
-        key: &[u8],
+        key: StateKey<'_>,
         state_id: u32,
         namespace: &[u8],
         after: Option<&[u8]>,
@@ -161,12 +160,18 @@ pub fn gather_named(
     max_parallelism: u32,
     out: &mut NamedEntries,
 ) {
-    let mut seen: HashSet<&[u8], xxhash_rust::xxh3::Xxh3Builder> =
-        HashSet::with_capacity_and_hasher(key_ends.len().min(4096), Default::default());
+    // Indexes of keys already gathered, by key hash: each key is hashed once.
+    let mut seen: HashTable<usize> = HashTable::with_capacity(key_ends.len().min(4096));
     for i in 0..key_ends.len() {
-        let key = slice(keys, key_ends, i);
-        if seen.insert(key) {
-            backend.gather_key(key_group(key, max_parallelism), key, lazy, out);
+        let key = StateKey::new(slice(keys, key_ends, i), max_parallelism);
+        let entry = seen.entry(
+            key.hash,
+            |&j| slice(keys, key_ends, j) == key.bytes,
+            |&j| xxhash_rust::xxh3::xxh3_64(slice(keys, key_ends, j)),
+        );
+        if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
+            vacant.insert(i);
+            backend.gather_key(key, lazy, out);
         }
     }
 }
@@ -180,11 +185,14 @@ pub fn apply_named(
 ) -> Result<(), String> {
     for i in 0..changed.len() {
         let (key, address, value) = changed.get(i);
-        let group = key_group(key, max_parallelism);
-        if !backend.owns(group) {
-            return Err(format!("state entry {i} is for a key of key group {group}, which this subtask does not own"));
+        let key = StateKey::new(key, max_parallelism);
+        if !backend.owns(key.group) {
+            return Err(format!(
+                "state entry {i} is for a key of key group {}, which this subtask does not own",
+                key.group
+            ));
         }
-        backend.write(group, key, address, (!value.is_empty()).then_some(value));
+        backend.write(key, address, (!value.is_empty()).then_some(value));
     }
     Ok(())
 }

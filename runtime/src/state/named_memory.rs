@@ -1,79 +1,130 @@
 //! The in-memory backend of named state: per owned key group, a map from
-//! key to that key's entries, ordered by (state id, namespace, user key)
-//! so a map state can be scanned in order.
+//! key to that key's entries, ordered by address so a map state can be
+//! scanned in order.
+//!
+//! An entry's address inside its key is one byte string: state id (4 bytes,
+//! big-endian), namespace length (4 bytes), namespace, user key. Ordering
+//! by it groups each (state, namespace) together, and lookups by a borrowed
+//! slice let an update overwrite a value in place, with no allocation.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::collections::BTreeMap;
+use std::ops::{Bound, Range};
 
-use xxhash_rust::xxh3::Xxh3Builder;
+use hashbrown::HashTable;
 
+use super::StateKey;
 use super::named::{EntryAddress, NamedEntries, NamedStateBackend};
 
-/// (state id, namespace, user key) of an entry inside its key.
-type Address = (u32, Box<[u8]>, Box<[u8]>);
+/// One stored key: its hash (so tables grow without rehashing) and its
+/// entries by encoded address.
+struct KeyEntries {
+    hash: u64,
+    key: Box<[u8]>,
+    entries: BTreeMap<Box<[u8]>, Vec<u8>>,
+}
 
-/// Named keyed state in memory, one map per owned key group.
+/// Named keyed state in memory, one table per owned key group, probed with
+/// the key's precomputed hash.
 pub struct MemoryNamedBackend {
     key_groups: Range<u32>,
-    groups: Vec<HashMap<Box<[u8]>, BTreeMap<Address, Vec<u8>>, Xxh3Builder>>,
+    groups: Vec<HashTable<KeyEntries>>,
     len: usize,
+    /// Reused buffer for encoding addresses.
+    scratch: Vec<u8>,
 }
 
 impl MemoryNamedBackend {
     /// An empty backend owning `key_groups`.
     pub fn new(key_groups: Range<u32>) -> Self {
-        let groups = key_groups.clone().map(|_| HashMap::default()).collect();
-        MemoryNamedBackend { key_groups, groups, len: 0 }
+        let groups = key_groups.clone().map(|_| HashTable::new()).collect();
+        MemoryNamedBackend { key_groups, groups, len: 0, scratch: Vec::new() }
     }
 
-    fn group(&self, key_group: u32) -> Option<&HashMap<Box<[u8]>, BTreeMap<Address, Vec<u8>>, Xxh3Builder>> {
-        self.groups.get(key_group.checked_sub(self.key_groups.start)? as usize)
+    /// The entries of `key`, if it has any.
+    fn entries(&self, key: StateKey<'_>) -> Option<&BTreeMap<Box<[u8]>, Vec<u8>>> {
+        let group = self.groups.get(key.group.checked_sub(self.key_groups.start)? as usize)?;
+        group.find(key.hash, |e| e.hash == key.hash && *e.key == *key.bytes).map(|e| &e.entries)
     }
 }
 
-fn address(a: EntryAddress<'_>) -> Address {
-    (a.state_id, a.namespace.into(), a.user_key.into())
+/// Encodes the prefix (state id, namespace) of an address into `out`.
+fn encode_prefix(out: &mut Vec<u8>, state_id: u32, namespace: &[u8]) {
+    out.clear();
+    out.extend_from_slice(&state_id.to_be_bytes());
+    out.extend_from_slice(&(namespace.len() as u32).to_be_bytes());
+    out.extend_from_slice(namespace);
+}
+
+fn encode(out: &mut Vec<u8>, a: EntryAddress<'_>) {
+    encode_prefix(out, a.state_id, a.namespace);
+    out.extend_from_slice(a.user_key);
+}
+
+/// Decodes an address written by [`encode`].
+fn decode(address: &[u8]) -> EntryAddress<'_> {
+    let state_id = u32::from_be_bytes(address[..4].try_into().expect("4 bytes"));
+    let ns_len = u32::from_be_bytes(address[4..8].try_into().expect("4 bytes")) as usize;
+    EntryAddress { state_id, namespace: &address[8..8 + ns_len], user_key: &address[8 + ns_len..] }
 }
 
 impl NamedStateBackend for MemoryNamedBackend {
-    fn gather_key(&self, key_group: u32, key: &[u8], lazy: &[u32], out: &mut NamedEntries) {
-        let Some(entries) = self.group(key_group).and_then(|g| g.get(key)) else { return };
-        for ((state_id, namespace, user_key), value) in entries {
-            if lazy.contains(state_id) {
+    fn gather_key(&self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries) {
+        let Some(entries) = self.entries(key) else { return };
+        for (address, value) in entries {
+            let address = decode(address);
+            if lazy.contains(&address.state_id) {
                 continue;
             }
-            out.push(key, EntryAddress { state_id: *state_id, namespace, user_key }, value);
+            out.push(key.bytes, address, value);
         }
     }
 
-    fn get(&self, key_group: u32, key: &[u8], a: EntryAddress<'_>) -> Option<&[u8]> {
-        let entries = self.group(key_group)?.get(key)?;
-        entries.get(&address(a)).map(Vec::as_slice)
+    fn get(&self, key: StateKey<'_>, a: EntryAddress<'_>) -> Option<&[u8]> {
+        let entries = self.entries(key)?;
+        let mut address = Vec::new();
+        encode(&mut address, a);
+        entries.get(address.as_slice()).map(Vec::as_slice)
     }
 
-    fn write(&mut self, key_group: u32, key: &[u8], a: EntryAddress<'_>, value: Option<&[u8]>) {
-        let Some(index) = key_group.checked_sub(self.key_groups.start).filter(|i| (*i as usize) < self.groups.len())
+    fn write(&mut self, key: StateKey<'_>, a: EntryAddress<'_>, value: Option<&[u8]>) {
+        let Some(index) = key.group.checked_sub(self.key_groups.start).filter(|i| (*i as usize) < self.groups.len())
         else {
             return;
         };
+        encode(&mut self.scratch, a);
+        let address = self.scratch.as_slice();
         let group = &mut self.groups[index as usize];
+        let eq = |e: &KeyEntries| e.hash == key.hash && *e.key == *key.bytes;
         match value {
             Some(value) => {
-                let entries = match group.get_mut(key) {
-                    Some(entries) => entries,
-                    None => group.entry(key.into()).or_default(),
+                let stored = match group.find_mut(key.hash, eq) {
+                    Some(stored) => stored,
+                    None => {
+                        let fresh = KeyEntries { hash: key.hash, key: key.bytes.into(), entries: BTreeMap::new() };
+                        group.insert_unique(key.hash, fresh, |e| e.hash).into_mut()
+                    }
                 };
-                if entries.insert(address(a), value.to_vec()).is_none() {
-                    self.len += 1;
+                let entries = &mut stored.entries;
+                match entries.get_mut(address) {
+                    Some(stored) => {
+                        stored.clear();
+                        stored.extend_from_slice(value);
+                    }
+                    None => {
+                        entries.insert(address.into(), value.to_vec());
+                        self.len += 1;
+                    }
                 }
             }
             None => {
-                if let Some(entries) = group.get_mut(key) {
-                    if entries.remove(&address(a)).is_some() {
+                if let Ok(stored) = group.find_entry(key.hash, eq) {
+                    if stored.get().entries.contains_key(address) {
                         self.len -= 1;
                     }
-                    if entries.is_empty() {
-                        group.remove(key);
+                    let (mut stored, vacant) = stored.remove();
+                    stored.entries.remove(address);
+                    if !stored.entries.is_empty() {
+                        vacant.into_table().insert_unique(key.hash, stored, |e| e.hash);
                     }
                 }
             }
@@ -82,23 +133,30 @@ impl NamedStateBackend for MemoryNamedBackend {
 
     fn scan(
         &self,
-        key_group: u32,
-        key: &[u8],
+        key: StateKey<'_>,
         state_id: u32,
         namespace: &[u8],
         after: Option<&[u8]>,
         limit: usize,
         out: &mut NamedEntries,
     ) {
-        let Some(entries) = self.group(key_group).and_then(|g| g.get(key)) else { return };
-        let start: Address = (state_id, namespace.into(), after.unwrap_or_default().into());
+        let Some(entries) = self.entries(key) else { return };
+        let mut prefix = Vec::new();
+        encode_prefix(&mut prefix, state_id, namespace);
+        let prefix_len = prefix.len();
+        let start = match after {
+            Some(after) => {
+                prefix.extend_from_slice(after);
+                Bound::Excluded(prefix.as_slice())
+            }
+            None => Bound::Included(prefix.as_slice()),
+        };
         let found = entries
-            .range(start..)
-            .take_while(|((id, ns, _), _)| *id == state_id && **ns == *namespace)
-            .filter(|((_, _, user_key), _)| after.is_none_or(|after| **user_key != *after))
+            .range::<[u8], _>((start, Bound::Unbounded))
+            .take_while(|(address, _)| address.starts_with(&prefix[..prefix_len]))
             .take(limit);
-        for ((id, ns, user_key), value) in found {
-            out.push(key, EntryAddress { state_id: *id, namespace: ns, user_key }, value);
+        for (address, value) in found {
+            out.push(key.bytes, decode(address), value);
         }
     }
 
@@ -115,7 +173,7 @@ impl NamedStateBackend for MemoryNamedBackend {
 mod tests {
     use super::*;
     use crate::graph::partition::{key_group, key_group_range};
-    use crate::state::{apply_named, gather_named};
+    use crate::state::{StateKey, apply_named, gather_named};
 
     fn at(state_id: u32, namespace: &'static [u8], user_key: &'static [u8]) -> EntryAddress<'static> {
         EntryAddress { state_id, namespace, user_key }
@@ -138,14 +196,14 @@ mod tests {
         assert_eq!(out.len(), 3, "the lazy state 2 stays home; 'k' appears twice in the batch but once here");
 
         out.clear();
-        backend.scan(key_group(b"k", 128), b"k", 1, b"w", Some(b"a"), 10, &mut out);
+        backend.scan(StateKey::new(b"k", 128), 1, b"w", Some(b"a"), 10, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out.get(0).1.user_key, b"b");
 
         let mut delete = NamedEntries::default();
         delete.push(b"k", at(1, b"w", b"a"), b"");
         apply_named(&mut backend, &delete, 128).unwrap();
-        assert_eq!(backend.get(key_group(b"k", 128), b"k", at(1, b"w", b"a")), None);
+        assert_eq!(backend.get(StateKey::new(b"k", 128), at(1, b"w", b"a")), None);
         assert_eq!(backend.len(), 4);
     }
 

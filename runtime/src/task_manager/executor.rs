@@ -167,6 +167,16 @@ impl TaskExecutor {
     }
 
     fn cancel_job(&mut self, job_id: JobId) {
+        // Tasks still waiting for their component never start.
+        let never_started: Vec<SubtaskId> = self
+            .waiting
+            .values_mut()
+            .flat_map(|waiting| waiting.extract_if(.., |(_, d)| d.job_id == job_id).map(|(_, d)| d.subtask).collect::<Vec<_>>())
+            .collect();
+        for subtask in never_started {
+            let state = TaskState::Canceled;
+            self.send(ToJobManager::TaskState { job_id, subtask, state, error: None, metrics: Default::default() });
+        }
         for ((job, _), task) in &self.running {
             if *job == job_id {
                 task.cancelled.store(true, Ordering::Relaxed);

@@ -79,6 +79,10 @@ pub enum TrackerChange {
     Advanced(i64),
     /// Every upstream channel is idle now (or active again: `false`).
     Idle(bool),
+    /// The last active channel went idle: no channel will hold time back,
+    /// so the watermark jumps to the highest of all channels (as Flink's
+    /// valve flushes), and every channel is idle.
+    AdvancedAndIdle(i64),
     /// Nothing to pass on.
     None,
 }
@@ -149,6 +153,11 @@ impl WatermarkTracker {
                     return TrackerChange::None;
                 }
                 self.all_idle = true;
+                let max = self.channels.iter().copied().max().unwrap_or(NO_WATERMARK);
+                if max > self.combined {
+                    self.combined = max;
+                    return TrackerChange::AdvancedAndIdle(max);
+                }
                 TrackerChange::Idle(true)
             }
             Some(min) if min > self.combined => {
@@ -191,6 +200,14 @@ mod tests {
         assert_eq!(tracker.status(1, true), TrackerChange::Idle(true));
         assert_eq!(tracker.watermark(0, 150), TrackerChange::Idle(false), "never goes back");
         assert_eq!(tracker.current(), 300);
+    }
+
+    #[test]
+    fn when_the_last_active_channel_goes_idle_the_highest_watermark_wins() {
+        let mut tracker = WatermarkTracker::new(2);
+        tracker.watermark(0, 500);
+        assert_eq!(tracker.status(0, true), TrackerChange::None, "channel 1 still holds time back");
+        assert_eq!(tracker.status(1, true), TrackerChange::AdvancedAndIdle(500));
     }
 
     #[test]

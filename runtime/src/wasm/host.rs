@@ -9,8 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{logging, metrics, plan, state, types};
 use super::limits::GuestLimiter;
-use crate::graph::partition::key_group;
-use crate::state::{EntryAddress, NamedEntries, NamedStateBackend};
+use crate::state::{EntryAddress, NamedEntries, NamedStateBackend, StateKey};
 
 /// Most bytes of a guest's stdout/stderr kept for error messages.
 pub(crate) const GUEST_OUTPUT_CAPACITY: usize = 1 << 20;
@@ -49,7 +48,11 @@ pub(crate) struct KeyedContext {
 
 impl KeyedContext {
     /// The backend and key group of `key`, or why the guest may not read it.
-    fn reach(&self, state_id: u32, key: &[u8]) -> Result<(&dyn NamedStateBackend, u32), types::StateError> {
+    fn reach<'k>(
+        &self,
+        state_id: u32,
+        key: &'k [u8],
+    ) -> Result<(&dyn NamedStateBackend, StateKey<'k>), types::StateError> {
         let backend = match (&self.backend, self.in_call) {
             (Some(backend), true) => backend.as_ref(),
             _ => return Err(types::StateError::NoKeyedContext),
@@ -57,11 +60,11 @@ impl KeyedContext {
         if !self.declared.contains(&state_id) {
             return Err(types::StateError::UnknownState(state_id));
         }
-        let group = key_group(key, self.max_parallelism);
-        if !backend.owns(group) {
+        let key = StateKey::new(key, self.max_parallelism);
+        if !backend.owns(key.group) {
             return Err(types::StateError::ForeignKey);
         }
-        Ok((backend, group))
+        Ok((backend, key))
     }
 }
 
@@ -101,9 +104,9 @@ impl state::Host for HostState {
         namespace: Vec<u8>,
         user_key: Vec<u8>,
     ) -> Result<Option<Vec<u8>>, types::StateError> {
-        let (backend, group) = self.keyed.reach(state_id, &key)?;
+        let (backend, key) = self.keyed.reach(state_id, &key)?;
         let address = EntryAddress { state_id, namespace: &namespace, user_key: &user_key };
-        Ok(backend.get(group, &key, address).map(<[u8]>::to_vec))
+        Ok(backend.get(key, address).map(<[u8]>::to_vec))
     }
 
     fn scan(
@@ -114,9 +117,9 @@ impl state::Host for HostState {
         after: Option<Vec<u8>>,
         limit: u32,
     ) -> Result<types::StateEntries, types::StateError> {
-        let (backend, group) = self.keyed.reach(state_id, &key)?;
+        let (backend, key) = self.keyed.reach(state_id, &key)?;
         let mut out = NamedEntries::default();
-        backend.scan(group, &key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
+        backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
         Ok(super::context::entries_to_wit(out))
     }
 }

@@ -10,6 +10,8 @@
 
 mod assigner;
 mod operator;
+#[cfg(test)]
+mod tests;
 
 pub use assigner::{
     EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,

@@ -1,0 +1,105 @@
+//! The window operator on the host: the state and timers it hands back,
+//! firing, allowed lateness and late records, processing time.
+
+use std::time::Duration;
+
+use crate::chain::{Batch, Chain};
+use crate::context::{Domain, StateEntries, Timers};
+use crate::env::record;
+use crate::prelude::*;
+
+fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+    let late = OutputTag::<u64>::new("late");
+    let assigner = if args.flag("processing") {
+        TumblingProcessingTimeWindows::of(Duration::from_secs(10))
+    } else {
+        TumblingEventTimeWindows::of(Duration::from_secs(10))
+    };
+    let sums = env
+        .datagen(0, 0)
+        .key_by(|n: &u64| n % 2)
+        .window(assigner)
+        .allowed_lateness(Duration::from_secs(5))
+        .side_output_late_data(&late)
+        .reduce(|a, b| a + b);
+    sums.get_side_output(&late).print();
+    sums.print();
+    Ok(())
+}
+
+/// The window node is node 2 (source 0, key-by 1).
+fn open(flags: &[&str]) -> Chain {
+    let args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+    Chain::open(record(build, &args).unwrap(), &[2]).unwrap()
+}
+
+fn batch(records: &[(u64, i64)]) -> Batch {
+    let mut b = Batch::default();
+    for (n, ts) in records {
+        b.push(Some(&rmp_serde::to_vec(&(n % 2)).unwrap()), &rmp_serde::to_vec(n).unwrap(), Some(*ts));
+    }
+    b
+}
+
+fn values(b: &Batch) -> Vec<u64> {
+    crate::chain::batch_slices(&b.values, &b.value_ends).map(|v| rmp_serde::from_slice(v).unwrap()).collect()
+}
+
+/// What the host would store: apply the written entries (empty = delete).
+fn apply(store: &mut StateEntries, written: &StateEntries) {
+    let mut kept = StateEntries::default();
+    let all: Vec<_> = store.iter().chain(written.iter()).map(|(i, k, n, u, v)| (i, k.to_vec(), n.to_vec(), u.to_vec(), v.to_vec())).collect();
+    let mut latest: Vec<(u32, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
+    for e in all {
+        latest.retain(|x| (x.0, &x.1, &x.2, &x.3) != (e.0, &e.1, &e.2, &e.3));
+        latest.push(e);
+    }
+    for (i, k, n, u, v) in latest.into_iter().filter(|e| !e.4.is_empty()) {
+        kept.push(i, &k, &n, &u, &v);
+    }
+    *store = kept;
+}
+
+#[test]
+fn event_time_windows_fire_on_their_timer_refire_for_late_records_and_drop_too_late_ones() {
+    let mut chain = open(&[]);
+    let mut store = StateEntries::default();
+
+    let out = chain.process_with_context(batch(&[(2, 1000), (4, 2000), (3, 3000)]), store.clone(), i64::MIN, 0).unwrap();
+    assert!(out.records.value_ends.is_empty(), "nothing fires before the watermark");
+    assert_eq!(out.call.state.iter().count(), 2, "one accumulator per key and window");
+    // A firing timer and a cleanup timer (end - 1 + lateness) per new window.
+    let mut stamps = out.call.timers_registered.timestamps.clone();
+    stamps.sort();
+    assert_eq!(stamps, [9_999, 9_999, 14_999, 14_999]);
+    apply(&mut store, &out.call.state);
+
+    let mut fire = Timers::default();
+    let key0 = rmp_serde::to_vec(&0u64).unwrap();
+    let window = crate::window::TimeWindow { start: 0, end: 10_000 }.namespace();
+    fire.push(Domain::Event, 9_999, &key0, &window);
+    let out = chain.on_timers(fire, store.clone(), 9_999, 0).unwrap();
+    assert_eq!(values(&out.records), [6], "key 0's window: 2 + 4");
+    assert_eq!(out.records.timestamps, [9_999]);
+    apply(&mut store, &out.call.state);
+
+    // Within the allowed lateness: counted, and the window fires again at once.
+    let out = chain.process_with_context(batch(&[(8, 500)]), store.clone(), 12_000, 0).unwrap();
+    assert_eq!(values(&out.records), [14]);
+    apply(&mut store, &out.call.state);
+
+    // Beyond it (watermark past 9999 + 5000): to the late side output.
+    let out = chain.process_with_context(batch(&[(10, 700)]), store.clone(), 15_000, 0).unwrap();
+    assert!(out.records.value_ends.is_empty());
+    assert_eq!(out.call.side_tags.len(), 1);
+    assert_eq!(values(&out.call.side_records), [10]);
+}
+
+#[test]
+fn processing_time_windows_use_the_wall_clock_and_processing_timers() {
+    let mut chain = open(&["--processing"]);
+    let out = chain.process_with_context(batch(&[(1, 0), (3, 99_000)]), StateEntries::default(), i64::MIN, 12_345).unwrap();
+    let timers = &out.call.timers_registered;
+    assert_eq!(timers.timestamps, [19_999]);
+    assert_eq!(timers.domains, [Domain::Processing]);
+}

@@ -1,0 +1,167 @@
+//! A real session cluster for end-to-end tests: one `wflink jobmanager`
+//! and N `wflink taskmanager` processes on loopback, free ports, output in
+//! a scratch directory, every process killed when the cluster is dropped
+//! (also when the test fails).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+pub use wflink::cli::client::RestClient;
+
+use super::{scratch, wflink};
+
+/// How long processes and jobs may take in tests before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running cluster.
+pub struct TestCluster {
+    /// Scratch directory with `jobmanager.out/.log` and `taskmanager-N.out/.log`.
+    pub dir: PathBuf,
+    /// `host:port` of the REST API.
+    pub rest: String,
+    /// `host:port` of the RPC endpoint.
+    pub rpc: String,
+    /// A client of the REST API.
+    pub client: RestClient,
+    jobmanager: Child,
+    taskmanagers: Vec<Option<Child>>,
+}
+
+/// Polls `check` until it returns `Some`, failing the test with `what` after [`DEADLINE`].
+pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl TestCluster {
+    /// Starts a JobManager (with extra `-D` settings) and `taskmanagers` TaskManagers.
+    pub fn start(name: &str, taskmanagers: usize, settings: &[&str]) -> Self {
+        let dir = scratch(name);
+        let mut command = wflink();
+        command.arg("jobmanager");
+        for setting in ["rest.port=0", "jobmanager.rpc.port=0", "rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"]
+            .iter()
+            .chain(settings)
+        {
+            command.args(["-D", setting]);
+        }
+        command.env("WFLINK_LOG", "info");
+        command.stdout(file(&dir.join("jobmanager.out"))).stderr(file(&dir.join("jobmanager.log")));
+        let jobmanager = command.spawn().expect("the jobmanager starts");
+        let mut cluster =
+            TestCluster { dir, rest: String::new(), rpc: String::new(), client: RestClient::new("unset"), jobmanager, taskmanagers: Vec::new() };
+        let out = cluster.dir.join("jobmanager.out");
+        let (rest, rpc) = wait_for("the jobmanager's endpoints", || {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            let find = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).map(|s| s.trim().to_string());
+            Some((find("REST endpoint: http://")?, find("RPC endpoint:")?))
+        });
+        cluster.client = RestClient::new(&rest);
+        (cluster.rest, cluster.rpc) = (rest, rpc);
+        for _ in 0..taskmanagers {
+            cluster.add_taskmanager(&[]);
+        }
+        cluster.wait_for_taskmanagers(taskmanagers);
+        cluster
+    }
+
+    /// Starts one more TaskManager (with extra `-D` settings); returns its index.
+    pub fn add_taskmanager(&mut self, settings: &[&str]) -> usize {
+        let index = self.taskmanagers.len();
+        let mut command = wflink();
+        command.args(["taskmanager", "--jobmanager", &self.rpc, "-D", "taskmanager.host=127.0.0.1"]);
+        for setting in settings {
+            command.args(["-D", setting]);
+        }
+        command.env("WFLINK_LOG", "info");
+        command
+            .stdout(file(&self.dir.join(format!("taskmanager-{index}.out"))))
+            .stderr(file(&self.dir.join(format!("taskmanager-{index}.log"))));
+        self.taskmanagers.push(Some(command.spawn().expect("a taskmanager starts")));
+        index
+    }
+
+    /// Waits until exactly `count` TaskManagers are registered.
+    pub fn wait_for_taskmanagers(&self, count: usize) {
+        wait_for(&format!("{count} registered taskmanagers"), || {
+            (self.get("/taskmanagers")["taskmanagers"].as_array()?.len() == count).then_some(())
+        });
+    }
+
+    /// Kills TaskManager `index` at once (SIGKILL), as a crash would.
+    pub fn kill_taskmanager(&mut self, index: usize) {
+        let mut child = self.taskmanagers[index].take().expect("a live taskmanager");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// What TaskManager `index` printed (its print sinks).
+    pub fn taskmanager_out(&self, index: usize) -> String {
+        std::fs::read_to_string(self.dir.join(format!("taskmanager-{index}.out"))).unwrap_or_default()
+    }
+
+    /// `GET path` as JSON; panics on an error status.
+    pub fn get(&self, path: &str) -> Value {
+        self.client.get(path).unwrap_or_else(|e| panic!("GET {path}: {e:#}"))
+    }
+
+    /// The status of a job, e.g. `RUNNING`.
+    pub fn job_status(&self, job_id: &str) -> String {
+        self.get(&format!("/jobs/{job_id}/status"))["status"].as_str().unwrap().to_string()
+    }
+
+    /// Waits until the job reaches `status`.
+    pub fn wait_for_status(&self, job_id: &str, status: &str) {
+        wait_for(&format!("job {job_id} to be {status}"), || (self.job_status(job_id) == status).then_some(()));
+    }
+
+    /// Raw HTTP status and body of a request, for the error cases.
+    pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let url = format!("http://{}{path}", self.rest);
+        let response = match method {
+            "GET" => agent.get(&url).call(),
+            "DELETE" => agent.delete(&url).call(),
+            "PATCH" => agent.patch(&url).send_empty(),
+            _ => agent.post(&url).header("Content-Type", content_type).send(body),
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (response.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        for child in self.taskmanagers.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = self.jobmanager.kill();
+        let _ = self.jobmanager.wait();
+    }
+}
+
+/// A multipart body with `bytes` in the field `jarfile`, as browsers and Flink's clients send it.
+pub fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "wflinktestboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn file(path: &Path) -> Stdio {
+    std::fs::File::create(path).expect("scratch file").into()
+}
