@@ -12,12 +12,11 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Running, wflink, wordcount_wasm};
+use common::cluster::TestCluster;
+use common::wordcount_wasm;
 use wflink::guest_build::repo;
-
-const LIMIT: Duration = Duration::from_secs(60);
 
 /// Serves lines of words to every connection until dropped.
 struct WordFeed {
@@ -56,23 +55,6 @@ impl Drop for WordFeed {
     }
 }
 
-/// Reads the process's stdout until a line starting with `prefix`; returns the rest.
-fn wait_for_line(process: &Running, prefix: &str) -> String {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = process.next_line(left, prefix);
-        if let Some(rest) = line.strip_prefix(prefix) {
-            return rest.trim().to_string();
-        }
-    }
-}
-
-fn get_json(url: &str) -> serde_json::Value {
-    let body = ureq::get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}")).into_body().read_to_string().unwrap();
-    serde_json::from_str(&body).unwrap()
-}
-
 #[test]
 fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let browser_dir = repo::root().join("tests").join("browser");
@@ -83,22 +65,10 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let wasm = wordcount_wasm();
     let feed = WordFeed::start();
 
-    let mut jm = wflink();
-    jm.args(["jobmanager", "-D", "rest.address=127.0.0.1", "-D", "rest.port=0"]);
-    jm.args(["-D", "jobmanager.rpc.address=127.0.0.1", "-D", "jobmanager.rpc.port=0"]);
-    let jobmanager = Running::start(jm);
-    let rpc = wait_for_line(&jobmanager, "RPC endpoint:");
-    let rest = wait_for_line(&jobmanager, "REST endpoint:");
-
-    let mut tm = wflink();
-    tm.args(["taskmanager", "--jobmanager", &rpc, "-D", "taskmanager.numberOfTaskSlots=2"]);
-    tm.args(["-D", "taskmanager.host=127.0.0.1", "-D", "taskmanager.data.port=0"]);
-    let _taskmanager = Running::start(tm);
-    let deadline = Instant::now() + LIMIT;
-    while get_json(&format!("{rest}/overview"))["taskmanagers"] != 1 {
-        assert!(Instant::now() < deadline, "the TaskManager did not register within {LIMIT:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut cluster = TestCluster::start("dashboard", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
+    let rest = format!("http://{}", cluster.rest);
 
     let shots = repo::root().join("target").join("ui-screenshots");
     let output = common::run_with_limit(
@@ -117,8 +87,8 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
 
     // The REST API agrees with what the browser saw.
     let jid = stdout.lines().find_map(|l| l.strip_prefix("JOB ")).expect("the script names its job");
-    assert_eq!(get_json(&format!("{rest}/jobs/{jid}"))["state"], "CANCELED");
-    let overview = get_json(&format!("{rest}/overview"));
+    assert_eq!(cluster.job_status(jid), "CANCELED");
+    let overview = cluster.get("/overview");
     assert_eq!(overview["jobs-cancelled"], 1);
     assert_eq!(overview["slots-available"], 2, "the canceled job gave its slots back");
     for page in ["01-overview", "03-submit-plan", "05-job-overview", "12-job-canceled"] {
