@@ -77,6 +77,23 @@ pub struct VertexDetails {
     pub tasks: BTreeMap<TaskState, usize>,
     /// Sum of its subtasks' metrics.
     pub metrics: MetricsSnapshot,
+    /// Each subtask, by index.
+    pub subtasks: Vec<SubtaskDetails>,
+}
+
+/// One subtask as the dashboard shows it: its state, where it runs, its metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubtaskDetails {
+    /// 0-based index within the vertex.
+    pub index: u32,
+    /// Its state.
+    pub state: TaskState,
+    /// The TaskManager running it, once deployed.
+    pub task_manager: Option<String>,
+    /// The data address (`host:port`) of that TaskManager.
+    pub endpoint: Option<String>,
+    /// Its own metrics.
+    pub metrics: MetricsSnapshot,
 }
 
 /// The state of a job at one moment.
@@ -114,6 +131,8 @@ pub struct JobManager {
     metrics: Vec<Vec<Arc<TaskMetrics>>>,
     /// The slots the job holds.
     slots: Vec<SlotOffer>,
+    /// Which of `slots` runs each subtask, `[vertex][index]`, once deployed.
+    placed: Vec<Vec<Option<usize>>>,
     resource_manager: Addr<ResourceManager>,
     dispatcher: Recipient<JobTerminated>,
     failure: Option<JobFailure>,
@@ -147,6 +166,7 @@ impl JobManager {
         JobManager {
             cancelled: shape.iter().map(|v| v.iter().map(|_| Arc::new(AtomicBool::new(false))).collect()).collect(),
             metrics: shape.iter().map(|v| v.iter().map(|_| Arc::new(TaskMetrics::default())).collect()).collect(),
+            placed: shape.iter().map(|v| vec![None; v.len()]).collect(),
             submission,
             status: JobStatus::Initializing,
             execution,
@@ -258,6 +278,7 @@ impl JobManager {
             let (cancelled, metrics) =
                 (self.cancelled[vertex][index as usize].clone(), self.metrics[vertex][index as usize].clone());
             self.execution.set_state(placement.descriptor.subtask, TaskState::Deploying);
+            self.placed[vertex][index as usize] = Some(placement.slot);
             let offer = &self.slots[placement.slot];
             match &offer.slot {
                 SlotRef::Local(slot) => {
@@ -325,8 +346,18 @@ impl JobManager {
                     *tasks.entry(*state).or_insert(0) += 1;
                 }
                 let mut metrics = MetricsSnapshot::default();
-                for m in &self.metrics[v.index] {
-                    metrics += m.snapshot();
+                let mut subtasks = Vec::with_capacity(states.len());
+                for (index, (m, state)) in self.metrics[v.index].iter().zip(states).enumerate() {
+                    let snapshot = m.snapshot();
+                    metrics += snapshot;
+                    let slot = self.placed[v.index][index].and_then(|s| self.slots.get(s));
+                    subtasks.push(SubtaskDetails {
+                        index: index as u32,
+                        state: *state,
+                        task_manager: slot.map(|s| s.task_manager.clone()),
+                        endpoint: slot.map(|s| s.data_address.clone()),
+                        metrics: snapshot,
+                    });
                 }
                 VertexDetails {
                     id: v.id.clone(),
@@ -335,6 +366,7 @@ impl JobManager {
                     status: aggregate(states),
                     tasks,
                     metrics,
+                    subtasks,
                 }
             })
             .collect();

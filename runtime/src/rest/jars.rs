@@ -74,6 +74,8 @@ pub struct RunRequest {
     program_args_list: Option<Vec<String>>,
     /// Parallelism for operators that set none.
     parallelism: Option<u32>,
+    /// A savepoint to start from: refused, savepoints do not exist yet.
+    savepoint_path: Option<String>,
 }
 
 impl RunRequest {
@@ -88,6 +90,7 @@ impl RunRequest {
             program_arg: body.program_arg.or(query.program_arg),
             program_args_list: body.program_args_list.or(query.program_args_list),
             parallelism: body.parallelism.or(query.parallelism),
+            savepoint_path: body.savepoint_path.or(query.savepoint_path),
         })
     }
 
@@ -95,6 +98,11 @@ impl RunRequest {
         if let Some(entry) = self.entry_class.as_deref().filter(|e| !e.is_empty() && *e != DEFAULT_ENTRY) {
             return Err(AppError::bad_request(format!(
                 "unknown entry '{entry}': a component exports one job, its entry is '{DEFAULT_ENTRY}'"
+            )));
+        }
+        if let Some(path) = self.savepoint_path.as_deref().filter(|p| !p.trim().is_empty()) {
+            return Err(AppError::bad_request(format!(
+                "savepointPath '{path}': savepoints are not supported yet, a job always starts from empty state"
             )));
         }
         match (&self.program_args_list, &self.program_arg) {

@@ -1,5 +1,6 @@
 //! Jobs: `/jobs`, `/jobs/overview`, `/jobs/:id` and its `status`,
-//! `execution-result`, `plan` and `exceptions`, and `PATCH /jobs/:id?mode=cancel`.
+//! `execution-result`, `plan`, `exceptions` and `vertices/:vid` (subtasks
+//! with their TaskManager), and `PATCH /jobs/:id?mode=cancel`.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::{JobStatus, TaskState};
 use crate::job_manager::{JobDetails, now_millis};
+use crate::metrics::MetricsSnapshot;
 
 /// Every job status Flink names, so `timestamps` has all its keys.
 const JOB_STATUSES: [&str; 11] = [
@@ -112,8 +114,6 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
             let ended = v.status.is_terminal();
             let v_end = if ended { end } else { -1 };
             let v_duration = if running_since < 0 { -1 } else if ended && end >= 0 { end - running_since } else { now_millis() as i64 - running_since };
-            let m = &v.metrics;
-            let done = ended;
             json!({
                 "id": v.id,
                 "slotSharingGroupId": details.job_id.to_string(),
@@ -125,19 +125,7 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
                 "end-time": v_end,
                 "duration": v_duration,
                 "tasks": tasks,
-                "metrics": {
-                    "read-bytes": m.read_bytes,
-                    "read-bytes-complete": done,
-                    "write-bytes": m.write_bytes,
-                    "write-bytes-complete": done,
-                    "read-records": m.read_records,
-                    "read-records-complete": done,
-                    "write-records": m.write_records,
-                    "write-records-complete": done,
-                    "accumulated-backpressured-time": m.accumulated_backpressured_time,
-                    "accumulated-idle-time": 0,
-                    "accumulated-busy-time": m.accumulated_busy_time as f64,
-                },
+                "metrics": metrics_json(&v.metrics, ended),
             })
         })
         .collect();
@@ -160,6 +148,66 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
         "status-counts": task_counts(&details),
         "plan": plan_json(&job_id, &details.job_graph),
         "pending-operators": 0,
+    })))
+}
+
+/// Flink's `metrics` object of a vertex or subtask; `complete` once it ended.
+fn metrics_json(m: &MetricsSnapshot, complete: bool) -> Value {
+    json!({
+        "read-bytes": m.read_bytes,
+        "read-bytes-complete": complete,
+        "write-bytes": m.write_bytes,
+        "write-bytes-complete": complete,
+        "read-records": m.read_records,
+        "read-records-complete": complete,
+        "write-records": m.write_records,
+        "write-records-complete": complete,
+        "accumulated-backpressured-time": m.accumulated_backpressured_time,
+        "accumulated-idle-time": 0,
+        "accumulated-busy-time": m.accumulated_busy_time as f64,
+    })
+}
+
+/// `GET /jobs/:id/vertices/:vid`: the vertex's subtasks, each with its
+/// state, metrics and the TaskManager it runs on (`taskmanager-id`, `endpoint`).
+pub async fn vertex(
+    State(state): State<AppState>,
+    Path((id, vertex_id)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    let details = details(&state, &id).await?;
+    let vertex = details
+        .vertices
+        .iter()
+        .find(|v| v.id == vertex_id)
+        .ok_or_else(|| AppError::not_found(format!("vertex {vertex_id} not found in job {id}")))?;
+    let (start, end, _) = times(&details);
+    let subtasks: Vec<Value> = vertex
+        .subtasks
+        .iter()
+        .map(|s| {
+            let ended = s.state.is_terminal();
+            let sub_end = if ended { end } else { -1 };
+            let duration = if ended && end >= 0 { end - start } else { now_millis() as i64 - start };
+            json!({
+                "subtask": s.index,
+                "status": s.state,
+                "attempt": 0,
+                "endpoint": s.endpoint,
+                "start-time": start,
+                "end-time": sub_end,
+                "duration": duration,
+                "metrics": metrics_json(&s.metrics, ended),
+                "taskmanager-id": s.task_manager,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": vertex.id,
+        "name": vertex.name,
+        "parallelism": vertex.parallelism,
+        "maxParallelism": details.job_graph.vertices[0].max_parallelism,
+        "now": now_millis(),
+        "subtasks": subtasks,
     })))
 }
 

@@ -9,6 +9,7 @@ mod jar_store;
 mod jars;
 mod jobs;
 mod plan;
+mod ui;
 
 pub use error::AppError;
 pub use jar_store::{Jar, JarStore};
@@ -63,6 +64,7 @@ fn routes() -> Router<AppState> {
         .route("/jobs/{jobid}/plan", get(jobs::plan))
         .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
         .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
+        .route("/jobs/{jobid}/vertices/{vertexid}", get(jobs::vertex))
         .route("/jars", get(jars::list))
         .route("/jars/upload", post(jars::upload))
         .route("/jars/{jarid}", axum::routing::delete(jars::delete))
@@ -71,11 +73,13 @@ fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
-/// The whole API: every route at `/` and under `/v1`, bodies limited to
+/// The whole API: the dashboard at `/` (assets under `/assets`), every route at `/` and under `/v1`, bodies limited to
 /// `rest.server.max-content-length` (413 beyond), unknown paths 404 as JSON.
 pub fn app(state: AppState) -> Router {
     let limit = state.config.memory_size("rest.server.max-content-length").unwrap_or(100 << 20) as usize;
     Router::new()
+        .route("/", get(ui::index))
+        .route("/assets/{file}", get(ui::asset))
         .merge(routes())
         .nest("/v1", routes())
         .fallback(not_found)

@@ -1,0 +1,181 @@
+// Drives the wflink dashboard end to end in Debian's chromium (run by
+// tests/dashboard.rs against a real cluster). Environment:
+//   DASHBOARD_URL  http://127.0.0.1:PORT of the JobManager's REST server
+//   WASM           the wordcount component to upload
+//   SOCKET_PORT    a port where the test serves lines of words
+//   SCREENSHOTS    folder for one screenshot per page
+// Prints what it checks; exits non-zero on the first failed check.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, basename } from 'node:path';
+
+const url = process.env.DASHBOARD_URL;
+const wasm = process.env.WASM;
+const socketPort = process.env.SOCKET_PORT;
+const shots = process.env.SCREENSHOTS;
+const TIMEOUT = 30_000;
+mkdirSync(shots, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  console.log(`ok: ${message}`);
+}
+const number = (text) => Number(String(text).replace(/[^0-9]/g, ''));
+
+const profile = mkdtempSync(join(tmpdir(), 'wflink-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1280, height: 860 },
+});
+context.setDefaultTimeout(TIMEOUT);
+const page = context.pages()[0] || (await context.newPage());
+const consoleErrors = [];
+page.on('pageerror', (e) => consoleErrors.push(String(e)));
+// The refused upload's 400 is logged by the browser as a failed resource; script errors are not expected.
+page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text()); });
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+try {
+  // Overview: the TaskManager and its 2 slots.
+  await page.goto(`${url}/#/overview`);
+  await page.locator('#card-taskmanagers .value', { hasText: '1' }).waitFor();
+  check(number(await page.locator('#card-slots-total .value').textContent()) === 2, 'overview shows 1 TaskManager with 2 slots');
+  await shot('01-overview');
+
+  // Submit page: a file that is not a component is refused with the server's message next to the form.
+  await page.click('a[data-nav=submit]');
+  await page.locator('#drop-zone').waitFor();
+  await page.setInputFiles('#jarfile', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a component\n') });
+  const error = page.locator('#upload-error');
+  await error.waitFor({ state: 'visible' });
+  const errorText = await error.textContent();
+  check(/notes\.txt/.test(errorText) && /not a valid job component/.test(errorText), `upload error shown: ${errorText}`);
+  await shot('02-submit-error');
+
+  // Upload the component by drag and drop.
+  const name = basename(wasm);
+  const transfer = await page.evaluateHandle(({ b64, name }) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], name, { type: 'application/wasm' }));
+    return dt;
+  }, { b64: readFileSync(wasm).toString('base64'), name });
+  await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: transfer });
+  const form = page.locator('form.jar', { hasText: name });
+  await form.waitFor();
+  check(await error.isHidden(), 'the error is cleared by a good upload');
+  check(/uploaded /.test(await form.locator('h3').textContent()), 'the upload is listed with its upload time');
+
+  // Entry, arguments, parallelism; Show Plan, then Submit.
+  await form.locator('select[name=entry]').selectOption('default');
+  await form.locator('input[name=programArg]').fill(`--hostname 127.0.0.1 --port ${socketPort}`);
+  await form.locator('input[name=parallelism]').fill('2');
+  await form.locator('button.show-plan').click();
+  await form.locator('.dag g.node').first().waitFor();
+  const planNodes = await form.locator('.dag g.node').count();
+  check(planNodes >= 2, `Show Plan draws ${planNodes} vertices`);
+  await shot('03-submit-plan');
+  await form.locator('button.submit').click();
+  await page.waitForURL(/#\/job\/[0-9a-f]{32}$/);
+  const jid = page.url().split('/').pop();
+  check(true, `submitted as job ${jid}`);
+
+  // Running jobs lists it.
+  await page.click('a[data-nav="jobs/running"]');
+  const row = page.locator('#running-jobs tbody tr', { hasText: jid });
+  await row.waitFor();
+  await row.locator('.tag', { hasText: 'RUNNING' }).waitFor();
+  check(true, 'the job is listed under Running Jobs as RUNNING');
+  await shot('04-jobs-running');
+
+  // Its DAG: as many nodes as the JobGraph has vertices, edges labelled with the API's ship strategies.
+  await row.click();
+  await page.locator('#job-state .tag', { hasText: 'RUNNING' }).waitFor();
+  const plan = (await (await page.request.get(`${url}/jobs/${jid}/plan`)).json()).plan;
+  const strategies = plan.nodes.flatMap((n) => (n.inputs || []).map((i) => i.ship_strategy)).sort();
+  await page.locator('#dag g.node').first().waitFor();
+  check(await page.locator('#dag g.node').count() === plan.nodes.length, `the DAG has the JobGraph's ${plan.nodes.length} vertices`);
+  const labels = (await page.locator('#dag .edge-label').allTextContents()).sort();
+  check(JSON.stringify(labels) === JSON.stringify(strategies), `edges labelled ${labels.join(', ')}`);
+  check(labels.includes('HASH'), 'the keyBy edge is HASH');
+  const chained = await page.locator('#dag g.node').evaluateAll((nodes) => nodes.map((n) => n.querySelectorAll('text.op').length));
+  check(chained.some((n) => n > 1), `chained operators drawn inside one node (${chained.join(', ')} operators per node)`);
+
+  // Counters increase while the socket feeds words (live refresh, no reload).
+  const sent = () => page.locator('#vertices tbody tr').first().locator('td').nth(4).textContent().then(number);
+  const first = await sent();
+  await page.waitForFunction((before) => {
+    const cell = document.querySelectorAll('#vertices tbody tr')[0]?.querySelectorAll('td')[4];
+    return cell && Number(cell.textContent.replace(/[^0-9]/g, '')) > before;
+  }, first, { timeout: TIMEOUT });
+  const second = await sent();
+  check(second > first, `records sent by the source rise without reload: ${first} -> ${second}`);
+  await page.waitForFunction(() => {
+    const cell = document.querySelectorAll('#vertices tbody tr')[0]?.querySelectorAll('td')[7];
+    return cell && Number(cell.textContent.replace(/[^0-9]/g, '')) > 0;
+  }, null, { timeout: TIMEOUT });
+  check(true, `the source shows ${await page.locator('#vertices tbody tr').first().locator('td').nth(7).textContent()} records/s`);
+
+  // Subtasks with their TaskManager.
+  const tms = (await (await page.request.get(`${url}/taskmanagers`)).json()).taskmanagers;
+  await page.locator('#subtasks tbody tr').first().waitFor();
+  const tmCells = await page.locator('#subtasks tbody tr td:nth-child(3)').allTextContents();
+  check(tmCells.length > 0 && tmCells.every((c) => c === tms[0].id), `subtasks run on TaskManager ${tms[0].id}`);
+  await page.locator('#dag g.node').last().click();
+  await page.locator('#subtasks h2, h2', { hasText: 'Subtasks of' }).first().waitFor();
+  await page.waitForTimeout(0);
+  await shot('05-job-overview');
+
+  for (const [tab, marker, file] of [['exceptions', '#no-exceptions', '06-job-exceptions'], ['checkpoints', '#no-checkpoints', '07-job-checkpoints'], ['configuration', '#job-config', '08-job-configuration']]) {
+    await page.click(`#tab-${tab}`);
+    await page.locator(marker).waitFor();
+    await shot(file);
+  }
+  await page.click('#tab-overview');
+
+  // Task managers list and detail with the tasks running there.
+  await page.click('a[data-nav=taskmanagers]');
+  await page.locator('#taskmanagers tbody tr', { hasText: tms[0].id }).waitFor();
+  check((await page.locator('#taskmanagers tbody tr').first().textContent()).includes('0 / 2'), 'the TaskManager shows 0 of 2 slots free');
+  await shot('09-taskmanagers');
+  await page.locator('#taskmanagers tbody tr').first().click();
+  await page.locator('#tm-tasks tbody tr', { hasText: 'RUNNING' }).first().waitFor();
+  check(true, 'the TaskManager page lists the tasks running on it');
+  await shot('10-taskmanager');
+
+  await page.click('a[data-nav=jobmanager]');
+  await page.locator('#jm-config tbody tr', { hasText: 'rest.port' }).waitFor();
+  await shot('11-jobmanager');
+
+  // Cancel from the UI, confirming the dialog.
+  await page.goto(`${url}/#/job/${jid}`);
+  await page.locator('#job-state .tag', { hasText: 'RUNNING' }).waitFor();
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click('#cancel-job');
+  await page.locator('#job-state .tag', { hasText: 'CANCELED' }).waitFor();
+  check(await page.locator('#cancel-job').isHidden(), 'the job shows CANCELED and the Cancel button is gone');
+  await shot('12-job-canceled');
+  await page.click('a[data-nav="jobs/completed"]');
+  await page.locator('#completed-jobs tbody tr', { hasText: jid }).locator('.tag', { hasText: 'CANCELED' }).waitFor();
+  await shot('13-jobs-completed');
+
+  // A narrow window: the navigation wraps above the content.
+  await page.setViewportSize({ width: 420, height: 800 });
+  await page.click('a[data-nav=overview]');
+  await page.locator('#card-taskmanagers').waitFor();
+  await shot('14-overview-narrow');
+
+  check(consoleErrors.length === 0, `no script errors in the page${consoleErrors.length ? `: ${consoleErrors.join(' | ')}` : ''}`);
+  console.log(`JOB ${jid}`);
+} catch (e) {
+  await shot('failure').catch(() => {});
+  console.error(e.stack || String(e));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}

@@ -1,0 +1,97 @@
+//! The web dashboard in a real browser: a JobManager and a TaskManager
+//! (2 slots) as processes on free ports, and `tests/browser/dashboard.mjs`
+//! driving Debian's chromium through playwright-core: upload, plan, submit
+//! at p=2 against a socket this test feeds, watch, cancel, a refused
+//! upload. Screenshots land in `target/ui-screenshots/`.
+//! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (`.ci/run` does both).
+
+mod common;
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::cluster::TestCluster;
+use common::wordcount_wasm;
+use wflink::guest_build::repo;
+
+/// Serves lines of words to every connection until dropped.
+struct WordFeed {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl WordFeed {
+    fn start() -> WordFeed {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            let mut peers: Vec<TcpStream> = Vec::new();
+            let mut n = 0u64;
+            while !stopped.load(Ordering::Relaxed) {
+                if let Ok((peer, _)) = listener.accept() {
+                    peer.set_nonblocking(false).unwrap();
+                    peers.push(peer);
+                }
+                n += 1;
+                let line = format!("stream {} wasm dashboard flink {}\n", n % 7, n % 3);
+                peers.retain_mut(|p| p.write_all(line.as_bytes()).is_ok());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        WordFeed { port, stop }
+    }
+}
+
+impl Drop for WordFeed {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
+    let browser_dir = repo::root().join("tests").join("browser");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists() && browser_dir.join("node_modules/playwright-core").exists(),
+        "the browser test needs Debian's chromium and playwright-core: run .ci/run (apt-get install chromium; npm ci in tests/browser)"
+    );
+    let wasm = wordcount_wasm();
+    let feed = WordFeed::start();
+
+    let mut cluster = TestCluster::start("dashboard", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
+    let rest = format!("http://{}", cluster.rest);
+
+    let shots = repo::root().join("target").join("ui-screenshots");
+    let output = common::run_with_limit(
+        {
+            let mut node = Command::new("node");
+            node.arg(browser_dir.join("dashboard.mjs")).current_dir(&browser_dir);
+            node.env("DASHBOARD_URL", &rest).env("WASM", &wasm).env("SOCKET_PORT", feed.port.to_string()).env("SCREENSHOTS", &shots);
+            node
+        },
+        Duration::from_secs(180),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    println!("{stdout}");
+
+    // The REST API agrees with what the browser saw.
+    let jid = stdout.lines().find_map(|l| l.strip_prefix("JOB ")).expect("the script names its job");
+    assert_eq!(cluster.job_status(jid), "CANCELED");
+    let overview = cluster.get("/overview");
+    assert_eq!(overview["jobs-cancelled"], 1);
+    assert_eq!(overview["slots-available"], 2, "the canceled job gave its slots back");
+    for page in ["01-overview", "03-submit-plan", "05-job-overview", "12-job-canceled"] {
+        assert!(shots.join(format!("{page}.png")).exists(), "screenshot {page}.png");
+    }
+}

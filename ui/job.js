@@ -1,0 +1,157 @@
+// Job detail: header with Cancel, and tabs Overview (DAG, vertices,
+// subtasks), Exceptions, Checkpoints, Configuration; refreshed live.
+import { api, h, table, tag, fmtTime, fmtDuration, fmtBytes, fmtNum, fmtPct } from './app.js';
+import { renderDag, operatorsOf } from './dag.js';
+import { isRunning } from './jobs.js';
+
+const VERTEX_COLUMNS = [
+  { title: 'Name' }, { title: 'Status' }, { title: 'Parallelism', num: true },
+  { title: 'Records received', num: true }, { title: 'Records sent', num: true },
+  { title: 'Bytes received', num: true }, { title: 'Bytes sent', num: true }, { title: 'Records/s', num: true },
+  { title: 'Backpressured', num: true }, { title: 'Busy', num: true },
+];
+const SUBTASK_COLUMNS = [
+  { title: 'Subtask', num: true }, { title: 'Status' }, { title: 'Task Manager' }, { title: 'Endpoint' },
+  { title: 'Records received', num: true }, { title: 'Records sent', num: true },
+  { title: 'Bytes received', num: true }, { title: 'Bytes sent', num: true }, { title: 'Duration', num: true },
+];
+const TABS = ['Overview', 'Exceptions', 'Checkpoints', 'Configuration'];
+
+/** Rates between two samples of a vertex: records/s, and the share of time backpressured and busy. */
+function rates(prev, cur, now, parallelism) {
+  if (!prev || now <= prev.now) return {};
+  const dt = now - prev.now;
+  const m = cur.metrics, p = prev.metrics;
+  const records = Math.max(m['write-records'], m['read-records']) - Math.max(p['write-records'], p['read-records']);
+  const share = (key) => Math.min(1, Math.max(0, (m[key] - p[key]) / (dt * parallelism)));
+  return { perSecond: (records * 1000) / dt, backpressure: share('accumulated-backpressured-time'), busy: share('accumulated-busy-time') };
+}
+
+export async function jobPage(main, [jid], stale) {
+  let job = await api(`/jobs/${jid}`);
+  let tab = 'Overview';
+  let selected = job.vertices[0] && job.vertices[0].id;
+  const samples = new Map();
+  let computed = {};
+
+  const title = h('h1', {}, job.name);
+  const state = h('span', { id: 'job-state' });
+  const times = h('span', { class: 'muted' });
+  const cancelError = h('span', { class: 'error', role: 'alert', hidden: true });
+  const cancel = h('button', { class: 'danger', id: 'cancel-job', type: 'button', onclick: onCancel }, 'Cancel Job');
+  const head = h('div', { class: 'job-head' }, title, state, times, h('span', { class: 'spacer' }), cancel);
+  const tabButtons = TABS.map((name) => h('button', { role: 'tab', type: 'button', id: `tab-${name.toLowerCase()}`,
+    'aria-selected': String(name === tab), onclick: () => { tab = name; drawTabs(); refresh(); } }, name));
+  const tabBar = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Job views' }, tabButtons);
+  tabBar.addEventListener('keydown', (e) => {
+    const i = TABS.indexOf(tab);
+    const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
+    if (next >= 0) { tab = TABS[next]; drawTabs(); tabButtons[next].focus(); refresh(); }
+  });
+  const dag = h('div', { class: 'dag', id: 'dag' });
+  const vertices = h('div');
+  const subtasks = h('div');
+  const overviewPanel = h('section', { role: 'tabpanel', 'aria-labelledby': 'tab-overview' }, dag, h('h2', {}, 'Vertices'), vertices, subtasks);
+  const otherPanel = h('section', { role: 'tabpanel' });
+  main.replaceChildren(head, h('div', { class: 'muted' }, 'Job id ', h('code', {}, jid)), cancelError, tabBar, overviewPanel, otherPanel);
+
+  const updateDag = renderDag(dag, job.plan, (id) => { selected = id; refresh(); });
+
+  function drawTabs() {
+    tabButtons.forEach((b, i) => { b.setAttribute('aria-selected', String(TABS[i] === tab)); b.tabIndex = TABS[i] === tab ? 0 : -1; });
+    overviewPanel.hidden = tab !== 'Overview';
+    otherPanel.hidden = tab === 'Overview';
+    otherPanel.setAttribute('aria-labelledby', `tab-${tab.toLowerCase()}`);
+  }
+
+  async function onCancel() {
+    if (!window.confirm(`Cancel job "${job.name}" (${jid})?`)) return;
+    cancel.disabled = true;
+    try {
+      await api(`/jobs/${jid}?mode=cancel`, { method: 'PATCH' });
+      cancelError.hidden = true;
+    } catch (e) {
+      cancelError.textContent = `Cancel failed: ${e.message}`;
+      cancelError.hidden = false;
+      cancel.disabled = false;
+    }
+    await refresh();
+  }
+
+  function drawHeader() {
+    state.replaceChildren(tag(job.state));
+    times.textContent = `started ${fmtTime(job['start-time'])} · ${fmtDuration(job.duration)}`;
+    cancel.hidden = !isRunning(job.state) || job.state === 'CANCELLING';
+  }
+
+  function drawVertices() {
+    const meta = {};
+    const rows = job.vertices.map((v) => {
+      const r = computed[v.id] || {};
+      const m = v.metrics;
+      meta[v.id] = [`${v.status} · in ${fmtNum(m['read-records'])} · out ${fmtNum(m['write-records'])}`,
+        `${r.perSecond === undefined ? '–' : fmtNum(Math.round(r.perSecond))} rec/s · busy ${fmtPct(r.busy)} · bp ${fmtPct(r.backpressure)}`];
+      return [h('span', { title: v.name }, operatorsOf({ description: v.name.split(' -> ').join('<br/>') }).join(' → ')), tag(v.status), v.parallelism,
+        fmtNum(m['read-records']), fmtNum(m['write-records']), fmtBytes(m['read-bytes']), fmtBytes(m['write-bytes']),
+        r.perSecond === undefined ? '–' : fmtNum(Math.round(r.perSecond)), fmtPct(r.backpressure), fmtPct(r.busy)];
+    });
+    updateDag(meta, selected);
+    const index = job.vertices.findIndex((v) => v.id === selected);
+    vertices.replaceChildren(table(VERTEX_COLUMNS, rows, { id: 'vertices', selected: index,
+      onRow: (i) => { selected = job.vertices[i].id; refresh(); } }));
+  }
+
+  async function drawSubtasks() {
+    if (!selected) { subtasks.replaceChildren(); return; }
+    const v = await api(`/jobs/${jid}/vertices/${selected}`);
+    subtasks.replaceChildren(h('h2', {}, `Subtasks of ${v.name}`), table(SUBTASK_COLUMNS, v.subtasks.map((s) => [
+      s.subtask + 1, tag(s.status),
+      s['taskmanager-id'] ? h('a', { href: `#/taskmanager/${encodeURIComponent(s['taskmanager-id'])}` }, s['taskmanager-id']) : '–',
+      s.endpoint || '–', fmtNum(s.metrics['read-records']), fmtNum(s.metrics['write-records']),
+      fmtBytes(s.metrics['read-bytes']), fmtBytes(s.metrics['write-bytes']), fmtDuration(s.duration),
+    ]), { id: 'subtasks' }));
+  }
+
+  async function drawOther() {
+    if (tab === 'Exceptions') {
+      const ex = await api(`/jobs/${jid}/exceptions`);
+      const entries = ex.exceptionHistory.entries;
+      otherPanel.replaceChildren(h('h2', {}, 'Exceptions'), entries.length === 0
+        ? h('p', { class: 'panel empty', id: 'no-exceptions' }, 'No exception: the job has not failed.')
+        : entries.map((e) => h('div', { class: 'panel exception' }, h('strong', {}, e.taskName || e.exceptionName), ' ',
+          h('span', { class: 'muted' }, fmtTime(e.timestamp)), h('pre', { class: 'trace' }, e.stacktrace))));
+    } else if (tab === 'Checkpoints') {
+      otherPanel.replaceChildren(h('h2', {}, 'Checkpoints'), h('p', { class: 'panel empty', id: 'no-checkpoints' },
+        'Checkpointing is not available in this version of wflink, so this job has no checkpoints: ',
+        'counts, the latest checkpoint and its history appear here once the runtime takes them.'));
+    } else if (tab === 'Configuration') {
+      const kv = [['Job id', job.jid], ['Name', job.name], ['Job type', job['job-type']], ['Scheduler', job.schedulerType],
+        ['Max parallelism (key groups)', job.vertices[0] ? job.vertices[0].maxParallelism : '–'],
+        ...job.vertices.map((v) => [`Parallelism of ${v.name}`, v.parallelism])];
+      otherPanel.replaceChildren(h('h2', {}, 'Configuration'),
+        h('div', { class: 'panel' }, h('dl', { class: 'kv', id: 'job-config' }, kv.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
+        h('p', { class: 'muted' }, 'The cluster-wide settings are on the ', h('a', { href: '#/jobmanager' }, 'Job Manager'), ' page.'));
+    }
+  }
+
+  async function refresh() {
+    job = await api(`/jobs/${jid}`);
+    if (stale()) return;
+    if (!isRunning(job.state)) computed = {}; // an ended job has no rate
+    else for (const v of job.vertices) {
+      // Metrics of remote subtasks arrive with heartbeats: a rate over less
+      // than a second (a refresh after a click) would read 0, so keep the last one.
+      const prev = samples.get(v.id);
+      if (prev && job.now - prev.now < 1000) continue;
+      computed[v.id] = rates(prev, v, job.now, v.parallelism);
+      samples.set(v.id, { now: job.now, metrics: v.metrics });
+    }
+    drawHeader();
+    drawVertices();
+    if (tab === 'Overview') await drawSubtasks(); else await drawOther();
+  }
+
+  drawTabs();
+  await refresh();
+  return refresh;
+}
