@@ -97,11 +97,13 @@ fn time_to_wit(time: CallTime) -> types::TimeContext {
     types::TimeContext { watermark: time.watermark, processing_time: time.processing_time }
 }
 
-fn batch_to_wit(b: RecordBatch) -> types::Batch {
+/// Moves a batch's buffers into the WIT type (no copy).
+pub(super) fn batch_to_wit(b: RecordBatch) -> types::Batch {
     types::Batch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
 }
 
-fn batch_from_wit(b: types::Batch) -> RecordBatch {
+/// Moves a WIT batch's buffers into the runtime type (no copy).
+pub(super) fn batch_from_wit(b: types::Batch) -> RecordBatch {
     RecordBatch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
 }
 

@@ -14,6 +14,7 @@ use super::bindings::{StreamJob as Job, operator, types};
 use super::engine::EPOCH_TICK;
 use super::host::{GUEST_OUTPUT_CAPACITY, HostState};
 use super::limits::{GuestLimiter, SlotMemory};
+use super::context::{batch_from_wit, batch_to_wit};
 use super::{JobComponent, WasmError};
 use crate::graph::StreamGraph;
 use crate::ids::NodeId;
@@ -88,13 +89,7 @@ impl GuestInstance {
         input: &mut RecordBatch,
         state: &mut StateEntries,
     ) -> Result<(RecordBatch, StateEntries), WasmError> {
-        let batch = types::Batch {
-            values: std::mem::take(&mut input.values),
-            value_ends: std::mem::take(&mut input.value_ends),
-            keys: std::mem::take(&mut input.keys),
-            key_ends: std::mem::take(&mut input.key_ends),
-            timestamps: std::mem::take(&mut input.timestamps),
-        };
+        let batch = batch_to_wit(std::mem::take(input));
         let keyed_state = types::KeyedState {
             keys: std::mem::take(&mut state.keys),
             key_ends: std::mem::take(&mut state.key_ends),
@@ -104,13 +99,7 @@ impl GuestInstance {
         self.store.set_epoch_deadline(self.deadline_ticks);
         let result = self.job.wflink_job_operator().call_process(&mut self.store, &batch, &keyed_state);
         // Give the buffers back, emptied, for the next batch.
-        *input = RecordBatch {
-            values: batch.values,
-            value_ends: batch.value_ends,
-            keys: batch.keys,
-            key_ends: batch.key_ends,
-            timestamps: batch.timestamps,
-        };
+        *input = batch_from_wit(batch);
         input.clear();
         *state = StateEntries {
             keys: keyed_state.keys,
@@ -179,13 +168,7 @@ fn state_clear(state: &mut StateEntries) {
 }
 
 pub(super) fn convert_output(function: &'static str, output: operator::ChainOutput) -> Result<(RecordBatch, StateEntries), WasmError> {
-    let records = RecordBatch {
-        values: output.records.values,
-        value_ends: output.records.value_ends,
-        keys: output.records.keys,
-        key_ends: output.records.key_ends,
-        timestamps: output.records.timestamps,
-    };
+    let records = batch_from_wit(output.records);
     let state = StateEntries {
         keys: output.state.keys,
         key_ends: output.state.key_ends,
