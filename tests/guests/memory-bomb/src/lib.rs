@@ -8,14 +8,12 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     env.set_job_name("memory-bomb");
     let mut hoard: Vec<Vec<u8>> = Vec::new();
     env.read_text_file(args.required("input")?)
-        .map(move |line: String| -> String {
+        .map(move |_line: String| -> String {
             loop {
                 // 16 MiB at a time, touched so the pages are real.
                 hoard.push(vec![1u8; 16 << 20]);
                 std::hint::black_box(&hoard);
             }
-            #[allow(unreachable_code)]
-            line
         })
         .name("hoard")
         .print();
