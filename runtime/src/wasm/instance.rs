@@ -101,12 +101,7 @@ impl GuestInstance {
         // Give the buffers back, emptied, for the next batch.
         *input = batch_from_wit(batch);
         input.clear();
-        *state = StateEntries {
-            keys: keyed_state.keys,
-            key_ends: keyed_state.key_ends,
-            values: keyed_state.values,
-            value_ends: keyed_state.value_ends,
-        };
+        *state = state_from_wit(keyed_state);
         state_clear(state);
         let output = self.check("process", result)?.map_err(job_error)?;
         convert_output("process", output)
@@ -160,6 +155,11 @@ fn tidy_guest_output(stderr: &str) -> String {
         .join(" ")
 }
 
+/// Moves keyed state's buffers out of the WIT type (no copy).
+fn state_from_wit(state: types::KeyedState) -> StateEntries {
+    StateEntries { keys: state.keys, key_ends: state.key_ends, values: state.values, value_ends: state.value_ends }
+}
+
 fn state_clear(state: &mut StateEntries) {
     state.keys.clear();
     state.key_ends.clear();
@@ -169,12 +169,7 @@ fn state_clear(state: &mut StateEntries) {
 
 pub(super) fn convert_output(function: &'static str, output: operator::ChainOutput) -> Result<(RecordBatch, StateEntries), WasmError> {
     let records = batch_from_wit(output.records);
-    let state = StateEntries {
-        keys: output.state.keys,
-        key_ends: output.state.key_ends,
-        values: output.state.values,
-        value_ends: output.state.value_ends,
-    };
+    let state = state_from_wit(output.state);
     records.check().map_err(|detail| WasmError::Contract { function, detail })?;
     state.check().map_err(|detail| WasmError::Contract { function, detail })?;
     Ok((records, state))
