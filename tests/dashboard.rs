@@ -7,53 +7,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::cluster::TestCluster;
+use common::feed::WordFeed;
 use common::wordcount_wasm;
 use wflink::guest_build::repo;
-
-/// Serves lines of words to every connection until dropped.
-struct WordFeed {
-    port: u16,
-    stop: Arc<AtomicBool>,
-}
-
-impl WordFeed {
-    fn start() -> WordFeed {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        std::thread::spawn(move || {
-            let mut peers: Vec<TcpStream> = Vec::new();
-            let mut n = 0u64;
-            while !stopped.load(Ordering::Relaxed) {
-                if let Ok((peer, _)) = listener.accept() {
-                    peer.set_nonblocking(false).unwrap();
-                    peers.push(peer);
-                }
-                n += 1;
-                let line = format!("stream {} wasm dashboard flink {}\n", n % 7, n % 3);
-                peers.retain_mut(|p| p.write_all(line.as_bytes()).is_ok());
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
-        WordFeed { port, stop }
-    }
-}
-
-impl Drop for WordFeed {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
 
 #[test]
 fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {

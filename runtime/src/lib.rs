@@ -25,6 +25,7 @@
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
+//! - [`logs`]: the log and stdout files a process serves through the REST API.
 //! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
 
 pub mod cli;
@@ -35,6 +36,7 @@ pub mod graph;
 pub mod guest_build;
 pub mod ids;
 pub mod job_manager;
+pub mod logs;
 pub mod metrics;
 pub mod minicluster;
 pub mod network;

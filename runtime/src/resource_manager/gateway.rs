@@ -1,26 +1,29 @@
 //! The JobManager process's side of one TaskManager process: it offers
 //! the TaskManager's slots to the ResourceManager, forwards deployments
 //! and cancels over the control connection, routes task reports back to
-//! their JobManagers, serves component fetches, and declares the
+//! their JobManagers, serves component fetches, relays log requests
+//! (with a deadline), keeps its usage report, and declares the
 //! TaskManager lost when its connection drops or its heartbeats stop.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, Recipient};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, Recipient, ResponseFuture};
+use tokio::sync::oneshot;
 
 use super::ResourceManager;
-use super::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use super::messages::{FetchLogs, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
 use crate::dispatcher::BlobStore;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
 use crate::job_manager::now_millis;
+use crate::logs::{LogError, LogResponse};
 use crate::metrics::TaskMetrics;
-use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
+use crate::rpc::protocol::{TaskManagerRegistration, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::task_manager::TaskDescriptor;
 
@@ -54,6 +57,9 @@ pub struct ReleaseRemote {
     pub job_id: JobId,
 }
 
+/// How long a TaskManager may take to answer a log request.
+const LOG_DEADLINE: Duration = Duration::from_secs(10);
+
 /// A TaskManager process as seen from the JobManager process.
 pub struct TaskManagerGateway {
     registration: TaskManagerRegistration,
@@ -68,6 +74,11 @@ pub struct TaskManagerGateway {
     last_heartbeat: Arc<AtomicU64>,
     /// Silence after which the TaskManager counts as lost.
     timeout: Duration,
+    /// Its slots and memory as of its last heartbeat, shared with `/taskmanagers`.
+    usage: Arc<Mutex<TaskManagerUsage>>,
+    /// Log requests waiting for their answer, by request id.
+    log_requests: HashMap<u64, oneshot::Sender<Result<LogResponse, LogError>>>,
+    next_request: u64,
 }
 
 impl TaskManagerGateway {
@@ -87,6 +98,9 @@ impl TaskManagerGateway {
             last_seen: Instant::now(),
             last_heartbeat: Arc::new(AtomicU64::new(now_millis())),
             timeout,
+            usage: Default::default(),
+            log_requests: HashMap::new(),
+            next_request: 0,
         }
     }
 
@@ -137,6 +151,7 @@ impl Actor for TaskManagerGateway {
             cpu_cores: r.cpu_cores,
             physical_memory: r.physical_memory,
             last_heartbeat: self.last_heartbeat.clone(),
+            usage: self.usage.clone(),
         };
         self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
         self.send(ToTaskManager::Registered);
@@ -161,11 +176,17 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
         self.last_heartbeat.store(now_millis(), Ordering::Relaxed);
         match message {
             ToJobManager::Register(_) => tracing::warn!(task_manager = %self.registration.id, "registered twice; ignored"),
-            ToJobManager::Heartbeat { metrics } => {
+            ToJobManager::Heartbeat { metrics, usage } => {
                 for (job_id, subtask, snapshot) in metrics {
                     if let Some((_, counters)) = self.tasks.get(&(job_id, subtask)) {
                         counters.set(&snapshot);
                     }
+                }
+                *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
+            }
+            ToJobManager::Logs { request_id, result } => {
+                if let Some(waiting) = self.log_requests.remove(&request_id) {
+                    let _ = waiting.send(result);
                 }
             }
             ToJobManager::TaskState { job_id, subtask, state, error, metrics } => {
@@ -212,5 +233,27 @@ impl Handler<ReleaseRemote> for TaskManagerGateway {
     fn handle(&mut self, msg: ReleaseRemote, _ctx: &mut Context<Self>) {
         self.tasks.retain(|(job, _), _| *job != msg.job_id);
         self.send(ToTaskManager::ReleaseJob { job_id: msg.job_id });
+    }
+}
+
+impl Handler<FetchLogs> for TaskManagerGateway {
+    type Result = ResponseFuture<Result<LogResponse, LogError>>;
+
+    fn handle(&mut self, FetchLogs(request): FetchLogs, _ctx: &mut Context<Self>) -> Self::Result {
+        let id = self.registration.id.clone();
+        let (answer, waiting) = oneshot::channel();
+        let request_id = self.next_request;
+        self.next_request += 1;
+        // Requests whose caller gave up are forgotten with the next one.
+        self.log_requests.retain(|_, sender| !sender.is_closed());
+        self.log_requests.insert(request_id, answer);
+        self.send(ToTaskManager::Logs { request_id, request });
+        Box::pin(async move {
+            match tokio::time::timeout(LOG_DEADLINE, waiting).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(LogError::Unreachable(format!("TaskManager {id} left before sending its log"))),
+                Err(_) => Err(LogError::Unreachable(format!("TaskManager {id} did not send its log within {LOG_DEADLINE:?}"))),
+            }
+        })
     }
 }

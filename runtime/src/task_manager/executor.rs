@@ -2,7 +2,8 @@
 //! control connection to the JobManager process, turns the deployments
 //! it receives into tasks in its slots (fetching and compiling each
 //! component once, by content hash), reports task states and counters
-//! back, and heartbeats.
+//! back, heartbeats with what its slots hold, and serves its log and
+//! stdout files to the JobManager.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,9 +19,10 @@ use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
+use crate::logs::{LogFiles, LogRequest};
 use crate::metrics::TaskMetrics;
 use crate::network::ChannelRegistry;
-use crate::rpc::protocol::{ToJobManager, ToTaskManager};
+use crate::rpc::protocol::{SlotUsage, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::wasm::{JobComponent, WasmEngine};
 
@@ -34,8 +36,9 @@ pub struct TaskExecutorSettings {
     pub heartbeat_interval: Duration,
 }
 
-/// A task running here: its cancel flag and counters.
+/// A task running here: its slot, cancel flag and counters.
 struct RunningTask {
+    slot: usize,
     cancelled: Arc<AtomicBool>,
     metrics: Arc<TaskMetrics>,
 }
@@ -52,6 +55,8 @@ pub struct TaskExecutor {
     /// Deployments waiting for their component, by hash.
     waiting: HashMap<String, Vec<(usize, TaskDescriptor)>>,
     running: HashMap<(JobId, SubtaskId), RunningTask>,
+    /// This process's log and stdout files.
+    logs: Arc<LogFiles>,
 }
 
 /// A task of `job_id` changed state (sent by the task thread through a [`JobReporter`]).
@@ -108,6 +113,7 @@ impl TaskExecutor {
             components: HashMap::new(),
             waiting: HashMap::new(),
             running: HashMap::new(),
+            logs: Arc::new(LogFiles::of_this_process()),
         }
     }
 
@@ -149,7 +155,7 @@ impl TaskExecutor {
         };
         match descriptor.materialize(component, &here, cancelled.clone(), metrics.clone(), reporter) {
             Ok(deployment) => {
-                self.running.insert((job_id, subtask), RunningTask { cancelled, metrics });
+                self.running.insert((job_id, subtask), RunningTask { slot, cancelled, metrics });
                 target.do_send(DeployTask(deployment));
             }
             Err(e) => self.report_failure(job_id, subtask, e.to_string()),
@@ -187,6 +193,39 @@ impl TaskExecutor {
         }
     }
 
+    /// What the slots hold now, for the heartbeat.
+    fn usage(&self) -> TaskManagerUsage {
+        let mut slots: Vec<SlotUsage> = self
+            .slots
+            .memory
+            .iter()
+            .map(|m| SlotUsage { memory_used: m.used() as u64, memory_limit: m.limit() as u64, ..Default::default() })
+            .collect();
+        for ((job, _), task) in &self.running {
+            if let Some(slot) = slots.get_mut(task.slot) {
+                slot.tasks += 1;
+                if !slot.jobs.contains(job) {
+                    slot.jobs.push(*job);
+                }
+            }
+        }
+        TaskManagerUsage { slots, process_memory: resident_memory() }
+    }
+
+    /// Answers a log request on a thread of its own: a slow disk must not hold up heartbeats.
+    fn serve_logs(&self, request_id: u64, request: LogRequest) {
+        let (logs, connection) = (self.logs.clone(), self.connection.clone());
+        let spawned = std::thread::Builder::new().name("logs".into()).spawn(move || {
+            let result = logs.answer(&request);
+            if let Some(connection) = connection {
+                connection.send(ToJobManager::Logs { request_id, result });
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a thread to read the log files");
+        }
+    }
+
     fn compile(&self, hash: String, bytes: Arc<[u8]>, ctx: &mut Context<Self>) {
         let (engine, me) = (self.engine.clone(), ctx.address());
         // Compiling may take seconds; heartbeats must go on meanwhile.
@@ -206,7 +245,7 @@ impl Actor for TaskExecutor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(self.settings.heartbeat_interval, |act, _ctx| {
             let metrics = act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
-            act.send(ToJobManager::Heartbeat { metrics });
+            act.send(ToJobManager::Heartbeat { metrics, usage: act.usage() });
         });
     }
 
@@ -229,6 +268,7 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
                 self.cancel_job(job_id);
                 self.registry.release_job(job_id);
             }
+            Incoming::Message(ToTaskManager::Logs { request_id, request }) => self.serve_logs(request_id, request),
             Incoming::Message(ToTaskManager::Component { hash, bytes: Some(bytes) }) => self.compile(hash, bytes, ctx),
             Incoming::Message(ToTaskManager::Component { hash, bytes: None }) => {
                 ctx.notify(Compiled { hash, result: Err("the job manager does not have this component".into()) });
@@ -289,4 +329,16 @@ impl Handler<JobTaskState> for TaskExecutor {
             metrics,
         });
     }
+}
+
+/// Resident memory of this process in bytes, from `/proc/self/status` (0 if unknown).
+fn resident_memory() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024)
+        })
+        .unwrap_or(0)
 }

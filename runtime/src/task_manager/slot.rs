@@ -25,9 +25,9 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// A slot with a budget of `memory_bytes` for its guests.
-    pub fn new(name: String, memory_bytes: usize) -> Self {
-        Slot { name, memory: SlotMemory::new(memory_bytes), running: HashMap::new() }
+    /// A slot whose guests share the budget `memory`.
+    pub fn new(name: String, memory: Arc<SlotMemory>) -> Self {
+        Slot { name, memory, running: HashMap::new() }
     }
 }
 
