@@ -11,6 +11,7 @@
 //! ```
 //!
 //! - [`cli`]: the `wflink` command line.
+//! - [`checkpoint`]: checkpoints and savepoints: barriers, snapshots, storage.
 //! - [`dispatcher`]: front door; prepares jobs and starts a JobManager each.
 //! - [`graph`]: StreamGraph → JobGraph (chaining) → ExecutionGraph; partitioning.
 //! - [`job_manager`]: one actor per job: slots, deployment, states.
@@ -28,6 +29,7 @@
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
 //! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
 
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod connectors;
