@@ -184,19 +184,32 @@ try {
   await page.locator('#tm-stdout-text', { hasText: /\(\w+,\d+\)/ }).waitFor();
   await page.locator('#tm-log-text', { hasText: 'registered with the resource manager' }).waitFor();
   check(true, 'the TaskManager page shows its stdout and log');
-  // Paged: small pages start past byte 0; "Load older" (pressed with the keyboard) shows the page before.
-  const rangeStart = async () => number((await page.locator('#tm-stdout-range').textContent()).split('–')[0]);
+  // Paged: with Follow off (from the keyboard) and 4 KB pages the viewer shows the last 4096 bytes;
+  // "Load older" (pressed with the keyboard) adds the 4096 before them.
+  const outSize = async () => (await (await page.request.get(`${url}/taskmanagers/${encodeURIComponent(tms[0].id)}/logs`)).json())
+    .logs.find((f) => f.name.endsWith('.out')).size;
+  for (const since = Date.now(); (await outSize()) <= 8192; await page.waitForTimeout(100)) {
+    if (Date.now() - since > TIMEOUT) throw new Error('the TaskManager wrote less than 8 KB of stdout');
+  }
+  const range = async () => (await page.locator('#tm-stdout-range').textContent()).split(' of ')[0].split('–').map(number);
+  await page.locator('#tm-stdout-follow').focus();
+  await page.keyboard.press('Space');
+  check(!(await page.locator('#tm-stdout-follow').isChecked()), 'Follow is turned off with the keyboard');
   await page.selectOption('#tm-stdout-page-size', '4096');
-  await page.waitForFunction(() => /^bytes [1-9]/.test(document.querySelector('#tm-stdout-range')?.textContent || ''), null, { timeout: TIMEOUT });
-  const tailStart = await rangeStart();
+  await page.waitForFunction(() => {
+    const [start, end] = (document.querySelector('#tm-stdout-range')?.textContent || '').split(' of ')[0].split('–').map((t) => Number(t.replace(/[^0-9]/g, '')));
+    return start > 0 && end - start === 4096;
+  }, null, { timeout: TIMEOUT });
+  const [tailStart, tailEnd] = await range();
   await page.locator('#tm-stdout-older').focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction((before) => {
     const start = Number((document.querySelector('#tm-stdout-range')?.textContent || '').split('–')[0].replace(/[^0-9]/g, ''));
     return start < before;
   }, tailStart, { timeout: TIMEOUT });
-  const olderStart = await rangeStart();
-  check(olderStart === Math.max(0, tailStart - 4096), `Load older shows the page before: from byte ${tailStart} to ${olderStart}`);
+  const [olderStart, olderEnd] = await range();
+  check(olderStart === Math.max(0, tailStart - 4096) && olderEnd === tailEnd,
+    `Load older shows the page before: bytes ${tailStart}–${tailEnd}, then ${olderStart}–${olderEnd}`);
   await shot('10-taskmanager');
 
   await page.click('a[data-nav=jobmanager]');

@@ -20,7 +20,7 @@ use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
 use crate::logs::{LogFiles, LogRequest};
-use crate::metrics::TaskMetrics;
+use crate::metrics::{TaskMetrics, proc_kb};
 use crate::network::ChannelRegistry;
 use crate::rpc::protocol::{SlotUsage, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
@@ -209,7 +209,7 @@ impl TaskExecutor {
                 }
             }
         }
-        TaskManagerUsage { slots, process_memory: resident_memory() }
+        TaskManagerUsage { slots, process_memory: proc_kb("/proc/self/status", "VmRSS:") }
     }
 
     /// Answers a log request on a thread of its own: a slow disk must not hold up heartbeats.
@@ -331,14 +331,3 @@ impl Handler<JobTaskState> for TaskExecutor {
     }
 }
 
-/// Resident memory of this process in bytes, from `/proc/self/status` (0 if unknown).
-fn resident_memory() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
-            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kb * 1024)
-        })
-        .unwrap_or(0)
-}
