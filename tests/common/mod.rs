@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod cluster;
+pub mod sensors;
 
 use wflink::guest_build::{build_guest, repo};
 
