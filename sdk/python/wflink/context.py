@@ -62,8 +62,6 @@ class Call:
         self.direct = []
         self.registered = Timers()
         self.deleted = Timers()
-        #: Side output records by tag id: lists of values.
-        self.sides = {}
 
     def begin(self, raw, watermark, processing_time):
         """Starts a call with the state entries ``raw`` and the time."""
@@ -78,8 +76,6 @@ class Call:
         self.direct = []
         self.registered = Timers()
         self.deleted = Timers()
-        for buffer in self.sides.values():
-            buffer.clear()
 
     def end(self):
         """Ends a call: the keyed context closes (state access fails again)."""
