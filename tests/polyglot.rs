@@ -85,6 +85,15 @@ fn python_sensor_alerts_strict_mode_fails_on_a_malformed_line() {
     sensors::assert_strict_sensors_fail(&example("sensor-alerts-python"), "python-sensor-strict", LIMIT);
 }
 
+/// The Python library's MessagePack batch fast paths give exactly the
+/// bytes and values of its per-value codec (run by the host's python3).
+#[test]
+fn python_msgpack_fast_paths_match_the_generic_codec() {
+    let script = repo::root().join("sdk/python/tests/test_msgpack.py");
+    let output = run_with_limit(std::process::Command::new("python3").arg(&script), LIMIT);
+    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+}
+
 fn run_failing(guest_dir: &str) -> (std::process::Output, String) {
     let wasm = test_guest(guest_dir);
     let dir = scratch(guest_dir);
