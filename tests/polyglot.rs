@@ -90,7 +90,9 @@ fn python_sensor_alerts_strict_mode_fails_on_a_malformed_line() {
 #[test]
 fn python_msgpack_fast_paths_match_the_generic_codec() {
     let script = repo::root().join("sdk/python/tests/test_msgpack.py");
-    let output = run_with_limit(std::process::Command::new("python3").arg(&script), LIMIT);
+    let mut command = std::process::Command::new("python3");
+    command.arg(&script);
+    let output = run_with_limit(command, LIMIT);
     assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
 }
 
