@@ -105,6 +105,8 @@ impl Handler<SubmitJob> for Dispatcher {
         let settings = TaskSettings {
             buffer_timeout: self.config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
             call_timeout: self.config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
+            checkpoint_storage: self.config.text("state.checkpoints.dir"),
+            periodic_checkpoints: !self.config.duration("execution.checkpointing.interval").map_err(SubmitError::from)?.is_zero(),
         };
         let slot_request_timeout = self.config.duration("slot.request.timeout").map_err(SubmitError::from)?;
         self.blobs.put(msg.component.clone());
