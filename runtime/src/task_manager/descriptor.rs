@@ -147,9 +147,9 @@ impl TaskDescriptor {
                     .into_iter()
                     .map(|target| {
                         if target.address == here.address {
-                            here.registry.sender(target.key)
+                            here.registry.sender(target.key, self.subtask.index)
                         } else {
-                            tcp::remote_channel(target.address, target.key)
+                            tcp::remote_channel(target.address, target.key, self.subtask.index)
                         }
                     })
                     .collect(),
