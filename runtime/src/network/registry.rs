@@ -21,6 +21,10 @@ pub struct ChannelKey {
     pub vertex: VertexIndex,
     /// The receiving subtask.
     pub index: u32,
+    /// The job's restart count: a restarted job gets fresh channels, so a
+    /// task of the failed attempt that is still stopping never sends into
+    /// the new one.
+    pub attempt: u32,
 }
 
 struct Entry {
