@@ -4,6 +4,7 @@
 
 pub mod lifecycle;
 pub mod messages;
+pub mod restart;
 mod scheduler;
 
 pub use scheduler::TaskSettings;
