@@ -422,6 +422,14 @@ impl CheckpointCoordinator {
         self.retained.retain(|r| r.id != id);
     }
 
+    /// Checkpoints in progress that `subtask` has not acknowledged yet.
+    pub fn awaiting(&self, subtask: SubtaskId) -> Vec<CheckpointId> {
+        let acknowledged = |p: &PendingCheckpoint| {
+            p.handles.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).is_some_and(Option::is_some)
+        };
+        self.pending.values().filter(|p| !acknowledged(p)).map(|p| p.barrier.id).collect()
+    }
+
     /// Whether any checkpoint is in progress.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
