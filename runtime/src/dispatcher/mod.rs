@@ -117,12 +117,14 @@ impl Handler<SubmitJob> for Dispatcher {
     /// starts its JobManager.
     fn handle(&mut self, msg: SubmitJob, ctx: &mut Context<Self>) -> Self::Result {
         let prepared = prepare(&self.engine, &msg.component, &msg.args, msg.parallelism, &self.config)?;
+        let checkpointing = CheckpointSettings::from_config(&self.config).map_err(SubmitError::from)?;
         let settings = TaskSettings {
             buffer_timeout: self.config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
             call_timeout: self.config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
+            checkpoint_storage: checkpointing.location.clone(),
+            periodic_checkpoints: !checkpointing.interval.is_zero(),
         };
         let slot_request_timeout = self.config.duration("slot.request.timeout").map_err(SubmitError::from)?;
-        let checkpointing = CheckpointSettings::from_config(&self.config).map_err(SubmitError::from)?;
         let storage = CheckpointStorage::open(&checkpointing.location).map_err(SubmitError::from)?;
         let restart = RestartStrategy::from_config(&self.config).map_err(SubmitError::from)?;
         let restore = match &msg.savepoint {

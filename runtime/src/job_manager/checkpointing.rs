@@ -189,10 +189,3 @@ impl JobManager {
         );
     }
 }
-
-// TEMPORARY until the task side's seam is merged (it defines the real one in mod.rs).
-impl JobManager {
-    fn send_task_command(&self, subtask: SubtaskId, command: TaskCommand) {
-        tracing::debug!(?subtask, ?command, "task commands are not wired yet");
-    }
-}

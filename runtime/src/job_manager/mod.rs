@@ -9,9 +9,11 @@ pub mod recovery;
 pub mod restart;
 pub mod savepoint;
 mod scheduler;
+mod task_commands;
 
 pub use recovery::Restore;
 pub use scheduler::TaskSettings;
+pub use task_commands::TaskCommandSender;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,9 +23,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
 use serde::Serialize;
 
-use crate::checkpoint::CheckpointId;
 use crate::checkpoint::coordinator::{CheckpointCoordinator, CheckpointSettings, CheckpointStats};
 use crate::checkpoint::storage::CheckpointStorage;
+use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
 use crate::dispatcher::messages::JobTerminated;
 use crate::graph::{ExecutionGraph, JobGraph, SubtaskId};
 use crate::ids::JobId;
@@ -31,7 +33,7 @@ use crate::metrics::{MetricsSnapshot, TaskMetrics};
 use crate::network::ChannelRegistry;
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, SlotRef};
 use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
-use crate::task_manager::messages::{CancelTasks, DeployTask};
+use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
 use crate::task_manager::{LOCAL_ADDRESS, Locality};
 use crate::wasm::JobComponent;
 use lifecycle::{JobStatus, TaskState};
@@ -158,6 +160,8 @@ pub struct JobManager {
     slots: Vec<SlotOffer>,
     /// Which of `slots` runs each subtask, `[vertex][index]`, once deployed.
     placed: Vec<Vec<Option<usize>>>,
+    /// The command channel of every deployed subtask, `[vertex][index]`.
+    commands: Vec<Vec<Option<TaskCommandSender>>>,
     resource_manager: Addr<ResourceManager>,
     dispatcher: Recipient<JobTerminated>,
     failure: Option<JobFailure>,
@@ -217,6 +221,7 @@ impl JobManager {
             cancelled: shape.iter().map(|v| v.iter().map(|_| Arc::new(AtomicBool::new(false))).collect()).collect(),
             metrics: shape.iter().map(|v| v.iter().map(|_| Arc::new(TaskMetrics::default())).collect()).collect(),
             placed: shape.iter().map(|v| vec![None; v.len()]).collect(),
+            commands: shape.iter().map(|v| vec![None; v.len()]).collect(),
             submission,
             status: JobStatus::Initializing,
             execution,
@@ -324,8 +329,17 @@ impl JobManager {
         let registry = ChannelRegistry::default();
         let here = Locality { registry: &registry, address: LOCAL_ADDRESS };
         let report = ctx.address().recipient::<TaskStateChanged>();
-        for placement in placements {
-            let SubtaskId { vertex, index } = placement.descriptor.subtask;
+        let checkpoints = ctx.address().recipient::<CheckpointReport>();
+        let job_id = self.submission.job_id;
+        let mut restores = self.restore.as_ref().map(|r| r.assign(&self.submission.job_graph));
+        if let Some(restore) = &self.restore {
+            tracing::info!(job = %job_id, checkpoint = restore.metadata.checkpoint_id, location = %restore.location, "restoring");
+            self.checkpoints.restored(restore.describe());
+        }
+        for mut placement in placements {
+            let subtask @ SubtaskId { vertex, index } = placement.descriptor.subtask;
+            placement.descriptor.attempt = self.attempt;
+            placement.descriptor.restore = restores.as_mut().and_then(|r| r[vertex][index as usize].take());
             let (cancelled, metrics) =
                 (self.cancelled[vertex][index as usize].clone(), self.metrics[vertex][index as usize].clone());
             self.execution.set_state(placement.descriptor.subtask, TaskState::Deploying);
@@ -334,7 +348,16 @@ impl JobManager {
             match &offer.slot {
                 SlotRef::Local(slot) => {
                     let component = placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
-                    match placement.descriptor.materialize(component, &here, cancelled, metrics, report.clone()) {
+                    let (commands, command_rx) = crossbeam_channel::unbounded();
+                    self.commands[vertex][index as usize] = Some(TaskCommandSender::Local(commands));
+                    let control = TaskControl {
+                        cancelled,
+                        metrics,
+                        report: report.clone(),
+                        commands: command_rx,
+                        checkpoints: checkpoints.clone(),
+                    };
+                    match placement.descriptor.materialize(component, &here, control) {
                         Ok(deployment) => slot.do_send(DeployTask(deployment)),
                         Err(e) => report.do_send(TaskStateChanged {
                             subtask: SubtaskId { vertex, index },
@@ -343,13 +366,28 @@ impl JobManager {
                         }),
                     }
                 }
-                SlotRef::Remote(gateway) => gateway.do_send(DeployRemote {
-                    slot: offer.index,
-                    descriptor: placement.descriptor,
-                    report: report.clone(),
-                    metrics,
-                }),
+                SlotRef::Remote(gateway) => {
+                    let route = TaskCommandSender::Remote { gateway: gateway.clone(), job_id, subtask };
+                    self.commands[vertex][index as usize] = Some(route);
+                    gateway.do_send(DeployRemote {
+                        slot: offer.index,
+                        descriptor: placement.descriptor,
+                        report: report.clone(),
+                        checkpoints: checkpoints.clone(),
+                        metrics,
+                    })
+                }
             }
+        }
+    }
+
+    /// Hands `command` to the running task `subtask`; a task not deployed
+    /// (or already gone) never sees it.
+    fn send_task_command(&self, subtask: SubtaskId, command: TaskCommand) {
+        let sender = self.commands.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
+        match sender {
+            Some(sender) => sender.send(command),
+            None => tracing::debug!(?subtask, ?command, "no command channel for this subtask"),
         }
     }
 
@@ -394,6 +432,9 @@ impl JobManager {
         }
         for placed in self.placed.iter_mut().flatten() {
             *placed = None;
+        }
+        for commands in self.commands.iter_mut().flatten() {
+            *commands = None;
         }
     }
 
@@ -519,6 +560,14 @@ impl Handler<TaskStateChanged> for JobManager {
             }
         }
         self.end_if_all_terminal(ctx);
+    }
+}
+
+impl Handler<CheckpointReport> for JobManager {
+    type Result = ();
+
+    fn handle(&mut self, msg: CheckpointReport, ctx: &mut Context<Self>) {
+        self.on_checkpoint_report(msg, ctx)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::messages::{TaskDeployment, TaskInput, TaskOutput};
+use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use crate::connectors::sinks::{self, SinkWriter};
 use crate::connectors::sources::{self, SourceStatus};
 use crate::connectors::ConnectorError;
@@ -86,9 +86,9 @@ impl Task {
     /// out: a bug in the runtime fails the task, not the process.
     pub fn run(mut self) {
         let deployment = self.deployment.take().expect("a task runs once");
-        let report = deployment.report.clone();
+        let report = deployment.control.report.clone();
         let subtask = deployment.subtask;
-        let cancelled = deployment.cancelled.clone();
+        let cancelled = deployment.control.cancelled.clone();
         let span = tracing::info_span!(
             "task",
             job = %deployment.job_id,
@@ -131,9 +131,11 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         output,
         buffer_timeout,
         call_timeout,
-        cancelled,
-        metrics,
-        report,
+        checkpoint_storage: _,
+        periodic_checkpoints: _,
+        restore: _,
+        attempt: _,
+        control: TaskControl { cancelled, metrics, report, commands: _, checkpoints: _ },
     } = deployment;
     let changed = |state| report.do_send(TaskStateChanged { subtask, state, error: None });
     changed(TaskState::Initializing);
