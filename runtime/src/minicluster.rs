@@ -84,7 +84,7 @@ pub fn run_job_locally(
     actix::System::new().block_on(async move {
         let cluster = MiniCluster::start(engine, config, 1, slots).await?;
         let result = async {
-            let job_id = cluster.dispatcher.send(SubmitJob { component, args, parallelism }).await??;
+            let job_id = cluster.dispatcher.send(SubmitJob { component, args, parallelism, savepoint: None }).await??;
             anyhow::Ok(cluster.dispatcher.send(WaitForJob { job_id }).await??)
         }
         .await;

@@ -30,6 +30,12 @@ pub enum SubmitError {
     /// A parallelism of 0 was given at submit.
     #[error("invalid parallelism {0}: it must be at least 1")]
     Parallelism(u32),
+    /// The savepoint to start from cannot be used.
+    #[error(transparent)]
+    Restore(#[from] crate::checkpoint::metadata::RestoreError),
+    /// The checkpoint storage cannot be opened.
+    #[error(transparent)]
+    Storage(#[from] crate::checkpoint::StorageError),
 }
 
 /// A job ready to run.
