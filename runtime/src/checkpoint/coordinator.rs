@@ -267,6 +267,11 @@ pub struct CheckpointCoordinator {
     pending: BTreeMap<CheckpointId, PendingCheckpoint>,
     /// Retained periodic checkpoints, oldest first.
     retained: VecDeque<RetainedCheckpoint>,
+    /// Every subtask's handle in the latest completed checkpoint: a task
+    /// that finished is acknowledged with it in later checkpoints.
+    last_completed: Vec<Vec<Option<TaskStateHandle>>>,
+    /// The id of that checkpoint.
+    last_completed_id: CheckpointId,
     stats: CheckpointStats,
 }
 
@@ -279,6 +284,8 @@ impl CheckpointCoordinator {
             shape,
             pending: BTreeMap::new(),
             retained: VecDeque::new(),
+            last_completed: Vec::new(),
+            last_completed_id: 0,
             stats: CheckpointStats::default(),
         }
     }
@@ -368,6 +375,10 @@ impl CheckpointCoordinator {
     pub fn completed(&mut self, pending: &PendingCheckpoint, dir: String, external_path: String, now: u64) -> Vec<String> {
         let mut record = pending.record(CheckpointStatus::Completed, now);
         record.external_path = Some(external_path);
+        if pending.barrier.id > self.last_completed_id {
+            self.last_completed = pending.handles.clone();
+            self.last_completed_id = pending.barrier.id;
+        }
         self.stats.completed += 1;
         self.stats.completed_samples.push_back((record.end_to_end_duration, record.state_size));
         if self.stats.completed_samples.len() > 1000 {
@@ -428,6 +439,13 @@ impl CheckpointCoordinator {
             p.handles.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).is_some_and(Option::is_some)
         };
         self.pending.values().filter(|p| !acknowledged(p)).map(|p| p.barrier.id).collect()
+    }
+
+    /// The handle `subtask` acknowledged in the latest completed checkpoint
+    /// (empty if none): what a finished task stands for in later ones.
+    pub fn last_handle(&self, subtask: SubtaskId) -> TaskStateHandle {
+        let handle = self.last_completed.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize));
+        handle.cloned().flatten().unwrap_or_default()
     }
 
     /// Whether any checkpoint is in progress.

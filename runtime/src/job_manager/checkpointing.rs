@@ -48,7 +48,10 @@ impl JobManager {
         if self.status != JobStatus::Running {
             return Err(format!("the job is {}", self.status));
         }
-        if let Some(subtask) = self.execution.subtasks().find(|s| self.execution.state(*s) != TaskState::Running) {
+        // A finished task (a source that ended after its final checkpoint)
+        // stands in later checkpoints with what it last acknowledged.
+        let running_or_finished = |state: TaskState| matches!(state, TaskState::Running | TaskState::Finished);
+        if let Some(subtask) = self.execution.subtasks().find(|s| !running_or_finished(self.execution.state(*s))) {
             let vertex = &self.submission.job_graph.vertices[subtask.vertex];
             return Err(format!("task {} ({}) is {:?}, not running", vertex.name, subtask.index + 1, self.execution.state(subtask)));
         }
@@ -59,6 +62,13 @@ impl JobManager {
             for index in 0..vertex.parallelism {
                 self.send_task_command(SubtaskId { vertex: vertex.index, index }, TaskCommand::TriggerCheckpoint(barrier));
             }
+        }
+        let finished: Vec<SubtaskId> =
+            self.execution.subtasks().filter(|s| self.execution.state(*s) == TaskState::Finished).collect();
+        for subtask in finished {
+            let handle = self.checkpoints.last_handle(subtask);
+            let outcome = crate::checkpoint::CheckpointOutcome::Acknowledged(handle);
+            self.on_checkpoint_report(CheckpointReport { subtask, checkpoint_id: barrier.id, outcome }, ctx);
         }
         ctx.run_later(self.checkpoints.settings().timeout, |act, _ctx| act.expire_checkpoints());
         Ok(barrier.id)
