@@ -68,6 +68,7 @@ pub fn prepare(
         task: "describe".into(),
         memory: SlotMemory::new(DESCRIBE_MEMORY),
         call_timeout: config.duration("wasm.call-timeout")?,
+        attempt: 0,
     };
     let stream_graph = GuestInstance::new(&component, settings)?.describe(args)?;
     let sources = ParallelismSources {

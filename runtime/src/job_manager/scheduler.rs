@@ -41,7 +41,7 @@ pub(super) fn plan_deployments(
     addresses: &[String],
 ) -> Vec<Placement> {
     let target = |vertex: usize, index: u32| ChannelTarget {
-        key: ChannelKey { job_id, vertex, index },
+        key: ChannelKey { job_id, vertex, index, attempt: 0 },
         address: addresses[ExecutionGraph::shared_slot_of(SubtaskId { vertex, index })].clone(),
     };
     execution

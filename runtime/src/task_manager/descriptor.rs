@@ -116,7 +116,7 @@ pub enum DeployError {
 impl TaskDescriptor {
     /// The key of this task's input channel.
     pub fn input_key(&self) -> ChannelKey {
-        ChannelKey { job_id: self.job_id, vertex: self.subtask.vertex, index: self.subtask.index }
+        ChannelKey { job_id: self.job_id, vertex: self.subtask.vertex, index: self.subtask.index, attempt: self.attempt }
     }
 
     /// Wires the task into `here`: its input channel from the registry,
@@ -146,10 +146,11 @@ impl TaskDescriptor {
                 channels: targets
                     .into_iter()
                     .map(|target| {
+                        let key = ChannelKey { attempt: self.attempt, ..target.key };
                         if target.address == here.address {
-                            here.registry.sender(target.key)
+                            here.registry.sender(key, self.subtask.index)
                         } else {
-                            tcp::remote_channel(target.address, target.key)
+                            tcp::remote_channel(target.address, key, self.subtask.index)
                         }
                     })
                     .collect(),
