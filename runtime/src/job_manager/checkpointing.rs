@@ -168,7 +168,7 @@ impl JobManager {
                     let retired = act.checkpoints.completed(&pending, dir, location.clone(), now);
                     tracing::info!(job = %act.submission.job_id, checkpoint = id, location, "checkpoint completed");
                     act.notify_all(TaskCommand::NotifyComplete(id));
-                    act.retire(retired, ctx);
+                    act.retire(retired);
                     if let Some(request) = act.savepoints.remove(&id) {
                         let _ = request.reply.send(Ok(location));
                         if request.cancel_job {
@@ -181,21 +181,18 @@ impl JobManager {
         }));
     }
 
-    /// Deletes checkpoints retention no longer keeps.
-    fn retire(&mut self, dirs: Vec<String>, ctx: &mut Context<Self>) {
+    /// Deletes checkpoints retention no longer keeps (also after the job ended).
+    fn retire(&mut self, dirs: Vec<String>) {
         if dirs.is_empty() {
             return;
         }
         let storage = self.storage.clone();
-        ctx.spawn(
-            async move {
-                for dir in dirs {
-                    if let Err(e) = storage.delete_dir_async(&dir).await {
-                        tracing::warn!(dir, error = %e, "a retired checkpoint could not be deleted");
-                    }
+        actix::spawn(async move {
+            for dir in dirs {
+                if let Err(e) = storage.delete_dir_async(&dir).await {
+                    tracing::warn!(dir, error = %e, "a retired checkpoint could not be deleted");
                 }
             }
-            .into_actor(self),
-        );
+        });
     }
 }
