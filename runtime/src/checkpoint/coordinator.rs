@@ -311,8 +311,10 @@ impl CheckpointCoordinator {
     }
 
     /// Starts a checkpoint at `now` (ms since the epoch); savepoints are not
-    /// bounded by `max-concurrent-checkpoints`.
-    pub fn trigger(&mut self, kind: SnapshotKind, now: u64) -> Result<CheckpointBarrier, TriggerRefused> {
+    /// bounded by `max-concurrent-checkpoints`. The `finished` subtasks
+    /// ended after their input did: they count as acknowledged with no
+    /// state (a source that ended has nothing left to read).
+    pub fn trigger(&mut self, kind: SnapshotKind, now: u64, finished: &[SubtaskId]) -> Result<CheckpointBarrier, TriggerRefused> {
         let periodic = self.pending.values().filter(|p| p.barrier.kind == SnapshotKind::Checkpoint).count();
         if kind == SnapshotKind::Checkpoint && periodic >= self.settings.max_concurrent {
             return Err(TriggerRefused::TooManyConcurrent(periodic));
@@ -320,8 +322,16 @@ impl CheckpointCoordinator {
         let barrier = CheckpointBarrier { id: self.next_id, timestamp: now, kind };
         self.next_id += 1;
         let handles: Vec<Vec<Option<TaskStateHandle>>> = self.shape.iter().map(|p| vec![None; *p as usize]).collect();
+        let mut handles = handles;
+        let mut acknowledged = 0;
+        for subtask in finished {
+            if let Some(slot) = handles.get_mut(subtask.vertex).and_then(|v| v.get_mut(subtask.index as usize)) {
+                *slot = Some(TaskStateHandle::default());
+                acknowledged += 1;
+            }
+        }
         let total = self.shape.iter().map(|p| *p as usize).sum();
-        let pending = PendingCheckpoint { barrier, handles, acknowledged: 0, total, latest_ack: now, state_size: 0 };
+        let pending = PendingCheckpoint { barrier, handles, acknowledged, total, latest_ack: now, state_size: 0 };
         self.stats.total += 1;
         self.stats.record(pending.record(CheckpointStatus::InProgress, now));
         self.pending.insert(barrier.id, pending);
