@@ -183,7 +183,7 @@ fn a_savepoint_at_p2_restores_at_p1_and_p3_with_window_state() {
     let mut cluster = TestCluster::start("ft-savepoint", 0, &[]);
     cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=3"]);
     cluster.wait_for_taskmanagers(1);
-    let views = page_views(1_500_000);
+    let views = page_views(300_000);
     let input = cluster.dir.join("views.csv");
     std::fs::write(&input, &views).unwrap();
     let wasm = example_wasm("click-counts");

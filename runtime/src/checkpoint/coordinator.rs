@@ -318,8 +318,12 @@ impl CheckpointCoordinator {
     }
 
     /// Starts a checkpoint at `now` (ms since the epoch); savepoints are not
-    /// bounded by `max-concurrent-checkpoints`.
-    pub fn trigger(&mut self, kind: SnapshotKind, now: u64) -> Result<CheckpointBarrier, TriggerRefused> {
+    /// bounded by `max-concurrent-checkpoints`. The `finished` subtasks
+    /// ended after their input did: they count as acknowledged with the
+    /// operator state they acknowledged in the latest completed checkpoint
+    /// (a source that ended took part in one more checkpoint first: its
+    /// state says it has nothing left to read).
+    pub fn trigger(&mut self, kind: SnapshotKind, now: u64, finished: &[SubtaskId]) -> Result<CheckpointBarrier, TriggerRefused> {
         let periodic = self.pending.values().filter(|p| p.barrier.kind == SnapshotKind::Checkpoint).count();
         if kind == SnapshotKind::Checkpoint && periodic >= self.settings.max_concurrent {
             return Err(TriggerRefused::TooManyConcurrent(periodic));
@@ -327,8 +331,16 @@ impl CheckpointCoordinator {
         let barrier = CheckpointBarrier { id: self.next_id, timestamp: now, kind };
         self.next_id += 1;
         let handles: Vec<Vec<Option<TaskStateHandle>>> = self.shape.iter().map(|p| vec![None; *p as usize]).collect();
+        let mut handles = handles;
+        let mut acknowledged = 0;
+        for subtask in finished {
+            if let Some(slot) = handles.get_mut(subtask.vertex).and_then(|v| v.get_mut(subtask.index as usize)) {
+                *slot = Some(last_completed(&self.last_completed, *subtask));
+                acknowledged += 1;
+            }
+        }
         let total = self.shape.iter().map(|p| *p as usize).sum();
-        let pending = PendingCheckpoint { barrier, handles, acknowledged: 0, total, latest_ack: now, state_size: 0 };
+        let pending = PendingCheckpoint { barrier, handles, acknowledged, total, latest_ack: now, state_size: 0 };
         self.stats.total += 1;
         self.stats.record(pending.record(CheckpointStatus::InProgress, now));
         self.pending.insert(barrier.id, pending);
@@ -441,17 +453,20 @@ impl CheckpointCoordinator {
         self.pending.values().filter(|p| !acknowledged(p)).map(|p| p.barrier.id).collect()
     }
 
-    /// The handle `subtask` acknowledged in the latest completed checkpoint
-    /// (empty if none): what a finished task stands for in later ones.
-    pub fn last_handle(&self, subtask: SubtaskId) -> TaskStateHandle {
-        let handle = self.last_completed.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize));
-        handle.cloned().flatten().unwrap_or_default()
-    }
-
     /// Whether any checkpoint is in progress.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }
+}
+
+/// The operator state `subtask` acknowledged in the latest completed
+/// checkpoint (none if none): what a finished task stands for in later
+/// ones (an ended source's position at the end). Keyed state is not
+/// carried: its file lives in the older checkpoint's directory, which
+/// retention deletes, and a task only finishes once all its input ended.
+fn last_completed(handles: &[Vec<Option<TaskStateHandle>>], subtask: SubtaskId) -> TaskStateHandle {
+    let handle = handles.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
+    TaskStateHandle { keyed: None, operator: handle.and_then(|h| h.operator.clone()) }
 }
 
 #[cfg(test)]

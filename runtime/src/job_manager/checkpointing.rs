@@ -42,33 +42,35 @@ impl JobManager {
         });
     }
 
-    /// Triggers a checkpoint or savepoint: every source subtask gets the
-    /// barrier. Refused unless every task runs.
+    /// Triggers a checkpoint or savepoint: every running source subtask
+    /// gets the barrier. Refused unless every task runs or has finished
+    /// (sources that ran out take part in one more checkpoint, so the sinks
+    /// commit their output) and some source still runs.
     pub(super) fn trigger_checkpoint(&mut self, kind: SnapshotKind, ctx: &mut Context<Self>) -> Result<CheckpointId, String> {
         if self.status != JobStatus::Running {
             return Err(format!("the job is {}", self.status));
         }
-        // A finished task (a source that ended after its final checkpoint)
-        // stands in later checkpoints with what it last acknowledged.
-        let running_or_finished = |state: TaskState| matches!(state, TaskState::Running | TaskState::Finished);
-        if let Some(subtask) = self.execution.subtasks().find(|s| !running_or_finished(self.execution.state(*s))) {
+        let states = |s: &SubtaskId| self.execution.state(*s);
+        if let Some(subtask) = self.execution.subtasks().find(|s| !matches!(states(s), TaskState::Running | TaskState::Finished)) {
             let vertex = &self.submission.job_graph.vertices[subtask.vertex];
-            return Err(format!("task {} ({}) is {:?}, not running", vertex.name, subtask.index + 1, self.execution.state(subtask)));
+            return Err(format!("task {} ({}) is {:?}, not running", vertex.name, subtask.index + 1, states(&subtask)));
         }
-        let barrier = self.checkpoints.trigger(kind, now_millis()).map_err(|e| e.to_string())?;
-        tracing::debug!(job = %self.submission.job_id, checkpoint = barrier.id, ?kind, "checkpoint triggered");
         let job = self.submission.job_graph.clone();
-        for vertex in job.vertices.iter().filter(|v| job.input_of(v.index).is_none()) {
-            for index in 0..vertex.parallelism {
-                self.send_task_command(SubtaskId { vertex: vertex.index, index }, TaskCommand::TriggerCheckpoint(barrier));
-            }
+        let sources: Vec<SubtaskId> = job
+            .vertices
+            .iter()
+            .filter(|v| job.input_of(v.index).is_none())
+            .flat_map(|v| (0..v.parallelism).map(|index| SubtaskId { vertex: v.index, index }))
+            .filter(|s| states(s) == TaskState::Running)
+            .collect();
+        if sources.is_empty() {
+            return Err("every source has ended".into());
         }
-        let finished: Vec<SubtaskId> =
-            self.execution.subtasks().filter(|s| self.execution.state(*s) == TaskState::Finished).collect();
-        for subtask in finished {
-            let handle = self.checkpoints.last_handle(subtask);
-            let outcome = crate::checkpoint::CheckpointOutcome::Acknowledged(handle);
-            self.on_checkpoint_report(CheckpointReport { subtask, checkpoint_id: barrier.id, outcome }, ctx);
+        let finished: Vec<SubtaskId> = self.execution.subtasks().filter(|s| states(s) == TaskState::Finished).collect();
+        let barrier = self.checkpoints.trigger(kind, now_millis(), &finished).map_err(|e| e.to_string())?;
+        tracing::debug!(job = %self.submission.job_id, checkpoint = barrier.id, ?kind, "checkpoint triggered");
+        for source in sources {
+            self.send_task_command(source, TaskCommand::TriggerCheckpoint(barrier));
         }
         ctx.run_later(self.checkpoints.settings().timeout, |act, _ctx| act.expire_checkpoints());
         Ok(barrier.id)
