@@ -17,7 +17,9 @@
 //! - [`storage`]: where checkpoint files live (the local filesystem by
 //!   default, any object store by URL).
 
+pub mod coordinator;
 pub mod messages;
+pub mod metadata;
 pub mod snapshot;
 pub mod storage;
 

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use super::ResourceManager;
 use super::messages::{FetchLogs, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::dispatcher::BlobStore;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
@@ -37,8 +38,29 @@ pub struct DeployRemote {
     pub descriptor: TaskDescriptor,
     /// Where its state changes go.
     pub report: Recipient<TaskStateChanged>,
+    /// Where its checkpoint answers go.
+    pub checkpoints: Recipient<CheckpointReport>,
     /// The JobManager's copy of its counters, kept current from heartbeats.
     pub metrics: Arc<TaskMetrics>,
+}
+
+/// Hand a checkpoint command to one task on this TaskManager.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CommandRemote {
+    /// The job.
+    pub job_id: JobId,
+    /// The task.
+    pub subtask: SubtaskId,
+    /// The command.
+    pub command: TaskCommand,
+}
+
+/// Where a remote task's reports go in this process.
+struct RemoteTask {
+    report: Recipient<TaskStateChanged>,
+    checkpoints: Recipient<CheckpointReport>,
+    metrics: Arc<TaskMetrics>,
 }
 
 /// Cancel every task of a job on this TaskManager.
@@ -67,7 +89,7 @@ pub struct TaskManagerGateway {
     resource_manager: Addr<ResourceManager>,
     blobs: Arc<BlobStore>,
     /// Where each of its tasks reports, and the counters shown for it.
-    tasks: HashMap<(JobId, SubtaskId), (Recipient<TaskStateChanged>, Arc<TaskMetrics>)>,
+    tasks: HashMap<(JobId, SubtaskId), RemoteTask>,
     /// Last time anything arrived.
     last_seen: Instant,
     /// The same, in ms since the epoch, for `/taskmanagers`.
@@ -119,9 +141,9 @@ impl TaskManagerGateway {
     fn lost(&mut self, reason: &str, ctx: &mut Context<Self>) {
         let id = &self.registration.id;
         tracing::warn!(task_manager = %id, reason, "task manager lost");
-        for ((_, subtask), (report, _)) in self.tasks.drain() {
+        for ((_, subtask), task) in self.tasks.drain() {
             let error = format!("TaskManager {id} was lost: {reason}");
-            report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
+            task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
         }
         self.resource_manager.do_send(UnregisterTaskManager { id: id.clone() });
         if let Some(connection) = self.connection.take() {
@@ -178,8 +200,8 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
             ToJobManager::Register(_) => tracing::warn!(task_manager = %self.registration.id, "registered twice; ignored"),
             ToJobManager::Heartbeat { metrics, usage } => {
                 for (job_id, subtask, snapshot) in metrics {
-                    if let Some((_, counters)) = self.tasks.get(&(job_id, subtask)) {
-                        counters.set(&snapshot);
+                    if let Some(task) = self.tasks.get(&(job_id, subtask)) {
+                        task.metrics.set(&snapshot);
                     }
                 }
                 *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
@@ -191,11 +213,16 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
             }
             ToJobManager::TaskState { job_id, subtask, state, error, metrics } => {
                 let key = (job_id, subtask);
-                let Some((report, counters)) = self.tasks.get(&key) else { return };
-                counters.set(&metrics);
-                report.do_send(TaskStateChanged { subtask, state, error });
+                let Some(task) = self.tasks.get(&key) else { return };
+                task.metrics.set(&metrics);
+                task.report.do_send(TaskStateChanged { subtask, state, error });
                 if state.is_terminal() {
                     self.tasks.remove(&key);
+                }
+            }
+            ToJobManager::Checkpoint { job_id, report } => {
+                if let Some(task) = self.tasks.get(&(job_id, report.subtask)) {
+                    task.checkpoints.do_send(report);
                 }
             }
             ToJobManager::FetchComponent { hash } => {
@@ -214,7 +241,7 @@ impl Handler<DeployRemote> for TaskManagerGateway {
 
     fn handle(&mut self, msg: DeployRemote, _ctx: &mut Context<Self>) {
         let key = (msg.descriptor.job_id, msg.descriptor.subtask);
-        self.tasks.insert(key, (msg.report, msg.metrics));
+        self.tasks.insert(key, RemoteTask { report: msg.report, checkpoints: msg.checkpoints, metrics: msg.metrics });
         self.send(ToTaskManager::Deploy { slot: msg.slot, descriptor: Box::new(msg.descriptor) });
     }
 }
@@ -224,6 +251,15 @@ impl Handler<CancelRemote> for TaskManagerGateway {
 
     fn handle(&mut self, msg: CancelRemote, _ctx: &mut Context<Self>) {
         self.send(ToTaskManager::CancelJob { job_id: msg.job_id });
+    }
+}
+
+impl Handler<CommandRemote> for TaskManagerGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: CommandRemote, _ctx: &mut Context<Self>) {
+        let CommandRemote { job_id, subtask, command } = msg;
+        self.send(ToTaskManager::TaskCommand { job_id, subtask, command });
     }
 }
 

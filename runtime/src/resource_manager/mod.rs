@@ -8,7 +8,7 @@ pub mod messages;
 pub mod rpc_server;
 mod slot_pool;
 
-pub use gateway::{CancelRemote, DeployRemote, ReleaseRemote, TaskManagerGateway};
+pub use gateway::{CancelRemote, CommandRemote, DeployRemote, ReleaseRemote, TaskManagerGateway};
 pub use slot_pool::{NotEnoughSlots, SlotPool};
 
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 //! work with it. Every path is also served under `/v1`. One file per
 //! resource; [`app`] builds the router so tests can call it without a socket.
 
+mod checkpoints;
 mod cluster;
 mod error;
 mod jar_store;
@@ -79,6 +80,12 @@ fn routes() -> Router<AppState> {
         .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
         .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
         .route("/jobs/{jobid}/vertices/{vertexid}", get(jobs::vertex))
+        .route("/jobs/{jobid}/checkpoints", get(checkpoints::list))
+        .route("/jobs/{jobid}/checkpoints/config", get(checkpoints::config))
+        .route("/jobs/{jobid}/checkpoints/details/{checkpointid}", get(checkpoints::checkpoint))
+        .route("/jobs/{jobid}/savepoints", post(checkpoints::trigger_savepoint))
+        .route("/jobs/{jobid}/savepoints/{triggerid}", get(checkpoints::savepoint_status))
+        .route("/jobs/{jobid}/stop", post(checkpoints::stop))
         .route("/jars", get(jars::list))
         .route("/jars/upload", post(jars::upload))
         .route("/jars/{jarid}", axum::routing::delete(jars::delete))

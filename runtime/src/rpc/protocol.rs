@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
@@ -38,6 +39,13 @@ pub enum ToJobManager {
         error: Option<String>,
         /// Its counters at this moment.
         metrics: MetricsSnapshot,
+    },
+    /// A task answered a checkpoint barrier.
+    Checkpoint {
+        /// The job.
+        job_id: JobId,
+        /// The answer (it names the subtask).
+        report: CheckpointReport,
     },
     /// The TaskManager needs the component with this content hash.
     FetchComponent {
@@ -109,6 +117,15 @@ pub enum ToTaskManager {
     CancelJob {
         /// The job.
         job_id: JobId,
+    },
+    /// A checkpoint command for one running task.
+    TaskCommand {
+        /// The job.
+        job_id: JobId,
+        /// The task.
+        subtask: SubtaskId,
+        /// The command.
+        command: TaskCommand,
     },
     /// The job ended: forget its channels.
     ReleaseJob {

@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
+use crossbeam_channel::Sender;
 
 use super::descriptor::{Locality, TaskDescriptor};
-use super::messages::{CancelTasks, DeployTask};
+use super::messages::{CancelTasks, DeployTask, TaskControl};
 use super::Slots;
+use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
@@ -36,11 +38,12 @@ pub struct TaskExecutorSettings {
     pub heartbeat_interval: Duration,
 }
 
-/// A task running here: its slot, cancel flag and counters.
+/// A task running here: its slot, cancel flag, counters and command channel.
 struct RunningTask {
     slot: usize,
     cancelled: Arc<AtomicBool>,
     metrics: Arc<TaskMetrics>,
+    commands: Sender<TaskCommand>,
 }
 
 /// The TaskManager actor of a TaskManager process.
@@ -67,6 +70,14 @@ struct JobTaskState {
     change: TaskStateChanged,
 }
 
+/// A task of `job_id` answered a checkpoint barrier.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct JobCheckpointReport {
+    job_id: JobId,
+    report: CheckpointReport,
+}
+
 /// A component finished compiling on a worker thread.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -75,7 +86,7 @@ struct Compiled {
     result: Result<JobComponent, String>,
 }
 
-/// Tags the state changes of one job's tasks with the job id.
+/// Tags the state changes and checkpoint answers of one job's tasks with the job id.
 struct JobReporter {
     job_id: JobId,
     executor: Addr<TaskExecutor>,
@@ -90,6 +101,14 @@ impl Handler<TaskStateChanged> for JobReporter {
 
     fn handle(&mut self, change: TaskStateChanged, _ctx: &mut Context<Self>) {
         self.executor.do_send(JobTaskState { job_id: self.job_id, change });
+    }
+}
+
+impl Handler<CheckpointReport> for JobReporter {
+    type Result = ();
+
+    fn handle(&mut self, report: CheckpointReport, _ctx: &mut Context<Self>) {
+        self.executor.do_send(JobCheckpointReport { job_id: self.job_id, report });
     }
 }
 
@@ -148,14 +167,22 @@ impl TaskExecutor {
         let (job_id, subtask) = (descriptor.job_id, descriptor.subtask);
         let cancelled = Arc::new(AtomicBool::new(false));
         let metrics = Arc::new(TaskMetrics::default());
-        let reporter = JobReporter { job_id, executor: ctx.address() }.start().recipient();
+        let reporter = JobReporter { job_id, executor: ctx.address() }.start();
+        let (commands, command_rx) = crossbeam_channel::unbounded();
+        let control = TaskControl {
+            cancelled: cancelled.clone(),
+            metrics: metrics.clone(),
+            report: reporter.clone().recipient(),
+            commands: command_rx,
+            checkpoints: reporter.recipient(),
+        };
         let here = Locality { registry: &self.registry, address: &self.settings.data_address };
         let Some(target) = self.slots.slots.get(slot) else {
             return self.report_failure(job_id, subtask, format!("this TaskManager has no slot {slot}"));
         };
-        match descriptor.materialize(component, &here, cancelled.clone(), metrics.clone(), reporter) {
+        match descriptor.materialize(component, &here, control) {
             Ok(deployment) => {
-                self.running.insert((job_id, subtask), RunningTask { slot, cancelled, metrics });
+                self.running.insert((job_id, subtask), RunningTask { slot, cancelled, metrics, commands });
                 target.do_send(DeployTask(deployment));
             }
             Err(e) => self.report_failure(job_id, subtask, e.to_string()),
@@ -264,6 +291,12 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
             }
             Incoming::Message(ToTaskManager::Deploy { slot, descriptor }) => self.deploy(slot, *descriptor, ctx),
             Incoming::Message(ToTaskManager::CancelJob { job_id }) => self.cancel_job(job_id),
+            Incoming::Message(ToTaskManager::TaskCommand { job_id, subtask, command }) => {
+                // A task that already ended has nothing to do with it.
+                if let Some(task) = self.running.get(&(job_id, subtask)) {
+                    let _ = task.commands.send(command);
+                }
+            }
             Incoming::Message(ToTaskManager::ReleaseJob { job_id }) => {
                 self.cancel_job(job_id);
                 self.registry.release_job(job_id);
@@ -309,6 +342,14 @@ impl Handler<Compiled> for TaskExecutor {
                 }
             }
         }
+    }
+}
+
+impl Handler<JobCheckpointReport> for TaskExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: JobCheckpointReport, _ctx: &mut Context<Self>) {
+        self.send(ToJobManager::Checkpoint { job_id: msg.job_id, report: msg.report });
     }
 }
 

@@ -3,6 +3,7 @@
 //! to the ResourceManager: directly in-process ([`TaskManager`]), or over
 //! the control connection from a TaskManager process ([`TaskExecutor`]).
 
+mod checkpoints;
 mod descriptor;
 mod executor;
 pub mod messages;
