@@ -267,6 +267,11 @@ pub struct CheckpointCoordinator {
     pending: BTreeMap<CheckpointId, PendingCheckpoint>,
     /// Retained periodic checkpoints, oldest first.
     retained: VecDeque<RetainedCheckpoint>,
+    /// Every subtask's handle in the latest completed checkpoint: a task
+    /// that finished is acknowledged with it in later checkpoints.
+    last_completed: Vec<Vec<Option<TaskStateHandle>>>,
+    /// The id of that checkpoint.
+    last_completed_id: CheckpointId,
     stats: CheckpointStats,
 }
 
@@ -279,6 +284,8 @@ impl CheckpointCoordinator {
             shape,
             pending: BTreeMap::new(),
             retained: VecDeque::new(),
+            last_completed: Vec::new(),
+            last_completed_id: 0,
             stats: CheckpointStats::default(),
         }
     }
@@ -312,8 +319,10 @@ impl CheckpointCoordinator {
 
     /// Starts a checkpoint at `now` (ms since the epoch); savepoints are not
     /// bounded by `max-concurrent-checkpoints`. The `finished` subtasks
-    /// ended after their input did: they count as acknowledged with no
-    /// state (a source that ended has nothing left to read).
+    /// ended after their input did: they count as acknowledged with the
+    /// operator state they acknowledged in the latest completed checkpoint
+    /// (a source that ended took part in one more checkpoint first: its
+    /// state says it has nothing left to read).
     pub fn trigger(&mut self, kind: SnapshotKind, now: u64, finished: &[SubtaskId]) -> Result<CheckpointBarrier, TriggerRefused> {
         let periodic = self.pending.values().filter(|p| p.barrier.kind == SnapshotKind::Checkpoint).count();
         if kind == SnapshotKind::Checkpoint && periodic >= self.settings.max_concurrent {
@@ -326,7 +335,7 @@ impl CheckpointCoordinator {
         let mut acknowledged = 0;
         for subtask in finished {
             if let Some(slot) = handles.get_mut(subtask.vertex).and_then(|v| v.get_mut(subtask.index as usize)) {
-                *slot = Some(TaskStateHandle::default());
+                *slot = Some(last_completed(&self.last_completed, *subtask));
                 acknowledged += 1;
             }
         }
@@ -378,6 +387,10 @@ impl CheckpointCoordinator {
     pub fn completed(&mut self, pending: &PendingCheckpoint, dir: String, external_path: String, now: u64) -> Vec<String> {
         let mut record = pending.record(CheckpointStatus::Completed, now);
         record.external_path = Some(external_path);
+        if pending.barrier.id > self.last_completed_id {
+            self.last_completed = pending.handles.clone();
+            self.last_completed_id = pending.barrier.id;
+        }
         self.stats.completed += 1;
         self.stats.completed_samples.push_back((record.end_to_end_duration, record.state_size));
         if self.stats.completed_samples.len() > 1000 {
@@ -444,6 +457,16 @@ impl CheckpointCoordinator {
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }
+}
+
+/// The operator state `subtask` acknowledged in the latest completed
+/// checkpoint (none if none): what a finished task stands for in later
+/// ones (an ended source's position at the end). Keyed state is not
+/// carried: its file lives in the older checkpoint's directory, which
+/// retention deletes, and a task only finishes once all its input ended.
+fn last_completed(handles: &[Vec<Option<TaskStateHandle>>], subtask: SubtaskId) -> TaskStateHandle {
+    let handle = handles.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
+    TaskStateHandle { keyed: None, operator: handle.and_then(|h| h.operator.clone()) }
 }
 
 #[cfg(test)]

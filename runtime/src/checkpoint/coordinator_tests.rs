@@ -13,13 +13,17 @@ fn settings(max_concurrent: usize, retained: usize) -> CheckpointSettings {
 }
 
 fn ack(id: CheckpointId, vertex: usize, index: u32, size: u64) -> CheckpointReport {
+    ack_with(id, vertex, index, size, None)
+}
+
+fn ack_with(id: CheckpointId, vertex: usize, index: u32, size: u64, operator: Option<Vec<u8>>) -> CheckpointReport {
     let keyed = (size > 0).then(|| StateFile {
         path: format!("job/chk-{id}/{vertex}-{index}.state"),
         size,
         checksum: 1,
         key_groups: Vec::new(),
     });
-    let handle = TaskStateHandle { keyed, operator: None };
+    let handle = TaskStateHandle { keyed, operator };
     CheckpointReport { subtask: SubtaskId { vertex, index }, checkpoint_id: id, outcome: CheckpointOutcome::Acknowledged(handle) }
 }
 
@@ -155,4 +159,20 @@ fn finished_subtasks_count_as_acknowledged_without_state() {
     assert!(matches!(c.report(ack(id, 0, 0, 0), 1), ReportEffect::Pending));
     let ReportEffect::AllAcknowledged(pending) = c.report(ack(id, 1, 1, 5), 2) else { panic!("not complete") };
     assert_eq!(pending.handles[1][0], Some(TaskStateHandle::default()));
+}
+
+#[test]
+fn a_finished_subtask_stands_with_its_operator_state_of_the_latest_completed_checkpoint() {
+    let mut c = CheckpointCoordinator::new(settings(1, 1), vec![1, 2]);
+    let first = c.trigger(SnapshotKind::Checkpoint, 0, &[]).unwrap().id;
+    assert!(matches!(c.report(ack_with(first, 0, 0, 0, Some(b"ended".to_vec())), 10), ReportEffect::Pending));
+    assert!(matches!(c.report(ack(first, 1, 0, 100), 11), ReportEffect::Pending));
+    let ReportEffect::AllAcknowledged(pending) = c.report(ack(first, 1, 1, 50), 12) else { panic!("not complete") };
+    c.completed(&pending, format!("job/chk-{first}"), String::new(), 20);
+    let finished = [SubtaskId { vertex: 0, index: 0 }, SubtaskId { vertex: 1, index: 0 }];
+    let second = c.trigger(SnapshotKind::Checkpoint, 30, &finished).unwrap().id;
+    let ReportEffect::AllAcknowledged(pending) = c.report(ack(second, 1, 1, 7), 32) else { panic!("not complete") };
+    let source = pending.handles[0][0].clone().unwrap();
+    assert_eq!(source.operator.as_deref(), Some(&b"ended"[..]), "the ended source keeps its last position");
+    assert_eq!(pending.handles[1][0], Some(TaskStateHandle::default()), "no keyed file of a retired checkpoint");
 }

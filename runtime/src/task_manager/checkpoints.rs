@@ -6,8 +6,9 @@
 //! `<job>/chk-<n>/<vertex-id>-<subtask>.state` in the checkpoint storage,
 //! with its xxh3-64 checksum and the offset of every key group; operator
 //! state (source position, sink pending files) travels inline in the
-//! acknowledgement. A storage error declines the checkpoint: the
-//! checkpoint fails, the job goes on.
+//! acknowledgement. The upload runs beside the task (asynchronous
+//! snapshot). A storage error declines the checkpoint: the checkpoint
+//! fails, the job goes on.
 
 use actix::Recipient;
 use crossbeam_channel::Receiver;
@@ -103,27 +104,29 @@ impl TaskCheckpoints {
         format!("{}/chk-{id}/{}-{}.state", self.job_id, self.vertex_id, self.subtask.index)
     }
 
-    /// Stores the keyed snapshot and answers checkpoint `id`: acknowledged
-    /// with the handle of what was stored, or declined with the reason.
+    /// Answers checkpoint `id`: acknowledged with the handle of what was
+    /// stored, or declined with the reason. The keyed snapshot is already
+    /// a copy, so it is uploaded on a thread of its own while the task
+    /// goes on processing (asynchronous snapshot); the answer follows the
+    /// upload.
     pub fn acknowledge(&mut self, id: CheckpointId, keyed: Option<KeyedSnapshot>, operator: OperatorState) {
-        let outcome = match self.store(id, keyed) {
-            Ok(keyed) => CheckpointOutcome::Acknowledged(TaskStateHandle { keyed, operator: operator.encode() }),
-            Err(reason) => {
-                tracing::warn!(checkpoint = id, %reason, "declining the checkpoint");
-                CheckpointOutcome::Declined(reason)
-            }
+        let operator = operator.encode();
+        let (subtask, reports) = (self.subtask, self.reports.clone());
+        let answer = move |stored: Result<Option<StateFile>, String>| {
+            let outcome = match stored {
+                Ok(keyed) => CheckpointOutcome::Acknowledged(TaskStateHandle { keyed, operator }),
+                Err(reason) => {
+                    tracing::warn!(checkpoint = id, %reason, "declining the checkpoint");
+                    CheckpointOutcome::Declined(reason)
+                }
+            };
+            reports.do_send(CheckpointReport { subtask, checkpoint_id: id, outcome });
         };
-        self.reports.do_send(CheckpointReport { subtask: self.subtask, checkpoint_id: id, outcome });
-    }
-
-    /// Declines checkpoint `id` (the task could not snapshot).
-    pub fn decline(&self, id: CheckpointId, reason: String) {
-        let outcome = CheckpointOutcome::Declined(reason);
-        self.reports.do_send(CheckpointReport { subtask: self.subtask, checkpoint_id: id, outcome });
-    }
-
-    fn store(&mut self, id: CheckpointId, keyed: Option<KeyedSnapshot>) -> Result<Option<StateFile>, String> {
-        let Some(snapshot) = keyed else { return Ok(None) };
+        let Some(snapshot) = keyed else { return answer(Ok(None)) };
+        let storage = match self.storage() {
+            Ok(storage) => storage.clone(),
+            Err(reason) => return answer(Err(reason)),
+        };
         let path = self.state_path(id);
         let file = StateFile {
             path: path.clone(),
@@ -131,8 +134,20 @@ impl TaskCheckpoints {
             checksum: xxhash_rust::xxh3::xxh3_64(&snapshot.bytes),
             key_groups: snapshot.key_groups,
         };
-        self.storage()?.put(&path, snapshot.bytes).map_err(|e| e.to_string())?;
-        Ok(Some(file))
+        let span = tracing::Span::current();
+        let upload = move || {
+            let _entered = span.enter();
+            answer(storage.put(&path, snapshot.bytes).map(|()| Some(file)).map_err(|e| e.to_string()));
+        };
+        if let Err(e) = std::thread::Builder::new().name("checkpoint-upload".into()).spawn(upload) {
+            self.decline(id, format!("cannot start the upload of the state file: {e}"));
+        }
+    }
+
+    /// Declines checkpoint `id` (the task could not snapshot).
+    pub fn decline(&self, id: CheckpointId, reason: String) {
+        let outcome = CheckpointOutcome::Declined(reason);
+        self.reports.do_send(CheckpointReport { subtask: self.subtask, checkpoint_id: id, outcome });
     }
 }
 

@@ -155,13 +155,20 @@ impl FileSink {
 }
 
 /// Renames one in-progress file to its final name; a file already
-/// renamed (the commit happened before a failure) is left as it is.
+/// renamed (the commit happened before a failure) is left as it is, and a
+/// missing one (a savepoint restored into another directory) is warned about.
 fn commit(dir: &Path, subtask: u32, number: u64) -> Result<(), ConnectorError> {
     let from = dir.join(in_progress_name(subtask, number));
     let to = dir.join(final_name(subtask, number));
     match std::fs::rename(&from, &to) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && to.exists() => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !to.exists() {
+                // Restored into another directory, or the file was removed by hand.
+                tracing::warn!(file = %from.display(), "a file of the restored checkpoint is missing; it cannot be committed");
+            }
+            Ok(())
+        }
         Err(e) => Err(ConnectorError::io(format!("committing {}", from.display()), e)),
     }
 }
