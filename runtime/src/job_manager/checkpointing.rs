@@ -168,7 +168,9 @@ impl JobManager {
                 }
                 Ok((dir, location)) => {
                     let retired = act.checkpoints.completed(&pending, dir, location.clone(), now);
-                    tracing::info!(job = %act.submission.job_id, checkpoint = id, location, "checkpoint completed");
+                    let (duration_ms, state_bytes) =
+                        act.checkpoints.stats().completed_samples.back().copied().unwrap_or_default();
+                    tracing::info!(job = %act.submission.job_id, checkpoint = id, location, duration_ms, state_bytes, "checkpoint completed");
                     act.notify_all(TaskCommand::NotifyComplete(id));
                     act.retire(retired);
                     if let Some(request) = act.savepoints.remove(&id) {

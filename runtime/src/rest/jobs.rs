@@ -256,12 +256,15 @@ pub async fn execution_result(State(state): State<AppState>, Path(id): Path<Stri
     Ok(Json(json!({ "status": { "id": "COMPLETED" }, "job-execution-result": result })))
 }
 
-/// `GET /jobs/:id/exceptions`: the job's failure, if any, as its exception history.
+/// `GET /jobs/:id/exceptions`: the job's failure, if any, and the failures
+/// it restarted from, as its exception history.
 pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
+    // Newest first: the failure that ended the job, then those it restarted from.
     let entries: Vec<Value> = details
         .failure
         .iter()
+        .chain(details.exceptions.iter().rev())
         .map(|f| {
             json!({
                 "exceptionName": "wflink.TaskFailure",
