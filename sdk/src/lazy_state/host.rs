@@ -56,7 +56,9 @@ fn from_wit(error: crate::export::bindings::wflink::job::types::StateError) -> S
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use off_wasm::{get, scan, test_store};
+pub(crate) use off_wasm::{get, scan};
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) use off_wasm::test_store;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod off_wasm {
@@ -75,7 +77,6 @@ mod off_wasm {
     }
 
     /// Runs `f` on the stand-in for the host's store (unit tests only).
-    #[allow(dead_code)]
     pub(crate) fn test_store<R>(f: impl FnOnce(&mut BTreeMap<Address, Vec<u8>>) -> R) -> R {
         STORE.with(|s| f(&mut s.borrow_mut()))
     }
