@@ -382,6 +382,24 @@ fn cluster_start_and_stop_manage_their_processes() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let printed: String = (0..2).map(|i| std::fs::read_to_string(log.join(format!("wflink-taskmanager-{i}.out"))).unwrap()).collect();
     assert_eq!(final_counts(&printed).0, expected_counts(text));
+    // The REST API serves each process's files under log/: the TaskManagers' stdout is what they printed.
+    let client = common::cluster::RestClient::new(&rest);
+    let served: String = client.get("/taskmanagers").unwrap()["taskmanagers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tm| {
+            let id = tm["id"].as_str().unwrap();
+            let files = client.get(&format!("/taskmanagers/{id}/logs")).unwrap();
+            let names: Vec<&str> = files["logs"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+            assert!(names.len() == 2 && names.iter().all(|n| n.starts_with("wflink-taskmanager-")), "{files}");
+            let agent = ureq::Agent::new_with_defaults();
+            agent.get(format!("http://{rest}/taskmanagers/{id}/stdout")).call().unwrap().body_mut().read_to_string().unwrap()
+        })
+        .collect();
+    assert_eq!(final_counts(&served).0, expected_counts(text));
+    let jm_files = client.get("/jobmanager/logs").unwrap();
+    assert!(jm_files.to_string().contains("wflink-jobmanager.log"), "{jm_files}");
 
     let mut command = wflink();
     command.args(["cluster", "stop", "--log-dir"]).arg(&log);

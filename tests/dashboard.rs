@@ -1,59 +1,20 @@
 //! The web dashboard in a real browser: a JobManager and a TaskManager
 //! (2 slots) as processes on free ports, and `tests/browser/dashboard.mjs`
 //! driving Debian's chromium through playwright-core: upload, plan, submit
-//! at p=2 against a socket this test feeds, watch, cancel, a refused
-//! upload. Screenshots land in `target/ui-screenshots/`.
+//! at p=2 against a socket this test feeds, watch, trigger a savepoint,
+//! read the TaskManager's stdout and log page by page and the
+//! JobManager's log, cancel, a refused upload. Screenshots land in `target/ui-screenshots/`.
 //! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (`.ci/run` does both).
 
 mod common;
 
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::cluster::TestCluster;
+use common::feed::WordFeed;
 use common::wordcount_wasm;
 use wflink::guest_build::repo;
-
-/// Serves lines of words to every connection until dropped.
-struct WordFeed {
-    port: u16,
-    stop: Arc<AtomicBool>,
-}
-
-impl WordFeed {
-    fn start() -> WordFeed {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        std::thread::spawn(move || {
-            let mut peers: Vec<TcpStream> = Vec::new();
-            let mut n = 0u64;
-            while !stopped.load(Ordering::Relaxed) {
-                if let Ok((peer, _)) = listener.accept() {
-                    peer.set_nonblocking(false).unwrap();
-                    peers.push(peer);
-                }
-                n += 1;
-                let line = format!("stream {} wasm dashboard flink {}\n", n % 7, n % 3);
-                peers.retain_mut(|p| p.write_all(line.as_bytes()).is_ok());
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
-        WordFeed { port, stop }
-    }
-}
-
-impl Drop for WordFeed {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
 
 #[test]
 fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
@@ -71,11 +32,13 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let rest = format!("http://{}", cluster.rest);
 
     let shots = repo::root().join("target").join("ui-screenshots");
+    let savepoints = cluster.dir.join("savepoints");
     let output = common::run_with_limit(
         {
             let mut node = Command::new("node");
             node.arg(browser_dir.join("dashboard.mjs")).current_dir(&browser_dir);
             node.env("DASHBOARD_URL", &rest).env("WASM", &wasm).env("SOCKET_PORT", feed.port.to_string()).env("SCREENSHOTS", &shots);
+            node.env("SAVEPOINT_DIR", &savepoints);
             node
         },
         Duration::from_secs(180),
@@ -91,7 +54,7 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let overview = cluster.get("/overview");
     assert_eq!(overview["jobs-cancelled"], 1);
     assert_eq!(overview["slots-available"], 2, "the canceled job gave its slots back");
-    for page in ["01-overview", "03-submit-plan", "05-job-overview", "12-job-canceled"] {
+    for page in ["01-overview", "03-submit-plan", "05-job-overview", "05b-job-savepoint", "10-taskmanager", "11-jobmanager", "12-job-canceled"] {
         assert!(shots.join(format!("{page}.png")).exists(), "screenshot {page}.png");
     }
 }

@@ -3,7 +3,8 @@
 //! exactly as the Rust wordcount does; a Python or JS exception fails the
 //! job with its message and traceback; a component built against another
 //! WIT version is refused, naming both versions; compiled components are
-//! cached on disk.
+//! cached on disk. The Python port of sensor-alerts prints exactly what
+//! the Rust example prints (common/sensors.rs holds the shared checks).
 
 mod common;
 
@@ -58,6 +59,41 @@ fn c_counts_are_exact_at_parallelism_1() {
 #[test]
 fn c_counts_are_exact_at_parallelism_2() {
     assert_wordcount_is_exact(&example("wordcount-c"), 2, WORDS, LIMIT);
+}
+
+/// The Python sensor alerts (keyed state, timers, event-time windows,
+/// side outputs) print exactly what the Rust example prints, at p=1 and 2.
+#[test]
+fn python_sensor_alerts_match_the_rust_example_at_parallelism_1_and_2() {
+    sensors::assert_hand_checked_sensors(&example("sensor-alerts-python"), "python-sensor-hand", LIMIT);
+}
+
+/// On a generated input (many batches, out of order) the Python sensor
+/// alerts match an independent computation, as the Rust example does.
+#[test]
+fn python_sensor_alerts_match_an_independent_computation() {
+    sensors::assert_sensors_match_an_independent_computation(
+        &example("sensor-alerts-python"),
+        "python-sensor-generated",
+        LIMIT,
+    );
+}
+
+/// `--strict` fails the Python job cleanly, naming the malformed line.
+#[test]
+fn python_sensor_alerts_strict_mode_fails_on_a_malformed_line() {
+    sensors::assert_strict_sensors_fail(&example("sensor-alerts-python"), "python-sensor-strict", LIMIT);
+}
+
+/// The Python library's MessagePack batch fast paths give exactly the
+/// bytes and values of its per-value codec (run by the host's python3).
+#[test]
+fn python_msgpack_fast_paths_match_the_generic_codec() {
+    let script = repo::root().join("sdk/python/tests/test_msgpack.py");
+    let mut command = std::process::Command::new("python3");
+    command.arg(&script);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
 }
 
 fn run_failing(guest_dir: &str) -> (std::process::Output, String) {

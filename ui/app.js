@@ -7,7 +7,7 @@ import { jobsPage } from './jobs.js';
 import { jobPage } from './job.js';
 import { submitPage } from './submit.js';
 
-/** GETs (or sends) JSON; throws an Error with the server's message. */
+/** GETs (or sends) JSON; throws an Error with the server's message and the HTTP `status`. */
 export async function api(path, options = {}) {
   const response = await fetch(path, options);
   const text = await response.text();
@@ -15,7 +15,7 @@ export async function api(path, options = {}) {
   try { body = text ? JSON.parse(text) : null; } catch { body = null; }
   if (!response.ok) {
     const message = body && Array.isArray(body.errors) ? body.errors.join('; ') : `${response.status} ${response.statusText}`;
-    throw new Error(message);
+    throw Object.assign(new Error(message), { status: response.status });
   }
   return body;
 }

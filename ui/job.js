@@ -1,8 +1,11 @@
-// Job detail: header with Cancel, and tabs Overview (DAG, vertices,
-// subtasks), Exceptions, Checkpoints, Configuration; refreshed live.
+// Job detail: header with Cancel, the savepoint form, and tabs Overview
+// (DAG, vertices, subtasks), Exceptions, Checkpoints, Configuration;
+// refreshed live.
 import { api, h, table, tag, fmtTime, fmtDuration, fmtBytes, fmtNum, fmtPct } from './app.js';
 import { renderDag, operatorsOf } from './dag.js';
 import { isRunning } from './jobs.js';
+import { savepointForm } from './savepoint.js';
+import { drawCheckpoints } from './checkpoints.js';
 
 const VERTEX_COLUMNS = [
   { title: 'Name' }, { title: 'Status' }, { title: 'Parallelism', num: true },
@@ -53,7 +56,8 @@ export async function jobPage(main, [jid], stale) {
   const subtasks = h('div');
   const overviewPanel = h('section', { role: 'tabpanel', 'aria-labelledby': 'tab-overview' }, dag, h('h2', {}, 'Vertices'), vertices, subtasks);
   const otherPanel = h('section', { role: 'tabpanel' });
-  main.replaceChildren(head, h('div', { class: 'muted' }, 'Job id ', h('code', {}, jid)), cancelError, tabBar, overviewPanel, otherPanel);
+  const savepoint = savepointForm(jid, stale);
+  main.replaceChildren(head, h('div', { class: 'muted' }, 'Job id ', h('code', {}, jid)), cancelError, savepoint, tabBar, overviewPanel, otherPanel);
 
   const updateDag = renderDag(dag, job.plan, (id) => { selected = id; refresh(); });
 
@@ -82,6 +86,7 @@ export async function jobPage(main, [jid], stale) {
     state.replaceChildren(tag(job.state));
     times.textContent = `started ${fmtTime(job['start-time'])} · ${fmtDuration(job.duration)}`;
     cancel.hidden = !isRunning(job.state) || job.state === 'CANCELLING';
+    savepoint.hidden = job.state !== 'RUNNING';
   }
 
   function drawVertices() {
@@ -121,9 +126,7 @@ export async function jobPage(main, [jid], stale) {
         : entries.map((e) => h('div', { class: 'panel exception' }, h('strong', {}, e.taskName || e.exceptionName), ' ',
           h('span', { class: 'muted' }, fmtTime(e.timestamp)), h('pre', { class: 'trace' }, e.stacktrace))));
     } else if (tab === 'Checkpoints') {
-      otherPanel.replaceChildren(h('h2', {}, 'Checkpoints'), h('p', { class: 'panel empty', id: 'no-checkpoints' },
-        'Checkpointing is not available in this version of wflink, so this job has no checkpoints: ',
-        'counts, the latest checkpoint and its history appear here once the runtime takes them.'));
+      await drawCheckpoints(otherPanel, jid);
     } else if (tab === 'Configuration') {
       const kv = [['Job id', job.jid], ['Name', job.name], ['Job type', job['job-type']], ['Scheduler', job.schedulerType],
         ['Max parallelism (key groups)', job.vertices[0] ? job.vertices[0].maxParallelism : '–'],

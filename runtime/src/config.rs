@@ -51,8 +51,19 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("rest.address", "localhost", "address of the REST server and dashboard"),
     ("rest.port", "8081", "port of the REST server and dashboard"),
     ("execution.checkpointing.interval", "0 ms", "interval between checkpoints; 0 disables them"),
-    ("state.checkpoints.dir", "", "where completed checkpoints are stored"),
-    ("restart-strategy.type", "none", "what to do when a task fails"),
+    ("execution.checkpointing.timeout", "10 min", "a checkpoint not acknowledged by every task within this time fails"),
+    ("execution.checkpointing.max-concurrent-checkpoints", "1", "most checkpoints in progress at once; a trigger beyond waits for the next interval"),
+    ("state.checkpoints.dir", "", "where checkpoints are stored (a directory or an object store URL); empty means <tmp>/wflink-checkpoints"),
+    ("state.checkpoints.num-retained", "1", "completed checkpoints kept; older ones are deleted"),
+    ("state.savepoints.dir", "", "default target directory of savepoints"),
+    ("restart-strategy.type", "", "none, fixed-delay or exponential-delay; empty means exponential-delay when checkpointing is enabled, else none"),
+    ("restart-strategy.fixed-delay.attempts", "1", "restarts fixed-delay allows before the job fails"),
+    ("restart-strategy.fixed-delay.delay", "1 s", "wait before each fixed-delay restart"),
+    ("restart-strategy.exponential-delay.initial-backoff", "1 s", "wait before the first exponential-delay restart"),
+    ("restart-strategy.exponential-delay.max-backoff", "1 min", "longest wait between exponential-delay restarts"),
+    ("restart-strategy.exponential-delay.backoff-multiplier", "1.5", "factor applied to the wait after each exponential-delay restart"),
+    ("restart-strategy.exponential-delay.reset-backoff-threshold", "1 h", "running this long without failure resets the wait to the initial backoff"),
+    ("restart-strategy.exponential-delay.attempts-before-reset-backoff", "2147483647", "restarts exponential-delay allows before the job fails"),
     ("taskmanager.host", "localhost", "address other TaskManagers reach this one's data port at"),
     ("taskmanager.data.port", "0", "port of the TaskManager's record exchange; 0 picks a free one"),
     ("heartbeat.interval", "1 s", "how often a TaskManager reports to the ResourceManager"),
@@ -156,6 +167,10 @@ impl Configuration {
         self.duration("pipeline.auto-watermark-interval")?;
         self.duration("wasm.call-timeout")?;
         self.duration("execution.checkpointing.interval")?;
+        self.duration("execution.checkpointing.timeout")?;
+        self.positive_int("execution.checkpointing.max-concurrent-checkpoints")?;
+        self.positive_int("state.checkpoints.num-retained")?;
+        crate::job_manager::restart::RestartStrategy::from_config(self)?;
         self.duration("heartbeat.interval")?;
         self.duration("heartbeat.timeout")?;
         self.duration("slot.request.timeout")?;
@@ -164,6 +179,15 @@ impl Configuration {
         self.port("taskmanager.data.port")?;
         self.memory_size("rest.server.max-content-length")?;
         Ok(())
+    }
+
+    /// A factor of at least 1 (e.g. a backoff multiplier).
+    pub fn multiplier(&self, key: &str) -> Result<f64, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        match raw.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 1.0 => Ok(x),
+            _ => Err(invalid(key, raw, "a number of at least 1")),
+        }
     }
 
     /// A TCP port (0 lets the system pick one).

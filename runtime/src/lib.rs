@@ -11,6 +11,7 @@
 //! ```
 //!
 //! - [`cli`]: the `wflink` command line.
+//! - [`checkpoint`]: checkpoints and savepoints: barriers, snapshots, storage.
 //! - [`dispatcher`]: front door; prepares jobs and starts a JobManager each.
 //! - [`graph`]: StreamGraph → JobGraph (chaining) → ExecutionGraph; partitioning.
 //! - [`job_manager`]: one actor per job: slots, deployment, states.
@@ -25,8 +26,10 @@
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
+//! - [`logs`]: the log and stdout files a process serves through the REST API.
 //! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
 
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod connectors;
@@ -35,6 +38,7 @@ pub mod graph;
 pub mod guest_build;
 pub mod ids;
 pub mod job_manager;
+pub mod logs;
 pub mod metrics;
 pub mod minicluster;
 pub mod network;

@@ -94,3 +94,16 @@ impl std::ops::AddAssign for MetricsSnapshot {
         self.accumulated_busy_time += other.accumulated_busy_time;
     }
 }
+
+/// A `kB` value of a `/proc` file in bytes, e.g. `proc_kb("/proc/meminfo", "MemTotal:")`
+/// (0 if the file or the key is missing).
+pub fn proc_kb(file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with(key))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024)
+        })
+        .unwrap_or(0)
+}

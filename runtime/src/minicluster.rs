@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use actix::{Actor, Addr};
 
 use crate::config::Configuration;
-use crate::dispatcher::messages::{SubmitJob, WaitForJob};
+use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob, WaitForJob};
 use crate::dispatcher::{Dispatcher, prepare};
 use crate::job_manager::JobDetails;
 use crate::resource_manager::ResourceManager;
@@ -77,6 +77,18 @@ pub fn run_job_locally(
     parallelism: Option<u32>,
     config: Configuration,
 ) -> anyhow::Result<JobDetails> {
+    run_job_locally_from(engine, component, args, parallelism, None, config)
+}
+
+/// [`run_job_locally`], starting from a savepoint when one is given.
+pub fn run_job_locally_from(
+    engine: Arc<WasmEngine>,
+    component: &[u8],
+    args: &[String],
+    parallelism: Option<u32>,
+    savepoint: Option<SavepointRestoreSettings>,
+    config: Configuration,
+) -> anyhow::Result<JobDetails> {
     let prepared = prepare(&engine, component, args, parallelism, &config)?;
     let slots = prepared.job_graph.slots_needed().max(config.positive_int("taskmanager.numberOfTaskSlots")?);
     let component: Arc<[u8]> = component.into();
@@ -84,7 +96,7 @@ pub fn run_job_locally(
     actix::System::new().block_on(async move {
         let cluster = MiniCluster::start(engine, config, 1, slots).await?;
         let result = async {
-            let job_id = cluster.dispatcher.send(SubmitJob { component, args, parallelism }).await??;
+            let job_id = cluster.dispatcher.send(SubmitJob { component, args, parallelism, savepoint }).await??;
             anyhow::Ok(cluster.dispatcher.send(WaitForJob { job_id }).await??)
         }
         .await;

@@ -4,6 +4,7 @@
 //   WASM           the wordcount component to upload
 //   SOCKET_PORT    a port where the test serves lines of words
 //   SCREENSHOTS    folder for one screenshot per page
+//   SAVEPOINT_DIR  a directory for the savepoint triggered from the job page
 // Prints what it checks; exits non-zero on the first failed check.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ const url = process.env.DASHBOARD_URL;
 const wasm = process.env.WASM;
 const socketPort = process.env.SOCKET_PORT;
 const shots = process.env.SCREENSHOTS;
+const savepointDir = process.env.SAVEPOINT_DIR;
 const TIMEOUT = 30_000;
 mkdirSync(shots, { recursive: true });
 
@@ -44,6 +46,8 @@ try {
   await page.goto(`${url}/#/overview`);
   await page.locator('#card-taskmanagers .value', { hasText: '1' }).waitFor();
   check(number(await page.locator('#card-slots-total .value').textContent()) === 2, 'overview shows 1 TaskManager with 2 slots');
+  const uptime = await page.locator('#card-uptime .value').textContent();
+  check(/^\d+(s|m)/.test(uptime), `overview shows the JobManager's uptime: ${uptime}`);
   await shot('01-overview');
 
   // Submit page: a file that is not a component is refused with the server's message next to the form.
@@ -130,10 +134,39 @@ try {
   await page.waitForTimeout(0);
   await shot('05-job-overview');
 
-  for (const [tab, marker, file] of [['exceptions', '#no-exceptions', '06-job-exceptions'], ['checkpoints', '#no-checkpoints', '07-job-checkpoints'], ['configuration', '#job-config', '08-job-configuration']]) {
+  // Savepoint from the job page: the server's answer appears next to the form, whatever it is
+  // (a location once the savepoint backend exists, else its error, e.g. 404).
+  await page.fill('#savepoint-dir', savepointDir);
+  await page.click('#trigger-savepoint');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#savepoint-status');
+    return s && /completed|failed|not available/i.test(s.textContent) && !/in progress|Triggering/.test(s.textContent);
+  }, null, { timeout: 90_000 });
+  const savepointText = await page.locator('#savepoint-status').textContent();
+  const savepointClass = await page.locator('#savepoint-status').getAttribute('class');
+  check(savepointClass === 'ok' ? savepointText.includes(savepointDir) : savepointClass === 'error' && savepointText.length > 20,
+    `the savepoint outcome is shown next to the form: ${savepointText}`);
+  await shot('05b-job-savepoint');
+
+  for (const [tab, marker, file] of [['exceptions', '#no-exceptions', '06-job-exceptions'], ['checkpoints', '#no-checkpoints, #checkpoint-counts', '07-job-checkpoints'], ['configuration', '#job-config', '08-job-configuration']]) {
     await page.click(`#tab-${tab}`);
-    await page.locator(marker).waitFor();
+    await page.locator(marker).first().waitFor();
     await shot(file);
+  }
+  // The Checkpoints tab draws Flink's /jobs/:id/checkpoints shape. Without a checkpoint backend
+  // in this JobManager (404), it is shown a response recorded in Flink's documented shape.
+  if ((await page.request.get(`${url}/jobs/${jid}/checkpoints`)).status() === 404) {
+    await page.route(`**/jobs/${jid}/checkpoints`, (route) => route.fulfill({ json: flinkCheckpoints() }));
+    await page.click('#tab-configuration');
+    await page.click('#tab-checkpoints');
+    await page.locator('#checkpoint-history tbody tr', { hasText: 'Savepoint' }).waitFor();
+    check(await page.locator('#checkpoint-history tbody tr').count() === 2, 'checkpoint history rows drawn from Flink\'s shape');
+    check((await page.locator('#cp-completed .value').textContent()) === '5', 'checkpoint counts drawn');
+    check(/file:\/\/\/tmp\/savepoints\/savepoint-1/.test(await page.locator('#checkpoint-latest').textContent()), 'latest savepoint path drawn');
+    await shot('07b-job-checkpoints-flink-shape');
+    await page.unroute(`**/jobs/${jid}/checkpoints`);
+  } else {
+    check(true, 'the JobManager serves /jobs/:id/checkpoints');
   }
   await page.click('#tab-overview');
 
@@ -145,10 +178,45 @@ try {
   await page.locator('#taskmanagers tbody tr').first().click();
   await page.locator('#tm-tasks tbody tr', { hasText: 'RUNNING' }).first().waitFor();
   check(true, 'the TaskManager page lists the tasks running on it');
+  await page.locator('#tm-slots tbody tr', { hasText: jid }).first().waitFor();
+  check(true, 'the TaskManager page shows the slots the job holds');
+  // Its stdout (the print sink's counts) and its log, fetched from the TaskManager process.
+  await page.locator('#tm-stdout-text', { hasText: /\(\w+,\d+\)/ }).waitFor();
+  await page.locator('#tm-log-text', { hasText: 'registered with the resource manager' }).waitFor();
+  check(true, 'the TaskManager page shows its stdout and log');
+  // Paged: with Follow off (from the keyboard) and 4 KB pages the viewer shows the last 4096 bytes;
+  // "Load older" (pressed with the keyboard) adds the 4096 before them.
+  const outSize = async () => (await (await page.request.get(`${url}/taskmanagers/${encodeURIComponent(tms[0].id)}/logs`)).json())
+    .logs.find((f) => f.name.endsWith('.out')).size;
+  for (const since = Date.now(); (await outSize()) <= 8192; await page.waitForTimeout(100)) {
+    if (Date.now() - since > TIMEOUT) throw new Error('the TaskManager wrote less than 8 KB of stdout');
+  }
+  const range = async () => (await page.locator('#tm-stdout-range').textContent()).split(' of ')[0].split('–').map(number);
+  await page.locator('#tm-stdout-follow').focus();
+  await page.keyboard.press('Space');
+  check(!(await page.locator('#tm-stdout-follow').isChecked()), 'Follow is turned off with the keyboard');
+  await page.selectOption('#tm-stdout-page-size', '4096');
+  await page.waitForFunction(() => {
+    const [start, end] = (document.querySelector('#tm-stdout-range')?.textContent || '').split(' of ')[0].split('–').map((t) => Number(t.replace(/[^0-9]/g, '')));
+    return start > 0 && end - start === 4096;
+  }, null, { timeout: TIMEOUT });
+  const [tailStart, tailEnd] = await range();
+  await page.locator('#tm-stdout-older').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((before) => {
+    const start = Number((document.querySelector('#tm-stdout-range')?.textContent || '').split('–')[0].replace(/[^0-9]/g, ''));
+    return start < before;
+  }, tailStart, { timeout: TIMEOUT });
+  const [olderStart, olderEnd] = await range();
+  check(olderStart === Math.max(0, tailStart - 4096) && olderEnd === tailEnd,
+    `Load older shows the page before: bytes ${tailStart}–${tailEnd}, then ${olderStart}–${olderEnd}`);
   await shot('10-taskmanager');
 
   await page.click('a[data-nav=jobmanager]');
   await page.locator('#jm-config tbody tr', { hasText: 'rest.port' }).waitFor();
+  await page.locator('#jm-log-text', { hasText: 'job manager started' }).waitFor();
+  await page.locator('#jm-stdout-text', { hasText: 'REST endpoint:' }).waitFor();
+  check(true, 'the Job Manager page shows its log and stdout');
   await shot('11-jobmanager');
 
   // Cancel from the UI, confirming the dialog.
@@ -178,4 +246,24 @@ try {
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });
+}
+
+/** A /jobs/:id/checkpoints answer in Flink 2.x's shape (CheckpointingStatistics). */
+function flinkCheckpoints() {
+  const now = Date.now();
+  const entry = (id, isSavepoint, status) => ({
+    className: '.CompletedCheckpointStatistics', id, status, is_savepoint: isSavepoint, savepointFormat: isSavepoint ? 'CANONICAL' : null,
+    trigger_timestamp: now - 60_000 + id * 1000, latest_ack_timestamp: now - 59_000 + id * 1000, checkpointed_size: 2048 * id,
+    state_size: 4096 * id, end_to_end_duration: 120 * id, alignment_buffered: 0, processed_data: 0, persisted_data: 0,
+    num_subtasks: 6, num_acknowledged_subtasks: 6, checkpoint_type: isSavepoint ? 'SAVEPOINT' : 'CHECKPOINT', tasks: {},
+    external_path: isSavepoint ? 'file:///tmp/savepoints/savepoint-1' : `file:///tmp/checkpoints/chk-${id}`, discarded: false,
+  });
+  const stat = (min, avg, max) => ({ min, max, avg, p50: avg, p90: max, p95: max, p99: max, p999: max });
+  return {
+    counts: { restored: 0, total: 6, in_progress: 0, completed: 5, failed: 1 },
+    summary: { checkpointed_size: stat(2048, 4096, 10240), state_size: stat(4096, 8192, 20480), end_to_end_duration: stat(120, 300, 600),
+      alignment_buffered: stat(0, 0, 0), processed_data: stat(0, 0, 0), persisted_data: stat(0, 0, 0) },
+    latest: { completed: entry(5, false, 'COMPLETED'), savepoint: entry(4, true, 'COMPLETED'), failed: null, restored: null },
+    history: [entry(5, false, 'COMPLETED'), entry(4, true, 'COMPLETED')],
+  };
 }

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod cluster;
+pub mod feed;
+pub mod sensors;
 
 use wflink::guest_build::{build_guest, repo};
 

@@ -65,7 +65,7 @@ pub(super) fn run_application(args: ApplicationArgs) -> anyhow::Result<()> {
             processes.spawn("TaskManager", &tm_args, Output::Inherit)?;
         }
         wait_for_taskmanagers(&client, task_managers, &mut processes)?;
-        let job_id = run_jar(&client, &jar_id, args.entry.as_deref(), &args.args, args.parallelism)?;
+        let job_id = run_jar(&client, &jar_id, args.entry.as_deref(), &args.args, args.parallelism, None)?;
         eprintln!("Job has been submitted with JobID {job_id}");
         wait_for_end(&client, &job_id)
     })();

@@ -10,6 +10,8 @@ use anyhow::Context;
 
 use super::ConfigArgs;
 use crate::dispatcher::{BlobStore, Dispatcher};
+use crate::job_manager::now_millis;
+use crate::logs::LogFiles;
 use crate::resource_manager::{ResourceManager, rpc_server};
 use crate::rest::{AppState, JarStore, app};
 use crate::wasm::WasmEngine;
@@ -18,6 +20,7 @@ use crate::wasm::WasmEngine;
 pub const REST_READY: &str = "REST endpoint:";
 
 pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
+    let start_time = now_millis();
     let config = args.load()?;
     let engine = WasmEngine::new()?;
     let rpc_address = config.text("jobmanager.rpc.address");
@@ -45,7 +48,8 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {rest_address}:{rest_port} (rest.port)"))?;
         let rest_url = format!("http://{rest_address}:{}", rest.local_addr()?.port());
-        let state = AppState { dispatcher, resource_manager, engine, config, jars, rest_url: rest_url.clone() };
+        let logs = Arc::new(LogFiles::of_this_process());
+        let state = AppState { dispatcher, resource_manager, engine, config, jars, rest_url: rest_url.clone(), logs, start_time };
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");
         tracing::info!(%rest_url, rpc_port, "job manager started");

@@ -36,6 +36,9 @@ pub(super) struct CancelArgs {
     jobmanager: Option<String>,
     #[command(flatten)]
     config: ConfigArgs,
+    /// Take a savepoint under DIR first, then cancel (stop-with-savepoint).
+    #[arg(short = 's', long = "savepoint", visible_alias = "withSavepoint", value_name = "DIR")]
+    savepoint: Option<String>,
     /// The job to cancel (32 hex characters).
     job_id: String,
 }
@@ -108,17 +111,29 @@ fn format_time(millis: i64) -> String {
 pub(super) fn cancel(args: CancelArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
     let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
+    if let Some(dir) = &args.savepoint {
+        println!("Cancelling job {} with savepoint to {dir}.", args.job_id);
+        let location = super::savepoint::take_savepoint(&client, &args.job_id, Some(dir), true)?;
+        wait_for_canceled(&client, &args.job_id)?;
+        println!("Cancelled job {}. Savepoint stored in {location}.", args.job_id);
+        return Ok(());
+    }
     println!("Cancelling job {}.", args.job_id);
     client.patch(&format!("/jobs/{}?mode=cancel", args.job_id))?;
+    wait_for_canceled(&client, &args.job_id)?;
+    println!("Cancelled job {}.", args.job_id);
+    Ok(())
+}
+
+fn wait_for_canceled(client: &RestClient, job_id: &str) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     while started.elapsed() < CANCEL_WAIT {
-        if client.get(&format!("/jobs/{}/status", args.job_id))?["status"] == "CANCELED" {
-            println!("Cancelled job {}.", args.job_id);
+        if client.get(&format!("/jobs/{job_id}/status"))?["status"] == "CANCELED" {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    anyhow::bail!("job {} did not reach CANCELED within {CANCEL_WAIT:?}", args.job_id)
+    anyhow::bail!("job {job_id} did not reach CANCELED within {CANCEL_WAIT:?}")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod jobmanager;
 mod list;
 mod processes;
 mod run;
+mod savepoint;
 mod taskmanager;
 
 use std::path::PathBuf;
@@ -74,8 +75,10 @@ enum Command {
     RunApplication(application::ApplicationArgs),
     /// List a cluster's running and scheduled jobs (-a: also ended ones).
     List(list::ListArgs),
-    /// Cancel a job on a cluster.
+    /// Cancel a job on a cluster (with --savepoint DIR: take a savepoint first).
     Cancel(list::CancelArgs),
+    /// Take a savepoint of a running job and print its path.
+    Savepoint(savepoint::SavepointArgs),
     /// Start a JobManager process: Dispatcher, ResourceManager, RPC endpoint and REST API.
     Jobmanager(ConfigArgs),
     /// Start a TaskManager process that registers with a JobManager.
@@ -121,6 +124,7 @@ impl Cli {
             Command::RunApplication(args) => application::run_application(args),
             Command::List(args) => list::list(args),
             Command::Cancel(args) => list::cancel(args),
+            Command::Savepoint(args) => savepoint::savepoint(args),
             Command::Jobmanager(args) => jobmanager::jobmanager(args),
             Command::Taskmanager(args) => taskmanager::taskmanager(args),
             Command::Cluster(command) => cluster::cluster(command),

@@ -12,7 +12,8 @@ use serde_json::json;
 use super::ConfigArgs;
 use super::client::{RestClient, cluster_address};
 use crate::job_manager::lifecycle::JobStatus;
-use crate::minicluster::run_job_locally;
+use crate::dispatcher::messages::SavepointRestoreSettings;
+use crate::minicluster::run_job_locally_from;
 use crate::wasm::WasmEngine;
 
 /// How often a waiting client asks for the job's result.
@@ -35,6 +36,12 @@ pub(super) struct RunArgs {
     /// Return once the job is submitted instead of waiting for its end.
     #[arg(short = 'd', long)]
     detached: bool,
+    /// Start from this savepoint (or retained checkpoint) directory or its _metadata file.
+    #[arg(short = 's', long = "fromSavepoint", value_name = "PATH")]
+    from_savepoint: Option<String>,
+    /// With -s: start even if the savepoint holds state of operators this job does not have.
+    #[arg(short = 'n', long = "allowNonRestoredState", requires = "from_savepoint")]
+    allow_non_restored_state: bool,
     #[command(flatten)]
     config: ConfigArgs,
     /// The job's .wasm component.
@@ -47,14 +54,19 @@ pub(super) struct RunArgs {
 pub(super) fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
     let bytes = std::fs::read(&args.job).with_context(|| format!("cannot read job file '{}'", args.job.display()))?;
+    let savepoint = args.from_savepoint.as_ref().map(|path| SavepointRestoreSettings {
+        path: absolute(path),
+        allow_non_restored_state: args.allow_non_restored_state,
+    });
     if !args.local {
         let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
-        let job_id = submit(&client, &args.job, &bytes, args.entry.as_deref(), &args.args, args.parallelism)?;
+        let job_id =
+            submit(&client, &args.job, &bytes, args.entry.as_deref(), &args.args, args.parallelism, savepoint.as_ref())?;
         println!("Job has been submitted with JobID {job_id}");
         return if args.detached { Ok(()) } else { wait_for_end(&client, &job_id) };
     }
     let engine = WasmEngine::new()?;
-    let details = run_job_locally(engine, &bytes, &args.args, args.parallelism, config)?;
+    let details = run_job_locally_from(engine, &bytes, &args.args, args.parallelism, savepoint, config)?;
     let duration = details.end_time.unwrap_or(details.start_time).saturating_sub(details.start_time);
     match details.status {
         JobStatus::Finished => {
@@ -76,10 +88,20 @@ pub(super) fn submit(
     entry: Option<&str>,
     args: &[String],
     parallelism: Option<u32>,
+    savepoint: Option<&SavepointRestoreSettings>,
 ) -> anyhow::Result<String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "job.wasm".into());
     let jar_id = client.upload(&name, bytes)?;
-    run_jar(client, &jar_id, entry, args, parallelism)
+    run_jar(client, &jar_id, entry, args, parallelism, savepoint)
+}
+
+/// A local path made absolute (the cluster may run elsewhere); URLs stay as they are.
+fn absolute(path: &str) -> String {
+    let is_url = path.split_once("://").is_some_and(|(scheme, _)| scheme.len() > 1);
+    match std::path::absolute(path) {
+        Ok(full) if !is_url => full.display().to_string(),
+        _ => path.to_string(),
+    }
 }
 
 /// Runs an uploaded component; returns the job id.
@@ -89,6 +111,7 @@ pub(super) fn run_jar(
     entry: Option<&str>,
     args: &[String],
     parallelism: Option<u32>,
+    savepoint: Option<&SavepointRestoreSettings>,
 ) -> anyhow::Result<String> {
     let mut body = json!({ "programArgsList": args });
     if let Some(p) = parallelism {
@@ -96,6 +119,10 @@ pub(super) fn run_jar(
     }
     if let Some(entry) = entry {
         body["entryClass"] = json!(entry);
+    }
+    if let Some(savepoint) = savepoint {
+        body["savepointPath"] = json!(savepoint.path);
+        body["allowNonRestoredState"] = json!(savepoint.allow_non_restored_state);
     }
     let answer = client.post_json(&format!("/jars/{jar_id}/run"), &body)?;
     answer["jobid"].as_str().map(str::to_string).context("the run answer has no jobid")

@@ -13,6 +13,7 @@ use actix::{Actor, AsyncContext};
 use anyhow::Context;
 
 use super::ConfigArgs;
+use crate::metrics::proc_kb;
 use crate::network::{ChannelRegistry, tcp};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager};
 use crate::rpc::{Connection, write_frame};
@@ -56,7 +57,7 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         data_address: data_address.clone(),
         memory_bytes,
         cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
-        physical_memory: physical_memory(),
+        physical_memory: proc_kb("/proc/meminfo", "MemTotal:"),
     };
     write_frame(&mut &stream, &ToJobManager::Register(registration), &mut Vec::new())
         .with_context(|| format!("cannot register with the JobManager at {jobmanager}"))?;
@@ -95,14 +96,3 @@ fn connect(address: &str) -> anyhow::Result<TcpStream> {
     }
 }
 
-/// Physical memory of the machine in bytes, from `/proc/meminfo` (0 if unknown).
-fn physical_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kb * 1024)
-        })
-        .unwrap_or(0)
-}

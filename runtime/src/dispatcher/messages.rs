@@ -18,6 +18,52 @@ pub struct SubmitJob {
     pub args: Vec<String>,
     /// Parallelism given at submit, if any.
     pub parallelism: Option<u32>,
+    /// The savepoint (or retained checkpoint) to start from, if any.
+    pub savepoint: Option<SavepointRestoreSettings>,
+}
+
+/// Where a job starts from (`wflink run -s PATH [--allowNonRestoredState]`,
+/// `savepointPath` and `allowNonRestoredState` of `POST /jars/:id/run`).
+#[derive(Debug, Clone)]
+pub struct SavepointRestoreSettings {
+    /// A savepoint or checkpoint directory, or its `_metadata` file.
+    pub path: String,
+    /// Start even when state of operators the job no longer has would be dropped.
+    pub allow_non_restored_state: bool,
+}
+
+/// Take a savepoint of a running job (optionally cancelling it after);
+/// answers the request id to poll with [`GetSavepointStatus`].
+#[derive(Message)]
+#[rtype(result = "Result<String, DispatcherError>")]
+pub struct TriggerSavepoint {
+    /// The job.
+    pub job_id: JobId,
+    /// Where the savepoint's directory is made; else `state.savepoints.dir`.
+    pub target_directory: Option<String>,
+    /// Cancel the job once the savepoint completed.
+    pub cancel_job: bool,
+}
+
+/// The state of a savepoint request.
+#[derive(Message)]
+#[rtype(result = "Result<SavepointStatus, DispatcherError>")]
+pub struct GetSavepointStatus {
+    /// The job.
+    pub job_id: JobId,
+    /// The id [`TriggerSavepoint`] answered.
+    pub request_id: String,
+}
+
+/// How a savepoint request stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SavepointStatus {
+    /// Not completed yet.
+    InProgress,
+    /// Completed at this location.
+    Completed(String),
+    /// Failed, with the reason.
+    Failed(String),
 }
 
 /// Wait until a job ends and return its final details.

@@ -12,17 +12,24 @@ pub use prepare::{PreparedJob, SubmitError, prepare};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix::{Actor, Addr, AsyncContext, Context, Handler, MessageResult, ResponseFuture};
+use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, ResponseFuture, WrapFuture};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use crate::checkpoint::CheckpointStorage;
+use crate::checkpoint::coordinator::CheckpointSettings;
 use crate::config::Configuration;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::JobStatus;
+use crate::job_manager::recovery::load_savepoint;
+use crate::job_manager::restart::RestartStrategy;
+use crate::job_manager::savepoint::SavepointError;
 use crate::job_manager::{CancelError, JobDetails, JobManager, JobSubmission, TaskSettings};
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
-use messages::{CancelJob, GetJob, JobTerminated, ListJobs, SubmitJob, WaitForJob};
+use messages::{
+    CancelJob, GetJob, GetSavepointStatus, JobTerminated, ListJobs, SavepointStatus, SubmitJob, TriggerSavepoint, WaitForJob,
+};
 
 /// A request the Dispatcher refuses.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +46,12 @@ pub enum DispatcherError {
     /// An actor did not answer (the cluster is shutting down).
     #[error("the job manager of job {0} is unreachable")]
     Unreachable(JobId),
+    /// A savepoint cannot be taken.
+    #[error(transparent)]
+    Savepoint(#[from] SavepointError),
+    /// No savepoint request has this id.
+    #[error("savepoint request {1} of job {0} not found")]
+    UnknownSavepoint(JobId, String),
 }
 
 /// One line of a job listing.
@@ -63,6 +76,8 @@ struct JobEntry {
     result: Option<JobDetails>,
     /// Callers waiting for the end.
     waiters: Vec<oneshot::Sender<JobDetails>>,
+    /// Savepoint requests by id, kept after the job ended so they can be polled.
+    savepoints: HashMap<String, SavepointStatus>,
 }
 
 /// The Dispatcher actor.
@@ -102,11 +117,23 @@ impl Handler<SubmitJob> for Dispatcher {
     /// starts its JobManager.
     fn handle(&mut self, msg: SubmitJob, ctx: &mut Context<Self>) -> Self::Result {
         let prepared = prepare(&self.engine, &msg.component, &msg.args, msg.parallelism, &self.config)?;
+        let checkpointing = CheckpointSettings::from_config(&self.config).map_err(SubmitError::from)?;
         let settings = TaskSettings {
             buffer_timeout: self.config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
             call_timeout: self.config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
+            checkpoint_storage: checkpointing.location.clone(),
+            periodic_checkpoints: !checkpointing.interval.is_zero(),
         };
         let slot_request_timeout = self.config.duration("slot.request.timeout").map_err(SubmitError::from)?;
+        let storage = CheckpointStorage::open(&checkpointing.location).map_err(SubmitError::from)?;
+        let restart = RestartStrategy::from_config(&self.config).map_err(SubmitError::from)?;
+        let restore = match &msg.savepoint {
+            Some(s) => Some(
+                futures::executor::block_on(load_savepoint(&s.path, &prepared.job_graph, s.allow_non_restored_state))
+                    .map_err(SubmitError::from)?,
+            ),
+            None => None,
+        };
         self.blobs.put(msg.component.clone());
         let job_id = JobId::random();
         let name = prepared.job_graph.job_name.clone();
@@ -118,10 +145,14 @@ impl Handler<SubmitJob> for Dispatcher {
             args: prepared.args,
             settings,
             slot_request_timeout,
+            checkpointing,
+            storage,
+            restart,
+            restore,
         };
         let manager = JobManager::new(submission, self.resource_manager.clone(), ctx.address().recipient()).start();
         let overview = JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::job_manager::now_millis() };
-        self.jobs.insert(job_id, JobEntry { overview, manager: Some(manager), result: None, waiters: Vec::new() });
+        self.jobs.insert(job_id, JobEntry { overview, manager: Some(manager), result: None, waiters: Vec::new(), savepoints: HashMap::new() });
         Ok(job_id)
     }
 }
@@ -216,5 +247,50 @@ impl Handler<ListJobs> for Dispatcher {
         let mut jobs: Vec<JobOverview> = self.jobs.values().map(|e| e.overview.clone()).collect();
         jobs.sort_by_key(|j| std::cmp::Reverse(j.start_time));
         MessageResult(jobs)
+    }
+}
+
+impl Handler<TriggerSavepoint> for Dispatcher {
+    type Result = Result<String, DispatcherError>;
+
+    /// Forwards the request to the job's manager and records its outcome
+    /// under a new request id.
+    fn handle(&mut self, msg: TriggerSavepoint, ctx: &mut Context<Self>) -> Self::Result {
+        let job_id = msg.job_id;
+        let entry = self.entry(job_id)?;
+        let Some(manager) = entry.manager.clone() else {
+            return Err(SavepointError::NotReady(job_id, format!("it has ended ({})", entry.overview.status)).into());
+        };
+        let request_id = uuid::Uuid::new_v4().simple().to_string();
+        entry.savepoints.insert(request_id.clone(), SavepointStatus::InProgress);
+        let trigger = crate::job_manager::messages::TriggerSavepoint {
+            target_directory: msg.target_directory,
+            cancel_job: msg.cancel_job,
+        };
+        let id = request_id.clone();
+        ctx.spawn(manager.send(trigger).into_actor(self).map(move |answer, act, _ctx| {
+            let status = match answer {
+                Ok(Ok(location)) => SavepointStatus::Completed(location),
+                Ok(Err(e)) => SavepointStatus::Failed(e.to_string()),
+                Err(_) => SavepointStatus::Failed(SavepointError::Ended(job_id).to_string()),
+            };
+            if let Some(entry) = act.jobs.get_mut(&job_id) {
+                entry.savepoints.insert(id, status);
+            }
+        }));
+        Ok(request_id)
+    }
+}
+
+impl Handler<GetSavepointStatus> for Dispatcher {
+    type Result = Result<SavepointStatus, DispatcherError>;
+
+    fn handle(&mut self, msg: GetSavepointStatus, _ctx: &mut Context<Self>) -> Self::Result {
+        let entry = self.entry(msg.job_id)?;
+        entry
+            .savepoints
+            .get(&msg.request_id)
+            .cloned()
+            .ok_or(DispatcherError::UnknownSavepoint(msg.job_id, msg.request_id))
     }
 }

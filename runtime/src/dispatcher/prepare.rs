@@ -30,6 +30,12 @@ pub enum SubmitError {
     /// A parallelism of 0 was given at submit.
     #[error("invalid parallelism {0}: it must be at least 1")]
     Parallelism(u32),
+    /// The savepoint to start from cannot be used.
+    #[error(transparent)]
+    Restore(#[from] crate::checkpoint::metadata::RestoreError),
+    /// The checkpoint storage cannot be opened.
+    #[error(transparent)]
+    Storage(#[from] crate::checkpoint::StorageError),
 }
 
 /// A job ready to run.
@@ -62,6 +68,7 @@ pub fn prepare(
         task: "describe".into(),
         memory: SlotMemory::new(DESCRIBE_MEMORY),
         call_timeout: config.duration("wasm.call-timeout")?,
+        attempt: 0,
     };
     let stream_graph = GuestInstance::new(&component, settings)?.describe(args)?;
     let sources = ParallelismSources {

@@ -268,7 +268,7 @@ fn resolve_parallelism(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::graph::{StreamEdge, StreamNode};
 

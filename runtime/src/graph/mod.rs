@@ -5,7 +5,7 @@
 
 mod chaining;
 mod execution_graph;
-mod job_graph;
+pub(crate) mod job_graph;
 pub mod partition;
 mod stream_graph;
 

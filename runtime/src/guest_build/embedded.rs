@@ -21,10 +21,16 @@ pub(super) const PYTHON_SDK: &[(&str, &str)] = &[
     ("wflink/args.py", include_str!("../../../sdk/python/wflink/args.py")),
     ("wflink/chain.py", include_str!("../../../sdk/python/wflink/chain.py")),
     ("wflink/component.py", include_str!("../../../sdk/python/wflink/component.py")),
+    ("wflink/context.py", include_str!("../../../sdk/python/wflink/context.py")),
     ("wflink/errors.py", include_str!("../../../sdk/python/wflink/errors.py")),
     ("wflink/log.py", include_str!("../../../sdk/python/wflink/log.py")),
     ("wflink/msgpack.py", include_str!("../../../sdk/python/wflink/msgpack.py")),
+    ("wflink/process.py", include_str!("../../../sdk/python/wflink/process.py")),
+    ("wflink/stages.py", include_str!("../../../sdk/python/wflink/stages.py")),
+    ("wflink/state.py", include_str!("../../../sdk/python/wflink/state.py")),
     ("wflink/stream.py", include_str!("../../../sdk/python/wflink/stream.py")),
+    ("wflink/time.py", include_str!("../../../sdk/python/wflink/time.py")),
+    ("wflink/window.py", include_str!("../../../sdk/python/wflink/window.py")),
 ];
 
 /// `sdk/js/wflink/`: the `wflink` JavaScript library.

@@ -15,6 +15,10 @@ pub enum JobStatus {
     Running,
     /// A task failed; the others are being stopped.
     Failing,
+    /// A task failed and the restart strategy allows a restart: the tasks
+    /// are being stopped, then the job waits for its restart delay and
+    /// goes back to CREATED to restore from the latest checkpoint.
+    Restarting,
     /// Ended by a failure.
     Failed,
     /// Cancel requested; tasks are being stopped.
@@ -44,6 +48,11 @@ impl JobStatus {
                 | (Running, Finished)
                 | (Running, Failing)
                 | (Running, Cancelling)
+                | (Running, Restarting)
+                | (Created, Restarting)
+                | (Restarting, Created)
+                | (Restarting, Cancelling)
+                | (Restarting, Failing)
                 | (Failing, Failed)
                 | (Cancelling, Canceled)
                 | (Cancelling, Failed)
@@ -58,6 +67,7 @@ impl JobStatus {
             Created => "CREATED",
             Running => "RUNNING",
             Failing => "FAILING",
+            Restarting => "RESTARTING",
             Failed => "FAILED",
             Cancelling => "CANCELLING",
             Canceled => "CANCELED",
@@ -108,7 +118,7 @@ mod tests {
     #[test]
     fn terminal_states_go_nowhere() {
         for terminal in [Failed, Canceled, Finished] {
-            for next in [Initializing, Created, Running, Failing, Failed, Cancelling, Canceled, Finished] {
+            for next in [Initializing, Created, Running, Failing, Restarting, Failed, Cancelling, Canceled, Finished] {
                 assert!(!terminal.can_become(next), "{terminal} -> {next}");
             }
         }

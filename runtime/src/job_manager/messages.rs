@@ -28,3 +28,13 @@ pub struct CancelJob;
 #[derive(Message, Debug)]
 #[rtype(result = "JobDetails")]
 pub struct GetJobDetails;
+
+/// Take a savepoint; answers its location once it completed.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<String, crate::job_manager::savepoint::SavepointError>")]
+pub struct TriggerSavepoint {
+    /// The directory the savepoint's own directory is made in; else `state.savepoints.dir`.
+    pub target_directory: Option<String>,
+    /// Cancel the job once the savepoint completed (stop-with-savepoint).
+    pub cancel_job: bool,
+}

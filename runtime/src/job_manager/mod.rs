@@ -2,13 +2,20 @@
 //! the ResourceManager for slots, deploys the tasks, follows their states
 //! and ends the job FINISHED, FAILED or CANCELED.
 
+mod checkpointing;
 pub mod lifecycle;
 pub mod messages;
+pub mod recovery;
+pub mod restart;
+pub mod savepoint;
 mod scheduler;
+mod task_commands;
 
+pub use recovery::Restore;
 pub use scheduler::TaskSettings;
+pub use task_commands::TaskCommandSender;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,6 +23,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
 use serde::Serialize;
 
+use crate::checkpoint::coordinator::{CheckpointCoordinator, CheckpointSettings, CheckpointStats};
+use crate::checkpoint::storage::CheckpointStorage;
+use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
 use crate::dispatcher::messages::JobTerminated;
 use crate::graph::{ExecutionGraph, JobGraph, SubtaskId};
 use crate::ids::JobId;
@@ -23,7 +33,7 @@ use crate::metrics::{MetricsSnapshot, TaskMetrics};
 use crate::network::ChannelRegistry;
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, SlotRef};
 use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
-use crate::task_manager::messages::{CancelTasks, DeployTask};
+use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
 use crate::task_manager::{LOCAL_ADDRESS, Locality};
 use crate::wasm::JobComponent;
 use lifecycle::{JobStatus, TaskState};
@@ -51,6 +61,14 @@ pub struct JobSubmission {
     pub settings: TaskSettings,
     /// How long to wait for enough free slots (`slot.request.timeout`).
     pub slot_request_timeout: Duration,
+    /// Checkpointing settings.
+    pub checkpointing: CheckpointSettings,
+    /// The checkpoint storage (`state.checkpoints.dir`), opened.
+    pub storage: CheckpointStorage,
+    /// `restart-strategy.*`.
+    pub restart: restart::RestartStrategy,
+    /// The savepoint the job starts from (`wflink run -s`), checked.
+    pub restore: Option<Restore>,
 }
 
 /// The first failure of a job, shown as its root exception.
@@ -111,8 +129,17 @@ pub struct JobDetails {
     pub end_time: Option<u64>,
     /// Its vertices.
     pub vertices: Vec<VertexDetails>,
-    /// Its first failure, if any.
+    /// The failure that ended it, if any.
     pub failure: Option<JobFailure>,
+    /// Failures the job restarted from, oldest first.
+    pub exceptions: Vec<JobFailure>,
+    /// Restarts so far.
+    pub restarts: u32,
+    /// Its checkpoints.
+    pub checkpoints: CheckpointStats,
+    /// Its checkpointing settings (for `/jobs/:id/checkpoints/config`).
+    #[serde(skip)]
+    pub checkpoint_settings: CheckpointSettings,
     /// When it entered each status it went through (ms since the epoch).
     pub timestamps: BTreeMap<JobStatus, u64>,
     /// The chained plan (for `/jobs/:id/plan`).
@@ -133,6 +160,8 @@ pub struct JobManager {
     slots: Vec<SlotOffer>,
     /// Which of `slots` runs each subtask, `[vertex][index]`, once deployed.
     placed: Vec<Vec<Option<usize>>>,
+    /// The command channel of every deployed subtask, `[vertex][index]`.
+    commands: Vec<Vec<Option<TaskCommandSender>>>,
     resource_manager: Addr<ResourceManager>,
     dispatcher: Recipient<JobTerminated>,
     failure: Option<JobFailure>,
@@ -141,6 +170,22 @@ pub struct JobManager {
     timestamps: BTreeMap<JobStatus, u64>,
     /// When the first slot request was made, to give up after the timeout.
     waiting_for_slots_since: Option<Instant>,
+    /// The checkpoint coordinator (ids and statistics live across restarts).
+    checkpoints: CheckpointCoordinator,
+    /// Where the job's checkpoints go.
+    storage: CheckpointStorage,
+    /// Savepoints being taken, by checkpoint id.
+    savepoints: HashMap<CheckpointId, checkpointing::SavepointRequest>,
+    /// How failures are answered.
+    backoff: restart::RestartBackoff,
+    /// Execution attempt: 0 first, one more per restart.
+    attempt: u32,
+    /// What the next deployment restores.
+    restore: Option<Restore>,
+    /// While RESTARTING: the delay before the new attempt, until it is scheduled.
+    restart_delay: Option<Duration>,
+    /// Failures the job restarted from.
+    exceptions: Vec<JobFailure>,
 }
 
 /// Interval between slot requests while the cluster has too few free slots.
@@ -163,10 +208,20 @@ impl JobManager {
             job.vertices.iter().map(|v| vec![(); v.parallelism as usize]).collect()
         };
         let shape = per_subtask(&submission.job_graph);
+        let parallelism = submission.job_graph.vertices.iter().map(|v| v.parallelism).collect();
         JobManager {
+            checkpoints: CheckpointCoordinator::new(submission.checkpointing.clone(), parallelism),
+            storage: submission.storage.clone(),
+            savepoints: HashMap::new(),
+            backoff: restart::RestartBackoff::new(submission.restart.clone()),
+            attempt: 0,
+            restore: submission.restore.clone(),
+            restart_delay: None,
+            exceptions: Vec::new(),
             cancelled: shape.iter().map(|v| v.iter().map(|_| Arc::new(AtomicBool::new(false))).collect()).collect(),
             metrics: shape.iter().map(|v| v.iter().map(|_| Arc::new(TaskMetrics::default())).collect()).collect(),
             placed: shape.iter().map(|v| vec![None; v.len()]).collect(),
+            commands: shape.iter().map(|v| vec![None; v.len()]).collect(),
             submission,
             status: JobStatus::Initializing,
             execution,
@@ -192,12 +247,13 @@ impl JobManager {
         if self.failure.is_none() {
             self.failure = Some(JobFailure { message, timestamp: now_millis() });
         }
+        self.abort_all_checkpoints("the job failed");
         match self.status {
             JobStatus::Initializing => {
                 self.transition(JobStatus::Failed);
                 self.terminate(ctx);
             }
-            JobStatus::Created | JobStatus::Running => {
+            JobStatus::Created | JobStatus::Running | JobStatus::Restarting => {
                 self.forget_undeployed();
                 self.transition(JobStatus::Failing);
                 self.cancel_tasks();
@@ -273,8 +329,17 @@ impl JobManager {
         let registry = ChannelRegistry::default();
         let here = Locality { registry: &registry, address: LOCAL_ADDRESS };
         let report = ctx.address().recipient::<TaskStateChanged>();
-        for placement in placements {
-            let SubtaskId { vertex, index } = placement.descriptor.subtask;
+        let checkpoints = ctx.address().recipient::<CheckpointReport>();
+        let job_id = self.submission.job_id;
+        let mut restores = self.restore.as_ref().map(|r| r.assign(&self.submission.job_graph));
+        if let Some(restore) = &self.restore {
+            tracing::info!(job = %job_id, checkpoint = restore.metadata.checkpoint_id, location = %restore.location, "restoring");
+            self.checkpoints.restored(restore.describe());
+        }
+        for mut placement in placements {
+            let subtask @ SubtaskId { vertex, index } = placement.descriptor.subtask;
+            placement.descriptor.attempt = self.attempt;
+            placement.descriptor.restore = restores.as_mut().and_then(|r| r[vertex][index as usize].take());
             let (cancelled, metrics) =
                 (self.cancelled[vertex][index as usize].clone(), self.metrics[vertex][index as usize].clone());
             self.execution.set_state(placement.descriptor.subtask, TaskState::Deploying);
@@ -283,7 +348,16 @@ impl JobManager {
             match &offer.slot {
                 SlotRef::Local(slot) => {
                     let component = placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
-                    match placement.descriptor.materialize(component, &here, cancelled, metrics, report.clone()) {
+                    let (commands, command_rx) = crossbeam_channel::unbounded();
+                    self.commands[vertex][index as usize] = Some(TaskCommandSender::Local(commands));
+                    let control = TaskControl {
+                        cancelled,
+                        metrics,
+                        report: report.clone(),
+                        commands: command_rx,
+                        checkpoints: checkpoints.clone(),
+                    };
+                    match placement.descriptor.materialize(component, &here, control) {
                         Ok(deployment) => slot.do_send(DeployTask(deployment)),
                         Err(e) => report.do_send(TaskStateChanged {
                             subtask: SubtaskId { vertex, index },
@@ -292,13 +366,28 @@ impl JobManager {
                         }),
                     }
                 }
-                SlotRef::Remote(gateway) => gateway.do_send(DeployRemote {
-                    slot: offer.index,
-                    descriptor: placement.descriptor,
-                    report: report.clone(),
-                    metrics,
-                }),
+                SlotRef::Remote(gateway) => {
+                    let route = TaskCommandSender::Remote { gateway: gateway.clone(), job_id, subtask };
+                    self.commands[vertex][index as usize] = Some(route);
+                    gateway.do_send(DeployRemote {
+                        slot: offer.index,
+                        descriptor: placement.descriptor,
+                        report: report.clone(),
+                        checkpoints: checkpoints.clone(),
+                        metrics,
+                    })
+                }
             }
+        }
+    }
+
+    /// Hands `command` to the running task `subtask`; a task not deployed
+    /// (or already gone) never sees it.
+    fn send_task_command(&self, subtask: SubtaskId, command: TaskCommand) {
+        let sender = self.commands.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
+        match sender {
+            Some(sender) => sender.send(command),
+            None => tracing::debug!(?subtask, ?command, "no command channel for this subtask"),
         }
     }
 
@@ -311,6 +400,7 @@ impl JobManager {
             JobStatus::Running => JobStatus::Failed,
             JobStatus::Failing => JobStatus::Failed,
             JobStatus::Cancelling => JobStatus::Canceled,
+            JobStatus::Restarting => return self.schedule_restart(ctx),
             _ => return,
         };
         if next == JobStatus::Failed && self.status == JobStatus::Running {
@@ -320,16 +410,55 @@ impl JobManager {
         self.terminate(ctx);
     }
 
-    /// Gives the slots back, reports the result and stops.
-    fn terminate(&mut self, ctx: &mut Context<Self>) {
-        self.end_time = Some(now_millis());
+    /// Gives the job's slots back.
+    fn release_slots(&mut self) {
         let job_id = self.submission.job_id;
-        for slot in &self.slots {
+        for slot in self.slots.drain(..) {
             if let SlotRef::Remote(gateway) = &slot.slot {
                 gateway.do_send(ReleaseRemote { job_id });
             }
         }
         self.resource_manager.do_send(ReleaseSlots { job_id });
+    }
+
+    /// Fresh subtask states, cancel flags and metrics for a new attempt.
+    fn reset_attempt(&mut self) {
+        self.execution = ExecutionGraph::new(&self.submission.job_graph);
+        for flag in self.cancelled.iter_mut().flatten() {
+            *flag = Arc::new(AtomicBool::new(false));
+        }
+        for metrics in self.metrics.iter_mut().flatten() {
+            *metrics = Arc::new(TaskMetrics::default());
+        }
+        for placed in self.placed.iter_mut().flatten() {
+            *placed = None;
+        }
+        for commands in self.commands.iter_mut().flatten() {
+            *commands = None;
+        }
+    }
+
+    /// Cancels the job: its tasks stop, it ends CANCELED.
+    fn cancel(&mut self, ctx: &mut Context<Self>) -> Result<(), CancelError> {
+        match self.status {
+            JobStatus::Created | JobStatus::Running | JobStatus::Restarting => {
+                self.abort_all_checkpoints("the job was cancelled");
+                self.forget_undeployed();
+                self.transition(JobStatus::Cancelling);
+                self.cancel_tasks();
+                self.end_if_all_terminal(ctx);
+                Ok(())
+            }
+            JobStatus::Cancelling | JobStatus::Failing | JobStatus::Initializing => Ok(()),
+            ended => Err(CancelError::AlreadyEnded(self.submission.job_id, ended)),
+        }
+    }
+
+    /// Reports the result, gives the slots back and stops.
+    fn terminate(&mut self, ctx: &mut Context<Self>) {
+        self.end_time = Some(now_millis());
+        self.abort_all_checkpoints("the job ended");
+        self.release_slots();
         self.dispatcher.do_send(JobTerminated { details: self.details() });
         actix::ActorContext::stop(ctx);
     }
@@ -378,6 +507,10 @@ impl JobManager {
             end_time: self.end_time,
             vertices,
             failure: self.failure.clone(),
+            exceptions: self.exceptions.clone(),
+            restarts: self.attempt,
+            checkpoints: self.checkpoints.stats().clone(),
+            checkpoint_settings: self.checkpoints.settings().clone(),
             timestamps: self.timestamps.clone(),
             job_graph: self.submission.job_graph.clone(),
         }
@@ -401,6 +534,7 @@ impl Actor for JobManager {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.transition(JobStatus::Created);
+        self.start_checkpoint_timer(ctx);
         self.request_slots(ctx);
     }
 }
@@ -418,9 +552,22 @@ impl Handler<TaskStateChanged> for JobManager {
             let vertex = &self.submission.job_graph.vertices[vertex];
             let error = msg.error.unwrap_or_else(|| "unknown error".into());
             let message = format!("{} ({}/{}) failed: {error}", vertex.name, index + 1, vertex.parallelism);
-            self.fail(message, ctx);
+            self.on_task_failed(message, ctx);
+        } else if msg.state == TaskState::Finished {
+            // A task that ended cannot acknowledge what it has not yet.
+            for id in self.checkpoints.awaiting(msg.subtask) {
+                self.abort_checkpoint(id, "a task finished before it acknowledged");
+            }
         }
         self.end_if_all_terminal(ctx);
+    }
+}
+
+impl Handler<CheckpointReport> for JobManager {
+    type Result = ();
+
+    fn handle(&mut self, msg: CheckpointReport, ctx: &mut Context<Self>) {
+        self.on_checkpoint_report(msg, ctx)
     }
 }
 
@@ -428,17 +575,7 @@ impl Handler<CancelJob> for JobManager {
     type Result = Result<(), CancelError>;
 
     fn handle(&mut self, _msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
-        match self.status {
-            JobStatus::Created | JobStatus::Running => {
-                self.forget_undeployed();
-                self.transition(JobStatus::Cancelling);
-                self.cancel_tasks();
-                self.end_if_all_terminal(ctx);
-                Ok(())
-            }
-            JobStatus::Cancelling | JobStatus::Failing | JobStatus::Initializing => Ok(()),
-            ended => Err(CancelError::AlreadyEnded(self.submission.job_id, ended)),
-        }
+        self.cancel(ctx)
     }
 }
 

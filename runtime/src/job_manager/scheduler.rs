@@ -17,6 +17,10 @@ pub struct TaskSettings {
     pub buffer_timeout: Duration,
     /// `wasm.call-timeout`.
     pub call_timeout: Duration,
+    /// `state.checkpoints.dir`: where tasks write their checkpoint state.
+    pub checkpoint_storage: String,
+    /// Whether `execution.checkpointing.interval` is set.
+    pub periodic_checkpoints: bool,
 }
 
 /// One task and the shared slot it goes to.
@@ -37,7 +41,7 @@ pub(super) fn plan_deployments(
     addresses: &[String],
 ) -> Vec<Placement> {
     let target = |vertex: usize, index: u32| ChannelTarget {
-        key: ChannelKey { job_id, vertex, index },
+        key: ChannelKey { job_id, vertex, index, attempt: 0 },
         address: addresses[ExecutionGraph::shared_slot_of(SubtaskId { vertex, index })].clone(),
     };
     execution
@@ -75,6 +79,10 @@ pub(super) fn plan_deployments(
                     output,
                     buffer_timeout: settings.buffer_timeout,
                     call_timeout: settings.call_timeout,
+                    checkpoint_storage: settings.checkpoint_storage.clone(),
+                    periodic_checkpoints: settings.periodic_checkpoints,
+                    restore: None,
+                    attempt: 0,
                 },
             }
         })

@@ -1,10 +1,15 @@
 //! What travels on a channel between two tasks: data and the control
-//! messages that move in line with it (watermarks now, checkpoint
-//! barriers later).
+//! messages that move in line with it (watermarks, checkpoint barriers),
+//! each tagged with the index of the upstream subtask that sent it.
 
 use serde::{Deserialize, Serialize};
 
 use super::RecordBatch;
+use crate::checkpoint::CheckpointBarrier;
+
+/// A message with the index of the upstream subtask that sent it: the
+/// input gate needs the sender to align checkpoint barriers.
+pub type Tagged = (u32, StreamMessage);
 
 /// One message from an upstream subtask to a downstream one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,4 +37,8 @@ pub enum StreamMessage {
         /// Whether it is idle now.
         idle: bool,
     },
+    /// Everything the sender sent before belongs to checkpoint
+    /// `barrier.id`; everything after, to the next one. A task snapshots
+    /// once this barrier came from every upstream subtask (aligned).
+    Barrier(CheckpointBarrier),
 }

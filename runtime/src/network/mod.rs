@@ -1,5 +1,6 @@
 //! How records travel between tasks: batches of records in flat buffers
-//! ([`RecordBatch`]), control messages beside them ([`StreamMessage`]),
+//! ([`RecordBatch`]), control messages beside them ([`StreamMessage`]:
+//! watermarks, checkpoint barriers), aligned by the [`InputGate`],
 //! bounded channels that block a fast producer (backpressure), and the
 //! [`OutputWriter`] that partitions a task's output and sends each batch
 //! when it is full or has waited `execution.buffer-timeout`. Channels
@@ -8,6 +9,7 @@
 
 mod batch;
 mod channel;
+mod gate;
 mod message;
 mod output;
 mod registry;
@@ -15,7 +17,8 @@ pub mod tcp;
 
 pub use batch::RecordBatch;
 pub(crate) use batch::check_ends as batch_check_ends;
-pub use channel::{CHANNEL_CAPACITY, GateEvent, InputGate, OutputChannel, SendError, bounded};
-pub use message::StreamMessage;
+pub use channel::{CHANNEL_CAPACITY, OutputChannel, SendError, bounded};
+pub use gate::{GateEvent, InputGate};
+pub use message::{StreamMessage, Tagged};
 pub use output::{BATCH_BYTES, BATCH_RECORDS, OutputWriter};
 pub use registry::{ChannelKey, ChannelRegistry};

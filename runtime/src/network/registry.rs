@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
-use super::{CHANNEL_CAPACITY, OutputChannel, StreamMessage};
+use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
 use crate::ids::{JobId, VertexIndex};
 
 /// Names the input channel of one subtask.
@@ -21,12 +21,16 @@ pub struct ChannelKey {
     pub vertex: VertexIndex,
     /// The receiving subtask.
     pub index: u32,
+    /// The job's restart count: a restarted job gets fresh channels, so a
+    /// task of the failed attempt that is still stopping never sends into
+    /// the new one.
+    pub attempt: u32,
 }
 
 struct Entry {
-    tx: Sender<StreamMessage>,
+    tx: Sender<Tagged>,
     /// Taken by the receiving task.
-    rx: Option<Receiver<StreamMessage>>,
+    rx: Option<Receiver<Tagged>>,
 }
 
 /// Every input channel of the tasks of this process.
@@ -45,14 +49,20 @@ impl ChannelRegistry {
         f(entry)
     }
 
-    /// The sending side of the channel into `key`.
-    pub fn sender(&self, key: ChannelKey) -> OutputChannel {
-        OutputChannel::from_sender(self.with_entry(key, |e| e.tx.clone()))
+    /// The sending side of the channel into `key`, for upstream subtask `upstream`.
+    pub fn sender(&self, key: ChannelKey, upstream: u32) -> OutputChannel {
+        OutputChannel::from_sender(self.tagged_sender(key), upstream)
+    }
+
+    /// The sending side of the channel into `key`, for messages already
+    /// tagged with their sender (they arrive over TCP).
+    pub(super) fn tagged_sender(&self, key: ChannelKey) -> Sender<Tagged> {
+        self.with_entry(key, |e| e.tx.clone())
     }
 
     /// The receiving side of the channel into `key`; `None` if it was
     /// already taken (a task deployed twice).
-    pub fn receiver(&self, key: ChannelKey) -> Option<Receiver<StreamMessage>> {
+    pub fn receiver(&self, key: ChannelKey) -> Option<Receiver<Tagged>> {
         self.with_entry(key, |e| e.rx.take())
     }
 

@@ -11,11 +11,11 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
 use super::registry::{ChannelKey, ChannelRegistry};
-use super::{CHANNEL_CAPACITY, OutputChannel, StreamMessage};
+use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
 use crate::rpc::{read_frame, write_frame};
 
 /// Starts the data server on `listener`: every connection names its
-/// target channel in its first frame, then streams [`StreamMessage`]s.
+/// target channel in its first frame, then streams [`Tagged`] messages.
 pub fn serve(listener: TcpListener, registry: Arc<ChannelRegistry>) -> std::io::Result<()> {
     std::thread::Builder::new().name("data-server".into()).spawn(move || {
         for stream in listener.incoming() {
@@ -43,11 +43,11 @@ fn receive(stream: TcpStream, registry: &ChannelRegistry) {
             return;
         }
     };
-    let tx = registry.sender(key);
+    let tx = registry.tagged_sender(key);
     loop {
-        match read_frame::<_, StreamMessage>(&mut input, &mut scratch) {
+        match read_frame::<_, Tagged>(&mut input, &mut scratch) {
             Ok(Some(message)) => {
-                if tx.send_blocking(message).is_err() {
+                if tx.send(message).is_err() {
                     tracing::debug!(?key, "the receiving task is gone; closing its data connection");
                     return;
                 }
@@ -61,12 +61,13 @@ fn receive(stream: TcpStream, registry: &ChannelRegistry) {
     }
 }
 
-/// A channel into subtask `key` of the TaskManager at `address`. The
+/// A channel from upstream subtask `upstream` into subtask `key` of the
+/// TaskManager at `address`. The
 /// connection is made by the sender thread; if it fails the channel
 /// disconnects and the sending task fails, naming nothing worse than a
 /// vanished downstream task.
-pub fn remote_channel(address: String, key: ChannelKey) -> OutputChannel {
-    let (tx, rx) = crossbeam_channel::bounded::<StreamMessage>(CHANNEL_CAPACITY);
+pub fn remote_channel(address: String, key: ChannelKey, upstream: u32) -> OutputChannel {
+    let (tx, rx) = crossbeam_channel::bounded::<Tagged>(CHANNEL_CAPACITY);
     let spawned = std::thread::Builder::new().name("data-out".into()).spawn(move || {
         let stream = match TcpStream::connect(&address) {
             Ok(stream) => stream,
@@ -96,5 +97,5 @@ pub fn remote_channel(address: String, key: ChannelKey) -> OutputChannel {
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start a data sender thread");
     }
-    OutputChannel::from_sender(tx)
+    OutputChannel::from_sender(tx, upstream)
 }

@@ -355,6 +355,16 @@ impl TimeKeeper {
         emit(Emit::Records(output.records))
     }
 
+    /// The chain's timers (for snapshots).
+    pub fn timers(&self) -> &TimerService {
+        &self.timers
+    }
+
+    /// The chain's timers (for restores).
+    pub fn timers_mut(&mut self) -> &mut TimerService {
+        &mut self.timers
+    }
+
     /// Number of registered timers.
     pub fn timer_count(&self) -> usize {
         self.timers.len()

@@ -18,7 +18,7 @@ impl SideSinks {
     pub fn open(side_sinks: &[SideSink], index: u32, parallelism: u32) -> Result<Self, ConnectorError> {
         let sinks = side_sinks
             .iter()
-            .map(|s| Ok((s.tag, sinks::open(&s.sink, index, parallelism)?)))
+            .map(|s| Ok((s.tag, sinks::open(&s.sink, index, parallelism, &Default::default())?)))
             .collect::<Result<_, ConnectorError>>()?;
         Ok(SideSinks { sinks, scratch: RecordBatch::default() })
     }

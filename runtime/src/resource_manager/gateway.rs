@@ -1,26 +1,30 @@
 //! The JobManager process's side of one TaskManager process: it offers
 //! the TaskManager's slots to the ResourceManager, forwards deployments
 //! and cancels over the control connection, routes task reports back to
-//! their JobManagers, serves component fetches, and declares the
+//! their JobManagers, serves component fetches, relays log requests
+//! (with a deadline), keeps its usage report, and declares the
 //! TaskManager lost when its connection drops or its heartbeats stop.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, Recipient};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, Recipient, ResponseFuture};
+use tokio::sync::oneshot;
 
 use super::ResourceManager;
-use super::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use super::messages::{FetchLogs, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::dispatcher::BlobStore;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
 use crate::job_manager::now_millis;
+use crate::logs::{LogError, LogResponse};
 use crate::metrics::TaskMetrics;
-use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
+use crate::rpc::protocol::{TaskManagerRegistration, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::task_manager::TaskDescriptor;
 
@@ -34,8 +38,29 @@ pub struct DeployRemote {
     pub descriptor: TaskDescriptor,
     /// Where its state changes go.
     pub report: Recipient<TaskStateChanged>,
+    /// Where its checkpoint answers go.
+    pub checkpoints: Recipient<CheckpointReport>,
     /// The JobManager's copy of its counters, kept current from heartbeats.
     pub metrics: Arc<TaskMetrics>,
+}
+
+/// Hand a checkpoint command to one task on this TaskManager.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CommandRemote {
+    /// The job.
+    pub job_id: JobId,
+    /// The task.
+    pub subtask: SubtaskId,
+    /// The command.
+    pub command: TaskCommand,
+}
+
+/// Where a remote task's reports go in this process.
+struct RemoteTask {
+    report: Recipient<TaskStateChanged>,
+    checkpoints: Recipient<CheckpointReport>,
+    metrics: Arc<TaskMetrics>,
 }
 
 /// Cancel every task of a job on this TaskManager.
@@ -54,6 +79,9 @@ pub struct ReleaseRemote {
     pub job_id: JobId,
 }
 
+/// How long a TaskManager may take to answer a log request.
+const LOG_DEADLINE: Duration = Duration::from_secs(10);
+
 /// A TaskManager process as seen from the JobManager process.
 pub struct TaskManagerGateway {
     registration: TaskManagerRegistration,
@@ -61,13 +89,18 @@ pub struct TaskManagerGateway {
     resource_manager: Addr<ResourceManager>,
     blobs: Arc<BlobStore>,
     /// Where each of its tasks reports, and the counters shown for it.
-    tasks: HashMap<(JobId, SubtaskId), (Recipient<TaskStateChanged>, Arc<TaskMetrics>)>,
+    tasks: HashMap<(JobId, SubtaskId), RemoteTask>,
     /// Last time anything arrived.
     last_seen: Instant,
     /// The same, in ms since the epoch, for `/taskmanagers`.
     last_heartbeat: Arc<AtomicU64>,
     /// Silence after which the TaskManager counts as lost.
     timeout: Duration,
+    /// Its slots and memory as of its last heartbeat, shared with `/taskmanagers`.
+    usage: Arc<Mutex<TaskManagerUsage>>,
+    /// Log requests waiting for their answer, by request id.
+    log_requests: HashMap<u64, oneshot::Sender<Result<LogResponse, LogError>>>,
+    next_request: u64,
 }
 
 impl TaskManagerGateway {
@@ -87,6 +120,9 @@ impl TaskManagerGateway {
             last_seen: Instant::now(),
             last_heartbeat: Arc::new(AtomicU64::new(now_millis())),
             timeout,
+            usage: Default::default(),
+            log_requests: HashMap::new(),
+            next_request: 0,
         }
     }
 
@@ -105,9 +141,9 @@ impl TaskManagerGateway {
     fn lost(&mut self, reason: &str, ctx: &mut Context<Self>) {
         let id = &self.registration.id;
         tracing::warn!(task_manager = %id, reason, "task manager lost");
-        for ((_, subtask), (report, _)) in self.tasks.drain() {
+        for ((_, subtask), task) in self.tasks.drain() {
             let error = format!("TaskManager {id} was lost: {reason}");
-            report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
+            task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
         }
         self.resource_manager.do_send(UnregisterTaskManager { id: id.clone() });
         if let Some(connection) = self.connection.take() {
@@ -137,6 +173,7 @@ impl Actor for TaskManagerGateway {
             cpu_cores: r.cpu_cores,
             physical_memory: r.physical_memory,
             last_heartbeat: self.last_heartbeat.clone(),
+            usage: self.usage.clone(),
         };
         self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
         self.send(ToTaskManager::Registered);
@@ -161,20 +198,31 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
         self.last_heartbeat.store(now_millis(), Ordering::Relaxed);
         match message {
             ToJobManager::Register(_) => tracing::warn!(task_manager = %self.registration.id, "registered twice; ignored"),
-            ToJobManager::Heartbeat { metrics } => {
+            ToJobManager::Heartbeat { metrics, usage } => {
                 for (job_id, subtask, snapshot) in metrics {
-                    if let Some((_, counters)) = self.tasks.get(&(job_id, subtask)) {
-                        counters.set(&snapshot);
+                    if let Some(task) = self.tasks.get(&(job_id, subtask)) {
+                        task.metrics.set(&snapshot);
                     }
+                }
+                *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
+            }
+            ToJobManager::Logs { request_id, result } => {
+                if let Some(waiting) = self.log_requests.remove(&request_id) {
+                    let _ = waiting.send(result);
                 }
             }
             ToJobManager::TaskState { job_id, subtask, state, error, metrics } => {
                 let key = (job_id, subtask);
-                let Some((report, counters)) = self.tasks.get(&key) else { return };
-                counters.set(&metrics);
-                report.do_send(TaskStateChanged { subtask, state, error });
+                let Some(task) = self.tasks.get(&key) else { return };
+                task.metrics.set(&metrics);
+                task.report.do_send(TaskStateChanged { subtask, state, error });
                 if state.is_terminal() {
                     self.tasks.remove(&key);
+                }
+            }
+            ToJobManager::Checkpoint { job_id, report } => {
+                if let Some(task) = self.tasks.get(&(job_id, report.subtask)) {
+                    task.checkpoints.do_send(report);
                 }
             }
             ToJobManager::FetchComponent { hash } => {
@@ -193,7 +241,7 @@ impl Handler<DeployRemote> for TaskManagerGateway {
 
     fn handle(&mut self, msg: DeployRemote, _ctx: &mut Context<Self>) {
         let key = (msg.descriptor.job_id, msg.descriptor.subtask);
-        self.tasks.insert(key, (msg.report, msg.metrics));
+        self.tasks.insert(key, RemoteTask { report: msg.report, checkpoints: msg.checkpoints, metrics: msg.metrics });
         self.send(ToTaskManager::Deploy { slot: msg.slot, descriptor: Box::new(msg.descriptor) });
     }
 }
@@ -206,11 +254,42 @@ impl Handler<CancelRemote> for TaskManagerGateway {
     }
 }
 
+impl Handler<CommandRemote> for TaskManagerGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: CommandRemote, _ctx: &mut Context<Self>) {
+        let CommandRemote { job_id, subtask, command } = msg;
+        self.send(ToTaskManager::TaskCommand { job_id, subtask, command });
+    }
+}
+
 impl Handler<ReleaseRemote> for TaskManagerGateway {
     type Result = ();
 
     fn handle(&mut self, msg: ReleaseRemote, _ctx: &mut Context<Self>) {
         self.tasks.retain(|(job, _), _| *job != msg.job_id);
         self.send(ToTaskManager::ReleaseJob { job_id: msg.job_id });
+    }
+}
+
+impl Handler<FetchLogs> for TaskManagerGateway {
+    type Result = ResponseFuture<Result<LogResponse, LogError>>;
+
+    fn handle(&mut self, FetchLogs(request): FetchLogs, _ctx: &mut Context<Self>) -> Self::Result {
+        let id = self.registration.id.clone();
+        let (answer, waiting) = oneshot::channel();
+        let request_id = self.next_request;
+        self.next_request += 1;
+        // Requests whose caller gave up are forgotten with the next one.
+        self.log_requests.retain(|_, sender| !sender.is_closed());
+        self.log_requests.insert(request_id, answer);
+        self.send(ToTaskManager::Logs { request_id, request });
+        Box::pin(async move {
+            match tokio::time::timeout(LOG_DEADLINE, waiting).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(LogError::Unreachable(format!("TaskManager {id} left before sending its log"))),
+                Err(_) => Err(LogError::Unreachable(format!("TaskManager {id} did not send its log within {LOG_DEADLINE:?}"))),
+            }
+        })
     }
 }

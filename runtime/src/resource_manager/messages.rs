@@ -1,7 +1,7 @@
 //! Messages the ResourceManager handles.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use actix::{Addr, Message};
 use serde::Serialize;
@@ -9,6 +9,8 @@ use serde::Serialize;
 use super::gateway::TaskManagerGateway;
 use super::slot_pool::NotEnoughSlots;
 use crate::ids::JobId;
+use crate::logs::{LogError, LogRequest, LogResponse};
+use crate::rpc::protocol::TaskManagerUsage;
 use crate::task_manager::Slot;
 
 /// How the JobManager reaches a slot.
@@ -49,6 +51,9 @@ pub struct TaskManagerInfo {
     /// When it was last heard from (ms since the epoch), updated by its connection.
     #[serde(skip)]
     pub last_heartbeat: Arc<AtomicU64>,
+    /// What its slots hold, as of its last heartbeat (empty for in-process ones).
+    #[serde(skip)]
+    pub usage: Arc<Mutex<TaskManagerUsage>>,
 }
 
 /// A TaskManager joins the cluster with its slots.
@@ -107,6 +112,19 @@ pub struct ClusterResources {
 #[derive(Message)]
 #[rtype(result = "Vec<TaskManagerStatus>")]
 pub struct GetTaskManagers;
+
+/// The gateway of a TaskManager process by id; `None` if unknown or in-process.
+#[derive(Message)]
+#[rtype(result = "Option<Addr<TaskManagerGateway>>")]
+pub struct GetGateway {
+    /// The TaskManager's id.
+    pub id: String,
+}
+
+/// Lists or reads the log files of a TaskManager process (sent to its gateway).
+#[derive(Message)]
+#[rtype(result = "Result<LogResponse, LogError>")]
+pub struct FetchLogs(pub LogRequest);
 
 /// A TaskManager and how many of its slots are free.
 #[derive(Debug, Clone)]

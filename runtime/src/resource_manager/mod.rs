@@ -8,7 +8,7 @@ pub mod messages;
 pub mod rpc_server;
 mod slot_pool;
 
-pub use gateway::{CancelRemote, DeployRemote, ReleaseRemote, TaskManagerGateway};
+pub use gateway::{CancelRemote, CommandRemote, DeployRemote, ReleaseRemote, TaskManagerGateway};
 pub use slot_pool::{NotEnoughSlots, SlotPool};
 
 use std::collections::BTreeMap;
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use actix::{Actor, Context, Handler, MessageResult};
 
 use messages::{
-    ClusterResources, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots, SlotOffer,
+    ClusterResources, GetGateway, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots, SlotOffer,
     TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
 };
 
@@ -114,5 +114,17 @@ impl Handler<GetTaskManagers> for ResourceManager {
                 })
                 .collect(),
         )
+    }
+}
+
+impl Handler<GetGateway> for ResourceManager {
+    type Result = Option<actix::Addr<TaskManagerGateway>>;
+
+    fn handle(&mut self, msg: GetGateway, _ctx: &mut Context<Self>) -> Self::Result {
+        let (_, slots) = self.task_managers.get(&msg.id)?;
+        match &self.offers[*slots.first()?].slot {
+            messages::SlotRef::Remote(gateway) => Some(gateway.clone()),
+            messages::SlotRef::Local(_) => None,
+        }
     }
 }

@@ -1,5 +1,11 @@
 //! The cluster as a whole: `/overview`, `/config`, `/jobmanager/config`,
 //! `/taskmanagers`, `/taskmanagers/:id`.
+//!
+//! Additions to Flink's fields, named so they cannot be mistaken for
+//! Flink's: `/overview` has `jobmanager-start-time` and
+//! `jobmanager-uptime` (ms); `/taskmanagers/:id` has `processMemory` in
+//! `metrics`, and `index`, `tasks`, `memoryUsed`, `memoryLimit` per
+//! allocated slot.
 
 use std::sync::atomic::Ordering;
 
@@ -16,7 +22,7 @@ use crate::resource_manager::messages::{GetResources, GetTaskManagers, TaskManag
 /// The version shown where Flink shows its own.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// `GET /overview`: TaskManagers, slots, and jobs by outcome.
+/// `GET /overview`: TaskManagers, slots, jobs by outcome, and since when the JobManager runs.
 pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let resources = state.resource_manager.send(GetResources).await?;
     let jobs = state.dispatcher.send(ListJobs).await?;
@@ -31,6 +37,8 @@ pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppE
         "jobs-failed": count(&[JobStatus::Failed]),
         "flink-version": VERSION,
         "flink-commit": "wflink",
+        "jobmanager-start-time": state.start_time,
+        "jobmanager-uptime": now_millis().saturating_sub(state.start_time),
     })))
 }
 
@@ -59,13 +67,48 @@ pub async fn taskmanagers(State(state): State<AppState>) -> Result<Json<Value>, 
     Ok(Json(json!({ "taskmanagers": all.iter().map(taskmanager_json).collect::<Vec<_>>() })))
 }
 
-/// `GET /taskmanagers/:id`.
+/// `GET /taskmanagers/:id`: with the slots that hold tasks (`allocatedSlots`)
+/// and its memory (`metrics`), as its last heartbeat reported them. Flink's
+/// heap is the JVM's; here it is the guests' linear memory, whose budget
+/// is `taskmanager.memory.flink.size`.
 pub async fn taskmanager(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let all = state.resource_manager.send(GetTaskManagers).await?;
     let found = all.iter().find(|tm| tm.info.id == id).ok_or_else(|| AppError::not_found(format!("TaskManager {id} not found")))?;
+    let usage = found.info.usage.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut body = taskmanager_json(found);
-    body["allocatedSlots"] = json!([]);
-    body["metrics"] = json!({});
+    let cores = found.info.cpu_cores as f64 / found.slots.max(1) as f64;
+    let allocated: Vec<Value> = usage
+        .slots
+        .iter()
+        .enumerate()
+        .flat_map(|(index, slot)| {
+            slot.jobs.iter().map(move |job| {
+                json!({
+                    "jobId": job.to_string(),
+                    "resource": resource(cores, slot.memory_limit >> 20),
+                    "index": index,
+                    "tasks": slot.tasks,
+                    "memoryUsed": slot.memory_used,
+                    "memoryLimit": slot.memory_limit,
+                })
+            })
+        })
+        .collect();
+    let used: u64 = usage.slots.iter().map(|s| s.memory_used).sum();
+    body["allocatedSlots"] = Value::Array(allocated);
+    body["metrics"] = json!({
+        "heapUsed": used,
+        "heapCommitted": used,
+        "heapMax": found.info.memory_bytes,
+        "nonHeapUsed": 0, "nonHeapCommitted": 0, "nonHeapMax": 0,
+        "directCount": 0, "directUsed": 0, "directMax": 0,
+        "mappedCount": 0, "mappedUsed": 0, "mappedMax": 0,
+        "memorySegmentsAvailable": 0, "memorySegmentsTotal": 0,
+        "nettyShuffleMemorySegmentsAvailable": 0, "nettyShuffleMemorySegmentsUsed": 0, "nettyShuffleMemorySegmentsTotal": 0,
+        "nettyShuffleMemoryAvailable": 0, "nettyShuffleMemoryUsed": 0, "nettyShuffleMemoryTotal": 0,
+        "garbageCollectors": [],
+        "processMemory": usage.process_memory,
+    });
     Ok(Json(body))
 }
 
@@ -76,6 +119,7 @@ fn taskmanager_json(tm: &TaskManagerStatus) -> Value {
     let data_port: i64 = info.data_address.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(-1);
     let last = info.last_heartbeat.load(Ordering::Relaxed);
     let cores = info.cpu_cores as f64;
+    let assigned: u32 = info.usage.lock().unwrap_or_else(|e| e.into_inner()).slots.iter().map(|s| s.tasks).sum();
     json!({
         "id": info.id,
         "path": format!("wflink.tcp://{}/taskmanager", info.data_address),
@@ -84,7 +128,7 @@ fn taskmanager_json(tm: &TaskManagerStatus) -> Value {
         "timeSinceLastHeartbeat": now_millis().saturating_sub(last),
         "slotsNumber": tm.slots,
         "freeSlots": tm.free_slots,
-        "assignedTasks": 0,
+        "assignedTasks": assigned,
         "totalResource": resource(cores, mb(info.memory_bytes)),
         "freeResource": resource(cores * tm.free_slots as f64 / tm.slots.max(1) as f64, mb(per_slot * tm.free_slots as u64)),
         "hardware": {

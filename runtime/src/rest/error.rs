@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::dispatcher::DispatcherError;
 use crate::job_manager::CancelError;
+use crate::job_manager::savepoint::SavepointError;
 
 /// An error answer.
 #[derive(Debug)]
@@ -52,6 +53,9 @@ impl From<DispatcherError> for AppError {
             DispatcherError::Submit(_) => StatusCode::BAD_REQUEST,
             DispatcherError::UnknownJob(_) => StatusCode::NOT_FOUND,
             DispatcherError::Cancel(CancelError::AlreadyEnded(..)) => StatusCode::CONFLICT,
+            DispatcherError::Savepoint(SavepointError::NotReady(..)) => StatusCode::CONFLICT,
+            DispatcherError::Savepoint(_) => StatusCode::BAD_REQUEST,
+            DispatcherError::UnknownSavepoint(..) => StatusCode::NOT_FOUND,
             DispatcherError::Unreachable(_) => return AppError::internal(error),
         };
         AppError { status, message: error.to_string() }

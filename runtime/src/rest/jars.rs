@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::jar_store::Jar;
 use super::plan::plan_json;
 use super::{AppError, AppState};
-use crate::dispatcher::messages::SubmitJob;
+use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob};
 use crate::dispatcher::prepare;
 
 /// The one entry point every component has until the WIT contract names several.
@@ -74,8 +74,10 @@ pub struct RunRequest {
     program_args_list: Option<Vec<String>>,
     /// Parallelism for operators that set none.
     parallelism: Option<u32>,
-    /// A savepoint to start from: refused, savepoints do not exist yet.
+    /// A savepoint (or retained checkpoint) to start from.
     savepoint_path: Option<String>,
+    /// Start even if the savepoint has state of operators the job lacks.
+    allow_non_restored_state: Option<bool>,
 }
 
 impl RunRequest {
@@ -91,6 +93,15 @@ impl RunRequest {
             program_args_list: body.program_args_list.or(query.program_args_list),
             parallelism: body.parallelism.or(query.parallelism),
             savepoint_path: body.savepoint_path.or(query.savepoint_path),
+            allow_non_restored_state: body.allow_non_restored_state.or(query.allow_non_restored_state),
+        })
+    }
+
+    fn savepoint(&self) -> Option<SavepointRestoreSettings> {
+        let path = self.savepoint_path.as_deref().map(str::trim).filter(|p| !p.is_empty())?;
+        Some(SavepointRestoreSettings {
+            path: path.to_string(),
+            allow_non_restored_state: self.allow_non_restored_state.unwrap_or(false),
         })
     }
 
@@ -98,11 +109,6 @@ impl RunRequest {
         if let Some(entry) = self.entry_class.as_deref().filter(|e| !e.is_empty() && *e != DEFAULT_ENTRY) {
             return Err(AppError::bad_request(format!(
                 "unknown entry '{entry}': a component exports one job, its entry is '{DEFAULT_ENTRY}'"
-            )));
-        }
-        if let Some(path) = self.savepoint_path.as_deref().filter(|p| !p.trim().is_empty()) {
-            return Err(AppError::bad_request(format!(
-                "savepointPath '{path}': savepoints are not supported yet, a job always starts from empty state"
             )));
         }
         match (&self.program_args_list, &self.program_arg) {
@@ -150,7 +156,12 @@ pub async fn run(
 ) -> Result<Json<Value>, AppError> {
     let request = RunRequest::merge(query, &body)?;
     let jar = jar(&state, &id)?;
-    let submit = SubmitJob { component: jar.bytes, args: request.args()?, parallelism: request.parallelism };
+    let submit = SubmitJob {
+        component: jar.bytes,
+        args: request.args()?,
+        parallelism: request.parallelism,
+        savepoint: request.savepoint(),
+    };
     let job_id = state.dispatcher.send(submit).await??;
     Ok(Json(json!({ "jobid": job_id.to_string() })))
 }

@@ -3,11 +3,13 @@
 //! work with it. Every path is also served under `/v1`. One file per
 //! resource; [`app`] builds the router so tests can call it without a socket.
 
+mod checkpoints;
 mod cluster;
 mod error;
 mod jar_store;
 mod jars;
 mod jobs;
+mod logs;
 mod plan;
 mod ui;
 
@@ -26,6 +28,7 @@ use axum::routing::{get, post};
 
 use crate::config::Configuration;
 use crate::dispatcher::Dispatcher;
+use crate::logs::LogFiles;
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
 
@@ -47,6 +50,10 @@ pub struct AppState {
     pub jars: Arc<JarStore>,
     /// `http://host:port` of this server, as `/jars` reports it.
     pub rest_url: String,
+    /// This process's log and stdout files (`/jobmanager/log*`).
+    pub logs: Arc<LogFiles>,
+    /// When the JobManager started, ms since the epoch (the dashboard's uptime).
+    pub start_time: u64,
 }
 
 /// The routes, without the `/v1` prefix.
@@ -55,8 +62,16 @@ fn routes() -> Router<AppState> {
         .route("/overview", get(cluster::overview))
         .route("/config", get(cluster::dashboard_config))
         .route("/jobmanager/config", get(cluster::jobmanager_config))
+        .route("/jobmanager/logs", get(logs::jobmanager_list))
+        .route("/jobmanager/logs/{name}", get(logs::jobmanager_file))
+        .route("/jobmanager/log", get(logs::jobmanager_log))
+        .route("/jobmanager/stdout", get(logs::jobmanager_stdout))
         .route("/taskmanagers", get(cluster::taskmanagers))
         .route("/taskmanagers/{id}", get(cluster::taskmanager))
+        .route("/taskmanagers/{id}/logs", get(logs::taskmanager_list))
+        .route("/taskmanagers/{id}/logs/{name}", get(logs::taskmanager_file))
+        .route("/taskmanagers/{id}/log", get(logs::taskmanager_log))
+        .route("/taskmanagers/{id}/stdout", get(logs::taskmanager_stdout))
         .route("/jobs", get(jobs::list))
         .route("/jobs/overview", get(jobs::overview))
         .route("/jobs/{jobid}", get(jobs::job).patch(jobs::patch))
@@ -65,6 +80,12 @@ fn routes() -> Router<AppState> {
         .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
         .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
         .route("/jobs/{jobid}/vertices/{vertexid}", get(jobs::vertex))
+        .route("/jobs/{jobid}/checkpoints", get(checkpoints::list))
+        .route("/jobs/{jobid}/checkpoints/config", get(checkpoints::config))
+        .route("/jobs/{jobid}/checkpoints/details/{checkpointid}", get(checkpoints::checkpoint))
+        .route("/jobs/{jobid}/savepoints", post(checkpoints::trigger_savepoint))
+        .route("/jobs/{jobid}/savepoints/{triggerid}", get(checkpoints::savepoint_status))
+        .route("/jobs/{jobid}/stop", post(checkpoints::stop))
         .route("/jars", get(jars::list))
         .route("/jars/upload", post(jars::upload))
         .route("/jars/{jarid}", axum::routing::delete(jars::delete))

@@ -17,6 +17,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("job.js", "text/javascript; charset=utf-8", include_str!("../../../ui/job.js")),
     ("dag.js", "text/javascript; charset=utf-8", include_str!("../../../ui/dag.js")),
     ("submit.js", "text/javascript; charset=utf-8", include_str!("../../../ui/submit.js")),
+    ("logs.js", "text/javascript; charset=utf-8", include_str!("../../../ui/logs.js")),
+    ("savepoint.js", "text/javascript; charset=utf-8", include_str!("../../../ui/savepoint.js")),
+    ("checkpoints.js", "text/javascript; charset=utf-8", include_str!("../../../ui/checkpoints.js")),
 ];
 
 const INDEX: &str = include_str!("../../../ui/index.html");

@@ -24,10 +24,16 @@ pub enum Incoming<T: 'static + Send> {
 
 /// The sending side of a control connection. Dropping it (every clone)
 /// closes the connection.
-#[derive(Clone)]
 pub struct Connection<Out> {
     outbox: Sender<Out>,
     stream: std::sync::Arc<TcpStream>,
+}
+
+// Not derived: a derive would require `Out: Clone`, and messages need not be.
+impl<Out> Clone for Connection<Out> {
+    fn clone(&self) -> Self {
+        Connection { outbox: self.outbox.clone(), stream: self.stream.clone() }
+    }
 }
 
 impl<Out: Serialize + Send + 'static> Connection<Out> {

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
+use crate::logs::{LogError, LogRequest, LogResponse};
 use crate::metrics::MetricsSnapshot;
 use crate::task_manager::TaskDescriptor;
 
@@ -17,10 +19,13 @@ use crate::task_manager::TaskDescriptor;
 pub enum ToJobManager {
     /// The first message: who the TaskManager is and what it offers.
     Register(TaskManagerRegistration),
-    /// Sent every `heartbeat.interval`, with the counters of its running tasks.
+    /// Sent every `heartbeat.interval`, with the counters of its running
+    /// tasks and what its slots hold.
     Heartbeat {
         /// `(job, subtask, metrics)` of every running task.
         metrics: Vec<(JobId, SubtaskId, MetricsSnapshot)>,
+        /// Its slots and process memory, for `/taskmanagers/:id`.
+        usage: TaskManagerUsage,
     },
     /// A task changed state; carries its final counters when it ended.
     TaskState {
@@ -35,11 +40,48 @@ pub enum ToJobManager {
         /// Its counters at this moment.
         metrics: MetricsSnapshot,
     },
+    /// A task answered a checkpoint barrier.
+    Checkpoint {
+        /// The job.
+        job_id: JobId,
+        /// The answer (it names the subtask).
+        report: CheckpointReport,
+    },
     /// The TaskManager needs the component with this content hash.
     FetchComponent {
         /// xxh3-128 of the component's bytes, 32 hex chars.
         hash: String,
     },
+    /// The answer to [`ToTaskManager::Logs`].
+    Logs {
+        /// The request's id.
+        request_id: u64,
+        /// The file list or page, or why not.
+        result: Result<LogResponse, LogError>,
+    },
+}
+
+/// What a TaskManager's slots hold and how much memory it uses, as of
+/// its last heartbeat.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TaskManagerUsage {
+    /// One entry per slot, by index.
+    pub slots: Vec<SlotUsage>,
+    /// Resident memory of the TaskManager process in bytes (0 if unknown).
+    pub process_memory: u64,
+}
+
+/// One slot of a TaskManager.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SlotUsage {
+    /// The jobs with tasks in it.
+    pub jobs: Vec<JobId>,
+    /// Tasks running in it.
+    pub tasks: u32,
+    /// Guest memory in use, in bytes.
+    pub memory_used: u64,
+    /// Its guest memory budget, in bytes.
+    pub memory_limit: u64,
 }
 
 /// What a TaskManager announces when it registers.
@@ -76,10 +118,27 @@ pub enum ToTaskManager {
         /// The job.
         job_id: JobId,
     },
+    /// A checkpoint command for one running task.
+    TaskCommand {
+        /// The job.
+        job_id: JobId,
+        /// The task.
+        subtask: SubtaskId,
+        /// The command.
+        command: TaskCommand,
+    },
     /// The job ended: forget its channels.
     ReleaseJob {
         /// The job.
         job_id: JobId,
+    },
+    /// List or read the TaskManager's log and stdout files; answered
+    /// with [`ToJobManager::Logs`].
+    Logs {
+        /// Names the answer.
+        request_id: u64,
+        /// What to read.
+        request: LogRequest,
     },
     /// The component asked for with [`ToJobManager::FetchComponent`];
     /// `bytes` is `None` if the JobManager does not know it.

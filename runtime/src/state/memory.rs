@@ -93,6 +93,15 @@ impl KeyedStateBackend for MemoryStateBackend {
     fn len(&self) -> usize {
         self.len
     }
+
+    fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], &[u8])) {
+        let Some(table) = key_group.checked_sub(self.key_groups.start).and_then(|i| self.tables.get(i as usize)) else {
+            return;
+        };
+        for entry in table {
+            f(entry.key(), entry.value());
+        }
+    }
 }
 
 #[cfg(test)]

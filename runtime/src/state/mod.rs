@@ -11,6 +11,7 @@
 mod memory;
 mod named;
 mod named_memory;
+pub mod snapshot;
 
 pub use memory::MemoryStateBackend;
 pub use named::{EntryAddress, NamedEntries, NamedStateBackend, apply_named, gather_named};
@@ -117,6 +118,8 @@ pub trait KeyedStateBackend: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Calls `f` with every (key, value) of `key_group` (for snapshots).
+    fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], &[u8]));
 }
 
 /// Collects into `out` the state of every distinct key of `batch`, in

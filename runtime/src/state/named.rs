@@ -142,6 +142,8 @@ pub trait NamedStateBackend: Send {
     );
     /// Whether `key_group` belongs to this subtask.
     fn owns(&self, key_group: u32) -> bool;
+    /// Calls `f` with every (key, address, value) of `key_group` (for snapshots).
+    fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], EntryAddress<'_>, &[u8]));
     /// Number of entries held.
     fn len(&self) -> usize;
     /// Whether no entry is held.

@@ -164,6 +164,17 @@ impl NamedStateBackend for MemoryNamedBackend {
         self.key_groups.contains(&key_group)
     }
 
+    fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], EntryAddress<'_>, &[u8])) {
+        let Some(group) = key_group.checked_sub(self.key_groups.start).and_then(|i| self.groups.get(i as usize)) else {
+            return;
+        };
+        for stored in group {
+            for (address, value) in &stored.entries {
+                f(&stored.key, decode(address), value);
+            }
+        }
+    }
+
     fn len(&self) -> usize {
         self.len
     }

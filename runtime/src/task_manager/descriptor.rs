@@ -4,18 +4,14 @@
 //! In-process slots go through the same step, so local and cluster runs
 //! wire their tasks the same way.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use actix::Recipient;
 use serde::{Deserialize, Serialize};
 
-use super::messages::{TaskDeployment, TaskInput, TaskOutput};
+use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
+use crate::checkpoint::TaskRestore;
 use crate::graph::{Connector, JobVertex, Partitioning, SubtaskId};
 use crate::ids::JobId;
-use crate::job_manager::messages::TaskStateChanged;
-use crate::metrics::TaskMetrics;
 use crate::network::{ChannelKey, ChannelRegistry, InputGate, tcp};
 use crate::wasm::JobComponent;
 
@@ -43,6 +39,20 @@ pub struct TaskDescriptor {
     pub buffer_timeout: Duration,
     /// `wasm.call-timeout`.
     pub call_timeout: Duration,
+    /// Where the task writes its checkpoint state files and reads the
+    /// ones it restores from (`state.checkpoints.dir`: a directory or an
+    /// object store URL).
+    pub checkpoint_storage: String,
+    /// Whether the job takes periodic checkpoints: then a source that
+    /// reaches its end takes part in one more checkpoint before it ends
+    /// (so a completed checkpoint records it as ended and the sinks commit
+    /// everything through the usual two-phase commit).
+    pub periodic_checkpoints: bool,
+    /// The state to start from, when the job is restored.
+    pub restore: Option<TaskRestore>,
+    /// How many times the job was restarted before this deployment (0 on
+    /// the first run); the guest sees it as `WFLINK_ATTEMPT`.
+    pub attempt: u32,
 }
 
 /// Where the task's records come from.
@@ -106,7 +116,7 @@ pub enum DeployError {
 impl TaskDescriptor {
     /// The key of this task's input channel.
     pub fn input_key(&self) -> ChannelKey {
-        ChannelKey { job_id: self.job_id, vertex: self.subtask.vertex, index: self.subtask.index }
+        ChannelKey { job_id: self.job_id, vertex: self.subtask.vertex, index: self.subtask.index, attempt: self.attempt }
     }
 
     /// Wires the task into `here`: its input channel from the registry,
@@ -115,9 +125,7 @@ impl TaskDescriptor {
         self,
         component: Option<JobComponent>,
         here: &Locality<'_>,
-        cancelled: Arc<AtomicBool>,
-        metrics: Arc<TaskMetrics>,
-        report: Recipient<TaskStateChanged>,
+        control: TaskControl,
     ) -> Result<TaskDeployment, DeployError> {
         let input = match self.input {
             InputDescriptor::Source(connector) => TaskInput::Source(connector),
@@ -138,10 +146,11 @@ impl TaskDescriptor {
                 channels: targets
                     .into_iter()
                     .map(|target| {
+                        let key = ChannelKey { attempt: self.attempt, ..target.key };
                         if target.address == here.address {
-                            here.registry.sender(target.key)
+                            here.registry.sender(key, self.subtask.index)
                         } else {
-                            tcp::remote_channel(target.address, target.key)
+                            tcp::remote_channel(target.address, key, self.subtask.index)
                         }
                     })
                     .collect(),
@@ -157,9 +166,11 @@ impl TaskDescriptor {
             output,
             buffer_timeout: self.buffer_timeout,
             call_timeout: self.call_timeout,
-            cancelled,
-            metrics,
-            report,
+            checkpoint_storage: self.checkpoint_storage,
+            periodic_checkpoints: self.periodic_checkpoints,
+            restore: self.restore,
+            attempt: self.attempt,
+            control,
         })
     }
 }

@@ -2,7 +2,8 @@
 //! control connection to the JobManager process, turns the deployments
 //! it receives into tasks in its slots (fetching and compiling each
 //! component once, by content hash), reports task states and counters
-//! back, and heartbeats.
+//! back, heartbeats with what its slots hold, and serves its log and
+//! stdout files to the JobManager.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,17 +11,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
+use crossbeam_channel::Sender;
 
 use super::descriptor::{Locality, TaskDescriptor};
-use super::messages::{CancelTasks, DeployTask};
+use super::messages::{CancelTasks, DeployTask, TaskControl};
 use super::Slots;
+use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
-use crate::metrics::TaskMetrics;
+use crate::logs::{LogFiles, LogRequest};
+use crate::metrics::{TaskMetrics, proc_kb};
 use crate::network::ChannelRegistry;
-use crate::rpc::protocol::{ToJobManager, ToTaskManager};
+use crate::rpc::protocol::{SlotUsage, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::wasm::{JobComponent, WasmEngine};
 
@@ -34,10 +38,12 @@ pub struct TaskExecutorSettings {
     pub heartbeat_interval: Duration,
 }
 
-/// A task running here: its cancel flag and counters.
+/// A task running here: its slot, cancel flag, counters and command channel.
 struct RunningTask {
+    slot: usize,
     cancelled: Arc<AtomicBool>,
     metrics: Arc<TaskMetrics>,
+    commands: Sender<TaskCommand>,
 }
 
 /// The TaskManager actor of a TaskManager process.
@@ -52,6 +58,8 @@ pub struct TaskExecutor {
     /// Deployments waiting for their component, by hash.
     waiting: HashMap<String, Vec<(usize, TaskDescriptor)>>,
     running: HashMap<(JobId, SubtaskId), RunningTask>,
+    /// This process's log and stdout files.
+    logs: Arc<LogFiles>,
 }
 
 /// A task of `job_id` changed state (sent by the task thread through a [`JobReporter`]).
@@ -62,6 +70,14 @@ struct JobTaskState {
     change: TaskStateChanged,
 }
 
+/// A task of `job_id` answered a checkpoint barrier.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct JobCheckpointReport {
+    job_id: JobId,
+    report: CheckpointReport,
+}
+
 /// A component finished compiling on a worker thread.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -70,7 +86,7 @@ struct Compiled {
     result: Result<JobComponent, String>,
 }
 
-/// Tags the state changes of one job's tasks with the job id.
+/// Tags the state changes and checkpoint answers of one job's tasks with the job id.
 struct JobReporter {
     job_id: JobId,
     executor: Addr<TaskExecutor>,
@@ -85,6 +101,14 @@ impl Handler<TaskStateChanged> for JobReporter {
 
     fn handle(&mut self, change: TaskStateChanged, _ctx: &mut Context<Self>) {
         self.executor.do_send(JobTaskState { job_id: self.job_id, change });
+    }
+}
+
+impl Handler<CheckpointReport> for JobReporter {
+    type Result = ();
+
+    fn handle(&mut self, report: CheckpointReport, _ctx: &mut Context<Self>) {
+        self.executor.do_send(JobCheckpointReport { job_id: self.job_id, report });
     }
 }
 
@@ -108,6 +132,7 @@ impl TaskExecutor {
             components: HashMap::new(),
             waiting: HashMap::new(),
             running: HashMap::new(),
+            logs: Arc::new(LogFiles::of_this_process()),
         }
     }
 
@@ -142,14 +167,22 @@ impl TaskExecutor {
         let (job_id, subtask) = (descriptor.job_id, descriptor.subtask);
         let cancelled = Arc::new(AtomicBool::new(false));
         let metrics = Arc::new(TaskMetrics::default());
-        let reporter = JobReporter { job_id, executor: ctx.address() }.start().recipient();
+        let reporter = JobReporter { job_id, executor: ctx.address() }.start();
+        let (commands, command_rx) = crossbeam_channel::unbounded();
+        let control = TaskControl {
+            cancelled: cancelled.clone(),
+            metrics: metrics.clone(),
+            report: reporter.clone().recipient(),
+            commands: command_rx,
+            checkpoints: reporter.recipient(),
+        };
         let here = Locality { registry: &self.registry, address: &self.settings.data_address };
         let Some(target) = self.slots.slots.get(slot) else {
             return self.report_failure(job_id, subtask, format!("this TaskManager has no slot {slot}"));
         };
-        match descriptor.materialize(component, &here, cancelled.clone(), metrics.clone(), reporter) {
+        match descriptor.materialize(component, &here, control) {
             Ok(deployment) => {
-                self.running.insert((job_id, subtask), RunningTask { cancelled, metrics });
+                self.running.insert((job_id, subtask), RunningTask { slot, cancelled, metrics, commands });
                 target.do_send(DeployTask(deployment));
             }
             Err(e) => self.report_failure(job_id, subtask, e.to_string()),
@@ -187,6 +220,39 @@ impl TaskExecutor {
         }
     }
 
+    /// What the slots hold now, for the heartbeat.
+    fn usage(&self) -> TaskManagerUsage {
+        let mut slots: Vec<SlotUsage> = self
+            .slots
+            .memory
+            .iter()
+            .map(|m| SlotUsage { memory_used: m.used() as u64, memory_limit: m.limit() as u64, ..Default::default() })
+            .collect();
+        for ((job, _), task) in &self.running {
+            if let Some(slot) = slots.get_mut(task.slot) {
+                slot.tasks += 1;
+                if !slot.jobs.contains(job) {
+                    slot.jobs.push(*job);
+                }
+            }
+        }
+        TaskManagerUsage { slots, process_memory: proc_kb("/proc/self/status", "VmRSS:") }
+    }
+
+    /// Answers a log request on a thread of its own: a slow disk must not hold up heartbeats.
+    fn serve_logs(&self, request_id: u64, request: LogRequest) {
+        let (logs, connection) = (self.logs.clone(), self.connection.clone());
+        let spawned = std::thread::Builder::new().name("logs".into()).spawn(move || {
+            let result = logs.answer(&request);
+            if let Some(connection) = connection {
+                connection.send(ToJobManager::Logs { request_id, result });
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a thread to read the log files");
+        }
+    }
+
     fn compile(&self, hash: String, bytes: Arc<[u8]>, ctx: &mut Context<Self>) {
         let (engine, me) = (self.engine.clone(), ctx.address());
         // Compiling may take seconds; heartbeats must go on meanwhile.
@@ -206,7 +272,7 @@ impl Actor for TaskExecutor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(self.settings.heartbeat_interval, |act, _ctx| {
             let metrics = act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
-            act.send(ToJobManager::Heartbeat { metrics });
+            act.send(ToJobManager::Heartbeat { metrics, usage: act.usage() });
         });
     }
 
@@ -225,10 +291,17 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
             }
             Incoming::Message(ToTaskManager::Deploy { slot, descriptor }) => self.deploy(slot, *descriptor, ctx),
             Incoming::Message(ToTaskManager::CancelJob { job_id }) => self.cancel_job(job_id),
+            Incoming::Message(ToTaskManager::TaskCommand { job_id, subtask, command }) => {
+                // A task that already ended has nothing to do with it.
+                if let Some(task) = self.running.get(&(job_id, subtask)) {
+                    let _ = task.commands.send(command);
+                }
+            }
             Incoming::Message(ToTaskManager::ReleaseJob { job_id }) => {
                 self.cancel_job(job_id);
                 self.registry.release_job(job_id);
             }
+            Incoming::Message(ToTaskManager::Logs { request_id, request }) => self.serve_logs(request_id, request),
             Incoming::Message(ToTaskManager::Component { hash, bytes: Some(bytes) }) => self.compile(hash, bytes, ctx),
             Incoming::Message(ToTaskManager::Component { hash, bytes: None }) => {
                 ctx.notify(Compiled { hash, result: Err("the job manager does not have this component".into()) });
@@ -272,6 +345,14 @@ impl Handler<Compiled> for TaskExecutor {
     }
 }
 
+impl Handler<JobCheckpointReport> for TaskExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: JobCheckpointReport, _ctx: &mut Context<Self>) {
+        self.send(ToJobManager::Checkpoint { job_id: msg.job_id, report: msg.report });
+    }
+}
+
 impl Handler<JobTaskState> for TaskExecutor {
     type Result = ();
 
@@ -290,3 +371,4 @@ impl Handler<JobTaskState> for TaskExecutor {
         });
     }
 }
+

@@ -6,7 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use actix::{Message, Recipient};
+use crossbeam_channel::Receiver;
 
+use crate::checkpoint::{CheckpointReport, TaskCommand, TaskRestore};
 use crate::graph::{Connector, JobVertex, Partitioning, SubtaskId};
 use crate::ids::JobId;
 use crate::job_manager::messages::TaskStateChanged;
@@ -55,12 +57,32 @@ pub struct TaskDeployment {
     pub buffer_timeout: Duration,
     /// `wasm.call-timeout`.
     pub call_timeout: Duration,
+    /// Where checkpoint state files go (`state.checkpoints.dir`).
+    pub checkpoint_storage: String,
+    /// Whether the job takes periodic checkpoints (see [`super::TaskDescriptor`]).
+    pub periodic_checkpoints: bool,
+    /// The state to start from, when the job is restored.
+    pub restore: Option<TaskRestore>,
+    /// Restarts of the job before this deployment.
+    pub attempt: u32,
+    /// How the task is stopped, observed and commanded.
+    pub control: TaskControl,
+}
+
+/// The links between a running task and its JobManager, made where the
+/// task is deployed (the JobManager's process for in-process slots, the
+/// TaskManager process otherwise).
+pub struct TaskControl {
     /// Set to stop the task.
     pub cancelled: Arc<AtomicBool>,
     /// Counters the task updates.
     pub metrics: Arc<TaskMetrics>,
     /// Where the task reports its state changes.
     pub report: Recipient<TaskStateChanged>,
+    /// Checkpoint commands, read by the task between batches.
+    pub commands: Receiver<TaskCommand>,
+    /// Where the task answers checkpoint barriers.
+    pub checkpoints: Recipient<CheckpointReport>,
 }
 
 /// Place a task into a slot and start it.

@@ -3,6 +3,7 @@
 //! to the ResourceManager: directly in-process ([`TaskManager`]), or over
 //! the control connection from a TaskManager process ([`TaskExecutor`]).
 
+mod checkpoints;
 mod descriptor;
 mod executor;
 pub mod messages;
@@ -22,12 +23,15 @@ use std::sync::atomic::AtomicU64;
 use actix::{Actor, ActorContext, Addr, Arbiter, Context, Handler};
 
 use crate::resource_manager::ResourceManager;
+use crate::wasm::SlotMemory;
 use crate::resource_manager::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo};
 
 /// A TaskManager's slots, each on its own Arbiter (event loop thread).
 pub struct Slots {
     /// The slot actors.
     pub slots: Vec<Addr<Slot>>,
+    /// Their memory budgets, by index, read for the TaskManager's usage report.
+    pub memory: Vec<Arc<SlotMemory>>,
     /// Keeps the slots' threads alive as long as the TaskManager.
     arbiters: Vec<Arbiter>,
 }
@@ -38,13 +42,16 @@ impl Slots {
         let per_slot = (memory_bytes / count.max(1) as u64) as usize;
         let mut arbiters = Vec::new();
         let mut slots = Vec::new();
+        let mut memory = Vec::new();
         for index in 0..count {
             let arbiter = Arbiter::new();
             let name = format!("{id}/slot-{index}");
-            slots.push(Slot::start_in_arbiter(&arbiter.handle(), move |_| Slot::new(name, per_slot)));
+            let budget = SlotMemory::new(per_slot);
+            memory.push(budget.clone());
+            slots.push(Slot::start_in_arbiter(&arbiter.handle(), move |_| Slot::new(name, budget)));
             arbiters.push(arbiter);
         }
-        Slots { slots, arbiters }
+        Slots { slots, memory, arbiters }
     }
 
     /// Stops the slots' threads.
@@ -97,6 +104,7 @@ impl Actor for TaskManager {
             cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
             physical_memory: 0,
             last_heartbeat: Arc::new(AtomicU64::new(crate::job_manager::now_millis())),
+            usage: Default::default(),
         };
         self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
     }

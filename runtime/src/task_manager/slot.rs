@@ -25,9 +25,9 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// A slot with a budget of `memory_bytes` for its guests.
-    pub fn new(name: String, memory_bytes: usize) -> Self {
-        Slot { name, memory: SlotMemory::new(memory_bytes), running: HashMap::new() }
+    /// A slot whose guests share the budget `memory`.
+    pub fn new(name: String, memory: Arc<SlotMemory>) -> Self {
+        Slot { name, memory, running: HashMap::new() }
     }
 }
 
@@ -43,7 +43,7 @@ impl Handler<DeployTask> for Slot {
     /// event loop with actors.
     fn handle(&mut self, DeployTask(deployment): DeployTask, ctx: &mut Context<Self>) {
         let key = (deployment.job_id, deployment.subtask);
-        self.running.insert(key, deployment.cancelled.clone());
+        self.running.insert(key, deployment.control.cancelled.clone());
         // Thread names are cut at 15 bytes by the OS: keep them short and
         // distinct (vertex index, subtask index) for top and profilers.
         let thread_name = format!("task-{}-{}", deployment.subtask.vertex, deployment.subtask.index);

@@ -3,13 +3,16 @@
 //! the batch's keys) → output (a sink or the channels downstream). It runs
 //! on its own thread and reports its state changes to the JobManager.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::messages::{TaskDeployment, TaskInput, TaskOutput};
-use crate::connectors::sinks::{self, SinkWriter};
-use crate::connectors::sources::{self, SourceStatus};
+use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
+use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
+use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
+use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
+use crate::connectors::sources::{self, SourceReader, SourceStatus};
 use crate::connectors::ConnectorError;
 use crate::graph::partition::key_group_range;
 use crate::job_manager::lifecycle::TaskState;
@@ -17,6 +20,7 @@ use crate::job_manager::messages::TaskStateChanged;
 use crate::metrics::TaskMetrics;
 use crate::network::{GateEvent, OutputWriter, RecordBatch, SendError, StreamMessage};
 use crate::operator::{Emit, TimeKeeper};
+use crate::state::snapshot::{KeyedParts, KeyedTargets};
 use crate::state::{self, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
 use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
 
@@ -38,6 +42,14 @@ pub enum TaskError {
     /// The upstream or downstream side disappeared without ending.
     #[error("a connected task disappeared: {0}")]
     Disconnected(String),
+    /// The state to restore is missing, corrupted or does not fit the job.
+    #[error("cannot restore checkpoint {checkpoint}: {detail}")]
+    Restore {
+        /// The checkpoint or savepoint restored.
+        checkpoint: CheckpointId,
+        /// What is wrong, naming the file.
+        detail: String,
+    },
 }
 
 impl From<SendError> for TaskError {
@@ -48,6 +60,9 @@ impl From<SendError> for TaskError {
         }
     }
 }
+
+/// How long a task waits for a command while nothing else happens.
+const COMMAND_POLL: Duration = Duration::from_millis(50);
 
 /// A deployed subtask, ready to run.
 pub struct Task {
@@ -72,6 +87,8 @@ struct Pipeline {
     output: Output,
     /// Watermarks, timers, named state and side outputs.
     time: TimeKeeper,
+    /// The key groups this subtask owns.
+    key_groups: Range<u32>,
     max_parallelism: u32,
     metrics: Arc<TaskMetrics>,
 }
@@ -86,9 +103,9 @@ impl Task {
     /// out: a bug in the runtime fails the task, not the process.
     pub fn run(mut self) {
         let deployment = self.deployment.take().expect("a task runs once");
-        let report = deployment.report.clone();
+        let report = deployment.control.report.clone();
         let subtask = deployment.subtask;
-        let cancelled = deployment.cancelled.clone();
+        let cancelled = deployment.control.cancelled.clone();
         let span = tracing::info_span!(
             "task",
             job = %deployment.job_id,
@@ -122,7 +139,7 @@ impl Task {
 
 fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), TaskError> {
     let TaskDeployment {
-        job_id: _,
+        job_id,
         subtask,
         vertex,
         component,
@@ -131,12 +148,20 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         output,
         buffer_timeout,
         call_timeout,
-        cancelled,
-        metrics,
-        report,
+        checkpoint_storage,
+        periodic_checkpoints,
+        restore,
+        attempt,
+        control: TaskControl { cancelled, metrics, report, commands, checkpoints },
     } = deployment;
     let changed = |state| report.do_send(TaskStateChanged { subtask, state, error: None });
     changed(TaskState::Initializing);
+    let mut checkpoints = TaskCheckpoints::new(job_id, subtask, vertex.id.clone(), checkpoint_storage, commands, checkpoints);
+    let restored = match &restore {
+        Some(restore) => checkpoints::load(restore)?,
+        None => Restored::default(),
+    };
+    let key_groups = key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism);
 
     let guest = match &component {
         Some(component) if !vertex.user_nodes.is_empty() => {
@@ -144,6 +169,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 task: format!("{} ({}/{})", vertex.name, subtask.index + 1, vertex.parallelism),
                 memory,
                 call_timeout,
+                attempt,
             };
             let mut guest = GuestInstance::new(component, settings)?;
             let info = crate::wasm::SubtaskInfo {
@@ -153,9 +179,9 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
             };
             guest.open(&args, &vertex.user_nodes, info)?;
             if vertex.needs_context && vertex.keyed {
-                let groups = key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism);
                 let declared = vertex.named_states.iter().map(|s| s.id).collect();
-                guest.set_named_state(Box::new(MemoryNamedBackend::new(groups)), declared, vertex.max_parallelism);
+                let backend = Box::new(MemoryNamedBackend::new(key_groups.clone()));
+                guest.set_named_state(backend, declared, vertex.max_parallelism);
             }
             Some(guest)
         }
@@ -166,10 +192,12 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         TaskInput::Source(_) => None,
     };
     let time = TimeKeeper::new(&vertex, subtask.index, upstreams)?;
-    let keyed_state = (vertex.keyed && !vertex.needs_context)
-        .then(|| MemoryStateBackend::new(key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism)));
+    let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
     let output = match output {
-        TaskOutput::Sink(connector) => Output::Sink(sinks::open(&connector, subtask.index, vertex.parallelism)?),
+        TaskOutput::Sink(connector) => {
+            let recovery = SinkRecovery { states: restored.sinks, recovering: restore.is_some() || attempt > 0 };
+            Output::Sink(sinks::open(&connector, subtask.index, vertex.parallelism, &recovery)?)
+        }
         TaskOutput::Channels { partitioning, channels } => Output::Channels(OutputWriter::new(
             partitioning,
             channels,
@@ -186,18 +214,52 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         state_positions: Vec::new(),
         output,
         time,
+        key_groups,
         max_parallelism: vertex.max_parallelism,
         metrics: metrics.clone(),
     };
+    if let Some(restore) = &restore {
+        pipeline.restore_keyed(&restored.keyed, restore.checkpoint_id)?;
+    }
 
     match input {
         TaskInput::Source(connector) => {
-            let mut reader = sources::open(&connector, subtask.index, vertex.parallelism)?;
+            let mut reader = sources::open(&connector, subtask.index, vertex.parallelism, &restored.sources)?;
             changed(TaskState::Running);
             let mut batch = RecordBatch::default();
+            // With periodic checkpoints a source that ran out waits for one
+            // more completed checkpoint that records it as ended.
+            let mut ended = false;
+            let mut final_checkpoint = None;
             loop {
                 if cancelled.load(Ordering::Relaxed) {
                     return Err(TaskError::Cancelled);
+                }
+                let command = if ended { checkpoints.wait(COMMAND_POLL) } else { checkpoints.poll() };
+                match command {
+                    Some(TaskCommand::TriggerCheckpoint(barrier)) => {
+                        pipeline.checkpoint(barrier, Some(&*reader), &mut checkpoints)?;
+                        final_checkpoint = final_checkpoint.or(ended.then_some(barrier.id));
+                        continue;
+                    }
+                    Some(TaskCommand::NotifyComplete(id)) => {
+                        pipeline.commit(id)?;
+                        if final_checkpoint.is_some_and(|last| id >= last) {
+                            break;
+                        }
+                        continue;
+                    }
+                    Some(TaskCommand::NotifyAborted(id)) => {
+                        if final_checkpoint == Some(id) {
+                            final_checkpoint = None;
+                        }
+                        continue;
+                    }
+                    None if ended => {
+                        pipeline.flush_due()?;
+                        continue;
+                    }
+                    None => {}
                 }
                 let status = reader.next_batch(&mut batch, &cancelled)?;
                 if !batch.is_empty() {
@@ -206,14 +268,20 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 }
                 pipeline.flush_due()?;
                 if status == SourceStatus::Ended {
-                    break;
+                    if !periodic_checkpoints {
+                        break;
+                    }
+                    ended = true;
                 }
             }
         }
         TaskInput::Channel(mut gate) => {
             changed(TaskState::Running);
             loop {
-                match gate.next(pipeline.next_deadline(), &cancelled) {
+                // Wake up now and then to read commands while no record comes.
+                let poll = Instant::now() + COMMAND_POLL;
+                let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
+                match gate.next(Some(deadline), &cancelled) {
                     GateEvent::Message(StreamMessage::Batch(mut batch)) => {
                         metrics.add_in(batch.len(), batch.byte_len());
                         pipeline.process(&mut batch)?;
@@ -221,11 +289,21 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                     }
                     GateEvent::Message(StreamMessage::EndOfInput) => {}
                     GateEvent::Message(control) => pipeline.on_control(control)?,
+                    GateEvent::Barrier(barrier) => pipeline.checkpoint(barrier, None, &mut checkpoints)?,
                     GateEvent::Timeout => pipeline.flush_due()?,
                     GateEvent::Ended => break,
                     GateEvent::Closed if cancelled.load(Ordering::Relaxed) => return Err(TaskError::Cancelled),
                     GateEvent::Closed => {
                         return Err(TaskError::Disconnected("every upstream task vanished before ending".into()));
+                    }
+                }
+                while let Some(command) = checkpoints.poll() {
+                    match command {
+                        TaskCommand::NotifyComplete(id) => pipeline.commit(id)?,
+                        TaskCommand::NotifyAborted(_) => {}
+                        TaskCommand::TriggerCheckpoint(barrier) => {
+                            checkpoints.decline(barrier.id, "only source tasks are triggered; this one aligns barriers".into())
+                        }
                     }
                 }
             }
@@ -264,6 +342,65 @@ impl Pipeline {
         if let Some(status) = status {
             self.emit_control(status)?;
         }
+        Ok(())
+    }
+
+    /// Snapshots the task at `barrier` (aligned, or triggered at a
+    /// source): keyed state, the source's position, the sink's prepared
+    /// files; sends the barrier on, then stores and acknowledges.
+    fn checkpoint(
+        &mut self,
+        barrier: CheckpointBarrier,
+        source: Option<&dyn SourceReader>,
+        checkpoints: &mut TaskCheckpoints,
+    ) -> Result<(), TaskError> {
+        let started = Instant::now();
+        let keyed = {
+            let named = self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b);
+            let parts = KeyedParts {
+                values: self.keyed_state.as_ref().map(|b| b as &dyn KeyedStateBackend),
+                named,
+                timers: self.time.needs_context().then(|| self.time.timers()),
+            };
+            state::snapshot::write(self.key_groups.clone(), &parts)
+        };
+        let mut operator = OperatorState { source: source.and_then(|s| s.snapshot()), sink: None };
+        if let Output::Sink(sink) = &mut self.output {
+            operator.sink = sink.pre_commit(barrier.id)?;
+        }
+        self.emit_control(StreamMessage::Barrier(barrier))?;
+        let bytes = keyed.as_ref().map_or(0, |k| k.bytes.len());
+        checkpoints.acknowledge(barrier.id, keyed, operator);
+        tracing::debug!(checkpoint = barrier.id, bytes, took = ?started.elapsed(), "checkpoint taken");
+        Ok(())
+    }
+
+    /// Checkpoint `id` completed: the sink commits what it covers.
+    fn commit(&mut self, id: CheckpointId) -> Result<(), TaskError> {
+        if let Output::Sink(sink) = &mut self.output {
+            sink.commit(id)?;
+        }
+        Ok(())
+    }
+
+    /// Loads this subtask's key groups from the restored state files.
+    fn restore_keyed(&mut self, files: &[(Vec<u8>, StateFile)], checkpoint: CheckpointId) -> Result<(), TaskError> {
+        let mut targets = KeyedTargets {
+            values: self.keyed_state.as_mut().map(|b| b as &mut dyn KeyedStateBackend),
+            named: match self.guest.as_mut().and_then(|g| g.named_state()) {
+                Some(backend) => Some(backend),
+                None => None,
+            },
+            timers: Some(self.time.timers_mut()),
+        };
+        let mut entries = 0;
+        for (bytes, file) in files {
+            let groups: Vec<KeyGroupOffset> =
+                file.key_groups.iter().filter(|g| self.key_groups.contains(&g.key_group)).copied().collect();
+            entries += state::snapshot::read(bytes, &groups, self.key_groups.clone(), self.max_parallelism, &mut targets)
+                .map_err(|e| TaskError::Restore { checkpoint, detail: format!("state file {}: {e}", file.path) })?;
+        }
+        tracing::info!(checkpoint, entries, files = files.len(), "keyed state restored");
         Ok(())
     }
 

@@ -161,6 +161,22 @@ impl TimerService {
         self.processing.first().map(|t| t.timestamp)
     }
 
+    /// Calls `f` with every timer as (domain, timestamp, key group, key,
+    /// namespace), in no particular order (for snapshots).
+    pub fn for_each<'a>(&'a self, mut f: impl FnMut(TimeDomain, i64, u32, &'a [u8], &'a [u8])) {
+        for (domain, set) in [(TimeDomain::EventTime, &self.event), (TimeDomain::ProcessingTime, &self.processing)] {
+            for timer in set {
+                f(domain, timer.timestamp, timer.key_group, &timer.key, &timer.namespace);
+            }
+        }
+    }
+
+    /// Registers one timer (when restoring).
+    pub fn register(&mut self, domain: TimeDomain, timestamp: i64, key_group: u32, key: &[u8], namespace: &[u8]) {
+        let timer = Timer { timestamp, key_group, key: key.into(), namespace: namespace.into() };
+        self.set(domain).insert(timer);
+    }
+
     /// Number of registered timers (both clocks).
     pub fn len(&self) -> usize {
         self.event.len() + self.processing.len()

@@ -30,6 +30,10 @@ pub struct InstanceSettings {
     pub memory: Arc<SlotMemory>,
     /// Deadline of each guest call.
     pub call_timeout: Duration,
+    /// How many times the job restarted before this run; the guest reads
+    /// it as the environment variable `WFLINK_ATTEMPT` (e.g. to fail only
+    /// on the first attempt in a test).
+    pub attempt: u32,
 }
 
 /// An instantiated job component.
@@ -47,6 +51,7 @@ impl GuestInstance {
         let wasi = WasiCtxBuilder::new()
             .stdout(MemoryOutputPipe::new(GUEST_OUTPUT_CAPACITY))
             .stderr(stderr.clone())
+            .env("WFLINK_ATTEMPT", settings.attempt.to_string())
             .build();
         let state = HostState {
             wasi,

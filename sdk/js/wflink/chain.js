@@ -10,6 +10,21 @@ import { Reader, Writer, pack, unpackb } from "./msgpack.js";
 
 const utf8 = new TextDecoder();
 
+/** The UTF-8 text of `bytes[start..end]`; short ASCII text is built
+ * without a decoder call. */
+function text(bytes, start, end) {
+  if (end - start <= 16) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(bytes.subarray(start, end));
+}
+
 /** Decodes each value of a flat buffer; the text sources' one-string
  * values take a fast path. */
 function decodeValues(values, ends, label) {
@@ -21,7 +36,11 @@ function decodeValues(values, ends, label) {
       const end = ends[i];
       const t = values[start];
       if (t >= 0xa0 && t <= 0xbf && end - start === 1 + (t & 0x1f)) {
-        out[i] = utf8.decode(values.subarray(start + 1, end));
+        out[i] = text(values, start + 1, end);
+      } else if (t === 0x92 && values[start + 1] >= 0xa0 && values[start + 1] <= 0xbf && values[start + 2 + (values[start + 1] & 0x1f)] < 0x80 && start + 3 + (values[start + 1] & 0x1f) === end) {
+        // [short string, small integer]: a count.
+        const at = start + 2 + (values[start + 1] & 0x1f);
+        out[i] = [text(values, start + 2, at), values[at]];
       } else {
         reader.pos = start;
         out[i] = reader.read();
@@ -106,8 +125,11 @@ export class Chain {
     const out = new Output();
     let records;
     let changed = [];
+    this.direct = batch.timestamps.length === 0 ? out : undefined;
     if (this.reduceNode) [records, changed] = this.reduce(batch, state);
     else records = decodeValues(batch.values, batch.valueEnds, this.first.label());
+    this.direct = undefined;
+    if (records === undefined) return [out, changed];
     if (batch.timestamps.length === 0) {
       this.runInto(records, out, undefined);
     } else {
@@ -164,12 +186,13 @@ export class Chain {
     }
     const table = new Map();
     try {
+      const ids = keyStrings(state.keys, state.keyEnds);
       let keyStart = 0;
       let valueStart = 0;
       for (let i = 0; i < state.keyEnds.length; i++) {
         const key = state.keys.subarray(keyStart, state.keyEnds[i]);
         const value = unpackb(state.values.subarray(valueStart, state.valueEnds[i]));
-        table.set(keyString(key), { key, value, changed: false });
+        table.set(ids[i], { key, value, changed: false });
         keyStart = state.keyEnds[i];
         valueStart = state.valueEnds[i];
       }
@@ -177,28 +200,37 @@ export class Chain {
       throw new JobError(`${node.label()} could not decode its state: ${e.message}`);
     }
     const records = decodeValues(batch.values, batch.valueEnds, node.label());
+    const ids = keyStrings(batch.keys, batch.keyEnds);
+    // A sum of [key, n] pairs adds in place: each new value is encoded at
+    // once (when the reduce ends the chain), so later updates cannot change it.
+    const sumAt = node.sumPosition;
+    const direct = sumAt !== undefined && this.stages.length === 0 && !this.keyBy ? this.direct : undefined;
     const fn = node.fn;
-    const emitted = new Array(records.length);
+    const emitted = direct ? undefined : new Array(records.length);
     const changed = [];
     try {
       let keyStart = 0;
       for (let i = 0; i < records.length; i++) {
-        const key = batch.keys.subarray(keyStart, batch.keyEnds[i]);
-        keyStart = batch.keyEnds[i];
-        const id = keyString(key);
+        const id = ids[i];
         let slot = table.get(id);
         if (slot === undefined) {
+          const key = batch.keys.subarray(keyStart, batch.keyEnds[i]);
           slot = { key, value: records[i], changed: true };
           table.set(id, slot);
           changed.push(slot);
         } else {
-          slot.value = fn(slot.value, records[i]);
+          if (direct && Array.isArray(slot.value)) slot.value[sumAt] += records[i][sumAt];
+          else slot.value = fn(slot.value, records[i]);
           if (!slot.changed) {
             slot.changed = true;
             changed.push(slot);
           }
         }
-        emitted[i] = slot.value;
+        keyStart = batch.keyEnds[i];
+        if (direct) {
+          pack(direct.values, slot.value);
+          direct.valueEnds.push(direct.values.length);
+        } else emitted[i] = slot.value;
       }
     } catch (e) {
       throw asUserError(node, e);
@@ -207,15 +239,44 @@ export class Chain {
   }
 }
 
+/** The keys of a batch as strings, to index a Map: the whole key buffer is
+ * decoded once as Latin-1 (one character per byte) and cut by offsets. */
+function keyStrings(bytes, ends) {
+  const out = new Array(ends.length);
+  if (latin1 !== undefined) {
+    const text = latin1.decode(bytes);
+    let start = 0;
+    for (let i = 0; i < ends.length; i++) {
+      out[i] = text.substring(start, ends[i]);
+      start = ends[i];
+    }
+  } else {
+    let start = 0;
+    for (let i = 0; i < ends.length; i++) {
+      out[i] = String.fromCharCode.apply(null, bytes.subarray(start, ends[i]));
+      start = ends[i];
+    }
+  }
+  return out;
+}
+
+/** A decoder giving one distinct character per byte, if the engine has one. */
+const latin1 = (() => {
+  try {
+    const d = new TextDecoder("latin1");
+    const all = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) all[i] = i;
+    const text = d.decode(all);
+    return text.length === 256 && new Set(text).size === 256 ? d : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 function encode(value) {
   const w = new Writer(32);
   pack(w, value);
   return w.finish();
-}
-
-/** Key bytes as a string, to index a Map (keys are short). */
-function keyString(bytes) {
-  return String.fromCharCode.apply(null, bytes);
 }
 
 /** A user function's exception as a `user` error: where, what, and the

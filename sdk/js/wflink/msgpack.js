@@ -45,6 +45,23 @@ export class Writer {
 
 /** Appends the MessagePack encoding of `value` to the Writer `w`. */
 export function pack(w, value) {
+  // Fast paths for the commonest records, short ASCII strings and
+  // [string, integer] pairs: no encoder call, one reserve.
+  if (typeof value === "string") {
+    if (value.length < 32 && packShortAscii(w, value)) return;
+  } else if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && value[0].length < 32) {
+    const n = value[1];
+    if (Number.isSafeInteger(n)) {
+      const start = w.length;
+      w.reserve(34);
+      w.bytes[w.length++] = 0x92;
+      if (packShortAscii(w, value[0])) {
+        packInt(w, n);
+        return;
+      }
+      w.length = start;
+    }
+  }
   switch (typeof value) {
     case "string":
       return packString(w, value);
@@ -105,6 +122,23 @@ function packHeader(w, n, fix, fixLimit, code16, code32, code8) {
     w.view.setUint32(w.length, n);
     w.length += 4;
   }
+}
+
+/** Writes `s` as a fixstr when it is ASCII (and shorter than 32); returns
+ * whether it did. */
+function packShortAscii(w, s) {
+  const n = s.length;
+  w.reserve(n + 1);
+  const b = w.bytes;
+  const start = w.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return false;
+    b[start + 1 + i] = c;
+  }
+  b[start] = 0xa0 | n;
+  w.length = start + 1 + n;
+  return true;
 }
 
 function packString(w, s) {

@@ -25,6 +25,8 @@ export class Node {
     this.inputs = [];
     this.fn = fn;
     this.consumers = 0;
+    /** For `sum(position)`: the summed field. */
+    this.sumPosition = undefined;
   }
 
   label() {
@@ -221,11 +223,14 @@ export class KeyedStream extends DataStream {
    * themselves when `position` is undefined. */
   sum(position) {
     if (position === undefined) return this.then("reduce", "Sum", (acc, v) => acc + v);
-    return this.then("reduce", "Sum", (acc, v) => {
+    const stream = this.then("reduce", "Sum", (acc, v) => {
       const next = acc.slice();
       next[position] = acc[position] + v[position];
       return next;
     });
+    // Lets the chain add in place instead of copying the array per record.
+    this.plan.nodes[stream.node].sumPosition = position;
+    return stream;
   }
 }
 

@@ -10,15 +10,35 @@ A job module (``app.py``)::
 
     Job, Operator = export_job(build)
 
+Event time, process functions, keyed state, timers, windows and side
+outputs follow Flink's DataStream API (``assign_timestamps_and_watermarks``,
+``process``, ``ValueState``, ``window(TumblingEventTimeWindows.of(..))``,
+``OutputTag``); see guest-examples/sensor-alerts-python.
+
 Records are any value MessagePack can hold (None, bool, int, float, str,
 bytes, tuple/list, dict); tuples travel as arrays, so a Rust ``(String,
 i64)`` and a Python ``("word", 1)`` are the same bytes.
 """
 
 from .args import Args
+from .context import StateError
 from .errors import InvalidArguments, InvalidPlan, JobError, UserError
 from .log import counter_add, log
+from .process import Context, KeyedProcessFunction, OutputTag, ProcessFunction
+from .state import AggregatingState, ListState, MapState, ReducingState, ValueState
 from .stream import DataStream, KeyedStream, StreamExecutionEnvironment
+from .time import WatermarkStrategy
+from .window import (
+    AggregateFunction,
+    EventTimeSessionWindows,
+    ProcessingTimeSessionWindows,
+    SlidingEventTimeWindows,
+    SlidingProcessingTimeWindows,
+    TimeWindow,
+    TumblingEventTimeWindows,
+    TumblingProcessingTimeWindows,
+    WindowedStream,
+)
 
 
 def export_job(build):
@@ -30,14 +50,34 @@ def export_job(build):
 
 
 __all__ = [
+    "AggregateFunction",
+    "AggregatingState",
     "Args",
+    "Context",
     "DataStream",
+    "EventTimeSessionWindows",
     "InvalidArguments",
     "InvalidPlan",
     "JobError",
+    "KeyedProcessFunction",
     "KeyedStream",
+    "ListState",
+    "MapState",
+    "OutputTag",
+    "ProcessFunction",
+    "ProcessingTimeSessionWindows",
+    "ReducingState",
+    "SlidingEventTimeWindows",
+    "SlidingProcessingTimeWindows",
+    "StateError",
     "StreamExecutionEnvironment",
+    "TimeWindow",
+    "TumblingEventTimeWindows",
+    "TumblingProcessingTimeWindows",
     "UserError",
+    "ValueState",
+    "WatermarkStrategy",
+    "WindowedStream",
     "counter_add",
     "export_job",
     "log",

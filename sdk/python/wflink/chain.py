@@ -1,75 +1,39 @@
 """Running a chain: the user nodes of one task, fed one batch per call.
 
-Python pays per function call, so the chain runs node by node over the
-whole batch (a list of records in, a list out) rather than record by
-record. A ``reduce`` starts its chain (it reads a key-by's hash-partitioned
-output) and a ``key-by`` ends it (the edge leaving it is hash-partitioned).
+The first node decides how a batch enters the chain: a ``reduce`` (keyed
+running reduce, with its state in the call), a keyed process function or
+a window (keyed, with named state and timers in the call's context), or a
+stateless node (decode the values and go). The other nodes run as batch
+stages (see ``stages``); a ``key-by`` ends the chain, since the edge
+leaving it is hash-partitioned. Side outputs of the chain's nodes run
+their own stages (map, flat_map, filter) inside the chain and leave as
+the call's side records.
 """
 
-import traceback
-
+from .context import CALL, EVENT_TIME, PROCESSING_TIME, check_entries, slices
 from .errors import InvalidPlan, JobError, UserError
-from .msgpack import pack_into, unpack_from, unpackb
+from .msgpack import pack_values, unpack_values
+from .process import Context
+from .stages import Output, SideOutput, decode_values, describe_exception, guarded, stage
+from .window import WindowOperator
 
 _MISSING = object()
+_DOMAINS = (EVENT_TIME, PROCESSING_TIME)
+#: Nodes that read a key-by and so must start their chain.
+_KEYED = ("reduce", "keyed-process")
 
 
-def _slices(buf, ends):
-    start = 0
-    for end in ends:
-        yield buf[start:end]
-        start = end
+class CallResult:
+    """What a contextual call produced besides its main records."""
 
-
-def _decode_values(buf, ends, label):
-    """Decodes each value of a flat buffer; the text sources' one-string
-    values take a fast path."""
-    out = []
-    append = out.append
-    start = 0
-    try:
-        for end in ends:
-            b = buf[start]
-            if 0xA0 <= b <= 0xBF and end - start == 1 + (b & 0x1F):
-                append(buf[start + 1 : end].decode())
-            else:
-                value, stop = unpack_from(buf, start)
-                if stop != end:
-                    raise ValueError(f"{end - stop} bytes left after the value")
-                append(value)
-            start = end
-    except Exception as e:
-        raise UserError(f"{label} could not decode its input: {e}") from None
-    return out
-
-
-class Output:
-    """The flat buffers of one call's output records."""
-
-    def __init__(self):
-        self.values = bytearray()
-        self.value_ends = []
-        self.keys = bytearray()
-        self.key_ends = []
-        self.timestamps = []
-
-
-def _stage(node):
-    """The batch function of a stateless node: a list in, a list out."""
-    fn = node.fn
-    if node.kind == "map":
-        return lambda records: list(map(fn, records))
-    if node.kind == "filter":
-        return lambda records: [r for r in records if fn(r)]
-
-    def flat_map(records):
-        out = []
-        extend = out.extend
-        for r in records:
-            extend(fn(r))
-        return out
-
-    return flat_map
+    def __init__(self, state, registered, deleted, sides):
+        #: ``(id, key, namespace, user key, value bytes)``; empty value deletes.
+        self.state = state
+        #: ``(domain, timestamp, key, namespace)`` each.
+        self.registered = registered
+        self.deleted = deleted
+        #: A :class:`~wflink.stages.SideOutput`.
+        self.sides = sides
 
 
 class Chain:
@@ -89,125 +53,195 @@ class Chain:
                 raise InvalidPlan(
                     f"{node.label()} does not read node {node_ids[position - 1]} through a forward edge, so they cannot chain"
                 )
-            if node.kind == "reduce" and position > 0:
-                raise InvalidPlan(f"{node.label()} is a reduce, which must start its chain")
+            if node.kind in _KEYED and position > 0:
+                raise InvalidPlan(f"{node.label()} is a {node.kind}, which must start its chain (it reads a key-by)")
             if node.kind == "key-by" and position < len(node_ids) - 1:
                 raise InvalidPlan(f"{node.label()} is a key-by, which must end its chain")
             nodes.append(node)
-        #: The reduce node starting the chain, if any.
-        self.reduce = nodes[0] if nodes[0].kind == "reduce" else None
+        #: Side output buffers of this chain's nodes, by tag id (filled by
+        #: process functions and windows during a call).
+        self.sides = {}
+        self.side_chains = self._side_chains(plan, set(node_ids))
+        self.first = nodes[0]
+        #: The keyed first node, if any: reduce, keyed process or window.
+        self.keyed = self.first if self.first.kind in _KEYED else None
         #: The key-by node ending the chain, if any.
         self.key_by = nodes[-1] if nodes[-1].kind == "key-by" else None
-        middle = nodes[1 if self.reduce else 0 : len(nodes) - (1 if self.key_by else 0)]
-        self.stages = [(_stage(n), n) for n in middle]
-        self.first = nodes[0]
+        middle = nodes[1 if self.keyed else 0 : len(nodes) - (1 if self.key_by else 0)]
+        self.stages = [(stage(n, self.sides), n) for n in middle]
+        self.last = middle[-1] if middle else self.first
+        if self.keyed is not None and self.keyed.kind == "keyed-process" and not isinstance(self.keyed.fn, WindowOperator):
+            self.ctx = Context(self.sides)
+
+    def _side_chains(self, plan, ids):
+        """For each side output read from a node of the chain: its tag and the
+        stages of the nodes between it and its sink."""
+        chains = []
+        for side in plan.nodes:
+            if side.kind != "side-output" or side.inputs[0][0] not in ids:
+                continue
+            stages = []
+            at = side
+            while True:
+                after = [n for n in plan.nodes if n.inputs[:1] and n.inputs[0][0] == at.id]
+                if len(after) == 1 and after[0].kind == "sink":
+                    break
+                if len(after) != 1 or after[0].kind not in ("map", "flat-map", "filter"):
+                    raise InvalidPlan(
+                        f"side output '{side.spec.name}' must pass through map, flat_map or filter only and end in one sink"
+                    )
+                at = after[0]
+                stages.append((stage(at, self.sides), at))
+            self.sides[side.spec.id] = []
+            chains.append((side.spec.id, stages, at))
+        return chains
 
     def process(self, batch, state):
-        """Runs one batch; returns ``(Output, changed state entries)`` where
-        the entries are ``(key bytes, value bytes)`` pairs."""
-        if batch.timestamps:
-            return self._process_timestamped(batch, state)
-        out = Output()
-        changed = []
-        if self.reduce:
-            records, changed = self._reduce(batch, state)
+        """Runs one batch (WIT ``process``); returns ``(Output, changed)``
+        where the changed reduce state is ``(keys, values buffer, value
+        ends)``, or None."""
+        changed = None
+        if self.first.kind == "reduce":
+            values, changed = self._reduce(batch, state)
+        elif self.keyed is not None:
+            raise JobError(f"{self.first.label()} needs process-with-context (a host bug)")
         else:
-            records = _decode_values(batch.values, batch.value_ends, self.first.label())
-        self._run_into(records, out, None)
-        return out, changed
+            values = decode_values(batch.values, batch.value_ends, self.first.label())
+        return self._finish(values, list(batch.timestamps) if batch.timestamps else None), changed
 
-    def _process_timestamped(self, batch, state):
-        """Keeps each input record's timestamp on the records it produces:
-        one record at a time, the slow but simple path."""
-        out = Output()
-        changed = []
-        if self.reduce:
-            records, changed = self._reduce(batch, state)
-        else:
-            records = _decode_values(batch.values, batch.value_ends, self.first.label())
-        for record, ts in zip(records, batch.timestamps):
-            self._run_into([record], out, ts)
-        return out, changed
+    def process_with_context(self, batch, entries, watermark, processing_time):
+        """Runs one batch with its keys' named state and the time (WIT
+        ``process-with-context``); returns ``(Output, CallResult)``."""
+        return self._contextual(entries, watermark, processing_time, lambda: self._run_batch(batch))
 
-    def _run_into(self, records, out, timestamp):
-        for stage, node in self.stages:
-            try:
-                records = stage(records)
-            except JobError:
-                raise
-            except Exception as e:
-                raise UserError(_describe_exception(node, e)) from None
-        before = len(out.value_ends)
-        if self.key_by is not None:
-            self._encode_keyed(records, out)
-        else:
-            self._encode(records, out)
-        if timestamp is not None:
-            out.timestamps.extend([timestamp] * (len(out.value_ends) - before))
+    def on_timers(self, timers, entries, watermark, processing_time):
+        """Fires ``timers`` (WIT ``timers``) with their keys' named state;
+        returns ``(Output, CallResult)``."""
+        return self._contextual(entries, watermark, processing_time, lambda: self._run_timers(timers))
 
-    def _encode(self, records, out):
-        values, ends = out.values, out.value_ends
+    def _contextual(self, entries, watermark, processing_time, run):
+        check_entries(entries)
+        CALL.begin(entries, watermark, processing_time)
         try:
-            for r in records:
-                pack_into(values, r)
-                ends.append(len(values))
-        except Exception as e:
-            raise UserError(f"{self._last().label()} produced a record that cannot be encoded: {e}") from None
+            out = run()
+            sides = SideOutput()
+            for tag, stages, last in self.side_chains:
+                values = self.sides[tag]
+                if values:
+                    stamps = None
+                    for f, node in stages:
+                        values, stamps = guarded(node, f, values, stamps)
+                    sides.add(tag, values, last)
+            return out, CallResult(CALL.changes(), CALL.registered.items, CALL.deleted.items, sides)
+        finally:
+            CALL.end()
+            for buffer in self.sides.values():
+                buffer.clear()
 
-    def _encode_keyed(self, records, out):
-        fn = self.key_by.fn
-        values, value_ends, keys, key_ends = out.values, out.value_ends, out.keys, out.key_ends
-        try:
-            for r in records:
-                pack_into(keys, fn(r))
-                key_ends.append(len(keys))
-                pack_into(values, r)
-                value_ends.append(len(values))
-        except Exception as e:
-            raise UserError(_describe_exception(self.key_by, e)) from None
+    def _run_batch(self, batch):
+        stamps = list(batch.timestamps) if batch.timestamps else None
+        keyed = self.keyed
+        if keyed is None:
+            return self._finish(decode_values(batch.values, batch.value_ends, self.first.label()), stamps)
+        if keyed.kind == "reduce":
+            raise JobError(f"{keyed.label()} is a reduce: the host calls process for it, not process-with-context")
+        if batch.value_ends and not batch.key_ends:
+            raise JobError(f"{keyed.label()} received records without keys (a host bug)")
+        values = decode_values(batch.values, batch.value_ends, keyed.label())
+        keys = list(slices(batch.keys, batch.key_ends))
+        if isinstance(keyed.fn, WindowOperator):
+            out = ([], [])
+            guarded(keyed, keyed.fn.process, keys, values, stamps, self.sides, keyed.label(), out)
+            return self._finish(*out)
+        out_values = []
+        out_stamps = None if stamps is None else []
+        ctx = self.ctx
+        ctx._bind(out_values, out_stamps)
+        ctx._domain = None
+        guarded(keyed, self._keyed_elements, keyed.fn.process_element, ctx, keys, values, stamps)
+        return self._finish(out_values, out_stamps)
 
-    def _last(self):
-        return self.stages[-1][1] if self.stages else self.first
+    @staticmethod
+    def _keyed_elements(process_element, ctx, keys, values, stamps):
+        set_key = CALL.set_key
+        emit_all = ctx._emit_all
+        for i, (key, value) in enumerate(zip(keys, values)):
+            set_key(key)
+            ctx._timestamp = None if stamps is None else stamps[i]
+            emit_all(process_element(value, ctx))
+
+    def _run_timers(self, timers):
+        keyed = self.keyed
+        if keyed is None or keyed.kind != "keyed-process":
+            raise JobError("timers fired for a chain that sets none (a host bug)")
+        keys = slices(timers.keys, timers.key_ends)
+        namespaces = slices(timers.namespaces, timers.namespace_ends)
+        if isinstance(keyed.fn, WindowOperator):
+            out = ([], [])
+            fired = zip(keys, namespaces, timers.timestamps)
+            guarded(keyed, keyed.fn.on_timers, fired, keyed.label(), out)
+            return self._finish(*out)
+        out_values, out_stamps = [], []
+        ctx = self.ctx
+        ctx._bind(out_values, out_stamps)
+        on_timer = getattr(keyed.fn, "on_timer", None)
+        if on_timer is not None:
+            domains = [_DOMAINS[d.value] if hasattr(d, "value") else d for d in timers.domains]
+            guarded(keyed, self._fire, on_timer, ctx, keys, namespaces, timers.timestamps, domains)
+        return self._finish(out_values, out_stamps)
+
+    @staticmethod
+    def _fire(on_timer, ctx, keys, namespaces, timestamps, domains):
+        emit_all = ctx._emit_all
+        for key, namespace, timestamp, domain in zip(keys, namespaces, timestamps, domains):
+            CALL.set_key(key)
+            CALL.namespace = namespace
+            ctx._timestamp = timestamp
+            ctx._domain = domain
+            emit_all(on_timer(timestamp, ctx))
+
+    def _finish(self, values, stamps):
+        """Runs the chain's stages on the first node's output and encodes it."""
+        for f, node in self.stages:
+            values, stamps = guarded(node, f, values, stamps)
+        out = Output()
+        out.add(values, stamps, self.key_by, self.last)
+        return out
 
     def _reduce(self, batch, state):
         """The keyed running reduce: takes the state of the batch's keys,
         folds each record into its key's value, emits every new value, and
-        returns the changed entries."""
-        node = self.reduce
+        returns the changed entries as ``(keys, values buffer, value ends)``."""
+        node = self.first
         if batch.value_ends and not batch.key_ends:
             raise JobError(f"{node.label()} received records without keys (a host bug)")
-        table = {}
         try:
-            for key, value in zip(_slices(state.keys, state.key_ends), _slices(state.values, state.value_ends)):
-                table[key] = unpackb(value)
+            table = dict(zip(slices(state.keys, state.key_ends), unpack_values(state.values, state.value_ends)))
         except Exception as e:
             raise JobError(f"{node.label()} could not decode its state: {e}") from None
-        records = _decode_values(batch.values, batch.value_ends, node.label())
-        fn = node.fn
+        records = decode_values(batch.values, batch.value_ends, node.label())
+        keys = slices(batch.keys, batch.key_ends)
         emitted = []
         emit = emitted.append
         get = table.get
         try:
-            for key, record in zip(_slices(batch.keys, batch.key_ends), records):
-                current = get(key, _MISSING)
-                new = record if current is _MISSING else fn(current, record)
-                table[key] = new
-                emit(new)
+            if node.spec == ("sum", 1) and set(map(len, records)) == {2}:
+                # The running count of (word, n) pairs, without a call per record.
+                for key, record in zip(keys, records):
+                    current = get(key)
+                    new = record if current is None else (current[0], current[1] + record[1])
+                    table[key] = new
+                    emit(new)
+            else:
+                fn = node.fn
+                for key, record in zip(keys, records):
+                    current = get(key, _MISSING)
+                    new = record if current is _MISSING else fn(current, record)
+                    table[key] = new
+                    emit(new)
         except Exception as e:
-            raise UserError(_describe_exception(node, e)) from None
-        changed = []
-        for key in dict.fromkeys(_slices(batch.keys, batch.key_ends)):
-            buf = bytearray()
-            pack_into(buf, table[key])
-            changed.append((key, buf))
-        return emitted, changed
-
-
-def _describe_exception(node, error):
-    """The message of a user function's exception: where, what, and the
-    Python traceback (without the SDK's own frames)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    user = [f for f in frames if "/wflink/" not in f.filename.replace("\\", "/")] or frames
-    trace = "".join(traceback.format_list(user))
-    kind = type(error).__name__
-    return f"{node.label()} raised {kind}: {error}\nTraceback (most recent call last):\n{trace}".rstrip()
+            raise UserError(describe_exception(node, e)) from None
+        changed = list(dict.fromkeys(keys))
+        values, value_ends = bytearray(), []
+        pack_values(values, value_ends, list(map(table.__getitem__, changed)))
+        return emitted, (changed, values, value_ends)

@@ -6,6 +6,7 @@ the DataStream API. A job module exposes them with::
 """
 
 import traceback
+from itertools import accumulate
 
 from wit_world import exports
 from wit_world.imports import plan as wit_plan
@@ -14,6 +15,7 @@ from wit_world.exports import operator as wit_operator
 from componentize_py_types import Err
 
 from .chain import Chain
+from .context import EVENT_TIME, PROCESSING_TIME
 from .errors import JobError
 from .stream import record
 
@@ -25,13 +27,14 @@ _KINDS = {
     "reduce": wit_plan.NodeKind_Reduce,
 }
 _PARTITIONING = {"forward": wit_plan.Partitioning.FORWARD, "hash": wit_plan.Partitioning.HASH}
-#: Why process-with-context and on-timers fail: the host calls them only
-#: for chains with timestamps, process functions, timers or named keyed
-#: state, which this library cannot declare yet.
-_NO_CONTEXT = (
-    "the wflink Python library does not support timestamps, process functions, "
-    "timers or named keyed state yet (process-with-context, on-timers)"
-)
+_STATE_KINDS = {
+    "value": wit_plan.StateKind.VALUE,
+    "list": wit_plan.StateKind.LIST,
+    "map": wit_plan.StateKind.MAP,
+    "reducing": wit_plan.StateKind.REDUCING,
+    "aggregating": wit_plan.StateKind.AGGREGATING,
+}
+_DOMAINS = {EVENT_TIME: wit.TimeDomain.EVENT_TIME, PROCESSING_TIME: wit.TimeDomain.PROCESSING_TIME}
 
 _ERRORS = {
     "invalid-arguments": wit.JobError_InvalidArguments,
@@ -59,20 +62,27 @@ def export_job(build):
             Operator.chain = _guard(lambda: Chain(plan, list(node_ids)))
 
         def process(self, input, state):
-            chain = Operator.chain
-            if chain is None:
-                raise Err(wit.JobError_Other("no chain is open in this instance"))
+            chain = _opened()
             out, changed = _guard(lambda: chain.process(input, state))
             return _output_to_wit(out, changed)
 
         def process_with_context(self, input, state, time):
-            raise Err(wit.JobError_Other(_NO_CONTEXT))
+            chain = _opened()
+            out, call = _guard(lambda: chain.process_with_context(input, state, time.watermark, time.processing_time))
+            return _context_output_to_wit(out, call)
 
         def on_timers(self, fired, state, time):
-            raise Err(wit.JobError_Other(_NO_CONTEXT))
+            chain = _opened()
+            out, call = _guard(lambda: chain.on_timers(fired, state, time.watermark, time.processing_time))
+            return _context_output_to_wit(out, call)
 
         def finish(self):
-            return _output_to_wit(None, [])
+            return _output_to_wit(None, None)
+
+    def _opened():
+        if Operator.chain is None:
+            raise Err(wit.JobError_Other("no chain is open in this instance"))
+        return Operator.chain
 
     return Job, Operator
 
@@ -97,8 +107,10 @@ def _plan_to_wit(plan):
             name, options = n.connector
             connector = wit_plan.Connector(name=name, options=list(options))
             kind = (wit_plan.NodeKind_Source if n.kind == "source" else wit_plan.NodeKind_Sink)(connector)
-        else:
+        elif n.kind in _KINDS:
             kind = _KINDS[n.kind]()
+        else:
+            kind = _timed_kind_to_wit(n)
         inputs = [wit_plan.Edge(source=s, partitioning=_PARTITIONING[p]) for s, p in n.inputs]
         nodes.append(
             wit_plan.Node(id=n.id, name=n.name, uid=n.uid, kind=kind, parallelism=n.parallelism, inputs=inputs)
@@ -106,25 +118,109 @@ def _plan_to_wit(plan):
     return wit_plan.StreamPlan(job_name=plan.job_name, nodes=nodes, parallelism=plan.parallelism)
 
 
-def _output_to_wit(out, changed):
-    keys = bytearray()
-    key_ends = []
-    values = bytearray()
-    value_ends = []
-    for key, value in changed:
+def _timed_kind_to_wit(n):
+    """The WIT kind of the nodes that use time, state or side outputs."""
+    if n.kind == "assign-timestamps":
+        s = n.spec
+        return wit_plan.NodeKind_AssignTimestamps(
+            wit_plan.WatermarkStrategy(max_out_of_orderness_ms=s.out_of_orderness_ms, idle_timeout_ms=s.idle_timeout_ms)
+        )
+    if n.kind == "process":
+        return wit_plan.NodeKind_Process()
+    if n.kind == "side-output":
+        return wit_plan.NodeKind_SideOutput(wit_plan.SideOutputSpec(tag=n.spec.id, name=n.spec.name))
+    states = [
+        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False)
+        for id, name, kind in n.spec["states"]
+    ]
+    window = n.spec["window"]
+    if window is not None:
+        a = window["assigner"]
+        if a.kind == "tumbling":
+            assigner = wit_plan.WindowAssigner_Tumbling(wit_plan.Tumbling(size_ms=a.size, offset_ms=a.offset))
+        elif a.kind == "sliding":
+            assigner = wit_plan.WindowAssigner_Sliding(
+                wit_plan.Sliding(size_ms=a.size, slide_ms=a.slide, offset_ms=a.offset)
+            )
+        else:
+            assigner = wit_plan.WindowAssigner_Session(a.gap)
+        window = wit_plan.WindowSpec(
+            assigner=assigner,
+            domain=wit.TimeDomain.EVENT_TIME if a.event_time else wit.TimeDomain.PROCESSING_TIME,
+            allowed_lateness_ms=window["allowed_lateness_ms"],
+            late_output_tag=window["late_output_tag"],
+            function=window["function"],
+        )
+    return wit_plan.NodeKind_KeyedProcess(wit_plan.KeyedProcessSpec(states=states, window=window))
+
+
+def _batch_to_wit(out):
+    return wit.Batch(
+        values=bytes(out.values),
+        value_ends=out.value_ends,
+        keys=bytes(out.keys),
+        key_ends=out.key_ends,
+        timestamps=out.timestamps,
+    )
+
+
+def _timers_to_wit(items):
+    keys, key_ends, namespaces, namespace_ends = bytearray(), [], bytearray(), []
+    for _, _, key, namespace in items:
         keys += key
         key_ends.append(len(keys))
-        values += value
-        value_ends.append(len(values))
-    state = wit.KeyedState(keys=bytes(keys), key_ends=key_ends, values=bytes(values), value_ends=value_ends)
+        namespaces += namespace
+        namespace_ends.append(len(namespaces))
+    return wit.Timers(
+        keys=bytes(keys),
+        key_ends=key_ends,
+        namespaces=bytes(namespaces),
+        namespace_ends=namespace_ends,
+        timestamps=[t for _, t, _, _ in items],
+        domains=[_DOMAINS[d] for d, _, _, _ in items],
+    )
+
+
+def _context_output_to_wit(out, call):
+    bufs = [bytearray() for _ in range(4)]
+    ends = [[] for _ in range(4)]
+    ids = []
+    for id, *fields in call.state:
+        ids.append(id)
+        for buf, end, field in zip(bufs, ends, fields):
+            buf += field
+            end.append(len(buf))
+    state = wit.StateEntries(
+        state_ids=ids,
+        keys=bytes(bufs[0]),
+        key_ends=ends[0],
+        namespaces=bytes(bufs[1]),
+        namespace_ends=ends[1],
+        user_keys=bytes(bufs[2]),
+        user_key_ends=ends[2],
+        values=bytes(bufs[3]),
+        value_ends=ends[3],
+    )
+    sides = call.sides
+    side_batch = wit.Batch(values=bytes(sides.values), value_ends=sides.value_ends, keys=b"", key_ends=[], timestamps=[])
+    return wit_operator.ContextOutput(
+        records=_batch_to_wit(out),
+        side_outputs=wit.SideRecords(records=side_batch, tags=sides.tags),
+        state=state,
+        timers_registered=_timers_to_wit(call.registered),
+        timers_deleted=_timers_to_wit(call.deleted),
+    )
+
+
+def _output_to_wit(out, changed):
+    if changed is None:
+        state = wit.KeyedState(keys=b"", key_ends=[], values=b"", value_ends=[])
+    else:
+        keys, values, value_ends = changed
+        key_ends = list(accumulate(map(len, keys)))
+        state = wit.KeyedState(keys=b"".join(keys), key_ends=key_ends, values=bytes(values), value_ends=value_ends)
     if out is None:
         records = wit.Batch(values=b"", value_ends=[], keys=b"", key_ends=[], timestamps=[])
     else:
-        records = wit.Batch(
-            values=bytes(out.values),
-            value_ends=out.value_ends,
-            keys=bytes(out.keys),
-            key_ends=out.key_ends,
-            timestamps=out.timestamps,
-        )
+        records = _batch_to_wit(out)
     return wit_operator.ChainOutput(records=records, state=state)

@@ -8,9 +8,15 @@ maps). Integers use the shortest encoding, as rmp-serde does, so equal keys
 encode equally whichever language wrote them.
 """
 
+from functools import lru_cache
+from itertools import accumulate, islice
+from operator import add, itemgetter, sub
 from struct import pack as _pack, unpack_from as _unpack_from
 
-__all__ = ["packb", "pack_into", "unpackb", "unpack_from"]
+_first = itemgetter(0)
+_second = itemgetter(1)
+
+__all__ = ["packb", "pack_into", "pack_keyed", "pack_values", "unpackb", "unpack_from", "unpack_values"]
 
 
 def packb(value):
@@ -198,3 +204,135 @@ def _map(data, pos, n):
         v, pos = unpack_from(data, pos)
         out[k] = v
     return out, pos
+
+
+# Batch-level fast paths. Most records are short strings (text lines,
+# words, keys) or (str, int) pairs (counts). A batch made only of those is
+# encoded and decoded with C-level iteration (map, join, accumulate)
+# instead of one generic call per value, writing and reading the same
+# bytes; any other batch takes the per-value path.
+
+#: The header byte of a fixstr of n bytes, as a 1-byte bytes.
+_FIXSTR = [bytes((0xA0 | n,)) for n in range(32)]
+#: The two header bytes of a 2-array whose first item is a fixstr of n bytes.
+_PAIR_FIXSTR = [bytes((0x92, 0xA0 | n)) for n in range(32)]
+#: The encoding of each positive fixint.
+_FIXINT = [bytes((n,)) for n in range(0x80)]
+#: Maps a fixstr header byte to its length; other bytes to 0xFF.
+_FIXSTR_LEN = bytes((b & 0x1F) if 0xA0 <= b <= 0xBF else 0xFF for b in range(256))
+
+
+@lru_cache(maxsize=4096)
+def _int_bytes(n):
+    if 0 <= n < 0x80:
+        return _FIXINT[n]
+    buf = bytearray()
+    _pack_int(buf, n)
+    return bytes(buf)
+
+
+def _append_parts(buf, ends, parts):
+    """Appends the encoded records ``parts`` and their end offsets."""
+    ends.extend(islice(accumulate(map(len, parts), initial=len(buf)), 1, None))
+    buf += b"".join(parts)
+
+
+def _pack_strs(buf, ends, records):
+    data = list(map(str.encode, records))
+    lens = list(map(len, data))
+    if max(lens) >= 32:
+        return False
+    _append_parts(buf, ends, list(map(b"".join, zip(map(_FIXSTR.__getitem__, lens), data))))
+    return True
+
+
+def _pack_pairs(buf, ends, records):
+    if set(map(len, records)) != {2}:
+        return False
+    firsts = list(map(_first, records))
+    seconds = list(map(_second, records))
+    if set(map(type, firsts)) != {str} or set(map(type, seconds)) != {int}:
+        return False
+    data = list(map(str.encode, firsts))
+    lens = list(map(len, data))
+    if max(lens) >= 32:
+        return False
+    if min(seconds) >= 0 and max(seconds) < 0x80:
+        ints = map(_FIXINT.__getitem__, seconds)
+    else:
+        ints = map(_int_bytes, seconds)
+    _append_parts(buf, ends, list(map(b"".join, zip(map(_PAIR_FIXSTR.__getitem__, lens), data, ints))))
+    return True
+
+
+def pack_values(buf, ends, records):
+    """Appends each record's encoding to ``buf`` and its end offset to ``ends``."""
+    if not records:
+        return
+    kinds = set(map(type, records))
+    if kinds == {str} and _pack_strs(buf, ends, records):
+        return
+    if kinds == {tuple} and _pack_pairs(buf, ends, records):
+        return
+    append_end = ends.append
+    for r in records:
+        pack_into(buf, r)
+        append_end(len(buf))
+
+
+def pack_keyed(keys, key_ends, values, value_ends, records, key_fn):
+    """Like :func:`pack_values` for a keyed output: also appends the
+    encoding of each record's key, ``key_fn(record)``, to ``keys``."""
+    pack_values(keys, key_ends, list(map(key_fn, records)))
+    pack_values(values, value_ends, records)
+
+
+def _unpack_strs(buf, starts, ends, heads):
+    lens = heads.translate(_FIXSTR_LEN)
+    if max(lens) == 0xFF or list(map(sub, ends, starts)) != [n + 1 for n in lens]:
+        return None
+    return list(map(bytes.decode, map(buf.__getitem__, map(slice, map((1).__add__, starts), ends))))
+
+
+def _unpack_pairs(buf, starts, ends, heads):
+    if heads.count(0x92) != len(heads):
+        return None
+    str_starts = list(map((2).__add__, starts))
+    lens = bytes(map(buf.__getitem__, map((1).__add__, starts))).translate(_FIXSTR_LEN)
+    if max(lens) == 0xFF:
+        return None
+    int_at = list(map(add, str_starts, lens))
+    strs = map(bytes.decode, map(buf.__getitem__, map(slice, str_starts, int_at)))
+    ints = list(bytes(map(buf.__getitem__, int_at)))
+    if max(ints) >= 0x80 or list(map((1).__add__, int_at)) != ends:
+        # Some counts are not fixints: decode those one by one.
+        for i, (c, at, end) in enumerate(zip(ints, int_at, ends)):
+            if c >= 0x80 or at + 1 != end:
+                ints[i], stop = unpack_from(buf, at)
+                if stop != end:
+                    raise ValueError(f"{end - stop} bytes left after the value")
+    return list(zip(strs, ints))
+
+
+def unpack_values(buf, ends):
+    """Decodes each value of a flat buffer (``buf`` sliced by ``ends``);
+    raises ValueError when a value does not fill its slice exactly."""
+    if not ends:
+        return []
+    starts = [0, *ends[:-1]]
+    if min(map(sub, ends, starts)) > 0:
+        heads = bytes(map(buf.__getitem__, starts))
+        fast = _unpack_strs(buf, starts, ends, heads)
+        if fast is None and len(buf) >= ends[-1]:
+            fast = _unpack_pairs(buf, starts, ends, heads)
+        if fast is not None:
+            return fast
+    out = []
+    append = out.append
+    for start, end in zip(starts, ends):
+        value, stop = unpack_from(buf, start)
+        if stop != end:
+            raise ValueError(f"{end - stop} bytes left after the value")
+        append(value)
+    return out
+

@@ -6,25 +6,39 @@ a node, so node ids are creation order and the plan is topologically
 sorted by construction (the same rules as the Rust SDK's ``builder.rs``).
 """
 
-from .errors import InvalidPlan
+from .errors import InvalidArguments, InvalidPlan
+from .process import OutputTag
+from .state import take_declared
+from .time import WatermarkStrategy
 
 #: Job name when the build function sets none.
 DEFAULT_JOB_NAME = "wflink job"
 
-#: Node kinds that run a user function in the guest.
-USER_KINDS = ("map", "flat-map", "filter", "key-by", "reduce")
+#: The uid prefix of each node kind (as the Rust SDK names them).
+_SLUGS = {"assign-timestamps": "timestamps"}
 
 
 class Node:
     """One node of the StreamGraph (WIT ``node``), plus its user function."""
 
-    __slots__ = ("id", "name", "uid", "kind", "connector", "parallelism", "inputs", "fn", "consumers")
+    __slots__ = ("id", "name", "uid", "kind", "connector", "parallelism", "inputs", "fn", "consumers", "spec")
 
-    def __init__(self, id, kind, name, connector=None, fn=None):
+    def __init__(self, id, kind, name, connector=None, fn=None, spec=None):
         self.id = id
         self.kind = kind
         self.name = name
-        slug = f"{kind}-{connector[0]}" if connector else kind
+        #: Kind-specific settings: the WatermarkStrategy of an
+        #: assign-timestamps node, ``{"states", "window"}`` of a
+        #: keyed-process node, the OutputTag of a side-output node.
+        self.spec = spec
+        if connector:
+            slug = f"{kind}-{connector[0]}"
+        elif kind == "keyed-process" and spec["window"] is not None:
+            slug = "window"
+        elif kind == "side-output":
+            slug = f"side-output-{spec.name}"
+        else:
+            slug = _SLUGS.get(kind, kind)
         self.uid = f"{slug}-{id}"
         #: ``(name, [(key, value), ...])`` for sources and sinks.
         self.connector = connector
@@ -47,12 +61,14 @@ class Plan:
         self.parallelism = None
         self.error = None
 
-    def add(self, kind, name, input=None, connector=None, fn=None):
-        node = Node(len(self.nodes), kind, name, connector, fn)
+    def add(self, kind, name, input=None, connector=None, fn=None, spec=None):
+        node = Node(len(self.nodes), kind, name, connector, fn, spec)
         if input is not None:
             upstream = self.nodes[input]
             upstream.consumers += 1
-            if upstream.consumers > 1:
+            # Side outputs are no fan-out: they leave inside the same task.
+            main = sum(1 for n in self.nodes if n.kind != "side-output" and n.inputs[:1] and n.inputs[0][0] == input)
+            if kind != "side-output" and main >= 1:
                 self.fail(InvalidPlan(f"the stream of {upstream.label()} feeds two operations; fan-out is not supported yet"))
             # The one rule of edges: leaving a key-by is hash, all else forward.
             node.inputs.append((input, "hash" if upstream.kind == "key-by" else "forward"))
@@ -122,6 +138,15 @@ class StreamExecutionEnvironment:
         """Generates the ints ``0 .. count``, ``rate`` per second (0: unthrottled)."""
         return self._source("datagen", [("rate", str(rate)), ("count", str(count))], "Source: datagen")
 
+    def read_text_input(self, args):
+        """The text source the usual example arguments name: ``--input PATH``
+        (a file or directory) or ``--hostname HOST --port PORT`` (a socket)."""
+        if "input" in args:
+            return self.read_text_file(args.required("input"))
+        if "hostname" in args:
+            return self.socket_text_stream(args.required("hostname"), args.required_int("port"))
+        raise InvalidArguments("the job needs --input PATH or --hostname HOST --port PORT")
+
     def _source(self, name, options, label):
         return DataStream(self._plan, self._plan.add("source", label, connector=(name, options)))
 
@@ -149,8 +174,8 @@ class DataStream:
         self._plan.set_parallelism(self._node, parallelism)
         return self
 
-    def _then(self, kind, name, fn, cls=None):
-        return (cls or DataStream)(self._plan, self._plan.add(kind, name, self._node, fn=fn))
+    def _then(self, kind, name, fn, cls=None, spec=None):
+        return (cls or DataStream)(self._plan, self._plan.add(kind, name, self._node, fn=fn, spec=spec))
 
     def map(self, fn):
         """Turns each record into exactly one record: ``fn(record) -> record``."""
@@ -164,6 +189,30 @@ class DataStream:
     def filter(self, fn):
         """Keeps the records for which ``fn(record)`` is true."""
         return self._then("filter", "Filter", fn)
+
+    def assign_timestamps_and_watermarks(self, strategy, timestamp_fn):
+        """Sets each record's event timestamp (ms since the epoch, an int) to
+        ``timestamp_fn(record)``, and lets the host make watermarks by
+        ``strategy`` (a :class:`~wflink.WatermarkStrategy`) after this node."""
+        if not isinstance(strategy, WatermarkStrategy):
+            raise TypeError("assign_timestamps_and_watermarks takes a WatermarkStrategy first")
+        return self._then("assign-timestamps", "Timestamps/Watermarks", timestamp_fn, spec=strategy)
+
+    def process(self, fn):
+        """Runs a process function on each record: a
+        :class:`~wflink.ProcessFunction` or a plain ``fn(value, ctx)``. It
+        may emit any number of records (``ctx.collect`` or ``yield``), send
+        records to side outputs (``ctx.output(tag, value)``) and read the
+        record's timestamp and the watermark."""
+        return self._then("process", "Process", getattr(fn, "process_element", fn))
+
+    def get_side_output(self, tag):
+        """The records the node producing this stream sent to the side
+        output ``tag`` (an :class:`~wflink.OutputTag`). A side output may go
+        through ``map``, ``flat_map`` and ``filter`` and must end in a sink."""
+        if not isinstance(tag, OutputTag):
+            raise TypeError("get_side_output takes an OutputTag")
+        return self._then("side-output", f"Side Output: {tag.name}", None, spec=tag)
 
     def key_by(self, fn):
         """Partitions the stream by ``fn(record)``: records whose keys encode
@@ -180,6 +229,11 @@ class DataStream:
     def write_as_text(self, path):
         """Writes every record as a line of text to files under the directory ``path``."""
         return self._sink("file", [("path", str(path))], "Sink: File")
+
+    def print_or_write(self, directory):
+        """Writes to files under ``directory`` when it is given, else prints:
+        the usual ``--output DIR`` switch of the examples."""
+        return self.print() if directory is None else self.write_as_text(directory)
 
     def discard(self):
         """Drops every record (for benchmarks)."""
@@ -201,12 +255,33 @@ class KeyedStream(DataStream):
         other fields keep the key's first record's values), or of the records
         themselves when ``position`` is None."""
         if position is None:
-            return self._then("reduce", "Sum", lambda acc, v: acc + v, DataStream)
+            return self._then("reduce", "Sum", lambda acc, v: acc + v, DataStream, spec=("sum", None))
 
         def add(acc, value):
             return acc[:position] + (acc[position] + value[position],) + acc[position + 1 :]
 
-        return self._then("reduce", "Sum", add, DataStream)
+        # The spec lets the chain fold (str, int) pairs without calling ``add``.
+        return self._then("reduce", "Sum", add, DataStream, spec=("sum", position))
+
+    def process(self, fn):
+        """Runs a :class:`~wflink.KeyedProcessFunction` on each record with
+        its key's state (the state handles it created in ``__init__``),
+        timers and side outputs."""
+        if not hasattr(fn, "process_element"):
+            raise TypeError("KeyedStream.process takes a KeyedProcessFunction (an object with process_element)")
+        states = take_declared()
+        return self._keyed_process(fn, "Keyed Process", {"states": states, "window": None})
+
+    def window(self, assigner):
+        """Cuts each key's records into windows by ``assigner`` (e.g.
+        ``TumblingEventTimeWindows.of(timedelta(seconds=10))``); finish with
+        ``reduce``, ``aggregate`` or ``process`` on the result."""
+        from .window import WindowedStream
+
+        return WindowedStream(self, assigner)
+
+    def _keyed_process(self, fn, name, spec):
+        return self._then("keyed-process", name, fn, DataStream, spec)
 
 
 def record(build, args):
@@ -214,5 +289,6 @@ def record(build, args):
     from .args import Args
 
     env = StreamExecutionEnvironment()
+    take_declared()
     build(env, Args(args))
     return env._plan.finish()

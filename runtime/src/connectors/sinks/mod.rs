@@ -1,12 +1,13 @@
-//! Sink connectors: `print` (stdout, Flink's `N> ` prefix), `file` (one
-//! part file per subtask in a directory) and `discard` (drops records, for
-//! benchmarks).
+//! Sink connectors: `print` (stdout, Flink's `N> ` prefix), `file` (part
+//! files in a directory, exactly-once with checkpoints) and `discard`
+//! (drops records, for benchmarks).
 
 mod discard;
 mod file;
 mod print;
 
 use super::ConnectorError;
+use crate::checkpoint::CheckpointId;
 use crate::graph::Connector;
 use crate::network::RecordBatch;
 
@@ -14,8 +15,34 @@ use crate::network::RecordBatch;
 pub trait SinkWriter: Send {
     /// Writes every record of `batch`.
     fn write(&mut self, batch: &RecordBatch) -> Result<(), ConnectorError>;
-    /// Flushes and closes at the end of input.
+    /// Flushes and closes at the end of input; a transactional sink
+    /// commits everything it wrote.
     fn finish(&mut self) -> Result<(), ConnectorError>;
+
+    /// At checkpoint `checkpoint`'s barrier: prepares what was written
+    /// since the last barrier for commit and returns the sink's state
+    /// (what is prepared and not committed yet); `None` for a sink that
+    /// keeps none.
+    fn pre_commit(&mut self, checkpoint: CheckpointId) -> Result<Option<Vec<u8>>, ConnectorError> {
+        let _ = checkpoint;
+        Ok(None)
+    }
+
+    /// Checkpoint `checkpoint` completed: commits what was prepared up to it.
+    fn commit(&mut self, checkpoint: CheckpointId) -> Result<(), ConnectorError> {
+        let _ = checkpoint;
+        Ok(())
+    }
+}
+
+/// What a sink subtask recovers from.
+#[derive(Debug, Default)]
+pub struct SinkRecovery {
+    /// The states of every subtask of the run restored from.
+    pub states: Vec<Vec<u8>>,
+    /// Whether an earlier attempt of this job wrote here (a restore or a
+    /// restart): its uncommitted leftovers are cleaned up.
+    pub recovering: bool,
 }
 
 const KNOWN: &str = "print, file, discard";
@@ -30,10 +57,15 @@ pub fn validate(connector: &Connector) -> Result<(), ConnectorError> {
 }
 
 /// Opens the writer of subtask `index` of `parallelism`.
-pub fn open(connector: &Connector, index: u32, parallelism: u32) -> Result<Box<dyn SinkWriter>, ConnectorError> {
+pub fn open(
+    connector: &Connector,
+    index: u32,
+    parallelism: u32,
+    recovery: &SinkRecovery,
+) -> Result<Box<dyn SinkWriter>, ConnectorError> {
     Ok(match connector.name.as_str() {
         "print" => Box::new(print::PrintSink::new(index, parallelism)),
-        "file" => Box::new(file::FileSink::open(connector, index)?),
+        "file" => Box::new(file::FileSink::open(connector, index, parallelism, recovery)?),
         "discard" => Box::new(discard::DiscardSink),
         other => return Err(ConnectorError::Unknown { kind: "sink", name: other.into(), known: KNOWN }),
     })

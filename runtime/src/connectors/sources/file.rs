@@ -1,12 +1,20 @@
 //! The bounded file source. Each file is split into one byte range per
 //! subtask; a subtask reads the lines that start inside its range, so
 //! every line is read exactly once whatever the parallelism.
+//!
+//! Its checkpointed state is what it has not read yet: the rest of its
+//! current range (from the start of the next line) and the ranges it has
+//! not opened. A restore takes the union of every old subtask's ranges and
+//! deals them out over the new subtasks, so it resumes exactly where the
+//! checkpoint was taken, at any parallelism.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+
+use serde::{Deserialize, Serialize};
 
 use super::{SourceReader, SourceStatus, batch_full, push_line};
 use crate::connectors::ConnectorError;
@@ -23,6 +31,13 @@ struct Split {
     end: u64,
 }
 
+/// What a file source subtask has left to read, as checkpointed.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FileSourceState {
+    /// `(path, from, end)`: the lines starting in `[from, end)` of `path`.
+    remaining: Vec<(String, u64, u64)>,
+}
+
 /// Reads the splits of one subtask, line by line.
 pub(super) struct FileSource {
     splits: VecDeque<Split>,
@@ -35,7 +50,17 @@ impl FileSource {
         input_files(connector).map(|_| ())
     }
 
-    pub(super) fn open(connector: &Connector, index: u32, parallelism: u32) -> Result<Self, ConnectorError> {
+    /// Opens subtask `index` of `parallelism`: from the start, or, given the
+    /// checkpointed states of every old subtask, from where they stopped.
+    pub(super) fn open(
+        connector: &Connector,
+        index: u32,
+        parallelism: u32,
+        restored: &[Vec<u8>],
+    ) -> Result<Self, ConnectorError> {
+        if !restored.is_empty() {
+            return Self::resume(restored, index, parallelism);
+        }
         let mut splits = VecDeque::new();
         for path in input_files(connector)? {
             let len = std::fs::metadata(&path).map_err(|e| ConnectorError::io(path.display().to_string(), e))?.len();
@@ -45,6 +70,23 @@ impl FileSource {
                 splits.push_back(Split { path, start, end });
             }
         }
+        Ok(FileSource { splits, current: None, line: Vec::new() })
+    }
+
+    fn resume(restored: &[Vec<u8>], index: u32, parallelism: u32) -> Result<Self, ConnectorError> {
+        let mut remaining = Vec::new();
+        for state in restored {
+            let state: FileSourceState = rmp_serde::from_slice(state)
+                .map_err(|e| ConnectorError::option("file", format!("the checkpointed source position is unreadable: {e}")))?;
+            remaining.extend(state.remaining);
+        }
+        remaining.sort();
+        let splits = remaining
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i as u64 % parallelism as u64 == index as u64)
+            .map(|(_, (path, start, end))| Split { path: PathBuf::from(path), start, end })
+            .collect();
         Ok(FileSource { splits, current: None, line: Vec::new() })
     }
 
@@ -66,6 +108,14 @@ impl FileSource {
 }
 
 impl SourceReader for FileSource {
+    fn snapshot(&self) -> Option<Vec<u8>> {
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        let current = self.current.iter().filter(|(_, from, end, _)| from < end).map(|(_, from, end, p)| (path(p), *from, *end));
+        let queued = self.splits.iter().map(|s| (path(&s.path), s.start, s.end));
+        let state = FileSourceState { remaining: current.chain(queued).collect() };
+        Some(rmp_serde::to_vec(&state).expect("a file source position serializes"))
+    }
+
     fn next_batch(&mut self, batch: &mut RecordBatch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
         loop {
             let Some((reader, position, end, path)) = &mut self.current else {
@@ -128,7 +178,7 @@ mod tests {
         let connector = Connector { name: "file".into(), options: vec![("path".into(), path.display().to_string())] };
         let mut lines = Vec::new();
         for index in 0..parallelism {
-            let mut source = FileSource::open(&connector, index, parallelism).unwrap();
+            let mut source = FileSource::open(&connector, index, parallelism, &[]).unwrap();
             let mut batch = RecordBatch::default();
             while source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() != SourceStatus::Ended {
                 for i in 0..batch.len() {
@@ -155,6 +205,60 @@ mod tests {
             let mut want = expected.clone();
             want.sort();
             assert_eq!(lines, want, "parallelism {parallelism}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Reads up to `batches` batches from `source` into `lines`.
+    fn read_some(source: &mut FileSource, batches: usize, lines: &mut Vec<String>) -> bool {
+        let mut batch = RecordBatch::default();
+        for _ in 0..batches {
+            let ended = source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() == SourceStatus::Ended;
+            for i in 0..batch.len() {
+                let mut value = batch.value(i);
+                lines.push(rmp::decode::read_str_from_slice(&mut value).map(|(s, _)| s.to_string()).unwrap());
+            }
+            batch.clear();
+            if ended {
+                return true;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn a_restored_source_resumes_exactly_where_its_snapshot_was_taken_at_any_parallelism() {
+        let dir = std::env::temp_dir().join(format!("wflink-file-resume-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..3 {
+            let lines: Vec<String> = (0..3000).map(|i| format!("file {f} line {i}")).collect();
+            std::fs::write(dir.join(format!("in-{f}.txt")), lines.join("\n") + "\n").unwrap();
+        }
+        let connector = Connector { name: "file".into(), options: vec![("path".into(), dir.display().to_string())] };
+        let mut expected = Vec::new();
+        for f in 0..3 {
+            expected.extend((0..3000).map(|i| format!("file {f} line {i}")));
+        }
+        expected.sort();
+        for (before, after) in [(2, 1), (2, 3), (3, 2)] {
+            let mut lines = Vec::new();
+            let mut states = Vec::new();
+            for index in 0..before {
+                let mut source = FileSource::open(&connector, index, before, &[]).unwrap();
+                read_some(&mut source, 1 + index as usize, &mut lines);
+                states.push(source.snapshot().unwrap());
+            }
+            for index in 0..after {
+                let mut source = FileSource::open(&connector, index, after, &states).unwrap();
+                while !read_some(&mut source, 100, &mut lines) {}
+                assert_eq!(
+                    rmp_serde::from_slice::<FileSourceState>(&source.snapshot().unwrap()).unwrap().remaining,
+                    [],
+                    "an ended source has nothing left"
+                );
+            }
+            lines.sort();
+            assert_eq!(lines, expected, "{before} -> {after} subtasks: no line lost or read twice");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -30,6 +30,13 @@ pub trait SourceReader: Send {
     /// returns promptly, so the task can flush its output and notice
     /// cancellation.
     fn next_batch(&mut self, batch: &mut RecordBatch, cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError>;
+
+    /// Its position after the records returned so far, for a checkpoint;
+    /// `None` for a source that cannot replay (socket, datagen): after a
+    /// restore it starts afresh (at-most-once).
+    fn snapshot(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// The source names the runtime knows.
@@ -46,10 +53,17 @@ pub fn validate(connector: &Connector) -> Result<(), ConnectorError> {
     }
 }
 
-/// Opens the reader of subtask `index` of `parallelism`.
-pub fn open(connector: &Connector, index: u32, parallelism: u32) -> Result<Box<dyn SourceReader>, ConnectorError> {
+/// Opens the reader of subtask `index` of `parallelism`; `restored` holds
+/// the positions of every subtask of the run restored from (empty on a
+/// fresh start).
+pub fn open(
+    connector: &Connector,
+    index: u32,
+    parallelism: u32,
+    restored: &[Vec<u8>],
+) -> Result<Box<dyn SourceReader>, ConnectorError> {
     Ok(match connector.name.as_str() {
-        "file" => Box::new(file::FileSource::open(connector, index, parallelism)?),
+        "file" => Box::new(file::FileSource::open(connector, index, parallelism, restored)?),
         "socket" => Box::new(socket::SocketSource::open(connector)?),
         "datagen" => Box::new(datagen::DatagenSource::open(connector, index, parallelism)?),
         other => return Err(ConnectorError::Unknown { kind: "source", name: other.into(), known: KNOWN }),

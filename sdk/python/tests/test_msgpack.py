@@ -1,0 +1,59 @@
+"""The batch fast paths of wflink.msgpack write and read exactly the bytes
+of the per-value encoder, on random batches of strings, (str, int) pairs
+and mixed values. Run with ``python3 sdk/python/tests/test_msgpack.py``
+(tests/polyglot.rs does)."""
+
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from wflink.msgpack import pack_into, pack_values, unpack_from, unpack_values  # noqa: E402
+
+
+def random_str(rng):
+    return "".join(rng.choice("ab\u00e9\u4e2dxyz") for _ in range(rng.choice([0, 1, 5, 20, 31, 40])))
+
+
+def random_int(rng):
+    return rng.choice([0, 1, 127, 128, 255, 256, 65535, 65536, 2**32, -1, -32, -33, -129, -(2**40)])
+
+
+def random_batch(rng):
+    kind = rng.choice(["str", "pair", "mixed"])
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        if kind == "str":
+            out.append(random_str(rng))
+        elif kind == "pair":
+            out.append((random_str(rng), random_int(rng)))
+        else:
+            out.append(rng.choice([random_str(rng), (random_str(rng), random_int(rng)), (1, 2), None, 3.5, [random_str(rng)], (True, 1)]))
+    return out
+
+
+def main():
+    rng = random.Random(5)
+    for _ in range(3000):
+        records = random_batch(rng)
+        fast, fast_ends = bytearray(b"x"), []
+        pack_values(fast, fast_ends, records)
+        slow, slow_ends = bytearray(b"x"), []
+        for r in records:
+            pack_into(slow, r)
+            slow_ends.append(len(slow))
+        assert (fast, fast_ends) == (slow, slow_ends), records
+        data, ends = bytes(fast[1:]), [e - 1 for e in fast_ends]
+        expected, start = [], 0
+        for end in ends:
+            value, stop = unpack_from(data, start)
+            assert stop == end
+            expected.append(value)
+            start = end
+        assert unpack_values(data, ends) == expected, records
+    print("msgpack fast paths: ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+//! Word count (running `(word, count)` per occurrence, to `--output DIR`)
+//! whose tokenizer traps on the `--trap-at N`th line its subtask sees, but
+//! only in the job's first attempt: the host tells the guest which attempt
+//! it runs in through the `WFLINK_ATTEMPT` environment variable, so after
+//! the restart from a checkpoint the job runs through and its results must
+//! be exact.
+
+use wflink_sdk::prelude::*;
+
+fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+    env.set_job_name("trap-once");
+    let trap_at: u64 = args.required_parsed("trap-at")?;
+    let mut seen = 0u64;
+    env.read_text_file(args.required("input")?)
+        .flat_map(move |line: String, out: &mut Collector<(String, i64)>| {
+            seen += 1;
+            let first_attempt = std::env::var("WFLINK_ATTEMPT").is_ok_and(|a| a == "0");
+            if first_attempt && seen == trap_at {
+                panic!("trap-once: failing on purpose at line {seen}");
+            }
+            for word in line.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+                out.collect((word.to_ascii_lowercase(), 1));
+            }
+        })
+        .name("tokenize")
+        .key_by(|(word, _): &(String, i64)| word.clone())
+        .sum_by(|(_, count)| count)
+        .name("count")
+        .write_as_text(args.required("output")?);
+    Ok(())
+}
+
+wflink_sdk::export_job!(build);
