@@ -56,6 +56,33 @@ fn the_watermark_is_the_minimum_of_two_parallel_sources() {
     drop((a, b));
 }
 
+/// Watermarks leave an assigner every `pipeline.auto-watermark-interval`;
+/// with 0 they leave only at the end of input, so a window whose end the
+/// records passed long ago still waits for the end (exactly as Flink with
+/// periodic emission off), and then every window fires.
+#[test]
+fn the_watermark_interval_comes_from_the_configuration() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", "1", "-D", "pipeline.auto-watermark-interval=0"]).arg(probe());
+    command.args(["--mode", "windows", "--hostname", "127.0.0.1", "--port", &port]);
+    let mut running = Running::start(command);
+    let mut socket = accept_within(&listener, LIMIT);
+    send(&mut socket, "k,1000\nk,2000\nk,25000\n");
+    // With the default 200 ms, [0,10000) fires at once (see the tests above).
+    assert!(
+        running.lines.recv_timeout(Duration::from_millis(1500)).is_err(),
+        "a window fired although periodic watermarks are off"
+    );
+    drop(socket);
+    let first = running.next_line(LIMIT, "k's first window at the end of input");
+    assert_eq!(first.split_once("> ").map_or(first.as_str(), |x| x.1), "k,0,10000,2");
+    let last = running.next_line(LIMIT, "k's last window at the end of input");
+    assert_eq!(last.split_once("> ").map_or(last.as_str(), |x| x.1), "k,20000,30000,1");
+    running.wait_success(LIMIT);
+}
+
 /// With an idle timeout, a silent source is marked idle and no longer
 /// holds the watermark back.
 #[test]

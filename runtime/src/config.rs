@@ -43,6 +43,7 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("taskmanager.memory.process.size", "1728m", "total memory of a TaskManager process"),
     ("taskmanager.memory.flink.size", "1280m", "memory shared by the slots of a TaskManager; each slot gets an equal part for its guests"),
     ("execution.buffer-timeout", "1 ms", "longest time a record waits in a partly filled output batch"),
+    ("pipeline.auto-watermark-interval", "200 ms", "how often timestamp assigners emit watermarks; 0 emits them only at the end of input"),
     ("pipeline.max-parallelism", "128", "number of key groups, the upper bound of any operator's parallelism"),
     ("wasm.call-timeout", "10 s", "deadline of a single guest call; a guest running longer fails its task"),
     ("jobmanager.rpc.address", "localhost", "address TaskManagers connect to"),
@@ -163,6 +164,7 @@ impl Configuration {
         self.memory_size("taskmanager.memory.process.size")?;
         self.memory_size("taskmanager.memory.flink.size")?;
         self.duration("execution.buffer-timeout")?;
+        self.duration("pipeline.auto-watermark-interval")?;
         self.duration("wasm.call-timeout")?;
         self.duration("execution.checkpointing.interval")?;
         self.duration("execution.checkpointing.timeout")?;

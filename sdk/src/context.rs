@@ -28,6 +28,10 @@ pub enum StateError {
     Decode(String),
     /// The value could not be encoded.
     Encode(String),
+    /// The host refused a lazy state access (`LazyMapState`,
+    /// `LazyListState`), with its reason; a bug in the job or the host,
+    /// so retrying does not help.
+    Host(String),
 }
 
 impl std::fmt::Display for StateError {
@@ -38,6 +42,7 @@ impl std::fmt::Display for StateError {
             }
             StateError::Decode(m) => write!(f, "cannot decode keyed state: {m}"),
             StateError::Encode(m) => write!(f, "cannot encode keyed state: {m}"),
+            StateError::Host(m) => write!(f, "the host refused the keyed state access: {m}"),
         }
     }
 }
@@ -236,6 +241,26 @@ impl Store {
             let at = |r: &Range<u32>| &arena[r.start as usize..r.end as usize];
             hash_address(hasher, e.state_id, at(&e.key), at(&e.namespace), at(&e.user_key))
         });
+    }
+
+    /// What this call knows of an address: `None` when untouched,
+    /// `Some(None)` when cleared, `Some(Some(value))` when set or read.
+    pub fn lookup(&self, state_id: u32, key: &[u8], namespace: &[u8], user_key: &[u8]) -> Option<Option<&[u8]>> {
+        self.find(state_id, key, namespace, user_key).map(|i| self.entries[i].value.as_deref())
+    }
+
+    /// Every entry this call knows of (state id, key, namespace), cleared
+    /// ones included (as `None`), sorted by user key.
+    pub fn known_sorted(&self, state_id: u32, key: &[u8], namespace: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let at = |r: &Range<u32>| &self.arena[r.start as usize..r.end as usize];
+        let mut known: Vec<_> = self
+            .entries
+            .iter()
+            .filter(|e| e.state_id == state_id && at(&e.key) == key && at(&e.namespace) == namespace)
+            .map(|e| (at(&e.user_key).to_vec(), e.value.clone()))
+            .collect();
+        known.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        known
     }
 
     /// The user keys and values of (state id, key, namespace), in no order.

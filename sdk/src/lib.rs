@@ -45,7 +45,8 @@
 //! - `export`: the WIT bindings and [`export_job!`].
 //! - [`log`], [`metrics`]: the host's logging and metrics imports.
 //! - `time`: [`WatermarkStrategy`]; `process`: process functions, side
-//!   outputs; `state`: keyed state handles; `context`: the per-call state,
+//!   outputs; `state`: keyed state handles; `lazy_state`: keyed state read
+//!   per call through the host's `state` import; `context`: the per-call state,
 //!   timers and side outputs behind them; [`window`]: windows.
 #![warn(missing_docs)]
 
@@ -58,6 +59,7 @@ mod env;
 mod error;
 mod export;
 mod keyed;
+mod lazy_state;
 pub mod log;
 pub mod metrics;
 pub mod plan;
@@ -73,6 +75,7 @@ pub use codec::{Data, Key};
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
 pub use keyed::KeyedStream;
+pub use lazy_state::{DEFAULT_PAGE_SIZE, LazyListIter, LazyListState, LazyMapIter, LazyMapState};
 pub use context::StateError;
 pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
 pub use state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
@@ -88,7 +91,7 @@ pub mod prelude {
     };
     pub use crate::{
         AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream,
-        DataStreamSink, JobError, Key, KeyedProcessFunction, KeyedStream, ListState, MapState,
+        DataStreamSink, JobError, Key, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState, ListState, MapState,
         OutputTag, ProcessFunction, ReducingState, StateError, StreamExecutionEnvironment,
         TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
     };

@@ -7,6 +7,8 @@
 //! each batch (the host sends the stored state of the batch's keys and
 //! takes back what changed), so reading and writing costs no host call.
 //! Used outside a keyed function they return [`StateError::NoKeyedContext`].
+//! For state too large to travel with every batch, see
+//! [`LazyMapState`](crate::LazyMapState) and [`LazyListState`](crate::LazyListState).
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -37,7 +39,7 @@ pub(crate) fn state_id(name: &str) -> u32 {
     name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193))
 }
 
-fn declare(name: &str, kind: StateKind, lazy: bool) -> u32 {
+pub(crate) fn declare(name: &str, kind: StateKind, lazy: bool) -> u32 {
     let id = state_id(name);
     DECLARED.with(|d| {
         let mut d = d.borrow_mut();
@@ -61,7 +63,7 @@ fn read<T: DeserializeOwned>(id: u32, user_key: &[u8]) -> Result<Option<T>, Stat
     })
 }
 
-fn write_bytes(id: u32, user_key: &[u8], value: Option<Vec<u8>>) -> Result<(), StateError> {
+pub(crate) fn write_bytes(id: u32, user_key: &[u8], value: Option<Vec<u8>>) -> Result<(), StateError> {
     context::with(|c| {
         if !c.keyed {
             return Err(StateError::NoKeyedContext);
@@ -73,7 +75,7 @@ fn write_bytes(id: u32, user_key: &[u8], value: Option<Vec<u8>>) -> Result<(), S
     })
 }
 
-fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StateError> {
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StateError> {
     let mut buf = Vec::new();
     encode_into(&mut buf, value).map_err(StateError::Encode)?;
     Ok(buf)

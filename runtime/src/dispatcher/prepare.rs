@@ -76,7 +76,11 @@ pub fn prepare(
         submitted: parallelism,
         max_parallelism: config.positive_int("pipeline.max-parallelism")?,
     };
-    let job_graph = JobGraph::build(&stream_graph, sources)?;
+    let mut job_graph = JobGraph::build(&stream_graph, sources)?;
+    let watermark_interval = config.duration("pipeline.auto-watermark-interval")?;
+    for vertex in &mut job_graph.vertices {
+        vertex.auto_watermark_interval_ms = watermark_interval.as_millis().min(u64::MAX as u128) as u64;
+    }
     for node in &stream_graph.nodes {
         match &node.kind {
             NodeKind::Source(connector) => sources::validate(connector)?,

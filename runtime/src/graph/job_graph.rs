@@ -47,10 +47,21 @@ pub struct JobVertex {
     pub needs_context: bool,
     /// The watermark strategy of the chain's timestamp assigner, if any.
     pub watermark_strategy: Option<WatermarkStrategy>,
+    /// How often the chain's timestamp assigner emits its watermark, in
+    /// ms (`pipeline.auto-watermark-interval`); 0: only at the end of input.
+    #[serde(default = "default_auto_watermark_interval_ms")]
+    pub auto_watermark_interval_ms: u64,
     /// The named keyed states of the chain's keyed-process node.
     pub named_states: Vec<StateDescriptor>,
     /// Sinks fed by the side outputs of the chain's nodes, by tag.
     pub side_sinks: Vec<SideSink>,
+}
+
+/// Flink's default `pipeline.auto-watermark-interval`: 200 ms.
+pub const DEFAULT_AUTO_WATERMARK_INTERVAL_MS: u64 = 200;
+
+fn default_auto_watermark_interval_ms() -> u64 {
+    DEFAULT_AUTO_WATERMARK_INTERVAL_MS
 }
 
 /// A sink that receives one side output of a vertex, in the vertex's own
@@ -167,6 +178,7 @@ impl JobGraph {
                         sink: None,
                         needs_context: false,
                         watermark_strategy: None,
+                        auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
                         named_states: Vec::new(),
                         side_sinks: Vec::new(),
                     });

@@ -9,6 +9,12 @@
 //! chain's timers and fires them in batches through `on-timers` when the
 //! watermark or the wall clock passes them, generates watermarks after an
 //! assigner, and writes side outputs to their sinks.
+//!
+//! As in Flink, an assigner's watermark leaves periodically
+//! (`pipeline.auto-watermark-interval`), not after every batch: a
+//! watermark is a control message to every downstream subtask, which cuts
+//! their batches short. Watermarks from upstream are passed on as soon as
+//! they advance the combined watermark.
 
 mod side_sinks;
 
@@ -68,6 +74,12 @@ pub struct TimeKeeper {
     watermark: i64,
     /// The last watermark sent downstream.
     sent: i64,
+    /// How often the generator's watermark is sent (`None`: only at the end).
+    emit_interval: Option<Duration>,
+    /// When the generator's watermark is sent next, if it advanced: one
+    /// interval after the task starts, then every interval (as Flink's
+    /// periodic emitter).
+    next_emit: Instant,
     /// Whether this subtask told downstream it is idle.
     idle_sent: bool,
     timers: TimerService,
@@ -82,6 +94,8 @@ impl TimeKeeper {
     /// channels (none for a source).
     pub fn new(vertex: &JobVertex, subtask: u32, upstreams: Option<usize>) -> Result<Self, ConnectorError> {
         let keyed = vertex.needs_context && vertex.keyed;
+        let emit_interval =
+            (vertex.auto_watermark_interval_ms > 0).then(|| Duration::from_millis(vertex.auto_watermark_interval_ms));
         Ok(TimeKeeper {
             subtask,
             max_parallelism: vertex.max_parallelism,
@@ -92,6 +106,8 @@ impl TimeKeeper {
             generator: vertex.watermark_strategy.as_ref().map(WatermarkGenerator::new),
             watermark: NO_WATERMARK,
             sent: NO_WATERMARK,
+            emit_interval,
+            next_emit: Instant::now() + emit_interval.unwrap_or_default(),
             idle_sent: false,
             timers: TimerService::new(),
             side_sinks: SideSinks::open(&vertex.side_sinks, subtask, vertex.parallelism)?,
@@ -136,8 +152,21 @@ impl TimeKeeper {
         None
     }
 
-    /// Sends the generator's watermark when it advanced.
+    /// Sends the generator's watermark if it advanced and the emit
+    /// interval has passed since the last one.
     fn after_input(&mut self, emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>) -> Result<(), TaskError> {
+        let now = Instant::now();
+        match self.emit_interval {
+            Some(interval) if now >= self.next_emit => {
+                self.next_emit = now + interval;
+                self.send_generated(emit)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends the generator's watermark if it advanced since the last one sent.
+    fn send_generated(&mut self, emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>) -> Result<(), TaskError> {
         if let Some(generator) = &self.generator {
             let watermark = generator.current();
             if watermark > self.sent {
@@ -146,6 +175,11 @@ impl TimeKeeper {
             }
         }
         Ok(())
+    }
+
+    /// Whether the generator holds a watermark not sent yet.
+    fn generated_pending(&self) -> bool {
+        self.generator.as_ref().is_some_and(|g| g.current() > self.sent)
     }
 
     /// Takes a watermark or status message from upstream: fires the event
@@ -230,8 +264,9 @@ impl TimeKeeper {
         }
     }
 
-    /// Processing time: fires due processing-time timers and checks
-    /// whether the source side went idle. Call regularly.
+    /// Processing time: fires due processing-time timers, sends the
+    /// generator's watermark when its interval is up, and checks whether
+    /// the source side went idle. Call regularly.
     pub fn tick(
         &mut self,
         guest: Option<&mut GuestInstance>,
@@ -242,9 +277,13 @@ impl TimeKeeper {
         {
             self.fire(guest, TimeDomain::ProcessingTime, processing_time_now(), emit)?;
         }
+        self.after_input(emit)?;
         if let Some(generator) = &mut self.generator
             && generator.check_idle(Instant::now())
         {
+            // What the subtask saw before going quiet leaves first: a
+            // watermark after the idle status would wake the channel.
+            self.send_generated(emit)?;
             self.idle_sent = true;
             emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: true }))?;
         }
@@ -258,7 +297,8 @@ impl TimeKeeper {
             Instant::now() + Duration::from_millis(wait)
         });
         let idle = self.generator.as_ref().and_then(WatermarkGenerator::idle_deadline);
-        timer.into_iter().chain(idle).min()
+        let watermark = (self.emit_interval.is_some() && self.generated_pending()).then_some(self.next_emit);
+        timer.into_iter().chain(idle).chain(watermark).min()
     }
 
     /// End of input: the watermark goes to the end of time (every event

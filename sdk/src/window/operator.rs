@@ -15,7 +15,7 @@ use crate::chain::{
     SharedOutput, decode_error, downstream, slices,
 };
 use crate::codec::{decode, encode_into};
-use crate::context::{self, Domain, StateEntries, Timers};
+use crate::context::{self, Domain, Timers};
 use crate::process::SharedSides;
 use crate::{Data, JobError};
 
@@ -123,29 +123,31 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
     /// Writes back what changed: accumulators (deleted ones as empty
     /// values), session lists, timers, the late count.
     fn store(&mut self) -> Result<(), JobError> {
-        let mut changes = StateEntries::default();
-        let mut value = Vec::new();
         let (acc_id, sessions_id) = (acc_state_id(), sessions_state_id());
-        for (composite, acc) in self.accs.changed_all() {
-            value.clear();
-            if let Some(acc) = acc {
-                encode_into(&mut value, acc).map_err(JobError::User)?;
-            }
-            changes.push(acc_id, &composite[16..], &composite[..16], &[], &value);
-        }
-        for (key, list) in self.sessions.changed_all() {
-            value.clear();
-            if let Some(list) = list.filter(|l| !l.is_empty()) {
-                encode_into(&mut value, list).map_err(JobError::User)?;
-            }
-            changes.push(sessions_id, key, &[], &[], &value);
-        }
-        let timers = std::mem::take(&mut self.timers);
+        let Self { accs, sessions, timers, composite: value, .. } = self;
+        // Straight into the call's outputs: no copy per changed entry.
         context::with(|c| {
-            append_entries(&mut c.direct_changes, &changes);
-            append_timers(&mut c.timers_registered, &timers);
-        });
-        self.timers = timers;
+            for (composite, acc) in accs.changed_all() {
+                value.clear();
+                if let Some(acc) = acc {
+                    encode_into(value, acc).map_err(JobError::User)?;
+                }
+                c.direct_changes.push(acc_id, &composite[16..], &composite[..16], &[], value);
+            }
+            for (key, list) in sessions.changed_all() {
+                value.clear();
+                if let Some(list) = list.filter(|l| !l.is_empty()) {
+                    encode_into(value, list).map_err(JobError::User)?;
+                }
+                c.direct_changes.push(sessions_id, key, &[], &[], value);
+            }
+            if c.timers_registered.timestamps.is_empty() {
+                std::mem::swap(&mut c.timers_registered, timers);
+            } else {
+                append_timers(&mut c.timers_registered, timers);
+            }
+            Ok::<_, JobError>(())
+        })?;
         self.timers.clear();
         if self.late > 0 {
             crate::metrics::counter_add("late-records-dropped", std::mem::take(&mut self.late));
@@ -247,12 +249,6 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
 
 fn state_error(label: &str, e: rmp_serde::decode::Error) -> JobError {
     JobError::Other(format!("{label} could not decode its window state: {e}"))
-}
-
-fn append_entries(to: &mut StateEntries, from: &StateEntries) {
-    for (id, key, ns, user_key, value) in from.iter() {
-        to.push(id, key, ns, user_key, value);
-    }
 }
 
 fn append_timers(to: &mut Timers, from: &Timers) {

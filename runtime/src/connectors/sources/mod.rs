@@ -97,7 +97,10 @@ fn trim_newline(mut line: &[u8]) -> &[u8] {
     line
 }
 
-/// A source batch is full at this many records or bytes.
+/// A source batch is full at as many records or bytes as an output batch:
+/// a record-per-line job (sensor readings) then hands full batches to a
+/// key-by instead of batches the buffer timeout cuts at a quarter. A
+/// source still returns what it has when the input pauses (sockets).
 fn batch_full(batch: &RecordBatch) -> bool {
-    batch.len() >= crate::network::BATCH_RECORDS / 4 || batch.values.len() >= crate::network::BATCH_BYTES
+    batch.len() >= crate::network::BATCH_RECORDS || batch.values.len() >= crate::network::BATCH_BYTES
 }
