@@ -50,6 +50,19 @@ pub(crate) trait ChainInput {
         out: &SharedOutput,
     ) -> Result<KeyedState, JobError>;
 
+    /// Whether the input keeps its keyed state in the instance between
+    /// calls from now on (the host asks once, after `open`); only inputs
+    /// that can hand their whole state to [`Self::snapshot_state`] say yes.
+    fn keep_state(&mut self) -> bool {
+        false
+    }
+
+    /// Appends every state entry the input keeps to `out` (for a checkpoint).
+    fn snapshot_state(&mut self, out: &mut StateEntries) -> Result<(), JobError> {
+        let _ = out;
+        Ok(())
+    }
+
     /// Fires `timers` (keyed operators only) with the call's state loaded
     /// in the context.
     fn on_timers(&mut self, timers: &Timers, out: &SharedOutput) -> Result<(), JobError> {
@@ -175,6 +188,18 @@ impl Chain {
             records: result?.records,
             call,
         })
+    }
+
+    /// Asks the chain's input to keep its state between calls (WIT `keep-state`).
+    pub fn keep_state(&mut self) -> bool {
+        self.input.keep_state()
+    }
+
+    /// Every state entry the chain keeps (WIT `snapshot-state`).
+    pub fn snapshot_state(&mut self) -> Result<StateEntries, JobError> {
+        let mut entries = StateEntries::default();
+        self.input.snapshot_state(&mut entries)?;
+        Ok(entries)
     }
 
     /// Fires timers with their keys' named state.
