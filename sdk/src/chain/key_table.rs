@@ -21,6 +21,23 @@ pub(crate) struct Slot<T> {
     pub changed: bool,
 }
 
+/// Byte equality a word at a time. In a guest, `==` on slices calls
+/// wasi-libc's `memcmp`, which compares a byte at a time; keys are
+/// compared once per record, so this is on the hot path.
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut a_words).zip(&mut b_words) {
+        if u64::from_ne_bytes(x.try_into().expect("8 bytes")) != u64::from_ne_bytes(y.try_into().expect("8 bytes")) {
+            return false;
+        }
+    }
+    a_words.remainder().iter().zip(b_words.remainder()).all(|(x, y)| x == y)
+}
+
 pub(crate) struct KeyTable<T> {
     /// Every key of the table, back to back.
     arena: Vec<u8>,
@@ -66,7 +83,7 @@ impl<T> KeyTable<T> {
             let (start, end) = slots[i as usize].key;
             &arena[start as usize..end as usize]
         };
-        if let Some(&i) = index.find(hash, |&i| key_of(i) == key) {
+        if let Some(&i) = index.find(hash, |&i| bytes_eq(key_of(i), key)) {
             return &mut slots[i as usize];
         }
         let i = slots.len() as u32;
@@ -156,6 +173,16 @@ mod tests {
         assert_eq!(table.changed().count(), 1001);
         table.clear();
         assert_eq!(table.slot(b"b").value, None);
+    }
+
+    #[test]
+    fn word_wise_equality_agrees_with_slice_equality() {
+        let samples: [&[u8]; 6] = [b"", b"a", b"abcdefgh", b"abcdefghi", b"abcdefgx", b"abcdefghij"];
+        for a in samples {
+            for b in samples {
+                assert_eq!(bytes_eq(a, b), a == b, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub(crate) use batch::slices as batch_slices;
 pub(crate) use batch::{Batch, KeyedState, slices};
 pub(crate) use emitter::Emitter;
 pub use emitter::Collector;
-pub(crate) use key_table::KeyTable;
+pub(crate) use key_table::{KeyTable, bytes_eq};
 pub(crate) use operator::{
     AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator,
     flat_map_operator, key_by_operator, map_operator,
