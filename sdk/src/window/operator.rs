@@ -371,6 +371,11 @@ impl<T: Data, L: WindowLogic<T>> ChainInput for WindowInput<T, L> {
                 if let Some(list) = &mut session.value {
                     list.retain(|&(s, e)| (s, e) != (window.start, window.end));
                     session.changed = true;
+                    if list.is_empty() {
+                        // No session left: the key's entry goes (and a
+                        // kept table can drop its slot).
+                        session.value = None;
+                    }
                 }
             }
         }
