@@ -124,6 +124,7 @@ fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
     let text = generate_text(1_500_000, 3);
     assert!(text.lines().count() > 150_000, "the input has more lines than the trap needs");
     let (input, output, chk) = (dir.join("input.txt"), dir.join("out"), dir.join("chk"));
+    let long_lines = dir.join("long-lines");
     std::fs::write(&input, &text).unwrap();
     let mut command = wflink();
     command
@@ -136,7 +137,9 @@ fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
         .args(["--trap-at", "100000", "--input"])
         .arg(&input)
         .arg("--output")
-        .arg(&output);
+        .arg(&output)
+        .arg("--long-lines")
+        .arg(&long_lines);
     let run = run_with_limit(command, DEADLINE);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
@@ -144,6 +147,16 @@ fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
     assert!(stderr.contains("restarting the job"), "{stderr}");
     assert!(stderr.lines().any(|l| l.contains("restoring") && l.contains("chk-")), "restored from a checkpoint: {stderr}");
     assert_exact(&committed(&output), &expected_counts(&text));
+    // The side output is exactly-once too: each long line once, none lost
+    // with the failed attempt, no leftovers.
+    let mut expected: Vec<&str> = text.lines().filter(|l| l.len() > 60).collect();
+    let side = committed(&long_lines);
+    let mut written: Vec<&str> = side.lines().collect();
+    assert!(!expected.is_empty(), "the input has long lines");
+    expected.sort_unstable();
+    written.sort_unstable();
+    assert!(written == expected, "{} long lines written, {} expected", written.len(), expected.len());
+    assert_eq!(leftovers(&long_lines), Vec::<String>::new(), "no in-progress or pending side file is left");
 }
 
 /// Page views in event-time order (7 ms apart), over 200 pages.

@@ -23,7 +23,7 @@ pub use side_sinks::SideSinks;
 use std::time::{Duration, Instant};
 
 use crate::connectors::ConnectorError;
-use crate::task_manager::TaskError;
+use crate::task_manager::{SideSinkState, TaskError};
 use crate::graph::JobVertex;
 use crate::network::{RecordBatch, StreamMessage};
 use crate::state::{NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
@@ -95,8 +95,15 @@ pub struct TimeKeeper {
 
 impl TimeKeeper {
     /// The keeper of subtask `subtask` of `vertex`, with `upstreams` input
-    /// channels (none for a source).
-    pub fn new(vertex: &JobVertex, subtask: u32, upstreams: Option<usize>) -> Result<Self, ConnectorError> {
+    /// channels (none for a source); its side output sinks recover from
+    /// `side_sinks` when `recovering` (see [`SideSinks::open`]).
+    pub fn new(
+        vertex: &JobVertex,
+        subtask: u32,
+        upstreams: Option<usize>,
+        side_sinks: &[SideSinkState],
+        recovering: bool,
+    ) -> Result<Self, ConnectorError> {
         let keyed = vertex.needs_context && vertex.keyed;
         let emit_interval =
             (vertex.auto_watermark_interval_ms > 0).then(|| Duration::from_millis(vertex.auto_watermark_interval_ms));
@@ -115,7 +122,7 @@ impl TimeKeeper {
             next_emit: Instant::now() + emit_interval.unwrap_or_default(),
             idle_sent: false,
             timers: TimerService::new(),
-            side_sinks: SideSinks::open(&vertex.side_sinks, subtask, vertex.parallelism)?,
+            side_sinks: SideSinks::open(&vertex.side_sinks, subtask, vertex.parallelism, side_sinks, recovering)?,
             state_in: NamedEntries::default(),
             fired: TimerBuffers::default(),
         })
@@ -380,6 +387,11 @@ impl TimeKeeper {
             emit(Emit::Control(status))?;
         }
         emit(Emit::Records(output.records))
+    }
+
+    /// The side output sinks (they take part in checkpoints).
+    pub fn side_sinks(&mut self) -> &mut SideSinks {
+        &mut self.side_sinks
     }
 
     /// The chain's timers (for snapshots).

@@ -33,11 +33,24 @@ pub(super) struct OperatorState {
     /// The sink's uncommitted files (a sink task).
     #[serde(with = "serde_bytes", default)]
     pub sink: Option<Vec<u8>>,
+    /// The uncommitted files of the side output sinks the task writes.
+    #[serde(default)]
+    pub side_sinks: Vec<SideSinkState>,
+}
+
+/// The state of one side output sink, by the tag it writes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SideSinkState {
+    /// The side output's tag.
+    pub tag: u32,
+    /// The sink's state, as its `pre_commit` returned it.
+    #[serde(with = "serde_bytes")]
+    pub state: Vec<u8>,
 }
 
 impl OperatorState {
     fn encode(&self) -> Option<Vec<u8>> {
-        (self.source.is_some() || self.sink.is_some())
+        (self.source.is_some() || self.sink.is_some() || !self.side_sinks.is_empty())
             .then(|| rmp_serde::to_vec_named(self).expect("operator state serializes"))
     }
 }
@@ -49,6 +62,8 @@ pub(super) struct Restored {
     pub sources: Vec<Vec<u8>>,
     /// Every old subtask's sink state.
     pub sinks: Vec<Vec<u8>>,
+    /// Every old subtask's side output sink states.
+    pub side_sinks: Vec<SideSinkState>,
     /// The keyed state files with the key groups to read from each.
     pub keyed: Vec<(Vec<u8>, StateFile)>,
 }
@@ -161,6 +176,7 @@ pub(super) fn load(restore: &TaskRestore) -> Result<Restored, TaskError> {
             rmp_serde::from_slice(state).map_err(|e| fail(format!("unreadable operator state: {e}")))?;
         restored.sources.extend(state.source);
         restored.sinks.extend(state.sink);
+        restored.side_sinks.extend(state.side_sinks);
     }
     if restore.keyed.is_empty() {
         return Ok(restored);

@@ -15,6 +15,7 @@ pub use descriptor::{
 };
 pub use executor::{TaskExecutor, TaskExecutorSettings};
 pub use slot::Slot;
+pub use checkpoints::SideSinkState;
 pub use task::TaskError;
 
 use std::sync::Arc;

@@ -191,14 +191,15 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         TaskInput::Channel(gate) => Some(gate.upstreams()),
         TaskInput::Source(_) => None,
     };
-    let mut time = TimeKeeper::new(&vertex, subtask.index, upstreams)?;
+    let recovering = restore.is_some() || attempt > 0;
+    let mut time = TimeKeeper::new(&vertex, subtask.index, upstreams, &restored.side_sinks, recovering)?;
     if let Some(guest) = &mut guest {
         time.offer_state_keeping(guest)?;
     }
     let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
     let output = match output {
         TaskOutput::Sink(connector) => {
-            let recovery = SinkRecovery { states: restored.sinks, recovering: restore.is_some() || attempt > 0 };
+            let recovery = SinkRecovery { states: restored.sinks, recovering };
             Output::Sink(sinks::open(&connector, subtask.index, vertex.parallelism, &recovery)?)
         }
         TaskOutput::Channels { partitioning, channels } => Output::Channels(OutputWriter::new(
@@ -371,7 +372,11 @@ impl Pipeline {
             };
             state::snapshot::write(self.key_groups.clone(), &parts)
         };
-        let mut operator = OperatorState { source: source.and_then(|s| s.snapshot()), sink: None };
+        let mut operator = OperatorState {
+            source: source.and_then(|s| s.snapshot()),
+            sink: None,
+            side_sinks: self.time.side_sinks().pre_commit(barrier.id)?,
+        };
         if let Output::Sink(sink) = &mut self.output {
             operator.sink = sink.pre_commit(barrier.id)?;
         }
@@ -403,11 +408,12 @@ impl Pipeline {
         Ok(Some(all))
     }
 
-    /// Checkpoint `id` completed: the sink commits what it covers.
+    /// Checkpoint `id` completed: the sinks (main and side outputs) commit what it covers.
     fn commit(&mut self, id: CheckpointId) -> Result<(), TaskError> {
         if let Output::Sink(sink) = &mut self.output {
             sink.commit(id)?;
         }
+        self.time.side_sinks().commit(id)?;
         Ok(())
     }
 
