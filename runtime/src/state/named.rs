@@ -201,6 +201,51 @@ pub fn take_named(
     }
 }
 
+/// Named entries in key group order: the state a chain kept in its own
+/// memory and handed over for a snapshot (`snapshot-state`), read key
+/// group by key group without building a backend.
+pub struct GroupedEntries {
+    entries: NamedEntries,
+    /// (key group, entry index), sorted.
+    order: Vec<(u32, u32)>,
+}
+
+impl GroupedEntries {
+    /// Sorts `entries` by key group; refuses an entry of a key group
+    /// outside `owned`, naming it.
+    pub fn new(entries: NamedEntries, owned: std::ops::Range<u32>, max_parallelism: u32) -> Result<Self, String> {
+        let mut order = Vec::with_capacity(entries.len());
+        for i in 0..entries.len() {
+            let group = StateKey::new(entries.get(i).0, max_parallelism).group;
+            if !owned.contains(&group) {
+                return Err(format!("state entry {i} is for a key of key group {group}, which this subtask does not own"));
+            }
+            order.push((group, i as u32));
+        }
+        order.sort_unstable();
+        Ok(GroupedEntries { entries, order })
+    }
+
+    /// Calls `f` with every (key, address, value) of `key_group`.
+    pub fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], EntryAddress<'_>, &[u8])) {
+        let start = self.order.partition_point(|&(g, _)| g < key_group);
+        for &(_, i) in self.order[start..].iter().take_while(|&&(g, _)| g == key_group) {
+            let (key, address, value) = self.entries.get(i as usize);
+            f(key, address, value);
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
 /// Writes the entries a guest changed back into the backend. Entries for
 /// keys of other subtasks are refused with an error naming the problem.
 pub fn apply_named(

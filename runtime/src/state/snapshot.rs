@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use super::{EntryAddress, KeyedStateBackend, NamedStateBackend, StateKey};
+use super::{EntryAddress, GroupedEntries, KeyedStateBackend, NamedStateBackend, StateKey};
 use crate::checkpoint::KeyGroupOffset;
 use crate::time::{TimeDomain, TimerService};
 
@@ -30,6 +30,8 @@ pub struct KeyedParts<'a> {
     pub values: Option<&'a dyn KeyedStateBackend>,
     /// Named state of process functions and windows.
     pub named: Option<&'a dyn NamedStateBackend>,
+    /// Named state a chain kept in its own memory and handed over.
+    pub named_kept: Option<&'a GroupedEntries>,
     /// Timers of process functions and windows.
     pub timers: Option<&'a TimerService>,
 }
@@ -78,16 +80,20 @@ pub fn write(groups: Range<u32>, parts: &KeyedParts<'_>) -> Option<KeyedSnapshot
         }
         let mut entries = count.finish();
         let mut count = Counted::start(&mut bytes);
+        let mut put_named = |key: &[u8], address: EntryAddress<'_>, value: &[u8]| {
+            count.add();
+            let out = count.out();
+            out.extend_from_slice(&address.state_id.to_le_bytes());
+            put_bytes(out, key);
+            put_bytes(out, address.namespace);
+            put_bytes(out, address.user_key);
+            put_bytes(out, value);
+        };
         if let Some(named) = parts.named {
-            named.for_each_in_group(group, &mut |key, address, value| {
-                count.add();
-                let out = count.out();
-                out.extend_from_slice(&address.state_id.to_le_bytes());
-                put_bytes(out, key);
-                put_bytes(out, address.namespace);
-                put_bytes(out, address.user_key);
-                put_bytes(out, value);
-            });
+            named.for_each_in_group(group, &mut put_named);
+        }
+        if let Some(kept) = parts.named_kept {
+            kept.for_each_in_group(group, &mut put_named);
         }
         entries += count.finish();
         let mut count = Counted::start(&mut bytes);
@@ -309,8 +315,24 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, (values, named, timers))| {
-                let parts = KeyedParts { values: Some(values), named: Some(named), timers: Some(timers) };
-                write(key_group_range(i as u32, 2, MAX), &parts).unwrap()
+                // State 1 as a chain that keeps its state hands it over,
+                // the rest from the backend: a snapshot holds both.
+                let range = key_group_range(i as u32, 2, MAX);
+                let (mut kept, mut host) = (NamedEntries::default(), MemoryNamedBackend::new(range.clone()));
+                for group in range.clone() {
+                    named.for_each_in_group(group, &mut |k, a, v| match a.state_id {
+                        1 => kept.push(k, a, v),
+                        _ => host.write(StateKey::new(k, MAX), a, Some(v)),
+                    });
+                }
+                let kept = GroupedEntries::new(kept, range.clone(), MAX).unwrap();
+                let parts = KeyedParts {
+                    values: Some(values),
+                    named: Some(&host),
+                    named_kept: Some(&kept),
+                    timers: Some(timers),
+                };
+                write(range, &parts).unwrap()
             })
             .collect();
         let mut expected: Vec<String> = before.iter().flat_map(|(v, n, t)| contents(v, n, t)).collect();
@@ -333,6 +355,15 @@ mod tests {
             assert_eq!(restored, expected, "restored at parallelism {parallelism}");
         }
         assert_eq!(expected.len(), 500 * 4);
+    }
+
+    #[test]
+    fn kept_state_of_a_key_group_the_subtask_does_not_own_is_refused() {
+        let key = (0..).map(|i: u32| i.to_le_bytes()).find(|k| key_group(k, MAX) != 0).unwrap();
+        let mut entries = NamedEntries::default();
+        entries.push(&key, EntryAddress { state_id: 1, namespace: b"", user_key: b"" }, b"v");
+        let refused = GroupedEntries::new(entries, 0..1, MAX).err().unwrap();
+        assert!(refused.contains("does not own"), "{refused}");
     }
 
     #[test]

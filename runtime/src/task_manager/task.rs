@@ -21,7 +21,7 @@ use crate::metrics::TaskMetrics;
 use crate::network::{GateEvent, OutputWriter, RecordBatch, SendError, StreamMessage};
 use crate::operator::{Emit, TimeKeeper};
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
-use crate::state::{self, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, NamedStateBackend, StateEntries, StateKey};
+use crate::state::{self, GroupedEntries, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
 use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
 
 /// Why a task stopped before the end of its input.
@@ -361,13 +361,11 @@ impl Pipeline {
         let started = Instant::now();
         let kept = self.state_kept_by_guest()?;
         let keyed = {
-            let named = match &kept {
-                Some(kept) => Some(kept as &dyn NamedStateBackend),
-                None => self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b),
-            };
+            let named = self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b);
             let parts = KeyedParts {
                 values: self.keyed_state.as_ref().map(|b| b as &dyn KeyedStateBackend),
                 named,
+                named_kept: kept.as_ref(),
                 timers: self.time.needs_context().then(|| self.time.timers()),
             };
             state::snapshot::write(self.key_groups.clone(), &parts)
@@ -387,25 +385,18 @@ impl Pipeline {
         Ok(())
     }
 
-    /// For a chain that keeps its named state in its own memory: all of
-    /// the subtask's named state for a snapshot, that is the chain's
-    /// entries together with what the backend still holds (lazy states,
-    /// and restored entries whose keys have not come by since).
-    fn state_kept_by_guest(&mut self) -> Result<Option<MemoryNamedBackend>, TaskError> {
+    /// For a chain that keeps its named state in its own memory: the
+    /// entries it hands over, by key group (the backend holds the rest:
+    /// lazy states, and restored entries whose keys have not come by since).
+    fn state_kept_by_guest(&mut self) -> Result<Option<GroupedEntries>, TaskError> {
         let Some(guest) = self.guest.as_mut().filter(|_| self.time.guest_keeps_state()) else {
             return Ok(None);
         };
         let held = guest.snapshot_state()?;
-        let mut all = MemoryNamedBackend::new(self.key_groups.clone());
-        if let Some(backend) = guest.named_state() {
-            for group in self.key_groups.clone() {
-                backend.for_each_in_group(group, &mut |key, address, value| {
-                    all.write(StateKey::new(key, self.max_parallelism), address, Some(value));
-                });
-            }
-        }
-        state::apply_named(&mut all, &held, self.max_parallelism).map_err(crate::operator::TimeError::Contract)?;
-        Ok(Some(all))
+        let kept = GroupedEntries::new(held, self.key_groups.clone(), self.max_parallelism)
+            .map_err(crate::operator::TimeError::Contract)?;
+        tracing::debug!(entries = kept.len(), "named state handed over by the chain");
+        Ok(Some(kept))
     }
 
     /// Checkpoint `id` completed: the sinks (main and side outputs) commit what it covers.
