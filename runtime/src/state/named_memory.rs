@@ -212,16 +212,26 @@ mod tests {
         EntryAddress { state_id, namespace, user_key }
     }
 
-    #[test]
-    fn entries_round_trip_delete_and_scan_in_order() {
+    /// A backend of one subtask holding `entries` (key, address, value).
+    fn filled(entries: &[(&[u8], EntryAddress<'static>, &[u8])]) -> MemoryNamedBackend {
         let mut backend = MemoryNamedBackend::new(key_group_range(0, 1, 128));
         let mut changed = NamedEntries::default();
-        changed.push(b"k", at(0, b"", b""), b"\x01");
-        changed.push(b"k", at(1, b"w", b"b"), b"\x02");
-        changed.push(b"k", at(1, b"w", b"a"), b"\x03");
-        changed.push(b"k", at(2, b"", b""), b"\x04");
-        changed.push(b"other", at(0, b"", b""), b"\x05");
+        for (key, address, value) in entries {
+            changed.push(key, *address, value);
+        }
         apply_named(&mut backend, &changed, 128).unwrap();
+        backend
+    }
+
+    #[test]
+    fn entries_round_trip_delete_and_scan_in_order() {
+        let mut backend = filled(&[
+            (b"k", at(0, b"", b""), b"\x01"),
+            (b"k", at(1, b"w", b"b"), b"\x02"),
+            (b"k", at(1, b"w", b"a"), b"\x03"),
+            (b"k", at(2, b"", b""), b"\x04"),
+            (b"other", at(0, b"", b""), b"\x05"),
+        ]);
         assert_eq!(backend.len(), 5);
 
         let mut out = NamedEntries::default();
@@ -242,13 +252,12 @@ mod tests {
 
     #[test]
     fn taking_a_key_moves_its_entries_out_once_and_leaves_lazy_ones() {
-        let mut backend = MemoryNamedBackend::new(key_group_range(0, 1, 128));
-        let mut changed = NamedEntries::default();
-        changed.push(b"k", at(0, b"", b""), b"\x01");
-        changed.push(b"k", at(1, b"w", b""), b"\x02");
-        changed.push(b"k", at(2, b"", b"u"), b"\x03");
-        changed.push(b"other", at(0, b"", b""), b"\x04");
-        apply_named(&mut backend, &changed, 128).unwrap();
+        let mut backend = filled(&[
+            (b"k", at(0, b"", b""), b"\x01"),
+            (b"k", at(1, b"w", b""), b"\x02"),
+            (b"k", at(2, b"", b"u"), b"\x03"),
+            (b"other", at(0, b"", b""), b"\x04"),
+        ]);
 
         let mut out = NamedEntries::default();
         take_named(&mut backend, b"kk", &[1, 2], &[2], 128, &mut out);
