@@ -92,6 +92,7 @@ const TIMER_SERVICE = new TimerService();
 
 /** Where a process function's main output goes (Flink's `Collector`). */
 export class Collector {
+  /** An unbound collector; the chain points it at each call's output. */
   constructor() {
     this.values = undefined;
     this.stamps = undefined;

@@ -118,6 +118,7 @@ export class Plan {
 /** What a build function receives: create sources here, set the job name
  * and default parallelism. */
 export class StreamExecutionEnvironment {
+  /** A fresh environment with an empty plan (the library makes one per build run). */
   constructor() {
     this.plan = new Plan();
   }
@@ -157,6 +158,7 @@ export class StreamExecutionEnvironment {
     throw new InvalidArguments("the job needs --input PATH or --hostname HOST --port PORT");
   }
 
+  /** Adds a source node of the host connector `name` with `options`. */
   source(name, options, label) {
     return new DataStream(this.plan, this.plan.add("source", label, undefined, { name, options }));
   }
@@ -165,6 +167,7 @@ export class StreamExecutionEnvironment {
 /** A stream of records in the plan being built. Each operation returns
  * the next stream; a stream feeds exactly one operation. */
 export class DataStream {
+  /** The stream produced by node `node` of `plan` (made by the operations). */
   constructor(plan, node) {
     this.plan = plan;
     this.node = node;
@@ -188,6 +191,7 @@ export class DataStream {
     return this;
   }
 
+  /** Adds a node of `kind` running `fn` on this stream; returns its stream as a `Kind`. */
   then(kind, name, fn, Kind = DataStream, spec = undefined) {
     if (typeof fn !== "function") throw new InvalidPlan(`${name} needs a function, got ${typeof fn}`);
     return new Kind(this.plan, this.plan.add(kind, name, this.node, undefined, fn, spec));
@@ -244,6 +248,7 @@ export class DataStream {
     return this.then("key-by", "Key By", fn, KeyedStream);
   }
 
+  /** Ends this stream in a sink node of the host connector `name` with `options`. */
   sink(name, options, label) {
     return new DataStream(this.plan, this.plan.add("sink", label, this.node, { name, options }));
   }

@@ -115,6 +115,7 @@ function encode(out, values, keyBy, last) {
  * (`{ values: Writer, valueEnds, keys: Writer, keyEnds, timestamps }`),
  * state changes and timers. */
 export class CallResult {
+  /** An empty result. */
   constructor() {
     this.records = { values: new Writer(1 << 12), valueEnds: [], keys: new Writer(1 << 8), keyEnds: [], timestamps: [] };
     this.sides = { values: new Writer(256), valueEnds: [], tags: [] };
@@ -129,6 +130,7 @@ export class CallResult {
 /** An opened chain of the user nodes `nodeIds` of `plan`, run by
  * `process-with-context` and `on-timers`. */
 export class ContextChain {
+  /** Checks and prepares the chain (its stages and side output stages). */
   constructor(plan, nodeIds) {
     const nodes = chainNodes(plan, nodeIds);
     /** Side output buffers of this chain's nodes, by tag id (filled by

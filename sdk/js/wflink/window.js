@@ -259,6 +259,7 @@ export class WindowedStream {
     return this.build("process", logics.process(processWindowFunction));
   }
 
+  /** Adds the window node running `logic` (`fn` names it in the plan). */
   build(fn, logic) {
     const a = this.assigner;
     const states = [{ id: ACC_STATE, name: "window-contents", kind: "aggregating" }];
@@ -274,6 +275,8 @@ export class WindowedStream {
 
 /** The window node of a chain, the chain's first node (it reads a key-by). */
 export class WindowOperator {
+  /** The operator of a window by `assigner` with `lateness` ms allowed,
+   * late records to `lateTag` (or counted), folding by `logic`. */
   constructor(assigner, lateness, lateTag, logic) {
     this.assigner = assigner;
     this.lateness = lateness;
