@@ -465,6 +465,17 @@ bool exports_wflink_job_operator_on_timers(exports_wflink_job_operator_timers_t 
     return false;
 }
 
+/* wordcount keeps no named state: the host's per-call protocol applies. */
+bool exports_wflink_job_operator_keep_state(void) {
+    return false;
+}
+
+bool exports_wflink_job_operator_snapshot_state(exports_wflink_job_operator_state_entries_t *ret, exports_wflink_job_operator_job_error_t *err) {
+    (void)err;
+    memset(ret, 0, sizeof *ret); /* no entries */
+    return true;
+}
+
 bool exports_wflink_job_operator_finish(exports_wflink_job_operator_chain_output_t *ret, exports_wflink_job_operator_job_error_t *err) {
     (void)err;
     memset(ret, 0, sizeof *ret); /* nothing buffered: empty records and state */

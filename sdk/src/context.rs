@@ -15,7 +15,7 @@ use std::ops::Range;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use crate::chain::{Batch, slices};
+use crate::chain::{Batch, bytes_eq, slices};
 
 /// Why a state access failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +201,10 @@ impl Store {
         self.index
             .find(hash, |&i| {
                 let e = &self.entries[i as usize];
-                e.state_id == state_id && at(&e.key) == key && at(&e.namespace) == namespace && at(&e.user_key) == user_key
+                e.state_id == state_id
+                    && bytes_eq(at(&e.key), key)
+                    && bytes_eq(at(&e.namespace), namespace)
+                    && bytes_eq(at(&e.user_key), user_key)
             })
             .map(|&i| i as usize)
     }

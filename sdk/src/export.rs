@@ -87,6 +87,18 @@ impl<J: Job> wit_operator::Guest for Component<J> {
         })
     }
 
+    fn keep_state() -> bool {
+        CHAIN.with(|slot| slot.borrow_mut().as_mut().is_some_and(Chain::keep_state))
+    }
+
+    fn snapshot_state() -> Result<wit::StateEntries, wit::JobError> {
+        CHAIN.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let chain = slot.as_mut().ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
+            chain.and_then(Chain::snapshot_state).map(entries_to_wit).map_err(error_to_wit)
+        })
+    }
+
     fn on_timers(
         fired: wit::Timers,
         state: wit::StateEntries,

@@ -16,32 +16,57 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use wflink_sdk::prelude::*;
 
-/// One parsed reading, with its original line for the late side output.
+/// One parsed reading. It keeps its original line (for the late side
+/// output); the sensor id and the temperature's text are slices of that
+/// line, so a reading carries one string, not three.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Reading {
-    sensor: String,
+    line: String,
+    /// Byte range of the sensor id in `line`.
+    sensor: (u32, u32),
     timestamp: i64,
     temperature: f64,
-    /// The temperature exactly as written in the input.
-    text: String,
-    line: String,
+    /// Byte range of the temperature exactly as written in `line`.
+    text: (u32, u32),
 }
 
-/// Parses `sensor_id,timestamp_ms,temperature`; `None` when malformed.
-fn parse(line: &str) -> Option<Reading> {
-    let mut fields = line.trim().split(',');
-    let (sensor, timestamp, text) = (fields.next()?, fields.next()?, fields.next()?);
-    if fields.next().is_some() || sensor.is_empty() {
+impl Reading {
+    fn sensor(&self) -> &str {
+        &self.line[self.sensor.0 as usize..self.sensor.1 as usize]
+    }
+
+    /// The temperature exactly as written in the input.
+    fn text(&self) -> &str {
+        &self.line[self.text.0 as usize..self.text.1 as usize]
+    }
+}
+
+/// Parses `sensor_id,timestamp_ms,temperature`; gives the line back when
+/// it is malformed.
+fn parse(line: String) -> Result<Reading, String> {
+    match fields(&line) {
+        Some((sensor, timestamp, temperature, text)) => Ok(Reading { line, sensor, timestamp, temperature, text }),
+        None => Err(line),
+    }
+}
+
+/// The sensor's byte range, the timestamp, the temperature and its text's
+/// byte range of a well-formed line (surrounding spaces ignored).
+fn fields(line: &str) -> Option<((u32, u32), i64, f64, (u32, u32))> {
+    let start = line.len() - line.trim_start().len();
+    let body = line[start..].trim_end();
+    let first = body.find(',')?;
+    let rest = &body[first + 1..];
+    let second = rest.find(',')?;
+    let (timestamp, text) = (&rest[..second], &rest[second + 1..]);
+    if first == 0 || text.contains(',') {
         return None;
     }
     let temperature: f64 = text.trim().parse().ok().filter(|t: &f64| t.is_finite())?;
-    Some(Reading {
-        sensor: sensor.to_owned(),
-        timestamp: timestamp.trim().parse().ok()?,
-        temperature,
-        text: text.trim().to_owned(),
-        line: line.to_owned(),
-    })
+    let timestamp = timestamp.trim().parse().ok()?;
+    let text_start = start + first + 1 + second + 1 + (text.len() - text.trim_start().len());
+    let text_end = text_start + text.trim().len();
+    Some(((start as u32, (start + first) as u32), timestamp, temperature, (text_start as u32, text_end as u32)))
 }
 
 /// Max temperature (with its text) and count of a window.
@@ -57,9 +82,14 @@ impl AggregateFunction for MaxAndCount {
         (f64::NEG_INFINITY, String::new(), 0)
     }
 
-    fn add(&mut self, r: Reading, acc: Self::Acc) -> Self::Acc {
-        let (max, text) = higher((acc.0, acc.1), (r.temperature, r.text));
-        (max, text, acc.2 + 1)
+    fn add(&mut self, r: Reading, mut acc: Self::Acc) -> Self::Acc {
+        if second_is_higher((acc.0, &acc.1), (r.temperature, r.text())) {
+            acc.0 = r.temperature;
+            acc.1.clear();
+            acc.1.push_str(r.text());
+        }
+        acc.2 += 1;
+        acc
     }
 
     fn get_result(&mut self, acc: Self::Acc) -> Self::Out {
@@ -75,12 +105,16 @@ impl AggregateFunction for MaxAndCount {
 /// The higher temperature; on a tie the smaller text, so the result does
 /// not depend on arrival order.
 fn higher(a: (f64, String), b: (f64, String)) -> (f64, String) {
+    if second_is_higher((a.0, &a.1), (b.0, &b.1)) { b } else { a }
+}
+
+/// Whether `b` wins over `a` by the rule of [`higher`].
+fn second_is_higher(a: (f64, &str), b: (f64, &str)) -> bool {
     match a.0.partial_cmp(&b.0) {
-        Some(std::cmp::Ordering::Greater) => a,
-        Some(std::cmp::Ordering::Less) => b,
-        _ if b.1 < a.1 && !b.1.is_empty() => b,
-        _ if a.1.is_empty() => b,
-        _ => a,
+        Some(std::cmp::Ordering::Greater) => false,
+        Some(std::cmp::Ordering::Less) => true,
+        _ if b.1 < a.1 && !b.1.is_empty() => true,
+        _ => a.1.is_empty(),
     }
 }
 
@@ -99,7 +133,7 @@ impl KeyedProcessFunction<Reading, Reading> for RisingTemperature {
     fn process_element(&mut self, r: Reading, ctx: &mut Context<'_, Reading>) -> Result<(), JobError> {
         if r.timestamp > ctx.current_watermark() {
             let mut at = self.pending.get(&r.timestamp)?.unwrap_or_default();
-            at.push((r.temperature, r.text.clone()));
+            at.push((r.temperature, r.text().to_owned()));
             self.pending.put(&r.timestamp, &at)?;
             ctx.register_event_time_timer(r.timestamp)?;
         }
@@ -144,10 +178,10 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     let readings = env
         .read_text_input(args)?
         .process(move |line: String, ctx: &mut Context<'_, Reading>| {
-            match parse(&line) {
-                Some(reading) => ctx.collect(reading),
-                None if strict => return Err(JobError::user(format!("malformed reading '{line}'"))),
-                None => {
+            match parse(line) {
+                Ok(reading) => ctx.collect(reading),
+                Err(line) if strict => return Err(JobError::user(format!("malformed reading '{line}'"))),
+                Err(line) => {
                     wflink_sdk::metrics::counter_add("malformed-lines", 1);
                     ctx.output(&tag, format!("MALFORMED {line}"));
                 }
@@ -165,7 +199,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         timed
     } else {
         let checked = timed
-            .key_by(|r: &Reading| r.sensor.clone())
+            .key_by(|r: &Reading| r.sensor().to_owned())
             .process(RisingTemperature {
                 pending: MapState::new("pending"),
                 run: ValueState::new("rising-run"),
@@ -177,7 +211,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     };
 
     let windows = checked
-        .key_by(|r: &Reading| r.sensor.clone())
+        .key_by(|r: &Reading| r.sensor().to_owned())
         .window(TumblingEventTimeWindows::of(Duration::from_secs(10)))
         .side_output_late_data(&late)
         .aggregate_with(MaxAndCount, |sensor: &String, w: &TimeWindow, (max, count), out: &mut Collector<'_, String>| {
@@ -204,12 +238,15 @@ mod tests {
 
     #[test]
     fn parses_readings_and_refuses_malformed_lines() {
-        let r = parse("s1,1000,20.50").unwrap();
-        assert_eq!((r.sensor.as_str(), r.timestamp, r.text.as_str()), ("s1", 1000, "20.50"));
-        assert!(parse("s1,abc,20").is_none());
-        assert!(parse("s1,1000").is_none());
-        assert!(parse("s1,1000,20,4").is_none());
-        assert!(parse("s1,1000,hot").is_none());
+        let r = parse("s1,1000,20.50".into()).unwrap();
+        assert_eq!((r.sensor(), r.timestamp, r.text()), ("s1", 1000, "20.50"));
+        let r = parse("  s1 , 1000 , 20.5 \n".into()).unwrap();
+        assert_eq!((r.sensor(), r.timestamp, r.text(), r.line.as_str()), ("s1 ", 1000, "20.5", "  s1 , 1000 , 20.5 \n"));
+        assert!(parse("s1,abc,20".into()).is_err());
+        assert!(parse("s1,1000".into()).is_err());
+        assert!(parse("s1,1000,20,4".into()).is_err());
+        assert!(parse("s1,1000,hot".into()).is_err());
+        assert!(parse(",1000,20".into()).is_err());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::connectors::ConnectorError;
 use crate::task_manager::TaskError;
 use crate::graph::JobVertex;
 use crate::network::{RecordBatch, StreamMessage};
-use crate::state::{NamedEntries, apply_named, gather_named};
+use crate::state::{NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
 use crate::time::watermarks::TrackerChange;
 use crate::time::{
     END_OF_TIME, NO_WATERMARK, TimeDomain, TimerBuffers, TimerService, WatermarkGenerator, WatermarkTracker,
@@ -66,6 +66,10 @@ pub struct TimeKeeper {
     keyed: bool,
     /// States not sent with batches.
     lazy: Vec<u32>,
+    /// Whether the chain keeps its named state in its own memory
+    /// (`keep-state`): entries then leave the backend once, and
+    /// checkpoints ask the chain for them.
+    guest_keeps_state: bool,
     /// Combines the upstream channels' watermarks (channel input only).
     tracker: Option<WatermarkTracker>,
     /// Makes watermarks after a timestamp assigner.
@@ -102,6 +106,7 @@ impl TimeKeeper {
             needs_context: vertex.needs_context,
             keyed,
             lazy: vertex.named_states.iter().filter(|s| s.lazy).map(|s| s.id).collect(),
+            guest_keeps_state: false,
             tracker: upstreams.map(WatermarkTracker::new),
             generator: vertex.watermark_strategy.as_ref().map(WatermarkGenerator::new),
             watermark: NO_WATERMARK,
@@ -133,12 +138,39 @@ impl TimeKeeper {
         if self.keyed
             && let Some(backend) = guest.named_state()
         {
-            gather_named(backend, &batch.keys, &batch.key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
+            self.send_state(backend, &batch.keys, &batch.key_ends);
         }
         let time = self.call_time();
         let output = guest.process_with_context(batch, &mut self.state_in, time)?;
         self.take_output(guest, output, emit)?;
         self.after_input(emit)
+    }
+
+    /// Asks a keyed chain to keep its state in its own memory (once,
+    /// after `open`); see [`GuestInstance::keep_state`].
+    pub fn offer_state_keeping(&mut self, guest: &mut GuestInstance) -> Result<(), TaskError> {
+        if self.keyed {
+            self.guest_keeps_state = guest.keep_state()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the chain keeps its named state itself, so a snapshot must
+    /// ask it for its entries.
+    pub fn guest_keeps_state(&self) -> bool {
+        self.guest_keeps_state
+    }
+
+    /// Puts into `state_in` the entries the chain needs for the keys
+    /// `keys`: every entry of them, or, for a chain that keeps its state,
+    /// those it has not seen yet (moved out of the backend, so normally
+    /// none and no lookup at all).
+    fn send_state(&mut self, backend: &mut dyn NamedStateBackend, keys: &[u8], key_ends: &[u32]) {
+        if !self.guest_keeps_state {
+            gather_named(backend, keys, key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
+        } else if backend.len() > 0 {
+            take_named(backend, keys, key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
+        }
     }
 
     /// Watermarks leaving a chain that assigns timestamps follow its
@@ -249,14 +281,9 @@ impl TimeKeeper {
                 return Ok(());
             }
             if let Some(backend) = guest.named_state() {
-                gather_named(
-                    backend,
-                    &self.fired.keys,
-                    &self.fired.key_ends,
-                    &self.lazy,
-                    self.max_parallelism,
-                    &mut self.state_in,
-                );
+                let fired = std::mem::take(&mut self.fired);
+                self.send_state(backend, &fired.keys, &fired.key_ends);
+                self.fired = fired;
             }
             let time = self.call_time();
             let output = guest.on_timers(&self.fired, &mut self.state_in, time)?;

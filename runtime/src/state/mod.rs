@@ -14,7 +14,7 @@ mod named_memory;
 pub mod snapshot;
 
 pub use memory::MemoryStateBackend;
-pub use named::{EntryAddress, NamedEntries, NamedStateBackend, apply_named, gather_named};
+pub use named::{EntryAddress, NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
 pub use named_memory::MemoryNamedBackend;
 
 use hashbrown::HashTable;

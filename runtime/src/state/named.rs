@@ -125,6 +125,9 @@ impl NamedEntries {
 pub trait NamedStateBackend: Send {
     /// Appends to `out` every entry of `key` except those of lazy states.
     fn gather_key(&self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries);
+    /// Moves to `out` every entry of `key` except those of lazy states:
+    /// they leave the backend (for a chain that keeps its state itself).
+    fn take_key(&mut self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries);
     /// The value at `address` of `key`, if any.
     fn get(&self, key: StateKey<'_>, address: EntryAddress<'_>) -> Option<&[u8]>;
     /// Stores `value` at `address` of `key`; `None` deletes it.
@@ -175,6 +178,26 @@ pub fn gather_named(
             vacant.insert(i);
             backend.gather_key(key, lazy, out);
         }
+    }
+}
+
+/// Moves into `out` the entries of every key of `keys` (given as flat key
+/// buffers), skipping lazy states: for a chain that keeps its state in
+/// its own memory, which then holds them. Each entry leaves the backend
+/// the first time its key comes by, so it is sent once.
+pub fn take_named(
+    backend: &mut dyn NamedStateBackend,
+    keys: &[u8],
+    key_ends: &[u32],
+    lazy: &[u32],
+    max_parallelism: u32,
+    out: &mut NamedEntries,
+) {
+    for i in 0..key_ends.len() {
+        if backend.len() == 0 {
+            return;
+        }
+        backend.take_key(StateKey::new(slice(keys, key_ends, i), max_parallelism), lazy, out);
     }
 }
 

@@ -79,6 +79,28 @@ impl NamedStateBackend for MemoryNamedBackend {
         }
     }
 
+    fn take_key(&mut self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries) {
+        let Some(group) = key.group.checked_sub(self.key_groups.start).and_then(|i| self.groups.get_mut(i as usize))
+        else {
+            return;
+        };
+        let Ok(stored) = group.find_entry(key.hash, |e| e.hash == key.hash && *e.key == *key.bytes) else { return };
+        let (mut stored, vacant) = stored.remove();
+        let before = stored.entries.len();
+        stored.entries.retain(|address, value| {
+            let address = decode(address);
+            let keep = lazy.contains(&address.state_id);
+            if !keep {
+                out.push(key.bytes, address, value);
+            }
+            keep
+        });
+        self.len -= before - stored.entries.len();
+        if !stored.entries.is_empty() {
+            vacant.into_table().insert_unique(key.hash, stored, |e| e.hash);
+        }
+    }
+
     fn get(&self, key: StateKey<'_>, a: EntryAddress<'_>) -> Option<&[u8]> {
         let entries = self.entries(key)?;
         let mut address = Vec::new();
@@ -184,7 +206,7 @@ impl NamedStateBackend for MemoryNamedBackend {
 mod tests {
     use super::*;
     use crate::graph::partition::{key_group, key_group_range};
-    use crate::state::{StateKey, apply_named, gather_named};
+    use crate::state::{StateKey, apply_named, gather_named, take_named};
 
     fn at(state_id: u32, namespace: &'static [u8], user_key: &'static [u8]) -> EntryAddress<'static> {
         EntryAddress { state_id, namespace, user_key }
@@ -216,6 +238,27 @@ mod tests {
         apply_named(&mut backend, &delete, 128).unwrap();
         assert_eq!(backend.get(StateKey::new(b"k", 128), at(1, b"w", b"a")), None);
         assert_eq!(backend.len(), 4);
+    }
+
+    #[test]
+    fn taking_a_key_moves_its_entries_out_once_and_leaves_lazy_ones() {
+        let mut backend = MemoryNamedBackend::new(key_group_range(0, 1, 128));
+        let mut changed = NamedEntries::default();
+        changed.push(b"k", at(0, b"", b""), b"\x01");
+        changed.push(b"k", at(1, b"w", b""), b"\x02");
+        changed.push(b"k", at(2, b"", b"u"), b"\x03");
+        changed.push(b"other", at(0, b"", b""), b"\x04");
+        apply_named(&mut backend, &changed, 128).unwrap();
+
+        let mut out = NamedEntries::default();
+        take_named(&mut backend, b"kk", &[1, 2], &[2], 128, &mut out);
+        assert_eq!(out.len(), 2, "both non-lazy entries of 'k', once although 'k' comes twice");
+        assert_eq!(backend.len(), 2, "the lazy entry of 'k' and the untouched key stay");
+        assert_eq!(backend.get(StateKey::new(b"k", 128), at(2, b"", b"u")), Some(&b"\x03"[..]));
+
+        out.clear();
+        take_named(&mut backend, b"k", &[1], &[2], 128, &mut out);
+        assert!(out.is_empty(), "taken entries are not sent again");
     }
 
     #[test]

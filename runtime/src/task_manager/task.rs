@@ -21,7 +21,7 @@ use crate::metrics::TaskMetrics;
 use crate::network::{GateEvent, OutputWriter, RecordBatch, SendError, StreamMessage};
 use crate::operator::{Emit, TimeKeeper};
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
-use crate::state::{self, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
+use crate::state::{self, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, NamedStateBackend, StateEntries, StateKey};
 use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
 
 /// Why a task stopped before the end of its input.
@@ -163,7 +163,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
     };
     let key_groups = key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism);
 
-    let guest = match &component {
+    let mut guest = match &component {
         Some(component) if !vertex.user_nodes.is_empty() => {
             let settings = InstanceSettings {
                 task: format!("{} ({}/{})", vertex.name, subtask.index + 1, vertex.parallelism),
@@ -191,7 +191,10 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         TaskInput::Channel(gate) => Some(gate.upstreams()),
         TaskInput::Source(_) => None,
     };
-    let time = TimeKeeper::new(&vertex, subtask.index, upstreams)?;
+    let mut time = TimeKeeper::new(&vertex, subtask.index, upstreams)?;
+    if let Some(guest) = &mut guest {
+        time.offer_state_keeping(guest)?;
+    }
     let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
     let output = match output {
         TaskOutput::Sink(connector) => {
@@ -355,8 +358,12 @@ impl Pipeline {
         checkpoints: &mut TaskCheckpoints,
     ) -> Result<(), TaskError> {
         let started = Instant::now();
+        let kept = self.state_kept_by_guest()?;
         let keyed = {
-            let named = self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b);
+            let named = match &kept {
+                Some(kept) => Some(kept as &dyn NamedStateBackend),
+                None => self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b),
+            };
             let parts = KeyedParts {
                 values: self.keyed_state.as_ref().map(|b| b as &dyn KeyedStateBackend),
                 named,
@@ -373,6 +380,27 @@ impl Pipeline {
         checkpoints.acknowledge(barrier.id, keyed, operator);
         tracing::debug!(checkpoint = barrier.id, bytes, took = ?started.elapsed(), "checkpoint taken");
         Ok(())
+    }
+
+    /// For a chain that keeps its named state in its own memory: all of
+    /// the subtask's named state for a snapshot, that is the chain's
+    /// entries together with what the backend still holds (lazy states,
+    /// and restored entries whose keys have not come by since).
+    fn state_kept_by_guest(&mut self) -> Result<Option<MemoryNamedBackend>, TaskError> {
+        let Some(guest) = self.guest.as_mut().filter(|_| self.time.guest_keeps_state()) else {
+            return Ok(None);
+        };
+        let held = guest.snapshot_state()?;
+        let mut all = MemoryNamedBackend::new(self.key_groups.clone());
+        if let Some(backend) = guest.named_state() {
+            for group in self.key_groups.clone() {
+                backend.for_each_in_group(group, &mut |key, address, value| {
+                    all.write(StateKey::new(key, self.max_parallelism), address, Some(value));
+                });
+            }
+        }
+        state::apply_named(&mut all, &held, self.max_parallelism).map_err(crate::operator::TimeError::Contract)?;
+        Ok(Some(all))
     }
 
     /// Checkpoint `id` completed: the sink commits what it covers.

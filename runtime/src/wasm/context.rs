@@ -73,6 +73,24 @@ impl GuestInstance {
         convert_context_output("process-with-context", output)
     }
 
+    /// Asks the chain to keep its named keyed state in its own memory
+    /// (`keep-state`); true when it will, so the host sends each entry at
+    /// most once and asks for the whole state at checkpoints.
+    pub fn keep_state(&mut self) -> Result<bool, WasmError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = self.job.wflink_job_operator().call_keep_state(&mut self.store);
+        self.check("keep-state", result)
+    }
+
+    /// Every entry the chain keeps in its memory (`snapshot-state`), checked.
+    pub fn snapshot_state(&mut self) -> Result<NamedEntries, WasmError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = self.job.wflink_job_operator().call_snapshot_state(&mut self.store);
+        let entries = entries_from_wit(self.check("snapshot-state", result)?.map_err(job_error)?);
+        entries.check().map_err(|detail| WasmError::Contract { function: "snapshot-state", detail })?;
+        Ok(entries)
+    }
+
     /// Fires `timers` with the entries of their keys (`on-timers`).
     pub fn on_timers(
         &mut self,

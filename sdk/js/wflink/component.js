@@ -49,6 +49,19 @@ export function exportJob(build) {
       const c = timed();
       return contextOutputToWit(guard(() => c.onTimers(fired, state, Number(time.watermark), Number(time.processingTime))));
     },
+    // Named state travels with every call (the host's per-call
+    // protocol): this library keeps none between calls.
+    keepState() {
+      return false;
+    },
+    snapshotState() {
+      const bytes = new Uint8Array(0);
+      const ends = new Uint32Array(0);
+      return {
+        stateIds: ends, keys: bytes, keyEnds: ends, namespaces: bytes, namespaceEnds: ends,
+        userKeys: bytes, userKeyEnds: ends, values: bytes, valueEnds: ends,
+      };
+    },
     finish() {
       return outputToWit(undefined, []);
     },

@@ -76,6 +76,17 @@ def export_job(build):
             out, call = _guard(lambda: chain.on_timers(fired, state, time.watermark, time.processing_time))
             return _context_output_to_wit(out, call)
 
+        def keep_state(self):
+            # Named state travels with every call (the host's per-call
+            # protocol): this library keeps none between calls.
+            return False
+
+        def snapshot_state(self):
+            return wit.StateEntries(
+                state_ids=[], keys=b"", key_ends=[], namespaces=b"", namespace_ends=[],
+                user_keys=b"", user_key_ends=[], values=b"", value_ends=[],
+            )
+
         def finish(self):
             return _output_to_wit(None, None)
 

@@ -22,7 +22,7 @@ pub(crate) use batch::slices as batch_slices;
 pub(crate) use batch::{Batch, KeyedState, slices};
 pub(crate) use emitter::Emitter;
 pub use emitter::Collector;
-pub(crate) use key_table::KeyTable;
+pub(crate) use key_table::{KeyTable, bytes_eq};
 pub(crate) use operator::{
     AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator,
     flat_map_operator, key_by_operator, map_operator,
@@ -49,6 +49,19 @@ pub(crate) trait ChainInput {
         state: &KeyedState,
         out: &SharedOutput,
     ) -> Result<KeyedState, JobError>;
+
+    /// Whether the input keeps its keyed state in the instance between
+    /// calls from now on (the host asks once, after `open`); only inputs
+    /// that can hand their whole state to [`Self::snapshot_state`] say yes.
+    fn keep_state(&mut self) -> bool {
+        false
+    }
+
+    /// Appends every state entry the input keeps to `out` (for a checkpoint).
+    fn snapshot_state(&mut self, out: &mut StateEntries) -> Result<(), JobError> {
+        let _ = out;
+        Ok(())
+    }
 
     /// Fires `timers` (keyed operators only) with the call's state loaded
     /// in the context.
@@ -175,6 +188,18 @@ impl Chain {
             records: result?.records,
             call,
         })
+    }
+
+    /// Asks the chain's input to keep its state between calls (WIT `keep-state`).
+    pub fn keep_state(&mut self) -> bool {
+        self.input.keep_state()
+    }
+
+    /// Every state entry the chain keeps (WIT `snapshot-state`).
+    pub fn snapshot_state(&mut self) -> Result<StateEntries, JobError> {
+        let mut entries = StateEntries::default();
+        self.input.snapshot_state(&mut entries)?;
+        Ok(entries)
     }
 
     /// Fires timers with their keys' named state.

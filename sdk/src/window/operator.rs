@@ -4,8 +4,12 @@
 //! accumulator of each (key, window) is a state entry whose namespace is
 //! the window; a timer at the window's last millisecond fires it; a
 //! cleanup timer at `max_timestamp + allowed lateness` drops it. The
-//! accumulators of a batch's keys travel with the batch and are folded
-//! in a [`KeyTable`] with no host call or allocation per record.
+//! accumulators are folded in a [`KeyTable`] with no host call or
+//! allocation per record. The operator keeps its tables between calls
+//! when the host agrees (`keep-state`): then no state crosses the
+//! boundary per batch, only restored entries once and every entry at a
+//! checkpoint; otherwise the accumulators of a batch's keys travel with
+//! the batch and the changed ones go back.
 
 use std::marker::PhantomData;
 
@@ -15,7 +19,7 @@ use crate::chain::{
     SharedOutput, decode_error, downstream, slices,
 };
 use crate::codec::{decode, encode_into};
-use crate::context::{self, Domain, Timers};
+use crate::context::{self, Domain, StateEntries, Timers};
 use crate::process::SharedSides;
 use crate::{Data, JobError};
 
@@ -61,6 +65,7 @@ impl<T: Data, L: WindowLogic<T>> Operator for WindowOperator<T, L> {
             composite: Vec::new(),
             timers: Timers::default(),
             late: 0,
+            keep: false,
             _records: PhantomData,
         }))
     }
@@ -82,6 +87,9 @@ struct WindowInput<T, L: WindowLogic<T>> {
     timers: Timers,
     /// Records dropped as late with no side output, counted per call.
     late: u64,
+    /// Whether `accs` and `sessions` hold the subtask's whole window
+    /// state for the life of the instance (`keep-state`).
+    keep: bool,
     _records: PhantomData<fn(T)>,
 }
 
@@ -96,10 +104,13 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
         if self.settings.assigner.event_time { Domain::Event } else { Domain::Processing }
     }
 
-    /// Loads the accumulators and session lists that came with the call.
+    /// Loads the accumulators and session lists that came with the call
+    /// (when the state is kept: only restored entries not seen before).
     fn load(&mut self) -> Result<(), JobError> {
-        self.accs.clear();
-        self.sessions.clear();
+        if !self.keep {
+            self.accs.clear();
+            self.sessions.clear();
+        }
         let (acc_id, sessions_id) = (acc_state_id(), sessions_state_id());
         let label = &self.label;
         let Self { accs, sessions, composite: buf, .. } = self;
@@ -124,22 +135,26 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
     /// values), session lists, timers, the late count.
     fn store(&mut self) -> Result<(), JobError> {
         let (acc_id, sessions_id) = (acc_state_id(), sessions_state_id());
+        let keep = self.keep;
         let Self { accs, sessions, timers, composite: value, .. } = self;
         // Straight into the call's outputs: no copy per changed entry.
+        // Kept state stays here until a snapshot asks for it.
         context::with(|c| {
-            for (composite, acc) in accs.changed_all() {
-                value.clear();
-                if let Some(acc) = acc {
-                    encode_into(value, acc).map_err(JobError::User)?;
+            if !keep {
+                for (composite, acc) in accs.changed_all() {
+                    value.clear();
+                    if let Some(acc) = acc {
+                        encode_into(value, acc).map_err(JobError::User)?;
+                    }
+                    c.direct_changes.push(acc_id, &composite[16..], &composite[..16], &[], value);
                 }
-                c.direct_changes.push(acc_id, &composite[16..], &composite[..16], &[], value);
-            }
-            for (key, list) in sessions.changed_all() {
-                value.clear();
-                if let Some(list) = list.filter(|l| !l.is_empty()) {
-                    encode_into(value, list).map_err(JobError::User)?;
+                for (key, list) in sessions.changed_all() {
+                    value.clear();
+                    if let Some(list) = list.filter(|l| !l.is_empty()) {
+                        encode_into(value, list).map_err(JobError::User)?;
+                    }
+                    c.direct_changes.push(sessions_id, key, &[], &[], value);
                 }
-                c.direct_changes.push(sessions_id, key, &[], &[], value);
             }
             if c.timers_registered.timestamps.is_empty() {
                 std::mem::swap(&mut c.timers_registered, timers);
@@ -152,8 +167,13 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
         if self.late > 0 {
             crate::metrics::counter_add("late-records-dropped", std::mem::take(&mut self.late));
         }
-        self.accs.clear();
-        self.sessions.clear();
+        if self.keep {
+            self.accs.compact_if_sparse();
+            self.sessions.compact_if_sparse();
+        } else {
+            self.accs.clear();
+            self.sessions.clear();
+        }
         Ok(())
     }
 
@@ -260,6 +280,27 @@ fn append_timers(to: &mut Timers, from: &Timers) {
 }
 
 impl<T: Data, L: WindowLogic<T>> ChainInput for WindowInput<T, L> {
+    fn keep_state(&mut self) -> bool {
+        self.keep = true;
+        true
+    }
+
+    fn snapshot_state(&mut self, out: &mut StateEntries) -> Result<(), JobError> {
+        let (acc_id, sessions_id) = (acc_state_id(), sessions_state_id());
+        let value = &mut self.composite;
+        for (composite, acc) in self.accs.live() {
+            value.clear();
+            encode_into(value, acc).map_err(JobError::User)?;
+            out.push(acc_id, &composite[16..], &composite[..16], &[], value);
+        }
+        for (key, list) in self.sessions.live().filter(|(_, l)| !l.is_empty()) {
+            value.clear();
+            encode_into(value, list).map_err(JobError::User)?;
+            out.push(sessions_id, key, &[], &[], value);
+        }
+        Ok(())
+    }
+
     fn process(&mut self, input: &Batch, _state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError> {
         if input.key_ends.is_empty() && !input.value_ends.is_empty() {
             return Err(JobError::Other(format!("{} received records without keys (a host bug)", self.label)));
@@ -330,6 +371,11 @@ impl<T: Data, L: WindowLogic<T>> ChainInput for WindowInput<T, L> {
                 if let Some(list) = &mut session.value {
                     list.retain(|&(s, e)| (s, e) != (window.start, window.end));
                     session.changed = true;
+                    if list.is_empty() {
+                        // No session left: the key's entry goes (and a
+                        // kept table can drop its slot).
+                        session.value = None;
+                    }
                 }
             }
         }

@@ -103,3 +103,39 @@ fn processing_time_windows_use_the_wall_clock_and_processing_timers() {
     assert_eq!(timers.timestamps, [19_999]);
     assert_eq!(timers.domains, [Domain::Processing]);
 }
+
+#[test]
+fn a_window_that_keeps_its_state_returns_none_per_call_and_all_of_it_in_a_snapshot() {
+    let mut chain = open(&[]);
+    assert!(chain.keep_state(), "windows keep their state when asked");
+    let out = chain.process_with_context(batch(&[(2, 1000), (4, 2000), (3, 3000)]), StateEntries::default(), i64::MIN, 0).unwrap();
+    assert_eq!(out.call.state.iter().count(), 0, "no state crosses the boundary per call");
+    assert_eq!(out.call.timers_registered.timestamps.len(), 4, "timers still go to the host");
+    let out = chain.process_with_context(batch(&[(6, 4000)]), StateEntries::default(), i64::MIN, 0).unwrap();
+    assert_eq!(out.call.state.iter().count(), 0);
+
+    let snapshot = chain.snapshot_state().unwrap();
+    assert_eq!(snapshot.iter().count(), 2, "one accumulator per key and window");
+
+    // A new instance restored from the snapshot gets each entry once, with
+    // the first call of its key, and folds new records into it.
+    let mut restored = open(&[]);
+    assert!(restored.keep_state());
+    let out = restored.process_with_context(batch(&[(8, 5000)]), snapshot, i64::MIN, 0).unwrap();
+    assert_eq!(out.call.state.iter().count(), 0);
+    let mut fire = Timers::default();
+    let window = crate::window::TimeWindow { start: 0, end: 10_000 }.namespace();
+    for key in [0u64, 1] {
+        fire.push(Domain::Event, 9_999, &rmp_serde::to_vec(&key).unwrap(), &window);
+    }
+    let out = restored.on_timers(fire.clone(), StateEntries::default(), 9_999, 0).unwrap();
+    assert_eq!(values(&out.records), [2 + 4 + 6 + 8, 3], "key 0 kept its sum across the restore; key 1 too");
+
+    // The cleanup timer purges the windows: nothing left to snapshot.
+    let mut cleanup = Timers::default();
+    for key in [0u64, 1] {
+        cleanup.push(Domain::Event, 14_999, &rmp_serde::to_vec(&key).unwrap(), &window);
+    }
+    restored.on_timers(cleanup, StateEntries::default(), 14_999, 0).unwrap();
+    assert_eq!(restored.snapshot_state().unwrap().iter().count(), 0);
+}
