@@ -3,8 +3,9 @@
 //! exactly as the Rust wordcount does; a Python or JS exception fails the
 //! job with its message and traceback; a component built against another
 //! WIT version is refused, naming both versions; compiled components are
-//! cached on disk. The Python port of sensor-alerts prints exactly what
-//! the Rust example prints (common/sensors.rs holds the shared checks).
+//! cached on disk. The Python and JavaScript ports of sensor-alerts print
+//! exactly what the Rust example prints (common/sensors.rs holds the
+//! shared checks).
 
 mod common;
 
@@ -85,6 +86,37 @@ fn python_sensor_alerts_strict_mode_fails_on_a_malformed_line() {
     sensors::assert_strict_sensors_fail(&example("sensor-alerts-python"), "python-sensor-strict", LIMIT);
 }
 
+/// The JavaScript sensor alerts (keyed state, timers, event-time windows,
+/// side outputs) print exactly what the Rust example prints, at p=1 and 2.
+#[test]
+fn javascript_sensor_alerts_match_the_rust_example_at_parallelism_1_and_2() {
+    sensors::assert_hand_checked_sensors(&example("sensor-alerts-js"), "js-sensor-hand", LIMIT);
+}
+
+/// On a generated input (many batches, out of order) the JavaScript sensor
+/// alerts match an independent computation, as the Rust example does.
+#[test]
+fn javascript_sensor_alerts_match_an_independent_computation() {
+    sensors::assert_sensors_match_an_independent_computation(&example("sensor-alerts-js"), "js-sensor-generated", LIMIT);
+}
+
+/// `--strict` makes the JavaScript parse function (a process function)
+/// throw an `Error`: the job fails naming the node, the line, and the
+/// function's stack.
+#[test]
+fn javascript_exception_in_a_process_function_fails_the_job_with_its_stack() {
+    let wasm = example("sensor-alerts-js");
+    let dir = scratch("js-sensor-strict");
+    let input = dir.join("readings.csv");
+    std::fs::write(&input, "s1,1000,20.0\ns1,notatime,21\n").unwrap();
+    let mut command = wflink();
+    command.args(["run", "--local"]).arg(wasm).arg("--input").arg(&input).arg("--strict");
+    let output = run_with_limit(command, LIMIT);
+    assert_clean_failure(&output, "node 1 'parse' threw Error: malformed reading 's1,notatime,21'");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("parseLine@") && stderr.contains("app.js:"), "has the stack: {stderr}");
+}
+
 /// The Python library's MessagePack batch fast paths give exactly the
 /// bytes and values of its per-value codec (run by the host's python3).
 #[test]
@@ -92,6 +124,18 @@ fn python_msgpack_fast_paths_match_the_generic_codec() {
     let script = repo::root().join("sdk/python/tests/test_msgpack.py");
     let mut command = std::process::Command::new("python3");
     command.arg(&script);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+}
+
+/// The JavaScript library's state kinds, timers (both clocks, deleted
+/// ones), sliding and session windows, lateness and side outputs, run in
+/// Node through its component exports against an in-memory host.
+#[test]
+fn javascript_library_state_timers_and_windows_behave_as_in_flink() {
+    let tests = repo::root().join("sdk/js/tests");
+    let mut command = std::process::Command::new("node");
+    command.arg("--import").arg(tests.join("register.mjs")).arg(tests.join("library.test.mjs"));
     let output = run_with_limit(command, LIMIT);
     assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
 }

@@ -38,11 +38,17 @@ pub(super) const JS_SDK: &[(&str, &str)] = &[
     ("args.js", include_str!("../../../sdk/js/wflink/args.js")),
     ("chain.js", include_str!("../../../sdk/js/wflink/chain.js")),
     ("component.js", include_str!("../../../sdk/js/wflink/component.js")),
+    ("context.js", include_str!("../../../sdk/js/wflink/context.js")),
     ("errors.js", include_str!("../../../sdk/js/wflink/errors.js")),
     ("index.js", include_str!("../../../sdk/js/wflink/index.js")),
     ("log.js", include_str!("../../../sdk/js/wflink/log.js")),
     ("msgpack.js", include_str!("../../../sdk/js/wflink/msgpack.js")),
+    ("process.js", include_str!("../../../sdk/js/wflink/process.js")),
+    ("state.js", include_str!("../../../sdk/js/wflink/state.js")),
     ("stream.js", include_str!("../../../sdk/js/wflink/stream.js")),
+    ("time.js", include_str!("../../../sdk/js/wflink/time.js")),
+    ("timed.js", include_str!("../../../sdk/js/wflink/timed.js")),
+    ("window.js", include_str!("../../../sdk/js/wflink/window.js")),
 ];
 
 /// `sdk/js/build.mjs`: runs componentize-js.

@@ -27,7 +27,7 @@ function text(bytes, start, end) {
 
 /** Decodes each value of a flat buffer; the text sources' one-string
  * values take a fast path. */
-function decodeValues(values, ends, label) {
+export function decodeValues(values, ends, label) {
   const out = new Array(ends.length);
   const reader = new Reader(values);
   let start = 0;
@@ -89,27 +89,40 @@ export class Output {
   }
 }
 
-/** An opened chain of the user nodes `nodeIds` of `plan`. */
+/** Nodes that read a key-by and so must start their chain. */
+const KEYED = new Set(["reduce", "keyed-process"]);
+/** Nodes that run only through `process-with-context` and `on-timers`. */
+const TIMED = new Set(["assign-timestamps", "process", "keyed-process"]);
+
+/** The nodes `nodeIds` of `plan`, checked to form a chain. */
+export function chainNodes(plan, nodeIds) {
+  if (nodeIds.length === 0) throw new InvalidPlan("open needs at least one node id");
+  return nodeIds.map((id, position) => {
+    const node = plan.nodes[id];
+    if (node === undefined) throw new InvalidPlan(`the plan has no node ${id}`);
+    if (node.fn === undefined) throw new InvalidPlan(`${node.label()} is a host connector, not a user function`);
+    const input = node.inputs[0];
+    if (position > 0 && !(input && input.source === nodeIds[position - 1] && input.partitioning === "forward")) {
+      throw new InvalidPlan(
+        `${node.label()} does not read node ${nodeIds[position - 1]} through a forward edge, so they cannot chain`,
+      );
+    }
+    if (KEYED.has(node.kind) && position > 0) {
+      throw new InvalidPlan(`${node.label()} is a ${node.kind}, which must start its chain (it reads a key-by)`);
+    }
+    if (node.kind === "key-by" && position < nodeIds.length - 1) {
+      throw new InvalidPlan(`${node.label()} is a key-by, which must end its chain`);
+    }
+    return node;
+  });
+}
+
+/** An opened chain of the user nodes `nodeIds` of `plan`, run by `process`. */
 export class Chain {
   constructor(plan, nodeIds) {
-    if (nodeIds.length === 0) throw new InvalidPlan("open needs at least one node id");
-    const nodes = [];
-    nodeIds.forEach((id, position) => {
-      const node = plan.nodes[id];
-      if (node === undefined) throw new InvalidPlan(`the plan has no node ${id}`);
-      if (node.fn === undefined) throw new InvalidPlan(`${node.label()} is a host connector, not a user function`);
-      const input = node.inputs[0];
-      if (position > 0 && !(input && input.source === nodeIds[position - 1] && input.partitioning === "forward")) {
-        throw new InvalidPlan(
-          `${node.label()} does not read node ${nodeIds[position - 1]} through a forward edge, so they cannot chain`,
-        );
-      }
-      if (node.kind === "reduce" && position > 0) throw new InvalidPlan(`${node.label()} is a reduce, which must start its chain`);
-      if (node.kind === "key-by" && position < nodeIds.length - 1) {
-        throw new InvalidPlan(`${node.label()} is a key-by, which must end its chain`);
-      }
-      nodes.push(node);
-    });
+    const nodes = chainNodes(plan, nodeIds);
+    /** The node that needs `process-with-context`, if any. */
+    this.timed = nodes.find((n) => TIMED.has(n.kind));
     this.first = nodes[0];
     /** The reduce node starting the chain, if any. */
     this.reduceNode = nodes[0].kind === "reduce" ? nodes[0] : undefined;
@@ -122,6 +135,7 @@ export class Chain {
   /** Runs one batch; returns `[Output, changed]` where `changed` holds the
    * changed state entries as `[keyBytes, valueBytes]` pairs. */
   process(batch, state) {
+    if (this.timed) throw new JobError(`${this.timed.label()} is a ${this.timed.kind}: it needs process-with-context (a host bug)`);
     const out = new Output();
     let records;
     let changed = [];
@@ -281,7 +295,7 @@ function encode(value) {
 
 /** A user function's exception as a `user` error: where, what, and the
  * JavaScript stack. */
-function asUserError(node, error) {
+export function asUserError(node, error) {
   if (error instanceof JobError) return error;
   const what = error instanceof Error ? `${error.name}: ${error.message}` : `${String(error)}`;
   return new UserError(`${node.label()} threw ${what}${userStack(error)}`);

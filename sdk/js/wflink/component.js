@@ -6,15 +6,22 @@
 import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
 import { record } from "./stream.js";
-
-const NO_CONTEXT =
-  "the wflink JavaScript library does not support timestamps, process functions, timers or named keyed state yet (process-with-context, on-timers)";
+import { ContextChain } from "./timed.js";
 
 /** Returns the `{ job, operator }` exports componentize-js looks for in the
  * job's main module, running `build(env, args)` to describe the plan. */
 export function exportJob(build) {
-  // The chain this instance runs (one per instance, set by `open`).
+  // The chain this instance runs (one per instance, set by `open`), and
+  // the same chain run with context (made on the first contextual call).
   let chain;
+  let plan;
+  let ids;
+  let contextChain;
+  const timed = () => {
+    if (chain === undefined) throw witError("other", "no chain is open in this instance");
+    if (contextChain === undefined) contextChain = guard(() => new ContextChain(plan, ids));
+    return contextChain;
+  };
   const job = {
     describe(args) {
       return planToWit(guard(() => record(build, args)));
@@ -22,22 +29,25 @@ export function exportJob(build) {
   };
   const operator = {
     open(args, nodeIds, _subtask) {
-      const plan = guard(() => record(build, args));
-      chain = guard(() => new Chain(plan, Array.from(nodeIds)));
+      plan = guard(() => record(build, args));
+      ids = Array.from(nodeIds);
+      contextChain = undefined;
+      chain = guard(() => new Chain(plan, ids));
     },
     process(input, state) {
       if (chain === undefined) throw witError("other", "no chain is open in this instance");
       const [out, changed] = guard(() => chain.process(input, state));
       return outputToWit(out, changed);
     },
-    // The host calls these only for chains with timestamps, process
-    // functions, timers or named keyed state, which this library cannot
-    // declare yet.
-    processWithContext(_input, _state, _time) {
-      throw witError("other", NO_CONTEXT);
+    // The host calls these for chains with timestamps, process
+    // functions, keyed process functions, windows or side outputs.
+    processWithContext(input, state, time) {
+      const c = timed();
+      return contextOutputToWit(guard(() => c.processWithContext(input, state, Number(time.watermark), Number(time.processingTime))));
     },
-    onTimers(_fired, _state, _time) {
-      throw witError("other", NO_CONTEXT);
+    onTimers(fired, state, time) {
+      const c = timed();
+      return contextOutputToWit(guard(() => c.onTimers(fired, state, Number(time.watermark), Number(time.processingTime))));
     },
     // Named state travels with every call (the host's per-call
     // protocol): this library keeps none between calls.
@@ -84,6 +94,14 @@ function planToWit(plan) {
     let kind;
     if (n.kind === "source" || n.kind === "sink") {
       kind = { tag: n.kind, val: { name: n.connector.name, options: n.connector.options.map(([k, v]) => [k, v]) } };
+    } else if (n.kind === "assign-timestamps") {
+      const s = n.spec;
+      const idle = s.idleTimeoutMs === undefined ? undefined : BigInt(s.idleTimeoutMs);
+      kind = { tag: n.kind, val: { maxOutOfOrdernessMs: BigInt(s.outOfOrdernessMs), idleTimeoutMs: idle } };
+    } else if (n.kind === "side-output") {
+      kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
+    } else if (n.kind === "keyed-process") {
+      kind = { tag: n.kind, val: keyedProcessSpec(n.spec) };
     } else {
       kind = { tag: n.kind };
     }
@@ -97,6 +115,84 @@ function planToWit(plan) {
     };
   });
   return { jobName: plan.jobName, nodes, parallelism: plan.parallelism };
+}
+
+/** The WIT `keyed-process-spec` of a keyed process function or window. */
+function keyedProcessSpec(spec) {
+  const states = spec.states.map(({ id, name, kind }) => ({ id, name, kind, lazy: false }));
+  const w = spec.window;
+  if (w === undefined) return { states, window: undefined };
+  const a = w.assigner;
+  let assigner;
+  if (a.kind === "tumbling") assigner = { tag: "tumbling", val: { sizeMs: BigInt(a.size), offsetMs: BigInt(a.offset) } };
+  else if (a.kind === "sliding") {
+    assigner = { tag: "sliding", val: { sizeMs: BigInt(a.size), slideMs: BigInt(a.slide), offsetMs: BigInt(a.offset) } };
+  } else assigner = { tag: "session", val: BigInt(a.gap) };
+  const window = {
+    assigner,
+    domain: a.eventTime ? "event-time" : "processing-time",
+    allowedLatenessMs: BigInt(w.allowedLatenessMs),
+    lateOutputTag: w.lateOutputTag,
+    function: w.function,
+  };
+  return { states, window };
+}
+
+/** Flat buffers (`bytes`, `ends`) of byte arrays, the WIT way. */
+function flat(parts) {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const bytes = new Uint8Array(length);
+  const ends = new Uint32Array(parts.length);
+  let at = 0;
+  parts.forEach((p, i) => {
+    bytes.set(p, at);
+    at += p.length;
+    ends[i] = at;
+  });
+  return [bytes, ends];
+}
+
+/** The WIT `timers` of `[domain, timestamp, key, namespace]` items. */
+function timersToWit(items) {
+  const [keys, keyEnds] = flat(items.map((t) => t[2]));
+  const [namespaces, namespaceEnds] = flat(items.map((t) => t[3]));
+  const timestamps = BigInt64Array.from(items, (t) => BigInt(t[1]));
+  return { keys, keyEnds, namespaces, namespaceEnds, timestamps, domains: items.map((t) => t[0]) };
+}
+
+/** The WIT `context-output` of a ContextChain's CallResult. */
+function contextOutputToWit(result) {
+  const entries = result.state;
+  const [keys, keyEnds] = flat(entries.map((e) => e[1]));
+  const [namespaces, namespaceEnds] = flat(entries.map((e) => e[2]));
+  const [userKeys, userKeyEnds] = flat(entries.map((e) => e[3]));
+  const [values, valueEnds] = flat(entries.map((e) => e[4]));
+  const state = { stateIds: Uint32Array.from(entries, (e) => e[0]), keys, keyEnds, namespaces, namespaceEnds, userKeys, userKeyEnds, values, valueEnds };
+  const sides = result.sides;
+  const empty = new Uint8Array(0);
+  const sideRecords = {
+    records: { values: sides.values.finish(), valueEnds: Uint32Array.from(sides.valueEnds), keys: empty, keyEnds: new Uint32Array(0), timestamps: new BigInt64Array(0) },
+    tags: Uint32Array.from(sides.tags),
+  };
+  return {
+    records: batchToWit(result.records),
+    sideOutputs: sideRecords,
+    state,
+    timersRegistered: timersToWit(result.registered),
+    timersDeleted: timersToWit(result.deleted),
+  };
+}
+
+/** The WIT `batch` of an Output. */
+function batchToWit(out) {
+  return {
+    values: out.values.finish(),
+    valueEnds: Uint32Array.from(out.valueEnds),
+    keys: out.keys.finish(),
+    keyEnds: Uint32Array.from(out.keyEnds),
+    timestamps: BigInt64Array.from(out.timestamps, (t) => BigInt(t)),
+  };
 }
 
 function outputToWit(out, changed) {
@@ -126,12 +222,5 @@ function outputToWit(out, changed) {
     const records = { values: empty, valueEnds: new Uint32Array(0), keys: empty, keyEnds: new Uint32Array(0), timestamps: new BigInt64Array(0) };
     return { records, state };
   }
-  const records = {
-    values: out.values.finish(),
-    valueEnds: Uint32Array.from(out.valueEnds),
-    keys: out.keys.finish(),
-    keyEnds: Uint32Array.from(out.keyEnds),
-    timestamps: BigInt64Array.from(out.timestamps, (t) => BigInt(t)),
-  };
-  return { records, state };
+  return { records: batchToWit(out), state };
 }

@@ -9,12 +9,32 @@
 //     }
 //     export const { job, operator } = exportJob(build);
 //
+// Event time, process functions, keyed state, timers, windows and side
+// outputs follow Flink's DataStream API (`assignTimestampsAndWatermarks`,
+// `process`, `ValueState`, `window(TumblingEventTimeWindows.of(ms))`,
+// `OutputTag`); see guest-examples/sensor-alerts-js.
+//
 // Records are any value MessagePack can hold (null, booleans, numbers,
 // BigInt, strings, Uint8Array, arrays, plain objects); tuples travel as
 // arrays, so a Rust `(String, i64)` and a JS `["word", 1]` are the same bytes.
 
 export { Args } from "./args.js";
 export { exportJob } from "./component.js";
+export { StateError } from "./context.js";
 export { InvalidArguments, InvalidPlan, JobError, UserError } from "./errors.js";
 export { counterAdd, log } from "./log.js";
+export { Collector, Context, KeyedProcessFunction, OutputTag, ProcessFunction, TimerService } from "./process.js";
+export { AggregatingState, ListState, MapState, ReducingState, ValueState } from "./state.js";
 export { DataStream, KeyedStream, StreamExecutionEnvironment } from "./stream.js";
+export { WatermarkStrategy } from "./time.js";
+export {
+  AggregateFunction,
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TimeWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  WindowedStream,
+} from "./window.js";

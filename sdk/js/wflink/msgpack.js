@@ -227,10 +227,14 @@ function packFloat(w, x) {
 
 /** The MessagePack encoding of `value` as a Uint8Array. */
 export function packb(value) {
-  const w = new Writer(64);
-  pack(w, value);
-  return w.finish();
+  // One scratch buffer for every call (state keys and values are packed
+  // per record): only the result is allocated.
+  scratch.length = 0;
+  pack(scratch, value);
+  return scratch.finish();
 }
+
+const scratch = new Writer(256);
 
 /** Reads values out of a byte array. */
 export class Reader {

@@ -6,18 +6,35 @@
 // topologically sorted by construction (the Rust SDK's rules).
 
 import { Args } from "./args.js";
-import { InvalidPlan } from "./errors.js";
+import { InvalidArguments, InvalidPlan } from "./errors.js";
+import { OutputTag } from "./process.js";
+import { takeDeclared } from "./state.js";
+import { WatermarkStrategy } from "./time.js";
+import { WindowedStream } from "./window.js";
 
 /** Job name when the build function sets none. */
 export const DEFAULT_JOB_NAME = "wflink job";
 
+/** The uid prefix of a node (as the Rust SDK names them). */
+function slug(kind, connector, spec) {
+  if (connector) return `${kind}-${connector.name}`;
+  if (kind === "assign-timestamps") return "timestamps";
+  if (kind === "keyed-process" && spec.window) return "window";
+  if (kind === "side-output") return `side-output-${spec.name}`;
+  return kind;
+}
+
 /** One node of the StreamGraph (WIT `node`), plus its user function. */
 export class Node {
-  constructor(id, kind, name, connector, fn) {
+  constructor(id, kind, name, connector, fn, spec) {
     this.id = id;
     this.kind = kind;
     this.name = name;
-    this.uid = `${connector ? `${kind}-${connector.name}` : kind}-${id}`;
+    /** Kind-specific settings: the WatermarkStrategy of an
+     * assign-timestamps node, `{ states, window }` of a keyed-process
+     * node, the OutputTag of a side-output node. */
+    this.spec = spec;
+    this.uid = `${slug(kind, connector, spec)}-${id}`;
     /** `{ name, options: [[key, value], ...] }` for sources and sinks. */
     this.connector = connector;
     this.parallelism = undefined;
@@ -43,12 +60,14 @@ export class Plan {
     this.error = undefined;
   }
 
-  add(kind, name, input, connector, fn) {
-    const node = new Node(this.nodes.length, kind, name, connector, fn);
+  add(kind, name, input, connector, fn, spec) {
+    const node = new Node(this.nodes.length, kind, name, connector, fn, spec);
     if (input !== undefined) {
       const upstream = this.nodes[input];
       upstream.consumers += 1;
-      if (upstream.consumers > 1) {
+      // Side outputs are no fan-out: they leave inside the same task.
+      const main = this.nodes.filter((n) => n.kind !== "side-output" && n.inputs.length && n.inputs[0].source === input).length;
+      if (kind !== "side-output" && main >= 1) {
         this.fail(new InvalidPlan(`the stream of ${upstream.label()} feeds two operations; fan-out is not supported yet`));
       }
       // The one rule of edges: leaving a key-by is hash, all else forward.
@@ -99,6 +118,7 @@ export class Plan {
 /** What a build function receives: create sources here, set the job name
  * and default parallelism. */
 export class StreamExecutionEnvironment {
+  /** A fresh environment with an empty plan (the library makes one per build run). */
   constructor() {
     this.plan = new Plan();
   }
@@ -130,6 +150,15 @@ export class StreamExecutionEnvironment {
     return this.source("datagen", [["rate", String(rate)], ["count", String(count)]], "Source: datagen");
   }
 
+  /** The text source the usual example arguments name: `--input PATH` (a
+   * file or directory) or `--hostname HOST --port PORT` (a socket). */
+  readTextInput(args) {
+    if (args.has("input")) return this.readTextFile(args.required("input"));
+    if (args.has("hostname")) return this.socketTextStream(args.required("hostname"), args.requiredInt("port"));
+    throw new InvalidArguments("the job needs --input PATH or --hostname HOST --port PORT");
+  }
+
+  /** Adds a source node of the host connector `name` with `options`. */
   source(name, options, label) {
     return new DataStream(this.plan, this.plan.add("source", label, undefined, { name, options }));
   }
@@ -138,6 +167,7 @@ export class StreamExecutionEnvironment {
 /** A stream of records in the plan being built. Each operation returns
  * the next stream; a stream feeds exactly one operation. */
 export class DataStream {
+  /** The stream produced by node `node` of `plan` (made by the operations). */
   constructor(plan, node) {
     this.plan = plan;
     this.node = node;
@@ -161,9 +191,10 @@ export class DataStream {
     return this;
   }
 
-  then(kind, name, fn, Kind = DataStream) {
+  /** Adds a node of `kind` running `fn` on this stream; returns its stream as a `Kind`. */
+  then(kind, name, fn, Kind = DataStream, spec = undefined) {
     if (typeof fn !== "function") throw new InvalidPlan(`${name} needs a function, got ${typeof fn}`);
-    return new Kind(this.plan, this.plan.add(kind, name, this.node, undefined, fn));
+    return new Kind(this.plan, this.plan.add(kind, name, this.node, undefined, fn, spec));
   }
 
   /** Turns each record into exactly one record: `fn(record) -> record`. */
@@ -182,12 +213,42 @@ export class DataStream {
     return this.then("filter", "Filter", fn);
   }
 
+  /** Sets each record's event timestamp (ms since the epoch, an integer)
+   * to `timestampFn(record)`, and lets the host make watermarks by
+   * `strategy` (a WatermarkStrategy) after this node. */
+  assignTimestampsAndWatermarks(strategy, timestampFn) {
+    if (!(strategy instanceof WatermarkStrategy)) {
+      throw new TypeError("assignTimestampsAndWatermarks takes a WatermarkStrategy first");
+    }
+    return this.then("assign-timestamps", "Timestamps/Watermarks", timestampFn, DataStream, strategy);
+  }
+
+  /** Runs a process function on each record: a ProcessFunction (an object
+   * with `processElement(value, ctx, out)`) or a plain function `(value,
+   * ctx, out) => ...`. It may emit any number of records (`out.collect`,
+   * or return an iterable), send records to side outputs
+   * (`ctx.output(tag, value)`) and read the record's timestamp and the
+   * watermark. */
+  process(fn) {
+    const f = typeof fn === "function" ? fn : fn && typeof fn.processElement === "function" ? fn.processElement.bind(fn) : fn;
+    return this.then("process", "Process", f);
+  }
+
+  /** The records the node producing this stream sent to the side output
+   * `tag` (an OutputTag). A side output may go through `map`, `flatMap`
+   * and `filter` and must end in a sink. */
+  getSideOutput(tag) {
+    if (!(tag instanceof OutputTag)) throw new TypeError("getSideOutput takes an OutputTag");
+    return new DataStream(this.plan, this.plan.add("side-output", `Side Output: ${tag.name}`, this.node, undefined, undefined, tag));
+  }
+
   /** Partitions the stream by `fn(record)`: records whose keys encode
    * equally (MessagePack) meet in one subtask. */
   keyBy(fn) {
     return this.then("key-by", "Key By", fn, KeyedStream);
   }
 
+  /** Ends this stream in a sink node of the host connector `name` with `options`. */
   sink(name, options, label) {
     return new DataStream(this.plan, this.plan.add("sink", label, this.node, { name, options }));
   }
@@ -200,6 +261,12 @@ export class DataStream {
   /** Writes every record as a line of text to files under the directory `path`. */
   writeAsText(path) {
     return this.sink("file", [["path", String(path)]], "Sink: File");
+  }
+
+  /** Writes to files under `directory` when it is given, else prints: the
+   * usual `--output DIR` switch of the examples. */
+  printOrWrite(directory) {
+    return directory === undefined ? this.print() : this.writeAsText(directory);
   }
 
   /** Drops every record (for benchmarks). */
@@ -232,11 +299,36 @@ export class KeyedStream extends DataStream {
     this.plan.nodes[stream.node].sumPosition = position;
     return stream;
   }
+
+  /** Runs a KeyedProcessFunction (an object with `processElement(value,
+   * ctx, out)` and optionally `onTimer(timestamp, ctx, out)`) on each
+   * record with its key's state (the state handles it created in its
+   * constructor), timers and side outputs. */
+  process(fn) {
+    if (!fn || typeof fn.processElement !== "function") {
+      throw new TypeError("KeyedStream.process takes a KeyedProcessFunction (an object with processElement)");
+    }
+    return this.keyedProcess(fn, "Keyed Process", { states: takeDeclared(), window: undefined });
+  }
+
+  /** Cuts each key's records into windows by `assigner` (e.g.
+   * `TumblingEventTimeWindows.of(10_000)`); finish with `reduce`,
+   * `aggregate` or `process` on the result. */
+  window(assigner) {
+    return new WindowedStream(this, assigner);
+  }
+
+  /** Adds the keyed-process node running `fn` (a KeyedProcessFunction or
+   * a window operator) with its `spec` (`{ states, window }`). */
+  keyedProcess(fn, name, spec) {
+    return new DataStream(this.plan, this.plan.add("keyed-process", name, this.node, undefined, fn, spec));
+  }
 }
 
 /** Runs `build` on `args` and returns the checked plan. */
 export function record(build, args) {
   const env = new StreamExecutionEnvironment();
+  takeDeclared();
   build(env, new Args(args));
   return env.plan.finish();
 }

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from wflink.msgpack import pack_into, pack_values, unpack_from, unpack_values  # noqa: E402
+from wflink.msgpack import pack_into, pack_keyed, pack_values, unpack_from, unpack_values  # noqa: E402
 
 
 def random_str(rng):
@@ -52,6 +52,19 @@ def main():
             expected.append(value)
             start = end
         assert unpack_values(data, ends) == expected, records
+        # Keyed output: the fused (str, int) path writes what the per-value
+        # encoder writes for the keys and the values, whatever the key is.
+        for key_fn in (lambda r: r[0] if type(r) is tuple else r, lambda r: "k", lambda r: r):
+            k, k_ends, v, v_ends = bytearray(b"y"), [], bytearray(b"x"), []
+            try:
+                pack_keyed(k, k_ends, v, v_ends, records, key_fn)
+            except (IndexError, TypeError):
+                continue
+            slow_keys, slow_key_ends = bytearray(b"y"), []
+            for r in records:
+                pack_into(slow_keys, key_fn(r))
+                slow_key_ends.append(len(slow_keys))
+            assert (k, k_ends, v, v_ends) == (slow_keys, slow_key_ends, slow, slow_ends), records
     print("msgpack fast paths: ok")
 
 

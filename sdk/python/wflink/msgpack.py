@@ -10,7 +10,7 @@ encode equally whichever language wrote them.
 
 from functools import lru_cache
 from itertools import accumulate, islice
-from operator import add, itemgetter, sub
+from operator import add, is_, itemgetter, sub
 from struct import pack as _pack, unpack_from as _unpack_from
 
 _first = itemgetter(0)
@@ -280,10 +280,38 @@ def pack_values(buf, ends, records):
         append_end(len(buf))
 
 
+def _pack_pairs_keyed_by_first(keys, key_ends, values, value_ends, records, key_list):
+    """:func:`pack_keyed` of ``(str, int)`` pairs keyed by their own first
+    item (the word count's shape): each string is encoded once, for both
+    the key and the value. False (nothing written) for any other batch."""
+    if set(map(len, records)) != {2}:
+        return False
+    firsts = list(map(_first, records))
+    if not all(map(is_, key_list, firsts)):
+        return False
+    seconds = list(map(_second, records))
+    if set(map(type, firsts)) != {str} or set(map(type, seconds)) != {int}:
+        return False
+    data = list(map(str.encode, firsts))
+    lens = list(map(len, data))
+    if max(lens) >= 32:
+        return False
+    if min(seconds) >= 0 and max(seconds) < 0x80:
+        ints = map(_FIXINT.__getitem__, seconds)
+    else:
+        ints = map(_int_bytes, seconds)
+    _append_parts(keys, key_ends, list(map(b"".join, zip(map(_FIXSTR.__getitem__, lens), data))))
+    _append_parts(values, value_ends, list(map(b"".join, zip(map(_PAIR_FIXSTR.__getitem__, lens), data, ints))))
+    return True
+
+
 def pack_keyed(keys, key_ends, values, value_ends, records, key_fn):
     """Like :func:`pack_values` for a keyed output: also appends the
     encoding of each record's key, ``key_fn(record)``, to ``keys``."""
-    pack_values(keys, key_ends, list(map(key_fn, records)))
+    key_list = list(map(key_fn, records))
+    if key_list and type(records[0]) is tuple and _pack_pairs_keyed_by_first(keys, key_ends, values, value_ends, records, key_list):
+        return
+    pack_values(keys, key_ends, key_list)
     pack_values(values, value_ends, records)
 
 

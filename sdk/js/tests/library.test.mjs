@@ -1,0 +1,290 @@
+// The JavaScript library's keyed state, timers, windows and side outputs,
+// run in Node through the component's own exports (`job`, `operator`)
+// against a small in-memory host that keeps state entries and timers the
+// way wflink's host does. Covers what guest-examples/sensor-alerts-js does
+// not use: ListState, ReducingState, AggregatingState, processing-time
+// timers, deleted timers, sliding and session windows, allowed lateness.
+// Run with `node --import ./sdk/js/tests/register.mjs sdk/js/tests/library.test.mjs`
+// (tests/polyglot.rs does).
+
+import assert from "node:assert/strict";
+import {
+  AggregatingState,
+  EventTimeSessionWindows,
+  KeyedProcessFunction,
+  ListState,
+  OutputTag,
+  ReducingState,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  ValueState,
+  WatermarkStrategy,
+  exportJob,
+} from "wflink";
+import { packb, unpackb } from "../wflink/msgpack.js";
+
+const MIN = -(2n ** 63n);
+
+/** Flat buffers of encoded values. */
+function flat(parts) {
+  const ends = [];
+  let n = 0;
+  for (const p of parts) ends.push((n += p.length));
+  const bytes = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return [bytes, Uint32Array.from(ends)];
+}
+
+function cut(bytes, ends) {
+  const out = [];
+  let start = 0;
+  for (const end of ends) {
+    out.push(bytes.slice(start, end));
+    start = end;
+  }
+  return out;
+}
+
+const hex = (b) => Buffer.from(b).toString("hex");
+
+/** One keyed operator's host side: stored state entries and timers. */
+class Host {
+  constructor(operator) {
+    this.operator = operator;
+    /** `id|key|ns|user` (hex) -> `[id, key, ns, user, value]`. */
+    this.state = new Map();
+    /** `domain|ts|key|ns` -> `[domain, ts, key, ns]`. */
+    this.timers = new Map();
+    this.watermark = MIN;
+    this.now = 0n;
+    this.out = [];
+    this.sides = [];
+  }
+
+  entriesOf(keys) {
+    const wanted = new Set(keys.map(hex));
+    const picked = [...this.state.values()].filter((e) => wanted.has(hex(e[1])));
+    const [k, ke] = flat(picked.map((e) => e[1]));
+    const [n, ne] = flat(picked.map((e) => e[2]));
+    const [u, ue] = flat(picked.map((e) => e[3]));
+    const [v, ve] = flat(picked.map((e) => e[4]));
+    return { stateIds: Uint32Array.from(picked, (e) => e[0]), keys: k, keyEnds: ke, namespaces: n, namespaceEnds: ne, userKeys: u, userKeyEnds: ue, values: v, valueEnds: ve };
+  }
+
+  apply(result) {
+    const s = result.state;
+    const keys = cut(s.keys, s.keyEnds);
+    const nss = cut(s.namespaces, s.namespaceEnds);
+    const users = cut(s.userKeys, s.userKeyEnds);
+    const values = cut(s.values, s.valueEnds);
+    s.stateIds.forEach((id, i) => {
+      const at = `${id}|${hex(keys[i])}|${hex(nss[i])}|${hex(users[i])}`;
+      if (values[i].length === 0) this.state.delete(at);
+      else this.state.set(at, [id, keys[i], nss[i], users[i], values[i]]);
+    });
+    for (const [t, add] of [[result.timersRegistered, true], [result.timersDeleted, false]]) {
+      const tk = cut(t.keys, t.keyEnds);
+      const tn = cut(t.namespaces, t.namespaceEnds);
+      t.timestamps.forEach((ts, i) => {
+        const at = `${t.domains[i]}|${ts}|${hex(tk[i])}|${hex(tn[i])}`;
+        if (add) this.timers.set(at, [t.domains[i], ts, tk[i], tn[i]]);
+        else this.timers.delete(at);
+      });
+    }
+    const r = result.records;
+    cut(r.values, r.valueEnds).forEach((v, i) => this.out.push([unpackb(v), r.timestamps.length ? Number(r.timestamps[i]) : undefined]));
+    const sr = result.sideOutputs;
+    cut(sr.records.values, sr.records.valueEnds).forEach((v, i) => this.sides.push([sr.tags[i], unpackb(v)]));
+  }
+
+  time() {
+    return { watermark: this.watermark, processingTime: this.now };
+  }
+
+  /** Sends `[key, value, timestamp]` records as one keyed batch. */
+  send(records) {
+    const keys = records.map(([k]) => packb(k));
+    const [kb, ke] = flat(keys);
+    const [vb, ve] = flat(records.map(([, v]) => packb(v)));
+    const stamps = records[0] && records[0][2] !== undefined ? BigInt64Array.from(records, (r) => BigInt(r[2])) : new BigInt64Array(0);
+    const batch = { values: vb, valueEnds: ve, keys: kb, keyEnds: ke, timestamps: stamps };
+    this.apply(this.operator.processWithContext(batch, this.entriesOf(keys), this.time()));
+  }
+
+  /** Moves the watermark (and clock) and fires the due timers, in order. */
+  advance(watermark, now = this.now) {
+    this.watermark = BigInt(watermark);
+    this.now = BigInt(now);
+    const due = [...this.timers.entries()]
+      .filter(([, [d, ts]]) => (d === "event-time" ? ts <= this.watermark : ts <= this.now))
+      .sort((a, b) => (a[1][1] < b[1][1] ? -1 : a[1][1] > b[1][1] ? 1 : 0));
+    if (due.length === 0) return;
+    for (const [at] of due) this.timers.delete(at);
+    const fired = due.map(([, t]) => t);
+    const [k, ke] = flat(fired.map((t) => t[2]));
+    const [n, ne] = flat(fired.map((t) => t[3]));
+    const timers = { keys: k, keyEnds: ke, namespaces: n, namespaceEnds: ne, timestamps: BigInt64Array.from(fired, (t) => t[1]), domains: fired.map((t) => t[0]) };
+    this.apply(this.operator.onTimers(timers, this.entriesOf(fired.map((t) => t[2])), this.time()));
+  }
+}
+
+/** Opens the chain starting at the node named `name` of `build`'s plan. */
+function open(build, name, args = []) {
+  const { job, operator } = exportJob(build);
+  const plan = job.describe(args);
+  const node = plan.nodes.find((n) => n.name === name);
+  assert.ok(node, `the plan has a node named ${name}`);
+  operator.open(args, Uint32Array.from([node.id]), { index: 0, parallelism: 1, maxParallelism: 128 });
+  return { plan, node, host: new Host(operator) };
+}
+
+const alarms = new OutputTag("alarms");
+
+/** Keeps every value of a key (ListState), their sum (ReducingState) and
+ * their average (AggregatingState); reports them on a processing-time timer
+ * and raises an alarm on an event-time timer unless a value below 0 came. */
+class Everything extends KeyedProcessFunction {
+  constructor() {
+    super();
+    this.all = new ListState("all");
+    this.sum = new ReducingState("sum", (a, b) => a + b);
+    this.average = new AggregatingState("average", {
+      createAccumulator: () => [0, 0],
+      add: (v, [s, n]) => [s + v, n + 1],
+      getResult: ([s, n]) => s / n,
+    });
+    this.deadline = new ValueState("deadline");
+  }
+
+  processElement(value, ctx, out) {
+    this.all.add(value);
+    this.sum.add(value);
+    this.average.add(value);
+    const timers = ctx.timerService();
+    timers.registerProcessingTimeTimer(timers.currentProcessingTime() + 100);
+    if (this.deadline.value() === undefined) {
+      this.deadline.update(ctx.timestamp() + 1000);
+      timers.registerEventTimeTimer(ctx.timestamp() + 1000);
+    }
+    if (value < 0) timers.deleteEventTimeTimer(this.deadline.value());
+    out.collect(["seen", ctx.getCurrentKey(), value]);
+  }
+
+  *onTimer(timestamp, ctx) {
+    if (ctx.timeDomain() === "processing-time") {
+      yield ["report", ctx.getCurrentKey(), this.all.get(), this.sum.get(), this.average.get()];
+      this.all.clear();
+    } else {
+      ctx.output(alarms, `alarm ${ctx.getCurrentKey()} ${timestamp}`);
+      this.deadline.clear();
+    }
+  }
+}
+
+function everythingJob(env) {
+  const keyed = env
+    .readTextFile("in")
+    .map((line) => Number(line))
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps(), (v) => v)
+    .keyBy((v) => v % 2);
+  const checked = keyed.process(new Everything()).name("everything");
+  checked.getSideOutput(alarms).map((s) => s.toUpperCase()).print();
+  checked.print();
+}
+
+{
+  const { plan, node, host } = open(everythingJob, "everything");
+  const spec = node.kind.val;
+  assert.deepEqual(spec.states.map((s) => [s.name, s.kind]), [["all", "list"], ["sum", "reducing"], ["average", "aggregating"], ["deadline", "value"]]);
+  assert.equal(plan.nodes.find((n) => n.kind.tag === "assign-timestamps").kind.val.maxOutOfOrdernessMs, 0n);
+  host.now = 1000n;
+  host.send([[1, 1, 10], [0, 2, 20], [1, 3, 30]]);
+  host.send([[0, -4, 40]]);
+  assert.deepEqual(host.out.map(([v]) => v), [["seen", 1, 1], ["seen", 0, 2], ["seen", 1, 3], ["seen", 0, -4]]);
+  assert.deepEqual(host.out.map(([, t]) => t), [10, 20, 30, 40]);
+  host.out.length = 0;
+  // Processing time: one timer per key at 1100 (registered twice, kept once).
+  host.advance(MIN, 1100);
+  assert.deepEqual(host.out.map(([v]) => v).sort(), [["report", 0, [2, -4], -2, -1], ["report", 1, [1, 3], 4, 2]]);
+  host.out.length = 0;
+  // Event time: key 1's deadline fires; key 0's was deleted by the -4.
+  host.advance(5000);
+  assert.deepEqual(host.sides.map(([, v]) => v), ["ALARM 1 1010"]);
+  assert.equal(host.sides[0][0], alarms.id);
+  // Cleared state is gone from the host; the sums stay.
+  const names = new Map(node.kind.val.states.map((s) => [s.id, s.name]));
+  const left = [...host.state.values()].map((e) => `${names.get(e[0])}:${unpackb(e[1])}`).sort();
+  assert.deepEqual(left, ["average:0", "average:1", "deadline:0", "sum:0", "sum:1"]);
+}
+
+// Sliding windows with allowed lateness: a late record within it fires the
+// window again at once; later than that goes to the late side output.
+{
+  const late = new OutputTag("late");
+  const { host } = open((env) => {
+    const windows = env
+      .readTextFile("in")
+      .keyBy((v) => "k")
+      .window(SlidingEventTimeWindows.of(10, 5))
+      .allowedLateness(10)
+      .sideOutputLateData(late)
+      .reduce((a, b) => a + b, (key, w, sum) => [`${key} [${w.start},${w.end}) ${sum}`])
+      .name("sliding");
+    windows.getSideOutput(late).print();
+    windows.print();
+  }, "sliding");
+  host.send([["k", 1, 3], ["k", 2, 7], ["k", 4, 12]]);
+  host.advance(9);
+  assert.deepEqual(host.out.map(([v]) => v), ["k [-5,5) 1", "k [0,10) 3"]);
+  host.out.length = 0;
+  host.send([["k", 8, 6]]); // late for [0,10) and [5,15)? [5,15) is open; [0,10) is within lateness
+  assert.deepEqual(host.out.map(([v]) => v), ["k [0,10) 11"]);
+  host.out.length = 0;
+  host.advance(30);
+  assert.deepEqual(host.out.map(([v]) => v), ["k [5,15) 14", "k [10,20) 4"]);
+  host.send([["k", 16, 1]]); // every window of 1 ended more than 10 ms ago
+  assert.deepEqual(host.sides.map(([, v]) => v), [16]);
+  assert.equal(host.state.size, 0, "every window was purged");
+}
+
+// Session windows merge and aggregate.
+{
+  const { host } = open((env) => {
+    env
+      .readTextFile("in")
+      .keyBy((v) => v[0])
+      .window(EventTimeSessionWindows.withGap(10))
+      .aggregate({
+        createAccumulator: () => 0,
+        add: (v, acc) => acc + v[1],
+        getResult: (acc) => acc,
+        merge: (a, b) => a + b,
+      })
+      .name("sessions")
+      .print();
+  }, "sessions");
+  host.send([["a", ["a", 1], 0], ["a", ["a", 2], 18], ["b", ["b", 5], 3]]);
+  host.send([["a", ["a", 4], 9]]); // [9,19) bridges a's [0,10) and [18,28)
+  host.advance(100);
+  assert.deepEqual(host.out.sort(), [[5, 12], [7, 27]]);
+  assert.equal(host.state.size, 0, "merged and fired sessions leave no state");
+}
+
+// Tumbling windows need timestamps; state outside a keyed function fails.
+{
+  const { host } = open((env) => {
+    env.readTextFile("in").keyBy((v) => v).window(TumblingEventTimeWindows.of(10)).reduce((a) => a).name("w").print();
+  }, "w");
+  assert.throws(
+    () => host.operator.processWithContext({ values: packb(1), valueEnds: Uint32Array.of(1), keys: packb(1), keyEnds: Uint32Array.of(1), timestamps: new BigInt64Array(0) }, host.entriesOf([]), host.time()),
+    (e) => e.payload.tag === "other" && /have no timestamps: call assignTimestampsAndWatermarks before keyBy/.test(e.payload.val),
+  );
+  const state = new ValueState("outside");
+  assert.throws(() => state.value(), /keyed state accessed outside a keyed context/);
+}
+
+console.log("library.test.mjs: ok");

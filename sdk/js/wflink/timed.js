@@ -1,0 +1,284 @@
+// Running a chain that uses time, named keyed state or side outputs
+// (`process-with-context`, `on-timers`).
+//
+// The first node decides how a batch enters the chain: a keyed process
+// function or a window (keyed, with named state and timers in the call's
+// context), or a stateless node (decode the values and go). The other
+// nodes run as batch stages over arrays of records with a parallel array
+// of event timestamps (undefined when the records carry none); a `key-by`
+// ends the chain. Side outputs of the chain's nodes run their own stages
+// (map, flatMap, filter) inside the chain and leave as the call's side records.
+
+import { asUserError, chainNodes, decodeValues } from "./chain.js";
+import { CALL, byteString, checkEntries, slices } from "./context.js";
+import { InvalidPlan, JobError, UserError } from "./errors.js";
+import { Writer, pack } from "./msgpack.js";
+import { Context } from "./process.js";
+import { WindowOperator } from "./window.js";
+
+/** The batch function `(values, stamps) => [values, stamps]` of a node
+ * that is not a keyed first node. */
+function stage(node, sides) {
+  const fn = node.fn;
+  switch (node.kind) {
+    case "map":
+      return (values, stamps) => [values.map((r) => fn(r)), stamps];
+    case "filter":
+      return (values, stamps) => {
+        const out = [];
+        const outStamps = stamps === undefined ? undefined : [];
+        values.forEach((r, i) => {
+          if (fn(r)) {
+            out.push(r);
+            if (outStamps !== undefined) outStamps.push(stamps[i]);
+          }
+        });
+        return [out, outStamps];
+      };
+    case "flat-map":
+      return (values, stamps) => {
+        const out = [];
+        const outStamps = stamps === undefined ? undefined : [];
+        values.forEach((r, i) => {
+          for (const p of fn(r)) {
+            out.push(p);
+            if (outStamps !== undefined) outStamps.push(stamps[i]);
+          }
+        });
+        return [out, outStamps];
+      };
+    case "assign-timestamps":
+      return (values) => {
+        const outStamps = values.map((r) => {
+          const t = fn(r);
+          if (typeof t === "bigint") return Number(t);
+          if (!Number.isSafeInteger(t)) throw new TypeError(`the timestamp function returned ${String(t)}; return an integer of ms`);
+          return t;
+        });
+        return [values, outStamps];
+      };
+    case "process": {
+      const ctx = new Context(sides);
+      return (values, stamps) => {
+        const out = [];
+        const outStamps = stamps === undefined ? undefined : [];
+        ctx.bind(out, outStamps);
+        values.forEach((r, i) => {
+          ctx.at(stamps === undefined ? undefined : stamps[i]);
+          ctx.emitAll(fn(r, ctx, ctx.out));
+        });
+        return [out, outStamps];
+      };
+    }
+    default:
+      throw new JobError(`${node.label()} is a ${node.kind}, which cannot run inside a chain here`);
+  }
+}
+
+/** Runs `f()`; what a user function throws becomes a UserError naming
+ * `node`, with its stack. */
+function guarded(node, f) {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UserError && !e.message.startsWith(node.label())) throw new UserError(`${node.label()}: ${e.message}`);
+    throw asUserError(node, e);
+  }
+}
+
+/** Encodes `values` into `out.values`/`out.valueEnds` (`out.keys`/`keyEnds`
+ * by `keyBy`'s function when given); `last` names the producing node. */
+function encode(out, values, keyBy, last) {
+  if (keyBy !== undefined) {
+    const fn = keyBy.fn;
+    guarded(keyBy, () => {
+      for (const r of values) {
+        pack(out.keys, fn(r));
+        out.keyEnds.push(out.keys.length);
+        pack(out.values, r);
+        out.valueEnds.push(out.values.length);
+      }
+    });
+    return;
+  }
+  try {
+    for (const r of values) {
+      pack(out.values, r);
+      out.valueEnds.push(out.values.length);
+    }
+  } catch (e) {
+    throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
+  }
+}
+
+/** What a contextual call produced: its main records and side records
+ * (`{ values: Writer, valueEnds, keys: Writer, keyEnds, timestamps }`),
+ * state changes and timers. */
+export class CallResult {
+  /** An empty result. */
+  constructor() {
+    this.records = { values: new Writer(1 << 12), valueEnds: [], keys: new Writer(1 << 8), keyEnds: [], timestamps: [] };
+    this.sides = { values: new Writer(256), valueEnds: [], tags: [] };
+    /** `[id, key, namespace, userKey, value]`; an empty value deletes. */
+    this.state = [];
+    /** `[domain, timestamp, key, namespace]` each. */
+    this.registered = [];
+    this.deleted = [];
+  }
+}
+
+/** An opened chain of the user nodes `nodeIds` of `plan`, run by
+ * `process-with-context` and `on-timers`. */
+export class ContextChain {
+  /** Checks and prepares the chain (its stages and side output stages). */
+  constructor(plan, nodeIds) {
+    const nodes = chainNodes(plan, nodeIds);
+    /** Side output buffers of this chain's nodes, by tag id (filled by
+     * process functions and windows during a call). */
+    this.sides = new Map();
+    this.sideChains = this.buildSideChains(plan, new Set(nodeIds));
+    this.first = nodes[0];
+    if (this.first.kind === "reduce") throw new JobError(`${this.first.label()} is a reduce: the host calls process for it (a host bug)`);
+    /** The keyed first node, if any: a keyed process function or a window. */
+    this.keyed = this.first.kind === "keyed-process" ? this.first : undefined;
+    /** The key-by node ending the chain, if any. */
+    this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
+    const middle = nodes.slice(this.keyed ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
+    this.stages = middle.map((n) => [stage(n, this.sides), n]);
+    this.last = middle.length ? middle[middle.length - 1] : this.first;
+    this.window = this.keyed && this.keyed.fn instanceof WindowOperator ? this.keyed.fn : undefined;
+    if (this.keyed && !this.window) this.ctx = new Context(this.sides);
+  }
+
+  /** For each side output read from a node of the chain: its tag, the
+   * stages of the nodes between it and its sink, and its last node. */
+  buildSideChains(plan, ids) {
+    const chains = [];
+    for (const side of plan.nodes) {
+      if (side.kind !== "side-output" || !ids.has(side.inputs[0].source)) continue;
+      const stages = [];
+      let at = side;
+      for (;;) {
+        const after = plan.nodes.filter((n) => n.inputs.length && n.inputs[0].source === at.id);
+        if (after.length === 1 && after[0].kind === "sink") break;
+        if (after.length !== 1 || !["map", "flat-map", "filter"].includes(after[0].kind)) {
+          throw new InvalidPlan(`side output '${side.spec.name}' must pass through map, flatMap or filter only and end in one sink`);
+        }
+        at = after[0];
+        stages.push([stage(at, this.sides), at]);
+      }
+      this.sides.set(side.spec.id, []);
+      chains.push({ tag: side.spec.id, stages, last: at });
+    }
+    return chains;
+  }
+
+  /** Runs one batch with its keys' named state and the time (ms). */
+  processWithContext(batch, entries, watermark, processingTime) {
+    return this.contextual(entries, watermark, processingTime, (result) => this.runBatch(batch, result));
+  }
+
+  /** Fires `timers` (WIT `timers`) with their keys' named state. */
+  onTimers(timers, entries, watermark, processingTime) {
+    return this.contextual(entries, watermark, processingTime, (result) => this.runTimers(timers, result));
+  }
+
+  contextual(entries, watermark, processingTime, run) {
+    checkEntries(entries);
+    CALL.begin(entries, watermark, processingTime);
+    const result = new CallResult();
+    try {
+      run(result);
+      const sides = result.sides;
+      for (const { tag, stages, last } of this.sideChains) {
+        let values = this.sides.get(tag);
+        if (values.length === 0) continue;
+        let stamps;
+        for (const [f, node] of stages) [values, stamps] = guarded(node, () => f(values, stamps));
+        try {
+          for (const v of values) {
+            pack(sides.values, v);
+            sides.valueEnds.push(sides.values.length);
+            sides.tags.push(tag);
+          }
+        } catch (e) {
+          throw new UserError(`${last.label()} produced a side record that cannot be encoded: ${e.message}`);
+        }
+      }
+      result.state = CALL.changes();
+      result.registered = CALL.registered;
+      result.deleted = CALL.deleted;
+      return result;
+    } finally {
+      CALL.end();
+      for (const buffer of this.sides.values()) buffer.length = 0;
+    }
+  }
+
+  runBatch(batch, result) {
+    const stamps = batch.timestamps.length ? Array.from(batch.timestamps, Number) : undefined;
+    const keyed = this.keyed;
+    if (keyed === undefined) {
+      this.finish(decodeValues(batch.values, batch.valueEnds, this.first.label()), stamps, result);
+      return;
+    }
+    if (batch.valueEnds.length && !batch.keyEnds.length) throw new JobError(`${keyed.label()} received records without keys (a host bug)`);
+    const values = decodeValues(batch.values, batch.valueEnds, keyed.label());
+    const keys = slices(batch.keys, batch.keyEnds);
+    const out = { values: [], stamps: [] };
+    if (this.window) {
+      guarded(keyed, () => this.window.process(keys, values, stamps, this.sides, keyed.label(), out));
+      this.finish(out.values, out.stamps, result);
+      return;
+    }
+    const texts = keys.map(byteString);
+    const outStamps = stamps === undefined ? undefined : out.stamps;
+    const ctx = this.ctx;
+    ctx.bind(out.values, outStamps);
+    ctx.domain = undefined;
+    const fn = keyed.fn;
+    guarded(keyed, () => {
+      for (let i = 0; i < values.length; i++) {
+        CALL.setKey(keys[i], texts[i]);
+        ctx.at(stamps === undefined ? undefined : stamps[i]);
+        ctx.emitAll(fn.processElement(values[i], ctx, ctx.out));
+      }
+    });
+    this.finish(out.values, outStamps, result);
+  }
+
+  runTimers(timers, result) {
+    const keyed = this.keyed;
+    if (keyed === undefined) throw new JobError("timers fired for a chain that sets none (a host bug)");
+    const keys = slices(timers.keys, timers.keyEnds);
+    const namespaces = slices(timers.namespaces, timers.namespaceEnds);
+    const timestamps = Array.from(timers.timestamps, Number);
+    const out = { values: [], stamps: [] };
+    if (this.window) {
+      const fired = keys.map((k, i) => [k, namespaces[i], timestamps[i]]);
+      guarded(keyed, () => this.window.onTimers(fired, keyed.label(), out));
+    } else if (typeof keyed.fn.onTimer === "function") {
+      const texts = keys.map(byteString);
+      const ctx = this.ctx;
+      ctx.bind(out.values, out.stamps);
+      const fn = keyed.fn;
+      guarded(keyed, () => {
+        for (let i = 0; i < keys.length; i++) {
+          CALL.setKey(keys[i], texts[i]);
+          CALL.setNamespace(namespaces[i]);
+          ctx.at(timestamps[i]);
+          ctx.domain = timers.domains[i];
+          ctx.emitAll(fn.onTimer(timestamps[i], ctx, ctx.out));
+        }
+      });
+    }
+    this.finish(out.values, out.stamps, result);
+  }
+
+  /** Runs the chain's stages on the first node's output and encodes it. */
+  finish(values, stamps, result) {
+    for (const [f, node] of this.stages) [values, stamps] = guarded(node, () => f(values, stamps));
+    encode(result.records, values, this.keyBy, this.last);
+    if (stamps !== undefined) for (const t of stamps) result.records.timestamps.push(t);
+  }
+}
