@@ -246,6 +246,71 @@ fn a_killed_taskmanager_fails_its_job_and_leaves_the_cluster() {
     drop(socket);
 }
 
+/// A JobManager killed with SIGKILL and started again on the same ports
+/// gets its TaskManager back without touching it: the TaskManager notices
+/// the loss, cancels the task it ran for the old JobManager (its socket
+/// source lets go of its connection), registers again under the same id,
+/// and runs a new wordcount with exact counts. A TaskManager whose
+/// JobManager stays away keeps trying, and SIGTERM still ends it at once.
+#[test]
+fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
+    let mut cluster = TestCluster::start("cluster-jm-restart", 1, &[]);
+    let id = |cluster: &TestCluster| -> Option<String> {
+        let answer = cluster.client.get("/taskmanagers").ok()?;
+        Some(answer["taskmanagers"].as_array()?.first()?["id"].as_str()?.to_string())
+    };
+    let tm_id = id(&cluster).unwrap();
+    let (port, socket) = endless_socket("one two three\n");
+    let jar = upload(&cluster, "wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let args = ["--hostname", "127.0.0.1", "--port", &port.to_string()].map(String::from);
+    let old_job = run_jar(&cluster, &jar, serde_json::json!({ "programArgsList": args, "parallelism": 1 }));
+    cluster.wait_for_status(&old_job, "RUNNING");
+    let mut source_connection = socket.join().unwrap().pop().unwrap();
+
+    cluster.kill_jobmanager();
+    wait_for("the taskmanager to notice the lost jobmanager", || {
+        cluster.taskmanager_log(0).contains("lost the JobManager").then_some(())
+    });
+    // Its task was cancelled: the socket source closed its connection.
+    source_connection.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut rest = Vec::new();
+    let ended = std::io::Read::read_to_end(&mut source_connection, &mut rest);
+    assert!(ended.is_ok() || ended.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset), "{ended:?}");
+    assert!(cluster.taskmanager(0).try_wait().unwrap().is_none(), "the taskmanager outlives its jobmanager");
+
+    cluster.restart_jobmanager();
+    wait_for("the taskmanager to register again", || (id(&cluster)? == tm_id).then_some(()));
+    assert_eq!(cluster.get("/overview")["slots-available"].as_u64(), Some(1));
+
+    let text = generate_text(5_000, 23);
+    let input = cluster.dir.join("input.txt");
+    std::fs::write(&input, &text).unwrap();
+    let mut command = wflink();
+    command.args(["run", "-m", &cluster.rest, "-p", "1"]).arg(wordcount_wasm()).arg("--input").arg(&input);
+    let output = run_with_limit(command, DEADLINE);
+    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    // The old job's words are not in the generated text; its counts (if printed) are left out.
+    let old_words = ["(one,", "(two,", "(three,"];
+    let out = cluster.taskmanager_out(0);
+    let new_job_lines: Vec<&str> = out.lines().filter(|l| !old_words.iter().any(|w| l.contains(w))).collect();
+    let (counts, updates) = final_counts(&new_job_lines.join("\n"));
+    let expected = expected_counts(&text);
+    assert_eq!(updates as u64, expected.values().sum::<u64>());
+    assert_eq!(counts, expected);
+
+    // The JobManager goes away for good: the TaskManager keeps trying, and a signal ends it promptly.
+    cluster.kill_jobmanager();
+    wait_for("the taskmanager to retry", || {
+        (cluster.taskmanager_log(0).matches("lost the JobManager").count() == 2).then_some(())
+    });
+    wait_for("a failed registration attempt", || cluster.taskmanager_log(0).contains("does not answer yet").then_some(()));
+    let pid = cluster.taskmanager(0).id() as i32;
+    // SAFETY: kill(2) only sends a signal, to the child process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = wait_for("the taskmanager to end on SIGTERM", || cluster.taskmanager(0).try_wait().unwrap());
+    assert!(!status.success());
+}
+
 /// Everything a client can get wrong gets a 4xx with a reason, and nothing
 /// is stored or started: a file that is not wasm, a truncated component, a
 /// core module, a component of the wrong world, an upload over the size

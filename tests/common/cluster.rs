@@ -26,6 +26,9 @@ pub struct TestCluster {
     /// A client of the REST API.
     pub client: RestClient,
     jobmanager: Child,
+    /// The JobManager's `-D` settings, reused when it is restarted.
+    settings: Vec<String>,
+    restarts: usize,
     taskmanagers: Vec<Option<Child>>,
 }
 
@@ -45,32 +48,42 @@ impl TestCluster {
     /// Starts a JobManager (with extra `-D` settings) and `taskmanagers` TaskManagers.
     pub fn start(name: &str, taskmanagers: usize, settings: &[&str]) -> Self {
         let dir = scratch(name);
-        let mut command = wflink();
-        command.arg("jobmanager");
-        for setting in ["rest.port=0", "jobmanager.rpc.port=0", "rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"]
-            .iter()
-            .chain(settings)
-        {
-            command.args(["-D", setting]);
-        }
-        command.env("WFLINK_LOG", "info");
-        command.stdout(file(&dir.join("jobmanager.out"))).stderr(file(&dir.join("jobmanager.log")));
-        let jobmanager = command.spawn().expect("the jobmanager starts");
-        let mut cluster =
-            TestCluster { dir, rest: String::new(), rpc: String::new(), client: RestClient::new("unset"), jobmanager, taskmanagers: Vec::new() };
-        let out = cluster.dir.join("jobmanager.out");
-        let (rest, rpc) = wait_for("the jobmanager's endpoints", || {
-            let text = std::fs::read_to_string(&out).unwrap_or_default();
-            let find = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).map(|s| s.trim().to_string());
-            Some((find("REST endpoint: http://")?, find("RPC endpoint:")?))
-        });
-        cluster.client = RestClient::new(&rest);
-        (cluster.rest, cluster.rpc) = (rest, rpc);
+        let settings: Vec<String> = ["rest.port=0", "jobmanager.rpc.port=0"].iter().chain(settings).map(|s| s.to_string()).collect();
+        let (jobmanager, rest, rpc) = spawn_jobmanager(&dir, "jobmanager", &settings);
+        let mut cluster = TestCluster {
+            dir,
+            client: RestClient::new(&rest),
+            rest,
+            rpc,
+            jobmanager,
+            settings,
+            restarts: 0,
+            taskmanagers: Vec::new(),
+        };
         for _ in 0..taskmanagers {
             cluster.add_taskmanager(&[]);
         }
         cluster.wait_for_taskmanagers(taskmanagers);
         cluster
+    }
+
+    /// Kills the JobManager at once (SIGKILL), as a crash would.
+    pub fn kill_jobmanager(&mut self) {
+        let _ = self.jobmanager.kill();
+        self.jobmanager.wait().unwrap();
+    }
+
+    /// Starts a new JobManager on the same RPC and REST ports (the old one
+    /// must be dead); its output goes to `jobmanager-restart-N.out/.log`.
+    pub fn restart_jobmanager(&mut self) {
+        self.restarts += 1;
+        let rest_port = self.rest.rsplit_once(':').unwrap().1.to_string();
+        let rpc_port = self.rpc.rsplit_once(':').unwrap().1.to_string();
+        let mut settings = self.settings.clone();
+        settings.extend([format!("rest.port={rest_port}"), format!("jobmanager.rpc.port={rpc_port}")]);
+        let (jobmanager, rest, rpc) = spawn_jobmanager(&self.dir, &format!("jobmanager-restart-{}", self.restarts), &settings);
+        assert_eq!((&rest, &rpc), (&self.rest, &self.rpc), "the new JobManager listens where the old one did");
+        self.jobmanager = jobmanager;
     }
 
     /// Starts one more TaskManager (with extra `-D` settings); returns its index.
@@ -94,6 +107,16 @@ impl TestCluster {
         wait_for(&format!("{count} registered taskmanagers"), || {
             (self.get("/taskmanagers")["taskmanagers"].as_array()?.len() == count).then_some(())
         });
+    }
+
+    /// The process of TaskManager `index`, e.g. to signal it.
+    pub fn taskmanager(&mut self, index: usize) -> &mut Child {
+        self.taskmanagers[index].as_mut().expect("a live taskmanager")
+    }
+
+    /// What TaskManager `index` logged.
+    pub fn taskmanager_log(&self, index: usize) -> String {
+        std::fs::read_to_string(self.dir.join(format!("taskmanager-{index}.log"))).unwrap_or_default()
     }
 
     /// Kills TaskManager `index` at once (SIGKILL), as a crash would.
@@ -147,6 +170,35 @@ impl Drop for TestCluster {
         }
         let _ = self.jobmanager.kill();
         let _ = self.jobmanager.wait();
+    }
+}
+
+/// Starts a `wflink jobmanager` on loopback with `-D settings` (later ones
+/// win), output to `NAME.out` and `NAME.log` in `dir`; returns it with its
+/// REST and RPC `host:port` once it printed them.
+fn spawn_jobmanager(dir: &Path, name: &str, settings: &[String]) -> (Child, String, String) {
+    let mut command = wflink();
+    command.arg("jobmanager");
+    for setting in ["rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"].iter().copied().chain(settings.iter().map(String::as_str)) {
+        command.args(["-D", setting]);
+    }
+    command.env("WFLINK_LOG", "info");
+    let out = dir.join(format!("{name}.out"));
+    command.stdout(file(&out)).stderr(file(&dir.join(format!("{name}.log"))));
+    let mut jobmanager = command.spawn().expect("the jobmanager starts");
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let find = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).map(|s| s.trim().to_string());
+        if let (Some(rest), Some(rpc)) = (find("REST endpoint: http://"), find("RPC endpoint:")) {
+            return (jobmanager, rest, rpc);
+        }
+        if started.elapsed() > DEADLINE || matches!(jobmanager.try_wait(), Ok(Some(_))) {
+            let _ = jobmanager.kill();
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            panic!("the jobmanager {name} did not print its endpoints: {log}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

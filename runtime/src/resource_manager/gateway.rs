@@ -145,7 +145,7 @@ impl TaskManagerGateway {
             let error = format!("TaskManager {id} was lost: {reason}");
             task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
         }
-        self.resource_manager.do_send(UnregisterTaskManager { id: id.clone() });
+        self.resource_manager.do_send(UnregisterTaskManager { id: id.clone(), gateway: ctx.address() });
         if let Some(connection) = self.connection.take() {
             connection.close();
         }
@@ -205,6 +205,7 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
                     }
                 }
                 *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
+                self.send(ToTaskManager::Heartbeat);
             }
             ToJobManager::Logs { request_id, result } => {
                 if let Some(waiting) = self.log_requests.remove(&request_id) {
