@@ -50,13 +50,7 @@ fn run_jar(cluster: &TestCluster, jar: &str, body: Value) -> String {
 #[test]
 fn wordcount_is_exact_across_two_taskmanagers() {
     let cluster = TestCluster::start("cluster-wordcount", 2, &[]);
-    let text = generate_text(40_000, 11);
-    let input = cluster.dir.join("input.txt");
-    std::fs::write(&input, &text).unwrap();
-
-    let mut command = wflink();
-    command.args(["run", "-m", &cluster.rest, "-p", "2"]).arg(wordcount_wasm()).arg("--input").arg(&input);
-    let output = run_with_limit(command, DEADLINE);
+    let (text, output) = cluster.run_wordcount(40_000, 11, 2);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "run failed: {stdout} {}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("Job has been submitted with JobID"), "{stdout}");
@@ -282,12 +276,7 @@ fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
     wait_for("the taskmanager to register again", || (id(&cluster)? == tm_id).then_some(()));
     assert_eq!(cluster.get("/overview")["slots-available"].as_u64(), Some(1));
 
-    let text = generate_text(5_000, 23);
-    let input = cluster.dir.join("input.txt");
-    std::fs::write(&input, &text).unwrap();
-    let mut command = wflink();
-    command.args(["run", "-m", &cluster.rest, "-p", "1"]).arg(wordcount_wasm()).arg("--input").arg(&input);
-    let output = run_with_limit(command, DEADLINE);
+    let (text, output) = cluster.run_wordcount(5_000, 23, 1);
     assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
     // The old job's words are not in the generated text; its counts (if printed) are left out.
     let old_words = ["(one,", "(two,", "(three,"];

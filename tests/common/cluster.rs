@@ -4,13 +4,13 @@
 //! (also when the test fails).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 pub use wflink::cli::client::RestClient;
 
-use super::{scratch, wflink};
+use super::{generate_text, run_with_limit, scratch, wflink, wordcount_wasm};
 
 /// How long processes and jobs may take in tests before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -129,6 +129,18 @@ impl TestCluster {
     /// What TaskManager `index` printed (its print sinks).
     pub fn taskmanager_out(&self, index: usize) -> String {
         std::fs::read_to_string(self.dir.join(format!("taskmanager-{index}.out"))).unwrap_or_default()
+    }
+
+    /// Writes `words` generated words to `input.txt` and runs the wordcount
+    /// example on them with `wflink run -m -p N`, waiting for its end;
+    /// returns the text and what the CLI printed.
+    pub fn run_wordcount(&self, words: usize, seed: u64, parallelism: u32) -> (String, Output) {
+        let text = generate_text(words, seed);
+        let input = self.dir.join("input.txt");
+        std::fs::write(&input, &text).unwrap();
+        let mut command = wflink();
+        command.args(["run", "-m", &self.rest, "-p", &parallelism.to_string()]).arg(wordcount_wasm()).arg("--input").arg(&input);
+        (text, run_with_limit(command, DEADLINE))
     }
 
     /// `GET path` as JSON; panics on an error status.

@@ -356,9 +356,7 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
                 let settings = &self.settings;
                 let (address, registration) = (settings.jobmanager.clone(), settings.registration.clone());
                 if let Err(e) = reregister_in_background(address, registration, settings.backoff, ctx.address()) {
-                    tracing::error!(error = %e, "cannot start a thread to register again; stopping the TaskManager");
-                    ctx.stop();
-                    actix::System::current().stop_with_code(1);
+                    give_up("cannot start a thread to register again", &e, ctx);
                 }
             }
         }
@@ -371,13 +369,16 @@ impl Handler<Reregistered> for TaskExecutor {
     fn handle(&mut self, msg: Reregistered, ctx: &mut Context<Self>) {
         match Connection::start(msg.stream, "jobmanager", ctx.address().recipient()) {
             Ok(connection) => self.attach(connection),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start the connection threads; stopping the TaskManager");
-                ctx.stop();
-                actix::System::current().stop_with_code(1);
-            }
+            Err(e) => give_up("cannot start the connection threads", &e, ctx),
         }
     }
+}
+
+/// Without threads a TaskManager cannot reach its JobManager again: the process ends with an error.
+fn give_up(what: &str, error: &std::io::Error, ctx: &mut Context<TaskExecutor>) {
+    tracing::error!(%error, "{what}; stopping the TaskManager");
+    ctx.stop();
+    actix::System::current().stop_with_code(1);
 }
 
 impl Handler<Compiled> for TaskExecutor {
