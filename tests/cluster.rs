@@ -300,6 +300,34 @@ fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
     assert!(!status.success());
 }
 
+/// A JobManager that hangs (SIGSTOP) with its connection open is noticed
+/// by the TaskManager after `heartbeat.timeout`; once it resumes, the
+/// TaskManager's pending registration goes through, the cluster counts it
+/// once (the stale connection's loss does not remove the new one), and
+/// a job runs on it.
+#[test]
+fn a_taskmanager_notices_a_silent_jobmanager_and_comes_back() {
+    let mut cluster = TestCluster::start("cluster-jm-frozen", 0, &["heartbeat.timeout=2 s"]);
+    cluster.add_taskmanager(&["heartbeat.timeout=2 s"]);
+    cluster.wait_for_taskmanagers(1);
+    let tm_id = cluster.get("/taskmanagers")["taskmanagers"][0]["id"].as_str().unwrap().to_string();
+
+    cluster.signal_jobmanager(libc::SIGSTOP);
+    wait_for("the taskmanager to miss the jobmanager's heartbeats", || {
+        cluster.taskmanager_log(0).contains("no heartbeat from the JobManager").then_some(())
+    });
+    cluster.signal_jobmanager(libc::SIGCONT);
+    wait_for("one taskmanager with one slot, registered again", || {
+        let tms = cluster.get("/taskmanagers")["taskmanagers"].as_array()?.clone();
+        let overview = cluster.get("/overview");
+        let back = cluster.taskmanager_log(0).contains("registered again with the JobManager");
+        (back && tms.len() == 1 && tms[0]["id"] == tm_id.as_str() && overview["slots-total"].as_u64() == Some(1)).then_some(())
+    });
+    let (text, output) = cluster.run_wordcount(2_000, 5, 1);
+    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(final_counts(&cluster.taskmanager_out(0)).0, expected_counts(&text));
+}
+
 /// Everything a client can get wrong gets a 4xx with a reason, and nothing
 /// is stored or started: a file that is not wasm, a truncated component, a
 /// core module, a component of the wrong world, an upload over the size

@@ -67,6 +67,12 @@ impl TestCluster {
         cluster
     }
 
+    /// Sends `signal` to the JobManager process (e.g. SIGSTOP to freeze it).
+    pub fn signal_jobmanager(&self, signal: i32) {
+        // SAFETY: kill(2) only sends a signal, to the child process this cluster started.
+        assert_eq!(unsafe { libc::kill(self.jobmanager.id() as i32, signal) }, 0, "signal {signal} to the jobmanager");
+    }
+
     /// Kills the JobManager at once (SIGKILL), as a crash would.
     pub fn kill_jobmanager(&mut self) {
         let _ = self.jobmanager.kill();

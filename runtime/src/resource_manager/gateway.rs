@@ -139,6 +139,10 @@ impl TaskManagerGateway {
 
     /// The TaskManager is gone: fail its tasks, withdraw its slots, stop.
     fn lost(&mut self, reason: &str, ctx: &mut Context<Self>) {
+        // Interval ticks queued while the process was paused may call this again after the stop.
+        if ctx.state().stopping() {
+            return;
+        }
         let id = &self.registration.id;
         tracing::warn!(task_manager = %id, reason, "task manager lost");
         for ((_, subtask), task) in self.tasks.drain() {
