@@ -45,8 +45,7 @@ pub async fn jobmanager_log(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (request, range) = read(LogFile::Log, &query, &headers)?;
-    answer(local(&state, request).await, range)
+    serve_local(&state, LogFile::Log, &query, &headers).await
 }
 
 /// `GET /jobmanager/stdout`.
@@ -55,8 +54,7 @@ pub async fn jobmanager_stdout(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (request, range) = read(LogFile::Stdout, &query, &headers)?;
-    answer(local(&state, request).await, range)
+    serve_local(&state, LogFile::Stdout, &query, &headers).await
 }
 
 /// `GET /jobmanager/logs/:name`.
@@ -66,8 +64,7 @@ pub async fn jobmanager_file(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (request, range) = read(LogFile::Named(name), &query, &headers)?;
-    answer(local(&state, request).await, range)
+    serve_local(&state, LogFile::Named(name), &query, &headers).await
 }
 
 /// `GET /taskmanagers/:id/logs`.
@@ -82,8 +79,7 @@ pub async fn taskmanager_log(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (request, range) = read(LogFile::Log, &query, &headers)?;
-    answer(remote(&state, &id, request).await?, range)
+    serve_remote(&state, &id, LogFile::Log, &query, &headers).await
 }
 
 /// `GET /taskmanagers/:id/stdout`.
@@ -93,8 +89,7 @@ pub async fn taskmanager_stdout(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (request, range) = read(LogFile::Stdout, &query, &headers)?;
-    answer(remote(&state, &id, request).await?, range)
+    serve_remote(&state, &id, LogFile::Stdout, &query, &headers).await
 }
 
 /// `GET /taskmanagers/:id/logs/:name`.
@@ -104,8 +99,25 @@ pub async fn taskmanager_file(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (request, range) = read(LogFile::Named(name), &query, &headers)?;
-    answer(remote(&state, &id, request).await?, range)
+    serve_remote(&state, &id, LogFile::Named(name), &query, &headers).await
+}
+
+/// Serves a page or range of one of this process's files.
+async fn serve_local(state: &AppState, file: LogFile, query: &HashMap<String, String>, headers: &HeaderMap) -> Result<Response, AppError> {
+    let (request, range) = read(file, query, headers)?;
+    answer(local(state, request).await, range)
+}
+
+/// Serves a page or range of a file of TaskManager `id`.
+async fn serve_remote(
+    state: &AppState,
+    id: &str,
+    file: LogFile,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let (request, range) = read(file, query, headers)?;
+    answer(remote(state, id, request).await?, range)
 }
 
 /// A read request from the `Range` header or `?offset=&length=`, with
