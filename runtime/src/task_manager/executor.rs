@@ -327,6 +327,10 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
 
     fn handle(&mut self, msg: Incoming<ToTaskManager>, ctx: &mut Context<Self>) {
         if matches!(msg, Incoming::Message(_)) {
+            // Still queued from a JobManager already counted as lost: a deploy now would start an orphan.
+            if self.connection.is_none() {
+                return;
+            }
             self.last_seen = Instant::now();
         }
         match msg {
