@@ -50,13 +50,7 @@ fn run_jar(cluster: &TestCluster, jar: &str, body: Value) -> String {
 #[test]
 fn wordcount_is_exact_across_two_taskmanagers() {
     let cluster = TestCluster::start("cluster-wordcount", 2, &[]);
-    let text = generate_text(40_000, 11);
-    let input = cluster.dir.join("input.txt");
-    std::fs::write(&input, &text).unwrap();
-
-    let mut command = wflink();
-    command.args(["run", "-m", &cluster.rest, "-p", "2"]).arg(wordcount_wasm()).arg("--input").arg(&input);
-    let output = run_with_limit(command, DEADLINE);
+    let (text, output) = cluster.run_wordcount(40_000, 11, 2);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "run failed: {stdout} {}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("Job has been submitted with JobID"), "{stdout}");
@@ -244,6 +238,94 @@ fn a_killed_taskmanager_fails_its_job_and_leaves_the_cluster() {
     let root = exceptions["root-exception"].as_str().unwrap();
     assert!(root.contains("was lost"), "{exceptions}");
     drop(socket);
+}
+
+/// A JobManager killed with SIGKILL and started again on the same ports
+/// gets its TaskManager back without touching it: the TaskManager notices
+/// the loss, cancels the task it ran for the old JobManager (its socket
+/// source lets go of its connection), registers again under the same id,
+/// and runs a new wordcount with exact counts. A TaskManager whose
+/// JobManager stays away keeps trying, and SIGTERM still ends it at once.
+#[test]
+fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
+    let mut cluster = TestCluster::start("cluster-jm-restart", 1, &[]);
+    let id = |cluster: &TestCluster| -> Option<String> {
+        let answer = cluster.client.get("/taskmanagers").ok()?;
+        Some(answer["taskmanagers"].as_array()?.first()?["id"].as_str()?.to_string())
+    };
+    let tm_id = id(&cluster).unwrap();
+    let (port, socket) = endless_socket("one two three\n");
+    let jar = upload(&cluster, "wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let args = ["--hostname", "127.0.0.1", "--port", &port.to_string()].map(String::from);
+    let old_job = run_jar(&cluster, &jar, serde_json::json!({ "programArgsList": args, "parallelism": 1 }));
+    cluster.wait_for_status(&old_job, "RUNNING");
+    let mut source_connection = socket.join().unwrap().pop().unwrap();
+
+    cluster.kill_jobmanager();
+    wait_for("the taskmanager to notice the lost jobmanager", || {
+        cluster.taskmanager_log(0).contains("lost the JobManager").then_some(())
+    });
+    // Its task was cancelled: the socket source closed its connection.
+    source_connection.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut rest = Vec::new();
+    let ended = std::io::Read::read_to_end(&mut source_connection, &mut rest);
+    assert!(ended.is_ok() || ended.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset), "{ended:?}");
+    assert!(cluster.taskmanager(0).try_wait().unwrap().is_none(), "the taskmanager outlives its jobmanager");
+
+    cluster.restart_jobmanager();
+    wait_for("the taskmanager to register again", || (id(&cluster)? == tm_id).then_some(()));
+    assert_eq!(cluster.get("/overview")["slots-available"].as_u64(), Some(1));
+
+    let (text, output) = cluster.run_wordcount(5_000, 23, 1);
+    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    // The old job's words are not in the generated text; its counts (if printed) are left out.
+    let old_words = ["(one,", "(two,", "(three,"];
+    let out = cluster.taskmanager_out(0);
+    let new_job_lines: Vec<&str> = out.lines().filter(|l| !old_words.iter().any(|w| l.contains(w))).collect();
+    let (counts, updates) = final_counts(&new_job_lines.join("\n"));
+    let expected = expected_counts(&text);
+    assert_eq!(updates as u64, expected.values().sum::<u64>());
+    assert_eq!(counts, expected);
+
+    // The JobManager goes away for good: the TaskManager keeps trying, and a signal ends it promptly.
+    cluster.kill_jobmanager();
+    wait_for("the taskmanager to retry", || {
+        (cluster.taskmanager_log(0).matches("lost the JobManager").count() == 2).then_some(())
+    });
+    wait_for("a failed registration attempt", || cluster.taskmanager_log(0).contains("does not answer yet").then_some(()));
+    let pid = cluster.taskmanager(0).id() as i32;
+    // SAFETY: kill(2) only sends a signal, to the child process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = wait_for("the taskmanager to end on SIGTERM", || cluster.taskmanager(0).try_wait().unwrap());
+    assert!(!status.success());
+}
+
+/// A JobManager that hangs (SIGSTOP) with its connection open is noticed
+/// by the TaskManager after `heartbeat.timeout`; once it resumes, the
+/// TaskManager's pending registration goes through, the cluster counts it
+/// once (the stale connection's loss does not remove the new one), and
+/// a job runs on it.
+#[test]
+fn a_taskmanager_notices_a_silent_jobmanager_and_comes_back() {
+    let mut cluster = TestCluster::start("cluster-jm-frozen", 0, &["heartbeat.timeout=2 s"]);
+    cluster.add_taskmanager(&["heartbeat.timeout=2 s"]);
+    cluster.wait_for_taskmanagers(1);
+    let tm_id = cluster.get("/taskmanagers")["taskmanagers"][0]["id"].as_str().unwrap().to_string();
+
+    cluster.signal_jobmanager(libc::SIGSTOP);
+    wait_for("the taskmanager to miss the jobmanager's heartbeats", || {
+        cluster.taskmanager_log(0).contains("no heartbeat from the JobManager").then_some(())
+    });
+    cluster.signal_jobmanager(libc::SIGCONT);
+    wait_for("one taskmanager with one slot, registered again", || {
+        let tms = cluster.get("/taskmanagers")["taskmanagers"].as_array()?.clone();
+        let overview = cluster.get("/overview");
+        let back = cluster.taskmanager_log(0).contains("registered again with the JobManager");
+        (back && tms.len() == 1 && tms[0]["id"] == tm_id.as_str() && overview["slots-total"].as_u64() == Some(1)).then_some(())
+    });
+    let (text, output) = cluster.run_wordcount(2_000, 5, 1);
+    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(final_counts(&cluster.taskmanager_out(0)).0, expected_counts(&text));
 }
 
 /// Everything a client can get wrong gets a 4xx with a reason, and nothing

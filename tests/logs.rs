@@ -1,8 +1,9 @@
 //! End-to-end: the log and stdout files of a real JobManager and a real
 //! TaskManager process through the REST API (`/jobmanager/log*`,
 //! `/taskmanagers/:id/log*`, the TaskManager's files fetched over its
-//! control connection), paged; bad names and unknown TaskManagers refused;
-//! and what a TaskManager reports of its slots and tasks.
+//! control connection), paged and by HTTP byte ranges; bad names and
+//! unknown TaskManagers refused; and what a TaskManager reports of its
+//! slots and tasks.
 
 mod common;
 
@@ -20,12 +21,22 @@ struct Page {
 }
 
 fn fetch(cluster: &TestCluster, path: &str) -> Page {
+    fetch_with(cluster, path, &[]).0
+}
+
+/// `GET path` with extra request headers; also returns `Content-Range` and `Accept-Ranges`.
+fn fetch_with(cluster: &TestCluster, path: &str, headers: &[(&str, &str)]) -> (Page, Option<String>, Option<String>) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut response = agent.get(&format!("http://{}{path}", cluster.rest)).call().unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()?.parse().ok());
-    let (offset, size) = (header("x-log-offset"), header("x-log-size"));
+    let mut request = agent.get(&format!("http://{}{path}", cluster.rest));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.call().unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let text = |name: &str| response.headers().get(name).and_then(|v| Some(v.to_str().ok()?.to_string()));
+    let (content_range, accept_ranges) = (text("content-range"), text("accept-ranges"));
+    let (offset, size) = (text("x-log-offset").and_then(|v| v.parse().ok()), text("x-log-size").and_then(|v| v.parse().ok()));
     let body = response.body_mut().read_to_vec().unwrap();
-    Page { status: response.status().as_u16(), offset, size, body }
+    (Page { status: response.status().as_u16(), offset, size, body }, content_range, accept_ranges)
 }
 
 /// A 200 page of plain text.
@@ -105,6 +116,73 @@ fn logs_and_stdout_are_served_paged() {
     assert!(jm_log.contains("job manager started"), "{jm_log}");
     assert!(String::from_utf8(page(&cluster, "/v1/jobmanager/stdout").body).unwrap().contains("REST endpoint:"));
     assert_eq!(page(&cluster, "/jobmanager/logs/jobmanager.out?offset=0&length=4").body, b"RPC ");
+}
+
+/// `Range: bytes=...` on the JobManager's own files and on a TaskManager's
+/// (fetched over its connection): 206 with `Content-Range` for the three
+/// forms, cut to 1 MiB like a page; 416 with `bytes */size` past the end;
+/// only the first of several ranges; 400 for a malformed range or one
+/// mixed with `?offset=`; other units and `If-Range` get the plain answer.
+#[test]
+fn byte_ranges_get_partial_content() {
+    const MIB: usize = 1 << 20;
+    let cluster = TestCluster::start("logs-ranges", 1, &[]);
+    let tm = cluster.get("/taskmanagers")["taskmanagers"][0]["id"].as_str().unwrap().to_string();
+    let content: Vec<u8> = (0..250_000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    assert!(content.len() > 2 * MIB);
+    let size = content.len();
+    std::fs::write(cluster.dir.join("jobmanager.ranges"), &content).unwrap();
+    std::fs::write(cluster.dir.join("taskmanager-0.ranges"), &content).unwrap();
+
+    for file in ["/jobmanager/logs/jobmanager.ranges".to_string(), format!("/taskmanagers/{tm}/logs/taskmanager-0.ranges")] {
+        let partial = |range: &str, first: usize, last: usize| {
+            let (page, content_range, accept) = fetch_with(&cluster, &file, &[("Range", range)]);
+            assert_eq!(page.status, 206, "{file} {range}: {}", String::from_utf8_lossy(&page.body[..page.body.len().min(200)]));
+            assert_eq!(content_range.as_deref(), Some(format!("bytes {first}-{last}/{size}").as_str()), "{file} {range}");
+            assert_eq!(accept.as_deref(), Some("bytes"));
+            assert!(page.body == content[first..=last], "{file} {range}: wrong bytes");
+        };
+        partial("bytes=0-99", 0, 99);
+        partial("bytes=1000-1000", 1000, 1000);
+        partial(&format!("bytes={}-{}", size - 10, size + 500), size - 10, size - 1);
+        partial("bytes=1000-", 1000, 1000 + MIB - 1);
+        partial(&format!("bytes={}-", size - 7), size - 7, size - 1);
+        partial("bytes=-500", size - 500, size - 1);
+        partial("bytes=-99999999", size - MIB, size - 1);
+        partial("bytes=5-9, 100-200", 5, 9);
+
+        for unsatisfiable in [format!("bytes={size}-"), format!("bytes={}-{}", size + 1, size + 9), "bytes=-0".to_string()] {
+            let (page, content_range, _) = fetch_with(&cluster, &file, &[("Range", &unsatisfiable)]);
+            assert_eq!(page.status, 416, "{file} {unsatisfiable}");
+            assert_eq!(content_range, Some(format!("bytes */{size}")), "{file} {unsatisfiable}");
+        }
+        for malformed in ["bytes=abc", "bytes=9-3", "bytes=", "bytes=1-2-3"] {
+            let (page, _, _) = fetch_with(&cluster, &file, &[("Range", malformed)]);
+            let body: Value = serde_json::from_slice(&page.body).unwrap();
+            assert_eq!(page.status, 400, "{file} {malformed}: {body}");
+            assert!(body["errors"][0].as_str().unwrap().contains(&format!("invalid Range header '{malformed}'")), "{body}");
+        }
+        let (mixed, _, _) = fetch_with(&cluster, &format!("{file}?offset=3"), &[("Range", "bytes=0-1")]);
+        assert_eq!(mixed.status, 400);
+
+        // Ignored: another unit, and an If-Range (this server has no validators to match it).
+        for headers in [&[("Range", "lines=0-9")][..], &[("Range", "bytes=0-9"), ("If-Range", "\"x\"")][..]] {
+            let (page, content_range, accept) = fetch_with(&cluster, &file, headers);
+            assert_eq!((page.status, content_range, accept.as_deref()), (200, None, Some("bytes")), "{file} {headers:?}");
+            assert!(page.body == content[size - MIB..], "the plain answer is the last page");
+        }
+    }
+
+    // The named endpoints too: the JobManager's stdout starts with its RPC endpoint; the idle TaskManager's is empty.
+    let (page, content_range, _) = fetch_with(&cluster, "/jobmanager/stdout", &[("Range", "bytes=0-3")]);
+    assert_eq!((page.status, page.body.as_slice()), (206, &b"RPC "[..]));
+    assert!(content_range.unwrap().starts_with("bytes 0-3/"));
+    let (page, _, _) = fetch_with(&cluster, "/jobmanager/log", &[("Range", "bytes=-10")]);
+    assert_eq!((page.status, page.body.len()), (206, 10));
+    let (page, content_range, _) = fetch_with(&cluster, &format!("/taskmanagers/{tm}/stdout"), &[("Range", "bytes=-10")]);
+    assert_eq!((page.status, content_range.as_deref()), (416, Some("bytes */0")));
+    let (page, _, _) = fetch_with(&cluster, &format!("/taskmanagers/{tm}/log"), &[("Range", "bytes=0-8")]);
+    assert_eq!((page.status, page.body.len()), (206, 9));
 }
 
 /// Names that leave the log directory are refused with 400, files of

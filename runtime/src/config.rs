@@ -67,7 +67,9 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("taskmanager.host", "localhost", "address other TaskManagers reach this one's data port at"),
     ("taskmanager.data.port", "0", "port of the TaskManager's record exchange; 0 picks a free one"),
     ("heartbeat.interval", "1 s", "how often a TaskManager reports to the ResourceManager"),
-    ("heartbeat.timeout", "5 s", "silence after which a TaskManager counts as lost and its jobs fail"),
+    ("heartbeat.timeout", "5 s", "silence after which a TaskManager counts as lost and its jobs fail (and a TaskManager counts its JobManager as lost)"),
+    ("taskmanager.registration.initial-backoff", "100 ms", "first wait before a TaskManager that lost its JobManager tries to register again; it doubles after each failed try"),
+    ("taskmanager.registration.max-backoff", "5 s", "longest wait between a TaskManager's tries to register again with its JobManager"),
     ("slot.request.timeout", "10 s", "how long a job waits for enough free slots before it fails"),
     ("rest.server.max-content-length", "104857600", "largest request body (and .wasm upload) in bytes"),
     ("web.upload.dir", "", "where uploaded components are kept; empty means a temporary directory"),
@@ -173,6 +175,8 @@ impl Configuration {
         crate::job_manager::restart::RestartStrategy::from_config(self)?;
         self.duration("heartbeat.interval")?;
         self.duration("heartbeat.timeout")?;
+        self.duration("taskmanager.registration.initial-backoff")?;
+        self.duration("taskmanager.registration.max-backoff")?;
         self.duration("slot.request.timeout")?;
         self.port("rest.port")?;
         self.port("jobmanager.rpc.port")?;

@@ -4,13 +4,13 @@
 //! (also when the test fails).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 pub use wflink::cli::client::RestClient;
 
-use super::{scratch, wflink};
+use super::{generate_text, run_with_limit, scratch, wflink, wordcount_wasm};
 
 /// How long processes and jobs may take in tests before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -26,6 +26,9 @@ pub struct TestCluster {
     /// A client of the REST API.
     pub client: RestClient,
     jobmanager: Child,
+    /// The JobManager's `-D` settings, reused when it is restarted.
+    settings: Vec<String>,
+    restarts: usize,
     taskmanagers: Vec<Option<Child>>,
 }
 
@@ -45,32 +48,48 @@ impl TestCluster {
     /// Starts a JobManager (with extra `-D` settings) and `taskmanagers` TaskManagers.
     pub fn start(name: &str, taskmanagers: usize, settings: &[&str]) -> Self {
         let dir = scratch(name);
-        let mut command = wflink();
-        command.arg("jobmanager");
-        for setting in ["rest.port=0", "jobmanager.rpc.port=0", "rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"]
-            .iter()
-            .chain(settings)
-        {
-            command.args(["-D", setting]);
-        }
-        command.env("WFLINK_LOG", "info");
-        command.stdout(file(&dir.join("jobmanager.out"))).stderr(file(&dir.join("jobmanager.log")));
-        let jobmanager = command.spawn().expect("the jobmanager starts");
-        let mut cluster =
-            TestCluster { dir, rest: String::new(), rpc: String::new(), client: RestClient::new("unset"), jobmanager, taskmanagers: Vec::new() };
-        let out = cluster.dir.join("jobmanager.out");
-        let (rest, rpc) = wait_for("the jobmanager's endpoints", || {
-            let text = std::fs::read_to_string(&out).unwrap_or_default();
-            let find = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).map(|s| s.trim().to_string());
-            Some((find("REST endpoint: http://")?, find("RPC endpoint:")?))
-        });
-        cluster.client = RestClient::new(&rest);
-        (cluster.rest, cluster.rpc) = (rest, rpc);
+        let settings: Vec<String> = ["rest.port=0", "jobmanager.rpc.port=0"].iter().chain(settings).map(|s| s.to_string()).collect();
+        let (jobmanager, rest, rpc) = spawn_jobmanager(&dir, "jobmanager", &settings);
+        let mut cluster = TestCluster {
+            dir,
+            client: RestClient::new(&rest),
+            rest,
+            rpc,
+            jobmanager,
+            settings,
+            restarts: 0,
+            taskmanagers: Vec::new(),
+        };
         for _ in 0..taskmanagers {
             cluster.add_taskmanager(&[]);
         }
         cluster.wait_for_taskmanagers(taskmanagers);
         cluster
+    }
+
+    /// Sends `signal` to the JobManager process (e.g. SIGSTOP to freeze it).
+    pub fn signal_jobmanager(&self, signal: i32) {
+        // SAFETY: kill(2) only sends a signal, to the child process this cluster started.
+        assert_eq!(unsafe { libc::kill(self.jobmanager.id() as i32, signal) }, 0, "signal {signal} to the jobmanager");
+    }
+
+    /// Kills the JobManager at once (SIGKILL), as a crash would.
+    pub fn kill_jobmanager(&mut self) {
+        let _ = self.jobmanager.kill();
+        self.jobmanager.wait().unwrap();
+    }
+
+    /// Starts a new JobManager on the same RPC and REST ports (the old one
+    /// must be dead); its output goes to `jobmanager-restart-N.out/.log`.
+    pub fn restart_jobmanager(&mut self) {
+        self.restarts += 1;
+        let rest_port = self.rest.rsplit_once(':').unwrap().1.to_string();
+        let rpc_port = self.rpc.rsplit_once(':').unwrap().1.to_string();
+        let mut settings = self.settings.clone();
+        settings.extend([format!("rest.port={rest_port}"), format!("jobmanager.rpc.port={rpc_port}")]);
+        let (jobmanager, rest, rpc) = spawn_jobmanager(&self.dir, &format!("jobmanager-restart-{}", self.restarts), &settings);
+        assert_eq!((&rest, &rpc), (&self.rest, &self.rpc), "the new JobManager listens where the old one did");
+        self.jobmanager = jobmanager;
     }
 
     /// Starts one more TaskManager (with extra `-D` settings); returns its index.
@@ -96,6 +115,16 @@ impl TestCluster {
         });
     }
 
+    /// The process of TaskManager `index`, e.g. to signal it.
+    pub fn taskmanager(&mut self, index: usize) -> &mut Child {
+        self.taskmanagers[index].as_mut().expect("a live taskmanager")
+    }
+
+    /// What TaskManager `index` logged.
+    pub fn taskmanager_log(&self, index: usize) -> String {
+        std::fs::read_to_string(self.dir.join(format!("taskmanager-{index}.log"))).unwrap_or_default()
+    }
+
     /// Kills TaskManager `index` at once (SIGKILL), as a crash would.
     pub fn kill_taskmanager(&mut self, index: usize) {
         let mut child = self.taskmanagers[index].take().expect("a live taskmanager");
@@ -106,6 +135,18 @@ impl TestCluster {
     /// What TaskManager `index` printed (its print sinks).
     pub fn taskmanager_out(&self, index: usize) -> String {
         std::fs::read_to_string(self.dir.join(format!("taskmanager-{index}.out"))).unwrap_or_default()
+    }
+
+    /// Writes `words` generated words to `input.txt` and runs the wordcount
+    /// example on them with `wflink run -m -p N`, waiting for its end;
+    /// returns the text and what the CLI printed.
+    pub fn run_wordcount(&self, words: usize, seed: u64, parallelism: u32) -> (String, Output) {
+        let text = generate_text(words, seed);
+        let input = self.dir.join("input.txt");
+        std::fs::write(&input, &text).unwrap();
+        let mut command = wflink();
+        command.args(["run", "-m", &self.rest, "-p", &parallelism.to_string()]).arg(wordcount_wasm()).arg("--input").arg(&input);
+        (text, run_with_limit(command, DEADLINE))
     }
 
     /// `GET path` as JSON; panics on an error status.
@@ -147,6 +188,35 @@ impl Drop for TestCluster {
         }
         let _ = self.jobmanager.kill();
         let _ = self.jobmanager.wait();
+    }
+}
+
+/// Starts a `wflink jobmanager` on loopback with `-D settings` (later ones
+/// win), output to `NAME.out` and `NAME.log` in `dir`; returns it with its
+/// REST and RPC `host:port` once it printed them.
+fn spawn_jobmanager(dir: &Path, name: &str, settings: &[String]) -> (Child, String, String) {
+    let mut command = wflink();
+    command.arg("jobmanager");
+    for setting in ["rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"].iter().copied().chain(settings.iter().map(String::as_str)) {
+        command.args(["-D", setting]);
+    }
+    command.env("WFLINK_LOG", "info");
+    let out = dir.join(format!("{name}.out"));
+    command.stdout(file(&out)).stderr(file(&dir.join(format!("{name}.log"))));
+    let mut jobmanager = command.spawn().expect("the jobmanager starts");
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let find = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).map(|s| s.trim().to_string());
+        if let (Some(rest), Some(rpc)) = (find("REST endpoint: http://"), find("RPC endpoint:")) {
+            return (jobmanager, rest, rpc);
+        }
+        if started.elapsed() > DEADLINE || matches!(jobmanager.try_wait(), Ok(Some(_))) {
+            let _ = jobmanager.kill();
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            panic!("the jobmanager {name} did not print its endpoints: {log}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

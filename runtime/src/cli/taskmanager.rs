@@ -3,11 +3,15 @@
 //! picks a free one, so several run on one machine), registers its slots
 //! with the JobManager at `--jobmanager HOST:PORT` (default
 //! `jobmanager.rpc.address:jobmanager.rpc.port`), and runs what it is given.
-//! Print sinks write to its stdout.
+//! Print sinks write to its stdout. When the JobManager is lost it
+//! cancels that JobManager's tasks and registers again at the same
+//! address, backing off from `taskmanager.registration.initial-backoff`
+//! to `taskmanager.registration.max-backoff`, until one answers or the
+//! process is stopped (SIGTERM/SIGINT end it as always).
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::{Actor, AsyncContext};
 use anyhow::Context;
@@ -15,8 +19,9 @@ use anyhow::Context;
 use super::ConfigArgs;
 use crate::metrics::proc_kb;
 use crate::network::{ChannelRegistry, tcp};
-use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager};
-use crate::rpc::{Connection, write_frame};
+use crate::rpc::Connection;
+use crate::rpc::protocol::TaskManagerRegistration;
+use crate::task_manager::registration::{Backoff, register_at_start};
 use crate::task_manager::{TaskExecutor, TaskExecutorSettings};
 use crate::wasm::WasmEngine;
 
@@ -37,6 +42,11 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     let slots = config.positive_int("taskmanager.numberOfTaskSlots")?;
     let memory_bytes = config.memory_size("taskmanager.memory.flink.size")?;
     let heartbeat_interval = config.duration("heartbeat.interval")?;
+    let heartbeat_timeout = config.duration("heartbeat.timeout")?;
+    let backoff = Backoff {
+        initial: config.duration("taskmanager.registration.initial-backoff")?,
+        max: config.duration("taskmanager.registration.max-backoff")?,
+    };
     let host = config.text("taskmanager.host");
     let jobmanager = match args.jobmanager {
         Some(address) => address,
@@ -50,7 +60,6 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     let registry = Arc::new(ChannelRegistry::default());
     tcp::serve(listener, registry.clone())?;
 
-    let stream = connect(&jobmanager)?;
     let registration = TaskManagerRegistration {
         id: id.clone(),
         slots,
@@ -59,13 +68,15 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
         physical_memory: proc_kb("/proc/meminfo", "MemTotal:"),
     };
-    write_frame(&mut &stream, &ToJobManager::Register(registration), &mut Vec::new())
-        .with_context(|| format!("cannot register with the JobManager at {jobmanager}"))?;
+    let stream = register_at_start(&jobmanager, &registration, backoff, CONNECT_DEADLINE)
+        .with_context(|| format!("cannot register with the JobManager at {jobmanager} (--jobmanager)"))?;
+    tracing::info!(task_manager = %id, %jobmanager, "registered with the resource manager");
     let engine = WasmEngine::new()?;
 
     let system = actix::System::new();
     system.block_on(async {
-        let settings = TaskExecutorSettings { id: id.clone(), data_address: data_address.clone(), heartbeat_interval };
+        let jobmanager = jobmanager.clone();
+        let settings = TaskExecutorSettings { registration, jobmanager, heartbeat_interval, heartbeat_timeout, backoff };
         TaskExecutor::create(move |ctx| {
             let mut executor = TaskExecutor::new(settings, slots, memory_bytes, registry, engine);
             match Connection::start(stream, "jobmanager", ctx.address().recipient()) {
@@ -81,18 +92,3 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     eprintln!("TaskManager {id} started: {slots} slot(s), data port {data_address}, JobManager {jobmanager}");
     system.run().context("the TaskManager stopped with an error")
 }
-
-/// Connects to the JobManager, retrying while it is not up yet.
-fn connect(address: &str) -> anyhow::Result<TcpStream> {
-    let started = Instant::now();
-    loop {
-        match TcpStream::connect(address) {
-            Ok(stream) => return Ok(stream),
-            Err(e) if started.elapsed() > CONNECT_DEADLINE => {
-                return Err(e).with_context(|| format!("cannot reach the JobManager at {address} (--jobmanager)"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-}
-

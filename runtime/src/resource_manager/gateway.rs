@@ -139,13 +139,17 @@ impl TaskManagerGateway {
 
     /// The TaskManager is gone: fail its tasks, withdraw its slots, stop.
     fn lost(&mut self, reason: &str, ctx: &mut Context<Self>) {
+        // Interval ticks queued while the process was paused may call this again after the stop.
+        if ctx.state().stopping() {
+            return;
+        }
         let id = &self.registration.id;
         tracing::warn!(task_manager = %id, reason, "task manager lost");
         for ((_, subtask), task) in self.tasks.drain() {
             let error = format!("TaskManager {id} was lost: {reason}");
             task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
         }
-        self.resource_manager.do_send(UnregisterTaskManager { id: id.clone() });
+        self.resource_manager.do_send(UnregisterTaskManager { id: id.clone(), gateway: ctx.address() });
         if let Some(connection) = self.connection.take() {
             connection.close();
         }
@@ -205,6 +209,7 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
                     }
                 }
                 *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
+                self.send(ToTaskManager::Heartbeat);
             }
             ToJobManager::Logs { request_id, result } => {
                 if let Some(waiting) = self.log_requests.remove(&request_id) {

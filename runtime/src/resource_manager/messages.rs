@@ -72,6 +72,9 @@ pub struct RegisterTaskManager {
 pub struct UnregisterTaskManager {
     /// Its id.
     pub id: String,
+    /// The connection it was lost on: a TaskManager that registered again
+    /// under the same id over a new connection stays.
+    pub gateway: Addr<TaskManagerGateway>,
 }
 
 /// A job asks for `count` slots.

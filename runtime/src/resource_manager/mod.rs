@@ -17,7 +17,7 @@ use actix::{Actor, Context, Handler, MessageResult};
 
 use messages::{
     ClusterResources, GetGateway, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots, SlotOffer,
-    TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
+    SlotRef, TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
 };
 
 /// The cluster's slots and who holds them.
@@ -49,6 +49,11 @@ impl Handler<RegisterTaskManager> for ResourceManager {
 
     fn handle(&mut self, msg: RegisterTaskManager, _ctx: &mut Context<Self>) {
         tracing::info!(task_manager = %msg.info.id, slots = msg.slots.len(), "task manager registered");
+        if let Some((_, old)) = self.task_managers.remove(&msg.info.id) {
+            // It registered again before its old connection was noticed lost: the new slots replace the old.
+            tracing::warn!(task_manager = %msg.info.id, "task manager registered again; its old slots are withdrawn");
+            self.pool.remove(old);
+        }
         let first = self.pool.add(msg.slots.len());
         let indices = (first..first + msg.slots.len()).collect();
         self.offers.extend(msg.slots);
@@ -60,6 +65,12 @@ impl Handler<UnregisterTaskManager> for ResourceManager {
     type Result = ();
 
     fn handle(&mut self, msg: UnregisterTaskManager, _ctx: &mut Context<Self>) {
+        let registered_here = |(_, indices): &(TaskManagerInfo, Vec<usize>)| {
+            indices.first().is_some_and(|i| matches!(&self.offers[*i].slot, SlotRef::Remote(g) if *g == msg.gateway))
+        };
+        if !self.task_managers.get(&msg.id).is_some_and(registered_here) {
+            return;
+        }
         if let Some((_, indices)) = self.task_managers.remove(&msg.id) {
             tracing::warn!(task_manager = %msg.id, "task manager left the cluster");
             self.pool.remove(indices);

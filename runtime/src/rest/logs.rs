@@ -9,15 +9,22 @@
 //! `offset`, the last `M` bytes. The headers `X-Log-Offset` and
 //! `X-Log-Size` say where the page starts and how large the file is, so
 //! a viewer can ask for the page before (older) or after (newer).
+//!
+//! Standard HTTP ranges too (see [`super::range`]): `Range: bytes=a-b`,
+//! `bytes=a-` and `bytes=-n` get 206 Partial Content with
+//! `Content-Range: bytes a-b/size`, cut to their first 1 MiB (a suffix: its
+//! last 1 MiB), the same cap as a page; a range past the end gets 416 with
+//! `Content-Range: bytes */size`. Every file answer says `Accept-Ranges: bytes`.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::range::{self, ByteRange};
 use super::{AppError, AppState};
 use crate::logs::{LogError, LogFile, LogRequest, LogResponse, MAX_PAGE};
 use crate::resource_manager::messages::{FetchLogs, GetGateway, GetTaskManagers};
@@ -29,17 +36,25 @@ pub const SIZE_HEADER: &str = "x-log-size";
 
 /// `GET /jobmanager/logs`.
 pub async fn jobmanager_list(State(state): State<AppState>) -> Result<Response, AppError> {
-    answer(local(&state, LogRequest::List).await)
+    answer(local(&state, LogRequest::List).await, None)
 }
 
 /// `GET /jobmanager/log`.
-pub async fn jobmanager_log(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    answer(local(&state, read(LogFile::Log, &query)?).await)
+pub async fn jobmanager_log(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve_local(&state, LogFile::Log, &query, &headers).await
 }
 
 /// `GET /jobmanager/stdout`.
-pub async fn jobmanager_stdout(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    answer(local(&state, read(LogFile::Stdout, &query)?).await)
+pub async fn jobmanager_stdout(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve_local(&state, LogFile::Stdout, &query, &headers).await
 }
 
 /// `GET /jobmanager/logs/:name`.
@@ -47,13 +62,14 @@ pub async fn jobmanager_file(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    answer(local(&state, read(LogFile::Named(name), &query)?).await)
+    serve_local(&state, LogFile::Named(name), &query, &headers).await
 }
 
 /// `GET /taskmanagers/:id/logs`.
 pub async fn taskmanager_list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    answer(remote(&state, &id, LogRequest::List).await?)
+    answer(remote(&state, &id, LogRequest::List).await?, None)
 }
 
 /// `GET /taskmanagers/:id/log`.
@@ -61,8 +77,9 @@ pub async fn taskmanager_log(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    answer(remote(&state, &id, read(LogFile::Log, &query)?).await?)
+    serve_remote(&state, &id, LogFile::Log, &query, &headers).await
 }
 
 /// `GET /taskmanagers/:id/stdout`.
@@ -70,8 +87,9 @@ pub async fn taskmanager_stdout(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    answer(remote(&state, &id, read(LogFile::Stdout, &query)?).await?)
+    serve_remote(&state, &id, LogFile::Stdout, &query, &headers).await
 }
 
 /// `GET /taskmanagers/:id/logs/:name`.
@@ -79,12 +97,39 @@ pub async fn taskmanager_file(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    answer(remote(&state, &id, read(LogFile::Named(name), &query)?).await?)
+    serve_remote(&state, &id, LogFile::Named(name), &query, &headers).await
 }
 
-/// A read request from `?offset=&length=`.
-fn read(file: LogFile, query: &HashMap<String, String>) -> Result<LogRequest, AppError> {
+/// Serves a page or range of one of this process's files.
+async fn serve_local(state: &AppState, file: LogFile, query: &HashMap<String, String>, headers: &HeaderMap) -> Result<Response, AppError> {
+    let (request, range) = read(file, query, headers)?;
+    answer(local(state, request).await, range)
+}
+
+/// Serves a page or range of a file of TaskManager `id`.
+async fn serve_remote(
+    state: &AppState,
+    id: &str,
+    file: LogFile,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let (request, range) = read(file, query, headers)?;
+    answer(remote(state, id, request).await?, range)
+}
+
+/// A read request from the `Range` header or `?offset=&length=`, with
+/// the range asked for (if any) to shape the answer.
+fn read(file: LogFile, query: &HashMap<String, String>, headers: &HeaderMap) -> Result<(LogRequest, Option<ByteRange>), AppError> {
+    if let Some(range) = byte_range(headers)? {
+        if query.contains_key("offset") || query.contains_key("length") {
+            return Err(AppError::bad_request("use either a Range header or ?offset=&length=, not both"));
+        }
+        let (offset, length) = range.request(MAX_PAGE);
+        return Ok((LogRequest::Read { file, offset, length }, Some(range)));
+    }
     let number = |key: &str| -> Result<Option<u64>, AppError> {
         query
             .get(key)
@@ -95,7 +140,19 @@ fn read(file: LogFile, query: &HashMap<String, String>) -> Result<LogRequest, Ap
     if length > MAX_PAGE {
         return Err(AppError::bad_request(format!("invalid length {length}: a page has at most {MAX_PAGE} bytes")));
     }
-    Ok(LogRequest::Read { file, offset: number("offset")?, length })
+    Ok((LogRequest::Read { file, offset: number("offset")?, length }, None))
+}
+
+/// The `Range` header's byte range, `None` when there is none to honour:
+/// no header, another unit, or an `If-Range` (this server sends no
+/// validators, so no `If-Range` can match, and RFC 9110 then wants the whole answer).
+fn byte_range(headers: &HeaderMap) -> Result<Option<ByteRange>, AppError> {
+    let Some(value) = headers.get(header::RANGE) else { return Ok(None) };
+    if headers.contains_key(header::IF_RANGE) {
+        return Ok(None);
+    }
+    let value = value.to_str().map_err(|_| AppError::bad_request("invalid Range header: not ASCII text"))?;
+    range::parse(value).map_err(|e| AppError::bad_request(e.to_string()))
 }
 
 /// Answers `request` from this process's own files.
@@ -121,24 +178,41 @@ async fn remote(state: &AppState, id: &str, request: LogRequest) -> Result<Resul
     }
 }
 
-/// The HTTP answer: JSON for a list, plain text with paging headers for a page.
-fn answer(result: Result<LogResponse, LogError>) -> Result<Response, AppError> {
-    match result.map_err(log_error)? {
-        LogResponse::List(files) => Ok(Json(json!({ "logs": files.iter().map(|f| json!({
-            "name": f.name, "size": f.size, "mtime": f.mtime,
-        })).collect::<Vec<Value>>() }))
-        .into_response()),
-        LogResponse::Page(page) => Ok((
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-                (header::HeaderName::from_static(OFFSET_HEADER), page.offset.to_string()),
-                (header::HeaderName::from_static(SIZE_HEADER), page.size.to_string()),
-            ],
-            page.bytes,
-        )
-            .into_response()),
-    }
+/// The HTTP answer: JSON for a list, plain text with paging headers for a
+/// page: 200, or 206/416 when a byte range was asked for.
+fn answer(result: Result<LogResponse, LogError>, range: Option<ByteRange>) -> Result<Response, AppError> {
+    let page = match result.map_err(log_error)? {
+        LogResponse::List(files) => {
+            let files: Vec<Value> = files.iter().map(|f| json!({ "name": f.name, "size": f.size, "mtime": f.mtime })).collect();
+            return Ok(Json(json!({ "logs": files })).into_response());
+        }
+        LogResponse::Page(page) => page,
+    };
+    let mut headers = vec![
+        (header::ACCEPT_RANGES, "bytes".to_string()),
+        (header::CACHE_CONTROL, "no-store".to_string()),
+        (header::HeaderName::from_static(SIZE_HEADER), page.size.to_string()),
+    ];
+    let status = match range {
+        None => StatusCode::OK,
+        Some(range) if !range.satisfiable(page.size) || page.bytes.is_empty() => {
+            headers.push((header::CONTENT_RANGE, range::unsatisfied_range(page.size)));
+            let message = format!("range not satisfiable: the file has {} bytes", page.size);
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers_map(headers), Json(json!({ "errors": [message] }))).into_response());
+        }
+        Some(_) => {
+            let last = page.offset + page.bytes.len() as u64 - 1;
+            headers.push((header::CONTENT_RANGE, range::content_range(page.offset..=last, page.size)));
+            StatusCode::PARTIAL_CONTENT
+        }
+    };
+    headers.push((header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()));
+    headers.push((header::HeaderName::from_static(OFFSET_HEADER), page.offset.to_string()));
+    Ok((status, headers_map(headers), page.bytes).into_response())
+}
+
+fn headers_map(headers: Vec<(header::HeaderName, String)>) -> HeaderMap {
+    headers.into_iter().filter_map(|(name, value)| Some((name, value.parse().ok()?))).collect()
 }
 
 fn log_error(error: LogError) -> AppError {

@@ -11,6 +11,7 @@ mod jars;
 mod jobs;
 mod logs;
 mod plan;
+mod range;
 mod ui;
 
 pub use error::AppError;

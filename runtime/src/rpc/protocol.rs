@@ -106,6 +106,10 @@ pub struct TaskManagerRegistration {
 pub enum ToTaskManager {
     /// Registration accepted.
     Registered,
+    /// The answer to each [`ToJobManager::Heartbeat`]: the JobManager is
+    /// alive. A TaskManager that hears nothing for `heartbeat.timeout`
+    /// counts its JobManager as lost and registers again.
+    Heartbeat,
     /// Run a task in slot `slot`.
     Deploy {
         /// Index of the slot within the TaskManager.

@@ -3,12 +3,15 @@
 //! it receives into tasks in its slots (fetching and compiling each
 //! component once, by content hash), reports task states and counters
 //! back, heartbeats with what its slots hold, and serves its log and
-//! stdout files to the JobManager.
+//! stdout files to the JobManager. When the JobManager is lost (its
+//! connection closes, or it stays silent for `heartbeat.timeout`) the
+//! TaskExecutor cancels the tasks it ran for it and registers again,
+//! with a back-off, until a JobManager answers at the same address.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
 use crossbeam_channel::Sender;
@@ -16,6 +19,7 @@ use crossbeam_channel::Sender;
 use super::descriptor::{Locality, TaskDescriptor};
 use super::messages::{CancelTasks, DeployTask, TaskControl};
 use super::Slots;
+use super::registration::{Backoff, Reregistered, reregister_in_background};
 use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
@@ -24,18 +28,23 @@ use crate::job_manager::messages::TaskStateChanged;
 use crate::logs::{LogFiles, LogRequest};
 use crate::metrics::{TaskMetrics, proc_kb};
 use crate::network::ChannelRegistry;
-use crate::rpc::protocol::{SlotUsage, TaskManagerUsage, ToJobManager, ToTaskManager};
+use crate::rpc::protocol::{SlotUsage, TaskManagerRegistration, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::wasm::{JobComponent, WasmEngine};
 
 /// What a TaskExecutor is configured with.
 pub struct TaskExecutorSettings {
-    /// Its id.
-    pub id: String,
-    /// Its data address (`host:port`), where other TaskManagers send records.
-    pub data_address: String,
+    /// What it registers with: its id, slots and data address (`host:port`,
+    /// where other TaskManagers send records).
+    pub registration: TaskManagerRegistration,
+    /// The JobManager's RPC address, `HOST:PORT`, registered with again after a loss.
+    pub jobmanager: String,
     /// `heartbeat.interval`.
     pub heartbeat_interval: Duration,
+    /// `heartbeat.timeout`: JobManager silence after which it counts as lost.
+    pub heartbeat_timeout: Duration,
+    /// Waits between registration attempts after a loss.
+    pub backoff: Backoff,
 }
 
 /// A task running here: its slot, cancel flag, counters and command channel.
@@ -50,6 +59,8 @@ struct RunningTask {
 pub struct TaskExecutor {
     settings: TaskExecutorSettings,
     connection: Option<Connection<ToJobManager>>,
+    /// When the JobManager was last heard from.
+    last_seen: Instant,
     slots: Slots,
     registry: Arc<ChannelRegistry>,
     engine: Arc<WasmEngine>,
@@ -122,10 +133,11 @@ impl TaskExecutor {
         registry: Arc<ChannelRegistry>,
         engine: Arc<WasmEngine>,
     ) -> Self {
-        let slots = Slots::start(&settings.id, slots, memory_bytes);
+        let slots = Slots::start(&settings.registration.id, slots, memory_bytes);
         TaskExecutor {
             settings,
             connection: None,
+            last_seen: Instant::now(),
             slots,
             registry,
             engine,
@@ -139,6 +151,31 @@ impl TaskExecutor {
     /// Attaches the control connection (made once the actor has an address).
     pub fn attach(&mut self, connection: Connection<ToJobManager>) {
         self.connection = Some(connection);
+        self.last_seen = Instant::now();
+    }
+
+    /// The JobManager is gone: its jobs stop here, their slots and
+    /// channels are freed, and the connection closes. Its
+    /// [`Incoming::Closed`] then starts the registration anew.
+    fn drop_jobmanager(&mut self, reason: &str) {
+        let Some(connection) = self.connection.take() else { return };
+        connection.close();
+        let mut jobs: Vec<JobId> = self.running.keys().map(|(job, _)| *job).collect();
+        jobs.extend(self.waiting.values().flatten().map(|(_, d)| d.job_id));
+        jobs.sort_unstable();
+        jobs.dedup();
+        tracing::warn!(
+            task_manager = %self.settings.registration.id,
+            jobmanager = %self.settings.jobmanager,
+            reason,
+            cancelled_jobs = jobs.len(),
+            "lost the JobManager; cancelling its tasks and registering again"
+        );
+        for job in jobs {
+            self.cancel_job(job);
+            self.registry.release_job(job);
+        }
+        self.waiting.clear();
     }
 
     fn send(&self, message: ToJobManager) {
@@ -176,7 +213,7 @@ impl TaskExecutor {
             commands: command_rx,
             checkpoints: reporter.recipient(),
         };
-        let here = Locality { registry: &self.registry, address: &self.settings.data_address };
+        let here = Locality { registry: &self.registry, address: &self.settings.registration.data_address };
         let Some(target) = self.slots.slots.get(slot) else {
             return self.report_failure(job_id, subtask, format!("this TaskManager has no slot {slot}"));
         };
@@ -271,6 +308,10 @@ impl Actor for TaskExecutor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(self.settings.heartbeat_interval, |act, _ctx| {
+            if act.connection.is_some() && act.last_seen.elapsed() > act.settings.heartbeat_timeout {
+                let reason = format!("no heartbeat from the JobManager for {:?}", act.settings.heartbeat_timeout);
+                return act.drop_jobmanager(&reason);
+            }
             let metrics = act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
             act.send(ToJobManager::Heartbeat { metrics, usage: act.usage() });
         });
@@ -285,10 +326,16 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
     type Result = ();
 
     fn handle(&mut self, msg: Incoming<ToTaskManager>, ctx: &mut Context<Self>) {
-        match msg {
-            Incoming::Message(ToTaskManager::Registered) => {
-                tracing::info!(task_manager = %self.settings.id, "registered with the resource manager");
+        if matches!(msg, Incoming::Message(_)) {
+            // Still queued from a JobManager already counted as lost: a deploy now would start an orphan.
+            if self.connection.is_none() {
+                return;
             }
+            self.last_seen = Instant::now();
+        }
+        match msg {
+            // Confirmed already before the connection was handed over; heartbeat answers only count as a sign of life.
+            Incoming::Message(ToTaskManager::Registered | ToTaskManager::Heartbeat) => {}
             Incoming::Message(ToTaskManager::Deploy { slot, descriptor }) => self.deploy(slot, *descriptor, ctx),
             Incoming::Message(ToTaskManager::CancelJob { job_id }) => self.cancel_job(job_id),
             Incoming::Message(ToTaskManager::TaskCommand { job_id, subtask, command }) => {
@@ -307,17 +354,35 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
                 ctx.notify(Compiled { hash, result: Err("the job manager does not have this component".into()) });
             }
             Incoming::Closed(reason) => {
-                // Without its JobManager a TaskManager has nothing to do: stop its tasks and the process.
-                eprintln!("The connection to the JobManager was lost ({reason}); stopping the TaskManager.");
-                let jobs: Vec<JobId> = self.running.keys().map(|(job, _)| *job).collect();
-                for job in jobs {
-                    self.cancel_job(job);
+                // Closed after a heartbeat timeout too: this is the one place registration starts again,
+                // so a late close of an old connection can never end a new one.
+                self.drop_jobmanager(&reason);
+                let settings = &self.settings;
+                let (address, registration) = (settings.jobmanager.clone(), settings.registration.clone());
+                if let Err(e) = reregister_in_background(address, registration, settings.backoff, ctx.address()) {
+                    give_up("cannot start a thread to register again", &e, ctx);
                 }
-                ctx.stop();
-                actix::System::current().stop();
             }
         }
     }
+}
+
+impl Handler<Reregistered> for TaskExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Reregistered, ctx: &mut Context<Self>) {
+        match Connection::start(msg.stream, "jobmanager", ctx.address().recipient()) {
+            Ok(connection) => self.attach(connection),
+            Err(e) => give_up("cannot start the connection threads", &e, ctx),
+        }
+    }
+}
+
+/// Without threads a TaskManager cannot reach its JobManager again: the process ends with an error.
+fn give_up(what: &str, error: &std::io::Error, ctx: &mut Context<TaskExecutor>) {
+    tracing::error!(%error, "{what}; stopping the TaskManager");
+    ctx.stop();
+    actix::System::current().stop_with_code(1);
 }
 
 impl Handler<Compiled> for TaskExecutor {

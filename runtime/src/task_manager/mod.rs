@@ -7,6 +7,7 @@ mod checkpoints;
 mod descriptor;
 mod executor;
 pub mod messages;
+pub mod registration;
 mod slot;
 mod task;
 
