@@ -246,21 +246,35 @@ def _pack_strs(buf, ends, records):
     return True
 
 
-def _pack_pairs(buf, ends, records):
+def _short_str_int_pairs(records, key_list=None):
+    """The parts of a batch of ``(str, int)`` pairs whose strings encode to
+    fewer than 32 bytes (the word count's shape): the encoded strings,
+    their lengths and the encoded ints; with ``key_list``, only when each
+    pair is keyed by its own string. None for any other batch."""
     if set(map(len, records)) != {2}:
-        return False
+        return None
     firsts = list(map(_first, records))
+    if key_list is not None and not all(map(is_, key_list, firsts)):
+        return None
     seconds = list(map(_second, records))
     if set(map(type, firsts)) != {str} or set(map(type, seconds)) != {int}:
-        return False
+        return None
     data = list(map(str.encode, firsts))
     lens = list(map(len, data))
     if max(lens) >= 32:
-        return False
+        return None
     if min(seconds) >= 0 and max(seconds) < 0x80:
         ints = map(_FIXINT.__getitem__, seconds)
     else:
         ints = map(_int_bytes, seconds)
+    return data, lens, ints
+
+
+def _pack_pairs(buf, ends, records):
+    parts = _short_str_int_pairs(records)
+    if parts is None:
+        return False
+    data, lens, ints = parts
     _append_parts(buf, ends, list(map(b"".join, zip(map(_PAIR_FIXSTR.__getitem__, lens), data, ints))))
     return True
 
@@ -284,22 +298,10 @@ def _pack_pairs_keyed_by_first(keys, key_ends, values, value_ends, records, key_
     """:func:`pack_keyed` of ``(str, int)`` pairs keyed by their own first
     item (the word count's shape): each string is encoded once, for both
     the key and the value. False (nothing written) for any other batch."""
-    if set(map(len, records)) != {2}:
+    parts = _short_str_int_pairs(records, key_list)
+    if parts is None:
         return False
-    firsts = list(map(_first, records))
-    if not all(map(is_, key_list, firsts)):
-        return False
-    seconds = list(map(_second, records))
-    if set(map(type, firsts)) != {str} or set(map(type, seconds)) != {int}:
-        return False
-    data = list(map(str.encode, firsts))
-    lens = list(map(len, data))
-    if max(lens) >= 32:
-        return False
-    if min(seconds) >= 0 and max(seconds) < 0x80:
-        ints = map(_FIXINT.__getitem__, seconds)
-    else:
-        ints = map(_int_bytes, seconds)
+    data, lens, ints = parts
     _append_parts(keys, key_ends, list(map(b"".join, zip(map(_FIXSTR.__getitem__, lens), data))))
     _append_parts(values, value_ends, list(map(b"".join, zip(map(_PAIR_FIXSTR.__getitem__, lens), data, ints))))
     return True
