@@ -34,7 +34,7 @@ use crate::network::ChannelRegistry;
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, SlotRef};
 use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
 use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
-use crate::task_manager::{LOCAL_ADDRESS, Locality};
+use crate::task_manager::{LOCAL_ADDRESS, Locality, TaskError};
 use crate::wasm::JobComponent;
 use lifecycle::{JobStatus, TaskState};
 use messages::{CancelJob, GetJobDetails, TaskStateChanged};
@@ -78,6 +78,25 @@ pub struct JobFailure {
     pub message: String,
     /// When it happened (ms since the epoch).
     pub timestamp: u64,
+    /// Whether it only followed from another task's failure (a task whose
+    /// upstream or downstream vanished): the other task's own report, when
+    /// it comes, is the root cause and takes its place.
+    #[serde(skip)]
+    pub consequence: bool,
+}
+
+impl JobFailure {
+    /// A failure now, with `message`.
+    pub fn new(message: String, consequence: bool) -> Self {
+        JobFailure { message, timestamp: now_millis(), consequence }
+    }
+}
+
+/// Keeps `current` unless it is only a consequence and `new` is not.
+fn root_cause(current: &mut Option<JobFailure>, new: JobFailure) {
+    if current.as_ref().is_none_or(|c| c.consequence && !new.consequence) {
+        *current = Some(new);
+    }
 }
 
 /// A vertex as the REST API and the CLI show it.
@@ -243,10 +262,8 @@ impl JobManager {
         self.timestamps.insert(next, now_millis());
     }
 
-    fn fail(&mut self, message: String, ctx: &mut Context<Self>) {
-        if self.failure.is_none() {
-            self.failure = Some(JobFailure { message, timestamp: now_millis() });
-        }
+    fn fail(&mut self, failure: JobFailure, ctx: &mut Context<Self>) {
+        root_cause(&mut self.failure, failure);
         self.abort_all_checkpoints("the job failed");
         match self.status {
             JobStatus::Initializing => {
@@ -306,9 +323,9 @@ impl JobManager {
             }
             Ok(Err(not_enough)) => {
                 let timeout = act.submission.slot_request_timeout;
-                act.fail(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), ctx)
+                act.fail(JobFailure::new(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), false), ctx)
             }
-            Err(mailbox) => act.fail(format!("the resource manager is unreachable: {mailbox}"), ctx),
+            Err(mailbox) => act.fail(JobFailure::new(format!("the resource manager is unreachable: {mailbox}"), false), ctx),
         });
         ctx.wait(ask);
     }
@@ -551,8 +568,9 @@ impl Handler<TaskStateChanged> for JobManager {
         if msg.state == TaskState::Failed {
             let vertex = &self.submission.job_graph.vertices[vertex];
             let error = msg.error.unwrap_or_else(|| "unknown error".into());
+            let consequence = TaskError::is_consequence(&error);
             let message = format!("{} ({}/{}) failed: {error}", vertex.name, index + 1, vertex.parallelism);
-            self.on_task_failed(message, ctx);
+            self.on_task_failed(JobFailure::new(message, consequence), ctx);
         } else if msg.state == TaskState::Finished {
             // A task that ended cannot acknowledge what it has not yet.
             for id in self.checkpoints.awaiting(msg.subtask) {
@@ -584,5 +602,25 @@ impl Handler<GetJobDetails> for JobManager {
 
     fn handle(&mut self, _msg: GetJobDetails, _ctx: &mut Context<Self>) -> Self::Result {
         MessageResult(self.details())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_root_cause_replaces_a_consequence_reported_before_it_and_nothing_else_does() {
+        let disconnected = TaskError::Disconnected("every upstream task vanished before ending".into()).to_string();
+        assert!(TaskError::is_consequence(&disconnected));
+        assert!(!TaskError::is_consequence("user function failed: parse: malformed reading"));
+
+        let mut failure = None;
+        root_cause(&mut failure, JobFailure::new(format!("window (1/1) failed: {disconnected}"), true));
+        root_cause(&mut failure, JobFailure::new("parse (1/1) failed: malformed reading".into(), false));
+        assert_eq!(failure.as_ref().unwrap().message, "parse (1/1) failed: malformed reading");
+        root_cause(&mut failure, JobFailure::new("sink (1/1) failed: later".into(), false));
+        root_cause(&mut failure, JobFailure::new(format!("other (1/1) failed: {disconnected}"), true));
+        assert_eq!(failure.unwrap().message, "parse (1/1) failed: malformed reading", "the first root cause stays");
     }
 }

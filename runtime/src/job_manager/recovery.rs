@@ -44,22 +44,30 @@ impl Restore {
 }
 
 impl JobManager {
-    /// A task failed with `message`: restart by the restart strategy, or fail the job.
-    pub(super) fn on_task_failed(&mut self, message: String, ctx: &mut Context<Self>) {
+    /// A task failed: restart by the restart strategy, or fail the job.
+    pub(super) fn on_task_failed(&mut self, failure: JobFailure, ctx: &mut Context<Self>) {
         match self.status {
             JobStatus::Running | JobStatus::Created => match self.backoff.on_failure(Instant::now()) {
-                Some(delay) => self.restart(message, delay, ctx),
-                None => self.fail(message, ctx),
+                Some(delay) => self.restart(failure, delay, ctx),
+                None => self.fail(failure, ctx),
             },
-            // The attempt is being stopped already; its other tasks fail too.
-            JobStatus::Restarting => {}
-            _ => self.fail(message, ctx),
+            // The attempt is being stopped already; its other tasks fail
+            // too. The root cause may come after a consequence of it.
+            JobStatus::Restarting => {
+                if let Some(last) = self.exceptions.last_mut()
+                    && last.consequence
+                    && !failure.consequence
+                {
+                    *last = failure;
+                }
+            }
+            _ => self.fail(failure, ctx),
         }
     }
 
-    fn restart(&mut self, message: String, delay: Duration, ctx: &mut Context<Self>) {
-        tracing::warn!(job = %self.submission.job_id, attempt = self.attempt, ?delay, cause = %message, "restarting the job");
-        self.exceptions.push(JobFailure { message, timestamp: now_millis() });
+    fn restart(&mut self, failure: JobFailure, delay: Duration, ctx: &mut Context<Self>) {
+        tracing::warn!(job = %self.submission.job_id, attempt = self.attempt, ?delay, cause = %failure.message, "restarting the job");
+        self.exceptions.push(failure);
         self.abort_all_checkpoints("the job is restarting");
         self.forget_undeployed();
         self.transition(JobStatus::Restarting);

@@ -40,7 +40,7 @@ pub enum TaskError {
     #[error(transparent)]
     Time(#[from] crate::operator::TimeError),
     /// The upstream or downstream side disappeared without ending.
-    #[error("a connected task disappeared: {0}")]
+    #[error("{DISCONNECTED}: {0}")]
     Disconnected(String),
     /// The state to restore is missing, corrupted or does not fit the job.
     #[error("cannot restore checkpoint {checkpoint}: {detail}")]
@@ -51,6 +51,19 @@ pub enum TaskError {
         detail: String,
     },
 }
+
+impl TaskError {
+    /// Whether a task's error `message` only follows from another task's
+    /// failure (its upstream or downstream vanished), so that the other
+    /// task's report is the root cause. The message crosses processes as
+    /// text, hence the check on it.
+    pub fn is_consequence(message: &str) -> bool {
+        message.starts_with(DISCONNECTED)
+    }
+}
+
+/// How [`TaskError::Disconnected`] reads.
+const DISCONNECTED: &str = "a connected task disappeared";
 
 impl From<SendError> for TaskError {
     fn from(error: SendError) -> Self {
