@@ -61,6 +61,8 @@ impl JobManager {
                     *last = failure;
                 }
             }
+            // A cancelled job ends CANCELED whatever its tasks hit on the way.
+            JobStatus::Cancelling => {}
             _ => self.fail(failure, ctx),
         }
     }

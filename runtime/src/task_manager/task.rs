@@ -131,7 +131,11 @@ impl Task {
         let (state, error) = match outcome {
             Ok(Ok(())) => (TaskState::Finished, None),
             Ok(Err(TaskError::Cancelled)) => (TaskState::Canceled, None),
-            Ok(Err(_)) if cancelled.load(Ordering::Relaxed) => (TaskState::Canceled, None),
+            // A neighbour vanishing after a cancel is the cancel's doing;
+            // any other error is the task's own, even if a cancel came
+            // meanwhile (the cancel may have followed from this very
+            // failure, reported by a neighbour first).
+            Ok(Err(TaskError::Disconnected(_))) if cancelled.load(Ordering::Relaxed) => (TaskState::Canceled, None),
             Ok(Err(error)) => (TaskState::Failed, Some(error.to_string())),
             Err(panic) => {
                 let message = panic
