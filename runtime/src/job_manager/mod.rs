@@ -3,6 +3,7 @@
 //! and ends the job FINISHED, FAILED or CANCELED.
 
 mod checkpointing;
+mod failure;
 pub mod lifecycle;
 pub mod messages;
 pub mod recovery;
@@ -38,6 +39,8 @@ use crate::task_manager::{LOCAL_ADDRESS, Locality, TaskError};
 use crate::wasm::JobComponent;
 use lifecycle::{JobStatus, TaskState};
 use messages::{CancelJob, GetJobDetails, TaskStateChanged};
+pub use failure::JobFailure;
+use failure::root_cause;
 
 /// A cancel that cannot happen.
 #[derive(Debug, thiserror::Error)]
@@ -69,34 +72,6 @@ pub struct JobSubmission {
     pub restart: restart::RestartStrategy,
     /// The savepoint the job starts from (`wflink run -s`), checked.
     pub restore: Option<Restore>,
-}
-
-/// The first failure of a job, shown as its root exception.
-#[derive(Debug, Clone, Serialize)]
-pub struct JobFailure {
-    /// The error, naming the task.
-    pub message: String,
-    /// When it happened (ms since the epoch).
-    pub timestamp: u64,
-    /// Whether it only followed from another task's failure (a task whose
-    /// upstream or downstream vanished): the other task's own report, when
-    /// it comes, is the root cause and takes its place.
-    #[serde(skip)]
-    pub consequence: bool,
-}
-
-impl JobFailure {
-    /// A failure now, with `message`.
-    pub fn new(message: String, consequence: bool) -> Self {
-        JobFailure { message, timestamp: now_millis(), consequence }
-    }
-}
-
-/// Keeps `current` unless it is only a consequence and `new` is not.
-fn root_cause(current: &mut Option<JobFailure>, new: JobFailure) {
-    if current.as_ref().is_none_or(|c| c.consequence && !new.consequence) {
-        *current = Some(new);
-    }
 }
 
 /// A vertex as the REST API and the CLI show it.
@@ -602,25 +577,5 @@ impl Handler<GetJobDetails> for JobManager {
 
     fn handle(&mut self, _msg: GetJobDetails, _ctx: &mut Context<Self>) -> Self::Result {
         MessageResult(self.details())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_root_cause_replaces_a_consequence_reported_before_it_and_nothing_else_does() {
-        let disconnected = TaskError::Disconnected("every upstream task vanished before ending".into()).to_string();
-        assert!(TaskError::is_consequence(&disconnected));
-        assert!(!TaskError::is_consequence("user function failed: parse: malformed reading"));
-
-        let mut failure = None;
-        root_cause(&mut failure, JobFailure::new(format!("window (1/1) failed: {disconnected}"), true));
-        root_cause(&mut failure, JobFailure::new("parse (1/1) failed: malformed reading".into(), false));
-        assert_eq!(failure.as_ref().unwrap().message, "parse (1/1) failed: malformed reading");
-        root_cause(&mut failure, JobFailure::new("sink (1/1) failed: later".into(), false));
-        root_cause(&mut failure, JobFailure::new(format!("other (1/1) failed: {disconnected}"), true));
-        assert_eq!(failure.unwrap().message, "parse (1/1) failed: malformed reading", "the first root cause stays");
     }
 }
