@@ -72,10 +72,7 @@ fn parallelism_zero() {
 /// An invalid configuration value names its key.
 #[test]
 fn invalid_configuration_value() {
-    let output = run(
-        &["run", "--local", "-D", "execution.buffer-timeout=soon"],
-        &wordcount_wasm(),
-        &["--input", "/dev/null"],
-    );
+    let output =
+        run(&["run", "--local", "-D", "execution.buffer-timeout=soon"], &wordcount_wasm(), &["--input", "/dev/null"]);
     assert_clean_failure(&output, "execution.buffer-timeout");
 }

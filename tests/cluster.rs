@@ -35,7 +35,8 @@ fn upload(cluster: &TestCluster, name: &str, bytes: &[u8]) -> String {
 
 /// Runs an uploaded jar through `POST /jars/:id/run`; returns the job id.
 fn run_jar(cluster: &TestCluster, jar: &str, body: Value) -> String {
-    let (status, answer) = cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", body.to_string().as_bytes());
+    let (status, answer) =
+        cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", body.to_string().as_bytes());
     assert_eq!(status, 200, "run failed: {answer}");
     let job_id = answer["jobid"].as_str().unwrap().to_string();
     assert_eq!(job_id.len(), 32);
@@ -57,7 +58,9 @@ fn wordcount_is_exact_across_two_taskmanagers() {
 
     let (first, second) = (cluster.taskmanager_out(0), cluster.taskmanager_out(1));
     assert!(!first.is_empty() && !second.is_empty(), "both TaskManagers print their subtask's counts");
-    let prefixes = |out: &str| out.lines().map(|l| l.split_once("> ").unwrap().0.to_string()).collect::<std::collections::BTreeSet<_>>();
+    let prefixes = |out: &str| {
+        out.lines().map(|l| l.split_once("> ").unwrap().0.to_string()).collect::<std::collections::BTreeSet<_>>()
+    };
     assert_eq!(prefixes(&first).len(), 1, "one sink subtask per TaskManager");
     assert_ne!(prefixes(&first), prefixes(&second));
     let (counts, updates) = final_counts(&(first + &second));
@@ -73,8 +76,12 @@ fn wordcount_is_exact_across_two_taskmanagers() {
     let vertices = job["vertices"].as_array().unwrap();
     assert_eq!(vertices[0]["metrics"]["write-records"], vertices[1]["metrics"]["read-records"]);
     assert_eq!(vertices[1]["metrics"]["read-records"].as_u64().unwrap(), expected.values().sum::<u64>());
-    let ports: std::collections::BTreeSet<_> =
-        cluster.get("/taskmanagers")["taskmanagers"].as_array().unwrap().iter().map(|tm| tm["dataPort"].as_i64()).collect();
+    let ports: std::collections::BTreeSet<_> = cluster.get("/taskmanagers")["taskmanagers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tm| tm["dataPort"].as_i64())
+        .collect();
     assert_eq!(ports.len(), 2, "two TaskManagers on one machine, each with its own data port");
 }
 
@@ -99,7 +106,9 @@ fn assert_same_shape(path: &str, sample: &Value, ours: &Value) {
                 assert_same_shape(&field, value, ours);
             }
         }
-        (Value::Array(s), Value::Array(o)) if !s.is_empty() && !o.is_empty() => assert_same_shape(&format!("{path}[0]"), &s[0], &o[0]),
+        (Value::Array(s), Value::Array(o)) if !s.is_empty() && !o.is_empty() => {
+            assert_same_shape(&format!("{path}[0]"), &s[0], &o[0])
+        }
         _ => {}
     }
 }
@@ -135,14 +144,22 @@ fn rest_responses_have_flinks_shapes() {
     let (port, socket) = endless_socket("to be or not to be\n");
     let jar = upload(&cluster, "wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
     assert_eq!(cluster.get("/jars")["files"][0]["id"], jar.as_str());
-    let job = run_jar(&cluster, &jar, serde_json::json!({ "programArgsList": ["--hostname", "127.0.0.1", "--port", port.to_string()] }));
+    let job = run_jar(
+        &cluster,
+        &jar,
+        serde_json::json!({ "programArgsList": ["--hostname", "127.0.0.1", "--port", port.to_string()] }),
+    );
     cluster.wait_for_status(&job, "RUNNING");
     wait_for("the records to be counted", || {
         let details = cluster.get(&format!("/jobs/{job}"));
         (details["vertices"].as_array()?.last()?["metrics"]["read-records"].as_u64()? == 6).then_some(())
     });
     assert_same_shape("/jobs/:id", &sample("jobs_id_running.json"), &cluster.get(&format!("/jobs/{job}")));
-    assert_same_shape("/jobs/:id/status", &sample("jobs_id_status_running.json"), &cluster.get(&format!("/jobs/{job}/status")));
+    assert_same_shape(
+        "/jobs/:id/status",
+        &sample("jobs_id_status_running.json"),
+        &cluster.get(&format!("/jobs/{job}/status")),
+    );
     assert_same_shape("/jobs/overview", &sample("jobs_overview_running.json"), &cluster.get("/jobs/overview"));
     assert_same_shape("/overview", &sample("overview_running.json"), &cluster.get("/overview"));
     let in_progress = cluster.get(&format!("/jobs/{job}/execution-result"));
@@ -269,7 +286,10 @@ fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
     source_connection.set_read_timeout(Some(DEADLINE)).unwrap();
     let mut rest = Vec::new();
     let ended = std::io::Read::read_to_end(&mut source_connection, &mut rest);
-    assert!(ended.is_ok() || ended.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset), "{ended:?}");
+    assert!(
+        ended.is_ok() || ended.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{ended:?}"
+    );
     assert!(cluster.taskmanager(0).try_wait().unwrap().is_none(), "the taskmanager outlives its jobmanager");
 
     cluster.restart_jobmanager();
@@ -292,7 +312,9 @@ fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
     wait_for("the taskmanager to retry", || {
         (cluster.taskmanager_log(0).matches("lost the JobManager").count() == 2).then_some(())
     });
-    wait_for("a failed registration attempt", || cluster.taskmanager_log(0).contains("does not answer yet").then_some(()));
+    wait_for("a failed registration attempt", || {
+        cluster.taskmanager_log(0).contains("does not answer yet").then_some(())
+    });
     let pid = cluster.taskmanager(0).id() as i32;
     // SAFETY: kill(2) only sends a signal, to the child process this test started.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
@@ -321,7 +343,8 @@ fn a_taskmanager_notices_a_silent_jobmanager_and_comes_back() {
         let tms = cluster.get("/taskmanagers")["taskmanagers"].as_array()?.clone();
         let overview = cluster.get("/overview");
         let back = cluster.taskmanager_log(0).contains("registered again with the JobManager");
-        (back && tms.len() == 1 && tms[0]["id"] == tm_id.as_str() && overview["slots-total"].as_u64() == Some(1)).then_some(())
+        (back && tms.len() == 1 && tms[0]["id"] == tm_id.as_str() && overview["slots-total"].as_u64() == Some(1))
+            .then_some(())
     });
     let (text, output) = cluster.run_wordcount(2_000, 5, 1);
     assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
@@ -462,7 +485,8 @@ fn cluster_start_and_stop_manage_their_processes() {
     command.args(["run", "-m", &rest, "-p", "2"]).arg(wordcount_wasm()).arg("--input").arg(&input);
     let output = run_with_limit(command, DEADLINE);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let printed: String = (0..2).map(|i| std::fs::read_to_string(log.join(format!("wflink-taskmanager-{i}.out"))).unwrap()).collect();
+    let printed: String =
+        (0..2).map(|i| std::fs::read_to_string(log.join(format!("wflink-taskmanager-{i}.out"))).unwrap()).collect();
     assert_eq!(final_counts(&printed).0, expected_counts(text));
     // The REST API serves each process's files under log/: the TaskManagers' stdout is what they printed.
     let client = common::cluster::RestClient::new(&rest);
@@ -473,10 +497,17 @@ fn cluster_start_and_stop_manage_their_processes() {
         .map(|tm| {
             let id = tm["id"].as_str().unwrap();
             let files = client.get(&format!("/taskmanagers/{id}/logs")).unwrap();
-            let names: Vec<&str> = files["logs"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+            let names: Vec<&str> =
+                files["logs"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
             assert!(names.len() == 2 && names.iter().all(|n| n.starts_with("wflink-taskmanager-")), "{files}");
             let agent = ureq::Agent::new_with_defaults();
-            agent.get(format!("http://{rest}/taskmanagers/{id}/stdout")).call().unwrap().body_mut().read_to_string().unwrap()
+            agent
+                .get(format!("http://{rest}/taskmanagers/{id}/stdout"))
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap()
         })
         .collect();
     assert_eq!(final_counts(&served).0, expected_counts(text));
@@ -493,7 +524,8 @@ fn cluster_start_and_stop_manage_their_processes() {
 }
 
 fn zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
 }
 
 /// Runs `command` with stdout and stderr in files of `dir` (a job's
@@ -515,7 +547,8 @@ fn run_application_runs_one_job_on_its_own_cluster() {
     let text = generate_text(5_000, 5);
     let input = dir.join("in.txt");
     std::fs::write(&input, &text).unwrap();
-    let local = ["-D", "taskmanager.host=127.0.0.1", "-D", "rest.address=127.0.0.1", "-D", "jobmanager.rpc.address=127.0.0.1"];
+    let local =
+        ["-D", "taskmanager.host=127.0.0.1", "-D", "rest.address=127.0.0.1", "-D", "jobmanager.rpc.address=127.0.0.1"];
     let mut command = wflink();
     command.args(["run-application", "-p", "2"]).args(local).arg(wordcount_wasm()).arg("--input").arg(&input);
     let (ok, stdout, stderr) = run_to_files(command, &dir, "wordcount");

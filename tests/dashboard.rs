@@ -37,7 +37,10 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
         {
             let mut node = Command::new("node");
             node.arg(browser_dir.join("dashboard.mjs")).current_dir(&browser_dir);
-            node.env("DASHBOARD_URL", &rest).env("WASM", &wasm).env("SOCKET_PORT", feed.port.to_string()).env("SCREENSHOTS", &shots);
+            node.env("DASHBOARD_URL", &rest)
+                .env("WASM", &wasm)
+                .env("SOCKET_PORT", feed.port.to_string())
+                .env("SCREENSHOTS", &shots);
             node.env("SAVEPOINT_DIR", &savepoints);
             node
         },
@@ -54,7 +57,15 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let overview = cluster.get("/overview");
     assert_eq!(overview["jobs-cancelled"], 1);
     assert_eq!(overview["slots-available"], 2, "the canceled job gave its slots back");
-    for page in ["01-overview", "03-submit-plan", "05-job-overview", "05b-job-savepoint", "10-taskmanager", "11-jobmanager", "12-job-canceled"] {
+    for page in [
+        "01-overview",
+        "03-submit-plan",
+        "05-job-overview",
+        "05b-job-savepoint",
+        "10-taskmanager",
+        "11-jobmanager",
+        "12-job-canceled",
+    ] {
         assert!(shots.join(format!("{page}.png")).exists(), "screenshot {page}.png");
     }
 }

@@ -23,9 +23,8 @@ fn cluster_dir(name: &str) -> PathBuf {
 /// The committed lines of a file sink directory: its `part-*` files, not
 /// the hidden in-progress or pending ones.
 fn committed(dir: &Path) -> String {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
+    let mut names: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
     names.retain(|p| p.file_name().unwrap().to_string_lossy().starts_with("part-"));
     names.sort();
     names.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
@@ -54,7 +53,12 @@ fn submit(cluster: &TestCluster, args: &[&str]) -> String {
     let output = run_with_limit(command, DEADLINE);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "submit failed: {stdout} {}", String::from_utf8_lossy(&output.stderr));
-    stdout.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).expect("a job id").trim().to_string()
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Job has been submitted with JobID "))
+        .expect("a job id")
+        .trim()
+        .to_string()
 }
 
 fn checkpoints(cluster: &TestCluster, job: &str) -> Value {
@@ -86,7 +90,10 @@ fn kill_a_taskmanager(name: &str, ready: impl Fn(&Value) -> bool) {
     let (input, output) = (cluster.dir.join("input.txt"), cluster.dir.join("out"));
     std::fs::write(&input, &text).unwrap();
     let wasm = wordcount_wasm();
-    let job = submit(&cluster, &["-p", "2", wasm.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()]);
+    let job = submit(
+        &cluster,
+        &["-p", "2", wasm.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()],
+    );
 
     wait_for("the moment to kill a TaskManager", || {
         assert_eq!(cluster.job_status(&job), "RUNNING", "the job must still run when the TaskManager is killed");
@@ -111,7 +118,8 @@ fn a_killed_taskmanager_loses_and_duplicates_nothing() {
 #[test]
 fn a_taskmanager_killed_during_a_checkpoint_loses_and_duplicates_nothing() {
     kill_a_taskmanager("ft-kill-during", |stats| {
-        stats["counts"]["completed"].as_u64().unwrap_or(0) >= 1 && stats["counts"]["in_progress"].as_u64().unwrap_or(0) >= 1
+        stats["counts"]["completed"].as_u64().unwrap_or(0) >= 1
+            && stats["counts"]["in_progress"].as_u64().unwrap_or(0) >= 1
     });
 }
 
@@ -145,7 +153,10 @@ fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("trap-once: failing on purpose at line 100000"), "the guest trapped: {stderr}");
     assert!(stderr.contains("restarting the job"), "{stderr}");
-    assert!(stderr.lines().any(|l| l.contains("restoring") && l.contains("chk-")), "restored from a checkpoint: {stderr}");
+    assert!(
+        stderr.lines().any(|l| l.contains("restoring") && l.contains("chk-")),
+        "restored from a checkpoint: {stderr}"
+    );
     assert_exact(&committed(&output), &expected_counts(&text));
     // The side output is exactly-once too: each long line once, none lost
     // with the failed attempt, no leftovers.
@@ -224,7 +235,9 @@ fn a_savepoint_at_p2_restores_at_p1_and_p3_with_window_state() {
             assert!(stderr.contains("cannot take a savepoint now") && stderr.contains("not running"), "{stderr}");
             return None;
         }
-        stdout.lines().find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_string()))
+        stdout
+            .lines()
+            .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_string()))
     });
     cluster.wait_for_status(&job, "CANCELED");
     assert!(Path::new(&location).join("_metadata").is_file(), "{location}");
@@ -233,14 +246,20 @@ fn a_savepoint_at_p2_restores_at_p1_and_p3_with_window_state() {
         let out = cluster.dir.join(format!("out-p{p}"));
         copy_tree(&first, &out);
         let mut command = wflink();
-        command.args(["run", "-m", &cluster.rest, "-p", p, "-s", &location, wasm, "--input", input_arg, "--output"]).arg(&out);
+        command
+            .args(["run", "-m", &cluster.rest, "-p", p, "-s", &location, wasm, "--input", input_arg, "--output"])
+            .arg(&out);
         let run = run_with_limit(command, DEADLINE);
         assert!(run.status.success(), "restore at p={p}: {}", String::from_utf8_lossy(&run.stderr));
         assert_eq!(sorted_lines(&committed(&out.join("top"))), expected, "windows after a restore at p={p}");
     }
 
     let mut command = wflink();
-    command.args(["run", "-m", &cluster.rest, "-s"]).arg(cluster.dir.join("no-such-savepoint")).arg(wasm).args(["--input", input_arg]);
+    command
+        .args(["run", "-m", &cluster.rest, "-s"])
+        .arg(cluster.dir.join("no-such-savepoint"))
+        .arg(wasm)
+        .args(["--input", input_arg]);
     assert_clean_failure(&run_with_limit(command, DEADLINE), "no checkpoint or savepoint at");
     let mut command = wflink();
     command.args(["run", "-m", &cluster.rest, "-s", &location]).arg(wordcount_wasm()).args(["--input", input_arg]);
@@ -282,12 +301,26 @@ fn a_corrupted_checkpoint_is_refused_and_the_previous_one_used() {
     let wasm = wordcount_wasm();
     let job = submit(
         &cluster,
-        &["-p", "2", wasm.to_str().unwrap(), "--hostname", "127.0.0.1", "--port", &port, "--output", output.to_str().unwrap()],
+        &[
+            "-p",
+            "2",
+            wasm.to_str().unwrap(),
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--output",
+            output.to_str().unwrap(),
+        ],
     );
     let first_words = expected_counts(&text[..half]).values().sum::<u64>();
     wait_for("the first half to be counted", || {
         let job = cluster.get(&format!("/jobs/{job}"));
-        let count = job["vertices"].as_array()?.iter().find(|v| v["name"].as_str().is_some_and(|n| n.starts_with("count")))?.clone();
+        let count = job["vertices"]
+            .as_array()?
+            .iter()
+            .find(|v| v["name"].as_str().is_some_and(|n| n.starts_with("count")))?
+            .clone();
         (count["metrics"]["read-records"].as_u64()? == first_words).then_some(())
     });
     let done = checkpoints(&cluster, &job)["counts"]["completed"].as_u64().unwrap();
@@ -297,7 +330,10 @@ fn a_corrupted_checkpoint_is_refused_and_the_previous_one_used() {
         (stats["counts"]["completed"].as_u64()? >= done + 2).then(|| stats["latest"]["completed"].clone())
     });
     let (corrupted, dir) = (latest["id"].as_u64().unwrap(), PathBuf::from(latest["external_path"].as_str().unwrap()));
-    let state = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "state"));
+    let state = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "state"));
     let state = state.expect("the checkpoint holds keyed state");
     let length = std::fs::metadata(&state).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&state).unwrap().set_len(length / 2).unwrap();
@@ -310,7 +346,10 @@ fn a_corrupted_checkpoint_is_refused_and_the_previous_one_used() {
     let restored = stats["latest"]["restored"]["id"].as_u64().unwrap();
     assert!(restored < corrupted, "restored {restored}, not the corrupted {corrupted}: {stats}");
     let log = jobmanager_log(&cluster);
-    assert!(log.contains("checkpoint refused for recovery") && log.contains(state.file_name().unwrap().to_str().unwrap()), "{log}");
+    assert!(
+        log.contains("checkpoint refused for recovery") && log.contains(state.file_name().unwrap().to_str().unwrap()),
+        "{log}"
+    );
     // Nothing arrived between the two checkpoints: the older one plus the second half is exact.
     assert_exact(&committed(&output), &expected_counts(&text));
 }

@@ -34,7 +34,8 @@ fn fetch_with(cluster: &TestCluster, path: &str, headers: &[(&str, &str)]) -> (P
     let mut response = request.call().unwrap_or_else(|e| panic!("GET {path}: {e}"));
     let text = |name: &str| response.headers().get(name).and_then(|v| Some(v.to_str().ok()?.to_string()));
     let (content_range, accept_ranges) = (text("content-range"), text("accept-ranges"));
-    let (offset, size) = (text("x-log-offset").and_then(|v| v.parse().ok()), text("x-log-size").and_then(|v| v.parse().ok()));
+    let (offset, size) =
+        (text("x-log-offset").and_then(|v| v.parse().ok()), text("x-log-size").and_then(|v| v.parse().ok()));
     let body = response.body_mut().read_to_vec().unwrap();
     (Page { status: response.status().as_u16(), offset, size, body }, content_range, accept_ranges)
 }
@@ -134,11 +135,22 @@ fn byte_ranges_get_partial_content() {
     std::fs::write(cluster.dir.join("jobmanager.ranges"), &content).unwrap();
     std::fs::write(cluster.dir.join("taskmanager-0.ranges"), &content).unwrap();
 
-    for file in ["/jobmanager/logs/jobmanager.ranges".to_string(), format!("/taskmanagers/{tm}/logs/taskmanager-0.ranges")] {
+    for file in
+        ["/jobmanager/logs/jobmanager.ranges".to_string(), format!("/taskmanagers/{tm}/logs/taskmanager-0.ranges")]
+    {
         let partial = |range: &str, first: usize, last: usize| {
             let (page, content_range, accept) = fetch_with(&cluster, &file, &[("Range", range)]);
-            assert_eq!(page.status, 206, "{file} {range}: {}", String::from_utf8_lossy(&page.body[..page.body.len().min(200)]));
-            assert_eq!(content_range.as_deref(), Some(format!("bytes {first}-{last}/{size}").as_str()), "{file} {range}");
+            assert_eq!(
+                page.status,
+                206,
+                "{file} {range}: {}",
+                String::from_utf8_lossy(&page.body[..page.body.len().min(200)])
+            );
+            assert_eq!(
+                content_range.as_deref(),
+                Some(format!("bytes {first}-{last}/{size}").as_str()),
+                "{file} {range}"
+            );
             assert_eq!(accept.as_deref(), Some("bytes"));
             assert!(page.body == content[first..=last], "{file} {range}: wrong bytes");
         };
@@ -151,7 +163,9 @@ fn byte_ranges_get_partial_content() {
         partial("bytes=-99999999", size - MIB, size - 1);
         partial("bytes=5-9, 100-200", 5, 9);
 
-        for unsatisfiable in [format!("bytes={size}-"), format!("bytes={}-{}", size + 1, size + 9), "bytes=-0".to_string()] {
+        for unsatisfiable in
+            [format!("bytes={size}-"), format!("bytes={}-{}", size + 1, size + 9), "bytes=-0".to_string()]
+        {
             let (page, content_range, _) = fetch_with(&cluster, &file, &[("Range", &unsatisfiable)]);
             assert_eq!(page.status, 416, "{file} {unsatisfiable}");
             assert_eq!(content_range, Some(format!("bytes */{size}")), "{file} {unsatisfiable}");
@@ -160,7 +174,10 @@ fn byte_ranges_get_partial_content() {
             let (page, _, _) = fetch_with(&cluster, &file, &[("Range", malformed)]);
             let body: Value = serde_json::from_slice(&page.body).unwrap();
             assert_eq!(page.status, 400, "{file} {malformed}: {body}");
-            assert!(body["errors"][0].as_str().unwrap().contains(&format!("invalid Range header '{malformed}'")), "{body}");
+            assert!(
+                body["errors"][0].as_str().unwrap().contains(&format!("invalid Range header '{malformed}'")),
+                "{body}"
+            );
         }
         let (mixed, _, _) = fetch_with(&cluster, &format!("{file}?offset=3"), &[("Range", "bytes=0-1")]);
         assert_eq!(mixed.status, 400);
@@ -168,7 +185,11 @@ fn byte_ranges_get_partial_content() {
         // Ignored: another unit, and an If-Range (this server has no validators to match it).
         for headers in [&[("Range", "lines=0-9")][..], &[("Range", "bytes=0-9"), ("If-Range", "\"x\"")][..]] {
             let (page, content_range, accept) = fetch_with(&cluster, &file, headers);
-            assert_eq!((page.status, content_range, accept.as_deref()), (200, None, Some("bytes")), "{file} {headers:?}");
+            assert_eq!(
+                (page.status, content_range, accept.as_deref()),
+                (200, None, Some("bytes")),
+                "{file} {headers:?}"
+            );
             assert!(page.body == content[size - MIB..], "the plain answer is the last page");
         }
     }
@@ -179,7 +200,8 @@ fn byte_ranges_get_partial_content() {
     assert!(content_range.unwrap().starts_with("bytes 0-3/"));
     let (page, _, _) = fetch_with(&cluster, "/jobmanager/log", &[("Range", "bytes=-10")]);
     assert_eq!((page.status, page.body.len()), (206, 10));
-    let (page, content_range, _) = fetch_with(&cluster, &format!("/taskmanagers/{tm}/stdout"), &[("Range", "bytes=-10")]);
+    let (page, content_range, _) =
+        fetch_with(&cluster, &format!("/taskmanagers/{tm}/stdout"), &[("Range", "bytes=-10")]);
     assert_eq!((page.status, content_range.as_deref()), (416, Some("bytes */0")));
     let (page, _, _) = fetch_with(&cluster, &format!("/taskmanagers/{tm}/log"), &[("Range", "bytes=0-8")]);
     assert_eq!((page.status, page.body.len()), (206, 9));
@@ -225,7 +247,8 @@ fn a_taskmanager_reports_its_slots_and_task_metrics() {
 
     let detail = wait_for("the TaskManager to report the job's slot", || {
         let detail = cluster.get(&format!("/taskmanagers/{tm}"));
-        (detail["allocatedSlots"].as_array()?.len() == 1 && detail["metrics"]["heapUsed"].as_u64()? > 0).then_some(detail)
+        (detail["allocatedSlots"].as_array()?.len() == 1 && detail["metrics"]["heapUsed"].as_u64()? > 0)
+            .then_some(detail)
     });
     let slot = &detail["allocatedSlots"][0];
     assert_eq!(slot["jobId"], job.as_str());

@@ -97,7 +97,11 @@ fn javascript_sensor_alerts_match_the_rust_example_at_parallelism_1_and_2() {
 /// alerts match an independent computation, as the Rust example does.
 #[test]
 fn javascript_sensor_alerts_match_an_independent_computation() {
-    sensors::assert_sensors_match_an_independent_computation(&example("sensor-alerts-js"), "js-sensor-generated", LIMIT);
+    sensors::assert_sensors_match_an_independent_computation(
+        &example("sensor-alerts-js"),
+        "js-sensor-generated",
+        LIMIT,
+    );
 }
 
 /// `--strict` makes the JavaScript parse function (a process function)
@@ -125,7 +129,12 @@ fn python_msgpack_fast_paths_match_the_generic_codec() {
     let mut command = std::process::Command::new("python3");
     command.arg(&script);
     let output = run_with_limit(command, LIMIT);
-    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// The JavaScript library's state kinds, timers (both clocks, deleted
@@ -137,7 +146,12 @@ fn javascript_library_state_timers_and_windows_behave_as_in_flink() {
     let mut command = std::process::Command::new("node");
     command.arg("--import").arg(tests.join("register.mjs")).arg(tests.join("library.test.mjs"));
     let output = run_with_limit(command, LIMIT);
-    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn run_failing(guest_dir: &str) -> (std::process::Output, String) {

@@ -41,9 +41,17 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("parallelism.default", "1", "parallelism of operators that set none, when none is given at submit"),
     ("taskmanager.numberOfTaskSlots", "1", "slots each TaskManager offers"),
     ("taskmanager.memory.process.size", "1728m", "total memory of a TaskManager process"),
-    ("taskmanager.memory.flink.size", "1280m", "memory shared by the slots of a TaskManager; each slot gets an equal part for its guests"),
+    (
+        "taskmanager.memory.flink.size",
+        "1280m",
+        "memory shared by the slots of a TaskManager; each slot gets an equal part for its guests",
+    ),
     ("execution.buffer-timeout", "1 ms", "longest time a record waits in a partly filled output batch"),
-    ("pipeline.auto-watermark-interval", "200 ms", "how often timestamp assigners emit watermarks; 0 emits them only at the end of input"),
+    (
+        "pipeline.auto-watermark-interval",
+        "200 ms",
+        "how often timestamp assigners emit watermarks; 0 emits them only at the end of input",
+    ),
     ("pipeline.max-parallelism", "128", "number of key groups, the upper bound of any operator's parallelism"),
     ("wasm.call-timeout", "10 s", "deadline of a single guest call; a guest running longer fails its task"),
     ("jobmanager.rpc.address", "localhost", "address TaskManagers connect to"),
@@ -52,24 +60,60 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("rest.port", "8081", "port of the REST server and dashboard"),
     ("execution.checkpointing.interval", "0 ms", "interval between checkpoints; 0 disables them"),
     ("execution.checkpointing.timeout", "10 min", "a checkpoint not acknowledged by every task within this time fails"),
-    ("execution.checkpointing.max-concurrent-checkpoints", "1", "most checkpoints in progress at once; a trigger beyond waits for the next interval"),
-    ("state.checkpoints.dir", "", "where checkpoints are stored (a directory or an object store URL); empty means <tmp>/wflink-checkpoints"),
+    (
+        "execution.checkpointing.max-concurrent-checkpoints",
+        "1",
+        "most checkpoints in progress at once; a trigger beyond waits for the next interval",
+    ),
+    (
+        "state.checkpoints.dir",
+        "",
+        "where checkpoints are stored (a directory or an object store URL); empty means <tmp>/wflink-checkpoints",
+    ),
     ("state.checkpoints.num-retained", "1", "completed checkpoints kept; older ones are deleted"),
     ("state.savepoints.dir", "", "default target directory of savepoints"),
-    ("restart-strategy.type", "", "none, fixed-delay or exponential-delay; empty means exponential-delay when checkpointing is enabled, else none"),
+    (
+        "restart-strategy.type",
+        "",
+        "none, fixed-delay or exponential-delay; empty means exponential-delay when checkpointing is enabled, else none",
+    ),
     ("restart-strategy.fixed-delay.attempts", "1", "restarts fixed-delay allows before the job fails"),
     ("restart-strategy.fixed-delay.delay", "1 s", "wait before each fixed-delay restart"),
     ("restart-strategy.exponential-delay.initial-backoff", "1 s", "wait before the first exponential-delay restart"),
     ("restart-strategy.exponential-delay.max-backoff", "1 min", "longest wait between exponential-delay restarts"),
-    ("restart-strategy.exponential-delay.backoff-multiplier", "1.5", "factor applied to the wait after each exponential-delay restart"),
-    ("restart-strategy.exponential-delay.reset-backoff-threshold", "1 h", "running this long without failure resets the wait to the initial backoff"),
-    ("restart-strategy.exponential-delay.attempts-before-reset-backoff", "2147483647", "restarts exponential-delay allows before the job fails"),
+    (
+        "restart-strategy.exponential-delay.backoff-multiplier",
+        "1.5",
+        "factor applied to the wait after each exponential-delay restart",
+    ),
+    (
+        "restart-strategy.exponential-delay.reset-backoff-threshold",
+        "1 h",
+        "running this long without failure resets the wait to the initial backoff",
+    ),
+    (
+        "restart-strategy.exponential-delay.attempts-before-reset-backoff",
+        "2147483647",
+        "restarts exponential-delay allows before the job fails",
+    ),
     ("taskmanager.host", "localhost", "address other TaskManagers reach this one's data port at"),
     ("taskmanager.data.port", "0", "port of the TaskManager's record exchange; 0 picks a free one"),
     ("heartbeat.interval", "1 s", "how often a TaskManager reports to the ResourceManager"),
-    ("heartbeat.timeout", "5 s", "silence after which a TaskManager counts as lost and its jobs fail (and a TaskManager counts its JobManager as lost)"),
-    ("taskmanager.registration.initial-backoff", "100 ms", "first wait before a TaskManager that lost its JobManager tries to register again; it doubles after each failed try"),
-    ("taskmanager.registration.max-backoff", "5 s", "longest wait between a TaskManager's tries to register again with its JobManager"),
+    (
+        "heartbeat.timeout",
+        "5 s",
+        "silence after which a TaskManager counts as lost and its jobs fail (and a TaskManager counts its JobManager as lost)",
+    ),
+    (
+        "taskmanager.registration.initial-backoff",
+        "100 ms",
+        "first wait before a TaskManager that lost its JobManager tries to register again; it doubles after each failed try",
+    ),
+    (
+        "taskmanager.registration.max-backoff",
+        "5 s",
+        "longest wait between a TaskManager's tries to register again with its JobManager",
+    ),
     ("slot.request.timeout", "10 s", "how long a job waits for enough free slots before it fails"),
     ("rest.server.max-content-length", "104857600", "largest request body (and .wasm upload) in bytes"),
     ("web.upload.dir", "", "where uploaded components are kept; empty means a temporary directory"),
@@ -105,9 +149,7 @@ impl Configuration {
     pub fn with_overrides<S: AsRef<str>>(mut self, overrides: &[S]) -> Result<Self, ConfigError> {
         for raw in overrides {
             let raw = raw.as_ref();
-            let (key, value) = raw
-                .split_once('=')
-                .ok_or_else(|| ConfigError::MalformedOverride(raw.to_string()))?;
+            let (key, value) = raw.split_once('=').ok_or_else(|| ConfigError::MalformedOverride(raw.to_string()))?;
             let key = key.trim();
             warn_if_unknown(key);
             self.values.insert(key.to_string(), value.trim().to_string());
@@ -123,9 +165,10 @@ impl Configuration {
 
     /// The raw value of `key`: what the user set, else the default.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str).or_else(|| {
-            KNOWN_KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, default, _)| *default)
-        })
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .or_else(|| KNOWN_KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, default, _)| *default))
     }
 
     /// Every key with its effective value, defaults included.
@@ -278,9 +321,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let err = Configuration::default()
-            .with_overrides(&["taskmanager.numberOfTaskSlots=zero"])
-            .unwrap_err();
+        let err = Configuration::default().with_overrides(&["taskmanager.numberOfTaskSlots=zero"]).unwrap_err();
         assert!(err.to_string().contains("taskmanager.numberOfTaskSlots"), "{err}");
         let err = Configuration::default().with_overrides(&["novalue"]).unwrap_err();
         assert!(err.to_string().contains("novalue"), "{err}");

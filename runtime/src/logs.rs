@@ -216,7 +216,10 @@ mod tests {
         for bad in ["../tm-1.log", "..", "a/b", ""] {
             assert_eq!(logs.read(&LogFile::Named(bad.into()), None, 1), Err(LogError::InvalidName(bad.into())));
         }
-        assert_eq!(logs.read(&LogFile::Named("secret.txt".into()), None, 1), Err(LogError::NotFound("secret.txt".into())));
+        assert_eq!(
+            logs.read(&LogFile::Named("secret.txt".into()), None, 1),
+            Err(LogError::NotFound("secret.txt".into()))
+        );
         assert!(matches!(LogFiles::default().read(&LogFile::Stdout, None, 1), Err(LogError::NotAvailable(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -51,7 +51,10 @@ impl MiniCluster {
             if resources.slots_total >= expected {
                 break;
             }
-            anyhow::ensure!(started.elapsed() < STARTUP_DEADLINE, "the local cluster did not start within {STARTUP_DEADLINE:?}");
+            anyhow::ensure!(
+                started.elapsed() < STARTUP_DEADLINE,
+                "the local cluster did not start within {STARTUP_DEADLINE:?}"
+            );
             actix_rt::time::sleep(Duration::from_millis(1)).await;
         }
         let blobs = Arc::new(crate::dispatcher::BlobStore::default());

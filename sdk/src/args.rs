@@ -51,11 +51,7 @@ impl Args {
             let value = tokens.next_if(|next| !next.starts_with("--")).cloned();
             named.insert(name.to_owned(), value);
         }
-        Args {
-            raw,
-            named,
-            positional,
-        }
+        Args { raw, named, positional }
     }
 
     /// The value of `--name`, if it was given with one.
@@ -79,9 +75,7 @@ impl Args {
 
     /// The value of `--name`, or an [`JobError::InvalidArguments`] saying it is missing.
     pub fn required(&self, name: &str) -> Result<&str, JobError> {
-        self.get(name).ok_or_else(|| {
-            JobError::invalid_arguments(format!("missing required argument --{name}"))
-        })
+        self.get(name).ok_or_else(|| JobError::invalid_arguments(format!("missing required argument --{name}")))
     }
 
     /// The value of `--name` parsed as `T`: `Ok(None)` when absent, an
@@ -121,15 +115,7 @@ mod tests {
 
     #[test]
     fn parses_values_flags_and_positionals() {
-        let args = Args::parse([
-            "job",
-            "--input",
-            "a.txt",
-            "--discard",
-            "--n",
-            "-3",
-            "--x=1=2",
-        ]);
+        let args = Args::parse(["job", "--input", "a.txt", "--discard", "--n", "-3", "--x=1=2"]);
         assert_eq!(args.get("input"), Some("a.txt"));
         assert!(args.flag("discard") && !args.flag("input") && !args.flag("nope"));
         assert_eq!(args.get_parsed::<i32>("n").unwrap(), Some(-3));
@@ -140,14 +126,7 @@ mod tests {
     #[test]
     fn missing_and_malformed_arguments_are_invalid_arguments() {
         let args = Args::parse(["--port", "x"]);
-        assert_eq!(
-            args.required("input"),
-            Err(JobError::InvalidArguments(
-                "missing required argument --input".into()
-            ))
-        );
-        assert!(
-            matches!(args.get_parsed::<u16>("port"), Err(JobError::InvalidArguments(m)) if m.contains("'x'"))
-        );
+        assert_eq!(args.required("input"), Err(JobError::InvalidArguments("missing required argument --input".into())));
+        assert!(matches!(args.get_parsed::<u16>("port"), Err(JobError::InvalidArguments(m)) if m.contains("'x'")));
     }
 }

@@ -53,13 +53,7 @@ pub(crate) struct Recorded {
 
 impl PlanBuilder {
     /// Appends a node reading `input` (if any) and returns its id.
-    pub fn add(
-        &mut self,
-        kind: NodeKind,
-        name: &str,
-        input: Option<u32>,
-        operator: Option<Box<dyn Operator>>,
-    ) -> u32 {
+    pub fn add(&mut self, kind: NodeKind, name: &str, input: Option<u32>, operator: Option<Box<dyn Operator>>) -> u32 {
         let id = self.nodes.len() as u32;
         let inputs = input
             .map(|source| {
@@ -70,26 +64,12 @@ impl PlanBuilder {
                     NodeKind::KeyBy => Partitioning::Hash,
                     _ => Partitioning::Forward,
                 };
-                vec![Edge {
-                    source,
-                    partitioning,
-                }]
+                vec![Edge { source, partitioning }]
             })
             .unwrap_or_default();
         let uid = format!("{}-{id}", kind.slug());
-        let node = Node {
-            id,
-            name: name.to_owned(),
-            uid,
-            kind,
-            parallelism: None,
-            inputs,
-        };
-        self.nodes.push(RecordedNode {
-            node,
-            operator,
-            consumers: 0,
-        });
+        let node = Node { id, name: name.to_owned(), uid, kind, parallelism: None, inputs };
+        self.nodes.push(RecordedNode { node, operator, consumers: 0 });
         id
     }
 
@@ -110,9 +90,7 @@ impl PlanBuilder {
                 Some(id) => format!("node {id} '{}'", self.nodes[id as usize].node.name),
                 None => "the job".to_owned(),
             };
-            self.fail(JobError::invalid_plan(format!(
-                "parallelism of {what} must be at least 1"
-            )));
+            self.fail(JobError::invalid_plan(format!("parallelism of {what} must be at least 1")));
             return;
         }
         match id {
@@ -136,20 +114,12 @@ impl PlanBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        if !self
-            .nodes
-            .iter()
-            .any(|n| matches!(n.node.kind, NodeKind::Sink(_)))
-        {
+        if !self.nodes.iter().any(|n| matches!(n.node.kind, NodeKind::Sink(_))) {
             return Err(JobError::invalid_plan(
                 "the job defines no sink: end a stream with print(), write_as_text(..) or discard()",
             ));
         }
-        if let Some(open) = self
-            .nodes
-            .iter()
-            .find(|n| n.consumers == 0 && !matches!(n.node.kind, NodeKind::Sink(_)))
-        {
+        if let Some(open) = self.nodes.iter().find(|n| n.consumers == 0 && !matches!(n.node.kind, NodeKind::Sink(_))) {
             return Err(JobError::invalid_plan(format!(
                 "the stream of node {} '{}' goes nowhere: end it with print(), write_as_text(..) or discard()",
                 open.node.id, open.node.name
@@ -166,13 +136,6 @@ impl PlanBuilder {
         }
         let (nodes, operators) = self.nodes.into_iter().map(|n| (n.node, n.operator)).unzip();
         let job_name = self.job_name.unwrap_or_else(|| DEFAULT_JOB_NAME.to_owned());
-        Ok(Recorded {
-            plan: StreamPlan {
-                job_name,
-                nodes,
-                parallelism: self.parallelism,
-            },
-            operators,
-        })
+        Ok(Recorded { plan: StreamPlan { job_name, nodes, parallelism: self.parallelism }, operators })
     }
 }

@@ -21,17 +21,11 @@ impl<K: Serialize + 'static> Key for K {}
 
 /// Appends the MessagePack encoding of `value` to `buf`; on failure `buf`
 /// is left as it was.
-pub(crate) fn encode_into<T: Serialize + ?Sized>(
-    buf: &mut Vec<u8>,
-    value: &T,
-) -> Result<(), String> {
+pub(crate) fn encode_into<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Result<(), String> {
     let start = buf.len();
     rmp_serde::encode::write(buf, value).map_err(|e| {
         buf.truncate(start);
-        format!(
-            "cannot encode {} as MessagePack: {e}",
-            std::any::type_name::<T>()
-        )
+        format!("cannot encode {} as MessagePack: {e}", std::any::type_name::<T>())
     })
 }
 
@@ -53,9 +47,6 @@ mod tests {
         buf.clear();
         encode_into(&mut buf, "abc").unwrap();
         assert_eq!(buf, [0xa3, b'a', b'b', b'c']);
-        assert_eq!(
-            decode::<(String, i64)>(&[0x92, 0xa2, b'a', b'b', 0x03]).unwrap(),
-            ("ab".into(), 3)
-        );
+        assert_eq!(decode::<(String, i64)>(&[0x92, 0xa2, b'a', b'b', 0x03]).unwrap(), ("ab".into(), 3));
     }
 }

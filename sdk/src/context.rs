@@ -128,7 +128,9 @@ impl StateEntries {
         let n = self.state_ids.len();
         for ends in [&self.key_ends, &self.namespace_ends, &self.user_key_ends, &self.value_ends] {
             if ends.len() != n {
-                return Err(crate::JobError::Other("malformed state entries: offsets disagree with state ids (a host bug)".into()));
+                return Err(crate::JobError::Other(
+                    "malformed state entries: offsets disagree with state ids (a host bug)".into(),
+                ));
             }
         }
         for (buf, ends) in [
@@ -140,7 +142,9 @@ impl StateEntries {
             let mut previous = 0;
             for &end in ends {
                 if end < previous || end as usize > buf.len() {
-                    return Err(crate::JobError::Other("malformed state entries: offset out of bounds (a host bug)".into()));
+                    return Err(crate::JobError::Other(
+                        "malformed state entries: offset out of bounds (a host bug)".into(),
+                    ));
                 }
                 previous = end;
             }
@@ -215,7 +219,15 @@ impl Store {
     }
 
     /// Writes (or with `None` clears) the value at an address.
-    pub fn set(&mut self, state_id: u32, key: &[u8], namespace: &[u8], user_key: &[u8], value: Option<Vec<u8>>, dirty: bool) {
+    pub fn set(
+        &mut self,
+        state_id: u32,
+        key: &[u8],
+        namespace: &[u8],
+        user_key: &[u8],
+        value: Option<Vec<u8>>,
+        dirty: bool,
+    ) {
         if let Some(i) = self.find(state_id, key, namespace, user_key) {
             let entry = &mut self.entries[i];
             entry.value = value;
@@ -227,14 +239,8 @@ impl Store {
             self.arena.extend_from_slice(bytes);
             start..self.arena.len() as u32
         };
-        let entry = Entry {
-            state_id,
-            key: push(key),
-            namespace: push(namespace),
-            user_key: push(user_key),
-            value,
-            dirty,
-        };
+        let entry =
+            Entry { state_id, key: push(key), namespace: push(namespace), user_key: push(user_key), value, dirty };
         let i = self.entries.len() as u32;
         self.entries.push(entry);
         let hash = hash_address(&self.hasher, state_id, key, namespace, user_key);
@@ -267,7 +273,12 @@ impl Store {
     }
 
     /// The user keys and values of (state id, key, namespace), in no order.
-    pub fn scan<'a>(&'a self, state_id: u32, key: &'a [u8], namespace: &'a [u8]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+    pub fn scan<'a>(
+        &'a self,
+        state_id: u32,
+        key: &'a [u8],
+        namespace: &'a [u8],
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let at = move |r: &Range<u32>| &self.arena[r.start as usize..r.end as usize];
         self.entries.iter().filter_map(move |e| {
             let hit = e.state_id == state_id && at(&e.key) == key && at(&e.namespace) == namespace;

@@ -19,9 +19,7 @@ pub struct StreamExecutionEnvironment {
 
 impl StreamExecutionEnvironment {
     fn new() -> Self {
-        StreamExecutionEnvironment {
-            plan: Rc::new(RefCell::new(PlanBuilder::default())),
-        }
+        StreamExecutionEnvironment { plan: Rc::new(RefCell::new(PlanBuilder::default())) }
     }
 
     /// Names the job (shown by `wflink list` and the dashboard); the default is `"wflink job"`.
@@ -40,18 +38,11 @@ impl StreamExecutionEnvironment {
     /// Reads the text file at `path` (on the TaskManager's machine), one
     /// record per line, without the line ending.
     pub fn read_text_file(&mut self, path: impl Into<String>) -> DataStream<String> {
-        self.source(
-            Connector::new("file", &[("path", path.into())]),
-            "Source: file",
-        )
+        self.source(Connector::new("file", &[("path", path.into())]), "Source: file")
     }
 
     /// Reads lines from a TCP server at `hostname:port` (as `nc -lk PORT` serves).
-    pub fn socket_text_stream(
-        &mut self,
-        hostname: impl Into<String>,
-        port: u16,
-    ) -> DataStream<String> {
+    pub fn socket_text_stream(&mut self, hostname: impl Into<String>, port: u16) -> DataStream<String> {
         let options = [("hostname", hostname.into()), ("port", port.to_string())];
         self.source(Connector::new("socket", &options), "Source: socket")
     }
@@ -69,17 +60,14 @@ impl StreamExecutionEnvironment {
         match (args.get("input"), args.get("hostname")) {
             (Some(path), _) => Ok(self.read_text_file(path)),
             (None, Some(hostname)) => Ok(self.socket_text_stream(hostname, args.required_parsed("port")?)),
-            (None, None) => Err(JobError::invalid_arguments(
-                "the job needs --input PATH or --hostname HOST --port PORT",
-            )),
+            (None, None) => {
+                Err(JobError::invalid_arguments("the job needs --input PATH or --hostname HOST --port PORT"))
+            }
         }
     }
 
     fn source<T>(&mut self, connector: Connector, name: &str) -> DataStream<T> {
-        let id = self
-            .plan
-            .borrow_mut()
-            .add(NodeKind::Source(connector), name, None, None);
+        let id = self.plan.borrow_mut().add(NodeKind::Source(connector), name, None, None);
         DataStream::new(self.plan.clone(), id)
     }
 }
@@ -92,9 +80,8 @@ where
     let mut env = StreamExecutionEnvironment::new();
     crate::state::take_declared();
     build(&mut env, &Args::parse(args.iter().cloned()))?;
-    let builder = Rc::try_unwrap(env.plan).map_err(|_| {
-        JobError::invalid_plan("a stream outlived the build function (was it stored in a static?)")
-    })?;
+    let builder = Rc::try_unwrap(env.plan)
+        .map_err(|_| JobError::invalid_plan("a stream outlived the build function (was it stored in a static?)"))?;
     builder.into_inner().finish()
 }
 

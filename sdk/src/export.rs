@@ -42,18 +42,12 @@ thread_local! {
 impl<J: Job> wit_job::Guest for Component<J> {
     fn describe(args: Vec<String>) -> Result<wit_plan::StreamPlan, wit::JobError> {
         install_panic_hook();
-        crate::env::describe(J::build, &args)
-            .map(plan_to_wit)
-            .map_err(error_to_wit)
+        crate::env::describe(J::build, &args).map(plan_to_wit).map_err(error_to_wit)
     }
 }
 
 impl<J: Job> wit_operator::Guest for Component<J> {
-    fn open(
-        args: Vec<String>,
-        node_ids: Vec<u32>,
-        _subtask: wit_operator::SubtaskInfo,
-    ) -> Result<(), wit::JobError> {
+    fn open(args: Vec<String>, node_ids: Vec<u32>, _subtask: wit_operator::SubtaskInfo) -> Result<(), wit::JobError> {
         install_panic_hook();
         let chain = record(J::build, &args).and_then(|recorded| Chain::open(recorded, &node_ids));
         let chain = chain.map_err(error_to_wit)?;
@@ -61,10 +55,7 @@ impl<J: Job> wit_operator::Guest for Component<J> {
         Ok(())
     }
 
-    fn process(
-        input: wit::Batch,
-        state: wit::KeyedState,
-    ) -> Result<wit_operator::ChainOutput, wit::JobError> {
+    fn process(input: wit::Batch, state: wit::KeyedState) -> Result<wit_operator::ChainOutput, wit::JobError> {
         with_chain(|chain| chain.process(batch_from_wit(input), state_from_wit(state)))
     }
 
@@ -105,12 +96,7 @@ impl<J: Job> wit_operator::Guest for Component<J> {
         time: wit::TimeContext,
     ) -> Result<wit_operator::ContextOutput, wit::JobError> {
         with_chain_context(|chain| {
-            chain.on_timers(
-                timers_from_wit(fired),
-                entries_from_wit(state),
-                time.watermark,
-                time.processing_time,
-            )
+            chain.on_timers(timers_from_wit(fired), entries_from_wit(state), time.watermark, time.processing_time)
         })
     }
 }
@@ -120,9 +106,7 @@ fn with_chain(
 ) -> Result<wit_operator::ChainOutput, wit::JobError> {
     CHAIN.with(|slot| {
         let mut slot = slot.borrow_mut();
-        let chain = slot
-            .as_mut()
-            .ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
+        let chain = slot.as_mut().ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
         chain.and_then(f).map(output_to_wit).map_err(error_to_wit)
     })
 }
@@ -132,13 +116,8 @@ fn with_chain_context(
 ) -> Result<wit_operator::ContextOutput, wit::JobError> {
     CHAIN.with(|slot| {
         let mut slot = slot.borrow_mut();
-        let chain = slot
-            .as_mut()
-            .ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
-        chain
-            .and_then(f)
-            .map(context_output_to_wit)
-            .map_err(error_to_wit)
+        let chain = slot.as_mut().ok_or_else(|| JobError::Other("no chain is open in this instance".into()));
+        chain.and_then(f).map(context_output_to_wit).map_err(error_to_wit)
     })
 }
 
@@ -222,10 +201,7 @@ fn context_output_to_wit(out: ContextOutput) -> wit_operator::ContextOutput {
     let call = out.call;
     wit_operator::ContextOutput {
         records: batch_to_wit(out.records),
-        side_outputs: wit::SideRecords {
-            records: batch_to_wit(call.side_records),
-            tags: call.side_tags,
-        },
+        side_outputs: wit::SideRecords { records: batch_to_wit(call.side_records), tags: call.side_tags },
         state: entries_to_wit(call.state),
         timers_registered: timers_to_wit(call.timers_registered),
         timers_deleted: timers_to_wit(call.timers_deleted),
@@ -256,22 +232,11 @@ fn error_to_wit(error: JobError) -> wit::JobError {
 }
 
 fn batch_from_wit(b: wit::Batch) -> Batch {
-    Batch {
-        values: b.values,
-        value_ends: b.value_ends,
-        keys: b.keys,
-        key_ends: b.key_ends,
-        timestamps: b.timestamps,
-    }
+    Batch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
 }
 
 fn state_from_wit(s: wit::KeyedState) -> KeyedState {
-    KeyedState {
-        keys: s.keys,
-        key_ends: s.key_ends,
-        values: s.values,
-        value_ends: s.value_ends,
-    }
+    KeyedState { keys: s.keys, key_ends: s.key_ends, values: s.values, value_ends: s.value_ends }
 }
 
 fn output_to_wit(out: ChainOutput) -> wit_operator::ChainOutput {
@@ -284,20 +249,12 @@ fn output_to_wit(out: ChainOutput) -> wit_operator::ChainOutput {
             key_ends: b.key_ends,
             timestamps: b.timestamps,
         },
-        state: wit::KeyedState {
-            keys: s.keys,
-            key_ends: s.key_ends,
-            values: s.values,
-            value_ends: s.value_ends,
-        },
+        state: wit::KeyedState { keys: s.keys, key_ends: s.key_ends, values: s.values, value_ends: s.value_ends },
     }
 }
 
 fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
-    let connector = |c: plan::Connector| wit_plan::Connector {
-        name: c.name,
-        options: c.options,
-    };
+    let connector = |c: plan::Connector| wit_plan::Connector { name: c.name, options: c.options };
     let nodes = plan.nodes.into_iter().map(|n| wit_plan::Node {
         id: n.id,
         name: n.name,
@@ -309,16 +266,12 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             plan::NodeKind::Filter => wit_plan::NodeKind::Filter,
             plan::NodeKind::KeyBy => wit_plan::NodeKind::KeyBy,
             plan::NodeKind::Reduce => wit_plan::NodeKind::Reduce,
-            plan::NodeKind::AssignTimestamps(s) => {
-                wit_plan::NodeKind::AssignTimestamps(wit_plan::WatermarkStrategy {
-                    max_out_of_orderness_ms: s.max_out_of_orderness_ms,
-                    idle_timeout_ms: s.idle_timeout_ms,
-                })
-            }
+            plan::NodeKind::AssignTimestamps(s) => wit_plan::NodeKind::AssignTimestamps(wit_plan::WatermarkStrategy {
+                max_out_of_orderness_ms: s.max_out_of_orderness_ms,
+                idle_timeout_ms: s.idle_timeout_ms,
+            }),
             plan::NodeKind::Process => wit_plan::NodeKind::Process,
-            plan::NodeKind::KeyedProcess(spec) => {
-                wit_plan::NodeKind::KeyedProcess(keyed_process_to_wit(spec))
-            }
+            plan::NodeKind::KeyedProcess(spec) => wit_plan::NodeKind::KeyedProcess(keyed_process_to_wit(spec)),
             plan::NodeKind::SideOutput { tag, name } => {
                 wit_plan::NodeKind::SideOutput(wit_plan::SideOutputSpec { tag, name })
             }
@@ -338,11 +291,7 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             })
             .collect(),
     });
-    wit_plan::StreamPlan {
-        job_name: plan.job_name,
-        nodes: nodes.collect(),
-        parallelism: plan.parallelism,
-    }
+    wit_plan::StreamPlan { job_name: plan.job_name, nodes: nodes.collect(), parallelism: plan.parallelism }
 }
 
 fn keyed_process_to_wit(spec: plan::KeyedProcessSpec) -> wit_plan::KeyedProcessSpec {
@@ -367,22 +316,12 @@ fn keyed_process_to_wit(spec: plan::KeyedProcessSpec) -> wit_plan::KeyedProcessS
             plan::AssignerSpec::Tumbling { size_ms, offset_ms } => {
                 wit_plan::WindowAssigner::Tumbling(wit_plan::Tumbling { size_ms, offset_ms })
             }
-            plan::AssignerSpec::Sliding {
-                size_ms,
-                slide_ms,
-                offset_ms,
-            } => wit_plan::WindowAssigner::Sliding(wit_plan::Sliding {
-                size_ms,
-                slide_ms,
-                offset_ms,
-            }),
+            plan::AssignerSpec::Sliding { size_ms, slide_ms, offset_ms } => {
+                wit_plan::WindowAssigner::Sliding(wit_plan::Sliding { size_ms, slide_ms, offset_ms })
+            }
             plan::AssignerSpec::Session { gap_ms } => wit_plan::WindowAssigner::Session(gap_ms),
         },
-        domain: if w.event_time {
-            wit::TimeDomain::EventTime
-        } else {
-            wit::TimeDomain::ProcessingTime
-        },
+        domain: if w.event_time { wit::TimeDomain::EventTime } else { wit::TimeDomain::ProcessingTime },
         allowed_lateness_ms: w.allowed_lateness_ms,
         late_output_tag: w.late_output_tag,
         function: w.function,

@@ -21,10 +21,7 @@ pub struct KeyedStream<T, K> {
 
 impl<T: Data, K> KeyedStream<T, K> {
     pub(crate) fn new(stream: DataStream<T>) -> Self {
-        KeyedStream {
-            stream,
-            _key: PhantomData,
-        }
+        KeyedStream { stream, _key: PhantomData }
     }
 
     /// Names the key-by node (the default is `"Key By"`).
@@ -83,11 +80,7 @@ impl<T: Data, K> KeyedStream<T, K> {
     {
         let states = crate::state::take_declared();
         let spec = KeyedProcessSpec { states, window: None };
-        self.stream.then(
-            NodeKind::KeyedProcess(spec),
-            "Keyed Process",
-            Some(chain::keyed_process_operator(f)),
-        )
+        self.stream.then(NodeKind::KeyedProcess(spec), "Keyed Process", Some(chain::keyed_process_operator(f)))
     }
 
     /// Cuts each key's records into windows by `assigner`; finish with
@@ -103,7 +96,6 @@ impl<T: Data, K> KeyedStream<T, K> {
     where
         F: FnMut(T, T) -> T + 'static,
     {
-        self.stream
-            .then(NodeKind::Reduce, name, Some(chain::reduce_operator(f)))
+        self.stream.then(NodeKind::Reduce, name, Some(chain::reduce_operator(f)))
     }
 }

@@ -72,11 +72,11 @@ pub mod window;
 pub use args::Args;
 pub use chain::Collector;
 pub use codec::{Data, Key};
+pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
 pub use keyed::KeyedStream;
 pub use lazy_state::{DEFAULT_PAGE_SIZE, LazyListIter, LazyListState, LazyMapIter, LazyMapState};
-pub use context::StateError;
 pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
 pub use state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
 pub use stream::{DataStream, DataStreamSink};
@@ -86,14 +86,14 @@ pub use window::{AggregateFunction, TimeWindow, WindowedStream};
 /// Everything a build function needs: `use wflink_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::window::{
-        EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
-        SlidingProcessingTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
+        EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
+        TumblingEventTimeWindows, TumblingProcessingTimeWindows,
     };
     pub use crate::{
-        AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream,
-        DataStreamSink, JobError, Key, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState, ListState, MapState,
-        OutputTag, ProcessFunction, ReducingState, StateError, StreamExecutionEnvironment,
-        TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
+        AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream, DataStreamSink, JobError, Key,
+        KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState, ListState, MapState, OutputTag,
+        ProcessFunction, ReducingState, StateError, StreamExecutionEnvironment, TimeWindow, ValueState,
+        WatermarkStrategy, WindowedStream,
     };
 }
 

@@ -23,14 +23,8 @@ pub struct Connector {
 
 impl Connector {
     pub(crate) fn new(name: &str, options: &[(&str, String)]) -> Self {
-        let options = options
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        Connector {
-            name: name.to_owned(),
-            options,
-        }
+        let options = options.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        Connector { name: name.to_owned(), options }
     }
 }
 
@@ -174,10 +168,7 @@ impl NodeKind {
 
     /// Whether the node runs a guest function (only these are ever named in `open`).
     pub fn is_user_function(&self) -> bool {
-        !matches!(
-            self,
-            NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. }
-        )
+        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. })
     }
 }
 

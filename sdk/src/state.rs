@@ -173,8 +173,6 @@ impl<T: Data> ListState<T> {
     }
 }
 
-
-
 /// A map per key: one state entry per map key, so the host can also
 /// serve it piece by piece.
 pub struct MapState<K, V> {

@@ -24,11 +24,7 @@ pub struct DataStream<T> {
 
 impl<T> DataStream<T> {
     pub(crate) fn new(plan: SharedBuilder, node: u32) -> Self {
-        DataStream {
-            plan,
-            node,
-            _records: PhantomData,
-        }
+        DataStream { plan, node, _records: PhantomData }
     }
 
     /// Names the node that produces this stream (the default is e.g. `"Map"`).
@@ -47,9 +43,7 @@ impl<T> DataStream<T> {
     /// Sets the parallelism of the node that produces this stream; wins over
     /// the job's. 0 makes the plan invalid.
     pub fn set_parallelism(self, parallelism: u32) -> Self {
-        self.plan
-            .borrow_mut()
-            .set_parallelism(Some(self.node), parallelism);
+        self.plan.borrow_mut().set_parallelism(Some(self.node), parallelism);
         self
     }
 
@@ -59,22 +53,14 @@ impl<T> DataStream<T> {
         name: &str,
         operator: Option<Box<dyn chain::Operator>>,
     ) -> DataStream<U> {
-        let id = self
-            .plan
-            .borrow_mut()
-            .add(kind, name, Some(self.node), operator);
+        let id = self.plan.borrow_mut().add(kind, name, Some(self.node), operator);
         DataStream::new(self.plan, id)
     }
 
     fn sink(self, name: &str, options: &[(&str, String)], label: &str) -> DataStreamSink {
         let kind = NodeKind::Sink(Connector::new(name, options));
-        let id = self
-            .plan
-            .borrow_mut()
-            .add(kind, label, Some(self.node), None);
-        DataStreamSink {
-            stream: DataStream::<()>::new(self.plan, id),
-        }
+        let id = self.plan.borrow_mut().add(kind, label, Some(self.node), None);
+        DataStreamSink { stream: DataStream::<()>::new(self.plan, id) }
     }
 
     /// Prints every record to the TaskManager's standard output (tuples as `(a,b)`).
@@ -127,11 +113,7 @@ impl<T: Data> DataStream<T> {
         U: Data,
         F: FnMut(T, &mut Collector<'_, U>) + 'static,
     {
-        self.then(
-            NodeKind::FlatMap,
-            "Flat Map",
-            Some(chain::flat_map_operator(f)),
-        )
+        self.then(NodeKind::FlatMap, "Flat Map", Some(chain::flat_map_operator(f)))
     }
 
     /// Keeps the records for which `predicate` returns `true`.
@@ -139,11 +121,7 @@ impl<T: Data> DataStream<T> {
     where
         F: FnMut(&T) -> bool + 'static,
     {
-        self.then(
-            NodeKind::Filter,
-            "Filter",
-            Some(chain::filter_operator(predicate)),
-        )
+        self.then(NodeKind::Filter, "Filter", Some(chain::filter_operator(predicate)))
     }
 
     /// Sets each record's event timestamp (ms) to what `timestamp` returns,
@@ -187,10 +165,7 @@ impl<T: Data> DataStream<T> {
     pub fn get_side_output<U: Data>(&self, tag: &OutputTag<U>) -> DataStream<U> {
         let kind = NodeKind::SideOutput { tag: tag.id, name: tag.name.clone() };
         let name = format!("Side Output: {}", tag.name);
-        let id = self
-            .plan
-            .borrow_mut()
-            .add(kind, &name, Some(self.node), Some(chain::side_output_operator::<U>()));
+        let id = self.plan.borrow_mut().add(kind, &name, Some(self.node), Some(chain::side_output_operator::<U>()));
         DataStream::new(self.plan.clone(), id)
     }
 
@@ -214,22 +189,16 @@ pub struct DataStreamSink {
 impl DataStreamSink {
     /// Names the sink node (the default is e.g. `"Sink: Print"`).
     pub fn name(self, name: impl Into<String>) -> Self {
-        DataStreamSink {
-            stream: self.stream.name(name),
-        }
+        DataStreamSink { stream: self.stream.name(name) }
     }
 
     /// Sets the sink's stable id (the default is e.g. `"sink-print-3"`).
     pub fn uid(self, uid: impl Into<String>) -> Self {
-        DataStreamSink {
-            stream: self.stream.uid(uid),
-        }
+        DataStreamSink { stream: self.stream.uid(uid) }
     }
 
     /// Sets the sink's parallelism.
     pub fn set_parallelism(self, parallelism: u32) -> Self {
-        DataStreamSink {
-            stream: self.stream.set_parallelism(parallelism),
-        }
+        DataStreamSink { stream: self.stream.set_parallelism(parallelism) }
     }
 }

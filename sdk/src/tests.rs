@@ -36,19 +36,13 @@ fn wordcount(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), Jo
     Ok(())
 }
 
-fn open(
-    build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>,
-    a: &[&str],
-    ids: &[u32],
-) -> Chain {
+fn open(build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>, a: &[&str], ids: &[u32]) -> Chain {
     Chain::open(record(build, &args(a)).unwrap(), ids).unwrap()
 }
 
 /// Values of a batch decoded as `T`.
 fn decoded<T: serde::de::DeserializeOwned>(buf: &[u8], ends: &[u32]) -> Vec<T> {
-    crate::chain::batch_slices(buf, ends)
-        .map(|b| rmp_serde::from_slice(b).unwrap())
-        .collect()
+    crate::chain::batch_slices(buf, ends).map(|b| rmp_serde::from_slice(b).unwrap()).collect()
 }
 
 #[test]
@@ -56,11 +50,7 @@ fn wordcount_records_nodes_in_order_with_names_uids_and_edges() {
     let plan = crate::describe(wordcount, &args(&["--input", "/in.txt"])).unwrap();
     assert_eq!(plan.job_name, "wordcount");
     assert_eq!(plan.parallelism, None);
-    let summary: Vec<_> = plan
-        .nodes
-        .iter()
-        .map(|n| (n.id, n.name.as_str(), n.uid.as_str()))
-        .collect();
+    let summary: Vec<_> = plan.nodes.iter().map(|n| (n.id, n.name.as_str(), n.uid.as_str())).collect();
     assert_eq!(
         summary,
         [
@@ -71,34 +61,14 @@ fn wordcount_records_nodes_in_order_with_names_uids_and_edges() {
             (4, "Sink: Print", "sink-print-4"),
         ]
     );
-    assert_eq!(
-        plan.nodes[0].kind,
-        NodeKind::Source(Connector::new("file", &[("path", "/in.txt".into())]))
-    );
+    assert_eq!(plan.nodes[0].kind, NodeKind::Source(Connector::new("file", &[("path", "/in.txt".into())])));
     assert_eq!(plan.nodes[0].inputs, []);
     let edges: Vec<_> = plan.nodes[1..].iter().map(|n| n.inputs[0]).collect();
-    let forward = |source| Edge {
-        source,
-        partitioning: Partitioning::Forward,
-    };
-    assert_eq!(
-        edges,
-        [
-            forward(0),
-            forward(1),
-            Edge {
-                source: 2,
-                partitioning: Partitioning::Hash
-            },
-            forward(3)
-        ]
-    );
+    let forward = |source| Edge { source, partitioning: Partitioning::Forward };
+    assert_eq!(edges, [forward(0), forward(1), Edge { source: 2, partitioning: Partitioning::Hash }, forward(3)]);
     assert_eq!(plan.nodes[3].kind, NodeKind::Reduce);
     assert_eq!(plan.nodes[3].parallelism, Some(1));
-    assert_eq!(
-        plan.nodes[4].kind,
-        NodeKind::Sink(Connector::new("print", &[]))
-    );
+    assert_eq!(plan.nodes[4].kind, NodeKind::Sink(Connector::new("print", &[])));
 }
 
 #[test]
@@ -106,10 +76,7 @@ fn sources_and_sinks_carry_their_connector_options() {
     let plan = crate::describe(
         |env, _| {
             env.set_parallelism(3);
-            env.socket_text_stream("localhost", 9999)
-                .write_as_text("/out")
-                .name("out")
-                .uid("o");
+            env.socket_text_stream("localhost", 9999).write_as_text("/out").name("out").uid("o");
             env.datagen(100, 5).map(|n: u64| n * 2).discard();
             Ok(())
         },
@@ -118,36 +85,23 @@ fn sources_and_sinks_carry_their_connector_options() {
     .unwrap();
     assert_eq!(plan.job_name, DEFAULT_JOB_NAME);
     assert_eq!(plan.parallelism, Some(3));
-    let socket = Connector::new(
-        "socket",
-        &[("hostname", "localhost".into()), ("port", "9999".into())],
-    );
+    let socket = Connector::new("socket", &[("hostname", "localhost".into()), ("port", "9999".into())]);
     assert_eq!(plan.nodes[0].kind, NodeKind::Source(socket));
-    assert_eq!(
-        plan.nodes[1].kind,
-        NodeKind::Sink(Connector::new("file", &[("path", "/out".into())]))
-    );
-    assert_eq!(
-        (plan.nodes[1].name.as_str(), plan.nodes[1].uid.as_str()),
-        ("out", "o")
-    );
+    assert_eq!(plan.nodes[1].kind, NodeKind::Sink(Connector::new("file", &[("path", "/out".into())])));
+    assert_eq!((plan.nodes[1].name.as_str(), plan.nodes[1].uid.as_str()), ("out", "o"));
     let datagen = Connector::new("datagen", &[("rate", "100".into()), ("count", "5".into())]);
     assert_eq!(plan.nodes[2].kind, NodeKind::Source(datagen));
-    assert_eq!(
-        (plan.nodes[3].name.as_str(), &plan.nodes[3].kind),
-        ("Map", &NodeKind::Map)
-    );
+    assert_eq!((plan.nodes[3].name.as_str(), &plan.nodes[3].kind), ("Map", &NodeKind::Map));
     assert_eq!(plan.nodes[4].name, "Sink: Discard");
 }
 
 #[test]
 fn plans_without_sinks_with_loose_streams_or_bad_settings_are_invalid() {
-    let invalid = |build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>| {
-        match crate::describe(build, &[]) {
+    let invalid =
+        |build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>| match crate::describe(build, &[]) {
             Err(JobError::InvalidPlan(message)) => message,
             other => panic!("expected invalid-plan, got {other:?}"),
-        }
-    };
+        };
     assert!(invalid(|_, _| Ok(())).contains("no sink"));
     assert!(
         invalid(|env, _| {
@@ -172,10 +126,7 @@ fn plans_without_sinks_with_loose_streams_or_bad_settings_are_invalid() {
         .contains("uid 'x'")
     );
     let missing = crate::describe(wordcount, &[]).unwrap_err();
-    assert_eq!(
-        missing,
-        JobError::InvalidArguments("missing required argument --input".into())
-    );
+    assert_eq!(missing, JobError::InvalidArguments("missing required argument --input".into()));
 }
 
 #[test]
@@ -189,22 +140,10 @@ fn flat_map_then_key_by_emits_keyed_records_with_input_timestamps() {
     let records = out.records;
     assert_eq!(
         decoded::<(String, i64)>(&records.values, &records.value_ends),
-        [
-            ("a".to_owned(), 1),
-            ("b".to_owned(), 1),
-            ("a".to_owned(), 1),
-            ("c".to_owned(), 1)
-        ]
+        [("a".to_owned(), 1), ("b".to_owned(), 1), ("a".to_owned(), 1), ("c".to_owned(), 1)]
     );
-    assert_eq!(
-        decoded::<String>(&records.keys, &records.key_ends),
-        ["a", "b", "a", "c"]
-    );
-    assert_eq!(
-        &records.keys[..2],
-        &[0xa1, b'a'],
-        "a key is the msgpack of the key value"
-    );
+    assert_eq!(decoded::<String>(&records.keys, &records.key_ends), ["a", "b", "a", "c"]);
+    assert_eq!(&records.keys[..2], &[0xa1, b'a'], "a key is the msgpack of the key value");
     assert_eq!(records.timestamps, [10, 10, 10, 12]);
     assert_eq!(out.state, KeyedState::default());
 
@@ -232,10 +171,7 @@ fn reduce_updates_state_from_the_batch_and_returns_changed_entries() {
     let out = chain.process(input, state).unwrap();
     let emitted = decoded::<(String, i64)>(&out.records.values, &out.records.value_ends);
     assert_eq!(emitted, [("a".into(), 6), ("b".into(), 1), ("a".into(), 7)]);
-    assert!(
-        out.records.key_ends.is_empty(),
-        "a reduce's output is not keyed"
-    );
+    assert!(out.records.key_ends.is_empty(), "a reduce's output is not keyed");
     let keys = decoded::<String>(&out.state.keys, &out.state.key_ends);
     let values = decoded::<(String, i64)>(&out.state.values, &out.state.value_ends);
     assert_eq!(keys, ["a", "b"]);
@@ -245,10 +181,7 @@ fn reduce_updates_state_from_the_batch_and_returns_changed_entries() {
     let mut input = Batch::default();
     input.push(Some(&msgpack(&"b")), &msgpack(&("b", 1i64)), None);
     let out = chain.process(input, KeyedState::default()).unwrap();
-    assert_eq!(
-        decoded::<(String, i64)>(&out.state.values, &out.state.value_ends),
-        [("b".into(), 1)]
-    );
+    assert_eq!(decoded::<(String, i64)>(&out.state.values, &out.state.value_ends), [("b".into(), 1)]);
 }
 
 #[test]
@@ -256,32 +189,21 @@ fn undecodable_input_is_a_user_error_naming_node_and_type() {
     let mut chain = open(wordcount, &["--input", "x"], &[1, 2]);
     let mut input = Batch::default();
     input.push(None, &msgpack(&42u8), None);
-    let JobError::User(message) = chain.process(input, KeyedState::default()).unwrap_err() else {
-        panic!()
-    };
-    assert!(
-        message.contains("node 1 'tokenize'") && message.contains("String"),
-        "{message}"
-    );
+    let JobError::User(message) = chain.process(input, KeyedState::default()).unwrap_err() else { panic!() };
+    assert!(message.contains("node 1 'tokenize'") && message.contains("String"), "{message}");
 }
 
 #[test]
 fn map_and_filter_chain_and_unchainable_nodes_are_refused() {
     let build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError> = |env, _| {
-        env.datagen(1, 1)
-            .filter(|n| n % 2 == 1)
-            .map(|n: u64| (n, n * n))
-            .print();
+        env.datagen(1, 1).filter(|n| n % 2 == 1).map(|n: u64| (n, n * n)).print();
         Ok(())
     };
     let mut chain = open(build, &[], &[1, 2]);
     let mut input = Batch::default();
     (0..6u64).for_each(|n| input.push(None, &msgpack(&n), None));
     let records = chain.process(input, KeyedState::default()).unwrap().records;
-    assert_eq!(
-        decoded::<(u64, u64)>(&records.values, &records.value_ends),
-        [(1, 1), (3, 9), (5, 25)]
-    );
+    assert_eq!(decoded::<(u64, u64)>(&records.values, &records.value_ends), [(1, 1), (3, 9), (5, 25)]);
 
     let refuse = |ids: &[u32]| match Chain::open(record(build, &[]).unwrap(), ids) {
         Err(JobError::InvalidPlan(message)) => message,
@@ -292,7 +214,5 @@ fn map_and_filter_chain_and_unchainable_nodes_are_refused() {
     assert!(refuse(&[7]).contains("no node 7"));
     assert!(refuse(&[]).contains("at least one"));
     let keyed = record(wordcount, &args(&["--input", "x"])).unwrap();
-    assert!(
-        matches!(Chain::open(keyed, &[2, 3]), Err(JobError::InvalidPlan(m)) if m.contains("forward edge"))
-    );
+    assert!(matches!(Chain::open(keyed, &[2, 3]), Err(JobError::InvalidPlan(m)) if m.contains("forward edge")));
 }

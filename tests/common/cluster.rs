@@ -48,7 +48,8 @@ impl TestCluster {
     /// Starts a JobManager (with extra `-D` settings) and `taskmanagers` TaskManagers.
     pub fn start(name: &str, taskmanagers: usize, settings: &[&str]) -> Self {
         let dir = scratch(name);
-        let settings: Vec<String> = ["rest.port=0", "jobmanager.rpc.port=0"].iter().chain(settings).map(|s| s.to_string()).collect();
+        let settings: Vec<String> =
+            ["rest.port=0", "jobmanager.rpc.port=0"].iter().chain(settings).map(|s| s.to_string()).collect();
         let (jobmanager, rest, rpc) = spawn_jobmanager(&dir, "jobmanager", &settings);
         let mut cluster = TestCluster {
             dir,
@@ -87,7 +88,8 @@ impl TestCluster {
         let rpc_port = self.rpc.rsplit_once(':').unwrap().1.to_string();
         let mut settings = self.settings.clone();
         settings.extend([format!("rest.port={rest_port}"), format!("jobmanager.rpc.port={rpc_port}")]);
-        let (jobmanager, rest, rpc) = spawn_jobmanager(&self.dir, &format!("jobmanager-restart-{}", self.restarts), &settings);
+        let (jobmanager, rest, rpc) =
+            spawn_jobmanager(&self.dir, &format!("jobmanager-restart-{}", self.restarts), &settings);
         assert_eq!((&rest, &rpc), (&self.rest, &self.rpc), "the new JobManager listens where the old one did");
         self.jobmanager = jobmanager;
     }
@@ -145,7 +147,11 @@ impl TestCluster {
         let input = self.dir.join("input.txt");
         std::fs::write(&input, &text).unwrap();
         let mut command = wflink();
-        command.args(["run", "-m", &self.rest, "-p", &parallelism.to_string()]).arg(wordcount_wasm()).arg("--input").arg(&input);
+        command
+            .args(["run", "-m", &self.rest, "-p", &parallelism.to_string()])
+            .arg(wordcount_wasm())
+            .arg("--input")
+            .arg(&input);
         (text, run_with_limit(command, DEADLINE))
     }
 
@@ -197,7 +203,11 @@ impl Drop for TestCluster {
 fn spawn_jobmanager(dir: &Path, name: &str, settings: &[String]) -> (Child, String, String) {
     let mut command = wflink();
     command.arg("jobmanager");
-    for setting in ["rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"].iter().copied().chain(settings.iter().map(String::as_str)) {
+    for setting in ["rest.address=127.0.0.1", "jobmanager.rpc.address=127.0.0.1"]
+        .iter()
+        .copied()
+        .chain(settings.iter().map(String::as_str))
+    {
         command.args(["-D", setting]);
     }
     command.env("WFLINK_LOG", "info");

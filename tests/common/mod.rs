@@ -107,8 +107,26 @@ pub fn run_with_limit(mut command: Command, limit: Duration) -> Output {
 /// deterministic for a given seed.
 pub fn generate_text(words: usize, seed: u64) -> String {
     let vocabulary = [
-        "Flink", "stream", "wasm", "state", "Key", "window", "batch", "river", "data", "x1", "2024", "naïve",
-        "over-the-top", "it's", "EVENT", "time", "watermark", "sink", "source", "a",
+        "Flink",
+        "stream",
+        "wasm",
+        "state",
+        "Key",
+        "window",
+        "batch",
+        "river",
+        "data",
+        "x1",
+        "2024",
+        "naïve",
+        "over-the-top",
+        "it's",
+        "EVENT",
+        "time",
+        "watermark",
+        "sink",
+        "source",
+        "a",
     ];
     let mut s = seed | 1;
     let mut text = String::new();
@@ -146,7 +164,8 @@ pub fn final_counts(lines: &str) -> (HashMap<String, u64>, usize) {
     for line in lines.lines().filter(|l| !l.is_empty()) {
         n += 1;
         let line = line.split_once("> ").map_or(line, |(_, rest)| rest);
-        let inner = line.strip_prefix('(').and_then(|l| l.strip_suffix(')')).unwrap_or_else(|| panic!("bad line {line:?}"));
+        let inner =
+            line.strip_prefix('(').and_then(|l| l.strip_suffix(')')).unwrap_or_else(|| panic!("bad line {line:?}"));
         let (word, count) = inner.rsplit_once(',').unwrap();
         let count: u64 = count.parse().unwrap();
         let best = counts.entry(word.to_string()).or_insert(0);

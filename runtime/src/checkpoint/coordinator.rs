@@ -158,7 +158,9 @@ impl CheckpointStats {
                 self.history.push_front(record);
                 // Keep the ones still in progress; drop the oldest ended ones.
                 while self.history.len() > HISTORY {
-                    let Some(at) = self.history.iter().rposition(|r| r.status != CheckpointStatus::InProgress) else { break };
+                    let Some(at) = self.history.iter().rposition(|r| r.status != CheckpointStatus::InProgress) else {
+                        break;
+                    };
                     self.history.remove(at);
                 }
             }
@@ -323,7 +325,12 @@ impl CheckpointCoordinator {
     /// operator state they acknowledged in the latest completed checkpoint
     /// (a source that ended took part in one more checkpoint first: its
     /// state says it has nothing left to read).
-    pub fn trigger(&mut self, kind: SnapshotKind, now: u64, finished: &[SubtaskId]) -> Result<CheckpointBarrier, TriggerRefused> {
+    pub fn trigger(
+        &mut self,
+        kind: SnapshotKind,
+        now: u64,
+        finished: &[SubtaskId],
+    ) -> Result<CheckpointBarrier, TriggerRefused> {
         let periodic = self.pending.values().filter(|p| p.barrier.kind == SnapshotKind::Checkpoint).count();
         if kind == SnapshotKind::Checkpoint && periodic >= self.settings.max_concurrent {
             return Err(TriggerRefused::TooManyConcurrent(periodic));
@@ -357,8 +364,8 @@ impl CheckpointCoordinator {
         match report.outcome {
             CheckpointOutcome::Acknowledged(_) if slot.is_some() => ReportEffect::Ignored,
             CheckpointOutcome::Acknowledged(handle) => {
-                pending.state_size +=
-                    handle.keyed.as_ref().map_or(0, |f| f.size) + handle.operator.as_ref().map_or(0, |o| o.len() as u64);
+                pending.state_size += handle.keyed.as_ref().map_or(0, |f| f.size)
+                    + handle.operator.as_ref().map_or(0, |o| o.len() as u64);
                 *slot = Some(handle);
                 pending.acknowledged += 1;
                 pending.latest_ack = now;
@@ -384,7 +391,13 @@ impl CheckpointCoordinator {
     /// The metadata of `id` is durable at `dir` (relative to the storage,
     /// `external_path` for users): it completed. Returns the directories of
     /// the periodic checkpoints retention retires (delete them).
-    pub fn completed(&mut self, pending: &PendingCheckpoint, dir: String, external_path: String, now: u64) -> Vec<String> {
+    pub fn completed(
+        &mut self,
+        pending: &PendingCheckpoint,
+        dir: String,
+        external_path: String,
+        now: u64,
+    ) -> Vec<String> {
         let mut record = pending.record(CheckpointStatus::Completed, now);
         record.external_path = Some(external_path);
         if pending.barrier.id > self.last_completed_id {
@@ -431,7 +444,11 @@ impl CheckpointCoordinator {
     /// Pending checkpoints older than the timeout at `now`.
     pub fn expired(&self, now: u64) -> Vec<CheckpointId> {
         let timeout = self.settings.timeout.as_millis() as u64;
-        self.pending.values().filter(|p| now.saturating_sub(p.barrier.timestamp) >= timeout).map(|p| p.barrier.id).collect()
+        self.pending
+            .values()
+            .filter(|p| now.saturating_sub(p.barrier.timestamp) >= timeout)
+            .map(|p| p.barrier.id)
+            .collect()
     }
 
     /// Fails every pending checkpoint (the job fails or restarts); returns their barriers.

@@ -24,7 +24,11 @@ fn ack_with(id: CheckpointId, vertex: usize, index: u32, size: u64, operator: Op
         key_groups: Vec::new(),
     });
     let handle = TaskStateHandle { keyed, operator };
-    CheckpointReport { subtask: SubtaskId { vertex, index }, checkpoint_id: id, outcome: CheckpointOutcome::Acknowledged(handle) }
+    CheckpointReport {
+        subtask: SubtaskId { vertex, index },
+        checkpoint_id: id,
+        outcome: CheckpointOutcome::Acknowledged(handle),
+    }
 }
 
 /// Acknowledges `id` from every subtask of a [1, 2] job; returns the last effect.

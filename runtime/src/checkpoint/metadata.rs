@@ -107,7 +107,9 @@ pub enum RestoreError {
         vertices: String,
     },
     /// A vertex's number of key groups changed.
-    #[error("operator '{vertex}' had max parallelism {old} in '{location}' but has {new} now; key groups cannot be redistributed")]
+    #[error(
+        "operator '{vertex}' had max parallelism {old} in '{location}' but has {new} now; key groups cannot be redistributed"
+    )]
     MaxParallelism {
         /// The savepoint.
         location: String,
@@ -153,7 +155,9 @@ impl CheckpointMetadata {
     /// Total bytes of its state files and inline operator state.
     pub fn state_size(&self) -> u64 {
         let handles = self.vertices.iter().flat_map(|v| &v.subtasks);
-        handles.map(|h| h.keyed.as_ref().map_or(0, |f| f.size) + h.operator.as_ref().map_or(0, |o| o.len() as u64)).sum()
+        handles
+            .map(|h| h.keyed.as_ref().map_or(0, |f| f.size) + h.operator.as_ref().map_or(0, |o| o.len() as u64))
+            .sum()
     }
 
     /// Every state file it names.
@@ -192,7 +196,12 @@ impl CheckpointMetadata {
     /// Checks that `job` may start from this checkpoint or savepoint (taken
     /// at `location`): same job name, every vertex with state still there
     /// (unless `allow_non_restored`), same key groups.
-    pub fn check_compatible(&self, job: &JobGraph, location: &str, allow_non_restored: bool) -> Result<(), RestoreError> {
+    pub fn check_compatible(
+        &self,
+        job: &JobGraph,
+        location: &str,
+        allow_non_restored: bool,
+    ) -> Result<(), RestoreError> {
         if self.job_name != job.job_name {
             return Err(RestoreError::OtherJob {
                 location: location.to_string(),
@@ -207,7 +216,10 @@ impl CheckpointMetadata {
             .map(|old| format!("'{}' ({})", old.name, old.id))
             .collect();
         if !missing.is_empty() && !allow_non_restored {
-            return Err(RestoreError::NonRestoredState { location: location.to_string(), vertices: missing.join(", ") });
+            return Err(RestoreError::NonRestoredState {
+                location: location.to_string(),
+                vertices: missing.join(", "),
+            });
         }
         for vertex in &job.vertices {
             let Some(old) = self.vertices.iter().find(|o| o.id == vertex.id) else { continue };

@@ -10,8 +10,11 @@ fn job(parallelism: u32) -> JobGraph {
 
 /// A state file holding `groups`, each 10 bytes long.
 fn file(path: &str, groups: std::ops::Range<u32>) -> StateFile {
-    let key_groups: Vec<_> =
-        groups.clone().enumerate().map(|(i, g)| KeyGroupOffset { key_group: g, offset: i as u64 * 10, length: 10 }).collect();
+    let key_groups: Vec<_> = groups
+        .clone()
+        .enumerate()
+        .map(|(i, g)| KeyGroupOffset { key_group: g, offset: i as u64 * 10, length: 10 })
+        .collect();
     StateFile { path: path.into(), size: key_groups.len() as u64 * 10, checksum: 0, key_groups }
 }
 

@@ -26,7 +26,8 @@ pub(super) struct BenchArgs {
 }
 
 pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    let input = args.input.unwrap_or_else(|| std::env::temp_dir().join(format!("wflink-bench-zipf-{}.txt", args.words)));
+    let input =
+        args.input.unwrap_or_else(|| std::env::temp_dir().join(format!("wflink-bench-zipf-{}.txt", args.words)));
     if !input.exists() {
         eprintln!("Generating {} words into {} ...", args.words, input.display());
         generate(&input, args.words)?;
@@ -56,7 +57,11 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     }
     println!("input: {} ({words} words, {distinct} distinct)", input.display());
     println!("plain Rust loop   : {:>6.2} M words/s", plain / 1e6);
-    println!("wflink p=1        : {:>6.2} M words/s  ({:.0}% of the plain loop)", rates[0] / 1e6, 100.0 * rates[0] / plain);
+    println!(
+        "wflink p=1        : {:>6.2} M words/s  ({:.0}% of the plain loop)",
+        rates[0] / 1e6,
+        100.0 * rates[0] / plain
+    );
     println!("wflink p=2        : {:>6.2} M words/s  ({:.2}x p=1)", rates[1] / 1e6, rates[1] / rates[0]);
     Ok(())
 }

@@ -31,7 +31,8 @@ const EXAMPLES: &[(&str, &str)] =
     &[("rust", "wordcount"), ("c", "wordcount-c"), ("python", "wordcount-python"), ("javascript", "wordcount-js")];
 
 pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
-    let input = args.input.unwrap_or_else(|| std::env::temp_dir().join(format!("wflink-bench-zipf-{}.txt", args.words)));
+    let input =
+        args.input.unwrap_or_else(|| std::env::temp_dir().join(format!("wflink-bench-zipf-{}.txt", args.words)));
     if !input.exists() {
         eprintln!("Generating {} words into {} ...", args.words, input.display());
         super::bench::generate(&input, args.words)?;
@@ -102,9 +103,19 @@ fn throughput(engine: &Arc<WasmEngine>, bytes: &[u8], job_args: &[String], words
 
 fn millis(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
-    if ms >= 1000.0 { format!("{:.1} s", ms / 1e3) } else if ms >= 10.0 { format!("{ms:.0} ms") } else { format!("{ms:.2} ms") }
+    if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1e3)
+    } else if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
 }
 
 fn size(bytes: usize) -> String {
-    if bytes >= 1 << 20 { format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64) } else { format!("{} KiB", bytes / 1024) }
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
 }

@@ -59,7 +59,11 @@ pub(super) fn bench_windows(args: BenchWindowsArgs) -> anyhow::Result<()> {
     }
     println!("input: {} ({} readings, {} sensors, {windows} windows)", input.display(), args.readings, args.sensors);
     println!("plain Rust loop   : {:>6.2} M readings/s", plain / 1e6);
-    println!("wflink p=1        : {:>6.2} M readings/s  ({:.0}% of the plain loop)", rates[0] / 1e6, 100.0 * rates[0] / plain);
+    println!(
+        "wflink p=1        : {:>6.2} M readings/s  ({:.0}% of the plain loop)",
+        rates[0] / 1e6,
+        100.0 * rates[0] / plain
+    );
     println!("wflink p=2        : {:>6.2} M readings/s  ({:.2}x p=1)", rates[1] / 1e6, rates[1] / rates[0]);
     Ok(())
 }

@@ -34,11 +34,19 @@ impl RestClient {
         RestClient { base: base.trim_end_matches('/').to_string(), agent }
     }
 
-    fn answer(&self, what: &str, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::Result<Value> {
+    fn answer(
+        &self,
+        what: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<Value> {
         let mut response = response.with_context(|| format!("cannot reach the JobManager at {}", self.base))?;
         let status = response.status();
         let text = response.body_mut().read_to_string().with_context(|| format!("cannot read the answer to {what}"))?;
-        let body: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         if !status.is_success() {
             let errors = body["errors"]
                 .as_array()

@@ -52,7 +52,10 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
     let log = &args.log_dir;
     std::fs::create_dir_all(log).with_context(|| format!("cannot create {}", log.display()))?;
     if let Some(pid) = read_pid(&log.join("jobmanager.pid")).filter(|pid| is_wflink(*pid, "jobmanager")) {
-        bail!("a cluster is already running from {} (JobManager pid {pid}); run `wflink cluster stop` first", log.display());
+        bail!(
+            "a cluster is already running from {} (JobManager pid {pid}); run `wflink cluster stop` first",
+            log.display()
+        );
     }
     let mut processes = Processes::default();
     let stem = log.join("wflink-jobmanager");
@@ -64,11 +67,16 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
     for i in 0..args.taskmanagers {
         let mut tm_args = vec!["taskmanager".to_string(), "--jobmanager".into(), rpc.clone()];
         tm_args.extend(args.config.to_args());
-        let pid = processes.spawn("TaskManager", &tm_args, Output::Files(&log.join(format!("wflink-taskmanager-{i}"))))?;
+        let pid =
+            processes.spawn("TaskManager", &tm_args, Output::Files(&log.join(format!("wflink-taskmanager-{i}"))))?;
         write_pid(&log.join(format!("taskmanager-{i}.pid")), pid)?;
     }
     wait_for_taskmanagers(&RestClient::new(&rest_url), args.taskmanagers as usize, &mut processes)?;
-    println!("Started a cluster with {} TaskManager(s): {rest_url} (logs and pid files in {})", args.taskmanagers, log.display());
+    println!(
+        "Started a cluster with {} TaskManager(s): {rest_url} (logs and pid files in {})",
+        args.taskmanagers,
+        log.display()
+    );
     processes.detach();
     Ok(())
 }
@@ -137,5 +145,6 @@ fn terminate(pid: u32) -> anyhow::Result<()> {
 }
 
 fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
 }

@@ -39,12 +39,8 @@ pub(super) fn demo(parallelism: u32) -> anyhow::Result<()> {
     let output = work.join("counts");
     std::fs::write(&input, TEXT).with_context(|| format!("cannot write {}", input.display()))?;
 
-    let args = vec![
-        "--input".to_string(),
-        input.display().to_string(),
-        "--output".to_string(),
-        output.display().to_string(),
-    ];
+    let args =
+        vec!["--input".to_string(), input.display().to_string(), "--output".to_string(), output.display().to_string()];
     eprintln!("Running wordcount at parallelism {parallelism} on an in-process cluster ...");
     let details = run_job_locally(WasmEngine::new()?, &bytes, &args, Some(parallelism), Configuration::default())?;
     if details.status != JobStatus::Finished {

@@ -8,7 +8,12 @@ use crate::config::Configuration;
 use crate::dispatcher::prepare;
 use crate::wasm::WasmEngine;
 
-pub(super) fn info(job: &Path, args: &[String], parallelism: Option<u32>, config: &Configuration) -> anyhow::Result<()> {
+pub(super) fn info(
+    job: &Path,
+    args: &[String],
+    parallelism: Option<u32>,
+    config: &Configuration,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(job).with_context(|| format!("cannot read job file '{}'", job.display()))?;
     let engine = WasmEngine::new()?;
     let prepared = prepare(&engine, &bytes, args, parallelism, config)?;

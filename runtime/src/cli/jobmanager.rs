@@ -32,12 +32,16 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
         dir => dir.into(),
     };
-    let jars = Arc::new(JarStore::new(upload_dir.clone()).with_context(|| format!("cannot create the upload directory {}", upload_dir.display()))?);
+    let jars = Arc::new(
+        JarStore::new(upload_dir.clone())
+            .with_context(|| format!("cannot create the upload directory {}", upload_dir.display()))?,
+    );
 
     actix::System::new().block_on(async move {
         let resource_manager = ResourceManager::default().start();
         let blobs = Arc::new(BlobStore::default());
-        let dispatcher = Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone()).start();
+        let dispatcher =
+            Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone()).start();
 
         let rpc = std::net::TcpListener::bind((rpc_address.as_str(), rpc_port))
             .with_context(|| format!("cannot listen on {rpc_address}:{rpc_port} (jobmanager.rpc.port)"))?;
@@ -49,7 +53,16 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {rest_address}:{rest_port} (rest.port)"))?;
         let rest_url = format!("http://{rest_address}:{}", rest.local_addr()?.port());
         let logs = Arc::new(LogFiles::of_this_process());
-        let state = AppState { dispatcher, resource_manager, engine, config, jars, rest_url: rest_url.clone(), logs, start_time };
+        let state = AppState {
+            dispatcher,
+            resource_manager,
+            engine,
+            config,
+            jars,
+            rest_url: rest_url.clone(),
+            logs,
+            start_time,
+        };
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");
         tracing::info!(%rest_url, rpc_port, "job manager started");

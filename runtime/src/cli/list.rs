@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::client::{RestClient, cluster_address};
 use super::ConfigArgs;
+use super::client::{RestClient, cluster_address};
 
 /// How long `cancel` waits for the job to reach CANCELED.
 const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -51,10 +51,15 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<()> {
     let mut jobs: Vec<&Value> = overview["jobs"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
     jobs.sort_by_key(|j| j["start-time"].as_i64().unwrap_or(0));
     let state = |j: &Value| j["state"].as_str().unwrap_or("").to_string();
-    let running: Vec<&Value> =
-        jobs.iter().copied().filter(|j| matches!(state(j).as_str(), "RUNNING" | "RESTARTING" | "FAILING" | "CANCELLING")).collect();
-    let scheduled: Vec<&Value> = jobs.iter().copied().filter(|j| matches!(state(j).as_str(), "CREATED" | "INITIALIZING")).collect();
-    let ended: Vec<&Value> = jobs.iter().copied().filter(|j| matches!(state(j).as_str(), "FINISHED" | "FAILED" | "CANCELED")).collect();
+    let running: Vec<&Value> = jobs
+        .iter()
+        .copied()
+        .filter(|j| matches!(state(j).as_str(), "RUNNING" | "RESTARTING" | "FAILING" | "CANCELLING"))
+        .collect();
+    let scheduled: Vec<&Value> =
+        jobs.iter().copied().filter(|j| matches!(state(j).as_str(), "CREATED" | "INITIALIZING")).collect();
+    let ended: Vec<&Value> =
+        jobs.iter().copied().filter(|j| matches!(state(j).as_str(), "FINISHED" | "FAILED" | "CANCELED")).collect();
     let (show_running, show_scheduled) = match (args.running, args.scheduled) {
         (false, false) => (true, true),
         flags => flags,

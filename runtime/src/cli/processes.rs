@@ -70,7 +70,8 @@ impl Processes {
         if std::env::var_os("WFLINK_LOG").is_none() {
             command.env("WFLINK_LOG", "info");
         }
-        let file = |path: std::path::PathBuf| File::create(&path).with_context(|| format!("cannot create {}", path.display()));
+        let file =
+            |path: std::path::PathBuf| File::create(&path).with_context(|| format!("cannot create {}", path.display()));
         match output {
             Output::Files(stem) => {
                 command.stdout(file(stem.with_extension("out"))?).stderr(file(stem.with_extension("log"))?);
@@ -138,7 +139,11 @@ pub(super) fn wait_for_jobmanager(out: &Path, processes: &mut Processes) -> anyh
 }
 
 /// Waits until `count` TaskManagers are registered.
-pub(super) fn wait_for_taskmanagers(client: &RestClient, count: usize, processes: &mut Processes) -> anyhow::Result<()> {
+pub(super) fn wait_for_taskmanagers(
+    client: &RestClient,
+    count: usize,
+    processes: &mut Processes,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let registered = client.get("/overview")?["taskmanagers"].as_u64().unwrap_or(0) as usize;

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::ConfigArgs;
 use super::client::{RestClient, cluster_address};
-use crate::job_manager::lifecycle::JobStatus;
 use crate::dispatcher::messages::SavepointRestoreSettings;
+use crate::job_manager::lifecycle::JobStatus;
 use crate::minicluster::run_job_locally_from;
 use crate::wasm::WasmEngine;
 
@@ -60,8 +60,15 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<()> {
     });
     if !args.local {
         let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
-        let job_id =
-            submit(&client, &args.job, &bytes, args.entry.as_deref(), &args.args, args.parallelism, savepoint.as_ref())?;
+        let job_id = submit(
+            &client,
+            &args.job,
+            &bytes,
+            args.entry.as_deref(),
+            &args.args,
+            args.parallelism,
+            savepoint.as_ref(),
+        )?;
         println!("Job has been submitted with JobID {job_id}");
         return if args.detached { Ok(()) } else { wait_for_end(&client, &job_id) };
     }

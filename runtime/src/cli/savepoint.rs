@@ -41,7 +41,12 @@ pub(super) fn savepoint(args: SavepointArgs) -> anyhow::Result<()> {
 
 /// Triggers a savepoint of `job_id` (cancelling the job after it when
 /// `cancel_job`) and waits for it; returns its location.
-pub(super) fn take_savepoint(client: &RestClient, job_id: &str, target: Option<&str>, cancel_job: bool) -> anyhow::Result<String> {
+pub(super) fn take_savepoint(
+    client: &RestClient,
+    job_id: &str,
+    target: Option<&str>,
+    cancel_job: bool,
+) -> anyhow::Result<String> {
     let mut body = json!({ "cancel-job": cancel_job });
     if let Some(target) = target {
         body["target-directory"] = json!(target);

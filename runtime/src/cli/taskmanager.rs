@@ -76,7 +76,8 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     let system = actix::System::new();
     system.block_on(async {
         let jobmanager = jobmanager.clone();
-        let settings = TaskExecutorSettings { registration, jobmanager, heartbeat_interval, heartbeat_timeout, backoff };
+        let settings =
+            TaskExecutorSettings { registration, jobmanager, heartbeat_interval, heartbeat_timeout, backoff };
         TaskExecutor::create(move |ctx| {
             let mut executor = TaskExecutor::new(settings, slots, memory_bytes, registry, engine);
             match Connection::start(stream, "jobmanager", ctx.address().recipient()) {

@@ -39,9 +39,7 @@ fn flatten(prefix: &str, node: &Yaml, out: &mut BTreeMap<String, String>) -> Res
             return Ok(());
         }
         // Flink writes lists as `a;b`; none of our keys takes one yet.
-        Yaml::Array(items) => {
-            items.iter().map(|i| scalar_text(i).unwrap_or_default()).collect::<Vec<_>>().join(";")
-        }
+        Yaml::Array(items) => items.iter().map(|i| scalar_text(i).unwrap_or_default()).collect::<Vec<_>>().join(";"),
         other => scalar_text(other).ok_or_else(|| format!("the value of '{prefix}' is not a scalar"))?,
     };
     out.insert(prefix.to_string(), scalar);
@@ -64,7 +62,8 @@ mod tests {
 
     #[test]
     fn flat_and_nested_keys_become_flat_text() {
-        let flat = parse("rest.port: 8081\njobmanager:\n  rpc:\n    port: 6123\nexecution.buffer-timeout: 1 ms\n").unwrap();
+        let flat =
+            parse("rest.port: 8081\njobmanager:\n  rpc:\n    port: 6123\nexecution.buffer-timeout: 1 ms\n").unwrap();
         assert_eq!(flat["rest.port"], "8081");
         assert_eq!(flat["jobmanager.rpc.port"], "6123");
         assert_eq!(flat["execution.buffer-timeout"], "1 ms");

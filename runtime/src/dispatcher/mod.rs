@@ -28,7 +28,8 @@ use crate::job_manager::{CancelError, JobDetails, JobManager, JobSubmission, Tas
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
 use messages::{
-    CancelJob, GetJob, GetSavepointStatus, JobTerminated, ListJobs, SavepointStatus, SubmitJob, TriggerSavepoint, WaitForJob,
+    CancelJob, GetJob, GetSavepointStatus, JobTerminated, ListJobs, SavepointStatus, SubmitJob, TriggerSavepoint,
+    WaitForJob,
 };
 
 /// A request the Dispatcher refuses.
@@ -151,8 +152,18 @@ impl Handler<SubmitJob> for Dispatcher {
             restore,
         };
         let manager = JobManager::new(submission, self.resource_manager.clone(), ctx.address().recipient()).start();
-        let overview = JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::job_manager::now_millis() };
-        self.jobs.insert(job_id, JobEntry { overview, manager: Some(manager), result: None, waiters: Vec::new(), savepoints: HashMap::new() });
+        let overview =
+            JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::job_manager::now_millis() };
+        self.jobs.insert(
+            job_id,
+            JobEntry {
+                overview,
+                manager: Some(manager),
+                result: None,
+                waiters: Vec::new(),
+                savepoints: HashMap::new(),
+            },
+        );
         Ok(job_id)
     }
 }

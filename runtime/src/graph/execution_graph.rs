@@ -32,9 +32,10 @@ impl ExecutionGraph {
 
     /// Every subtask, vertex by vertex.
     pub fn subtasks(&self) -> impl Iterator<Item = SubtaskId> + '_ {
-        self.states.iter().enumerate().flat_map(|(vertex, subtasks)| {
-            (0..subtasks.len() as u32).map(move |index| SubtaskId { vertex, index })
-        })
+        self.states
+            .iter()
+            .enumerate()
+            .flat_map(|(vertex, subtasks)| (0..subtasks.len() as u32).map(move |index| SubtaskId { vertex, index }))
     }
 
     /// Slot sharing: subtask `i` of every vertex goes to shared slot `i`,

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, WatermarkStrategy, chain_break};
+use super::{
+    Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, WatermarkStrategy, chain_break,
+};
 use crate::ids::{NodeId, VertexIndex};
 
 /// Where parallelism can come from, in increasing order of precedence:
@@ -101,11 +103,8 @@ impl JobGraph {
     /// precedence (code > submit > default).
     pub fn build(graph: &StreamGraph, sources: ParallelismSources) -> Result<JobGraph, PlanError> {
         graph.validate(sources.max_parallelism)?;
-        let parallelism: Vec<u32> = graph
-            .nodes
-            .iter()
-            .map(|node| resolve_parallelism(graph, node, sources))
-            .collect::<Result<_, _>>()?;
+        let parallelism: Vec<u32> =
+            graph.nodes.iter().map(|node| resolve_parallelism(graph, node, sources)).collect::<Result<_, _>>()?;
         let position = |id: NodeId| graph.nodes.iter().position(|n| n.id == id).expect("validated input");
 
         let mut vertex_of: Vec<VertexIndex> = Vec::with_capacity(graph.nodes.len());
@@ -131,11 +130,13 @@ impl JobGraph {
                 // The side chain runs inside the emitting chain, in the guest.
                 match &node.kind {
                     NodeKind::Sink(sink) => vertices[vertex].side_sinks.push(SideSink { tag, sink: sink.clone() }),
-                    NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter if node.inputs[0].partitioning == Partitioning::Forward => {}
+                    NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter
+                        if node.inputs[0].partitioning == Partitioning::Forward => {}
                     _ => {
                         return Err(PlanError::Unsupported {
                             node: node.name.clone(),
-                            reason: "a side output may pass through map, flat_map and filter, then must end in a sink".into(),
+                            reason: "a side output may pass through map, flat_map and filter, then must end in a sink"
+                                .into(),
                         });
                     }
                 }
@@ -262,7 +263,11 @@ fn resolve_parallelism(
     let intrinsic = intrinsic_parallelism(&node.kind).filter(|_| node.parallelism.is_none());
     let p = intrinsic.or(node.parallelism).or(graph.parallelism).or(sources.submitted).unwrap_or(sources.default);
     if p == 0 || p > sources.max_parallelism {
-        return Err(PlanError::BadParallelism { node: node.name.clone(), parallelism: p, max: sources.max_parallelism });
+        return Err(PlanError::BadParallelism {
+            node: node.name.clone(),
+            parallelism: p,
+            max: sources.max_parallelism,
+        });
     }
     Ok(p)
 }

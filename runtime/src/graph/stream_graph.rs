@@ -66,9 +66,8 @@ impl Connector {
 
     /// The value of a required option, or an error naming connector and option.
     pub fn required(&self, key: &str) -> Result<&str, PlanError> {
-        self.option(key).ok_or_else(|| {
-            PlanError::Connector(format!("the '{}' connector needs the option '{key}'", self.name))
-        })
+        self.option(key)
+            .ok_or_else(|| PlanError::Connector(format!("the '{}' connector needs the option '{key}'", self.name)))
     }
 }
 
@@ -258,9 +257,7 @@ impl StreamGraph {
                 (false, 0) => return Err(unsupported(node, "it has no input")),
                 (false, _) => return Err(unsupported(node, "operators with several inputs are not supported yet")),
             }
-            if node.kind.is_keyed()
-                && node.inputs.iter().any(|e| e.partitioning != Partitioning::Hash)
-            {
+            if node.kind.is_keyed() && node.inputs.iter().any(|e| e.partitioning != Partitioning::Hash) {
                 return Err(PlanError::NotKeyed(node.name.clone()));
             }
         }
@@ -274,9 +271,7 @@ impl StreamGraph {
 
     /// The nodes that read from `id`.
     pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&StreamNode, &StreamEdge)> {
-        self.nodes
-            .iter()
-            .flat_map(move |n| n.inputs.iter().filter(move |e| e.source == id).map(move |e| (n, e)))
+        self.nodes.iter().flat_map(move |n| n.inputs.iter().filter(move |e| e.source == id).map(move |e| (n, e)))
     }
 }
 

@@ -11,9 +11,9 @@ use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
 };
 
+use super::GuestBuildError;
 use super::embedded::{C_HEADER, WIT, WORLD};
 use super::tool::{find_program, first_line, run_step, write_tree};
-use super::GuestBuildError;
 
 /// The wit-bindgen CLI release wflink builds with (POLYGLOT.md).
 pub const WIT_BINDGEN_VERSION: &str = "0.63.0";

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::GuestBuildError;
 use super::embedded::{JS_BUILD_SCRIPT, JS_SDK, WIT, WORLD};
 use super::tool::{find_program, run_step, write_tree};
-use super::GuestBuildError;
 
 /// The componentize-js module the build script imports.
 const COMPONENTIZE_JS: &str = "node_modules/@bytecodealliance/componentize-js/src/componentize.js";
@@ -66,12 +66,12 @@ fn ensure_node_modules(dir: &Path) -> Result<(), GuestBuildError> {
 fn main_module(dir: &Path) -> Result<PathBuf, GuestBuildError> {
     let manifest = dir.join("package.json");
     let text = std::fs::read_to_string(&manifest).map_err(|e| GuestBuildError::io(&manifest, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        GuestBuildError::io(&manifest, std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| GuestBuildError::io(&manifest, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     let main = json["main"].as_str().unwrap_or("app.js");
     if !dir.join(main).is_file() {
-        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "the main module of package.json does not exist");
+        let missing =
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the main module of package.json does not exist");
         return Err(GuestBuildError::io(&dir.join(main), missing));
     }
     Ok(PathBuf::from(main))

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use super::GuestBuildError;
 use super::embedded::{PYTHON_SDK, WIT, WORLD};
 use super::tool::{find_program, first_line, run_step, write_tree};
-use super::GuestBuildError;
 
 /// The componentize-py release wflink builds with (measured in POLYGLOT.md).
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";

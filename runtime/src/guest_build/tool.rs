@@ -40,7 +40,8 @@ pub(super) fn first_line(program: &Path, args: &[&str]) -> Option<String> {
 /// Where `name` is on `PATH` (or in `~/.cargo/bin`, where `cargo install`
 /// puts tools even when that folder is not on `PATH`).
 pub(super) fn find_program(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| home().map(|h| h.join(".cargo"))) {
         dirs.push(home.join("bin"));
     }

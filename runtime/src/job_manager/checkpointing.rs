@@ -46,12 +46,18 @@ impl JobManager {
     /// gets the barrier. Refused unless every task runs or has finished
     /// (sources that ran out take part in one more checkpoint, so the sinks
     /// commit their output) and some source still runs.
-    pub(super) fn trigger_checkpoint(&mut self, kind: SnapshotKind, ctx: &mut Context<Self>) -> Result<CheckpointId, String> {
+    pub(super) fn trigger_checkpoint(
+        &mut self,
+        kind: SnapshotKind,
+        ctx: &mut Context<Self>,
+    ) -> Result<CheckpointId, String> {
         if self.status != JobStatus::Running {
             return Err(format!("the job is {}", self.status));
         }
         let states = |s: &SubtaskId| self.execution.state(*s);
-        if let Some(subtask) = self.execution.subtasks().find(|s| !matches!(states(s), TaskState::Running | TaskState::Finished)) {
+        if let Some(subtask) =
+            self.execution.subtasks().find(|s| !matches!(states(s), TaskState::Running | TaskState::Finished))
+        {
             let vertex = &self.submission.job_graph.vertices[subtask.vertex];
             return Err(format!("task {} ({}) is {:?}, not running", vertex.name, subtask.index + 1, states(&subtask)));
         }
@@ -134,8 +140,13 @@ impl JobManager {
         let dir = format!("{job_id}/chk-{id}");
         let attempt = self.attempt;
         // Where the tasks wrote each state file, relative to the checkpoint storage.
-        let written: Vec<String> =
-            pending.handles.iter().flatten().flatten().filter_map(|h| h.keyed.as_ref().map(|f| f.path.clone())).collect();
+        let written: Vec<String> = pending
+            .handles
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|h| h.keyed.as_ref().map(|f| f.path.clone()))
+            .collect();
         let target = self.savepoints.get(&id).map(|request| request.storage.clone());
         let write = async move {
             let bytes = metadata.encode();

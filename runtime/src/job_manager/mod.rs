@@ -37,10 +37,10 @@ use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, Resourc
 use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
 use crate::task_manager::{LOCAL_ADDRESS, Locality, TaskError};
 use crate::wasm::JobComponent;
-use lifecycle::{JobStatus, TaskState};
-use messages::{CancelJob, GetJobDetails, TaskStateChanged};
 pub use failure::JobFailure;
 use failure::root_cause;
+use lifecycle::{JobStatus, TaskState};
+use messages::{CancelJob, GetJobDetails, TaskStateChanged};
 
 /// A cancel that cannot happen.
 #[derive(Debug, thiserror::Error)]
@@ -282,10 +282,8 @@ impl JobManager {
     /// Asks for slots; while there are too few, asks again until
     /// `slot.request.timeout`, then fails the job.
     fn request_slots(&mut self, ctx: &mut Context<Self>) {
-        let request = RequestSlots {
-            job_id: self.submission.job_id,
-            count: self.submission.job_graph.slots_needed() as usize,
-        };
+        let request =
+            RequestSlots { job_id: self.submission.job_id, count: self.submission.job_graph.slots_needed() as usize };
         let since = *self.waiting_for_slots_since.get_or_insert_with(Instant::now);
         let ask = self.resource_manager.send(request).into_actor(self).map(move |granted, act, ctx| match granted {
             Ok(Ok(slots)) if act.status == JobStatus::Created => {
@@ -298,9 +296,14 @@ impl JobManager {
             }
             Ok(Err(not_enough)) => {
                 let timeout = act.submission.slot_request_timeout;
-                act.fail(JobFailure::new(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), false), ctx)
+                act.fail(
+                    JobFailure::new(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), false),
+                    ctx,
+                )
             }
-            Err(mailbox) => act.fail(JobFailure::new(format!("the resource manager is unreachable: {mailbox}"), false), ctx),
+            Err(mailbox) => {
+                act.fail(JobFailure::new(format!("the resource manager is unreachable: {mailbox}"), false), ctx)
+            }
         });
         ctx.wait(ask);
     }
@@ -339,7 +342,8 @@ impl JobManager {
             let offer = &self.slots[placement.slot];
             match &offer.slot {
                 SlotRef::Local(slot) => {
-                    let component = placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
+                    let component =
+                        placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
                     let (commands, command_rx) = crossbeam_channel::unbounded();
                     self.commands[vertex][index as usize] = Some(TaskCommandSender::Local(commands));
                     let control = TaskControl {
@@ -376,7 +380,8 @@ impl JobManager {
     /// Hands `command` to the running task `subtask`; a task not deployed
     /// (or already gone) never sees it.
     fn send_task_command(&self, subtask: SubtaskId, command: TaskCommand) {
-        let sender = self.commands.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
+        let sender =
+            self.commands.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
         match sender {
             Some(sender) => sender.send(command),
             None => tracing::debug!(?subtask, ?command, "no command channel for this subtask"),

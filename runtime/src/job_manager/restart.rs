@@ -97,13 +97,17 @@ impl RestartBackoff {
         self.last_failure = Some(now);
         match &self.strategy {
             RestartStrategy::None => None,
-            RestartStrategy::FixedDelay { attempts, delay } => {
-                (self.restarts < *attempts).then(|| {
-                    self.restarts += 1;
-                    *delay
-                })
-            }
-            RestartStrategy::ExponentialDelay { initial_backoff, max_backoff, multiplier, reset_threshold, attempts } => {
+            RestartStrategy::FixedDelay { attempts, delay } => (self.restarts < *attempts).then(|| {
+                self.restarts += 1;
+                *delay
+            }),
+            RestartStrategy::ExponentialDelay {
+                initial_backoff,
+                max_backoff,
+                multiplier,
+                reset_threshold,
+                attempts,
+            } => {
                 if since_last.is_some_and(|quiet| quiet >= *reset_threshold) {
                     self.restarts = 0;
                     self.next_backoff = *initial_backoff;
@@ -146,7 +150,11 @@ mod tests {
 
     #[test]
     fn fixed_delay_gives_up_after_its_attempts() {
-        let s = strategy(&["restart-strategy.type=fixed-delay", "restart-strategy.fixed-delay.attempts=2", "restart-strategy.fixed-delay.delay=200 ms"]);
+        let s = strategy(&[
+            "restart-strategy.type=fixed-delay",
+            "restart-strategy.fixed-delay.attempts=2",
+            "restart-strategy.fixed-delay.delay=200 ms",
+        ]);
         let mut backoff = RestartBackoff::new(s.unwrap());
         let now = Instant::now();
         assert_eq!(backoff.on_failure(now), Some(Duration::from_millis(200)));
@@ -169,7 +177,12 @@ mod tests {
         let delays: Vec<_> = (0..4).map(|_| backoff.on_failure(start).unwrap().as_millis()).collect();
         assert_eq!(delays, [100, 200, 300, 300]);
         assert_eq!(backoff.on_failure(start + Duration::from_secs(11)), Some(Duration::from_millis(100)));
-        let err = strategy(&["restart-strategy.type=exponential-delay", "restart-strategy.exponential-delay.backoff-multiplier=0.5"]).unwrap_err().to_string();
+        let err = strategy(&[
+            "restart-strategy.type=exponential-delay",
+            "restart-strategy.exponential-delay.backoff-multiplier=0.5",
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("backoff-multiplier"), "{err}");
     }
 }

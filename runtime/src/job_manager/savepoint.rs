@@ -16,7 +16,9 @@ use crate::ids::JobId;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SavepointError {
     /// Neither the request nor `state.savepoints.dir` names a directory.
-    #[error("no savepoint directory: give one (wflink savepoint JOBID DIR, or target-directory) or set state.savepoints.dir")]
+    #[error(
+        "no savepoint directory: give one (wflink savepoint JOBID DIR, or target-directory) or set state.savepoints.dir"
+    )]
     NoDirectory,
     /// The job cannot take one now.
     #[error("job {0} cannot take a savepoint now: {1}")]

@@ -55,7 +55,9 @@ pub(super) fn plan_deployments(
                         _ => job.vertices[edge.source].parallelism as usize,
                     },
                 },
-                None => InputDescriptor::Source(v.source.clone().expect("a vertex without input edge starts with a source")),
+                None => {
+                    InputDescriptor::Source(v.source.clone().expect("a vertex without input edge starts with a source"))
+                }
             };
             let output = match job.outputs_of(vertex).next() {
                 Some(edge) => OutputDescriptor::Channels {

@@ -25,11 +25,7 @@ pub struct RecordBatch {
 impl RecordBatch {
     /// An empty batch with room for about `records` records of `bytes` bytes.
     pub fn with_capacity(records: usize, bytes: usize) -> Self {
-        RecordBatch {
-            values: Vec::with_capacity(bytes),
-            value_ends: Vec::with_capacity(records),
-            ..Default::default()
-        }
+        RecordBatch { values: Vec::with_capacity(bytes), value_ends: Vec::with_capacity(records), ..Default::default() }
     }
 
     /// Number of records.

@@ -99,7 +99,11 @@ impl InputGate {
             // With one upstream (a forward edge) the sender's own index is not 0.
             let upstream = if self.upstreams == 1 { 0 } else { upstream as usize };
             if upstream >= self.upstreams {
-                tracing::warn!(upstream, upstreams = self.upstreams, "message from an unknown upstream subtask ignored");
+                tracing::warn!(
+                    upstream,
+                    upstreams = self.upstreams,
+                    "message from an unknown upstream subtask ignored"
+                );
                 continue;
             }
             if self.blocked[upstream] {

@@ -23,10 +23,10 @@ pub use side_sinks::SideSinks;
 use std::time::{Duration, Instant};
 
 use crate::connectors::ConnectorError;
-use crate::task_manager::{SideSinkState, TaskError};
 use crate::graph::JobVertex;
 use crate::network::{RecordBatch, StreamMessage};
 use crate::state::{NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
+use crate::task_manager::{SideSinkState, TaskError};
 use crate::time::watermarks::TrackerChange;
 use crate::time::{
     END_OF_TIME, NO_WATERMARK, TimeDomain, TimerBuffers, TimerService, WatermarkGenerator, WatermarkTracker,
@@ -369,9 +369,9 @@ impl TimeKeeper {
         emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
     ) -> Result<(), TaskError> {
         if !output.state.is_empty() {
-            let backend = guest.named_state().ok_or_else(|| {
-                TimeError::Contract("the chain wrote keyed state but declares no keyed state".into())
-            })?;
+            let backend = guest
+                .named_state()
+                .ok_or_else(|| TimeError::Contract("the chain wrote keyed state but declares no keyed state".into()))?;
             apply_named(backend, &output.state, self.max_parallelism).map_err(TimeError::Contract)?;
         }
         if !output.timers_registered.is_empty() || !output.timers_deleted.is_empty() {

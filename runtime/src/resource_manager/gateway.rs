@@ -201,7 +201,9 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
         self.last_seen = Instant::now();
         self.last_heartbeat.store(now_millis(), Ordering::Relaxed);
         match message {
-            ToJobManager::Register(_) => tracing::warn!(task_manager = %self.registration.id, "registered twice; ignored"),
+            ToJobManager::Register(_) => {
+                tracing::warn!(task_manager = %self.registration.id, "registered twice; ignored")
+            }
             ToJobManager::Heartbeat { metrics, usage } => {
                 for (job_id, subtask, snapshot) in metrics {
                     if let Some(task) = self.tasks.get(&(job_id, subtask)) {
@@ -293,7 +295,9 @@ impl Handler<FetchLogs> for TaskManagerGateway {
             match tokio::time::timeout(LOG_DEADLINE, waiting).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(_)) => Err(LogError::Unreachable(format!("TaskManager {id} left before sending its log"))),
-                Err(_) => Err(LogError::Unreachable(format!("TaskManager {id} did not send its log within {LOG_DEADLINE:?}"))),
+                Err(_) => {
+                    Err(LogError::Unreachable(format!("TaskManager {id} did not send its log within {LOG_DEADLINE:?}")))
+                }
             }
         })
     }

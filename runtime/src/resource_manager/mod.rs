@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use actix::{Actor, Context, Handler, MessageResult};
 
 use messages::{
-    ClusterResources, GetGateway, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots, SlotOffer,
-    SlotRef, TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
+    ClusterResources, GetGateway, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots,
+    SlotOffer, SlotRef, TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
 };
 
 /// The cluster's slots and who holds them.

@@ -133,7 +133,9 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let details = details(&state, &id).await?;
     let settings = &details.checkpoint_settings;
     if settings.interval.is_zero() {
-        return Err(AppError::not_found(format!("checkpointing is not enabled for job {id} (execution.checkpointing.interval)")));
+        return Err(AppError::not_found(format!(
+            "checkpointing is not enabled for job {id} (execution.checkpointing.interval)"
+        )));
     }
     Ok(Json(json!({
         "mode": "exactly_once",
@@ -160,13 +162,11 @@ pub async fn checkpoint(
     Path((id, checkpoint)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
-    let wanted: u64 = checkpoint.parse().map_err(|_| AppError::bad_request(format!("invalid checkpoint id '{checkpoint}'")))?;
-    let record = details
-        .checkpoints
-        .history
-        .iter()
-        .find(|r| r.id == wanted)
-        .ok_or_else(|| AppError::not_found(format!("checkpoint {wanted} of job {id} not found (only the latest are kept)")))?;
+    let wanted: u64 =
+        checkpoint.parse().map_err(|_| AppError::bad_request(format!("invalid checkpoint id '{checkpoint}'")))?;
+    let record = details.checkpoints.history.iter().find(|r| r.id == wanted).ok_or_else(|| {
+        AppError::not_found(format!("checkpoint {wanted} of job {id} not found (only the latest are kept)"))
+    })?;
     let mut entry = record_json(record);
     let tasks: serde_json::Map<String, Value> = details
         .vertices
@@ -206,7 +206,12 @@ pub struct StopRequest {
     target_directory: Option<String>,
 }
 
-async fn trigger(state: &AppState, id: &str, target_directory: Option<String>, cancel_job: bool) -> Result<(StatusCode, Json<Value>), AppError> {
+async fn trigger(
+    state: &AppState,
+    id: &str,
+    target_directory: Option<String>,
+    cancel_job: bool,
+) -> Result<(StatusCode, Json<Value>), AppError> {
     let job_id = job_id(id)?;
     let request_id = state.dispatcher.send(TriggerSavepoint { job_id, target_directory, cancel_job }).await??;
     Ok((StatusCode::ACCEPTED, Json(json!({ "request-id": request_id }))))
@@ -223,7 +228,11 @@ pub async fn trigger_savepoint(
 }
 
 /// `POST /jobs/:id/stop`: a savepoint, then the job is cancelled.
-pub async fn stop(State(state): State<AppState>, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<Value>), AppError> {
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
     let request: StopRequest = body(&bytes)?;
     trigger(&state, &id, request.target_directory, true).await
 }
@@ -238,7 +247,9 @@ pub async fn savepoint_status(
     let status = state.dispatcher.send(GetSavepointStatus { job_id, request_id }).await??;
     Ok(Json(match status {
         SavepointStatus::InProgress => json!({ "status": { "id": "IN_PROGRESS" }, "operation": null }),
-        SavepointStatus::Completed(location) => json!({ "status": { "id": "COMPLETED" }, "operation": { "location": location } }),
+        SavepointStatus::Completed(location) => {
+            json!({ "status": { "id": "COMPLETED" }, "operation": { "location": location } })
+        }
         SavepointStatus::Failed(reason) => json!({
             "status": { "id": "COMPLETED" },
             "operation": { "failure-cause": { "class": "wflink.SavepointFailure", "stack-trace": reason } },

@@ -73,7 +73,10 @@ pub async fn taskmanagers(State(state): State<AppState>) -> Result<Json<Value>, 
 /// is `taskmanager.memory.flink.size`.
 pub async fn taskmanager(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let all = state.resource_manager.send(GetTaskManagers).await?;
-    let found = all.iter().find(|tm| tm.info.id == id).ok_or_else(|| AppError::not_found(format!("TaskManager {id} not found")))?;
+    let found = all
+        .iter()
+        .find(|tm| tm.info.id == id)
+        .ok_or_else(|| AppError::not_found(format!("TaskManager {id} not found")))?;
     let usage = found.info.usage.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut body = taskmanager_json(found);
     let cores = found.info.cpu_cores as f64 / found.slots.max(1) as f64;

@@ -40,7 +40,8 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 /// `POST /jars/upload`: the component must be a `wflink:job` component;
 /// it is compiled now, so a bad one is refused here and never stored.
 pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Result<Json<Value>, AppError> {
-    let multipart_error = |e: axum::extract::multipart::MultipartError| AppError { status: e.status(), message: e.body_text() };
+    let multipart_error =
+        |e: axum::extract::multipart::MultipartError| AppError { status: e.status(), message: e.body_text() };
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("jarfile") {
             continue;
@@ -177,10 +178,11 @@ pub async fn plan(
     let jar = jar(&state, &id)?;
     let args = request.args()?;
     let (engine, config) = (state.engine.clone(), state.config.clone());
-    let prepared = tokio::task::spawn_blocking(move || prepare(&engine, &jar.bytes, &args, request.parallelism, &config))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&engine, &jar.bytes, &args, request.parallelism, &config))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(|e| AppError::bad_request(e.to_string()))?;
     Ok(Json(json!({ "plan": plan_json("00000000000000000000000000000000", &prepared.job_graph) })))
 }
 

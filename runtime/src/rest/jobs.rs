@@ -20,12 +20,31 @@ use crate::metrics::MetricsSnapshot;
 
 /// Every job status Flink names, so `timestamps` has all its keys.
 const JOB_STATUSES: [&str; 11] = [
-    "INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED", "RESTARTING",
-    "SUSPENDED", "RECONCILING",
+    "INITIALIZING",
+    "CREATED",
+    "RUNNING",
+    "FAILING",
+    "FAILED",
+    "CANCELLING",
+    "CANCELED",
+    "FINISHED",
+    "RESTARTING",
+    "SUSPENDED",
+    "RECONCILING",
 ];
 /// Every task state Flink names, so `tasks` and `status-counts` have all their keys.
-const TASK_STATES: [&str; 10] =
-    ["CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING", "FINISHED", "CANCELING", "CANCELED", "FAILED", "RECONCILING"];
+const TASK_STATES: [&str; 10] = [
+    "CREATED",
+    "SCHEDULED",
+    "DEPLOYING",
+    "INITIALIZING",
+    "RUNNING",
+    "FINISHED",
+    "CANCELING",
+    "CANCELED",
+    "FAILED",
+    "RECONCILING",
+];
 
 fn parse_job_id(raw: &str) -> Result<JobId, AppError> {
     raw.parse().map_err(|e: crate::ids::InvalidJobId| AppError::bad_request(e.to_string()))
@@ -113,7 +132,13 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
             }
             let ended = v.status.is_terminal();
             let v_end = if ended { end } else { -1 };
-            let v_duration = if running_since < 0 { -1 } else if ended && end >= 0 { end - running_since } else { now_millis() as i64 - running_since };
+            let v_duration = if running_since < 0 {
+                -1
+            } else if ended && end >= 0 {
+                end - running_since
+            } else {
+                now_millis() as i64 - running_since
+            };
             json!({
                 "id": v.id,
                 "slotSharingGroupId": details.job_id.to_string(),
@@ -302,7 +327,9 @@ pub async fn patch(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     match query.mode.as_deref() {
         None | Some("cancel") => {}
-        Some(other) => return Err(AppError::bad_request(format!("unsupported mode '{other}': only 'cancel' is supported"))),
+        Some(other) => {
+            return Err(AppError::bad_request(format!("unsupported mode '{other}': only 'cancel' is supported")));
+        }
     }
     let job_id = parse_job_id(&id)?;
     state.dispatcher.send(CancelJob { job_id }).await??;

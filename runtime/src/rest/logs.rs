@@ -103,7 +103,12 @@ pub async fn taskmanager_file(
 }
 
 /// Serves a page or range of one of this process's files.
-async fn serve_local(state: &AppState, file: LogFile, query: &HashMap<String, String>, headers: &HeaderMap) -> Result<Response, AppError> {
+async fn serve_local(
+    state: &AppState,
+    file: LogFile,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let (request, range) = read(file, query, headers)?;
     answer(local(state, request).await, range)
 }
@@ -122,7 +127,11 @@ async fn serve_remote(
 
 /// A read request from the `Range` header or `?offset=&length=`, with
 /// the range asked for (if any) to shape the answer.
-fn read(file: LogFile, query: &HashMap<String, String>, headers: &HeaderMap) -> Result<(LogRequest, Option<ByteRange>), AppError> {
+fn read(
+    file: LogFile,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<(LogRequest, Option<ByteRange>), AppError> {
     if let Some(range) = byte_range(headers)? {
         if query.contains_key("offset") || query.contains_key("length") {
             return Err(AppError::bad_request("use either a Range header or ?offset=&length=, not both"));
@@ -133,7 +142,10 @@ fn read(file: LogFile, query: &HashMap<String, String>, headers: &HeaderMap) -> 
     let number = |key: &str| -> Result<Option<u64>, AppError> {
         query
             .get(key)
-            .map(|raw| raw.parse::<u64>().map_err(|_| AppError::bad_request(format!("invalid {key} '{raw}': expected a number of bytes"))))
+            .map(|raw| {
+                raw.parse::<u64>()
+                    .map_err(|_| AppError::bad_request(format!("invalid {key} '{raw}': expected a number of bytes")))
+            })
             .transpose()
     };
     let length = number("length")?.unwrap_or(MAX_PAGE);
@@ -170,7 +182,9 @@ async fn remote(state: &AppState, id: &str, request: LogRequest) -> Result<Resul
         None => {
             let known = state.resource_manager.send(GetTaskManagers).await?.iter().any(|tm| tm.info.id == id);
             Err(AppError::not_found(if known {
-                format!("TaskManager {id} runs inside the JobManager process: its output is the JobManager's (/jobmanager/log)")
+                format!(
+                    "TaskManager {id} runs inside the JobManager process: its output is the JobManager's (/jobmanager/log)"
+                )
             } else {
                 format!("TaskManager {id} not found")
             }))
@@ -183,7 +197,8 @@ async fn remote(state: &AppState, id: &str, request: LogRequest) -> Result<Resul
 fn answer(result: Result<LogResponse, LogError>, range: Option<ByteRange>) -> Result<Response, AppError> {
     let page = match result.map_err(log_error)? {
         LogResponse::List(files) => {
-            let files: Vec<Value> = files.iter().map(|f| json!({ "name": f.name, "size": f.size, "mtime": f.mtime })).collect();
+            let files: Vec<Value> =
+                files.iter().map(|f| json!({ "name": f.name, "size": f.size, "mtime": f.mtime })).collect();
             return Ok(Json(json!({ "logs": files })).into_response());
         }
         LogResponse::Page(page) => page,
@@ -198,7 +213,8 @@ fn answer(result: Result<LogResponse, LogError>, range: Option<ByteRange>) -> Re
         Some(range) if !range.satisfiable(page.size) || page.bytes.is_empty() => {
             headers.push((header::CONTENT_RANGE, range::unsatisfied_range(page.size)));
             let message = format!("range not satisfiable: the file has {} bytes", page.size);
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers_map(headers), Json(json!({ "errors": [message] }))).into_response());
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers_map(headers), Json(json!({ "errors": [message] })))
+                .into_response());
         }
         Some(_) => {
             let last = page.offset + page.bytes.len() as u64 - 1;

@@ -31,10 +31,10 @@ pub async fn index() -> Response {
 
 /// `GET /assets/:file`.
 pub async fn asset(Path(file): Path<String>) -> Result<Response, AppError> {
-    let (_, content_type, body) = ASSETS
-        .iter()
-        .find(|(name, _, _)| *name == file)
-        .ok_or_else(|| AppError { status: StatusCode::NOT_FOUND, message: format!("no dashboard asset named '{file}'") })?;
+    let (_, content_type, body) = ASSETS.iter().find(|(name, _, _)| *name == file).ok_or_else(|| AppError {
+        status: StatusCode::NOT_FOUND,
+        message: format!("no dashboard asset named '{file}'"),
+    })?;
     Ok(([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "no-cache")], *body).into_response())
 }
 

@@ -218,7 +218,9 @@ impl GroupedEntries {
         for i in 0..entries.len() {
             let group = StateKey::new(entries.get(i).0, max_parallelism).group;
             if !owned.contains(&group) {
-                return Err(format!("state entry {i} is for a key of key group {group}, which this subtask does not own"));
+                return Err(format!(
+                    "state entry {i} is for a key of key group {group}, which this subtask does not own"
+                ));
             }
             order.push((group, i as u32));
         }

@@ -62,7 +62,9 @@ pub fn write(groups: Range<u32>, parts: &KeyedParts<'_>) -> Option<KeyedSnapshot
     let mut timers: Vec<(u32, TimeDomain, i64, &[u8], &[u8])> = Vec::new();
     if let Some(service) = parts.timers {
         timers.reserve(service.len());
-        service.for_each(|domain, timestamp, group, key, namespace| timers.push((group, domain, timestamp, key, namespace)));
+        service.for_each(|domain, timestamp, group, key, namespace| {
+            timers.push((group, domain, timestamp, key, namespace))
+        });
         timers.sort_by_key(|t| t.0);
     }
     let mut next_timer = 0;
@@ -119,7 +121,11 @@ pub fn write(groups: Range<u32>, parts: &KeyedParts<'_>) -> Option<KeyedSnapshot
         if entries == 0 {
             bytes.truncate(start);
         } else {
-            offsets.push(KeyGroupOffset { key_group: group, offset: start as u64, length: (bytes.len() - start) as u64 });
+            offsets.push(KeyGroupOffset {
+                key_group: group,
+                offset: start as u64,
+                length: (bytes.len() - start) as u64,
+            });
         }
     }
     (!offsets.is_empty()).then_some(KeyedSnapshot { bytes, key_groups: offsets })
@@ -341,12 +347,16 @@ mod tests {
             let mut restored = Vec::new();
             for i in 0..parallelism {
                 let owned = key_group_range(i, parallelism, MAX);
-                let (mut values, mut named, mut timers) =
-                    (MemoryStateBackend::new(owned.clone()), MemoryNamedBackend::new(owned.clone()), TimerService::new());
+                let (mut values, mut named, mut timers) = (
+                    MemoryStateBackend::new(owned.clone()),
+                    MemoryNamedBackend::new(owned.clone()),
+                    TimerService::new(),
+                );
                 let mut targets =
                     KeyedTargets { values: Some(&mut values), named: Some(&mut named), timers: Some(&mut timers) };
                 for file in &files {
-                    let mine: Vec<_> = file.key_groups.iter().filter(|g| owned.contains(&g.key_group)).copied().collect();
+                    let mine: Vec<_> =
+                        file.key_groups.iter().filter(|g| owned.contains(&g.key_group)).copied().collect();
                     read(&file.bytes, &mine, owned.clone(), MAX, &mut targets).unwrap();
                 }
                 restored.extend(contents(&values, &named, &timers));

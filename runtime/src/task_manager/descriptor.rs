@@ -116,7 +116,12 @@ pub enum DeployError {
 impl TaskDescriptor {
     /// The key of this task's input channel.
     pub fn input_key(&self) -> ChannelKey {
-        ChannelKey { job_id: self.job_id, vertex: self.subtask.vertex, index: self.subtask.index, attempt: self.attempt }
+        ChannelKey {
+            job_id: self.job_id,
+            vertex: self.subtask.vertex,
+            index: self.subtask.index,
+            attempt: self.attempt,
+        }
     }
 
     /// Wires the task into `here`: its input channel from the registry,

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
 use crossbeam_channel::Sender;
 
+use super::Slots;
 use super::descriptor::{Locality, TaskDescriptor};
 use super::messages::{CancelTasks, DeployTask, TaskControl};
-use super::Slots;
 use super::registration::{Backoff, Reregistered, reregister_in_background};
 use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
@@ -241,7 +241,9 @@ impl TaskExecutor {
         let never_started: Vec<SubtaskId> = self
             .waiting
             .values_mut()
-            .flat_map(|waiting| waiting.extract_if(.., |(_, d)| d.job_id == job_id).map(|(_, d)| d.subtask).collect::<Vec<_>>())
+            .flat_map(|waiting| {
+                waiting.extract_if(.., |(_, d)| d.job_id == job_id).map(|(_, d)| d.subtask).collect::<Vec<_>>()
+            })
             .collect();
         for subtask in never_started {
             let state = TaskState::Canceled;
@@ -312,7 +314,8 @@ impl Actor for TaskExecutor {
                 let reason = format!("no heartbeat from the JobManager for {:?}", act.settings.heartbeat_timeout);
                 return act.drop_jobmanager(&reason);
             }
-            let metrics = act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
+            let metrics =
+                act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
             act.send(ToJobManager::Heartbeat { metrics, usage: act.usage() });
         });
     }
@@ -436,4 +439,3 @@ impl Handler<JobTaskState> for TaskExecutor {
         });
     }
 }
-

@@ -11,12 +11,12 @@ pub mod registration;
 mod slot;
 mod task;
 
+pub use checkpoints::SideSinkState;
 pub use descriptor::{
     ChannelTarget, DeployError, InputDescriptor, LOCAL_ADDRESS, Locality, OutputDescriptor, TaskDescriptor,
 };
 pub use executor::{TaskExecutor, TaskExecutorSettings};
 pub use slot::Slot;
-pub use checkpoints::SideSinkState;
 pub use task::TaskError;
 
 use std::sync::Arc;
@@ -25,8 +25,8 @@ use std::sync::atomic::AtomicU64;
 use actix::{Actor, ActorContext, Addr, Arbiter, Context, Handler};
 
 use crate::resource_manager::ResourceManager;
-use crate::wasm::SlotMemory;
 use crate::resource_manager::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo};
+use crate::wasm::SlotMemory;
 
 /// A TaskManager's slots, each on its own Arbiter (event loop thread).
 pub struct Slots {

@@ -59,7 +59,8 @@ pub struct Backoff {
 impl Backoff {
     /// The wait after `failures` failed attempts (1 for the first).
     pub fn delay(&self, failures: u32) -> Duration {
-        let doubled = self.initial.saturating_mul(1u32.checked_shl(failures.saturating_sub(1).min(31)).unwrap_or(u32::MAX));
+        let doubled =
+            self.initial.saturating_mul(1u32.checked_shl(failures.saturating_sub(1).min(31)).unwrap_or(u32::MAX));
         doubled.min(self.max).max(Duration::from_millis(1))
     }
 }

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
+use crate::connectors::ConnectorError;
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
-use crate::connectors::ConnectorError;
 use crate::graph::partition::key_group_range;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
@@ -173,7 +173,8 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
     } = deployment;
     let changed = |state| report.do_send(TaskStateChanged { subtask, state, error: None });
     changed(TaskState::Initializing);
-    let mut checkpoints = TaskCheckpoints::new(job_id, subtask, vertex.id.clone(), checkpoint_storage, commands, checkpoints);
+    let mut checkpoints =
+        TaskCheckpoints::new(job_id, subtask, vertex.id.clone(), checkpoint_storage, commands, checkpoints);
     let restored = match &restore {
         Some(restore) => checkpoints::load(restore)?,
         None => Restored::default(),
@@ -322,9 +323,8 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                     match command {
                         TaskCommand::NotifyComplete(id) => pipeline.commit(id)?,
                         TaskCommand::NotifyAborted(_) => {}
-                        TaskCommand::TriggerCheckpoint(barrier) => {
-                            checkpoints.decline(barrier.id, "only source tasks are triggered; this one aligns barriers".into())
-                        }
+                        TaskCommand::TriggerCheckpoint(barrier) => checkpoints
+                            .decline(barrier.id, "only source tasks are triggered; this one aligns barriers".into()),
                     }
                 }
             }
@@ -439,8 +439,9 @@ impl Pipeline {
         for (bytes, file) in files {
             let groups: Vec<KeyGroupOffset> =
                 file.key_groups.iter().filter(|g| self.key_groups.contains(&g.key_group)).copied().collect();
-            entries += state::snapshot::read(bytes, &groups, self.key_groups.clone(), self.max_parallelism, &mut targets)
-                .map_err(|e| TaskError::Restore { checkpoint, detail: format!("state file {}: {e}", file.path) })?;
+            entries +=
+                state::snapshot::read(bytes, &groups, self.key_groups.clone(), self.max_parallelism, &mut targets)
+                    .map_err(|e| TaskError::Restore { checkpoint, detail: format!("state file {}: {e}", file.path) })?;
         }
         tracing::info!(checkpoint, entries, files = files.len(), "keyed state restored");
         Ok(())

@@ -25,7 +25,5 @@ pub const END_OF_TIME: i64 = i64::MAX;
 
 /// The wall clock in ms since the epoch (processing time).
 pub fn processing_time_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

@@ -128,12 +128,22 @@ impl TimerService {
     pub fn apply(&mut self, registered: &TimerBuffers, deleted: &TimerBuffers, max_parallelism: u32) {
         for i in 0..deleted.len() {
             let (domain, timestamp, key, namespace) = deleted.get(i);
-            let timer = Timer { timestamp, key_group: key_group(key, max_parallelism), key: key.into(), namespace: namespace.into() };
+            let timer = Timer {
+                timestamp,
+                key_group: key_group(key, max_parallelism),
+                key: key.into(),
+                namespace: namespace.into(),
+            };
             self.set(domain).remove(&timer);
         }
         for i in 0..registered.len() {
             let (domain, timestamp, key, namespace) = registered.get(i);
-            let timer = Timer { timestamp, key_group: key_group(key, max_parallelism), key: key.into(), namespace: namespace.into() };
+            let timer = Timer {
+                timestamp,
+                key_group: key_group(key, max_parallelism),
+                key: key.into(),
+                namespace: namespace.into(),
+            };
             self.set(domain).insert(timer);
         }
     }

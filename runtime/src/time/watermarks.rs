@@ -140,13 +140,7 @@ impl WatermarkTracker {
     }
 
     fn recompute(&mut self) -> TrackerChange {
-        let active_min = self
-            .channels
-            .iter()
-            .zip(&self.idle)
-            .filter(|(_, idle)| !**idle)
-            .map(|(w, _)| *w)
-            .min();
+        let active_min = self.channels.iter().zip(&self.idle).filter(|(_, idle)| !**idle).map(|(w, _)| *w).min();
         match active_min {
             None => {
                 if self.all_idle {

@@ -5,5 +5,5 @@ wasmtime::component::bindgen!({
     world: "stream-job",
 });
 
-pub use wflink::job::{logging, metrics, plan, state, types};
 pub use exports::wflink::job::operator;
+pub use wflink::job::{logging, metrics, plan, state, types};

@@ -2,9 +2,9 @@
 //! outputs (`process-with-context`, `on-timers`), and the conversions of
 //! their flat buffers. Buffers are moved, never copied per record.
 
+use super::WasmError;
 use super::bindings::{operator, types};
 use super::instance::{GuestInstance, convert_output, job_error};
-use super::WasmError;
 use crate::network::RecordBatch;
 use crate::state::{NamedEntries, NamedStateBackend};
 use crate::time::{TimeDomain, TimerBuffers};
@@ -62,8 +62,12 @@ impl GuestInstance {
         let entries = entries_to_wit(std::mem::take(state));
         self.store.set_epoch_deadline(self.deadline_ticks);
         self.store.data_mut().keyed.in_call = true;
-        let result =
-            self.job.wflink_job_operator().call_process_with_context(&mut self.store, &batch, &entries, time_to_wit(time));
+        let result = self.job.wflink_job_operator().call_process_with_context(
+            &mut self.store,
+            &batch,
+            &entries,
+            time_to_wit(time),
+        );
         self.store.data_mut().keyed.in_call = false;
         *input = batch_from_wit(batch);
         input.clear();
@@ -102,7 +106,8 @@ impl GuestInstance {
         let entries = entries_to_wit(std::mem::take(state));
         self.store.set_epoch_deadline(self.deadline_ticks);
         self.store.data_mut().keyed.in_call = true;
-        let result = self.job.wflink_job_operator().call_on_timers(&mut self.store, &fired, &entries, time_to_wit(time));
+        let result =
+            self.job.wflink_job_operator().call_on_timers(&mut self.store, &fired, &entries, time_to_wit(time));
         self.store.data_mut().keyed.in_call = false;
         *state = entries_from_wit(entries);
         state.clear();
@@ -117,12 +122,24 @@ fn time_to_wit(time: CallTime) -> types::TimeContext {
 
 /// Moves a batch's buffers into the WIT type (no copy).
 pub(super) fn batch_to_wit(b: RecordBatch) -> types::Batch {
-    types::Batch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
+    types::Batch {
+        values: b.values,
+        value_ends: b.value_ends,
+        keys: b.keys,
+        key_ends: b.key_ends,
+        timestamps: b.timestamps,
+    }
 }
 
 /// Moves a WIT batch's buffers into the runtime type (no copy).
 pub(super) fn batch_from_wit(b: types::Batch) -> RecordBatch {
-    RecordBatch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
+    RecordBatch {
+        values: b.values,
+        value_ends: b.value_ends,
+        keys: b.keys,
+        key_ends: b.key_ends,
+        timestamps: b.timestamps,
+    }
 }
 
 pub(super) fn entries_to_wit(e: NamedEntries) -> types::StateEntries {
@@ -213,5 +230,12 @@ fn convert_context_output(function: &'static str, output: operator::ContextOutpu
     timers_registered.check().map_err(contract)?;
     let timers_deleted = timers_from_wit(output.timers_deleted);
     timers_deleted.check().map_err(contract)?;
-    Ok(ContextOutput { records, side_records, side_tags: output.side_outputs.tags, state, timers_registered, timers_deleted })
+    Ok(ContextOutput {
+        records,
+        side_records,
+        side_tags: output.side_outputs.tags,
+        state,
+        timers_registered,
+        timers_deleted,
+    })
 }

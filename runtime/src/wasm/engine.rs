@@ -14,8 +14,8 @@ use wasmtime::{Config, Engine};
 
 use super::WasmError;
 use super::artifact_cache::ArtifactCache;
-use super::contract::check_wit_version;
 use super::bindings::{StreamJob as Job, StreamJobPre as JobPre};
+use super::contract::check_wit_version;
 use super::host::HostState;
 
 /// Interval between epoch ticks: the resolution of guest call deadlines.
@@ -98,18 +98,11 @@ impl WasmEngine {
             }
         };
         check_wit_version(&self.engine, &component)?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
+        let instance_pre =
+            self.linker.instantiate_pre(&component).map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
         let pre = JobPre::new(instance_pre).map_err(|e| WasmError::WrongWorld(format!("{e:#}")))?;
         tracing::debug!(bytes = bytes.len(), elapsed = ?started.elapsed(), "component ready");
-        let loaded = JobComponent {
-            hash: format!("{hash:032x}"),
-            size: bytes.len(),
-            pre,
-            engine: self.engine.clone(),
-        };
+        let loaded = JobComponent { hash: format!("{hash:032x}"), size: bytes.len(), pre, engine: self.engine.clone() };
         self.cache.lock().expect("component cache poisoned").insert(hash, loaded.clone());
         Ok(loaded)
     }

@@ -10,7 +10,9 @@ pub enum WasmError {
     #[error("not a WebAssembly component: the file does not start with the wasm magic bytes")]
     NotWasm,
     /// A core module was given where a component is needed.
-    #[error("a core WebAssembly module, not a component: build the job for the wasm32-wasip2 target (e.g. `wflink build DIR`)")]
+    #[error(
+        "a core WebAssembly module, not a component: build the job for the wasm32-wasip2 target (e.g. `wflink build DIR`)"
+    )]
     CoreModule,
     /// The component does not compile (malformed or uses unsupported features).
     #[error("invalid WebAssembly component: {0}")]
@@ -20,7 +22,9 @@ pub enum WasmError {
     WrongWorld(String),
     /// The component was built against another, incompatible version of
     /// the WIT package; rebuilding it against this wflink's `wit/` helps.
-    #[error("the component was built against {found}, but this wflink runs jobs of {expected}: rebuild the job against the WIT of this wflink (e.g. `wflink build DIR`)")]
+    #[error(
+        "the component was built against {found}, but this wflink runs jobs of {expected}: rebuild the job against the WIT of this wflink (e.g. `wflink build DIR`)"
+    )]
     WitVersion {
         /// The package version this runtime implements.
         expected: String,

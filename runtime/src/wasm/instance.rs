@@ -11,10 +11,10 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::bindings::{StreamJob as Job, operator, types};
+use super::context::{batch_from_wit, batch_to_wit};
 use super::engine::EPOCH_TICK;
 use super::host::{GUEST_OUTPUT_CAPACITY, HostState};
 use super::limits::{GuestLimiter, SlotMemory};
-use super::context::{batch_from_wit, batch_to_wit};
 use super::{JobComponent, WasmError};
 use crate::graph::StreamGraph;
 use crate::ids::NodeId;
@@ -80,7 +80,12 @@ impl GuestInstance {
     }
 
     /// Opens the chain of `node_ids` for one subtask.
-    pub fn open(&mut self, args: &[String], node_ids: &[NodeId], subtask: operator::SubtaskInfo) -> Result<(), WasmError> {
+    pub fn open(
+        &mut self,
+        args: &[String],
+        node_ids: &[NodeId],
+        subtask: operator::SubtaskInfo,
+    ) -> Result<(), WasmError> {
         self.store.set_epoch_deadline(self.deadline_ticks);
         let result = self.job.wflink_job_operator().call_open(&mut self.store, args, node_ids, subtask);
         self.check("open", result)?.map_err(job_error)
@@ -172,7 +177,10 @@ fn state_clear(state: &mut StateEntries) {
     state.value_ends.clear();
 }
 
-pub(super) fn convert_output(function: &'static str, output: operator::ChainOutput) -> Result<(RecordBatch, StateEntries), WasmError> {
+pub(super) fn convert_output(
+    function: &'static str,
+    output: operator::ChainOutput,
+) -> Result<(RecordBatch, StateEntries), WasmError> {
     let records = batch_from_wit(output.records);
     let state = state_from_wit(output.state);
     records.check().map_err(|detail| WasmError::Contract { function, detail })?;

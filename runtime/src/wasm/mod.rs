@@ -15,10 +15,10 @@ mod limits;
 mod plan;
 
 pub use artifact_cache::{CACHE_DIR_ENV, cache_dir};
-pub use contract::WIT_PACKAGE;
+pub use bindings::operator::SubtaskInfo;
 pub use context::{CallTime, ContextOutput};
+pub use contract::WIT_PACKAGE;
 pub use engine::{JobComponent, WasmEngine};
 pub use error::WasmError;
-pub use bindings::operator::SubtaskInfo;
 pub use instance::{GuestInstance, InstanceSettings};
 pub use limits::SlotMemory;

@@ -75,7 +75,9 @@ fn keyed_process(spec: wit::KeyedProcessSpec) -> KeyedProcessSpec {
     let window = spec.window.map(|w| WindowSpec {
         assigner: match w.assigner {
             wit::WindowAssigner::Tumbling(t) => format!("tumbling({}, offset {})", t.size_ms, t.offset_ms),
-            wit::WindowAssigner::Sliding(s) => format!("sliding({}, {}, offset {})", s.size_ms, s.slide_ms, s.offset_ms),
+            wit::WindowAssigner::Sliding(s) => {
+                format!("sliding({}, {}, offset {})", s.size_ms, s.slide_ms, s.offset_ms)
+            }
             wit::WindowAssigner::Session(gap) => format!("session({gap})"),
         },
         domain: match w.domain {

@@ -74,11 +74,7 @@ impl Batch {
 impl KeyedState {
     /// Checks the offsets once, so entries can be sliced freely.
     pub fn check(&self) -> Result<(), JobError> {
-        check_len(
-            "state value-ends",
-            self.value_ends.len(),
-            self.key_ends.len(),
-        )?;
+        check_len("state value-ends", self.value_ends.len(), self.key_ends.len())?;
         check_ends("state keys", &self.keys, &self.key_ends)?;
         check_ends("state values", &self.values, &self.value_ends)
     }
@@ -124,7 +120,5 @@ fn check_len(what: &str, len: usize, records: usize) -> Result<(), JobError> {
     if len == records {
         return Ok(());
     }
-    Err(JobError::Other(format!(
-        "malformed {what}: {len} entries for {records} records (a host bug)"
-    )))
+    Err(JobError::Other(format!("malformed {what}: {len} entries for {records} records (a host bug)")))
 }

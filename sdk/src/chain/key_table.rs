@@ -72,13 +72,7 @@ impl<T> KeyTable<T> {
     #[inline]
     pub fn slot(&mut self, key: &[u8]) -> &mut Slot<T> {
         let hash = self.hasher.hash_one(key);
-        let Self {
-            arena,
-            slots,
-            index,
-            hasher,
-            ..
-        } = self;
+        let Self { arena, slots, index, hasher, .. } = self;
         let key_of = |i: u32| {
             let (start, end) = slots[i as usize].key;
             &arena[start as usize..end as usize]
@@ -89,11 +83,7 @@ impl<T> KeyTable<T> {
         let i = slots.len() as u32;
         let start = arena.len() as u32;
         arena.extend_from_slice(key);
-        slots.push(Slot {
-            key: (start, arena.len() as u32),
-            value: None,
-            changed: false,
-        });
+        slots.push(Slot { key: (start, arena.len() as u32), value: None, changed: false });
         index.insert_unique(hash, i, |&j| {
             let (start, end) = slots[j as usize].key;
             hasher.hash_one(&arena[start as usize..end as usize])

@@ -20,18 +20,16 @@ mod timed;
 #[cfg(test)]
 pub(crate) use batch::slices as batch_slices;
 pub(crate) use batch::{Batch, KeyedState, slices};
-pub(crate) use emitter::Emitter;
 pub use emitter::Collector;
+pub(crate) use emitter::Emitter;
 pub(crate) use key_table::{KeyTable, bytes_eq};
 pub(crate) use operator::{
-    AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator,
-    flat_map_operator, key_by_operator, map_operator,
+    AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator, flat_map_operator,
+    key_by_operator, map_operator,
 };
 pub(crate) use output::SharedOutput;
 pub(crate) use reduce::reduce_operator;
-pub(crate) use timed::{
-    assigner_operator, keyed_process_operator, process_operator, side_output_operator, with_label,
-};
+pub(crate) use timed::{assigner_operator, keyed_process_operator, process_operator, side_output_operator, with_label};
 
 use crate::JobError;
 use crate::builder::Recorded;
@@ -43,12 +41,7 @@ use crate::process::SideOutputs;
 pub(crate) trait ChainInput {
     /// Pushes every record of `input` through the chain into `out` and
     /// returns the state entries changed by this call.
-    fn process(
-        &mut self,
-        input: &Batch,
-        state: &KeyedState,
-        out: &SharedOutput,
-    ) -> Result<KeyedState, JobError>;
+    fn process(&mut self, input: &Batch, state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError>;
 
     /// Whether the input keeps its keyed state in the instance between
     /// calls from now on (the host asks once, after `open`); only inputs
@@ -67,9 +60,7 @@ pub(crate) trait ChainInput {
     /// in the context.
     fn on_timers(&mut self, timers: &Timers, out: &SharedOutput) -> Result<(), JobError> {
         let _ = (timers, out);
-        Err(JobError::Other(
-            "timers fired for a chain that sets none (a host bug)".into(),
-        ))
+        Err(JobError::Other("timers fired for a chain that sets none (a host bug)".into()))
     }
 }
 
@@ -104,10 +95,7 @@ pub(crate) struct Chain {
 impl Chain {
     /// Composes the chain of the user nodes `node_ids` of a recorded plan.
     pub fn open(recorded: Recorded, node_ids: &[u32]) -> Result<Chain, JobError> {
-        let Recorded {
-            plan,
-            mut operators,
-        } = recorded;
+        let Recorded { plan, mut operators } = recorded;
         if node_ids.is_empty() {
             return Err(JobError::invalid_plan("open needs at least one node id"));
         }
@@ -136,28 +124,20 @@ impl Chain {
         }
 
         let out = SharedOutput::default();
-        let env = ChainEnv {
-            out: out.clone(),
-            sides: std::rc::Rc::new(SideOutputs::default()),
-        };
+        let env = ChainEnv { out: out.clone(), sides: std::rc::Rc::new(SideOutputs::default()) };
         let side_chains = side_chains(&plan, node_ids)?;
         let mut take = |id: u32| {
-            operators[id as usize].take().ok_or_else(|| {
-                JobError::invalid_plan(format!("node {id} appears twice in the chain"))
-            })
+            operators[id as usize]
+                .take()
+                .ok_or_else(|| JobError::invalid_plan(format!("node {id} appears twice in the chain")))
         };
         for (tag, ids) in side_chains {
-            let mut down = Downstream::Side {
-                tag,
-                out: out.clone(),
-            };
+            let mut down = Downstream::Side { tag, out: out.clone() };
             for &id in ids.iter().rev() {
                 let label = format!("node {id} '{}'", plan.nodes[id as usize].name);
                 down = Downstream::Next(take(id)?.into_emitter(down, &label, &env)?);
             }
-            let Downstream::Next(head) = down else {
-                unreachable!("a side chain has its side-output node")
-            };
+            let Downstream::Next(head) = down else { unreachable!("a side chain has its side-output node") };
             env.sides.emitters.borrow_mut().push((tag, head));
         }
         let mut down = Downstream::Output(out.clone());
@@ -165,11 +145,7 @@ impl Chain {
             down = Downstream::Next(take(id)?.into_emitter(down, &labels[position], &env)?);
         }
         let input = take(node_ids[0])?.into_input(down, &labels[0], &env)?;
-        Ok(Chain {
-            input,
-            out,
-            last_sizes: (0, 0, 0),
-        })
+        Ok(Chain { input, out, last_sizes: (0, 0, 0) })
     }
 
     /// Runs one batch through the chain with its named state and time.
@@ -184,10 +160,7 @@ impl Chain {
         context::begin(state, watermark, processing_time);
         let result = self.process(input, KeyedState::default());
         let call = context::end();
-        Ok(ContextOutput {
-            records: result?.records,
-            call,
-        })
+        Ok(ContextOutput { records: result?.records, call })
     }
 
     /// Asks the chain's input to keep its state between calls (WIT `keep-state`).
@@ -216,10 +189,7 @@ impl Chain {
         let result = self.input.on_timers(&timers, &self.out);
         let call = context::end();
         result?;
-        Ok(ContextOutput {
-            records: self.take_output()?,
-            call,
-        })
+        Ok(ContextOutput { records: self.take_output()?, call })
     }
 
     fn reset_output(&mut self) {
@@ -240,11 +210,7 @@ impl Chain {
             return Err(JobError::User(error));
         }
         let records = std::mem::take(&mut out.batch);
-        self.last_sizes = (
-            records.values.len(),
-            records.value_ends.len(),
-            records.keys.len(),
-        );
+        self.last_sizes = (records.values.len(), records.value_ends.len(), records.keys.len());
         Ok(records)
     }
 
@@ -280,11 +246,7 @@ fn side_chains(plan: &StreamPlan, node_ids: &[u32]) -> Result<Vec<(u32, Vec<u32>
         let mut ids = vec![side.id];
         let mut at = side.id;
         loop {
-            let next: Vec<_> = plan
-                .nodes
-                .iter()
-                .filter(|n| n.inputs.iter().any(|e| e.source == at))
-                .collect();
+            let next: Vec<_> = plan.nodes.iter().filter(|n| n.inputs.iter().any(|e| e.source == at)).collect();
             match next.as_slice() {
                 [n] if matches!(n.kind, NodeKind::Sink(_)) => break,
                 [n] if n.kind.is_user_function() && !matches!(n.kind, NodeKind::KeyBy) => {

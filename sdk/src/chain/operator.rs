@@ -46,12 +46,7 @@ pub(crate) enum Downstream {
 pub(crate) trait Operator {
     /// Wraps this node around `down`, for a node that is not first in its
     /// chain. `label` names the node in errors.
-    fn into_emitter(
-        self: Box<Self>,
-        down: Downstream,
-        label: &str,
-        env: &ChainEnv,
-    ) -> Result<AnyEmitter, JobError>;
+    fn into_emitter(self: Box<Self>, down: Downstream, label: &str, env: &ChainEnv) -> Result<AnyEmitter, JobError>;
 
     /// Wraps this node around `down` as the first node of its chain, which
     /// decodes its input records from the batch.
@@ -64,29 +59,18 @@ pub(crate) trait Operator {
 }
 
 /// The emitter a node with output type `T` hands its records to.
-pub(crate) fn downstream<T: Data>(
-    down: Downstream,
-    label: &str,
-) -> Result<Box<dyn Emitter<T>>, JobError> {
+pub(crate) fn downstream<T: Data>(down: Downstream, label: &str) -> Result<Box<dyn Emitter<T>>, JobError> {
     match down {
-        Downstream::Output(out) => Ok(Box::new(ValueEncoder {
-            out,
-            _records: PhantomData,
-        })),
-        Downstream::Side { tag, out } => Ok(Box::new(super::timed::SideEncoder::<T> {
-            tag,
-            out,
-            _records: PhantomData,
-        })),
-        Downstream::Next(any) => any
-            .downcast::<Box<dyn Emitter<T>>>()
-            .map(|boxed| *boxed)
-            .map_err(|_| {
-                JobError::invalid_plan(format!(
-                    "{label} produces {} but the next node of its chain reads another type",
-                    type_name::<T>()
-                ))
-            }),
+        Downstream::Output(out) => Ok(Box::new(ValueEncoder { out, _records: PhantomData })),
+        Downstream::Side { tag, out } => {
+            Ok(Box::new(super::timed::SideEncoder::<T> { tag, out, _records: PhantomData }))
+        }
+        Downstream::Next(any) => any.downcast::<Box<dyn Emitter<T>>>().map(|boxed| *boxed).map_err(|_| {
+            JobError::invalid_plan(format!(
+                "{label} produces {} but the next node of its chain reads another type",
+                type_name::<T>()
+            ))
+        }),
     }
 }
 
@@ -101,12 +85,7 @@ impl<In: Data, Out: Data, M> Operator for Stateless<In, Out, M>
 where
     M: FnOnce(Box<dyn Emitter<Out>>) -> Box<dyn Emitter<In>> + 'static,
 {
-    fn into_emitter(
-        self: Box<Self>,
-        down: Downstream,
-        label: &str,
-        _env: &ChainEnv,
-    ) -> Result<AnyEmitter, JobError> {
+    fn into_emitter(self: Box<Self>, down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
         Ok(Box::new((self.make)(downstream::<Out>(down, label)?)))
     }
 
@@ -118,10 +97,7 @@ where
     ) -> Result<Box<dyn ChainInput>, JobError> {
         let first = (self.make)(downstream::<Out>(down, label)?);
         let _ = env;
-        Ok(Box::new(Decoder {
-            first,
-            label: label.to_owned(),
-        }))
+        Ok(Box::new(Decoder { first, label: label.to_owned() }))
     }
 }
 
@@ -129,10 +105,7 @@ fn stateless<In: Data, Out: Data, M>(make: M) -> Box<dyn Operator>
 where
     M: FnOnce(Box<dyn Emitter<Out>>) -> Box<dyn Emitter<In>> + 'static,
 {
-    Box::new(Stateless {
-        make,
-        _types: PhantomData,
-    })
+    Box::new(Stateless { make, _types: PhantomData })
 }
 
 /// The operator of a `map` node.
@@ -159,12 +132,7 @@ struct KeyBy<T, K, F> {
 }
 
 impl<T: Data, K: Key, F: FnMut(&T) -> K + 'static> Operator for KeyBy<T, K, F> {
-    fn into_emitter(
-        self: Box<Self>,
-        down: Downstream,
-        label: &str,
-        _env: &ChainEnv,
-    ) -> Result<AnyEmitter, JobError> {
+    fn into_emitter(self: Box<Self>, down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
         let Downstream::Output(out) = down else {
             return Err(JobError::invalid_plan(format!(
                 "{label} is a key-by, which must end its chain (the edge leaving it is hash-partitioned)"
@@ -180,25 +148,14 @@ impl<T: Data, K: Key, F: FnMut(&T) -> K + 'static> Operator for KeyBy<T, K, F> {
         label: &str,
         env: &ChainEnv,
     ) -> Result<Box<dyn ChainInput>, JobError> {
-        let first = *self
-            .into_emitter(down, label, env)?
-            .downcast::<Box<dyn Emitter<T>>>()
-            .expect("built above");
-        Ok(Box::new(Decoder {
-            first,
-            label: label.to_owned(),
-        }))
+        let first = *self.into_emitter(down, label, env)?.downcast::<Box<dyn Emitter<T>>>().expect("built above");
+        Ok(Box::new(Decoder { first, label: label.to_owned() }))
     }
 }
 
 /// The operator of a `key_by` node.
-pub(crate) fn key_by_operator<T: Data, K: Key>(
-    key: impl FnMut(&T) -> K + 'static,
-) -> Box<dyn Operator> {
-    Box::new(KeyBy {
-        key,
-        _types: PhantomData,
-    })
+pub(crate) fn key_by_operator<T: Data, K: Key>(key: impl FnMut(&T) -> K + 'static) -> Box<dyn Operator> {
+    Box::new(KeyBy { key, _types: PhantomData })
 }
 
 /// The input of a chain whose first node is stateless: decodes each value
@@ -211,12 +168,7 @@ pub(crate) struct Decoder<T> {
 }
 
 impl<T: Data> ChainInput for Decoder<T> {
-    fn process(
-        &mut self,
-        input: &Batch,
-        _state: &KeyedState,
-        out: &SharedOutput,
-    ) -> Result<KeyedState, JobError> {
+    fn process(&mut self, input: &Batch, _state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError> {
         let values = super::batch::slices(&input.values, &input.value_ends);
         for (i, bytes) in values.enumerate() {
             let value = decode::<T>(bytes).map_err(|e| decode_error::<T>(&self.label, e))?;
@@ -231,8 +183,5 @@ impl<T: Data> ChainInput for Decoder<T> {
 
 /// The `user` error for a record the first node cannot read.
 pub(crate) fn decode_error<T>(label: &str, error: rmp_serde::decode::Error) -> JobError {
-    JobError::User(format!(
-        "{label} could not decode its input as {}: {error}",
-        type_name::<T>()
-    ))
+    JobError::User(format!("{label} could not decode its input as {}: {error}", type_name::<T>()))
 }

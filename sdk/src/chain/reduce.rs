@@ -23,19 +23,11 @@ struct Reduce<T, F> {
 
 /// The operator of a `reduce` (or `sum_by`) node.
 pub(crate) fn reduce_operator<T: Data>(f: impl FnMut(T, T) -> T + 'static) -> Box<dyn Operator> {
-    Box::new(Reduce {
-        f,
-        _records: PhantomData,
-    })
+    Box::new(Reduce { f, _records: PhantomData })
 }
 
 impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
-    fn into_emitter(
-        self: Box<Self>,
-        _down: Downstream,
-        label: &str,
-        _env: &ChainEnv,
-    ) -> Result<AnyEmitter, JobError> {
+    fn into_emitter(self: Box<Self>, _down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
         Err(JobError::invalid_plan(format!(
             "{label} is a reduce, which must start its chain (it reads the hash-partitioned output of a key-by)"
         )))
@@ -69,31 +61,18 @@ struct ReduceInput<T, F> {
 }
 
 impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
-    fn process(
-        &mut self,
-        input: &Batch,
-        state: &KeyedState,
-        out: &SharedOutput,
-    ) -> Result<KeyedState, JobError> {
+    fn process(&mut self, input: &Batch, state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError> {
         if input.key_ends.is_empty() && !input.value_ends.is_empty() {
             return Err(JobError::Other(format!(
                 "{} received records without keys; a reduce reads the output of a key-by (a host bug)",
                 self.label
             )));
         }
-        let Self {
-            f,
-            down,
-            table,
-            label,
-        } = self;
+        let Self { f, down, table, label } = self;
         table.clear();
         for (key, bytes) in state.entries() {
             let value = decode::<T>(bytes).map_err(|e| {
-                JobError::Other(format!(
-                    "{label} could not decode its state as {}: {e}",
-                    type_name::<T>()
-                ))
+                JobError::Other(format!("{label} could not decode its state as {}: {e}", type_name::<T>()))
             })?;
             table.slot(key).value = Some(value);
         }

@@ -50,7 +50,12 @@ impl<T: Data, F: FnMut(&T) -> i64 + 'static> Operator for Assigner<T, F> {
         Ok(Box::new(emitter))
     }
 
-    fn into_input(self: Box<Self>, down: Downstream, label: &str, env: &ChainEnv) -> Result<Box<dyn ChainInput>, JobError> {
+    fn into_input(
+        self: Box<Self>,
+        down: Downstream,
+        label: &str,
+        env: &ChainEnv,
+    ) -> Result<Box<dyn ChainInput>, JobError> {
         let first = *self.into_emitter(down, label, env)?.downcast::<Box<dyn Emitter<T>>>().expect("built above");
         Ok(Box::new(Decoder { first, label: label.to_owned() }))
     }
@@ -100,7 +105,12 @@ impl<I: Data, O: Data, F: ProcessFunction<I, O>> Operator for Process<I, O, F> {
         Ok(Box::new(emitter))
     }
 
-    fn into_input(self: Box<Self>, down: Downstream, label: &str, env: &ChainEnv) -> Result<Box<dyn ChainInput>, JobError> {
+    fn into_input(
+        self: Box<Self>,
+        down: Downstream,
+        label: &str,
+        env: &ChainEnv,
+    ) -> Result<Box<dyn ChainInput>, JobError> {
         let first = *self.into_emitter(down, label, env)?.downcast::<Box<dyn Emitter<I>>>().expect("built above");
         Ok(Box::new(Decoder { first, label: label.to_owned() }))
     }
@@ -124,7 +134,12 @@ impl<I: Data, O: Data, F: KeyedProcessFunction<I, O>> Operator for KeyedProcess<
         )))
     }
 
-    fn into_input(self: Box<Self>, down: Downstream, label: &str, env: &ChainEnv) -> Result<Box<dyn ChainInput>, JobError> {
+    fn into_input(
+        self: Box<Self>,
+        down: Downstream,
+        label: &str,
+        env: &ChainEnv,
+    ) -> Result<Box<dyn ChainInput>, JobError> {
         Ok(Box::new(KeyedProcessInput {
             f: self.f,
             down: downstream::<O>(down, label)?,
@@ -225,7 +240,12 @@ impl<T: Data> Operator for SideHead<T> {
         Ok(Box::new(downstream::<T>(down, label)?))
     }
 
-    fn into_input(self: Box<Self>, _down: Downstream, label: &str, _env: &ChainEnv) -> Result<Box<dyn ChainInput>, JobError> {
+    fn into_input(
+        self: Box<Self>,
+        _down: Downstream,
+        label: &str,
+        _env: &ChainEnv,
+    ) -> Result<Box<dyn ChainInput>, JobError> {
         Err(JobError::invalid_plan(format!("{label} is a side output, which never starts a chain")))
     }
 }

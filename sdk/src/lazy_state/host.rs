@@ -28,7 +28,8 @@ pub(crate) fn scan(
     limit: u32,
 ) -> Result<Page, StateError> {
     use crate::chain::slices;
-    let e = crate::export::bindings::wflink::job::state::scan(state_id, key, namespace, after, limit).map_err(from_wit)?;
+    let e =
+        crate::export::bindings::wflink::job::state::scan(state_id, key, namespace, after, limit).map_err(from_wit)?;
     let malformed = || StateError::Host("the host returned malformed state entries (a host bug)".into());
     if e.user_key_ends.len() != e.value_ends.len()
         || e.user_key_ends.last().is_some_and(|&end| end as usize > e.user_keys.len())
@@ -55,10 +56,10 @@ fn from_wit(error: crate::export::bindings::wflink::job::types::StateError) -> S
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use off_wasm::{get, scan};
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) use off_wasm::test_store;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use off_wasm::{get, scan};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod off_wasm {
@@ -81,7 +82,12 @@ mod off_wasm {
         STORE.with(|s| f(&mut s.borrow_mut()))
     }
 
-    pub(crate) fn get(state_id: u32, key: &[u8], namespace: &[u8], user_key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+    pub(crate) fn get(
+        state_id: u32,
+        key: &[u8],
+        namespace: &[u8],
+        user_key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StateError> {
         Ok(test_store(|s| s.get(&(state_id, key.to_vec(), namespace.to_vec(), user_key.to_vec())).cloned()))
     }
 

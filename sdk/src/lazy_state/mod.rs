@@ -19,11 +19,11 @@ mod scan;
 
 use std::marker::PhantomData;
 
+use crate::Data;
 use crate::codec::decode;
 use crate::context::{self, StateError};
 use crate::plan::StateKind;
 use crate::state::{declare, encode, write_bytes};
-use crate::Data;
 use scan::RawScan;
 
 /// Entries fetched per host call when iterating, unless set with `with_page_size`.

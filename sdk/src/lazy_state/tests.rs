@@ -30,7 +30,8 @@ fn in_call_for(key: &str) {
 #[test]
 fn map_reads_the_host_and_iterates_in_pages_merged_with_the_calls_writes() {
     let map = LazyMapState::<String, i64>::new("lazy-map-test").with_page_size(2);
-    let entries: Vec<_> = ["a", "b", "c", "d", "e"].iter().enumerate().map(|(i, k)| (msgpack(k), msgpack(&(i as i64)))).collect();
+    let entries: Vec<_> =
+        ["a", "b", "c", "d", "e"].iter().enumerate().map(|(i, k)| (msgpack(k), msgpack(&(i as i64)))).collect();
     stored(map.id, "user", &entries);
     in_call_for("user");
     assert_eq!(map.get(&"c".into()).unwrap(), Some(2));

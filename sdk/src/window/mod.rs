@@ -14,9 +14,8 @@ mod operator;
 mod tests;
 
 pub use assigner::{
-    EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
-    SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
-    TumblingProcessingTimeWindows, WindowAssigner,
+    EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
+    TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WindowAssigner,
 };
 
 use std::marker::PhantomData;
@@ -57,7 +56,13 @@ pub(crate) trait WindowLogic<T>: 'static {
     type Out: Data;
     fn add(&mut self, acc: Option<Self::Acc>, value: T) -> Self::Acc;
     fn merge(&mut self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
-    fn emit(&mut self, key: &[u8], window: &TimeWindow, acc: Self::Acc, down: &mut dyn Emitter<Self::Out>) -> Result<(), JobError>;
+    fn emit(
+        &mut self,
+        key: &[u8],
+        window: &TimeWindow,
+        acc: Self::Acc,
+        down: &mut dyn Emitter<Self::Out>,
+    ) -> Result<(), JobError>;
 }
 
 fn decode_key<K: DeserializeOwned>(key: &[u8]) -> Result<K, JobError> {
@@ -117,7 +122,13 @@ where
     fn merge(&mut self, a: A::Acc, b: A::Acc) -> A::Acc {
         self.a.merge(a, b)
     }
-    fn emit(&mut self, key: &[u8], window: &TimeWindow, acc: A::Acc, down: &mut dyn Emitter<R>) -> Result<(), JobError> {
+    fn emit(
+        &mut self,
+        key: &[u8],
+        window: &TimeWindow,
+        acc: A::Acc,
+        down: &mut dyn Emitter<R>,
+    ) -> Result<(), JobError> {
         let result = self.a.get_result(acc);
         (self.g)(&decode_key(key)?, window, result, &mut Collector::new(down));
         Ok(())
@@ -147,7 +158,13 @@ where
         a.extend(b);
         a
     }
-    fn emit(&mut self, key: &[u8], window: &TimeWindow, acc: Vec<T>, down: &mut dyn Emitter<R>) -> Result<(), JobError> {
+    fn emit(
+        &mut self,
+        key: &[u8],
+        window: &TimeWindow,
+        acc: Vec<T>,
+        down: &mut dyn Emitter<R>,
+    ) -> Result<(), JobError> {
         (self.g)(&decode_key(key)?, window, acc, &mut Collector::new(down));
         Ok(())
     }
@@ -208,7 +225,9 @@ impl<T: Data, K: Data> WindowedStream<T, K> {
         A: AggregateFunction<In = T>,
         A::Out: Data,
     {
-        self.aggregate_with(a, |_: &K, _: &TimeWindow, result: A::Out, out: &mut Collector<'_, A::Out>| out.collect(result))
+        self.aggregate_with(a, |_: &K, _: &TimeWindow, result: A::Out, out: &mut Collector<'_, A::Out>| {
+            out.collect(result)
+        })
     }
 
     /// Aggregates each window incrementally with `a`, then hands the result
@@ -243,7 +262,12 @@ impl<T: Data, K: Data> WindowedStream<T, K> {
             lazy: false,
         }];
         if self.assigner.is_session() {
-            states.push(StateDescriptor { id: sessions_state_id(), name: "window-sessions".into(), kind: StateKind::Value, lazy: false });
+            states.push(StateDescriptor {
+                id: sessions_state_id(),
+                name: "window-sessions".into(),
+                kind: StateKind::Value,
+                lazy: false,
+            });
         }
         let spec = KeyedProcessSpec {
             states,

@@ -15,8 +15,8 @@ use std::marker::PhantomData;
 
 use super::{TimeWindow, WindowAssigner, WindowLogic};
 use crate::chain::{
-    AnyEmitter, Batch, ChainEnv, ChainInput, Downstream, Emitter, KeyTable, KeyedState, Operator,
-    SharedOutput, decode_error, downstream, slices,
+    AnyEmitter, Batch, ChainEnv, ChainInput, Downstream, Emitter, KeyTable, KeyedState, Operator, SharedOutput,
+    decode_error, downstream, slices,
 };
 use crate::codec::{decode, encode_into};
 use crate::context::{self, Domain, StateEntries, Timers};
@@ -52,7 +52,12 @@ impl<T: Data, L: WindowLogic<T>> Operator for WindowOperator<T, L> {
         Err(JobError::invalid_plan(format!("{label} is a window, which must start its chain (it reads a key-by)")))
     }
 
-    fn into_input(self: Box<Self>, down: Downstream, label: &str, env: &ChainEnv) -> Result<Box<dyn ChainInput>, JobError> {
+    fn into_input(
+        self: Box<Self>,
+        down: Downstream,
+        label: &str,
+        env: &ChainEnv,
+    ) -> Result<Box<dyn ChainInput>, JobError> {
         Ok(Box::new(WindowInput {
             settings: self.settings,
             logic: self.logic,
@@ -183,7 +188,14 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
         self.logic.emit(key, &window, acc, &mut *self.down).map_err(|e| crate::chain::with_label(&self.label, e))
     }
 
-    fn add_to_window(&mut self, key: &[u8], window: TimeWindow, value: T, watermark: i64, out: &SharedOutput) -> Result<(), JobError> {
+    fn add_to_window(
+        &mut self,
+        key: &[u8],
+        window: TimeWindow,
+        value: T,
+        watermark: i64,
+        out: &SharedOutput,
+    ) -> Result<(), JobError> {
         composite(&mut self.composite, &window, key);
         let slot = self.accs.slot(&self.composite);
         let is_new = slot.value.is_none();
@@ -207,7 +219,14 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
     }
 
     /// Adds a record to its session: merges every session it touches.
-    fn add_to_session(&mut self, key: &[u8], window: TimeWindow, value: T, watermark: i64, out: &SharedOutput) -> Result<(), JobError> {
+    fn add_to_session(
+        &mut self,
+        key: &[u8],
+        window: TimeWindow,
+        value: T,
+        watermark: i64,
+        out: &SharedOutput,
+    ) -> Result<(), JobError> {
         let mut list = self.sessions.slot(key).value.take().unwrap_or_default();
         let mut merged = window;
         let mut absorbed = Vec::new();

@@ -48,7 +48,11 @@ fn values(b: &Batch) -> Vec<u64> {
 /// What the host would store: apply the written entries (empty = delete).
 fn apply(store: &mut StateEntries, written: &StateEntries) {
     let mut kept = StateEntries::default();
-    let all: Vec<_> = store.iter().chain(written.iter()).map(|(i, k, n, u, v)| (i, k.to_vec(), n.to_vec(), u.to_vec(), v.to_vec())).collect();
+    let all: Vec<_> = store
+        .iter()
+        .chain(written.iter())
+        .map(|(i, k, n, u, v)| (i, k.to_vec(), n.to_vec(), u.to_vec(), v.to_vec()))
+        .collect();
     let mut latest: Vec<(u32, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
     for e in all {
         latest.retain(|x| (x.0, &x.1, &x.2, &x.3) != (e.0, &e.1, &e.2, &e.3));
@@ -65,7 +69,8 @@ fn event_time_windows_fire_on_their_timer_refire_for_late_records_and_drop_too_l
     let mut chain = open(&[]);
     let mut store = StateEntries::default();
 
-    let out = chain.process_with_context(batch(&[(2, 1000), (4, 2000), (3, 3000)]), store.clone(), i64::MIN, 0).unwrap();
+    let out =
+        chain.process_with_context(batch(&[(2, 1000), (4, 2000), (3, 3000)]), store.clone(), i64::MIN, 0).unwrap();
     assert!(out.records.value_ends.is_empty(), "nothing fires before the watermark");
     assert_eq!(out.call.state.iter().count(), 2, "one accumulator per key and window");
     // A firing timer and a cleanup timer (end - 1 + lateness) per new window.
@@ -98,7 +103,8 @@ fn event_time_windows_fire_on_their_timer_refire_for_late_records_and_drop_too_l
 #[test]
 fn processing_time_windows_use_the_wall_clock_and_processing_timers() {
     let mut chain = open(&["--processing"]);
-    let out = chain.process_with_context(batch(&[(1, 0), (3, 99_000)]), StateEntries::default(), i64::MIN, 12_345).unwrap();
+    let out =
+        chain.process_with_context(batch(&[(1, 0), (3, 99_000)]), StateEntries::default(), i64::MIN, 12_345).unwrap();
     let timers = &out.call.timers_registered;
     assert_eq!(timers.timestamps, [19_999]);
     assert_eq!(timers.domains, [Domain::Processing]);
@@ -108,7 +114,9 @@ fn processing_time_windows_use_the_wall_clock_and_processing_timers() {
 fn a_window_that_keeps_its_state_returns_none_per_call_and_all_of_it_in_a_snapshot() {
     let mut chain = open(&[]);
     assert!(chain.keep_state(), "windows keep their state when asked");
-    let out = chain.process_with_context(batch(&[(2, 1000), (4, 2000), (3, 3000)]), StateEntries::default(), i64::MIN, 0).unwrap();
+    let out = chain
+        .process_with_context(batch(&[(2, 1000), (4, 2000), (3, 3000)]), StateEntries::default(), i64::MIN, 0)
+        .unwrap();
     assert_eq!(out.call.state.iter().count(), 0, "no state crosses the boundary per call");
     assert_eq!(out.call.timers_registered.timestamps.len(), 4, "timers still go to the host");
     let out = chain.process_with_context(batch(&[(6, 4000)]), StateEntries::default(), i64::MIN, 0).unwrap();

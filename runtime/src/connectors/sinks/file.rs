@@ -111,8 +111,15 @@ impl FileSink {
                 next_number = next_number.max(number + 1);
             }
         }
-        let mut sink =
-            FileSink { dir, index, current: None, pending: Vec::new(), next_number, produced: false, text: String::new() };
+        let mut sink = FileSink {
+            dir,
+            index,
+            current: None,
+            pending: Vec::new(),
+            next_number,
+            produced: false,
+            text: String::new(),
+        };
         sink.current = Some(sink.start_file()?);
         Ok(sink)
     }
@@ -203,7 +210,8 @@ fn recover(dir: &Path, index: u32, parallelism: u32, states: &[Vec<u8>]) -> Resu
             && !keep.contains(&(subtask, number))
         {
             tracing::info!(file = %entry.path().display(), "deleting a part file of a failed attempt");
-            std::fs::remove_file(entry.path()).map_err(|e| ConnectorError::io(entry.path().display().to_string(), e))?;
+            std::fs::remove_file(entry.path())
+                .map_err(|e| ConnectorError::io(entry.path().display().to_string(), e))?;
         }
     }
     sync_dir(dir)
@@ -222,10 +230,9 @@ impl SinkWriter for FileSink {
         let current = self.current.as_mut().expect("just opened");
         current.bytes += self.text.len() as u64;
         let number = current.number;
-        current
-            .out
-            .write_all(self.text.as_bytes())
-            .map_err(|e| ConnectorError::io(self.dir.join(in_progress_name(self.index, number)).display().to_string(), e))
+        current.out.write_all(self.text.as_bytes()).map_err(|e| {
+            ConnectorError::io(self.dir.join(in_progress_name(self.index, number)).display().to_string(), e)
+        })
     }
 
     fn pre_commit(&mut self, checkpoint: CheckpointId) -> Result<Option<Vec<u8>>, ConnectorError> {
@@ -282,7 +289,10 @@ mod tests {
     }
 
     fn hidden(dir: &Path) -> usize {
-        std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count()
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+            .count()
     }
 
     fn scratch(name: &str) -> (PathBuf, Connector) {

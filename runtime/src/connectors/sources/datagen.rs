@@ -23,11 +23,9 @@ pub(super) struct DatagenSource {
 impl DatagenSource {
     pub(super) fn settings(connector: &Connector) -> Result<(u64, u64), ConnectorError> {
         let number = |key: &str| -> Result<u64, ConnectorError> {
-            connector
-                .option(key)
-                .unwrap_or("0")
-                .parse()
-                .map_err(|_| ConnectorError::option("datagen", format!("option '{key}' must be a non-negative integer")))
+            connector.option(key).unwrap_or("0").parse().map_err(|_| {
+                ConnectorError::option("datagen", format!("option '{key}' must be a non-negative integer"))
+            })
         };
         Ok((number("rate")?, number("count")?))
     }

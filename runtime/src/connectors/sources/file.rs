@@ -76,8 +76,9 @@ impl FileSource {
     fn resume(restored: &[Vec<u8>], index: u32, parallelism: u32) -> Result<Self, ConnectorError> {
         let mut remaining = Vec::new();
         for state in restored {
-            let state: FileSourceState = rmp_serde::from_slice(state)
-                .map_err(|e| ConnectorError::option("file", format!("the checkpointed source position is unreadable: {e}")))?;
+            let state: FileSourceState = rmp_serde::from_slice(state).map_err(|e| {
+                ConnectorError::option("file", format!("the checkpointed source position is unreadable: {e}"))
+            })?;
             remaining.extend(state.remaining);
         }
         remaining.sort();
@@ -101,7 +102,8 @@ impl FileSource {
             // skip up to and including the newline before our first line.
             reader.seek(SeekFrom::Start(split.start - 1)).map_err(|e| ConnectorError::io(&name, e))?;
             let mut skipped = Vec::new();
-            position = split.start - 1 + reader.read_until(b'\n', &mut skipped).map_err(|e| ConnectorError::io(&name, e))? as u64;
+            position = split.start - 1
+                + reader.read_until(b'\n', &mut skipped).map_err(|e| ConnectorError::io(&name, e))? as u64;
         }
         Ok((reader, position, split.end, split.path))
     }
@@ -110,7 +112,8 @@ impl FileSource {
 impl SourceReader for FileSource {
     fn snapshot(&self) -> Option<Vec<u8>> {
         let path = |p: &Path| p.to_string_lossy().into_owned();
-        let current = self.current.iter().filter(|(_, from, end, _)| from < end).map(|(_, from, end, p)| (path(p), *from, *end));
+        let current =
+            self.current.iter().filter(|(_, from, end, _)| from < end).map(|(_, from, end, p)| (path(p), *from, *end));
         let queued = self.splits.iter().map(|s| (path(&s.path), s.start, s.end));
         let state = FileSourceState { remaining: current.chain(queued).collect() };
         Some(rmp_serde::to_vec(&state).expect("a file source position serializes"))
@@ -149,15 +152,17 @@ impl SourceReader for FileSource {
 /// The files a `file` source reads: the file itself, or the visible
 /// regular files of a directory in name order.
 fn input_files(connector: &Connector) -> Result<Vec<PathBuf>, ConnectorError> {
-    let path = connector.option("path").ok_or_else(|| ConnectorError::option("file", "the option 'path' is missing"))?;
+    let path =
+        connector.option("path").ok_or_else(|| ConnectorError::option("file", "the option 'path' is missing"))?;
     let path = Path::new(path);
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| ConnectorError::io(format!("input path '{}'", path.display()), e))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| ConnectorError::io(format!("input path '{}'", path.display()), e))?;
     if !metadata.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    let entries = std::fs::read_dir(path).map_err(|e| ConnectorError::io(format!("input directory '{}'", path.display()), e))?;
+    let entries =
+        std::fs::read_dir(path).map_err(|e| ConnectorError::io(format!("input directory '{}'", path.display()), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| ConnectorError::io(path.display().to_string(), e))?;
         let name = entry.file_name();
@@ -183,7 +188,8 @@ mod tests {
             while source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() != SourceStatus::Ended {
                 for i in 0..batch.len() {
                     let mut value = batch.value(i);
-                    let text: String = rmp::decode::read_str_from_slice(&mut value).map(|(s, _)| s.to_string()).unwrap();
+                    let text: String =
+                        rmp::decode::read_str_from_slice(&mut value).map(|(s, _)| s.to_string()).unwrap();
                     lines.push(text);
                 }
                 batch.clear();

@@ -27,7 +27,8 @@ pub(super) struct SocketSource {
 impl SocketSource {
     pub(super) fn validate(connector: &Connector) -> Result<String, ConnectorError> {
         let host = connector.option("hostname").unwrap_or("localhost");
-        let port = connector.option("port").ok_or_else(|| ConnectorError::option("socket", "the option 'port' is missing"))?;
+        let port =
+            connector.option("port").ok_or_else(|| ConnectorError::option("socket", "the option 'port' is missing"))?;
         let port: u16 = port.parse().map_err(|_| ConnectorError::option("socket", format!("invalid port '{port}'")))?;
         Ok(format!("{host}:{port}"))
     }
