@@ -134,6 +134,44 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("slot.request.timeout", "10 s", "how long a job waits for enough free slots before it fails"),
     ("rest.server.max-content-length", "104857600", "largest request body (and .wasm upload) in bytes"),
     ("web.upload.dir", "", "where uploaded components are kept; empty means a temporary directory"),
+    ("rest.server.max-connections", "256", "most REST connections open at once; more are answered 503 and closed"),
+    (
+        "rest.server.header-read-timeout",
+        "10 s",
+        "a REST request's headers must arrive within this, and a kept-alive connection is closed after this long without a request",
+    ),
+    (
+        "rest.server.idle-timeout",
+        "60 s",
+        "a REST connection on which nothing is read or written for this long, while no request is being handled, is closed",
+    ),
+    (
+        "pekko.framesize",
+        "",
+        "largest message between JobManager and TaskManagers (a component travels in one); empty means rest.server.max-content-length plus 1 MiB",
+    ),
+    (
+        "taskmanager.network.max-frame-size",
+        "64m",
+        "largest batch of records between TaskManagers, so also the largest record that crosses processes",
+    ),
+    (
+        "network.handshake-timeout",
+        "10 s",
+        "a new RPC or data connection must deliver its first message (registration, channel name) within this",
+    ),
+    (
+        "network.read-timeout",
+        "30 s",
+        "once a message has begun to arrive on an RPC or data connection, the rest must arrive within this",
+    ),
+    ("jobmanager.rpc.max-connections", "1024", "most RPC connections a JobManager holds open at once"),
+    ("taskmanager.network.max-connections", "4096", "most data connections a TaskManager holds open at once"),
+    (
+        "execution.checkpointing.tolerable-failed-checkpoints",
+        "0",
+        "checkpoint failures in a row a job tolerates; one more fails the job (then its restart strategy applies)",
+    ),
 ];
 
 /// The effective configuration: defaults overlaid with what the user set.
@@ -205,6 +243,12 @@ impl Configuration {
         }
     }
 
+    /// A non-negative integer value, e.g. a count of tolerated failures.
+    pub fn non_negative_int(&self, key: &str) -> Result<u32, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        raw.trim().parse::<u32>().map_err(|_| invalid(key, raw, "a non-negative integer"))
+    }
+
     /// A duration in Flink's syntax (`100 ms`, `1s`, `2 min`; a bare number is milliseconds).
     pub fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
         let raw = self.get(key).unwrap_or("");
@@ -247,6 +291,13 @@ impl Configuration {
         self.port("jobmanager.rpc.port")?;
         self.port("taskmanager.data.port")?;
         self.memory_size("rest.server.max-content-length")?;
+        self.positive_int("rest.server.max-connections")?;
+        self.duration("rest.server.header-read-timeout")?;
+        self.duration("rest.server.idle-timeout")?;
+        crate::rpc::FrameLimits::from_config(self)?;
+        self.positive_int("jobmanager.rpc.max-connections")?;
+        self.positive_int("taskmanager.network.max-connections")?;
+        self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;
         Ok(())
     }
 
