@@ -354,7 +354,8 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" | "day" | "days" => 86400e3,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(number * millis / 1e3))
+    // Checked: a value too large for a Duration (or negative) is invalid, not a panic.
+    Duration::try_from_secs_f64(number * millis / 1e3).ok()
 }
 
 /// Parses a memory size in Flink's syntax into bytes.
@@ -390,6 +391,14 @@ mod tests {
         assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("250"), Some(Duration::from_millis(250)));
         assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn a_duration_too_large_is_invalid_not_a_panic() {
+        assert_eq!(parse_duration("99999999999999999999999d"), None);
+        let config = Configuration::default().with_overrides(&["heartbeat.timeout=99999999999999999999999d"]);
+        let err = config.and_then(|c| c.validate()).unwrap_err();
+        assert!(err.to_string().contains("heartbeat.timeout"), "{err}");
     }
 
     #[test]
