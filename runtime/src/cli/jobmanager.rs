@@ -10,11 +10,11 @@ use anyhow::Context;
 
 use super::ConfigArgs;
 use crate::dispatcher::{BlobStore, Dispatcher, PreparePool};
-use crate::job_manager::now_millis;
 use crate::logs::LogFiles;
 use crate::resource_manager::{ResourceManager, rpc_server};
 use crate::rest::{AppState, JarStore, ServerLimits, app};
 use crate::rpc::{ConnectionLimit, FrameLimits};
+use crate::time::now_millis;
 use crate::wasm::WasmEngine;
 
 /// Printed on stdout once the REST API listens, followed by its URL.

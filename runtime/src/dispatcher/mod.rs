@@ -137,12 +137,8 @@ impl Handler<SubmitJob> for Dispatcher {
             act.blobs.put(component);
             tracing::info!(job = %job_id, name = %name, "job submitted");
             let manager = JobManager::new(submission, act.resource_manager.clone(), ctx.address().recipient()).start();
-            let overview = JobOverview {
-                job_id,
-                name,
-                status: JobStatus::Initializing,
-                start_time: crate::job_manager::now_millis(),
-            };
+            let overview =
+                JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::time::now_millis() };
             let entry = JobEntry {
                 overview,
                 manager: Some(manager),

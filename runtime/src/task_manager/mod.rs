@@ -115,7 +115,7 @@ impl Actor for TaskManager {
             memory_bytes: self.memory_bytes,
             cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
             physical_memory: 0,
-            last_heartbeat: Arc::new(AtomicU64::new(crate::job_manager::now_millis())),
+            last_heartbeat: Arc::new(AtomicU64::new(crate::time::now_millis())),
             usage: Default::default(),
         };
         self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
