@@ -61,7 +61,7 @@ impl MiniCluster {
             );
             actix_rt::time::sleep(Duration::from_millis(1)).await;
         }
-        let blobs = Arc::new(crate::dispatcher::BlobStore::default());
+        let blobs = Arc::new(crate::blob_store::BlobStore::default());
         let preparing = crate::dispatcher::PreparePool::from_config(&config)?;
         let dispatcher = Dispatcher::new(engine, config, resource_manager.clone(), blobs, preparing).start();
         Ok(MiniCluster { dispatcher, resource_manager, task_managers })

@@ -11,13 +11,10 @@ pub mod registration;
 mod slot;
 mod task;
 
-pub use checkpoints::SideSinkState;
-pub use descriptor::{
-    ChannelTarget, DeployError, InputDescriptor, LOCAL_ADDRESS, Locality, OutputDescriptor, TaskDescriptor,
-};
+pub use crate::operator::TaskError;
+pub use descriptor::{DeployError, Locality};
 pub use executor::{TaskExecutor, TaskExecutorSettings};
 pub use slot::Slot;
-pub use task::TaskError;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -25,6 +22,7 @@ use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, Arbiter, Context, Handler};
 
+use crate::protocol::LOCAL_ADDRESS;
 use crate::resource_manager::ResourceManager;
 use crate::resource_manager::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo};
 use crate::wasm::SlotMemory;
