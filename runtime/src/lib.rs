@@ -52,3 +52,6 @@ pub mod state;
 pub mod task_manager;
 pub mod time;
 pub mod wasm;
+
+#[cfg(test)]
+mod layering_tests;
