@@ -4,13 +4,11 @@
 //! and in pages), sees its own writes within a call, and finds them stored
 //! in later calls. Used outside a keyed context, it gets an error back.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const LIMIT: Duration = Duration::from_secs(120);
 
