@@ -13,6 +13,7 @@ mod dashboard;
 mod event_time;
 mod examples;
 mod fault_tolerance;
+mod hostile_jobs;
 mod lazy_state;
 mod logs;
 mod polyglot;

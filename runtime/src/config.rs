@@ -54,6 +54,23 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ),
     ("pipeline.max-parallelism", "128", "number of key groups, the upper bound of any operator's parallelism"),
     ("wasm.call-timeout", "10 s", "deadline of a single guest call; a guest running longer fails its task"),
+    (
+        "wasm.describe.timeout",
+        "10 s",
+        "deadline of a job's describe step (its plan, built at submit, `wflink info` and GET /jars/:id/plan)",
+    ),
+    ("wasm.describe.memory", "256m", "memory one describe step may use"),
+    (
+        "wasm.describe.threads",
+        "2",
+        "threads that compile and describe submitted jobs, apart from the threads that answer REST and heartbeats",
+    ),
+    ("wasm.describe.queue", "16", "submits and plan requests that may wait for a describe thread; more get 429"),
+    (
+        "task.cancellation.timeout",
+        "180 s",
+        "a cancelled task still running after this long is a fatal error: its TaskManager exits; 0 disables the watchdog",
+    ),
     ("jobmanager.rpc.address", "localhost", "address TaskManagers connect to"),
     ("jobmanager.rpc.port", "6123", "port TaskManagers connect to"),
     ("rest.address", "localhost", "address of the REST server and dashboard"),
@@ -117,6 +134,44 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("slot.request.timeout", "10 s", "how long a job waits for enough free slots before it fails"),
     ("rest.server.max-content-length", "104857600", "largest request body (and .wasm upload) in bytes"),
     ("web.upload.dir", "", "where uploaded components are kept; empty means a temporary directory"),
+    ("rest.server.max-connections", "256", "most REST connections open at once; more are answered 503 and closed"),
+    (
+        "rest.server.header-read-timeout",
+        "10 s",
+        "a REST request's headers must arrive within this, and a kept-alive connection is closed after this long without a request",
+    ),
+    (
+        "rest.server.idle-timeout",
+        "60 s",
+        "a REST connection on which nothing is read or written for this long, while no request is being handled, is closed",
+    ),
+    (
+        "pekko.framesize",
+        "",
+        "largest message between JobManager and TaskManagers (a component travels in one); empty means rest.server.max-content-length plus 1 MiB",
+    ),
+    (
+        "taskmanager.network.max-frame-size",
+        "64m",
+        "largest batch of records between TaskManagers, so also the largest record that crosses processes",
+    ),
+    (
+        "network.handshake-timeout",
+        "10 s",
+        "a new RPC or data connection must deliver its first message (registration, channel name) within this",
+    ),
+    (
+        "network.read-timeout",
+        "30 s",
+        "once a message has begun to arrive on an RPC or data connection, the rest must arrive within this",
+    ),
+    ("jobmanager.rpc.max-connections", "1024", "most RPC connections a JobManager holds open at once"),
+    ("taskmanager.network.max-connections", "4096", "most data connections a TaskManager holds open at once"),
+    (
+        "execution.checkpointing.tolerable-failed-checkpoints",
+        "0",
+        "checkpoint failures in a row a job tolerates; one more fails the job (then its restart strategy applies)",
+    ),
 ];
 
 /// The effective configuration: defaults overlaid with what the user set.
@@ -188,6 +243,12 @@ impl Configuration {
         }
     }
 
+    /// A non-negative integer value, e.g. a count of tolerated failures.
+    pub fn non_negative_int(&self, key: &str) -> Result<u32, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        raw.trim().parse::<u32>().map_err(|_| invalid(key, raw, "a non-negative integer"))
+    }
+
     /// A duration in Flink's syntax (`100 ms`, `1s`, `2 min`; a bare number is milliseconds).
     pub fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
         let raw = self.get(key).unwrap_or("");
@@ -211,6 +272,11 @@ impl Configuration {
         self.duration("execution.buffer-timeout")?;
         self.duration("pipeline.auto-watermark-interval")?;
         self.duration("wasm.call-timeout")?;
+        self.duration("wasm.describe.timeout")?;
+        self.memory_size("wasm.describe.memory")?;
+        self.positive_int("wasm.describe.threads")?;
+        self.positive_int("wasm.describe.queue")?;
+        self.duration("task.cancellation.timeout")?;
         self.duration("execution.checkpointing.interval")?;
         self.duration("execution.checkpointing.timeout")?;
         self.positive_int("execution.checkpointing.max-concurrent-checkpoints")?;
@@ -225,6 +291,13 @@ impl Configuration {
         self.port("jobmanager.rpc.port")?;
         self.port("taskmanager.data.port")?;
         self.memory_size("rest.server.max-content-length")?;
+        self.positive_int("rest.server.max-connections")?;
+        self.duration("rest.server.header-read-timeout")?;
+        self.duration("rest.server.idle-timeout")?;
+        crate::rpc::FrameLimits::from_config(self)?;
+        self.positive_int("jobmanager.rpc.max-connections")?;
+        self.positive_int("taskmanager.network.max-connections")?;
+        self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;
         Ok(())
     }
 
@@ -281,7 +354,8 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" | "day" | "days" => 86400e3,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(number * millis / 1e3))
+    // Checked: a value too large for a Duration (or negative) is invalid, not a panic.
+    Duration::try_from_secs_f64(number * millis / 1e3).ok()
 }
 
 /// Parses a memory size in Flink's syntax into bytes.
@@ -317,6 +391,14 @@ mod tests {
         assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("250"), Some(Duration::from_millis(250)));
         assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn a_duration_too_large_is_invalid_not_a_panic() {
+        assert_eq!(parse_duration("99999999999999999999999d"), None);
+        let config = Configuration::default().with_overrides(&["heartbeat.timeout=99999999999999999999999d"]);
+        let err = config.and_then(|c| c.validate()).unwrap_err();
+        assert!(err.to_string().contains("heartbeat.timeout"), "{err}");
     }
 
     #[test]

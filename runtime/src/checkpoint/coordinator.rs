@@ -35,6 +35,9 @@ pub struct CheckpointSettings {
     pub location: String,
     /// `state.savepoints.dir` (may be empty).
     pub savepoint_dir: String,
+    /// `execution.checkpointing.tolerable-failed-checkpoints`: checkpoint
+    /// failures in a row the job tolerates (Flink's default: none).
+    pub tolerable_failures: u32,
 }
 
 impl CheckpointSettings {
@@ -51,6 +54,7 @@ impl CheckpointSettings {
             retained: config.positive_int("state.checkpoints.num-retained")? as usize,
             location,
             savepoint_dir: config.text("state.savepoints.dir"),
+            tolerable_failures: config.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?,
         })
     }
 }
@@ -274,6 +278,8 @@ pub struct CheckpointCoordinator {
     last_completed: Vec<Vec<Option<TaskStateHandle>>>,
     /// The id of that checkpoint.
     last_completed_id: CheckpointId,
+    /// Counted checkpoint failures since the last completed checkpoint.
+    failures_in_a_row: u32,
     stats: CheckpointStats,
 }
 
@@ -288,6 +294,7 @@ impl CheckpointCoordinator {
             retained: VecDeque::new(),
             last_completed: Vec::new(),
             last_completed_id: 0,
+            failures_in_a_row: 0,
             stats: CheckpointStats::default(),
         }
     }
@@ -400,6 +407,7 @@ impl CheckpointCoordinator {
     ) -> Vec<String> {
         let mut record = pending.record(CheckpointStatus::Completed, now);
         record.external_path = Some(external_path);
+        self.failures_in_a_row = 0;
         if pending.barrier.id > self.last_completed_id {
             self.last_completed = pending.handles.clone();
             self.last_completed_id = pending.barrier.id;
@@ -439,6 +447,20 @@ impl CheckpointCoordinator {
         self.stats.record(record.clone());
         self.stats.latest_failed = Some(record);
         pending.map(|p| p.barrier)
+    }
+
+    /// Counts the failure of checkpoint `id` as Flink's failure manager
+    /// does: declined, expired or its metadata not written, and not a
+    /// savepoint nor older than the last completed checkpoint. Returns the
+    /// failures in a row once they exceed `tolerable-failed-checkpoints`:
+    /// the job must fail.
+    pub fn count_failure(&mut self, id: CheckpointId) -> Option<u32> {
+        let savepoint = self.stats.history.iter().find(|r| r.id == id).is_some_and(|r| r.is_savepoint);
+        if savepoint || id < self.last_completed_id {
+            return None;
+        }
+        self.failures_in_a_row += 1;
+        (self.failures_in_a_row > self.settings.tolerable_failures).then_some(self.failures_in_a_row)
     }
 
     /// Pending checkpoints older than the timeout at `now`.

@@ -9,6 +9,7 @@ fn settings(max_concurrent: usize, retained: usize) -> CheckpointSettings {
         retained,
         location: "/tmp/x".into(),
         savepoint_dir: String::new(),
+        tolerable_failures: 1,
     }
 }
 
@@ -179,4 +180,24 @@ fn a_finished_subtask_stands_with_its_operator_state_of_the_latest_completed_che
     let source = pending.handles[0][0].clone().unwrap();
     assert_eq!(source.operator.as_deref(), Some(&b"ended"[..]), "the ended source keeps its last position");
     assert_eq!(pending.handles[1][0], Some(TaskStateHandle::default()), "no keyed file of a retired checkpoint");
+}
+
+#[test]
+fn failures_in_a_row_beyond_the_tolerance_fail_the_job_and_a_completion_resets_them() {
+    let mut c = CheckpointCoordinator::new(settings(1, 1), vec![1]);
+    c.trigger(SnapshotKind::Checkpoint, 0, &[]).unwrap();
+    c.failed(1, "disk full", 1);
+    assert_eq!(c.count_failure(1), None, "one failure is tolerated");
+    c.trigger(SnapshotKind::Checkpoint, 2, &[]).unwrap();
+    let ReportEffect::AllAcknowledged(pending) = c.report(ack(2, 0, 0, 0), 3) else { panic!("not complete") };
+    c.completed(&pending, "chk-2".into(), "/tmp/x/chk-2".into(), 3);
+    c.trigger(SnapshotKind::Savepoint, 4, &[]).unwrap();
+    c.failed(3, "disk full", 5);
+    assert_eq!(c.count_failure(3), None, "savepoints are not counted");
+    for id in [4, 5] {
+        c.trigger(SnapshotKind::Checkpoint, 6, &[]).unwrap();
+        c.failed(id, "disk full", 7);
+    }
+    assert_eq!(c.count_failure(4), None, "the completion reset the count");
+    assert_eq!(c.count_failure(5), Some(2), "the second in a row is one too many");
 }

@@ -9,11 +9,12 @@ use actix::Actor;
 use anyhow::Context;
 
 use super::ConfigArgs;
-use crate::dispatcher::{BlobStore, Dispatcher};
+use crate::dispatcher::{BlobStore, Dispatcher, PreparePool};
 use crate::job_manager::now_millis;
 use crate::logs::LogFiles;
 use crate::resource_manager::{ResourceManager, rpc_server};
-use crate::rest::{AppState, JarStore, app};
+use crate::rest::{AppState, JarStore, ServerLimits, app};
+use crate::rpc::{ConnectionLimit, FrameLimits};
 use crate::wasm::WasmEngine;
 
 /// Printed on stdout once the REST API listens, followed by its URL.
@@ -28,6 +29,9 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     let rest_address = config.text("rest.address");
     let rest_port = config.port("rest.port")?;
     let heartbeat_timeout = config.duration("heartbeat.timeout")?;
+    crate::rpc::limits::configure(FrameLimits::from_config(&config)?);
+    let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
+    let rest_limits = ServerLimits::from_config(&config)?;
     let upload_dir = match config.text("web.upload.dir") {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
         dir => dir.into(),
@@ -40,13 +44,22 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     actix::System::new().block_on(async move {
         let resource_manager = ResourceManager::default().start();
         let blobs = Arc::new(BlobStore::default());
+        let preparing = PreparePool::from_config(&config)?;
         let dispatcher =
-            Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone()).start();
+            Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone(), preparing.clone())
+                .start();
 
         let rpc = std::net::TcpListener::bind((rpc_address.as_str(), rpc_port))
             .with_context(|| format!("cannot listen on {rpc_address}:{rpc_port} (jobmanager.rpc.port)"))?;
         let rpc_port = rpc.local_addr()?.port();
-        rpc_server::serve(rpc, actix::Arbiter::current(), resource_manager.clone(), blobs, heartbeat_timeout)?;
+        rpc_server::serve(
+            rpc,
+            actix::Arbiter::current(),
+            resource_manager.clone(),
+            blobs,
+            heartbeat_timeout,
+            rpc_connections,
+        )?;
 
         let rest = tokio::net::TcpListener::bind((rest_address.as_str(), rest_port))
             .await
@@ -57,8 +70,9 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             dispatcher,
             resource_manager,
             engine,
+            preparing,
             config,
-            jars,
+            jars: jars.clone(),
             rest_url: rest_url.clone(),
             logs,
             start_time,
@@ -66,6 +80,22 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");
         tracing::info!(%rest_url, rpc_port, "job manager started");
-        axum::serve(rest, app(state)).await.context("the REST server failed")
+        let served = crate::rest::serve(rest, app(state), rest_limits, stop_signal()).await;
+        // Stopped by a signal: what was uploaded goes with the process.
+        jars.clean_up();
+        served.context("the REST server failed")
     })
+}
+
+/// Completes at the first SIGTERM or SIGINT (or at once if they cannot be watched).
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::warn!("cannot watch SIGTERM and SIGINT; the upload directory is not removed at exit");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
+    }
 }

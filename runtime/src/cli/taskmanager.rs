@@ -19,8 +19,8 @@ use anyhow::Context;
 use super::ConfigArgs;
 use crate::metrics::proc_kb;
 use crate::network::{ChannelRegistry, tcp};
-use crate::rpc::Connection;
 use crate::rpc::protocol::TaskManagerRegistration;
+use crate::rpc::{Connection, ConnectionLimit, FrameLimits};
 use crate::task_manager::registration::{Backoff, register_at_start};
 use crate::task_manager::{TaskExecutor, TaskExecutorSettings};
 use crate::wasm::WasmEngine;
@@ -53,12 +53,14 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         None => format!("{}:{}", config.text("jobmanager.rpc.address"), config.port("jobmanager.rpc.port")?),
     };
     let data_port = config.port("taskmanager.data.port")?;
+    crate::rpc::limits::configure(FrameLimits::from_config(&config)?);
+    let data_connections = ConnectionLimit::from_config(&config, tcp::MAX_CONNECTIONS_KEY)?;
     let listener = TcpListener::bind((host.as_str(), data_port))
         .with_context(|| format!("cannot listen on {host}:{data_port} (taskmanager.data.port)"))?;
     let data_address = format!("{host}:{}", listener.local_addr()?.port());
     let id = format!("{data_address}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let registry = Arc::new(ChannelRegistry::default());
-    tcp::serve(listener, registry.clone())?;
+    tcp::serve(listener, registry.clone(), data_connections)?;
 
     let registration = TaskManagerRegistration {
         id: id.clone(),
@@ -72,12 +74,19 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot register with the JobManager at {jobmanager} (--jobmanager)"))?;
     tracing::info!(task_manager = %id, %jobmanager, "registered with the resource manager");
     let engine = WasmEngine::new()?;
+    let cancellation_timeout = config.duration("task.cancellation.timeout")?;
 
     let system = actix::System::new();
     system.block_on(async {
         let jobmanager = jobmanager.clone();
-        let settings =
-            TaskExecutorSettings { registration, jobmanager, heartbeat_interval, heartbeat_timeout, backoff };
+        let settings = TaskExecutorSettings {
+            registration,
+            jobmanager,
+            heartbeat_interval,
+            heartbeat_timeout,
+            backoff,
+            cancellation_timeout,
+        };
         TaskExecutor::create(move |ctx| {
             let mut executor = TaskExecutor::new(settings, slots, memory_bytes, registry, engine);
             match Connection::start(stream, "jobmanager", ctx.address().recipient()) {

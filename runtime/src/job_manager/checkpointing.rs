@@ -9,9 +9,9 @@ use std::sync::Arc;
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
-use super::JobManager;
 use super::lifecycle::{JobStatus, TaskState};
 use super::savepoint::SavepointError;
+use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
 use crate::checkpoint::metadata::{METADATA_FILE, file_name, join};
 use crate::checkpoint::{CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StorageError, TaskCommand};
@@ -78,15 +78,32 @@ impl JobManager {
         for source in sources {
             self.send_task_command(source, TaskCommand::TriggerCheckpoint(barrier));
         }
-        ctx.run_later(self.checkpoints.settings().timeout, |act, _ctx| act.expire_checkpoints());
+        ctx.run_later(self.checkpoints.settings().timeout, |act, ctx| act.expire_checkpoints(ctx));
         Ok(barrier.id)
     }
 
-    fn expire_checkpoints(&mut self) {
+    fn expire_checkpoints(&mut self, ctx: &mut Context<Self>) {
         let now = now_millis();
         for id in self.checkpoints.expired(now) {
-            self.abort_checkpoint(id, "it expired before every task acknowledged it (execution.checkpointing.timeout)");
+            let reason = "it expired before every task acknowledged it (execution.checkpointing.timeout)";
+            self.abort_checkpoint(id, reason);
+            self.count_checkpoint_failure(id, reason, ctx);
         }
+    }
+
+    /// A checkpoint failed for a reason Flink counts: past
+    /// `execution.checkpointing.tolerable-failed-checkpoints` in a row the
+    /// job fails with the checkpoint's error as its cause (its restart
+    /// strategy decides what follows), so a job whose checkpoints cannot
+    /// complete (a bounded job waiting for its last one) never hangs.
+    fn count_checkpoint_failure(&mut self, id: CheckpointId, reason: &str, ctx: &mut Context<Self>) {
+        let Some(failures) = self.checkpoints.count_failure(id) else { return };
+        let tolerable = self.checkpoints.settings().tolerable_failures;
+        let message = format!(
+            "checkpoint {id} failed: {reason} ({failures} checkpoint failure(s) in a row, more than the {tolerable} \
+             execution.checkpointing.tolerable-failed-checkpoints allows)"
+        );
+        self.on_task_failed(JobFailure::new(message, false), ctx);
     }
 
     /// Fails checkpoint `id`: tasks drop what they prepared, a waiting savepoint fails.
@@ -125,6 +142,7 @@ impl JobManager {
                 tracing::warn!(job = %self.submission.job_id, checkpoint = barrier.id, reason, "checkpoint declined");
                 self.notify_all(TaskCommand::NotifyAborted(barrier.id));
                 self.fail_savepoint(barrier.id, &reason);
+                self.count_checkpoint_failure(barrier.id, &reason, ctx);
             }
             ReportEffect::AllAcknowledged(pending) => self.finalize(pending, ctx),
         }
@@ -191,7 +209,11 @@ impl JobManager {
                         }
                     }
                 }
-                Err(e) => act.abort_checkpoint(id, &format!("its metadata could not be written: {e}")),
+                Err(e) => {
+                    let reason = format!("its metadata could not be written: {e}");
+                    act.abort_checkpoint(id, &reason);
+                    act.count_checkpoint_failure(id, &reason, ctx);
+                }
             }
         }));
     }

@@ -5,23 +5,42 @@
 //! channel stops the reader, TCP's window fills, the writer blocks, its
 //! bounded channel fills and the upstream task blocks: backpressure
 //! crosses processes the same way it works inside one.
+//!
+//! Frames are bounded by `taskmanager.network.max-frame-size`; a
+//! connection must name its channel within `network.handshake-timeout`,
+//! and at most `taskmanager.network.max-connections` are open at once.
 
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::registry::{ChannelKey, ChannelRegistry};
 use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
-use crate::rpc::{read_frame, write_frame};
+use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
+use crate::rpc::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
+
+/// Key of the cap on open data connections.
+pub const MAX_CONNECTIONS_KEY: &str = "taskmanager.network.max-connections";
 
 /// Starts the data server on `listener`: every connection names its
 /// target channel in its first frame, then streams [`Tagged`] messages.
-pub fn serve(listener: TcpListener, registry: Arc<ChannelRegistry>) -> std::io::Result<()> {
+pub fn serve(
+    listener: TcpListener,
+    registry: Arc<ChannelRegistry>,
+    connections: ConnectionLimit,
+) -> std::io::Result<()> {
     std::thread::Builder::new().name("data-server".into()).spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
+            let Some(permit) = connections.try_acquire() else {
+                let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+                tracing::warn!(%peer, limit = connections.max(), key = connections.key(), "too many data connections; refusing one");
+                continue;
+            };
             let registry = registry.clone();
-            let spawned = std::thread::Builder::new().name("data-in".into()).spawn(move || receive(stream, &registry));
+            let spawned =
+                std::thread::Builder::new().name("data-in".into()).spawn(move || receive(stream, &registry, permit));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a data connection thread");
             }
@@ -31,21 +50,25 @@ pub fn serve(listener: TcpListener, registry: Arc<ChannelRegistry>) -> std::io::
 }
 
 /// Reads one connection into its target channel until the sender closes
-/// it or the receiving task is gone.
-fn receive(stream: TcpStream, registry: &ChannelRegistry) {
+/// it or the receiving task is gone; its place under the connection
+/// limit is given back then.
+fn receive(stream: TcpStream, registry: &ChannelRegistry, _permit: ConnectionPermit) {
     let _ = stream.set_nodelay(true);
-    let mut input = BufReader::with_capacity(256 * 1024, stream);
-    let mut scratch = Vec::new();
-    let key: ChannelKey = match read_frame(&mut input, &mut scratch) {
+    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "a data peer".into());
+    let deadline = Instant::now() + limits().handshake_timeout;
+    let input = BufReader::with_capacity(256 * 1024, TimedStream::new(stream));
+    let mut input = FrameReader::new(input, limits().data(), peer);
+    let key: ChannelKey = match input.read_by(deadline, HANDSHAKE_TIMEOUT_KEY) {
         Ok(Some(key)) => key,
-        other => {
-            tracing::warn!(?other, "a data connection did not name its channel");
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(peer = input.peer(), error = %e, "a data connection did not name its channel");
             return;
         }
     };
     let tx = registry.tagged_sender(key);
     loop {
-        match read_frame::<_, Tagged>(&mut input, &mut scratch) {
+        match input.read::<Tagged>() {
             Ok(Some(message)) => {
                 if tx.send(message).is_err() {
                     tracing::debug!(?key, "the receiving task is gone; closing its data connection");
@@ -79,11 +102,12 @@ pub fn remote_channel(address: String, key: ChannelKey, upstream: u32) -> Output
         let _ = stream.set_nodelay(true);
         let mut output = BufWriter::with_capacity(256 * 1024, stream);
         let mut scratch = Vec::new();
-        if write_frame(&mut output, &key, &mut scratch).is_err() {
+        let bound = limits().data();
+        if write_frame_within(&mut output, &key, &mut scratch, &bound, &address).is_err() {
             return;
         }
         while let Ok(message) = rx.recv() {
-            if let Err(e) = write_frame(&mut output, &message, &mut scratch) {
+            if let Err(e) = write_frame_within(&mut output, &message, &mut scratch, &bound, &address) {
                 tracing::warn!(%address, error = %e, "sending records failed");
                 return;
             }

@@ -1,61 +1,83 @@
 //! The RPC endpoint TaskManager processes connect to
 //! (`jobmanager.rpc.port`): each connection starts with a registration
 //! and becomes a [`TaskManagerGateway`].
+//!
+//! Registrations are read on a thread per connection, so a client that
+//! trickles its first frame holds up only itself, and only until
+//! `network.handshake-timeout`; at most `jobmanager.rpc.max-connections`
+//! are open at once (registering or registered), more are closed at once.
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::{Actor, Addr, AsyncContext};
 use actix_rt::ArbiterHandle;
 
 use super::{ResourceManager, TaskManagerGateway};
 use crate::dispatcher::BlobStore;
+use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
 use crate::rpc::protocol::ToJobManager;
-use crate::rpc::{Connection, read_frame};
+use crate::rpc::{Connection, ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
 
-/// How long a new connection may take to register.
-const REGISTRATION_DEADLINE: Duration = Duration::from_secs(10);
+/// Key of the cap on open RPC connections.
+pub const MAX_CONNECTIONS_KEY: &str = "jobmanager.rpc.max-connections";
 
-/// Accepts TaskManager connections on `listener` until the process ends;
-/// gateways run on `arbiter`.
+/// What every accepted connection needs.
+#[derive(Clone)]
+struct Endpoint {
+    arbiter: ArbiterHandle,
+    resource_manager: Addr<ResourceManager>,
+    blobs: Arc<BlobStore>,
+    heartbeat_timeout: Duration,
+}
+
+/// Accepts TaskManager connections on `listener` until the process ends,
+/// at most `connections` at once; gateways run on `arbiter`.
 pub fn serve(
     listener: TcpListener,
     arbiter: ArbiterHandle,
     resource_manager: Addr<ResourceManager>,
     blobs: Arc<BlobStore>,
     heartbeat_timeout: Duration,
+    connections: ConnectionLimit,
 ) -> std::io::Result<()> {
+    let endpoint = Endpoint { arbiter, resource_manager, blobs, heartbeat_timeout };
     std::thread::Builder::new().name("rpc-server".into()).spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            if let Err(e) = accept(stream, &arbiter, &resource_manager, &blobs, heartbeat_timeout) {
-                tracing::warn!(error = %e, "a task manager connection was refused");
+            let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "an unknown peer".into());
+            let Some(permit) = connections.try_acquire() else {
+                tracing::warn!(%peer, limit = connections.max(), key = connections.key(), "too many RPC connections; refusing one");
+                continue;
+            };
+            let endpoint = endpoint.clone();
+            let spawned = std::thread::Builder::new().name("rpc-register".into()).spawn(move || {
+                if let Err(e) = accept(stream, &peer, permit, &endpoint) {
+                    tracing::warn!(%peer, error = %e, "a task manager connection was refused");
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a registration thread");
             }
         }
     })?;
     Ok(())
 }
 
-fn accept(
-    stream: TcpStream,
-    arbiter: &ArbiterHandle,
-    resource_manager: &Addr<ResourceManager>,
-    blobs: &Arc<BlobStore>,
-    timeout: Duration,
-) -> anyhow::Result<()> {
-    stream.set_read_timeout(Some(REGISTRATION_DEADLINE))?;
+fn accept(stream: TcpStream, peer: &str, permit: ConnectionPermit, endpoint: &Endpoint) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limits().handshake_timeout;
     // Unbuffered, so nothing after the first frame is read away from the connection.
-    let first: Option<ToJobManager> = read_frame(&mut &stream, &mut Vec::new())?;
-    let Some(ToJobManager::Register(registration)) = first else {
+    let mut first = FrameReader::new(TimedStream::new(&stream), limits().rpc(), peer);
+    let Some(ToJobManager::Register(registration)) = first.read_by(deadline, HANDSHAKE_TIMEOUT_KEY)? else {
         anyhow::bail!("the first message was not a registration");
     };
     stream.set_read_timeout(None)?;
-    let (rm, blobs) = (resource_manager.clone(), blobs.clone());
+    let Endpoint { arbiter, resource_manager, blobs, heartbeat_timeout } = endpoint.clone();
     let name = registration.id.clone();
-    TaskManagerGateway::start_in_arbiter(arbiter, move |ctx| {
-        let mut gateway = TaskManagerGateway::new(registration, rm, blobs, timeout);
-        match Connection::start(stream, &name, ctx.address().recipient()) {
+    TaskManagerGateway::start_in_arbiter(&arbiter, move |ctx| {
+        let mut gateway = TaskManagerGateway::new(registration, resource_manager, blobs, heartbeat_timeout);
+        match Connection::start_holding(stream, &name, ctx.address().recipient(), Some(permit)) {
             Ok(connection) => gateway.attach(connection),
             Err(e) => tracing::error!(error = %e, "cannot start the connection threads"),
         }

@@ -149,7 +149,7 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
         "checkpoint_storage_location": settings.location,
         "num_retained": settings.retained,
         "unaligned_checkpoints": false,
-        "tolerable_failed_checkpoints": i32::MAX,
+        "tolerable_failed_checkpoints": settings.tolerable_failures,
         "aligned_checkpoint_timeout": 0,
         "checkpoints_after_tasks_finish": false,
         "state_changelog_enabled": false,

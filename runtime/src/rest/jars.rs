@@ -14,7 +14,7 @@ use super::jar_store::Jar;
 use super::plan::plan_json;
 use super::{AppError, AppState};
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob};
-use crate::dispatcher::prepare;
+use crate::dispatcher::{SubmitError, prepare};
 
 /// The one entry point every component has until the WIT contract names several.
 pub const DEFAULT_ENTRY: &str = "default";
@@ -38,29 +38,83 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `POST /jars/upload`: the component must be a `wflink:job` component;
-/// it is compiled now, so a bad one is refused here and never stored.
+/// it is written to the upload directory as it arrives (never held whole
+/// in memory by the upload), then compiled, so a bad one is refused here
+/// and never kept.
 pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Result<Json<Value>, AppError> {
     let multipart_error =
         |e: axum::extract::multipart::MultipartError| AppError { status: e.status(), message: e.body_text() };
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("jarfile") {
             continue;
         }
         let name = field.file_name().unwrap_or("job.wasm").to_string();
-        let bytes: Arc<[u8]> = field.bytes().await.map_err(multipart_error)?.to_vec().into();
-        if bytes.is_empty() {
-            return Err(AppError::bad_request(format!("the uploaded file '{name}' is empty")));
+        let pending = state.jars.begin(&name).map_err(|e| AppError::bad_request(e.to_string()))?;
+        let written = write_to_disk(&mut field, &pending.path).await;
+        let checked = match written {
+            Ok(0) => Err(AppError::bad_request(format!("the uploaded file '{name}' is empty"))),
+            Ok(_) => check(&state, &name, &pending.path).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            state.jars.discard(&pending);
+            return Err(e);
         }
-        let engine = state.engine.clone();
-        let checked = bytes.clone();
-        tokio::task::spawn_blocking(move || engine.load(&checked))
-            .await
-            .map_err(AppError::internal)?
-            .map_err(|e| AppError::bad_request(format!("'{name}' is not a valid job component: {e}")))?;
-        let (_, path) = state.jars.add(&name, bytes).map_err(AppError::internal)?;
-        return Ok(Json(json!({ "filename": path.display().to_string(), "status": "success" })));
+        let jar = state.jars.keep(pending).map_err(AppError::internal)?;
+        return Ok(Json(json!({ "filename": jar.path.display().to_string(), "status": "success" })));
     }
     Err(AppError::bad_request("the upload has no file in the multipart field 'jarfile'"))
+}
+
+/// Writes the field to `path` chunk by chunk on a blocking thread; returns its size.
+async fn write_to_disk(
+    field: &mut axum::extract::multipart::Field<'_>,
+    path: &std::path::Path,
+) -> Result<u64, AppError> {
+    use std::io::Write;
+    let (chunks, mut queue) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let target = path.to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&target)?);
+        let mut size = 0;
+        while let Some(chunk) = queue.blocking_recv() {
+            file.write_all(&chunk)?;
+            size += chunk.len() as u64;
+        }
+        file.flush()?;
+        Ok(size)
+    });
+    let mut received = Ok(());
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if chunks.send(chunk).await.is_err() {
+                    break; // The writer failed; its error says why.
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                received = Err(AppError { status: e.status(), message: e.body_text() });
+                break;
+            }
+        }
+    }
+    drop(chunks);
+    let written = writer.await.map_err(AppError::internal)?.map_err(AppError::internal);
+    received?;
+    written
+}
+
+/// Compiles the upload at `path`, which checks it is a job component.
+async fn check(state: &AppState, name: &str, path: &std::path::Path) -> Result<(), AppError> {
+    let engine = state.engine.clone();
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::read(&path).map(|bytes| engine.load(&bytes)))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?
+        .map(|_| ())
+        .map_err(|e| AppError::bad_request(format!("'{name}' is not a valid job component: {e}")))
 }
 
 /// How to run or plan a component: from the query, or a JSON body (the body wins).
@@ -148,6 +202,15 @@ fn jar(state: &AppState, id: &str) -> Result<Jar, AppError> {
     state.jars.get(id).ok_or_else(|| AppError::not_found(format!("jar {id} not found")))
 }
 
+/// The bytes of the jar with `id`, read from the upload directory.
+async fn jar_bytes(state: &AppState, id: &str) -> Result<Arc<[u8]>, AppError> {
+    let jar = jar(state, id)?;
+    tokio::task::spawn_blocking(move || jar.read().map_err(|e| format!("cannot read {}: {e}", jar.path.display())))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
 /// `POST /jars/:id/run`: submits the component as a job; `{"jobid": ...}`.
 pub async fn run(
     State(state): State<AppState>,
@@ -156,9 +219,9 @@ pub async fn run(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let request = RunRequest::merge(query, &body)?;
-    let jar = jar(&state, &id)?;
+    let component = jar_bytes(&state, &id).await?;
     let submit = SubmitJob {
-        component: jar.bytes,
+        component,
         args: request.args()?,
         parallelism: request.parallelism,
         savepoint: request.savepoint(),
@@ -175,14 +238,11 @@ pub async fn plan(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let request = RunRequest::merge(query, &body)?;
-    let jar = jar(&state, &id)?;
     let args = request.args()?;
+    let component = jar_bytes(&state, &id).await?;
     let (engine, config) = (state.engine.clone(), state.config.clone());
-    let prepared =
-        tokio::task::spawn_blocking(move || prepare(&engine, &jar.bytes, &args, request.parallelism, &config))
-            .await
-            .map_err(AppError::internal)?
-            .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let pending = state.preparing.submit(move || prepare(&engine, &component, &args, request.parallelism, &config));
+    let prepared = async move { pending?.await.map_err(SubmitError::from)? }.await.map_err(AppError::from)?;
     Ok(Json(json!({ "plan": plan_json("00000000000000000000000000000000", &prepared.job_graph) })))
 }
 

@@ -1,7 +1,8 @@
 //! The REST API of a JobManager process, shaped like Flink's REST API v1
 //! (paths and JSON field names), so Flink's clients and the dashboard
 //! work with it. Every path is also served under `/v1`. One file per
-//! resource; [`app`] builds the router so tests can call it without a socket.
+//! resource; [`app`] builds the router so tests can call it without a
+//! socket, [`serve`] serves it within the connection limits.
 
 mod checkpoints;
 mod cluster;
@@ -12,11 +13,13 @@ mod jobs;
 mod logs;
 mod plan;
 mod range;
+mod server;
 mod ui;
 
 pub use error::AppError;
-pub use jar_store::{Jar, JarStore};
+pub use jar_store::{Jar, JarError, JarStore};
 pub use jars::split_args;
+pub use server::{ServerLimits, serve};
 
 use std::sync::Arc;
 
@@ -28,7 +31,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::config::Configuration;
-use crate::dispatcher::Dispatcher;
+use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
@@ -45,6 +48,8 @@ pub struct AppState {
     pub resource_manager: Addr<ResourceManager>,
     /// Compiles uploads (which checks them).
     pub engine: Arc<WasmEngine>,
+    /// Describes jobs for `/jars/:id/plan`, off the REST server's threads.
+    pub preparing: Arc<PreparePool>,
     /// The effective configuration.
     pub config: Configuration,
     /// Uploaded components.

@@ -1,6 +1,8 @@
 //! A control connection: one thread reads frames and hands them to an
 //! actor, one thread writes the frames queued by the actor, so neither
-//! side's actor ever blocks on the socket.
+//! side's actor ever blocks on the socket. Frames are bounded by the
+//! process's RPC bound ([`super::limits`]); a frame over it, or one that
+//! stalls half-way, closes the connection with an error naming the peer.
 
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{Shutdown, TcpStream};
@@ -10,7 +12,8 @@ use crossbeam_channel::{Sender, unbounded};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{read_frame, write_frame};
+use super::frame::{FrameReader, TimedStream, write_frame_within};
+use super::limits::{ConnectionPermit, limits};
 
 /// What the reading thread delivers to the actor that owns the connection.
 #[derive(Message, Debug)]
@@ -44,18 +47,45 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
     where
         In: DeserializeOwned + Send + 'static,
     {
+        Self::start_holding(stream, name, deliver, None)
+    }
+
+    /// Like [`Connection::start`], holding `permit` (its place under the
+    /// server's connection limit) until the connection closes.
+    pub fn start_holding<In>(
+        stream: TcpStream,
+        name: &str,
+        deliver: Recipient<Incoming<In>>,
+        permit: Option<ConnectionPermit>,
+    ) -> std::io::Result<Self>
+    where
+        In: DeserializeOwned + Send + 'static,
+    {
         stream.set_nodelay(true)?;
         let reader = stream.try_clone()?;
         let writer = stream.try_clone()?;
+        let peer = match stream.peer_addr() {
+            Ok(address) => format!("{name} ({address})"),
+            Err(_) => name.to_string(),
+        };
         let (outbox, queue) = unbounded::<Out>();
+        let reader_peer = peer.clone();
         std::thread::Builder::new().name(format!("rpc-read {name}")).spawn(move || {
-            let mut input = BufReader::new(reader);
-            let mut scratch = Vec::new();
+            let _permit = permit;
+            let socket = reader.try_clone();
+            let mut input = FrameReader::new(BufReader::new(TimedStream::new(reader)), limits().rpc(), reader_peer);
             let reason = loop {
-                match read_frame::<_, In>(&mut input, &mut scratch) {
+                match input.read::<In>() {
                     Ok(Some(message)) => deliver.do_send(Incoming::Message(message)),
                     Ok(None) => break "the peer closed the connection".to_string(),
-                    Err(e) => break e.to_string(),
+                    Err(e) => {
+                        tracing::warn!(peer = input.peer(), error = %e, "control connection failed");
+                        // Closed at once, whatever the owner does with the news.
+                        if let Ok(socket) = &socket {
+                            let _ = socket.shutdown(Shutdown::Both);
+                        }
+                        break e.to_string();
+                    }
                 }
             };
             deliver.do_send(Incoming::Closed(reason));
@@ -63,9 +93,16 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
         std::thread::Builder::new().name(format!("rpc-write {name}")).spawn(move || {
             let mut output = BufWriter::new(&writer);
             let mut scratch = Vec::new();
+            let bound = limits().rpc();
             while let Ok(message) = queue.recv() {
-                if write_frame(&mut output, &message, &mut scratch).is_err() {
-                    break;
+                match write_frame_within(&mut output, &message, &mut scratch, &bound, &peer) {
+                    Ok(()) => {}
+                    // Nothing of it was written: the connection stays usable for the next message.
+                    Err(e @ super::FrameError::TooLarge { .. }) => {
+                        tracing::error!(error = %e, "a control message was not sent");
+                        continue;
+                    }
+                    Err(_) => break,
                 }
                 // Write out as soon as nothing more is queued: control messages are latency-bound.
                 if queue.is_empty() && output.flush().is_err() {

@@ -1,0 +1,232 @@
+//! The REST server's connections, bounded so slow or idle clients cannot
+//! hold it: axum's `serve` has no limits, so connections are served here
+//! with hyper's HTTP/1 builder.
+//! - at most `rest.server.max-connections` are open; one more is answered
+//!   503 and closed at once, so a client learns why instead of hanging;
+//! - a request's headers must arrive within `rest.server.header-read-timeout`
+//!   (hyper's timer also runs while a kept-alive connection waits for its
+//!   next request, so idle keep-alive connections close after it too);
+//! - a connection on which nothing is read or written for
+//!   `rest.server.idle-timeout` while no handler is working is closed: a
+//!   client that stops reading a response or sending a body. Time spent in a
+//!   handler (compiling an upload, running describe) is not idleness.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::config::{ConfigError, Configuration};
+use crate::rpc::{ConnectionLimit, ConnectionPermit};
+
+/// How long a refused client is given to take its 503.
+const REFUSAL_WRITE: Duration = Duration::from_secs(1);
+
+/// The bounds on the REST server's connections.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// `rest.server.max-connections`.
+    pub connections: ConnectionLimit,
+    /// `rest.server.header-read-timeout`.
+    pub header_read_timeout: Duration,
+    /// `rest.server.idle-timeout`.
+    pub idle_timeout: Duration,
+}
+
+impl ServerLimits {
+    /// The limits `config` sets.
+    pub fn from_config(config: &Configuration) -> Result<Self, ConfigError> {
+        Ok(ServerLimits {
+            connections: ConnectionLimit::from_config(config, "rest.server.max-connections")?,
+            header_read_timeout: config.duration("rest.server.header-read-timeout")?,
+            idle_timeout: config.duration("rest.server.idle-timeout")?,
+        })
+    }
+}
+
+/// Serves `app` on `listener` within `limits` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => return Ok(()),
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, typically: wait instead of spinning.
+                tracing::warn!(error = %e, "cannot accept a REST connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        match limits.connections.try_acquire() {
+            Some(permit) => {
+                tokio::spawn(connection(stream, peer, app.clone(), permit, limits.clone()));
+            }
+            None => {
+                tracing::warn!(%peer, limit = limits.connections.max(), "too many REST connections; refusing one");
+                tokio::spawn(refuse(stream));
+            }
+        }
+    }
+}
+
+/// Tells a client over the connection limit so, and closes.
+async fn refuse(mut stream: TcpStream) {
+    let body =
+        r#"{"errors":["too many connections to the REST server (rest.server.max-connections); try again later"]}"#;
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(REFUSAL_WRITE, stream.write_all(response.as_bytes())).await;
+}
+
+/// Serves one connection until it ends, times out or stays idle too long.
+async fn connection(stream: TcpStream, peer: SocketAddr, app: Router, _permit: ConnectionPermit, limits: ServerLimits) {
+    let _ = stream.set_nodelay(true);
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
+    let router = TowerToHyperService::new(app);
+    let busy = activity.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let working = busy.working();
+        let answer = hyper::service::Service::call(&router, request);
+        async move {
+            let response = answer.await;
+            drop(working);
+            response
+        }
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    let served = builder.serve_connection(io, service);
+    tokio::pin!(served);
+    loop {
+        let idle_left = limits.idle_timeout.saturating_sub(activity.idle_for());
+        tokio::select! {
+            result = served.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "REST connection ended with an error");
+                }
+                return;
+            }
+            () = tokio::time::sleep(idle_left.max(Duration::from_millis(10))) => {
+                if !activity.is_working() && activity.idle_for() >= limits.idle_timeout {
+                    tracing::debug!(%peer, timeout = ?limits.idle_timeout, "closing an idle REST connection (rest.server.idle-timeout)");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// When a connection last moved bytes, and how many of its requests a handler is working on.
+struct Activity {
+    started: Instant,
+    /// Milliseconds from `started` to the last read or write.
+    last: AtomicU64,
+    working: AtomicUsize,
+}
+
+/// A request being handled; dropped when its response is ready.
+struct Working(Arc<Activity>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity { started: Instant::now(), last: AtomicU64::new(0), working: AtomicUsize::new(0) }
+    }
+
+    fn touch(&self) {
+        self.last.store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+
+    fn working(self: &Arc<Self>) -> Working {
+        self.working.fetch_add(1, Ordering::AcqRel);
+        Working(self.clone())
+    }
+
+    fn is_working(&self) -> bool {
+        self.working.load(Ordering::Acquire) > 0
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.working.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A socket that records when bytes last moved either way.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        result
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
