@@ -4,8 +4,8 @@
 //! with `sudo` when not root; the `wasm32-wasip2` target and the rustfmt
 //! and clippy components through rustup; the npm packages of the
 //! JavaScript projects and of the browser test), then runs
-//! `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings` and
-//! `cargo test`, printing how long each step took. What cannot be
+//! `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`
+//! and `cargo test --workspace`, printing how long each step took. What cannot be
 //! installed is named once and fails the run: no test is skipped because
 //! a tool is missing.
 //!
@@ -98,11 +98,13 @@ fn install() -> Result<(), String> {
 }
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
-/// `cargo test` with `test_args`.
+/// `cargo test` with `test_args`; clippy and the tests with `--workspace`,
+/// so they cover this crate too (it is not a default member).
 fn check(test_args: &[String]) -> Result<(), String> {
     step("cargo fmt --check", || cargo(&["fmt", "--check"]))?;
-    step("cargo clippy --all-targets -- -D warnings", || cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]))?;
-    let mut args = vec!["test"];
+    let clippy = ["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"];
+    step("cargo clippy --workspace --all-targets -- -D warnings", || cargo(&clippy))?;
+    let mut args = vec!["test", "--workspace"];
     args.extend(test_args.iter().map(String::as_str));
     step(&format!("cargo {}", args.join(" ")), || cargo(&args))
 }
