@@ -177,7 +177,7 @@ impl TimeKeeper {
     fn send_state(&mut self, backend: &mut dyn NamedStateBackend, keys: &[u8], key_ends: &[u32]) {
         if !self.guest_keeps_state {
             gather_named(backend, keys, key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
-        } else if backend.len() > 0 {
+        } else if !backend.is_empty() {
             take_named(backend, keys, key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
         }
     }
