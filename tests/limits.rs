@@ -237,13 +237,13 @@ fn uploads_live_on_disk_and_go_with_the_jobmanager() {
 }
 
 /// A bounded job with the exactly-once file sink whose checkpoint storage
-/// cannot be written (its folder's parent is a file) fails, with no
+/// breaks once it runs (its folder is replaced by a file) fails, with no
 /// restart strategy, naming the checkpoint and the storage error, instead
 /// of running for ever waiting for a checkpoint to complete.
 #[test]
 fn a_bounded_job_whose_checkpoints_cannot_be_stored_fails_naming_the_storage_error() {
     let dir = std::env::temp_dir().join(format!("wflink-test-limits-checkpoints-{}", std::process::id()));
-    let checkpoints = dir.join("blocked").join("chk");
+    let checkpoints = dir.join("chk");
     let settings = [
         "execution.checkpointing.interval=100 ms".to_string(),
         format!("state.checkpoints.dir={}", checkpoints.display()),
@@ -251,9 +251,8 @@ fn a_bounded_job_whose_checkpoints_cannot_be_stored_fails_naming_the_storage_err
     ];
     let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
     let cluster = TestCluster::start("limits-checkpoints", 1, &settings);
-    std::fs::write(dir.join("blocked"), "a file where the checkpoint folder's parent should be").unwrap();
     let input = cluster.dir.join("input.txt");
-    std::fs::write(&input, generate_text(20_000, 5)).unwrap();
+    std::fs::write(&input, generate_text(1_000_000, 5)).unwrap();
     let output = cluster.dir.join("out");
 
     let mut command = wflink();
@@ -267,10 +266,12 @@ fn a_bounded_job_whose_checkpoints_cannot_be_stored_fails_naming_the_storage_err
         .unwrap_or_else(|| panic!("no job id: {stdout} {}", String::from_utf8_lossy(&submitted.stderr)))
         .trim()
         .to_string();
+    std::fs::remove_dir_all(&checkpoints).unwrap();
+    std::fs::write(&checkpoints, "a file where the checkpoint folder was").unwrap();
 
     cluster.wait_for_status(&job, "FAILED");
     let exceptions = cluster.get(&format!("/jobs/{job}/exceptions"));
     let root = exceptions["root-exception"].as_str().unwrap_or_default();
     assert!(root.contains("checkpoint") && root.contains("tolerable-failed-checkpoints"), "{exceptions}");
-    assert!(root.contains("Not a directory") || root.contains("blocked"), "the storage error is named: {exceptions}");
+    assert!(root.contains("cannot create the directory"), "the storage error is named: {exceptions}");
 }
