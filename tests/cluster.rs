@@ -24,25 +24,6 @@ fn endless_socket(lines: &'static str) -> (u16, std::thread::JoinHandle<Vec<TcpS
     (port, handle)
 }
 
-/// Uploads a file through `POST /jars/upload`; returns the jar id.
-fn upload(cluster: &TestCluster, name: &str, bytes: &[u8]) -> String {
-    let (content_type, body) = multipart(name, bytes);
-    let (status, answer) = cluster.raw("POST", "/jars/upload", &content_type, &body);
-    assert_eq!(status, 200, "upload failed: {answer}");
-    assert_eq!(answer["status"], "success");
-    answer["filename"].as_str().unwrap().rsplit('/').next().unwrap().to_string()
-}
-
-/// Runs an uploaded jar through `POST /jars/:id/run`; returns the job id.
-fn run_jar(cluster: &TestCluster, jar: &str, body: Value) -> String {
-    let (status, answer) =
-        cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", body.to_string().as_bytes());
-    assert_eq!(status, 200, "run failed: {answer}");
-    let job_id = answer["jobid"].as_str().unwrap().to_string();
-    assert_eq!(job_id.len(), 32);
-    job_id
-}
-
 /// Wordcount at parallelism 2 on two TaskManagers of one slot each: the
 /// key-by sends records between the TaskManager processes over TCP, each
 /// TaskManager's print sink writes its half to its own `.out` file with
@@ -142,10 +123,9 @@ fn rest_responses_have_flinks_shapes() {
     }
 
     let (port, socket) = endless_socket("to be or not to be\n");
-    let jar = upload(&cluster, "wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let jar = cluster.upload("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
     assert_eq!(cluster.get("/jars")["files"][0]["id"], jar.as_str());
-    let job = run_jar(
-        &cluster,
+    let job = cluster.run_jar(
         &jar,
         serde_json::json!({ "programArgsList": ["--hostname", "127.0.0.1", "--port", port.to_string()] }),
     );
@@ -237,9 +217,9 @@ fn list_and_cancel_through_the_cli() {
 fn a_killed_taskmanager_fails_its_job_and_leaves_the_cluster() {
     let mut cluster = TestCluster::start("cluster-kill", 2, &["heartbeat.timeout=3 s"]);
     let (port, socket) = endless_socket("one two three four\n");
-    let jar = upload(&cluster, "wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let jar = cluster.upload("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
     let args = ["--hostname", "127.0.0.1", "--port", &port.to_string()].map(String::from);
-    let job = run_jar(&cluster, &jar, serde_json::json!({ "programArgsList": args, "parallelism": 2 }));
+    let job = cluster.run_jar(&jar, serde_json::json!({ "programArgsList": args, "parallelism": 2 }));
     cluster.wait_for_status(&job, "RUNNING");
     wait_for("the words to be counted on both TaskManagers", || {
         let details = cluster.get(&format!("/jobs/{job}"));
@@ -272,9 +252,9 @@ fn a_taskmanager_registers_again_with_a_restarted_jobmanager() {
     };
     let tm_id = id(&cluster).unwrap();
     let (port, socket) = endless_socket("one two three\n");
-    let jar = upload(&cluster, "wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let jar = cluster.upload("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
     let args = ["--hostname", "127.0.0.1", "--port", &port.to_string()].map(String::from);
-    let old_job = run_jar(&cluster, &jar, serde_json::json!({ "programArgsList": args, "parallelism": 1 }));
+    let old_job = cluster.run_jar(&jar, serde_json::json!({ "programArgsList": args, "parallelism": 1 }));
     cluster.wait_for_status(&old_job, "RUNNING");
     let mut source_connection = socket.join().unwrap().pop().unwrap();
 
@@ -389,7 +369,7 @@ fn bad_requests_get_clear_4xx_answers() {
     assert_eq!(cluster.raw("DELETE", "/jars/nope", "", b"").0, 404);
     assert_eq!(cluster.raw("GET", "/no/such/path", "", b"").0, 404);
 
-    let jar = upload(&cluster, "wordcount.wasm", &wasm);
+    let jar = cluster.upload("wordcount.wasm", &wasm);
     let (status, body) = cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", b"{not json");
     assert_eq!(status, 400, "{body}");
     let (status, body) = cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", b"{}");
@@ -401,7 +381,7 @@ fn bad_requests_get_clear_4xx_answers() {
     let input = cluster.dir.join("words.txt");
     std::fs::write(&input, "a b c\n").unwrap();
     let args = serde_json::json!({ "programArgsList": ["--input", input.to_str().unwrap()], "parallelism": 3 });
-    let job = run_jar(&cluster, &jar, args);
+    let job = cluster.run_jar(&jar, args);
     cluster.wait_for_status(&job, "FAILED");
     let exceptions = cluster.get(&format!("/jobs/{job}/exceptions"));
     assert!(exceptions["root-exception"].as_str().unwrap().contains("not enough task slots"), "{exceptions}");

@@ -54,6 +54,23 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ),
     ("pipeline.max-parallelism", "128", "number of key groups, the upper bound of any operator's parallelism"),
     ("wasm.call-timeout", "10 s", "deadline of a single guest call; a guest running longer fails its task"),
+    (
+        "wasm.describe.timeout",
+        "10 s",
+        "deadline of a job's describe step (its plan, built at submit, `wflink info` and GET /jars/:id/plan)",
+    ),
+    ("wasm.describe.memory", "256m", "memory one describe step may use"),
+    (
+        "wasm.describe.threads",
+        "2",
+        "threads that compile and describe submitted jobs, apart from the threads that answer REST and heartbeats",
+    ),
+    ("wasm.describe.queue", "16", "submits and plan requests that may wait for a describe thread; more get 429"),
+    (
+        "task.cancellation.timeout",
+        "180 s",
+        "a cancelled task still running after this long is a fatal error: its TaskManager exits; 0 disables the watchdog",
+    ),
     ("jobmanager.rpc.address", "localhost", "address TaskManagers connect to"),
     ("jobmanager.rpc.port", "6123", "port TaskManagers connect to"),
     ("rest.address", "localhost", "address of the REST server and dashboard"),
@@ -255,6 +272,11 @@ impl Configuration {
         self.duration("execution.buffer-timeout")?;
         self.duration("pipeline.auto-watermark-interval")?;
         self.duration("wasm.call-timeout")?;
+        self.duration("wasm.describe.timeout")?;
+        self.memory_size("wasm.describe.memory")?;
+        self.positive_int("wasm.describe.threads")?;
+        self.positive_int("wasm.describe.queue")?;
+        self.duration("task.cancellation.timeout")?;
         self.duration("execution.checkpointing.interval")?;
         self.duration("execution.checkpointing.timeout")?;
         self.positive_int("execution.checkpointing.max-concurrent-checkpoints")?;
@@ -332,7 +354,8 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" | "day" | "days" => 86400e3,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(number * millis / 1e3))
+    // Checked: a value too large for a Duration (or negative) is invalid, not a panic.
+    Duration::try_from_secs_f64(number * millis / 1e3).ok()
 }
 
 /// Parses a memory size in Flink's syntax into bytes.
@@ -368,6 +391,14 @@ mod tests {
         assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("250"), Some(Duration::from_millis(250)));
         assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn a_duration_too_large_is_invalid_not_a_panic() {
+        assert_eq!(parse_duration("99999999999999999999999d"), None);
+        let config = Configuration::default().with_overrides(&["heartbeat.timeout=99999999999999999999999d"]);
+        let err = config.and_then(|c| c.validate()).unwrap_err();
+        assert!(err.to_string().contains("heartbeat.timeout"), "{err}");
     }
 
     #[test]

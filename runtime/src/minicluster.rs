@@ -40,9 +40,13 @@ impl MiniCluster {
         slots: u32,
     ) -> anyhow::Result<Self> {
         let memory = config.memory_size("taskmanager.memory.flink.size")?;
+        let cancellation_timeout = config.duration("task.cancellation.timeout")?;
         let resource_manager = ResourceManager::default().start();
         let task_managers: Vec<Addr<TaskManager>> = (0..task_managers)
-            .map(|i| TaskManager::new(format!("local-tm-{i}"), slots, memory, resource_manager.clone()).start())
+            .map(|i| {
+                TaskManager::new(format!("local-tm-{i}"), slots, memory, cancellation_timeout, resource_manager.clone())
+                    .start()
+            })
             .collect();
         let expected = task_managers.len() * slots as usize;
         let started = Instant::now();
@@ -58,7 +62,8 @@ impl MiniCluster {
             actix_rt::time::sleep(Duration::from_millis(1)).await;
         }
         let blobs = Arc::new(crate::dispatcher::BlobStore::default());
-        let dispatcher = Dispatcher::new(engine, config, resource_manager.clone(), blobs).start();
+        let preparing = crate::dispatcher::PreparePool::from_config(&config)?;
+        let dispatcher = Dispatcher::new(engine, config, resource_manager.clone(), blobs, preparing).start();
         Ok(MiniCluster { dispatcher, resource_manager, task_managers })
     }
 

@@ -138,6 +138,11 @@ impl TestCluster {
         self.taskmanagers[index].as_mut().expect("a live taskmanager")
     }
 
+    /// What the JobManager logged.
+    pub fn jobmanager_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("jobmanager.log")).unwrap_or_default()
+    }
+
     /// What TaskManager `index` logged.
     pub fn taskmanager_log(&self, index: usize) -> String {
         std::fs::read_to_string(self.dir.join(format!("taskmanager-{index}.log"))).unwrap_or_default()
@@ -184,6 +189,25 @@ impl TestCluster {
     /// Waits until the job reaches `status`.
     pub fn wait_for_status(&self, job_id: &str, status: &str) {
         wait_for(&format!("job {job_id} to be {status}"), || (self.job_status(job_id) == status).then_some(()));
+    }
+
+    /// Uploads a file through `POST /jars/upload`; returns the jar id.
+    pub fn upload(&self, name: &str, bytes: &[u8]) -> String {
+        let (content_type, body) = multipart(name, bytes);
+        let (status, answer) = self.raw("POST", "/jars/upload", &content_type, &body);
+        assert_eq!(status, 200, "upload failed: {answer}");
+        assert_eq!(answer["status"], "success");
+        answer["filename"].as_str().unwrap().rsplit('/').next().unwrap().to_string()
+    }
+
+    /// Runs an uploaded jar through `POST /jars/:id/run`; returns the job id.
+    pub fn run_jar(&self, jar: &str, body: Value) -> String {
+        let (status, answer) =
+            self.raw("POST", &format!("/jars/{jar}/run"), "application/json", body.to_string().as_bytes());
+        assert_eq!(status, 200, "run failed: {answer}");
+        let job_id = answer["jobid"].as_str().unwrap().to_string();
+        assert_eq!(job_id.len(), 32);
+        job_id
     }
 
     /// Raw HTTP status and body of a request, for the error cases.

@@ -82,6 +82,7 @@ fn instantiate_twice(component: &crate::wasm::JobComponent) -> anyhow::Result<(D
         memory: SlotMemory::new(1 << 30),
         call_timeout: Duration::from_secs(10),
         attempt: 0,
+        cancel: Default::default(),
     };
     let started = Instant::now();
     drop(GuestInstance::new(component, settings.clone())?);

@@ -9,12 +9,12 @@ use actix::Actor;
 use anyhow::Context;
 
 use super::ConfigArgs;
-use crate::dispatcher::{BlobStore, Dispatcher};
-use crate::job_manager::now_millis;
+use crate::dispatcher::{BlobStore, Dispatcher, PreparePool};
 use crate::logs::LogFiles;
 use crate::resource_manager::{ResourceManager, rpc_server};
 use crate::rest::{AppState, JarStore, ServerLimits, app};
 use crate::rpc::{ConnectionLimit, FrameLimits};
+use crate::time::now_millis;
 use crate::wasm::WasmEngine;
 
 /// Printed on stdout once the REST API listens, followed by its URL.
@@ -44,8 +44,10 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     actix::System::new().block_on(async move {
         let resource_manager = ResourceManager::default().start();
         let blobs = Arc::new(BlobStore::default());
+        let preparing = PreparePool::from_config(&config)?;
         let dispatcher =
-            Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone()).start();
+            Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone(), preparing.clone())
+                .start();
 
         let rpc = std::net::TcpListener::bind((rpc_address.as_str(), rpc_port))
             .with_context(|| format!("cannot listen on {rpc_address}:{rpc_port} (jobmanager.rpc.port)"))?;
@@ -68,6 +70,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             dispatcher,
             resource_manager,
             engine,
+            preparing,
             config,
             jars: jars.clone(),
             rest_url: rest_url.clone(),

@@ -74,12 +74,19 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot register with the JobManager at {jobmanager} (--jobmanager)"))?;
     tracing::info!(task_manager = %id, %jobmanager, "registered with the resource manager");
     let engine = WasmEngine::new()?;
+    let cancellation_timeout = config.duration("task.cancellation.timeout")?;
 
     let system = actix::System::new();
     system.block_on(async {
         let jobmanager = jobmanager.clone();
-        let settings =
-            TaskExecutorSettings { registration, jobmanager, heartbeat_interval, heartbeat_timeout, backoff };
+        let settings = TaskExecutorSettings {
+            registration,
+            jobmanager,
+            heartbeat_interval,
+            heartbeat_timeout,
+            backoff,
+            cancellation_timeout,
+        };
         TaskExecutor::create(move |ctx| {
             let mut executor = TaskExecutor::new(settings, slots, memory_bytes, registry, engine);
             match Connection::start(stream, "jobmanager", ctx.address().recipient()) {

@@ -5,14 +5,19 @@
 mod blob_store;
 pub mod messages;
 mod prepare;
+mod prepare_pool;
 
 pub use blob_store::{BlobStore, content_hash};
 pub use prepare::{PreparedJob, SubmitError, prepare};
+pub use prepare_pool::{PoolError, PreparePool};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, ResponseFuture, WrapFuture};
+use actix::{
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, ResponseActFuture, ResponseFuture,
+    WrapFuture,
+};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
@@ -88,6 +93,8 @@ pub struct Dispatcher {
     resource_manager: Addr<ResourceManager>,
     /// Components of submitted jobs, for TaskManager processes to fetch.
     blobs: Arc<BlobStore>,
+    /// The threads that compile and describe submitted jobs: never this actor's.
+    preparing: Arc<PreparePool>,
     jobs: HashMap<JobId, JobEntry>,
 }
 
@@ -98,8 +105,9 @@ impl Dispatcher {
         config: Configuration,
         resource_manager: Addr<ResourceManager>,
         blobs: Arc<BlobStore>,
+        preparing: Arc<PreparePool>,
     ) -> Self {
-        Dispatcher { engine, config, resource_manager, blobs, jobs: HashMap::new() }
+        Dispatcher { engine, config, resource_manager, blobs, preparing, jobs: HashMap::new() }
     }
 
     fn entry(&mut self, job_id: JobId) -> Result<&mut JobEntry, DispatcherError> {
@@ -112,60 +120,76 @@ impl Actor for Dispatcher {
 }
 
 impl Handler<SubmitJob> for Dispatcher {
-    type Result = Result<JobId, DispatcherError>;
+    type Result = ResponseActFuture<Self, Result<JobId, DispatcherError>>;
 
-    /// Prepares the job (errors go straight back to the submitter) and
-    /// starts its JobManager.
-    fn handle(&mut self, msg: SubmitJob, ctx: &mut Context<Self>) -> Self::Result {
-        let prepared = prepare(&self.engine, &msg.component, &msg.args, msg.parallelism, &self.config)?;
-        let checkpointing = CheckpointSettings::from_config(&self.config).map_err(SubmitError::from)?;
-        let settings = TaskSettings {
-            buffer_timeout: self.config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
-            call_timeout: self.config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
-            checkpoint_storage: checkpointing.location.clone(),
-            periodic_checkpoints: !checkpointing.interval.is_zero(),
-        };
-        let slot_request_timeout = self.config.duration("slot.request.timeout").map_err(SubmitError::from)?;
-        let storage = CheckpointStorage::open(&checkpointing.location).map_err(SubmitError::from)?;
-        let restart = RestartStrategy::from_config(&self.config).map_err(SubmitError::from)?;
-        let restore = match &msg.savepoint {
-            Some(s) => Some(
-                futures::executor::block_on(load_savepoint(&s.path, &prepared.job_graph, s.allow_non_restored_state))
-                    .map_err(SubmitError::from)?,
-            ),
-            None => None,
-        };
-        self.blobs.put(msg.component.clone());
-        let job_id = JobId::random();
-        let name = prepared.job_graph.job_name.clone();
-        tracing::info!(job = %job_id, name = %name, "job submitted");
-        let submission = JobSubmission {
-            job_id,
-            job_graph: prepared.job_graph,
-            component: prepared.component,
-            args: prepared.args,
-            settings,
-            slot_request_timeout,
-            checkpointing,
-            storage,
-            restart,
-            restore,
-        };
-        let manager = JobManager::new(submission, self.resource_manager.clone(), ctx.address().recipient()).start();
-        let overview =
-            JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::job_manager::now_millis() };
-        self.jobs.insert(
-            job_id,
-            JobEntry {
+    /// Prepares the job on the describe threads (errors go straight back
+    /// to the submitter), then starts its JobManager. The actor goes on
+    /// answering meanwhile.
+    fn handle(&mut self, msg: SubmitJob, _ctx: &mut Context<Self>) -> Self::Result {
+        let (engine, config) = (self.engine.clone(), self.config.clone());
+        let component = msg.component.clone();
+        let pending = self.preparing.submit(move || prepare_submission(&engine, &config, msg));
+        let prepared = async move { pending.map_err(SubmitError::from)?.await.map_err(SubmitError::from)? };
+        Box::pin(prepared.into_actor(self).map(move |submission: Result<JobSubmission, DispatcherError>, act, ctx| {
+            let submission = submission?;
+            let job_id = submission.job_id;
+            let name = submission.job_graph.job_name.clone();
+            act.blobs.put(component);
+            tracing::info!(job = %job_id, name = %name, "job submitted");
+            let manager = JobManager::new(submission, act.resource_manager.clone(), ctx.address().recipient()).start();
+            let overview =
+                JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::time::now_millis() };
+            let entry = JobEntry {
                 overview,
                 manager: Some(manager),
                 result: None,
                 waiters: Vec::new(),
                 savepoints: HashMap::new(),
-            },
-        );
-        Ok(job_id)
+            };
+            act.jobs.insert(job_id, entry);
+            Ok(job_id)
+        }))
     }
+}
+
+/// Everything a JobManager needs, made on a describe thread: the job
+/// prepared, its settings read, its savepoint (if any) loaded.
+fn prepare_submission(
+    engine: &WasmEngine,
+    config: &Configuration,
+    msg: SubmitJob,
+) -> Result<JobSubmission, DispatcherError> {
+    tracing::info!(bytes = msg.component.len(), "preparing a submitted job");
+    let prepared = prepare(engine, &msg.component, &msg.args, msg.parallelism, config)?;
+    let checkpointing = CheckpointSettings::from_config(config).map_err(SubmitError::from)?;
+    let settings = TaskSettings {
+        buffer_timeout: config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
+        call_timeout: config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
+        checkpoint_storage: checkpointing.location.clone(),
+        periodic_checkpoints: !checkpointing.interval.is_zero(),
+    };
+    let slot_request_timeout = config.duration("slot.request.timeout").map_err(SubmitError::from)?;
+    let storage = CheckpointStorage::open(&checkpointing.location).map_err(SubmitError::from)?;
+    let restart = RestartStrategy::from_config(config).map_err(SubmitError::from)?;
+    let restore = match &msg.savepoint {
+        Some(s) => Some(
+            futures::executor::block_on(load_savepoint(&s.path, &prepared.job_graph, s.allow_non_restored_state))
+                .map_err(SubmitError::from)?,
+        ),
+        None => None,
+    };
+    Ok(JobSubmission {
+        job_id: JobId::random(),
+        job_graph: prepared.job_graph,
+        component: prepared.component,
+        args: prepared.args,
+        settings,
+        slot_request_timeout,
+        checkpointing,
+        storage,
+        restart,
+        restore,
+    })
 }
 
 impl Handler<JobTerminated> for Dispatcher {

@@ -1,6 +1,7 @@
 //! Everything that happens to a job before it runs, in one place for the
 //! Dispatcher, `wflink info` and `wflink run --local`: compile (cached),
-//! describe, chain, and check the connectors.
+//! describe, chain, and check the connectors. It runs job code, so a
+//! process that also serves others runs it on its [`PreparePool`](super::PreparePool).
 
 use std::sync::Arc;
 
@@ -8,9 +9,6 @@ use crate::config::{ConfigError, Configuration};
 use crate::connectors::{ConnectorError, sinks, sources};
 use crate::graph::{JobGraph, NodeKind, ParallelismSources, PlanError, StreamGraph};
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory, WasmEngine, WasmError};
-
-/// Memory a component may use while it describes its plan.
-const DESCRIBE_MEMORY: usize = 512 << 20;
 
 /// Why a job cannot be submitted.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +34,9 @@ pub enum SubmitError {
     /// The checkpoint storage cannot be opened.
     #[error(transparent)]
     Storage(#[from] crate::checkpoint::StorageError),
+    /// The describe threads cannot take the job now (or failed).
+    #[error(transparent)]
+    Pool(#[from] super::PoolError),
 }
 
 /// A job ready to run.
@@ -64,11 +65,13 @@ pub fn prepare(
         return Err(SubmitError::Parallelism(0));
     }
     let component = engine.load(bytes)?;
+    let memory = config.memory_size("wasm.describe.memory")?;
     let settings = InstanceSettings {
         task: "describe".into(),
-        memory: SlotMemory::new(DESCRIBE_MEMORY),
-        call_timeout: config.duration("wasm.call-timeout")?,
+        memory: SlotMemory::new(usize::try_from(memory).unwrap_or(usize::MAX)),
+        call_timeout: config.duration("wasm.describe.timeout")?,
         attempt: 0,
+        cancel: Default::default(),
     };
     let stream_graph = GuestInstance::new(&component, settings)?.describe(args)?;
     let sources = ParallelismSources {

@@ -16,7 +16,7 @@ use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
 use crate::checkpoint::metadata::{METADATA_FILE, file_name, join};
 use crate::checkpoint::{CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StorageError, TaskCommand};
 use crate::graph::SubtaskId;
-use crate::job_manager::now_millis;
+use crate::time::now_millis;
 
 /// A savepoint someone waits for.
 pub(super) struct SavepointRequest {

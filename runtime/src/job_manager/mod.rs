@@ -19,7 +19,7 @@ pub use task_commands::TaskCommandSender;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
 use serde::Serialize;
@@ -36,6 +36,7 @@ use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, S
 use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
 use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
 use crate::task_manager::{LOCAL_ADDRESS, Locality, TaskError};
+use crate::time::now_millis;
 use crate::wasm::JobComponent;
 pub use failure::JobFailure;
 use failure::root_cause;
@@ -184,11 +185,6 @@ pub struct JobManager {
 
 /// Interval between slot requests while the cluster has too few free slots.
 const SLOT_RETRY: Duration = Duration::from_millis(100);
-
-/// Milliseconds since the epoch.
-pub fn now_millis() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 impl JobManager {
     /// A JobManager for `submission`.

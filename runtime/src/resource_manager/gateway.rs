@@ -21,12 +21,12 @@ use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::job_manager::lifecycle::TaskState;
 use crate::job_manager::messages::TaskStateChanged;
-use crate::job_manager::now_millis;
 use crate::logs::{LogError, LogResponse};
 use crate::metrics::TaskMetrics;
 use crate::rpc::protocol::{TaskManagerRegistration, TaskManagerUsage, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::task_manager::TaskDescriptor;
+use crate::time::now_millis;
 
 /// Deploy a task into slot `slot` of this TaskManager.
 #[derive(Message)]

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::dispatcher::DispatcherError;
+use crate::dispatcher::{DispatcherError, PoolError, SubmitError};
 use crate::job_manager::CancelError;
 use crate::job_manager::savepoint::SavepointError;
 
@@ -47,9 +47,17 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<SubmitError> for AppError {
+    fn from(error: SubmitError) -> Self {
+        DispatcherError::Submit(error).into()
+    }
+}
+
 impl From<DispatcherError> for AppError {
     fn from(error: DispatcherError) -> Self {
         let status = match &error {
+            DispatcherError::Submit(SubmitError::Pool(PoolError::Busy { .. })) => StatusCode::TOO_MANY_REQUESTS,
+            DispatcherError::Submit(SubmitError::Pool(_)) => return AppError::internal(error),
             DispatcherError::Submit(_) => StatusCode::BAD_REQUEST,
             DispatcherError::UnknownJob(_) => StatusCode::NOT_FOUND,
             DispatcherError::Cancel(CancelError::AlreadyEnded(..)) => StatusCode::CONFLICT,

@@ -14,7 +14,7 @@ use super::jar_store::Jar;
 use super::plan::plan_json;
 use super::{AppError, AppState};
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob};
-use crate::dispatcher::prepare;
+use crate::dispatcher::{SubmitError, prepare};
 
 /// The one entry point every component has until the WIT contract names several.
 pub const DEFAULT_ENTRY: &str = "default";
@@ -241,11 +241,8 @@ pub async fn plan(
     let args = request.args()?;
     let component = jar_bytes(&state, &id).await?;
     let (engine, config) = (state.engine.clone(), state.config.clone());
-    let prepared =
-        tokio::task::spawn_blocking(move || prepare(&engine, &component, &args, request.parallelism, &config))
-            .await
-            .map_err(AppError::internal)?
-            .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let pending = state.preparing.submit(move || prepare(&engine, &component, &args, request.parallelism, &config));
+    let prepared = async move { pending?.await.map_err(SubmitError::from)? }.await.map_err(AppError::from)?;
     Ok(Json(json!({ "plan": plan_json("00000000000000000000000000000000", &prepared.job_graph) })))
 }
 

@@ -31,7 +31,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::config::Configuration;
-use crate::dispatcher::Dispatcher;
+use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
@@ -48,6 +48,8 @@ pub struct AppState {
     pub resource_manager: Addr<ResourceManager>,
     /// Compiles uploads (which checks them).
     pub engine: Arc<WasmEngine>,
+    /// Describes jobs for `/jars/:id/plan`, off the REST server's threads.
+    pub preparing: Arc<PreparePool>,
     /// The effective configuration.
     pub config: Configuration,
     /// Uploaded components.

@@ -45,6 +45,8 @@ pub struct TaskExecutorSettings {
     pub heartbeat_timeout: Duration,
     /// Waits between registration attempts after a loss.
     pub backoff: Backoff,
+    /// `task.cancellation.timeout`: how long a cancelled task may take to end.
+    pub cancellation_timeout: Duration,
 }
 
 /// A task running here: its slot, cancel flag, counters and command channel.
@@ -133,7 +135,7 @@ impl TaskExecutor {
         registry: Arc<ChannelRegistry>,
         engine: Arc<WasmEngine>,
     ) -> Self {
-        let slots = Slots::start(&settings.registration.id, slots, memory_bytes);
+        let slots = Slots::start(&settings.registration.id, slots, memory_bytes, settings.cancellation_timeout);
         TaskExecutor {
             settings,
             connection: None,

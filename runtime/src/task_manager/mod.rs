@@ -21,6 +21,7 @@ pub use task::TaskError;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, Arbiter, Context, Handler};
 
@@ -39,8 +40,9 @@ pub struct Slots {
 }
 
 impl Slots {
-    /// Starts `count` slots splitting `memory_bytes` between them.
-    pub fn start(id: &str, count: u32, memory_bytes: u64) -> Self {
+    /// Starts `count` slots splitting `memory_bytes` between them; a task
+    /// cancelled there must end within `cancellation_timeout`.
+    pub fn start(id: &str, count: u32, memory_bytes: u64, cancellation_timeout: Duration) -> Self {
         let per_slot = (memory_bytes / count.max(1) as u64) as usize;
         let mut arbiters = Vec::new();
         let mut slots = Vec::new();
@@ -50,7 +52,9 @@ impl Slots {
             let name = format!("{id}/slot-{index}");
             let budget = SlotMemory::new(per_slot);
             memory.push(budget.clone());
-            slots.push(Slot::start_in_arbiter(&arbiter.handle(), move |_| Slot::new(name, budget)));
+            slots.push(Slot::start_in_arbiter(&arbiter.handle(), move |_| {
+                Slot::new(name, budget, cancellation_timeout)
+            }));
             arbiters.push(arbiter);
         }
         Slots { slots, memory, arbiters }
@@ -76,8 +80,14 @@ pub struct TaskManager {
 impl TaskManager {
     /// A TaskManager with `slots` slots splitting `memory_bytes` between
     /// them, registering with `resource_manager` when started.
-    pub fn new(id: String, slots: u32, memory_bytes: u64, resource_manager: Addr<ResourceManager>) -> Self {
-        let slots = Slots::start(&id, slots, memory_bytes);
+    pub fn new(
+        id: String,
+        slots: u32,
+        memory_bytes: u64,
+        cancellation_timeout: Duration,
+        resource_manager: Addr<ResourceManager>,
+    ) -> Self {
+        let slots = Slots::start(&id, slots, memory_bytes, cancellation_timeout);
         TaskManager { id, slots, memory_bytes, resource_manager }
     }
 }
@@ -105,7 +115,7 @@ impl Actor for TaskManager {
             memory_bytes: self.memory_bytes,
             cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
             physical_memory: 0,
-            last_heartbeat: Arc::new(AtomicU64::new(crate::job_manager::now_millis())),
+            last_heartbeat: Arc::new(AtomicU64::new(crate::time::now_millis())),
             usage: Default::default(),
         };
         self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler};
 
@@ -22,12 +23,18 @@ pub struct Slot {
     memory: Arc<SlotMemory>,
     /// Cancel flags of the tasks running here.
     running: HashMap<(JobId, SubtaskId), Arc<AtomicBool>>,
+    /// `task.cancellation.timeout`: how long a cancelled task may take to
+    /// end before the process gives up on it (zero: forever).
+    cancellation_timeout: Duration,
 }
+
+/// The exit code of a TaskManager whose cancelled task never ended.
+const STUCK_TASK_EXIT_CODE: i32 = 70;
 
 impl Slot {
     /// A slot whose guests share the budget `memory`.
-    pub fn new(name: String, memory: Arc<SlotMemory>) -> Self {
-        Slot { name, memory, running: HashMap::new() }
+    pub fn new(name: String, memory: Arc<SlotMemory>, cancellation_timeout: Duration) -> Self {
+        Slot { name, memory, running: HashMap::new(), cancellation_timeout }
     }
 }
 
@@ -62,12 +69,43 @@ impl Handler<DeployTask> for Slot {
 impl Handler<CancelTasks> for Slot {
     type Result = ();
 
-    fn handle(&mut self, msg: CancelTasks, _ctx: &mut Context<Self>) {
-        for ((job, _), flag) in &self.running {
+    /// Sets the cancel flags of the job's tasks, which stops their guests
+    /// within a tick whatever they do, and starts the watchdog: as in
+    /// Flink, a task that still has not ended after
+    /// `task.cancellation.timeout` (stuck outside the sandbox, e.g. in a
+    /// system call) is a fatal error, and the process exits so that its
+    /// slots and threads are not held forever.
+    fn handle(&mut self, msg: CancelTasks, ctx: &mut Context<Self>) {
+        let mut cancelled = Vec::new();
+        for ((job, subtask), flag) in &self.running {
             if *job == msg.job_id {
                 flag.store(true, Ordering::Relaxed);
+                cancelled.push((*subtask, flag.clone()));
             }
         }
+        if cancelled.is_empty() || self.cancellation_timeout.is_zero() {
+            return;
+        }
+        let (job_id, timeout) = (msg.job_id, self.cancellation_timeout);
+        ctx.run_later(timeout, move |slot, _ctx| {
+            // The same flag still registered: the very task cancelled then (a
+            // restarted attempt of the subtask has a flag of its own).
+            let stuck: Vec<String> = cancelled
+                .iter()
+                .filter(|(subtask, flag)| slot.running.get(&(job_id, *subtask)).is_some_and(|f| Arc::ptr_eq(f, flag)))
+                .map(|(subtask, _)| format!("{subtask:?}"))
+                .collect();
+            if !stuck.is_empty() {
+                tracing::error!(
+                    slot = %slot.name,
+                    job = %job_id,
+                    tasks = ?stuck,
+                    ?timeout,
+                    "cancelled tasks did not end within task.cancellation.timeout: fatal error, the process exits"
+                );
+                std::process::exit(STUCK_TASK_EXIT_CODE);
+            }
+        });
     }
 }
 

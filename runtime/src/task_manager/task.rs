@@ -29,7 +29,7 @@ use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
 pub enum TaskError {
     /// The guest failed (trap, timeout, error result).
     #[error(transparent)]
-    Guest(#[from] WasmError),
+    Guest(WasmError),
     /// A source or sink failed.
     #[error(transparent)]
     Connector(#[from] ConnectorError),
@@ -64,6 +64,16 @@ impl TaskError {
 
 /// How [`TaskError::Disconnected`] reads.
 const DISCONNECTED: &str = "a connected task disappeared";
+
+impl From<WasmError> for TaskError {
+    /// A guest stopped by the task's cancel is the cancel, not a failure.
+    fn from(error: WasmError) -> Self {
+        match error {
+            WasmError::Cancelled { .. } => TaskError::Cancelled,
+            error => TaskError::Guest(error),
+        }
+    }
+}
 
 impl From<SendError> for TaskError {
     fn from(error: SendError) -> Self {
@@ -188,6 +198,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 memory,
                 call_timeout,
                 attempt,
+                cancel: cancelled.clone(),
             };
             let mut guest = GuestInstance::new(component, settings)?;
             let info = crate::wasm::SubtaskInfo {

@@ -60,7 +60,7 @@ impl GuestInstance {
     ) -> Result<ContextOutput, WasmError> {
         let batch = batch_to_wit(std::mem::take(input));
         let entries = entries_to_wit(std::mem::take(state));
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         self.store.data_mut().keyed.in_call = true;
         let result = self.job.wflink_job_operator().call_process_with_context(
             &mut self.store,
@@ -81,14 +81,14 @@ impl GuestInstance {
     /// (`keep-state`); true when it will, so the host sends each entry at
     /// most once and asks for the whole state at checkpoints.
     pub fn keep_state(&mut self) -> Result<bool, WasmError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         let result = self.job.wflink_job_operator().call_keep_state(&mut self.store);
         self.check("keep-state", result)
     }
 
     /// Every entry the chain keeps in its memory (`snapshot-state`), checked.
     pub fn snapshot_state(&mut self) -> Result<NamedEntries, WasmError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         let result = self.job.wflink_job_operator().call_snapshot_state(&mut self.store);
         let entries = entries_from_wit(self.check("snapshot-state", result)?.map_err(job_error)?);
         entries.check().map_err(|detail| WasmError::Contract { function: "snapshot-state", detail })?;
@@ -104,7 +104,7 @@ impl GuestInstance {
     ) -> Result<ContextOutput, WasmError> {
         let fired = timers_to_wit(timers.clone());
         let entries = entries_to_wit(std::mem::take(state));
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         self.store.data_mut().keyed.in_call = true;
         let result =
             self.job.wflink_job_operator().call_on_timers(&mut self.store, &fired, &entries, time_to_wit(time));

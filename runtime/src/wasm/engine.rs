@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
@@ -17,9 +16,7 @@ use super::artifact_cache::ArtifactCache;
 use super::bindings::{StreamJob as Job, StreamJobPre as JobPre};
 use super::contract::check_wit_version;
 use super::host::HostState;
-
-/// Interval between epoch ticks: the resolution of guest call deadlines.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+use super::interrupt::{EPOCH_TICK, add_interruptible_sleeps};
 
 /// The process-wide wasm engine with its linker and compiled components.
 pub struct WasmEngine {
@@ -60,6 +57,7 @@ impl WasmEngine {
         let engine = Engine::new(&config).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        add_interruptible_sleeps(&mut linker).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
         Job::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| WasmError::Compile(format!("{e:#}")))?;
 

@@ -45,12 +45,30 @@ pub enum WasmError {
         stderr: String,
     },
     /// A guest call ran past its deadline.
-    #[error("guest call '{function}' ran longer than the {timeout:?} deadline (wasm.call-timeout) and was stopped")]
+    #[error(
+        "guest call '{function}' ran longer than the {timeout:?} deadline ({}) and was stopped",
+        timeout_key(function)
+    )]
     Timeout {
         /// The export that was running.
         function: &'static str,
         /// The deadline.
         timeout: Duration,
+    },
+    /// The task was cancelled while the guest ran (never reported as a
+    /// failure: the task ends CANCELED).
+    #[error("guest call '{function}' stopped: the task was cancelled")]
+    Cancelled {
+        /// The export that was running.
+        function: &'static str,
+    },
+    /// The guest called `exit` (e.g. `std::process::exit`, `sys.exit`).
+    #[error("the job called exit({code}) in '{function}'")]
+    Exit {
+        /// The export that was running.
+        function: &'static str,
+        /// The exit code the guest gave.
+        code: i32,
     },
     /// The guest returned an error of its own.
     #[error("{0}")]
@@ -65,6 +83,11 @@ pub enum WasmError {
     },
 }
 
-fn stderr_suffix(stderr: &str) -> String {
+/// The configuration key that sets the deadline of `function`.
+fn timeout_key(function: &str) -> &'static str {
+    if function == "describe" { "wasm.describe.timeout" } else { "wasm.call-timeout" }
+}
+
+pub(super) fn stderr_suffix(stderr: &str) -> String {
     if stderr.trim().is_empty() { String::new() } else { format!("; guest stderr: {}", stderr.trim()) }
 }

@@ -4,26 +4,30 @@
 use std::collections::HashMap;
 
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{logging, metrics, plan, state, types};
+use super::guest_output::GuestOutput;
+use super::interrupt::{CallLimits, GuestClock};
 use super::limits::GuestLimiter;
 use crate::state::{EntryAddress, NamedEntries, NamedStateBackend, StateKey};
-
-/// Most bytes of a guest's stdout/stderr kept for error messages.
-pub(crate) const GUEST_OUTPUT_CAPACITY: usize = 1 << 20;
 
 /// The data of one guest store.
 pub(crate) struct HostState {
     /// WASI context: no preopened directories, no network; stdout and
-    /// stderr captured so a panic message can be reported.
+    /// stderr go to the log.
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     /// Charges memory growth to the slot's budget.
     pub limiter: GuestLimiter,
-    /// Guest stderr, read back when a call traps.
-    pub stderr: MemoryOutputPipe,
+    /// The running call's deadline and the task's cancel flag.
+    pub limits: CallLimits,
+    /// The clock WASI's monotonic clock reads.
+    pub clock: GuestClock,
+    /// Guest stdout, logged line by line.
+    pub stdout: GuestOutput,
+    /// Guest stderr, logged, and its end read back when a call traps.
+    pub stderr: GuestOutput,
     /// Name of the task, for log lines.
     pub task: String,
     /// User counters added through the metrics import.

@@ -8,12 +8,12 @@ use std::time::Duration;
 use wasmtime::Store;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::bindings::{StreamJob as Job, operator, types};
 use super::context::{batch_from_wit, batch_to_wit};
-use super::engine::EPOCH_TICK;
-use super::host::{GUEST_OUTPUT_CAPACITY, HostState};
+use super::guest_output::GuestOutput;
+use super::host::HostState;
+use super::interrupt::{CallLimits, CancelFlag, Cancelled, GuestClock, watch_calls};
 use super::limits::{GuestLimiter, SlotMemory};
 use super::{JobComponent, WasmError};
 use crate::graph::StreamGraph;
@@ -34,29 +34,37 @@ pub struct InstanceSettings {
     /// it as the environment variable `WFLINK_ATTEMPT` (e.g. to fail only
     /// on the first attempt in a test).
     pub attempt: u32,
+    /// The task's cancel flag: setting it stops a running call within
+    /// about a tick, even a sleeping one.
+    pub cancel: CancelFlag,
 }
 
 /// An instantiated job component.
 pub struct GuestInstance {
     pub(super) store: Store<HostState>,
     pub(super) job: Job,
-    pub(super) deadline_ticks: u64,
     call_timeout: Duration,
 }
 
 impl GuestInstance {
     /// Instantiates `component` in a fresh store.
     pub fn new(component: &JobComponent, settings: InstanceSettings) -> Result<Self, WasmError> {
-        let stderr = MemoryOutputPipe::new(GUEST_OUTPUT_CAPACITY);
+        let task: std::sync::Arc<str> = settings.task.as_str().into();
+        let (stdout, stderr) = (GuestOutput::new("stdout", task.clone()), GuestOutput::new("stderr", task));
+        let clock = GuestClock::new();
         let wasi = WasiCtxBuilder::new()
-            .stdout(MemoryOutputPipe::new(GUEST_OUTPUT_CAPACITY))
+            .stdout(stdout.clone())
             .stderr(stderr.clone())
+            .monotonic_clock(clock)
             .env("WFLINK_ATTEMPT", settings.attempt.to_string())
             .build();
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
             limiter: GuestLimiter::new(settings.memory),
+            limits: CallLimits { deadline: None, cancel: settings.cancel },
+            clock,
+            stdout,
             stderr,
             task: settings.task,
             counters: Default::default(),
@@ -64,16 +72,32 @@ impl GuestInstance {
         };
         let mut store = Store::new(&component.engine, state);
         store.limiter(|state| &mut state.limiter);
-        store.epoch_deadline_trap();
-        let deadline_ticks = (settings.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + 1;
-        store.set_epoch_deadline(deadline_ticks);
-        let job = component.pre.instantiate(&mut store).map_err(|e| WasmError::Instantiate(format!("{e:#}")))?;
-        Ok(GuestInstance { store, job, deadline_ticks, call_timeout: settings.call_timeout })
+        watch_calls(&mut store);
+        // Instantiation runs the guest's start-up code: it has a deadline too.
+        start_call(&mut store, settings.call_timeout);
+        let job = component.pre.instantiate(&mut store);
+        match job {
+            Ok(job) => Ok(GuestInstance { store, job, call_timeout: settings.call_timeout }),
+            Err(error) => {
+                let failed = classify(&store, "instantiate", settings.call_timeout, error);
+                Err(match failed {
+                    WasmError::Trap { message, stderr, .. } => {
+                        WasmError::Instantiate(format!("{message}{}", super::error::stderr_suffix(&stderr)))
+                    }
+                    other => other,
+                })
+            }
+        }
+    }
+
+    /// Starts the clock of a guest call: its deadline is `wasm.call-timeout` from now.
+    pub(super) fn begin_call(&mut self) {
+        start_call(&mut self.store, self.call_timeout);
     }
 
     /// Calls `describe` and returns the job's StreamGraph.
     pub fn describe(&mut self, args: &[String]) -> Result<StreamGraph, WasmError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         let result = self.job.wflink_job_job().call_describe(&mut self.store, args);
         let plan = self.check("describe", result)?.map_err(job_error)?;
         Ok(super::plan::stream_graph(plan))
@@ -86,7 +110,7 @@ impl GuestInstance {
         node_ids: &[NodeId],
         subtask: operator::SubtaskInfo,
     ) -> Result<(), WasmError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         let result = self.job.wflink_job_operator().call_open(&mut self.store, args, node_ids, subtask);
         self.check("open", result)?.map_err(job_error)
     }
@@ -106,7 +130,7 @@ impl GuestInstance {
             values: std::mem::take(&mut state.values),
             value_ends: std::mem::take(&mut state.value_ends),
         };
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         let result = self.job.wflink_job_operator().call_process(&mut self.store, &batch, &keyed_state);
         // Give the buffers back, emptied, for the next batch.
         *input = batch_from_wit(batch);
@@ -119,7 +143,7 @@ impl GuestInstance {
 
     /// Tells the chain that its input has ended; returns what it flushes.
     pub fn finish(&mut self) -> Result<(RecordBatch, StateEntries), WasmError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.begin_call();
         let result = self.job.wflink_job_operator().call_finish(&mut self.store);
         let output = self.check("finish", result)?.map_err(job_error)?;
         convert_output("finish", output)
@@ -130,27 +154,58 @@ impl GuestInstance {
         &self.store.data().counters
     }
 
-    /// Turns a wasmtime error into a trap or timeout naming the function.
+    /// Turns a wasmtime error into the [`WasmError`] that names what
+    /// happened in `function`, and logs what the call left unfinished on
+    /// its output.
     pub(super) fn check<T>(&self, function: &'static str, result: wasmtime::Result<T>) -> Result<T, WasmError> {
-        result.map_err(|error| {
-            if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
-                return WasmError::Timeout { function, timeout: self.call_timeout };
-            }
-            let stderr = self.store.data().stderr.contents();
-            let stderr = tidy_guest_output(&String::from_utf8_lossy(&stderr));
-            // Keep the end: the panic message comes last.
-            let tail: String = {
-                let start = stderr.len().saturating_sub(2000);
-                let start = (start..stderr.len()).find(|i| stderr.is_char_boundary(*i)).unwrap_or(stderr.len());
-                stderr[start..].to_string()
-            };
-            let message = match error.downcast_ref::<wasmtime::Trap>() {
-                Some(trap) => trap.to_string(),
-                None => format!("{error:#}").lines().next().unwrap_or_default().to_string(),
-            };
-            WasmError::Trap { function, message, stderr: tail }
-        })
+        let state = self.store.data();
+        state.stdout.flush_line();
+        state.stderr.flush_line();
+        result.map_err(|error| classify(&self.store, function, self.call_timeout, error))
     }
+}
+
+fn start_call(store: &mut Store<HostState>, call_timeout: Duration) {
+    store.data_mut().limits.deadline = std::time::Instant::now().checked_add(call_timeout);
+    store.set_epoch_deadline(1);
+}
+
+/// What a failed call of `function` means for the user.
+fn classify(store: &Store<HostState>, function: &'static str, timeout: Duration, error: wasmtime::Error) -> WasmError {
+    if error.downcast_ref::<Cancelled>().is_some() {
+        return WasmError::Cancelled { function };
+    }
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return WasmError::Exit { function, code: exit.0 };
+    }
+    let trap = error.downcast_ref::<wasmtime::Trap>();
+    if matches!(trap, Some(wasmtime::Trap::Interrupt)) {
+        return WasmError::Timeout { function, timeout };
+    }
+    let stderr = tidy_guest_output(&String::from_utf8_lossy(&store.data().stderr.tail()));
+    // Keep the end: the panic message comes last.
+    let tail: String = {
+        let start = stderr.len().saturating_sub(2000);
+        let start = (start..stderr.len()).find(|i| stderr.is_char_boundary(*i)).unwrap_or(stderr.len());
+        stderr[start..].to_string()
+    };
+    let message = match trap {
+        Some(wasmtime::Trap::StackOverflow) => "stack overflow (the guest recursed too deeply)".to_string(),
+        Some(wasmtime::Trap::MemoryOutOfBounds) if is_deep_recursion(&error) => {
+            "stack overflow (out of bounds memory access deep in a recursion: the guest's stack ran out)".to_string()
+        }
+        Some(trap) => trap.to_string(),
+        None => format!("{error:#}").lines().next().unwrap_or_default().to_string(),
+    };
+    WasmError::Trap { function, message, stderr: tail }
+}
+
+/// Whether a trap's backtrace is one function calling itself: how a
+/// guest whose stack lives in its linear memory (Rust, C) overflows it.
+fn is_deep_recursion(error: &wasmtime::Error) -> bool {
+    let Some(backtrace) = error.downcast_ref::<wasmtime::WasmBacktrace>() else { return false };
+    let frames = backtrace.frames();
+    frames.len() >= 16 && frames.windows(2).filter(|w| w[0].func_index() == w[1].func_index()).count() >= 12
 }
 
 /// A guest's stderr on one line, without the advice Rust's panic

@@ -9,8 +9,10 @@ mod context;
 mod contract;
 mod engine;
 mod error;
+mod guest_output;
 mod host;
 mod instance;
+mod interrupt;
 mod limits;
 mod plan;
 
@@ -21,4 +23,5 @@ pub use contract::WIT_PACKAGE;
 pub use engine::{JobComponent, WasmEngine};
 pub use error::WasmError;
 pub use instance::{GuestInstance, InstanceSettings};
+pub use interrupt::CancelFlag;
 pub use limits::SlotMemory;
