@@ -17,7 +17,7 @@ use crate::graph::JobVertex;
 use crate::graph::partition::key_group_range;
 use crate::metrics::TaskMetrics;
 use crate::network::{GateEvent, InputGate, OutputWriter, RecordBatch, StreamMessage};
-use crate::operator::{Emit, TaskError, TimeKeeper};
+use crate::operator::{ChainContext, Emit, TaskError};
 use crate::protocol::TaskState;
 use crate::protocol::TaskStateChanged;
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
@@ -49,7 +49,7 @@ struct Pipeline {
     state_positions: Vec<state::EntryPosition>,
     output: Output,
     /// Watermarks, timers, named state and side outputs.
-    time: TimeKeeper,
+    time: ChainContext,
     /// The key groups this subtask owns.
     key_groups: Range<u32>,
     max_parallelism: u32,
@@ -339,7 +339,7 @@ impl Pipeline {
         cancelled: &Arc<AtomicBool>,
     ) -> Result<Self, TaskError> {
         let Opening { subtask, vertex, key_groups, buffer_timeout, restored } = opening;
-        let mut time = TimeKeeper::new(vertex, subtask, upstreams, &restored.side_sinks, recovering)?;
+        let mut time = ChainContext::new(vertex, subtask, upstreams, &restored.side_sinks, recovering)?;
         if let Some(guest) = &mut guest {
             time.offer_state_keeping(guest)?;
         }
@@ -450,7 +450,7 @@ impl Pipeline {
         };
         let held = guest.snapshot_state()?;
         let kept = GroupedEntries::new(held, self.key_groups.clone(), self.max_parallelism)
-            .map_err(crate::operator::TimeError::Contract)?;
+            .map_err(crate::operator::ContractError::Contract)?;
         tracing::debug!(entries = kept.len(), "named state handed over by the chain");
         Ok(Some(kept))
     }
