@@ -9,14 +9,14 @@ use std::sync::Arc;
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
-use super::lifecycle::{JobStatus, TaskState};
 use super::savepoint::SavepointError;
 use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
 use crate::checkpoint::metadata::{METADATA_FILE, file_name, join};
 use crate::checkpoint::{CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StorageError, TaskCommand};
 use crate::graph::SubtaskId;
-use crate::job_manager::now_millis;
+use crate::protocol::{JobStatus, TaskState};
+use crate::time::now_millis;
 
 /// A savepoint someone waits for.
 pub(super) struct SavepointRequest {

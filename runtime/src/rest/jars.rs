@@ -49,7 +49,19 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
             continue;
         }
         let name = field.file_name().unwrap_or("job.wasm").to_string();
-        let pending = state.jars.begin(&name).map_err(|e| AppError::bad_request(e.to_string()))?;
+        let pending = match state.jars.begin(&name) {
+            Ok(pending) => pending,
+            Err(e) => {
+                // Read the rest of the body (bounded by rest.server.max-content-length)
+                // before answering: a server that closes on a client still
+                // sending makes it fail with a broken pipe, not this 400.
+                while let Ok(Some(_)) = field.chunk().await {}
+                while let Ok(Some(mut rest)) = multipart.next_field().await {
+                    while let Ok(Some(_)) = rest.chunk().await {}
+                }
+                return Err(AppError::bad_request(e.to_string()));
+            }
+        };
         let written = write_to_disk(&mut field, &pending.path).await;
         let checked = match written {
             Ok(0) => Err(AppError::bad_request(format!("the uploaded file '{name}' is empty"))),
