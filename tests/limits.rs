@@ -98,6 +98,7 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     stop.store(true, Ordering::Relaxed);
     trickler.join().unwrap();
 
+    eprintln!("JobManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the JobManager's peak memory went from {before} to {after} bytes");
     let log = log_of(&cluster, "jobmanager.log");
     assert!(log.contains("536870911") && log.contains("pekko.framesize"), "the refusal names size and key: {log}");
@@ -123,6 +124,7 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
         wait_closed(stream, &format!("the TaskManager to close hostile connection {i}"));
     }
     let after = peak_memory(taskmanager);
+    eprintln!("TaskManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the TaskManager's peak memory went from {before} to {after} bytes");
     let log = cluster.taskmanager_log(0);
     assert!(log.contains("536870911") && log.contains("taskmanager.network.max-frame-size"), "{log}");
@@ -218,6 +220,9 @@ fn uploads_live_on_disk_and_go_with_the_jobmanager() {
         upload(i);
     }
     let after_all = memory(jobmanager);
+    eprintln!(
+        "JobManager resident memory after the first and the fourth 40 MiB upload: {after_first} -> {after_all} bytes"
+    );
     assert!(
         after_all < after_first + 40 * MIB,
         "three more 40 MiB uploads took the JobManager from {after_first} to {after_all} bytes"
