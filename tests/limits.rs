@@ -135,13 +135,19 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
 
 /// Clients that send half a request head, or a body that stops, are
 /// closed after the header-read and idle timeouts; past the connection
-/// cap a client gets 503 at once; the REST API still answers afterwards.
+/// cap a client gets 503 at once; the REST API still answers afterwards,
+/// and refuses an upload too large for `pekko.framesize`.
 #[test]
 fn slow_rest_clients_are_cut_off_and_the_connection_cap_answers_503() {
     let cluster = TestCluster::start(
         "limits-rest",
         0,
-        &["rest.server.header-read-timeout=1 s", "rest.server.idle-timeout=2 s", "rest.server.max-connections=16"],
+        &[
+            "rest.server.header-read-timeout=1 s",
+            "rest.server.idle-timeout=2 s",
+            "rest.server.max-connections=16",
+            "pekko.framesize=128k",
+        ],
     );
     let mut slow: Vec<TcpStream> = (0..10)
         .map(|_| {
@@ -173,6 +179,12 @@ fn slow_rest_clients_are_cut_off_and_the_connection_cap_answers_503() {
         assert!(!String::from_utf8_lossy(&answer).contains("200 OK"), "connection {i} was not answered");
     }
     assert!(cluster.get("/overview")["taskmanagers"].is_number(), "the REST API answers afterwards");
+
+    // A component too large to travel to a TaskManager is refused at upload, naming the key.
+    let (content_type, body) = multipart("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let (status, answer) = cluster.raw("POST", "/jars/upload", &content_type, &body);
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("pekko.framesize"), "{answer}");
 }
 
 /// `bytes` with a custom section of `size` bytes of `fill` appended: a
