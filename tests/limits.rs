@@ -6,16 +6,14 @@
 //! go with it on SIGTERM; a too-long upload name gets 400; a bounded job
 //! whose checkpoints cannot be stored fails naming the storage error.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::cluster::{DEADLINE, TestCluster, multipart, wait_for};
-use common::*;
+use crate::common::cluster::{DEADLINE, TestCluster, multipart, wait_for};
+use crate::common::*;
 use wflink::metrics::proc_kb;
 
 /// Peak resident memory of process `pid`, in bytes (`VmHWM`): what a

@@ -1,7 +1,10 @@
 //! Configuration with Flink's key names: defaults, `-D key=value`
 //! overrides, and typed getters that name the key when a value is wrong.
 
+mod restart;
 mod yaml;
+
+pub use restart::RestartStrategy;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -281,7 +284,7 @@ impl Configuration {
         self.duration("execution.checkpointing.timeout")?;
         self.positive_int("execution.checkpointing.max-concurrent-checkpoints")?;
         self.positive_int("state.checkpoints.num-retained")?;
-        crate::job_manager::restart::RestartStrategy::from_config(self)?;
+        RestartStrategy::from_config(self)?;
         self.duration("heartbeat.interval")?;
         self.duration("heartbeat.timeout")?;
         self.duration("taskmanager.registration.initial-backoff")?;
@@ -294,7 +297,13 @@ impl Configuration {
         self.positive_int("rest.server.max-connections")?;
         self.duration("rest.server.header-read-timeout")?;
         self.duration("rest.server.idle-timeout")?;
-        crate::rpc::FrameLimits::from_config(self)?;
+        // The frame bounds (network::limits reads them).
+        if !self.text("pekko.framesize").is_empty() {
+            self.memory_size("pekko.framesize")?;
+        }
+        self.memory_size("taskmanager.network.max-frame-size")?;
+        self.duration("network.read-timeout")?;
+        self.duration("network.handshake-timeout")?;
         self.positive_int("jobmanager.rpc.max-connections")?;
         self.positive_int("taskmanager.network.max-connections")?;
         self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;

@@ -9,11 +9,12 @@ use actix::Actor;
 use anyhow::Context;
 
 use super::ConfigArgs;
-use crate::dispatcher::{BlobStore, Dispatcher, PreparePool};
+use crate::blob_store::BlobStore;
+use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
+use crate::network::{ConnectionLimit, FrameLimits};
 use crate::resource_manager::{ResourceManager, rpc_server};
 use crate::rest::{AppState, JarStore, ServerLimits, app};
-use crate::rpc::{ConnectionLimit, FrameLimits};
 use crate::time::now_millis;
 use crate::wasm::WasmEngine;
 
@@ -29,7 +30,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     let rest_address = config.text("rest.address");
     let rest_port = config.port("rest.port")?;
     let heartbeat_timeout = config.duration("heartbeat.timeout")?;
-    crate::rpc::limits::configure(FrameLimits::from_config(&config)?);
+    crate::network::limits::configure(FrameLimits::from_config(&config)?);
     let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
     let rest_limits = ServerLimits::from_config(&config)?;
     let upload_dir = match config.text("web.upload.dir") {

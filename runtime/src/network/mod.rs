@@ -9,7 +9,9 @@
 
 mod batch;
 mod channel;
+pub mod frame;
 mod gate;
+pub mod limits;
 mod message;
 mod output;
 mod registry;
@@ -18,7 +20,9 @@ pub mod tcp;
 pub use batch::RecordBatch;
 pub(crate) use batch::check_ends as batch_check_ends;
 pub use channel::{CHANNEL_CAPACITY, OutputChannel, SendError, bounded};
+pub use frame::{FrameError, FrameReader, TimedStream, read_frame, write_frame, write_frame_within};
 pub use gate::{GateEvent, InputGate};
+pub use limits::{ConnectionLimit, ConnectionPermit, FrameBound, FrameLimits, limits};
 pub use message::{StreamMessage, Tagged};
 pub use output::{BATCH_BYTES, BATCH_RECORDS, OutputWriter};
 pub use registry::{ChannelKey, ChannelRegistry};

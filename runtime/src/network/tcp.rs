@@ -15,10 +15,10 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::limits::HANDSHAKE_TIMEOUT_KEY;
 use super::registry::{ChannelKey, ChannelRegistry};
 use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
-use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
-use crate::rpc::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
+use super::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
 
 /// Key of the cap on open data connections.
 pub const MAX_CONNECTIONS_KEY: &str = "taskmanager.network.max-connections";

@@ -15,10 +15,11 @@ use actix::{Actor, Addr, AsyncContext};
 use actix_rt::ArbiterHandle;
 
 use super::{ResourceManager, TaskManagerGateway};
-use crate::dispatcher::BlobStore;
-use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
+use crate::blob_store::BlobStore;
+use crate::network::limits::HANDSHAKE_TIMEOUT_KEY;
+use crate::network::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
+use crate::rpc::Connection;
 use crate::rpc::protocol::ToJobManager;
-use crate::rpc::{Connection, ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
 
 /// Key of the cap on open RPC connections.
 pub const MAX_CONNECTIONS_KEY: &str = "jobmanager.rpc.max-connections";

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{AppError, AppState};
 use crate::dispatcher::messages::ListJobs;
-use crate::job_manager::lifecycle::JobStatus;
+use crate::protocol::JobStatus;
 use crate::resource_manager::messages::{GetResources, GetTaskManagers, TaskManagerStatus};
 use crate::time::now_millis;
 

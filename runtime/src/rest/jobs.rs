@@ -15,8 +15,8 @@ use super::{AppError, AppState};
 use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
-use crate::job_manager::lifecycle::{JobStatus, TaskState};
 use crate::metrics::MetricsSnapshot;
+use crate::protocol::{JobStatus, TaskState};
 use crate::time::now_millis;
 
 /// Every job status Flink names, so `timestamps` has all its keys.
