@@ -54,7 +54,7 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
         let name = field.file_name().unwrap_or("job.wasm").to_string();
         let pending = state.jars.begin(&name).map_err(|e| AppError::bad_request(e.to_string()))?;
         let written = write_to_disk(&mut field, &pending.path).await;
-        let shippable = crate::rpc::limits().rpc_max.saturating_sub(MESSAGE_OVERHEAD) as u64;
+        let shippable = crate::network::limits().rpc_max.saturating_sub(MESSAGE_OVERHEAD) as u64;
         let checked = match written {
             Ok(0) => Err(AppError::bad_request(format!("the uploaded file '{name}' is empty"))),
             Ok(size) if size > shippable => Err(AppError::bad_request(format!(
