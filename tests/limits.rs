@@ -96,6 +96,7 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     stop.store(true, Ordering::Relaxed);
     trickler.join().unwrap();
 
+    eprintln!("JobManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the JobManager's peak memory went from {before} to {after} bytes");
     let log = log_of(&cluster, "jobmanager.log");
     assert!(log.contains("536870911") && log.contains("pekko.framesize"), "the refusal names size and key: {log}");
@@ -121,6 +122,7 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
         wait_closed(stream, &format!("the TaskManager to close hostile connection {i}"));
     }
     let after = peak_memory(taskmanager);
+    eprintln!("TaskManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the TaskManager's peak memory went from {before} to {after} bytes");
     let log = cluster.taskmanager_log(0);
     assert!(log.contains("536870911") && log.contains("taskmanager.network.max-frame-size"), "{log}");
@@ -131,13 +133,19 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
 
 /// Clients that send half a request head, or a body that stops, are
 /// closed after the header-read and idle timeouts; past the connection
-/// cap a client gets 503 at once; the REST API still answers afterwards.
+/// cap a client gets 503 at once; the REST API still answers afterwards,
+/// and refuses an upload too large for `pekko.framesize`.
 #[test]
 fn slow_rest_clients_are_cut_off_and_the_connection_cap_answers_503() {
     let cluster = TestCluster::start(
         "limits-rest",
         0,
-        &["rest.server.header-read-timeout=1 s", "rest.server.idle-timeout=2 s", "rest.server.max-connections=16"],
+        &[
+            "rest.server.header-read-timeout=1 s",
+            "rest.server.idle-timeout=2 s",
+            "rest.server.max-connections=16",
+            "pekko.framesize=128k",
+        ],
     );
     let mut slow: Vec<TcpStream> = (0..10)
         .map(|_| {
@@ -169,6 +177,12 @@ fn slow_rest_clients_are_cut_off_and_the_connection_cap_answers_503() {
         assert!(!String::from_utf8_lossy(&answer).contains("200 OK"), "connection {i} was not answered");
     }
     assert!(cluster.get("/overview")["taskmanagers"].is_number(), "the REST API answers afterwards");
+
+    // A component too large to travel to a TaskManager is refused at upload, naming the key.
+    let (content_type, body) = multipart("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let (status, answer) = cluster.raw("POST", "/jars/upload", &content_type, &body);
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("pekko.framesize"), "{answer}");
 }
 
 /// `bytes` with a custom section of `size` bytes of `fill` appended: a
@@ -216,6 +230,9 @@ fn uploads_live_on_disk_and_go_with_the_jobmanager() {
         upload(i);
     }
     let after_all = memory(jobmanager);
+    eprintln!(
+        "JobManager resident memory after the first and the fourth 40 MiB upload: {after_first} -> {after_all} bytes"
+    );
     assert!(
         after_all < after_first + 40 * MIB,
         "three more 40 MiB uploads took the JobManager from {after_first} to {after_all} bytes"
