@@ -24,6 +24,7 @@
 //! - [`network`]: batches, bounded channels, partitioned output, TCP between processes.
 //! - [`rpc`]: frames and the control protocol between JobManager and TaskManager processes.
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.
+//! - [`security`]: the cluster secret, its handshake, the directories jobs may use.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
@@ -46,6 +47,7 @@ pub mod operator;
 pub mod resource_manager;
 pub mod rest;
 pub mod rpc;
+pub mod security;
 pub mod state;
 pub mod task_manager;
 pub mod time;

@@ -13,8 +13,10 @@ use crate::dispatcher::{BlobStore, Dispatcher, PreparePool};
 use crate::job_manager::now_millis;
 use crate::logs::LogFiles;
 use crate::resource_manager::{ResourceManager, rpc_server};
-use crate::rest::{AppState, JarStore, ServerLimits, app};
+use crate::rest::{AppState, JarStore, RestGuard, ServerLimits, app};
 use crate::rpc::{ConnectionLimit, FrameLimits};
+use crate::security::Secret;
+use crate::security::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::wasm::WasmEngine;
 
 /// Printed on stdout once the REST API listens, followed by its URL.
@@ -32,6 +34,8 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     crate::rpc::limits::configure(FrameLimits::from_config(&config)?);
     let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
     let rest_limits = ServerLimits::from_config(&config)?;
+    let guard = Arc::new(RestGuard::from_config(&config)?);
+    crate::security::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
     let upload_dir = match config.text("web.upload.dir") {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
         dir => dir.into(),
@@ -76,6 +80,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             rest_url: rest_url.clone(),
             logs,
             start_time,
+            guard,
         };
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");

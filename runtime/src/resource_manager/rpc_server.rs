@@ -2,7 +2,9 @@
 //! (`jobmanager.rpc.port`): each connection starts with a registration
 //! and becomes a [`TaskManagerGateway`].
 //!
-//! Registrations are read on a thread per connection, so a client that
+//! Each connection first proves it knows the cluster secret
+//! ([`crate::security::handshake`], when `security.internal.secret` is set);
+//! registrations are read on a thread per connection, so a client that
 //! trickles its first frame holds up only itself, and only until
 //! `network.handshake-timeout`; at most `jobmanager.rpc.max-connections`
 //! are open at once (registering or registered), more are closed at once.
@@ -19,6 +21,7 @@ use crate::dispatcher::BlobStore;
 use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
 use crate::rpc::protocol::ToJobManager;
 use crate::rpc::{Connection, ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
+use crate::security::{cluster_secret, handshake};
 
 /// Key of the cap on open RPC connections.
 pub const MAX_CONNECTIONS_KEY: &str = "jobmanager.rpc.max-connections";
@@ -67,6 +70,8 @@ pub fn serve(
 
 fn accept(stream: TcpStream, peer: &str, permit: ConnectionPermit, endpoint: &Endpoint) -> anyhow::Result<()> {
     let deadline = Instant::now() + limits().handshake_timeout;
+    // First the cluster secret (a no-op exchange when none is set): a refused peer learns why and is closed.
+    handshake::server(&stream, peer, cluster_secret(), deadline)?;
     // Unbuffered, so nothing after the first frame is read away from the connection.
     let mut first = FrameReader::new(TimedStream::new(&stream), limits().rpc(), peer);
     let Some(ToJobManager::Register(registration)) = first.read_by(deadline, HANDSHAKE_TIMEOUT_KEY)? else {
