@@ -2,11 +2,9 @@
 //! a missing input file, a file that is not a component, a core module, a
 //! component of the wrong world, a job whose describe fails, parallelism 0.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const LIMIT: Duration = Duration::from_secs(60);
 

@@ -2,13 +2,11 @@
 //! `wflink taskmanager` processes on loopback) driven through its REST
 //! API and the `wflink` CLI.
 
-mod common;
-
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
-use common::cluster::{DEADLINE, TestCluster, multipart, wait_for};
-use common::*;
+use crate::common::cluster::{DEADLINE, TestCluster, multipart, wait_for};
+use crate::common::*;
 use serde_json::Value;
 
 /// A socket the socket source connects to: it writes `lines` to the job and
@@ -469,7 +467,7 @@ fn cluster_start_and_stop_manage_their_processes() {
         (0..2).map(|i| std::fs::read_to_string(log.join(format!("wflink-taskmanager-{i}.out"))).unwrap()).collect();
     assert_eq!(final_counts(&printed).0, expected_counts(text));
     // The REST API serves each process's files under log/: the TaskManagers' stdout is what they printed.
-    let client = common::cluster::RestClient::new(&rest);
+    let client = crate::common::cluster::RestClient::new(&rest);
     let served: String = client.get("/taskmanagers").unwrap()["taskmanagers"]
         .as_array()
         .unwrap()

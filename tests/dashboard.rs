@@ -6,14 +6,12 @@
 //! JobManager's log, cancel, a refused upload. Screenshots land in `target/ui-screenshots/`.
 //! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (`.ci/run` does both).
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::cluster::TestCluster;
-use common::feed::WordFeed;
-use common::wordcount_wasm;
+use crate::common::cluster::TestCluster;
+use crate::common::feed::WordFeed;
+use crate::common::wordcount_wasm;
 use wflink::guest_build::repo;
 
 #[test]
@@ -33,7 +31,7 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
 
     let shots = repo::root().join("target").join("ui-screenshots");
     let savepoints = cluster.dir.join("savepoints");
-    let output = common::run_with_limit(
+    let output = crate::common::run_with_limit(
         {
             let mut node = Command::new("node");
             node.arg(browser_dir.join("dashboard.mjs")).current_dir(&browser_dir);

@@ -3,13 +3,11 @@
 //! output, session windows merge, and keyed state used outside a keyed
 //! context is an error the guest sees.
 
-mod common;
-
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const LIMIT: Duration = Duration::from_secs(60);
 

@@ -4,12 +4,10 @@
 //! generated input, against an independent computation (the sensor-alerts
 //! checks live in common/sensors.rs, shared with the Python port).
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const LIMIT: Duration = Duration::from_secs(120);
 

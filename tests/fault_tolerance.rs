@@ -3,15 +3,13 @@
 //! the exactly-once file sink, savepoints restored at another parallelism,
 //! and a corrupted checkpoint refused in favour of the previous one.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use common::cluster::{DEADLINE, TestCluster, wait_for};
-use common::*;
+use crate::common::cluster::{DEADLINE, TestCluster, wait_for};
+use crate::common::*;
 use serde_json::Value;
 
 /// The scratch directory [`TestCluster::start`] makes for `name`, so

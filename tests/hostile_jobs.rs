@@ -5,12 +5,10 @@
 //! and stay cancellable. Every test uses `tests/guests/hostile-job`, whose
 //! `--mode` picks the misbehaviour.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::cluster::{TestCluster, wait_for};
-use common::*;
+use crate::common::cluster::{TestCluster, wait_for};
+use crate::common::*;
 use serde_json::{Value, json};
 
 fn hostile_job() -> Vec<u8> {

@@ -4,13 +4,11 @@
 //! and in pages), sees its own writes within a call, and finds them stored
 //! in later calls. Used outside a keyed context, it gets an error back.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -72,11 +70,14 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// A cart in the model: its items (name, quantity) and its log lines.
+type Cart = (Vec<(String, i64)>, Vec<String>);
+
 /// What the guest must print for `input` with `--digest`, computed by plain Rust.
 fn model(input: &str) -> BTreeMap<String, Vec<String>> {
-    let mut carts: BTreeMap<String, (Vec<(String, i64)>, Vec<String>)> = BTreeMap::new();
+    let mut carts: BTreeMap<String, Cart> = BTreeMap::new();
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let describe = |(items, log): &(Vec<(String, i64)>, Vec<String>)| {
+    let describe = |(items, log): &Cart| {
         let mut items = items.clone();
         // The MessagePack order of short strings: length, then bytes.
         items.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));

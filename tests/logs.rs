@@ -5,11 +5,9 @@
 //! unknown TaskManagers refused; and what a TaskManager reports of its
 //! slots and tasks.
 
-mod common;
-
-use common::cluster::{DEADLINE, TestCluster, wait_for};
-use common::feed::WordFeed;
-use common::*;
+use crate::common::cluster::{DEADLINE, TestCluster, wait_for};
+use crate::common::feed::WordFeed;
+use crate::common::*;
 use serde_json::Value;
 
 /// A plain-text answer: status, `X-Log-Offset`, `X-Log-Size` and body.

@@ -7,11 +7,9 @@
 //! exactly what the Rust example prints (common/sensors.rs holds the
 //! shared checks).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use wflink::guest_build::repo;
 
 /// Generous: the first run of a Python or JS component compiles it (tens

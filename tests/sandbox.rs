@@ -2,11 +2,9 @@
 //! cleanly, with the guest's message, within seconds; the process never
 //! crashes or hangs.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A panicking guest fails the job with its panic message.
 #[test]

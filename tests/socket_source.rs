@@ -1,15 +1,13 @@
 //! The socket source delivers a trickle of lines promptly: each record
 //! is sent on within the buffer timeout, not held until a batch fills.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// Lines written to the socket come out of the print sink while the
 /// socket stays open, and the job finishes when the socket closes.

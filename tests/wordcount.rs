@@ -1,11 +1,9 @@
 //! End-to-end: the Rust wordcount example, built to a component, run by
 //! the real `wflink` binary, counts words exactly at parallelism 1 and 2.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const LIMIT: Duration = Duration::from_secs(120);
 

@@ -1,7 +1,10 @@
 //! Configuration with Flink's key names: defaults, `-D key=value`
 //! overrides, and typed getters that name the key when a value is wrong.
 
+mod restart;
 mod yaml;
+
+pub use restart::RestartStrategy;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -308,7 +311,7 @@ impl Configuration {
         self.duration("execution.checkpointing.timeout")?;
         self.positive_int("execution.checkpointing.max-concurrent-checkpoints")?;
         self.positive_int("state.checkpoints.num-retained")?;
-        crate::job_manager::restart::RestartStrategy::from_config(self)?;
+        RestartStrategy::from_config(self)?;
         self.duration("heartbeat.interval")?;
         self.duration("heartbeat.timeout")?;
         self.duration("taskmanager.registration.initial-backoff")?;
@@ -321,7 +324,13 @@ impl Configuration {
         self.positive_int("rest.server.max-connections")?;
         self.duration("rest.server.header-read-timeout")?;
         self.duration("rest.server.idle-timeout")?;
-        crate::rpc::FrameLimits::from_config(self)?;
+        // The frame bounds (network::limits reads them).
+        if !self.text("pekko.framesize").is_empty() {
+            self.memory_size("pekko.framesize")?;
+        }
+        self.memory_size("taskmanager.network.max-frame-size")?;
+        self.duration("network.read-timeout")?;
+        self.duration("network.handshake-timeout")?;
         self.positive_int("jobmanager.rpc.max-connections")?;
         self.positive_int("taskmanager.network.max-connections")?;
         self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;
@@ -422,7 +431,8 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" | "day" | "days" => 86400e3,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(number * millis / 1e3))
+    // Checked: a value too large for a Duration (or negative) is invalid, not a panic.
+    Duration::try_from_secs_f64(number * millis / 1e3).ok()
 }
 
 /// Parses a memory size in Flink's syntax into bytes.
@@ -458,6 +468,14 @@ mod tests {
         assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("250"), Some(Duration::from_millis(250)));
         assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn a_duration_too_large_is_invalid_not_a_panic() {
+        assert_eq!(parse_duration("99999999999999999999999d"), None);
+        let config = Configuration::default().with_overrides(&["heartbeat.timeout=99999999999999999999999d"]);
+        let err = config.and_then(|c| c.validate()).unwrap_err();
+        assert!(err.to_string().contains("heartbeat.timeout"), "{err}");
     }
 
     #[test]

@@ -30,6 +30,7 @@
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
 //! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
 
+pub mod blob_store;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
@@ -44,6 +45,7 @@ pub mod metrics;
 pub mod minicluster;
 pub mod network;
 pub mod operator;
+pub mod protocol;
 pub mod resource_manager;
 pub mod rest;
 pub mod rpc;
@@ -52,3 +54,6 @@ pub mod state;
 pub mod task_manager;
 pub mod time;
 pub mod wasm;
+
+#[cfg(test)]
+mod layering_tests;

@@ -2,6 +2,7 @@
 //! actors of one process, for `wflink run --local`, the demo and tests.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, Addr};
@@ -10,8 +11,9 @@ use crate::config::Configuration;
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob, WaitForJob};
 use crate::dispatcher::{Dispatcher, prepare};
 use crate::job_manager::JobDetails;
+use crate::protocol::LOCAL_ADDRESS;
 use crate::resource_manager::ResourceManager;
-use crate::resource_manager::messages::GetResources;
+use crate::resource_manager::messages::{GetResources, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo};
 use crate::task_manager::TaskManager;
 use crate::task_manager::messages::Shutdown;
 use crate::wasm::WasmEngine;
@@ -44,8 +46,9 @@ impl MiniCluster {
         let resource_manager = ResourceManager::default().start();
         let task_managers: Vec<Addr<TaskManager>> = (0..task_managers)
             .map(|i| {
-                TaskManager::new(format!("local-tm-{i}"), slots, memory, cancellation_timeout, resource_manager.clone())
-                    .start()
+                let task_manager = TaskManager::new(format!("local-tm-{i}"), slots, memory, cancellation_timeout);
+                resource_manager.do_send(offer_local_slots(&task_manager));
+                task_manager.start()
             })
             .collect();
         let expected = task_managers.len() * slots as usize;
@@ -61,7 +64,7 @@ impl MiniCluster {
             );
             actix_rt::time::sleep(Duration::from_millis(1)).await;
         }
-        let blobs = Arc::new(crate::dispatcher::BlobStore::default());
+        let blobs = Arc::new(crate::blob_store::BlobStore::default());
         let preparing = crate::dispatcher::PreparePool::from_config(&config)?;
         let dispatcher = Dispatcher::new(engine, config, resource_manager.clone(), blobs, preparing).start();
         Ok(MiniCluster { dispatcher, resource_manager, task_managers })
@@ -73,6 +76,34 @@ impl MiniCluster {
             let _ = task_manager.send(Shutdown).await;
         }
     }
+}
+
+/// The registration of an in-process TaskManager: its slots, reached as
+/// local actors, and its data address [`LOCAL_ADDRESS`] (records between
+/// its tasks stay in memory).
+fn offer_local_slots(task_manager: &TaskManager) -> RegisterTaskManager {
+    let id = task_manager.id().to_string();
+    let slots = task_manager
+        .slots()
+        .iter()
+        .enumerate()
+        .map(|(index, slot)| SlotOffer {
+            task_manager: id.clone(),
+            index,
+            slot: SlotRef::Local(slot.clone()),
+            data_address: LOCAL_ADDRESS.to_string(),
+        })
+        .collect();
+    let info = TaskManagerInfo {
+        id,
+        data_address: LOCAL_ADDRESS.to_string(),
+        memory_bytes: task_manager.memory_bytes(),
+        cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+        physical_memory: 0,
+        last_heartbeat: Arc::new(AtomicU64::new(crate::time::now_millis())),
+        usage: Default::default(),
+    };
+    RegisterTaskManager { info, slots }
 }
 
 /// Prepares, runs and waits for one job on a fresh mini-cluster sized to

@@ -11,8 +11,8 @@ use anyhow::Context;
 
 use crate::config::Configuration;
 use crate::guest_build::{build_guest, repo};
-use crate::job_manager::lifecycle::JobStatus;
 use crate::minicluster::run_job_locally;
+use crate::protocol::JobStatus;
 use crate::wasm::WasmEngine;
 
 #[derive(clap::Args, Debug)]

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::config::Configuration;
 use crate::guest_build::{build_guest, repo};
-use crate::job_manager::lifecycle::JobStatus;
 use crate::minicluster::run_job_locally;
+use crate::protocol::JobStatus;
 use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmEngine};
 
 #[derive(clap::Args, Debug)]

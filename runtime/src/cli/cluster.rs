@@ -120,7 +120,7 @@ fn read_pid(path: &Path) -> Option<u32> {
 fn is_wflink(pid: u32, kind: &str) -> bool {
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
     let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    args.first().is_some_and(|exe| exe.ends_with(b"wflink")) && args.iter().any(|a| *a == kind.as_bytes())
+    args.first().is_some_and(|exe| exe.ends_with(b"wflink")) && args.contains(&kind.as_bytes())
 }
 
 /// SIGTERM, then SIGKILL if it is still there after a few seconds.

@@ -9,14 +9,15 @@ use actix::Actor;
 use anyhow::Context;
 
 use super::ConfigArgs;
-use crate::dispatcher::{BlobStore, Dispatcher, PreparePool};
-use crate::job_manager::now_millis;
+use crate::blob_store::BlobStore;
+use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
+use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
+use crate::network::{ConnectionLimit, FrameLimits};
 use crate::resource_manager::{ResourceManager, rpc_server};
 use crate::rest::{AppState, JarStore, RestGuard, ServerLimits, app};
-use crate::rpc::{ConnectionLimit, FrameLimits};
 use crate::security::Secret;
-use crate::security::handshake::{SECRET_FILE_KEY, SECRET_KEY};
+use crate::time::now_millis;
 use crate::wasm::WasmEngine;
 
 /// Printed on stdout once the REST API listens, followed by its URL.
@@ -31,11 +32,11 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     let rest_address = config.text("rest.address");
     let rest_port = config.port("rest.port")?;
     let heartbeat_timeout = config.duration("heartbeat.timeout")?;
-    crate::rpc::limits::configure(FrameLimits::from_config(&config)?);
+    crate::network::limits::configure(FrameLimits::from_config(&config)?);
     let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
     let rest_limits = ServerLimits::from_config(&config)?;
     let guard = Arc::new(RestGuard::from_config(&config)?);
-    crate::security::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
+    crate::network::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
     let upload_dir = match config.text("web.upload.dir") {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
         dir => dir.into(),

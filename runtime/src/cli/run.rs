@@ -12,8 +12,8 @@ use serde_json::json;
 use super::ConfigArgs;
 use super::client::{RestClient, cluster_address};
 use crate::dispatcher::messages::SavepointRestoreSettings;
-use crate::job_manager::lifecycle::JobStatus;
 use crate::minicluster::run_job_locally_from;
+use crate::protocol::JobStatus;
 use crate::wasm::WasmEngine;
 
 /// How often a waiting client asks for the job's result.

@@ -94,11 +94,3 @@ pub struct CancelJob {
 #[derive(Message)]
 #[rtype(result = "Vec<JobOverview>")]
 pub struct ListJobs;
-
-/// A JobManager reports that its job ended.
-#[derive(Message, Debug)]
-#[rtype(result = "()")]
-pub struct JobTerminated {
-    /// The job's final details.
-    pub details: JobDetails,
-}

@@ -2,12 +2,10 @@
 //! (compile, describe, chain), starts one JobManager per job, and keeps
 //! ended jobs so they can still be listed and inspected.
 
-mod blob_store;
 pub mod messages;
 mod prepare;
 mod prepare_pool;
 
-pub use blob_store::{BlobStore, content_hash};
 pub use prepare::{PreparedJob, SubmitError, prepare};
 pub use prepare_pool::{PoolError, PreparePool};
 
@@ -21,20 +19,20 @@ use actix::{
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use crate::blob_store::BlobStore;
 use crate::checkpoint::CheckpointStorage;
 use crate::checkpoint::coordinator::CheckpointSettings;
-use crate::config::Configuration;
+use crate::config::{Configuration, RestartStrategy};
 use crate::ids::JobId;
-use crate::job_manager::lifecycle::JobStatus;
+use crate::job_manager::messages::JobTerminated;
 use crate::job_manager::recovery::load_savepoint;
-use crate::job_manager::restart::RestartStrategy;
 use crate::job_manager::savepoint::SavepointError;
 use crate::job_manager::{CancelError, JobDetails, JobManager, JobSubmission, TaskSettings};
+use crate::protocol::JobStatus;
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
 use messages::{
-    CancelJob, GetJob, GetSavepointStatus, JobTerminated, ListJobs, SavepointStatus, SubmitJob, TriggerSavepoint,
-    WaitForJob,
+    CancelJob, GetJob, GetSavepointStatus, ListJobs, SavepointStatus, SubmitJob, TriggerSavepoint, WaitForJob,
 };
 
 /// A request the Dispatcher refuses.
@@ -137,12 +135,8 @@ impl Handler<SubmitJob> for Dispatcher {
             act.blobs.put(component);
             tracing::info!(job = %job_id, name = %name, "job submitted");
             let manager = JobManager::new(submission, act.resource_manager.clone(), ctx.address().recipient()).start();
-            let overview = JobOverview {
-                job_id,
-                name,
-                status: JobStatus::Initializing,
-                start_time: crate::job_manager::now_millis(),
-            };
+            let overview =
+                JobOverview { job_id, name, status: JobStatus::Initializing, start_time: crate::time::now_millis() };
             let entry = JobEntry {
                 overview,
                 manager: Some(manager),

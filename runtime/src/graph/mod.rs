@@ -4,16 +4,16 @@
 //! into parallel subtasks, placed into slots).
 
 mod chaining;
-mod execution_graph;
 pub(crate) mod job_graph;
 pub mod partition;
 mod stream_graph;
+mod subtask;
 
 pub use chaining::{ChainBreak, chain_break};
-pub use execution_graph::{ExecutionGraph, SubtaskId};
 pub use job_graph::{JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
 pub use partition::Partitioning;
 pub use stream_graph::{
     Connector, KeyedProcessSpec, NodeKind, PlanError, StateDescriptor, StateKind, StreamEdge, StreamGraph, StreamNode,
     WatermarkStrategy, WindowSpec,
 };
+pub use subtask::SubtaskId;

@@ -5,10 +5,10 @@
 //!
 //! | marker | language | toolchain |
 //! |---|---|---|
-//! | `Cargo.toml` | Rust | cargo, `--target wasm32-wasip2` |
+//! | `Cargo.toml` | Rust | cargo, `--target wasm32-wasip2` (added with rustup when missing) |
 //! | `app.py` | Python | componentize-py (installed into `DIR/.venv` when missing) |
 //! | `package.json` | JavaScript | componentize-js (`npm ci` when `node_modules` is missing) |
-//! | `app.c` | C | clang + wasi-libc, `wit-bindgen c`, `wasm-tools component new` |
+//! | `app.c` | C | clang + wasi-libc; bindings and component by the linked-in `wit-bindgen-c` and `wit-component` |
 //!
 //! Python, JavaScript and C builds take the WIT package and their guest
 //! library from this binary ([`embedded`]), so a job builds against
@@ -46,9 +46,12 @@ pub enum GuestBuildError {
         "'{0}' is not a guest project: expected Cargo.toml (Rust), app.py (Python), package.json (JavaScript) or app.c (C)"
     )]
     NotAJob(PathBuf),
-    /// The wasm target is missing from the Rust toolchain.
-    #[error("the {GUEST_TARGET} target is not installed: run `rustup target add {GUEST_TARGET}`")]
-    MissingTarget,
+    /// The wasm target is missing from the Rust toolchain and could not be added.
+    #[error("the {GUEST_TARGET} target is not installed: {hint}")]
+    MissingTarget {
+        /// What to do about it.
+        hint: String,
+    },
     /// A tool the language needs is not installed.
     #[error("{tool} is not installed: {hint}")]
     MissingTool {
@@ -64,6 +67,16 @@ pub enum GuestBuildError {
         tool: String,
         /// Why.
         error: std::io::Error,
+    },
+    /// A build step wflink runs itself (bindings, componentizing) failed.
+    #[error("{step} failed for '{dir}': {reason}")]
+    StepError {
+        /// What ran, e.g. generating the C bindings.
+        step: String,
+        /// The guest project.
+        dir: PathBuf,
+        /// Why, with its causes.
+        reason: String,
     },
     /// A build step failed; the tool printed why above.
     #[error("{step} failed for '{dir}' (see its output above)")]

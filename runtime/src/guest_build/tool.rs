@@ -37,8 +37,8 @@ pub(super) fn first_line(program: &Path, args: &[&str]) -> Option<String> {
     Some(text.lines().next().unwrap_or_default().trim().to_owned())
 }
 
-/// Where `name` is on `PATH` (or in `~/.cargo/bin`, where `cargo install`
-/// puts tools even when that folder is not on `PATH`).
+/// Where `name` is on `PATH` (or in `~/.cargo/bin`, where rustup puts
+/// itself even when that folder is not on `PATH`).
 pub(super) fn find_program(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> =
         std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();

@@ -9,14 +9,14 @@ use std::sync::Arc;
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
-use super::lifecycle::{JobStatus, TaskState};
 use super::savepoint::SavepointError;
 use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
 use crate::checkpoint::metadata::{METADATA_FILE, file_name, join};
 use crate::checkpoint::{CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StorageError, TaskCommand};
 use crate::graph::SubtaskId;
-use crate::job_manager::now_millis;
+use crate::protocol::{JobStatus, TaskState};
+use crate::time::now_millis;
 
 /// A savepoint someone waits for.
 pub(super) struct SavepointRequest {
@@ -144,13 +144,13 @@ impl JobManager {
                 self.fail_savepoint(barrier.id, &reason);
                 self.count_checkpoint_failure(barrier.id, &reason, ctx);
             }
-            ReportEffect::AllAcknowledged(pending) => self.finalize(pending, ctx),
+            ReportEffect::AllAcknowledged(pending) => self.finalize(*pending, ctx),
         }
     }
 
     /// Every task acknowledged: make the checkpoint durable (`_metadata`
     /// last), then tell the tasks it completed.
-    fn finalize(&mut self, pending: Box<PendingCheckpoint>, ctx: &mut Context<Self>) {
+    fn finalize(&mut self, pending: PendingCheckpoint, ctx: &mut Context<Self>) {
         let id = pending.barrier.id;
         let job_id = self.submission.job_id.to_string();
         let metadata = pending.metadata(&self.submission.job_graph, &job_id, &self.submission.component.hash);
@@ -185,7 +185,7 @@ impl JobManager {
                 }
             }
         };
-        let pending = Arc::new(*pending);
+        let pending = Arc::new(pending);
         ctx.spawn(write.into_actor(self).map(move |written, act, ctx| {
             let now = now_millis();
             match written {

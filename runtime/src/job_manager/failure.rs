@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::now_millis;
+use crate::time::now_millis;
 
 /// The first failure of a job, shown as its root exception.
 #[derive(Debug, Clone, Serialize)]

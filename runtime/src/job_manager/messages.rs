@@ -3,21 +3,7 @@
 
 use actix::Message;
 
-use super::lifecycle::TaskState;
-use crate::graph::SubtaskId;
 use crate::job_manager::JobDetails;
-
-/// A task changed state; `error` explains a failure.
-#[derive(Message, Debug)]
-#[rtype(result = "()")]
-pub struct TaskStateChanged {
-    /// The subtask that changed.
-    pub subtask: SubtaskId,
-    /// Its new state.
-    pub state: TaskState,
-    /// Why it failed, for `Failed`.
-    pub error: Option<String>,
-}
 
 /// Stop every task of the job; the job ends CANCELED.
 #[derive(Message, Debug)]
@@ -37,4 +23,12 @@ pub struct TriggerSavepoint {
     pub target_directory: Option<String>,
     /// Cancel the job once the savepoint completed (stop-with-savepoint).
     pub cancel_job: bool,
+}
+
+/// A JobManager reports that its job ended.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct JobTerminated {
+    /// The job's final details.
+    pub details: JobDetails,
 }

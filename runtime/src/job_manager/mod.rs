@@ -3,8 +3,8 @@
 //! and ends the job FINISHED, FAILED or CANCELED.
 
 mod checkpointing;
+mod execution_graph;
 mod failure;
-pub mod lifecycle;
 pub mod messages;
 pub mod recovery;
 pub mod restart;
@@ -19,7 +19,7 @@ pub use task_commands::TaskCommandSender;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
 use serde::Serialize;
@@ -27,20 +27,24 @@ use serde::Serialize;
 use crate::checkpoint::coordinator::{CheckpointCoordinator, CheckpointSettings, CheckpointStats};
 use crate::checkpoint::storage::CheckpointStorage;
 use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
-use crate::dispatcher::messages::JobTerminated;
-use crate::graph::{ExecutionGraph, JobGraph, SubtaskId};
+
+use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
 use crate::metrics::{MetricsSnapshot, TaskMetrics};
 use crate::network::ChannelRegistry;
+use crate::protocol::LOCAL_ADDRESS;
+use crate::protocol::TaskStateChanged;
+use crate::protocol::{JobStatus, TaskState};
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, SlotRef};
 use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
 use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
-use crate::task_manager::{LOCAL_ADDRESS, Locality, TaskError};
+use crate::task_manager::{Locality, TaskError};
+use crate::time::now_millis;
 use crate::wasm::JobComponent;
+use execution_graph::ExecutionGraph;
 pub use failure::JobFailure;
 use failure::root_cause;
-use lifecycle::{JobStatus, TaskState};
-use messages::{CancelJob, GetJobDetails, TaskStateChanged};
+use messages::{CancelJob, GetJobDetails, JobTerminated};
 
 /// A cancel that cannot happen.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +73,7 @@ pub struct JobSubmission {
     /// The checkpoint storage (`state.checkpoints.dir`), opened.
     pub storage: CheckpointStorage,
     /// `restart-strategy.*`.
-    pub restart: restart::RestartStrategy,
+    pub restart: crate::config::RestartStrategy,
     /// The savepoint the job starts from (`wflink run -s`), checked.
     pub restore: Option<Restore>,
 }
@@ -184,11 +188,6 @@ pub struct JobManager {
 
 /// Interval between slot requests while the cluster has too few free slots.
 const SLOT_RETRY: Duration = Duration::from_millis(100);
-
-/// Milliseconds since the epoch.
-pub fn now_millis() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 impl JobManager {
     /// A JobManager for `submission`.

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 
-use super::lifecycle::JobStatus;
-use super::{JobFailure, JobManager, now_millis};
+use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{RestoredCheckpoint, RetainedCheckpoint};
 use crate::checkpoint::metadata::CheckpointMetadata;
 use crate::checkpoint::{SnapshotKind, TaskRestore};
+use crate::protocol::JobStatus;
+use crate::time::now_millis;
 
 /// A completed checkpoint or savepoint a deployment starts from.
 #[derive(Debug, Clone)]

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use crate::graph::{ExecutionGraph, JobGraph, Partitioning, SubtaskId};
+use super::execution_graph::ExecutionGraph;
+use crate::graph::{JobGraph, Partitioning, SubtaskId};
 use crate::ids::JobId;
 use crate::network::ChannelKey;
-use crate::task_manager::{ChannelTarget, InputDescriptor, OutputDescriptor, TaskDescriptor};
+use crate::protocol::{ChannelTarget, InputDescriptor, OutputDescriptor, TaskDescriptor};
 
 /// Settings every task of a job shares.
 #[derive(Clone, Debug)]

@@ -5,11 +5,16 @@
 //! [`OutputWriter`] that partitions a task's output and sends each batch
 //! when it is full or has waited `execution.buffer-timeout`. Channels
 //! are found by [`ChannelKey`] in a [`ChannelRegistry`]; between
-//! processes they run over TCP ([`tcp`]).
+//! processes they run over TCP ([`tcp`]), after a [`handshake`] that
+//! proves both ends know the cluster secret when one is set.
 
 mod batch;
 mod channel;
+pub mod frame;
 mod gate;
+pub mod handshake;
+pub mod handshake_messages;
+pub mod limits;
 mod message;
 mod output;
 mod registry;
@@ -18,7 +23,9 @@ pub mod tcp;
 pub use batch::RecordBatch;
 pub(crate) use batch::check_ends as batch_check_ends;
 pub use channel::{CHANNEL_CAPACITY, OutputChannel, SendError, bounded};
+pub use frame::{FrameError, FrameReader, TimedStream, read_frame, write_frame, write_frame_within};
 pub use gate::{GateEvent, InputGate};
+pub use limits::{ConnectionLimit, ConnectionPermit, FrameBound, FrameLimits, limits};
 pub use message::{StreamMessage, Tagged};
 pub use output::{BATCH_BYTES, BATCH_RECORDS, OutputWriter};
 pub use registry::{ChannelKey, ChannelRegistry};

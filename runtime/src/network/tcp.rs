@@ -7,7 +7,7 @@
 //! crosses processes the same way it works inside one.
 //!
 //! Every connection first proves it knows the cluster secret
-//! ([`crate::security::handshake`], when `security.internal.secret` is set).
+//! ([`crate::network::handshake`], when `security.internal.secret` is set).
 //! Frames are bounded by `taskmanager.network.max-frame-size`; a
 //! connection must name its channel within `network.handshake-timeout`,
 //! and at most `taskmanager.network.max-connections` are open at once.
@@ -17,11 +17,11 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::handshake::{self, cluster_secret};
+use super::limits::HANDSHAKE_TIMEOUT_KEY;
 use super::registry::{ChannelKey, ChannelRegistry};
 use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
-use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
-use crate::rpc::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
-use crate::security::{cluster_secret, handshake};
+use super::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
 
 /// Key of the cap on open data connections.
 pub const MAX_CONNECTIONS_KEY: &str = "taskmanager.network.max-connections";

@@ -17,16 +17,18 @@
 //! they advance the combined watermark.
 
 mod side_sinks;
+mod task_error;
 
 pub use side_sinks::SideSinks;
+pub use task_error::TaskError;
 
 use std::time::{Duration, Instant};
 
 use crate::connectors::ConnectorError;
 use crate::graph::JobVertex;
 use crate::network::{RecordBatch, StreamMessage};
+use crate::protocol::SideSinkState;
 use crate::state::{NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
-use crate::task_manager::{SideSinkState, TaskError};
 use crate::time::watermarks::TrackerChange;
 use crate::time::{
     END_OF_TIME, NO_WATERMARK, TimeDomain, TimerBuffers, TimerService, WatermarkGenerator, WatermarkTracker,
@@ -175,7 +177,7 @@ impl TimeKeeper {
     fn send_state(&mut self, backend: &mut dyn NamedStateBackend, keys: &[u8], key_ends: &[u32]) {
         if !self.guest_keeps_state {
             gather_named(backend, keys, key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
-        } else if backend.len() > 0 {
+        } else if !backend.is_empty() {
             take_named(backend, keys, key_ends, &self.lazy, self.max_parallelism, &mut self.state_in);
         }
     }

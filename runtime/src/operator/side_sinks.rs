@@ -8,7 +8,7 @@ use crate::connectors::ConnectorError;
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::graph::SideSink;
 use crate::network::RecordBatch;
-use crate::task_manager::SideSinkState;
+use crate::protocol::SideSinkState;
 
 /// The side output sinks of one subtask, by tag.
 pub struct SideSinks {

@@ -15,18 +15,19 @@ use tokio::sync::oneshot;
 
 use super::ResourceManager;
 use super::messages::{FetchLogs, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use crate::blob_store::BlobStore;
 use crate::checkpoint::{CheckpointReport, TaskCommand};
-use crate::dispatcher::BlobStore;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
-use crate::job_manager::lifecycle::TaskState;
-use crate::job_manager::messages::TaskStateChanged;
-use crate::job_manager::now_millis;
 use crate::logs::{LogError, LogResponse};
 use crate::metrics::TaskMetrics;
-use crate::rpc::protocol::{TaskManagerRegistration, TaskManagerUsage, ToJobManager, ToTaskManager};
+use crate::protocol::TaskDescriptor;
+use crate::protocol::TaskManagerUsage;
+use crate::protocol::TaskState;
+use crate::protocol::TaskStateChanged;
+use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
-use crate::task_manager::TaskDescriptor;
+use crate::time::now_millis;
 
 /// Deploy a task into slot `slot` of this TaskManager.
 #[derive(Message)]

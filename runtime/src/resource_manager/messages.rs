@@ -10,7 +10,7 @@ use super::gateway::TaskManagerGateway;
 use super::slot_pool::NotEnoughSlots;
 use crate::ids::JobId;
 use crate::logs::{LogError, LogRequest, LogResponse};
-use crate::rpc::protocol::TaskManagerUsage;
+use crate::protocol::TaskManagerUsage;
 use crate::task_manager::Slot;
 
 /// How the JobManager reaches a slot.

@@ -3,7 +3,7 @@
 //! and becomes a [`TaskManagerGateway`].
 //!
 //! Each connection first proves it knows the cluster secret
-//! ([`crate::security::handshake`], when `security.internal.secret` is set);
+//! ([`crate::network::handshake`], when `security.internal.secret` is set);
 //! registrations are read on a thread per connection, so a client that
 //! trickles its first frame holds up only itself, and only until
 //! `network.handshake-timeout`; at most `jobmanager.rpc.max-connections`
@@ -17,11 +17,12 @@ use actix::{Actor, Addr, AsyncContext};
 use actix_rt::ArbiterHandle;
 
 use super::{ResourceManager, TaskManagerGateway};
-use crate::dispatcher::BlobStore;
-use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
+use crate::blob_store::BlobStore;
+use crate::network::handshake::{self, cluster_secret};
+use crate::network::limits::HANDSHAKE_TIMEOUT_KEY;
+use crate::network::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
+use crate::rpc::Connection;
 use crate::rpc::protocol::ToJobManager;
-use crate::rpc::{Connection, ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
-use crate::security::{cluster_secret, handshake};
 
 /// Key of the cap on open RPC connections.
 pub const MAX_CONNECTIONS_KEY: &str = "jobmanager.rpc.max-connections";

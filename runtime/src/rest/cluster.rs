@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 
 use super::{AppError, AppState};
 use crate::dispatcher::messages::ListJobs;
-use crate::job_manager::lifecycle::JobStatus;
-use crate::job_manager::now_millis;
+use crate::protocol::JobStatus;
 use crate::resource_manager::messages::{GetResources, GetTaskManagers, TaskManagerStatus};
+use crate::time::now_millis;
 
 /// The version shown where Flink shows its own.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -102,7 +102,7 @@ impl JarStore {
         let path = self.dir.join(&upload.id);
         std::fs::rename(&upload.path, &path)
             .map_err(|source| JarError::Io { dir: self.dir.display().to_string(), source })?;
-        let jar = Jar { id: upload.id.clone(), name: upload.name, uploaded: crate::job_manager::now_millis(), path };
+        let jar = Jar { id: upload.id.clone(), name: upload.name, uploaded: crate::time::now_millis(), path };
         self.jars.lock().expect("jar store poisoned").insert(upload.id, jar.clone());
         Ok(jar)
     }

@@ -14,9 +14,10 @@ use super::plan::plan_json;
 use super::{AppError, AppState};
 use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
 use crate::ids::JobId;
-use crate::job_manager::lifecycle::{JobStatus, TaskState};
-use crate::job_manager::{JobDetails, now_millis};
+use crate::job_manager::JobDetails;
 use crate::metrics::MetricsSnapshot;
+use crate::protocol::{JobStatus, TaskState};
+use crate::time::now_millis;
 
 /// Every job status Flink names, so `timestamps` has all its keys.
 const JOB_STATUSES: [&str; 11] = [

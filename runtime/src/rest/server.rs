@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::{ConfigError, Configuration};
-use crate::rpc::{ConnectionLimit, ConnectionPermit};
+use crate::network::{ConnectionLimit, ConnectionPermit};
 
 /// How long a refused client is given to take its 503.
 const REFUSAL_WRITE: Duration = Duration::from_secs(1);

@@ -1,7 +1,7 @@
 //! A control connection: one thread reads frames and hands them to an
 //! actor, one thread writes the frames queued by the actor, so neither
 //! side's actor ever blocks on the socket. Frames are bounded by the
-//! process's RPC bound ([`super::limits`]); a frame over it, or one that
+//! process's RPC bound ([`crate::network::limits`]); a frame over it, or one that
 //! stalls half-way, closes the connection with an error naming the peer.
 
 use std::io::{BufReader, BufWriter, Write};
@@ -12,8 +12,7 @@ use crossbeam_channel::{Sender, unbounded};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::frame::{FrameReader, TimedStream, write_frame_within};
-use super::limits::{ConnectionPermit, limits};
+use crate::network::{ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
 
 /// What the reading thread delivers to the actor that owns the connection.
 #[derive(Message, Debug)]
@@ -98,7 +97,7 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
                 match write_frame_within(&mut output, &message, &mut scratch, &bound, &peer) {
                     Ok(()) => {}
                     // Nothing of it was written: the connection stays usable for the next message.
-                    Err(e @ super::FrameError::TooLarge { .. }) => {
+                    Err(e @ crate::network::FrameError::TooLarge { .. }) => {
                         tracing::error!(error = %e, "a control message was not sent");
                         continue;
                     }

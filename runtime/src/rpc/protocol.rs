@@ -9,10 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
-use crate::job_manager::lifecycle::TaskState;
 use crate::logs::{LogError, LogRequest, LogResponse};
 use crate::metrics::MetricsSnapshot;
-use crate::task_manager::TaskDescriptor;
+use crate::protocol::{TaskDescriptor, TaskManagerUsage, TaskState};
 
 /// Messages from a TaskManager to the JobManager process.
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,29 +58,6 @@ pub enum ToJobManager {
         /// The file list or page, or why not.
         result: Result<LogResponse, LogError>,
     },
-}
-
-/// What a TaskManager's slots hold and how much memory it uses, as of
-/// its last heartbeat.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct TaskManagerUsage {
-    /// One entry per slot, by index.
-    pub slots: Vec<SlotUsage>,
-    /// Resident memory of the TaskManager process in bytes (0 if unknown).
-    pub process_memory: u64,
-}
-
-/// One slot of a TaskManager.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct SlotUsage {
-    /// The jobs with tasks in it.
-    pub jobs: Vec<JobId>,
-    /// Tasks running in it.
-    pub tasks: u32,
-    /// Guest memory in use, in bytes.
-    pub memory_used: u64,
-    /// Its guest memory budget, in bytes.
-    pub memory_limit: u64,
 }
 
 /// What a TaskManager announces when it registers.

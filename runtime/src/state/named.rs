@@ -45,6 +45,10 @@ pub struct EntryAddress<'a> {
     pub user_key: &'a [u8],
 }
 
+/// What [`NamedStateBackend::for_each_in_group`] calls with every
+/// (key, address, value) of a key group.
+pub type EntryVisitor<'f> = dyn FnMut(&[u8], EntryAddress<'_>, &[u8]) + 'f;
+
 #[inline]
 fn slice<'a>(data: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
     let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -146,7 +150,7 @@ pub trait NamedStateBackend: Send {
     /// Whether `key_group` belongs to this subtask.
     fn owns(&self, key_group: u32) -> bool;
     /// Calls `f` with every (key, address, value) of `key_group` (for snapshots).
-    fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], EntryAddress<'_>, &[u8]));
+    fn for_each_in_group(&self, key_group: u32, f: &mut EntryVisitor<'_>);
     /// Number of entries held.
     fn len(&self) -> usize;
     /// Whether no entry is held.
@@ -194,7 +198,7 @@ pub fn take_named(
     out: &mut NamedEntries,
 ) {
     for i in 0..key_ends.len() {
-        if backend.len() == 0 {
+        if backend.is_empty() {
             return;
         }
         backend.take_key(StateKey::new(slice(keys, key_ends, i), max_parallelism), lazy, out);
@@ -229,7 +233,7 @@ impl GroupedEntries {
     }
 
     /// Calls `f` with every (key, address, value) of `key_group`.
-    pub fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], EntryAddress<'_>, &[u8])) {
+    pub fn for_each_in_group(&self, key_group: u32, f: &mut EntryVisitor<'_>) {
         let start = self.order.partition_point(|&(g, _)| g < key_group);
         for &(_, i) in self.order[start..].iter().take_while(|&&(g, _)| g == key_group) {
             let (key, address, value) = self.entries.get(i as usize);

@@ -13,7 +13,7 @@ use std::ops::{Bound, Range};
 use hashbrown::HashTable;
 
 use super::StateKey;
-use super::named::{EntryAddress, NamedEntries, NamedStateBackend};
+use super::named::{EntryAddress, EntryVisitor, NamedEntries, NamedStateBackend};
 
 /// One stored key: its hash (so tables grow without rehashing) and its
 /// entries by encoded address.
@@ -186,7 +186,7 @@ impl NamedStateBackend for MemoryNamedBackend {
         self.key_groups.contains(&key_group)
     }
 
-    fn for_each_in_group(&self, key_group: u32, f: &mut dyn FnMut(&[u8], EntryAddress<'_>, &[u8])) {
+    fn for_each_in_group(&self, key_group: u32, f: &mut EntryVisitor<'_>) {
         let Some(group) = key_group.checked_sub(self.key_groups.start).and_then(|i| self.groups.get(i as usize)) else {
             return;
         };

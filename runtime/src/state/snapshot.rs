@@ -55,11 +55,14 @@ pub struct KeyedSnapshot {
     pub key_groups: Vec<KeyGroupOffset>,
 }
 
+/// A timer as the snapshot writes it: (key group, domain, timestamp, key, namespace).
+type TimerEntry<'a> = (u32, TimeDomain, i64, &'a [u8], &'a [u8]);
+
 /// Encodes every key group of `groups` that holds anything; `None` when
 /// none does.
 pub fn write(groups: Range<u32>, parts: &KeyedParts<'_>) -> Option<KeyedSnapshot> {
     // Timers are kept in time order: bucket them by key group once.
-    let mut timers: Vec<(u32, TimeDomain, i64, &[u8], &[u8])> = Vec::new();
+    let mut timers: Vec<TimerEntry<'_>> = Vec::new();
     if let Some(service) = parts.timers {
         timers.reserve(service.len());
         service.for_each(|domain, timestamp, group, key, namespace| {

@@ -14,13 +14,15 @@ use actix::Recipient;
 use crossbeam_channel::Receiver;
 use serde::{Deserialize, Serialize};
 
-use super::task::TaskError;
+use crate::protocol::SideSinkState;
+
 use crate::checkpoint::{
     CheckpointId, CheckpointOutcome, CheckpointReport, CheckpointStorage, StateFile, TaskCommand, TaskRestore,
     TaskStateHandle,
 };
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
+use crate::operator::TaskError;
 use crate::state::snapshot::KeyedSnapshot;
 
 /// The operator state of a task, as it travels in its acknowledgement:
@@ -36,16 +38,6 @@ pub(super) struct OperatorState {
     /// The uncommitted files of the side output sinks the task writes.
     #[serde(default)]
     pub side_sinks: Vec<SideSinkState>,
-}
-
-/// The state of one side output sink, by the tag it writes.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SideSinkState {
-    /// The side output's tag.
-    pub tag: u32,
-    /// The sink's state, as its `pre_commit` returned it.
-    #[serde(with = "serde_bytes")]
-    pub state: Vec<u8>,
 }
 
 impl OperatorState {

@@ -17,18 +17,20 @@ use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
 use crossbeam_channel::Sender;
 
 use super::Slots;
-use super::descriptor::{Locality, TaskDescriptor};
+use super::descriptor::Locality;
 use super::messages::{CancelTasks, DeployTask, TaskControl};
 use super::registration::{Backoff, Reregistered, reregister_in_background};
 use crate::checkpoint::{CheckpointReport, TaskCommand};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
-use crate::job_manager::lifecycle::TaskState;
-use crate::job_manager::messages::TaskStateChanged;
 use crate::logs::{LogFiles, LogRequest};
 use crate::metrics::{TaskMetrics, proc_kb};
 use crate::network::ChannelRegistry;
-use crate::rpc::protocol::{SlotUsage, TaskManagerRegistration, TaskManagerUsage, ToJobManager, ToTaskManager};
+use crate::protocol::TaskDescriptor;
+use crate::protocol::TaskState;
+use crate::protocol::TaskStateChanged;
+use crate::protocol::{SlotUsage, TaskManagerUsage};
+use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::wasm::{JobComponent, WasmEngine};
 

@@ -11,9 +11,9 @@ use crossbeam_channel::Receiver;
 use crate::checkpoint::{CheckpointReport, TaskCommand, TaskRestore};
 use crate::graph::{Connector, JobVertex, Partitioning, SubtaskId};
 use crate::ids::JobId;
-use crate::job_manager::messages::TaskStateChanged;
 use crate::metrics::TaskMetrics;
 use crate::network::{InputGate, OutputChannel};
+use crate::protocol::TaskStateChanged;
 use crate::wasm::JobComponent;
 
 /// Where a task's records come from.

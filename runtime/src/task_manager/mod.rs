@@ -11,22 +11,16 @@ pub mod registration;
 mod slot;
 mod task;
 
-pub use checkpoints::SideSinkState;
-pub use descriptor::{
-    ChannelTarget, DeployError, InputDescriptor, LOCAL_ADDRESS, Locality, OutputDescriptor, TaskDescriptor,
-};
+pub use crate::operator::TaskError;
+pub use descriptor::{DeployError, Locality};
 pub use executor::{TaskExecutor, TaskExecutorSettings};
 pub use slot::Slot;
-pub use task::TaskError;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, Arbiter, Context, Handler};
 
-use crate::resource_manager::ResourceManager;
-use crate::resource_manager::messages::{RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo};
 use crate::wasm::SlotMemory;
 
 /// A TaskManager's slots, each on its own Arbiter (event loop thread).
@@ -68,27 +62,37 @@ impl Slots {
     }
 }
 
-/// An in-process TaskManager and its slots.
+/// An in-process TaskManager and its slots. Whoever starts it offers its
+/// slots to the ResourceManager ([`TaskManager::slots`]): the
+/// TaskManager itself knows nothing of the cluster above it.
 pub struct TaskManager {
     /// Id shown in `/taskmanagers`, e.g. `local-tm-0`.
     id: String,
     slots: Slots,
     memory_bytes: u64,
-    resource_manager: Addr<ResourceManager>,
 }
 
 impl TaskManager {
     /// A TaskManager with `slots` slots splitting `memory_bytes` between
-    /// them, registering with `resource_manager` when started.
-    pub fn new(
-        id: String,
-        slots: u32,
-        memory_bytes: u64,
-        cancellation_timeout: Duration,
-        resource_manager: Addr<ResourceManager>,
-    ) -> Self {
+    /// them; a task cancelled there must end within `cancellation_timeout`.
+    pub fn new(id: String, slots: u32, memory_bytes: u64, cancellation_timeout: Duration) -> Self {
         let slots = Slots::start(&id, slots, memory_bytes, cancellation_timeout);
-        TaskManager { id, slots, memory_bytes, resource_manager }
+        TaskManager { id, slots, memory_bytes }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its slot actors, by index.
+    pub fn slots(&self) -> &[Addr<Slot>] {
+        &self.slots.slots
+    }
+
+    /// The memory its slots share, in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
     }
 }
 
@@ -96,29 +100,7 @@ impl Actor for TaskManager {
     type Context = Context<Self>;
 
     fn started(&mut self, _ctx: &mut Context<Self>) {
-        let offers = self
-            .slots
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(index, slot)| SlotOffer {
-                task_manager: self.id.clone(),
-                index,
-                slot: SlotRef::Local(slot.clone()),
-                data_address: LOCAL_ADDRESS.to_string(),
-            })
-            .collect();
         tracing::info!(task_manager = %self.id, slots = self.slots.slots.len(), "task manager started");
-        let info = TaskManagerInfo {
-            id: self.id.clone(),
-            data_address: LOCAL_ADDRESS.to_string(),
-            memory_bytes: self.memory_bytes,
-            cpu_cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
-            physical_memory: 0,
-            last_heartbeat: Arc::new(AtomicU64::new(crate::job_manager::now_millis())),
-            usage: Default::default(),
-        };
-        self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use actix::{Addr, Message};
 
 use super::TaskExecutor;
+use crate::network::handshake::{self, HandshakeError, cluster_secret};
+use crate::network::{FrameError, read_frame, write_frame};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
-use crate::rpc::{FrameError, read_frame, write_frame};
-use crate::security::{HandshakeError, cluster_secret, handshake};
 
 /// How long one attempt may take to connect and to be answered.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);

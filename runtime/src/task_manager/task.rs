@@ -11,78 +11,17 @@ use std::time::{Duration, Instant};
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
-use crate::connectors::ConnectorError;
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
 use crate::graph::partition::key_group_range;
-use crate::job_manager::lifecycle::TaskState;
-use crate::job_manager::messages::TaskStateChanged;
 use crate::metrics::TaskMetrics;
-use crate::network::{GateEvent, OutputWriter, RecordBatch, SendError, StreamMessage};
-use crate::operator::{Emit, TimeKeeper};
+use crate::network::{GateEvent, OutputWriter, RecordBatch, StreamMessage};
+use crate::operator::{Emit, TaskError, TimeKeeper};
+use crate::protocol::TaskState;
+use crate::protocol::TaskStateChanged;
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
 use crate::state::{self, GroupedEntries, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
-use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory, WasmError};
-
-/// Why a task stopped before the end of its input.
-#[derive(Debug, thiserror::Error)]
-pub enum TaskError {
-    /// The guest failed (trap, timeout, error result).
-    #[error(transparent)]
-    Guest(WasmError),
-    /// A source or sink failed.
-    #[error(transparent)]
-    Connector(#[from] ConnectorError),
-    /// The task was cancelled.
-    #[error("cancelled")]
-    Cancelled,
-    /// The chain broke the rules of keyed state or timers.
-    #[error(transparent)]
-    Time(#[from] crate::operator::TimeError),
-    /// The upstream or downstream side disappeared without ending.
-    #[error("{DISCONNECTED}: {0}")]
-    Disconnected(String),
-    /// The state to restore is missing, corrupted or does not fit the job.
-    #[error("cannot restore checkpoint {checkpoint}: {detail}")]
-    Restore {
-        /// The checkpoint or savepoint restored.
-        checkpoint: CheckpointId,
-        /// What is wrong, naming the file.
-        detail: String,
-    },
-}
-
-impl TaskError {
-    /// Whether a task's error `message` only follows from another task's
-    /// failure (its upstream or downstream vanished), so that the other
-    /// task's report is the root cause. The message crosses processes as
-    /// text, hence the check on it.
-    pub fn is_consequence(message: &str) -> bool {
-        message.starts_with(DISCONNECTED)
-    }
-}
-
-/// How [`TaskError::Disconnected`] reads.
-const DISCONNECTED: &str = "a connected task disappeared";
-
-impl From<WasmError> for TaskError {
-    /// A guest stopped by the task's cancel is the cancel, not a failure.
-    fn from(error: WasmError) -> Self {
-        match error {
-            WasmError::Cancelled { .. } => TaskError::Cancelled,
-            error => TaskError::Guest(error),
-        }
-    }
-}
-
-impl From<SendError> for TaskError {
-    fn from(error: SendError) -> Self {
-        match error {
-            SendError::Cancelled => TaskError::Cancelled,
-            SendError::Disconnected => TaskError::Disconnected(error.to_string()),
-        }
-    }
-}
+use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
 const COMMAND_POLL: Duration = Duration::from_millis(50);

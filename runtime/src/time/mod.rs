@@ -23,6 +23,12 @@ pub const NO_WATERMARK: i64 = i64::MIN;
 /// The watermark a subtask sends when its input has ended: every timer fires.
 pub const END_OF_TIME: i64 = i64::MAX;
 
+/// Milliseconds since the epoch, for the times the cluster reports
+/// (submit, heartbeats, checkpoints).
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 /// The wall clock in ms since the epoch (processing time).
 pub fn processing_time_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)

@@ -9,6 +9,9 @@ use std::collections::VecDeque;
 use super::host;
 use crate::context::{self, StateError};
 
+/// A stored (user key, value) entry.
+type Entry = (Vec<u8>, Vec<u8>);
+
 /// The raw (user key, value) entries of one (state, key, namespace).
 pub(crate) struct RawScan {
     state_id: u32,
@@ -16,7 +19,7 @@ pub(crate) struct RawScan {
     namespace: Vec<u8>,
     page_size: u32,
     /// The stored entries fetched and not yet returned.
-    page: VecDeque<(Vec<u8>, Vec<u8>)>,
+    page: VecDeque<Entry>,
     /// The user key after which the next page starts (`None`: from the first).
     after: Option<Vec<u8>>,
     /// Whether the host has no entry after `page`.
@@ -68,7 +71,7 @@ impl RawScan {
         Ok(())
     }
 
-    fn step(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, StateError> {
+    fn step(&mut self) -> Result<Option<Entry>, StateError> {
         loop {
             self.fill()?;
             let order = match (self.page.front(), self.written.front()) {
@@ -93,7 +96,7 @@ impl RawScan {
 }
 
 impl Iterator for RawScan {
-    type Item = Result<(Vec<u8>, Vec<u8>), StateError>;
+    type Item = Result<Entry, StateError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {

@@ -45,6 +45,9 @@ fn values(b: &Batch) -> Vec<u64> {
     crate::chain::batch_slices(&b.values, &b.value_ends).map(|v| rmp_serde::from_slice(v).unwrap()).collect()
 }
 
+/// An owned state entry: (state id, key, namespace, user key, value).
+type OwnedEntry = (u32, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// What the host would store: apply the written entries (empty = delete).
 fn apply(store: &mut StateEntries, written: &StateEntries) {
     let mut kept = StateEntries::default();
@@ -53,7 +56,7 @@ fn apply(store: &mut StateEntries, written: &StateEntries) {
         .chain(written.iter())
         .map(|(i, k, n, u, v)| (i, k.to_vec(), n.to_vec(), u.to_vec(), v.to_vec()))
         .collect();
-    let mut latest: Vec<(u32, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut latest: Vec<OwnedEntry> = Vec::new();
     for e in all {
         latest.retain(|x| (x.0, &x.1, &x.2, &x.3) != (e.0, &e.1, &e.2, &e.3));
         latest.push(e);

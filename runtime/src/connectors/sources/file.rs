@@ -187,9 +187,8 @@ mod tests {
             let mut batch = RecordBatch::default();
             while source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() != SourceStatus::Ended {
                 for i in 0..batch.len() {
-                    let mut value = batch.value(i);
-                    let text: String =
-                        rmp::decode::read_str_from_slice(&mut value).map(|(s, _)| s.to_string()).unwrap();
+                    let value = batch.value(i);
+                    let text: String = rmp::decode::read_str_from_slice(value).map(|(s, _)| s.to_string()).unwrap();
                     lines.push(text);
                 }
                 batch.clear();
@@ -221,8 +220,8 @@ mod tests {
         for _ in 0..batches {
             let ended = source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() == SourceStatus::Ended;
             for i in 0..batch.len() {
-                let mut value = batch.value(i);
-                lines.push(rmp::decode::read_str_from_slice(&mut value).map(|(s, _)| s.to_string()).unwrap());
+                let value = batch.value(i);
+                lines.push(rmp::decode::read_str_from_slice(value).map(|(s, _)| s.to_string()).unwrap());
             }
             batch.clear();
             if ended {

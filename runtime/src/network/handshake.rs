@@ -26,10 +26,10 @@ use std::time::Instant;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::messages::{Answer, Challenge, Hello, Verdict};
-use super::secret::Secret;
-use crate::rpc::limits::HANDSHAKE_TIMEOUT_KEY;
-use crate::rpc::{FrameBound, FrameError, FrameReader, TimedStream, write_frame_within};
+use super::handshake_messages::{Answer, Challenge, Hello, Verdict};
+use super::limits::HANDSHAKE_TIMEOUT_KEY;
+use super::{FrameBound, FrameError, FrameReader, TimedStream, write_frame_within};
+use crate::security::Secret;
 
 /// Bytes of each side's nonce.
 pub const NONCE_LEN: usize = 32;

@@ -1,20 +1,9 @@
 //! The ExecutionGraph: every vertex expanded into its parallel subtasks,
 //! each with its state and the slot it runs in.
 
-use serde::{Deserialize, Serialize};
-
-use super::JobGraph;
+use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::VertexIndex;
-use crate::job_manager::lifecycle::TaskState;
-
-/// One parallel instance of a vertex.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SubtaskId {
-    /// The vertex.
-    pub vertex: VertexIndex,
-    /// 0-based subtask index.
-    pub index: u32,
-}
+use crate::protocol::TaskState;
 
 /// Subtasks of every vertex with their current state.
 #[derive(Debug, Clone)]

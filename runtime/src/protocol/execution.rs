@@ -1,7 +1,10 @@
 //! Job and task states with Flink's names, and the transitions a job may
 //! take. The JobManager moves a job only along [`JobStatus::can_become`].
 
+use actix::Message;
 use serde::{Deserialize, Serialize};
+
+use crate::graph::SubtaskId;
 
 /// The state of a job, as Flink names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -109,6 +112,18 @@ impl TaskState {
     pub fn is_terminal(self) -> bool {
         matches!(self, TaskState::Finished | TaskState::Canceled | TaskState::Failed)
     }
+}
+
+/// A task changed state; `error` explains a failure.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct TaskStateChanged {
+    /// The subtask that changed.
+    pub subtask: SubtaskId,
+    /// Its new state.
+    pub state: TaskState,
+    /// Why it failed, for `Failed`.
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

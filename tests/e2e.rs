@@ -1,0 +1,23 @@
+//! The end-to-end tests, one module a file beside this one, linked into
+//! ONE test binary: each binary links wasmtime and the whole runtime, so
+//! twelve binaries spent minutes linking what one links once. Run one
+//! file's tests with `cargo test --test e2e polyglot::` (or a single test
+//! with its full name, e.g. `polyglot::c_counts_are_exact_at_parallelism_1`).
+//! A new file of tests needs only a `mod` line here.
+
+mod common;
+
+mod bad_input;
+mod cluster;
+mod dashboard;
+mod event_time;
+mod examples;
+mod fault_tolerance;
+mod hostile_jobs;
+mod lazy_state;
+mod logs;
+mod polyglot;
+mod sandbox;
+mod security;
+mod socket_source;
+mod wordcount;
