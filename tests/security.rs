@@ -217,7 +217,7 @@ fn foreign_pages_cannot_change_the_cluster() {
 /// oracle); inside the roots a job runs as before.
 #[test]
 fn jobs_only_use_the_allowed_directories() {
-    let roots = scratch("allowed-paths");
+    let roots = scratch("allowed-paths-roots");
     let data = roots.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let setting = format!("wflink.io.allowed-paths={}", data.display());
