@@ -78,6 +78,22 @@ impl TestCluster {
         assert_eq!(unsafe { libc::kill(self.jobmanager.id() as i32, signal) }, 0, "signal {signal} to the jobmanager");
     }
 
+    /// The JobManager's process id, e.g. to read its memory in `/proc`.
+    pub fn jobmanager_pid(&self) -> u32 {
+        self.jobmanager.id()
+    }
+
+    /// Waits until the JobManager process has exited (after a signal); its exit status.
+    pub fn wait_for_jobmanager_exit(&mut self) -> std::process::ExitStatus {
+        let jobmanager = &mut self.jobmanager;
+        wait_for("the jobmanager to exit", || jobmanager.try_wait().unwrap())
+    }
+
+    /// The process id of TaskManager `index`.
+    pub fn taskmanager_pid(&self, index: usize) -> u32 {
+        self.taskmanagers[index].as_ref().expect("a live taskmanager").id()
+    }
+
     /// Kills the JobManager at once (SIGKILL), as a crash would.
     pub fn kill_jobmanager(&mut self) {
         let _ = self.jobmanager.kill();

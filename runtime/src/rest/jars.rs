@@ -19,6 +19,9 @@ use crate::dispatcher::{SubmitError, prepare};
 /// The one entry point every component has until the WIT contract names several.
 pub const DEFAULT_ENTRY: &str = "default";
 
+/// Room for the rest of the message a component travels to a TaskManager in.
+const MESSAGE_OVERHEAD: usize = 4 << 10;
+
 /// `GET /jars`.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     let files: Vec<Value> = state
@@ -49,10 +52,27 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
             continue;
         }
         let name = field.file_name().unwrap_or("job.wasm").to_string();
-        let pending = state.jars.begin(&name).map_err(|e| AppError::bad_request(e.to_string()))?;
+        let pending = match state.jars.begin(&name) {
+            Ok(pending) => pending,
+            Err(e) => {
+                // Read the rest of the body (bounded by rest.server.max-content-length)
+                // before answering: a server that closes on a client still
+                // sending makes it fail with a broken pipe, not this 400.
+                while let Ok(Some(_)) = field.chunk().await {}
+                while let Ok(Some(mut rest)) = multipart.next_field().await {
+                    while let Ok(Some(_)) = rest.chunk().await {}
+                }
+                return Err(AppError::bad_request(e.to_string()));
+            }
+        };
         let written = write_to_disk(&mut field, &pending.path).await;
+        let shippable = crate::network::limits().rpc_max.saturating_sub(MESSAGE_OVERHEAD) as u64;
         let checked = match written {
             Ok(0) => Err(AppError::bad_request(format!("the uploaded file '{name}' is empty"))),
+            Ok(size) if size > shippable => Err(AppError::bad_request(format!(
+                "'{name}' is {size} bytes, but a component travels to TaskManagers in one message of at most \
+                 {shippable} bytes (pekko.framesize)"
+            ))),
             Ok(_) => check(&state, &name, &pending.path).await,
             Err(e) => Err(e),
         };

@@ -9,7 +9,8 @@
 //! - a connection on which nothing is read or written for
 //!   `rest.server.idle-timeout` while no handler is working is closed: a
 //!   client that stops reading a response or sending a body. Time spent in a
-//!   handler (compiling an upload, running describe) is not idleness.
+//!   handler (compiling an upload, running describe) is not idleness; a
+//!   handler waiting for the client's body is not working.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -106,8 +108,9 @@ async fn connection(stream: TcpStream, peer: SocketAddr, app: Router, _permit: C
     let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
     let router = TowerToHyperService::new(app);
     let busy = activity.clone();
-    let service = hyper::service::service_fn(move |request| {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let working = busy.working();
+        let request = request.map(|body| WatchedBody { inner: body, activity: busy.clone(), waiting: false });
         let answer = hyper::service::Service::call(&router, request);
         async move {
             let response = answer.await;
@@ -143,7 +146,10 @@ struct Activity {
     started: Instant,
     /// Milliseconds from `started` to the last read or write.
     last: AtomicU64,
+    /// Requests in a handler.
     working: AtomicUsize,
+    /// Of those, the ones whose handler waits for the client's body.
+    waiting_for_body: AtomicUsize,
 }
 
 /// A request being handled; dropped when its response is ready.
@@ -151,7 +157,12 @@ struct Working(Arc<Activity>);
 
 impl Activity {
     fn new() -> Self {
-        Activity { started: Instant::now(), last: AtomicU64::new(0), working: AtomicUsize::new(0) }
+        Activity {
+            started: Instant::now(),
+            last: AtomicU64::new(0),
+            working: AtomicUsize::new(0),
+            waiting_for_body: AtomicUsize::new(0),
+        }
     }
 
     fn touch(&self) {
@@ -169,7 +180,54 @@ impl Activity {
     }
 
     fn is_working(&self) -> bool {
-        self.working.load(Ordering::Acquire) > 0
+        self.working.load(Ordering::Acquire) > self.waiting_for_body.load(Ordering::Acquire)
+    }
+}
+
+/// A request body that tells [`Activity`] while its handler waits for the client.
+struct WatchedBody {
+    inner: Incoming,
+    activity: Arc<Activity>,
+    waiting: bool,
+}
+
+impl WatchedBody {
+    fn set_waiting(&mut self, waiting: bool) {
+        if waiting != self.waiting {
+            self.waiting = waiting;
+            match waiting {
+                true => self.activity.waiting_for_body.fetch_add(1, Ordering::AcqRel),
+                false => self.activity.waiting_for_body.fetch_sub(1, Ordering::AcqRel),
+            };
+        }
+    }
+}
+
+impl Body for WatchedBody {
+    type Data = axum::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        self.set_waiting(polled.is_pending());
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for WatchedBody {
+    fn drop(&mut self) {
+        self.set_waiting(false);
     }
 }
 
