@@ -59,10 +59,12 @@ fn log_of(cluster: &TestCluster, file: &str) -> String {
 
 const MIB: u64 = 1 << 20;
 
-/// A header claiming just under 512 MiB (over the bound) and two claiming
-/// 100 MiB (within it) on the RPC port, and a client trickling a byte
-/// every 200 ms: the JobManager's peak memory stays where it was, every
-/// one of them is closed, and a TaskManager registers meanwhile.
+/// A header claiming just under 512 MiB and two claiming 100 MiB on the
+/// RPC port (a connection's first frame is its handshake, bounded at 1 KiB,
+/// so all three are refused at once), and a client trickling a 1000-byte
+/// frame a byte every 200 ms (closed at `network.handshake-timeout`): the
+/// JobManager's peak memory stays where it was, every one of them is
+/// closed, and a TaskManager registers meanwhile.
 #[test]
 fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registration() {
     let mut cluster = TestCluster::start("limits-rpc", 1, &["network.handshake-timeout=3 s"]);
@@ -92,6 +94,11 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     for (i, stream) in hostile.iter().enumerate() {
         wait_closed(stream, &format!("the JobManager to close hostile connection {i}"));
     }
+    // The trickler's header is within the handshake's bound: it is closed
+    // when its handshake has not arrived within network.handshake-timeout.
+    wait_for("the trickler to be closed at network.handshake-timeout", || {
+        log_of(&cluster, "jobmanager.log").contains("network.handshake-timeout").then_some(())
+    });
     let after = peak_memory(jobmanager);
     stop.store(true, Ordering::Relaxed);
     trickler.join().unwrap();
@@ -99,7 +106,11 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     eprintln!("JobManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the JobManager's peak memory went from {before} to {after} bytes");
     let log = log_of(&cluster, "jobmanager.log");
-    assert!(log.contains("536870911") && log.contains("pekko.framesize"), "the refusal names size and key: {log}");
+    // A connection's first frame is its handshake (network::handshake), bounded at 1 KiB.
+    assert!(
+        log.contains("536870911") && log.contains("handshake's fixed limit"),
+        "the refusal names size and limit: {log}"
+    );
     assert!(log.contains("network.handshake-timeout"), "the stalled ones are named: {log}");
 }
 
@@ -125,7 +136,7 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
     eprintln!("TaskManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the TaskManager's peak memory went from {before} to {after} bytes");
     let log = cluster.taskmanager_log(0);
-    assert!(log.contains("536870911") && log.contains("taskmanager.network.max-frame-size"), "{log}");
+    assert!(log.contains("536870911") && log.contains("handshake's fixed limit"), "{log}");
 
     let (_, output) = cluster.run_wordcount(20_000, 3, 2);
     assert!(output.status.success(), "wordcount across both TaskManagers: {}", String::from_utf8_lossy(&output.stderr));
