@@ -52,7 +52,14 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
             continue;
         }
         let name = field.file_name().unwrap_or("job.wasm").to_string();
-        let pending = state.jars.begin(&name).map_err(|e| AppError::bad_request(e.to_string()))?;
+        let pending = match state.jars.begin(&name) {
+            Ok(pending) => pending,
+            Err(e) => {
+                // Read (and drop) the rest, so the client, still sending, gets the answer and not a reset.
+                while let Ok(Some(_)) = field.chunk().await {}
+                return Err(AppError::bad_request(e.to_string()));
+            }
+        };
         let written = write_to_disk(&mut field, &pending.path).await;
         let shippable = crate::network::limits().rpc_max.saturating_sub(MESSAGE_OVERHEAD) as u64;
         let checked = match written {
