@@ -4,7 +4,7 @@
 //! at p=2 against a socket this test feeds, watch, trigger a savepoint,
 //! read the TaskManager's stdout and log page by page and the
 //! JobManager's log, cancel, a refused upload. Screenshots land in `target/ui-screenshots/`.
-//! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (`.ci/run` does both).
+//! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (`cargo xtask test` does both).
 
 use std::process::Command;
 use std::time::Duration;
@@ -19,7 +19,7 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
     let browser_dir = repo::root().join("tests").join("browser");
     assert!(
         std::path::Path::new("/usr/bin/chromium").exists() && browser_dir.join("node_modules/playwright-core").exists(),
-        "the browser test needs Debian's chromium and playwright-core: run .ci/run (apt-get install chromium; npm ci in tests/browser)"
+        "the browser test needs Debian's chromium and playwright-core: run `cargo xtask install` (apt-get install chromium; npm ci in tests/browser)"
     );
     let wasm = wordcount_wasm();
     let feed = WordFeed::start();

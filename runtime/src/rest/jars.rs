@@ -55,8 +55,13 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
         let pending = match state.jars.begin(&name) {
             Ok(pending) => pending,
             Err(e) => {
-                // Read (and drop) the rest, so the client, still sending, gets the answer and not a reset.
+                // Read the rest of the body (bounded by rest.server.max-content-length)
+                // before answering: a server that closes on a client still
+                // sending makes it fail with a broken pipe, not this 400.
                 while let Ok(Some(_)) = field.chunk().await {}
+                while let Ok(Some(mut rest)) = multipart.next_field().await {
+                    while let Ok(Some(_)) = rest.chunk().await {}
+                }
                 return Err(AppError::bad_request(e.to_string()));
             }
         };
