@@ -208,35 +208,44 @@ fn padded(bytes: &[u8], size: usize, fill: u8) -> Vec<u8> {
     out
 }
 
-/// Four 40 MiB uploads leave the JobManager's memory where the first one
-/// left it (they are on disk under `web.upload.dir`); a 300-character file
-/// name gets 400; SIGTERM removes the upload folder.
+/// Four 40 MiB uploads, each run as a job, leave the JobManager's memory
+/// where the first one left it (the uploads are on disk under
+/// `web.upload.dir`, the submitted components under
+/// `blob.storage.directory`); a 300-character file name gets 400; SIGTERM
+/// removes both folders.
 #[test]
 fn uploads_live_on_disk_and_go_with_the_jobmanager() {
     let dir = std::env::temp_dir().join(format!("wflink-test-limits-uploads-{}", std::process::id()));
-    let uploads = dir.join("uploads");
-    let setting = format!("web.upload.dir={}", uploads.display());
-    let mut cluster = TestCluster::start("limits-uploads", 0, &[&setting]);
+    let (uploads, blobs) = (dir.join("uploads"), dir.join("blobs"));
+    let settings =
+        [format!("web.upload.dir={}", uploads.display()), format!("blob.storage.directory={}", blobs.display())];
+    let mut cluster = TestCluster::start("limits-uploads", 0, &[&settings[0], &settings[1]]);
     let wasm = std::fs::read(wordcount_wasm()).unwrap();
     let jobmanager = cluster.jobmanager_pid();
-    let upload = |i: u8| {
+    let upload_and_run = |i: u8| {
         let (content_type, body) = multipart(&format!("padded-{i}.wasm"), &padded(&wasm, 40 << 20, i));
         let (status, answer) = cluster.raw("POST", "/jars/upload", &content_type, &body);
         assert_eq!(status, 200, "{answer}");
+        let path = answer["filename"].as_str().unwrap();
+        let jar = path.rsplit('/').next().unwrap();
+        let run = serde_json::json!({ "programArgsList": ["--input", "/dev/null"] }).to_string();
+        let (status, answer) = cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", run.as_bytes());
+        assert_eq!(status, 200, "{answer}");
     };
-    upload(0);
+    upload_and_run(0);
     let after_first = memory(jobmanager);
     for i in 1..4 {
-        upload(i);
+        upload_and_run(i);
     }
     let after_all = memory(jobmanager);
     eprintln!(
-        "JobManager resident memory after the first and the fourth 40 MiB upload: {after_first} -> {after_all} bytes"
+        "JobManager resident memory after the first and the fourth 40 MiB upload and run: {after_first} -> {after_all} bytes"
     );
     assert!(
         after_all < after_first + 40 * MIB,
-        "three more 40 MiB uploads took the JobManager from {after_first} to {after_all} bytes"
+        "three more 40 MiB uploads and runs took the JobManager from {after_first} to {after_all} bytes"
     );
+    assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), 4, "every submitted component is a file");
     let on_disk: Vec<_> = std::fs::read_dir(&uploads).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).collect();
     assert_eq!(on_disk.len(), 4, "every upload is a file in web.upload.dir");
     assert!(on_disk.iter().all(|&size| size > 40 * MIB), "{on_disk:?}");
@@ -249,6 +258,7 @@ fn uploads_live_on_disk_and_go_with_the_jobmanager() {
     cluster.signal_jobmanager(libc::SIGTERM);
     cluster.wait_for_jobmanager_exit();
     assert!(!uploads.exists(), "the upload folder the JobManager made is removed at SIGTERM");
+    assert!(!blobs.exists(), "so is its blob folder");
 }
 
 /// A bounded job with the exactly-once file sink whose checkpoint storage
