@@ -1,6 +1,7 @@
 //! One client cannot take a process down, on real processes: a bare frame
 //! header costs the JobManager's RPC port and a TaskManager's data port no
-//! memory and closes; a trickling client does not hold up TaskManager
+//! memory and closes; a connection past the RPC cap closes at once; a
+//! trickling client does not hold up TaskManager
 //! registrations; slow REST clients are cut off and the connection cap
 //! answers 503; uploads live on disk, not in the JobManager's memory, and
 //! go with it on SIGTERM; a too-long upload name gets 400; a bounded job
@@ -101,6 +102,28 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     let log = log_of(&cluster, "jobmanager.log");
     assert!(log.contains("536870911") && log.contains("pekko.framesize"), "the refusal names size and key: {log}");
     assert!(log.contains("network.handshake-timeout"), "the stalled ones are named: {log}");
+}
+
+/// Past `jobmanager.rpc.max-connections` a connection is closed at once;
+/// once the silent ones are closed at `network.handshake-timeout`, a
+/// TaskManager registers again.
+#[test]
+fn past_the_connection_cap_an_rpc_connection_is_closed_at_once() {
+    let mut cluster =
+        TestCluster::start("limits-rpc-cap", 1, &["jobmanager.rpc.max-connections=3", "network.handshake-timeout=2 s"]);
+    // The TaskManager holds one place; two silent clients take the rest.
+    let silent: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&cluster.rpc).unwrap()).collect();
+    let over = TcpStream::connect(&cluster.rpc).unwrap();
+    let started = std::time::Instant::now();
+    wait_closed(&over, "the JobManager to close the connection past its cap");
+    assert!(started.elapsed() < Duration::from_secs(2), "closed at once, not at the handshake timeout");
+    for stream in &silent {
+        wait_closed(stream, "the JobManager to close a silent connection at the handshake timeout");
+    }
+    cluster.add_taskmanager(&[]);
+    cluster.wait_for_taskmanagers(2);
+    let log = log_of(&cluster, "jobmanager.log");
+    assert!(log.contains("jobmanager.rpc.max-connections"), "the refusal names the key: {log}");
 }
 
 /// The same headers on a TaskManager's data port (over and within
