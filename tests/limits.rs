@@ -1,9 +1,9 @@
 //! One client cannot take a process down, on real processes: a bare frame
 //! header costs the JobManager's RPC port and a TaskManager's data port no
 //! memory and closes; a connection past the RPC cap closes at once; a
-//! trickling client does not hold up TaskManager
-//! registrations; slow REST clients are cut off and the connection cap
-//! answers 503; uploads live on disk, not in the JobManager's memory, and
+//! trickling client does not hold up TaskManager registrations; slow REST
+//! clients are cut off and the connection cap answers 503; uploads and
+//! submitted components live on disk, not in the JobManager's memory, and
 //! go with it on SIGTERM; a too-long upload name gets 400; a bounded job
 //! whose checkpoints cannot be stored fails naming the storage error.
 
