@@ -33,6 +33,7 @@
 //! - [`rpc`]: the control connection and its messages between JobManager and TaskManager processes.
 //! - [`blob_store`]: components of submitted jobs, fetched by TaskManager processes.
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.
+//! - [`security`]: the cluster secret, its handshake, the directories jobs may use.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
@@ -57,6 +58,7 @@ pub mod protocol;
 pub mod resource_manager;
 pub mod rest;
 pub mod rpc;
+pub mod security;
 pub mod state;
 pub mod task_manager;
 pub mod time;

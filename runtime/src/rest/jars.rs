@@ -239,6 +239,9 @@ pub async fn run(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let request = RunRequest::merge(query, &body)?;
+    if let Some(savepoint) = request.savepoint() {
+        state.guard.roots.check(&savepoint.path).map_err(|e| AppError::bad_request(e.to_string()))?;
+    }
     let component = jar_bytes(&state, &id).await?;
     let submit = SubmitJob {
         component,
