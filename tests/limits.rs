@@ -28,9 +28,15 @@ fn memory(pid: u32) -> u64 {
     proc_kb(&format!("/proc/{pid}/status"), "VmRSS:")
 }
 
-/// A connection to `address` that sent a frame header claiming `size` bytes, and nothing else.
-fn claim(address: &str, size: u32) -> TcpStream {
+/// A connection to `address` that sent a frame header claiming `size`
+/// bytes, and nothing else: right away, or after the (secret-less)
+/// handshake, so the bound of the connection's own messages applies.
+fn claim(address: &str, size: u32, after_handshake: bool) -> TcpStream {
     let stream = TcpStream::connect(address).unwrap();
+    if after_handshake {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        wflink::network::handshake::client(&stream, address, None, deadline).unwrap();
+    }
     (&stream).write_all(&size.to_be_bytes()).unwrap();
     stream
 }
@@ -60,9 +66,9 @@ fn log_of(cluster: &TestCluster, file: &str) -> String {
 
 const MIB: u64 = 1 << 20;
 
-/// A header claiming just under 512 MiB (over the bound) and two claiming
-/// 100 MiB (within it) on the RPC port, and a client trickling a byte
-/// every 200 ms: the JobManager's peak memory stays where it was, every
+/// A header claiming just under 512 MiB before the handshake and after it
+/// (over the bound) and two claiming 100 MiB after it (within the bound)
+/// on the RPC port, and a client trickling a byte every 200 ms: the JobManager's peak memory stays where it was, every
 /// one of them is closed, and a TaskManager registers meanwhile.
 #[test]
 fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registration() {
@@ -70,7 +76,13 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     let jobmanager = cluster.jobmanager_pid();
     let before = peak_memory(jobmanager);
 
-    let hostile = [claim(&cluster.rpc, 0x1fff_ffff), claim(&cluster.rpc, 100 << 20), claim(&cluster.rpc, 100 << 20)];
+    let rpc = cluster.rpc.clone();
+    let hostile = [
+        claim(&rpc, 0x1fff_ffff, false),
+        claim(&rpc, 0x1fff_ffff, true),
+        claim(&rpc, 100 << 20, true),
+        claim(&rpc, 100 << 20, true),
+    ];
     let stop = Arc::new(AtomicBool::new(false));
     let trickler = {
         let (address, stop) = (cluster.rpc.clone(), stop.clone());
@@ -126,8 +138,8 @@ fn past_the_connection_cap_an_rpc_connection_is_closed_at_once() {
     assert!(log.contains("jobmanager.rpc.max-connections"), "the refusal names the key: {log}");
 }
 
-/// The same headers on a TaskManager's data port (over and within
-/// `taskmanager.network.max-frame-size`): its peak memory stays, the
+/// The same headers on a TaskManager's data port (before the handshake,
+/// over and within `taskmanager.network.max-frame-size` after it): its peak memory stays, the
 /// connections are closed, and records still flow between TaskManagers.
 #[test]
 fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
@@ -140,7 +152,12 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
     let taskmanager = cluster.taskmanager_pid(0);
     let before = peak_memory(taskmanager);
 
-    let hostile = [claim(&data_port, 0x1fff_ffff), claim(&data_port, 60 << 20), claim(&data_port, 60 << 20)];
+    let hostile = [
+        claim(&data_port, 0x1fff_ffff, false),
+        claim(&data_port, 0x1fff_ffff, true),
+        claim(&data_port, 60 << 20, true),
+        claim(&data_port, 60 << 20, true),
+    ];
     for (i, stream) in hostile.iter().enumerate() {
         wait_closed(stream, &format!("the TaskManager to close hostile connection {i}"));
     }
