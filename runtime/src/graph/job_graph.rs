@@ -162,111 +162,6 @@ fn resolve_parallelism(
     Ok(p)
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::graph::{StreamEdge, StreamNode};
-
-    fn node(id: u32, name: &str, kind: NodeKind, input: Option<(u32, Partitioning)>) -> StreamNode {
-        StreamNode {
-            id,
-            name: name.into(),
-            uid: format!("uid-{id}"),
-            kind,
-            parallelism: None,
-            inputs: input.map(|(source, partitioning)| StreamEdge { source, partitioning }).into_iter().collect(),
-        }
-    }
-
-    fn connector(name: &str) -> Connector {
-        Connector { name: name.into(), options: vec![("path".into(), "/in".into())] }
-    }
-
-    /// The wordcount plan: file source, tokenize, key-by, count, print.
-    pub(crate) fn wordcount() -> StreamGraph {
-        use Partitioning::*;
-        StreamGraph {
-            job_name: "wordcount".into(),
-            parallelism: None,
-            nodes: vec![
-                node(0, "Source: file", NodeKind::Source(connector("file")), None),
-                node(1, "tokenize", NodeKind::FlatMap, Some((0, Forward))),
-                node(2, "Key By", NodeKind::KeyBy, Some((1, Forward))),
-                node(3, "count", NodeKind::Reduce, Some((2, Hash))),
-                node(4, "Sink: Print", NodeKind::Sink(connector("print")), Some((3, Forward))),
-            ],
-        }
-    }
-
-    fn sources(submitted: Option<u32>) -> ParallelismSources {
-        ParallelismSources { default: 1, submitted, max_parallelism: 128 }
-    }
-
-    #[test]
-    fn forward_edges_at_equal_parallelism_chain_and_key_by_breaks() {
-        let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();
-        let names: Vec<&str> = job.vertices.iter().map(|v| v.name.as_str()).collect();
-        assert_eq!(names, ["Source: file -> tokenize -> Key By", "count -> Sink: Print"]);
-        assert_eq!(job.edges.len(), 1);
-        assert_eq!(job.edges[0].partitioning, Partitioning::Hash);
-        assert_eq!(job.vertices[0].user_nodes, [1, 2]);
-        assert!(job.vertices[1].keyed);
-        assert_eq!(job.vertices[1].user_nodes, [3]);
-    }
-
-    #[test]
-    fn slot_sharing_needs_as_many_slots_as_the_highest_parallelism() {
-        let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();
-        let subtasks: u32 = job.vertices.iter().map(|v| v.parallelism).sum();
-        assert_eq!(subtasks, 4);
-        assert_eq!(job.slots_needed(), 2);
-    }
-
-    #[test]
-    fn parallelism_precedence_is_code_then_submit_then_default() {
-        let mut plan = wordcount();
-        let job = JobGraph::build(&plan, sources(None)).unwrap();
-        assert!(job.vertices.iter().all(|v| v.parallelism == 1), "default applies");
-        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
-        assert!(job.vertices.iter().all(|v| v.parallelism == 3), "submit beats default");
-        plan.parallelism = Some(2);
-        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
-        assert!(job.vertices.iter().all(|v| v.parallelism == 2), "code (job-wide) beats submit");
-        plan.nodes[4].parallelism = Some(1);
-        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
-        let last = job.vertices.last().unwrap();
-        assert_eq!((last.name.as_str(), last.parallelism), ("Sink: Print", 1), "a node's own wins");
-        assert_eq!(job.edges.last().unwrap().partitioning, Partitioning::Rebalance);
-    }
-
-    #[test]
-    fn parallelism_zero_or_above_max_is_refused() {
-        let mut plan = wordcount();
-        plan.nodes[1].parallelism = Some(0);
-        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
-        assert!(err.to_string().contains("tokenize"), "{err}");
-        assert!(JobGraph::build(&wordcount(), sources(Some(129))).is_err());
-    }
-
-    #[test]
-    fn socket_sources_run_at_parallelism_one_and_rebalance() {
-        let mut plan = wordcount();
-        plan.nodes[0].kind = NodeKind::Source(Connector { name: "socket".into(), options: vec![] });
-        let job = JobGraph::build(&plan, sources(Some(2))).unwrap();
-        assert_eq!(job.vertices[0].name, "Source: file");
-        assert_eq!(job.vertices[0].parallelism, 1);
-        assert_eq!(job.edges[0].partitioning, Partitioning::Rebalance);
-        assert_eq!(job.slots_needed(), 2);
-    }
-
-    #[test]
-    fn a_keyed_node_without_key_by_is_refused() {
-        let mut plan = wordcount();
-        plan.nodes[3].inputs[0].partitioning = Partitioning::Forward;
-        assert_eq!(JobGraph::build(&plan, sources(None)).unwrap_err(), PlanError::NotKeyed("count".into()));
-    }
-}
-
 /// The chaining pass of [`JobGraph::build`]: nodes in topological order,
 /// each chained into its upstream's vertex or starting a vertex of its own.
 struct Chaining<'g> {
@@ -445,5 +340,110 @@ fn assign_ids(graph: &StreamGraph, vertices: &mut [JobVertex]) {
     for v in vertices {
         let uids: Vec<&str> = v.nodes.iter().map(|id| graph.node(*id).unwrap().uid.as_str()).collect();
         v.id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(uids.join("\n").as_bytes()));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::graph::{StreamEdge, StreamNode};
+
+    fn node(id: u32, name: &str, kind: NodeKind, input: Option<(u32, Partitioning)>) -> StreamNode {
+        StreamNode {
+            id,
+            name: name.into(),
+            uid: format!("uid-{id}"),
+            kind,
+            parallelism: None,
+            inputs: input.map(|(source, partitioning)| StreamEdge { source, partitioning }).into_iter().collect(),
+        }
+    }
+
+    fn connector(name: &str) -> Connector {
+        Connector { name: name.into(), options: vec![("path".into(), "/in".into())] }
+    }
+
+    /// The wordcount plan: file source, tokenize, key-by, count, print.
+    pub(crate) fn wordcount() -> StreamGraph {
+        use Partitioning::*;
+        StreamGraph {
+            job_name: "wordcount".into(),
+            parallelism: None,
+            nodes: vec![
+                node(0, "Source: file", NodeKind::Source(connector("file")), None),
+                node(1, "tokenize", NodeKind::FlatMap, Some((0, Forward))),
+                node(2, "Key By", NodeKind::KeyBy, Some((1, Forward))),
+                node(3, "count", NodeKind::Reduce, Some((2, Hash))),
+                node(4, "Sink: Print", NodeKind::Sink(connector("print")), Some((3, Forward))),
+            ],
+        }
+    }
+
+    fn sources(submitted: Option<u32>) -> ParallelismSources {
+        ParallelismSources { default: 1, submitted, max_parallelism: 128 }
+    }
+
+    #[test]
+    fn forward_edges_at_equal_parallelism_chain_and_key_by_breaks() {
+        let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();
+        let names: Vec<&str> = job.vertices.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["Source: file -> tokenize -> Key By", "count -> Sink: Print"]);
+        assert_eq!(job.edges.len(), 1);
+        assert_eq!(job.edges[0].partitioning, Partitioning::Hash);
+        assert_eq!(job.vertices[0].user_nodes, [1, 2]);
+        assert!(job.vertices[1].keyed);
+        assert_eq!(job.vertices[1].user_nodes, [3]);
+    }
+
+    #[test]
+    fn slot_sharing_needs_as_many_slots_as_the_highest_parallelism() {
+        let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();
+        let subtasks: u32 = job.vertices.iter().map(|v| v.parallelism).sum();
+        assert_eq!(subtasks, 4);
+        assert_eq!(job.slots_needed(), 2);
+    }
+
+    #[test]
+    fn parallelism_precedence_is_code_then_submit_then_default() {
+        let mut plan = wordcount();
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        assert!(job.vertices.iter().all(|v| v.parallelism == 1), "default applies");
+        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
+        assert!(job.vertices.iter().all(|v| v.parallelism == 3), "submit beats default");
+        plan.parallelism = Some(2);
+        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
+        assert!(job.vertices.iter().all(|v| v.parallelism == 2), "code (job-wide) beats submit");
+        plan.nodes[4].parallelism = Some(1);
+        let job = JobGraph::build(&plan, sources(Some(3))).unwrap();
+        let last = job.vertices.last().unwrap();
+        assert_eq!((last.name.as_str(), last.parallelism), ("Sink: Print", 1), "a node's own wins");
+        assert_eq!(job.edges.last().unwrap().partitioning, Partitioning::Rebalance);
+    }
+
+    #[test]
+    fn parallelism_zero_or_above_max_is_refused() {
+        let mut plan = wordcount();
+        plan.nodes[1].parallelism = Some(0);
+        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+        assert!(err.to_string().contains("tokenize"), "{err}");
+        assert!(JobGraph::build(&wordcount(), sources(Some(129))).is_err());
+    }
+
+    #[test]
+    fn socket_sources_run_at_parallelism_one_and_rebalance() {
+        let mut plan = wordcount();
+        plan.nodes[0].kind = NodeKind::Source(Connector { name: "socket".into(), options: vec![] });
+        let job = JobGraph::build(&plan, sources(Some(2))).unwrap();
+        assert_eq!(job.vertices[0].name, "Source: file");
+        assert_eq!(job.vertices[0].parallelism, 1);
+        assert_eq!(job.edges[0].partitioning, Partitioning::Rebalance);
+        assert_eq!(job.slots_needed(), 2);
+    }
+
+    #[test]
+    fn a_keyed_node_without_key_by_is_refused() {
+        let mut plan = wordcount();
+        plan.nodes[3].inputs[0].partitioning = Partitioning::Forward;
+        assert_eq!(JobGraph::build(&plan, sources(None)).unwrap_err(), PlanError::NotKeyed("count".into()));
     }
 }
