@@ -1,8 +1,9 @@
 //! One client cannot take a process down, on real processes: a bare frame
 //! header costs the JobManager's RPC port and a TaskManager's data port no
-//! memory and closes; a trickling client does not hold up TaskManager
-//! registrations; slow REST clients are cut off and the connection cap
-//! answers 503; uploads live on disk, not in the JobManager's memory, and
+//! memory and closes; a connection past the RPC cap closes at once; a
+//! trickling client does not hold up TaskManager registrations; slow REST
+//! clients are cut off and the connection cap answers 503; uploads and
+//! submitted components live on disk, not in the JobManager's memory, and
 //! go with it on SIGTERM; a too-long upload name gets 400; a bounded job
 //! whose checkpoints cannot be stored fails naming the storage error.
 
@@ -27,9 +28,15 @@ fn memory(pid: u32) -> u64 {
     proc_kb(&format!("/proc/{pid}/status"), "VmRSS:")
 }
 
-/// A connection to `address` that sent a frame header claiming `size` bytes, and nothing else.
-fn claim(address: &str, size: u32) -> TcpStream {
+/// A connection to `address` that sent a frame header claiming `size`
+/// bytes, and nothing else: right away, or after the (secret-less)
+/// handshake, so the bound of the connection's own messages applies.
+fn claim(address: &str, size: u32, after_handshake: bool) -> TcpStream {
     let stream = TcpStream::connect(address).unwrap();
+    if after_handshake {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        wflink::network::handshake::client(&stream, address, None, deadline).unwrap();
+    }
     (&stream).write_all(&size.to_be_bytes()).unwrap();
     stream
 }
@@ -59,19 +66,23 @@ fn log_of(cluster: &TestCluster, file: &str) -> String {
 
 const MIB: u64 = 1 << 20;
 
-/// A header claiming just under 512 MiB and two claiming 100 MiB on the
-/// RPC port (a connection's first frame is its handshake, bounded at 1 KiB,
-/// so all three are refused at once), and a client trickling a 1000-byte
-/// frame a byte every 200 ms (closed at `network.handshake-timeout`): the
-/// JobManager's peak memory stays where it was, every one of them is
-/// closed, and a TaskManager registers meanwhile.
+/// A header claiming just under 512 MiB before the handshake and after it
+/// (over the bound) and two claiming 100 MiB after it (within the bound)
+/// on the RPC port, and a client trickling a byte every 200 ms: the JobManager's peak memory stays where it was, every
+/// one of them is closed, and a TaskManager registers meanwhile.
 #[test]
 fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registration() {
     let mut cluster = TestCluster::start("limits-rpc", 1, &["network.handshake-timeout=3 s"]);
     let jobmanager = cluster.jobmanager_pid();
     let before = peak_memory(jobmanager);
 
-    let hostile = [claim(&cluster.rpc, 0x1fff_ffff), claim(&cluster.rpc, 100 << 20), claim(&cluster.rpc, 100 << 20)];
+    let rpc = cluster.rpc.clone();
+    let hostile = [
+        claim(&rpc, 0x1fff_ffff, false),
+        claim(&rpc, 0x1fff_ffff, true),
+        claim(&rpc, 100 << 20, true),
+        claim(&rpc, 100 << 20, true),
+    ];
     let stop = Arc::new(AtomicBool::new(false));
     let trickler = {
         let (address, stop) = (cluster.rpc.clone(), stop.clone());
@@ -94,11 +105,6 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     for (i, stream) in hostile.iter().enumerate() {
         wait_closed(stream, &format!("the JobManager to close hostile connection {i}"));
     }
-    // The trickler's header is within the handshake's bound: it is closed
-    // when its handshake has not arrived within network.handshake-timeout.
-    wait_for("the trickler to be closed at network.handshake-timeout", || {
-        log_of(&cluster, "jobmanager.log").contains("network.handshake-timeout").then_some(())
-    });
     let after = peak_memory(jobmanager);
     stop.store(true, Ordering::Relaxed);
     trickler.join().unwrap();
@@ -106,16 +112,34 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     eprintln!("JobManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the JobManager's peak memory went from {before} to {after} bytes");
     let log = log_of(&cluster, "jobmanager.log");
-    // A connection's first frame is its handshake (network::handshake), bounded at 1 KiB.
-    assert!(
-        log.contains("536870911") && log.contains("handshake's fixed limit"),
-        "the refusal names size and limit: {log}"
-    );
+    assert!(log.contains("536870911") && log.contains("pekko.framesize"), "the refusal names size and key: {log}");
     assert!(log.contains("network.handshake-timeout"), "the stalled ones are named: {log}");
 }
 
-/// The same headers on a TaskManager's data port (over and within
-/// `taskmanager.network.max-frame-size`): its peak memory stays, the
+/// Past `jobmanager.rpc.max-connections` a connection is closed at once;
+/// once the silent ones are closed at `network.handshake-timeout`, a
+/// TaskManager registers again.
+#[test]
+fn past_the_connection_cap_an_rpc_connection_is_closed_at_once() {
+    let mut cluster =
+        TestCluster::start("limits-rpc-cap", 1, &["jobmanager.rpc.max-connections=3", "network.handshake-timeout=2 s"]);
+    // The TaskManager holds one place; two silent clients take the rest.
+    let silent: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&cluster.rpc).unwrap()).collect();
+    let over = TcpStream::connect(&cluster.rpc).unwrap();
+    let started = std::time::Instant::now();
+    wait_closed(&over, "the JobManager to close the connection past its cap");
+    assert!(started.elapsed() < Duration::from_secs(2), "closed at once, not at the handshake timeout");
+    for stream in &silent {
+        wait_closed(stream, "the JobManager to close a silent connection at the handshake timeout");
+    }
+    cluster.add_taskmanager(&[]);
+    cluster.wait_for_taskmanagers(2);
+    let log = log_of(&cluster, "jobmanager.log");
+    assert!(log.contains("jobmanager.rpc.max-connections"), "the refusal names the key: {log}");
+}
+
+/// The same headers on a TaskManager's data port (before the handshake,
+/// over and within `taskmanager.network.max-frame-size` after it): its peak memory stays, the
 /// connections are closed, and records still flow between TaskManagers.
 #[test]
 fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
@@ -128,7 +152,12 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
     let taskmanager = cluster.taskmanager_pid(0);
     let before = peak_memory(taskmanager);
 
-    let hostile = [claim(&data_port, 0x1fff_ffff), claim(&data_port, 60 << 20), claim(&data_port, 60 << 20)];
+    let hostile = [
+        claim(&data_port, 0x1fff_ffff, false),
+        claim(&data_port, 0x1fff_ffff, true),
+        claim(&data_port, 60 << 20, true),
+        claim(&data_port, 60 << 20, true),
+    ];
     for (i, stream) in hostile.iter().enumerate() {
         wait_closed(stream, &format!("the TaskManager to close hostile connection {i}"));
     }
@@ -136,7 +165,7 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
     eprintln!("TaskManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the TaskManager's peak memory went from {before} to {after} bytes");
     let log = cluster.taskmanager_log(0);
-    assert!(log.contains("536870911") && log.contains("handshake's fixed limit"), "{log}");
+    assert!(log.contains("536870911") && log.contains("taskmanager.network.max-frame-size"), "{log}");
 
     let (_, output) = cluster.run_wordcount(20_000, 3, 2);
     assert!(output.status.success(), "wordcount across both TaskManagers: {}", String::from_utf8_lossy(&output.stderr));
@@ -219,35 +248,44 @@ fn padded(bytes: &[u8], size: usize, fill: u8) -> Vec<u8> {
     out
 }
 
-/// Four 40 MiB uploads leave the JobManager's memory where the first one
-/// left it (they are on disk under `web.upload.dir`); a 300-character file
-/// name gets 400; SIGTERM removes the upload folder.
+/// Four 40 MiB uploads, each run as a job, leave the JobManager's memory
+/// where the first one left it (the uploads are on disk under
+/// `web.upload.dir`, the submitted components under
+/// `blob.storage.directory`); a 300-character file name gets 400; SIGTERM
+/// removes both folders.
 #[test]
 fn uploads_live_on_disk_and_go_with_the_jobmanager() {
     let dir = std::env::temp_dir().join(format!("wflink-test-limits-uploads-{}", std::process::id()));
-    let uploads = dir.join("uploads");
-    let setting = format!("web.upload.dir={}", uploads.display());
-    let mut cluster = TestCluster::start("limits-uploads", 0, &[&setting]);
+    let (uploads, blobs) = (dir.join("uploads"), dir.join("blobs"));
+    let settings =
+        [format!("web.upload.dir={}", uploads.display()), format!("blob.storage.directory={}", blobs.display())];
+    let mut cluster = TestCluster::start("limits-uploads", 0, &[&settings[0], &settings[1]]);
     let wasm = std::fs::read(wordcount_wasm()).unwrap();
     let jobmanager = cluster.jobmanager_pid();
-    let upload = |i: u8| {
+    let upload_and_run = |i: u8| {
         let (content_type, body) = multipart(&format!("padded-{i}.wasm"), &padded(&wasm, 40 << 20, i));
         let (status, answer) = cluster.raw("POST", "/jars/upload", &content_type, &body);
         assert_eq!(status, 200, "{answer}");
+        let path = answer["filename"].as_str().unwrap();
+        let jar = path.rsplit('/').next().unwrap();
+        let run = serde_json::json!({ "programArgsList": ["--input", "/dev/null"] }).to_string();
+        let (status, answer) = cluster.raw("POST", &format!("/jars/{jar}/run"), "application/json", run.as_bytes());
+        assert_eq!(status, 200, "{answer}");
     };
-    upload(0);
+    upload_and_run(0);
     let after_first = memory(jobmanager);
     for i in 1..4 {
-        upload(i);
+        upload_and_run(i);
     }
     let after_all = memory(jobmanager);
     eprintln!(
-        "JobManager resident memory after the first and the fourth 40 MiB upload: {after_first} -> {after_all} bytes"
+        "JobManager resident memory after the first and the fourth 40 MiB upload and run: {after_first} -> {after_all} bytes"
     );
     assert!(
         after_all < after_first + 40 * MIB,
-        "three more 40 MiB uploads took the JobManager from {after_first} to {after_all} bytes"
+        "three more 40 MiB uploads and runs took the JobManager from {after_first} to {after_all} bytes"
     );
+    assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), 4, "every submitted component is a file");
     let on_disk: Vec<_> = std::fs::read_dir(&uploads).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).collect();
     assert_eq!(on_disk.len(), 4, "every upload is a file in web.upload.dir");
     assert!(on_disk.iter().all(|&size| size > 40 * MIB), "{on_disk:?}");
@@ -260,6 +298,7 @@ fn uploads_live_on_disk_and_go_with_the_jobmanager() {
     cluster.signal_jobmanager(libc::SIGTERM);
     cluster.wait_for_jobmanager_exit();
     assert!(!uploads.exists(), "the upload folder the JobManager made is removed at SIGTERM");
+    assert!(!blobs.exists(), "so is its blob folder");
 }
 
 /// A bounded job with the exactly-once file sink whose checkpoint storage

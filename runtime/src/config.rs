@@ -137,6 +137,11 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("slot.request.timeout", "10 s", "how long a job waits for enough free slots before it fails"),
     ("rest.server.max-content-length", "104857600", "largest request body (and .wasm upload) in bytes"),
     ("web.upload.dir", "", "where uploaded components are kept; empty means a temporary directory"),
+    (
+        "blob.storage.directory",
+        "",
+        "where a JobManager keeps the components of submitted jobs for TaskManagers to fetch; empty means a temporary directory",
+    ),
     ("rest.server.max-connections", "256", "most REST connections open at once; more are answered 503 and closed"),
     (
         "rest.server.header-read-timeout",

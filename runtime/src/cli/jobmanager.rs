@@ -45,10 +45,16 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         JarStore::new(upload_dir.clone())
             .with_context(|| format!("cannot create the upload directory {}", upload_dir.display()))?,
     );
+    let blob_dir = match config.text("blob.storage.directory") {
+        dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-blobs-{}", std::process::id())),
+        dir => dir.into(),
+    };
+    let blobs = Arc::new(BlobStore::in_dir(blob_dir.clone()).with_context(|| {
+        format!("cannot create the blob directory {} (blob.storage.directory)", blob_dir.display())
+    })?);
 
     actix::System::new().block_on(async move {
         let resource_manager = ResourceManager::default().start();
-        let blobs = Arc::new(BlobStore::default());
         let preparing = PreparePool::from_config(&config)?;
         let dispatcher =
             Dispatcher::new(engine.clone(), config.clone(), resource_manager.clone(), blobs.clone(), preparing.clone())
@@ -61,7 +67,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             rpc,
             actix::Arbiter::current(),
             resource_manager.clone(),
-            blobs,
+            blobs.clone(),
             heartbeat_timeout,
             rpc_connections,
         )?;
@@ -89,6 +95,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         let served = crate::rest::serve(rest, app(state), rest_limits, stop_signal()).await;
         // Stopped by a signal: what was uploaded goes with the process.
         jars.clean_up();
+        blobs.clean_up();
         served.context("the REST server failed")
     })
 }
