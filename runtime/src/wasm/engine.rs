@@ -23,7 +23,7 @@ pub struct WasmEngine {
     engine: Engine,
     linker: Linker<HostState>,
     /// Compiled components by content hash.
-    cache: Mutex<HashMap<u128, JobComponent>>,
+    cache: Mutex<LoadedComponents<JobComponent>>,
     /// Compiled artifacts on disk, shared by every process.
     artifacts: ArtifactCache,
     /// Tells the epoch ticker thread to stop when the engine goes away.
@@ -73,15 +73,15 @@ impl WasmEngine {
             })
             .map_err(|e| WasmError::Compile(format!("cannot start the epoch ticker: {e}")))?;
         let artifacts = ArtifactCache::new(&engine, cache_dir);
-        Ok(Arc::new(WasmEngine { engine, linker, cache: Mutex::new(HashMap::new()), artifacts, stop_ticker }))
+        Ok(Arc::new(WasmEngine { engine, linker, cache: Mutex::default(), artifacts, stop_ticker }))
     }
 
     /// Compiles `bytes` (or takes the cached artifact) and checks that it
     /// is a component of the `wflink:job` world.
     pub fn load(&self, bytes: &[u8]) -> Result<JobComponent, WasmError> {
         let hash = xxhash_rust::xxh3::xxh3_128(bytes);
-        if let Some(found) = self.cache.lock().expect("component cache poisoned").get(&hash) {
-            return Ok(found.clone());
+        if let Some(found) = self.cache.lock().expect("component cache poisoned").get(hash) {
+            return Ok(found);
         }
         check_header(bytes)?;
         let started = std::time::Instant::now();
@@ -106,6 +106,45 @@ impl WasmEngine {
     }
 }
 
+/// Most compiled components a process keeps in memory. A JobManager
+/// compiles every upload; running jobs hold their own reference, so an
+/// evicted component only costs a load from the artifact cache next time.
+const LOADED_COMPONENTS: usize = 16;
+
+/// Compiled components by content hash, the least recently used evicted
+/// past [`LOADED_COMPONENTS`].
+struct LoadedComponents<C> {
+    components: HashMap<u128, (C, u64)>,
+    /// A counter standing for time: the use a component had last.
+    uses: u64,
+}
+
+impl<C> Default for LoadedComponents<C> {
+    fn default() -> Self {
+        LoadedComponents { components: HashMap::new(), uses: 0 }
+    }
+}
+
+impl<C: Clone> LoadedComponents<C> {
+    fn get(&mut self, hash: u128) -> Option<C> {
+        self.uses += 1;
+        let (component, used) = self.components.get_mut(&hash)?;
+        *used = self.uses;
+        Some(component.clone())
+    }
+
+    fn insert(&mut self, hash: u128, component: C) {
+        self.uses += 1;
+        self.components.insert(hash, (component, self.uses));
+        while self.components.len() > LOADED_COMPONENTS {
+            let oldest = self.components.iter().min_by_key(|(_, (_, used))| *used).map(|(hash, _)| *hash);
+            if let Some(oldest) = oldest {
+                self.components.remove(&oldest);
+            }
+        }
+    }
+}
+
 impl Drop for WasmEngine {
     fn drop(&mut self) {
         self.stop_ticker.store(true, Ordering::Relaxed);
@@ -123,4 +162,23 @@ fn check_header(bytes: &[u8]) -> Result<(), WasmError> {
         return Err(WasmError::CoreModule);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_recently_used_component_leaves_first() {
+        let mut loaded = LoadedComponents::default();
+        for hash in 0..LOADED_COMPONENTS as u128 {
+            loaded.insert(hash, hash);
+        }
+        assert_eq!(loaded.get(0), Some(0));
+        loaded.insert(100, 100);
+        assert_eq!(loaded.components.len(), LOADED_COMPONENTS);
+        assert_eq!(loaded.get(1), None, "1 was used least recently");
+        assert_eq!(loaded.get(0), Some(0));
+        assert_eq!(loaded.get(100), Some(100));
+    }
 }
