@@ -132,10 +132,13 @@ pub fn run_job_locally_from(
     let slots = prepared.job_graph.slots_needed().max(config.positive_int("taskmanager.numberOfTaskSlots")?);
     let component: Arc<[u8]> = component.into();
     let args = args.to_vec();
+    // Prepared once: the Dispatcher takes the plan instead of describing the job again.
+    let prepared = Some(prepared);
     actix::System::new().block_on(async move {
         let cluster = MiniCluster::start(engine, config, 1, slots).await?;
         let result = async {
-            let job_id = cluster.dispatcher.send(SubmitJob { component, args, parallelism, savepoint }).await??;
+            let job_id =
+                cluster.dispatcher.send(SubmitJob { component, args, parallelism, savepoint, prepared }).await??;
             anyhow::Ok(cluster.dispatcher.send(WaitForJob { job_id }).await??)
         }
         .await;

@@ -20,6 +20,10 @@ pub struct SubmitJob {
     pub parallelism: Option<u32>,
     /// The savepoint (or retained checkpoint) to start from, if any.
     pub savepoint: Option<SavepointRestoreSettings>,
+    /// The job already prepared from these bytes, arguments and
+    /// parallelism (a local run prepares it to size its cluster), so it is
+    /// not compiled and described twice.
+    pub prepared: Option<super::PreparedJob>,
 }
 
 /// Where a job starts from (`wflink run -s PATH [--allowNonRestoredState]`,

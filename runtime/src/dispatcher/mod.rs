@@ -158,7 +158,10 @@ fn prepare_submission(
     msg: SubmitJob,
 ) -> Result<JobSubmission, DispatcherError> {
     tracing::info!(bytes = msg.component.len(), "preparing a submitted job");
-    let prepared = prepare(engine, &msg.component, &msg.args, msg.parallelism, config)?;
+    let prepared = match msg.prepared {
+        Some(prepared) => prepared,
+        None => prepare(engine, &msg.component, &msg.args, msg.parallelism, config)?,
+    };
     let checkpointing = CheckpointSettings::from_config(config).map_err(SubmitError::from)?;
     let settings = TaskSettings {
         buffer_timeout: config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,

@@ -248,6 +248,7 @@ pub async fn run(
         args: request.args()?,
         parallelism: request.parallelism,
         savepoint: request.savepoint(),
+        prepared: None,
     };
     let job_id = state.dispatcher.send(submit).await??;
     Ok(Json(json!({ "jobid": job_id.to_string() })))
