@@ -99,8 +99,9 @@ fn install() -> Result<(), String> {
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
 /// `cargo test` with `test_args`; clippy and the tests with `--workspace`,
-/// so they cover the SDK and this crate too (only the runtime is a
-/// default member).
+/// so they cover this crate too (it is not a default member). This crate
+/// has no dependencies, so `--workspace` unifies the same features as a
+/// plain `cargo test` and reuses its build.
 fn check(test_args: &[String]) -> Result<(), String> {
     step("cargo fmt --check", || cargo(&["fmt", "--check"]))?;
     let clippy = ["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"];
