@@ -67,3 +67,27 @@ fn dashboard_submits_watches_and_cancels_a_job_in_chromium() {
         assert!(shots.join(format!("{page}.png")).exists(), "screenshot {page}.png");
     }
 }
+
+/// A cluster with a REST token: the dashboard page loads, asks for the
+/// token, refuses a wrong one, and with the right one shows the cluster
+/// and fetches logs (`tests/browser/token.mjs`).
+#[test]
+fn the_dashboard_asks_for_the_rest_token() {
+    let browser_dir = repo::root().join("tests").join("browser");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists() && browser_dir.join("node_modules/playwright-core").exists(),
+        "the browser test needs Debian's chromium and playwright-core: run .ci/run (apt-get install chromium; npm ci in tests/browser)"
+    );
+    let token = "dashboard-t0ken";
+    let cluster = TestCluster::start("dashboard-token", 1, &[&format!("security.rest.token={token}")]);
+    let mut node = Command::new("node");
+    node.arg(browser_dir.join("token.mjs")).current_dir(&browser_dir);
+    node.env("DASHBOARD_URL", format!("http://{}", cluster.rest))
+        .env("TOKEN", token)
+        .env("SCREENSHOTS", repo::root().join("target").join("ui-screenshots"));
+    let output = crate::common::run_with_limit(node, Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(!cluster.jobmanager_log().contains(token), "the token is never logged");
+}

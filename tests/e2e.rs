@@ -19,5 +19,6 @@ mod limits;
 mod logs;
 mod polyglot;
 mod sandbox;
+mod security;
 mod socket_source;
 mod wordcount;

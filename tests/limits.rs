@@ -59,10 +59,12 @@ fn log_of(cluster: &TestCluster, file: &str) -> String {
 
 const MIB: u64 = 1 << 20;
 
-/// A header claiming just under 512 MiB (over the bound) and two claiming
-/// 100 MiB (within it) on the RPC port, and a client trickling a byte
-/// every 200 ms: the JobManager's peak memory stays where it was, every
-/// one of them is closed, and a TaskManager registers meanwhile.
+/// A header claiming just under 512 MiB and two claiming 100 MiB on the
+/// RPC port (a connection's first frame is its handshake, bounded at 1 KiB,
+/// so all three are refused at once), and a client trickling a 1000-byte
+/// frame a byte every 200 ms (closed at `network.handshake-timeout`): the
+/// JobManager's peak memory stays where it was, every one of them is
+/// closed, and a TaskManager registers meanwhile.
 #[test]
 fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registration() {
     let mut cluster = TestCluster::start("limits-rpc", 1, &["network.handshake-timeout=3 s"]);
@@ -92,13 +94,23 @@ fn a_bare_header_costs_the_rpc_port_nothing_and_a_trickler_blocks_no_registratio
     for (i, stream) in hostile.iter().enumerate() {
         wait_closed(stream, &format!("the JobManager to close hostile connection {i}"));
     }
+    // The trickler's header is within the handshake's bound: it is closed
+    // when its handshake has not arrived within network.handshake-timeout.
+    wait_for("the trickler to be closed at network.handshake-timeout", || {
+        log_of(&cluster, "jobmanager.log").contains("network.handshake-timeout").then_some(())
+    });
     let after = peak_memory(jobmanager);
     stop.store(true, Ordering::Relaxed);
     trickler.join().unwrap();
 
+    eprintln!("JobManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the JobManager's peak memory went from {before} to {after} bytes");
     let log = log_of(&cluster, "jobmanager.log");
-    assert!(log.contains("536870911") && log.contains("pekko.framesize"), "the refusal names size and key: {log}");
+    // A connection's first frame is its handshake (network::handshake), bounded at 1 KiB.
+    assert!(
+        log.contains("536870911") && log.contains("handshake's fixed limit"),
+        "the refusal names size and limit: {log}"
+    );
     assert!(log.contains("network.handshake-timeout"), "the stalled ones are named: {log}");
 }
 
@@ -121,9 +133,10 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
         wait_closed(stream, &format!("the TaskManager to close hostile connection {i}"));
     }
     let after = peak_memory(taskmanager);
+    eprintln!("TaskManager peak memory (VmHWM) before and after the headers: {before} -> {after} bytes");
     assert!(after < before + 16 * MIB, "the TaskManager's peak memory went from {before} to {after} bytes");
     let log = cluster.taskmanager_log(0);
-    assert!(log.contains("536870911") && log.contains("taskmanager.network.max-frame-size"), "{log}");
+    assert!(log.contains("536870911") && log.contains("handshake's fixed limit"), "{log}");
 
     let (_, output) = cluster.run_wordcount(20_000, 3, 2);
     assert!(output.status.success(), "wordcount across both TaskManagers: {}", String::from_utf8_lossy(&output.stderr));
@@ -131,13 +144,19 @@ fn a_bare_header_costs_the_data_port_nothing_and_records_still_flow() {
 
 /// Clients that send half a request head, or a body that stops, are
 /// closed after the header-read and idle timeouts; past the connection
-/// cap a client gets 503 at once; the REST API still answers afterwards.
+/// cap a client gets 503 at once; the REST API still answers afterwards,
+/// and refuses an upload too large for `pekko.framesize`.
 #[test]
 fn slow_rest_clients_are_cut_off_and_the_connection_cap_answers_503() {
     let cluster = TestCluster::start(
         "limits-rest",
         0,
-        &["rest.server.header-read-timeout=1 s", "rest.server.idle-timeout=2 s", "rest.server.max-connections=16"],
+        &[
+            "rest.server.header-read-timeout=1 s",
+            "rest.server.idle-timeout=2 s",
+            "rest.server.max-connections=16",
+            "pekko.framesize=128k",
+        ],
     );
     let mut slow: Vec<TcpStream> = (0..10)
         .map(|_| {
@@ -169,6 +188,12 @@ fn slow_rest_clients_are_cut_off_and_the_connection_cap_answers_503() {
         assert!(!String::from_utf8_lossy(&answer).contains("200 OK"), "connection {i} was not answered");
     }
     assert!(cluster.get("/overview")["taskmanagers"].is_number(), "the REST API answers afterwards");
+
+    // A component too large to travel to a TaskManager is refused at upload, naming the key.
+    let (content_type, body) = multipart("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let (status, answer) = cluster.raw("POST", "/jars/upload", &content_type, &body);
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("pekko.framesize"), "{answer}");
 }
 
 /// `bytes` with a custom section of `size` bytes of `fill` appended: a
@@ -216,6 +241,9 @@ fn uploads_live_on_disk_and_go_with_the_jobmanager() {
         upload(i);
     }
     let after_all = memory(jobmanager);
+    eprintln!(
+        "JobManager resident memory after the first and the fourth 40 MiB upload: {after_first} -> {after_all} bytes"
+    );
     assert!(
         after_all < after_first + 40 * MIB,
         "three more 40 MiB uploads took the JobManager from {after_first} to {after_all} bytes"

@@ -7,9 +7,18 @@ import { jobsPage } from './jobs.js';
 import { jobPage } from './job.js';
 import { submitPage } from './submit.js';
 
+/** Where the REST token (security.rest.token) is kept: this tab only, gone when it closes. */
+const TOKEN_KEY = 'wflink.rest.token';
+
+/** `headers` plus `Authorization: Bearer <token>` once a token was given. */
+export function withToken(headers = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
 /** GETs (or sends) JSON; throws an Error with the server's message and the HTTP `status`. */
 export async function api(path, options = {}) {
-  const response = await fetch(path, options);
+  const response = await fetch(path, { ...options, headers: withToken(options.headers) });
   const text = await response.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = null; }
@@ -113,8 +122,31 @@ async function route() {
       }, refreshMs);
     }
   } catch (e) {
-    if (!stale()) main.replaceChildren(h('h1', {}, 'Error'), h('p', { class: 'error', role: 'alert' }, e.message));
+    if (stale()) return;
+    if (e.status === 401) main.replaceChildren(...tokenForm(e.message));
+    else main.replaceChildren(h('h1', {}, 'Error'), h('p', { class: 'error', role: 'alert' }, e.message));
   }
+}
+
+/** Asks for the REST token the server wants; keeps it for this tab and shows the page again. */
+function tokenForm(message) {
+  const input = h('input', { type: 'password', id: 'rest-token', autocomplete: 'current-password', required: true });
+  const form = h('form', {
+    id: 'token-form',
+    onsubmit: (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      route();
+    },
+  },
+  h('label', { for: 'rest-token' }, 'Token '), input, ' ', h('button', { type: 'submit' }, 'Sign in'));
+  const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
+  return [
+    h('h1', {}, 'Sign in'),
+    h('p', {}, 'This cluster requires its REST token (security.rest.token). It is kept in this tab only.'),
+    hadToken ? h('p', { class: 'error', role: 'alert' }, message) : null,
+    form,
+  ].filter(Boolean);
 }
 
 function setRefreshState(text) { document.getElementById('refresh-state').textContent = text; }
@@ -123,6 +155,7 @@ async function start() {
   try {
     const config = await api('/config');
     refreshMs = Math.min(Math.max(config['refresh-interval'] || 3000, 500), 3000);
+    if (config.features && config.features['web-submit'] === false) document.querySelector('[data-nav="submit"]')?.parentElement.remove();
     document.getElementById('version').textContent = `version ${config['flink-version']}`;
   } catch { /* the pages show their own errors */ }
   window.addEventListener('hashchange', route);

@@ -6,7 +6,7 @@
 // says where a page starts (X-Log-Offset) and how large the file is
 // (X-Log-Size). Bytes are kept and decoded together, so a character
 // split between two pages is shown whole.
-import { h, fmtBytes } from './app.js';
+import { h, fmtBytes, withToken } from './app.js';
 
 const PAGE_SIZES = [4096, 65536, 1048576];
 /** At most this many bytes stay loaded; older ones are dropped when following. */
@@ -15,7 +15,7 @@ const MAX_LOADED = 4 * 1048576;
 /** Fetches one page; resolves to { offset, size, bytes } or throws an Error with the server's message. */
 async function fetchPage(url, offset, length) {
   const query = offset === null ? `length=${length}` : `offset=${offset}&length=${length}`;
-  const response = await fetch(`${url}?${query}`);
+  const response = await fetch(`${url}?${query}`, { headers: withToken() });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try { message = (await response.json()).errors.join('; '); } catch { /* not JSON */ }

@@ -175,12 +175,39 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
         "0",
         "checkpoint failures in a row a job tolerates; one more fails the job (then its restart strategy applies)",
     ),
+    (
+        "security.internal.secret",
+        "",
+        "cluster secret TaskManagers and data connections must prove they know (mutual HMAC challenge); empty: no check",
+    ),
+    (
+        "security.internal.secret-file",
+        "",
+        "file holding the cluster secret (kept off command lines); used when security.internal.secret is empty",
+    ),
+    ("security.rest.token", "", "bearer token every REST request must carry (Authorization: Bearer); empty: none"),
+    ("security.rest.token-file", "", "file holding the REST token; used when security.rest.token is empty"),
+    ("web.submit.enable", "true", "whether jobs can be uploaded, planned and run through REST (403 when false)"),
+    ("web.cancel.enable", "true", "whether jobs can be cancelled or stopped through REST (403 when false)"),
+    (
+        "wflink.io.allowed-paths",
+        "",
+        "directories (separated by ';' or ',') file sources, file sinks, savepoints and restores may use; empty: any",
+    ),
 ];
 
 /// The effective configuration: defaults overlaid with what the user set.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Configuration {
     values: BTreeMap<String, String>,
+}
+
+/// Shows what the user set, secrets masked, so a logged configuration never carries one.
+impl std::fmt::Debug for Configuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.values.iter().map(|(k, v)| (k, if is_sensitive(k) && !v.is_empty() { MASK } else { v }));
+        f.debug_map().entries(shown).finish()
+    }
 }
 
 impl Configuration {
@@ -307,6 +334,8 @@ impl Configuration {
         self.positive_int("jobmanager.rpc.max-connections")?;
         self.positive_int("taskmanager.network.max-connections")?;
         self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;
+        self.boolean("web.submit.enable")?;
+        self.boolean("web.cancel.enable")?;
         Ok(())
     }
 
@@ -325,10 +354,49 @@ impl Configuration {
         raw.trim().parse::<u16>().map_err(|_| invalid(key, raw, "a port number from 0 to 65535"))
     }
 
+    /// `true` or `false` (any case).
+    pub fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
+        let raw = self.get(key).unwrap_or("");
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(invalid(key, raw, "true or false")),
+        }
+    }
+
+    /// Every key with its effective value as it may be shown (`/jobmanager/config`):
+    /// the values of secret keys are replaced by [`MASK`] when set, as Flink
+    /// masks them.
+    pub fn effective_masked(&self) -> BTreeMap<String, String> {
+        let mut all = self.effective();
+        for (key, value) in all.iter_mut() {
+            if is_sensitive(key) && !value.is_empty() {
+                *value = MASK.to_string();
+            }
+        }
+        all
+    }
+
     /// A text value (empty if unset).
     pub fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or("").trim().to_string()
     }
+}
+
+/// What a secret value is shown as (Flink's mask).
+pub const MASK: &str = "******";
+
+/// Whether `key` holds a secret whose value is never shown: Flink's list
+/// (password, secret, token, key of an account, ...), matched case-insensitively.
+/// `-file` keys name a file and are shown.
+pub fn is_sensitive(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    if key.ends_with("-file") {
+        return false;
+    }
+    ["password", "secret", "token", "apikey", "api-key", "account.key", "auth-params", "service-key", "jaas.config"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 fn warn_if_unknown(key: &str) {
@@ -433,6 +501,19 @@ mod tests {
         let err = Configuration::load(Some(&dir.join("missing.yaml")), &[] as &[&str]).unwrap_err();
         assert!(err.to_string().contains("missing.yaml"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn secrets_are_masked_when_shown() {
+        let config = Configuration::default()
+            .with_overrides(&["security.rest.token=hunter2", "security.internal.secret-file=/etc/wflink/secret"])
+            .unwrap();
+        let shown = config.effective_masked();
+        assert_eq!(shown["security.rest.token"], MASK);
+        assert_eq!(shown["security.internal.secret"], "", "an unset secret shows as unset");
+        assert_eq!(shown["security.internal.secret-file"], "/etc/wflink/secret", "a file name is not the secret");
+        assert!(!format!("{shown:?}").contains("hunter2"));
+        assert!(!format!("{config:?}").contains("hunter2"), "nor when the configuration is logged");
     }
 
     #[test]

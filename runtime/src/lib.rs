@@ -10,6 +10,13 @@
 //!                    ▼ graph               source ─▶ wasm chain ─▶ network ─▶ … ─▶ sink
 //! ```
 //!
+//! Dependencies point one way, down this list's layers: the shared
+//! vocabulary (`ids`, `config`, `time`, `graph`, `network`, `checkpoint`,
+//! `protocol`) below the sandbox and data path (`state`, `wasm`,
+//! `connectors`, `operator`), below the roles (`task_manager`,
+//! `resource_manager`, `job_manager`, `dispatcher`), below the edges
+//! (`rest`, `cli`, `minicluster`). `layering_tests` fails on a cycle.
+//!
 //! - [`cli`]: the `wflink` command line.
 //! - [`checkpoint`]: checkpoints and savepoints: barriers, snapshots, storage.
 //! - [`dispatcher`]: front door; prepares jobs and starts a JobManager each.
@@ -20,10 +27,13 @@
 //! - [`wasm`]: the engine, component cache, sandboxed instances.
 //! - [`state`]: keyed state by key group; state travels with the batch.
 //! - [`time`]: watermarks (generated, combined across channels) and timers.
-//! - [`operator`]: runs chains that use time, named state, timers and side outputs.
-//! - [`network`]: batches, bounded channels, partitioned output, TCP between processes.
-//! - [`rpc`]: frames and the control protocol between JobManager and TaskManager processes.
+//! - [`operator`]: the context a guest chain runs in (time, named state, timers, side outputs) and the task error.
+//! - [`network`]: batches, bounded channels, partitioned output, frames and TCP between processes.
+//! - [`protocol`]: what the roles share: job and task states, deployment descriptors, slot usage.
+//! - [`rpc`]: the control connection and its messages between JobManager and TaskManager processes.
+//! - [`blob_store`]: components of submitted jobs, fetched by TaskManager processes.
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.
+//! - [`security`]: the cluster secret, its handshake, the directories jobs may use.
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
@@ -48,6 +58,7 @@ pub mod protocol;
 pub mod resource_manager;
 pub mod rest;
 pub mod rpc;
+pub mod security;
 pub mod state;
 pub mod task_manager;
 pub mod time;

@@ -30,6 +30,8 @@ pub struct TestCluster {
     settings: Vec<String>,
     restarts: usize,
     taskmanagers: Vec<Option<Child>>,
+    /// The REST token, when the settings set `security.rest.token`.
+    pub token: Option<String>,
 }
 
 /// Polls `check` until it returns `Some`, failing the test with `what` after [`DEADLINE`].
@@ -51,9 +53,11 @@ impl TestCluster {
         let settings: Vec<String> =
             ["rest.port=0", "jobmanager.rpc.port=0"].iter().chain(settings).map(|s| s.to_string()).collect();
         let (jobmanager, rest, rpc) = spawn_jobmanager(&dir, "jobmanager", &settings);
+        let token = settings.iter().rev().find_map(|s| s.strip_prefix("security.rest.token=")).map(str::to_string);
         let mut cluster = TestCluster {
             dir,
-            client: RestClient::new(&rest),
+            client: RestClient::new(&rest).with_token(token.clone()),
+            token,
             rest,
             rpc,
             jobmanager,
@@ -214,11 +218,12 @@ impl TestCluster {
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let url = format!("http://{}{path}", self.rest);
+        let token = &self.token;
         let response = match method {
-            "GET" => agent.get(&url).call(),
-            "DELETE" => agent.delete(&url).call(),
-            "PATCH" => agent.patch(&url).send_empty(),
-            _ => agent.post(&url).header("Content-Type", content_type).send(body),
+            "GET" => with_token(agent.get(&url), token).call(),
+            "DELETE" => with_token(agent.delete(&url), token).call(),
+            "PATCH" => with_token(agent.patch(&url), token).send_empty(),
+            _ => with_token(agent.post(&url), token).header("Content-Type", content_type).send(body),
         };
         let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let text = response.body_mut().read_to_string().unwrap_or_default();
@@ -280,6 +285,14 @@ pub fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// `builder` with `Authorization: Bearer <token>` if there is a token.
+fn with_token<B>(builder: ureq::RequestBuilder<B>, token: &Option<String>) -> ureq::RequestBuilder<B> {
+    match token {
+        Some(token) => builder.header("Authorization", format!("Bearer {token}")),
+        None => builder,
+    }
 }
 
 fn file(path: &Path) -> Stdio {

@@ -43,7 +43,7 @@ pub(super) fn run_application(args: ApplicationArgs) -> anyhow::Result<()> {
         jm_args.extend(["-D".into(), "rest.port=0".into(), "-D".into(), "jobmanager.rpc.port=0".into()]);
         processes.spawn("JobManager", &jm_args, Output::OutFile(&stem))?;
         let (rest_url, rpc) = wait_for_jobmanager(&stem.with_extension("out"), &mut processes)?;
-        let client = RestClient::new(&rest_url);
+        let client = RestClient::from_config(&rest_url, &config)?;
 
         // As many TaskManagers as the job's slots need.
         let name = args.job.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "job.wasm".into());

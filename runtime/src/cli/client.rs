@@ -8,10 +8,15 @@ use serde_json::Value;
 
 use crate::config::Configuration;
 
+/// The environment variable that gives the CLI the REST token (before the configuration's).
+pub const TOKEN_ENV: &str = "WFLINK_REST_TOKEN";
+
 /// The REST API of one cluster.
 pub struct RestClient {
     base: String,
     agent: ureq::Agent,
+    /// `Authorization` header value, when the cluster wants a token.
+    authorization: Option<String>,
 }
 
 /// `-m HOST:PORT`, else `rest.address:rest.port` of the configuration.
@@ -31,7 +36,31 @@ impl RestClient {
             .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .into();
-        RestClient { base: base.trim_end_matches('/').to_string(), agent }
+        RestClient { base: base.trim_end_matches('/').to_string(), agent, authorization: None }
+    }
+
+    /// A client of the cluster at `address` that sends the REST token, if
+    /// one is given: by `WFLINK_REST_TOKEN`, else by `security.rest.token`
+    /// or `security.rest.token-file` of `config`.
+    pub fn from_config(address: &str, config: &Configuration) -> anyhow::Result<Self> {
+        let token = match std::env::var(TOKEN_ENV) {
+            Ok(token) if !token.trim().is_empty() => Some(token.trim().to_string()),
+            _ => configured_token(config)?,
+        };
+        Ok(Self::new(address).with_token(token))
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every request.
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.authorization = token.map(|token| format!("Bearer {token}"));
+        self
+    }
+
+    fn request<B>(&self, builder: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.authorization {
+            Some(value) => builder.header("Authorization", value),
+            None => builder,
+        }
     }
 
     fn answer(
@@ -59,21 +88,20 @@ impl RestClient {
 
     /// `GET path`.
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let response = self.agent.get(format!("{}{path}", self.base)).call();
+        let response = self.request(self.agent.get(format!("{}{path}", self.base))).call();
         self.answer(&format!("GET {path}"), response)
     }
 
     /// `PATCH path`.
     pub fn patch(&self, path: &str) -> anyhow::Result<Value> {
-        let response = self.agent.patch(format!("{}{path}", self.base)).send_empty();
+        let response = self.request(self.agent.patch(format!("{}{path}", self.base))).send_empty();
         self.answer(&format!("PATCH {path}"), response)
     }
 
     /// `POST path` with a JSON body.
     pub fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let response = self
-            .agent
-            .post(format!("{}{path}", self.base))
+            .request(self.agent.post(format!("{}{path}", self.base)))
             .header("Content-Type", "application/json")
             .send(body.to_string().as_bytes());
         self.answer(&format!("POST {path}"), response)
@@ -94,12 +122,27 @@ impl RestClient {
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let response = self
-            .agent
-            .post(format!("{}/jars/upload", self.base))
+            .request(self.agent.post(format!("{}/jars/upload", self.base)))
             .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
             .send(&body[..]);
         let answer = self.answer("the upload", response)?;
         let filename = answer["filename"].as_str().context("the upload answer has no filename")?;
         Ok(filename.rsplit(['/', '\\']).next().unwrap_or(filename).to_string())
     }
+}
+
+/// The token `security.rest.token` gives, else the file `security.rest.token-file` names.
+fn configured_token(config: &Configuration) -> anyhow::Result<Option<String>> {
+    let (key, file_key) = (crate::rest::TOKEN_KEY, crate::rest::TOKEN_FILE_KEY);
+    let inline = config.text(key);
+    if !inline.is_empty() {
+        return Ok(Some(inline));
+    }
+    let file = config.text(file_key);
+    if file.is_empty() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read the REST token file '{file}' ({file_key})"))?;
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
 }

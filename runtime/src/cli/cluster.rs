@@ -48,7 +48,7 @@ pub(super) fn cluster(command: ClusterCommand) -> anyhow::Result<()> {
 }
 
 fn start(args: StartArgs) -> anyhow::Result<()> {
-    args.config.load()?;
+    let config = args.config.load()?;
     let log = &args.log_dir;
     std::fs::create_dir_all(log).with_context(|| format!("cannot create {}", log.display()))?;
     if let Some(pid) = read_pid(&log.join("jobmanager.pid")).filter(|pid| is_wflink(*pid, "jobmanager")) {
@@ -71,7 +71,7 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
             processes.spawn("TaskManager", &tm_args, Output::Files(&log.join(format!("wflink-taskmanager-{i}"))))?;
         write_pid(&log.join(format!("taskmanager-{i}.pid")), pid)?;
     }
-    wait_for_taskmanagers(&RestClient::new(&rest_url), args.taskmanagers as usize, &mut processes)?;
+    wait_for_taskmanagers(&RestClient::from_config(&rest_url, &config)?, args.taskmanagers as usize, &mut processes)?;
     println!(
         "Started a cluster with {} TaskManager(s): {rest_url} (logs and pid files in {})",
         args.taskmanagers,

@@ -12,9 +12,11 @@ use super::ConfigArgs;
 use crate::blob_store::BlobStore;
 use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
+use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::network::{ConnectionLimit, FrameLimits};
 use crate::resource_manager::{ResourceManager, rpc_server};
-use crate::rest::{AppState, JarStore, ServerLimits, app};
+use crate::rest::{AppState, JarStore, RestGuard, ServerLimits, app};
+use crate::security::Secret;
 use crate::time::now_millis;
 use crate::wasm::WasmEngine;
 
@@ -33,6 +35,8 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     crate::network::limits::configure(FrameLimits::from_config(&config)?);
     let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
     let rest_limits = ServerLimits::from_config(&config)?;
+    let guard = Arc::new(RestGuard::from_config(&config)?);
+    crate::network::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
     let upload_dir = match config.text("web.upload.dir") {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
         dir => dir.into(),
@@ -77,6 +81,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             rest_url: rest_url.clone(),
             logs,
             start_time,
+            guard,
         };
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");

@@ -45,7 +45,7 @@ pub(super) struct CancelArgs {
 
 pub(super) fn list(args: ListArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
-    let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
+    let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
     println!("Waiting for response...");
     let overview = client.get("/jobs/overview")?;
     let mut jobs: Vec<&Value> = overview["jobs"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
@@ -115,7 +115,7 @@ fn format_time(millis: i64) -> String {
 
 pub(super) fn cancel(args: CancelArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
-    let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
+    let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
     if let Some(dir) = &args.savepoint {
         println!("Cancelling job {} with savepoint to {dir}.", args.job_id);
         let location = super::savepoint::take_savepoint(&client, &args.job_id, Some(dir), true)?;

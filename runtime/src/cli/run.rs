@@ -59,7 +59,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<()> {
         allow_non_restored_state: args.allow_non_restored_state,
     });
     if !args.local {
-        let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
+        let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
         let job_id = submit(
             &client,
             &args.job,

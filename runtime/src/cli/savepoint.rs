@@ -30,7 +30,7 @@ pub(super) struct SavepointArgs {
 
 pub(super) fn savepoint(args: SavepointArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
-    let client = RestClient::new(&cluster_address(args.jobmanager.as_deref(), &config)?);
+    let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
     println!("Triggering savepoint for job {}.", args.job_id);
     println!("Waiting for response...");
     let location = take_savepoint(&client, &args.job_id, args.target_directory.as_deref(), false)?;

@@ -18,10 +18,12 @@ use anyhow::Context;
 
 use super::ConfigArgs;
 use crate::metrics::proc_kb;
+use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::network::{ChannelRegistry, tcp};
 use crate::network::{ConnectionLimit, FrameLimits};
 use crate::rpc::Connection;
 use crate::rpc::protocol::TaskManagerRegistration;
+use crate::security::Secret;
 use crate::task_manager::registration::{Backoff, register_at_start};
 use crate::task_manager::{TaskExecutor, TaskExecutorSettings};
 use crate::wasm::WasmEngine;
@@ -55,6 +57,7 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     };
     let data_port = config.port("taskmanager.data.port")?;
     crate::network::limits::configure(FrameLimits::from_config(&config)?);
+    crate::network::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
     let data_connections = ConnectionLimit::from_config(&config, tcp::MAX_CONNECTIONS_KEY)?;
     let listener = TcpListener::bind((host.as_str(), data_port))
         .with_context(|| format!("cannot listen on {host}:{data_port} (taskmanager.data.port)"))?;

@@ -32,6 +32,9 @@ pub enum ConnectorError {
         /// What is wrong, naming the option.
         problem: String,
     },
+    /// The path lies outside `wflink.io.allowed-paths`.
+    #[error(transparent)]
+    Forbidden(#[from] crate::security::ForbiddenPath),
     /// Reading or writing failed, naming the file or address.
     #[error("{what}: {cause}")]
     Io {

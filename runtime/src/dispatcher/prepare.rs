@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::{ConfigError, Configuration};
 use crate::connectors::{ConnectorError, sinks, sources};
 use crate::graph::{JobGraph, NodeKind, ParallelismSources, PlanError, StreamGraph};
+use crate::security::IoRoots;
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory, WasmEngine, WasmError};
 
 /// Why a job cannot be submitted.
@@ -84,10 +85,11 @@ pub fn prepare(
     for vertex in &mut job_graph.vertices {
         vertex.auto_watermark_interval_ms = watermark_interval.as_millis().min(u64::MAX as u128) as u64;
     }
+    let roots = IoRoots::from_config(config);
     for node in &stream_graph.nodes {
         match &node.kind {
-            NodeKind::Source(connector) => sources::validate(connector)?,
-            NodeKind::Sink(connector) => sinks::validate(connector)?,
+            NodeKind::Source(connector) => sources::validate(connector, &roots)?,
+            NodeKind::Sink(connector) => sinks::validate(connector, &roots)?,
             _ => {}
         }
     }

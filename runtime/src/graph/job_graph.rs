@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, WatermarkStrategy, chain_break,
+    Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, StreamNode, WatermarkStrategy,
+    chain_break,
 };
 use crate::ids::{NodeId, VertexIndex};
 
@@ -100,131 +101,20 @@ pub struct JobGraph {
 
 impl JobGraph {
     /// Chains `graph` into vertices, resolving each node's parallelism by
-    /// precedence (code > submit > default).
+    /// precedence (code > submit > default). In passes: resolve the
+    /// parallelisms, chain the nodes into vertices, check that every
+    /// vertex's output goes somewhere, and name each vertex by its uids.
     pub fn build(graph: &StreamGraph, sources: ParallelismSources) -> Result<JobGraph, PlanError> {
         graph.validate(sources.max_parallelism)?;
         let parallelism: Vec<u32> =
             graph.nodes.iter().map(|node| resolve_parallelism(graph, node, sources)).collect::<Result<_, _>>()?;
-        let position = |id: NodeId| graph.nodes.iter().position(|n| n.id == id).expect("validated input");
-
-        let mut vertex_of: Vec<VertexIndex> = Vec::with_capacity(graph.nodes.len());
-        // For nodes on a side output's path: the vertex that emits it and the tag.
-        let mut side_of: Vec<Option<(VertexIndex, u32)>> = Vec::with_capacity(graph.nodes.len());
-        let mut vertices: Vec<JobVertex> = Vec::new();
-        let mut edges = Vec::new();
-        for (at, node) in graph.nodes.iter().enumerate() {
-            let upstream_side = node.inputs.first().and_then(|edge| side_of[position(edge.source)]);
-            if let NodeKind::SideOutput { tag, .. } = &node.kind {
-                let upstream = position(node.inputs[0].source);
-                if upstream_side.is_some() || !graph.nodes[upstream].kind.is_user_function() {
-                    return Err(PlanError::Unsupported {
-                        node: node.name.clone(),
-                        reason: "a side output must read an operator of the main stream".into(),
-                    });
-                }
-                vertex_of.push(vertex_of[upstream]);
-                side_of.push(Some((vertex_of[upstream], *tag)));
-                continue;
-            }
-            if let Some((vertex, tag)) = upstream_side {
-                // The side chain runs inside the emitting chain, in the guest.
-                match &node.kind {
-                    NodeKind::Sink(sink) => vertices[vertex].side_sinks.push(SideSink { tag, sink: sink.clone() }),
-                    NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter
-                        if node.inputs[0].partitioning == Partitioning::Forward => {}
-                    _ => {
-                        return Err(PlanError::Unsupported {
-                            node: node.name.clone(),
-                            reason: "a side output may pass through map, flat_map and filter, then must end in a sink"
-                                .into(),
-                        });
-                    }
-                }
-                vertex_of.push(vertex);
-                side_of.push(Some((vertex, tag)));
-                continue;
-            }
-            side_of.push(None);
-            let chained_into = node.inputs.first().and_then(|edge| {
-                let upstream = position(edge.source);
-                chain_break(graph, &graph.nodes[upstream], parallelism[upstream], parallelism[at], edge)
-                    .is_none()
-                    .then_some(vertex_of[upstream])
-            });
-            let vertex = match chained_into {
-                Some(vertex) => vertex,
-                None => {
-                    let index = vertices.len();
-                    if let Some(edge) = node.inputs.first() {
-                        let upstream = position(edge.source);
-                        let partitioning = match edge.partitioning {
-                            // Flink's default: forward where it can, rebalance where parallelism changes.
-                            Partitioning::Forward if parallelism[upstream] != parallelism[at] => {
-                                Partitioning::Rebalance
-                            }
-                            other => other,
-                        };
-                        edges.push(JobEdge { source: vertex_of[upstream], target: index, partitioning });
-                    }
-                    vertices.push(JobVertex {
-                        index,
-                        id: String::new(),
-                        name: String::new(),
-                        nodes: Vec::new(),
-                        parallelism: parallelism[at],
-                        max_parallelism: sources.max_parallelism,
-                        source: None,
-                        user_nodes: Vec::new(),
-                        keyed: node.kind.is_keyed(),
-                        sink: None,
-                        needs_context: false,
-                        watermark_strategy: None,
-                        auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
-                        named_states: Vec::new(),
-                        side_sinks: Vec::new(),
-                    });
-                    index
-                }
-            };
-            let v = &mut vertices[vertex];
-            v.nodes.push(node.id);
-            if !v.name.is_empty() {
-                v.name.push_str(" -> ");
-            }
-            v.name.push_str(&node.name);
-            match &node.kind {
-                NodeKind::Source(connector) => v.source = Some(connector.clone()),
-                NodeKind::Sink(connector) => v.sink = Some(connector.clone()),
-                _ => v.user_nodes.push(node.id),
-            }
-            v.needs_context |= node.kind.needs_context();
-            match &node.kind {
-                NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
-                NodeKind::KeyedProcess(spec) => v.named_states.extend(spec.states.iter().cloned()),
-                _ => {}
-            }
-            vertex_of.push(vertex);
+        let mut chaining = Chaining::new(graph, &parallelism, sources.max_parallelism);
+        for at in 0..graph.nodes.len() {
+            chaining.place(at)?;
         }
-        for v in &vertices {
-            let outputs = edges.iter().filter(|e| e.source == v.index).count();
-            let last = graph.node(*v.nodes.last().expect("a vertex has nodes")).expect("known node");
-            if outputs > 1 {
-                return Err(PlanError::Unsupported {
-                    node: last.name.clone(),
-                    reason: "its output feeds several operators; fan-out is not supported yet".into(),
-                });
-            }
-            if outputs == 0 && v.sink.is_none() {
-                return Err(PlanError::Unsupported {
-                    node: last.name.clone(),
-                    reason: "its output goes nowhere: end the stream with a sink such as print()".into(),
-                });
-            }
-        }
-        for v in &mut vertices {
-            let uids: Vec<&str> = v.nodes.iter().map(|id| graph.node(*id).unwrap().uid.as_str()).collect();
-            v.id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(uids.join("\n").as_bytes()));
-        }
+        let Chaining { mut vertices, edges, .. } = chaining;
+        check_outputs(graph, &vertices, &edges)?;
+        assign_ids(graph, &mut vertices);
         Ok(JobGraph { job_name: graph.job_name.clone(), vertices, edges })
     }
 
@@ -270,6 +160,187 @@ fn resolve_parallelism(
         });
     }
     Ok(p)
+}
+
+/// The chaining pass of [`JobGraph::build`]: nodes in topological order,
+/// each chained into its upstream's vertex or starting a vertex of its own.
+struct Chaining<'g> {
+    graph: &'g StreamGraph,
+    parallelism: &'g [u32],
+    max_parallelism: u32,
+    /// The vertex of each node placed so far.
+    vertex_of: Vec<VertexIndex>,
+    /// For nodes on a side output's path: the vertex that emits it and the tag.
+    side_of: Vec<Option<(VertexIndex, u32)>>,
+    vertices: Vec<JobVertex>,
+    edges: Vec<JobEdge>,
+}
+
+impl<'g> Chaining<'g> {
+    fn new(graph: &'g StreamGraph, parallelism: &'g [u32], max_parallelism: u32) -> Self {
+        let nodes = graph.nodes.len();
+        Chaining {
+            graph,
+            parallelism,
+            max_parallelism,
+            vertex_of: Vec::with_capacity(nodes),
+            side_of: Vec::with_capacity(nodes),
+            vertices: Vec::new(),
+            edges: Vec::new(),
+        }
+    }
+
+    fn position(&self, id: NodeId) -> usize {
+        self.graph.nodes.iter().position(|n| n.id == id).expect("validated input")
+    }
+
+    /// Places node `at`: on a side output's path, into its upstream's
+    /// vertex, or into a new vertex.
+    fn place(&mut self, at: usize) -> Result<(), PlanError> {
+        let node = &self.graph.nodes[at];
+        let upstream_side = node.inputs.first().and_then(|edge| self.side_of[self.position(edge.source)]);
+        if let NodeKind::SideOutput { tag, .. } = &node.kind {
+            return self.side_output(node, *tag, upstream_side.is_some());
+        }
+        if let Some((vertex, tag)) = upstream_side {
+            return self.side_chain(node, vertex, tag);
+        }
+        self.side_of.push(None);
+        let chained_into = node.inputs.first().and_then(|edge| {
+            let upstream = self.position(edge.source);
+            let graph = self.graph;
+            chain_break(graph, &graph.nodes[upstream], self.parallelism[upstream], self.parallelism[at], edge)
+                .is_none()
+                .then_some(self.vertex_of[upstream])
+        });
+        let vertex = match chained_into {
+            Some(vertex) => vertex,
+            None => self.new_vertex(at),
+        };
+        self.add_to_vertex(vertex, node);
+        self.vertex_of.push(vertex);
+        Ok(())
+    }
+
+    /// A side output node: it reads an operator of the main stream and
+    /// lives in that operator's vertex.
+    fn side_output(&mut self, node: &StreamNode, tag: u32, upstream_is_side: bool) -> Result<(), PlanError> {
+        let upstream = self.position(node.inputs[0].source);
+        if upstream_is_side || !self.graph.nodes[upstream].kind.is_user_function() {
+            return Err(PlanError::Unsupported {
+                node: node.name.clone(),
+                reason: "a side output must read an operator of the main stream".into(),
+            });
+        }
+        self.vertex_of.push(self.vertex_of[upstream]);
+        self.side_of.push(Some((self.vertex_of[upstream], tag)));
+        Ok(())
+    }
+
+    /// A node after a side output: the side chain runs inside the emitting
+    /// chain, in the guest, and ends in a sink of that vertex.
+    fn side_chain(&mut self, node: &StreamNode, vertex: VertexIndex, tag: u32) -> Result<(), PlanError> {
+        match &node.kind {
+            NodeKind::Sink(sink) => self.vertices[vertex].side_sinks.push(SideSink { tag, sink: sink.clone() }),
+            NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter
+                if node.inputs[0].partitioning == Partitioning::Forward => {}
+            _ => {
+                return Err(PlanError::Unsupported {
+                    node: node.name.clone(),
+                    reason: "a side output may pass through map, flat_map and filter, then must end in a sink".into(),
+                });
+            }
+        }
+        self.vertex_of.push(vertex);
+        self.side_of.push(Some((vertex, tag)));
+        Ok(())
+    }
+
+    /// Starts a vertex with node `at`, and the edge from its upstream's vertex.
+    fn new_vertex(&mut self, at: usize) -> VertexIndex {
+        let node = &self.graph.nodes[at];
+        let index = self.vertices.len();
+        if let Some(edge) = node.inputs.first() {
+            let upstream = self.position(edge.source);
+            let partitioning = match edge.partitioning {
+                // Flink's default: forward where it can, rebalance where parallelism changes.
+                Partitioning::Forward if self.parallelism[upstream] != self.parallelism[at] => Partitioning::Rebalance,
+                other => other,
+            };
+            self.edges.push(JobEdge { source: self.vertex_of[upstream], target: index, partitioning });
+        }
+        self.vertices.push(JobVertex {
+            index,
+            id: String::new(),
+            name: String::new(),
+            nodes: Vec::new(),
+            parallelism: self.parallelism[at],
+            max_parallelism: self.max_parallelism,
+            source: None,
+            user_nodes: Vec::new(),
+            keyed: node.kind.is_keyed(),
+            sink: None,
+            needs_context: false,
+            watermark_strategy: None,
+            auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
+            named_states: Vec::new(),
+            side_sinks: Vec::new(),
+        });
+        index
+    }
+
+    /// Adds `node` to the chain of `vertex`: its name, connector or user
+    /// function, what it needs of the host.
+    fn add_to_vertex(&mut self, vertex: VertexIndex, node: &StreamNode) {
+        let v = &mut self.vertices[vertex];
+        v.nodes.push(node.id);
+        if !v.name.is_empty() {
+            v.name.push_str(" -> ");
+        }
+        v.name.push_str(&node.name);
+        match &node.kind {
+            NodeKind::Source(connector) => v.source = Some(connector.clone()),
+            NodeKind::Sink(connector) => v.sink = Some(connector.clone()),
+            _ => v.user_nodes.push(node.id),
+        }
+        v.needs_context |= node.kind.needs_context();
+        match &node.kind {
+            NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
+            NodeKind::KeyedProcess(spec) => v.named_states.extend(spec.states.iter().cloned()),
+            _ => {}
+        }
+    }
+}
+
+/// Every vertex's output goes to exactly one place: one downstream vertex
+/// or its own sink.
+fn check_outputs(graph: &StreamGraph, vertices: &[JobVertex], edges: &[JobEdge]) -> Result<(), PlanError> {
+    for v in vertices {
+        let outputs = edges.iter().filter(|e| e.source == v.index).count();
+        let last = graph.node(*v.nodes.last().expect("a vertex has nodes")).expect("known node");
+        if outputs > 1 {
+            return Err(PlanError::Unsupported {
+                node: last.name.clone(),
+                reason: "its output feeds several operators; fan-out is not supported yet".into(),
+            });
+        }
+        if outputs == 0 && v.sink.is_none() {
+            return Err(PlanError::Unsupported {
+                node: last.name.clone(),
+                reason: "its output goes nowhere: end the stream with a sink such as print()".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A vertex's id is the hash of its operators' uids, so state in a
+/// savepoint finds its vertex again in a new version of the job.
+fn assign_ids(graph: &StreamGraph, vertices: &mut [JobVertex]) {
+    for v in vertices {
+        let uids: Vec<&str> = v.nodes.iter().map(|id| graph.node(*id).unwrap().uid.as_str()).collect();
+        v.id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(uids.join("\n").as_bytes()));
+    }
 }
 
 #[cfg(test)]

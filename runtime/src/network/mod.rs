@@ -5,12 +5,15 @@
 //! [`OutputWriter`] that partitions a task's output and sends each batch
 //! when it is full or has waited `execution.buffer-timeout`. Channels
 //! are found by [`ChannelKey`] in a [`ChannelRegistry`]; between
-//! processes they run over TCP ([`tcp`]).
+//! processes they run over TCP ([`tcp`]), after a [`handshake`] that
+//! proves both ends know the cluster secret when one is set.
 
 mod batch;
 mod channel;
 pub mod frame;
 mod gate;
+pub mod handshake;
+pub mod handshake_messages;
 pub mod limits;
 mod message;
 mod output;

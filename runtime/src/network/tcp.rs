@@ -6,6 +6,8 @@
 //! bounded channel fills and the upstream task blocks: backpressure
 //! crosses processes the same way it works inside one.
 //!
+//! Every connection first proves it knows the cluster secret
+//! ([`crate::network::handshake`], when `security.internal.secret` is set).
 //! Frames are bounded by `taskmanager.network.max-frame-size`; a
 //! connection must name its channel within `network.handshake-timeout`,
 //! and at most `taskmanager.network.max-connections` are open at once.
@@ -15,6 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::handshake::{self, cluster_secret};
 use super::limits::HANDSHAKE_TIMEOUT_KEY;
 use super::registry::{ChannelKey, ChannelRegistry};
 use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
@@ -56,6 +59,10 @@ fn receive(stream: TcpStream, registry: &ChannelRegistry, _permit: ConnectionPer
     let _ = stream.set_nodelay(true);
     let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "a data peer".into());
     let deadline = Instant::now() + limits().handshake_timeout;
+    if let Err(e) = handshake::server(&stream, &peer, cluster_secret(), deadline) {
+        tracing::warn!(%peer, error = %e, "a data connection was refused");
+        return;
+    }
     let input = BufReader::with_capacity(256 * 1024, TimedStream::new(stream));
     let mut input = FrameReader::new(input, limits().data(), peer);
     let key: ChannelKey = match input.read_by(deadline, HANDSHAKE_TIMEOUT_KEY) {
@@ -100,6 +107,11 @@ pub fn remote_channel(address: String, key: ChannelKey, upstream: u32) -> Output
             }
         };
         let _ = stream.set_nodelay(true);
+        let deadline = Instant::now() + limits().handshake_timeout;
+        if let Err(e) = handshake::client(&stream, &address, cluster_secret(), deadline) {
+            tracing::warn!(%address, error = %e, "a TaskManager's data port did not accept this one");
+            return;
+        }
         let mut output = BufWriter::with_capacity(256 * 1024, stream);
         let mut scratch = Vec::new();
         let bound = limits().data();

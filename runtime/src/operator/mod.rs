@@ -1,7 +1,8 @@
-//! The time side of a task: watermarks in and out, timers, named keyed
-//! state and side outputs around the guest chain.
+//! The context a task's guest chain runs in: watermarks in and out,
+//! timers, named keyed state and side outputs around the chain, and the
+//! error a task stops with ([`TaskError`]).
 //!
-//! Every task has a [`TimeKeeper`]. For a plain chain (wordcount) it only
+//! Every task has a [`ChainContext`]. For a plain chain (wordcount) it only
 //! combines the watermarks of the upstream channels and passes them on.
 //! For a chain that needs context (a timestamp assigner, a process or
 //! keyed-process node) it also runs the batches through
@@ -48,9 +49,10 @@ pub enum Emit {
     Control(StreamMessage),
 }
 
-/// A chain that broke the rules of state and timers.
+/// A chain that broke the rules of state and timers (a bug in the SDK or
+/// the job, not a failure of the host).
 #[derive(Debug, thiserror::Error)]
-pub enum TimeError {
+pub enum ContractError {
     /// The guest wrote state or set timers it may not (a bug in the SDK
     /// or the job); retrying does not help.
     #[error("the job broke the state contract: {0}")]
@@ -58,7 +60,7 @@ pub enum TimeError {
 }
 
 /// Watermarks, timers, named state and side outputs of one subtask.
-pub struct TimeKeeper {
+pub struct ChainContext {
     /// Index of this subtask, named in the watermarks it sends.
     subtask: u32,
     max_parallelism: u32,
@@ -95,7 +97,7 @@ pub struct TimeKeeper {
     fired: TimerBuffers,
 }
 
-impl TimeKeeper {
+impl ChainContext {
     /// The keeper of subtask `subtask` of `vertex`, with `upstreams` input
     /// channels (none for a source); its side output sinks recover from
     /// `side_sinks` when `recovering` (see [`SideSinks::open`]).
@@ -109,7 +111,7 @@ impl TimeKeeper {
         let keyed = vertex.needs_context && vertex.keyed;
         let emit_interval =
             (vertex.auto_watermark_interval_ms > 0).then(|| Duration::from_millis(vertex.auto_watermark_interval_ms));
-        Ok(TimeKeeper {
+        Ok(ChainContext {
             subtask,
             max_parallelism: vertex.max_parallelism,
             needs_context: vertex.needs_context,
@@ -130,7 +132,7 @@ impl TimeKeeper {
         })
     }
 
-    /// Whether batches must go through [`TimeKeeper::process`] instead of
+    /// Whether batches must go through [`ChainContext::process`] instead of
     /// the plain `process` call.
     pub fn needs_context(&self) -> bool {
         self.needs_context
@@ -371,14 +373,14 @@ impl TimeKeeper {
         emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
     ) -> Result<(), TaskError> {
         if !output.state.is_empty() {
-            let backend = guest
-                .named_state()
-                .ok_or_else(|| TimeError::Contract("the chain wrote keyed state but declares no keyed state".into()))?;
-            apply_named(backend, &output.state, self.max_parallelism).map_err(TimeError::Contract)?;
+            let backend = guest.named_state().ok_or_else(|| {
+                ContractError::Contract("the chain wrote keyed state but declares no keyed state".into())
+            })?;
+            apply_named(backend, &output.state, self.max_parallelism).map_err(ContractError::Contract)?;
         }
         if !output.timers_registered.is_empty() || !output.timers_deleted.is_empty() {
             if !self.keyed {
-                return Err(TimeError::Contract("timers can only be set by a keyed process function".into()).into());
+                return Err(ContractError::Contract("timers can only be set by a keyed process function".into()).into());
             }
             self.timers.apply(&output.timers_registered, &output.timers_deleted, self.max_parallelism);
         }

@@ -20,7 +20,7 @@ pub enum TaskError {
     Cancelled,
     /// The chain broke the rules of keyed state or timers.
     #[error(transparent)]
-    Time(#[from] crate::operator::TimeError),
+    Contract(#[from] crate::operator::ContractError),
     /// The upstream or downstream side disappeared without ending.
     #[error("{DISCONNECTED}: {0}")]
     Disconnected(String),

@@ -2,7 +2,9 @@
 //! (`jobmanager.rpc.port`): each connection starts with a registration
 //! and becomes a [`TaskManagerGateway`].
 //!
-//! Registrations are read on a thread per connection, so a client that
+//! Each connection first proves it knows the cluster secret
+//! ([`crate::network::handshake`], when `security.internal.secret` is set);
+//! registrations are read on a thread per connection, so a client that
 //! trickles its first frame holds up only itself, and only until
 //! `network.handshake-timeout`; at most `jobmanager.rpc.max-connections`
 //! are open at once (registering or registered), more are closed at once.
@@ -16,6 +18,7 @@ use actix_rt::ArbiterHandle;
 
 use super::{ResourceManager, TaskManagerGateway};
 use crate::blob_store::BlobStore;
+use crate::network::handshake::{self, cluster_secret};
 use crate::network::limits::HANDSHAKE_TIMEOUT_KEY;
 use crate::network::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
 use crate::rpc::Connection;
@@ -68,6 +71,8 @@ pub fn serve(
 
 fn accept(stream: TcpStream, peer: &str, permit: ConnectionPermit, endpoint: &Endpoint) -> anyhow::Result<()> {
     let deadline = Instant::now() + limits().handshake_timeout;
+    // First the cluster secret (a no-op exchange when none is set): a refused peer learns why and is closed.
+    handshake::server(&stream, peer, cluster_secret(), deadline)?;
     // Unbuffered, so nothing after the first frame is read away from the connection.
     let mut first = FrameReader::new(TimedStream::new(&stream), limits().rpc(), peer);
     let Some(ToJobManager::Register(registration)) = first.read_by(deadline, HANDSHAKE_TIMEOUT_KEY)? else {

@@ -213,6 +213,12 @@ async fn trigger(
     cancel_job: bool,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let job_id = job_id(id)?;
+    if cancel_job {
+        state.guard.check_cancel()?;
+    }
+    if let Some(target) = &target_directory {
+        state.guard.roots.check(target).map_err(|e| AppError::bad_request(e.to_string()))?;
+    }
     let request_id = state.dispatcher.send(TriggerSavepoint { job_id, target_directory, cancel_job }).await??;
     Ok((StatusCode::ACCEPTED, Json(json!({ "request-id": request_id }))))
 }

@@ -43,21 +43,23 @@ pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppE
 }
 
 /// `GET /config`: what the dashboard needs to know about the server.
-pub async fn dashboard_config() -> Json<Value> {
+pub async fn dashboard_config(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "refresh-interval": 3000,
         "timezone-name": "Coordinated Universal Time",
         "timezone-offset": 0,
         "flink-version": VERSION,
         "flink-revision": format!("wflink {VERSION}"),
-        "features": { "web-submit": true, "web-cancel": true, "web-rescale": false, "web-history": false },
+        "features": {
+            "web-submit": state.guard.submit_enabled(),
+            "web-cancel": state.guard.cancel_enabled(), "web-rescale": false, "web-history": false },
     }))
 }
 
 /// `GET /jobmanager/config`: the effective configuration, `[{"key", "value"}]`.
 pub async fn jobmanager_config(State(state): State<AppState>) -> Json<Value> {
     let entries: Vec<Value> =
-        state.config.effective().into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect();
+        state.config.effective_masked().into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect();
     Json(Value::Array(entries))
 }
 

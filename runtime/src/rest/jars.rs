@@ -19,6 +19,9 @@ use crate::dispatcher::{SubmitError, prepare};
 /// The one entry point every component has until the WIT contract names several.
 pub const DEFAULT_ENTRY: &str = "default";
 
+/// Room for the rest of the message a component travels to a TaskManager in.
+const MESSAGE_OVERHEAD: usize = 4 << 10;
+
 /// `GET /jars`.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     let files: Vec<Value> = state
@@ -63,8 +66,13 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
             }
         };
         let written = write_to_disk(&mut field, &pending.path).await;
+        let shippable = crate::network::limits().rpc_max.saturating_sub(MESSAGE_OVERHEAD) as u64;
         let checked = match written {
             Ok(0) => Err(AppError::bad_request(format!("the uploaded file '{name}' is empty"))),
+            Ok(size) if size > shippable => Err(AppError::bad_request(format!(
+                "'{name}' is {size} bytes, but a component travels to TaskManagers in one message of at most \
+                 {shippable} bytes (pekko.framesize)"
+            ))),
             Ok(_) => check(&state, &name, &pending.path).await,
             Err(e) => Err(e),
         };
@@ -231,6 +239,9 @@ pub async fn run(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let request = RunRequest::merge(query, &body)?;
+    if let Some(savepoint) = request.savepoint() {
+        state.guard.roots.check(&savepoint.path).map_err(|e| AppError::bad_request(e.to_string()))?;
+    }
     let component = jar_bytes(&state, &id).await?;
     let submit = SubmitJob {
         component,

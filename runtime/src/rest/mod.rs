@@ -7,6 +7,7 @@
 mod checkpoints;
 mod cluster;
 mod error;
+mod guard;
 mod jar_store;
 mod jars;
 mod jobs;
@@ -17,6 +18,7 @@ mod server;
 mod ui;
 
 pub use error::AppError;
+pub use guard::{GuardError, RestGuard, TOKEN_FILE_KEY, TOKEN_KEY};
 pub use jar_store::{Jar, JarError, JarStore};
 pub use jars::split_args;
 pub use server::{ServerLimits, serve};
@@ -60,6 +62,8 @@ pub struct AppState {
     pub logs: Arc<LogFiles>,
     /// When the JobManager started, ms since the epoch (the dashboard's uptime).
     pub start_time: u64,
+    /// Who may do what: token, origins, submit and cancel switches, allowed paths.
+    pub guard: Arc<RestGuard>,
 }
 
 /// The routes, without the `/v1` prefix.
@@ -101,9 +105,11 @@ fn routes() -> Router<AppState> {
 }
 
 /// The whole API: the dashboard at `/` (assets under `/assets`), every route at `/` and under `/v1`, bodies limited to
-/// `rest.server.max-content-length` (413 beyond), unknown paths 404 as JSON.
+/// `rest.server.max-content-length` (413 beyond), unknown paths 404 as JSON; every request passes the [`RestGuard`]
+/// first.
 pub fn app(state: AppState) -> Router {
     let limit = state.config.memory_size("rest.server.max-content-length").unwrap_or(100 << 20) as usize;
+    let guard = state.guard.clone();
     Router::new()
         .route("/", get(ui::index))
         .route("/assets/{file}", get(ui::asset))
@@ -111,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/v1", routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .with_state(state)
 }
 

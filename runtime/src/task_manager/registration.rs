@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix::{Addr, Message};
 
 use super::TaskExecutor;
+use crate::network::handshake::{self, HandshakeError, cluster_secret};
 use crate::network::{FrameError, read_frame, write_frame};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 
@@ -35,6 +36,15 @@ pub enum RegistrationError {
         address: String,
         /// Why.
         source: std::io::Error,
+    },
+    /// The JobManager and this TaskManager do not share the cluster secret;
+    /// trying again cannot help.
+    #[error("the JobManager at {address} and this TaskManager do not share the cluster secret: {source}")]
+    Refused {
+        /// `HOST:PORT` as given.
+        address: String,
+        /// Which side refused, and why.
+        source: HandshakeError,
     },
     /// The connection broke before the JobManager confirmed.
     #[error("the JobManager at {address} did not confirm the registration: {reason}")]
@@ -80,6 +90,13 @@ pub fn register(address: &str, registration: &TaskManagerRegistration) -> Result
         .ok_or_else(|| RegistrationError::Connect { address: address.to_string(), source: last })?;
     let unconfirmed = |reason: String| RegistrationError::Unconfirmed { address: address.to_string(), reason };
     let frame_error = |e: FrameError| unconfirmed(e.to_string());
+    match handshake::client(&stream, address, cluster_secret(), Instant::now() + ATTEMPT_TIMEOUT) {
+        Ok(()) => {}
+        Err(source) if source.is_refusal() => {
+            return Err(RegistrationError::Refused { address: address.to_string(), source });
+        }
+        Err(e) => return Err(unconfirmed(e.to_string())),
+    }
     stream.set_read_timeout(Some(ATTEMPT_TIMEOUT)).map_err(|e| unconfirmed(e.to_string()))?;
     write_frame(&mut &stream, &ToJobManager::Register(registration.clone()), &mut Vec::new()).map_err(frame_error)?;
     // Unbuffered, so nothing after the confirmation is read away from the connection.
@@ -92,7 +109,8 @@ pub fn register(address: &str, registration: &TaskManagerRegistration) -> Result
     Ok(stream)
 }
 
-/// Registers at start, retrying with `backoff` until `deadline` has passed.
+/// Registers at start, retrying with `backoff` until `deadline` has passed;
+/// a refusal for the cluster secret ends it at once.
 pub fn register_at_start(
     address: &str,
     registration: &TaskManagerRegistration,
@@ -104,6 +122,7 @@ pub fn register_at_start(
     loop {
         match register(address, registration) {
             Ok(stream) => return Ok(stream),
+            Err(e @ RegistrationError::Refused { .. }) => return Err(e),
             Err(e) if started.elapsed() >= deadline => return Err(e),
             Err(_) => {
                 failures += 1;

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
@@ -13,15 +13,16 @@ use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
+use crate::graph::JobVertex;
 use crate::graph::partition::key_group_range;
 use crate::metrics::TaskMetrics;
-use crate::network::{GateEvent, OutputWriter, RecordBatch, StreamMessage};
-use crate::operator::{Emit, TaskError, TimeKeeper};
+use crate::network::{GateEvent, InputGate, OutputWriter, RecordBatch, StreamMessage};
+use crate::operator::{ChainContext, Emit, TaskError};
 use crate::protocol::TaskState;
 use crate::protocol::TaskStateChanged;
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
 use crate::state::{self, GroupedEntries, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
-use crate::wasm::{GuestInstance, InstanceSettings, SlotMemory};
+use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
 const COMMAND_POLL: Duration = Duration::from_millis(50);
@@ -48,7 +49,7 @@ struct Pipeline {
     state_positions: Vec<state::EntryPosition>,
     output: Output,
     /// Watermarks, timers, named state and side outputs.
-    time: TimeKeeper,
+    time: ChainContext,
     /// The key groups this subtask owns.
     key_groups: Range<u32>,
     max_parallelism: u32,
@@ -103,6 +104,8 @@ impl Task {
     }
 }
 
+/// A task's life: open its guest and pipeline (restoring its state), run
+/// its source or its input channels to their end, then finish.
 fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), TaskError> {
     let TaskDeployment {
         job_id,
@@ -129,8 +132,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         None => Restored::default(),
     };
     let key_groups = key_group_range(subtask.index, vertex.parallelism, vertex.max_parallelism);
-
-    let mut guest = match &component {
+    let guest = match &component {
         Some(component) if !vertex.user_nodes.is_empty() => {
             let settings = InstanceSettings {
                 task: format!("{} ({}/{})", vertex.name, subtask.index + 1, vertex.parallelism),
@@ -139,19 +141,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 attempt,
                 cancel: cancelled.clone(),
             };
-            let mut guest = GuestInstance::new(component, settings)?;
-            let info = crate::wasm::SubtaskInfo {
-                index: subtask.index,
-                parallelism: vertex.parallelism,
-                max_parallelism: vertex.max_parallelism,
-            };
-            guest.open(&args, &vertex.user_nodes, info)?;
-            if vertex.needs_context && vertex.keyed {
-                let declared = vertex.named_states.iter().map(|s| s.id).collect();
-                let backend = Box::new(MemoryNamedBackend::new(key_groups.clone()));
-                guest.set_named_state(backend, declared, vertex.max_parallelism);
-            }
-            Some(guest)
+            Some(open_guest(component, settings, &args, &vertex, subtask.index, &key_groups)?)
         }
         _ => None,
     };
@@ -159,128 +149,227 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         TaskInput::Channel(gate) => Some(gate.upstreams()),
         TaskInput::Source(_) => None,
     };
+    let opening = Opening { subtask: subtask.index, vertex: &vertex, key_groups, buffer_timeout, restored: &restored };
     let recovering = restore.is_some() || attempt > 0;
-    let mut time = TimeKeeper::new(&vertex, subtask.index, upstreams, &restored.side_sinks, recovering)?;
-    if let Some(guest) = &mut guest {
-        time.offer_state_keeping(guest)?;
-    }
-    let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
-    let output = match output {
-        TaskOutput::Sink(connector) => {
-            let recovery = SinkRecovery { states: restored.sinks, recovering };
-            Output::Sink(sinks::open(&connector, subtask.index, vertex.parallelism, &recovery)?)
-        }
-        TaskOutput::Channels { partitioning, channels } => Output::Channels(OutputWriter::new(
-            partitioning,
-            channels,
-            buffer_timeout,
-            vertex.max_parallelism,
-            metrics.clone(),
-            cancelled.clone(),
-        )),
-    };
-    let mut pipeline = Pipeline {
-        guest,
-        keyed_state,
-        state_in: StateEntries::default(),
-        state_positions: Vec::new(),
-        output,
-        time,
-        key_groups,
-        max_parallelism: vertex.max_parallelism,
-        metrics: metrics.clone(),
-    };
+    let mut pipeline = Pipeline::open(opening, guest, upstreams, output, recovering, &metrics, &cancelled)?;
     if let Some(restore) = &restore {
         pipeline.restore_keyed(&restored.keyed, restore.checkpoint_id)?;
     }
-
     match input {
         TaskInput::Source(connector) => {
-            let mut reader = sources::open(&connector, subtask.index, vertex.parallelism, &restored.sources)?;
+            let reader = sources::open(&connector, subtask.index, vertex.parallelism, &restored.sources)?;
             changed(TaskState::Running);
-            let mut batch = RecordBatch::default();
-            // With periodic checkpoints a source that ran out waits for one
-            // more completed checkpoint that records it as ended.
-            let mut ended = false;
-            let mut final_checkpoint = None;
-            loop {
-                if cancelled.load(Ordering::Relaxed) {
-                    return Err(TaskError::Cancelled);
+            let run = SourceRun { reader, ended: false, final_checkpoint: None, periodic_checkpoints };
+            run.run(&mut pipeline, &mut checkpoints, &metrics, &cancelled)?;
+        }
+        TaskInput::Channel(gate) => {
+            changed(TaskState::Running);
+            run_inputs(gate, &mut pipeline, &mut checkpoints, &metrics, &cancelled)?;
+        }
+    }
+    pipeline.finish()
+}
+
+/// Instantiates the chain's guest for one subtask and opens its chain,
+/// with the named keyed state of a keyed chain that uses it.
+fn open_guest(
+    component: &JobComponent,
+    settings: InstanceSettings,
+    args: &[String],
+    vertex: &JobVertex,
+    subtask: u32,
+    key_groups: &Range<u32>,
+) -> Result<GuestInstance, TaskError> {
+    let mut guest = GuestInstance::new(component, settings)?;
+    let info = crate::wasm::SubtaskInfo {
+        index: subtask,
+        parallelism: vertex.parallelism,
+        max_parallelism: vertex.max_parallelism,
+    };
+    guest.open(args, &vertex.user_nodes, info)?;
+    if vertex.needs_context && vertex.keyed {
+        let declared = vertex.named_states.iter().map(|s| s.id).collect();
+        let backend = Box::new(MemoryNamedBackend::new(key_groups.clone()));
+        guest.set_named_state(backend, declared, vertex.max_parallelism);
+    }
+    Ok(guest)
+}
+
+/// What a pipeline is opened with, besides its guest and output.
+struct Opening<'a> {
+    subtask: u32,
+    vertex: &'a JobVertex,
+    key_groups: Range<u32>,
+    buffer_timeout: Duration,
+    restored: &'a Restored,
+}
+
+/// A source task's loop: read batches and carry out the JobManager's
+/// commands until the input ends. With periodic checkpoints, a source that
+/// ran out waits for one more completed checkpoint that records it as
+/// ended, so the sinks commit everything through the two-phase commit.
+struct SourceRun {
+    reader: Box<dyn SourceReader>,
+    /// The input has ended.
+    ended: bool,
+    /// The checkpoint triggered after the end, whose completion ends the task.
+    final_checkpoint: Option<CheckpointId>,
+    periodic_checkpoints: bool,
+}
+
+impl SourceRun {
+    fn run(
+        mut self,
+        pipeline: &mut Pipeline,
+        checkpoints: &mut TaskCheckpoints,
+        metrics: &TaskMetrics,
+        cancelled: &AtomicBool,
+    ) -> Result<(), TaskError> {
+        let mut batch = RecordBatch::default();
+        loop {
+            if cancelled.load(Ordering::Relaxed) {
+                return Err(TaskError::Cancelled);
+            }
+            let command = if self.ended { checkpoints.wait(COMMAND_POLL) } else { checkpoints.poll() };
+            match command {
+                Some(command) => {
+                    if self.on_command(command, pipeline, checkpoints)? {
+                        return Ok(());
+                    }
+                    continue;
                 }
-                let command = if ended { checkpoints.wait(COMMAND_POLL) } else { checkpoints.poll() };
-                match command {
-                    Some(TaskCommand::TriggerCheckpoint(barrier)) => {
-                        pipeline.checkpoint(barrier, Some(&*reader), &mut checkpoints)?;
-                        final_checkpoint = final_checkpoint.or(ended.then_some(barrier.id));
-                        continue;
-                    }
-                    Some(TaskCommand::NotifyComplete(id)) => {
-                        pipeline.commit(id)?;
-                        if final_checkpoint.is_some_and(|last| id >= last) {
-                            break;
-                        }
-                        continue;
-                    }
-                    Some(TaskCommand::NotifyAborted(id)) => {
-                        if final_checkpoint == Some(id) {
-                            final_checkpoint = None;
-                        }
-                        continue;
-                    }
-                    None if ended => {
-                        pipeline.flush_due()?;
-                        continue;
-                    }
-                    None => {}
+                None if self.ended => {
+                    pipeline.flush_due()?;
+                    continue;
                 }
-                let status = reader.next_batch(&mut batch, &cancelled)?;
-                if !batch.is_empty() {
-                    metrics.add_in(batch.len(), batch.byte_len());
-                    pipeline.process(&mut batch)?;
+                None => {}
+            }
+            let status = self.reader.next_batch(&mut batch, cancelled)?;
+            if !batch.is_empty() {
+                metrics.add_in(batch.len(), batch.byte_len());
+                pipeline.process(&mut batch)?;
+            }
+            pipeline.flush_due()?;
+            if status == SourceStatus::Ended {
+                if !self.periodic_checkpoints {
+                    return Ok(());
                 }
-                pipeline.flush_due()?;
-                if status == SourceStatus::Ended {
-                    if !periodic_checkpoints {
-                        break;
-                    }
-                    ended = true;
+                self.ended = true;
+            }
+        }
+    }
+
+    /// Carries out one command; true when the final checkpoint completed.
+    fn on_command(
+        &mut self,
+        command: TaskCommand,
+        pipeline: &mut Pipeline,
+        checkpoints: &mut TaskCheckpoints,
+    ) -> Result<bool, TaskError> {
+        match command {
+            TaskCommand::TriggerCheckpoint(barrier) => {
+                pipeline.checkpoint(barrier, Some(&*self.reader), checkpoints)?;
+                self.final_checkpoint = self.final_checkpoint.or(self.ended.then_some(barrier.id));
+            }
+            TaskCommand::NotifyComplete(id) => {
+                pipeline.commit(id)?;
+                return Ok(self.final_checkpoint.is_some_and(|last| id >= last));
+            }
+            TaskCommand::NotifyAborted(id) => {
+                if self.final_checkpoint == Some(id) {
+                    self.final_checkpoint = None;
                 }
             }
         }
-        TaskInput::Channel(mut gate) => {
-            changed(TaskState::Running);
-            loop {
-                // Wake up now and then to read commands while no record comes.
-                let poll = Instant::now() + COMMAND_POLL;
-                let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
-                match gate.next(Some(deadline), &cancelled) {
-                    GateEvent::Message(StreamMessage::Batch(mut batch)) => {
-                        metrics.add_in(batch.len(), batch.byte_len());
-                        pipeline.process(&mut batch)?;
-                        pipeline.flush_due()?;
-                    }
-                    GateEvent::Message(StreamMessage::EndOfInput) => {}
-                    GateEvent::Message(control) => pipeline.on_control(control)?,
-                    GateEvent::Barrier(barrier) => pipeline.checkpoint(barrier, None, &mut checkpoints)?,
-                    GateEvent::Timeout => pipeline.flush_due()?,
-                    GateEvent::Ended => break,
-                    GateEvent::Closed if cancelled.load(Ordering::Relaxed) => return Err(TaskError::Cancelled),
-                    GateEvent::Closed => {
-                        return Err(TaskError::Disconnected("every upstream task vanished before ending".into()));
-                    }
-                }
-                while let Some(command) = checkpoints.poll() {
-                    match command {
-                        TaskCommand::NotifyComplete(id) => pipeline.commit(id)?,
-                        TaskCommand::NotifyAborted(_) => {}
-                        TaskCommand::TriggerCheckpoint(barrier) => checkpoints
-                            .decline(barrier.id, "only source tasks are triggered; this one aligns barriers".into()),
-                    }
+        Ok(false)
+    }
+}
+
+/// A task fed by channels: process what arrives (barriers aligned by the
+/// gate) and carry out commands until every upstream ended.
+fn run_inputs(
+    mut gate: InputGate,
+    pipeline: &mut Pipeline,
+    checkpoints: &mut TaskCheckpoints,
+    metrics: &TaskMetrics,
+    cancelled: &AtomicBool,
+) -> Result<(), TaskError> {
+    loop {
+        // Wake up now and then to read commands while no record comes.
+        let poll = Instant::now() + COMMAND_POLL;
+        let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
+        match gate.next(Some(deadline), cancelled) {
+            GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+                metrics.add_in(batch.len(), batch.byte_len());
+                pipeline.process(&mut batch)?;
+                pipeline.flush_due()?;
+            }
+            GateEvent::Message(StreamMessage::EndOfInput) => {}
+            GateEvent::Message(control) => pipeline.on_control(control)?,
+            GateEvent::Barrier(barrier) => pipeline.checkpoint(barrier, None, checkpoints)?,
+            GateEvent::Timeout => pipeline.flush_due()?,
+            GateEvent::Ended => return Ok(()),
+            GateEvent::Closed if cancelled.load(Ordering::Relaxed) => return Err(TaskError::Cancelled),
+            GateEvent::Closed => {
+                return Err(TaskError::Disconnected("every upstream task vanished before ending".into()));
+            }
+        }
+        while let Some(command) = checkpoints.poll() {
+            match command {
+                TaskCommand::NotifyComplete(id) => pipeline.commit(id)?,
+                TaskCommand::NotifyAborted(_) => {}
+                TaskCommand::TriggerCheckpoint(barrier) => {
+                    checkpoints.decline(barrier.id, "only source tasks are triggered; this one aligns barriers".into())
                 }
             }
         }
     }
-    pipeline.finish()
+}
+
+impl Pipeline {
+    /// The running parts of a task around its (opened) guest: time and
+    /// side outputs, keyed state, and its sink or output channels.
+    fn open(
+        opening: Opening<'_>,
+        mut guest: Option<GuestInstance>,
+        upstreams: Option<usize>,
+        output: TaskOutput,
+        recovering: bool,
+        metrics: &Arc<TaskMetrics>,
+        cancelled: &Arc<AtomicBool>,
+    ) -> Result<Self, TaskError> {
+        let Opening { subtask, vertex, key_groups, buffer_timeout, restored } = opening;
+        let mut time = ChainContext::new(vertex, subtask, upstreams, &restored.side_sinks, recovering)?;
+        if let Some(guest) = &mut guest {
+            time.offer_state_keeping(guest)?;
+        }
+        let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
+        let output = match output {
+            TaskOutput::Sink(connector) => {
+                let recovery = SinkRecovery { states: restored.sinks.clone(), recovering };
+                Output::Sink(sinks::open(&connector, subtask, vertex.parallelism, &recovery)?)
+            }
+            TaskOutput::Channels { partitioning, channels } => Output::Channels(OutputWriter::new(
+                partitioning,
+                channels,
+                buffer_timeout,
+                vertex.max_parallelism,
+                metrics.clone(),
+                cancelled.clone(),
+            )),
+        };
+        Ok(Pipeline {
+            guest,
+            keyed_state,
+            state_in: StateEntries::default(),
+            state_positions: Vec::new(),
+            output,
+            time,
+            key_groups,
+            max_parallelism: vertex.max_parallelism,
+            metrics: metrics.clone(),
+        })
+    }
 }
 
 impl Pipeline {
@@ -361,7 +450,7 @@ impl Pipeline {
         };
         let held = guest.snapshot_state()?;
         let kept = GroupedEntries::new(held, self.key_groups.clone(), self.max_parallelism)
-            .map_err(crate::operator::TimeError::Contract)?;
+            .map_err(crate::operator::ContractError::Contract)?;
         tracing::debug!(entries = kept.len(), "named state handed over by the chain");
         Ok(Some(kept))
     }

@@ -10,6 +10,7 @@ use super::ConnectorError;
 use crate::checkpoint::CheckpointId;
 use crate::graph::Connector;
 use crate::network::RecordBatch;
+use crate::security::IoRoots;
 
 /// One subtask's writer of a sink.
 pub trait SinkWriter: Send {
@@ -47,11 +48,12 @@ pub struct SinkRecovery {
 
 const KNOWN: &str = "print, file, discard";
 
-/// Checks a sink's options before the job starts.
-pub fn validate(connector: &Connector) -> Result<(), ConnectorError> {
+/// Checks a sink's options before the job starts; a file sink's
+/// directory must lie under `roots`.
+pub fn validate(connector: &Connector, roots: &IoRoots) -> Result<(), ConnectorError> {
     match connector.name.as_str() {
         "print" | "discard" => Ok(()),
-        "file" => file::FileSink::directory(connector).map(|_| ()),
+        "file" => Ok(roots.check(&file::FileSink::directory(connector)?.display().to_string())?),
         other => Err(ConnectorError::Unknown { kind: "sink", name: other.into(), known: KNOWN }),
     }
 }

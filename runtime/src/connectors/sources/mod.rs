@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicBool;
 use super::ConnectorError;
 use crate::graph::Connector;
 use crate::network::RecordBatch;
+use crate::security::IoRoots;
 
 /// What a source did on one call.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,10 +44,14 @@ pub trait SourceReader: Send {
 const KNOWN: &str = "file, socket, datagen";
 
 /// Checks a source's options before the job starts (e.g. that an input
-/// file exists), so a mistake is reported at submit.
-pub fn validate(connector: &Connector) -> Result<(), ConnectorError> {
+/// file exists), so a mistake is reported at submit. A file source's path
+/// must lie under `roots`, which is checked before the file is looked at.
+pub fn validate(connector: &Connector, roots: &IoRoots) -> Result<(), ConnectorError> {
     match connector.name.as_str() {
-        "file" => file::FileSource::validate(connector),
+        "file" => {
+            roots.check(connector.option("path").unwrap_or_default())?;
+            file::FileSource::validate(connector)
+        }
         "socket" => socket::SocketSource::validate(connector).map(|_| ()),
         "datagen" => datagen::DatagenSource::settings(connector).map(|_| ()),
         other => Err(ConnectorError::Unknown { kind: "source", name: other.into(), known: KNOWN }),

@@ -1,0 +1,64 @@
+// The dashboard of a cluster with a REST token (security.rest.token), in
+// Debian's chromium (run by tests/dashboard.rs). Environment:
+//   DASHBOARD_URL  http://127.0.0.1:PORT of the JobManager's REST server
+//   TOKEN          the cluster's token
+//   SCREENSHOTS    folder for the screenshots
+// The page loads without the token and asks for it; a wrong one is
+// refused and asked again; the right one shows the overview, the
+// JobManager's log (fetched by the log viewer) and survives a reload in
+// the same tab. Exits non-zero on the first failed check.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const url = process.env.DASHBOARD_URL;
+const token = process.env.TOKEN;
+const shots = process.env.SCREENSHOTS;
+mkdirSync(shots, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  console.log(`ok: ${message}`);
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'wflink-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+context.setDefaultTimeout(30_000);
+const page = context.pages()[0] || (await context.newPage());
+const scriptErrors = [];
+page.on('pageerror', (e) => scriptErrors.push(String(e)));
+
+try {
+  await page.goto(`${url}/#/overview`);
+  await page.locator('#token-form').waitFor();
+  check(true, 'without a token the dashboard asks for one');
+  await page.screenshot({ path: join(shots, 'token-01-sign-in.png') });
+
+  await page.fill('#rest-token', 'wrong');
+  await page.click('#token-form button');
+  await page.locator('#main [role=alert]', { hasText: 'wrong' }).waitFor();
+  check(await page.locator('#token-form').isVisible(), 'a wrong token is refused and asked again');
+
+  await page.fill('#rest-token', token);
+  await page.click('#token-form button');
+  await page.locator('#card-taskmanagers .value', { hasText: '1' }).waitFor();
+  check(true, 'with the token the overview shows the TaskManager');
+
+  await page.click('a[data-nav=jobmanager]');
+  await page.locator('#jm-log-text', { hasText: 'job manager started' }).waitFor();
+  check(true, "the log viewer fetches the JobManager's log with the token");
+
+  await page.reload();
+  await page.locator('#jm-log-text', { hasText: 'job manager started' }).waitFor();
+  check(true, 'the token is kept for the tab across a reload');
+  await page.screenshot({ path: join(shots, 'token-02-signed-in.png') });
+  check(scriptErrors.length === 0, `no script errors ${scriptErrors.join('; ')}`);
+} finally {
+  await context.close();
+}
