@@ -99,8 +99,9 @@ fn install() -> Result<(), String> {
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
 /// `cargo test` with `test_args`; clippy and the tests with `--workspace`,
-/// so they cover the SDK and this crate too (only the runtime is a
-/// default member).
+/// so they cover this crate too (it is not a default member). This crate
+/// has no dependencies, so `--workspace` unifies the same features as a
+/// plain `cargo test` and reuses its build.
 fn check(test_args: &[String]) -> Result<(), String> {
     step("cargo fmt --check", || cargo(&["fmt", "--check"]))?;
     let clippy = ["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"];
@@ -157,7 +158,7 @@ fn as_root(sudo: bool, command: &[&str]) -> Command {
 /// toolchain itself.
 fn install_rust_parts() -> Result<(), String> {
     let has_target = || {
-        output(Command::new("rustc").args(["--print", "target-libdir", "--target", GUEST_TARGET]))
+        output(Command::new("rustc").current_dir(root()).args(["--print", "target-libdir", "--target", GUEST_TARGET]))
             .is_some_and(|libdir| Path::new(libdir.trim()).is_dir())
     };
     let has_components = || succeeds(&["cargo", "fmt", "--version"]) && succeeds(&["cargo", "clippy", "--version"]);
@@ -171,12 +172,12 @@ fn install_rust_parts() -> Result<(), String> {
     };
     if !has_target() {
         step(&format!("rustup target add {GUEST_TARGET}"), || {
-            run(Command::new(&rustup).args(["target", "add", GUEST_TARGET]))
+            run(Command::new(&rustup).current_dir(root()).args(["target", "add", GUEST_TARGET]))
         })?;
     }
     if !has_components() {
         step("rustup component add rustfmt clippy", || {
-            run(Command::new(&rustup).args(["component", "add", "rustfmt", "clippy"]))
+            run(Command::new(&rustup).current_dir(root()).args(["component", "add", "rustfmt", "clippy"]))
         })?;
     }
     Ok(())
