@@ -122,8 +122,8 @@ fn a_taskmanager_killed_during_a_checkpoint_loses_and_duplicates_nothing() {
 }
 
 /// A guest trapping once, at the 100,000th line it sees in the job's first
-/// attempt: the job restarts from its latest checkpoint (fixed-delay) and
-/// finishes with exact counts.
+/// attempt (paced so that checkpoints complete first): the job restarts
+/// from its latest checkpoint (fixed-delay) and finishes with exact counts.
 #[test]
 fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
     let dir = scratch("ft-trap-once");
@@ -140,7 +140,9 @@ fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
         .arg("-D")
         .arg(format!("state.checkpoints.dir={}", chk.display()))
         .arg(test_guest("trap-once"))
-        .args(["--trap-at", "100000", "--input"])
+        // Paced (10 ms every 1000 lines, about 1 s to the trap): checkpoints
+        // every 100 ms complete before it however fast the machine is.
+        .args(["--trap-at", "100000", "--pace-ms", "10", "--input"])
         .arg(&input)
         .arg("--output")
         .arg(&output)

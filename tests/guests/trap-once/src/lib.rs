@@ -5,12 +5,15 @@
 //! the restart from a checkpoint the job runs through and its results must
 //! be exact. With `--long-lines DIR`, lines over 60 characters also go to
 //! a side output written to DIR, which must hold each of them exactly once.
+//! With `--pace-ms N` the first attempt sleeps N ms every 1000 lines, so
+//! checkpoints complete before the trap however fast the machine is.
 
 use wflink_sdk::prelude::*;
 
 fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
     env.set_job_name("trap-once");
     let trap_at: u64 = args.required_parsed("trap-at")?;
+    let pace = std::time::Duration::from_millis(args.get_parsed("pace-ms")?.unwrap_or(0));
     let long_lines = OutputTag::<String>::new("long-lines");
     let tag = long_lines.clone();
     let mut seen = 0u64;
@@ -21,6 +24,9 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
             let first_attempt = std::env::var("WFLINK_ATTEMPT").is_ok_and(|a| a == "0");
             if first_attempt && seen == trap_at {
                 panic!("trap-once: failing on purpose at line {seen}");
+            }
+            if first_attempt && seen % 1000 == 0 && !pace.is_zero() {
+                std::thread::sleep(pace);
             }
             for word in line.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
                 ctx.collect((word.to_ascii_lowercase(), 1));
