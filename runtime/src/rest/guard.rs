@@ -160,6 +160,7 @@ pub async fn guard(State(guard): State<Arc<RestGuard>>, request: Request, next: 
         Ok(()) => next.run(request).await,
         Err(refused) => {
             tracing::info!(method = %request.method(), path = request.uri().path(), status = %refused.status, reason = %refused.message, "REST request refused");
+            drain(request).await;
             let unauthorized = refused.status == StatusCode::UNAUTHORIZED;
             let mut response = refused.into_response();
             if unauthorized {
@@ -168,6 +169,25 @@ pub async fn guard(State(guard): State<Arc<RestGuard>>, request: Request, next: 
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wflink\""));
             }
             response
+        }
+    }
+}
+
+/// Most bytes of a refused request's body read (and dropped) before the answer.
+const DRAIN_LIMIT: usize = 128 << 20;
+
+/// Reads what is left of a refused request's body and drops it, chunk by
+/// chunk (nothing is kept): a client still sending an upload when the
+/// server answered and closed would see a broken pipe instead of the
+/// refusal. The REST server's idle timeout bounds a client that stalls.
+async fn drain(request: Request) {
+    use futures::StreamExt;
+    let mut body = request.into_body().into_data_stream();
+    let mut read = 0;
+    while let Some(Ok(chunk)) = body.next().await {
+        read += chunk.len();
+        if read > DRAIN_LIMIT {
+            break;
         }
     }
 }
