@@ -37,7 +37,7 @@
 //! - [`connectors`]: sources and sinks.
 //! - [`minicluster`]: everything in one process.
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
-//! - [`config`], [`ids`], [`metrics`]: shared vocabulary.
+//! - [`config`], [`ids`], [`metrics`], [`panics`]: shared vocabulary.
 
 pub mod blob_store;
 pub mod checkpoint;
@@ -54,6 +54,7 @@ pub mod metrics;
 pub mod minicluster;
 pub mod network;
 pub mod operator;
+pub mod panics;
 pub mod protocol;
 pub mod resource_manager;
 pub mod rest;

@@ -83,14 +83,8 @@ impl PreparePool {
     ) -> Result<impl Future<Output = Result<T, PoolError>> + Send + 'static, PoolError> {
         let (answer, result) = oneshot::channel();
         let job: Work = Box::new(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                PoolError::Panicked(message)
-            });
+            let outcome = catch_unwind(AssertUnwindSafe(work))
+                .map_err(|panic| PoolError::Panicked(crate::panics::panic_message(&*panic)));
             let _ = answer.send(outcome);
         });
         match self.queue.try_send(job) {

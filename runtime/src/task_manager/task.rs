@@ -88,11 +88,7 @@ impl Task {
             Ok(Err(TaskError::Disconnected(_))) if cancelled.load(Ordering::Relaxed) => (TaskState::Canceled, None),
             Ok(Err(error)) => (TaskState::Failed, Some(error.to_string())),
             Err(panic) => {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
+                let message = crate::panics::panic_message(&*panic);
                 (TaskState::Failed, Some(format!("internal error (this is likely a bug): task panicked: {message}")))
             }
         };
