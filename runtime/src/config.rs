@@ -5,6 +5,8 @@ mod restart;
 mod yaml;
 
 pub use restart::RestartStrategy;
+#[cfg(test)]
+pub(crate) use yaml::parse as parse_yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -462,8 +464,15 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" | "day" | "days" => 86400e3,
         _ => return None,
     };
-    // Checked: a value too large for a Duration (or negative) is invalid, not a panic.
-    Duration::try_from_secs_f64(number * millis / 1e3).ok()
+    // A duration must fit Java's long milliseconds, as Flink's do: then it
+    // can be added to any instant, where a larger one (up to a Duration's
+    // 584 billion years) would panic the first deadline it set. Checked, so
+    // a value too large (or negative) is invalid, not a panic.
+    let millis = number * millis;
+    if millis > i64::MAX as f64 {
+        return None;
+    }
+    Duration::try_from_secs_f64(millis / 1e3).ok()
 }
 
 /// Parses a memory size in Flink's syntax into bytes.
@@ -477,7 +486,9 @@ pub fn parse_memory_size(raw: &str) -> Option<u64> {
         "t" | "tb" | "tebibytes" => 1 << 40,
         _ => return None,
     };
-    Some((number * factor as f64) as u64)
+    // A size past u64 (16 EiB) is invalid rather than quietly the largest one.
+    let bytes = number * factor as f64;
+    (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 #[cfg(test)]

@@ -182,6 +182,13 @@ impl<R: TimedRead> FrameReader<R> {
         &self.peer
     }
 
+    /// Bytes of memory held for frames: the fuzz tests check that it
+    /// follows the bytes that came, not a header's claim.
+    #[cfg(test)]
+    pub(crate) fn buffer_capacity(&self) -> usize {
+        self.scratch.capacity()
+    }
+
     /// Renames the peer (once it said who it is).
     pub fn set_peer(&mut self, peer: impl Into<String>) {
         self.peer = peer.into();
