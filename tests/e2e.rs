@@ -15,6 +15,7 @@ mod examples;
 mod fault_tolerance;
 mod hostile_jobs;
 mod lazy_state;
+mod libraries;
 mod limits;
 mod logs;
 mod polyglot;
