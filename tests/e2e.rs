@@ -22,4 +22,5 @@ mod polyglot;
 mod sandbox;
 mod security;
 mod socket_source;
+mod tls;
 mod wordcount;

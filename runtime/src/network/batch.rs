@@ -6,7 +6,12 @@ use serde::{Deserialize, Serialize};
 
 /// Records back to back: values (and optionally keys and timestamps) with
 /// the end offset of each.
+///
+/// A batch read from the network is [checked](Self::check) as it is
+/// decoded: a peer's offsets beyond the buffers or out of order are a
+/// decode error naming them, never a batch whose records panic when read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedBatch")]
 pub struct RecordBatch {
     /// All values back to back.
     #[serde(with = "serde_bytes")]
@@ -107,6 +112,30 @@ impl RecordBatch {
             return Err(format!("{} timestamps for {} records", self.timestamps.len(), self.len()));
         }
         Ok(())
+    }
+}
+
+/// A batch as it arrives, before its offsets are checked: what
+/// [`RecordBatch`] decodes through (the same fields, so the same encoding).
+#[derive(Deserialize)]
+struct UncheckedBatch {
+    #[serde(with = "serde_bytes")]
+    values: Vec<u8>,
+    value_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
+    keys: Vec<u8>,
+    key_ends: Vec<u32>,
+    timestamps: Vec<i64>,
+}
+
+impl TryFrom<UncheckedBatch> for RecordBatch {
+    type Error = String;
+
+    fn try_from(raw: UncheckedBatch) -> Result<Self, String> {
+        let UncheckedBatch { values, value_ends, keys, key_ends, timestamps } = raw;
+        let batch = RecordBatch { values, value_ends, keys, key_ends, timestamps };
+        batch.check().map_err(|e| format!("malformed record batch: {e}"))?;
+        Ok(batch)
     }
 }
 

@@ -90,6 +90,10 @@ impl KeyedStateBackend for MemoryStateBackend {
         }
     }
 
+    fn owns(&self, key_group: u32) -> bool {
+        self.key_groups.contains(&key_group)
+    }
+
     fn len(&self) -> usize {
         self.len
     }
@@ -133,7 +137,7 @@ mod tests {
         let mut changed = StateEntries::default();
         changed.push(b"b", b"1");
         changed.push(b"a", b"3");
-        apply(&mut backend, &changed, 128, &positions);
+        apply(&mut backend, &changed, 128, &positions).unwrap();
         assert_eq!(backend.len(), 2);
         let value = |k: &[u8]| backend.get(key(k)).map(|(v, _)| v.to_vec());
         assert_eq!(value(b"a"), Some(b"3".to_vec()));

@@ -112,6 +112,8 @@ pub trait KeyedStateBackend: Send {
     /// Overwrites the value at `position` if it still holds `key`;
     /// returns whether it did.
     fn update_at(&mut self, position: EntryPosition, key: &[u8], value: &[u8]) -> bool;
+    /// Whether `key_group` belongs to this subtask.
+    fn owns(&self, key_group: u32) -> bool;
     /// Number of keys held.
     fn len(&self) -> usize;
     /// Whether no key is held.
@@ -149,20 +151,30 @@ pub fn gather(
 
 /// Writes the entries a guest changed back into the backend. Entries that
 /// come in the order [`gather`] sent them are written in place; any other
-/// (new keys, another order) is looked up.
+/// (new keys, another order) is looked up. An entry for a key of another
+/// subtask's key group is refused, naming it: the guest chose its keys,
+/// and the backend holds only its own groups.
 pub fn apply(
     backend: &mut dyn KeyedStateBackend,
     changed: &StateEntries,
     max_parallelism: u32,
     positions: &[EntryPosition],
-) {
+) -> Result<(), String> {
     let mut next = 0;
     for i in 0..changed.len() {
         let (key, value) = changed.get(i);
         if next < positions.len() && backend.update_at(positions[next], key, value) {
             next += 1;
-        } else {
-            backend.put(StateKey::new(key, max_parallelism), value);
+            continue;
         }
+        let key = StateKey::new(key, max_parallelism);
+        if !backend.owns(key.group) {
+            return Err(format!(
+                "state entry {i} is for a key of key group {}, which this subtask does not own",
+                key.group
+            ));
+        }
+        backend.put(key, value);
     }
+    Ok(())
 }

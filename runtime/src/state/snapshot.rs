@@ -153,7 +153,9 @@ pub fn read(
         if !owned.contains(&at.key_group) {
             return Err(format!("key group {} is not in this subtask's range {owned:?}", at.key_group));
         }
-        let range = usize::try_from(at.offset).ok().zip(usize::try_from(at.offset + at.length).ok());
+        // Checked: offsets come from a metadata file, which may be damaged.
+        let end = at.offset.checked_add(at.length);
+        let range = usize::try_from(at.offset).ok().zip(end.and_then(|end| usize::try_from(end).ok()));
         let Some(slice) = range.and_then(|(start, end)| bytes.get(start..end)) else {
             return Err(format!("key group {} lies beyond the end of the file", at.key_group));
         };

@@ -386,7 +386,8 @@ impl Pipeline {
                 }
                 let (records, changed) = guest.process(batch, &mut self.state_in)?;
                 if let Some(backend) = &mut self.keyed_state {
-                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions);
+                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions)
+                        .map_err(crate::operator::ContractError::Contract)?;
                 }
                 records
             }
@@ -522,7 +523,8 @@ impl Pipeline {
         if let Some(guest) = &mut self.guest {
             let (records, changed) = guest.finish()?;
             if let Some(backend) = &mut self.keyed_state {
-                state::apply(backend, &changed, self.max_parallelism, &[]);
+                state::apply(backend, &changed, self.max_parallelism, &[])
+                    .map_err(crate::operator::ContractError::Contract)?;
             }
             self.emit(records)?;
         }

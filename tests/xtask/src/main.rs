@@ -42,7 +42,8 @@ struct Need {
 /// Everything the tests take from Debian: clang with wasi-libc and the
 /// wasm32 builtins for C guests; Python with venv (componentize-py is
 /// installed into a venv) and Node.js with npm for the Python and
-/// JavaScript guests; chromium for the dashboard test.
+/// JavaScript guests; chromium for the dashboard test; openssl, whose
+/// command makes the TLS tests' certificates.
 const NEEDS: &[Need] = &[
     Need { package: "clang", check: Check::Dpkg },
     Need { package: "lld", check: Check::Dpkg },
@@ -53,6 +54,7 @@ const NEEDS: &[Need] = &[
     Need { package: "nodejs", check: Check::Runs(&["node", "--version"]) },
     Need { package: "npm", check: Check::Runs(&["npm", "--version"]) },
     Need { package: "chromium", check: Check::File("/usr/bin/chromium") },
+    Need { package: "openssl", check: Check::Runs(&["openssl", "version"]) },
 ];
 
 /// The JavaScript guests. They pin the same componentize-js (their lock
