@@ -12,8 +12,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::{AppError, AppState};
+use super::{AppError, AppState, Errors};
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
 use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, TriggerSavepoint};
 use crate::ids::JobId;
@@ -123,12 +124,38 @@ fn checkpoints_json(stats: &CheckpointStats) -> Value {
 }
 
 /// `GET /jobs/:id/checkpoints`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/checkpoints",
+    summary = "Checkpoint statistics: counts, summary, latest, history",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+    ),
+)]
 pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     Ok(Json(checkpoints_json(&details.checkpoints)))
 }
 
 /// `GET /jobs/:id/checkpoints/config`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/checkpoints/config",
+    summary = "Checkpointing configuration of the job (404 when checkpointing is off)",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job, or checkpointing is off", body = Errors),
+    ),
+)]
 pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     let settings = &details.checkpoint_settings;
@@ -157,6 +184,20 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
 }
 
 /// `GET /jobs/:id/checkpoints/details/:cid`: one checkpoint with its per-vertex acknowledgements.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/checkpoints/details/{checkpointid}",
+    summary = "One checkpoint with per-vertex acknowledgements",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        ("checkpointid" = u64, Path, description = "checkpoint id"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id or not a checkpoint id", body = Errors),
+        (status = 404, description = "No such job or checkpoint", body = Errors),
+    ),
+)]
 pub async fn checkpoint(
     State(state): State<AppState>,
     Path((id, checkpoint)): Path<(String, String)>,
@@ -191,18 +232,21 @@ pub async fn checkpoint(
 }
 
 /// The body of `POST /jobs/:id/savepoints`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct SavepointRequest {
+    /// Where to write it; default `state.savepoints.dir`.
     target_directory: Option<String>,
+    /// Cancel the job once the savepoint is complete.
     #[serde(default)]
     cancel_job: bool,
 }
 
 /// The body of `POST /jobs/:id/stop`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StopRequest {
+    /// Where to write the savepoint; default `state.savepoints.dir`.
     target_directory: Option<String>,
 }
 
@@ -224,6 +268,24 @@ async fn trigger(
 }
 
 /// `POST /jobs/:id/savepoints`: 202 `{"request-id"}`; poll `/jobs/:id/savepoints/:request-id`.
+#[utoipa::path(
+    post,
+    path = "/jobs/{jobid}/savepoints",
+    summary = "Trigger a savepoint (202 {\"request-id\"})",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    request_body(content = Option<SavepointRequest>, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = serde_json::Value),
+        (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+        (status = 409, description = "The job cannot take a savepoint now (it has ended, or is not yet running)", body = Errors),
+        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
+        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+    ),
+)]
 pub async fn trigger_savepoint(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -234,6 +296,24 @@ pub async fn trigger_savepoint(
 }
 
 /// `POST /jobs/:id/stop`: a savepoint, then the job is cancelled.
+#[utoipa::path(
+    post,
+    path = "/jobs/{jobid}/stop",
+    summary = "Stop with a savepoint (202 {\"request-id\"})",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    request_body(content = Option<StopRequest>, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = serde_json::Value),
+        (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+        (status = 409, description = "The job cannot take a savepoint now (it has ended, or is not yet running)", body = Errors),
+        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
+        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+    ),
+)]
 pub async fn stop(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -245,6 +325,20 @@ pub async fn stop(
 
 /// `GET /jobs/:id/savepoints/:triggerid`: `IN_PROGRESS`, or `COMPLETED`
 /// with `operation.location` or `operation.failure-cause`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/savepoints/{triggerid}",
+    summary = "Status of a savepoint request",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        ("triggerid" = String, Path, description = "the request-id the trigger answered"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job or savepoint request", body = Errors),
+    ),
+)]
 pub async fn savepoint_status(
     State(state): State<AppState>,
     Path((id, request_id)): Path<(String, String)>,

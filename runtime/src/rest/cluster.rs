@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use super::{AppError, AppState};
+use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::ListJobs;
 use crate::protocol::JobStatus;
 use crate::resource_manager::messages::{GetResources, GetTaskManagers, TaskManagerStatus};
@@ -23,6 +23,14 @@ use crate::time::now_millis;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `GET /overview`: TaskManagers, slots, jobs by outcome, and since when the JobManager runs.
+#[utoipa::path(
+    get,
+    path = "/overview",
+    summary = "Cluster overview: TaskManagers, slots, jobs by state",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let resources = state.resource_manager.send(GetResources).await?;
     let jobs = state.dispatcher.send(ListJobs).await?;
@@ -43,6 +51,14 @@ pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppE
 }
 
 /// `GET /config`: what the dashboard needs to know about the server.
+#[utoipa::path(
+    get,
+    path = "/config",
+    summary = "Dashboard configuration (version, features)",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn dashboard_config(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "refresh-interval": 3000,
@@ -57,6 +73,14 @@ pub async fn dashboard_config(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /jobmanager/config`: the effective configuration, `[{"key", "value"}]`.
+#[utoipa::path(
+    get,
+    path = "/jobmanager/config",
+    summary = "Effective configuration as [{key, value}]",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn jobmanager_config(State(state): State<AppState>) -> Json<Value> {
     let entries: Vec<Value> =
         state.config.effective_masked().into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect();
@@ -64,6 +88,14 @@ pub async fn jobmanager_config(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /taskmanagers`.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers",
+    summary = "Registered TaskManagers with slots and heartbeat",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn taskmanagers(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let all = state.resource_manager.send(GetTaskManagers).await?;
     Ok(Json(json!({ "taskmanagers": all.iter().map(taskmanager_json).collect::<Vec<_>>() })))
@@ -73,6 +105,18 @@ pub async fn taskmanagers(State(state): State<AppState>) -> Result<Json<Value>, 
 /// and its memory (`metrics`), as its last heartbeat reported them. Flink's
 /// heap is the JVM's; here it is the guests' linear memory, whose budget
 /// is `taskmanager.memory.flink.size`.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers/{id}",
+    summary = "One TaskManager",
+    params(
+        ("id" = String, Path, description = "TaskManager id"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 404, description = "No such TaskManager", body = Errors),
+    ),
+)]
 pub async fn taskmanager(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let all = state.resource_manager.send(GetTaskManagers).await?;
     let found = all

@@ -9,12 +9,22 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::jar_store::Jar;
 use super::plan::plan_json;
-use super::{AppError, AppState};
+use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob};
 use crate::dispatcher::{SubmitError, prepare};
+
+/// The form of `POST /jars/upload`, for the OpenAPI document only: the handler reads the multipart stream itself.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The `.wasm` component.
+    #[schema(value_type = String, format = Binary)]
+    jarfile: Vec<u8>,
+}
 
 /// The one entry point every component has until the WIT contract names several.
 pub const DEFAULT_ENTRY: &str = "default";
@@ -23,6 +33,14 @@ pub const DEFAULT_ENTRY: &str = "default";
 const MESSAGE_OVERHEAD: usize = 4 << 10;
 
 /// `GET /jars`.
+#[utoipa::path(
+    get,
+    path = "/jars",
+    summary = "Uploaded components",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     let files: Vec<Value> = state
         .jars
@@ -44,6 +62,18 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 /// it is written to the upload directory as it arrives (never held whole
 /// in memory by the upload), then compiled, so a bad one is refused here
 /// and never kept.
+#[utoipa::path(
+    post,
+    path = "/jars/upload",
+    summary = "Upload a .wasm job component (multipart field jarfile); compiled and checked now",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a wflink:job component, or no jarfile field", body = Errors),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
+    ),
+)]
 pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Result<Json<Value>, AppError> {
     let multipart_error =
         |e: axum::extract::multipart::MultipartError| AppError { status: e.status(), message: e.body_text() };
@@ -138,7 +168,7 @@ async fn check(state: &AppState, name: &str, path: &std::path::Path) -> Result<(
 }
 
 /// How to run or plan a component: from the query, or a JSON body (the body wins).
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Default, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunRequest {
     /// Which entry point of the component; only [`DEFAULT_ENTRY`] exists.
@@ -232,6 +262,29 @@ async fn jar_bytes(state: &AppState, id: &str) -> Result<Arc<[u8]>, AppError> {
 }
 
 /// `POST /jars/:id/run`: submits the component as a job; `{"jobid": ...}`.
+#[utoipa::path(
+    post,
+    path = "/jars/{jarid}/run",
+    summary = "Run an uploaded component as a job; returns {jobid}",
+    params(
+        ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
+        ("entryClass" = Option<String>, Query, description = "only `default`: a component exports one job"),
+        ("programArg" = Option<String>, Query, description = "arguments as one string, split like a shell"),
+        ("parallelism" = Option<u32>, Query, minimum = 1),
+        ("savepointPath" = Option<String>, Query, description = "start from this savepoint or retained checkpoint"),
+        ("allowNonRestoredState" = Option<bool>, Query, description = "accept a savepoint with state for operators the job lacks"),
+    ),
+    request_body(content = Option<RunRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Bad arguments, or the component does not describe a job with them", body = Errors),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 404, description = "No such jar", body = Errors),
+        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
+        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+        (status = 429, description = "Every describe thread is busy and wasm.describe.queue requests wait", body = Errors),
+    ),
+)]
 pub async fn run(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -255,6 +308,29 @@ pub async fn run(
 }
 
 /// `GET /jars/:id/plan`: the plan the component describes with these arguments.
+#[utoipa::path(
+    method(get, post),
+    path = "/jars/{jarid}/plan",
+    summary = "Plan of an uploaded component with these arguments",
+    params(
+        ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
+        ("entryClass" = Option<String>, Query, description = "only `default`: a component exports one job"),
+        ("programArg" = Option<String>, Query, description = "arguments as one string, split like a shell"),
+        ("parallelism" = Option<u32>, Query, minimum = 1),
+        ("savepointPath" = Option<String>, Query, description = "start from this savepoint or retained checkpoint"),
+        ("allowNonRestoredState" = Option<bool>, Query, description = "accept a savepoint with state for operators the job lacks"),
+    ),
+    request_body(content = Option<RunRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Bad arguments, or the component does not describe a job with them", body = Errors),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 404, description = "No such jar", body = Errors),
+        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
+        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+        (status = 429, description = "Every describe thread is busy and wasm.describe.queue requests wait", body = Errors),
+    ),
+)]
 pub async fn plan(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -271,6 +347,20 @@ pub async fn plan(
 }
 
 /// `DELETE /jars/:id`.
+#[utoipa::path(
+    delete,
+    path = "/jars/{jarid}",
+    summary = "Delete an uploaded component",
+    params(
+        ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 404, description = "No such jar", body = Errors),
+        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+    ),
+)]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     if !state.jars.remove(&id) {
         return Err(AppError::not_found(format!("jar {id} not found")));

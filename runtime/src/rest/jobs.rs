@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::plan::plan_json;
-use super::{AppError, AppState};
+use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
@@ -57,6 +57,14 @@ async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
 }
 
 /// `GET /jobs`: ids and statuses.
+#[utoipa::path(
+    get,
+    path = "/jobs",
+    summary = "Job ids and statuses",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let jobs = state.dispatcher.send(ListJobs).await?;
     let jobs: Vec<Value> = jobs.iter().map(|j| json!({ "id": j.job_id.to_string(), "status": j.status })).collect();
@@ -64,6 +72,14 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError
 }
 
 /// `GET /jobs/overview`: one line per job with its task counts.
+#[utoipa::path(
+    get,
+    path = "/jobs/overview",
+    summary = "Every job with times and task counts",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+    ),
+)]
 pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let listed = state.dispatcher.send(ListJobs).await?;
     let mut jobs = Vec::with_capacity(listed.len());
@@ -115,6 +131,19 @@ fn state_name(state: TaskState) -> String {
 }
 
 /// `GET /jobs/:id`: the job with its vertices, their states and metrics, and its plan.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}",
+    summary = "Job details: vertices with parallelism, status, tasks and metrics; plan",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+    ),
+)]
 pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     let (start, end, duration) = times(&details);
@@ -196,6 +225,20 @@ fn metrics_json(m: &MetricsSnapshot, complete: bool) -> Value {
 
 /// `GET /jobs/:id/vertices/:vid`: the vertex's subtasks, each with its
 /// state, metrics and the TaskManager it runs on (`taskmanager-id`, `endpoint`).
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/vertices/{vertexid}",
+    summary = "Subtasks of a vertex with their state, metrics and TaskManager",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        ("vertexid" = String, Path, description = "vertex id (32 hex)"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job or vertex", body = Errors),
+    ),
+)]
 pub async fn vertex(
     State(state): State<AppState>,
     Path((id, vertex_id)): Path<(String, String)>,
@@ -238,18 +281,57 @@ pub async fn vertex(
 }
 
 /// `GET /jobs/:id/status`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/status",
+    summary = "Job status",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+    ),
+)]
 pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     Ok(Json(json!({ "status": details.status })))
 }
 
 /// `GET /jobs/:id/plan`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/plan",
+    summary = "Job plan (chained vertices and edges)",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+    ),
+)]
 pub async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     Ok(Json(json!({ "plan": plan_json(&details.job_id.to_string(), &details.job_graph) })))
 }
 
 /// `GET /jobs/:id/execution-result`: `IN_PROGRESS`, or `COMPLETED` with the outcome.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/execution-result",
+    summary = "IN_PROGRESS or COMPLETED with the application status",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+    ),
+)]
 pub async fn execution_result(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     if !details.status.is_terminal() {
@@ -284,6 +366,19 @@ pub async fn execution_result(State(state): State<AppState>, Path(id): Path<Stri
 
 /// `GET /jobs/:id/exceptions`: the job's failure, if any, and the failures
 /// it restarted from, as its exception history.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/exceptions",
+    summary = "Failure of the job as exception history",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+    ),
+)]
 pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let details = details(&state, &id).await?;
     // Newest first: the failure that ended the job, then those it restarted from.
@@ -321,6 +416,24 @@ pub struct PatchQuery {
 }
 
 /// `PATCH /jobs/:id?mode=cancel`: 202 once the cancel is under way.
+#[utoipa::path(
+    patch,
+    path = "/jobs/{jobid}",
+    summary = "Cancel the job (mode=cancel)",
+    params(
+        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        ("mode" = Option<String>, Query, description = "only `cancel`"),
+    ),
+    responses(
+        (status = 202, description = "Accepted", body = serde_json::Value),
+        (status = 400, description = "Not a job id, or a mode other than cancel", body = Errors),
+        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+        (status = 409, description = "The job has already ended", body = Errors),
+        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
+        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+    ),
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Path(id): Path<String>,

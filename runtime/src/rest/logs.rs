@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::range::{self, ByteRange};
-use super::{AppError, AppState};
+use super::{AppError, AppState, Errors};
 use crate::logs::{LogError, LogFile, LogRequest, LogResponse, MAX_PAGE};
 use crate::resource_manager::messages::{FetchLogs, GetGateway, GetTaskManagers};
 
@@ -35,11 +35,37 @@ pub const OFFSET_HEADER: &str = "x-log-offset";
 pub const SIZE_HEADER: &str = "x-log-size";
 
 /// `GET /jobmanager/logs`.
+#[utoipa::path(
+    get,
+    path = "/jobmanager/logs",
+    summary = "The JobManager's log files",
+    responses(
+        (status = 200, description = "The files", body = serde_json::Value),
+        (status = 404, description = "No log files", body = Errors),
+    ),
+)]
 pub async fn jobmanager_list(State(state): State<AppState>) -> Result<Response, AppError> {
     answer(local(&state, LogRequest::List).await, None)
 }
 
 /// `GET /jobmanager/log`.
+#[utoipa::path(
+    get,
+    path = "/jobmanager/log",
+    summary = "The JobManager's log, paged",
+    params(
+        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
+        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
+        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+    ),
+    responses(
+        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
+        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
+        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
+        (status = 404, description = "No such file", body = Errors),
+        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+    ),
+)]
 pub async fn jobmanager_log(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -49,6 +75,23 @@ pub async fn jobmanager_log(
 }
 
 /// `GET /jobmanager/stdout`.
+#[utoipa::path(
+    get,
+    path = "/jobmanager/stdout",
+    summary = "The JobManager's stdout, paged",
+    params(
+        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
+        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
+        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+    ),
+    responses(
+        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
+        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
+        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
+        (status = 404, description = "No such file", body = Errors),
+        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+    ),
+)]
 pub async fn jobmanager_stdout(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -58,6 +101,24 @@ pub async fn jobmanager_stdout(
 }
 
 /// `GET /jobmanager/logs/:name`.
+#[utoipa::path(
+    get,
+    path = "/jobmanager/logs/{name}",
+    summary = "A JobManager log file, paged",
+    params(
+        ("name" = String, Path, description = "a file name from the list, without directories"),
+        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
+        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
+        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+    ),
+    responses(
+        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
+        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
+        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
+        (status = 404, description = "No such file", body = Errors),
+        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+    ),
+)]
 pub async fn jobmanager_file(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -68,11 +129,43 @@ pub async fn jobmanager_file(
 }
 
 /// `GET /taskmanagers/:id/logs`.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers/{id}/logs",
+    summary = "A TaskManager's log files",
+    params(
+        ("id" = String, Path, description = "TaskManager id"),
+    ),
+    responses(
+        (status = 200, description = "The files", body = serde_json::Value),
+        (status = 404, description = "No such TaskManager, or no log files", body = Errors),
+        (status = 503, description = "The TaskManager did not answer", body = Errors),
+    ),
+)]
 pub async fn taskmanager_list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     answer(remote(&state, &id, LogRequest::List).await?, None)
 }
 
 /// `GET /taskmanagers/:id/log`.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers/{id}/log",
+    summary = "A TaskManager's log, paged",
+    params(
+        ("id" = String, Path, description = "TaskManager id"),
+        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
+        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
+        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+    ),
+    responses(
+        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
+        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
+        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
+        (status = 404, description = "No such TaskManager or file", body = Errors),
+        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        (status = 503, description = "The TaskManager did not answer", body = Errors),
+    ),
+)]
 pub async fn taskmanager_log(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -83,6 +176,25 @@ pub async fn taskmanager_log(
 }
 
 /// `GET /taskmanagers/:id/stdout`.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers/{id}/stdout",
+    summary = "A TaskManager's stdout (print sinks), paged",
+    params(
+        ("id" = String, Path, description = "TaskManager id"),
+        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
+        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
+        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+    ),
+    responses(
+        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
+        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
+        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
+        (status = 404, description = "No such TaskManager or file", body = Errors),
+        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        (status = 503, description = "The TaskManager did not answer", body = Errors),
+    ),
+)]
 pub async fn taskmanager_stdout(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -93,6 +205,26 @@ pub async fn taskmanager_stdout(
 }
 
 /// `GET /taskmanagers/:id/logs/:name`.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers/{id}/logs/{name}",
+    summary = "A TaskManager log file, paged",
+    params(
+        ("id" = String, Path, description = "TaskManager id"),
+        ("name" = String, Path, description = "a file name from the list, without directories"),
+        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
+        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
+        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+    ),
+    responses(
+        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
+        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
+        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
+        (status = 404, description = "No such TaskManager or file", body = Errors),
+        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        (status = 503, description = "The TaskManager did not answer", body = Errors),
+    ),
+)]
 pub async fn taskmanager_file(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,

@@ -12,6 +12,7 @@ mod jar_store;
 mod jars;
 mod jobs;
 mod logs;
+mod openapi;
 mod plan;
 pub(crate) mod range;
 mod server;
@@ -21,6 +22,7 @@ pub use error::AppError;
 pub use guard::{GuardError, RestGuard, TOKEN_FILE_KEY, TOKEN_KEY};
 pub use jar_store::{Jar, JarError, JarStore};
 pub use jars::split_args;
+pub use openapi::{ApiDoc, Errors};
 pub use server::{ServerLimits, serve};
 
 use std::sync::Arc;
@@ -28,18 +30,14 @@ use std::sync::Arc;
 use actix::Addr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, Uri, header};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::http::{StatusCode, Uri};
+use axum::routing::{MethodRouter, get};
 
 use crate::config::Configuration;
 use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
-
-/// The OpenAPI description of this API.
-const OPENAPI: &str = include_str!("openapi.json");
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -66,42 +64,55 @@ pub struct AppState {
     pub guard: Arc<RestGuard>,
 }
 
-/// The routes, without the `/v1` prefix.
-fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/overview", get(cluster::overview))
-        .route("/config", get(cluster::dashboard_config))
-        .route("/jobmanager/config", get(cluster::jobmanager_config))
-        .route("/jobmanager/logs", get(logs::jobmanager_list))
-        .route("/jobmanager/logs/{name}", get(logs::jobmanager_file))
-        .route("/jobmanager/log", get(logs::jobmanager_log))
-        .route("/jobmanager/stdout", get(logs::jobmanager_stdout))
-        .route("/taskmanagers", get(cluster::taskmanagers))
-        .route("/taskmanagers/{id}", get(cluster::taskmanager))
-        .route("/taskmanagers/{id}/logs", get(logs::taskmanager_list))
-        .route("/taskmanagers/{id}/logs/{name}", get(logs::taskmanager_file))
-        .route("/taskmanagers/{id}/log", get(logs::taskmanager_log))
-        .route("/taskmanagers/{id}/stdout", get(logs::taskmanager_stdout))
-        .route("/jobs", get(jobs::list))
-        .route("/jobs/overview", get(jobs::overview))
-        .route("/jobs/{jobid}", get(jobs::job).patch(jobs::patch))
-        .route("/jobs/{jobid}/status", get(jobs::status))
-        .route("/jobs/{jobid}/plan", get(jobs::plan))
-        .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
-        .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
-        .route("/jobs/{jobid}/vertices/{vertexid}", get(jobs::vertex))
-        .route("/jobs/{jobid}/checkpoints", get(checkpoints::list))
-        .route("/jobs/{jobid}/checkpoints/config", get(checkpoints::config))
-        .route("/jobs/{jobid}/checkpoints/details/{checkpointid}", get(checkpoints::checkpoint))
-        .route("/jobs/{jobid}/savepoints", post(checkpoints::trigger_savepoint))
-        .route("/jobs/{jobid}/savepoints/{triggerid}", get(checkpoints::savepoint_status))
-        .route("/jobs/{jobid}/stop", post(checkpoints::stop))
-        .route("/jars", get(jars::list))
-        .route("/jars/upload", post(jars::upload))
-        .route("/jars/{jarid}", axum::routing::delete(jars::delete))
-        .route("/jars/{jarid}/run", post(jars::run))
-        .route("/jars/{jarid}/plan", get(jars::plan).post(jars::plan))
-        .route("/openapi.json", get(openapi))
+/// Declares the routes once, for the router ([`routes`]) and for the test that holds the OpenAPI document to them
+/// ([`ROUTES`]): `"/path" { method: handler, ... }`.
+macro_rules! routes {
+    ($($path:literal { $($method:ident: $handler:path),+ $(,)? })*) => {
+        /// Every `(method, path)` served, without the `/v1` prefix.
+        #[cfg_attr(not(test), allow(dead_code))]
+        const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
+
+        /// The routes, without the `/v1` prefix.
+        fn routes() -> Router<AppState> {
+            Router::new()$(.route($path, MethodRouter::new()$(.$method($handler))+))*
+        }
+    };
+}
+
+routes! {
+    "/overview" { get: cluster::overview }
+    "/config" { get: cluster::dashboard_config }
+    "/jobmanager/config" { get: cluster::jobmanager_config }
+    "/jobmanager/logs" { get: logs::jobmanager_list }
+    "/jobmanager/logs/{name}" { get: logs::jobmanager_file }
+    "/jobmanager/log" { get: logs::jobmanager_log }
+    "/jobmanager/stdout" { get: logs::jobmanager_stdout }
+    "/taskmanagers" { get: cluster::taskmanagers }
+    "/taskmanagers/{id}" { get: cluster::taskmanager }
+    "/taskmanagers/{id}/logs" { get: logs::taskmanager_list }
+    "/taskmanagers/{id}/logs/{name}" { get: logs::taskmanager_file }
+    "/taskmanagers/{id}/log" { get: logs::taskmanager_log }
+    "/taskmanagers/{id}/stdout" { get: logs::taskmanager_stdout }
+    "/jobs" { get: jobs::list }
+    "/jobs/overview" { get: jobs::overview }
+    "/jobs/{jobid}" { get: jobs::job, patch: jobs::patch }
+    "/jobs/{jobid}/status" { get: jobs::status }
+    "/jobs/{jobid}/plan" { get: jobs::plan }
+    "/jobs/{jobid}/execution-result" { get: jobs::execution_result }
+    "/jobs/{jobid}/exceptions" { get: jobs::exceptions }
+    "/jobs/{jobid}/vertices/{vertexid}" { get: jobs::vertex }
+    "/jobs/{jobid}/checkpoints" { get: checkpoints::list }
+    "/jobs/{jobid}/checkpoints/config" { get: checkpoints::config }
+    "/jobs/{jobid}/checkpoints/details/{checkpointid}" { get: checkpoints::checkpoint }
+    "/jobs/{jobid}/savepoints" { post: checkpoints::trigger_savepoint }
+    "/jobs/{jobid}/savepoints/{triggerid}" { get: checkpoints::savepoint_status }
+    "/jobs/{jobid}/stop" { post: checkpoints::stop }
+    "/jars" { get: jars::list }
+    "/jars/upload" { post: jars::upload }
+    "/jars/{jarid}" { delete: jars::delete }
+    "/jars/{jarid}/run" { post: jars::run }
+    "/jars/{jarid}/plan" { get: jars::plan, post: jars::plan }
+    "/openapi.json" { get: openapi::document }
 }
 
 /// The whole API: the dashboard at `/` (assets under `/assets`), every route at `/` and under `/v1`, bodies limited to
@@ -121,10 +132,49 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
-}
-
 async fn not_found(uri: Uri) -> AppError {
     AppError { status: StatusCode::NOT_FOUND, message: format!("Unable to load requested file {}.", uri.path()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    use super::*;
+
+    /// The document names exactly the routes the router serves, method by method: a route added without its
+    /// `#[utoipa::path]` (or listed in [`ApiDoc`]), or a documented path the router lacks, fails here.
+    #[test]
+    fn the_openapi_document_covers_every_route_and_no_other() {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for method in ["get", "put", "post", "delete", "patch", "head", "options", "trace"] {
+                if item.get(method).is_some() {
+                    documented.push((method.to_string(), path.clone()));
+                }
+            }
+        }
+        let mut served: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+    }
+
+    /// Every operation documents its success and the errors every request can get, each error as Flink's
+    /// `{"errors": [...]}`.
+    #[test]
+    fn every_operation_documents_its_answers() {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let responses = operation["responses"].as_object().unwrap();
+                assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path}: no success answer");
+                for status in ["401", "503"] {
+                    assert!(responses.contains_key(status), "{method} {path}: no {status}");
+                }
+            }
+        }
+        assert!(document["components"]["schemas"]["Errors"]["properties"]["errors"].is_object(), "{document}");
+    }
 }

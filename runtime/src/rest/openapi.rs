@@ -1,0 +1,111 @@
+//! The OpenAPI document of the REST API (`/openapi.json`), generated from
+//! the handlers' `#[utoipa::path]` attributes and the answers' types, so it
+//! cannot drift from what the server sends as a hand-written one did.
+//! Every path is also served under `/v1`, the document's second server.
+//!
+//! 401 (a wrong or missing token) and 503 (too many connections) can answer
+//! any request before a handler runs, so [`GuardErrors`] adds them to every
+//! operation; the statuses a handler itself gives are in its attribute.
+
+use std::sync::LazyLock;
+
+use serde::Serialize;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::{checkpoints, cluster, jars, jobs, logs};
+
+/// Flink's error answer, `{"errors": ["..."]}`: the body of every 4xx and 5xx.
+#[derive(Serialize, ToSchema)]
+pub struct Errors {
+    /// What went wrong, for the client.
+    pub errors: Vec<String>,
+}
+
+/// The document's root: where the operations and schemas come from.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wflink REST API",
+        version = "v1",
+        description = "Flink REST API v1 paths and field names; every path is also served under /v1. Errors are {\"errors\": [...]}."
+    ),
+    servers((url = "/"), (url = "/v1")),
+    paths(
+        cluster::overview,
+        cluster::dashboard_config,
+        cluster::jobmanager_config,
+        cluster::taskmanagers,
+        cluster::taskmanager,
+        logs::jobmanager_list,
+        logs::jobmanager_file,
+        logs::jobmanager_log,
+        logs::jobmanager_stdout,
+        logs::taskmanager_list,
+        logs::taskmanager_file,
+        logs::taskmanager_log,
+        logs::taskmanager_stdout,
+        jobs::list,
+        jobs::overview,
+        jobs::job,
+        jobs::patch,
+        jobs::status,
+        jobs::plan,
+        jobs::execution_result,
+        jobs::exceptions,
+        jobs::vertex,
+        checkpoints::list,
+        checkpoints::config,
+        checkpoints::checkpoint,
+        checkpoints::trigger_savepoint,
+        checkpoints::savepoint_status,
+        checkpoints::stop,
+        jars::list,
+        jars::upload,
+        jars::delete,
+        jars::run,
+        jars::plan,
+        document,
+    ),
+    components(schemas(Errors)),
+    modifiers(&GuardErrors)
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`: this document.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "This document", body = Object)))]
+pub async fn document() -> impl axum::response::IntoResponse {
+    static DOCUMENT: LazyLock<String> =
+        LazyLock::new(|| ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"errors\": [\"{e}\"]}}")));
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], DOCUMENT.as_str())
+}
+
+/// Adds the answers the guard and the connection limit give before any
+/// handler runs, as shared responses referenced from every operation.
+struct GuardErrors;
+
+/// `(status, shared response name, description)` of what can answer any request.
+const GUARD_ERRORS: [(&str, &str, &str); 2] = [
+    ("401", "Unauthorized", "No or a wrong bearer token, when security.rest.token is set"),
+    ("503", "ServiceUnavailable", "rest.server.max-connections connections are already open"),
+];
+
+impl Modify for GuardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description) in GUARD_ERRORS {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Errors"))).build();
+            let response = ResponseBuilder::new().description(description).content("application/json", content).build();
+            components.responses.insert(name.to_string(), RefOr::T(response));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                for (status, name, _) in GUARD_ERRORS {
+                    let reference = RefOr::Ref(Ref::from_response_name(name));
+                    operation.responses.responses.entry(status.to_string()).or_insert(reference);
+                }
+            }
+        }
+    }
+}
