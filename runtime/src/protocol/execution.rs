@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::graph::SubtaskId;
 
 /// The state of a job, as Flink names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum JobStatus {
     /// Accepted; the JobManager is building its graphs.
@@ -86,7 +86,7 @@ impl std::fmt::Display for JobStatus {
 }
 
 /// The state of one subtask (Flink's `ExecutionState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TaskState {
     /// Not yet placed.

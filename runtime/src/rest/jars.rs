@@ -7,12 +7,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::jar_store::Jar;
-use super::plan::plan_json;
+use super::openapi::Empty;
+use super::plan::{self as plans, PlanAnswer};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob};
 use crate::dispatcher::{SubmitError, prepare};
@@ -38,24 +38,22 @@ const MESSAGE_OVERHEAD: usize = 4 << 10;
     path = "/jars",
     summary = "Uploaded components",
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = JarList),
     ),
 )]
-pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    let files: Vec<Value> = state
+pub async fn list(State(state): State<AppState>) -> Json<JarList> {
+    let files = state
         .jars
         .list()
         .into_iter()
-        .map(|jar| {
-            json!({
-                "id": jar.id,
-                "name": jar.name,
-                "uploaded": jar.uploaded,
-                "entry": [{ "name": DEFAULT_ENTRY, "description": null }],
-            })
+        .map(|jar| JarFile {
+            id: jar.id,
+            name: jar.name,
+            uploaded: jar.uploaded,
+            entry: vec![JarEntry { name: DEFAULT_ENTRY, description: None }],
         })
         .collect();
-    Json(json!({ "address": state.rest_url, "files": files }))
+    Json(JarList { address: state.rest_url.clone(), files })
 }
 
 /// `POST /jars/upload`: the component must be a `wflink:job` component;
@@ -68,13 +66,13 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     summary = "Upload a .wasm job component (multipart field jarfile); compiled and checked now",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Uploaded),
         (status = 400, description = "Not a wflink:job component, or no jarfile field", body = Errors),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
     ),
 )]
-pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Result<Json<Value>, AppError> {
+pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Result<Json<Uploaded>, AppError> {
     let multipart_error =
         |e: axum::extract::multipart::MultipartError| AppError { status: e.status(), message: e.body_text() };
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -111,7 +109,7 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
             return Err(e);
         }
         let jar = state.jars.keep(pending).map_err(AppError::internal)?;
-        return Ok(Json(json!({ "filename": jar.path.display().to_string(), "status": "success" })));
+        return Ok(Json(Uploaded { filename: jar.path.display().to_string(), status: "success" }));
     }
     Err(AppError::bad_request("the upload has no file in the multipart field 'jarfile'"))
 }
@@ -276,7 +274,7 @@ async fn jar_bytes(state: &AppState, id: &str) -> Result<Arc<[u8]>, AppError> {
     ),
     request_body(content = Option<RunRequest>, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Submitted),
         (status = 400, description = "Bad arguments, or the component does not describe a job with them", body = Errors),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such jar", body = Errors),
@@ -290,7 +288,7 @@ pub async fn run(
     Path(id): Path<String>,
     Query(query): Query<RunRequest>,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Submitted>, AppError> {
     let request = RunRequest::merge(query, &body)?;
     if let Some(savepoint) = request.savepoint() {
         state.guard.roots.check(&savepoint.path).map_err(|e| AppError::bad_request(e.to_string()))?;
@@ -304,7 +302,7 @@ pub async fn run(
         prepared: None,
     };
     let job_id = state.dispatcher.send(submit).await??;
-    Ok(Json(json!({ "jobid": job_id.to_string() })))
+    Ok(Json(Submitted { jobid: job_id.to_string() }))
 }
 
 /// `GET /jars/:id/plan`: the plan the component describes with these arguments.
@@ -322,7 +320,7 @@ pub async fn run(
     ),
     request_body(content = Option<RunRequest>, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = PlanAnswer),
         (status = 400, description = "Bad arguments, or the component does not describe a job with them", body = Errors),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such jar", body = Errors),
@@ -336,14 +334,14 @@ pub async fn plan(
     Path(id): Path<String>,
     Query(query): Query<RunRequest>,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<PlanAnswer>, AppError> {
     let request = RunRequest::merge(query, &body)?;
     let args = request.args()?;
     let component = jar_bytes(&state, &id).await?;
     let (engine, config) = (state.engine.clone(), state.config.clone());
     let pending = state.preparing.submit(move || prepare(&engine, &component, &args, request.parallelism, &config));
     let prepared = async move { pending?.await.map_err(SubmitError::from)? }.await.map_err(AppError::from)?;
-    Ok(Json(json!({ "plan": plan_json("00000000000000000000000000000000", &prepared.job_graph) })))
+    Ok(Json(PlanAnswer { plan: plans::plan("00000000000000000000000000000000", &prepared.job_graph) }))
 }
 
 /// `DELETE /jars/:id`.
@@ -355,17 +353,64 @@ pub async fn plan(
         ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Empty),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such jar", body = Errors),
         (status = 415, description = "The body is declared as something other than application/json", body = Errors),
     ),
 )]
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Empty>, AppError> {
     if !state.jars.remove(&id) {
         return Err(AppError::not_found(format!("jar {id} not found")));
     }
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
+}
+
+/// `/jars`.
+#[derive(Serialize, ToSchema)]
+pub struct JarList {
+    /// `http://host:port` of this server.
+    address: String,
+    /// Every uploaded component.
+    files: Vec<JarFile>,
+}
+
+/// An uploaded component in `/jars`.
+#[derive(Serialize, ToSchema)]
+pub struct JarFile {
+    /// What `/jars/:jarid/...` takes.
+    id: String,
+    /// The uploaded file's name.
+    name: String,
+    /// When it was uploaded, ms since the epoch.
+    uploaded: u64,
+    /// Its entry points: the one job a component exports.
+    entry: Vec<JarEntry>,
+}
+
+/// An entry point of a component.
+#[derive(Serialize, ToSchema)]
+pub struct JarEntry {
+    /// Always `default`.
+    name: &'static str,
+    /// Always null.
+    description: Option<String>,
+}
+
+/// `POST /jars/upload`.
+#[derive(Serialize, ToSchema)]
+pub struct Uploaded {
+    /// Where it is stored; its last path component is the jar id.
+    filename: String,
+    /// Always `success`.
+    status: &'static str,
+}
+
+/// `POST /jars/:jarid/run`.
+#[derive(Serialize, ToSchema)]
+pub struct Submitted {
+    /// The new job's id, 32 hex characters.
+    jobid: String,
 }
 
 #[cfg(test)]

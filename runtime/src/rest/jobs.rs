@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::plan::plan_json;
+use super::openapi::Empty;
+use super::plan::{self as plans, Plan, PlanAnswer};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
 use crate::ids::JobId;
@@ -62,13 +63,13 @@ async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
     path = "/jobs",
     summary = "Job ids and statuses",
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = JobList),
     ),
 )]
-pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<JobList>, AppError> {
     let jobs = state.dispatcher.send(ListJobs).await?;
-    let jobs: Vec<Value> = jobs.iter().map(|j| json!({ "id": j.job_id.to_string(), "status": j.status })).collect();
-    Ok(Json(json!({ "jobs": jobs })))
+    let jobs = jobs.iter().map(|j| JobIdStatus { id: j.job_id.to_string(), status: j.status }).collect();
+    Ok(Json(JobList { jobs }))
 }
 
 /// `GET /jobs/overview`: one line per job with its task counts.
@@ -77,10 +78,10 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError
     path = "/jobs/overview",
     summary = "Every job with times and task counts",
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = JobsOverview),
     ),
 )]
-pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+pub async fn overview(State(state): State<AppState>) -> Result<Json<JobsOverview>, AppError> {
     let listed = state.dispatcher.send(ListJobs).await?;
     let mut jobs = Vec::with_capacity(listed.len());
     for job in listed {
@@ -90,21 +91,21 @@ pub async fn overview(State(state): State<AppState>) -> Result<Json<Value>, AppE
         let counts = task_counts(&details);
         let mut tasks: BTreeMap<String, usize> = counts.iter().map(|(k, v)| (k.to_ascii_lowercase(), *v)).collect();
         tasks.insert("total".into(), counts.values().sum());
-        jobs.push(json!({
-            "jid": details.job_id.to_string(),
-            "name": details.name,
-            "jobType": "STREAMING",
-            "schedulerType": "Default",
-            "start-time": start,
-            "end-time": end,
-            "duration": duration,
-            "state": details.status,
-            "last-modification": details.timestamps.values().max().copied().unwrap_or(details.start_time),
-            "tasks": tasks,
-            "pending-operators": 0,
-        }));
+        jobs.push(JobOverview {
+            jid: details.job_id.to_string(),
+            name: details.name.clone(),
+            job_type: "STREAMING",
+            scheduler_type: "Default",
+            start_time: start,
+            end_time: end,
+            duration,
+            state: details.status,
+            last_modification: details.timestamps.values().max().copied().unwrap_or(details.start_time),
+            tasks,
+            pending_operators: 0,
+        });
     }
-    Ok(Json(json!({ "jobs": jobs })))
+    Ok(Json(JobsOverview { jobs }))
 }
 
 /// `start-time`, `end-time` (-1 while running) and `duration` of a job.
@@ -139,20 +140,20 @@ fn state_name(state: TaskState) -> String {
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Job),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job", body = Errors),
     ),
 )]
-pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, AppError> {
     let details = details(&state, &id).await?;
     let (start, end, duration) = times(&details);
-    let mut timestamps: BTreeMap<&str, u64> = JOB_STATUSES.iter().map(|s| (*s, 0)).collect();
+    let mut timestamps: BTreeMap<String, u64> = JOB_STATUSES.iter().map(|s| (s.to_string(), 0)).collect();
     for (status, at) in &details.timestamps {
-        timestamps.insert(status.name(), *at);
+        timestamps.insert(status.name().to_string(), *at);
     }
     let running_since = details.timestamps.get(&JobStatus::Running).map_or(-1, |t| *t as i64);
-    let vertices: Vec<Value> = details
+    let vertices = details
         .vertices
         .iter()
         .map(|v| {
@@ -169,58 +170,41 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
             } else {
                 now_millis() as i64 - running_since
             };
-            json!({
-                "id": v.id,
-                "slotSharingGroupId": details.job_id.to_string(),
-                "name": v.name,
-                "maxParallelism": details.job_graph.vertices[0].max_parallelism,
-                "parallelism": v.parallelism,
-                "status": v.status,
-                "start-time": running_since,
-                "end-time": v_end,
-                "duration": v_duration,
-                "tasks": tasks,
-                "metrics": metrics_json(&v.metrics, ended),
-            })
+            JobVertex {
+                id: v.id.clone(),
+                slot_sharing_group_id: details.job_id.to_string(),
+                name: v.name.clone(),
+                max_parallelism: details.job_graph.vertices[0].max_parallelism,
+                parallelism: v.parallelism,
+                status: v.status,
+                start_time: running_since,
+                end_time: v_end,
+                duration: v_duration,
+                tasks,
+                metrics: Metrics::of(&v.metrics, ended),
+            }
         })
         .collect();
     let job_id = details.job_id.to_string();
-    Ok(Json(json!({
-        "jid": job_id,
-        "application-id": job_id,
-        "name": details.name,
-        "isStoppable": false,
-        "state": details.status,
-        "job-type": "STREAMING",
-        "schedulerType": "Default",
-        "start-time": start,
-        "end-time": end,
-        "duration": duration,
-        "maxParallelism": -1,
-        "now": now_millis(),
-        "timestamps": timestamps,
-        "vertices": vertices,
-        "status-counts": task_counts(&details),
-        "plan": plan_json(&job_id, &details.job_graph),
-        "pending-operators": 0,
-    })))
-}
-
-/// Flink's `metrics` object of a vertex or subtask; `complete` once it ended.
-fn metrics_json(m: &MetricsSnapshot, complete: bool) -> Value {
-    json!({
-        "read-bytes": m.read_bytes,
-        "read-bytes-complete": complete,
-        "write-bytes": m.write_bytes,
-        "write-bytes-complete": complete,
-        "read-records": m.read_records,
-        "read-records-complete": complete,
-        "write-records": m.write_records,
-        "write-records-complete": complete,
-        "accumulated-backpressured-time": m.accumulated_backpressured_time,
-        "accumulated-idle-time": 0,
-        "accumulated-busy-time": m.accumulated_busy_time as f64,
-    })
+    Ok(Json(Job {
+        plan: plans::plan(&job_id, &details.job_graph),
+        application_id: job_id.clone(),
+        jid: job_id,
+        name: details.name.clone(),
+        is_stoppable: false,
+        state: details.status,
+        job_type: "STREAMING",
+        scheduler_type: "Default",
+        start_time: start,
+        end_time: end,
+        duration,
+        max_parallelism: -1,
+        now: now_millis(),
+        timestamps,
+        vertices,
+        status_counts: task_counts(&details),
+        pending_operators: 0,
+    }))
 }
 
 /// `GET /jobs/:id/vertices/:vid`: the vertex's subtasks, each with its
@@ -234,7 +218,7 @@ fn metrics_json(m: &MetricsSnapshot, complete: bool) -> Value {
         ("vertexid" = String, Path, description = "vertex id (32 hex)"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Vertex),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job or vertex", body = Errors),
     ),
@@ -242,7 +226,7 @@ fn metrics_json(m: &MetricsSnapshot, complete: bool) -> Value {
 pub async fn vertex(
     State(state): State<AppState>,
     Path((id, vertex_id)): Path<(String, String)>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Vertex>, AppError> {
     let details = details(&state, &id).await?;
     let vertex = details
         .vertices
@@ -250,34 +234,34 @@ pub async fn vertex(
         .find(|v| v.id == vertex_id)
         .ok_or_else(|| AppError::not_found(format!("vertex {vertex_id} not found in job {id}")))?;
     let (start, end, _) = times(&details);
-    let subtasks: Vec<Value> = vertex
+    let subtasks = vertex
         .subtasks
         .iter()
         .map(|s| {
             let ended = s.state.is_terminal();
             let sub_end = if ended { end } else { -1 };
             let duration = if ended && end >= 0 { end - start } else { now_millis() as i64 - start };
-            json!({
-                "subtask": s.index,
-                "status": s.state,
-                "attempt": 0,
-                "endpoint": s.endpoint,
-                "start-time": start,
-                "end-time": sub_end,
-                "duration": duration,
-                "metrics": metrics_json(&s.metrics, ended),
-                "taskmanager-id": s.task_manager,
-            })
+            Subtask {
+                subtask: s.index,
+                status: s.state,
+                attempt: 0,
+                endpoint: s.endpoint.clone(),
+                start_time: start,
+                end_time: sub_end,
+                duration,
+                metrics: Metrics::of(&s.metrics, ended),
+                taskmanager_id: s.task_manager.clone(),
+            }
         })
         .collect();
-    Ok(Json(json!({
-        "id": vertex.id,
-        "name": vertex.name,
-        "parallelism": vertex.parallelism,
-        "maxParallelism": details.job_graph.vertices[0].max_parallelism,
-        "now": now_millis(),
-        "subtasks": subtasks,
-    })))
+    Ok(Json(Vertex {
+        id: vertex.id.clone(),
+        name: vertex.name.clone(),
+        parallelism: vertex.parallelism,
+        max_parallelism: details.job_graph.vertices[0].max_parallelism,
+        now: now_millis(),
+        subtasks,
+    }))
 }
 
 /// `GET /jobs/:id/status`.
@@ -289,14 +273,14 @@ pub async fn vertex(
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = JobStatusAnswer),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job", body = Errors),
     ),
 )]
-pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobStatusAnswer>, AppError> {
     let details = details(&state, &id).await?;
-    Ok(Json(json!({ "status": details.status })))
+    Ok(Json(JobStatusAnswer { status: details.status }))
 }
 
 /// `GET /jobs/:id/plan`.
@@ -308,14 +292,14 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Re
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = PlanAnswer),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job", body = Errors),
     ),
 )]
-pub async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<PlanAnswer>, AppError> {
     let details = details(&state, &id).await?;
-    Ok(Json(json!({ "plan": plan_json(&details.job_id.to_string(), &details.job_graph) })))
+    Ok(Json(PlanAnswer { plan: plans::plan(&details.job_id.to_string(), &details.job_graph) }))
 }
 
 /// `GET /jobs/:id/execution-result`: `IN_PROGRESS`, or `COMPLETED` with the outcome.
@@ -327,15 +311,18 @@ pub async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> Resu
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = ExecutionResult),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job", body = Errors),
     ),
 )]
-pub async fn execution_result(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn execution_result(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ExecutionResult>, AppError> {
     let details = details(&state, &id).await?;
     if !details.status.is_terminal() {
-        return Ok(Json(json!({ "status": { "id": "IN_PROGRESS" } })));
+        return Ok(Json(ExecutionResult { status: QueueStatus::IN_PROGRESS, job_execution_result: None }));
     }
     let (start, end, duration) = times(&details);
     let job_id = details.job_id.to_string();
@@ -344,24 +331,22 @@ pub async fn execution_result(State(state): State<AppState>, Path(id): Path<Stri
         JobStatus::Canceled => "CANCELED",
         _ => "FAILED",
     };
-    let mut result = json!({
-        "id": job_id,
-        "name": details.name,
-        "application-status": application_status,
-        "accumulator-results": {},
-        "net-runtime": duration,
-        "application-id": job_id,
-        "start-time": start,
-        "end-time": end,
-    });
-    if let Some(failure) = &details.failure {
-        result["failure-cause"] = json!({
-            "class": "wflink.JobFailure",
-            "stack-trace": failure.message,
-            "serialized-throwable": "",
-        });
-    }
-    Ok(Json(json!({ "status": { "id": "COMPLETED" }, "job-execution-result": result })))
+    let result = JobResult {
+        id: job_id.clone(),
+        name: details.name.clone(),
+        application_status,
+        accumulator_results: BTreeMap::new(),
+        net_runtime: duration,
+        application_id: job_id,
+        start_time: start,
+        end_time: end,
+        failure_cause: details.failure.as_ref().map(|failure| JobFailureCause {
+            class: "wflink.JobFailure",
+            stack_trace: failure.message.clone(),
+            serialized_throwable: "",
+        }),
+    };
+    Ok(Json(ExecutionResult { status: QueueStatus::COMPLETED, job_execution_result: Some(result) }))
 }
 
 /// `GET /jobs/:id/exceptions`: the job's failure, if any, and the failures
@@ -374,39 +359,37 @@ pub async fn execution_result(State(state): State<AppState>, Path(id): Path<Stri
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Exceptions),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job", body = Errors),
     ),
 )]
-pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Exceptions>, AppError> {
     let details = details(&state, &id).await?;
     // Newest first: the failure that ended the job, then those it restarted from.
-    let entries: Vec<Value> = details
+    let entries = details
         .failure
         .iter()
         .chain(details.exceptions.iter().rev())
-        .map(|f| {
-            json!({
-                "exceptionName": "wflink.TaskFailure",
-                "stacktrace": f.message,
-                "timestamp": f.timestamp,
-                "taskName": f.message.split(" failed:").next(),
-                "location": null,
-                "endpoint": null,
-                "taskManagerId": null,
-                "failureLabels": {},
-                "concurrentExceptions": [],
-            })
+        .map(|f| ExceptionEntry {
+            exception_name: "wflink.TaskFailure",
+            stacktrace: f.message.clone(),
+            timestamp: f.timestamp,
+            task_name: f.message.split(" failed:").next().map(str::to_string),
+            location: None,
+            endpoint: None,
+            task_manager_id: None,
+            failure_labels: BTreeMap::new(),
+            concurrent_exceptions: Vec::new(),
         })
         .collect();
-    Ok(Json(json!({
-        "root-exception": details.failure.as_ref().map(|f| f.message.clone()),
-        "timestamp": details.failure.as_ref().map(|f| f.timestamp),
-        "all-exceptions": [],
-        "truncated": false,
-        "exceptionHistory": { "entries": entries, "truncated": false },
-    })))
+    Ok(Json(Exceptions {
+        root_exception: details.failure.as_ref().map(|f| f.message.clone()),
+        timestamp: details.failure.as_ref().map(|f| f.timestamp),
+        all_exceptions: Vec::new(),
+        truncated: false,
+        exception_history: ExceptionHistory { entries, truncated: false },
+    }))
 }
 
 /// The query of `PATCH /jobs/:id`.
@@ -425,7 +408,7 @@ pub struct PatchQuery {
         ("mode" = Option<String>, Query, description = "only `cancel`"),
     ),
     responses(
-        (status = 202, description = "Accepted", body = serde_json::Value),
+        (status = 202, description = "Accepted", body = Empty),
         (status = 400, description = "Not a job id, or a mode other than cancel", body = Errors),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such job", body = Errors),
@@ -438,7 +421,7 @@ pub async fn patch(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<PatchQuery>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Empty>), AppError> {
     match query.mode.as_deref() {
         None | Some("cancel") => {}
         Some(other) => {
@@ -447,5 +430,328 @@ pub async fn patch(
     }
     let job_id = parse_job_id(&id)?;
     state.dispatcher.send(CancelJob { job_id }).await??;
-    Ok((StatusCode::ACCEPTED, Json(json!({}))))
+    Ok((StatusCode::ACCEPTED, Json(Empty {})))
+}
+
+/// `/jobs`.
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    /// Every job the cluster knows, running or ended.
+    jobs: Vec<JobIdStatus>,
+}
+
+/// A job in `/jobs`.
+#[derive(Serialize, ToSchema)]
+pub struct JobIdStatus {
+    /// 32 hex characters.
+    id: String,
+    /// Its status.
+    status: JobStatus,
+}
+
+/// `/jobs/overview`.
+#[derive(Serialize, ToSchema)]
+pub struct JobsOverview {
+    /// Every job the cluster knows.
+    jobs: Vec<JobOverview>,
+}
+
+/// A job in `/jobs/overview`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct JobOverview {
+    /// 32 hex characters.
+    jid: String,
+    /// The job's name.
+    name: String,
+    /// Always `STREAMING`.
+    #[serde(rename = "jobType")]
+    job_type: &'static str,
+    /// Always `Default`.
+    #[serde(rename = "schedulerType")]
+    scheduler_type: &'static str,
+    /// When it was submitted, ms since the epoch.
+    start_time: i64,
+    /// When it ended, ms since the epoch; -1 while it runs.
+    end_time: i64,
+    /// ms from start to end, or to now.
+    duration: i64,
+    /// Its status.
+    state: JobStatus,
+    /// When its status last changed, ms since the epoch.
+    last_modification: u64,
+    /// Subtasks per state (lower case) and `total`.
+    tasks: BTreeMap<String, usize>,
+    /// Always 0.
+    pending_operators: u32,
+}
+
+/// `/jobs/:id`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Job {
+    /// 32 hex characters.
+    jid: String,
+    /// The job's id again (Flink's application id).
+    application_id: String,
+    /// The job's name.
+    name: String,
+    /// Always false.
+    #[serde(rename = "isStoppable")]
+    is_stoppable: bool,
+    /// Its status.
+    state: JobStatus,
+    /// Always `STREAMING`.
+    job_type: &'static str,
+    /// Always `Default`.
+    #[serde(rename = "schedulerType")]
+    scheduler_type: &'static str,
+    /// When it was submitted, ms since the epoch.
+    start_time: i64,
+    /// When it ended, ms since the epoch; -1 while it runs.
+    end_time: i64,
+    /// ms from start to end, or to now.
+    duration: i64,
+    /// Always -1.
+    #[serde(rename = "maxParallelism")]
+    max_parallelism: i64,
+    /// The server's clock, ms since the epoch.
+    now: u64,
+    /// When it entered each status (every status Flink names; 0: never).
+    timestamps: BTreeMap<String, u64>,
+    /// Its chained vertices.
+    vertices: Vec<JobVertex>,
+    /// Subtasks per state over all vertices.
+    status_counts: BTreeMap<String, usize>,
+    /// Its plan.
+    plan: Plan,
+    /// Always 0.
+    pending_operators: u32,
+}
+
+/// A vertex in `/jobs/:id`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct JobVertex {
+    /// Vertex id (32 hex).
+    id: String,
+    /// The job's id: all vertices share slots.
+    #[serde(rename = "slotSharingGroupId")]
+    slot_sharing_group_id: String,
+    /// Chain name.
+    name: String,
+    /// `pipeline.max-parallelism`.
+    #[serde(rename = "maxParallelism")]
+    max_parallelism: u32,
+    /// Its parallelism.
+    parallelism: u32,
+    /// The aggregated state of its subtasks.
+    status: TaskState,
+    /// When the job started running, ms since the epoch; -1 before.
+    start_time: i64,
+    /// When it ended; -1 while it runs.
+    end_time: i64,
+    /// ms it has run; -1 before the job runs.
+    duration: i64,
+    /// Subtasks per state (every state Flink names).
+    tasks: BTreeMap<String, usize>,
+    /// Sum of its subtasks' metrics.
+    metrics: Metrics,
+}
+
+/// `/jobs/:id/vertices/:vid`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Vertex {
+    /// Vertex id (32 hex).
+    id: String,
+    /// Chain name.
+    name: String,
+    /// Its parallelism.
+    parallelism: u32,
+    /// `pipeline.max-parallelism`.
+    max_parallelism: u32,
+    /// The server's clock, ms since the epoch.
+    now: u64,
+    /// Each subtask, by index.
+    subtasks: Vec<Subtask>,
+}
+
+/// A subtask in `/jobs/:id/vertices/:vid`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Subtask {
+    /// 0-based index within the vertex.
+    subtask: u32,
+    /// Its state.
+    status: TaskState,
+    /// Always 0.
+    attempt: u32,
+    /// The data address (`host:port`) of its TaskManager, once deployed.
+    endpoint: Option<String>,
+    /// When the job was submitted, ms since the epoch.
+    start_time: i64,
+    /// When it ended; -1 while it runs.
+    end_time: i64,
+    /// ms it has run.
+    duration: i64,
+    /// Its metrics.
+    metrics: Metrics,
+    /// The TaskManager running it, once deployed.
+    taskmanager_id: Option<String>,
+}
+
+/// Flink's `metrics` of a vertex or subtask; each `-complete` is true once it ended.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Metrics {
+    read_bytes: u64,
+    read_bytes_complete: bool,
+    write_bytes: u64,
+    write_bytes_complete: bool,
+    read_records: u64,
+    read_records_complete: bool,
+    write_records: u64,
+    write_records_complete: bool,
+    /// ms blocked by backpressure.
+    accumulated_backpressured_time: u64,
+    /// Always 0.
+    accumulated_idle_time: u64,
+    /// ms busy.
+    accumulated_busy_time: f64,
+}
+
+impl Metrics {
+    fn of(m: &MetricsSnapshot, complete: bool) -> Self {
+        Metrics {
+            read_bytes: m.read_bytes,
+            read_bytes_complete: complete,
+            write_bytes: m.write_bytes,
+            write_bytes_complete: complete,
+            read_records: m.read_records,
+            read_records_complete: complete,
+            write_records: m.write_records,
+            write_records_complete: complete,
+            accumulated_backpressured_time: m.accumulated_backpressured_time,
+            accumulated_idle_time: 0,
+            accumulated_busy_time: m.accumulated_busy_time as f64,
+        }
+    }
+}
+
+/// `/jobs/:id/status`.
+#[derive(Serialize, ToSchema)]
+pub struct JobStatusAnswer {
+    /// The job's status.
+    status: JobStatus,
+}
+
+/// `/jobs/:id/execution-result`: `IN_PROGRESS`, or `COMPLETED` with the result.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct ExecutionResult {
+    /// Whether the job has ended.
+    status: QueueStatus,
+    /// The outcome, once `COMPLETED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_execution_result: Option<JobResult>,
+}
+
+/// Flink's `{"id": "IN_PROGRESS" | "COMPLETED"}` of an asynchronous operation.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "id")]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum QueueStatus {
+    /// Not done yet.
+    IN_PROGRESS,
+    /// Done; the result is beside it.
+    COMPLETED,
+}
+
+/// The outcome of an ended job.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct JobResult {
+    /// 32 hex characters.
+    id: String,
+    /// The job's name.
+    name: String,
+    /// `SUCCEEDED`, `CANCELED` or `FAILED`.
+    application_status: &'static str,
+    /// Always empty.
+    accumulator_results: BTreeMap<String, String>,
+    /// ms from start to end.
+    net_runtime: i64,
+    /// The job's id again.
+    application_id: String,
+    /// ms since the epoch.
+    start_time: i64,
+    /// ms since the epoch.
+    end_time: i64,
+    /// Why it failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_cause: Option<JobFailureCause>,
+}
+
+/// Why a job failed, in Flink's shape (the message stands for the stack trace).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct JobFailureCause {
+    /// Always `wflink.JobFailure`.
+    class: &'static str,
+    /// The failure's message.
+    stack_trace: String,
+    /// Always empty.
+    serialized_throwable: &'static str,
+}
+
+/// `/jobs/:id/exceptions`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Exceptions {
+    /// The failure that ended the job, if any.
+    root_exception: Option<String>,
+    /// When it happened, ms since the epoch.
+    timestamp: Option<u64>,
+    /// Always empty (Flink's deprecated list).
+    all_exceptions: Vec<String>,
+    /// Always false.
+    truncated: bool,
+    /// The failures, newest first.
+    #[serde(rename = "exceptionHistory")]
+    exception_history: ExceptionHistory,
+}
+
+/// The failures of a job, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ExceptionHistory {
+    /// The failure that ended the job, then those it restarted from.
+    entries: Vec<ExceptionEntry>,
+    /// Always false.
+    truncated: bool,
+}
+
+/// One failure in a job's exception history.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionEntry {
+    /// Always `wflink.TaskFailure`.
+    exception_name: &'static str,
+    /// The failure's message.
+    stacktrace: String,
+    /// When it happened, ms since the epoch.
+    timestamp: u64,
+    /// The task that failed.
+    task_name: Option<String>,
+    /// Always null.
+    location: Option<String>,
+    /// Always null.
+    endpoint: Option<String>,
+    /// Always null.
+    task_manager_id: Option<String>,
+    /// Always empty.
+    failure_labels: BTreeMap<String, String>,
+    /// Always empty.
+    #[schema(value_type = Vec<Object>)]
+    concurrent_exceptions: Vec<serde_json::Value>,
 }

@@ -22,6 +22,10 @@ pub struct Errors {
     pub errors: Vec<String>,
 }
 
+/// The empty answer `{}` of an accepted cancel or a deleted jar, as Flink sends it.
+#[derive(Serialize, ToSchema)]
+pub struct Empty {}
+
 /// The document's root: where the operations and schemas come from.
 #[derive(OpenApi)]
 #[openapi(
