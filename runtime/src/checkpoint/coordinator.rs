@@ -68,7 +68,7 @@ pub enum TriggerRefused {
 }
 
 /// Flink's checkpoint statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CheckpointStatus {
     /// Waiting for acknowledgements or for its metadata to be written.

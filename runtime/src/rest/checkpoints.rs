@@ -9,12 +9,15 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::jobs::QueueStatus;
 use super::{AppError, AppState, Errors};
+use crate::checkpoint::CheckpointId;
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
 use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, TriggerSavepoint};
 use crate::ids::JobId;
@@ -37,90 +40,59 @@ fn body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, AppError> {
     serde_json::from_slice(bytes).map_err(|e| AppError::bad_request(format!("malformed JSON body: {e}")))
 }
 
-/// One history entry as Flink shows it.
-fn record_json(r: &CheckpointRecord) -> Value {
-    let completed = r.status == CheckpointStatus::Completed;
-    let mut entry = json!({
-        "className": match r.status {
-            CheckpointStatus::Completed => ".CompletedCheckpointStatistics",
-            CheckpointStatus::Failed => ".FailedCheckpointStatistics",
-            CheckpointStatus::InProgress => ".PendingCheckpointStatistics",
-        },
-        "id": r.id,
-        "status": r.status,
-        "is_savepoint": r.is_savepoint,
-        "savepointFormat": if r.is_savepoint { json!("CANONICAL") } else { Value::Null },
-        "checkpoint_type": if r.is_savepoint { "SAVEPOINT" } else { "CHECKPOINT" },
-        "trigger_timestamp": r.trigger_timestamp,
-        "latest_ack_timestamp": r.latest_ack_timestamp,
-        "checkpointed_size": r.state_size,
-        "state_size": r.state_size,
-        "end_to_end_duration": r.end_to_end_duration,
-        "alignment_buffered": 0,
-        "processed_data": 0,
-        "persisted_data": 0,
-        "num_subtasks": r.num_subtasks,
-        "num_acknowledged_subtasks": r.num_acknowledged_subtasks,
-        "tasks": {},
-    });
-    if completed {
-        entry["external_path"] = json!(r.external_path);
-        entry["discarded"] = json!(false);
-    }
-    if let Some(message) = &r.failure_message {
-        entry["failure_message"] = json!(message);
-        entry["failure_timestamp"] = json!(r.failure_timestamp);
-    }
-    entry
-}
-
-/// min/max/avg and percentiles of `values`, as Flink's summary shows them.
-fn summary(values: &mut [u64]) -> Value {
+/// min/max/avg and percentiles of `values`, as Flink's summary shows them (all 0 when empty).
+fn summary(values: &mut [u64]) -> Summary {
     if values.is_empty() {
-        return json!({ "min": 0, "max": 0, "avg": 0, "p50": 0.0, "p90": 0.0, "p95": 0.0, "p99": 0.0, "p999": 0.0 });
+        return Summary::default();
     }
     values.sort_unstable();
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize] as f64;
     let avg = values.iter().sum::<u64>() / values.len() as u64;
-    json!({
-        "min": values[0], "max": values[values.len() - 1], "avg": avg,
-        "p50": at(0.5), "p90": at(0.9), "p95": at(0.95), "p99": at(0.99), "p999": at(0.999),
-    })
+    Summary {
+        min: values[0],
+        max: values[values.len() - 1],
+        avg,
+        p50: at(0.5),
+        p90: at(0.9),
+        p95: at(0.95),
+        p99: at(0.99),
+        p999: at(0.999),
+    }
 }
 
-fn checkpoints_json(stats: &CheckpointStats) -> Value {
+fn checkpoints_answer(stats: &CheckpointStats) -> Checkpoints {
     let mut durations: Vec<u64> = stats.completed_samples.iter().map(|(d, _)| *d).collect();
     let mut sizes: Vec<u64> = stats.completed_samples.iter().map(|(_, s)| *s).collect();
     let size_summary = summary(&mut sizes);
-    json!({
-        "counts": {
-            "restored": stats.restored,
-            "total": stats.total,
-            "in_progress": stats.in_progress(),
-            "completed": stats.completed,
-            "failed": stats.failed,
+    Checkpoints {
+        counts: Counts {
+            restored: stats.restored,
+            total: stats.total,
+            in_progress: stats.in_progress(),
+            completed: stats.completed,
+            failed: stats.failed,
         },
-        "summary": {
-            "checkpointed_size": size_summary,
-            "state_size": size_summary,
-            "end_to_end_duration": summary(&mut durations),
-            "alignment_buffered": summary(&mut []),
-            "processed_data": summary(&mut []),
-            "persisted_data": summary(&mut []),
+        summary: Summaries {
+            checkpointed_size: size_summary.clone(),
+            state_size: size_summary,
+            end_to_end_duration: summary(&mut durations),
+            alignment_buffered: Summary::default(),
+            processed_data: Summary::default(),
+            persisted_data: Summary::default(),
         },
-        "latest": {
-            "completed": stats.latest_completed.as_ref().map(record_json),
-            "savepoint": stats.latest_savepoint.as_ref().map(record_json),
-            "failed": stats.latest_failed.as_ref().map(record_json),
-            "restored": stats.latest_restored.as_ref().map(|r| json!({
-                "id": r.id,
-                "restore_timestamp": r.restore_timestamp,
-                "is_savepoint": r.is_savepoint,
-                "external_path": r.external_path,
-            })),
+        latest: Latest {
+            completed: stats.latest_completed.as_ref().map(Checkpoint::of),
+            savepoint: stats.latest_savepoint.as_ref().map(Checkpoint::of),
+            failed: stats.latest_failed.as_ref().map(Checkpoint::of),
+            restored: stats.latest_restored.as_ref().map(|r| Restored {
+                id: r.id,
+                restore_timestamp: r.restore_timestamp,
+                is_savepoint: r.is_savepoint,
+                external_path: r.external_path.clone(),
+            }),
         },
-        "history": stats.history.iter().map(record_json).collect::<Vec<_>>(),
-    })
+        history: stats.history.iter().map(Checkpoint::of).collect(),
+    }
 }
 
 /// `GET /jobs/:id/checkpoints`.
@@ -132,14 +104,14 @@ fn checkpoints_json(stats: &CheckpointStats) -> Value {
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Checkpoints),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job", body = Errors),
     ),
 )]
-pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Checkpoints>, AppError> {
     let details = details(&state, &id).await?;
-    Ok(Json(checkpoints_json(&details.checkpoints)))
+    Ok(Json(checkpoints_answer(&details.checkpoints)))
 }
 
 /// `GET /jobs/:id/checkpoints/config`.
@@ -151,12 +123,12 @@ pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Resu
         ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = CheckpointConfig),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job, or checkpointing is off", body = Errors),
     ),
 )]
-pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<CheckpointConfig>, AppError> {
     let details = details(&state, &id).await?;
     let settings = &details.checkpoint_settings;
     if settings.interval.is_zero() {
@@ -164,23 +136,23 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
             "checkpointing is not enabled for job {id} (execution.checkpointing.interval)"
         )));
     }
-    Ok(Json(json!({
-        "mode": "exactly_once",
-        "interval": settings.interval.as_millis() as u64,
-        "timeout": settings.timeout.as_millis() as u64,
-        "min_pause": 0,
-        "max_concurrent": settings.max_concurrent,
-        "externalization": { "enabled": true, "delete_on_cancellation": false },
-        "state_backend": "HashMapStateBackend",
-        "checkpoint_storage": "FileSystemCheckpointStorage",
-        "checkpoint_storage_location": settings.location,
-        "num_retained": settings.retained,
-        "unaligned_checkpoints": false,
-        "tolerable_failed_checkpoints": settings.tolerable_failures,
-        "aligned_checkpoint_timeout": 0,
-        "checkpoints_after_tasks_finish": false,
-        "state_changelog_enabled": false,
-    })))
+    Ok(Json(CheckpointConfig {
+        mode: "exactly_once",
+        interval: settings.interval.as_millis() as u64,
+        timeout: settings.timeout.as_millis() as u64,
+        min_pause: 0,
+        max_concurrent: settings.max_concurrent,
+        externalization: Externalization { enabled: true, delete_on_cancellation: false },
+        state_backend: "HashMapStateBackend",
+        checkpoint_storage: "FileSystemCheckpointStorage",
+        checkpoint_storage_location: settings.location.clone(),
+        num_retained: settings.retained,
+        unaligned_checkpoints: false,
+        tolerable_failed_checkpoints: settings.tolerable_failures,
+        aligned_checkpoint_timeout: 0,
+        checkpoints_after_tasks_finish: false,
+        state_changelog_enabled: false,
+    }))
 }
 
 /// `GET /jobs/:id/checkpoints/details/:cid`: one checkpoint with its per-vertex acknowledgements.
@@ -193,7 +165,7 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
         ("checkpointid" = u64, Path, description = "checkpoint id"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = Checkpoint),
         (status = 400, description = "Not a job id or not a checkpoint id", body = Errors),
         (status = 404, description = "No such job or checkpoint", body = Errors),
     ),
@@ -201,33 +173,30 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
 pub async fn checkpoint(
     State(state): State<AppState>,
     Path((id, checkpoint)): Path<(String, String)>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Checkpoint>, AppError> {
     let details = details(&state, &id).await?;
     let wanted: u64 =
         checkpoint.parse().map_err(|_| AppError::bad_request(format!("invalid checkpoint id '{checkpoint}'")))?;
     let record = details.checkpoints.history.iter().find(|r| r.id == wanted).ok_or_else(|| {
         AppError::not_found(format!("checkpoint {wanted} of job {id} not found (only the latest are kept)"))
     })?;
-    let mut entry = record_json(record);
-    let tasks: serde_json::Map<String, Value> = details
+    let mut entry = Checkpoint::of(record);
+    entry.tasks = details
         .vertices
         .iter()
         .zip(&record.acknowledged_per_vertex)
         .map(|(v, acked)| {
-            (
-                v.id.clone(),
-                json!({
-                    "id": record.id,
-                    "status": record.status,
-                    "latest_ack_timestamp": record.latest_ack_timestamp,
-                    "end_to_end_duration": record.end_to_end_duration,
-                    "num_subtasks": v.parallelism,
-                    "num_acknowledged_subtasks": acked,
-                }),
-            )
+            let ack = VertexAck {
+                id: record.id,
+                status: record.status,
+                latest_ack_timestamp: record.latest_ack_timestamp,
+                end_to_end_duration: record.end_to_end_duration,
+                num_subtasks: v.parallelism as usize,
+                num_acknowledged_subtasks: *acked,
+            };
+            (v.id.clone(), ack)
         })
         .collect();
-    entry["tasks"] = Value::Object(tasks);
     Ok(Json(entry))
 }
 
@@ -255,7 +224,7 @@ async fn trigger(
     id: &str,
     target_directory: Option<String>,
     cancel_job: bool,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<TriggerId>), AppError> {
     let job_id = job_id(id)?;
     if cancel_job {
         state.guard.check_cancel()?;
@@ -264,7 +233,7 @@ async fn trigger(
         state.guard.roots.check(target).map_err(|e| AppError::bad_request(e.to_string()))?;
     }
     let request_id = state.dispatcher.send(TriggerSavepoint { job_id, target_directory, cancel_job }).await??;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "request-id": request_id }))))
+    Ok((StatusCode::ACCEPTED, Json(TriggerId { request_id })))
 }
 
 /// `POST /jobs/:id/savepoints`: 202 `{"request-id"}`; poll `/jobs/:id/savepoints/:request-id`.
@@ -277,7 +246,7 @@ async fn trigger(
     ),
     request_body(content = Option<SavepointRequest>, content_type = "application/json"),
     responses(
-        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = serde_json::Value),
+        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = TriggerId),
         (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such job", body = Errors),
@@ -290,7 +259,7 @@ pub async fn trigger_savepoint(
     State(state): State<AppState>,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<TriggerId>), AppError> {
     let request: SavepointRequest = body(&bytes)?;
     trigger(&state, &id, request.target_directory, request.cancel_job).await
 }
@@ -305,7 +274,7 @@ pub async fn trigger_savepoint(
     ),
     request_body(content = Option<StopRequest>, content_type = "application/json"),
     responses(
-        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = serde_json::Value),
+        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = TriggerId),
         (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
         (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such job", body = Errors),
@@ -318,7 +287,7 @@ pub async fn stop(
     State(state): State<AppState>,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<TriggerId>), AppError> {
     let request: StopRequest = body(&bytes)?;
     trigger(&state, &id, request.target_directory, true).await
 }
@@ -334,7 +303,7 @@ pub async fn stop(
         ("triggerid" = String, Path, description = "the request-id the trigger answered"),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value),
+        (status = 200, description = "OK", body = SavepointAnswer),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job or savepoint request", body = Errors),
     ),
@@ -342,17 +311,283 @@ pub async fn stop(
 pub async fn savepoint_status(
     State(state): State<AppState>,
     Path((id, request_id)): Path<(String, String)>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SavepointAnswer>, AppError> {
     let job_id = job_id(&id)?;
     let status = state.dispatcher.send(GetSavepointStatus { job_id, request_id }).await??;
+    let completed = |operation| SavepointAnswer { status: QueueStatus::COMPLETED, operation: Some(operation) };
     Ok(Json(match status {
-        SavepointStatus::InProgress => json!({ "status": { "id": "IN_PROGRESS" }, "operation": null }),
+        SavepointStatus::InProgress => SavepointAnswer { status: QueueStatus::IN_PROGRESS, operation: None },
         SavepointStatus::Completed(location) => {
-            json!({ "status": { "id": "COMPLETED" }, "operation": { "location": location } })
+            completed(SavepointOperation { location: Some(location), failure_cause: None })
         }
-        SavepointStatus::Failed(reason) => json!({
-            "status": { "id": "COMPLETED" },
-            "operation": { "failure-cause": { "class": "wflink.SavepointFailure", "stack-trace": reason } },
+        SavepointStatus::Failed(reason) => completed(SavepointOperation {
+            location: None,
+            failure_cause: Some(SavepointFailure { class: "wflink.SavepointFailure", stack_trace: reason }),
         }),
     }))
+}
+
+/// `/jobs/:id/checkpoints`.
+#[derive(Serialize, ToSchema)]
+pub struct Checkpoints {
+    /// How many checkpoints there were, by outcome.
+    counts: Counts,
+    /// Statistics of the completed checkpoints.
+    summary: Summaries,
+    /// The latest of each kind.
+    latest: Latest,
+    /// The latest checkpoints, newest last.
+    history: Vec<Checkpoint>,
+}
+
+/// Checkpoints by outcome.
+#[derive(Serialize, ToSchema)]
+pub struct Counts {
+    /// Restores so far.
+    restored: u64,
+    /// Checkpoints triggered.
+    total: u64,
+    /// Checkpoints not yet complete.
+    in_progress: usize,
+    /// Checkpoints completed.
+    completed: u64,
+    /// Checkpoints failed.
+    failed: u64,
+}
+
+/// Statistics of the completed checkpoints (bytes, ms); Flink's buffered and processed data are 0.
+#[derive(Serialize, ToSchema)]
+pub struct Summaries {
+    checkpointed_size: Summary,
+    state_size: Summary,
+    end_to_end_duration: Summary,
+    alignment_buffered: Summary,
+    processed_data: Summary,
+    persisted_data: Summary,
+}
+
+/// min/max/avg and percentiles of a statistic.
+#[derive(Serialize, ToSchema, Clone, Default)]
+pub struct Summary {
+    min: u64,
+    max: u64,
+    avg: u64,
+    p50: f64,
+    p90: f64,
+    p95: f64,
+    p99: f64,
+    p999: f64,
+}
+
+/// The latest checkpoint of each kind, null when there is none.
+#[derive(Serialize, ToSchema)]
+pub struct Latest {
+    completed: Option<Checkpoint>,
+    savepoint: Option<Checkpoint>,
+    failed: Option<Checkpoint>,
+    restored: Option<Restored>,
+}
+
+/// The checkpoint or savepoint the job was last restored from.
+#[derive(Serialize, ToSchema)]
+pub struct Restored {
+    /// Its id.
+    #[schema(value_type = u64)]
+    id: CheckpointId,
+    /// When it was restored, ms since the epoch.
+    restore_timestamp: u64,
+    /// Whether it was a savepoint.
+    is_savepoint: bool,
+    /// Its directory.
+    external_path: String,
+}
+
+/// A checkpoint as Flink's history shows it (`/jobs/:id/checkpoints`), and with its per-vertex
+/// acknowledgements in `tasks` (`/jobs/:id/checkpoints/details/:cid`).
+#[derive(Serialize, ToSchema)]
+pub struct Checkpoint {
+    /// Flink's statistics class: `.CompletedCheckpointStatistics`, `.FailedCheckpointStatistics` or
+    /// `.PendingCheckpointStatistics`.
+    #[serde(rename = "className")]
+    class_name: &'static str,
+    /// Its id.
+    #[schema(value_type = u64)]
+    id: CheckpointId,
+    /// Its status.
+    status: CheckpointStatus,
+    /// Whether it is a savepoint.
+    is_savepoint: bool,
+    /// `CANONICAL` for a savepoint, else null.
+    #[serde(rename = "savepointFormat")]
+    savepoint_format: Option<&'static str>,
+    /// `SAVEPOINT` or `CHECKPOINT`.
+    checkpoint_type: &'static str,
+    /// When it was triggered, ms since the epoch.
+    trigger_timestamp: u64,
+    /// When the last task acknowledged it, ms since the epoch.
+    latest_ack_timestamp: u64,
+    /// Bytes written.
+    checkpointed_size: u64,
+    /// Bytes of state.
+    state_size: u64,
+    /// ms from trigger to the last acknowledgement.
+    end_to_end_duration: u64,
+    /// Always 0.
+    alignment_buffered: u64,
+    /// Always 0.
+    processed_data: u64,
+    /// Always 0.
+    persisted_data: u64,
+    /// Subtasks that take part.
+    num_subtasks: usize,
+    /// Subtasks that acknowledged it.
+    num_acknowledged_subtasks: usize,
+    /// Per vertex id: empty in the history, filled in its details.
+    tasks: BTreeMap<String, VertexAck>,
+    /// Its directory; only when completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_path: Option<String>,
+    /// Always false; only when completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discarded: Option<bool>,
+    /// Why it failed; only when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_message: Option<String>,
+    /// When it failed, ms since the epoch; only when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_timestamp: Option<u64>,
+}
+
+impl Checkpoint {
+    fn of(r: &CheckpointRecord) -> Self {
+        let completed = r.status == CheckpointStatus::Completed;
+        Checkpoint {
+            class_name: match r.status {
+                CheckpointStatus::Completed => ".CompletedCheckpointStatistics",
+                CheckpointStatus::Failed => ".FailedCheckpointStatistics",
+                CheckpointStatus::InProgress => ".PendingCheckpointStatistics",
+            },
+            id: r.id,
+            status: r.status,
+            is_savepoint: r.is_savepoint,
+            savepoint_format: r.is_savepoint.then_some("CANONICAL"),
+            checkpoint_type: if r.is_savepoint { "SAVEPOINT" } else { "CHECKPOINT" },
+            trigger_timestamp: r.trigger_timestamp,
+            latest_ack_timestamp: r.latest_ack_timestamp,
+            checkpointed_size: r.state_size,
+            state_size: r.state_size,
+            end_to_end_duration: r.end_to_end_duration,
+            alignment_buffered: 0,
+            processed_data: 0,
+            persisted_data: 0,
+            num_subtasks: r.num_subtasks,
+            num_acknowledged_subtasks: r.num_acknowledged_subtasks,
+            tasks: BTreeMap::new(),
+            external_path: if completed { r.external_path.clone() } else { None },
+            discarded: completed.then_some(false),
+            failure_message: r.failure_message.clone(),
+            failure_timestamp: r.failure_message.as_ref().and(r.failure_timestamp),
+        }
+    }
+}
+
+/// One vertex's part in a checkpoint.
+#[derive(Serialize, ToSchema)]
+pub struct VertexAck {
+    /// The checkpoint's id.
+    #[schema(value_type = u64)]
+    id: CheckpointId,
+    /// The checkpoint's status.
+    status: CheckpointStatus,
+    /// When the checkpoint's last acknowledgement arrived, ms since the epoch.
+    latest_ack_timestamp: u64,
+    /// The checkpoint's duration, ms.
+    end_to_end_duration: u64,
+    /// The vertex's subtasks.
+    num_subtasks: usize,
+    /// Those that acknowledged.
+    num_acknowledged_subtasks: usize,
+}
+
+/// `/jobs/:id/checkpoints/config`.
+#[derive(Serialize, ToSchema)]
+pub struct CheckpointConfig {
+    /// Always `exactly_once`.
+    mode: &'static str,
+    /// `execution.checkpointing.interval`, ms.
+    interval: u64,
+    /// `execution.checkpointing.timeout`, ms.
+    timeout: u64,
+    /// Always 0.
+    min_pause: u64,
+    /// `execution.checkpointing.max-concurrent-checkpoints`.
+    max_concurrent: usize,
+    /// Checkpoints are kept after a cancel.
+    externalization: Externalization,
+    /// Always `HashMapStateBackend`.
+    state_backend: &'static str,
+    /// Always `FileSystemCheckpointStorage`.
+    checkpoint_storage: &'static str,
+    /// `state.checkpoints.dir`.
+    checkpoint_storage_location: String,
+    /// `state.checkpoints.num-retained`.
+    num_retained: usize,
+    /// Always false.
+    unaligned_checkpoints: bool,
+    /// `execution.checkpointing.tolerable-failed-checkpoints`.
+    tolerable_failed_checkpoints: u32,
+    /// Always 0.
+    aligned_checkpoint_timeout: u64,
+    /// Always false.
+    checkpoints_after_tasks_finish: bool,
+    /// Always false.
+    state_changelog_enabled: bool,
+}
+
+/// Whether checkpoints outlive the job.
+#[derive(Serialize, ToSchema)]
+pub struct Externalization {
+    /// Always true.
+    enabled: bool,
+    /// Always false.
+    delete_on_cancellation: bool,
+}
+
+/// `POST /jobs/:id/savepoints` and `/stop`: what to poll.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct TriggerId {
+    /// Poll `/jobs/:id/savepoints/:request-id`.
+    request_id: String,
+}
+
+/// `/jobs/:id/savepoints/:triggerid`.
+#[derive(Serialize, ToSchema)]
+pub struct SavepointAnswer {
+    /// Whether the savepoint is done.
+    status: QueueStatus,
+    /// Its outcome once `COMPLETED`, else null.
+    operation: Option<SavepointOperation>,
+}
+
+/// The outcome of a savepoint: its location, or why it failed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct SavepointOperation {
+    /// Its directory, if it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    /// Why it failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_cause: Option<SavepointFailure>,
+}
+
+/// Why a savepoint failed, in Flink's shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct SavepointFailure {
+    /// Always `wflink.SavepointFailure`.
+    class: &'static str,
+    /// The reason.
+    stack_trace: String,
 }
