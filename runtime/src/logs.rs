@@ -58,7 +58,7 @@ pub enum LogResponse {
 }
 
 /// One file of a process's log directory (Flink's `{"name","size","mtime"}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogFileInfo {
     /// File name, without directory.
     pub name: String,

@@ -22,11 +22,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::range::{self, ByteRange};
 use super::{AppError, AppState, Errors};
-use crate::logs::{LogError, LogFile, LogRequest, LogResponse, MAX_PAGE};
+use crate::logs::{LogError, LogFile, LogFileInfo, LogRequest, LogResponse, MAX_PAGE};
 use crate::resource_manager::messages::{FetchLogs, GetGateway, GetTaskManagers};
 
 /// Header: the first byte of the page within the file.
@@ -34,13 +35,58 @@ pub const OFFSET_HEADER: &str = "x-log-offset";
 /// Header: the file's size in bytes.
 pub const SIZE_HEADER: &str = "x-log-size";
 
+/// `/jobmanager/logs` and `/taskmanagers/:id/logs`.
+#[derive(Serialize, ToSchema)]
+pub struct LogList {
+    /// The process's log and stdout files and their rotated siblings.
+    logs: Vec<LogFileInfo>,
+}
+
+/// How a file is paged by the query, for the OpenAPI document: the handlers read the query themselves, to name what
+/// is wrong in a 400. A `Range` header ([`RANGE`]) pages it too.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct Paging {
+    /// First byte; default: the last `length` bytes.
+    #[param(minimum = 0)]
+    offset: Option<u64>,
+    /// Bytes to send, at most 1 MiB (the default).
+    #[param(minimum = 0, maximum = 1048576)]
+    length: Option<u64>,
+}
+
+/// The `Range` header as the OpenAPI document describes it.
+const RANGE: &str = "bytes=A-B, bytes=A- or bytes=-N (the first of several ranges); not with offset or length";
+
+/// What a file request can be answered, for the OpenAPI document.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum FileAnswers {
+    /// A page of the file; `X-Log-Offset` and `X-Log-Size` give its start and the file's size.
+    #[response(status = 200, content_type = "text/plain")]
+    Page(String),
+    /// The requested byte range, cut to 1 MiB; `Content-Range: bytes A-B/SIZE`.
+    #[response(status = 206, content_type = "text/plain")]
+    Range(String),
+    /// A file name with a directory in it, or a bad offset, length or range.
+    #[response(status = 400)]
+    Invalid(Errors),
+    /// No such file (or TaskManager).
+    #[response(status = 404)]
+    NotFound(Errors),
+    /// The range starts past the end of the file; `Content-Range: bytes */SIZE`.
+    #[response(status = 416)]
+    Unsatisfiable(Errors),
+}
+
 /// `GET /jobmanager/logs`.
 #[utoipa::path(
     get,
     path = "/jobmanager/logs",
     summary = "The JobManager's log files",
     responses(
-        (status = 200, description = "The files", body = serde_json::Value),
+        (status = 200, description = "The files", body = LogList),
         (status = 404, description = "No log files", body = Errors),
     ),
 )]
@@ -54,16 +100,11 @@ pub async fn jobmanager_list(State(state): State<AppState>) -> Result<Response, 
     path = "/jobmanager/log",
     summary = "The JobManager's log, paged",
     params(
-        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
-        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
-        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+        Paging,
+        ("Range" = Option<String>, Header, description = RANGE),
     ),
     responses(
-        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
-        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
-        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
-        (status = 404, description = "No such file", body = Errors),
-        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        FileAnswers,
     ),
 )]
 pub async fn jobmanager_log(
@@ -80,16 +121,11 @@ pub async fn jobmanager_log(
     path = "/jobmanager/stdout",
     summary = "The JobManager's stdout, paged",
     params(
-        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
-        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
-        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+        Paging,
+        ("Range" = Option<String>, Header, description = RANGE),
     ),
     responses(
-        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
-        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
-        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
-        (status = 404, description = "No such file", body = Errors),
-        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        FileAnswers,
     ),
 )]
 pub async fn jobmanager_stdout(
@@ -107,16 +143,11 @@ pub async fn jobmanager_stdout(
     summary = "A JobManager log file, paged",
     params(
         ("name" = String, Path, description = "a file name from the list, without directories"),
-        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
-        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
-        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+        Paging,
+        ("Range" = Option<String>, Header, description = RANGE),
     ),
     responses(
-        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
-        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
-        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
-        (status = 404, description = "No such file", body = Errors),
-        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        FileAnswers,
     ),
 )]
 pub async fn jobmanager_file(
@@ -137,7 +168,7 @@ pub async fn jobmanager_file(
         ("id" = String, Path, description = "TaskManager id"),
     ),
     responses(
-        (status = 200, description = "The files", body = serde_json::Value),
+        (status = 200, description = "The files", body = LogList),
         (status = 404, description = "No such TaskManager, or no log files", body = Errors),
         (status = 503, description = "The TaskManager did not answer", body = Errors),
     ),
@@ -153,16 +184,11 @@ pub async fn taskmanager_list(State(state): State<AppState>, Path(id): Path<Stri
     summary = "A TaskManager's log, paged",
     params(
         ("id" = String, Path, description = "TaskManager id"),
-        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
-        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
-        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+        Paging,
+        ("Range" = Option<String>, Header, description = RANGE),
     ),
     responses(
-        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
-        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
-        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
-        (status = 404, description = "No such TaskManager or file", body = Errors),
-        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        FileAnswers,
         (status = 503, description = "The TaskManager did not answer", body = Errors),
     ),
 )]
@@ -182,16 +208,11 @@ pub async fn taskmanager_log(
     summary = "A TaskManager's stdout (print sinks), paged",
     params(
         ("id" = String, Path, description = "TaskManager id"),
-        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
-        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
-        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+        Paging,
+        ("Range" = Option<String>, Header, description = RANGE),
     ),
     responses(
-        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
-        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
-        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
-        (status = 404, description = "No such TaskManager or file", body = Errors),
-        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        FileAnswers,
         (status = 503, description = "The TaskManager did not answer", body = Errors),
     ),
 )]
@@ -212,16 +233,11 @@ pub async fn taskmanager_stdout(
     params(
         ("id" = String, Path, description = "TaskManager id"),
         ("name" = String, Path, description = "a file name from the list, without directories"),
-        ("offset" = Option<u64>, Query, description = "first byte; default: the last `length` bytes", minimum = 0),
-        ("length" = Option<u64>, Query, description = "bytes to send, at most 1 MiB (the default)", minimum = 0, maximum = 1048576),
-        ("Range" = Option<String>, Header, description = "bytes=A-B, bytes=A- or bytes=-N (the first of several); not with offset/length"),
+        Paging,
+        ("Range" = Option<String>, Header, description = RANGE),
     ),
     responses(
-        (status = 200, description = "A page of the file; X-Log-Offset and X-Log-Size give its start and the file's size", body = String, content_type = "text/plain"),
-        (status = 206, description = "The requested byte range, cut to 1 MiB; Content-Range: bytes A-B/SIZE", body = String, content_type = "text/plain"),
-        (status = 400, description = "A file name with a directory in it, or a bad offset, length or range", body = Errors),
-        (status = 404, description = "No such TaskManager or file", body = Errors),
-        (status = 416, description = "The range starts past the end of the file; Content-Range: bytes */SIZE", body = Errors),
+        FileAnswers,
         (status = 503, description = "The TaskManager did not answer", body = Errors),
     ),
 )]
@@ -329,9 +345,7 @@ async fn remote(state: &AppState, id: &str, request: LogRequest) -> Result<Resul
 fn answer(result: Result<LogResponse, LogError>, range: Option<ByteRange>) -> Result<Response, AppError> {
     let page = match result.map_err(log_error)? {
         LogResponse::List(files) => {
-            let files: Vec<Value> =
-                files.iter().map(|f| json!({ "name": f.name, "size": f.size, "mtime": f.mtime })).collect();
-            return Ok(Json(json!({ "logs": files })).into_response());
+            return Ok(Json(LogList { logs: files }).into_response());
         }
         LogResponse::Page(page) => page,
     };
@@ -345,7 +359,11 @@ fn answer(result: Result<LogResponse, LogError>, range: Option<ByteRange>) -> Re
         Some(range) if !range.satisfiable(page.size) || page.bytes.is_empty() => {
             headers.push((header::CONTENT_RANGE, range::unsatisfied_range(page.size)));
             let message = format!("range not satisfiable: the file has {} bytes", page.size);
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers_map(headers), Json(json!({ "errors": [message] })))
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                headers_map(headers),
+                Json(Errors { errors: vec![message] }),
+            )
                 .into_response());
         }
         Some(_) => {
