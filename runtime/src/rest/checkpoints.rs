@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::jobs::QueueStatus;
+use super::openapi::{ChangeErrors, JobErrors, JobPath};
 use super::{AppError, AppState, Errors};
 use crate::checkpoint::CheckpointId;
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
@@ -101,12 +102,11 @@ fn checkpoints_answer(stats: &CheckpointStats) -> Checkpoints {
     path = "/jobs/{jobid}/checkpoints",
     summary = "Checkpoint statistics: counts, summary, latest, history",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = Checkpoints),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
+        JobErrors,
     ),
 )]
 pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Checkpoints>, AppError> {
@@ -120,7 +120,7 @@ pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     path = "/jobs/{jobid}/checkpoints/config",
     summary = "Checkpointing configuration of the job (404 when checkpointing is off)",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = CheckpointConfig),
@@ -161,7 +161,7 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
     path = "/jobs/{jobid}/checkpoints/details/{checkpointid}",
     summary = "One checkpoint with per-vertex acknowledgements",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
         ("checkpointid" = u64, Path, description = "checkpoint id"),
     ),
     responses(
@@ -242,17 +242,15 @@ async fn trigger(
     path = "/jobs/{jobid}/savepoints",
     summary = "Trigger a savepoint (202 {\"request-id\"})",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     request_body(content = Option<SavepointRequest>, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = TriggerId),
         (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such job", body = Errors),
         (status = 409, description = "The job cannot take a savepoint now (it has ended, or is not yet running)", body = Errors),
-        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
-        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+        ChangeErrors,
     ),
 )]
 pub async fn trigger_savepoint(
@@ -270,17 +268,15 @@ pub async fn trigger_savepoint(
     path = "/jobs/{jobid}/stop",
     summary = "Stop with a savepoint (202 {\"request-id\"})",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     request_body(content = Option<StopRequest>, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = TriggerId),
         (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such job", body = Errors),
         (status = 409, description = "The job cannot take a savepoint now (it has ended, or is not yet running)", body = Errors),
-        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
-        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+        ChangeErrors,
     ),
 )]
 pub async fn stop(
@@ -299,7 +295,7 @@ pub async fn stop(
     path = "/jobs/{jobid}/savepoints/{triggerid}",
     summary = "Status of a savepoint request",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
         ("triggerid" = String, Path, description = "the request-id the trigger answered"),
     ),
     responses(

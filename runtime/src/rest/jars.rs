@@ -8,10 +8,10 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::jar_store::Jar;
-use super::openapi::Empty;
+use super::openapi::{ChangeErrors, Empty};
 use super::plan::{self as plans, PlanAnswer};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob};
@@ -24,6 +24,40 @@ pub struct UploadForm {
     /// The `.wasm` component.
     #[schema(value_type = String, format = Binary)]
     jarfile: Vec<u8>,
+}
+
+/// The query of `POST /jars/:jarid/run` and `/jars/:jarid/plan`, for the OpenAPI document: the handlers read it
+/// as a [`RunRequest`], which a JSON body overrides field by field.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct RunQuery {
+    /// Only `default`: a component exports one job.
+    entry_class: Option<String>,
+    /// Arguments as one string, split like a shell.
+    program_arg: Option<String>,
+    /// Parallelism for operators that set none.
+    #[param(minimum = 1)]
+    parallelism: Option<u32>,
+    /// Start from this savepoint or retained checkpoint.
+    savepoint_path: Option<String>,
+    /// Accept a savepoint with state for operators the job lacks.
+    allow_non_restored_state: Option<bool>,
+}
+
+/// The errors of running or planning a jar, for the OpenAPI document.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum RunErrors {
+    /// Bad arguments, or the component does not describe a job with them.
+    #[response(status = 400)]
+    Invalid(Errors),
+    /// No such jar.
+    #[response(status = 404)]
+    UnknownJar(Errors),
+    /// Every describe thread is busy and `wasm.describe.queue` requests wait.
+    #[response(status = 429)]
+    Busy(Errors),
 }
 
 /// The one entry point every component has until the WIT contract names several.
@@ -266,21 +300,13 @@ async fn jar_bytes(state: &AppState, id: &str) -> Result<Arc<[u8]>, AppError> {
     summary = "Run an uploaded component as a job; returns {jobid}",
     params(
         ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
-        ("entryClass" = Option<String>, Query, description = "only `default`: a component exports one job"),
-        ("programArg" = Option<String>, Query, description = "arguments as one string, split like a shell"),
-        ("parallelism" = Option<u32>, Query, minimum = 1),
-        ("savepointPath" = Option<String>, Query, description = "start from this savepoint or retained checkpoint"),
-        ("allowNonRestoredState" = Option<bool>, Query, description = "accept a savepoint with state for operators the job lacks"),
+        RunQuery,
     ),
     request_body(content = Option<RunRequest>, content_type = "application/json"),
     responses(
         (status = 200, description = "OK", body = Submitted),
-        (status = 400, description = "Bad arguments, or the component does not describe a job with them", body = Errors),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
-        (status = 404, description = "No such jar", body = Errors),
-        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
-        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
-        (status = 429, description = "Every describe thread is busy and wasm.describe.queue requests wait", body = Errors),
+        RunErrors,
+        ChangeErrors,
     ),
 )]
 pub async fn run(
@@ -312,21 +338,13 @@ pub async fn run(
     summary = "Plan of an uploaded component with these arguments",
     params(
         ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
-        ("entryClass" = Option<String>, Query, description = "only `default`: a component exports one job"),
-        ("programArg" = Option<String>, Query, description = "arguments as one string, split like a shell"),
-        ("parallelism" = Option<u32>, Query, minimum = 1),
-        ("savepointPath" = Option<String>, Query, description = "start from this savepoint or retained checkpoint"),
-        ("allowNonRestoredState" = Option<bool>, Query, description = "accept a savepoint with state for operators the job lacks"),
+        RunQuery,
     ),
     request_body(content = Option<RunRequest>, content_type = "application/json"),
     responses(
         (status = 200, description = "OK", body = PlanAnswer),
-        (status = 400, description = "Bad arguments, or the component does not describe a job with them", body = Errors),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
-        (status = 404, description = "No such jar", body = Errors),
-        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
-        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
-        (status = 429, description = "Every describe thread is busy and wasm.describe.queue requests wait", body = Errors),
+        RunErrors,
+        ChangeErrors,
     ),
 )]
 pub async fn plan(

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::openapi::Empty;
+use super::openapi::{ChangeErrors, Empty, JobErrors, JobPath};
 use super::plan::{self as plans, Plan, PlanAnswer};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
@@ -137,12 +137,11 @@ fn state_name(state: TaskState) -> String {
     path = "/jobs/{jobid}",
     summary = "Job details: vertices with parallelism, status, tasks and metrics; plan",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = Job),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
+        JobErrors,
     ),
 )]
 pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, AppError> {
@@ -214,7 +213,7 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     path = "/jobs/{jobid}/vertices/{vertexid}",
     summary = "Subtasks of a vertex with their state, metrics and TaskManager",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
         ("vertexid" = String, Path, description = "vertex id (32 hex)"),
     ),
     responses(
@@ -270,12 +269,11 @@ pub async fn vertex(
     path = "/jobs/{jobid}/status",
     summary = "Job status",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = JobStatusAnswer),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
+        JobErrors,
     ),
 )]
 pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobStatusAnswer>, AppError> {
@@ -289,12 +287,11 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Re
     path = "/jobs/{jobid}/plan",
     summary = "Job plan (chained vertices and edges)",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = PlanAnswer),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
+        JobErrors,
     ),
 )]
 pub async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<PlanAnswer>, AppError> {
@@ -308,12 +305,11 @@ pub async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     path = "/jobs/{jobid}/execution-result",
     summary = "IN_PROGRESS or COMPLETED with the application status",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = ExecutionResult),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
+        JobErrors,
     ),
 )]
 pub async fn execution_result(
@@ -356,12 +352,11 @@ pub async fn execution_result(
     path = "/jobs/{jobid}/exceptions",
     summary = "Failure of the job as exception history",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
     ),
     responses(
         (status = 200, description = "OK", body = Exceptions),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
+        JobErrors,
     ),
 )]
 pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Exceptions>, AppError> {
@@ -404,17 +399,15 @@ pub struct PatchQuery {
     path = "/jobs/{jobid}",
     summary = "Cancel the job (mode=cancel)",
     params(
-        ("jobid" = String, Path, description = "32 hex characters", pattern = "^[0-9a-f]{32}$"),
+        JobPath,
         ("mode" = Option<String>, Query, description = "only `cancel`"),
     ),
     responses(
         (status = 202, description = "Accepted", body = Empty),
         (status = 400, description = "Not a job id, or a mode other than cancel", body = Errors),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
         (status = 404, description = "No such job", body = Errors),
         (status = 409, description = "The job has already ended", body = Errors),
-        (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
-        (status = 415, description = "The body is declared as something other than application/json", body = Errors),
+        ChangeErrors,
     ),
 )]
 pub async fn patch(

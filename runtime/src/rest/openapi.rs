@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{checkpoints, cluster, jars, jobs, logs};
 
@@ -20,6 +20,43 @@ use super::{checkpoints, cluster, jars, jobs, logs};
 pub struct Errors {
     /// What went wrong, for the client.
     pub errors: Vec<String>,
+}
+
+/// The `{jobid}` of every `/jobs/{jobid}...` path, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct JobPath {
+    /// 32 hex characters.
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    jobid: String,
+}
+
+/// The errors of a request naming a job, for the OpenAPI document.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum JobErrors {
+    /// Not a job id.
+    #[response(status = 400)]
+    NotAJobId(Errors),
+    /// No such job.
+    #[response(status = 404)]
+    UnknownJob(Errors),
+}
+
+/// The errors of a request that changes something and may carry a JSON body, for the OpenAPI document.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ChangeErrors {
+    /// Refused: a foreign Host or Origin (no token set), or submit or cancel switched off.
+    #[response(status = 403)]
+    Forbidden(Errors),
+    /// The body is larger than rest.server.max-content-length.
+    #[response(status = 413)]
+    TooLarge(Errors),
+    /// The body is declared as something other than application/json.
+    #[response(status = 415)]
+    NotJson(Errors),
 }
 
 /// The empty answer `{}` of an accepted cancel or a deleted jar, as Flink sends it.
