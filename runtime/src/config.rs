@@ -197,6 +197,30 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("web.submit.enable", "true", "whether jobs can be uploaded, planned and run through REST (403 when false)"),
     ("web.cancel.enable", "true", "whether jobs can be cancelled or stopped through REST (403 when false)"),
     (
+        "security.ssl.rest.enabled",
+        "false",
+        "serve the REST API and dashboard over https (TLS); the CLI then speaks https",
+    ),
+    ("security.ssl.rest.cert-file", "", "PEM file with the REST server's certificate chain, leaf first"),
+    ("security.ssl.rest.key-file", "", "PEM file with the REST server's private key"),
+    (
+        "security.ssl.rest.ca-file",
+        "",
+        "PEM file of the certificates the CLI trusts for the REST server; empty: the system's web roots",
+    ),
+    (
+        "security.ssl.internal.enabled",
+        "false",
+        "TLS with mutual authentication on RPC and data connections between JobManager and TaskManagers",
+    ),
+    ("security.ssl.internal.cert-file", "", "PEM file with this process's certificate chain for internal connections"),
+    ("security.ssl.internal.key-file", "", "PEM file with the private key of security.ssl.internal.cert-file"),
+    (
+        "security.ssl.internal.ca-file",
+        "",
+        "PEM file of the certificate authorities a peer's certificate must be signed by; empty: the cert-file itself",
+    ),
+    (
         "wflink.io.allowed-paths",
         "",
         "directories (separated by ';' or ',') file sources, file sinks, savepoints and restores may use; empty: any",
@@ -343,6 +367,8 @@ impl Configuration {
         self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;
         self.boolean("web.submit.enable")?;
         self.boolean("web.cancel.enable")?;
+        self.boolean("security.ssl.rest.enabled")?;
+        self.boolean("security.ssl.internal.enabled")?;
         Ok(())
     }
 

@@ -5,8 +5,9 @@
 //! [`OutputWriter`] that partitions a task's output and sends each batch
 //! when it is full or has waited `execution.buffer-timeout`. Channels
 //! are found by [`ChannelKey`] in a [`ChannelRegistry`]; between
-//! processes they run over TCP ([`tcp`]), after a [`handshake`] that
-//! proves both ends know the cluster secret when one is set.
+//! processes they run over TCP ([`tcp`]) or TLS ([`Link`]), after a
+//! [`handshake`] that proves both ends know the cluster secret when one
+//! is set.
 
 mod batch;
 mod channel;
@@ -15,6 +16,7 @@ mod gate;
 pub mod handshake;
 pub mod handshake_messages;
 pub mod limits;
+pub mod link;
 mod message;
 mod output;
 mod registry;
@@ -26,6 +28,7 @@ pub use channel::{CHANNEL_CAPACITY, OutputChannel, SendError, bounded};
 pub use frame::{FrameError, FrameReader, TimedStream, read_frame, write_frame, write_frame_within};
 pub use gate::{GateEvent, InputGate};
 pub use limits::{ConnectionLimit, ConnectionPermit, FrameBound, FrameLimits, limits};
+pub use link::Link;
 pub use message::{StreamMessage, Tagged};
 pub use output::{BATCH_BYTES, BATCH_RECORDS, OutputWriter};
 pub use registry::{ChannelKey, ChannelRegistry};
