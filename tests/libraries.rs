@@ -92,3 +92,42 @@ fn javascript_library_tests_pass_under_node_test() {
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(report.contains("# fail 0") && !report.contains("# pass 0"), "{report}");
 }
+
+/// `wflink build DIR` bundles a JavaScript job's own modules with the
+/// library (esbuild), and a stack in the job's error names the job's file
+/// and line, not the bundle's, wherever the build writes its outputs
+/// (here the default, `DIR/target`).
+#[test]
+fn javascript_job_modules_are_bundled_and_stacks_name_their_files() {
+    let project = scratch("js-bundled-modules");
+    let example = repo::example("wordcount-js");
+    std::fs::copy(example.join("package.json"), project.join("package.json")).unwrap();
+    let modules = installed(example.join("node_modules/esbuild/lib/main.js"));
+    let modules = modules.ancestors().nth(3).unwrap();
+    std::os::unix::fs::symlink(modules, project.join("node_modules")).unwrap();
+    std::fs::create_dir(project.join("lib")).unwrap();
+    let shout = "export function shout(s) {\n  if (s === \"boom\") throw new RangeError(`no ${s}`);\n  return s.toUpperCase();\n}\n";
+    std::fs::write(project.join("lib/shout.js"), shout).unwrap();
+    let app = "import { exportJob } from \"wflink\";\nimport { shout } from \"./lib/shout.js\";\n\n\
+               export const { job, operator } = exportJob((env, args) =>\n  \
+               env.readTextFile(args.required(\"input\")).map(shout).name(\"shout\").print(),\n);\n";
+    std::fs::write(project.join("app.js"), app).unwrap();
+
+    let mut build = wflink();
+    build.arg("build").arg(&project);
+    let built = run_with_limit(build, LIMIT);
+    assert_success("wflink build", &built);
+    let wasm = PathBuf::from(String::from_utf8_lossy(&built.stdout).trim());
+    assert!(wasm.starts_with(project.join("target")), "{}", wasm.display());
+
+    let input = project.join("input.txt");
+    std::fs::write(&input, "fine\nboom\n").unwrap();
+    let mut run = wflink();
+    run.args(["run", "--local"]).arg(&wasm).arg("--input").arg(&input);
+    let output = run_with_limit(run, LIMIT);
+    assert_clean_failure(&output, "node 1 'shout' threw RangeError: no boom");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("shout@lib/shout.js:2:"), "names the job's file and line: {stderr}");
+    assert!(!stderr.contains("wflink/chain.js") && !stderr.contains("bundle"), "no library frames: {stderr}");
+    std::fs::remove_dir_all(&project).unwrap();
+}

@@ -8,12 +8,12 @@ use proptest::prelude::*;
 
 use super::cases;
 use super::frame::{read_every_record, well_formed_batch};
-use crate::network::RecordBatch;
+use crate::network::Batch;
 use crate::state::{
-    self, EntryAddress, GroupedEntries, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, NamedEntries,
+    self, EntryAddress, GroupedEntries, KeyedState, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend,
     NamedStateBackend, StateEntries,
 };
-use crate::time::{TimeDomain, TimerBuffers, TimerService};
+use crate::time::{TimeDomain, TimerService, Timers};
 
 /// Key groups of the fuzz jobs; the subtask under test owns the lower half.
 const MAX: u32 = 128;
@@ -48,9 +48,9 @@ fn entry_buffers(n: usize, max_len: usize) -> impl Strategy<Value = (Vec<u8>, Ve
 }
 
 /// Arbitrary running-state entries.
-fn state_entries() -> impl Strategy<Value = StateEntries> {
+fn state_entries() -> impl Strategy<Value = KeyedState> {
     (0..6usize).prop_flat_map(|n| {
-        (entry_buffers(n, 24), entry_buffers(n, 24)).prop_map(|((keys, key_ends), (values, value_ends))| StateEntries {
+        (entry_buffers(n, 24), entry_buffers(n, 24)).prop_map(|((keys, key_ends), (values, value_ends))| KeyedState {
             keys,
             key_ends,
             values,
@@ -60,7 +60,7 @@ fn state_entries() -> impl Strategy<Value = StateEntries> {
 }
 
 /// Arbitrary named-state entries.
-fn named_entries() -> impl Strategy<Value = NamedEntries> {
+fn named_entries() -> impl Strategy<Value = StateEntries> {
     (0..6usize).prop_flat_map(|n| {
         (
             prop::collection::vec(0..4u32, n),
@@ -69,7 +69,7 @@ fn named_entries() -> impl Strategy<Value = NamedEntries> {
             entry_buffers(n, 12),
             entry_buffers(n, 24),
         )
-            .prop_map(|(state_ids, k, ns, uk, v)| NamedEntries {
+            .prop_map(|(state_ids, k, ns, uk, v)| StateEntries {
                 state_ids,
                 keys: k.0,
                 key_ends: k.1,
@@ -84,7 +84,7 @@ fn named_entries() -> impl Strategy<Value = NamedEntries> {
 }
 
 /// Arbitrary timers.
-fn timer_buffers() -> impl Strategy<Value = TimerBuffers> {
+fn timer_buffers() -> impl Strategy<Value = Timers> {
     (0..6usize).prop_flat_map(|n| {
         let domain = prop_oneof![Just(TimeDomain::EventTime), Just(TimeDomain::ProcessingTime)];
         (
@@ -93,7 +93,7 @@ fn timer_buffers() -> impl Strategy<Value = TimerBuffers> {
             prop::collection::vec(any::<i64>(), n),
             prop::collection::vec(domain, 0..=n),
         )
-            .prop_map(|(k, ns, timestamps, domains)| TimerBuffers {
+            .prop_map(|(k, ns, timestamps, domains)| Timers {
                 keys: k.0,
                 key_ends: k.1,
                 namespaces: ns.0,
@@ -115,12 +115,12 @@ proptest! {
         (keys, key_ends) in buffers(16),
         timestamps in prop::collection::vec(any::<i64>(), 0..8),
     ) {
-        let batch = RecordBatch { values, value_ends, keys, key_ends, timestamps };
+        let batch = Batch { values, value_ends, keys, key_ends, timestamps };
         match batch.check() {
             Ok(()) => {
                 read_every_record(&batch);
             }
-            Err(e) => prop_assert!(e.contains("offsets") || e.contains(" for "), "{e}"),
+            Err(e) => prop_assert!(e.to_string().contains("offsets") || e.to_string().contains(" for "), "{e}"),
         }
     }
 
@@ -128,7 +128,7 @@ proptest! {
     #[test]
     fn pushed_records_read_back(batch in well_formed_batch()) {
         prop_assert!(batch.check().is_ok());
-        let mut copy = RecordBatch::default();
+        let mut copy = Batch::default();
         for i in 0..batch.len() {
             copy.push_from(&batch, i);
         }
@@ -164,13 +164,13 @@ proptest! {
         for (key, value) in &stored {
             backend.put(state::StateKey::new(key, MAX), value);
         }
-        let mut keyed = RecordBatch::default();
+        let mut keyed = Batch::default();
         for _ in 0..repeats {
             for key in stored.keys() {
                 keyed.push(Some(key), b"", None);
             }
         }
-        let (mut gathered, mut positions) = (StateEntries::default(), Vec::new());
+        let (mut gathered, mut positions) = (KeyedState::default(), Vec::new());
         state::gather(&backend, &keyed, MAX, &mut gathered, &mut positions);
         prop_assert_eq!(gathered.len(), stored.len());
         state::apply(&mut backend, &gathered, MAX, &positions).unwrap();
@@ -205,7 +205,7 @@ proptest! {
     fn pushed_named_entries_read_back(
         rows in prop::collection::vec((any::<u32>(), prop::collection::vec(any::<u8>(), 0..6), prop::collection::vec(any::<u8>(), 0..6), prop::collection::vec(any::<u8>(), 0..6), prop::collection::vec(any::<u8>(), 0..6)), 0..12),
     ) {
-        let mut entries = NamedEntries::default();
+        let mut entries = StateEntries::default();
         for (state_id, key, namespace, user_key, value) in &rows {
             entries.push(key, EntryAddress { state_id: *state_id, namespace, user_key }, value);
         }

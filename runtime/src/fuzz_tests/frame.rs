@@ -18,7 +18,7 @@ use crate::logs::{LogFile, LogRequest};
 use crate::metrics::MetricsSnapshot;
 use crate::network::handshake_messages::{Answer, Challenge, Hello, Verdict};
 use crate::network::{
-    ChannelKey, FrameBound, FrameError, FrameReader, RecordBatch, StreamMessage, Tagged, limits, write_frame_within,
+    Batch, ChannelKey, FrameBound, FrameError, FrameReader, StreamMessage, Tagged, limits, write_frame_within,
 };
 use crate::protocol::TaskManagerUsage;
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
@@ -45,11 +45,11 @@ pub(super) fn data_connection(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Reads every key, value and timestamp of `batch`, as a task does.
-pub(super) fn read_every_record(batch: &RecordBatch) -> usize {
+pub(super) fn read_every_record(batch: &Batch) -> usize {
     let mut bytes = 0;
     for i in 0..batch.len() {
         bytes += batch.key(i).len() + batch.value(i).len();
-        let mut copy = RecordBatch::default();
+        let mut copy = Batch::default();
         copy.push_from(batch, i);
         bytes += copy.byte_len();
     }
@@ -87,8 +87,8 @@ fn job() -> JobId {
 }
 
 /// A keyed batch with timestamps, as a keyed exchange sends it.
-fn sample_batch() -> RecordBatch {
-    let mut batch = RecordBatch::default();
+fn sample_batch() -> Batch {
+    let mut batch = Batch::default();
     for (i, word) in ["flink", "wasm", "", "state"].iter().enumerate() {
         let value = rmp_serde::to_vec(&(word, i as u64 + 1)).unwrap();
         batch.push(Some(&rmp_serde::to_vec(word).unwrap()), &value, Some(1_700_000_000_000 + i as i64));
@@ -111,7 +111,7 @@ pub(super) fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     ];
     let mut channel = wire(&[key]);
     channel.extend(wire(&messages));
-    let mut unkeyed = RecordBatch::default();
+    let mut unkeyed = Batch::default();
     unkeyed.push(None, b"\xa5hello", None);
     unkeyed.push(None, b"\xa0", None);
     let mut unkeyed_channel = wire(&[key]);
@@ -120,13 +120,13 @@ pub(super) fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     let mut huge = wire(&[key]);
     huge.extend_from_slice(&u32::MAX.to_be_bytes());
     let mut lying = wire(&[key]);
-    let liar = RecordBatch { values: b"abc".to_vec(), value_ends: vec![2, 9], ..Default::default() };
+    let liar = Batch { values: b"abc".to_vec(), value_ends: vec![2, 9], ..Default::default() };
     lying.extend(wire(&[(0u32, StreamMessage::Batch(liar))]));
     let mut unordered = wire(&[key]);
-    let liar = RecordBatch { values: b"abc".to_vec(), value_ends: vec![3, 1], ..Default::default() };
+    let liar = Batch { values: b"abc".to_vec(), value_ends: vec![3, 1], ..Default::default() };
     unordered.extend(wire(&[(0u32, StreamMessage::Batch(liar))]));
     let mut short_keys = wire(&[key]);
-    let liar = RecordBatch {
+    let liar = Batch {
         values: b"ab".to_vec(),
         value_ends: vec![1, 2],
         keys: b"k".to_vec(),
@@ -198,12 +198,12 @@ pub(super) fn rpc_to_taskmanager_corpus() -> Vec<(&'static str, Vec<u8>)> {
     vec![("session.bin", wire(&messages)), ("bad-unknown-message.bin", wire(&["Reboot"]))]
 }
 
-/// An arbitrary record batch as [`RecordBatch::push`] builds it: always well formed.
-pub(super) fn well_formed_batch() -> impl Strategy<Value = RecordBatch> {
+/// An arbitrary record batch as [`Batch::push`] builds it: always well formed.
+pub(super) fn well_formed_batch() -> impl Strategy<Value = Batch> {
     let record =
         (prop::option::of(prop::collection::vec(any::<u8>(), 0..12)), prop::collection::vec(any::<u8>(), 0..24));
     (prop::collection::vec(record, 0..24), any::<bool>(), any::<bool>()).prop_map(|(records, keyed, timed)| {
-        let mut batch = RecordBatch::default();
+        let mut batch = Batch::default();
         for (i, (key, value)) in records.iter().enumerate() {
             let key = keyed.then(|| key.as_deref().unwrap_or_default());
             batch.push(key, value, timed.then_some(i as i64 - 3));
@@ -317,7 +317,7 @@ proptest! {
         key_ends in prop::collection::vec(0..10u32, 0..6),
         timestamps in prop::collection::vec(any::<i64>(), 0..6),
     ) {
-        let batch = RecordBatch { values, value_ends, keys, key_ends, timestamps };
+        let batch = Batch { values, value_ends, keys, key_ends, timestamps };
         let consistent = batch.check();
         let frame = wire(&[(0u32, StreamMessage::Batch(batch))]);
         match FrameReader::new(&frame[..], BOUND, "fuzz").read::<Tagged>() {

@@ -1,5 +1,5 @@
 //! How records travel between tasks: batches of records in flat buffers
-//! ([`RecordBatch`]), control messages beside them ([`StreamMessage`]:
+//! ([`Batch`]), control messages beside them ([`StreamMessage`]:
 //! watermarks, checkpoint barriers), aligned by the [`InputGate`],
 //! bounded channels that block a fast producer (backpressure), and the
 //! [`OutputWriter`] that partitions a task's output and sends each batch
@@ -9,7 +9,6 @@
 //! [`handshake`] that proves both ends know the cluster secret when one
 //! is set.
 
-mod batch;
 mod channel;
 pub mod frame;
 mod gate;
@@ -22,8 +21,6 @@ mod output;
 mod registry;
 pub mod tcp;
 
-pub use batch::RecordBatch;
-pub(crate) use batch::check_ends as batch_check_ends;
 pub use channel::{CHANNEL_CAPACITY, OutputChannel, SendError, bounded};
 pub use frame::{FrameError, FrameReader, TimedStream, read_frame, write_frame, write_frame_within};
 pub use gate::{GateEvent, InputGate};
@@ -32,3 +29,7 @@ pub use link::Link;
 pub use message::{StreamMessage, Tagged};
 pub use output::{BATCH_BYTES, BATCH_RECORDS, OutputWriter};
 pub use registry::{ChannelKey, ChannelRegistry};
+/// A batch of records: the layout that crosses the WASM boundary, shared
+/// with the SDK ([`wflink_abi`]), so handing a batch to a guest moves
+/// buffers instead of converting records.
+pub use wflink_abi::Batch;
