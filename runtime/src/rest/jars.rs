@@ -55,7 +55,7 @@ pub enum RunErrors {
     /// No such jar.
     #[response(status = 404)]
     UnknownJar(Errors),
-    /// Every describe thread is busy and `wasm.describe.queue` requests wait.
+    /// Every describe thread is busy and `wasm.describe.queue` requests already wait.
     #[response(status = 429)]
     Busy(Errors),
 }
@@ -102,7 +102,7 @@ pub async fn list(State(state): State<AppState>) -> Json<JarList> {
     responses(
         (status = 200, description = "OK", body = Uploaded),
         (status = 400, description = "Not a wflink:job component, or no jarfile field", body = Errors),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 403, description = "Refused: a changing request naming a foreign Host or Origin (no token set), or the action is switched off (web.submit.enable, web.cancel.enable)", body = Errors),
         (status = 413, description = "The body is larger than rest.server.max-content-length", body = Errors),
     ),
 )]
@@ -372,7 +372,7 @@ pub async fn plan(
     ),
     responses(
         (status = 200, description = "OK", body = Empty),
-        (status = 403, description = "Refused: a foreign Host or Origin (no token set), or submit or cancel switched off", body = Errors),
+        (status = 403, description = "Refused: a changing request naming a foreign Host or Origin (no token set), or the action is switched off (web.submit.enable, web.cancel.enable)", body = Errors),
         (status = 404, description = "No such jar", body = Errors),
         (status = 415, description = "The body is declared as something other than application/json", body = Errors),
     ),

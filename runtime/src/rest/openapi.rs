@@ -48,7 +48,8 @@ pub enum JobErrors {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum ChangeErrors {
-    /// Refused: a foreign Host or Origin (no token set), or submit or cancel switched off.
+    /// Refused: a changing request naming a foreign Host or Origin (no token set), or the action is switched off
+    /// (web.submit.enable, web.cancel.enable).
     #[response(status = 403)]
     Forbidden(Errors),
     /// The body is larger than rest.server.max-content-length.
