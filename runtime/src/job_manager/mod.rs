@@ -49,9 +49,15 @@ use messages::{CancelJob, GetJobDetails, JobTerminated};
 /// A cancel that cannot happen.
 #[derive(Debug, thiserror::Error)]
 pub enum CancelError {
+    /// No job has this id (answered by the Dispatcher).
+    #[error("job {0} not found")]
+    UnknownJob(JobId),
     /// The job already ended.
     #[error("job {0} has already ended ({1}) and cannot be cancelled")]
     AlreadyEnded(JobId, JobStatus),
+    /// The job's JobManager did not answer (the cluster is shutting down).
+    #[error("the job manager of job {0} is unreachable")]
+    Unreachable(JobId),
 }
 
 /// What a JobManager needs to run its job.
@@ -571,7 +577,8 @@ impl Handler<CheckpointReport> for JobManager {
 impl Handler<CancelJob> for JobManager {
     type Result = Result<(), CancelError>;
 
-    fn handle(&mut self, _msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
+        debug_assert_eq!(msg.job_id, self.submission.job_id, "a cancel reached the JobManager of another job");
         self.cancel(ctx)
     }
 }
