@@ -28,10 +28,10 @@ use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
 use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
 use crate::metrics::MetricsSnapshot;
-use crate::protocol::{JobStatus, TaskState, TaskStateChanged};
+use crate::protocol::{FailureKind, JobStatus, TaskFailure, TaskState, TaskStateChanged};
 use crate::resource_manager::ResourceManager;
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer};
-use crate::task_manager::{Deployment, TaskError, TaskLinks};
+use crate::task_manager::{Deployment, TaskLinks};
 use crate::time::now_millis;
 use crate::wasm::JobComponent;
 use execution_graph::ExecutionGraph;
@@ -273,13 +273,16 @@ impl JobManager {
             Ok(Err(not_enough)) => {
                 let timeout = act.submission.slot_request_timeout;
                 act.fail(
-                    JobFailure::new(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), false),
+                    JobFailure::new(
+                        format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"),
+                        FailureKind::Resources,
+                    ),
                     ctx,
                 )
             }
             Err(mailbox) => {
                 let message = format!("the resource manager is unreachable: {mailbox}");
-                act.fail(JobFailure::new(message, false), ctx)
+                act.fail(JobFailure::new(message, FailureKind::Resources), ctx)
             }
         });
         ctx.wait(ask);
@@ -475,10 +478,9 @@ impl Handler<TaskStateChanged> for JobManager {
         self.execution.set_state(msg.subtask, msg.state);
         if msg.state == TaskState::Failed {
             let vertex = &self.submission.job_graph.vertices[vertex];
-            let error = msg.error.unwrap_or_else(|| "unknown error".into());
-            let consequence = TaskError::is_consequence(&error);
+            let error = msg.error.unwrap_or_else(|| TaskFailure::new(FailureKind::Internal, "unknown error"));
             let message = format!("{} ({}/{}) failed: {error}", vertex.name, index + 1, vertex.parallelism);
-            self.on_task_failed(JobFailure::new(message, consequence), ctx);
+            self.on_task_failed(JobFailure::new(message, error.kind), ctx);
         } else if msg.state == TaskState::Finished {
             // A task that ended cannot acknowledge what it has not yet.
             for id in self.checkpoints.awaiting(msg.subtask) {

@@ -25,7 +25,7 @@ use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogError, LogResponse};
 use crate::protocol::TaskManagerUsage;
-use crate::protocol::{TaskState, TaskStateChanged};
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::task_manager::{Deployment, SlotGateway, TaskLinks};
@@ -126,7 +126,7 @@ impl TaskManagerGateway {
         let id = &self.registration.id;
         tracing::warn!(task_manager = %id, reason, "task manager lost");
         for ((_, subtask), task) in self.tasks.drain() {
-            let error = format!("TaskManager {id} was lost: {reason}");
+            let error = TaskFailure::new(FailureKind::TaskManagerLost, format!("TaskManager {id} was lost: {reason}"));
             task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
         }
         self.resource_manager.do_send(UnregisterTaskManager { id: id.clone(), gateway: ctx.address() });

@@ -24,8 +24,8 @@ use crate::logs::{LogFiles, LogRequest};
 use crate::metrics::{TaskMetrics, proc_kb};
 use crate::network::ChannelRegistry;
 use crate::protocol::TaskDescriptor;
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::protocol::{SlotUsage, TaskManagerUsage};
-use crate::protocol::{TaskState, TaskStateChanged};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
 use crate::wasm::{JobComponent, WasmEngine};
@@ -223,7 +223,7 @@ impl TaskExecutor {
             job_id,
             subtask,
             state: TaskState::Failed,
-            error: Some(error),
+            error: Some(TaskFailure::new(FailureKind::Deployment, error)),
             metrics: Default::default(),
         });
     }

@@ -21,7 +21,7 @@ use crate::checkpoint::TaskCommand;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::network::ChannelRegistry;
-use crate::protocol::{TaskState, TaskStateChanged};
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::wasm::SlotMemory;
 
 /// Where a slot's tasks are wired: the channels of its process and the
@@ -87,7 +87,7 @@ impl Slot {
         let task = descriptor.materialize(component, &here, control).map_err(|e| TaskStateChanged {
             subtask,
             state: TaskState::Failed,
-            error: Some(e.to_string()),
+            error: Some(TaskFailure::new(FailureKind::Deployment, e.to_string())),
         })?;
         self.running.insert((job_id, subtask), RunningTask { cancelled, commands });
         Ok(task)
