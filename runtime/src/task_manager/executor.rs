@@ -12,9 +12,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler};
 
-use super::messages::{CancelTasks, CommandTask, DeployTask, Deployment, ReleaseJob, TaskLinks};
+use super::messages::{
+    CancelTasks, CommandTask, Compiled, DeployTask, Deployment, JobCheckpointReport, JobTaskState, ReleaseJob,
+    TaskLinks,
+};
 use super::registration::{Backoff, Reregistered, reregister_in_background};
 use super::{SlotNetwork, Slots};
 use crate::checkpoint::CheckpointReport;
@@ -69,30 +72,6 @@ pub struct TaskExecutor {
     running: HashMap<(JobId, SubtaskId), RunningTask>,
     /// This process's log and stdout files.
     logs: Arc<LogFiles>,
-}
-
-/// A task of `job_id` changed state (sent by the task thread through a [`JobReporter`]).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct JobTaskState {
-    job_id: JobId,
-    change: TaskStateChanged,
-}
-
-/// A task of `job_id` answered a checkpoint barrier.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct JobCheckpointReport {
-    job_id: JobId,
-    report: CheckpointReport,
-}
-
-/// A component finished compiling on a worker thread.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Compiled {
-    hash: String,
-    result: Result<JobComponent, String>,
 }
 
 /// Tags the state changes and checkpoint answers of one job's tasks with the job id.

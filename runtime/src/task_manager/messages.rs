@@ -149,6 +149,30 @@ pub(crate) struct TaskEnded {
     pub subtask: SubtaskId,
 }
 
+/// A task of `job_id` changed state (tagged by the job's reporter in a TaskManager process).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct JobTaskState {
+    pub job_id: JobId,
+    pub change: TaskStateChanged,
+}
+
+/// A task of `job_id` answered a checkpoint barrier.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct JobCheckpointReport {
+    pub job_id: JobId,
+    pub report: CheckpointReport,
+}
+
+/// A component finished compiling on a worker thread.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Compiled {
+    pub hash: String,
+    pub result: Result<JobComponent, String>,
+}
+
 /// Stop the TaskManager and its slots (the process is shutting down).
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
