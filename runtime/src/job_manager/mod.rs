@@ -308,7 +308,8 @@ impl JobManager {
         let mut restores = self.restore.as_ref().map(|r| r.assign(&self.submission.job_graph));
         if let Some(restore) = &self.restore {
             let job = self.submission.job_id;
-            tracing::info!(%job, checkpoint = restore.metadata.checkpoint_id, location = %restore.location, "restoring");
+            let (checkpoint, location) = (restore.metadata.checkpoint_id, &restore.location);
+            tracing::info!(%job, checkpoint, %location, "restoring");
             self.checkpoints.restored(restore.describe());
         }
         for mut placement in placements {
