@@ -35,7 +35,8 @@ fn claim(address: &str, size: u32, after_handshake: bool) -> TcpStream {
     let stream = TcpStream::connect(address).unwrap();
     if after_handshake {
         let deadline = std::time::Instant::now() + DEADLINE;
-        wflink::network::handshake::client(&stream, address, None, deadline).unwrap();
+        let link = wflink::network::Link::plain(stream.try_clone().unwrap());
+        wflink::network::handshake::client(&link, address, None, deadline).unwrap();
     }
     (&stream).write_all(&size.to_be_bytes()).unwrap();
     stream

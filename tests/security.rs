@@ -69,7 +69,8 @@ fn taskmanagers_and_data_connections_need_the_cluster_secret() {
     let data_port = cluster.get("/taskmanagers")["taskmanagers"][0]["dataPort"].as_i64().unwrap();
     let stream = TcpStream::connect(("127.0.0.1", data_port as u16)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    let refused = wflink::network::handshake::client(&stream, "the data port", None, deadline).unwrap_err();
+    let link = wflink::network::Link::plain(stream);
+    let refused = wflink::network::handshake::client(&link, "the data port", None, deadline).unwrap_err();
     assert!(refused.to_string().contains("requires the cluster secret"), "{refused}");
     wait_for("a TaskManager to log the refused data connection", || {
         (cluster.taskmanager_log(first) + &cluster.taskmanager_log(second))

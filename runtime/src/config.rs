@@ -5,6 +5,8 @@ mod restart;
 mod yaml;
 
 pub use restart::RestartStrategy;
+#[cfg(test)]
+pub(crate) use yaml::parse as parse_yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -195,6 +197,30 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("web.submit.enable", "true", "whether jobs can be uploaded, planned and run through REST (403 when false)"),
     ("web.cancel.enable", "true", "whether jobs can be cancelled or stopped through REST (403 when false)"),
     (
+        "security.ssl.rest.enabled",
+        "false",
+        "serve the REST API and dashboard over https (TLS); the CLI then speaks https",
+    ),
+    ("security.ssl.rest.cert-file", "", "PEM file with the REST server's certificate chain, leaf first"),
+    ("security.ssl.rest.key-file", "", "PEM file with the REST server's private key"),
+    (
+        "security.ssl.rest.ca-file",
+        "",
+        "PEM file of the certificates the CLI trusts for the REST server; empty: the system's web roots",
+    ),
+    (
+        "security.ssl.internal.enabled",
+        "false",
+        "TLS with mutual authentication on RPC and data connections between JobManager and TaskManagers",
+    ),
+    ("security.ssl.internal.cert-file", "", "PEM file with this process's certificate chain for internal connections"),
+    ("security.ssl.internal.key-file", "", "PEM file with the private key of security.ssl.internal.cert-file"),
+    (
+        "security.ssl.internal.ca-file",
+        "",
+        "PEM file of the certificate authorities a peer's certificate must be signed by; empty: the cert-file itself",
+    ),
+    (
         "wflink.io.allowed-paths",
         "",
         "directories (separated by ';' or ',') file sources, file sinks, savepoints and restores may use; empty: any",
@@ -341,6 +367,8 @@ impl Configuration {
         self.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?;
         self.boolean("web.submit.enable")?;
         self.boolean("web.cancel.enable")?;
+        self.boolean("security.ssl.rest.enabled")?;
+        self.boolean("security.ssl.internal.enabled")?;
         Ok(())
     }
 
@@ -436,8 +464,15 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" | "day" | "days" => 86400e3,
         _ => return None,
     };
-    // Checked: a value too large for a Duration (or negative) is invalid, not a panic.
-    Duration::try_from_secs_f64(number * millis / 1e3).ok()
+    // A duration must fit Java's long milliseconds, as Flink's do: then it
+    // can be added to any instant, where a larger one (up to a Duration's
+    // 584 billion years) would panic the first deadline it set. Checked, so
+    // a value too large (or negative) is invalid, not a panic.
+    let millis = number * millis;
+    if millis > i64::MAX as f64 {
+        return None;
+    }
+    Duration::try_from_secs_f64(millis / 1e3).ok()
 }
 
 /// Parses a memory size in Flink's syntax into bytes.
@@ -451,7 +486,9 @@ pub fn parse_memory_size(raw: &str) -> Option<u64> {
         "t" | "tb" | "tebibytes" => 1 << 40,
         _ => return None,
     };
-    Some((number * factor as f64) as u64)
+    // A size past u64 (16 EiB) is invalid rather than quietly the largest one.
+    let bytes = number * factor as f64;
+    (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 //! `protocol`) below the sandbox and data path (`state`, `wasm`,
 //! `connectors`, `operator`), below the roles (`task_manager`,
 //! `resource_manager`, `job_manager`, `dispatcher`), below the edges
-//! (`rest`, `cli`, `minicluster`). `layering_tests` fails on a cycle.
+//! (`rest`, `cli`, `minicluster`). `layering_tests` fails on a cycle;
+//! `fuzz_tests` feeds every decoder of untrusted bytes arbitrary input.
 //!
 //! - [`cli`]: the `wflink` command line.
 //! - [`checkpoint`]: checkpoints and savepoints: barriers, snapshots, storage.
@@ -65,5 +66,7 @@ pub mod task_manager;
 pub mod time;
 pub mod wasm;
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod layering_tests;

@@ -15,7 +15,7 @@ use std::ops::Range;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use crate::chain::{Batch, bytes_eq, slices};
+use crate::chain::{Batch, bytes_eq};
 
 /// Why a state access failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,114 +55,9 @@ impl From<StateError> for crate::JobError {
     }
 }
 
-/// Which clock a timer follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Domain {
-    /// Watermarks.
-    Event,
-    /// The wall clock.
-    Processing,
-}
-
-/// Timers as flat buffers (the WIT `timers`).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Timers {
-    pub keys: Vec<u8>,
-    pub key_ends: Vec<u32>,
-    pub namespaces: Vec<u8>,
-    pub namespace_ends: Vec<u32>,
-    pub timestamps: Vec<i64>,
-    pub domains: Vec<Domain>,
-}
-
-impl Timers {
-    pub fn push(&mut self, domain: Domain, timestamp: i64, key: &[u8], namespace: &[u8]) {
-        self.keys.extend_from_slice(key);
-        self.key_ends.push(self.keys.len() as u32);
-        self.namespaces.extend_from_slice(namespace);
-        self.namespace_ends.push(self.namespaces.len() as u32);
-        self.timestamps.push(timestamp);
-        self.domains.push(domain);
-    }
-
-    pub fn clear(&mut self) {
-        self.keys.clear();
-        self.key_ends.clear();
-        self.namespaces.clear();
-        self.namespace_ends.clear();
-        self.timestamps.clear();
-        self.domains.clear();
-    }
-}
-
-/// Named state entries as flat buffers (the WIT `state-entries`).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct StateEntries {
-    pub state_ids: Vec<u32>,
-    pub keys: Vec<u8>,
-    pub key_ends: Vec<u32>,
-    pub namespaces: Vec<u8>,
-    pub namespace_ends: Vec<u32>,
-    pub user_keys: Vec<u8>,
-    pub user_key_ends: Vec<u32>,
-    pub values: Vec<u8>,
-    pub value_ends: Vec<u32>,
-}
-
-impl StateEntries {
-    /// Appends one entry (an empty value deletes it in the host).
-    pub fn push(&mut self, state_id: u32, key: &[u8], namespace: &[u8], user_key: &[u8], value: &[u8]) {
-        self.state_ids.push(state_id);
-        self.keys.extend_from_slice(key);
-        self.key_ends.push(self.keys.len() as u32);
-        self.namespaces.extend_from_slice(namespace);
-        self.namespace_ends.push(self.namespaces.len() as u32);
-        self.user_keys.extend_from_slice(user_key);
-        self.user_key_ends.push(self.user_keys.len() as u32);
-        self.values.extend_from_slice(value);
-        self.value_ends.push(self.values.len() as u32);
-    }
-
-    /// Checks the offsets once.
-    pub fn check(&self) -> Result<(), crate::JobError> {
-        let n = self.state_ids.len();
-        for ends in [&self.key_ends, &self.namespace_ends, &self.user_key_ends, &self.value_ends] {
-            if ends.len() != n {
-                return Err(crate::JobError::Other(
-                    "malformed state entries: offsets disagree with state ids (a host bug)".into(),
-                ));
-            }
-        }
-        for (buf, ends) in [
-            (&self.keys, &self.key_ends),
-            (&self.namespaces, &self.namespace_ends),
-            (&self.user_keys, &self.user_key_ends),
-            (&self.values, &self.value_ends),
-        ] {
-            let mut previous = 0;
-            for &end in ends {
-                if end < previous || end as usize > buf.len() {
-                    return Err(crate::JobError::Other(
-                        "malformed state entries: offset out of bounds (a host bug)".into(),
-                    ));
-                }
-                previous = end;
-            }
-        }
-        Ok(())
-    }
-
-    /// The entries as (state id, key, namespace, user key, value).
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8], &[u8], &[u8], &[u8])> {
-        self.state_ids
-            .iter()
-            .zip(slices(&self.keys, &self.key_ends))
-            .zip(slices(&self.namespaces, &self.namespace_ends))
-            .zip(slices(&self.user_keys, &self.user_key_ends))
-            .zip(slices(&self.values, &self.value_ends))
-            .map(|((((id, k), n), u), v)| (*id, k, n, u, v))
-    }
-}
+/// Timers, named state entries and their clocks as flat buffers: the
+/// layouts of the WIT `timers` and `state-entries`, shared with the runtime.
+pub(crate) use wflink_abi::{EntryAddress, StateEntries, TimeDomain, Timers};
 
 /// One entry of the per-call store.
 struct Entry {
@@ -294,7 +189,8 @@ impl Store {
         let at = |r: &Range<u32>| &self.arena[r.start as usize..r.end as usize];
         for e in self.entries.iter().filter(|e| e.dirty) {
             let value = e.value.as_deref().unwrap_or_default();
-            out.push(e.state_id, at(&e.key), at(&e.namespace), at(&e.user_key), value);
+            let address = EntryAddress { state_id: e.state_id, namespace: at(&e.namespace), user_key: at(&e.user_key) };
+            out.push(at(&e.key), address, value);
         }
     }
 }
@@ -392,8 +288,9 @@ impl CallContext {
     pub fn load(&mut self) {
         if !self.loaded {
             self.loaded = true;
-            for (id, key, ns, user_key, value) in self.raw.iter() {
-                self.store.set(id, key, ns, user_key, Some(value.to_vec()), false);
+            for (key, address, value) in self.raw.iter() {
+                let EntryAddress { state_id, namespace, user_key } = address;
+                self.store.set(state_id, key, namespace, user_key, Some(value.to_vec()), false);
             }
         }
     }
@@ -411,7 +308,7 @@ pub(crate) fn set_key(key: &[u8], timestamp: Option<i64>) {
 }
 
 /// Registers a timer for the current key and namespace.
-pub(crate) fn register_timer(domain: Domain, timestamp: i64) -> Result<(), StateError> {
+pub(crate) fn register_timer(domain: TimeDomain, timestamp: i64) -> Result<(), StateError> {
     with(|c| {
         if !c.keyed {
             return Err(StateError::NoKeyedContext);
@@ -423,7 +320,7 @@ pub(crate) fn register_timer(domain: Domain, timestamp: i64) -> Result<(), State
 }
 
 /// Deletes a timer of the current key and namespace.
-pub(crate) fn delete_timer(domain: Domain, timestamp: i64) -> Result<(), StateError> {
+pub(crate) fn delete_timer(domain: TimeDomain, timestamp: i64) -> Result<(), StateError> {
     with(|c| {
         if !c.keyed {
             return Err(StateError::NoKeyedContext);

@@ -57,3 +57,9 @@ impl fmt::Display for JobError {
 }
 
 impl std::error::Error for JobError {}
+
+/// A layout from the host whose offsets do not fit its buffers: a bug of
+/// the host's, named as such.
+pub(crate) fn malformed_from_host(error: wflink_abi::LayoutError) -> JobError {
+    JobError::Other(format!("malformed {error} (a host bug)"))
+}

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use crate::chain::{Batch, Chain, ChainOutput, ContextOutput, KeyedState};
-use crate::context::{Domain, StateEntries, Timers};
+use crate::context::{StateEntries, TimeDomain, Timers};
 use crate::env::record;
 use crate::plan::{self, StreamPlan};
 use crate::{Args, JobError, StreamExecutionEnvironment};
@@ -164,8 +164,8 @@ fn timers_from_wit(t: wit::Timers) -> Timers {
         .domains
         .into_iter()
         .map(|d| match d {
-            wit::TimeDomain::EventTime => Domain::Event,
-            wit::TimeDomain::ProcessingTime => Domain::Processing,
+            wit::TimeDomain::EventTime => TimeDomain::EventTime,
+            wit::TimeDomain::ProcessingTime => TimeDomain::ProcessingTime,
         })
         .collect();
     Timers {
@@ -183,8 +183,8 @@ fn timers_to_wit(t: Timers) -> wit::Timers {
         .domains
         .into_iter()
         .map(|d| match d {
-            Domain::Event => wit::TimeDomain::EventTime,
-            Domain::Processing => wit::TimeDomain::ProcessingTime,
+            TimeDomain::EventTime => wit::TimeDomain::EventTime,
+            TimeDomain::ProcessingTime => wit::TimeDomain::ProcessingTime,
         })
         .collect();
     wit::Timers {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::chain::Emitter;
 use crate::codec::decode;
-use crate::context::{self, Domain, StateError};
+use crate::context::{self, StateError, TimeDomain};
 use crate::{Data, JobError};
 
 /// Names a side output of type `T`. Create it once in the build function
@@ -111,22 +111,22 @@ impl<O> Context<'_, O> {
 
     /// Calls `on_timer` once the watermark reaches `timestamp` (keyed only).
     pub fn register_event_time_timer(&mut self, timestamp: i64) -> Result<(), StateError> {
-        context::register_timer(Domain::Event, timestamp)
+        context::register_timer(TimeDomain::EventTime, timestamp)
     }
 
     /// Calls `on_timer` once the wall clock reaches `timestamp` (keyed only).
     pub fn register_processing_time_timer(&mut self, timestamp: i64) -> Result<(), StateError> {
-        context::register_timer(Domain::Processing, timestamp)
+        context::register_timer(TimeDomain::ProcessingTime, timestamp)
     }
 
     /// Deletes an event-time timer of the current key (keyed only).
     pub fn delete_event_time_timer(&mut self, timestamp: i64) -> Result<(), StateError> {
-        context::delete_timer(Domain::Event, timestamp)
+        context::delete_timer(TimeDomain::EventTime, timestamp)
     }
 
     /// Deletes a processing-time timer of the current key (keyed only).
     pub fn delete_processing_time_timer(&mut self, timestamp: i64) -> Result<(), StateError> {
-        context::delete_timer(Domain::Processing, timestamp)
+        context::delete_timer(TimeDomain::ProcessingTime, timestamp)
     }
 }
 

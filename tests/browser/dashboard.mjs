@@ -6,10 +6,9 @@
 //   SCREENSHOTS    folder for one screenshot per page
 //   SAVEPOINT_DIR  a directory for the savepoint triggered from the job page
 // Prints what it checks; exits non-zero on the first failed check.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
+import { check, openChromium } from './chromium.mjs';
 
 const url = process.env.DASHBOARD_URL;
 const wasm = process.env.WASM;
@@ -17,24 +16,9 @@ const socketPort = process.env.SOCKET_PORT;
 const shots = process.env.SCREENSHOTS;
 const savepointDir = process.env.SAVEPOINT_DIR;
 const TIMEOUT = 30_000;
-mkdirSync(shots, { recursive: true });
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok: ${message}`);
-}
 const number = (text) => Number(String(text).replace(/[^0-9]/g, ''));
 
-const profile = mkdtempSync(join(tmpdir(), 'wflink-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 860 },
-});
-context.setDefaultTimeout(TIMEOUT);
-const page = context.pages()[0] || (await context.newPage());
+const { page, close } = await openChromium(shots, { viewport: { width: 1280, height: 860 } });
 const consoleErrors = [];
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
 // The refused upload's 400 is logged by the browser as a failed resource; script errors are not expected.
@@ -257,8 +241,7 @@ try {
   console.error(e.stack || String(e));
   process.exitCode = 1;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 
 /** A /jobs/:id/checkpoints answer in Flink 2.x's shape (CheckpointingStatistics). */

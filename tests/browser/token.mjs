@@ -7,30 +7,14 @@
 // refused and asked again; the right one shows the overview, the
 // JobManager's log (fetched by the log viewer) and survives a reload in
 // the same tab. Exits non-zero on the first failed check.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { check, openChromium } from './chromium.mjs';
 
 const url = process.env.DASHBOARD_URL;
 const token = process.env.TOKEN;
 const shots = process.env.SCREENSHOTS;
-mkdirSync(shots, { recursive: true });
 
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok: ${message}`);
-}
-
-const profile = mkdtempSync(join(tmpdir(), 'wflink-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-context.setDefaultTimeout(30_000);
-const page = context.pages()[0] || (await context.newPage());
+const { page, close } = await openChromium(shots);
 const scriptErrors = [];
 page.on('pageerror', (e) => scriptErrors.push(String(e)));
 
@@ -60,5 +44,5 @@ try {
   await page.screenshot({ path: join(shots, 'token-02-signed-in.png') });
   check(scriptErrors.length === 0, `no script errors ${scriptErrors.join('; ')}`);
 } finally {
-  await context.close();
+  await close();
 }

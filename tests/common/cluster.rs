@@ -56,7 +56,7 @@ impl TestCluster {
         let token = settings.iter().rev().find_map(|s| s.strip_prefix("security.rest.token=")).map(str::to_string);
         let mut cluster = TestCluster {
             dir,
-            client: RestClient::new(&rest).with_token(token.clone()),
+            client: client_for(&rest, &settings, token.clone()),
             token,
             rest,
             rpc,
@@ -216,8 +216,8 @@ impl TestCluster {
 
     /// Raw HTTP status and body of a request, for the error cases.
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let url = format!("http://{}{path}", self.rest);
+        let agent = self.client.agent();
+        let url = format!("{}{path}", self.client.base_url());
         let token = &self.token;
         let response = match method {
             "GET" => with_token(agent.get(&url), token).call(),
@@ -242,6 +242,13 @@ impl Drop for TestCluster {
     }
 }
 
+/// A client of the REST API at `rest` as the cluster's `settings` say to
+/// reach it (https and its trusted certificates, when they turn TLS on).
+fn client_for(rest: &str, settings: &[String], token: Option<String>) -> RestClient {
+    let config = wflink::config::Configuration::default().with_overrides(settings).expect("valid test settings");
+    RestClient::from_config(rest, &config).expect("a client of the test cluster").with_token(token)
+}
+
 /// Starts a `wflink jobmanager` on loopback with `-D settings` (later ones
 /// win), output to `NAME.out` and `NAME.log` in `dir`; returns it with its
 /// REST and RPC `host:port` once it printed them.
@@ -263,7 +270,8 @@ fn spawn_jobmanager(dir: &Path, name: &str, settings: &[String]) -> (Child, Stri
     loop {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
         let find = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).map(|s| s.trim().to_string());
-        if let (Some(rest), Some(rpc)) = (find("REST endpoint: http://"), find("RPC endpoint:")) {
+        let rest = find("REST endpoint: http://").or_else(|| find("REST endpoint: https://"));
+        if let (Some(rest), Some(rpc)) = (rest, find("RPC endpoint:")) {
             return (jobmanager, rest, rpc);
         }
         if started.elapsed() > DEADLINE || matches!(jobmanager.try_wait(), Ok(Some(_))) {

@@ -156,8 +156,11 @@ impl CheckpointMetadata {
     pub fn state_size(&self) -> u64 {
         let handles = self.vertices.iter().flat_map(|v| &v.subtasks);
         handles
-            .map(|h| h.keyed.as_ref().map_or(0, |f| f.size) + h.operator.as_ref().map_or(0, |o| o.len() as u64))
-            .sum()
+            .map(|h| {
+                h.keyed.as_ref().map_or(0, |f| f.size).saturating_add(h.operator.as_ref().map_or(0, |o| o.len() as u64))
+            })
+            // Saturating: the sizes come from a file, which may be damaged.
+            .fold(0, u64::saturating_add)
     }
 
     /// Every state file it names.

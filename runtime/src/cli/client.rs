@@ -6,7 +6,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+use rustls::pki_types::CertificateDer;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
 use crate::config::Configuration;
+use crate::security::tls;
 
 /// The environment variable that gives the CLI the REST token (before the configuration's).
 pub const TOKEN_ENV: &str = "WFLINK_REST_TOKEN";
@@ -28,26 +32,55 @@ pub fn cluster_address(flag: Option<&str>, config: &Configuration) -> anyhow::Re
 }
 
 impl RestClient {
-    /// A client of the cluster at `address` (`host:port` or a URL).
+    /// A client of the cluster at `address` (`host:port` or a URL), over
+    /// plain http unless the URL says https.
     pub fn new(address: &str) -> Self {
-        let base = if address.starts_with("http://") { address.to_string() } else { format!("http://{address}") };
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build()
-            .into();
-        RestClient { base: base.trim_end_matches('/').to_string(), agent, authorization: None }
+        Self::with_tls(address, false, &[])
     }
 
-    /// A client of the cluster at `address` that sends the REST token, if
-    /// one is given: by `WFLINK_REST_TOKEN`, else by `security.rest.token`
-    /// or `security.rest.token-file` of `config`.
+    /// A client of the cluster at `address`: `https://` when `https` (or
+    /// the URL says so), trusting `roots` (none: the system's web roots).
+    fn with_tls(address: &str, https: bool, roots: &[CertificateDer<'static>]) -> Self {
+        let scheme = if https { "https" } else { "http" };
+        let base = if address.starts_with("http://") || address.starts_with("https://") {
+            address.to_string()
+        } else {
+            format!("{scheme}://{address}")
+        };
+        let mut agent =
+            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(120)));
+        if !roots.is_empty() {
+            let roots: Vec<Certificate<'static>> =
+                roots.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
+            agent = agent.tls_config(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&roots)).build());
+        }
+        RestClient { base: base.trim_end_matches('/').to_string(), agent: agent.build().into(), authorization: None }
+    }
+
+    /// A client of the cluster at `address` as `config` says to reach it:
+    /// over https when `security.ssl.rest.enabled`, trusting
+    /// `security.ssl.rest.ca-file`; sending the REST token, if one is
+    /// given: by `WFLINK_REST_TOKEN`, else by `security.rest.token` or
+    /// `security.rest.token-file`.
     pub fn from_config(address: &str, config: &Configuration) -> anyhow::Result<Self> {
         let token = match std::env::var(TOKEN_ENV) {
             Ok(token) if !token.trim().is_empty() => Some(token.trim().to_string()),
             _ => configured_token(config)?,
         };
-        Ok(Self::new(address).with_token(token))
+        let https = config.boolean(tls::REST_ENABLED_KEY)?;
+        let roots = tls::rest_client_roots(config)?;
+        Ok(Self::with_tls(address, https, &roots).with_token(token))
+    }
+
+    /// `http(s)://host:port` of the cluster, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The HTTP agent, set up for the cluster's TLS; it answers error
+    /// statuses as responses, not errors.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
     }
 
     /// Sends `Authorization: Bearer <token>` with every request.

@@ -36,7 +36,9 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
     let rest_limits = ServerLimits::from_config(&config)?;
     let guard = Arc::new(RestGuard::from_config(&config)?);
+    let rest_tls = crate::security::tls::rest_server(&config)?.map(tokio_rustls::TlsAcceptor::from);
     crate::network::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
+    crate::network::link::configure(crate::security::tls::internal(&config)?);
     let upload_dir = match config.text("web.upload.dir") {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-web-{}", std::process::id())),
         dir => dir.into(),
@@ -75,7 +77,8 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         let rest = tokio::net::TcpListener::bind((rest_address.as_str(), rest_port))
             .await
             .with_context(|| format!("cannot listen on {rest_address}:{rest_port} (rest.port)"))?;
-        let rest_url = format!("http://{rest_address}:{}", rest.local_addr()?.port());
+        let scheme = if rest_tls.is_some() { "https" } else { "http" };
+        let rest_url = format!("{scheme}://{rest_address}:{}", rest.local_addr()?.port());
         let logs = Arc::new(LogFiles::of_this_process());
         let state = AppState {
             dispatcher,
@@ -92,7 +95,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");
         tracing::info!(%rest_url, rpc_port, "job manager started");
-        let served = crate::rest::serve(rest, app(state), rest_limits, stop_signal()).await;
+        let served = crate::rest::serve(rest, app(state), rest_limits, rest_tls, stop_signal()).await;
         // Stopped by a signal: what was uploaded goes with the process.
         jars.clean_up();
         blobs.clean_up();

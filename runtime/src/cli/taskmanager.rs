@@ -58,6 +58,7 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     let data_port = config.port("taskmanager.data.port")?;
     crate::network::limits::configure(FrameLimits::from_config(&config)?);
     crate::network::handshake::configure(Secret::from_config(&config, SECRET_KEY, SECRET_FILE_KEY)?);
+    crate::network::link::configure(crate::security::tls::internal(&config)?);
     let data_connections = ConnectionLimit::from_config(&config, tcp::MAX_CONNECTIONS_KEY)?;
     let listener = TcpListener::bind((host.as_str(), data_port))
         .with_context(|| format!("cannot listen on {host}:{data_port} (taskmanager.data.port)"))?;

@@ -17,7 +17,7 @@ pub(super) fn read(path: &Path) -> Result<BTreeMap<String, String>, ConfigError>
 }
 
 /// Parses YAML text into flat `key -> value` pairs.
-pub(super) fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
     let documents = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
     let mut flat = BTreeMap::new();
     match documents.into_iter().next() {

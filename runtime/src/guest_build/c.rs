@@ -18,7 +18,7 @@ use wit_bindgen_core::wit_parser::Resolve;
 
 use super::GuestBuildError;
 use super::embedded::{C_HEADER, WIT, WORLD};
-use super::tool::{find_program, run_step, write_tree};
+use super::tool::{find_program, run_step, write_file, write_tree};
 
 /// What `apt-get` needs for clang to target wasm32-wasi.
 const APT_PACKAGES: &str = "clang lld wasi-libc libclang-rt-dev-wasm32";
@@ -30,9 +30,9 @@ pub(super) fn build(dir: &Path, out_dir: &Path, wasm: &Path) -> Result<(), Guest
     })?;
 
     let wit = out_dir.join("wit");
-    write_tree(&wit, WIT)?;
+    write_tree(&wit, &WIT, ".wit")?;
     let include = out_dir.join("include");
-    write_tree(&include, &[("wflink.h", C_HEADER)])?;
+    write_file(&include.join("wflink.h"), C_HEADER)?;
     let generated = out_dir.join("gen");
     generate_bindings(&wit, &generated).map_err(|e| step_error("generating the C bindings (wit-bindgen c)", dir, e))?;
 

@@ -1,46 +1,75 @@
 //! JavaScript guests: a `package.json` whose `main` module exports
-//! `{ job, operator } = exportJob(build)` from the `wflink` JS library,
-//! made into a component (StarlingMonkey and the app inside) by
-//! componentize-js from the project's own `node_modules`.
+//! `{ job, operator } = exportJob(build)` from the `wflink` JS library.
+//! esbuild bundles the app with the library this binary carries, then
+//! componentize-js makes the bundle a component (StarlingMonkey and the
+//! app inside); both run from the project's own `node_modules`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::GuestBuildError;
 use super::embedded::{JS_BUILD_SCRIPT, JS_SDK, WIT, WORLD};
-use super::tool::{find_program, run_step, write_tree};
+use super::tool::{find_program, run_step, write_file, write_tree};
 
-/// The componentize-js module the build script imports.
-const COMPONENTIZE_JS: &str = "node_modules/@bytecodealliance/componentize-js/src/componentize.js";
+/// The npm packages a JavaScript build runs, each with the module that
+/// tells it is installed.
+const BUILD_PACKAGES: &[(&str, &str)] = &[
+    ("@bytecodealliance/componentize-js", "node_modules/@bytecodealliance/componentize-js/src/componentize.js"),
+    ("esbuild", "node_modules/esbuild/lib/main.js"),
+];
 
 pub(super) fn build(dir: &Path, out_dir: &Path, wasm: &Path) -> Result<(), GuestBuildError> {
     let node = find_program("node").ok_or_else(|| GuestBuildError::MissingTool {
         tool: "node".into(),
         hint: "install Node.js 18 or newer with npm (e.g. `apt-get install nodejs npm`)".into(),
     })?;
-    ensure_node_modules(dir)?;
-    let main = main_module(dir)?;
+    let manifest = read_manifest(dir)?;
+    ensure_node_modules(dir, &manifest)?;
+    let main = main_module(dir, &manifest)?;
 
     let wit = out_dir.join("wit");
-    write_tree(&wit, WIT)?;
-    // The app's modules with the library beside them, `"wflink"` imports
-    // pointed at it (componentize-js follows relative imports only).
-    let app = out_dir.join("app");
-    write_tree(&app.join("wflink"), JS_SDK)?;
-    copy_js_sources(dir, &app, 0)?;
+    write_tree(&wit, &WIT, ".wit")?;
+    // The library this binary carries: esbuild resolves `"wflink"` to it,
+    // whatever the project's node_modules hold.
+    let library = out_dir.join("wflink");
+    write_tree(&library, &JS_SDK, ".js")?;
     let script = out_dir.join("build.mjs");
-    std::fs::write(&script, JS_BUILD_SCRIPT).map_err(|e| GuestBuildError::io(&script, e))?;
+    write_file(&script, JS_BUILD_SCRIPT)?;
 
     let mut command = Command::new(node);
-    command.arg(&script).arg(dir).arg(app.join(&main)).arg(&wit).arg(WORLD).arg(wasm);
-    run_step(&mut command, "componentize-js", dir)
+    command.arg(&script).arg(dir).arg(&main).arg(&library).arg(&wit).arg(WORLD).arg(out_dir).arg(wasm);
+    run_step(&mut command, "esbuild and componentize-js", dir)
 }
 
-/// Installs the project's npm dependencies when componentize-js is missing:
-/// `npm ci` with a lock file (the versions it pins), `npm install` without.
-fn ensure_node_modules(dir: &Path) -> Result<(), GuestBuildError> {
-    if dir.join(COMPONENTIZE_JS).is_file() {
+/// The project's `package.json`.
+fn read_manifest(dir: &Path) -> Result<serde_json::Value, GuestBuildError> {
+    let manifest = dir.join("package.json");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| GuestBuildError::io(&manifest, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| GuestBuildError::io(&manifest, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// Whether `package.json` lists `package` in its dependencies or devDependencies.
+fn declares(manifest: &serde_json::Value, package: &str) -> bool {
+    ["dependencies", "devDependencies"].iter().any(|field| manifest[field].get(package).is_some())
+}
+
+/// The build packages missing from the project's `node_modules`.
+fn missing_packages(dir: &Path) -> Vec<&'static str> {
+    BUILD_PACKAGES.iter().filter(|(_, module)| !dir.join(module).is_file()).map(|(name, _)| *name).collect()
+}
+
+/// Installs the project's npm dependencies when a build package is
+/// missing: `npm ci` with a lock file (the versions it pins), `npm install`
+/// without. A build package that `package.json` does not list is named at
+/// once, with the command that adds it.
+fn ensure_node_modules(dir: &Path, manifest: &serde_json::Value) -> Result<(), GuestBuildError> {
+    let missing = missing_packages(dir);
+    if missing.is_empty() {
         return Ok(());
+    }
+    if let Some(package) = missing.iter().find(|package| !declares(manifest, package)) {
+        return Err(not_declared(dir, package));
     }
     let npm = find_program("npm").ok_or_else(|| GuestBuildError::MissingTool {
         tool: "npm".into(),
@@ -53,22 +82,25 @@ fn ensure_node_modules(dir: &Path) -> Result<(), GuestBuildError> {
         &format!("npm {install}"),
         dir,
     )?;
-    if !dir.join(COMPONENTIZE_JS).is_file() {
-        return Err(GuestBuildError::MissingTool {
-            tool: "@bytecodealliance/componentize-js".into(),
-            hint: format!("add it to the devDependencies of {}", dir.join("package.json").display()),
-        });
+    match missing_packages(dir).first() {
+        Some(package) => Err(not_declared(dir, package)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+fn not_declared(dir: &Path, package: &str) -> GuestBuildError {
+    GuestBuildError::MissingTool {
+        tool: package.into(),
+        hint: format!(
+            "add it to the devDependencies of {} (`npm install --save-dev {package}` there)",
+            dir.join("package.json").display()
+        ),
+    }
 }
 
 /// The `main` module named in `package.json` (default `app.js`).
-fn main_module(dir: &Path) -> Result<PathBuf, GuestBuildError> {
-    let manifest = dir.join("package.json");
-    let text = std::fs::read_to_string(&manifest).map_err(|e| GuestBuildError::io(&manifest, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| GuestBuildError::io(&manifest, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-    let main = json["main"].as_str().unwrap_or("app.js");
+fn main_module(dir: &Path, manifest: &serde_json::Value) -> Result<PathBuf, GuestBuildError> {
+    let main = manifest["main"].as_str().unwrap_or("app.js");
     if !dir.join(main).is_file() {
         let missing =
             std::io::Error::new(std::io::ErrorKind::NotFound, "the main module of package.json does not exist");
@@ -77,33 +109,32 @@ fn main_module(dir: &Path) -> Result<PathBuf, GuestBuildError> {
     Ok(PathBuf::from(main))
 }
 
-/// Copies the `.js`/`.mjs` files of `from` (and its folders, except
-/// `node_modules`, `target` and hidden ones) to `to`, pointing imports of
-/// `"wflink"` at the library copied into `<app>/wflink/`.
-fn copy_js_sources(from: &Path, to: &Path, depth: usize) -> Result<(), GuestBuildError> {
-    std::fs::create_dir_all(to).map_err(|e| GuestBuildError::io(to, e))?;
-    let entries = std::fs::read_dir(from).map_err(|e| GuestBuildError::io(from, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| GuestBuildError::io(from, e))?.path();
-        let name = path.file_name().unwrap_or_default();
-        let text_name = name.to_string_lossy();
-        if text_name.starts_with('.') || text_name == "node_modules" || text_name == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            if depth == 0 && text_name == "wflink" {
-                continue;
-            }
-            copy_js_sources(&path, &to.join(name), depth + 1)?;
-        } else if path.extension().is_some_and(|e| e == "js" || e == "mjs") {
-            let source = std::fs::read_to_string(&path).map_err(|e| GuestBuildError::io(&path, e))?;
-            let library = format!("{}wflink/index.js", if depth == 0 { "./".to_owned() } else { "../".repeat(depth) });
-            let source = source
-                .replace("from \"wflink\"", &format!("from \"{library}\""))
-                .replace("from 'wflink'", &format!("from '{library}'"));
-            let target = to.join(name);
-            std::fs::write(&target, source).map_err(|e| GuestBuildError::io(&target, e))?;
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A build package counts as listed in either dependency table.
+    #[test]
+    fn build_packages_are_found_in_either_dependency_table() {
+        let manifest: serde_json::Value =
+            serde_json::from_str(r#"{"dependencies": {"esbuild": "0.28.2"}, "devDependencies": {"x": "1"}}"#).unwrap();
+        assert!(declares(&manifest, "esbuild"));
+        assert!(declares(&manifest, "x"));
+        assert!(!declares(&manifest, "@bytecodealliance/componentize-js"));
     }
-    Ok(())
+
+    /// A project without esbuild is told, in one line, how to add it.
+    #[test]
+    fn a_project_without_esbuild_is_told_how_to_add_it() {
+        let dir = std::env::temp_dir().join(format!("wflink-js-no-esbuild-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = r#"{"devDependencies": {"@bytecodealliance/componentize-js": "0.23.0"}}"#;
+        std::fs::write(dir.join("package.json"), manifest).unwrap();
+        std::fs::write(dir.join("app.js"), "").unwrap();
+        let error = ensure_node_modules(&dir, &read_manifest(&dir).unwrap()).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!error.contains('\n'), "{error}");
+        assert!(error.starts_with("esbuild is not installed: add it to the devDependencies of"), "{error}");
+        assert!(error.contains("npm install --save-dev esbuild"), "{error}");
+    }
 }

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `Cargo.toml` | Rust | cargo, `--target wasm32-wasip2` (added with rustup when missing) |
 //! | `app.py` | Python | componentize-py (installed into `DIR/.venv` when missing) |
-//! | `package.json` | JavaScript | componentize-js (`npm ci` when `node_modules` is missing) |
+//! | `package.json` | JavaScript | esbuild, then componentize-js (`npm ci` when `node_modules` lacks them) |
 //! | `app.c` | C | clang + wasi-libc; bindings and component by the linked-in `wit-bindgen-c` and `wit-component` |
 //!
 //! Python, JavaScript and C builds take the WIT package and their guest

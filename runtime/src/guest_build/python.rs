@@ -15,9 +15,9 @@ pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
 pub(super) fn build(dir: &Path, out_dir: &Path, wasm: &Path) -> Result<(), GuestBuildError> {
     let componentize = ensure_componentize_py(dir)?;
     let wit = out_dir.join("wit");
-    write_tree(&wit, WIT)?;
+    write_tree(&wit, &WIT, ".wit")?;
     let library = out_dir.join("python");
-    write_tree(&library, PYTHON_SDK)?;
+    write_tree(&library.join("wflink"), &PYTHON_SDK, ".py")?;
     // Only the app's own modules go in: a .venv or target/ under the
     // project would otherwise be bundled into the component.
     let app = out_dir.join("app");

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use include_dir::Dir;
+
 use super::GuestBuildError;
 
 /// Runs one build step to its end. The tool's stdout goes to our stderr,
@@ -53,18 +55,36 @@ pub(crate) fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
-/// Writes `files` (relative path, contents) under `dir`, replacing what
-/// was there, so a build never sees files of an older wflink.
-pub(super) fn write_tree(dir: &Path, files: &[(&str, &str)]) -> Result<(), GuestBuildError> {
+/// Writes the files of the embedded folder `files` whose name ends with
+/// `extension` (e.g. `.py`) under `dir`, keeping their relative paths and
+/// replacing what was there, so a build never sees files of an older wflink
+/// (nor a stray `__pycache__` of the checkout the binary was built from).
+pub(super) fn write_tree(dir: &Path, files: &Dir<'_>, extension: &str) -> Result<(), GuestBuildError> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| GuestBuildError::io(dir, e))?;
     }
-    for (relative, contents) in files {
-        let path = dir.join(relative);
+    std::fs::create_dir_all(dir).map_err(|e| GuestBuildError::io(dir, e))?;
+    write_files(dir, files, extension)
+}
+
+fn write_files(root: &Path, files: &Dir<'_>, extension: &str) -> Result<(), GuestBuildError> {
+    for file in files.files() {
+        if !file.path().to_string_lossy().ends_with(extension) {
+            continue;
+        }
+        let path = root.join(file.path());
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| GuestBuildError::io(parent, e))?;
         }
-        std::fs::write(&path, contents).map_err(|e| GuestBuildError::io(&path, e))?;
+        std::fs::write(&path, file.contents()).map_err(|e| GuestBuildError::io(&path, e))?;
     }
-    Ok(())
+    files.dirs().try_for_each(|sub| write_files(root, sub, extension))
+}
+
+/// Writes one file, creating its folder.
+pub(super) fn write_file(path: &Path, contents: &str) -> Result<(), GuestBuildError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| GuestBuildError::io(parent, e))?;
+    }
+    std::fs::write(path, contents).map_err(|e| GuestBuildError::io(path, e))
 }

@@ -205,14 +205,14 @@ impl InputGate {
 mod tests {
     use super::*;
     use crate::checkpoint::SnapshotKind;
-    use crate::network::{OutputChannel, RecordBatch};
+    use crate::network::{Batch, OutputChannel};
 
     fn barrier(id: CheckpointId) -> StreamMessage {
         StreamMessage::Barrier(CheckpointBarrier { id, timestamp: 0, kind: SnapshotKind::Checkpoint })
     }
 
     fn batch(value: u8) -> StreamMessage {
-        let mut batch = RecordBatch::default();
+        let mut batch = Batch::default();
         batch.push(None, &[value], None);
         StreamMessage::Batch(batch)
     }

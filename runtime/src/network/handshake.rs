@@ -16,10 +16,10 @@
 //! proof useless, and the two labels keep a server's proof from being
 //! replayed as a client's. A process without a secret runs the same
 //! exchange with empty proofs, so "off" is the default and a mismatch in
-//! either direction is named. With a secret, the frames are still in the
-//! clear: TLS is what would hide the records themselves.
+//! either direction is named. With a secret alone, the frames are still in
+//! the clear: internal TLS (`security.ssl.internal.enabled`, [`Link`]) is
+//! what hides the records themselves; the exchange then runs inside it.
 
-use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -28,6 +28,7 @@ use serde::de::DeserializeOwned;
 
 use super::handshake_messages::{Answer, Challenge, Hello, Verdict};
 use super::limits::HANDSHAKE_TIMEOUT_KEY;
+use super::link::Link;
 use super::{FrameBound, FrameError, FrameReader, TimedStream, write_frame_within};
 use crate::security::Secret;
 
@@ -112,12 +113,7 @@ pub fn cluster_secret() -> Option<&'static Secret> {
 /// The server's side, on a connection just accepted from `peer`; every
 /// frame must have arrived by `deadline`. Reads unbuffered, so nothing of
 /// the connection's own protocol is read away.
-pub fn server(
-    stream: &TcpStream,
-    peer: &str,
-    secret: Option<&Secret>,
-    deadline: Instant,
-) -> Result<(), HandshakeError> {
+pub fn server(stream: &Link, peer: &str, secret: Option<&Secret>, deadline: Instant) -> Result<(), HandshakeError> {
     let mut input = FrameReader::new(TimedStream::new(stream), BOUND, peer);
     let hello: Hello = expect(input.read_by(deadline, HANDSHAKE_TIMEOUT_KEY)?, peer, "a hello")?;
     nonce_ok(&hello.nonce, peer)?;
@@ -147,12 +143,7 @@ pub fn server(
 
 /// The client's side, on a connection just made to `peer`; every frame
 /// must have arrived by `deadline`.
-pub fn client(
-    stream: &TcpStream,
-    peer: &str,
-    secret: Option<&Secret>,
-    deadline: Instant,
-) -> Result<(), HandshakeError> {
+pub fn client(stream: &Link, peer: &str, secret: Option<&Secret>, deadline: Instant) -> Result<(), HandshakeError> {
     let mut input = FrameReader::new(TimedStream::new(stream), BOUND, peer);
     let nonce = fresh_nonce();
     send(stream, &Hello { nonce: nonce.to_vec() }, peer)?;
@@ -175,7 +166,7 @@ pub fn client(
     }
 }
 
-fn send<T: Serialize>(stream: &TcpStream, message: &T, peer: &str) -> Result<(), HandshakeError> {
+fn send<T: Serialize>(stream: &Link, message: &T, peer: &str) -> Result<(), HandshakeError> {
     write_frame_within(&mut &*stream, message, &mut Vec::new(), &BOUND, peer)?;
     Ok(())
 }
@@ -205,7 +196,7 @@ fn fresh_nonce() -> [u8; NONCE_LEN] {
 
 #[cfg(test)]
 mod tests {
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
     use std::time::Duration;
 
     use super::*;
@@ -216,11 +207,11 @@ mod tests {
         let address = listener.local_addr().unwrap();
         let server_secret = server_secret.map(Secret::new);
         let serving = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
+            let stream = Link::plain(listener.accept().unwrap().0);
             let deadline = Instant::now() + Duration::from_secs(5);
             server(&stream, "the client", server_secret.as_ref(), deadline).map_err(|e| e.to_string())
         });
-        let stream = TcpStream::connect(address).unwrap();
+        let stream = Link::plain(TcpStream::connect(address).unwrap());
         let deadline = Instant::now() + Duration::from_secs(5);
         let client_secret = client_secret.map(Secret::new);
         let client = client(&stream, "the server", client_secret.as_ref(), deadline).map_err(|e| e.to_string());

@@ -55,7 +55,9 @@ impl FrameLimits {
     /// The limits `config` sets.
     pub fn from_config(config: &Configuration) -> Result<Self, ConfigError> {
         let rpc_max = match config.text(RPC_FRAME_KEY) {
-            empty if empty.is_empty() => config.memory_size("rest.server.max-content-length")? + RPC_HEADROOM,
+            empty if empty.is_empty() => {
+                config.memory_size("rest.server.max-content-length")?.saturating_add(RPC_HEADROOM)
+            }
             _ => config.memory_size(RPC_FRAME_KEY)?,
         };
         Ok(FrameLimits {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::RecordBatch;
+use super::Batch;
 use crate::checkpoint::CheckpointBarrier;
 
 /// A message with the index of the upstream subtask that sent it: the
@@ -15,7 +15,7 @@ pub type Tagged = (u32, StreamMessage);
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StreamMessage {
     /// A batch of records.
-    Batch(RecordBatch),
+    Batch(Batch),
     /// The upstream subtask has no more records: the downstream task ends
     /// once every one of its upstream subtasks sent this.
     EndOfInput,

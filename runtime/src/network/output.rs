@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use super::{OutputChannel, RecordBatch, SendError, StreamMessage};
+use super::{Batch, OutputChannel, SendError, StreamMessage};
 use crate::graph::Partitioning;
 use crate::graph::partition::{key_group, subtask_for_key_group};
 use crate::metrics::TaskMetrics;
@@ -22,7 +22,7 @@ pub struct OutputWriter {
     /// One channel per downstream subtask (a single one for forward).
     channels: Vec<OutputChannel>,
     /// One pending batch per channel.
-    buffers: Vec<RecordBatch>,
+    buffers: Vec<Batch>,
     /// When the first record of each pending batch arrived.
     pending_since: Vec<Option<Instant>>,
     buffer_timeout: Duration,
@@ -47,7 +47,7 @@ impl OutputWriter {
         OutputWriter {
             partitioning,
             channels,
-            buffers: (0..n).map(|_| RecordBatch::default()).collect(),
+            buffers: (0..n).map(|_| Batch::default()).collect(),
             pending_since: vec![None; n],
             buffer_timeout,
             max_parallelism,
@@ -58,7 +58,7 @@ impl OutputWriter {
     }
 
     /// Takes the records of `batch` towards their subtasks.
-    pub fn write(&mut self, batch: RecordBatch) -> Result<(), SendError> {
+    pub fn write(&mut self, batch: Batch) -> Result<(), SendError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -85,7 +85,7 @@ impl OutputWriter {
         }
     }
 
-    fn write_hashed(&mut self, batch: &RecordBatch) -> Result<(), SendError> {
+    fn write_hashed(&mut self, batch: &Batch) -> Result<(), SendError> {
         let parallelism = self.channels.len() as u32;
         for i in 0..batch.len() {
             let group = key_group(batch.key(i), self.max_parallelism);
@@ -96,7 +96,7 @@ impl OutputWriter {
     }
 
     #[inline]
-    fn append(&mut self, target: usize, batch: &RecordBatch, i: usize) -> Result<(), SendError> {
+    fn append(&mut self, target: usize, batch: &Batch, i: usize) -> Result<(), SendError> {
         let buffer = &mut self.buffers[target];
         if buffer.is_empty() {
             self.pending_since[target] = Some(Instant::now());
@@ -152,7 +152,7 @@ impl OutputWriter {
         }
         let capacity = self.buffers[target].len();
         let bytes = self.buffers[target].values.capacity();
-        let full = std::mem::replace(&mut self.buffers[target], RecordBatch::with_capacity(capacity, bytes));
+        let full = std::mem::replace(&mut self.buffers[target], Batch::with_capacity(capacity, bytes));
         self.send(target, StreamMessage::Batch(full))
     }
 

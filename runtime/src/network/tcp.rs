@@ -6,8 +6,10 @@
 //! bounded channel fills and the upstream task blocks: backpressure
 //! crosses processes the same way it works inside one.
 //!
-//! Every connection first proves it knows the cluster secret
-//! ([`crate::network::handshake`], when `security.internal.secret` is set).
+//! Every connection is first encrypted when internal TLS is on
+//! ([`Link`], `security.ssl.internal.enabled`), then proves it knows the
+//! cluster secret ([`crate::network::handshake`], when
+//! `security.internal.secret` is set).
 //! Frames are bounded by `taskmanager.network.max-frame-size`; a
 //! connection must name its channel within `network.handshake-timeout`,
 //! and at most `taskmanager.network.max-connections` are open at once.
@@ -19,6 +21,7 @@ use std::time::Instant;
 
 use super::handshake::{self, cluster_secret};
 use super::limits::HANDSHAKE_TIMEOUT_KEY;
+use super::link::Link;
 use super::registry::{ChannelKey, ChannelRegistry};
 use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
 use super::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
@@ -59,6 +62,13 @@ fn receive(stream: TcpStream, registry: &ChannelRegistry, _permit: ConnectionPer
     let _ = stream.set_nodelay(true);
     let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "a data peer".into());
     let deadline = Instant::now() + limits().handshake_timeout;
+    let stream = match Link::server(stream, &peer, deadline) {
+        Ok(link) => link,
+        Err(e) => {
+            tracing::warn!(%peer, error = %e, "a data connection was refused");
+            return;
+        }
+    };
     if let Err(e) = handshake::server(&stream, &peer, cluster_secret(), deadline) {
         tracing::warn!(%peer, error = %e, "a data connection was refused");
         return;
@@ -108,6 +118,13 @@ pub fn remote_channel(address: String, key: ChannelKey, upstream: u32) -> Output
         };
         let _ = stream.set_nodelay(true);
         let deadline = Instant::now() + limits().handshake_timeout;
+        let stream = match Link::client(stream, &address, deadline) {
+            Ok(link) => link,
+            Err(e) => {
+                tracing::warn!(%address, error = %e, "a TaskManager's data port did not accept this one");
+                return;
+            }
+        };
         if let Err(e) = handshake::client(&stream, &address, cluster_secret(), deadline) {
             tracing::warn!(%address, error = %e, "a TaskManager's data port did not accept this one");
             return;

@@ -27,12 +27,12 @@ use std::time::{Duration, Instant};
 
 use crate::connectors::ConnectorError;
 use crate::graph::JobVertex;
-use crate::network::{RecordBatch, StreamMessage};
+use crate::network::{Batch, StreamMessage};
 use crate::protocol::SideSinkState;
-use crate::state::{NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
+use crate::state::{NamedStateBackend, StateEntries, apply_named, gather_named, take_named};
 use crate::time::watermarks::TrackerChange;
 use crate::time::{
-    END_OF_TIME, NO_WATERMARK, TimeDomain, TimerBuffers, TimerService, WatermarkGenerator, WatermarkTracker,
+    END_OF_TIME, NO_WATERMARK, TimeDomain, TimerService, Timers, WatermarkGenerator, WatermarkTracker,
     processing_time_now,
 };
 use crate::wasm::{CallTime, ContextOutput, GuestInstance};
@@ -44,7 +44,7 @@ const TIMERS_PER_CALL: usize = 4096;
 /// or a control message for every downstream subtask.
 pub enum Emit {
     /// Records of the main output.
-    Records(RecordBatch),
+    Records(Batch),
     /// A watermark or watermark status, sent after everything before it.
     Control(StreamMessage),
 }
@@ -93,8 +93,8 @@ pub struct ChainContext {
     timers: TimerService,
     side_sinks: SideSinks,
     /// Reused buffers.
-    state_in: NamedEntries,
-    fired: TimerBuffers,
+    state_in: StateEntries,
+    fired: Timers,
 }
 
 impl ChainContext {
@@ -127,8 +127,8 @@ impl ChainContext {
             idle_sent: false,
             timers: TimerService::new(),
             side_sinks: SideSinks::open(&vertex.side_sinks, subtask, vertex.parallelism, side_sinks, recovering)?,
-            state_in: NamedEntries::default(),
-            fired: TimerBuffers::default(),
+            state_in: StateEntries::default(),
+            fired: Timers::default(),
         })
     }
 
@@ -143,7 +143,7 @@ impl ChainContext {
     pub fn process(
         &mut self,
         guest: &mut GuestInstance,
-        batch: &mut RecordBatch,
+        batch: &mut Batch,
         emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
     ) -> Result<(), TaskError> {
         if self.keyed
@@ -186,7 +186,7 @@ impl ChainContext {
 
     /// Watermarks leaving a chain that assigns timestamps follow its
     /// output; call after every batch of the plain path too.
-    pub fn observe_output(&mut self, records: &RecordBatch) -> Option<StreamMessage> {
+    pub fn observe_output(&mut self, records: &Batch) -> Option<StreamMessage> {
         let generator = self.generator.as_mut()?;
         if generator.observe(&records.timestamps) && self.idle_sent {
             self.idle_sent = false;

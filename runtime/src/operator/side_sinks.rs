@@ -7,14 +7,14 @@ use crate::checkpoint::CheckpointId;
 use crate::connectors::ConnectorError;
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::graph::SideSink;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 use crate::protocol::SideSinkState;
 
 /// The side output sinks of one subtask, by tag.
 pub struct SideSinks {
     sinks: Vec<(u32, Box<dyn SinkWriter>)>,
     /// Reused per-tag buffer.
-    scratch: RecordBatch,
+    scratch: Batch,
 }
 
 impl SideSinks {
@@ -36,7 +36,7 @@ impl SideSinks {
                 Ok((s.tag, sinks::open(&s.sink, index, parallelism, &recovery)?))
             })
             .collect::<Result<_, ConnectorError>>()?;
-        Ok(SideSinks { sinks, scratch: RecordBatch::default() })
+        Ok(SideSinks { sinks, scratch: Batch::default() })
     }
 
     /// At checkpoint `checkpoint`'s barrier: prepares what every side sink
@@ -61,7 +61,7 @@ impl SideSinks {
 
     /// Writes each record of `records` to the sink of its tag; records of
     /// tags nobody reads are dropped, as Flink drops an unread side output.
-    pub fn write(&mut self, records: &RecordBatch, tags: &[u32]) -> Result<(), ConnectorError> {
+    pub fn write(&mut self, records: &Batch, tags: &[u32]) -> Result<(), ConnectorError> {
         for (tag, sink) in &mut self.sinks {
             self.scratch.clear();
             for (i, t) in tags.iter().enumerate() {

@@ -20,7 +20,7 @@ use super::{ResourceManager, TaskManagerGateway};
 use crate::blob_store::BlobStore;
 use crate::network::handshake::{self, cluster_secret};
 use crate::network::limits::HANDSHAKE_TIMEOUT_KEY;
-use crate::network::{ConnectionLimit, ConnectionPermit, FrameReader, TimedStream, limits};
+use crate::network::{ConnectionLimit, ConnectionPermit, FrameReader, Link, TimedStream, limits};
 use crate::rpc::Connection;
 use crate::rpc::protocol::ToJobManager;
 
@@ -72,13 +72,15 @@ pub fn serve(
 fn accept(stream: TcpStream, peer: &str, permit: ConnectionPermit, endpoint: &Endpoint) -> anyhow::Result<()> {
     let deadline = Instant::now() + limits().handshake_timeout;
     // First the cluster secret (a no-op exchange when none is set): a refused peer learns why and is closed.
+    // TLS first when it is on (security.ssl.internal.enabled), then the secret inside it.
+    let stream = Link::server(stream, peer, deadline)?;
     handshake::server(&stream, peer, cluster_secret(), deadline)?;
     // Unbuffered, so nothing after the first frame is read away from the connection.
     let mut first = FrameReader::new(TimedStream::new(&stream), limits().rpc(), peer);
     let Some(ToJobManager::Register(registration)) = first.read_by(deadline, HANDSHAKE_TIMEOUT_KEY)? else {
         anyhow::bail!("the first message was not a registration");
     };
-    stream.set_read_timeout(None)?;
+    stream.socket().set_read_timeout(None)?;
     let Endpoint { arbiter, resource_manager, blobs, heartbeat_timeout } = endpoint.clone();
     let name = registration.id.clone();
     TaskManagerGateway::start_in_arbiter(&arbiter, move |ctx| {

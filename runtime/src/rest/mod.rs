@@ -13,7 +13,7 @@ mod jars;
 mod jobs;
 mod logs;
 mod plan;
-mod range;
+pub(crate) mod range;
 mod server;
 mod ui;
 

@@ -11,6 +11,10 @@
 //!   client that stops reading a response or sending a body. Time spent in a
 //!   handler (compiling an upload, running describe) is not idleness; a
 //!   handler waiting for the client's body is not working.
+//!
+//! With `security.ssl.rest.enabled`, every connection is TLS: its handshake
+//! must end within the header-read timeout, and a client that speaks plain
+//! HTTP or fails the handshake is closed.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +31,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::{ConfigError, Configuration};
 use crate::network::{ConnectionLimit, ConnectionPermit};
@@ -56,11 +61,13 @@ impl ServerLimits {
     }
 }
 
-/// Serves `app` on `listener` within `limits` until `shutdown` completes.
+/// Serves `app` on `listener` within `limits`, over TLS when `tls` is
+/// given, until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     tokio::pin!(shutdown);
@@ -80,30 +87,65 @@ pub async fn serve(
         };
         match limits.connections.try_acquire() {
             Some(permit) => {
-                tokio::spawn(connection(stream, peer, app.clone(), permit, limits.clone()));
+                tokio::spawn(connection(stream, peer, app.clone(), permit, limits.clone(), tls.clone()));
             }
             None => {
                 tracing::warn!(%peer, limit = limits.connections.max(), "too many REST connections; refusing one");
-                tokio::spawn(refuse(stream));
+                tokio::spawn(refuse(stream, tls.clone()));
             }
         }
     }
 }
 
 /// Tells a client over the connection limit so, and closes.
-async fn refuse(mut stream: TcpStream) {
+async fn refuse(stream: TcpStream, tls: Option<TlsAcceptor>) {
     let body =
         r#"{"errors":["too many connections to the REST server (rest.server.max-connections); try again later"]}"#;
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n{body}",
         body.len()
     );
-    let _ = tokio::time::timeout(REFUSAL_WRITE, stream.write_all(response.as_bytes())).await;
+    let _ = tokio::time::timeout(REFUSAL_WRITE, async {
+        match tls {
+            None => write_and_close(stream, &response).await,
+            Some(acceptor) => write_and_close(acceptor.accept(stream).await?, &response).await,
+        }
+    })
+    .await;
+}
+
+/// Writes a whole answer to a plain or a TLS stream, then closes it.
+async fn write_and_close(mut stream: impl AsyncWrite + Unpin, text: &str) -> std::io::Result<()> {
+    stream.write_all(text.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// Serves one connection, after its TLS handshake if `tls` is given.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    permit: ConnectionPermit,
+    limits: ServerLimits,
+    tls: Option<TlsAcceptor>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Some(acceptor) = tls else { return serve_connection(stream, peer, app, permit, limits).await };
+    match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => serve_connection(stream, peer, app, permit, limits).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "a REST client failed the TLS handshake"),
+        Err(_) => tracing::debug!(%peer, "a REST client did not finish the TLS handshake in time"),
+    }
 }
 
 /// Serves one connection until it ends, times out or stays idle too long.
-async fn connection(stream: TcpStream, peer: SocketAddr, app: Router, _permit: ConnectionPermit, limits: ServerLimits) {
-    let _ = stream.set_nodelay(true);
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
+    peer: SocketAddr,
+    app: Router,
+    _permit: ConnectionPermit,
+    limits: ServerLimits,
+) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
     let router = TowerToHyperService::new(app);
@@ -239,12 +281,12 @@ impl Drop for Working {
 }
 
 /// A socket that records when bytes last moved either way.
-struct Watched {
-    inner: TcpStream,
+struct Watched<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for Watched {
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -255,7 +297,7 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let result = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {

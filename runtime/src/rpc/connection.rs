@@ -5,14 +5,13 @@
 //! stalls half-way, closes the connection with an error naming the peer.
 
 use std::io::{BufReader, BufWriter, Write};
-use std::net::{Shutdown, TcpStream};
 
 use actix::{Message, Recipient};
 use crossbeam_channel::{Sender, unbounded};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::network::{ConnectionPermit, FrameReader, TimedStream, limits, write_frame_within};
+use crate::network::{ConnectionPermit, FrameReader, Link, TimedStream, limits, write_frame_within};
 
 /// What the reading thread delivers to the actor that owns the connection.
 #[derive(Message, Debug)]
@@ -28,13 +27,13 @@ pub enum Incoming<T: 'static + Send> {
 /// closes the connection.
 pub struct Connection<Out> {
     outbox: Sender<Out>,
-    stream: std::sync::Arc<TcpStream>,
+    link: Link,
 }
 
 // Not derived: a derive would require `Out: Clone`, and messages need not be.
 impl<Out> Clone for Connection<Out> {
     fn clone(&self) -> Self {
-        Connection { outbox: self.outbox.clone(), stream: self.stream.clone() }
+        Connection { outbox: self.outbox.clone(), link: self.link.clone() }
     }
 }
 
@@ -42,7 +41,7 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
     /// Starts the reader and writer threads on `stream`: frames read are
     /// delivered to `deliver` as [`Incoming::Message`], the end as
     /// [`Incoming::Closed`].
-    pub fn start<In>(stream: TcpStream, name: &str, deliver: Recipient<Incoming<In>>) -> std::io::Result<Self>
+    pub fn start<In>(stream: Link, name: &str, deliver: Recipient<Incoming<In>>) -> std::io::Result<Self>
     where
         In: DeserializeOwned + Send + 'static,
     {
@@ -52,7 +51,7 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
     /// Like [`Connection::start`], holding `permit` (its place under the
     /// server's connection limit) until the connection closes.
     pub fn start_holding<In>(
-        stream: TcpStream,
+        stream: Link,
         name: &str,
         deliver: Recipient<Incoming<In>>,
         permit: Option<ConnectionPermit>,
@@ -60,10 +59,10 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
     where
         In: DeserializeOwned + Send + 'static,
     {
-        stream.set_nodelay(true)?;
-        let reader = stream.try_clone()?;
-        let writer = stream.try_clone()?;
-        let peer = match stream.peer_addr() {
+        stream.socket().set_nodelay(true)?;
+        let reader = stream.clone();
+        let writer = stream.clone();
+        let peer = match stream.socket().peer_addr() {
             Ok(address) => format!("{name} ({address})"),
             Err(_) => name.to_string(),
         };
@@ -71,7 +70,7 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
         let reader_peer = peer.clone();
         std::thread::Builder::new().name(format!("rpc-read {name}")).spawn(move || {
             let _permit = permit;
-            let socket = reader.try_clone();
+            let closer = reader.clone();
             let mut input = FrameReader::new(BufReader::new(TimedStream::new(reader)), limits().rpc(), reader_peer);
             let reason = loop {
                 match input.read::<In>() {
@@ -80,9 +79,7 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
                     Err(e) => {
                         tracing::warn!(peer = input.peer(), error = %e, "control connection failed");
                         // Closed at once, whatever the owner does with the news.
-                        if let Ok(socket) = &socket {
-                            let _ = socket.shutdown(Shutdown::Both);
-                        }
+                        let _ = closer.shutdown();
                         break e.to_string();
                     }
                 }
@@ -109,9 +106,9 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
                 }
             }
             let _ = output.flush();
-            let _ = writer.shutdown(Shutdown::Both);
+            let _ = writer.shutdown();
         })?;
-        Ok(Connection { outbox, stream: std::sync::Arc::new(stream) })
+        Ok(Connection { outbox, link: stream })
     }
 
     /// Queues `message` for the peer; a closed connection drops it (the
@@ -122,6 +119,6 @@ impl<Out: Serialize + Send + 'static> Connection<Out> {
 
     /// Closes the connection now.
     pub fn close(&self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+        let _ = self.link.shutdown();
     }
 }

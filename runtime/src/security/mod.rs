@@ -14,6 +14,7 @@
 
 pub mod io_roots;
 pub mod secret;
+pub mod tls;
 
 pub use io_roots::{ForbiddenPath, IoRoots};
 pub use secret::{Secret, SecretError};

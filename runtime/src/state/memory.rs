@@ -90,6 +90,10 @@ impl KeyedStateBackend for MemoryStateBackend {
         }
     }
 
+    fn owns(&self, key_group: u32) -> bool {
+        self.key_groups.contains(&key_group)
+    }
+
     fn len(&self) -> usize {
         self.len
     }
@@ -108,8 +112,8 @@ impl KeyedStateBackend for MemoryStateBackend {
 mod tests {
     use super::*;
     use crate::graph::partition::key_group_range;
-    use crate::network::RecordBatch;
-    use crate::state::{StateEntries, apply, gather};
+    use crate::network::Batch;
+    use crate::state::{KeyedState, apply, gather};
 
     fn key(bytes: &[u8]) -> StateKey<'_> {
         StateKey::new(bytes, 128)
@@ -119,21 +123,21 @@ mod tests {
     fn gather_returns_each_known_key_once_and_apply_writes_back() {
         let mut backend = MemoryStateBackend::new(key_group_range(0, 1, 128));
         backend.put(key(b"a"), b"1");
-        let mut batch = RecordBatch::default();
+        let mut batch = Batch::default();
         for k in [&b"a"[..], b"b", b"a"] {
             batch.push(Some(k), b"v", None);
         }
-        let mut entries = StateEntries::default();
+        let mut entries = KeyedState::default();
         let mut positions = Vec::new();
         gather(&backend, &batch, 128, &mut entries, &mut positions);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries.get(0), (&b"a"[..], &b"1"[..]));
 
         // The guest may return entries in any order, with new keys among them.
-        let mut changed = StateEntries::default();
+        let mut changed = KeyedState::default();
         changed.push(b"b", b"1");
         changed.push(b"a", b"3");
-        apply(&mut backend, &changed, 128, &positions);
+        apply(&mut backend, &changed, 128, &positions).unwrap();
         assert_eq!(backend.len(), 2);
         let value = |k: &[u8]| backend.get(key(k)).map(|(v, _)| v.to_vec());
         assert_eq!(value(b"a"), Some(b"3".to_vec()));

@@ -14,13 +14,16 @@ mod named_memory;
 pub mod snapshot;
 
 pub use memory::MemoryStateBackend;
-pub use named::{EntryAddress, GroupedEntries, NamedEntries, NamedStateBackend, apply_named, gather_named, take_named};
+pub use named::{GroupedEntries, NamedStateBackend, apply_named, gather_named, take_named};
 pub use named_memory::MemoryNamedBackend;
+/// The layouts of keyed state that cross the WASM boundary (WIT
+/// `keyed-state` and `state-entries`), shared with the SDK.
+pub use wflink_abi::{EntryAddress, KeyedState, StateEntries};
 
 use hashbrown::HashTable;
 
 use crate::graph::partition::key_group_of_hash;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 /// A key with its hash and key group, computed once.
 #[derive(Debug, Clone, Copy)]
@@ -39,55 +42,6 @@ impl<'a> StateKey<'a> {
     pub fn new(bytes: &'a [u8], max_parallelism: u32) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_64(bytes);
         StateKey { bytes, hash, group: key_group_of_hash(hash, max_parallelism) }
-    }
-}
-
-/// Flat buffers of keyed state entries (the WIT `keyed-state`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StateEntries {
-    /// Keys back to back.
-    pub keys: Vec<u8>,
-    /// End offset of each key.
-    pub key_ends: Vec<u32>,
-    /// Values back to back.
-    pub values: Vec<u8>,
-    /// End offset of each value.
-    pub value_ends: Vec<u32>,
-}
-
-impl StateEntries {
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.key_ends.len()
-    }
-
-    /// Whether there is no entry.
-    pub fn is_empty(&self) -> bool {
-        self.key_ends.is_empty()
-    }
-
-    /// Appends one entry.
-    pub fn push(&mut self, key: &[u8], value: &[u8]) {
-        self.keys.extend_from_slice(key);
-        self.key_ends.push(self.keys.len() as u32);
-        self.values.extend_from_slice(value);
-        self.value_ends.push(self.values.len() as u32);
-    }
-
-    /// Entry `i` as (key, value).
-    pub fn get(&self, i: usize) -> (&[u8], &[u8]) {
-        let ks = if i == 0 { 0 } else { self.key_ends[i - 1] as usize };
-        let vs = if i == 0 { 0 } else { self.value_ends[i - 1] as usize };
-        (&self.keys[ks..self.key_ends[i] as usize], &self.values[vs..self.value_ends[i] as usize])
-    }
-
-    /// Checks offsets, so entries from a guest cannot make the host panic.
-    pub fn check(&self) -> Result<(), String> {
-        if self.key_ends.len() != self.value_ends.len() {
-            return Err(format!("{} state keys for {} values", self.key_ends.len(), self.value_ends.len()));
-        }
-        crate::network::batch_check_ends("state key", &self.key_ends, self.keys.len())?;
-        crate::network::batch_check_ends("state value", &self.value_ends, self.values.len())
     }
 }
 
@@ -112,6 +66,8 @@ pub trait KeyedStateBackend: Send {
     /// Overwrites the value at `position` if it still holds `key`;
     /// returns whether it did.
     fn update_at(&mut self, position: EntryPosition, key: &[u8], value: &[u8]) -> bool;
+    /// Whether `key_group` belongs to this subtask.
+    fn owns(&self, key_group: u32) -> bool;
     /// Number of keys held.
     fn len(&self) -> usize;
     /// Whether no key is held.
@@ -126,9 +82,9 @@ pub trait KeyedStateBackend: Send {
 /// order of first appearance, and into `positions` where each entry was.
 pub fn gather(
     backend: &dyn KeyedStateBackend,
-    batch: &RecordBatch,
+    batch: &Batch,
     max_parallelism: u32,
-    out: &mut StateEntries,
+    out: &mut KeyedState,
     positions: &mut Vec<EntryPosition>,
 ) {
     positions.clear();
@@ -149,20 +105,30 @@ pub fn gather(
 
 /// Writes the entries a guest changed back into the backend. Entries that
 /// come in the order [`gather`] sent them are written in place; any other
-/// (new keys, another order) is looked up.
+/// (new keys, another order) is looked up. An entry for a key of another
+/// subtask's key group is refused, naming it: the guest chose its keys,
+/// and the backend holds only its own groups.
 pub fn apply(
     backend: &mut dyn KeyedStateBackend,
-    changed: &StateEntries,
+    changed: &KeyedState,
     max_parallelism: u32,
     positions: &[EntryPosition],
-) {
+) -> Result<(), String> {
     let mut next = 0;
     for i in 0..changed.len() {
         let (key, value) = changed.get(i);
         if next < positions.len() && backend.update_at(positions[next], key, value) {
             next += 1;
-        } else {
-            backend.put(StateKey::new(key, max_parallelism), value);
+            continue;
         }
+        let key = StateKey::new(key, max_parallelism);
+        if !backend.owns(key.group) {
+            return Err(format!(
+                "state entry {i} is for a key of key group {}, which this subtask does not own",
+                key.group
+            ));
+        }
+        backend.put(key, value);
     }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use std::ops::{Bound, Range};
 use hashbrown::HashTable;
 
 use super::StateKey;
-use super::named::{EntryAddress, EntryVisitor, NamedEntries, NamedStateBackend};
+use super::named::{EntryAddress, EntryVisitor, NamedStateBackend, StateEntries};
 
 /// One stored key: its hash (so tables grow without rehashing) and its
 /// entries by encoded address.
@@ -68,7 +68,7 @@ fn decode(address: &[u8]) -> EntryAddress<'_> {
 }
 
 impl NamedStateBackend for MemoryNamedBackend {
-    fn gather_key(&self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries) {
+    fn gather_key(&self, key: StateKey<'_>, lazy: &[u32], out: &mut StateEntries) {
         let Some(entries) = self.entries(key) else { return };
         for (address, value) in entries {
             let address = decode(address);
@@ -79,7 +79,7 @@ impl NamedStateBackend for MemoryNamedBackend {
         }
     }
 
-    fn take_key(&mut self, key: StateKey<'_>, lazy: &[u32], out: &mut NamedEntries) {
+    fn take_key(&mut self, key: StateKey<'_>, lazy: &[u32], out: &mut StateEntries) {
         let Some(group) = key.group.checked_sub(self.key_groups.start).and_then(|i| self.groups.get_mut(i as usize))
         else {
             return;
@@ -160,7 +160,7 @@ impl NamedStateBackend for MemoryNamedBackend {
         namespace: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-        out: &mut NamedEntries,
+        out: &mut StateEntries,
     ) {
         let Some(entries) = self.entries(key) else { return };
         let mut prefix = Vec::new();
@@ -215,7 +215,7 @@ mod tests {
     /// A backend of one subtask holding `entries` (key, address, value).
     fn filled(entries: &[(&[u8], EntryAddress<'static>, &[u8])]) -> MemoryNamedBackend {
         let mut backend = MemoryNamedBackend::new(key_group_range(0, 1, 128));
-        let mut changed = NamedEntries::default();
+        let mut changed = StateEntries::default();
         for (key, address, value) in entries {
             changed.push(key, *address, value);
         }
@@ -234,7 +234,7 @@ mod tests {
         ]);
         assert_eq!(backend.len(), 5);
 
-        let mut out = NamedEntries::default();
+        let mut out = StateEntries::default();
         gather_named(&backend, b"kk", &[1, 2], &[2], 128, &mut out);
         assert_eq!(out.len(), 3, "the lazy state 2 stays home; 'k' appears twice in the batch but once here");
 
@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out.get(0).1.user_key, b"b");
 
-        let mut delete = NamedEntries::default();
+        let mut delete = StateEntries::default();
         delete.push(b"k", at(1, b"w", b"a"), b"");
         apply_named(&mut backend, &delete, 128).unwrap();
         assert_eq!(backend.get(StateKey::new(b"k", 128), at(1, b"w", b"a")), None);
@@ -259,7 +259,7 @@ mod tests {
             (b"other", at(0, b"", b""), b"\x04"),
         ]);
 
-        let mut out = NamedEntries::default();
+        let mut out = StateEntries::default();
         take_named(&mut backend, b"kk", &[1, 2], &[2], 128, &mut out);
         assert_eq!(out.len(), 2, "both non-lazy entries of 'k', once although 'k' comes twice");
         assert_eq!(backend.len(), 2, "the lazy entry of 'k' and the untouched key stay");
@@ -274,7 +274,7 @@ mod tests {
     fn entries_for_foreign_keys_are_refused() {
         let mut backend = MemoryNamedBackend::new(0..1);
         let key = (0..).map(|i: u32| i.to_le_bytes()).find(|k| key_group(k, 128) != 0).unwrap();
-        let mut changed = NamedEntries::default();
+        let mut changed = StateEntries::default();
         changed.push(&key, at(0, b"", b""), b"\x01");
         assert!(apply_named(&mut backend, &changed, 128).is_err());
     }

@@ -153,7 +153,9 @@ pub fn read(
         if !owned.contains(&at.key_group) {
             return Err(format!("key group {} is not in this subtask's range {owned:?}", at.key_group));
         }
-        let range = usize::try_from(at.offset).ok().zip(usize::try_from(at.offset + at.length).ok());
+        // Checked: offsets come from a metadata file, which may be damaged.
+        let end = at.offset.checked_add(at.length);
+        let range = usize::try_from(at.offset).ok().zip(end.and_then(|end| usize::try_from(end).ok()));
         let Some(slice) = range.and_then(|(start, end)| bytes.get(start..end)) else {
             return Err(format!("key group {} lies beyond the end of the file", at.key_group));
         };
@@ -271,8 +273,8 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
     use crate::graph::partition::{key_group, key_group_range};
-    use crate::state::{MemoryNamedBackend, MemoryStateBackend, NamedEntries};
-    use crate::time::TimerBuffers;
+    use crate::state::{MemoryNamedBackend, MemoryStateBackend, StateEntries};
+    use crate::time::Timers;
 
     const MAX: u32 = 128;
 
@@ -294,13 +296,13 @@ mod tests {
                 .map(|(_, s)| s)
                 .unwrap();
             owner.0.put(StateKey::new(key.as_bytes(), MAX), &k.to_le_bytes());
-            let mut named = NamedEntries::default();
+            let mut named = StateEntries::default();
             named.push(key.as_bytes(), EntryAddress { state_id: 1, namespace: b"w", user_key: b"" }, b"sum");
             named.push(key.as_bytes(), EntryAddress { state_id: 2, namespace: b"", user_key: b"u" }, b"map");
             crate::state::apply_named(&mut owner.1, &named, MAX).unwrap();
-            let mut timers = TimerBuffers::default();
+            let mut timers = Timers::default();
             timers.push(TimeDomain::EventTime, k as i64, key.as_bytes(), b"w");
-            owner.2.apply(&timers, &TimerBuffers::default(), MAX);
+            owner.2.apply(&timers, &Timers::default(), MAX);
         }
         subtasks
     }
@@ -327,7 +329,7 @@ mod tests {
                 // State 1 as a chain that keeps its state hands it over,
                 // the rest from the backend: a snapshot holds both.
                 let range = key_group_range(i as u32, 2, MAX);
-                let (mut kept, mut host) = (NamedEntries::default(), MemoryNamedBackend::new(range.clone()));
+                let (mut kept, mut host) = (StateEntries::default(), MemoryNamedBackend::new(range.clone()));
                 for group in range.clone() {
                     named.for_each_in_group(group, &mut |k, a, v| match a.state_id {
                         1 => kept.push(k, a, v),
@@ -373,7 +375,7 @@ mod tests {
     #[test]
     fn kept_state_of_a_key_group_the_subtask_does_not_own_is_refused() {
         let key = (0..).map(|i: u32| i.to_le_bytes()).find(|k| key_group(k, MAX) != 0).unwrap();
-        let mut entries = NamedEntries::default();
+        let mut entries = StateEntries::default();
         entries.push(&key, EntryAddress { state_id: 1, namespace: b"", user_key: b"" }, b"v");
         let refused = GroupedEntries::new(entries, 0..1, MAX).err().unwrap();
         assert!(refused.contains("does not own"), "{refused}");

@@ -12,7 +12,7 @@ use actix::{Addr, Message};
 
 use super::TaskExecutor;
 use crate::network::handshake::{self, HandshakeError, cluster_secret};
-use crate::network::{FrameError, read_frame, write_frame};
+use crate::network::{FrameError, Link, read_frame, write_frame};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 
 /// How long one attempt may take to connect and to be answered.
@@ -78,7 +78,7 @@ impl Backoff {
 /// Connects to `address`, sends `registration` and waits for the
 /// JobManager's confirmation; the stream is then ready for
 /// [`crate::rpc::Connection::start`].
-pub fn register(address: &str, registration: &TaskManagerRegistration) -> Result<TcpStream, RegistrationError> {
+pub fn register(address: &str, registration: &TaskManagerRegistration) -> Result<Link, RegistrationError> {
     let targets: Vec<SocketAddr> = address
         .to_socket_addrs()
         .map_err(|source| RegistrationError::Resolve { address: address.to_string(), source })?
@@ -90,14 +90,17 @@ pub fn register(address: &str, registration: &TaskManagerRegistration) -> Result
         .ok_or_else(|| RegistrationError::Connect { address: address.to_string(), source: last })?;
     let unconfirmed = |reason: String| RegistrationError::Unconfirmed { address: address.to_string(), reason };
     let frame_error = |e: FrameError| unconfirmed(e.to_string());
-    match handshake::client(&stream, address, cluster_secret(), Instant::now() + ATTEMPT_TIMEOUT) {
+    let deadline = Instant::now() + ATTEMPT_TIMEOUT;
+    // TLS first when it is on (security.ssl.internal.enabled), then the secret inside it.
+    let stream = Link::client(stream, address, deadline).map_err(|e| unconfirmed(e.to_string()))?;
+    match handshake::client(&stream, address, cluster_secret(), deadline) {
         Ok(()) => {}
         Err(source) if source.is_refusal() => {
             return Err(RegistrationError::Refused { address: address.to_string(), source });
         }
         Err(e) => return Err(unconfirmed(e.to_string())),
     }
-    stream.set_read_timeout(Some(ATTEMPT_TIMEOUT)).map_err(|e| unconfirmed(e.to_string()))?;
+    stream.socket().set_read_timeout(Some(ATTEMPT_TIMEOUT)).map_err(|e| unconfirmed(e.to_string()))?;
     write_frame(&mut &stream, &ToJobManager::Register(registration.clone()), &mut Vec::new()).map_err(frame_error)?;
     // Unbuffered, so nothing after the confirmation is read away from the connection.
     match read_frame::<_, ToTaskManager>(&mut &stream, &mut Vec::new()).map_err(frame_error)? {
@@ -105,7 +108,7 @@ pub fn register(address: &str, registration: &TaskManagerRegistration) -> Result
         Some(other) => return Err(unconfirmed(format!("it answered {other:?}"))),
         None => return Err(unconfirmed("it closed the connection".into())),
     }
-    stream.set_read_timeout(None).map_err(|e| unconfirmed(e.to_string()))?;
+    stream.socket().set_read_timeout(None).map_err(|e| unconfirmed(e.to_string()))?;
     Ok(stream)
 }
 
@@ -116,7 +119,7 @@ pub fn register_at_start(
     registration: &TaskManagerRegistration,
     backoff: Backoff,
     deadline: Duration,
-) -> Result<TcpStream, RegistrationError> {
+) -> Result<Link, RegistrationError> {
     let started = Instant::now();
     let mut failures = 0;
     loop {
@@ -137,7 +140,7 @@ pub fn register_at_start(
 #[rtype(result = "()")]
 pub struct Reregistered {
     /// The connection, past the registration.
-    pub stream: TcpStream,
+    pub stream: Link,
 }
 
 /// Retries the registration on a thread of its own until it succeeds

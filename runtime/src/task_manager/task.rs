@@ -16,11 +16,11 @@ use crate::connectors::sources::{self, SourceReader, SourceStatus};
 use crate::graph::JobVertex;
 use crate::graph::partition::key_group_range;
 use crate::metrics::TaskMetrics;
-use crate::network::{GateEvent, InputGate, OutputWriter, RecordBatch, StreamMessage};
+use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
 use crate::operator::{ChainContext, Emit, TaskError};
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
-use crate::state::{self, GroupedEntries, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend, StateEntries};
+use crate::state::{self, GroupedEntries, KeyedState, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend};
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
@@ -43,7 +43,7 @@ struct Pipeline {
     guest: Option<GuestInstance>,
     keyed_state: Option<MemoryStateBackend>,
     /// Reused buffers for the state of a batch's keys.
-    state_in: StateEntries,
+    state_in: KeyedState,
     /// Where each entry of `state_in` sits in the backend.
     state_positions: Vec<state::EntryPosition>,
     output: Output,
@@ -221,7 +221,7 @@ impl SourceRun {
         metrics: &TaskMetrics,
         cancelled: &AtomicBool,
     ) -> Result<(), TaskError> {
-        let mut batch = RecordBatch::default();
+        let mut batch = Batch::default();
         loop {
             if cancelled.load(Ordering::Relaxed) {
                 return Err(TaskError::Cancelled);
@@ -357,7 +357,7 @@ impl Pipeline {
         Ok(Pipeline {
             guest,
             keyed_state,
-            state_in: StateEntries::default(),
+            state_in: KeyedState::default(),
             state_positions: Vec::new(),
             output,
             time,
@@ -371,7 +371,7 @@ impl Pipeline {
 impl Pipeline {
     /// Runs one batch through the chain and hands the result to the output.
     /// `batch` comes back emptied, its buffers ready for reuse.
-    fn process(&mut self, batch: &mut RecordBatch) -> Result<(), TaskError> {
+    fn process(&mut self, batch: &mut Batch) -> Result<(), TaskError> {
         let started = Instant::now();
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
@@ -386,7 +386,8 @@ impl Pipeline {
                 }
                 let (records, changed) = guest.process(batch, &mut self.state_in)?;
                 if let Some(backend) = &mut self.keyed_state {
-                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions);
+                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions)
+                        .map_err(crate::operator::ContractError::Contract)?;
                 }
                 records
             }
@@ -482,7 +483,7 @@ impl Pipeline {
         Ok(())
     }
 
-    fn emit(&mut self, records: RecordBatch) -> Result<(), TaskError> {
+    fn emit(&mut self, records: Batch) -> Result<(), TaskError> {
         emit_to(&mut self.output, &self.metrics, Emit::Records(records))
     }
 
@@ -522,7 +523,8 @@ impl Pipeline {
         if let Some(guest) = &mut self.guest {
             let (records, changed) = guest.finish()?;
             if let Some(backend) = &mut self.keyed_state {
-                state::apply(backend, &changed, self.max_parallelism, &[]);
+                state::apply(backend, &changed, self.max_parallelism, &[])
+                    .map_err(crate::operator::ContractError::Contract)?;
             }
             self.emit(records)?;
         }

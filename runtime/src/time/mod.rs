@@ -14,7 +14,7 @@
 pub mod timers;
 pub mod watermarks;
 
-pub use timers::{TimeDomain, TimerBuffers, TimerService};
+pub use timers::{TimeDomain, TimerService, Timers};
 pub use watermarks::{WatermarkGenerator, WatermarkTracker};
 
 /// The watermark before any has been seen: every timestamp is on time.

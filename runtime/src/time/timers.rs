@@ -7,93 +7,10 @@
 use std::collections::BTreeSet;
 
 use crate::graph::partition::key_group;
-use crate::network::batch_check_ends;
 
-/// Which clock a timer follows (WIT `time-domain`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TimeDomain {
-    /// Fires when the watermark reaches it.
-    EventTime,
-    /// Fires when the wall clock reaches it.
-    ProcessingTime,
-}
-
-/// Timers as flat buffers (the WIT `timers` record).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TimerBuffers {
-    /// Keys back to back.
-    pub keys: Vec<u8>,
-    /// End offset of each key.
-    pub key_ends: Vec<u32>,
-    /// Namespaces back to back.
-    pub namespaces: Vec<u8>,
-    /// End offset of each namespace.
-    pub namespace_ends: Vec<u32>,
-    /// When each timer fires (ms).
-    pub timestamps: Vec<i64>,
-    /// The clock of each timer.
-    pub domains: Vec<TimeDomain>,
-}
-
-impl TimerBuffers {
-    /// Number of timers.
-    pub fn len(&self) -> usize {
-        self.timestamps.len()
-    }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.timestamps.is_empty()
-    }
-
-    /// Appends one timer.
-    pub fn push(&mut self, domain: TimeDomain, timestamp: i64, key: &[u8], namespace: &[u8]) {
-        self.keys.extend_from_slice(key);
-        self.key_ends.push(self.keys.len() as u32);
-        self.namespaces.extend_from_slice(namespace);
-        self.namespace_ends.push(self.namespaces.len() as u32);
-        self.timestamps.push(timestamp);
-        self.domains.push(domain);
-    }
-
-    /// Timer `i` as (domain, timestamp, key, namespace).
-    pub fn get(&self, i: usize) -> (TimeDomain, i64, &[u8], &[u8]) {
-        let ks = if i == 0 { 0 } else { self.key_ends[i - 1] as usize };
-        let ns = if i == 0 { 0 } else { self.namespace_ends[i - 1] as usize };
-        (
-            self.domains[i],
-            self.timestamps[i],
-            &self.keys[ks..self.key_ends[i] as usize],
-            &self.namespaces[ns..self.namespace_ends[i] as usize],
-        )
-    }
-
-    /// Empties the buffers, keeping their allocations.
-    pub fn clear(&mut self) {
-        self.keys.clear();
-        self.key_ends.clear();
-        self.namespaces.clear();
-        self.namespace_ends.clear();
-        self.timestamps.clear();
-        self.domains.clear();
-    }
-
-    /// Checks that the lengths agree and offsets are in bounds, so timers
-    /// from a guest cannot make the host panic.
-    pub fn check(&self) -> Result<(), String> {
-        let n = self.timestamps.len();
-        if self.key_ends.len() != n || self.namespace_ends.len() != n || self.domains.len() != n {
-            return Err(format!(
-                "timers: {n} timestamps but {} keys, {} namespaces, {} domains",
-                self.key_ends.len(),
-                self.namespace_ends.len(),
-                self.domains.len()
-            ));
-        }
-        batch_check_ends("timer key", &self.key_ends, self.keys.len())?;
-        batch_check_ends("timer namespace", &self.namespace_ends, self.namespaces.len())
-    }
-}
+/// Timers as they cross the WASM boundary (WIT `timers`), and their
+/// clocks, shared with the SDK.
+pub use wflink_abi::{TimeDomain, Timers};
 
 /// One registered timer, ordered by time first.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,7 +42,7 @@ impl TimerService {
     }
 
     /// Registers and deletes the timers a guest call asked for.
-    pub fn apply(&mut self, registered: &TimerBuffers, deleted: &TimerBuffers, max_parallelism: u32) {
+    pub fn apply(&mut self, registered: &Timers, deleted: &Timers, max_parallelism: u32) {
         for i in 0..deleted.len() {
             let (domain, timestamp, key, namespace) = deleted.get(i);
             let timer = Timer {
@@ -150,7 +67,7 @@ impl TimerService {
 
     /// Moves up to `limit` timers of `domain` due at `now` (timestamp at
     /// or below it) into `out`, earliest first; returns how many.
-    pub fn pop_due(&mut self, domain: TimeDomain, now: i64, limit: usize, out: &mut TimerBuffers) -> usize {
+    pub fn pop_due(&mut self, domain: TimeDomain, now: i64, limit: usize, out: &mut Timers) -> usize {
         let set = self.set(domain);
         let mut moved = 0;
         while moved < limit {
@@ -205,19 +122,19 @@ mod tests {
     #[test]
     fn timers_fire_in_timestamp_order_once_and_can_be_deleted() {
         let mut service = TimerService::new();
-        let mut registered = TimerBuffers::default();
+        let mut registered = Timers::default();
         registered.push(TimeDomain::EventTime, 30, b"b", b"");
         registered.push(TimeDomain::EventTime, 10, b"a", b"w1");
         registered.push(TimeDomain::EventTime, 10, b"a", b"w1");
         registered.push(TimeDomain::EventTime, 20, b"c", b"");
         registered.push(TimeDomain::ProcessingTime, 5, b"a", b"");
-        let mut deleted = TimerBuffers::default();
+        let mut deleted = Timers::default();
         deleted.push(TimeDomain::EventTime, 20, b"c", b"");
-        service.apply(&registered, &TimerBuffers::default(), 128);
-        service.apply(&TimerBuffers::default(), &deleted, 128);
+        service.apply(&registered, &Timers::default(), 128);
+        service.apply(&Timers::default(), &deleted, 128);
         assert_eq!(service.len(), 3);
 
-        let mut fired = TimerBuffers::default();
+        let mut fired = Timers::default();
         assert_eq!(service.pop_due(TimeDomain::EventTime, 29, 10, &mut fired), 1);
         assert_eq!(fired.get(0), (TimeDomain::EventTime, 10, &b"a"[..], &b"w1"[..]));
         assert_eq!(service.pop_due(TimeDomain::EventTime, i64::MAX, 10, &mut fired), 1);

@@ -5,25 +5,25 @@
 use super::WasmError;
 use super::bindings::{operator, types};
 use super::instance::{GuestInstance, convert_output, job_error};
-use crate::network::RecordBatch;
-use crate::state::{NamedEntries, NamedStateBackend};
-use crate::time::{TimeDomain, TimerBuffers};
+use crate::network::Batch;
+use crate::state::{NamedStateBackend, StateEntries};
+use crate::time::{TimeDomain, Timers};
 
 /// What a contextual call returned, checked.
 #[derive(Debug, Default)]
 pub struct ContextOutput {
     /// Main output records.
-    pub records: RecordBatch,
+    pub records: Batch,
     /// Side output records and the tag of each.
-    pub side_records: RecordBatch,
+    pub side_records: Batch,
     /// Tag of each side output record.
     pub side_tags: Vec<u32>,
     /// State entries written (empty value: deleted).
-    pub state: NamedEntries,
+    pub state: StateEntries,
     /// Timers registered.
-    pub timers_registered: TimerBuffers,
+    pub timers_registered: Timers,
     /// Timers deleted.
-    pub timers_deleted: TimerBuffers,
+    pub timers_deleted: Timers,
 }
 
 /// The time a call is made at.
@@ -54,8 +54,8 @@ impl GuestInstance {
     /// (`process-with-context`). `input` and `state` come back emptied.
     pub fn process_with_context(
         &mut self,
-        input: &mut RecordBatch,
-        state: &mut NamedEntries,
+        input: &mut Batch,
+        state: &mut StateEntries,
         time: CallTime,
     ) -> Result<ContextOutput, WasmError> {
         let batch = batch_to_wit(std::mem::take(input));
@@ -87,19 +87,19 @@ impl GuestInstance {
     }
 
     /// Every entry the chain keeps in its memory (`snapshot-state`), checked.
-    pub fn snapshot_state(&mut self) -> Result<NamedEntries, WasmError> {
+    pub fn snapshot_state(&mut self) -> Result<StateEntries, WasmError> {
         self.begin_call();
         let result = self.job.wflink_job_operator().call_snapshot_state(&mut self.store);
         let entries = entries_from_wit(self.check("snapshot-state", result)?.map_err(job_error)?);
-        entries.check().map_err(|detail| WasmError::Contract { function: "snapshot-state", detail })?;
+        entries.check().map_err(|e| WasmError::Contract { function: "snapshot-state", detail: e.to_string() })?;
         Ok(entries)
     }
 
     /// Fires `timers` with the entries of their keys (`on-timers`).
     pub fn on_timers(
         &mut self,
-        timers: &TimerBuffers,
-        state: &mut NamedEntries,
+        timers: &Timers,
+        state: &mut StateEntries,
         time: CallTime,
     ) -> Result<ContextOutput, WasmError> {
         let fired = timers_to_wit(timers.clone());
@@ -121,7 +121,7 @@ fn time_to_wit(time: CallTime) -> types::TimeContext {
 }
 
 /// Moves a batch's buffers into the WIT type (no copy).
-pub(super) fn batch_to_wit(b: RecordBatch) -> types::Batch {
+pub(super) fn batch_to_wit(b: Batch) -> types::Batch {
     types::Batch {
         values: b.values,
         value_ends: b.value_ends,
@@ -132,17 +132,11 @@ pub(super) fn batch_to_wit(b: RecordBatch) -> types::Batch {
 }
 
 /// Moves a WIT batch's buffers into the runtime type (no copy).
-pub(super) fn batch_from_wit(b: types::Batch) -> RecordBatch {
-    RecordBatch {
-        values: b.values,
-        value_ends: b.value_ends,
-        keys: b.keys,
-        key_ends: b.key_ends,
-        timestamps: b.timestamps,
-    }
+pub(super) fn batch_from_wit(b: types::Batch) -> Batch {
+    Batch { values: b.values, value_ends: b.value_ends, keys: b.keys, key_ends: b.key_ends, timestamps: b.timestamps }
 }
 
-pub(super) fn entries_to_wit(e: NamedEntries) -> types::StateEntries {
+pub(super) fn entries_to_wit(e: StateEntries) -> types::StateEntries {
     types::StateEntries {
         state_ids: e.state_ids,
         keys: e.keys,
@@ -156,8 +150,8 @@ pub(super) fn entries_to_wit(e: NamedEntries) -> types::StateEntries {
     }
 }
 
-fn entries_from_wit(e: types::StateEntries) -> NamedEntries {
-    NamedEntries {
+fn entries_from_wit(e: types::StateEntries) -> StateEntries {
+    StateEntries {
         state_ids: e.state_ids,
         keys: e.keys,
         key_ends: e.key_ends,
@@ -170,7 +164,7 @@ fn entries_from_wit(e: types::StateEntries) -> NamedEntries {
     }
 }
 
-fn timers_to_wit(t: TimerBuffers) -> types::Timers {
+fn timers_to_wit(t: Timers) -> types::Timers {
     types::Timers {
         keys: t.keys,
         key_ends: t.key_ends,
@@ -188,8 +182,8 @@ fn timers_to_wit(t: TimerBuffers) -> types::Timers {
     }
 }
 
-fn timers_from_wit(t: types::Timers) -> TimerBuffers {
-    TimerBuffers {
+fn timers_from_wit(t: types::Timers) -> Timers {
+    Timers {
         keys: t.keys,
         key_ends: t.key_ends,
         namespaces: t.namespaces,
@@ -208,6 +202,7 @@ fn timers_from_wit(t: types::Timers) -> TimerBuffers {
 
 fn convert_context_output(function: &'static str, output: operator::ContextOutput) -> Result<ContextOutput, WasmError> {
     let contract = |detail: String| WasmError::Contract { function, detail };
+    let layout = |error: wflink_abi::LayoutError| contract(error.to_string());
     let (records, _) = convert_output(
         function,
         operator::ChainOutput {
@@ -216,7 +211,7 @@ fn convert_context_output(function: &'static str, output: operator::ContextOutpu
         },
     )?;
     let side_records = batch_from_wit(output.side_outputs.records);
-    side_records.check().map_err(contract)?;
+    side_records.check().map_err(layout)?;
     if output.side_outputs.tags.len() != side_records.len() {
         return Err(contract(format!(
             "{} side output tags for {} side output records",
@@ -225,11 +220,11 @@ fn convert_context_output(function: &'static str, output: operator::ContextOutpu
         )));
     }
     let state = entries_from_wit(output.state);
-    state.check().map_err(contract)?;
+    state.check().map_err(layout)?;
     let timers_registered = timers_from_wit(output.timers_registered);
-    timers_registered.check().map_err(contract)?;
+    timers_registered.check().map_err(layout)?;
     let timers_deleted = timers_from_wit(output.timers_deleted);
-    timers_deleted.check().map_err(contract)?;
+    timers_deleted.check().map_err(layout)?;
     Ok(ContextOutput {
         records,
         side_records,

@@ -10,7 +10,7 @@ use super::bindings::{logging, metrics, plan, state, types};
 use super::guest_output::GuestOutput;
 use super::interrupt::{CallLimits, GuestClock};
 use super::limits::GuestLimiter;
-use crate::state::{EntryAddress, NamedEntries, NamedStateBackend, StateKey};
+use crate::state::{EntryAddress, NamedStateBackend, StateEntries, StateKey};
 
 /// The data of one guest store.
 pub(crate) struct HostState {
@@ -122,7 +122,7 @@ impl state::Host for HostState {
         limit: u32,
     ) -> Result<types::StateEntries, types::StateError> {
         let (backend, key) = self.keyed.reach(state_id, &key)?;
-        let mut out = NamedEntries::default();
+        let mut out = StateEntries::default();
         backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
         Ok(super::context::entries_to_wit(out))
     }

@@ -18,8 +18,8 @@ use super::limits::{GuestLimiter, SlotMemory};
 use super::{JobComponent, WasmError};
 use crate::graph::StreamGraph;
 use crate::ids::NodeId;
-use crate::network::RecordBatch;
-use crate::state::StateEntries;
+use crate::network::Batch;
+use crate::state::KeyedState;
 
 /// What an instance needs besides its component.
 #[derive(Clone)]
@@ -118,11 +118,7 @@ impl GuestInstance {
     /// Runs `input` (and the state of its keys) through the chain; returns
     /// the output records and the changed state. Input buffers are handed
     /// back through `input` emptied, so their allocations are reused.
-    pub fn process(
-        &mut self,
-        input: &mut RecordBatch,
-        state: &mut StateEntries,
-    ) -> Result<(RecordBatch, StateEntries), WasmError> {
+    pub fn process(&mut self, input: &mut Batch, state: &mut KeyedState) -> Result<(Batch, KeyedState), WasmError> {
         let batch = batch_to_wit(std::mem::take(input));
         let keyed_state = types::KeyedState {
             keys: std::mem::take(&mut state.keys),
@@ -142,7 +138,7 @@ impl GuestInstance {
     }
 
     /// Tells the chain that its input has ended; returns what it flushes.
-    pub fn finish(&mut self) -> Result<(RecordBatch, StateEntries), WasmError> {
+    pub fn finish(&mut self) -> Result<(Batch, KeyedState), WasmError> {
         self.begin_call();
         let result = self.job.wflink_job_operator().call_finish(&mut self.store);
         let output = self.check("finish", result)?.map_err(job_error)?;
@@ -221,11 +217,11 @@ fn tidy_guest_output(stderr: &str) -> String {
 }
 
 /// Moves keyed state's buffers out of the WIT type (no copy).
-fn state_from_wit(state: types::KeyedState) -> StateEntries {
-    StateEntries { keys: state.keys, key_ends: state.key_ends, values: state.values, value_ends: state.value_ends }
+fn state_from_wit(state: types::KeyedState) -> KeyedState {
+    KeyedState { keys: state.keys, key_ends: state.key_ends, values: state.values, value_ends: state.value_ends }
 }
 
-fn state_clear(state: &mut StateEntries) {
+fn state_clear(state: &mut KeyedState) {
     state.keys.clear();
     state.key_ends.clear();
     state.values.clear();
@@ -235,11 +231,11 @@ fn state_clear(state: &mut StateEntries) {
 pub(super) fn convert_output(
     function: &'static str,
     output: operator::ChainOutput,
-) -> Result<(RecordBatch, StateEntries), WasmError> {
+) -> Result<(Batch, KeyedState), WasmError> {
     let records = batch_from_wit(output.records);
     let state = state_from_wit(output.state);
-    records.check().map_err(|detail| WasmError::Contract { function, detail })?;
-    state.check().map_err(|detail| WasmError::Contract { function, detail })?;
+    records.check().map_err(|e| WasmError::Contract { function, detail: e.to_string() })?;
+    state.check().map_err(|e| WasmError::Contract { function, detail: e.to_string() })?;
     Ok((records, state))
 }
 

@@ -4,10 +4,12 @@
 // way wflink's host does. Covers what guest-examples/sensor-alerts-js does
 // not use: ListState, ReducingState, AggregatingState, processing-time
 // timers, deleted timers, sliding and session windows, allowed lateness.
-// Run with `node --import ./sdk/js/tests/register.mjs sdk/js/tests/library.test.mjs`
-// (tests/polyglot.rs does).
+// Run with `npm test` in sdk/js (every test file, under `node --test`), or
+// this file alone with `node --import ./sdk/js/tests/register.mjs
+// sdk/js/tests/library.test.mjs` (tests/polyglot.rs does).
 
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
   AggregatingState,
   EventTimeSessionWindows,
@@ -196,7 +198,7 @@ function everythingJob(env) {
   checked.print();
 }
 
-{
+test("keyed state of every kind and timers of both clocks keep Flink's semantics", () => {
   const { plan, node, host } = open(everythingJob, "everything");
   const spec = node.kind.val;
   assert.deepEqual(spec.states.map((s) => [s.name, s.kind]), [["all", "list"], ["sum", "reducing"], ["average", "aggregating"], ["deadline", "value"]]);
@@ -219,11 +221,11 @@ function everythingJob(env) {
   const names = new Map(node.kind.val.states.map((s) => [s.id, s.name]));
   const left = [...host.state.values()].map((e) => `${names.get(e[0])}:${unpackb(e[1])}`).sort();
   assert.deepEqual(left, ["average:0", "average:1", "deadline:0", "sum:0", "sum:1"]);
-}
+});
 
 // Sliding windows with allowed lateness: a late record within it fires the
 // window again at once; later than that goes to the late side output.
-{
+test("sliding windows with allowed lateness fire again and send later records to the late side output", () => {
   const late = new OutputTag("late");
   const { host } = open((env) => {
     const windows = env
@@ -249,10 +251,10 @@ function everythingJob(env) {
   host.send([["k", 16, 1]]); // every window of 1 ended more than 10 ms ago
   assert.deepEqual(host.sides.map(([, v]) => v), [16]);
   assert.equal(host.state.size, 0, "every window was purged");
-}
+});
 
 // Session windows merge and aggregate.
-{
+test("session windows merge and aggregate", () => {
   const { host } = open((env) => {
     env
       .readTextFile("in")
@@ -272,10 +274,10 @@ function everythingJob(env) {
   host.advance(100);
   assert.deepEqual(host.out.sort(), [[5, 12], [7, 27]]);
   assert.equal(host.state.size, 0, "merged and fired sessions leave no state");
-}
+});
 
 // Tumbling windows need timestamps; state outside a keyed function fails.
-{
+test("tumbling windows need timestamps, and state outside a keyed function fails", () => {
   const { host } = open((env) => {
     env.readTextFile("in").keyBy((v) => v).window(TumblingEventTimeWindows.of(10)).reduce((a) => a).name("w").print();
   }, "w");
@@ -285,6 +287,4 @@ function everythingJob(env) {
   );
   const state = new ValueState("outside");
   assert.throws(() => state.value(), /keyed state accessed outside a keyed context/);
-}
-
-console.log("library.test.mjs: ok");
+});

@@ -9,11 +9,16 @@ import { InvalidArguments } from "./errors.js";
  * positional; the last occurrence of a name wins.
  */
 export class Args {
+  /** Parses `raw` (the library makes one per build run).
+   * @param {Iterable<string>} raw the job's arguments */
   constructor(raw) {
     /** The arguments exactly as given. */
     this.raw = [...raw];
     /** Tokens that are neither a `--key` nor its value. */
+    /** @type {string[]} */
     this.positional = [];
+    /** `--name` to its value (`null` when given bare).
+     * @type {Map<string, string | null>} */
     this.named = new Map();
     for (let i = 0; i < this.raw.length; ) {
       const token = this.raw[i++];
@@ -31,25 +36,35 @@ export class Args {
     }
   }
 
-  /** The value of `--name`, or `fallback` when absent or bare. */
+  /** The value of `--name`, or `fallback` when absent or bare.
+   * @template [T=undefined]
+   * @param {string} name
+   * @param {T} [fallback]
+   * @returns {string | T} */
   get(name, fallback = undefined) {
     const value = this.named.get(name);
     return value == null ? fallback : value;
   }
 
-  /** Whether `--name` was given at all. */
+  /** Whether `--name` was given at all.
+   * @param {string} name
+   * @returns {boolean} */
   has(name) {
     return this.named.has(name);
   }
 
-  /** Whether `--name` was given bare, or as `--name true`. */
+  /** Whether `--name` was given bare, or as `--name true`.
+   * @param {string} name
+   * @returns {boolean} */
   flag(name) {
     if (!this.named.has(name)) return false;
     const value = this.named.get(name);
     return value === null || value === "true";
   }
 
-  /** The value of `--name`; throws InvalidArguments when missing. */
+  /** The value of `--name`; throws InvalidArguments when missing.
+   * @param {string} name
+   * @returns {string} */
   required(name) {
     const value = this.named.get(name);
     if (value == null) throw new InvalidArguments(`missing required argument --${name}`);
@@ -57,7 +72,11 @@ export class Args {
   }
 
   /** The value of `--name` as an integer (or `fallback` when absent);
-   * throws InvalidArguments when it does not parse. */
+   * throws InvalidArguments when it does not parse.
+   * @template [T=undefined]
+   * @param {string} name
+   * @param {T} [fallback]
+   * @returns {number | T} */
   getInt(name, fallback = undefined) {
     const value = this.named.get(name);
     if (value == null) return fallback;
@@ -65,7 +84,9 @@ export class Args {
     return Number(value);
   }
 
-  /** Like getInt, but a missing argument is an error too. */
+  /** Like getInt, but a missing argument is an error too.
+   * @param {string} name
+   * @returns {number} */
   requiredInt(name) {
     this.required(name);
     return this.getInt(name);

@@ -7,6 +7,7 @@
 
 import { InvalidPlan, JobError, UserError } from "./errors.js";
 import { Reader, Writer, pack, unpackb } from "./msgpack.js";
+import { originalStack } from "./sourcemap.js";
 
 const utf8 = new TextDecoder();
 
@@ -301,10 +302,13 @@ export function asUserError(node, error) {
   return new UserError(`${node.label()} threw ${what}${userStack(error)}`);
 }
 
-/** The stack of `error` without the library's and the bindings' frames,
- * on lines after a newline (empty when there is none). */
+/** The stack of `error`, pointed at the job's own files and lines, without
+ * the library's and the bindings' frames, on lines after a newline (empty
+ * when there is none). */
 export function userStack(error) {
   if (!(error instanceof Error) || !error.stack) return "";
-  const frames = error.stack.split("\n").filter((f) => f && !f.includes("/wflink/") && !f.includes("initializer.js"));
+  const frames = originalStack(error.stack)
+    .split("\n")
+    .filter((f) => f && !f.includes("@wflink/") && !f.includes("/wflink/") && !f.includes("initializer.js"));
   return frames.length ? `\n${frames.join("\n")}` : "";
 }

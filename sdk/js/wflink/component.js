@@ -9,7 +9,9 @@ import { record } from "./stream.js";
 import { ContextChain } from "./timed.js";
 
 /** Returns the `{ job, operator }` exports componentize-js looks for in the
- * job's main module, running `build(env, args)` to describe the plan. */
+ * job's main module, running `build(env, args)` to describe the plan.
+ * @param {import("./stream.js").BuildFunction} build
+ * @returns {{ job: object, operator: object }} */
 export function exportJob(build) {
   // The chain this instance runs (one per instance, set by `open`), and
   // the same chain run with context (made on the first contextual call).
@@ -72,9 +74,7 @@ export function exportJob(build) {
 /** The value thrown out of an export that returns a WIT `result`: its
  * `payload` becomes the `job-error`. */
 function witError(tag, message) {
-  const error = new Error(message);
-  error.payload = { tag, val: message };
-  return error;
+  return Object.assign(new Error(message), { payload: { tag, val: message } });
 }
 
 /** Runs `f`, turning what it throws into the WIT error case: a JobError

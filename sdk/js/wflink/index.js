@@ -17,6 +17,10 @@
 // Records are any value MessagePack can hold (null, booleans, numbers,
 // BigInt, strings, Uint8Array, arrays, plain objects); tuples travel as
 // arrays, so a Rust `(String, i64)` and a JS `["word", 1]` are the same bytes.
+//
+// The types of the host imports and globals the library uses, for a
+// TypeScript checker reading the library from a job's project:
+/// <reference path="../types/host.d.ts" />
 
 export { Args } from "./args.js";
 export { exportJob } from "./component.js";

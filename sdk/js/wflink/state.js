@@ -59,20 +59,24 @@ const NO_USER_KEY = new Uint8Array(0);
 
 /** One value per key (Flink's `ValueState`). */
 export class ValueState {
-  /** Declares the state `name` (unique within its operator). */
+  /** Declares the state `name` (unique within its operator).
+   * @param {string} name */
   constructor(name) {
     /** The name the plan declares (and the dashboard shows). */
     this.name = name;
     this.id = declare(name, "value");
   }
 
-  /** The current key's value, or `defaultValue` (undefined) when unset. */
+  /** The current key's value, or `defaultValue` (undefined) when unset.
+   * @param {any} [defaultValue]
+   * @returns {any} */
   value(defaultValue = undefined) {
     const data = CALL.get(this.id);
     return data === undefined ? defaultValue : decode(data);
   }
 
-  /** Sets the current key's value (`null` or `undefined` clears it). */
+  /** Sets the current key's value (`null` or `undefined` clears it).
+   * @param {any} value */
   update(value) {
     CALL.set(this.id, NO_USER_KEY, value === null || value === undefined ? undefined : encode(value));
   }
@@ -86,14 +90,16 @@ export class ValueState {
 /** A list of values per key (Flink's `ListState`), stored as the elements'
  * encodings back to back, so `add` appends without decoding the list. */
 export class ListState {
-  /** Declares the state `name` (unique within its operator). */
+  /** Declares the state `name` (unique within its operator).
+   * @param {string} name */
   constructor(name) {
     /** The name the plan declares. */
     this.name = name;
     this.id = declare(name, "list");
   }
 
-  /** The current key's elements in insertion order (a new array, empty if none). */
+  /** The current key's elements in insertion order (a new array, empty if none).
+   * @returns {any[]} */
   get() {
     const data = CALL.get(this.id);
     const items = [];
@@ -113,7 +119,8 @@ export class ListState {
     return this.get()[Symbol.iterator]();
   }
 
-  /** Appends `value` to the current key's list. */
+  /** Appends `value` to the current key's list.
+   * @param {any} value */
   add(value) {
     const data = CALL.get(this.id);
     const w = new Writer((data ? data.length : 0) + 32);
@@ -126,12 +133,14 @@ export class ListState {
     CALL.set(this.id, NO_USER_KEY, w.finish());
   }
 
-  /** Appends every element of `values`. */
+  /** Appends every element of `values`.
+   * @param {Iterable<any>} values */
   addAll(values) {
     for (const v of values) this.add(v);
   }
 
-  /** Replaces the current key's list with `values`. */
+  /** Replaces the current key's list with `values`.
+   * @param {Iterable<any>} values */
   update(values) {
     const w = new Writer(64);
     for (const v of values) w.append(encode(v));
@@ -148,50 +157,63 @@ export class ListState {
  * and values as MessagePack), so a large map need not be rewritten whole.
  * Map keys are equal when their MessagePack bytes are (`1` and `1.0` are). */
 export class MapState {
-  /** Declares the state `name` (unique within its operator). */
+  /** Declares the state `name` (unique within its operator).
+   * @param {string} name */
   constructor(name) {
     /** The name the plan declares. */
     this.name = name;
     this.id = declare(name, "map");
   }
 
-  /** The value of `key` in the current key's map, or `defaultValue`. */
+  /** The value of `key` in the current key's map, or `defaultValue`.
+   * @param {any} key
+   * @param {any} [defaultValue]
+   * @returns {any} */
   get(key, defaultValue = undefined) {
     const data = CALL.get(this.id, encode(key));
     return data === undefined ? defaultValue : decode(data);
   }
 
-  /** Sets `key` to `value` in the current key's map. */
+  /** Sets `key` to `value` in the current key's map.
+   * @param {any} key
+   * @param {any} value */
   put(key, value) {
     CALL.set(this.id, encode(key), encode(value));
   }
 
-  /** Removes `key` from the current key's map. */
+  /** Removes `key` from the current key's map.
+   * @param {any} key */
   remove(key) {
     CALL.set(this.id, encode(key), undefined);
   }
 
-  /** Whether the current key's map holds `key`. */
+  /** Whether the current key's map holds `key`.
+   * @param {any} key
+   * @returns {boolean} */
   contains(key) {
     return CALL.get(this.id, encode(key)) !== undefined;
   }
 
-  /** The current key's `[key, value]` pairs, in no particular order. */
+  /** The current key's `[key, value]` pairs, in no particular order.
+   * @returns {[any, any][]} */
   entries() {
     return CALL.scan(this.id).map(([k, v]) => [decode(k), decode(v)]);
   }
 
-  /** The current key's map keys, in no particular order. */
+  /** The current key's map keys, in no particular order.
+   * @returns {any[]} */
   keys() {
     return CALL.scan(this.id).map(([k]) => decode(k));
   }
 
-  /** The current key's map values, in no particular order. */
+  /** The current key's map values, in no particular order.
+   * @returns {any[]} */
   values() {
     return CALL.scan(this.id).map(([, v]) => decode(v));
   }
 
-  /** Whether the current key's map has no entry. */
+  /** Whether the current key's map has no entry.
+   * @returns {boolean} */
   isEmpty() {
     return CALL.scan(this.id).length === 0;
   }
@@ -205,7 +227,9 @@ export class MapState {
 /** One value per key folded with `reduceFunction(a, b)` on `add` (Flink's
  * `ReducingState`). */
 export class ReducingState {
-  /** Declares the state `name`, folded by `reduceFunction(a, b)`. */
+  /** Declares the state `name`, folded by `reduceFunction(a, b)`.
+   * @param {string} name
+   * @param {(a: any, b: any) => any} reduceFunction */
   constructor(name, reduceFunction) {
     /** The name the plan declares. */
     this.name = name;
@@ -213,13 +237,15 @@ export class ReducingState {
     this.reduceFunction = reduceFunction;
   }
 
-  /** The current key's folded value, or undefined. */
+  /** The current key's folded value, or undefined.
+   * @returns {any} */
   get() {
     const data = CALL.get(this.id);
     return data === undefined ? undefined : decode(data);
   }
 
-  /** Folds `value` into the current key's value. */
+  /** Folds `value` into the current key's value.
+   * @param {any} value */
   add(value) {
     const data = CALL.get(this.id);
     CALL.set(this.id, NO_USER_KEY, encode(data === undefined ? value : this.reduceFunction(decode(data), value)));
@@ -235,7 +261,9 @@ export class ReducingState {
  * (Flink's `AggregatingState`). */
 export class AggregatingState {
   /** Declares the state `name`, folded by `aggregateFunction` (an object
-   * with `createAccumulator()`, `add(value, acc)`, `getResult(acc)`). */
+   * with `createAccumulator()`, `add(value, acc)`, `getResult(acc)`).
+   * @param {string} name
+   * @param {import("./window.js").AggregateFunction} aggregateFunction */
   constructor(name, aggregateFunction) {
     /** The name the plan declares. */
     this.name = name;
@@ -243,13 +271,15 @@ export class AggregatingState {
     this.aggregateFunction = aggregateFunction;
   }
 
-  /** The current key's result, or undefined when nothing was added. */
+  /** The current key's result, or undefined when nothing was added.
+   * @returns {any} */
   get() {
     const data = CALL.get(this.id);
     return data === undefined ? undefined : this.aggregateFunction.getResult(decode(data));
   }
 
-  /** Adds `value` to the current key's accumulator. */
+  /** Adds `value` to the current key's accumulator.
+   * @param {any} value */
   add(value) {
     const data = CALL.get(this.id);
     const f = this.aggregateFunction;

@@ -8,9 +8,17 @@
 import { Args } from "./args.js";
 import { InvalidArguments, InvalidPlan } from "./errors.js";
 import { OutputTag } from "./process.js";
+/** @typedef {import("./process.js").Collector} Collector */
+/** @typedef {import("./process.js").Context} Context */
+/** @typedef {import("./process.js").KeyedProcessFunction} KeyedProcessFunction */
+/** @typedef {import("./process.js").ProcessFunction} ProcessFunction */
 import { takeDeclared } from "./state.js";
 import { WatermarkStrategy } from "./time.js";
 import { WindowedStream } from "./window.js";
+
+/** A job's build function: records the dataflow on `env`; it runs in
+ * every task too (to find the functions), so it must have no side effects.
+ * @typedef {(env: StreamExecutionEnvironment, args: Args) => void} BuildFunction */
 
 /** Job name when the build function sets none. */
 export const DEFAULT_JOB_NAME = "wflink job";
@@ -123,42 +131,60 @@ export class StreamExecutionEnvironment {
     this.plan = new Plan();
   }
 
-  /** Names the job (shown by `wflink list` and the dashboard). */
+  /** Names the job (shown by `wflink list` and the dashboard).
+   * @param {string} name
+   * @returns {this} */
   setJobName(name) {
     this.plan.jobName = String(name);
     return this;
   }
 
-  /** Sets the parallelism of every node that sets none itself. */
+  /** Sets the parallelism of every node that sets none itself.
+   * @param {number} parallelism at least 1
+   * @returns {this} */
   setParallelism(parallelism) {
     this.plan.setParallelism(undefined, parallelism);
     return this;
   }
 
-  /** Reads the text file (or directory) at `path`, one string per line. */
+  /** Reads the text file (or directory) at `path`, one string per line.
+   * @param {string} path
+   * @returns {DataStream} */
   readTextFile(path) {
     return this.source("file", [["path", String(path)]], "Source: file");
   }
 
-  /** Reads lines from a TCP server at `hostname:port`. */
+  /** Reads lines from a TCP server at `hostname:port`.
+   * @param {string} hostname
+   * @param {number} port
+   * @returns {DataStream} */
   socketTextStream(hostname, port) {
     return this.source("socket", [["hostname", String(hostname)], ["port", String(port)]], "Source: socket");
   }
 
-  /** Generates the numbers `0 .. count`, `rate` per second (0: unthrottled). */
+  /** Generates the numbers `0 .. count`, `rate` per second (0: unthrottled).
+   * @param {number} rate
+   * @param {number} count
+   * @returns {DataStream} */
   datagen(rate, count) {
     return this.source("datagen", [["rate", String(rate)], ["count", String(count)]], "Source: datagen");
   }
 
   /** The text source the usual example arguments name: `--input PATH` (a
-   * file or directory) or `--hostname HOST --port PORT` (a socket). */
+   * file or directory) or `--hostname HOST --port PORT` (a socket).
+   * @param {Args} args the job's arguments
+   * @returns {DataStream} */
   readTextInput(args) {
     if (args.has("input")) return this.readTextFile(args.required("input"));
     if (args.has("hostname")) return this.socketTextStream(args.required("hostname"), args.requiredInt("port"));
     throw new InvalidArguments("the job needs --input PATH or --hostname HOST --port PORT");
   }
 
-  /** Adds a source node of the host connector `name` with `options`. */
+  /** Adds a source node of the host connector `name` with `options`.
+   * @param {string} name the connector, e.g. `"file"`
+   * @param {[string, string][]} options its settings as `[key, value]` pairs
+   * @param {string} label the node's name
+   * @returns {DataStream} */
   source(name, options, label) {
     return new DataStream(this.plan, this.plan.add("source", label, undefined, { name, options }));
   }
@@ -167,55 +193,79 @@ export class StreamExecutionEnvironment {
 /** A stream of records in the plan being built. Each operation returns
  * the next stream; a stream feeds exactly one operation. */
 export class DataStream {
-  /** The stream produced by node `node` of `plan` (made by the operations). */
+  /** The stream produced by node `node` of `plan` (made by the operations).
+   * @param {Plan} plan
+   * @param {number} node */
   constructor(plan, node) {
     this.plan = plan;
     this.node = node;
   }
 
-  /** Names the node that produces this stream. */
+  /** Names the node that produces this stream.
+   * @param {string} name
+   * @returns {this} */
   name(name) {
     this.plan.nodes[this.node].name = String(name);
     return this;
   }
 
-  /** Sets the stable id of the node that produces this stream. */
+  /** Sets the stable id of the node that produces this stream.
+   * @param {string} uid
+   * @returns {this} */
   uid(uid) {
     this.plan.nodes[this.node].uid = String(uid);
     return this;
   }
 
-  /** Sets the parallelism of the node that produces this stream. */
+  /** Sets the parallelism of the node that produces this stream.
+   * @param {number} parallelism at least 1
+   * @returns {this} */
   setParallelism(parallelism) {
     this.plan.setParallelism(this.node, parallelism);
     return this;
   }
 
-  /** Adds a node of `kind` running `fn` on this stream; returns its stream as a `Kind`. */
-  then(kind, name, fn, Kind = DataStream, spec = undefined) {
+  /** Adds a node of `kind` running `fn` on this stream; returns its stream as a `Kind`.
+   * @template {DataStream} S
+   * @param {string} kind the WIT node kind, e.g. `"map"`
+   * @param {string} name the node's name
+   * @param {Function} fn the user function
+   * @param {new (plan: Plan, node: number) => S} [Kind] the class of the returned stream
+   * @param {any} [spec] kind-specific settings
+   * @returns {S} */
+  then(kind, name, fn, Kind = /** @type {any} */ (DataStream), spec = undefined) {
     if (typeof fn !== "function") throw new InvalidPlan(`${name} needs a function, got ${typeof fn}`);
     return new Kind(this.plan, this.plan.add(kind, name, this.node, undefined, fn, spec));
   }
 
-  /** Turns each record into exactly one record: `fn(record) -> record`. */
+  /** Turns each record into exactly one record: `fn(record) -> record`.
+   * @param {(record: any) => any} fn
+   * @returns {DataStream} */
   map(fn) {
     return this.then("map", "Map", fn);
   }
 
   /** Turns each record into zero or more: `fn(record)` returns an
-   * iterable (an array, or a generator that `yield`s). */
+   * iterable (an array, or a generator that `yield`s).
+   * @param {(record: any) => Iterable<any>} fn
+   * @returns {DataStream} */
   flatMap(fn) {
     return this.then("flat-map", "Flat Map", fn);
   }
 
-  /** Keeps the records for which `fn(record)` is truthy. */
+  /** Keeps the records for which `fn(record)` is truthy.
+   * @param {(record: any) => unknown} fn
+   * @returns {DataStream} */
   filter(fn) {
     return this.then("filter", "Filter", fn);
   }
 
   /** Sets each record's event timestamp (ms since the epoch, an integer)
    * to `timestampFn(record)`, and lets the host make watermarks by
-   * `strategy` (a WatermarkStrategy) after this node. */
+   * `strategy` (a WatermarkStrategy) after this node.
+   * @param {WatermarkStrategy} strategy
+   * @param {(record: any) => number | bigint} timestampFn
+   * @returns {DataStream} */
   assignTimestampsAndWatermarks(strategy, timestampFn) {
     if (!(strategy instanceof WatermarkStrategy)) {
       throw new TypeError("assignTimestampsAndWatermarks takes a WatermarkStrategy first");
@@ -228,48 +278,64 @@ export class DataStream {
    * ctx, out) => ...`. It may emit any number of records (`out.collect`,
    * or return an iterable), send records to side outputs
    * (`ctx.output(tag, value)`) and read the record's timestamp and the
-   * watermark. */
+   * watermark.
+   * @param {ProcessFunction | ((value: any, ctx: Context, out: Collector) => Iterable<any> | void)} fn
+   * @returns {DataStream} */
   process(fn) {
     const f = typeof fn === "function" ? fn : fn && typeof fn.processElement === "function" ? fn.processElement.bind(fn) : fn;
-    return this.then("process", "Process", f);
+    return this.then("process", "Process", /** @type {Function} */ (f));
   }
 
   /** The records the node producing this stream sent to the side output
    * `tag` (an OutputTag). A side output may go through `map`, `flatMap`
-   * and `filter` and must end in a sink. */
+   * and `filter` and must end in a sink.
+   * @param {OutputTag} tag
+   * @returns {DataStream} */
   getSideOutput(tag) {
     if (!(tag instanceof OutputTag)) throw new TypeError("getSideOutput takes an OutputTag");
     return new DataStream(this.plan, this.plan.add("side-output", `Side Output: ${tag.name}`, this.node, undefined, undefined, tag));
   }
 
   /** Partitions the stream by `fn(record)`: records whose keys encode
-   * equally (MessagePack) meet in one subtask. */
+   * equally (MessagePack) meet in one subtask.
+   * @param {(record: any) => any} fn the key of a record
+   * @returns {KeyedStream} */
   keyBy(fn) {
     return this.then("key-by", "Key By", fn, KeyedStream);
   }
 
-  /** Ends this stream in a sink node of the host connector `name` with `options`. */
+  /** Ends this stream in a sink node of the host connector `name` with `options`.
+   * @param {string} name the connector, e.g. `"print"`
+   * @param {[string, string][]} options its settings as `[key, value]` pairs
+   * @param {string} label the node's name
+   * @returns {DataStream} */
   sink(name, options, label) {
     return new DataStream(this.plan, this.plan.add("sink", label, this.node, { name, options }));
   }
 
-  /** Prints every record to the TaskManager's stdout (arrays as `(a,b)`). */
+  /** Prints every record to the TaskManager's stdout (arrays as `(a,b)`).
+   * @returns {DataStream} */
   print() {
     return this.sink("print", [], "Sink: Print");
   }
 
-  /** Writes every record as a line of text to files under the directory `path`. */
+  /** Writes every record as a line of text to files under the directory `path`.
+   * @param {string} path
+   * @returns {DataStream} */
   writeAsText(path) {
     return this.sink("file", [["path", String(path)]], "Sink: File");
   }
 
   /** Writes to files under `directory` when it is given, else prints: the
-   * usual `--output DIR` switch of the examples. */
+   * usual `--output DIR` switch of the examples.
+   * @param {string | undefined} directory
+   * @returns {DataStream} */
   printOrWrite(directory) {
     return directory === undefined ? this.print() : this.writeAsText(directory);
   }
 
-  /** Drops every record (for benchmarks). */
+  /** Drops every record (for benchmarks).
+   * @returns {DataStream} */
   discard() {
     return this.sink("discard", [], "Sink: Discard");
   }
@@ -280,14 +346,18 @@ export class DataStream {
 export class KeyedStream extends DataStream {
   /** A running reduce per key: the key's first record is its state, each
    * later one becomes `fn(state, record)`. Emits the new state after every
-   * record. */
+   * record.
+   * @param {(state: any, record: any) => any} fn
+   * @returns {DataStream} */
   reduce(fn) {
     return this.then("reduce", "Reduce", fn);
   }
 
   /** A running sum per key of field `position` of array records (the
    * other fields keep the key's first record's values), or of the records
-   * themselves when `position` is undefined. */
+   * themselves when `position` is undefined.
+   * @param {number} [position]
+   * @returns {DataStream} */
   sum(position) {
     if (position === undefined) return this.then("reduce", "Sum", (acc, v) => acc + v);
     const stream = this.then("reduce", "Sum", (acc, v) => {
@@ -303,7 +373,9 @@ export class KeyedStream extends DataStream {
   /** Runs a KeyedProcessFunction (an object with `processElement(value,
    * ctx, out)` and optionally `onTimer(timestamp, ctx, out)`) on each
    * record with its key's state (the state handles it created in its
-   * constructor), timers and side outputs. */
+   * constructor), timers and side outputs.
+   * @param {KeyedProcessFunction} fn
+   * @returns {DataStream} */
   process(fn) {
     if (!fn || typeof fn.processElement !== "function") {
       throw new TypeError("KeyedStream.process takes a KeyedProcessFunction (an object with processElement)");
@@ -313,19 +385,28 @@ export class KeyedStream extends DataStream {
 
   /** Cuts each key's records into windows by `assigner` (e.g.
    * `TumblingEventTimeWindows.of(10_000)`); finish with `reduce`,
-   * `aggregate` or `process` on the result. */
+   * `aggregate` or `process` on the result.
+   * @param {import("./window.js").WindowAssigner} assigner
+   * @returns {WindowedStream} */
   window(assigner) {
     return new WindowedStream(this, assigner);
   }
 
   /** Adds the keyed-process node running `fn` (a KeyedProcessFunction or
-   * a window operator) with its `spec` (`{ states, window }`). */
+   * a window operator) with its `spec` (`{ states, window }`).
+   * @param {object} fn
+   * @param {string} name the node's name
+   * @param {{ states: any[], window: any }} spec
+   * @returns {DataStream} */
   keyedProcess(fn, name, spec) {
     return new DataStream(this.plan, this.plan.add("keyed-process", name, this.node, undefined, fn, spec));
   }
 }
 
-/** Runs `build` on `args` and returns the checked plan. */
+/** Runs `build` on `args` and returns the checked plan.
+ * @param {BuildFunction} build
+ * @param {Iterable<string>} args
+ * @returns {Plan} */
 export function record(build, args) {
   const env = new StreamExecutionEnvironment();
   takeDeclared();

@@ -26,7 +26,9 @@ const EMPTY = new Uint8Array(0);
 
 /** A window `[start, end)` of time in ms. */
 export class TimeWindow {
-  /** The window from `start` (first ms) to `end` (first ms after it). */
+  /** The window from `start` (first ms) to `end` (first ms after it).
+   * @param {number} start
+   * @param {number} end */
   constructor(start, end) {
     /** First ms of the window. */
     this.start = start;
@@ -35,12 +37,14 @@ export class TimeWindow {
   }
 
   /** The last timestamp inside the window (`end - 1`): its results carry
-   * it, and it fires once the watermark reaches it. */
+   * it, and it fires once the watermark reaches it.
+   * @returns {number} */
   maxTimestamp() {
     return this.end - 1;
   }
 
-  /** The window as a state namespace (start and end, big-endian). */
+  /** The window as a state namespace (start and end, big-endian).
+   * @returns {Uint8Array} */
   namespace() {
     const bytes = new Uint8Array(16);
     const view = new DataView(bytes.buffer);
@@ -49,14 +53,18 @@ export class TimeWindow {
     return bytes;
   }
 
-  /** The window a namespace encodes, or undefined. */
+  /** The window a namespace encodes, or undefined.
+   * @param {Uint8Array} ns
+   * @returns {TimeWindow | undefined} */
   static fromNamespace(ns) {
     if (ns.length !== 16) return undefined;
     const view = new DataView(ns.buffer, ns.byteOffset, 16);
     return new TimeWindow(Number(view.getBigInt64(0)), Number(view.getBigInt64(8)));
   }
 
-  /** Whether two windows overlap or touch (sessions that do merge). */
+  /** Whether two windows overlap or touch (sessions that do merge).
+   * @param {TimeWindow} other
+   * @returns {boolean} */
   intersects(other) {
     return this.start <= other.end && this.end >= other.start;
   }
@@ -65,23 +73,36 @@ export class TimeWindow {
 /** How a keyed stream is cut into windows; build one with
  * `TumblingEventTimeWindows.of` and friends. */
 export class WindowAssigner {
-  /** Prefer the static constructors of the assigner classes. */
+  /** Prefer the static constructors of the assigner classes.
+   * @param {"tumbling" | "sliding" | "session"} kind
+   * @param {boolean} eventTime whether the windows follow event time (else the wall clock)
+   * @param {{ size?: number, slide?: number, offset?: number, gap?: number }} [settings] in ms */
   constructor(kind, eventTime, { size = 0, slide = 0, offset = 0, gap = 0 } = {}) {
+    /** Tumbling, sliding or session windows. */
     this.kind = kind;
+    /** Whether the windows follow event time (else the wall clock). */
     this.eventTime = eventTime;
+    /** Window length in ms (tumbling, sliding). */
     this.size = size;
+    /** Ms between window starts (sliding). */
     this.slide = slide;
+    /** Shift of the window boundaries in ms. */
     this.offset = offset;
+    /** Ms without records that closes a session. */
     this.gap = gap;
   }
 
-  /** Shifts the window boundaries by `offsetMs`. */
+  /** Shifts the window boundaries by `offsetMs`.
+   * @param {number | bigint} offsetMs
+   * @returns {WindowAssigner} */
   withOffset(offsetMs) {
     const { size, slide, gap } = this;
     return new WindowAssigner(this.kind, this.eventTime, { size, slide, gap, offset: toMs(offsetMs, "the offset") });
   }
 
-  /** The windows `timestamp` falls in. */
+  /** The windows `timestamp` falls in.
+   * @param {number} timestamp
+   * @returns {TimeWindow[]} */
   assign(timestamp) {
     if (this.kind === "tumbling") {
       const start = timestamp - mod(timestamp - this.offset, this.size);
@@ -109,7 +130,9 @@ function positive(ms, what) {
 
 /** Fixed-size, non-overlapping event-time windows. */
 export class TumblingEventTimeWindows {
-  /** Windows of `sizeMs` ms. */
+  /** Windows of `sizeMs` ms.
+   * @param {number | bigint} sizeMs
+   * @returns {WindowAssigner} */
   static of(sizeMs) {
     return new WindowAssigner("tumbling", true, { size: positive(sizeMs, "the window size") });
   }
@@ -117,7 +140,9 @@ export class TumblingEventTimeWindows {
 
 /** Fixed-size, non-overlapping processing-time windows. */
 export class TumblingProcessingTimeWindows {
-  /** Windows of `sizeMs` ms. */
+  /** Windows of `sizeMs` ms.
+   * @param {number | bigint} sizeMs
+   * @returns {WindowAssigner} */
   static of(sizeMs) {
     return new WindowAssigner("tumbling", false, { size: positive(sizeMs, "the window size") });
   }
@@ -125,7 +150,10 @@ export class TumblingProcessingTimeWindows {
 
 /** Fixed-size event-time windows, one starting every `slideMs`. */
 export class SlidingEventTimeWindows {
-  /** Windows of `sizeMs` ms, one starting every `slideMs`. */
+  /** Windows of `sizeMs` ms, one starting every `slideMs`.
+   * @param {number | bigint} sizeMs
+   * @param {number | bigint} slideMs
+   * @returns {WindowAssigner} */
   static of(sizeMs, slideMs) {
     return new WindowAssigner("sliding", true, { size: positive(sizeMs, "the window size"), slide: positive(slideMs, "the slide") });
   }
@@ -133,7 +161,10 @@ export class SlidingEventTimeWindows {
 
 /** Fixed-size processing-time windows, one starting every `slideMs`. */
 export class SlidingProcessingTimeWindows {
-  /** Windows of `sizeMs` ms, one starting every `slideMs`. */
+  /** Windows of `sizeMs` ms, one starting every `slideMs`.
+   * @param {number | bigint} sizeMs
+   * @param {number | bigint} slideMs
+   * @returns {WindowAssigner} */
   static of(sizeMs, slideMs) {
     return new WindowAssigner("sliding", false, { size: positive(sizeMs, "the window size"), slide: positive(slideMs, "the slide") });
   }
@@ -141,7 +172,9 @@ export class SlidingProcessingTimeWindows {
 
 /** Event-time sessions per key, closed after `gapMs` without records. */
 export class EventTimeSessionWindows {
-  /** Sessions separated by at least `gapMs`. */
+  /** Sessions separated by at least `gapMs`.
+   * @param {number | bigint} gapMs
+   * @returns {WindowAssigner} */
   static withGap(gapMs) {
     return new WindowAssigner("session", true, { gap: positive(gapMs, "the session gap") });
   }
@@ -149,7 +182,9 @@ export class EventTimeSessionWindows {
 
 /** Processing-time sessions per key, closed after `gapMs` without records. */
 export class ProcessingTimeSessionWindows {
-  /** Sessions separated by at least `gapMs`. */
+  /** Sessions separated by at least `gapMs`.
+   * @param {number | bigint} gapMs
+   * @returns {WindowAssigner} */
   static withGap(gapMs) {
     return new WindowAssigner("session", false, { gap: positive(gapMs, "the session gap") });
   }
@@ -159,26 +194,40 @@ export class ProcessingTimeSessionWindows {
  * `AggregateFunction`). The accumulator is stored as MessagePack between
  * batches: use arrays, plain objects, numbers and strings. */
 export class AggregateFunction {
-  /** A fresh accumulator. */
+  /** A fresh accumulator.
+   * @returns {any} */
   createAccumulator() {
     throw new TypeError(`${this.constructor.name} does not define createAccumulator`);
   }
 
-  /** Adds one record; returns the new accumulator. */
+  /** Adds one record; returns the new accumulator.
+   * @param {any} _value
+   * @param {any} _accumulator
+   * @returns {any} */
   add(_value, _accumulator) {
     throw new TypeError(`${this.constructor.name} does not define add`);
   }
 
-  /** The result of an accumulator. */
+  /** The result of an accumulator.
+   * @param {any} _accumulator
+   * @returns {any} */
   getResult(_accumulator) {
     throw new TypeError(`${this.constructor.name} does not define getResult`);
   }
 
-  /** Combines two accumulators (when session windows merge). */
+  /** Combines two accumulators (when session windows merge).
+   * @param {any} _a
+   * @param {any} _b
+   * @returns {any} */
   merge(_a, _b) {
     throw new TypeError(`${this.constructor.name} does not define merge`);
   }
 }
+
+/** What turns a window's result into its outputs: called with the key,
+ * the window and the result, it returns an iterable of outputs (a
+ * generator works) or nothing.
+ * @typedef {(key: any, window: TimeWindow, result: any) => Iterable<any> | void} WindowFunction */
 
 /** The outputs of a window: `result`, or what the window function returns. */
 function emit(windowFunction, key, window, result) {
@@ -211,7 +260,9 @@ const logics = {
 
 /** A keyed stream cut into windows (see `KeyedStream.window`). */
 export class WindowedStream {
-  /** Prefer `keyedStream.window(assigner)`. */
+  /** Prefer `keyedStream.window(assigner)`.
+   * @param {import("./stream.js").KeyedStream} keyed
+   * @param {WindowAssigner} assigner */
   constructor(keyed, assigner) {
     if (!(assigner instanceof WindowAssigner)) {
       throw new TypeError("window() takes a window assigner, e.g. TumblingEventTimeWindows.of(10_000)");
@@ -223,7 +274,9 @@ export class WindowedStream {
   }
 
   /** Keeps windows for `latenessMs` after they fire (event time): a late
-   * record within it updates the window, which fires again. */
+   * record within it updates the window, which fires again.
+   * @param {number | bigint} latenessMs
+   * @returns {this} */
   allowedLateness(latenessMs) {
     this.lateness = toMs(latenessMs, "the allowed lateness");
     return this;
@@ -231,7 +284,9 @@ export class WindowedStream {
 
   /** Sends records too late for every window they belong to to the side
    * output `tag` instead of dropping them (dropped ones are counted in the
-   * `late-records-dropped` metric). */
+   * `late-records-dropped` metric).
+   * @param {OutputTag} tag
+   * @returns {this} */
   sideOutputLateData(tag) {
     if (!(tag instanceof OutputTag)) throw new TypeError("sideOutputLateData takes an OutputTag");
     this.lateTag = tag;
@@ -240,26 +295,37 @@ export class WindowedStream {
 
   /** Folds each window's records with `reduceFunction(a, b)`; emits the
    * result, or the items of what `windowFunction(key, window, result)`
-   * returns (an iterable; a generator works). */
+   * returns (an iterable; a generator works).
+   * @param {(a: any, b: any) => any} reduceFunction
+   * @param {WindowFunction} [windowFunction]
+   * @returns {import("./stream.js").DataStream} */
   reduce(reduceFunction, windowFunction = undefined) {
     return this.build("reduce", logics.reduce(reduceFunction, windowFunction));
   }
 
   /** Aggregates each window's records incrementally with an
    * AggregateFunction; emits its result, or the items of what
-   * `windowFunction(key, window, result)` returns. */
+   * `windowFunction(key, window, result)` returns.
+   * @param {AggregateFunction} aggregateFunction
+   * @param {WindowFunction} [windowFunction]
+   * @returns {import("./stream.js").DataStream} */
   aggregate(aggregateFunction, windowFunction = undefined) {
     return this.build("aggregate", logics.aggregate(aggregateFunction, windowFunction));
   }
 
   /** Hands all records of each window to `processWindowFunction(key,
    * window, elements)`, which returns an iterable of outputs. Keeps every
-   * record until the window fires: prefer `reduce` or `aggregate`. */
+   * record until the window fires: prefer `reduce` or `aggregate`.
+   * @param {(key: any, window: TimeWindow, elements: any[]) => Iterable<any> | void} processWindowFunction
+   * @returns {import("./stream.js").DataStream} */
   process(processWindowFunction) {
     return this.build("process", logics.process(processWindowFunction));
   }
 
-  /** Adds the window node running `logic` (`fn` names it in the plan). */
+  /** Adds the window node running `logic` (`fn` names it in the plan).
+   * @param {"reduce" | "aggregate" | "process"} fn
+   * @param {object} logic
+   * @returns {import("./stream.js").DataStream} */
   build(fn, logic) {
     const a = this.assigner;
     const states = [{ id: ACC_STATE, name: "window-contents", kind: "aggregating" }];

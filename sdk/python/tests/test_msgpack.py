@@ -1,6 +1,7 @@
 """The batch fast paths of wflink.msgpack write and read exactly the bytes
 of the per-value encoder, on random batches of strings, (str, int) pairs
-and mixed values. Run with ``python3 sdk/python/tests/test_msgpack.py``
+and mixed values. Run with pytest (``sdk/python/.venv/bin/pytest`` in
+sdk/python), or alone with ``python3 sdk/python/tests/test_msgpack.py``
 (tests/polyglot.rs does)."""
 
 import os
@@ -33,7 +34,7 @@ def random_batch(rng):
     return out
 
 
-def main():
+def test_fast_paths_match_the_per_value_codec():
     rng = random.Random(5)
     for _ in range(3000):
         records = random_batch(rng)
@@ -65,8 +66,8 @@ def main():
                 pack_into(slow_keys, key_fn(r))
                 slow_key_ends.append(len(slow_keys))
             assert (k, k_ends, v, v_ends) == (slow_keys, slow_key_ends, slow, slow_ends), records
-    print("msgpack fast paths: ok")
 
 
 if __name__ == "__main__":
-    main()
+    test_fast_paths_match_the_per_value_codec()
+    print("msgpack fast paths: ok")

@@ -20,14 +20,16 @@ bytes, tuple/list, dict); tuples travel as arrays, so a Rust ``(String,
 i64)`` and a Python ``("word", 1)`` are the same bytes.
 """
 
+from __future__ import annotations
+
 from .args import Args
 from .context import StateError
 from .errors import InvalidArguments, InvalidPlan, JobError, UserError
 from .log import counter_add, log
 from .process import Context, KeyedProcessFunction, OutputTag, ProcessFunction
 from .state import AggregatingState, ListState, MapState, ReducingState, ValueState
-from .stream import DataStream, KeyedStream, StreamExecutionEnvironment
-from .time import WatermarkStrategy
+from .stream import BuildFunction, DataStream, KeyedStream, StreamExecutionEnvironment
+from .time import Duration, WatermarkStrategy
 from .window import (
     AggregateFunction,
     EventTimeSessionWindows,
@@ -41,9 +43,11 @@ from .window import (
 )
 
 
-def export_job(build):
+def export_job(build: BuildFunction) -> tuple[type, type]:
     """Exports ``build(env, args)`` as the job of this component: assign the
-    result as ``Job, Operator = export_job(build)`` in the job's module."""
+    result as ``Job, Operator = export_job(build)`` in the job's module (the
+    classes componentize-py looks for: the WIT ``job`` and ``operator``
+    exports)."""
     from .component import export_job as _export
 
     return _export(build)
@@ -53,8 +57,10 @@ __all__ = [
     "AggregateFunction",
     "AggregatingState",
     "Args",
+    "BuildFunction",
     "Context",
     "DataStream",
+    "Duration",
     "EventTimeSessionWindows",
     "InvalidArguments",
     "InvalidPlan",

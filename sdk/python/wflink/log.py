@@ -7,6 +7,8 @@ import inside the functions would fail at run time. Outside a component
 functions raise a clear error.
 """
 
+from __future__ import annotations
+
 try:
     from wit_world.imports import logging as _logging
     from wit_world.imports import metrics as _metrics
@@ -20,14 +22,14 @@ def _host(module, what):
     return module
 
 
-def log(level, message):
+def log(level: str, message: object) -> None:
     """Writes ``message`` to the task's log; ``level`` is one of "trace",
     "debug", "info", "warn", "error"."""
     logging = _host(_logging, "log")
     logging.log(logging.Level[level.upper()], str(message))
 
 
-def counter_add(name, delta):
+def counter_add(name: str, delta: int) -> None:
     """Adds ``delta`` to the task's user counter ``name``; call it per batch
     or rarely, not per record."""
     _host(_metrics, "counter_add").counter_add(str(name), int(delta))

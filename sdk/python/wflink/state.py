@@ -13,8 +13,15 @@ lists come back as tuples.
 Read values are fresh copies: change one and ``update`` it to keep the change.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
 from .context import CALL, StateError
 from .msgpack import pack_into, packb, unpack_from, unpackb
+
+if TYPE_CHECKING:
+    from .window import AggregateFunction
 
 #: States created since the last keyed operator was added to the plan:
 #: ``[(id, name, kind)]``.
@@ -64,21 +71,21 @@ def _encode(value):
 class ValueState:
     """One value per key."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         #: The name the plan declares (and the dashboard shows).
         self.name = name
         self._id = _declare(name, "value")
 
-    def value(self, default=None):
+    def value(self, default: Any = None) -> Any:
         """The current key's value, or ``default`` when unset."""
         data = CALL.get(self._id)
         return default if data is None else _decode(data)
 
-    def update(self, value):
+    def update(self, value: Any) -> None:
         """Sets the current key's value (``None`` clears it)."""
         CALL.set(self._id, b"", None if value is None else _encode(value))
 
-    def clear(self):
+    def clear(self) -> None:
         """Removes the current key's value."""
         CALL.set(self._id, b"", None)
 
@@ -87,11 +94,11 @@ class ListState:
     """A list of values per key, stored as the elements' encodings back to
     back, so :meth:`add` appends without decoding the list."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
         self._id = _declare(name, "list")
 
-    def get(self):
+    def get(self) -> list:
         """The current key's elements in insertion order (a new list, empty if none)."""
         data = CALL.get(self._id)
         items = []
@@ -108,7 +115,7 @@ class ListState:
     def __iter__(self):
         return iter(self.get())
 
-    def add(self, value):
+    def add(self, value: Any) -> None:
         """Appends ``value`` to the current key's list."""
         data = bytearray(CALL.get(self._id) or b"")
         try:
@@ -117,19 +124,19 @@ class ListState:
             raise StateError(f"cannot encode keyed state: {e}") from None
         CALL.set(self._id, b"", bytes(data))
 
-    def add_all(self, values):
+    def add_all(self, values: Iterable[Any]) -> None:
         """Appends every element of ``values``."""
         for v in values:
             self.add(v)
 
-    def update(self, values):
+    def update(self, values: Iterable[Any]) -> None:
         """Replaces the current key's list."""
         data = bytearray()
         for v in values:
             data += _encode(v)
         CALL.set(self._id, b"", bytes(data) if data else None)
 
-    def clear(self):
+    def clear(self) -> None:
         """Removes the current key's list."""
         CALL.set(self._id, b"", None)
 
@@ -138,46 +145,46 @@ class MapState:
     """A map per key: one state entry per map key (keys and values as
     MessagePack), so a large map need not be rewritten whole."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
         self._id = _declare(name, "map")
 
-    def get(self, key, default=None):
+    def get(self, key: Any, default: Any = None) -> Any:
         """The value of ``key`` in the current key's map, or ``default``."""
         data = CALL.get(self._id, _encode(key))
         return default if data is None else _decode(data)
 
-    def put(self, key, value):
+    def put(self, key: Any, value: Any) -> None:
         """Sets ``key`` to ``value`` in the current key's map."""
         CALL.set(self._id, _encode(key), _encode(value))
 
-    def remove(self, key):
+    def remove(self, key: Any) -> None:
         """Removes ``key`` from the current key's map."""
         CALL.set(self._id, _encode(key), None)
 
-    def contains(self, key):
+    def contains(self, key: Any) -> bool:
         """Whether the current key's map holds ``key``."""
         return CALL.get(self._id, _encode(key)) is not None
 
     __contains__ = contains
 
-    def items(self):
+    def items(self) -> list[tuple[Any, Any]]:
         """The current key's ``(key, value)`` pairs, in no particular order."""
         return [(_decode(k), _decode(v)) for k, v in CALL.scan(self._id)]
 
-    def keys(self):
+    def keys(self) -> list:
         """The current key's map keys, in no particular order."""
         return [_decode(k) for k, _ in CALL.scan(self._id)]
 
-    def values(self):
+    def values(self) -> list:
         """The current key's map values, in no particular order."""
         return [_decode(v) for _, v in CALL.scan(self._id)]
 
-    def is_empty(self):
+    def is_empty(self) -> bool:
         """Whether the current key's map has no entry."""
         return not CALL.scan(self._id)
 
-    def clear(self):
+    def clear(self) -> None:
         """Removes every entry of the current key's map."""
         for k, _ in CALL.scan(self._id):
             CALL.set(self._id, k, None)
@@ -186,23 +193,23 @@ class MapState:
 class ReducingState:
     """One value per key, folded with ``reduce_function(a, b)`` on :meth:`add`."""
 
-    def __init__(self, name, reduce_function):
+    def __init__(self, name: str, reduce_function: Callable[[Any, Any], Any]) -> None:
         self.name = name
         self._id = _declare(name, "reducing")
         self._f = reduce_function
 
-    def get(self):
+    def get(self) -> Any:
         """The current key's folded value, or None."""
         data = CALL.get(self._id)
         return None if data is None else _decode(data)
 
-    def add(self, value):
+    def add(self, value: Any) -> None:
         """Folds ``value`` into the current key's value."""
         data = CALL.get(self._id)
         new = value if data is None else self._f(_decode(data), value)
         CALL.set(self._id, b"", _encode(new))
 
-    def clear(self):
+    def clear(self) -> None:
         """Removes the current key's value."""
         CALL.set(self._id, b"", None)
 
@@ -211,22 +218,22 @@ class AggregatingState:
     """One accumulator per key, folded with an
     :class:`~wflink.AggregateFunction` on :meth:`add`."""
 
-    def __init__(self, name, aggregate_function):
+    def __init__(self, name: str, aggregate_function: AggregateFunction) -> None:
         self.name = name
         self._id = _declare(name, "aggregating")
         self._f = aggregate_function
 
-    def get(self):
+    def get(self) -> Any:
         """The current key's result, or None when nothing was added."""
         data = CALL.get(self._id)
         return None if data is None else self._f.get_result(_decode(data))
 
-    def add(self, value):
+    def add(self, value: Any) -> None:
         """Adds ``value`` to the current key's accumulator."""
         data = CALL.get(self._id)
         acc = self._f.create_accumulator() if data is None else _decode(data)
         CALL.set(self._id, b"", _encode(self._f.add(value, acc)))
 
-    def clear(self):
+    def clear(self) -> None:
         """Removes the current key's accumulator."""
         CALL.set(self._id, b"", None)

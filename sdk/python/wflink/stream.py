@@ -6,10 +6,24 @@ a node, so node ids are creation order and the plan is topologically
 sorted by construction (the same rules as the Rust SDK's ``builder.rs``).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Union
+
 from .errors import InvalidArguments, InvalidPlan
 from .process import OutputTag
 from .state import take_declared
 from .time import WatermarkStrategy
+
+if TYPE_CHECKING:
+    from .args import Args
+    from .process import Context, KeyedProcessFunction, ProcessFunction
+    from .window import WindowAssigner, WindowedStream
+
+#: A job's build function, ``build(env, args)``: records the dataflow on
+#: ``env``. It runs in every task too (to find the functions), so it must
+#: have no side effects.
+BuildFunction = Callable[["StreamExecutionEnvironment", "Args"], None]
 
 #: Job name when the build function sets none.
 DEFAULT_JOB_NAME = "wflink job"
@@ -116,29 +130,29 @@ class StreamExecutionEnvironment:
     def __init__(self):
         self._plan = Plan()
 
-    def set_job_name(self, name):
+    def set_job_name(self, name: str) -> StreamExecutionEnvironment:
         """Names the job (shown by ``wflink list`` and the dashboard)."""
         self._plan.job_name = str(name)
         return self
 
-    def set_parallelism(self, parallelism):
+    def set_parallelism(self, parallelism: int) -> StreamExecutionEnvironment:
         """Sets the parallelism of every node that sets none itself."""
         self._plan.set_parallelism(None, parallelism)
         return self
 
-    def read_text_file(self, path):
+    def read_text_file(self, path: str) -> DataStream:
         """Reads the text file (or directory) at ``path``, one ``str`` per line."""
         return self._source("file", [("path", str(path))], "Source: file")
 
-    def socket_text_stream(self, hostname, port):
+    def socket_text_stream(self, hostname: str, port: int) -> DataStream:
         """Reads lines from a TCP server at ``hostname:port``."""
         return self._source("socket", [("hostname", str(hostname)), ("port", str(port))], "Source: socket")
 
-    def datagen(self, rate, count):
+    def datagen(self, rate: int, count: int) -> DataStream:
         """Generates the ints ``0 .. count``, ``rate`` per second (0: unthrottled)."""
         return self._source("datagen", [("rate", str(rate)), ("count", str(count))], "Source: datagen")
 
-    def read_text_input(self, args):
+    def read_text_input(self, args: Args) -> DataStream:
         """The text source the usual example arguments name: ``--input PATH``
         (a file or directory) or ``--hostname HOST --port PORT`` (a socket)."""
         if "input" in args:
@@ -159,17 +173,17 @@ class DataStream:
         self._plan = plan
         self._node = node
 
-    def name(self, name):
+    def name(self, name: str) -> DataStream:
         """Names the node that produces this stream."""
         self._plan.nodes[self._node].name = str(name)
         return self
 
-    def uid(self, uid):
+    def uid(self, uid: str) -> DataStream:
         """Sets the stable id of the node that produces this stream."""
         self._plan.nodes[self._node].uid = str(uid)
         return self
 
-    def set_parallelism(self, parallelism):
+    def set_parallelism(self, parallelism: int) -> DataStream:
         """Sets the parallelism of the node that produces this stream."""
         self._plan.set_parallelism(self._node, parallelism)
         return self
@@ -177,20 +191,22 @@ class DataStream:
     def _then(self, kind, name, fn, cls=None, spec=None):
         return (cls or DataStream)(self._plan, self._plan.add(kind, name, self._node, fn=fn, spec=spec))
 
-    def map(self, fn):
+    def map(self, fn: Callable[[Any], Any]) -> DataStream:
         """Turns each record into exactly one record: ``fn(record) -> record``."""
         return self._then("map", "Map", fn)
 
-    def flat_map(self, fn):
+    def flat_map(self, fn: Callable[[Any], Iterable[Any]]) -> DataStream:
         """Turns each record into zero or more: ``fn(record)`` returns an
         iterable (a list, or a generator that ``yield``\\ s)."""
         return self._then("flat-map", "Flat Map", fn)
 
-    def filter(self, fn):
+    def filter(self, fn: Callable[[Any], object]) -> DataStream:
         """Keeps the records for which ``fn(record)`` is true."""
         return self._then("filter", "Filter", fn)
 
-    def assign_timestamps_and_watermarks(self, strategy, timestamp_fn):
+    def assign_timestamps_and_watermarks(
+        self, strategy: WatermarkStrategy, timestamp_fn: Callable[[Any], int]
+    ) -> DataStream:
         """Sets each record's event timestamp (ms since the epoch, an int) to
         ``timestamp_fn(record)``, and lets the host make watermarks by
         ``strategy`` (a :class:`~wflink.WatermarkStrategy`) after this node."""
@@ -198,7 +214,7 @@ class DataStream:
             raise TypeError("assign_timestamps_and_watermarks takes a WatermarkStrategy first")
         return self._then("assign-timestamps", "Timestamps/Watermarks", timestamp_fn, spec=strategy)
 
-    def process(self, fn):
+    def process(self, fn: Union[ProcessFunction, Callable[[Any, Context], Optional[Iterable[Any]]]]) -> DataStream:
         """Runs a process function on each record: a
         :class:`~wflink.ProcessFunction` or a plain ``fn(value, ctx)``. It
         may emit any number of records (``ctx.collect`` or ``yield``), send
@@ -206,7 +222,7 @@ class DataStream:
         record's timestamp and the watermark."""
         return self._then("process", "Process", getattr(fn, "process_element", fn))
 
-    def get_side_output(self, tag):
+    def get_side_output(self, tag: OutputTag) -> DataStream:
         """The records the node producing this stream sent to the side
         output ``tag`` (an :class:`~wflink.OutputTag`). A side output may go
         through ``map``, ``flat_map`` and ``filter`` and must end in a sink."""
@@ -214,7 +230,7 @@ class DataStream:
             raise TypeError("get_side_output takes an OutputTag")
         return self._then("side-output", f"Side Output: {tag.name}", None, spec=tag)
 
-    def key_by(self, fn):
+    def key_by(self, fn: Callable[[Any], Any]) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
         equally (MessagePack) meet in one subtask."""
         return self._then("key-by", "Key By", fn, KeyedStream)
@@ -222,20 +238,20 @@ class DataStream:
     def _sink(self, name, options, label):
         return DataStream(self._plan, self._plan.add("sink", label, self._node, connector=(name, options)))
 
-    def print(self):
+    def print(self) -> DataStream:
         """Prints every record to the TaskManager's stdout (tuples as ``(a,b)``)."""
         return self._sink("print", [], "Sink: Print")
 
-    def write_as_text(self, path):
+    def write_as_text(self, path: str) -> DataStream:
         """Writes every record as a line of text to files under the directory ``path``."""
         return self._sink("file", [("path", str(path))], "Sink: File")
 
-    def print_or_write(self, directory):
+    def print_or_write(self, directory: Optional[str]) -> DataStream:
         """Writes to files under ``directory`` when it is given, else prints:
         the usual ``--output DIR`` switch of the examples."""
         return self.print() if directory is None else self.write_as_text(directory)
 
-    def discard(self):
+    def discard(self) -> DataStream:
         """Drops every record (for benchmarks)."""
         return self._sink("discard", [], "Sink: Discard")
 
@@ -244,13 +260,13 @@ class KeyedStream(DataStream):
     """A stream partitioned by key; its operations keep one state value per
     key, held by the host and handed to the function with each batch."""
 
-    def reduce(self, fn):
+    def reduce(self, fn: Callable[[Any, Any], Any]) -> DataStream:
         """A running reduce per key: the key's first record is its state, each
         later one becomes ``fn(state, record)`` (return a new value, don't
         mutate). Emits the new state after every record."""
         return self._then("reduce", "Reduce", fn, DataStream)
 
-    def sum(self, position):
+    def sum(self, position: Optional[int]) -> DataStream:
         """A running sum per key of field ``position`` of tuple records (the
         other fields keep the key's first record's values), or of the records
         themselves when ``position`` is None."""
@@ -263,7 +279,7 @@ class KeyedStream(DataStream):
         # The spec lets the chain fold (str, int) pairs without calling ``add``.
         return self._then("reduce", "Sum", add, DataStream, spec=("sum", position))
 
-    def process(self, fn):
+    def process(self, fn: KeyedProcessFunction) -> DataStream:  # type: ignore[override]
         """Runs a :class:`~wflink.KeyedProcessFunction` on each record with
         its key's state (the state handles it created in ``__init__``),
         timers and side outputs."""
@@ -272,7 +288,7 @@ class KeyedStream(DataStream):
         states = take_declared()
         return self._keyed_process(fn, "Keyed Process", {"states": states, "window": None})
 
-    def window(self, assigner):
+    def window(self, assigner: WindowAssigner) -> WindowedStream:
         """Cuts each key's records into windows by ``assigner`` (e.g.
         ``TumblingEventTimeWindows.of(timedelta(seconds=10))``); finish with
         ``reduce``, ``aggregate`` or ``process`` on the result."""
@@ -284,7 +300,7 @@ class KeyedStream(DataStream):
         return self._then("keyed-process", name, fn, DataStream, spec)
 
 
-def record(build, args):
+def record(build: BuildFunction, args: Iterable[str]) -> Plan:
     """Runs ``build`` on ``args`` and returns the checked plan."""
     from .args import Args
 

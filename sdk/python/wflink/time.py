@@ -1,10 +1,16 @@
 """Event time: how a job tells the host where its timestamps are and how
 late records may come (:class:`WatermarkStrategy`), and durations."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import Optional, Union
+
+#: A length of time: a :class:`datetime.timedelta`, or an int of milliseconds.
+Duration = Union[timedelta, int]
 
 
-def to_ms(duration, what="a duration"):
+def to_ms(duration: Duration, what: str = "a duration") -> int:
     """Milliseconds of ``duration``: a :class:`datetime.timedelta`, or an
     int of milliseconds. Raises TypeError/ValueError naming ``what``."""
     if isinstance(duration, timedelta):
@@ -29,24 +35,24 @@ class WatermarkStrategy:
     inputs.
     """
 
-    def __init__(self, out_of_orderness_ms, idle_timeout_ms=None):
+    def __init__(self, out_of_orderness_ms: int, idle_timeout_ms: Optional[int] = None) -> None:
         #: Bounded out-of-orderness in ms.
         self.out_of_orderness_ms = out_of_orderness_ms
         #: Idle timeout in ms, or None.
         self.idle_timeout_ms = idle_timeout_ms
 
     @staticmethod
-    def for_bounded_out_of_orderness(max_out_of_orderness):
+    def for_bounded_out_of_orderness(max_out_of_orderness: Duration) -> WatermarkStrategy:
         """Records may come up to ``max_out_of_orderness`` (a timedelta or
         ms) later than the newest one seen."""
         return WatermarkStrategy(to_ms(max_out_of_orderness, "the out-of-orderness"))
 
     @staticmethod
-    def for_monotonous_timestamps():
+    def for_monotonous_timestamps() -> WatermarkStrategy:
         """Timestamps never go back (out-of-orderness zero)."""
         return WatermarkStrategy(0)
 
-    def with_idleness(self, timeout):
+    def with_idleness(self, timeout: Duration) -> WatermarkStrategy:
         """A source subtask without records for ``timeout`` (wall clock) is
         marked idle, so it does not hold back the watermark downstream."""
         return WatermarkStrategy(self.out_of_orderness_ms, max(1, to_ms(timeout, "the idle timeout")))

@@ -10,13 +10,25 @@ millisecond fires it; a cleanup timer at ``max_timestamp + allowed
 lateness`` drops it.
 """
 
+from __future__ import annotations
+
 from struct import Struct
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .context import CALL, EVENT_TIME, PROCESSING_TIME
 from .errors import JobError
 from .msgpack import packb, unpackb
 from .state import state_id
-from .time import to_ms
+from .time import Duration, to_ms
+
+if TYPE_CHECKING:
+    from .process import OutputTag
+    from .stream import DataStream, KeyedStream
+
+#: What turns a window's result into its outputs: called with the key, the
+#: window and the result, it returns an iterable of outputs (a generator
+#: works) or None.
+WindowFunction = Callable[[Any, "TimeWindow", Any], Optional[Iterable[Any]]]
 
 _NAMESPACE = Struct(">qq")
 #: State id of the per-window accumulators (as in the Rust SDK).
@@ -31,29 +43,29 @@ class TimeWindow:
 
     __slots__ = ("start", "end")
 
-    def __init__(self, start, end):
+    def __init__(self, start: int, end: int) -> None:
         #: First ms of the window.
         self.start = start
         #: First ms after the window.
         self.end = end
 
-    def max_timestamp(self):
+    def max_timestamp(self) -> int:
         """The last timestamp inside the window (``end - 1``): its results
         carry it, and it fires once the watermark reaches it."""
         return self.end - 1
 
-    def namespace(self):
+    def namespace(self) -> bytes:
         """The window as a state namespace (start and end, big-endian)."""
         return _NAMESPACE.pack(self.start, self.end)
 
     @staticmethod
-    def from_namespace(ns):
+    def from_namespace(ns: bytes) -> Optional[TimeWindow]:
         """The window a namespace encodes, or None."""
         if len(ns) != 16:
             return None
         return TimeWindow(*_NAMESPACE.unpack(ns))
 
-    def intersects(self, other):
+    def intersects(self, other: TimeWindow) -> bool:
         """Whether two windows overlap or touch (sessions that do merge)."""
         return self.start <= other.end and self.end >= other.start
 
@@ -71,16 +83,24 @@ class WindowAssigner:
     """How a keyed stream is cut into windows; build one with
     :meth:`TumblingEventTimeWindows.of` and friends."""
 
-    def __init__(self, kind, event_time, size=0, slide=0, offset=0, gap=0):
+    def __init__(
+        self, kind: str, event_time: bool, size: int = 0, slide: int = 0, offset: int = 0, gap: int = 0
+    ) -> None:
+        """Prefer the static constructors of the assigner classes: ``kind``
+        is ``"tumbling"``, ``"sliding"`` or ``"session"``; lengths are in ms."""
+        #: Tumbling, sliding or session windows.
         self.kind = kind
+        #: Whether the windows follow event time (else the wall clock).
         self.event_time = event_time
+        #: Window length, ms between window starts, boundary shift and
+        #: session gap, in ms.
         self.size, self.slide, self.offset, self.gap = size, slide, offset, gap
 
-    def with_offset(self, offset):
+    def with_offset(self, offset: Duration) -> WindowAssigner:
         """Shifts the window boundaries by ``offset`` (a timedelta or ms)."""
         return WindowAssigner(self.kind, self.event_time, self.size, self.slide, to_ms(offset, "the offset"), self.gap)
 
-    def assign(self, timestamp):
+    def assign(self, timestamp: int) -> list[TimeWindow]:
         """The windows ``timestamp`` falls in."""
         if self.kind == "tumbling":
             start = timestamp - (timestamp - self.offset) % self.size
@@ -103,7 +123,7 @@ class TumblingEventTimeWindows:
     """Fixed-size, non-overlapping event-time windows."""
 
     @staticmethod
-    def of(size):
+    def of(size: Duration) -> WindowAssigner:
         """Windows of length ``size`` (a timedelta or ms)."""
         return WindowAssigner("tumbling", True, size=_positive_ms(size, "the window size"))
 
@@ -112,7 +132,7 @@ class TumblingProcessingTimeWindows:
     """Fixed-size, non-overlapping processing-time windows."""
 
     @staticmethod
-    def of(size):
+    def of(size: Duration) -> WindowAssigner:
         """Windows of length ``size`` (a timedelta or ms)."""
         return WindowAssigner("tumbling", False, size=_positive_ms(size, "the window size"))
 
@@ -121,7 +141,7 @@ class SlidingEventTimeWindows:
     """Fixed-size event-time windows, one starting every ``slide``."""
 
     @staticmethod
-    def of(size, slide):
+    def of(size: Duration, slide: Duration) -> WindowAssigner:
         """Windows of length ``size``, one starting every ``slide``."""
         return WindowAssigner(
             "sliding", True, size=_positive_ms(size, "the window size"), slide=_positive_ms(slide, "the slide")
@@ -132,7 +152,7 @@ class SlidingProcessingTimeWindows:
     """Fixed-size processing-time windows, one starting every ``slide``."""
 
     @staticmethod
-    def of(size, slide):
+    def of(size: Duration, slide: Duration) -> WindowAssigner:
         """Windows of length ``size``, one starting every ``slide``."""
         return WindowAssigner(
             "sliding", False, size=_positive_ms(size, "the window size"), slide=_positive_ms(slide, "the slide")
@@ -143,7 +163,7 @@ class EventTimeSessionWindows:
     """Event-time sessions per key, closed after ``gap`` without records."""
 
     @staticmethod
-    def with_gap(gap):
+    def with_gap(gap: Duration) -> WindowAssigner:
         """Sessions separated by at least ``gap`` (a timedelta or ms)."""
         return WindowAssigner("session", True, gap=_positive_ms(gap, "the session gap"))
 
@@ -152,7 +172,7 @@ class ProcessingTimeSessionWindows:
     """Processing-time sessions per key, closed after ``gap`` without records."""
 
     @staticmethod
-    def with_gap(gap):
+    def with_gap(gap: Duration) -> WindowAssigner:
         """Sessions separated by at least ``gap`` (a timedelta or ms)."""
         return WindowAssigner("session", False, gap=_positive_ms(gap, "the session gap"))
 
@@ -163,19 +183,19 @@ class AggregateFunction:
     between batches: use tuples, lists, dicts, numbers and strings (lists
     come back as tuples)."""
 
-    def create_accumulator(self):
+    def create_accumulator(self) -> Any:
         """A fresh accumulator."""
         raise NotImplementedError
 
-    def add(self, value, accumulator):
+    def add(self, value: Any, accumulator: Any) -> Any:
         """Adds one record; returns the new accumulator."""
         raise NotImplementedError
 
-    def get_result(self, accumulator):
+    def get_result(self, accumulator: Any) -> Any:
         """The result of an accumulator."""
         raise NotImplementedError
 
-    def merge(self, a, b):
+    def merge(self, a: Any, b: Any) -> Any:
         """Combines two accumulators (when session windows merge)."""
         raise NotImplementedError
 
@@ -233,7 +253,7 @@ class _Process:
 class WindowedStream:
     """A keyed stream cut into windows (see ``KeyedStream.window``)."""
 
-    def __init__(self, keyed, assigner):
+    def __init__(self, keyed: KeyedStream, assigner: WindowAssigner) -> None:
         if not isinstance(assigner, WindowAssigner):
             raise TypeError("window() takes a window assigner, e.g. TumblingEventTimeWindows.of(timedelta(seconds=10))")
         self._keyed = keyed
@@ -241,33 +261,39 @@ class WindowedStream:
         self._lateness = 0
         self._late_tag = None
 
-    def allowed_lateness(self, lateness):
+    def allowed_lateness(self, lateness: Duration) -> WindowedStream:
         """Keeps windows for ``lateness`` (a timedelta or ms) after they
         fire (event time): a late record within it updates the window,
         which fires again."""
         self._lateness = to_ms(lateness, "the allowed lateness")
         return self
 
-    def side_output_late_data(self, tag):
+    def side_output_late_data(self, tag: OutputTag) -> WindowedStream:
         """Sends records too late for every window they belong to to the
         side output ``tag`` instead of dropping them (dropped ones are
         counted in the ``late-records-dropped`` metric)."""
         self._late_tag = tag
         return self
 
-    def reduce(self, reduce_function, window_function=None):
+    def reduce(
+        self, reduce_function: Callable[[Any, Any], Any], window_function: Optional[WindowFunction] = None
+    ) -> DataStream:
         """Folds each window's records with ``reduce_function(a, b)``; emits
         the result, or what ``window_function(key, window, result)``
         returns (an iterable; a generator works)."""
         return self._build("reduce", _Reduce(reduce_function, window_function))
 
-    def aggregate(self, aggregate_function, window_function=None):
+    def aggregate(
+        self, aggregate_function: AggregateFunction, window_function: Optional[WindowFunction] = None
+    ) -> DataStream:
         """Aggregates each window's records incrementally with an
         :class:`AggregateFunction`; emits its result, or what
         ``window_function(key, window, result)`` returns (an iterable)."""
         return self._build("aggregate", _Aggregate(aggregate_function, window_function))
 
-    def process(self, process_window_function):
+    def process(
+        self, process_window_function: Callable[[Any, TimeWindow, list], Optional[Iterable[Any]]]
+    ) -> DataStream:
         """Hands all records of each window to
         ``process_window_function(key, window, elements)``, which returns
         an iterable of outputs. Keeps every record until the window fires:

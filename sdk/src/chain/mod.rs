@@ -156,7 +156,7 @@ impl Chain {
         watermark: i64,
         processing_time: i64,
     ) -> Result<ContextOutput, JobError> {
-        state.check()?;
+        state.check().map_err(crate::error::malformed_from_host)?;
         context::begin(state, watermark, processing_time);
         let result = self.process(input, KeyedState::default());
         let call = context::end();
@@ -183,7 +183,7 @@ impl Chain {
         watermark: i64,
         processing_time: i64,
     ) -> Result<ContextOutput, JobError> {
-        state.check()?;
+        state.check().map_err(crate::error::malformed_from_host)?;
         context::begin(state, watermark, processing_time);
         self.reset_output();
         let result = self.input.on_timers(&timers, &self.out);
@@ -216,8 +216,8 @@ impl Chain {
 
     /// Runs one batch through the chain.
     pub fn process(&mut self, input: Batch, state: KeyedState) -> Result<ChainOutput, JobError> {
-        input.check()?;
-        state.check()?;
+        input.check().map_err(crate::error::malformed_from_host)?;
+        state.check().map_err(crate::error::malformed_from_host)?;
         self.reset_output();
         let state = self.input.process(&input, &state, &self.out)?;
         let records = self.take_output()?;

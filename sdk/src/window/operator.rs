@@ -19,7 +19,7 @@ use crate::chain::{
     decode_error, downstream, slices,
 };
 use crate::codec::{decode, encode_into};
-use crate::context::{self, Domain, StateEntries, Timers};
+use crate::context::{self, EntryAddress, StateEntries, TimeDomain, Timers};
 use crate::process::SharedSides;
 use crate::{Data, JobError};
 
@@ -105,8 +105,8 @@ fn composite(buf: &mut Vec<u8>, window: &TimeWindow, key: &[u8]) {
 }
 
 impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
-    fn domain(&self) -> Domain {
-        if self.settings.assigner.event_time { Domain::Event } else { Domain::Processing }
+    fn domain(&self) -> TimeDomain {
+        if self.settings.assigner.event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime }
     }
 
     /// Loads the accumulators and session lists that came with the call
@@ -120,7 +120,7 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
         let label = &self.label;
         let Self { accs, sessions, composite: buf, .. } = self;
         context::with(|c| {
-            for (id, key, ns, _, value) in c.raw.iter() {
+            for (key, EntryAddress { state_id: id, namespace: ns, .. }, value) in c.raw.iter() {
                 if id == acc_id {
                     let acc = decode::<L::Acc>(value).map_err(|e| state_error(label, e))?;
                     buf.clear();
@@ -151,14 +151,22 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
                     if let Some(acc) = acc {
                         encode_into(value, acc).map_err(JobError::User)?;
                     }
-                    c.direct_changes.push(acc_id, &composite[16..], &composite[..16], &[], value);
+                    c.direct_changes.push(
+                        &composite[16..],
+                        EntryAddress { state_id: acc_id, namespace: &composite[..16], user_key: &[] },
+                        value,
+                    );
                 }
                 for (key, list) in sessions.changed_all() {
                     value.clear();
                     if let Some(list) = list.filter(|l| !l.is_empty()) {
                         encode_into(value, list).map_err(JobError::User)?;
                     }
-                    c.direct_changes.push(sessions_id, key, &[], &[], value);
+                    c.direct_changes.push(
+                        key,
+                        EntryAddress { state_id: sessions_id, namespace: &[], user_key: &[] },
+                        value,
+                    );
                 }
             }
             if c.timers_registered.timestamps.is_empty() {
@@ -206,11 +214,11 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
         if is_new {
             let ns = window.namespace();
             self.timers.push(domain, window.max_timestamp(), key, &ns);
-            if domain == Domain::Event && self.settings.allowed_lateness > 0 {
+            if domain == TimeDomain::EventTime && self.settings.allowed_lateness > 0 {
                 self.timers.push(domain, window.max_timestamp() + self.settings.allowed_lateness, key, &ns);
             }
         }
-        if domain == Domain::Event && window.max_timestamp() <= watermark {
+        if domain == TimeDomain::EventTime && window.max_timestamp() <= watermark {
             // A late record within the allowed lateness: fire again at once.
             let acc = self.accs.slot(&self.composite).value.clone().expect("just set");
             self.fire(key, window, acc, out)?;
@@ -240,7 +248,9 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
                 true
             }
         });
-        if self.domain() == Domain::Event && merged.max_timestamp() + self.settings.allowed_lateness <= watermark {
+        if self.domain() == TimeDomain::EventTime
+            && merged.max_timestamp() + self.settings.allowed_lateness <= watermark
+        {
             list.extend(absorbed.iter().map(|w| (w.start, w.end)));
             self.sessions.slot(key).value = Some(list);
             return self.late_record(value);
@@ -270,7 +280,7 @@ impl<T: Data, L: WindowLogic<T>> WindowInput<T, L> {
         let ns = merged.namespace();
         let domain = self.domain();
         self.timers.push(domain, merged.max_timestamp(), key, &ns);
-        if domain == Domain::Event && self.settings.allowed_lateness > 0 {
+        if domain == TimeDomain::EventTime && self.settings.allowed_lateness > 0 {
             self.timers.push(domain, merged.max_timestamp() + self.settings.allowed_lateness, key, &ns);
         }
         let _ = out;
@@ -310,12 +320,16 @@ impl<T: Data, L: WindowLogic<T>> ChainInput for WindowInput<T, L> {
         for (composite, acc) in self.accs.live() {
             value.clear();
             encode_into(value, acc).map_err(JobError::User)?;
-            out.push(acc_id, &composite[16..], &composite[..16], &[], value);
+            out.push(
+                &composite[16..],
+                EntryAddress { state_id: acc_id, namespace: &composite[..16], user_key: &[] },
+                value,
+            );
         }
         for (key, list) in self.sessions.live().filter(|(_, l)| !l.is_empty()) {
             value.clear();
             encode_into(value, list).map_err(JobError::User)?;
-            out.push(sessions_id, key, &[], &[], value);
+            out.push(key, EntryAddress { state_id: sessions_id, namespace: &[], user_key: &[] }, value);
         }
         Ok(())
     }

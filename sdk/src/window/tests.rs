@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::chain::{Batch, Chain};
-use crate::context::{Domain, StateEntries, Timers};
+use crate::context::{EntryAddress, StateEntries, TimeDomain, Timers};
 use crate::env::record;
 use crate::prelude::*;
 
@@ -54,7 +54,7 @@ fn apply(store: &mut StateEntries, written: &StateEntries) {
     let all: Vec<_> = store
         .iter()
         .chain(written.iter())
-        .map(|(i, k, n, u, v)| (i, k.to_vec(), n.to_vec(), u.to_vec(), v.to_vec()))
+        .map(|(k, a, v)| (a.state_id, k.to_vec(), a.namespace.to_vec(), a.user_key.to_vec(), v.to_vec()))
         .collect();
     let mut latest: Vec<OwnedEntry> = Vec::new();
     for e in all {
@@ -62,7 +62,7 @@ fn apply(store: &mut StateEntries, written: &StateEntries) {
         latest.push(e);
     }
     for (i, k, n, u, v) in latest.into_iter().filter(|e| !e.4.is_empty()) {
-        kept.push(i, &k, &n, &u, &v);
+        kept.push(&k, EntryAddress { state_id: i, namespace: &n, user_key: &u }, &v);
     }
     *store = kept;
 }
@@ -85,7 +85,7 @@ fn event_time_windows_fire_on_their_timer_refire_for_late_records_and_drop_too_l
     let mut fire = Timers::default();
     let key0 = rmp_serde::to_vec(&0u64).unwrap();
     let window = crate::window::TimeWindow { start: 0, end: 10_000 }.namespace();
-    fire.push(Domain::Event, 9_999, &key0, &window);
+    fire.push(TimeDomain::EventTime, 9_999, &key0, &window);
     let out = chain.on_timers(fire, store.clone(), 9_999, 0).unwrap();
     assert_eq!(values(&out.records), [6], "key 0's window: 2 + 4");
     assert_eq!(out.records.timestamps, [9_999]);
@@ -110,7 +110,7 @@ fn processing_time_windows_use_the_wall_clock_and_processing_timers() {
         chain.process_with_context(batch(&[(1, 0), (3, 99_000)]), StateEntries::default(), i64::MIN, 12_345).unwrap();
     let timers = &out.call.timers_registered;
     assert_eq!(timers.timestamps, [19_999]);
-    assert_eq!(timers.domains, [Domain::Processing]);
+    assert_eq!(timers.domains, [TimeDomain::ProcessingTime]);
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn a_window_that_keeps_its_state_returns_none_per_call_and_all_of_it_in_a_snapsh
     let mut fire = Timers::default();
     let window = crate::window::TimeWindow { start: 0, end: 10_000 }.namespace();
     for key in [0u64, 1] {
-        fire.push(Domain::Event, 9_999, &rmp_serde::to_vec(&key).unwrap(), &window);
+        fire.push(TimeDomain::EventTime, 9_999, &rmp_serde::to_vec(&key).unwrap(), &window);
     }
     let out = restored.on_timers(fire.clone(), StateEntries::default(), 9_999, 0).unwrap();
     assert_eq!(values(&out.records), [2 + 4 + 6 + 8, 3], "key 0 kept its sum across the restore; key 1 too");
@@ -145,7 +145,7 @@ fn a_window_that_keeps_its_state_returns_none_per_call_and_all_of_it_in_a_snapsh
     // The cleanup timer purges the windows: nothing left to snapshot.
     let mut cleanup = Timers::default();
     for key in [0u64, 1] {
-        cleanup.push(Domain::Event, 14_999, &rmp_serde::to_vec(&key).unwrap(), &window);
+        cleanup.push(TimeDomain::EventTime, 14_999, &rmp_serde::to_vec(&key).unwrap(), &window);
     }
     restored.on_timers(cleanup, StateEntries::default(), 14_999, 0).unwrap();
     assert_eq!(restored.snapshot_state().unwrap().iter().count(), 0);

@@ -3,7 +3,8 @@
 //! It installs what the tests need where it is missing (Debian packages,
 //! with `sudo` when not root; the `wasm32-wasip2` target and the rustfmt
 //! and clippy components through rustup; the npm packages of the
-//! JavaScript projects and of the browser test), then runs
+//! JavaScript projects, of the JavaScript library and of the browser test;
+//! pytest in the Python library's `.venv`), then runs
 //! `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`
 //! and `cargo test --workspace`, printing how long each step took. What cannot be
 //! installed is named once and fails the run: no test is skipped because
@@ -41,7 +42,8 @@ struct Need {
 /// Everything the tests take from Debian: clang with wasi-libc and the
 /// wasm32 builtins for C guests; Python with venv (componentize-py is
 /// installed into a venv) and Node.js with npm for the Python and
-/// JavaScript guests; chromium for the dashboard test.
+/// JavaScript guests; chromium for the dashboard test; openssl, whose
+/// command makes the TLS tests' certificates.
 const NEEDS: &[Need] = &[
     Need { package: "clang", check: Check::Dpkg },
     Need { package: "lld", check: Check::Dpkg },
@@ -52,6 +54,7 @@ const NEEDS: &[Need] = &[
     Need { package: "nodejs", check: Check::Runs(&["node", "--version"]) },
     Need { package: "npm", check: Check::Runs(&["npm", "--version"]) },
     Need { package: "chromium", check: Check::File("/usr/bin/chromium") },
+    Need { package: "openssl", check: Check::Runs(&["openssl", "version"]) },
 ];
 
 /// The JavaScript guests. They pin the same componentize-js (their lock
@@ -60,8 +63,19 @@ const NEEDS: &[Need] = &[
 /// per project.
 const JS_PROJECTS: &[&str] =
     &["guest-examples/wordcount-js", "guest-examples/sensor-alerts-js", "tests/guests/failing-js"];
-/// What a JavaScript guest build needs in `node_modules`.
-const COMPONENTIZE_JS: &str = "node_modules/@bytecodealliance/componentize-js/src/componentize.js";
+/// What a JavaScript guest build needs in `node_modules`: componentize-js
+/// and esbuild (runtime/src/guest_build/javascript.rs).
+const JS_BUILD_MODULES: &[&str] =
+    &["node_modules/@bytecodealliance/componentize-js/src/componentize.js", "node_modules/esbuild/lib/main.js"];
+/// The JavaScript library's package: typescript checks its JSDoc types
+/// (tests/libraries.rs).
+const JS_LIBRARY: &str = "sdk/js";
+const TYPESCRIPT: &str = "node_modules/typescript/bin/tsc";
+/// The Python library's package: its tests run under pytest from this
+/// virtual environment, where the package is installed editable with its
+/// `test` extra (tests/libraries.rs).
+const PYTHON_LIBRARY: &str = "sdk/python";
+const PYTEST: &str = ".venv/bin/pytest";
 /// The browser test's project: playwright-core drives Debian's chromium.
 const BROWSER_PROJECT: &str = "tests/browser";
 const PLAYWRIGHT: &str = "node_modules/playwright-core/package.json";
@@ -94,7 +108,8 @@ fn main() -> ExitCode {
 fn install() -> Result<(), String> {
     install_debian_packages()?;
     install_rust_parts()?;
-    install_npm_packages()
+    install_npm_packages()?;
+    install_python_packages()
 }
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
@@ -188,11 +203,11 @@ fn install_npm_packages() -> Result<(), String> {
     let first = root.join(JS_PROJECTS[0]);
     for project in JS_PROJECTS {
         let dir = root.join(project);
-        if dir.join(COMPONENTIZE_JS).is_file() {
+        if has_build_modules(&dir) {
             continue;
         }
         remove_node_modules(&dir)?;
-        if dir != first && first.join(COMPONENTIZE_JS).is_file() && same_lock_file(&first, &dir) {
+        if dir != first && has_build_modules(&first) && same_lock_file(&first, &dir) {
             println!("xtask: {project}: node_modules hard-linked from {}", JS_PROJECTS[0]);
             let linked =
                 run(Command::new("cp").arg("-al").arg(first.join("node_modules")).arg(dir.join("node_modules")));
@@ -201,12 +216,34 @@ fn install_npm_packages() -> Result<(), String> {
             step(&format!("npm ci ({project})"), || npm_ci(&dir))?;
         }
     }
-    let browser = root.join(BROWSER_PROJECT);
-    if !browser.join(PLAYWRIGHT).is_file() {
-        remove_node_modules(&browser)?;
-        step(&format!("npm ci ({BROWSER_PROJECT})"), || npm_ci(&browser))?;
+    for (project, module) in [(JS_LIBRARY, TYPESCRIPT), (BROWSER_PROJECT, PLAYWRIGHT)] {
+        let dir = root.join(project);
+        if !dir.join(module).is_file() {
+            remove_node_modules(&dir)?;
+            step(&format!("npm ci ({project})"), || npm_ci(&dir))?;
+        }
     }
     Ok(())
+}
+
+/// Whether a JavaScript guest project has what its build runs.
+fn has_build_modules(dir: &Path) -> bool {
+    JS_BUILD_MODULES.iter().all(|module| dir.join(module).is_file())
+}
+
+/// pytest in `sdk/python/.venv`, with the library installed editable (so a
+/// broken `pyproject.toml` fails here).
+fn install_python_packages() -> Result<(), String> {
+    let dir = root().join(PYTHON_LIBRARY);
+    let pytest = dir.join(PYTEST);
+    if succeeds(&[&pytest.to_string_lossy(), "--version"]) {
+        return Ok(());
+    }
+    step(&format!("pip install -e {PYTHON_LIBRARY}[test]"), || {
+        run(Command::new("python3").current_dir(&dir).args(["-m", "venv", "--clear", ".venv"]))?;
+        let pip = [".venv/bin/pip", "install", "--quiet", "--disable-pip-version-check", "--editable", ".[test]"];
+        run(Command::new(pip[0]).current_dir(&dir).args(&pip[1..]))
+    })
 }
 
 /// `npm ci` in `dir`; no browser is downloaded (Debian's chromium is used).

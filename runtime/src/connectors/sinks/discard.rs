@@ -2,12 +2,12 @@
 
 use super::SinkWriter;
 use crate::connectors::ConnectorError;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 pub(super) struct DiscardSink;
 
 impl SinkWriter for DiscardSink {
-    fn write(&mut self, _batch: &RecordBatch) -> Result<(), ConnectorError> {
+    fn write(&mut self, _batch: &Batch) -> Result<(), ConnectorError> {
         Ok(())
     }
 

@@ -24,7 +24,7 @@ use super::{SinkRecovery, SinkWriter};
 use crate::checkpoint::CheckpointId;
 use crate::connectors::{ConnectorError, render::render};
 use crate::graph::Connector;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 /// A file closed at a barrier, waiting for its checkpoint to complete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +218,7 @@ fn recover(dir: &Path, index: u32, parallelism: u32, states: &[Vec<u8>]) -> Resu
 }
 
 impl SinkWriter for FileSink {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), ConnectorError> {
+    fn write(&mut self, batch: &Batch) -> Result<(), ConnectorError> {
         self.text.clear();
         for i in 0..batch.len() {
             render(batch.value(i), &mut self.text);
@@ -266,8 +266,8 @@ impl SinkWriter for FileSink {
 mod tests {
     use super::*;
 
-    fn lines(text: &[&str]) -> RecordBatch {
-        let mut batch = RecordBatch::default();
+    fn lines(text: &[&str]) -> Batch {
+        let mut batch = Batch::default();
         for line in text {
             let mut value = Vec::new();
             rmp::encode::write_str(&mut value, line).unwrap();

@@ -9,13 +9,13 @@ mod print;
 use super::ConnectorError;
 use crate::checkpoint::CheckpointId;
 use crate::graph::Connector;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 use crate::security::IoRoots;
 
 /// One subtask's writer of a sink.
 pub trait SinkWriter: Send {
     /// Writes every record of `batch`.
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), ConnectorError>;
+    fn write(&mut self, batch: &Batch) -> Result<(), ConnectorError>;
     /// Flushes and closes at the end of input; a transactional sink
     /// commits everything it wrote.
     fn finish(&mut self) -> Result<(), ConnectorError>;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::SinkWriter;
 use crate::connectors::{ConnectorError, render::render};
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 pub(super) struct PrintSink {
     prefix: String,
@@ -20,7 +20,7 @@ impl PrintSink {
 }
 
 impl SinkWriter for PrintSink {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), ConnectorError> {
+    fn write(&mut self, batch: &Batch) -> Result<(), ConnectorError> {
         self.text.clear();
         for i in 0..batch.len() {
             self.text.push_str(&self.prefix);

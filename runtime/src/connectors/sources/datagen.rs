@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{SourceReader, SourceStatus, batch_full};
 use crate::connectors::ConnectorError;
 use crate::graph::Connector;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 pub(super) struct DatagenSource {
     next: u64,
@@ -44,7 +44,7 @@ impl DatagenSource {
 }
 
 impl SourceReader for DatagenSource {
-    fn next_batch(&mut self, batch: &mut RecordBatch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
+    fn next_batch(&mut self, batch: &mut Batch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
         if self.next >= self.count {
             return Ok(SourceStatus::Ended);
         }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{SourceReader, SourceStatus, batch_full, push_line};
 use crate::connectors::ConnectorError;
 use crate::graph::Connector;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 /// Read buffer per open file.
 const READ_BUFFER: usize = 1 << 20;
@@ -119,7 +119,7 @@ impl SourceReader for FileSource {
         Some(rmp_serde::to_vec(&state).expect("a file source position serializes"))
     }
 
-    fn next_batch(&mut self, batch: &mut RecordBatch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
+    fn next_batch(&mut self, batch: &mut Batch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
         loop {
             let Some((reader, position, end, path)) = &mut self.current else {
                 match self.splits.pop_front() {
@@ -184,7 +184,7 @@ mod tests {
         let mut lines = Vec::new();
         for index in 0..parallelism {
             let mut source = FileSource::open(&connector, index, parallelism, &[]).unwrap();
-            let mut batch = RecordBatch::default();
+            let mut batch = Batch::default();
             while source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() != SourceStatus::Ended {
                 for i in 0..batch.len() {
                     let value = batch.value(i);
@@ -216,7 +216,7 @@ mod tests {
 
     /// Reads up to `batches` batches from `source` into `lines`.
     fn read_some(source: &mut FileSource, batches: usize, lines: &mut Vec<String>) -> bool {
-        let mut batch = RecordBatch::default();
+        let mut batch = Batch::default();
         for _ in 0..batches {
             let ended = source.next_batch(&mut batch, &AtomicBool::new(false)).unwrap() == SourceStatus::Ended;
             for i in 0..batch.len() {

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::ConnectorError;
 use crate::graph::Connector;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 use crate::security::IoRoots;
 
 /// What a source did on one call.
@@ -30,7 +30,7 @@ pub trait SourceReader: Send {
     /// Appends the next records to `batch` (up to about a batch's worth);
     /// returns promptly, so the task can flush its output and notice
     /// cancellation.
-    fn next_batch(&mut self, batch: &mut RecordBatch, cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError>;
+    fn next_batch(&mut self, batch: &mut Batch, cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError>;
 
     /// Its position after the records returned so far, for a checkpoint;
     /// `None` for a source that cannot replay (socket, datagen): after a
@@ -77,7 +77,7 @@ pub fn open(
 
 /// Appends `line` to `batch` as a MessagePack string (lossy UTF-8).
 #[inline]
-fn push_line(batch: &mut RecordBatch, line: &[u8]) {
+fn push_line(batch: &mut Batch, line: &[u8]) {
     let line = trim_newline(line);
     match std::str::from_utf8(line) {
         Ok(text) => push_str(batch, text),
@@ -86,7 +86,7 @@ fn push_line(batch: &mut RecordBatch, line: &[u8]) {
 }
 
 #[inline]
-fn push_str(batch: &mut RecordBatch, text: &str) {
+fn push_str(batch: &mut Batch, text: &str) {
     // Writing into a Vec cannot fail.
     let _ = rmp::encode::write_str(&mut batch.values, text);
     batch.value_ends.push(batch.values.len() as u32);
@@ -106,6 +106,6 @@ fn trim_newline(mut line: &[u8]) -> &[u8] {
 /// a record-per-line job (sensor readings) then hands full batches to a
 /// key-by instead of batches the buffer timeout cuts at a quarter. A
 /// source still returns what it has when the input pauses (sockets).
-fn batch_full(batch: &RecordBatch) -> bool {
+fn batch_full(batch: &Batch) -> bool {
     batch.len() >= crate::network::BATCH_RECORDS || batch.values.len() >= crate::network::BATCH_BYTES
 }

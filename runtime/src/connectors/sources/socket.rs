@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::{SourceReader, SourceStatus, batch_full, push_line};
 use crate::connectors::ConnectorError;
 use crate::graph::Connector;
-use crate::network::RecordBatch;
+use crate::network::Batch;
 
 /// How long a read waits before the task gets control back (to flush its
 /// output and check for cancellation).
@@ -43,7 +43,7 @@ impl SocketSource {
 }
 
 impl SourceReader for SocketSource {
-    fn next_batch(&mut self, batch: &mut RecordBatch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
+    fn next_batch(&mut self, batch: &mut Batch, _cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError> {
         loop {
             // A timed-out read keeps the partial line in `self.line`.
             match self.reader.read_until(b'\n', &mut self.line) {

@@ -1,31 +1,38 @@
-//! A batch of records as flat buffers, the same layout that crosses the
-//! WASM boundary (`wit/types.wit`, `batch`), so handing a batch to a
-//! guest moves buffers instead of converting records.
+//! The WIT `batch`: records as flat buffers, the unit of work that crosses
+//! the boundary and travels between tasks.
 
-use serde::{Deserialize, Serialize};
+use alloc::vec::Vec;
+
+use crate::ends::{LayoutError, check_count, check_ends, slice};
 
 /// Records back to back: values (and optionally keys and timestamps) with
 /// the end offset of each.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecordBatch {
+///
+/// With the `serde` feature, a batch is [checked](Self::check) as it is
+/// decoded: a peer's offsets beyond the buffers or out of order are a
+/// decode error naming them, never a batch whose records panic when read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "UncheckedBatch"))]
+pub struct Batch {
     /// All values back to back.
-    #[serde(with = "serde_bytes")]
+    #[cfg_attr(feature = "serde", serde(with = "serde_bytes"))]
     pub values: Vec<u8>,
     /// End offset of each value; its length is the number of records.
     pub value_ends: Vec<u32>,
     /// All keys back to back; empty for an unkeyed batch.
-    #[serde(with = "serde_bytes")]
+    #[cfg_attr(feature = "serde", serde(with = "serde_bytes"))]
     pub keys: Vec<u8>,
     /// End offset of each key; empty or one per record.
     pub key_ends: Vec<u32>,
-    /// Event timestamps in ms; empty or one per record.
+    /// Event timestamps in ms since the epoch; empty or one per record.
     pub timestamps: Vec<i64>,
 }
 
-impl RecordBatch {
+impl Batch {
     /// An empty batch with room for about `records` records of `bytes` bytes.
     pub fn with_capacity(records: usize, bytes: usize) -> Self {
-        RecordBatch { values: Vec::with_capacity(bytes), value_ends: Vec::with_capacity(records), ..Default::default() }
+        Batch { values: Vec::with_capacity(bytes), value_ends: Vec::with_capacity(records), ..Default::default() }
     }
 
     /// Number of records.
@@ -79,7 +86,7 @@ impl RecordBatch {
 
     /// Appends record `i` of `other`, keeping its key and timestamp.
     #[inline]
-    pub fn push_from(&mut self, other: &RecordBatch, i: usize) {
+    pub fn push_from(&mut self, other: &Batch, i: usize) {
         let key = other.is_keyed().then(|| other.key(i));
         self.push(key, other.value(i), other.timestamps.get(i).copied());
     }
@@ -93,39 +100,46 @@ impl RecordBatch {
         self.timestamps.clear();
     }
 
-    /// Checks that offsets are in bounds and non-decreasing, so a batch
-    /// from a guest cannot make the host read out of bounds or panic.
-    pub fn check(&self) -> Result<(), String> {
-        check_ends("value", &self.value_ends, self.values.len())?;
+    /// Checks that offsets are in bounds and non-decreasing and that keys
+    /// and timestamps are none or one per record, so a batch from the
+    /// other side cannot make this one read out of bounds or panic.
+    pub fn check(&self) -> Result<(), LayoutError> {
+        check_ends("batch value", &self.value_ends, self.values.len())?;
         if self.is_keyed() {
-            if self.key_ends.len() != self.len() {
-                return Err(format!("{} keys for {} records", self.key_ends.len(), self.len()));
-            }
-            check_ends("key", &self.key_ends, self.keys.len())?;
+            check_count("batch key-ends", self.key_ends.len(), self.len())?;
+            check_ends("batch key", &self.key_ends, self.keys.len())?;
         }
-        if !self.timestamps.is_empty() && self.timestamps.len() != self.len() {
-            return Err(format!("{} timestamps for {} records", self.timestamps.len(), self.len()));
+        if !self.timestamps.is_empty() {
+            check_count("batch timestamps", self.timestamps.len(), self.len())?;
         }
         Ok(())
     }
 }
 
-#[inline]
-fn slice<'a>(data: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
-    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-    &data[start..ends[i] as usize]
+/// A batch as it arrives, before its offsets are checked: what [`Batch`]
+/// decodes through (the same fields, so the same encoding).
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct UncheckedBatch {
+    #[serde(with = "serde_bytes")]
+    values: Vec<u8>,
+    value_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
+    keys: Vec<u8>,
+    key_ends: Vec<u32>,
+    timestamps: Vec<i64>,
 }
 
-/// Checks a list of end offsets against the length of its buffer.
-pub(crate) fn check_ends(what: &str, ends: &[u32], len: usize) -> Result<(), String> {
-    let mut previous = 0;
-    for &end in ends {
-        if end < previous || end as usize > len {
-            return Err(format!("{what} offsets out of order or beyond the {len}-byte buffer"));
-        }
-        previous = end;
+#[cfg(feature = "serde")]
+impl TryFrom<UncheckedBatch> for Batch {
+    type Error = alloc::string::String;
+
+    fn try_from(raw: UncheckedBatch) -> Result<Self, Self::Error> {
+        let UncheckedBatch { values, value_ends, keys, key_ends, timestamps } = raw;
+        let batch = Batch { values, value_ends, keys, key_ends, timestamps };
+        batch.check().map_err(|e| alloc::format!("malformed record batch: {e}"))?;
+        Ok(batch)
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -134,7 +148,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_with_keys_and_timestamps() {
-        let mut batch = RecordBatch::default();
+        let mut batch = Batch::default();
         batch.push(Some(b"k1"), b"hello", Some(5));
         batch.push(Some(b""), b"", Some(6));
         batch.push(Some(b"k3"), b"world", Some(7));
@@ -143,16 +157,23 @@ mod tests {
         assert_eq!(batch.value(1), b"");
         assert_eq!(batch.key(2), b"k3");
         assert!(batch.check().is_ok());
-        let mut copy = RecordBatch::default();
+        let mut copy = Batch::default();
         copy.push_from(&batch, 2);
         assert_eq!((copy.key(0), copy.value(0), copy.timestamps[0]), (&b"k3"[..], &b"world"[..], 7));
     }
 
     #[test]
-    fn check_refuses_offsets_beyond_the_buffer() {
-        let batch = RecordBatch { values: vec![1, 2], value_ends: vec![1, 5], ..Default::default() };
+    fn check_refuses_offsets_beyond_the_buffer_and_uneven_lists() {
+        let batch = Batch { values: alloc::vec![1, 2], value_ends: alloc::vec![1, 5], ..Default::default() };
         assert!(batch.check().is_err());
-        let batch = RecordBatch { values: vec![1, 2], value_ends: vec![2, 1], ..Default::default() };
+        let batch = Batch { values: alloc::vec![1, 2], value_ends: alloc::vec![2, 1], ..Default::default() };
+        assert!(batch.check().is_err());
+        let batch = Batch {
+            values: alloc::vec![1],
+            value_ends: alloc::vec![1],
+            timestamps: alloc::vec![1, 2],
+            ..Default::default()
+        };
         assert!(batch.check().is_err());
     }
 }

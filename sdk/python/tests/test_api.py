@@ -1,0 +1,111 @@
+"""The public API of the ``wflink`` package: every public item is
+documented and its type hints resolve, plans are recorded by the Rust
+SDK's rules, and arguments parse as the other SDKs parse them."""
+
+import importlib
+import inspect
+import pkgutil
+import typing
+from datetime import timedelta
+
+import pytest
+
+import wflink
+from wflink import Args, InvalidArguments, InvalidPlan, TumblingEventTimeWindows, WatermarkStrategy
+from wflink.stream import record
+
+
+def public_items():
+    """Every name in ``wflink.__all__``, and the public methods of its classes."""
+    for name in wflink.__all__:
+        item = getattr(wflink, name)
+        yield name, item
+        if inspect.isclass(item):
+            for attr, member in vars(item).items():
+                if not attr.startswith("_") and (inspect.isfunction(member) or isinstance(member, staticmethod)):
+                    yield f"{name}.{attr}", getattr(item, attr)
+
+
+def is_alias(item):
+    """Type aliases (``Duration``, ``BuildFunction``) carry no docstring of their own."""
+    return typing.get_origin(item) is not None
+
+
+@pytest.mark.parametrize("name,item", list(public_items()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_public_item_is_documented(name, item):
+    if is_alias(item):
+        return
+    assert inspect.getdoc(item), f"{name} has no docstring"
+
+
+@pytest.mark.parametrize("name,item", list(public_items()), ids=lambda v: v if isinstance(v, str) else "")
+def test_type_hints_of_public_items_resolve(name, item):
+    if is_alias(item) or not callable(item):
+        return
+    target = item.__init__ if inspect.isclass(item) else item
+    typing.get_type_hints(target, globalns=NAMESPACE)
+
+
+def library_namespace():
+    """The names of every module of the library (hints may name classes
+    imported only for type checking), but the component glue, which needs
+    the bindings of a component."""
+    namespace = {}
+    for module in pkgutil.iter_modules(wflink.__path__):
+        if module.name != "component":
+            namespace.update(vars(importlib.import_module(f"wflink.{module.name}")))
+    return namespace
+
+
+NAMESPACE = library_namespace()
+
+
+def wordcount(env, args):
+    (
+        env.set_job_name("wordcount")
+        .read_text_input(args)
+        .flat_map(str.split)
+        .map(lambda w: (w, 1))
+        .key_by(lambda p: p[0])
+        .sum(1)
+        .name("counts")
+        .print()
+    )
+
+
+def test_a_plan_is_recorded_in_creation_order_with_hash_edges_after_key_by():
+    plan = record(wordcount, ["--input", "in.txt"])
+    assert plan.job_name == "wordcount"
+    assert [n.kind for n in plan.nodes] == ["source", "flat-map", "map", "key-by", "reduce", "sink"]
+    assert [n.inputs for n in plan.nodes] == [[], [(0, "forward")], [(1, "forward")], [(2, "forward")], [(3, "hash")], [(4, "forward")]]
+    assert plan.nodes[4].name == "counts"
+    assert [n.uid for n in plan.nodes][:2] == ["source-file-0", "flat-map-1"]
+
+
+def test_a_stream_that_goes_nowhere_is_an_invalid_plan():
+    def build(env, args):
+        env.read_text_file("in").print()
+        env.read_text_file("other").map(str.upper)
+
+    with pytest.raises(InvalidPlan, match="goes nowhere"):
+        record(build, [])
+
+
+def test_windows_and_watermarks_take_timedeltas_or_ms():
+    assert TumblingEventTimeWindows.of(timedelta(seconds=10)).size == 10_000
+    assert TumblingEventTimeWindows.of(250).size == 250
+    assert WatermarkStrategy.for_bounded_out_of_orderness(timedelta(milliseconds=5)).with_idleness(0).idle_timeout_ms == 1
+    with pytest.raises(TypeError, match="timedelta or an int"):
+        TumblingEventTimeWindows.of(1.5)
+
+
+def test_arguments_parse_by_the_rust_sdk_rules():
+    args = Args(["pos", "--input", "in.txt", "--n=3", "--strict", "--port", "80", "--port", "81"])
+    assert args.required("input") == "in.txt"
+    assert args.get_int("n") == 3
+    assert args.flag("strict")
+    assert args.required_int("port") == 81
+    assert args.positional == ["pos"]
+    assert "output" not in args and args.get("output", "out") == "out"
+    with pytest.raises(InvalidArguments, match="--missing"):
+        args.required("missing")
