@@ -7,6 +7,7 @@
 
 mod common;
 
+mod api_fuzz;
 mod bad_input;
 mod cluster;
 mod dashboard;

@@ -170,6 +170,41 @@ fn a_guest_that_traps_once_restarts_from_the_checkpoint_with_exact_results() {
     assert_eq!(leftovers(&long_lines), Vec::<String>::new(), "no in-progress or pending side file is left");
 }
 
+/// A configuration file written with Flink 2.x's key names keeps its
+/// checkpoint directory (`execution.checkpointing.dir`, which Flink 1.x
+/// called `state.checkpoints.dir`): the trap-once job checkpoints there and
+/// restarts from there, with exact counts.
+#[test]
+fn a_flink_2_configuration_file_checkpoints_where_it_says() {
+    let dir = scratch("ft-flink2-config");
+    let text = generate_text(1_200_000, 4);
+    let (input, output, chk) = (dir.join("input.txt"), dir.join("out"), dir.join("checkpoints-2x"));
+    std::fs::write(&input, &text).unwrap();
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "execution:\n  checkpointing:\n    interval: 100 ms\n    dir: {}\n    num-retained: 2\n  \
+             buffer-timeout:\n    interval: 5 ms\nrestart-strategy.type: fixed-delay\n\
+             restart-strategy.fixed-delay.delay: 100 ms\n",
+            chk.display()
+        ),
+    )
+    .unwrap();
+    let mut command = wflink();
+    command.env("WFLINK_LOG", "info").args(["run", "--local", "-p", "1", "--config"]).arg(&config);
+    command.arg(test_guest("trap-once")).args(["--trap-at", "100000", "--pace-ms", "10", "--input"]).arg(&input);
+    command.arg("--output").arg(&output).arg("--long-lines").arg(dir.join("long-lines"));
+    let run = run_with_limit(command, DEADLINE);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(!stderr.contains("unknown configuration key"), "every 2.x key is known: {stderr}");
+    let restored = stderr.lines().find(|l| l.contains("restoring") && l.contains("chk-"));
+    let restored = restored.unwrap_or_else(|| panic!("restored from a checkpoint: {stderr}"));
+    assert!(restored.contains("checkpoints-2x"), "from the configured directory: {restored}");
+    assert_exact(&committed(&output), &expected_counts(&text));
+}
+
 /// Page views in event-time order (7 ms apart), over 200 pages.
 fn page_views(n: usize) -> String {
     let mut text = String::with_capacity(n * 24);

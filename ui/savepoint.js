@@ -11,7 +11,7 @@ const POLL_LIMIT_MS = 10 * 60 * 1000;
 
 /** The form for job `jid`; `stale()` is true once the page was left (polling stops). */
 export function savepointForm(jid, stale) {
-  const dir = h('input', { type: 'text', name: 'target-directory', id: 'savepoint-dir', placeholder: 'default: state.savepoints.dir',
+  const dir = h('input', { type: 'text', name: 'target-directory', id: 'savepoint-dir', placeholder: 'default: execution.checkpointing.savepoint-dir',
     'aria-label': 'Savepoint directory' });
   const cancelJob = h('input', { type: 'checkbox', id: 'savepoint-cancel' });
   const trigger = h('button', { type: 'submit', id: 'trigger-savepoint' }, 'Trigger Savepoint');

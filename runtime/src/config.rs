@@ -51,7 +51,7 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
         "1280m",
         "memory shared by the slots of a TaskManager; each slot gets an equal part for its guests",
     ),
-    ("execution.buffer-timeout", "1 ms", "longest time a record waits in a partly filled output batch"),
+    ("execution.buffer-timeout.interval", "1 ms", "longest time a record waits in a partly filled output batch"),
     (
         "pipeline.auto-watermark-interval",
         "200 ms",
@@ -88,12 +88,12 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
         "most checkpoints in progress at once; a trigger beyond waits for the next interval",
     ),
     (
-        "state.checkpoints.dir",
+        "execution.checkpointing.dir",
         "",
         "where checkpoints are stored (a directory or an object store URL); empty means <tmp>/wflink-checkpoints",
     ),
-    ("state.checkpoints.num-retained", "1", "completed checkpoints kept; older ones are deleted"),
-    ("state.savepoints.dir", "", "default target directory of savepoints"),
+    ("execution.checkpointing.num-retained", "1", "completed checkpoints kept; older ones are deleted"),
+    ("execution.checkpointing.savepoint-dir", "", "default target directory of savepoints"),
     (
         "restart-strategy.type",
         "",
@@ -227,6 +227,26 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Keys Flink 2.x renamed, as (current name, older name). The older names
+/// still work, as in Flink, with a warning; a value under the current name
+/// wins over one under the older.
+pub const RENAMED_KEYS: &[(&str, &str)] = &[
+    ("execution.checkpointing.dir", "state.checkpoints.dir"),
+    ("execution.checkpointing.savepoint-dir", "state.savepoints.dir"),
+    ("execution.checkpointing.num-retained", "state.checkpoints.num-retained"),
+    ("execution.buffer-timeout.interval", "execution.buffer-timeout"),
+];
+
+/// The current name of `key` (itself unless Flink renamed it).
+fn current_name(key: &str) -> &str {
+    RENAMED_KEYS.iter().find(|(_, older)| *older == key).map_or(key, |(current, _)| current)
+}
+
+/// The older name of `key`, if Flink renamed it.
+fn older_name(key: &str) -> Option<&'static str> {
+    RENAMED_KEYS.iter().find(|(current, _)| *current == key).map(|(_, older)| *older)
+}
+
 /// The effective configuration: defaults overlaid with what the user set.
 #[derive(Clone, Default)]
 pub struct Configuration {
@@ -281,8 +301,10 @@ impl Configuration {
 
     /// The raw value of `key`: what the user set, else the default.
     pub fn get(&self, key: &str) -> Option<&str> {
+        let key = current_name(key);
         self.values
             .get(key)
+            .or_else(|| older_name(key).and_then(|older| self.values.get(older)))
             .map(String::as_str)
             .or_else(|| KNOWN_KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, default, _)| *default))
     }
@@ -291,7 +313,13 @@ impl Configuration {
     pub fn effective(&self) -> BTreeMap<String, String> {
         let mut all: BTreeMap<String, String> =
             KNOWN_KEYS.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect();
-        all.extend(self.values.clone());
+        for (key, value) in &self.values {
+            let current = current_name(key);
+            // A value under the current name wins over the older name's.
+            if current == key || !self.values.contains_key(current) {
+                all.insert(current.to_string(), value.clone());
+            }
+        }
         all
     }
 
@@ -330,7 +358,7 @@ impl Configuration {
         self.positive_int("pipeline.max-parallelism")?;
         self.memory_size("taskmanager.memory.process.size")?;
         self.memory_size("taskmanager.memory.flink.size")?;
-        self.duration("execution.buffer-timeout")?;
+        self.duration("execution.buffer-timeout.interval")?;
         self.duration("pipeline.auto-watermark-interval")?;
         self.duration("wasm.call-timeout")?;
         self.duration("wasm.describe.timeout")?;
@@ -341,7 +369,7 @@ impl Configuration {
         self.duration("execution.checkpointing.interval")?;
         self.duration("execution.checkpointing.timeout")?;
         self.positive_int("execution.checkpointing.max-concurrent-checkpoints")?;
-        self.positive_int("state.checkpoints.num-retained")?;
+        self.positive_int("execution.checkpointing.num-retained")?;
         RestartStrategy::from_config(self)?;
         self.duration("heartbeat.interval")?;
         self.duration("heartbeat.timeout")?;
@@ -433,6 +461,10 @@ pub fn is_sensitive(key: &str) -> bool {
 }
 
 fn warn_if_unknown(key: &str) {
+    if let Some((current, _)) = RENAMED_KEYS.iter().find(|(_, older)| *older == key) {
+        tracing::warn!(key, use_instead = current, "deprecated configuration key (Flink 1.x's name); it still works");
+        return;
+    }
     if !KNOWN_KEYS.iter().any(|(known, _, _)| *known == key) {
         tracing::warn!(key, "unknown configuration key; it is kept but has no effect");
     }
@@ -494,6 +526,25 @@ pub fn parse_memory_size(raw: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flink_2_names_work_and_win_over_the_renamed_1_x_names() {
+        let old = Configuration::default()
+            .with_overrides(&["state.checkpoints.dir=/old", "execution.buffer-timeout=5 ms"])
+            .unwrap();
+        assert_eq!(old.text("execution.checkpointing.dir"), "/old", "a 1.x name still sets the key");
+        assert_eq!(old.duration("execution.buffer-timeout.interval").unwrap(), Duration::from_millis(5));
+        assert_eq!(old.effective()["execution.checkpointing.dir"], "/old", "shown under the 2.x name");
+        assert!(!old.effective().contains_key("state.checkpoints.dir"));
+        let both = Configuration::default()
+            .with_overrides(&["execution.checkpointing.dir=/new", "state.checkpoints.dir=/old"])
+            .unwrap();
+        assert_eq!(both.text("execution.checkpointing.dir"), "/new");
+        assert_eq!(both.text("state.checkpoints.dir"), "/new", "reading the old name gives the winner too");
+        assert_eq!(both.effective()["execution.checkpointing.dir"], "/new");
+        let retained = Configuration::default().with_overrides(&["execution.checkpointing.num-retained=0"]);
+        assert!(retained.is_err(), "the 2.x name is validated");
+    }
 
     #[test]
     fn memory_sizes_use_flink_syntax() {

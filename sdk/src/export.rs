@@ -313,15 +313,18 @@ fn keyed_process_to_wit(spec: plan::KeyedProcessSpec) -> wit_plan::KeyedProcessS
         .collect();
     let window = spec.window.map(|w| wit_plan::WindowSpec {
         assigner: match w.assigner {
-            plan::AssignerSpec::Tumbling { size_ms, offset_ms } => {
+            plan::WindowAssigner::Tumbling { size_ms, offset_ms } => {
                 wit_plan::WindowAssigner::Tumbling(wit_plan::Tumbling { size_ms, offset_ms })
             }
-            plan::AssignerSpec::Sliding { size_ms, slide_ms, offset_ms } => {
+            plan::WindowAssigner::Sliding { size_ms, slide_ms, offset_ms } => {
                 wit_plan::WindowAssigner::Sliding(wit_plan::Sliding { size_ms, slide_ms, offset_ms })
             }
-            plan::AssignerSpec::Session { gap_ms } => wit_plan::WindowAssigner::Session(gap_ms),
+            plan::WindowAssigner::Session { gap_ms } => wit_plan::WindowAssigner::Session(gap_ms),
         },
-        domain: if w.event_time { wit::TimeDomain::EventTime } else { wit::TimeDomain::ProcessingTime },
+        domain: match w.domain {
+            plan::TimeDomain::EventTime => wit::TimeDomain::EventTime,
+            plan::TimeDomain::ProcessingTime => wit::TimeDomain::ProcessingTime,
+        },
         allowed_lateness_ms: w.allowed_lateness_ms,
         late_output_tag: w.late_output_tag,
         function: w.function,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::plan::WatermarkStrategySpec;
+use crate::plan;
 
 /// How watermarks follow the timestamps a stream's assigner extracts
 /// (Flink's `WatermarkStrategy`); pass it to
@@ -38,8 +38,8 @@ impl WatermarkStrategy {
         self
     }
 
-    pub(crate) fn spec(&self) -> WatermarkStrategySpec {
-        WatermarkStrategySpec {
+    pub(crate) fn spec(&self) -> plan::WatermarkStrategy {
+        plan::WatermarkStrategy {
             max_out_of_orderness_ms: self.out_of_orderness.as_millis() as u64,
             idle_timeout_ms: self.idleness.map(|d| d.as_millis().max(1) as u64),
         }

@@ -43,7 +43,7 @@ pub struct CheckpointSettings {
 impl CheckpointSettings {
     /// The settings the configuration gives.
     pub fn from_config(config: &Configuration) -> Result<Self, ConfigError> {
-        let mut location = config.text("state.checkpoints.dir");
+        let mut location = config.text("execution.checkpointing.dir");
         if location.is_empty() {
             location = std::env::temp_dir().join("wflink-checkpoints").display().to_string();
         }
@@ -51,9 +51,9 @@ impl CheckpointSettings {
             interval: config.duration("execution.checkpointing.interval")?,
             timeout: config.duration("execution.checkpointing.timeout")?,
             max_concurrent: config.positive_int("execution.checkpointing.max-concurrent-checkpoints")? as usize,
-            retained: config.positive_int("state.checkpoints.num-retained")? as usize,
+            retained: config.positive_int("execution.checkpointing.num-retained")? as usize,
             location,
-            savepoint_dir: config.text("state.savepoints.dir"),
+            savepoint_dir: config.text("execution.checkpointing.savepoint-dir"),
             tolerable_failures: config.non_negative_int("execution.checkpointing.tolerable-failed-checkpoints")?,
         })
     }

@@ -163,7 +163,7 @@ fn prepare_submission(
     };
     let checkpointing = CheckpointSettings::from_config(config).map_err(SubmitError::from)?;
     let settings = TaskSettings {
-        buffer_timeout: config.duration("execution.buffer-timeout").map_err(SubmitError::from)?,
+        buffer_timeout: config.duration("execution.buffer-timeout.interval").map_err(SubmitError::from)?,
         call_timeout: config.duration("wasm.call-timeout").map_err(SubmitError::from)?,
         checkpoint_storage: checkpointing.location.clone(),
         periodic_checkpoints: !checkpointing.interval.is_zero(),

@@ -105,7 +105,7 @@ fn timer_buffers() -> impl Strategy<Value = Timers> {
 }
 
 proptest! {
-    #![proptest_config(cases(512))]
+    #![proptest_config(cases(2000))]
 
     /// A batch of arbitrary buffers passes its check only if every record
     /// then reads without a panic; a refusal says what was wrong.

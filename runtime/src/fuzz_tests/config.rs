@@ -96,7 +96,7 @@ fn key() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(cases(512))]
+    #![proptest_config(cases(2000))]
 
     /// `-D key=value` overrides are accepted, and then usable, or refused
     /// naming the key (or the malformed argument).

@@ -289,7 +289,7 @@ fn decode_as_every_message(body: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(cases(256))]
+    #![proptest_config(cases(1000))]
 
     /// Any stream message written as a frame reads back the same.
     #[test]

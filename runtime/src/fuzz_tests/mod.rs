@@ -181,7 +181,7 @@ mod arbitrary_bytes {
     }
 
     proptest! {
-        #![proptest_config(cases(2000))]
+        #![proptest_config(cases(5000))]
 
         /// A corpus input changed a little decodes or is refused with a message.
         #[test]
@@ -196,7 +196,7 @@ mod arbitrary_bytes {
     }
 
     proptest! {
-        #![proptest_config(cases(300))]
+        #![proptest_config(cases(1000))]
 
         /// Noise decodes or is refused with a message, in every target.
         #[test]

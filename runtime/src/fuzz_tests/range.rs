@@ -70,7 +70,7 @@ fn written(range: ByteRange) -> String {
 }
 
 proptest! {
-    #![proptest_config(cases(1000))]
+    #![proptest_config(cases(3000))]
 
     /// Any text is a range, ignored, or refused quoting it; a range is
     /// served within the page cap without overflow.

@@ -184,7 +184,7 @@ fn key_group_offset() -> impl Strategy<Value = KeyGroupOffset> {
 }
 
 proptest! {
-    #![proptest_config(cases(256))]
+    #![proptest_config(cases(1000))]
 
     /// State written by [`snapshot::write`] reads back the same.
     #[test]

@@ -1,7 +1,7 @@
 //! The chaining rules: when two nodes run in one task, one after the
 //! other in the same call, instead of exchanging records over a channel.
 
-use super::{NodeKind, Partitioning, StreamEdge, StreamGraph, StreamNode};
+use super::{NodeKind, Partitioning, StreamEdge, StreamGraph, StreamGraphExt, StreamNode};
 
 /// Why two consecutive nodes are not chained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, StreamNode, WatermarkStrategy,
-    chain_break,
+    Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, StreamGraphExt, StreamNode,
+    WatermarkStrategy, chain_break,
 };
 use crate::ids::{NodeId, VertexIndex};
 

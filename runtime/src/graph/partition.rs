@@ -10,19 +10,8 @@
 
 use std::ops::Range;
 
-use serde::{Deserialize, Serialize};
-
-/// How records travel from one vertex to the next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Partitioning {
-    /// Subtask `i` to subtask `i` (equal parallelism).
-    Forward,
-    /// Round-robin over all downstream subtasks.
-    Rebalance,
-    /// By key group of the record's key.
-    Hash,
-}
+/// How records travel from one vertex to the next (shared with the SDK).
+pub use wflink_abi::plan::Partitioning;
 
 /// The key group of a key: a stable hash of its bytes modulo the number of
 /// key groups. Stable across processes and releases, since state is

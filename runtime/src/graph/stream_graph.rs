@@ -1,8 +1,6 @@
 //! The StreamGraph: the logical plan exactly as the job's `describe`
 //! returned it, checked for the mistakes a job can make.
 
-use serde::{Deserialize, Serialize};
-
 use super::Partitioning;
 use crate::ids::NodeId;
 
@@ -49,185 +47,27 @@ pub enum PlanError {
     Connector(String),
 }
 
-/// A host connector with its options, as the job named it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Connector {
-    /// Connector name: `file`, `socket`, `datagen`, `print`, `discard`.
-    pub name: String,
-    /// Options, e.g. `path`.
-    pub options: Vec<(String, String)>,
-}
+/// The plan's types, shared with the SDK ([`wflink_abi::plan`]): the
+/// runtime keeps Flink's names for the graph, node and edge.
+pub use wflink_abi::plan::{
+    Connector, Edge as StreamEdge, KeyedProcessSpec, Node as StreamNode, NodeKind, StateDescriptor, StateKind,
+    StreamPlan as StreamGraph, WatermarkStrategy, WindowAssigner, WindowSpec,
+};
 
-impl Connector {
-    /// The value of option `key`, if set.
-    pub fn option(&self, key: &str) -> Option<&str> {
-        self.options.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-
-    /// The value of a required option, or an error naming connector and option.
-    pub fn required(&self, key: &str) -> Result<&str, PlanError> {
-        self.option(key)
-            .ok_or_else(|| PlanError::Connector(format!("the '{}' connector needs the option '{key}'", self.name)))
-    }
-}
-
-/// What a node does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum NodeKind {
-    /// A host source connector.
-    Source(Connector),
-    /// A user map function.
-    Map,
-    /// A user flat-map function.
-    FlatMap,
-    /// A user filter.
-    Filter,
-    /// A user key selector; the edge leaving it is hash-partitioned.
-    KeyBy,
-    /// A keyed running reduce with one state value per key.
-    Reduce,
-    /// A user timestamp extractor; the host emits watermarks after it.
-    AssignTimestamps(WatermarkStrategy),
-    /// A user ProcessFunction (side outputs, timestamps, the watermark).
-    Process,
-    /// A keyed operator with named state, timers and side outputs
-    /// (KeyedProcessFunction or window).
-    KeyedProcess(KeyedProcessSpec),
-    /// The side output `tag` of the input node; feeds a sink.
-    SideOutput {
-        /// Tag id the producing operator uses.
-        tag: u32,
-        /// The tag's name in the job.
-        name: String,
-    },
-    /// A host sink connector.
-    Sink(Connector),
-}
-
-impl NodeKind {
-    /// Whether the guest runs this node (as opposed to a host connector
-    /// or a side output, which the host routes).
-    pub fn is_user_function(&self) -> bool {
-        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. })
-    }
-
-    /// Whether the node keeps keyed state and so needs keyed input.
-    pub fn is_keyed(&self) -> bool {
-        matches!(self, NodeKind::Reduce | NodeKind::KeyedProcess(_))
-    }
-
-    /// Whether the guest runs the node through `process-with-context`
-    /// (it needs time, named state, timers or side outputs).
-    pub fn needs_context(&self) -> bool {
-        matches!(self, NodeKind::AssignTimestamps(_) | NodeKind::Process | NodeKind::KeyedProcess(_))
-    }
-}
-
-/// How event timestamps become watermarks (WIT `watermark-strategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct WatermarkStrategy {
-    /// Bounded out-of-orderness in ms.
-    pub max_out_of_orderness_ms: u64,
-    /// Idle after this long without records, if set.
-    pub idle_timeout_ms: Option<u64>,
-}
-
-/// The kind of a declared keyed state (WIT `state-kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StateKind {
-    /// One value.
-    Value,
-    /// A list.
-    List,
-    /// A map by user key.
-    Map,
-    /// Folded by a reduce function.
-    Reducing,
-    /// Folded by an aggregate function.
-    Aggregating,
-}
-
-/// A keyed state an operator declares (WIT `state-descriptor`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StateDescriptor {
-    /// Id used in state entries.
-    pub id: u32,
-    /// The user's name for it.
-    pub name: String,
-    /// Its kind.
-    pub kind: StateKind,
-    /// Read per call instead of sent with batches.
-    pub lazy: bool,
-}
-
-/// A declared window, for plans and checks (WIT `window-spec`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WindowSpec {
-    /// E.g. `tumbling(10000)`, `sliding(60000, 10000)`, `session(5000)`.
-    pub assigner: String,
-    /// `event-time` or `processing-time`.
-    pub domain: String,
-    /// Allowed lateness in ms.
-    pub allowed_lateness_ms: u64,
-    /// Side output tag for late records.
-    pub late_output_tag: Option<u32>,
-    /// `reduce`, `aggregate` or `process`.
-    pub function: String,
-}
-
-/// What a keyed process node declares (WIT `keyed-process-spec`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeyedProcessSpec {
-    /// Its keyed states.
-    pub states: Vec<StateDescriptor>,
-    /// Set for windows.
-    pub window: Option<WindowSpec>,
-}
-
-/// An edge into a node.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StreamEdge {
-    /// The upstream node.
-    pub source: NodeId,
-    /// How records are distributed.
-    pub partitioning: Partitioning,
-}
-
-/// One node of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StreamNode {
-    /// Id given by the job.
-    pub id: NodeId,
-    /// Display name.
-    pub name: String,
-    /// Stable operator id.
-    pub uid: String,
-    /// What it does.
-    pub kind: NodeKind,
-    /// Parallelism set in code, if any.
-    pub parallelism: Option<u32>,
-    /// Incoming edges.
-    pub inputs: Vec<StreamEdge>,
-}
-
-/// The plan of a job, nodes in topological order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StreamGraph {
-    /// Name of the job.
-    pub job_name: String,
-    /// Nodes, every input declared before the node that reads it.
-    pub nodes: Vec<StreamNode>,
-    /// Parallelism set in code for the whole job, if any.
-    pub parallelism: Option<u32>,
-}
-
-impl StreamGraph {
+/// What the runtime asks of a plan: is it runnable, and how its nodes connect.
+pub trait StreamGraphExt {
     /// Checks what the runtime relies on: unique ids, inputs declared
     /// first, sensible parallelism, keyed operators after a key-by, and
     /// one input per node.
-    pub fn validate(&self, max_parallelism: u32) -> Result<(), PlanError> {
+    fn validate(&self, max_parallelism: u32) -> Result<(), PlanError>;
+    /// The node with id `id`.
+    fn node(&self, id: NodeId) -> Option<&StreamNode>;
+    /// The nodes that read from `id`.
+    fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&StreamNode, &StreamEdge)>;
+}
+
+impl StreamGraphExt for StreamGraph {
+    fn validate(&self, max_parallelism: u32) -> Result<(), PlanError> {
         if self.nodes.is_empty() {
             return Err(PlanError::Empty);
         }
@@ -264,13 +104,11 @@ impl StreamGraph {
         Ok(())
     }
 
-    /// The node with id `id`.
-    pub fn node(&self, id: NodeId) -> Option<&StreamNode> {
+    fn node(&self, id: NodeId) -> Option<&StreamNode> {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// The nodes that read from `id`.
-    pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&StreamNode, &StreamEdge)> {
+    fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&StreamNode, &StreamEdge)> {
         self.nodes.iter().flat_map(move |n| n.inputs.iter().filter(move |e| e.source == id).map(move |e| (n, e)))
     }
 }

@@ -136,17 +136,27 @@ impl RestGuard {
         is_loopback(name) || name.parse::<IpAddr>().is_ok() || name.eq_ignore_ascii_case(&self.own_name)
     }
 
+    /// The switches, matched on the routes they close (method and path), so
+    /// another method on those paths still gets the router's 405.
     fn features(&self, method: &Method, path: &str) -> Result<(), AppError> {
-        let jar_action = path == "/jars/upload"
-            || (path.starts_with("/jars/")
-                && (path.ends_with("/run") || path.ends_with("/plan") || method == Method::DELETE));
+        // `/jars/upload` and `/jobs/overview` are routes of their own, not ids.
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let jar_action = match (method.as_str(), segments.as_slice()) {
+            ("POST", ["jars", "upload"]) | ("POST", ["jars", _, "run"]) => true,
+            ("DELETE", ["jars", id]) => *id != "upload",
+            ("GET" | "POST", ["jars", _, "plan"]) => true,
+            _ => false,
+        };
         if jar_action && !self.submit {
             return Err(forbidden(
                 "submitting jobs through REST is disabled on this cluster (web.submit.enable: false)",
             ));
         }
-        let cancel = (method == Method::PATCH && path.starts_with("/jobs/"))
-            || (method == Method::POST && path.starts_with("/jobs/") && path.ends_with("/stop"));
+        let cancel = match (method.as_str(), segments.as_slice()) {
+            ("PATCH", ["jobs", id]) => *id != "overview",
+            ("POST", ["jobs", _, "stop"]) => true,
+            _ => false,
+        };
         if cancel {
             self.check_cancel()?;
         }
@@ -346,5 +356,11 @@ mod tests {
         assert_eq!(status(&g, Method::PATCH, "/jobs/abc", &[]), 403);
         assert_eq!(status(&g, Method::POST, "/jobs/abc/stop", &[]), 403);
         assert_eq!(status(&g, Method::GET, "/jobs/abc", &[]), 200);
+        // Other methods on those paths pass, for the router's 405.
+        assert_eq!(status(&g, Method::PATCH, "/jobs/abc/plan", &[]), 200);
+        assert_eq!(status(&g, Method::GET, "/jars/upload", &[]), 200);
+        assert_eq!(status(&g, Method::DELETE, "/jars/abc.wasm/run", &[]), 200);
+        assert_eq!(status(&g, Method::PATCH, "/jobs/overview", &[]), 200);
+        assert_eq!(status(&g, Method::DELETE, "/jars/upload", &[]), 200);
     }
 }

@@ -106,7 +106,7 @@ fn routes() -> Router<AppState> {
 
 /// The whole API: the dashboard at `/` (assets under `/assets`), every route at `/` and under `/v1`, bodies limited to
 /// `rest.server.max-content-length` (413 beyond), unknown paths 404 as JSON; every request passes the [`RestGuard`]
-/// first.
+/// first, and every error answer is JSON ([`error::json_errors`]).
 pub fn app(state: AppState) -> Router {
     let limit = state.config.memory_size("rest.server.max-content-length").unwrap_or(100 << 20) as usize;
     let guard = state.guard.clone();
@@ -118,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
 }
 

@@ -99,7 +99,7 @@ impl TaskCheckpoints {
     fn storage(&mut self) -> Result<&CheckpointStorage, String> {
         if self.storage.is_none() {
             if self.location.trim().is_empty() {
-                return Err("state.checkpoints.dir is not set".into());
+                return Err("execution.checkpointing.dir is not set".into());
             }
             self.storage = Some(CheckpointStorage::open(&self.location).map_err(|e| e.to_string())?);
         }

@@ -3,8 +3,9 @@
 use super::bindings::plan as wit;
 use crate::graph::{
     Connector, KeyedProcessSpec, NodeKind, Partitioning, StateDescriptor, StateKind, StreamEdge, StreamGraph,
-    StreamNode, WatermarkStrategy, WindowSpec,
+    StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
 };
+use crate::time::TimeDomain;
 
 pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
     StreamGraph {
@@ -74,15 +75,15 @@ fn keyed_process(spec: wit::KeyedProcessSpec) -> KeyedProcessSpec {
         .collect();
     let window = spec.window.map(|w| WindowSpec {
         assigner: match w.assigner {
-            wit::WindowAssigner::Tumbling(t) => format!("tumbling({}, offset {})", t.size_ms, t.offset_ms),
+            wit::WindowAssigner::Tumbling(t) => WindowAssigner::Tumbling { size_ms: t.size_ms, offset_ms: t.offset_ms },
             wit::WindowAssigner::Sliding(s) => {
-                format!("sliding({}, {}, offset {})", s.size_ms, s.slide_ms, s.offset_ms)
+                WindowAssigner::Sliding { size_ms: s.size_ms, slide_ms: s.slide_ms, offset_ms: s.offset_ms }
             }
-            wit::WindowAssigner::Session(gap) => format!("session({gap})"),
+            wit::WindowAssigner::Session(gap_ms) => WindowAssigner::Session { gap_ms },
         },
         domain: match w.domain {
-            wit::TimeDomain::EventTime => "event-time".into(),
-            wit::TimeDomain::ProcessingTime => "processing-time".into(),
+            wit::TimeDomain::EventTime => TimeDomain::EventTime,
+            wit::TimeDomain::ProcessingTime => TimeDomain::ProcessingTime,
         },
         allowed_lateness_ms: w.allowed_lateness_ms,
         late_output_tag: w.late_output_tag,

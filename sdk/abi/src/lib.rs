@@ -17,6 +17,7 @@
 //! | `keyed-state` | [`KeyedState`] |
 //! | `state-entries` | [`StateEntries`] |
 //! | `timers` | [`Timers`] (with [`TimeDomain`]) |
+//! | `plan` interface: `stream-plan`, `node`, `window-spec`, … | [`plan`] |
 
 #![no_std]
 #![warn(missing_docs)]
@@ -26,6 +27,7 @@ extern crate alloc;
 mod batch;
 mod ends;
 mod keyed_state;
+pub mod plan;
 mod state_entries;
 mod timers;
 

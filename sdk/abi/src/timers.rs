@@ -5,8 +5,10 @@ use alloc::vec::Vec;
 
 use crate::ends::{LayoutError, check_count, check_ends, slice};
 
-/// Which clock a timer follows (WIT `time-domain`).
+/// Which clock a timer or window follows (WIT `time-domain`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum TimeDomain {
     /// Fires when the watermark reaches it.
     EventTime,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::plan::AssignerSpec;
+use crate::plan;
 
 /// A window `[start, end)` of time in ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,7 +46,7 @@ impl TimeWindow {
 /// [`EventTimeSessionWindows::with_gap`] or their processing-time twins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowAssigner {
-    pub(crate) spec: AssignerSpec,
+    pub(crate) spec: plan::WindowAssigner,
     pub(crate) event_time: bool,
 }
 
@@ -59,27 +59,29 @@ impl WindowAssigner {
     pub fn with_offset(mut self, offset: Duration) -> Self {
         let off = offset.as_millis() as u64;
         match &mut self.spec {
-            AssignerSpec::Tumbling { offset_ms, .. } | AssignerSpec::Sliding { offset_ms, .. } => *offset_ms = off,
-            AssignerSpec::Session { .. } => {}
+            plan::WindowAssigner::Tumbling { offset_ms, .. } | plan::WindowAssigner::Sliding { offset_ms, .. } => {
+                *offset_ms = off
+            }
+            plan::WindowAssigner::Session { .. } => {}
         }
         self
     }
 
     /// Whether windows merge (sessions).
     pub(crate) fn is_session(&self) -> bool {
-        matches!(self.spec, AssignerSpec::Session { .. })
+        matches!(self.spec, plan::WindowAssigner::Session { .. })
     }
 
     /// Appends the windows `timestamp` belongs to.
     pub(crate) fn assign(&self, timestamp: i64, out: &mut Vec<TimeWindow>) {
         out.clear();
         match self.spec {
-            AssignerSpec::Tumbling { size_ms, offset_ms } => {
+            plan::WindowAssigner::Tumbling { size_ms, offset_ms } => {
                 let (size, offset) = (size_ms as i64, offset_ms as i64);
                 let start = timestamp - (timestamp - offset).rem_euclid(size);
                 out.push(TimeWindow { start, end: start + size });
             }
-            AssignerSpec::Sliding { size_ms, slide_ms, offset_ms } => {
+            plan::WindowAssigner::Sliding { size_ms, slide_ms, offset_ms } => {
                 let (size, slide, offset) = (size_ms as i64, slide_ms as i64, offset_ms as i64);
                 let mut start = timestamp - (timestamp - offset).rem_euclid(slide);
                 while start > timestamp - size {
@@ -87,7 +89,7 @@ impl WindowAssigner {
                     start -= slide;
                 }
             }
-            AssignerSpec::Session { gap_ms } => {
+            plan::WindowAssigner::Session { gap_ms } => {
                 out.push(TimeWindow { start: timestamp, end: timestamp + gap_ms as i64 });
             }
         }
@@ -99,7 +101,7 @@ pub struct TumblingEventTimeWindows;
 impl TumblingEventTimeWindows {
     /// Windows of length `size`.
     pub fn of(size: Duration) -> WindowAssigner {
-        WindowAssigner { spec: AssignerSpec::Tumbling { size_ms: ms(size), offset_ms: 0 }, event_time: true }
+        WindowAssigner { spec: plan::WindowAssigner::Tumbling { size_ms: ms(size), offset_ms: 0 }, event_time: true }
     }
 }
 
@@ -108,7 +110,7 @@ pub struct TumblingProcessingTimeWindows;
 impl TumblingProcessingTimeWindows {
     /// Windows of length `size`.
     pub fn of(size: Duration) -> WindowAssigner {
-        WindowAssigner { spec: AssignerSpec::Tumbling { size_ms: ms(size), offset_ms: 0 }, event_time: false }
+        WindowAssigner { spec: plan::WindowAssigner::Tumbling { size_ms: ms(size), offset_ms: 0 }, event_time: false }
     }
 }
 
@@ -117,7 +119,7 @@ pub struct SlidingEventTimeWindows;
 impl SlidingEventTimeWindows {
     /// Windows of length `size`, one starting every `slide`.
     pub fn of(size: Duration, slide: Duration) -> WindowAssigner {
-        let spec = AssignerSpec::Sliding { size_ms: ms(size), slide_ms: ms(slide), offset_ms: 0 };
+        let spec = plan::WindowAssigner::Sliding { size_ms: ms(size), slide_ms: ms(slide), offset_ms: 0 };
         WindowAssigner { spec, event_time: true }
     }
 }
@@ -127,7 +129,7 @@ pub struct SlidingProcessingTimeWindows;
 impl SlidingProcessingTimeWindows {
     /// Windows of length `size`, one starting every `slide`.
     pub fn of(size: Duration, slide: Duration) -> WindowAssigner {
-        let spec = AssignerSpec::Sliding { size_ms: ms(size), slide_ms: ms(slide), offset_ms: 0 };
+        let spec = plan::WindowAssigner::Sliding { size_ms: ms(size), slide_ms: ms(slide), offset_ms: 0 };
         WindowAssigner { spec, event_time: false }
     }
 }
@@ -137,7 +139,7 @@ pub struct EventTimeSessionWindows;
 impl EventTimeSessionWindows {
     /// Sessions separated by at least `gap`.
     pub fn with_gap(gap: Duration) -> WindowAssigner {
-        WindowAssigner { spec: AssignerSpec::Session { gap_ms: ms(gap) }, event_time: true }
+        WindowAssigner { spec: plan::WindowAssigner::Session { gap_ms: ms(gap) }, event_time: true }
     }
 }
 
@@ -146,7 +148,7 @@ pub struct ProcessingTimeSessionWindows;
 impl ProcessingTimeSessionWindows {
     /// Sessions separated by at least `gap`.
     pub fn with_gap(gap: Duration) -> WindowAssigner {
-        WindowAssigner { spec: AssignerSpec::Session { gap_ms: ms(gap) }, event_time: false }
+        WindowAssigner { spec: plan::WindowAssigner::Session { gap_ms: ms(gap) }, event_time: false }
     }
 }
 

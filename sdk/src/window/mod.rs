@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::chain::{Collector, Emitter};
 use crate::codec::decode;
-use crate::plan::{KeyedProcessSpec, NodeKind, StateDescriptor, StateKind, WindowSpec};
+use crate::plan::{KeyedProcessSpec, NodeKind, StateDescriptor, StateKind, TimeDomain, WindowSpec};
 use crate::{Data, DataStream, JobError, OutputTag};
 use operator::{WindowOperator, WindowSettings, acc_state_id, sessions_state_id};
 
@@ -273,7 +273,7 @@ impl<T: Data, K: Data> WindowedStream<T, K> {
             states,
             window: Some(WindowSpec {
                 assigner: self.assigner.spec,
-                event_time: self.assigner.event_time,
+                domain: if self.assigner.event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime },
                 allowed_lateness_ms: lateness as u64,
                 late_output_tag: self.late_tag,
                 function: function.into(),

@@ -4,7 +4,8 @@
 //! with `sudo` when not root; the `wasm32-wasip2` target and the rustfmt
 //! and clippy components through rustup; the npm packages of the
 //! JavaScript projects, of the JavaScript library and of the browser test;
-//! pytest in the Python library's `.venv`), then runs
+//! pytest in the Python library's `.venv`; schemathesis from PyPI into a
+//! virtual environment under `target/`, for the API fuzz test), then runs
 //! `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`
 //! and `cargo test --workspace`, printing how long each step took. What cannot be
 //! installed is named once and fails the run: no test is skipped because
@@ -79,6 +80,11 @@ const PYTEST: &str = ".venv/bin/pytest";
 /// The browser test's project: playwright-core drives Debian's chromium.
 const BROWSER_PROJECT: &str = "tests/browser";
 const PLAYWRIGHT: &str = "node_modules/playwright-core/package.json";
+/// The API fuzz test (`tests/api_fuzz.rs`) runs schemathesis from this
+/// virtual environment (under `target/`, so `cargo clean` removes it and git
+/// ignores it), pinned so CI's runs are repeatable.
+const SCHEMATHESIS_VENV: &str = "target/schemathesis";
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -109,7 +115,8 @@ fn install() -> Result<(), String> {
     install_debian_packages()?;
     install_rust_parts()?;
     install_npm_packages()?;
-    install_python_packages()
+    install_python_packages()?;
+    install_schemathesis()
 }
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
@@ -224,6 +231,28 @@ fn install_npm_packages() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// schemathesis into [`SCHEMATHESIS_VENV`] unless the pinned version is there.
+fn install_schemathesis() -> Result<(), String> {
+    let venv = root().join(SCHEMATHESIS_VENV);
+    let st = venv.join("bin").join("st");
+    let version = SCHEMATHESIS.split("==").nth(1).unwrap_or_default();
+    if output(Command::new(&st).arg("--version")).is_some_and(|v| v.trim().ends_with(version)) {
+        return Ok(());
+    }
+    step(&format!("pip install {SCHEMATHESIS} (into {SCHEMATHESIS_VENV})"), || {
+        if !venv.join("bin").join("pip").is_file() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        }
+        run(Command::new(venv.join("bin").join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SCHEMATHESIS,
+        ]))
+    })
+    .map_err(|error| format!("cannot install {SCHEMATHESIS}: {error}"))
 }
 
 /// Whether a JavaScript guest project has what its build runs.

@@ -1,0 +1,254 @@
+//! The plan a job describes (the WIT `plan` interface): the StreamGraph as
+//! plain values, which the SDK builds and the runtime checks and turns
+//! into its JobGraph. Names follow WIT; with the `serde` feature they
+//! serialize as `wflink info` and the REST plan show them.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::timers::TimeDomain;
+
+/// How records travel along an edge (WIT `partitioning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "UPPERCASE"))]
+pub enum Partitioning {
+    /// Subtask `i` feeds subtask `i` of the next node; lets the two chain.
+    Forward,
+    /// Round-robin over the next node's subtasks.
+    Rebalance,
+    /// By the key's key group: the edge leaving a key-by node.
+    Hash,
+}
+
+/// A host connector and its options (WIT `connector`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Connector {
+    /// Connector name: `file`, `socket`, `datagen`, `print`, `discard`.
+    pub name: String,
+    /// Options as key/value strings, e.g. (`path`, `/data/in.txt`).
+    pub options: Vec<(String, String)>,
+}
+
+impl Connector {
+    /// A connector `name` with `options`.
+    pub fn new(name: &str, options: &[(&str, String)]) -> Self {
+        let options = options.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        Connector { name: name.to_owned(), options }
+    }
+
+    /// The value of option `key`, if set.
+    pub fn option(&self, key: &str) -> Option<&str> {
+        self.options.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a node does (WIT `node-kind`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "kebab-case"))]
+pub enum NodeKind {
+    /// Reads from a host connector.
+    Source(Connector),
+    /// One output per input (guest function).
+    Map,
+    /// Zero or more outputs per input (guest function).
+    FlatMap,
+    /// Keeps the records a predicate accepts (guest function).
+    Filter,
+    /// Computes each record's key; the edge leaving it is [`Partitioning::Hash`].
+    KeyBy,
+    /// Keyed running reduce, emitting after each update (guest function).
+    Reduce,
+    /// Sets event timestamps (guest function); the host makes watermarks.
+    AssignTimestamps(WatermarkStrategy),
+    /// A ProcessFunction (guest function): side outputs, timestamps, the watermark.
+    Process,
+    /// A KeyedProcessFunction or a window (guest function): named state,
+    /// timers and side outputs.
+    KeyedProcess(KeyedProcessSpec),
+    /// The side output `tag` of its input node; feeds a sink.
+    SideOutput {
+        /// Tag id the producing operator uses.
+        tag: u32,
+        /// The tag's name in the job.
+        name: String,
+    },
+    /// Writes to a host connector.
+    Sink(Connector),
+}
+
+impl NodeKind {
+    /// Whether the guest runs this node (as opposed to a host connector
+    /// or a side output, which the host routes).
+    pub fn is_user_function(&self) -> bool {
+        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. })
+    }
+
+    /// Whether the node keeps keyed state and so needs keyed input.
+    pub fn is_keyed(&self) -> bool {
+        matches!(self, NodeKind::Reduce | NodeKind::KeyedProcess(_))
+    }
+
+    /// Whether the guest runs the node through `process-with-context`
+    /// (it needs time, named state, timers or side outputs).
+    pub fn needs_context(&self) -> bool {
+        matches!(self, NodeKind::AssignTimestamps(_) | NodeKind::Process | NodeKind::KeyedProcess(_))
+    }
+
+    /// The kebab-case name used in default uids (`flat-map`, `source-file`, …).
+    pub fn slug(&self) -> String {
+        match self {
+            NodeKind::Source(c) => format!("source-{}", c.name),
+            NodeKind::Map => "map".into(),
+            NodeKind::FlatMap => "flat-map".into(),
+            NodeKind::Filter => "filter".into(),
+            NodeKind::KeyBy => "key-by".into(),
+            NodeKind::Reduce => "reduce".into(),
+            NodeKind::AssignTimestamps(_) => "timestamps".into(),
+            NodeKind::Process => "process".into(),
+            NodeKind::KeyedProcess(spec) if spec.window.is_some() => "window".into(),
+            NodeKind::KeyedProcess(_) => "keyed-process".into(),
+            NodeKind::SideOutput { name, .. } => format!("side-output-{name}"),
+            NodeKind::Sink(c) => format!("sink-{}", c.name),
+        }
+    }
+}
+
+/// How the host makes watermarks after an assigner (WIT `watermark-strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct WatermarkStrategy {
+    /// Bounded out-of-orderness in ms.
+    pub max_out_of_orderness_ms: u64,
+    /// Idle after this long without records, if set.
+    pub idle_timeout_ms: Option<u64>,
+}
+
+/// The kind of a declared keyed state (WIT `state-kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum StateKind {
+    /// One value.
+    Value,
+    /// A list.
+    List,
+    /// A map by user key.
+    Map,
+    /// Folded by a reduce function.
+    Reducing,
+    /// Folded by an aggregate function.
+    Aggregating,
+}
+
+/// A keyed state an operator declares (WIT `state-descriptor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StateDescriptor {
+    /// Id used in state entries (a hash of the name).
+    pub id: u32,
+    /// The user's name for it.
+    pub name: String,
+    /// Its kind.
+    pub kind: StateKind,
+    /// Read per call through the `state` import instead of sent with batches.
+    pub lazy: bool,
+}
+
+/// How records are assigned to windows (WIT `window-assigner`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "kebab-case"))]
+pub enum WindowAssigner {
+    /// Fixed, non-overlapping windows of `size_ms`, shifted by `offset_ms`.
+    Tumbling {
+        /// Window length in ms.
+        size_ms: u64,
+        /// Shift of the window boundaries from the epoch in ms.
+        offset_ms: u64,
+    },
+    /// Fixed windows of `size_ms`, a new one every `slide_ms`.
+    Sliding {
+        /// Window length in ms.
+        size_ms: u64,
+        /// Distance between window starts in ms.
+        slide_ms: u64,
+        /// Shift of the window boundaries from the epoch in ms.
+        offset_ms: u64,
+    },
+    /// Windows of a key's activity, closed by a gap of `gap_ms`.
+    Session {
+        /// The gap in ms.
+        gap_ms: u64,
+    },
+}
+
+/// A keyed window as the job declared it (WIT `window-spec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct WindowSpec {
+    /// How records are assigned to windows.
+    pub assigner: WindowAssigner,
+    /// The clock windows follow.
+    pub domain: TimeDomain,
+    /// How long after a window's end (in event time) late records still update it, in ms.
+    pub allowed_lateness_ms: u64,
+    /// Side output tag that receives records too late for any window.
+    pub late_output_tag: Option<u32>,
+    /// The window function: `reduce`, `aggregate` or `process`.
+    pub function: String,
+}
+
+/// What a keyed process node declares (WIT `keyed-process-spec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct KeyedProcessSpec {
+    /// Its keyed states.
+    pub states: Vec<StateDescriptor>,
+    /// Set when the operator is a window.
+    pub window: Option<WindowSpec>,
+}
+
+/// An edge into a node (WIT `edge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Edge {
+    /// Id of the upstream node.
+    pub source: u32,
+    /// How records are distributed to this node's subtasks.
+    pub partitioning: Partitioning,
+}
+
+/// One node of the plan (WIT `node`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Node {
+    /// Unique id given by the job.
+    pub id: u32,
+    /// Name shown in plans and the dashboard.
+    pub name: String,
+    /// Stable operator id (for state restore); defaults to `<kind>-<id>`.
+    pub uid: String,
+    /// What the node does.
+    pub kind: NodeKind,
+    /// Parallelism set on the node in code.
+    pub parallelism: Option<u32>,
+    /// Incoming edges; empty for sources.
+    pub inputs: Vec<Edge>,
+}
+
+/// The StreamGraph of a job (WIT `stream-plan`): nodes in topological order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StreamPlan {
+    /// Name of the job.
+    pub job_name: String,
+    /// Nodes, every input id appearing before the node that reads it.
+    pub nodes: Vec<Node>,
+    /// Default parallelism set in code for the whole job.
+    pub parallelism: Option<u32>,
+}
