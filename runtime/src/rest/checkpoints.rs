@@ -15,9 +15,10 @@ use serde_json::{Value, json};
 
 use super::{AppError, AppState};
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
-use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, TriggerSavepoint};
+use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, StartSavepoint};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
+use crate::job_manager::messages::TriggerSavepoint;
 
 async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
     let job_id = job_id(raw)?;
@@ -219,7 +220,8 @@ async fn trigger(
     if let Some(target) = &target_directory {
         state.guard.roots.check(target).map_err(|e| AppError::bad_request(e.to_string()))?;
     }
-    let request_id = state.dispatcher.send(TriggerSavepoint { job_id, target_directory, cancel_job }).await??;
+    let request_id =
+        state.dispatcher.send(StartSavepoint(TriggerSavepoint { job_id, target_directory, cancel_job })).await??;
     Ok((StatusCode::ACCEPTED, Json(json!({ "request-id": request_id }))))
 }
 

@@ -12,9 +12,11 @@ use serde_json::{Value, json};
 
 use super::plan::plan_json;
 use super::{AppError, AppState};
-use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
+use crate::dispatcher::DispatcherError;
+use crate::dispatcher::messages::{GetJob, ListJobs};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
+use crate::job_manager::messages::CancelJob;
 use crate::metrics::MetricsSnapshot;
 use crate::protocol::{JobStatus, TaskState};
 use crate::time::now_millis;
@@ -333,6 +335,6 @@ pub async fn patch(
         }
     }
     let job_id = parse_job_id(&id)?;
-    state.dispatcher.send(CancelJob { job_id }).await??;
+    state.dispatcher.send(CancelJob { job_id }).await?.map_err(DispatcherError::from)?;
     Ok((StatusCode::ACCEPTED, Json(json!({}))))
 }
