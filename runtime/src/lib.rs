@@ -22,15 +22,15 @@
 //! - [`checkpoint`]: checkpoints and savepoints: barriers, snapshots, storage.
 //! - [`dispatcher`]: front door; prepares jobs and starts a JobManager each.
 //! - [`graph`]: StreamGraph → JobGraph (chaining) → ExecutionGraph; partitioning.
-//! - [`job_manager`]: one actor per job: slots, deployment, states.
+//! - [`job_manager`]: one actor per job: slots (each through one gateway, wherever it is), deployment, states.
 //! - [`resource_manager`]: the cluster's slots.
-//! - [`task_manager`]: TaskManager and Slot actors; the Task loop.
+//! - [`task_manager`]: TaskManager and Slot actors, the slot gateway; the Task loop.
 //! - [`wasm`]: the engine, component cache, sandboxed instances.
 //! - [`state`]: keyed state by key group; state travels with the batch.
 //! - [`time`]: watermarks (generated, combined across channels) and timers.
 //! - [`operator`]: the context a guest chain runs in (time, named state, timers, side outputs) and the task error.
 //! - [`network`]: batches, bounded channels, partitioned output, frames and TCP between processes.
-//! - [`protocol`]: what the roles share: job and task states, deployment descriptors, slot usage.
+//! - [`protocol`]: what the roles share: job and task states, failure kinds, deployment descriptors, slot usage.
 //! - [`rpc`]: the control connection and its messages between JobManager and TaskManager processes.
 //! - [`blob_store`]: components of submitted jobs, fetched by TaskManager processes.
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.

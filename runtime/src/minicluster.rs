@@ -11,11 +11,12 @@ use crate::config::Configuration;
 use crate::dispatcher::messages::{SavepointRestoreSettings, SubmitJob, WaitForJob};
 use crate::dispatcher::{Dispatcher, prepare};
 use crate::job_manager::JobDetails;
+use crate::network::ChannelRegistry;
 use crate::protocol::LOCAL_ADDRESS;
 use crate::resource_manager::ResourceManager;
-use crate::resource_manager::messages::{GetResources, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo};
-use crate::task_manager::TaskManager;
+use crate::resource_manager::messages::{GetResources, RegisterTaskManager, SlotOffer, TaskManagerInfo};
 use crate::task_manager::messages::Shutdown;
+use crate::task_manager::{LocalSlot, SlotNetwork, TaskManager};
 use crate::wasm::WasmEngine;
 
 /// How long start-up may take before it is reported as stuck.
@@ -44,9 +45,12 @@ impl MiniCluster {
         let memory = config.memory_size("taskmanager.memory.flink.size")?;
         let cancellation_timeout = config.duration("task.cancellation.timeout")?;
         let resource_manager = ResourceManager::default().start();
+        // One process: every channel between its tasks stays in memory, in one registry.
+        let network = SlotNetwork { registry: Arc::new(ChannelRegistry::default()), address: LOCAL_ADDRESS.into() };
         let task_managers: Vec<Addr<TaskManager>> = (0..task_managers)
             .map(|i| {
-                let task_manager = TaskManager::new(format!("local-tm-{i}"), slots, memory, cancellation_timeout);
+                let id = format!("local-tm-{i}");
+                let task_manager = TaskManager::new(id, slots, memory, &network, cancellation_timeout);
                 resource_manager.do_send(offer_local_slots(&task_manager));
                 task_manager.start()
             })
@@ -90,7 +94,7 @@ fn offer_local_slots(task_manager: &TaskManager) -> RegisterTaskManager {
         .map(|(index, slot)| SlotOffer {
             task_manager: id.clone(),
             index,
-            slot: SlotRef::Local(slot.clone()),
+            slot: Arc::new(LocalSlot(slot.clone())),
             data_address: LOCAL_ADDRESS.to_string(),
         })
         .collect();
@@ -103,7 +107,7 @@ fn offer_local_slots(task_manager: &TaskManager) -> RegisterTaskManager {
         last_heartbeat: Arc::new(AtomicU64::new(crate::time::now_millis())),
         usage: Default::default(),
     };
-    RegisterTaskManager { info, slots }
+    RegisterTaskManager { info, slots, connection: None }
 }
 
 /// Prepares, runs and waits for one job on a fresh mini-cluster sized to

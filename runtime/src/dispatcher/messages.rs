@@ -7,6 +7,7 @@ use actix::Message;
 use super::{DispatcherError, JobOverview};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
+use crate::job_manager::messages::TriggerSavepoint;
 
 /// Submit a job: a component's bytes, its arguments and an optional parallelism.
 #[derive(Message)]
@@ -36,18 +37,13 @@ pub struct SavepointRestoreSettings {
     pub allow_non_restored_state: bool,
 }
 
-/// Take a savepoint of a running job (optionally cancelling it after);
-/// answers the request id to poll with [`GetSavepointStatus`].
+/// Start a savepoint of a running job (optionally cancelling it after)
+/// without waiting for it: the Dispatcher hands the [`TriggerSavepoint`]
+/// on to the job's JobManager and answers at once with the request id to
+/// poll with [`GetSavepointStatus`].
 #[derive(Message)]
 #[rtype(result = "Result<String, DispatcherError>")]
-pub struct TriggerSavepoint {
-    /// The job.
-    pub job_id: JobId,
-    /// Where the savepoint's directory is made; else `state.savepoints.dir`.
-    pub target_directory: Option<String>,
-    /// Cancel the job once the savepoint completed.
-    pub cancel_job: bool,
-}
+pub struct StartSavepoint(pub TriggerSavepoint);
 
 /// The state of a savepoint request.
 #[derive(Message)]
@@ -55,7 +51,7 @@ pub struct TriggerSavepoint {
 pub struct GetSavepointStatus {
     /// The job.
     pub job_id: JobId,
-    /// The id [`TriggerSavepoint`] answered.
+    /// The id [`StartSavepoint`] answered.
     pub request_id: String,
 }
 
@@ -82,14 +78,6 @@ pub struct WaitForJob {
 #[derive(Message)]
 #[rtype(result = "Result<JobDetails, DispatcherError>")]
 pub struct GetJob {
-    /// The job.
-    pub job_id: JobId,
-}
-
-/// Cancel a running job.
-#[derive(Message)]
-#[rtype(result = "Result<(), DispatcherError>")]
-pub struct CancelJob {
     /// The job.
     pub job_id: JobId,
 }

@@ -24,6 +24,7 @@ use crate::checkpoint::CheckpointStorage;
 use crate::checkpoint::coordinator::CheckpointSettings;
 use crate::config::{Configuration, RestartStrategy};
 use crate::ids::JobId;
+use crate::job_manager::messages::CancelJob;
 use crate::job_manager::messages::JobTerminated;
 use crate::job_manager::recovery::load_savepoint;
 use crate::job_manager::savepoint::SavepointError;
@@ -31,9 +32,7 @@ use crate::job_manager::{CancelError, JobDetails, JobManager, JobSubmission, Tas
 use crate::protocol::JobStatus;
 use crate::resource_manager::ResourceManager;
 use crate::wasm::WasmEngine;
-use messages::{
-    CancelJob, GetJob, GetSavepointStatus, ListJobs, SavepointStatus, SubmitJob, TriggerSavepoint, WaitForJob,
-};
+use messages::{GetJob, GetSavepointStatus, ListJobs, SavepointStatus, StartSavepoint, SubmitJob, WaitForJob};
 
 /// A request the Dispatcher refuses.
 #[derive(Debug, thiserror::Error)]
@@ -254,25 +253,19 @@ impl Handler<GetJob> for Dispatcher {
 }
 
 impl Handler<CancelJob> for Dispatcher {
-    type Result = ResponseFuture<Result<(), DispatcherError>>;
+    type Result = ResponseFuture<Result<(), CancelError>>;
 
+    /// Hands the cancel on to the job's JobManager.
     fn handle(&mut self, msg: CancelJob, _ctx: &mut Context<Self>) -> Self::Result {
         let job_id = msg.job_id;
-        let entry = match self.entry(job_id) {
-            Ok(entry) => entry,
-            Err(e) => return Box::pin(async move { Err(e) }),
+        let Some(entry) = self.jobs.get(&job_id) else {
+            return Box::pin(async move { Err(CancelError::UnknownJob(job_id)) });
         };
         let Some(manager) = entry.manager.clone() else {
             let status = entry.overview.status;
-            return Box::pin(async move { Err(CancelError::AlreadyEnded(job_id, status).into()) });
+            return Box::pin(async move { Err(CancelError::AlreadyEnded(job_id, status)) });
         };
-        Box::pin(async move {
-            manager
-                .send(crate::job_manager::messages::CancelJob)
-                .await
-                .map_err(|_| DispatcherError::Unreachable(job_id))?
-                .map_err(DispatcherError::from)
-        })
+        Box::pin(async move { manager.send(msg).await.map_err(|_| CancelError::Unreachable(job_id))? })
     }
 }
 
@@ -286,23 +279,19 @@ impl Handler<ListJobs> for Dispatcher {
     }
 }
 
-impl Handler<TriggerSavepoint> for Dispatcher {
+impl Handler<StartSavepoint> for Dispatcher {
     type Result = Result<String, DispatcherError>;
 
     /// Forwards the request to the job's manager and records its outcome
     /// under a new request id.
-    fn handle(&mut self, msg: TriggerSavepoint, ctx: &mut Context<Self>) -> Self::Result {
-        let job_id = msg.job_id;
+    fn handle(&mut self, StartSavepoint(trigger): StartSavepoint, ctx: &mut Context<Self>) -> Self::Result {
+        let job_id = trigger.job_id;
         let entry = self.entry(job_id)?;
         let Some(manager) = entry.manager.clone() else {
             return Err(SavepointError::NotReady(job_id, format!("it has ended ({})", entry.overview.status)).into());
         };
         let request_id = uuid::Uuid::new_v4().simple().to_string();
         entry.savepoints.insert(request_id.clone(), SavepointStatus::InProgress);
-        let trigger = crate::job_manager::messages::TriggerSavepoint {
-            target_directory: msg.target_directory,
-            cancel_job: msg.cancel_job,
-        };
         let id = request_id.clone();
         ctx.spawn(manager.send(trigger).into_actor(self).map(move |answer, act, _ctx| {
             let status = match answer {

@@ -15,7 +15,7 @@ use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
 use crate::checkpoint::metadata::{METADATA_FILE, file_name, join};
 use crate::checkpoint::{CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StorageError, TaskCommand};
 use crate::graph::SubtaskId;
-use crate::protocol::{JobStatus, TaskState};
+use crate::protocol::{FailureKind, JobStatus, TaskState};
 use crate::time::now_millis;
 
 /// A savepoint someone waits for.
@@ -103,7 +103,7 @@ impl JobManager {
             "checkpoint {id} failed: {reason} ({failures} checkpoint failure(s) in a row, more than the {tolerable} \
              execution.checkpointing.tolerable-failed-checkpoints allows)"
         );
-        self.on_task_failed(JobFailure::new(message, false), ctx);
+        self.on_task_failed(JobFailure::new(message, FailureKind::Checkpoint), ctx);
     }
 
     /// Fails checkpoint `id`: tasks drop what they prepared, a waiting savepoint fails.

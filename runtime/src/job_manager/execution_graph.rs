@@ -1,27 +1,49 @@
 //! The ExecutionGraph: every vertex expanded into its parallel subtasks,
-//! each with its state and the slot it runs in.
+//! each with what the JobManager follows of it in the current attempt —
+//! its state, the slot it runs in and its counters.
+
+use std::sync::Arc;
 
 use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::VertexIndex;
+use crate::metrics::TaskMetrics;
 use crate::protocol::TaskState;
 
-/// Subtasks of every vertex with their current state.
+/// One subtask in the current attempt (Flink's `Execution`).
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// Its state.
+    pub state: TaskState,
+    /// Which of the job's granted slots runs it, once deployed.
+    pub slot: Option<usize>,
+    /// Its counters: updated by the task in this process, from heartbeats otherwise.
+    pub metrics: Arc<TaskMetrics>,
+}
+
+impl Execution {
+    fn created() -> Self {
+        Execution { state: TaskState::Created, slot: None, metrics: Arc::new(TaskMetrics::default()) }
+    }
+}
+
+/// Subtasks of every vertex in the current attempt.
 #[derive(Debug, Clone)]
 pub struct ExecutionGraph {
-    /// `states[vertex][index]`.
-    states: Vec<Vec<TaskState>>,
+    /// `subtasks[vertex][index]`.
+    subtasks: Vec<Vec<Execution>>,
 }
 
 impl ExecutionGraph {
-    /// All subtasks of `job`, created.
+    /// All subtasks of `job`, created, with fresh counters.
     pub fn new(job: &JobGraph) -> Self {
-        let states = job.vertices.iter().map(|v| vec![TaskState::Created; v.parallelism as usize]).collect();
-        ExecutionGraph { states }
+        let subtasks =
+            job.vertices.iter().map(|v| (0..v.parallelism).map(|_| Execution::created()).collect()).collect();
+        ExecutionGraph { subtasks }
     }
 
     /// Every subtask, vertex by vertex.
     pub fn subtasks(&self) -> impl Iterator<Item = SubtaskId> + '_ {
-        self.states
+        self.subtasks
             .iter()
             .enumerate()
             .flat_map(|(vertex, subtasks)| (0..subtasks.len() as u32).map(move |index| SubtaskId { vertex, index }))
@@ -33,28 +55,40 @@ impl ExecutionGraph {
         subtask.index as usize
     }
 
+    /// One subtask.
+    pub fn get(&self, subtask: SubtaskId) -> &Execution {
+        &self.subtasks[subtask.vertex][subtask.index as usize]
+    }
+
     /// The state of one subtask.
     pub fn state(&self, subtask: SubtaskId) -> TaskState {
-        self.states[subtask.vertex][subtask.index as usize]
+        self.get(subtask).state
     }
 
     /// Records a new state for one subtask.
     pub fn set_state(&mut self, subtask: SubtaskId, state: TaskState) {
-        self.states[subtask.vertex][subtask.index as usize] = state;
+        self.subtasks[subtask.vertex][subtask.index as usize].state = state;
     }
 
-    /// States of the subtasks of one vertex.
-    pub fn vertex_states(&self, vertex: VertexIndex) -> &[TaskState] {
-        &self.states[vertex]
+    /// One subtask goes to the granted slot `slot`: DEPLOYING.
+    pub fn deploying(&mut self, subtask: SubtaskId, slot: usize) {
+        let execution = &mut self.subtasks[subtask.vertex][subtask.index as usize];
+        execution.state = TaskState::Deploying;
+        execution.slot = Some(slot);
+    }
+
+    /// The subtasks of one vertex, by index.
+    pub fn vertex(&self, vertex: VertexIndex) -> &[Execution] {
+        &self.subtasks[vertex]
     }
 
     /// Whether every subtask has reached a terminal state.
     pub fn all_terminal(&self) -> bool {
-        self.states.iter().flatten().all(|s| s.is_terminal())
+        self.subtasks.iter().flatten().all(|s| s.state.is_terminal())
     }
 
     /// Whether every subtask finished normally.
     pub fn all_finished(&self) -> bool {
-        self.states.iter().flatten().all(|s| *s == TaskState::Finished)
+        self.subtasks.iter().flatten().all(|s| s.state == TaskState::Finished)
     }
 }

@@ -1,14 +1,20 @@
 //! Messages a JobManager handles: reports from its tasks and requests from
-//! the Dispatcher.
+//! the Dispatcher. A request about one job ([`CancelJob`],
+//! [`TriggerSavepoint`]) names the job, so the Dispatcher takes it from
+//! REST and the CLI and hands the same message on to the job's JobManager.
 
 use actix::Message;
 
+use crate::ids::JobId;
 use crate::job_manager::JobDetails;
 
 /// Stop every task of the job; the job ends CANCELED.
 #[derive(Message, Debug)]
 #[rtype(result = "Result<(), crate::job_manager::CancelError>")]
-pub struct CancelJob;
+pub struct CancelJob {
+    /// The job.
+    pub job_id: JobId,
+}
 
 /// The current state of the job with its vertices and metrics.
 #[derive(Message, Debug)]
@@ -19,6 +25,8 @@ pub struct GetJobDetails;
 #[derive(Message, Debug)]
 #[rtype(result = "Result<String, crate::job_manager::savepoint::SavepointError>")]
 pub struct TriggerSavepoint {
+    /// The job.
+    pub job_id: JobId,
     /// The directory the savepoint's own directory is made in; else `state.savepoints.dir`.
     pub target_directory: Option<String>,
     /// Cancel the job once the savepoint completed (stop-with-savepoint).

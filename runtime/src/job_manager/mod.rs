@@ -10,15 +10,12 @@ pub mod recovery;
 pub mod restart;
 pub mod savepoint;
 mod scheduler;
-mod task_commands;
 
 pub use recovery::Restore;
 pub use scheduler::TaskSettings;
-pub use task_commands::TaskCommandSender;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
@@ -30,15 +27,11 @@ use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
 
 use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
-use crate::metrics::{MetricsSnapshot, TaskMetrics};
-use crate::network::ChannelRegistry;
-use crate::protocol::LOCAL_ADDRESS;
-use crate::protocol::TaskStateChanged;
-use crate::protocol::{JobStatus, TaskState};
-use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer, SlotRef};
-use crate::resource_manager::{CancelRemote, DeployRemote, ReleaseRemote, ResourceManager};
-use crate::task_manager::messages::{CancelTasks, DeployTask, TaskControl};
-use crate::task_manager::{Locality, TaskError};
+use crate::metrics::MetricsSnapshot;
+use crate::protocol::{FailureKind, JobStatus, TaskFailure, TaskState, TaskStateChanged};
+use crate::resource_manager::ResourceManager;
+use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer};
+use crate::task_manager::{Deployment, TaskLinks};
 use crate::time::now_millis;
 use crate::wasm::JobComponent;
 use execution_graph::ExecutionGraph;
@@ -49,9 +42,15 @@ use messages::{CancelJob, GetJobDetails, JobTerminated};
 /// A cancel that cannot happen.
 #[derive(Debug, thiserror::Error)]
 pub enum CancelError {
+    /// No job has this id (answered by the Dispatcher).
+    #[error("job {0} not found")]
+    UnknownJob(JobId),
     /// The job already ended.
     #[error("job {0} has already ended ({1}) and cannot be cancelled")]
     AlreadyEnded(JobId, JobStatus),
+    /// The job's JobManager did not answer (the cluster is shutting down).
+    #[error("the job manager of job {0} is unreachable")]
+    Unreachable(JobId),
 }
 
 /// What a JobManager needs to run its job.
@@ -149,17 +148,10 @@ pub struct JobDetails {
 pub struct JobManager {
     submission: JobSubmission,
     status: JobStatus,
+    /// Every subtask of the current attempt: its state, slot and counters.
     execution: ExecutionGraph,
-    /// Cancel flag of every subtask, `[vertex][index]`.
-    cancelled: Vec<Vec<Arc<AtomicBool>>>,
-    /// Metrics of every subtask, `[vertex][index]`.
-    metrics: Vec<Vec<Arc<TaskMetrics>>>,
-    /// The slots the job holds.
+    /// The slots the job holds, each reached through its gateway.
     slots: Vec<SlotOffer>,
-    /// Which of `slots` runs each subtask, `[vertex][index]`, once deployed.
-    placed: Vec<Vec<Option<usize>>>,
-    /// The command channel of every deployed subtask, `[vertex][index]`.
-    commands: Vec<Vec<Option<TaskCommandSender>>>,
     resource_manager: Addr<ResourceManager>,
     dispatcher: Recipient<JobTerminated>,
     failure: Option<JobFailure>,
@@ -197,10 +189,6 @@ impl JobManager {
         dispatcher: Recipient<JobTerminated>,
     ) -> Self {
         let execution = ExecutionGraph::new(&submission.job_graph);
-        let per_subtask = |job: &JobGraph| -> Vec<Vec<()>> {
-            job.vertices.iter().map(|v| vec![(); v.parallelism as usize]).collect()
-        };
-        let shape = per_subtask(&submission.job_graph);
         let parallelism = submission.job_graph.vertices.iter().map(|v| v.parallelism).collect();
         JobManager {
             checkpoints: CheckpointCoordinator::new(submission.checkpointing.clone(), parallelism),
@@ -211,10 +199,6 @@ impl JobManager {
             restore: submission.restore.clone(),
             restart_delay: None,
             exceptions: Vec::new(),
-            cancelled: shape.iter().map(|v| v.iter().map(|_| Arc::new(AtomicBool::new(false))).collect()).collect(),
-            metrics: shape.iter().map(|v| v.iter().map(|_| Arc::new(TaskMetrics::default())).collect()).collect(),
-            placed: shape.iter().map(|v| vec![None; v.len()]).collect(),
-            commands: shape.iter().map(|v| vec![None; v.len()]).collect(),
             submission,
             status: JobStatus::Initializing,
             execution,
@@ -266,15 +250,8 @@ impl JobManager {
     }
 
     fn cancel_tasks(&self) {
-        for flag in self.cancelled.iter().flatten() {
-            flag.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        let job_id = self.submission.job_id;
         for slot in &self.slots {
-            match &slot.slot {
-                SlotRef::Local(slot) => slot.do_send(CancelTasks { job_id }),
-                SlotRef::Remote(gateway) => gateway.do_send(CancelRemote { job_id }),
-            }
+            slot.slot.cancel(self.submission.job_id);
         }
     }
 
@@ -296,94 +273,63 @@ impl JobManager {
             Ok(Err(not_enough)) => {
                 let timeout = act.submission.slot_request_timeout;
                 act.fail(
-                    JobFailure::new(format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"), false),
+                    JobFailure::new(
+                        format!("{not_enough} (waited {timeout:?}, slot.request.timeout)"),
+                        FailureKind::Resources,
+                    ),
                     ctx,
                 )
             }
             Err(mailbox) => {
-                act.fail(JobFailure::new(format!("the resource manager is unreachable: {mailbox}"), false), ctx)
+                let message = format!("the resource manager is unreachable: {mailbox}");
+                act.fail(JobFailure::new(message, FailureKind::Resources), ctx)
             }
         });
         ctx.wait(ask);
     }
 
+    /// Deploys every subtask of the attempt into its shared slot, each
+    /// through its slot's gateway, in this process or another alike.
     fn deploy(&mut self, ctx: &mut Context<Self>) {
         let addresses: Vec<String> = self.slots.iter().map(|s| s.data_address.clone()).collect();
+        let submission = &self.submission;
         let placements = scheduler::plan_deployments(
-            self.submission.job_id,
-            &self.submission.job_graph,
+            submission.job_id,
+            &submission.job_graph,
             &self.execution,
-            &self.submission.component.hash,
-            &self.submission.args,
-            &self.submission.settings,
+            &submission.component.hash,
+            &submission.args,
+            &submission.settings,
             &addresses,
         );
         self.transition(JobStatus::Running);
-        // Channels between in-process slots are made here, for this job only.
-        let registry = ChannelRegistry::default();
-        let here = Locality { registry: &registry, address: LOCAL_ADDRESS };
         let report = ctx.address().recipient::<TaskStateChanged>();
         let checkpoints = ctx.address().recipient::<CheckpointReport>();
-        let job_id = self.submission.job_id;
         let mut restores = self.restore.as_ref().map(|r| r.assign(&self.submission.job_graph));
         if let Some(restore) = &self.restore {
-            tracing::info!(job = %job_id, checkpoint = restore.metadata.checkpoint_id, location = %restore.location, "restoring");
+            let job = self.submission.job_id;
+            let (checkpoint, location) = (restore.metadata.checkpoint_id, &restore.location);
+            tracing::info!(%job, checkpoint, %location, "restoring");
             self.checkpoints.restored(restore.describe());
         }
         for mut placement in placements {
             let subtask @ SubtaskId { vertex, index } = placement.descriptor.subtask;
             placement.descriptor.attempt = self.attempt;
             placement.descriptor.restore = restores.as_mut().and_then(|r| r[vertex][index as usize].take());
-            let (cancelled, metrics) =
-                (self.cancelled[vertex][index as usize].clone(), self.metrics[vertex][index as usize].clone());
-            self.execution.set_state(placement.descriptor.subtask, TaskState::Deploying);
-            self.placed[vertex][index as usize] = Some(placement.slot);
-            let offer = &self.slots[placement.slot];
-            match &offer.slot {
-                SlotRef::Local(slot) => {
-                    let component =
-                        placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
-                    let (commands, command_rx) = crossbeam_channel::unbounded();
-                    self.commands[vertex][index as usize] = Some(TaskCommandSender::Local(commands));
-                    let control = TaskControl {
-                        cancelled,
-                        metrics,
-                        report: report.clone(),
-                        commands: command_rx,
-                        checkpoints: checkpoints.clone(),
-                    };
-                    match placement.descriptor.materialize(component, &here, control) {
-                        Ok(deployment) => slot.do_send(DeployTask(deployment)),
-                        Err(e) => report.do_send(TaskStateChanged {
-                            subtask: SubtaskId { vertex, index },
-                            state: TaskState::Failed,
-                            error: Some(e.to_string()),
-                        }),
-                    }
-                }
-                SlotRef::Remote(gateway) => {
-                    let route = TaskCommandSender::Remote { gateway: gateway.clone(), job_id, subtask };
-                    self.commands[vertex][index as usize] = Some(route);
-                    gateway.do_send(DeployRemote {
-                        slot: offer.index,
-                        descriptor: placement.descriptor,
-                        report: report.clone(),
-                        checkpoints: checkpoints.clone(),
-                        metrics,
-                    })
-                }
-            }
+            self.execution.deploying(subtask, placement.slot);
+            let component = placement.descriptor.component_hash.is_some().then(|| self.submission.component.clone());
+            let metrics = self.execution.get(subtask).metrics.clone();
+            let links = TaskLinks { report: report.clone(), checkpoints: checkpoints.clone(), metrics };
+            self.slots[placement.slot].slot.deploy(Deployment { descriptor: placement.descriptor, component, links });
         }
     }
 
     /// Hands `command` to the running task `subtask`; a task not deployed
     /// (or already gone) never sees it.
     fn send_task_command(&self, subtask: SubtaskId, command: TaskCommand) {
-        let sender =
-            self.commands.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
-        match sender {
-            Some(sender) => sender.send(command),
-            None => tracing::debug!(?subtask, ?command, "no command channel for this subtask"),
+        match self.execution.get(subtask).slot.and_then(|slot| self.slots.get(slot)) {
+            Some(slot) => slot.slot.command(self.submission.job_id, subtask, command),
+            None => tracing::debug!(?subtask, ?command, "this subtask is not deployed"),
         }
     }
 
@@ -410,28 +356,14 @@ impl JobManager {
     fn release_slots(&mut self) {
         let job_id = self.submission.job_id;
         for slot in self.slots.drain(..) {
-            if let SlotRef::Remote(gateway) = &slot.slot {
-                gateway.do_send(ReleaseRemote { job_id });
-            }
+            slot.slot.release(job_id);
         }
         self.resource_manager.do_send(ReleaseSlots { job_id });
     }
 
-    /// Fresh subtask states, cancel flags and metrics for a new attempt.
+    /// Fresh subtasks (states, slots, counters) for a new attempt.
     fn reset_attempt(&mut self) {
         self.execution = ExecutionGraph::new(&self.submission.job_graph);
-        for flag in self.cancelled.iter_mut().flatten() {
-            *flag = Arc::new(AtomicBool::new(false));
-        }
-        for metrics in self.metrics.iter_mut().flatten() {
-            *metrics = Arc::new(TaskMetrics::default());
-        }
-        for placed in self.placed.iter_mut().flatten() {
-            *placed = None;
-        }
-        for commands in self.commands.iter_mut().flatten() {
-            *commands = None;
-        }
     }
 
     /// Cancels the job: its tasks stop, it ends CANCELED.
@@ -465,20 +397,21 @@ impl JobManager {
             .vertices
             .iter()
             .map(|v| {
-                let states = self.execution.vertex_states(v.index);
+                let executions = self.execution.vertex(v.index);
+                let states: Vec<TaskState> = executions.iter().map(|e| e.state).collect();
                 let mut tasks = BTreeMap::new();
-                for state in states {
+                for state in &states {
                     *tasks.entry(*state).or_insert(0) += 1;
                 }
                 let mut metrics = MetricsSnapshot::default();
-                let mut subtasks = Vec::with_capacity(states.len());
-                for (index, (m, state)) in self.metrics[v.index].iter().zip(states).enumerate() {
-                    let snapshot = m.snapshot();
+                let mut subtasks = Vec::with_capacity(executions.len());
+                for (index, execution) in executions.iter().enumerate() {
+                    let snapshot = execution.metrics.snapshot();
                     metrics += snapshot;
-                    let slot = self.placed[v.index][index].and_then(|s| self.slots.get(s));
+                    let slot = execution.slot.and_then(|s| self.slots.get(s));
                     subtasks.push(SubtaskDetails {
                         index: index as u32,
-                        state: *state,
+                        state: execution.state,
                         task_manager: slot.map(|s| s.task_manager.clone()),
                         endpoint: slot.map(|s| s.data_address.clone()),
                         metrics: snapshot,
@@ -488,7 +421,7 @@ impl JobManager {
                     id: v.id.clone(),
                     name: v.name.clone(),
                     parallelism: v.parallelism,
-                    status: aggregate(states),
+                    status: aggregate(&states),
                     tasks,
                     metrics,
                     subtasks,
@@ -546,10 +479,9 @@ impl Handler<TaskStateChanged> for JobManager {
         self.execution.set_state(msg.subtask, msg.state);
         if msg.state == TaskState::Failed {
             let vertex = &self.submission.job_graph.vertices[vertex];
-            let error = msg.error.unwrap_or_else(|| "unknown error".into());
-            let consequence = TaskError::is_consequence(&error);
+            let error = msg.error.unwrap_or_else(|| TaskFailure::new(FailureKind::Internal, "unknown error"));
             let message = format!("{} ({}/{}) failed: {error}", vertex.name, index + 1, vertex.parallelism);
-            self.on_task_failed(JobFailure::new(message, consequence), ctx);
+            self.on_task_failed(JobFailure::new(message, error.kind), ctx);
         } else if msg.state == TaskState::Finished {
             // A task that ended cannot acknowledge what it has not yet.
             for id in self.checkpoints.awaiting(msg.subtask) {
@@ -571,7 +503,8 @@ impl Handler<CheckpointReport> for JobManager {
 impl Handler<CancelJob> for JobManager {
     type Result = Result<(), CancelError>;
 
-    fn handle(&mut self, _msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: CancelJob, ctx: &mut Context<Self>) -> Self::Result {
+        debug_assert_eq!(msg.job_id, self.submission.job_id, "a cancel reached the JobManager of another job");
         self.cancel(ctx)
     }
 }

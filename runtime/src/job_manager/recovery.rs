@@ -56,8 +56,8 @@ impl JobManager {
             // too. The root cause may come after a consequence of it.
             JobStatus::Restarting => {
                 if let Some(last) = self.exceptions.last_mut()
-                    && last.consequence
-                    && !failure.consequence
+                    && last.is_consequence()
+                    && !failure.is_consequence()
                 {
                     *last = failure;
                 }

@@ -70,4 +70,13 @@ impl ChannelRegistry {
     pub fn release_job(&self, job_id: JobId) {
         self.channels.lock().expect("channel registry poisoned").retain(|key, _| key.job_id != job_id);
     }
+
+    /// Forgets the channels of `job` up to its attempt `attempt`, and
+    /// keeps those of later attempts: slots sharing this registry release
+    /// an attempt each on its own thread, maybe after another slot already
+    /// wired its share of the next attempt.
+    pub fn release_attempts(&self, job_id: JobId, attempt: u32) {
+        let mut channels = self.channels.lock().expect("channel registry poisoned");
+        channels.retain(|key, _| key.job_id != job_id || key.attempt > attempt);
+    }
 }

@@ -4,6 +4,7 @@
 use crate::checkpoint::CheckpointId;
 use crate::connectors::ConnectorError;
 use crate::network::SendError;
+use crate::protocol::{FailureKind, TaskFailure};
 use crate::wasm::WasmError;
 
 /// Why a task stopped before the end of its input.
@@ -35,12 +36,19 @@ pub enum TaskError {
 }
 
 impl TaskError {
-    /// Whether a task's error `message` only follows from another task's
-    /// failure (its upstream or downstream vanished), so that the other
-    /// task's report is the root cause. The message crosses processes as
-    /// text, hence the check on it.
-    pub fn is_consequence(message: &str) -> bool {
-        message.starts_with(DISCONNECTED)
+    /// The failure as it travels to the JobManager: its kind and its message.
+    pub fn failure(&self) -> TaskFailure {
+        let kind = match self {
+            TaskError::Guest(WasmError::Timeout { .. }) => FailureKind::Timeout,
+            TaskError::Guest(_) => FailureKind::UserCode,
+            TaskError::Connector(_) => FailureKind::Connector,
+            // Never reported as a failure (the task ends CANCELED); named for completeness.
+            TaskError::Cancelled => FailureKind::Internal,
+            TaskError::Contract(_) => FailureKind::StateContract,
+            TaskError::Disconnected(_) => FailureKind::Disconnected,
+            TaskError::Restore { .. } => FailureKind::Restore,
+        };
+        TaskFailure::new(kind, self.to_string())
     }
 }
 
@@ -62,6 +70,31 @@ impl From<SendError> for TaskError {
         match error {
             SendError::Cancelled => TaskError::Cancelled,
             SendError::Disconnected => TaskError::Disconnected(error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The JobManager acts on the kind; users read the message, unchanged.
+    #[test]
+    fn a_task_error_travels_as_its_kind_with_its_own_message() {
+        let timeout = TaskError::Guest(WasmError::Timeout { function: "process", timeout: Duration::from_secs(1) });
+        let trap = TaskError::Guest(WasmError::Trap { function: "process", message: "boom".into(), stderr: "".into() });
+        let vanished = TaskError::Disconnected("every upstream task vanished before ending".into());
+        for (error, kind) in [
+            (timeout, FailureKind::Timeout),
+            (trap, FailureKind::UserCode),
+            (vanished, FailureKind::Disconnected),
+            (TaskError::Restore { checkpoint: 3, detail: "gone".into() }, FailureKind::Restore),
+        ] {
+            let failure = error.failure();
+            assert_eq!(failure.kind, kind, "{error}");
+            assert_eq!(failure.to_string(), error.to_string());
         }
     }
 }

@@ -4,6 +4,7 @@
 use actix::Message;
 use serde::{Deserialize, Serialize};
 
+use super::TaskFailure;
 use crate::graph::SubtaskId;
 
 /// The state of a job, as Flink names it.
@@ -123,7 +124,7 @@ pub struct TaskStateChanged {
     /// Its new state.
     pub state: TaskState,
     /// Why it failed, for `Failed`.
-    pub error: Option<String>,
+    pub error: Option<TaskFailure>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The JobManager process's side of one TaskManager process: it offers
-//! the TaskManager's slots to the ResourceManager, forwards deployments
+//! the TaskManager's slots to the ResourceManager (each reached through a
+//! [`RemoteSlot`], the same gateway in-process slots have), forwards deployments
 //! and cancels over the control connection, routes task reports back to
 //! their JobManagers, serves component fetches, relays log requests
 //! (with a deadline), keeps its usage report, and declares the
@@ -10,74 +11,52 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, Recipient, ResponseFuture};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, ResponseFuture};
 use tokio::sync::oneshot;
 
 use super::ResourceManager;
-use super::messages::{FetchLogs, RegisterTaskManager, SlotOffer, SlotRef, TaskManagerInfo, UnregisterTaskManager};
+use super::messages::{
+    CancelRemote, CommandRemote, DeployRemote, FetchLogs, RegisterTaskManager, ReleaseRemote, SlotOffer,
+    TaskManagerInfo, UnregisterTaskManager,
+};
 use crate::blob_store::BlobStore;
-use crate::checkpoint::{CheckpointReport, TaskCommand};
+use crate::checkpoint::TaskCommand;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogError, LogResponse};
-use crate::metrics::TaskMetrics;
-use crate::protocol::TaskDescriptor;
 use crate::protocol::TaskManagerUsage;
-use crate::protocol::TaskState;
-use crate::protocol::TaskStateChanged;
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
+use crate::task_manager::{Deployment, SlotGateway, TaskLinks};
 use crate::time::now_millis;
 
-/// Deploy a task into slot `slot` of this TaskManager.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct DeployRemote {
-    /// Slot index within the TaskManager.
-    pub slot: usize,
-    /// The task.
-    pub descriptor: TaskDescriptor,
-    /// Where its state changes go.
-    pub report: Recipient<TaskStateChanged>,
-    /// Where its checkpoint answers go.
-    pub checkpoints: Recipient<CheckpointReport>,
-    /// The JobManager's copy of its counters, kept current from heartbeats.
-    pub metrics: Arc<TaskMetrics>,
+/// Slot `index` of a TaskManager process, reached through its gateway.
+/// The component is not sent with a deployment: the TaskManager fetches
+/// it by its hash, once.
+#[derive(Debug)]
+pub struct RemoteSlot {
+    gateway: Addr<TaskManagerGateway>,
+    index: usize,
 }
 
-/// Hand a checkpoint command to one task on this TaskManager.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct CommandRemote {
-    /// The job.
-    pub job_id: JobId,
-    /// The task.
-    pub subtask: SubtaskId,
-    /// The command.
-    pub command: TaskCommand,
-}
+impl SlotGateway for RemoteSlot {
+    fn deploy(&self, deployment: Deployment) {
+        let Deployment { descriptor, links, component: _ } = deployment;
+        self.gateway.do_send(DeployRemote { slot: self.index, descriptor, links });
+    }
 
-/// Where a remote task's reports go in this process.
-struct RemoteTask {
-    report: Recipient<TaskStateChanged>,
-    checkpoints: Recipient<CheckpointReport>,
-    metrics: Arc<TaskMetrics>,
-}
+    fn cancel(&self, job_id: JobId) {
+        self.gateway.do_send(CancelRemote { job_id });
+    }
 
-/// Cancel every task of a job on this TaskManager.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct CancelRemote {
-    /// The job.
-    pub job_id: JobId,
-}
+    fn command(&self, job_id: JobId, subtask: SubtaskId, command: TaskCommand) {
+        self.gateway.do_send(CommandRemote { job_id, subtask, command });
+    }
 
-/// The job ended: the TaskManager may forget it.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ReleaseRemote {
-    /// The job.
-    pub job_id: JobId,
+    fn release(&self, job_id: JobId) {
+        self.gateway.do_send(ReleaseRemote { job_id });
+    }
 }
 
 /// How long a TaskManager may take to answer a log request.
@@ -90,7 +69,7 @@ pub struct TaskManagerGateway {
     resource_manager: Addr<ResourceManager>,
     blobs: Arc<BlobStore>,
     /// Where each of its tasks reports, and the counters shown for it.
-    tasks: HashMap<(JobId, SubtaskId), RemoteTask>,
+    tasks: HashMap<(JobId, SubtaskId), TaskLinks>,
     /// Last time anything arrived.
     last_seen: Instant,
     /// The same, in ms since the epoch, for `/taskmanagers`.
@@ -147,7 +126,7 @@ impl TaskManagerGateway {
         let id = &self.registration.id;
         tracing::warn!(task_manager = %id, reason, "task manager lost");
         for ((_, subtask), task) in self.tasks.drain() {
-            let error = format!("TaskManager {id} was lost: {reason}");
+            let error = TaskFailure::new(FailureKind::TaskManagerLost, format!("TaskManager {id} was lost: {reason}"));
             task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
         }
         self.resource_manager.do_send(UnregisterTaskManager { id: id.clone(), gateway: ctx.address() });
@@ -167,7 +146,7 @@ impl Actor for TaskManagerGateway {
             .map(|index| SlotOffer {
                 task_manager: r.id.clone(),
                 index,
-                slot: SlotRef::Remote(ctx.address()),
+                slot: Arc::new(RemoteSlot { gateway: ctx.address(), index }),
                 data_address: r.data_address.clone(),
             })
             .collect();
@@ -180,7 +159,7 @@ impl Actor for TaskManagerGateway {
             last_heartbeat: self.last_heartbeat.clone(),
             usage: self.usage.clone(),
         };
-        self.resource_manager.do_send(RegisterTaskManager { info, slots: offers });
+        self.resource_manager.do_send(RegisterTaskManager { info, slots: offers, connection: Some(ctx.address()) });
         self.send(ToTaskManager::Registered);
         ctx.run_interval(self.timeout / 5, |act, ctx| {
             if act.last_seen.elapsed() > act.timeout {
@@ -249,7 +228,7 @@ impl Handler<DeployRemote> for TaskManagerGateway {
 
     fn handle(&mut self, msg: DeployRemote, _ctx: &mut Context<Self>) {
         let key = (msg.descriptor.job_id, msg.descriptor.subtask);
-        self.tasks.insert(key, RemoteTask { report: msg.report, checkpoints: msg.checkpoints, metrics: msg.metrics });
+        self.tasks.insert(key, msg.links);
         self.send(ToTaskManager::Deploy { slot: msg.slot, descriptor: Box::new(msg.descriptor) });
     }
 }

@@ -8,19 +8,12 @@ use serde::Serialize;
 
 use super::gateway::TaskManagerGateway;
 use super::slot_pool::NotEnoughSlots;
+use crate::checkpoint::TaskCommand;
+use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogError, LogRequest, LogResponse};
-use crate::protocol::TaskManagerUsage;
-use crate::task_manager::Slot;
-
-/// How the JobManager reaches a slot.
-#[derive(Clone, Debug)]
-pub enum SlotRef {
-    /// A slot actor of this process.
-    Local(Addr<Slot>),
-    /// A slot of a TaskManager process, through its connection.
-    Remote(Addr<TaskManagerGateway>),
-}
+use crate::protocol::{TaskDescriptor, TaskManagerUsage};
+use crate::task_manager::{SlotGateway, TaskLinks};
 
 /// One slot a TaskManager offers.
 #[derive(Clone, Debug)]
@@ -29,8 +22,8 @@ pub struct SlotOffer {
     pub task_manager: String,
     /// Its index within that TaskManager.
     pub index: usize,
-    /// How to reach it.
-    pub slot: SlotRef,
+    /// How to reach it, wherever it is.
+    pub slot: Arc<dyn SlotGateway>,
     /// Data address of its TaskManager (records to its tasks go there).
     pub data_address: String,
 }
@@ -64,6 +57,9 @@ pub struct RegisterTaskManager {
     pub info: TaskManagerInfo,
     /// The slots it offers.
     pub slots: Vec<SlotOffer>,
+    /// The connection of a TaskManager process (`None` in-process): its
+    /// logs are fetched through it, and it alone may unregister it.
+    pub connection: Option<Addr<TaskManagerGateway>>,
 }
 
 /// A TaskManager left (it stopped or was lost): its slots go away.
@@ -138,4 +134,44 @@ pub struct TaskManagerStatus {
     pub slots: usize,
     /// Its free slots.
     pub free_slots: usize,
+}
+
+/// Deploy a task into slot `slot` of a TaskManager process (sent to its gateway).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeployRemote {
+    /// Slot index within the TaskManager.
+    pub slot: usize,
+    /// The task.
+    pub descriptor: TaskDescriptor,
+    /// Where it reports; its counters are kept current from heartbeats.
+    pub links: TaskLinks,
+}
+
+/// Hand a checkpoint command to one task on a TaskManager process.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CommandRemote {
+    /// The job.
+    pub job_id: JobId,
+    /// The task.
+    pub subtask: SubtaskId,
+    /// The command.
+    pub command: TaskCommand,
+}
+
+/// Cancel every task of a job on a TaskManager process.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CancelRemote {
+    /// The job.
+    pub job_id: JobId,
+}
+
+/// The job ended: the TaskManager process may forget it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseRemote {
+    /// The job.
+    pub job_id: JobId,
 }

@@ -8,17 +8,27 @@ pub mod messages;
 pub mod rpc_server;
 mod slot_pool;
 
-pub use gateway::{CancelRemote, CommandRemote, DeployRemote, ReleaseRemote, TaskManagerGateway};
+pub use gateway::{RemoteSlot, TaskManagerGateway};
 pub use slot_pool::{NotEnoughSlots, SlotPool};
 
 use std::collections::BTreeMap;
 
-use actix::{Actor, Context, Handler, MessageResult};
+use actix::{Actor, Addr, Context, Handler, MessageResult};
 
 use messages::{
     ClusterResources, GetGateway, GetResources, GetTaskManagers, RegisterTaskManager, ReleaseSlots, RequestSlots,
-    SlotOffer, SlotRef, TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
+    SlotOffer, TaskManagerInfo, TaskManagerStatus, UnregisterTaskManager,
 };
+
+/// A registered TaskManager.
+struct Registered {
+    /// Who it is.
+    info: TaskManagerInfo,
+    /// The pool indices of its slots.
+    slots: Vec<usize>,
+    /// Its connection, for a TaskManager process.
+    connection: Option<Addr<TaskManagerGateway>>,
+}
 
 /// The cluster's slots and who holds them.
 #[derive(Default)]
@@ -26,15 +36,15 @@ pub struct ResourceManager {
     pool: SlotPool,
     /// The offer behind each pool index.
     offers: Vec<SlotOffer>,
-    /// Registered TaskManagers and the pool indices of their slots.
-    task_managers: BTreeMap<String, (TaskManagerInfo, Vec<usize>)>,
+    /// Registered TaskManagers by id.
+    task_managers: BTreeMap<String, Registered>,
 }
 
 impl ResourceManager {
     /// Free slots in the order they should be granted: one from each
     /// TaskManager in turn, so a job spreads over the cluster.
     fn spread_order(&self) -> Vec<usize> {
-        let per_tm: Vec<&Vec<usize>> = self.task_managers.values().map(|(_, slots)| slots).collect();
+        let per_tm: Vec<&Vec<usize>> = self.task_managers.values().map(|tm| &tm.slots).collect();
         let deepest = per_tm.iter().map(|s| s.len()).max().unwrap_or(0);
         (0..deepest).flat_map(|depth| per_tm.iter().filter_map(move |slots| slots.get(depth).copied())).collect()
     }
@@ -49,15 +59,16 @@ impl Handler<RegisterTaskManager> for ResourceManager {
 
     fn handle(&mut self, msg: RegisterTaskManager, _ctx: &mut Context<Self>) {
         tracing::info!(task_manager = %msg.info.id, slots = msg.slots.len(), "task manager registered");
-        if let Some((_, old)) = self.task_managers.remove(&msg.info.id) {
+        if let Some(old) = self.task_managers.remove(&msg.info.id) {
             // It registered again before its old connection was noticed lost: the new slots replace the old.
             tracing::warn!(task_manager = %msg.info.id, "task manager registered again; its old slots are withdrawn");
-            self.pool.remove(old);
+            self.pool.remove(old.slots);
         }
         let first = self.pool.add(msg.slots.len());
-        let indices = (first..first + msg.slots.len()).collect();
+        let slots = (first..first + msg.slots.len()).collect();
         self.offers.extend(msg.slots);
-        self.task_managers.insert(msg.info.id.clone(), (msg.info, indices));
+        let registered = Registered { info: msg.info, slots, connection: msg.connection };
+        self.task_managers.insert(registered.info.id.clone(), registered);
     }
 }
 
@@ -65,15 +76,13 @@ impl Handler<UnregisterTaskManager> for ResourceManager {
     type Result = ();
 
     fn handle(&mut self, msg: UnregisterTaskManager, _ctx: &mut Context<Self>) {
-        let registered_here = |(_, indices): &(TaskManagerInfo, Vec<usize>)| {
-            indices.first().is_some_and(|i| matches!(&self.offers[*i].slot, SlotRef::Remote(g) if *g == msg.gateway))
-        };
+        let registered_here = |tm: &Registered| tm.connection.as_ref() == Some(&msg.gateway);
         if !self.task_managers.get(&msg.id).is_some_and(registered_here) {
             return;
         }
-        if let Some((_, indices)) = self.task_managers.remove(&msg.id) {
+        if let Some(tm) = self.task_managers.remove(&msg.id) {
             tracing::warn!(task_manager = %msg.id, "task manager left the cluster");
-            self.pool.remove(indices);
+            self.pool.remove(tm.slots);
         }
     }
 }
@@ -118,10 +127,10 @@ impl Handler<GetTaskManagers> for ResourceManager {
         MessageResult(
             self.task_managers
                 .values()
-                .map(|(info, slots)| TaskManagerStatus {
-                    info: info.clone(),
-                    slots: slots.len(),
-                    free_slots: slots.iter().filter(|i| self.pool.is_free(**i)).count(),
+                .map(|tm| TaskManagerStatus {
+                    info: tm.info.clone(),
+                    slots: tm.slots.len(),
+                    free_slots: tm.slots.iter().filter(|i| self.pool.is_free(**i)).count(),
                 })
                 .collect(),
         )
@@ -132,10 +141,6 @@ impl Handler<GetGateway> for ResourceManager {
     type Result = Option<actix::Addr<TaskManagerGateway>>;
 
     fn handle(&mut self, msg: GetGateway, _ctx: &mut Context<Self>) -> Self::Result {
-        let (_, slots) = self.task_managers.get(&msg.id)?;
-        match &self.offers[*slots.first()?].slot {
-            messages::SlotRef::Remote(gateway) => Some(gateway.clone()),
-            messages::SlotRef::Local(_) => None,
-        }
+        self.task_managers.get(&msg.id)?.connection.clone()
     }
 }

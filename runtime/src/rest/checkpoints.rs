@@ -5,12 +5,12 @@
 //! `{"request-id"}`), `GET /jobs/:id/savepoints/:triggerid`, and
 //! `POST /jobs/:id/stop` (stop-with-savepoint, `{"targetDirectory"}`).
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,9 +20,10 @@ use super::openapi::{ChangeErrors, JobErrors, JobPath};
 use super::{AppError, AppState, Errors};
 use crate::checkpoint::CheckpointId;
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
-use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, TriggerSavepoint};
+use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, StartSavepoint};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
+use crate::job_manager::messages::TriggerSavepoint;
 
 async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
     let job_id = job_id(raw)?;
@@ -232,7 +233,8 @@ async fn trigger(
     if let Some(target) = &target_directory {
         state.guard.roots.check(target).map_err(|e| AppError::bad_request(e.to_string()))?;
     }
-    let request_id = state.dispatcher.send(TriggerSavepoint { job_id, target_directory, cancel_job }).await??;
+    let request_id =
+        state.dispatcher.send(StartSavepoint(TriggerSavepoint { job_id, target_directory, cancel_job })).await??;
     Ok((StatusCode::ACCEPTED, Json(TriggerId { request_id })))
 }
 

@@ -87,12 +87,16 @@ impl From<DispatcherError> for AppError {
             DispatcherError::Submit(SubmitError::Pool(PoolError::Busy { .. })) => StatusCode::TOO_MANY_REQUESTS,
             DispatcherError::Submit(SubmitError::Pool(_)) => return AppError::internal(error),
             DispatcherError::Submit(_) => StatusCode::BAD_REQUEST,
-            DispatcherError::UnknownJob(_) => StatusCode::NOT_FOUND,
+            DispatcherError::UnknownJob(_) | DispatcherError::Cancel(CancelError::UnknownJob(_)) => {
+                StatusCode::NOT_FOUND
+            }
             DispatcherError::Cancel(CancelError::AlreadyEnded(..)) => StatusCode::CONFLICT,
             DispatcherError::Savepoint(SavepointError::NotReady(..)) => StatusCode::CONFLICT,
             DispatcherError::Savepoint(_) => StatusCode::BAD_REQUEST,
             DispatcherError::UnknownSavepoint(..) => StatusCode::NOT_FOUND,
-            DispatcherError::Unreachable(_) => return AppError::internal(error),
+            DispatcherError::Unreachable(_) | DispatcherError::Cancel(CancelError::Unreachable(_)) => {
+                return AppError::internal(error);
+            }
         };
         AppError { status, message: error.to_string() }
     }

@@ -13,9 +13,11 @@ use utoipa::ToSchema;
 use super::openapi::{ChangeErrors, Empty, JobErrors, JobPath};
 use super::plan::{self as plans, Plan, PlanAnswer};
 use super::{AppError, AppState, Errors};
-use crate::dispatcher::messages::{CancelJob, GetJob, ListJobs};
+use crate::dispatcher::DispatcherError;
+use crate::dispatcher::messages::{GetJob, ListJobs};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
+use crate::job_manager::messages::CancelJob;
 use crate::metrics::MetricsSnapshot;
 use crate::protocol::{JobStatus, TaskState};
 use crate::time::now_millis;
@@ -422,7 +424,7 @@ pub async fn patch(
         }
     }
     let job_id = parse_job_id(&id)?;
-    state.dispatcher.send(CancelJob { job_id }).await??;
+    state.dispatcher.send(CancelJob { job_id }).await?.map_err(DispatcherError::from)?;
     Ok((StatusCode::ACCEPTED, Json(Empty {})))
 }
 

@@ -20,7 +20,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -152,11 +152,28 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let busy = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let working = busy.working();
-        let request = request.map(|body| WatchedBody { inner: body, activity: busy.clone(), waiting: false });
+        let ended = Arc::new(AtomicBool::new(request.body().is_end_stream()));
+        let request = request.map(|body| WatchedBody {
+            inner: body,
+            activity: busy.clone(),
+            waiting: false,
+            ended: ended.clone(),
+        });
         let answer = hyper::service::Service::call(&router, request);
         async move {
-            let response = answer.await;
+            let mut response = answer.await;
             drop(working);
+            // An answer given before the request's body was read (413, a
+            // refusal): the rest of the body is still on the connection, so
+            // it cannot carry another request. Saying so keeps clients from
+            // putting it back in their pool and failing their next request.
+            if let Ok(response) = &mut response
+                && !ended.load(Ordering::Acquire)
+            {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            }
             response
         }
     });
@@ -226,11 +243,13 @@ impl Activity {
     }
 }
 
-/// A request body that tells [`Activity`] while its handler waits for the client.
+/// A request body that tells [`Activity`] while its handler waits for the
+/// client, and `ended` once it has been read to its end.
 struct WatchedBody {
     inner: Incoming,
     activity: Arc<Activity>,
     waiting: bool,
+    ended: Arc<AtomicBool>,
 }
 
 impl WatchedBody {
@@ -255,6 +274,9 @@ impl Body for WatchedBody {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         self.set_waiting(polled.is_pending());
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.ended.store(true, Ordering::Release);
+        }
         polled
     }
 

@@ -11,7 +11,7 @@ use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogError, LogRequest, LogResponse};
 use crate::metrics::MetricsSnapshot;
-use crate::protocol::{TaskDescriptor, TaskManagerUsage, TaskState};
+use crate::protocol::{TaskDescriptor, TaskFailure, TaskManagerUsage, TaskState};
 
 /// Messages from a TaskManager to the JobManager process.
 #[derive(Debug, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub enum ToJobManager {
         /// Its new state.
         state: TaskState,
         /// Why it failed.
-        error: Option<String>,
+        error: Option<TaskFailure>,
         /// Its counters at this moment.
         metrics: MetricsSnapshot,
     },

@@ -10,25 +10,24 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
-use crossbeam_channel::Sender;
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler};
 
-use super::Slots;
-use super::descriptor::Locality;
-use super::messages::{CancelTasks, DeployTask, TaskControl};
+use super::messages::{
+    CancelTasks, CommandTask, Compiled, DeployTask, Deployment, JobCheckpointReport, JobTaskState, ReleaseJob,
+    TaskLinks,
+};
 use super::registration::{Backoff, Reregistered, reregister_in_background};
-use crate::checkpoint::{CheckpointReport, TaskCommand};
+use super::{SlotNetwork, Slots};
+use crate::checkpoint::CheckpointReport;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogFiles, LogRequest};
 use crate::metrics::{TaskMetrics, proc_kb};
 use crate::network::ChannelRegistry;
 use crate::protocol::TaskDescriptor;
-use crate::protocol::TaskState;
-use crate::protocol::TaskStateChanged;
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::protocol::{SlotUsage, TaskManagerUsage};
 use crate::rpc::protocol::{TaskManagerRegistration, ToJobManager, ToTaskManager};
 use crate::rpc::{Connection, Incoming};
@@ -51,12 +50,10 @@ pub struct TaskExecutorSettings {
     pub cancellation_timeout: Duration,
 }
 
-/// A task running here: its slot, cancel flag, counters and command channel.
+/// A task running here: its slot (which holds its cancel flag and command channel) and its counters.
 struct RunningTask {
     slot: usize,
-    cancelled: Arc<AtomicBool>,
     metrics: Arc<TaskMetrics>,
-    commands: Sender<TaskCommand>,
 }
 
 /// The TaskManager actor of a TaskManager process.
@@ -75,30 +72,6 @@ pub struct TaskExecutor {
     running: HashMap<(JobId, SubtaskId), RunningTask>,
     /// This process's log and stdout files.
     logs: Arc<LogFiles>,
-}
-
-/// A task of `job_id` changed state (sent by the task thread through a [`JobReporter`]).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct JobTaskState {
-    job_id: JobId,
-    change: TaskStateChanged,
-}
-
-/// A task of `job_id` answered a checkpoint barrier.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct JobCheckpointReport {
-    job_id: JobId,
-    report: CheckpointReport,
-}
-
-/// A component finished compiling on a worker thread.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Compiled {
-    hash: String,
-    result: Result<JobComponent, String>,
 }
 
 /// Tags the state changes and checkpoint answers of one job's tasks with the job id.
@@ -137,7 +110,9 @@ impl TaskExecutor {
         registry: Arc<ChannelRegistry>,
         engine: Arc<WasmEngine>,
     ) -> Self {
-        let slots = Slots::start(&settings.registration.id, slots, memory_bytes, settings.cancellation_timeout);
+        let network = SlotNetwork { registry: registry.clone(), address: settings.registration.data_address.clone() };
+        let id = &settings.registration.id;
+        let slots = Slots::start(id, slots, memory_bytes, &network, settings.cancellation_timeout);
         TaskExecutor {
             settings,
             connection: None,
@@ -206,36 +181,28 @@ impl TaskExecutor {
             },
         };
         let (job_id, subtask) = (descriptor.job_id, descriptor.subtask);
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let metrics = Arc::new(TaskMetrics::default());
-        let reporter = JobReporter { job_id, executor: ctx.address() }.start();
-        let (commands, command_rx) = crossbeam_channel::unbounded();
-        let control = TaskControl {
-            cancelled: cancelled.clone(),
-            metrics: metrics.clone(),
-            report: reporter.clone().recipient(),
-            commands: command_rx,
-            checkpoints: reporter.recipient(),
-        };
-        let here = Locality { registry: &self.registry, address: &self.settings.registration.data_address };
         let Some(target) = self.slots.slots.get(slot) else {
             return self.report_failure(job_id, subtask, format!("this TaskManager has no slot {slot}"));
         };
-        match descriptor.materialize(component, &here, control) {
-            Ok(deployment) => {
-                self.running.insert((job_id, subtask), RunningTask { slot, cancelled, metrics, commands });
-                target.do_send(DeployTask(deployment));
-            }
-            Err(e) => self.report_failure(job_id, subtask, e.to_string()),
-        }
+        let metrics = Arc::new(TaskMetrics::default());
+        let reporter = JobReporter { job_id, executor: ctx.address() }.start();
+        let links = TaskLinks {
+            report: reporter.clone().recipient(),
+            checkpoints: reporter.recipient(),
+            metrics: metrics.clone(),
+        };
+        self.running.insert((job_id, subtask), RunningTask { slot, metrics });
+        // The slot wires the task into this process, as in-process slots do.
+        target.do_send(DeployTask(Deployment { descriptor, component, links }));
     }
 
+    /// A task that could not be deployed here fails.
     fn report_failure(&self, job_id: JobId, subtask: SubtaskId, error: String) {
         self.send(ToJobManager::TaskState {
             job_id,
             subtask,
             state: TaskState::Failed,
-            error: Some(error),
+            error: Some(TaskFailure::new(FailureKind::Deployment, error)),
             metrics: Default::default(),
         });
     }
@@ -252,11 +219,6 @@ impl TaskExecutor {
         for subtask in never_started {
             let state = TaskState::Canceled;
             self.send(ToJobManager::TaskState { job_id, subtask, state, error: None, metrics: Default::default() });
-        }
-        for ((job, _), task) in &self.running {
-            if *job == job_id {
-                task.cancelled.store(true, Ordering::Relaxed);
-            }
         }
         for slot in &self.slots.slots {
             slot.do_send(CancelTasks { job_id });
@@ -347,13 +309,16 @@ impl Handler<Incoming<ToTaskManager>> for TaskExecutor {
             Incoming::Message(ToTaskManager::CancelJob { job_id }) => self.cancel_job(job_id),
             Incoming::Message(ToTaskManager::TaskCommand { job_id, subtask, command }) => {
                 // A task that already ended has nothing to do with it.
-                if let Some(task) = self.running.get(&(job_id, subtask)) {
-                    let _ = task.commands.send(command);
+                if let Some(slot) = self.running.get(&(job_id, subtask)).and_then(|t| self.slots.slots.get(t.slot)) {
+                    slot.do_send(CommandTask { job_id, subtask, command });
                 }
             }
             Incoming::Message(ToTaskManager::ReleaseJob { job_id }) => {
                 self.cancel_job(job_id);
                 self.registry.release_job(job_id);
+                for slot in &self.slots.slots {
+                    slot.do_send(ReleaseJob { job_id });
+                }
             }
             Incoming::Message(ToTaskManager::Logs { request_id, request }) => self.serve_logs(request_id, request),
             Incoming::Message(ToTaskManager::Component { hash, bytes: Some(bytes) }) => self.compile(hash, bytes, ctx),

@@ -1,5 +1,6 @@
-//! Messages TaskManagers and their slots handle, and the deployment
-//! descriptor a JobManager sends to place a task.
+//! Messages TaskManagers and their slots handle: the deployment a
+//! JobManager sends to place a task, and the task as its slot
+//! materialized it.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -13,7 +14,7 @@ use crate::graph::{Connector, JobVertex, Partitioning, SubtaskId};
 use crate::ids::JobId;
 use crate::metrics::TaskMetrics;
 use crate::network::{InputGate, OutputChannel};
-use crate::protocol::TaskStateChanged;
+use crate::protocol::{TaskDescriptor, TaskStateChanged};
 use crate::wasm::JobComponent;
 
 /// Where a task's records come from.
@@ -69,9 +70,31 @@ pub struct TaskDeployment {
     pub control: TaskControl,
 }
 
-/// The links between a running task and its JobManager, made where the
-/// task is deployed (the JobManager's process for in-process slots, the
-/// TaskManager process otherwise).
+/// Where a task reports, made by its JobManager (in a TaskManager
+/// process, by the TaskManager for the JobManager at the other end of its
+/// connection).
+pub struct TaskLinks {
+    /// Where the task reports its state changes.
+    pub report: Recipient<TaskStateChanged>,
+    /// Where the task answers checkpoint barriers.
+    pub checkpoints: Recipient<CheckpointReport>,
+    /// Counters the task updates, as its JobManager shows them.
+    pub metrics: Arc<TaskMetrics>,
+}
+
+/// One task for a slot, as a JobManager hands it over.
+pub struct Deployment {
+    /// The task, as plain data.
+    pub descriptor: TaskDescriptor,
+    /// The compiled component, when the chain has user functions (a
+    /// TaskManager process fetches it by its hash instead).
+    pub component: Option<JobComponent>,
+    /// Where the task reports.
+    pub links: TaskLinks,
+}
+
+/// The links between a running task and its JobManager, made by the slot
+/// that materializes the task.
 pub struct TaskControl {
     /// Set to stop the task.
     pub cancelled: Arc<AtomicBool>,
@@ -85,10 +108,10 @@ pub struct TaskControl {
     pub checkpoints: Recipient<CheckpointReport>,
 }
 
-/// Place a task into a slot and start it.
+/// Place a task into a slot: the slot wires it into its process and starts it.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct DeployTask(pub TaskDeployment);
+pub struct DeployTask(pub Deployment);
 
 /// Stop every task of `job_id` in the slot.
 #[derive(Message, Debug)]
@@ -98,12 +121,56 @@ pub struct CancelTasks {
     pub job_id: JobId,
 }
 
+/// Hand a checkpoint command to one task of the slot.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct CommandTask {
+    /// The job.
+    pub job_id: JobId,
+    /// The task.
+    pub subtask: SubtaskId,
+    /// The command.
+    pub command: TaskCommand,
+}
+
+/// The job gave the slot back: its tasks stop and its channels are forgotten.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct ReleaseJob {
+    /// The job.
+    pub job_id: JobId,
+}
+
 /// A task's thread ended; the slot forgets it.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
 pub(crate) struct TaskEnded {
     pub job_id: JobId,
     pub subtask: SubtaskId,
+}
+
+/// A task of `job_id` changed state (tagged by the job's reporter in a TaskManager process).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct JobTaskState {
+    pub job_id: JobId,
+    pub change: TaskStateChanged,
+}
+
+/// A task of `job_id` answered a checkpoint barrier.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct JobCheckpointReport {
+    pub job_id: JobId,
+    pub report: CheckpointReport,
+}
+
+/// A component finished compiling on a worker thread.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Compiled {
+    pub hash: String,
+    pub result: Result<JobComponent, String>,
 }
 
 /// Stop the TaskManager and its slots (the process is shutting down).

@@ -6,6 +6,7 @@
 mod checkpoints;
 mod descriptor;
 mod executor;
+mod gateway;
 pub mod messages;
 pub mod registration;
 mod slot;
@@ -14,7 +15,8 @@ mod task;
 pub use crate::operator::TaskError;
 pub use descriptor::{DeployError, Locality};
 pub use executor::{TaskExecutor, TaskExecutorSettings};
-pub use slot::Slot;
+pub use gateway::{Deployment, LocalSlot, SlotGateway, TaskLinks};
+pub use slot::{Slot, SlotNetwork};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,9 +36,16 @@ pub struct Slots {
 }
 
 impl Slots {
-    /// Starts `count` slots splitting `memory_bytes` between them; a task
-    /// cancelled there must end within `cancellation_timeout`.
-    pub fn start(id: &str, count: u32, memory_bytes: u64, cancellation_timeout: Duration) -> Self {
+    /// Starts `count` slots splitting `memory_bytes` between them, wiring
+    /// their tasks into `network`; a task cancelled there must end within
+    /// `cancellation_timeout`.
+    pub fn start(
+        id: &str,
+        count: u32,
+        memory_bytes: u64,
+        network: &SlotNetwork,
+        cancellation_timeout: Duration,
+    ) -> Self {
         let per_slot = (memory_bytes / count.max(1) as u64) as usize;
         let mut arbiters = Vec::new();
         let mut slots = Vec::new();
@@ -46,8 +55,9 @@ impl Slots {
             let name = format!("{id}/slot-{index}");
             let budget = SlotMemory::new(per_slot);
             memory.push(budget.clone());
+            let network = network.clone();
             slots.push(Slot::start_in_arbiter(&arbiter.handle(), move |_| {
-                Slot::new(name, budget, cancellation_timeout)
+                Slot::new(name, budget, network, cancellation_timeout)
             }));
             arbiters.push(arbiter);
         }
@@ -74,9 +84,16 @@ pub struct TaskManager {
 
 impl TaskManager {
     /// A TaskManager with `slots` slots splitting `memory_bytes` between
-    /// them; a task cancelled there must end within `cancellation_timeout`.
-    pub fn new(id: String, slots: u32, memory_bytes: u64, cancellation_timeout: Duration) -> Self {
-        let slots = Slots::start(&id, slots, memory_bytes, cancellation_timeout);
+    /// them, wiring their tasks into `network`; a task cancelled there
+    /// must end within `cancellation_timeout`.
+    pub fn new(
+        id: String,
+        slots: u32,
+        memory_bytes: u64,
+        network: &SlotNetwork,
+        cancellation_timeout: Duration,
+    ) -> Self {
+        let slots = Slots::start(&id, slots, memory_bytes, network, cancellation_timeout);
         TaskManager { id, slots, memory_bytes }
     }
 

@@ -1,6 +1,8 @@
 //! The Slot actor: the unit of placement and memory. It owns a memory
-//! budget shared by the guests of its tasks, starts each deployed task on
-//! its own thread, and stops them on request.
+//! budget shared by the guests of its tasks, wires each deployed task into
+//! its process (in-process slots and those of TaskManager processes
+//! alike), starts it on its own thread, hands it its checkpoint commands,
+//! and stops it on request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,12 +10,37 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler};
+use crossbeam_channel::Sender;
 
-use super::messages::{CancelTasks, DeployTask, TaskEnded};
+use super::descriptor::Locality;
+use super::messages::{
+    CancelTasks, CommandTask, DeployTask, Deployment, ReleaseJob, TaskControl, TaskDeployment, TaskEnded,
+};
 use super::task::Task;
+use crate::checkpoint::TaskCommand;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
+use crate::network::ChannelRegistry;
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::wasm::SlotMemory;
+
+/// Where a slot's tasks are wired: the channels of its process and the
+/// data address other processes send them records at.
+#[derive(Clone)]
+pub struct SlotNetwork {
+    /// Input channels of the process's tasks.
+    pub registry: Arc<ChannelRegistry>,
+    /// The process's data address (`local` for an in-process cluster).
+    pub address: String,
+}
+
+/// A task running in the slot.
+struct RunningTask {
+    /// Set to stop it.
+    cancelled: Arc<AtomicBool>,
+    /// Its checkpoint commands.
+    commands: Sender<TaskCommand>,
+}
 
 /// One slot of a TaskManager.
 pub struct Slot {
@@ -21,8 +48,12 @@ pub struct Slot {
     name: String,
     /// The memory budget its guests share.
     memory: Arc<SlotMemory>,
-    /// Cancel flags of the tasks running here.
-    running: HashMap<(JobId, SubtaskId), Arc<AtomicBool>>,
+    /// Where its tasks are wired.
+    network: SlotNetwork,
+    /// The tasks running here.
+    running: HashMap<(JobId, SubtaskId), RunningTask>,
+    /// The latest attempt of each job deployed here, whose channels go when the job releases the slot.
+    attempts: HashMap<JobId, u32>,
     /// `task.cancellation.timeout`: how long a cancelled task may take to
     /// end before the process gives up on it (zero: forever).
     cancellation_timeout: Duration,
@@ -32,9 +63,34 @@ pub struct Slot {
 const STUCK_TASK_EXIT_CODE: i32 = 70;
 
 impl Slot {
-    /// A slot whose guests share the budget `memory`.
-    pub fn new(name: String, memory: Arc<SlotMemory>, cancellation_timeout: Duration) -> Self {
-        Slot { name, memory, running: HashMap::new(), cancellation_timeout }
+    /// A slot whose guests share the budget `memory`, wiring its tasks into `network`.
+    pub fn new(name: String, memory: Arc<SlotMemory>, network: SlotNetwork, cancellation_timeout: Duration) -> Self {
+        Slot { name, memory, network, running: HashMap::new(), attempts: HashMap::new(), cancellation_timeout }
+    }
+
+    /// Wires the deployed task into this process, with its cancel flag and command channel.
+    fn materialize(&mut self, deployment: Deployment) -> Result<TaskDeployment, TaskStateChanged> {
+        let Deployment { descriptor, component, links } = deployment;
+        let (job_id, subtask, attempt) = (descriptor.job_id, descriptor.subtask, descriptor.attempt);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (commands, command_rx) = crossbeam_channel::unbounded();
+        let control = TaskControl {
+            cancelled: cancelled.clone(),
+            metrics: links.metrics,
+            report: links.report,
+            commands: command_rx,
+            checkpoints: links.checkpoints,
+        };
+        let attempts = self.attempts.entry(job_id).or_insert(attempt);
+        *attempts = (*attempts).max(attempt);
+        let here = Locality { registry: &self.network.registry, address: &self.network.address };
+        let task = descriptor.materialize(component, &here, control).map_err(|e| TaskStateChanged {
+            subtask,
+            state: TaskState::Failed,
+            error: Some(TaskFailure::new(FailureKind::Deployment, e.to_string())),
+        })?;
+        self.running.insert((job_id, subtask), RunningTask { cancelled, commands });
+        Ok(task)
     }
 }
 
@@ -45,19 +101,23 @@ impl Actor for Slot {
 impl Handler<DeployTask> for Slot {
     type Result = ();
 
-    /// Starts the task on a thread of its own: the task loop blocks on its
-    /// channels (that is how backpressure works), so it must not share an
-    /// event loop with actors.
+    /// Wires the task and starts it on a thread of its own: the task loop
+    /// blocks on its channels (that is how backpressure works), so it must
+    /// not share an event loop with actors.
     fn handle(&mut self, DeployTask(deployment): DeployTask, ctx: &mut Context<Self>) {
-        let key = (deployment.job_id, deployment.subtask);
-        self.running.insert(key, deployment.control.cancelled.clone());
+        let report = deployment.links.report.clone();
+        let task = match self.materialize(deployment) {
+            Ok(task) => task,
+            Err(failed) => return report.do_send(failed),
+        };
+        let key = (task.job_id, task.subtask);
         // Thread names are cut at 15 bytes by the OS: keep them short and
         // distinct (vertex index, subtask index) for top and profilers.
-        let thread_name = format!("task-{}-{}", deployment.subtask.vertex, deployment.subtask.index);
+        let thread_name = format!("task-{}-{}", task.subtask.vertex, task.subtask.index);
         let memory = self.memory.clone();
         let slot = ctx.address().recipient();
         let spawned = std::thread::Builder::new().name(thread_name).spawn(move || {
-            Task::new(deployment, memory).run();
+            Task::new(task, memory).run();
             slot.do_send(TaskEnded { job_id: key.0, subtask: key.1 });
         });
         if let Err(e) = spawned {
@@ -77,10 +137,10 @@ impl Handler<CancelTasks> for Slot {
     /// slots and threads are not held forever.
     fn handle(&mut self, msg: CancelTasks, ctx: &mut Context<Self>) {
         let mut cancelled = Vec::new();
-        for ((job, subtask), flag) in &self.running {
+        for ((job, subtask), task) in &self.running {
             if *job == msg.job_id {
-                flag.store(true, Ordering::Relaxed);
-                cancelled.push((*subtask, flag.clone()));
+                task.cancelled.store(true, Ordering::Relaxed);
+                cancelled.push((*subtask, task.cancelled.clone()));
             }
         }
         if cancelled.is_empty() || self.cancellation_timeout.is_zero() {
@@ -92,7 +152,9 @@ impl Handler<CancelTasks> for Slot {
             // restarted attempt of the subtask has a flag of its own).
             let stuck: Vec<String> = cancelled
                 .iter()
-                .filter(|(subtask, flag)| slot.running.get(&(job_id, *subtask)).is_some_and(|f| Arc::ptr_eq(f, flag)))
+                .filter(|(subtask, flag)| {
+                    slot.running.get(&(job_id, *subtask)).is_some_and(|task| Arc::ptr_eq(&task.cancelled, flag))
+                })
                 .map(|(subtask, _)| format!("{subtask:?}"))
                 .collect();
             if !stuck.is_empty() {
@@ -106,6 +168,35 @@ impl Handler<CancelTasks> for Slot {
                 std::process::exit(STUCK_TASK_EXIT_CODE);
             }
         });
+    }
+}
+
+impl Handler<CommandTask> for Slot {
+    type Result = ();
+
+    fn handle(&mut self, msg: CommandTask, _ctx: &mut Context<Self>) {
+        // A task that already ended has nothing to do with it.
+        if let Some(task) = self.running.get(&(msg.job_id, msg.subtask)) {
+            let _ = task.commands.send(msg.command);
+        }
+    }
+}
+
+impl Handler<ReleaseJob> for Slot {
+    type Result = ();
+
+    /// Stops what is left of the job here and forgets the channels of the
+    /// attempts it deployed here (a later attempt another slot of the
+    /// process already wired keeps its own).
+    fn handle(&mut self, msg: ReleaseJob, _ctx: &mut Context<Self>) {
+        for ((job, _), task) in &self.running {
+            if *job == msg.job_id {
+                task.cancelled.store(true, Ordering::Relaxed);
+            }
+        }
+        if let Some(attempt) = self.attempts.remove(&msg.job_id) {
+            self.network.registry.release_attempts(msg.job_id, attempt);
+        }
     }
 }
 

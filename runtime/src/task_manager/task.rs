@@ -18,8 +18,7 @@ use crate::graph::partition::key_group_range;
 use crate::metrics::TaskMetrics;
 use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
 use crate::operator::{ChainContext, Emit, TaskError};
-use crate::protocol::TaskState;
-use crate::protocol::TaskStateChanged;
+use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
 use crate::state::{self, GroupedEntries, KeyedState, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend};
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
@@ -86,10 +85,11 @@ impl Task {
             // meanwhile (the cancel may have followed from this very
             // failure, reported by a neighbour first).
             Ok(Err(TaskError::Disconnected(_))) if cancelled.load(Ordering::Relaxed) => (TaskState::Canceled, None),
-            Ok(Err(error)) => (TaskState::Failed, Some(error.to_string())),
+            Ok(Err(error)) => (TaskState::Failed, Some(error.failure())),
             Err(panic) => {
                 let message = crate::panics::panic_message(&*panic);
-                (TaskState::Failed, Some(format!("internal error (this is likely a bug): task panicked: {message}")))
+                let message = format!("internal error (this is likely a bug): task panicked: {message}");
+                (TaskState::Failed, Some(TaskFailure::new(FailureKind::Internal, message)))
             }
         };
         match &error {
