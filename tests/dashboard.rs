@@ -89,5 +89,6 @@ fn the_dashboard_asks_for_the_rest_token() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    println!("{stdout}");
     assert!(!cluster.jobmanager_log().contains(token), "the token is never logged");
 }

@@ -16,6 +16,26 @@ export function withToken(headers = {}) {
   return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
 }
 
+/**
+ * A link that opens a raw file of the API (a log, stdout) in a new tab. A
+ * plain link sends no `Authorization` header, so once a token was given the
+ * file is fetched with it and shown from memory instead.
+ */
+export function fileLink(url, ...children) {
+  const open = (event) => {
+    if (sessionStorage.getItem(TOKEN_KEY) === null) return;
+    event.preventDefault();
+    const tab = window.open('', '_blank'); // opened at the click, so pop-up blockers allow it
+    fetch(url, { headers: withToken() })
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        tab.location.href = URL.createObjectURL(new Blob([await response.arrayBuffer()], { type: 'text/plain;charset=utf-8' }));
+      })
+      .catch((e) => { tab.document.body.textContent = `Cannot open ${url}: ${e.message}`; });
+  };
+  return h('a', { href: url, target: '_blank', rel: 'noopener', onclick: open }, ...children);
+}
+
 /** GETs (or sends) JSON; throws an Error with the server's message and the HTTP `status`. */
 export async function api(path, options = {}) {
   const response = await fetch(path, { ...options, headers: withToken(options.headers) });

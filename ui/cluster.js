@@ -1,5 +1,5 @@
 // Cluster pages: Overview, Task Managers (list and detail), Job Manager.
-import { api, h, table, tag, fmtTime, fmtDuration, fmtBytes, fmtNum, fmtPct } from './app.js';
+import { api, fileLink, h, table, tag, fmtTime, fmtDuration, fmtBytes, fmtNum, fmtPct } from './app.js';
 import { jobRows, JOB_COLUMNS, isRunning } from './jobs.js';
 import { logViewer } from './logs.js';
 
@@ -110,7 +110,7 @@ export async function taskManagerPage(main, [rawId], stale) {
     tasks.replaceChildren(table(TASK_COLUMNS, rows, { id: 'tm-tasks', empty: 'No task runs on this TaskManager.' }));
     files.replaceChildren(list instanceof Error ? h('p', { class: 'panel muted' }, list.message)
       : table([{ title: 'File' }, { title: 'Size', num: true }, { title: 'Modified' }], list.logs.map((f) => [
-        h('a', { href: `${base}/logs/${encodeURIComponent(f.name)}`, target: '_blank', rel: 'noopener' }, f.name), fmtBytes(f.size), fmtTime(f.mtime),
+        fileLink(`${base}/logs/${encodeURIComponent(f.name)}`, f.name), fmtBytes(f.size), fmtTime(f.mtime),
       ]), { id: 'tm-files', empty: 'No log file.' }));
     await Promise.all([stdout.refresh(), log.refresh()]);
   }

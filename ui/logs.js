@@ -6,7 +6,7 @@
 // says where a page starts (X-Log-Offset) and how large the file is
 // (X-Log-Size). Bytes are kept and decoded together, so a character
 // split between two pages is shown whole.
-import { h, fmtBytes, withToken } from './app.js';
+import { h, fmtBytes, withToken, fileLink } from './app.js';
 
 const PAGE_SIZES = [4096, 65536, 1048576];
 /** At most this many bytes stay loaded; older ones are dropped when following. */
@@ -43,7 +43,7 @@ export function logViewer({ id, url, title }) {
   const follow = h('input', { type: 'checkbox', id: `${id}-follow`, checked: true });
   const pageSelect = h('select', { id: `${id}-page-size`, 'aria-label': 'Page size', onchange: () => { pageSize = Number(pageSelect.value); serial(reload); } },
     PAGE_SIZES.map((n) => h('option', { value: n, selected: n === pageSize }, `${fmtBytes(n)} pages`)));
-  const download = h('a', { href: url, target: '_blank', rel: 'noopener' }, 'raw');
+  const download = fileLink(url, 'raw');
   const bar = h('div', { class: 'log-bar' }, older, pageSelect, h('label', {}, follow, ' Follow'), range, h('span', { class: 'spacer' }), download);
   const element = h('section', { class: 'log-viewer', id, 'aria-label': title }, bar, error, text);
 

@@ -5,7 +5,8 @@
 //   SCREENSHOTS    folder for the screenshots
 // The page loads without the token and asks for it; a wrong one is
 // refused and asked again; the right one shows the overview, the
-// JobManager's log (fetched by the log viewer) and survives a reload in
+// JobManager's log (fetched by the log viewer, and by its raw link in a
+// new tab) and survives a reload in
 // the same tab. Exits non-zero on the first failed check.
 import { join } from 'node:path';
 import { check, openChromium } from './chromium.mjs';
@@ -37,6 +38,14 @@ try {
   await page.click('a[data-nav=jobmanager]');
   await page.locator('#jm-log-text', { hasText: 'job manager started' }).waitFor();
   check(true, "the log viewer fetches the JobManager's log with the token");
+
+  const [tab] = await Promise.all([
+    page.context().waitForEvent('page'),
+    page.click('#jm-log a:text-is("raw")'),
+  ]);
+  await tab.waitForFunction(() => document.body && document.body.innerText.includes('job manager started'));
+  check(true, "the raw log link opens the JobManager's log with the token");
+  await tab.close();
 
   await page.reload();
   await page.locator('#jm-log-text', { hasText: 'job manager started' }).waitFor();
