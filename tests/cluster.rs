@@ -161,6 +161,27 @@ fn rest_responses_have_flinks_shapes() {
     assert!(openapi["paths"]["/jars/upload"]["post"].is_object(), "{openapi}");
 }
 
+/// `GET /jobs` lists a job with the status `/jobs/:id/status` gives: RUNNING
+/// while it runs (it said INITIALIZING until the job ended), then CANCELED.
+#[test]
+fn the_job_list_agrees_with_each_jobs_status() {
+    let cluster = TestCluster::start("cluster-job-list", 1, &[]);
+    let (port, socket) = endless_socket("to be or not to be\n");
+    let jar = cluster.upload("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
+    let args = serde_json::json!({ "programArgsList": ["--hostname", "127.0.0.1", "--port", port.to_string()] });
+    let job = cluster.run_jar(&jar, args);
+    cluster.wait_for_status(&job, "RUNNING");
+    let listed = |job: &str| {
+        let jobs = cluster.get("/jobs")["jobs"].as_array().unwrap().clone();
+        jobs.iter().find(|j| j["id"] == job).map(|j| j["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(listed(&job).as_deref(), Some("RUNNING"));
+    assert_eq!(cluster.raw("PATCH", &format!("/jobs/{job}?mode=cancel"), "", b"").0, 202);
+    cluster.wait_for_status(&job, "CANCELED");
+    drop(socket);
+    assert_eq!(listed(&job).as_deref(), Some("CANCELED"));
+}
+
 /// `wflink run -d` submits a long-running job and returns; `wflink list`
 /// shows it RUNNING in Flink's format; `wflink cancel` ends it CANCELED;
 /// `wflink list -a` shows it under terminated jobs; a second cancel fails

@@ -69,8 +69,17 @@ async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
     ),
 )]
 pub async fn list(State(state): State<AppState>) -> Result<Json<JobList>, AppError> {
-    let jobs = state.dispatcher.send(ListJobs).await?;
-    let jobs = jobs.iter().map(|j| JobIdStatus { id: j.job_id.to_string(), status: j.status }).collect();
+    let listed = state.dispatcher.send(ListJobs).await?;
+    let mut jobs = Vec::with_capacity(listed.len());
+    for job in listed {
+        // The listing knows a job's status at submit and at its end; a
+        // running job's JobManager knows it now, as `/jobs/:id/status` says.
+        let status = match state.dispatcher.send(GetJob { job_id: job.job_id }).await {
+            Ok(Ok(details)) => details.status,
+            _ => job.status,
+        };
+        jobs.push(JobIdStatus { id: job.job_id.to_string(), status });
+    }
     Ok(Json(JobList { jobs }))
 }
 
