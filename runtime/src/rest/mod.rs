@@ -10,6 +10,7 @@ mod error;
 mod guard;
 mod jar_store;
 mod jars;
+mod job_answers;
 mod jobs;
 mod logs;
 mod openapi;
