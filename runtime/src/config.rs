@@ -108,16 +108,10 @@ impl Configuration {
 
     /// Every key with its effective value, defaults included.
     pub fn effective(&self) -> BTreeMap<String, String> {
-        let mut all: BTreeMap<String, String> =
-            KNOWN_KEYS.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect();
-        for (key, value) in &self.values {
-            let current = current_name(key);
-            // A value under the current name wins over the older name's.
-            if current == key || !self.values.contains_key(current) {
-                all.insert(current.to_string(), value.clone());
-            }
-        }
-        all
+        // Every known key and every key the user set, under its current
+        // name, valued as `get` values it (so one rule decides which wins).
+        let names = KNOWN_KEYS.iter().map(|(key, _, _)| *key).chain(self.values.keys().map(|key| current_name(key)));
+        names.filter_map(|key| Some((key.to_string(), self.get(key)?.to_string()))).collect()
     }
 
     /// A positive integer value, e.g. a parallelism or a slot count.

@@ -10,7 +10,7 @@ use hashbrown::HashTable;
 
 use super::StateKey;
 use wflink_abi::slice;
-pub use wflink_abi::{EntryAddress, StateEntries};
+use wflink_abi::{EntryAddress, StateEntries};
 
 /// What [`NamedStateBackend::for_each_in_group`] calls with every
 /// (key, address, value) of a key group.

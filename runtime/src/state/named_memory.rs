@@ -13,7 +13,8 @@ use std::ops::{Bound, Range};
 use hashbrown::HashTable;
 
 use super::StateKey;
-use super::named::{EntryAddress, EntryVisitor, NamedStateBackend, StateEntries};
+use super::named::{EntryVisitor, NamedStateBackend};
+use super::{EntryAddress, StateEntries};
 
 /// One stored key: its hash (so tables grow without rehashing) and its
 /// entries by encoded address.
