@@ -230,16 +230,24 @@ impl Session {
     /// Gives rustls the bytes read so far, as far as it takes them
     /// (it stops taking while decrypted bytes wait to be read).
     fn absorb(&mut self) -> io::Result<()> {
-        while !self.pending.is_empty() && self.connection.wants_read() {
-            let mut input = &self.pending[..];
-            let taken = self.connection.read_tls(&mut input)?;
-            self.pending.drain(..taken);
-            self.connection.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            if taken == 0 {
-                break;
+        let Session { connection, pending, .. } = self;
+        // rustls takes a record or so per call: the bytes it took are
+        // removed once at the end, not shifted down after every record.
+        let mut input = &pending[..];
+        let mut feed = || -> io::Result<()> {
+            while !input.is_empty() && connection.wants_read() {
+                let taken = connection.read_tls(&mut input)?;
+                connection.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                if taken == 0 {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        let result = feed();
+        let consumed = pending.len() - input.len();
+        pending.drain(..consumed);
+        result
     }
 }
 
