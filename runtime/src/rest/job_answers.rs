@@ -192,7 +192,7 @@ pub struct Metrics {
     pub(super) write_records_complete: bool,
     /// ms blocked by backpressure.
     pub(super) accumulated_backpressured_time: u64,
-    /// Always 0.
+    /// ms waiting for input.
     pub(super) accumulated_idle_time: u64,
     /// ms busy.
     pub(super) accumulated_busy_time: f64,
@@ -210,7 +210,7 @@ impl Metrics {
             write_records: m.write_records,
             write_records_complete: complete,
             accumulated_backpressured_time: m.accumulated_backpressured_time,
-            accumulated_idle_time: 0,
+            accumulated_idle_time: m.accumulated_idle_time,
             accumulated_busy_time: m.accumulated_busy_time as f64,
         }
     }

@@ -24,7 +24,7 @@ use crate::checkpoint::CheckpointReport;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogFiles, LogRequest};
-use crate::metrics::{TaskMetrics, proc_kb};
+use crate::metrics::TaskMetrics;
 use crate::network::ChannelRegistry;
 use crate::protocol::TaskDescriptor;
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
@@ -241,7 +241,8 @@ impl TaskExecutor {
                 }
             }
         }
-        TaskManagerUsage { slots, process_memory: proc_kb("/proc/self/status", "VmRSS:") }
+        let process = crate::metrics::process::this_process().read();
+        TaskManagerUsage { slots, process_memory: process.rss, process }
     }
 
     /// Answers a log request on a thread of its own: a slow disk must not hold up heartbeats.

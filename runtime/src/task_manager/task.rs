@@ -25,6 +25,9 @@ use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
 const COMMAND_POLL: Duration = Duration::from_millis(50);
+/// How often the guest's own counters are copied where the TaskManager reads them (a lock and a copy, so not
+/// per batch).
+const PUBLISH_COUNTERS: Duration = Duration::from_secs(1);
 
 /// A deployed subtask, ready to run.
 pub struct Task {
@@ -53,6 +56,8 @@ struct Pipeline {
     key_groups: Range<u32>,
     max_parallelism: u32,
     metrics: Arc<TaskMetrics>,
+    /// When the guest's counters are published next.
+    publish_counters_at: Instant,
 }
 
 impl Task {
@@ -240,8 +245,11 @@ impl SourceRun {
                 }
                 None => {}
             }
+            let reading = Instant::now();
             let status = self.reader.next_batch(&mut batch, cancelled)?;
-            if !batch.is_empty() {
+            if batch.is_empty() {
+                metrics.add_idle(reading.elapsed());
+            } else {
                 metrics.add_in(batch.len(), batch.byte_len());
                 pipeline.process(&mut batch)?;
             }
@@ -294,7 +302,10 @@ fn run_inputs(
         // Wake up now and then to read commands while no record comes.
         let poll = Instant::now() + COMMAND_POLL;
         let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
-        match gate.next(Some(deadline), cancelled) {
+        let waiting = Instant::now();
+        let event = gate.next(Some(deadline), cancelled);
+        metrics.add_idle(waiting.elapsed());
+        match event {
             GateEvent::Message(StreamMessage::Batch(mut batch)) => {
                 metrics.add_in(batch.len(), batch.byte_len());
                 pipeline.process(&mut batch)?;
@@ -364,6 +375,7 @@ impl Pipeline {
             key_groups,
             max_parallelism: vertex.max_parallelism,
             metrics: metrics.clone(),
+            publish_counters_at: Instant::now(),
         })
     }
 }
@@ -377,6 +389,7 @@ impl Pipeline {
             let Pipeline { time, output, metrics, .. } = self;
             time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
             self.metrics.add_busy(started.elapsed());
+            self.publish(started);
             return Ok(());
         }
         let records = match &mut self.guest {
@@ -399,7 +412,20 @@ impl Pipeline {
         if let Some(status) = status {
             self.emit_control(status)?;
         }
+        self.publish(started);
         Ok(())
+    }
+
+    /// Publishes the watermarks (two stores) and, once per [`PUBLISH_COUNTERS`], the guest's own counters.
+    fn publish(&mut self, now: Instant) {
+        let (input, output) = self.time.watermarks();
+        self.metrics.set_watermarks(input, output);
+        if now >= self.publish_counters_at {
+            self.publish_counters_at = now + PUBLISH_COUNTERS;
+            if let Some(guest) = &self.guest {
+                self.metrics.set_counters(guest.counters());
+            }
+        }
     }
 
     /// Snapshots the task at `barrier` (aligned, or triggered at a
@@ -494,7 +520,10 @@ impl Pipeline {
     /// A watermark or watermark status from upstream.
     fn on_control(&mut self, message: StreamMessage) -> Result<(), TaskError> {
         let Pipeline { guest, time, output, metrics, .. } = self;
-        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))
+        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))?;
+        let (input, output) = self.time.watermarks();
+        self.metrics.set_watermarks(input, output);
+        Ok(())
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -532,6 +561,8 @@ impl Pipeline {
             Output::Sink(sink) => sink.finish()?,
             Output::Channels(writer) => writer.finish()?,
         }
+        self.publish_counters_at = Instant::now();
+        self.publish(Instant::now());
         let keys = self.keyed_state.as_ref().map_or(0, |s| s.len());
         tracing::debug!(keys, timers = self.time.timer_count(), "task input ended");
         Ok(())

@@ -94,9 +94,21 @@ impl logging::Host for HostState {
     }
 }
 
+/// At most this many distinct counters per task: each is reported with every heartbeat and kept by the JobManager,
+/// so a guest inventing names cannot grow either without bound. Further names are dropped.
+pub(crate) const MAX_COUNTERS: usize = 64;
+/// Longer counter names are dropped, for the same reason.
+pub(crate) const MAX_COUNTER_NAME: usize = 128;
+
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
-        *self.counters.entry(name).or_default() += delta;
+        if let Some(count) = self.counters.get_mut(&name) {
+            *count = count.saturating_add(delta);
+        } else if self.counters.len() < MAX_COUNTERS && name.len() <= MAX_COUNTER_NAME {
+            self.counters.insert(name, delta);
+        } else {
+            tracing::debug!(task = self.task.as_str(), name, "counter dropped: too many counters or too long a name");
+        }
     }
 }
 
