@@ -13,11 +13,15 @@ mod jars;
 mod job_answers;
 mod jobs;
 mod logs;
+mod metric_query;
+mod metric_sources;
+mod metrics;
 mod openapi;
 mod plan;
 pub(crate) mod range;
 mod server;
 mod ui;
+mod vertex_views;
 
 pub use error::AppError;
 pub use guard::{GuardError, RestGuard, TOKEN_FILE_KEY, TOKEN_KEY};
@@ -88,7 +92,10 @@ routes! {
     "/jobmanager/logs/{name}" { get: logs::jobmanager_file }
     "/jobmanager/log" { get: logs::jobmanager_log }
     "/jobmanager/stdout" { get: logs::jobmanager_stdout }
+    "/jobmanager/metrics" { get: metrics::jobmanager }
     "/taskmanagers" { get: cluster::taskmanagers }
+    "/taskmanagers/metrics" { get: metrics::taskmanagers }
+    "/taskmanagers/{id}/metrics" { get: metrics::taskmanager }
     "/taskmanagers/{id}" { get: cluster::taskmanager }
     "/taskmanagers/{id}/logs" { get: logs::taskmanager_list }
     "/taskmanagers/{id}/logs/{name}" { get: logs::taskmanager_file }
@@ -96,12 +103,24 @@ routes! {
     "/taskmanagers/{id}/stdout" { get: logs::taskmanager_stdout }
     "/jobs" { get: jobs::list }
     "/jobs/overview" { get: jobs::overview }
+    "/jobs/metrics" { get: metrics::jobs }
+    "/jobs/{jobid}/metrics" { get: metrics::job }
     "/jobs/{jobid}" { get: jobs::job, patch: jobs::patch }
     "/jobs/{jobid}/status" { get: jobs::status }
     "/jobs/{jobid}/plan" { get: jobs::plan }
     "/jobs/{jobid}/execution-result" { get: jobs::execution_result }
     "/jobs/{jobid}/exceptions" { get: jobs::exceptions }
     "/jobs/{jobid}/vertices/{vertexid}" { get: jobs::vertex }
+    "/jobs/{jobid}/vertices/{vertexid}/metrics" { get: metrics::vertex }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/metrics" { get: metrics::subtasks }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}" { get: vertex_views::subtask }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/metrics" { get: metrics::subtask }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/accumulators" { get: vertex_views::subtasks_accumulators }
+    "/jobs/{jobid}/vertices/{vertexid}/watermarks" { get: vertex_views::watermarks }
+    "/jobs/{jobid}/vertices/{vertexid}/backpressure" { get: vertex_views::backpressure }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasktimes" { get: vertex_views::subtasktimes }
+    "/jobs/{jobid}/vertices/{vertexid}/taskmanagers" { get: vertex_views::taskmanagers }
+    "/jobs/{jobid}/vertices/{vertexid}/accumulators" { get: vertex_views::vertex_accumulators }
     "/jobs/{jobid}/checkpoints" { get: checkpoints::list }
     "/jobs/{jobid}/checkpoints/config" { get: checkpoints::config }
     "/jobs/{jobid}/checkpoints/details/{checkpointid}" { get: checkpoints::checkpoint }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{checkpoints, cluster, jars, jobs, logs};
+use super::{checkpoints, cluster, jars, jobs, logs, metrics, vertex_views};
 
 /// Flink's error answer, `{"errors": ["..."]}`: the body of every 4xx and 5xx.
 #[derive(Serialize, ToSchema)]
@@ -96,6 +96,21 @@ pub struct Empty {}
         jobs::execution_result,
         jobs::exceptions,
         jobs::vertex,
+        metrics::jobs,
+        metrics::job,
+        metrics::vertex,
+        metrics::subtasks,
+        metrics::subtask,
+        metrics::taskmanagers,
+        metrics::taskmanager,
+        metrics::jobmanager,
+        vertex_views::watermarks,
+        vertex_views::backpressure,
+        vertex_views::subtasktimes,
+        vertex_views::taskmanagers,
+        vertex_views::subtask,
+        vertex_views::vertex_accumulators,
+        vertex_views::subtasks_accumulators,
         checkpoints::list,
         checkpoints::config,
         checkpoints::checkpoint,
