@@ -163,3 +163,82 @@ fn guest_counters_and_watermarks_reach_the_metrics() {
     assert_eq!(watermarks[0]["id"], "0.currentInputWatermark");
     assert_eq!(watermarks[0]["value"].as_str(), Some(i64::MAX.to_string().as_str()), "{watermarks}");
 }
+
+/// A port free on this machine just now (the reporter takes the first free one of its range anyway).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The URL a process printed for its Prometheus endpoint into `file`.
+fn prometheus_url(file: &std::path::Path) -> String {
+    wait_for("the Prometheus endpoint to be announced", || {
+        let text = std::fs::read_to_string(file).ok()?;
+        let line = text.lines().find_map(|l| l.strip_prefix("Prometheus endpoint: "))?;
+        Some(line.trim().replace("localhost", "127.0.0.1"))
+    })
+}
+
+/// `GET url` as text.
+fn scrape(url: &str) -> String {
+    ureq::get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}")).body_mut().read_to_string().unwrap()
+}
+
+/// The sum of every series of `name` (with labels) in a scrape.
+fn sum_of(text: &str, name: &str) -> f64 {
+    let prefix = format!("{name}{{");
+    text.lines().filter(|l| l.starts_with(&prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+/// With Flink's reporter keys, the JobManager and the TaskManager each serve `/metrics` in the Prometheus text
+/// format with Flink's names and labels, and a running job's counters rise between two scrapes.
+#[test]
+fn prometheus_is_served_with_flinks_names_and_the_counters_rise() {
+    let factory = "metrics.reporter.prom.factory.class=org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
+    let jm_port = format!("metrics.reporter.prom.port={}", free_port());
+    let mut cluster = TestCluster::start("metrics-prometheus", 0, &[factory, &jm_port]);
+    let tm_port = free_port();
+    cluster.add_taskmanager(&[factory, &format!("metrics.reporter.prom.port={tm_port}-{}", tm_port + 20)]);
+    cluster.wait_for_taskmanagers(1);
+    let jobmanager = prometheus_url(&cluster.dir.join("jobmanager.out"));
+    let taskmanager = prometheus_url(&cluster.dir.join("taskmanager-0.log"));
+
+    let feed = WordFeed::start();
+    let mut command = wflink();
+    command.args(["run", "-d", "-m", &cluster.rest, "-p", "1"]).arg(wordcount_wasm());
+    command.args(["--hostname", "127.0.0.1", "--port", &feed.port.to_string()]);
+    let output = run_with_limit(command, DEADLINE);
+    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    let job = cluster.get("/jobs")["jobs"][0]["id"].as_str().unwrap().to_string();
+    cluster.wait_for_status(&job, "RUNNING");
+
+    let records = "flink_taskmanager_job_task_numRecordsOut";
+    let first = wait_for("records counted in the TaskManager's scrape", || {
+        let n = sum_of(&scrape(&taskmanager), records);
+        (n > 0.0).then_some(n)
+    });
+    wait_for("the records to rise between scrapes", || (sum_of(&scrape(&taskmanager), records) > first).then_some(()));
+    let text = scrape(&taskmanager);
+    let line = text.lines().find(|l| l.starts_with("flink_taskmanager_job_task_numRecordsIn{")).unwrap();
+    for label in [format!("job_id=\"{job}\""), "subtask_index=\"0\"".into(), "task_name=\"".into(), "tm_id=\"".into()] {
+        assert!(line.contains(&label), "{label} missing from {line}");
+    }
+    assert!(text.contains("# TYPE flink_taskmanager_job_task_numRecordsIn gauge"), "{text}");
+    assert!(text.contains("flink_taskmanager_job_task_operator_currentOutputWatermark{"), "{text}");
+    assert!(sum_of(&text, "flink_taskmanager_Status_ProcessTree_Memory_RSS") > 0.0, "{text}");
+    wait_for("a rate in the scrape", || {
+        (sum_of(&scrape(&taskmanager), "flink_taskmanager_job_task_numRecordsOutPerSecond") > 0.0).then_some(())
+    });
+
+    let text = scrape(&jobmanager);
+    assert_eq!(sum_of(&text, "flink_jobmanager_numRunningJobs"), 1.0, "{text}");
+    assert_eq!(sum_of(&text, "flink_jobmanager_numRegisteredTaskManagers"), 1.0, "{text}");
+    let uptime = text.lines().find(|l| l.starts_with("flink_jobmanager_job_uptime{")).expect("a job's uptime");
+    assert!(uptime.contains(&format!("job_id=\"{job}\"")), "{uptime}");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let other = jobmanager.replace("/metrics", "/other");
+    assert_eq!(agent.get(&other).call().unwrap().status(), 404);
+
+    let (status, _) = cluster.raw("PATCH", &format!("/jobs/{job}?mode=cancel"), "", b"");
+    assert_eq!(status, 202);
+    cluster.wait_for_status(&job, "CANCELED");
+}

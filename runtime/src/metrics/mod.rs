@@ -3,9 +3,13 @@
 //!
 //! - this file: a task's counters ([`TaskMetrics`]) and their snapshot;
 //! - [`rates`]: counters into rates per second over a window of samples;
-//! - [`process`]: the process's own memory, CPU and threads.
+//! - [`process`]: the process's own memory, CPU and threads;
+//! - [`named`]: all of these under Flink's metric names;
+//! - [`prometheus`]: the Prometheus endpoint that serves them.
 
+pub mod named;
 pub mod process;
+pub mod prometheus;
 mod rates;
 
 pub use rates::{MetricRates, RateWindow};

@@ -14,32 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppError;
-
-/// A metric's value: counters and gauges are integers, rates are floats.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Value {
-    /// A count, ms, bytes or a timestamp.
-    Int(i64),
-    /// A rate or a share.
-    Float(f64),
-}
-
-impl Value {
-    fn as_f64(self) -> f64 {
-        match self {
-            Value::Int(i) => i as f64,
-            Value::Float(f) => f,
-        }
-    }
-
-    /// As Flink writes it in a `value`: `42`, `520.96`, `9.0`.
-    fn text(self) -> String {
-        match self {
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => format!("{f:?}"),
-        }
-    }
-}
+pub use crate::metrics::named::Value;
 
 /// The metrics of one component, by id.
 pub type Metrics = Vec<(String, Value)>;

@@ -3,9 +3,10 @@
 //! them), a TaskManager and the JobManager (`Status.JVM.*` equivalents of the process). Rates come from the
 //! JobManager's window of samples; everything else from the latest heartbeat or the task itself.
 
-use super::metric_query::{Metrics, Value};
+use super::metric_query::Metrics;
 use crate::graph::JobVertex;
 use crate::job_manager::{JobDetails, SubtaskDetails};
+use crate::metrics::named::{self, Value};
 use crate::metrics::process::ProcessStats;
 use crate::protocol::{JobStatus, TaskManagerUsage};
 use crate::time::now_millis;
@@ -53,55 +54,20 @@ pub fn job(details: &JobDetails) -> Metrics {
     ]
 }
 
-/// The names of a chain's operators as Flink scopes metrics by them: each node's name with ` `, `.`, `:` and `,`
-/// replaced by `_` (`Source: Read` → `Source__Read`).
+/// The names of a chain's operators as Flink's REST API scopes metrics by them: each node's name with ` `, `.`,
+/// `:` and `,` replaced by `_` (`Source: Read` → `Source__Read`).
 pub fn operator_scopes(vertex: &JobVertex) -> Vec<String> {
-    let names: Vec<&str> = vertex.name.split(" -> ").collect();
-    let names =
-        if names.len() == vertex.nodes.len() || vertex.nodes.is_empty() { names } else { vec![vertex.name.as_str()] };
-    names.iter().map(|n| n.replace([' ', '.', ':', ','], "_")).collect()
+    named::operator_names(vertex).iter().map(|n| n.replace([' ', '.', ':', ','], "_")).collect()
 }
 
-/// A subtask's metrics (`/jobs/:id/vertices/:vid/subtasks/:i/metrics`): the task's own, then its operators'
-/// under their scope — the head's input, the tail's output and watermark — and the guest's counters under the
-/// scope of the chain's first user operator (a guest's one call runs the whole chain, so a counter cannot be told
-/// apart by operator).
+/// A subtask's metrics (`/jobs/:id/vertices/:vid/subtasks/:i/metrics`): the task's own, then its operators' under
+/// their scope (`Source__Read.numRecordsOut`), the guest's counters among them.
 pub fn subtask(vertex: &JobVertex, scopes: &[String], s: &SubtaskDetails) -> Metrics {
-    let (m, r) = (&s.metrics, &s.rates);
-    let int = |name: &str, v: u64| (name.to_string(), Value::Int(v.min(i64::MAX as u64) as i64));
-    let float = |name: &str, v: f64| (name.to_string(), Value::Float(v));
-    let mut metrics = vec![
-        int("numRecordsIn", m.read_records),
-        int("numRecordsOut", m.write_records),
-        int("numBytesIn", m.read_bytes),
-        int("numBytesOut", m.write_bytes),
-        float("numRecordsInPerSecond", r.records_in),
-        float("numRecordsOutPerSecond", r.records_out),
-        float("numBytesInPerSecond", r.bytes_in),
-        float("numBytesOutPerSecond", r.bytes_out),
-        float("busyTimeMsPerSecond", r.busy_ms.round()),
-        int("idleTimeMsPerSecond", r.idle_ms.round() as u64),
-        int("backPressuredTimeMsPerSecond", r.backpressured_ms.round() as u64),
-        int("accumulateBusyTimeMs", m.accumulated_busy_time),
-        int("accumulateIdleTimeMs", m.accumulated_idle_time),
-        int("accumulateBackPressuredTimeMs", m.accumulated_backpressured_time),
-        ("currentInputWatermark".to_string(), Value::Int(m.input_watermark)),
-    ];
-    if let (Some(head), Some(tail)) = (scopes.first(), scopes.last()) {
-        metrics.push(int(&format!("{head}.numRecordsIn"), m.read_records));
-        metrics.push(float(&format!("{head}.numRecordsInPerSecond"), r.records_in));
-        metrics.push((format!("{head}.currentInputWatermark"), Value::Int(m.input_watermark)));
-        metrics.push(int(&format!("{tail}.numRecordsOut"), m.write_records));
-        metrics.push(float(&format!("{tail}.numRecordsOutPerSecond"), r.records_out));
-        metrics.push((format!("{tail}.currentOutputWatermark"), Value::Int(m.output_watermark)));
-    }
-    let user = vertex.nodes.iter().position(|n| vertex.user_nodes.contains(n)).and_then(|i| scopes.get(i));
-    if let Some(scope) = user.or(scopes.first()) {
-        for (name, count) in &m.counters {
-            metrics.push(int(&format!("{scope}.{name}"), *count));
-        }
-    }
-    metrics
+    let own = named::task(&s.metrics, &s.rates).into_iter().map(|(id, v)| (id.to_string(), v));
+    let operators = named::operators(vertex, &s.metrics, &s.rates)
+        .into_iter()
+        .filter_map(|(operator, id, v)| Some((format!("{}.{id}", scopes.get(operator)?), v)));
+    own.chain(operators).collect()
 }
 
 /// A vertex's metrics (`/jobs/:id/vertices/:vid/metrics`): every subtask's, prefixed with its index (`0.numRecordsIn`).
@@ -113,43 +79,11 @@ pub fn vertex(vertex: &JobVertex, subtasks: &[SubtaskDetails]) -> Metrics {
         .collect()
 }
 
-/// A process's `Status.*` metrics; `heap` is what stands for the JVM heap (used, max).
-fn process(stats: &ProcessStats, heap: (u64, u64)) -> Metrics {
-    let int = |name: &str, v: u64| (name.to_string(), Value::Int(v.min(i64::MAX as u64) as i64));
-    vec![
-        int("Status.JVM.Memory.Heap.Used", heap.0),
-        int("Status.JVM.Memory.Heap.Committed", heap.0),
-        int("Status.JVM.Memory.Heap.Max", heap.1),
-        int("Status.JVM.Memory.NonHeap.Used", 0),
-        int("Status.JVM.Memory.NonHeap.Committed", 0),
-        int("Status.JVM.Memory.NonHeap.Max", 0),
-        int("Status.JVM.Memory.Metaspace.Used", 0),
-        int("Status.JVM.Memory.Metaspace.Max", 0),
-        int("Status.JVM.Memory.Direct.Count", 0),
-        int("Status.JVM.Memory.Direct.MemoryUsed", 0),
-        int("Status.JVM.Memory.Direct.TotalCapacity", 0),
-        int("Status.JVM.Memory.Mapped.Count", 0),
-        int("Status.JVM.Memory.Mapped.MemoryUsed", 0),
-        int("Status.JVM.Memory.Mapped.TotalCapacity", 0),
-        ("Status.JVM.CPU.Load".to_string(), Value::Float(stats.cpu_load)),
-        int("Status.JVM.CPU.Time", stats.cpu_time_ms.saturating_mul(1_000_000)),
-        int("Status.JVM.Threads.Count", stats.threads),
-        int("Status.ProcessTree.Memory.RSS", stats.rss),
-        int("Status.ProcessTree.Memory.Virtual", stats.virtual_memory),
-    ]
-}
-
 /// A TaskManager's metrics (`/taskmanagers/:id/metrics`), as its last heartbeat reported them: the heap is the
 /// guests' linear memory against the TaskManager's budget, as `/taskmanagers/:id` shows it.
 pub fn taskmanager(usage: &TaskManagerUsage, memory_budget: u64) -> Metrics {
     let used: u64 = usage.slots.iter().map(|s| s.memory_used).sum();
-    let mut metrics = process(&usage.process, (used, memory_budget));
-    let int = |name: &str, v: u64| (name.to_string(), Value::Int(v as i64));
-    metrics.push(int("Status.Flink.Memory.Managed.Used", 0));
-    metrics.push(int("Status.Flink.Memory.Managed.Total", 0));
-    metrics.push(int("Status.Shuffle.Netty.UsedMemory", 0));
-    metrics.push(int("Status.Shuffle.Netty.TotalMemory", 0));
-    metrics
+    named::taskmanager(&usage.process, used, memory_budget).into_iter().map(|(id, v)| (id.to_string(), v)).collect()
 }
 
 /// What the JobManager counts of the cluster, for its metrics.
@@ -174,6 +108,7 @@ pub fn jobmanager(counts: &ClusterCounts, stats: &ProcessStats) -> Metrics {
         int("taskSlotsTotal", counts.slots_total),
         int("taskSlotsAvailable", counts.slots_available),
     ];
-    metrics.extend(process(stats, (stats.rss, crate::metrics::proc_kb("/proc/meminfo", "MemTotal:"))));
+    let heap = (stats.rss, crate::metrics::proc_kb("/proc/meminfo", "MemTotal:"));
+    metrics.extend(named::process(stats, heap).into_iter().map(|(id, v)| (id.to_string(), v)));
     metrics
 }

@@ -18,6 +18,7 @@ mod metric_sources;
 mod metrics;
 mod openapi;
 mod plan;
+pub mod prometheus;
 pub(crate) mod range;
 mod server;
 mod ui;
