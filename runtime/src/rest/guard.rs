@@ -153,7 +153,7 @@ impl RestGuard {
             ));
         }
         let cancel = match (method.as_str(), segments.as_slice()) {
-            ("PATCH", ["jobs", id]) => *id != "overview",
+            ("PATCH", ["jobs", id]) => !matches!(*id, "overview" | "metrics"),
             ("POST", ["jobs", _, "stop"]) => true,
             _ => false,
         };
@@ -361,6 +361,7 @@ mod tests {
         assert_eq!(status(&g, Method::GET, "/jars/upload", &[]), 200);
         assert_eq!(status(&g, Method::DELETE, "/jars/abc.wasm/run", &[]), 200);
         assert_eq!(status(&g, Method::PATCH, "/jobs/overview", &[]), 200);
+        assert_eq!(status(&g, Method::PATCH, "/jobs/metrics", &[]), 200);
         assert_eq!(status(&g, Method::DELETE, "/jars/upload", &[]), 200);
     }
 }

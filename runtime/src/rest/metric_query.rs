@@ -1,6 +1,6 @@
 //! The query language of Flink's metric endpoints and the shapes of their answers, as plain functions:
 //!
-//! - without `get`: the ids of the available metrics, `[{"id": "numRecordsIn"}, …]`;
+//! - without `get` (or with an empty one): the ids of the available metrics, `[{"id": "numRecordsIn"}, …]`;
 //! - `get=a,b` on one component (a job, a vertex, a subtask, a TaskManager, the JobManager): the values as strings,
 //!   `[{"id": "numRecordsIn", "value": "42"}]`;
 //! - `get=a,b` on a group of components (`/jobs/metrics`, `/taskmanagers/metrics`, `…/subtasks/metrics`): over
@@ -35,33 +35,19 @@ pub struct MetricParams {
     pub subtasks: Option<String>,
 }
 
-/// An available metric, `{"id": …}`.
-#[derive(Debug, Serialize, ToSchema, PartialEq)]
-pub struct MetricId {
-    /// The metric's id.
-    pub id: String,
-}
-
-/// One metric's value, `{"id": …, "value": "…"}`.
+/// One metric: `{"id": …}` in a list of the available ones, `{"id": …, "value": "…"}` with `get`. (One type for
+/// both, so the OpenAPI document describes an empty list once.)
 #[derive(Debug, Serialize, ToSchema, PartialEq)]
 pub struct MetricValue {
     /// The metric's id.
     pub id: String,
-    /// Its value, as a string.
-    pub value: String,
+    /// Its value, as a string; absent in the list of available metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
-/// The answer of a metric endpoint of one component: ids without `get`, values with it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum MetricAnswer {
-    /// Without `get`.
-    Ids(Vec<MetricId>),
-    /// With `get`.
-    Values(Vec<MetricValue>),
-}
-
-/// One metric aggregated over a group; only the aggregations asked for are present.
+/// One metric aggregated over a group; only the aggregations asked for are present, none in the list of the
+/// available metrics.
 #[derive(Debug, Serialize, ToSchema, PartialEq, Default)]
 pub struct AggregatedMetric {
     /// The metric's id.
@@ -83,16 +69,6 @@ pub struct AggregatedMetric {
     pub skew: Option<f64>,
 }
 
-/// The answer of a metric endpoint of a group: ids without `get`, aggregates with it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum AggregatedAnswer {
-    /// Without `get`.
-    Ids(Vec<MetricId>),
-    /// With `get`.
-    Values(Vec<AggregatedMetric>),
-}
-
 /// The aggregations of `agg`, in Flink's names.
 const AGGREGATIONS: [&str; 5] = ["min", "max", "avg", "sum", "skew"];
 
@@ -101,23 +77,27 @@ pub fn split(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The answer for one component's `metrics`.
-pub fn answer(metrics: &Metrics, params: &MetricParams) -> MetricAnswer {
-    let Some(get) = &params.get else {
-        return MetricAnswer::Ids(metrics.iter().map(|(id, _)| MetricId { id: id.clone() }).collect());
+/// A non-empty `get`: an empty one asks for nothing in particular, as none does.
+fn wanted(params: &MetricParams) -> Option<&str> {
+    params.get.as_deref().filter(|get| !get.trim().is_empty())
+}
+
+/// The answer for one component's `metrics`: the ids without `get`, the values asked for with it.
+pub fn answer(metrics: &Metrics, params: &MetricParams) -> Vec<MetricValue> {
+    let Some(get) = wanted(params) else {
+        return metrics.iter().map(|(id, _)| MetricValue { id: id.clone(), value: None }).collect();
     };
-    let values = split(get)
+    split(get)
         .filter_map(|wanted| {
             let (id, value) = metrics.iter().find(|(id, _)| id == wanted)?;
-            Some(MetricValue { id: id.clone(), value: value.text() })
+            Some(MetricValue { id: id.clone(), value: Some(value.text()) })
         })
-        .collect();
-    MetricAnswer::Values(values)
+        .collect()
 }
 
 /// The answer for a group's `metrics`: each metric over the components that have it.
-pub fn aggregate(group: &[Metrics], params: &MetricParams) -> Result<AggregatedAnswer, AppError> {
-    let wanted = match &params.agg {
+pub fn aggregate(group: &[Metrics], params: &MetricParams) -> Result<Vec<AggregatedMetric>, AppError> {
+    let aggregations = match params.agg.as_deref().filter(|agg| !agg.trim().is_empty()) {
         None => AGGREGATIONS.to_vec(),
         Some(list) => split(list)
             .map(|name| {
@@ -130,14 +110,14 @@ pub fn aggregate(group: &[Metrics], params: &MetricParams) -> Result<AggregatedA
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
-    let Some(get) = &params.get else {
-        let mut ids: Vec<MetricId> = Vec::new();
+    let Some(get) = wanted(params) else {
+        let mut ids: Vec<AggregatedMetric> = Vec::new();
         for (id, _) in group.iter().flatten() {
             if !ids.iter().any(|known| &known.id == id) {
-                ids.push(MetricId { id: id.clone() });
+                ids.push(AggregatedMetric { id: id.clone(), ..Default::default() });
             }
         }
-        return Ok(AggregatedAnswer::Ids(ids));
+        return Ok(ids);
     };
     let mut answers = Vec::new();
     for id in split(get) {
@@ -151,7 +131,7 @@ pub fn aggregate(group: &[Metrics], params: &MetricParams) -> Result<AggregatedA
         let sum: f64 = values.iter().sum();
         let avg = sum / values.len() as f64;
         let skew = if max == 0.0 { 0.0 } else { (max - avg) / max * 100.0 };
-        let pick = |name: &str, value: f64| wanted.contains(&name).then_some(value);
+        let pick = |name: &str, value: f64| aggregations.contains(&name).then_some(value);
         answers.push(AggregatedMetric {
             id: id.to_string(),
             min: pick("min", min),
@@ -161,7 +141,7 @@ pub fn aggregate(group: &[Metrics], params: &MetricParams) -> Result<AggregatedA
             skew: pick("skew", skew),
         });
     }
-    Ok(AggregatedAnswer::Values(answers))
+    Ok(answers)
 }
 
 /// Subtask indices of `subtasks=` (`0,2-3`) below `parallelism`; all of them without it.
@@ -208,6 +188,7 @@ mod tests {
         let m = metrics(42, 9.0);
         let ids = serde_json::to_value(answer(&m, &params(None, None))).unwrap();
         assert_eq!(ids, serde_json::json!([{"id": "numRecordsIn"}, {"id": "busyTimeMsPerSecond"}]));
+        assert_eq!(serde_json::to_value(answer(&m, &params(Some(" "), None))).unwrap(), ids, "an empty get is none");
         let values = serde_json::to_value(answer(&m, &params(Some("busyTimeMsPerSecond,nope,numRecordsIn"), None)));
         assert_eq!(
             values.unwrap(),
@@ -222,6 +203,8 @@ mod tests {
     #[test]
     fn a_group_answers_aggregates() {
         let group = vec![metrics(10, 100.0), metrics(30, 300.0), vec![]];
+        let ids = serde_json::to_value(aggregate(&group, &params(None, Some(""))).unwrap()).unwrap();
+        assert_eq!(ids, serde_json::json!([{"id": "numRecordsIn"}, {"id": "busyTimeMsPerSecond"}]));
         let all = serde_json::to_value(aggregate(&group, &params(Some("numRecordsIn"), None)).unwrap()).unwrap();
         let skew = (30.0 - 20.0) / 30.0 * 100.0;
         assert_eq!(

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 
-use super::metric_query::{self, AggregatedAnswer, MetricAnswer, MetricParams, Metrics, split};
+use super::metric_query::{self, AggregatedMetric, MetricParams, MetricValue, Metrics, split};
 use super::metric_sources::{self, ClusterCounts};
 use super::openapi::{JobErrors, JobPath};
 use super::{AppError, AppState, Errors};
@@ -43,14 +43,14 @@ pub(super) fn find_vertex<'a>(
     summary = "Job metrics aggregated over jobs",
     params(MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or aggregates with get=", body = AggregatedAnswer),
+        (status = 200, description = "Metric ids, or aggregates with get=", body = Vec<AggregatedMetric>),
         (status = 400, description = "An unknown aggregation", body = Errors),
     ),
 )]
 pub async fn jobs(
     State(state): State<AppState>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<AggregatedAnswer>, AppError> {
+) -> Result<Json<Vec<AggregatedMetric>>, AppError> {
     let listed = state.dispatcher.send(ListJobs).await?;
     let wanted: Option<Vec<&str>> = params.jobs.as_deref().map(|list| split(list).collect());
     let mut group: Vec<Metrics> = Vec::new();
@@ -72,7 +72,7 @@ pub async fn jobs(
     summary = "Job metrics",
     params(JobPath, MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or values with get=", body = MetricAnswer),
+        (status = 200, description = "Metric ids, or values with get=", body = Vec<MetricValue>),
         JobErrors,
     ),
 )]
@@ -80,7 +80,7 @@ pub async fn job(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<MetricAnswer>, AppError> {
+) -> Result<Json<Vec<MetricValue>>, AppError> {
     let details = job_details(&state, &id).await?;
     Ok(Json(metric_query::answer(&metric_sources::job(&details), &params)))
 }
@@ -92,7 +92,7 @@ pub async fn job(
     summary = "Vertex metrics: each subtask's, as INDEX.metric",
     params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)"), MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or values with get=", body = MetricAnswer),
+        (status = 200, description = "Metric ids, or values with get=", body = Vec<MetricValue>),
         (status = 400, description = "Not a job id", body = Errors),
         (status = 404, description = "No such job or vertex", body = Errors),
     ),
@@ -101,7 +101,7 @@ pub async fn vertex(
     State(state): State<AppState>,
     Path((id, vertex_id)): Path<(String, String)>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<MetricAnswer>, AppError> {
+) -> Result<Json<Vec<MetricValue>>, AppError> {
     let details = job_details(&state, &id).await?;
     let (vertex, plan) = find_vertex(&details, &vertex_id)?;
     Ok(Json(metric_query::answer(&metric_sources::vertex(plan, &vertex.subtasks), &params)))
@@ -114,7 +114,7 @@ pub async fn vertex(
     summary = "Subtask metrics aggregated over a vertex's subtasks",
     params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)"), MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or aggregates with get=", body = AggregatedAnswer),
+        (status = 200, description = "Metric ids, or aggregates with get=", body = Vec<AggregatedMetric>),
         (status = 400, description = "Not a job id, an unknown aggregation or subtask selection", body = Errors),
         (status = 404, description = "No such job or vertex", body = Errors),
     ),
@@ -123,7 +123,7 @@ pub async fn subtasks(
     State(state): State<AppState>,
     Path((id, vertex_id)): Path<(String, String)>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<AggregatedAnswer>, AppError> {
+) -> Result<Json<Vec<AggregatedMetric>>, AppError> {
     let details = job_details(&state, &id).await?;
     let (vertex, plan) = find_vertex(&details, &vertex_id)?;
     let scopes = metric_sources::operator_scopes(plan);
@@ -149,7 +149,7 @@ pub async fn subtasks(
         MetricParams,
     ),
     responses(
-        (status = 200, description = "Metric ids, or values with get=", body = MetricAnswer),
+        (status = 200, description = "Metric ids, or values with get=", body = Vec<MetricValue>),
         (status = 400, description = "Not a job id or subtask index", body = Errors),
         (status = 404, description = "No such job, vertex or subtask", body = Errors),
     ),
@@ -158,7 +158,7 @@ pub async fn subtask(
     State(state): State<AppState>,
     Path((id, vertex_id, index)): Path<(String, String, String)>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<MetricAnswer>, AppError> {
+) -> Result<Json<Vec<MetricValue>>, AppError> {
     let details = job_details(&state, &id).await?;
     let (vertex, plan) = find_vertex(&details, &vertex_id)?;
     let subtask = find_subtask(vertex, &index)?;
@@ -184,14 +184,14 @@ pub(super) fn find_subtask<'a>(
     summary = "TaskManager metrics aggregated over TaskManagers",
     params(MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or aggregates with get=", body = AggregatedAnswer),
+        (status = 200, description = "Metric ids, or aggregates with get=", body = Vec<AggregatedMetric>),
         (status = 400, description = "An unknown aggregation", body = Errors),
     ),
 )]
 pub async fn taskmanagers(
     State(state): State<AppState>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<AggregatedAnswer>, AppError> {
+) -> Result<Json<Vec<AggregatedMetric>>, AppError> {
     let all = state.resource_manager.send(GetTaskManagers).await?;
     let wanted: Option<Vec<&str>> = params.taskmanagers.as_deref().map(|list| split(list).collect());
     let group: Vec<Metrics> = all
@@ -212,7 +212,7 @@ pub async fn taskmanagers(
     summary = "One TaskManager's metrics",
     params(("id" = String, Path, description = "TaskManager id"), MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or values with get=", body = MetricAnswer),
+        (status = 200, description = "Metric ids, or values with get=", body = Vec<MetricValue>),
         (status = 404, description = "No such TaskManager", body = Errors),
     ),
 )]
@@ -220,7 +220,7 @@ pub async fn taskmanager(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<MetricAnswer>, AppError> {
+) -> Result<Json<Vec<MetricValue>>, AppError> {
     let all = state.resource_manager.send(GetTaskManagers).await?;
     let found = all
         .iter()
@@ -237,13 +237,13 @@ pub async fn taskmanager(
     summary = "JobManager metrics",
     params(MetricParams),
     responses(
-        (status = 200, description = "Metric ids, or values with get=", body = MetricAnswer),
+        (status = 200, description = "Metric ids, or values with get=", body = Vec<MetricValue>),
     ),
 )]
 pub async fn jobmanager(
     State(state): State<AppState>,
     Query(params): Query<MetricParams>,
-) -> Result<Json<MetricAnswer>, AppError> {
+) -> Result<Json<Vec<MetricValue>>, AppError> {
     Ok(Json(metric_query::answer(
         &metric_sources::jobmanager(&cluster_counts(&state).await?, &this_process().read()),
         &params,

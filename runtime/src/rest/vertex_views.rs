@@ -61,7 +61,7 @@ pub async fn watermarks(
         .iter()
         .map(|s| MetricValue {
             id: format!("{}.currentInputWatermark", s.index),
-            value: s.metrics.input_watermark.to_string(),
+            value: Some(s.metrics.input_watermark.to_string()),
         })
         .collect();
     Ok(Json(values))
