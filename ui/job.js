@@ -6,6 +6,7 @@ import { renderDag, operatorsOf } from './dag.js';
 import { isRunning } from './jobs.js';
 import { savepointForm } from './savepoint.js';
 import { drawCheckpoints } from './checkpoints.js';
+import { rateChart } from './chart.js';
 
 const VERTEX_COLUMNS = [
   { title: 'Name' }, { title: 'Status' }, { title: 'Parallelism', num: true },
@@ -72,7 +73,9 @@ export async function jobPage(main, [jid], stale) {
   const dag = h('div', { class: 'dag', id: 'dag' });
   const vertices = h('div');
   const subtasks = h('div');
-  const overviewPanel = h('section', { role: 'tabpanel', 'aria-labelledby': 'tab-overview' }, dag, h('h2', {}, 'Vertices'), vertices, subtasks);
+  const chart = rateChart();
+  const overviewPanel = h('section', { role: 'tabpanel', 'aria-labelledby': 'tab-overview' }, dag, h('h2', {}, 'Vertices'), vertices,
+    chart.element, subtasks);
   const otherPanel = h('section', { role: 'tabpanel' });
   const savepoint = savepointForm(jid, stale);
   main.replaceChildren(head, h('div', { class: 'muted' }, 'Job id ', h('code', {}, jid)), cancelError, savepoint, tabBar, overviewPanel, otherPanel);
@@ -182,6 +185,9 @@ export async function jobPage(main, [jid], stale) {
     watermarks = Object.fromEntries(job.vertices.map((v, i) => [v.id, lowWatermark(marks[i])]));
     drawHeader();
     drawVertices();
+    const vertex = job.vertices.find((v) => v.id === selected);
+    chart.element.hidden = !vertex || !isRunning(job.state);
+    if (tab === 'Overview' && vertex && isRunning(job.state)) await chart.sample(jid, vertex);
     if (tab === 'Overview') await drawSubtasks(); else await drawOther();
   }
 

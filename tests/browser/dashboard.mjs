@@ -122,6 +122,12 @@ try {
   check(headers.includes('Low watermark'), 'the vertices show their low watermark');
   const subtaskHeaders = await page.locator('#subtasks thead th').allTextContents();
   check(subtaskHeaders.includes('Watermark'), 'the subtasks show their watermark');
+  // The selected vertex's records/s chart gains a point each refresh.
+  await page.waitForFunction(() => {
+    const line = document.querySelector('#rate-chart polyline.rate.out');
+    return line && line.getAttribute('points').split(' ').length >= 2;
+  }, null, { timeout: TIMEOUT });
+  check(true, `the records/s chart draws: ${await page.locator('#rate-caption').textContent()}`);
   await page.locator('#dag g.node').last().click();
   await page.locator('#subtasks h2, h2', { hasText: 'Subtasks of' }).first().waitFor();
   await page.waitForTimeout(0);
