@@ -25,13 +25,7 @@ fn value(answer: &Value, id: &str) -> Option<f64> {
 fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     let cluster = TestCluster::start("metrics-endpoints", 1, &[]);
     let feed = WordFeed::start();
-    let mut command = wflink();
-    command.args(["run", "-d", "-m", &cluster.rest, "-p", "1"]).arg(wordcount_wasm());
-    command.args(["--hostname", "127.0.0.1", "--port", &feed.port.to_string()]);
-    let output = run_with_limit(command, DEADLINE);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
-    let job = cluster.get("/jobs")["jobs"][0]["id"].as_str().unwrap().to_string();
-    cluster.wait_for_status(&job, "RUNNING");
+    let job = cluster.run_socket_wordcount(feed.port);
     let vertices = cluster.get(&format!("/jobs/{job}"))["vertices"].clone();
     let source = vertices[0]["id"].as_str().unwrap().to_string();
     let last = vertices.as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_string();
@@ -203,13 +197,7 @@ fn prometheus_is_served_with_flinks_names_and_the_counters_rise() {
     let taskmanager = prometheus_url(&cluster.dir.join("taskmanager-0.log"));
 
     let feed = WordFeed::start();
-    let mut command = wflink();
-    command.args(["run", "-d", "-m", &cluster.rest, "-p", "1"]).arg(wordcount_wasm());
-    command.args(["--hostname", "127.0.0.1", "--port", &feed.port.to_string()]);
-    let output = run_with_limit(command, DEADLINE);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
-    let job = cluster.get("/jobs")["jobs"][0]["id"].as_str().unwrap().to_string();
-    cluster.wait_for_status(&job, "RUNNING");
+    let job = cluster.run_socket_wordcount(feed.port);
 
     let records = "flink_taskmanager_job_task_numRecordsOut";
     let first = wait_for("records counted in the TaskManager's scrape", || {

@@ -7,8 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::plan::Plan;
+use crate::job_manager::SubtaskDetails;
 use crate::metrics::MetricsSnapshot;
 use crate::protocol::{JobStatus, TaskState};
+use crate::time::now_millis;
 
 /// `/jobs`.
 #[derive(Serialize, ToSchema)]
@@ -176,6 +178,33 @@ pub struct Subtask {
     pub(super) metrics: Metrics,
     /// The TaskManager running it, once deployed.
     pub(super) taskmanager_id: Option<String>,
+}
+
+impl Subtask {
+    /// A subtask as the JobManager follows it, its times its own (from its deployment).
+    pub(super) fn of(s: &SubtaskDetails) -> Self {
+        let (start, end, duration) = subtask_times(s);
+        Subtask {
+            subtask: s.index,
+            status: s.state,
+            attempt: 0,
+            endpoint: s.endpoint.clone(),
+            start_time: start,
+            end_time: end,
+            duration,
+            metrics: Metrics::of(&s.metrics, s.state.is_terminal()),
+            taskmanager_id: s.task_manager.clone(),
+        }
+    }
+}
+
+/// `start-time` (deployed), `end-time` (-1 while it runs) and `duration` of a subtask, ms; all -1 before it is
+/// deployed.
+pub(super) fn subtask_times(s: &SubtaskDetails) -> (i64, i64, i64) {
+    let Some(start) = s.timestamps.get(&TaskState::Deploying).map(|t| *t as i64) else { return (-1, -1, -1) };
+    let end = if s.state.is_terminal() { s.timestamps.get(&s.state).map_or(-1, |t| *t as i64) } else { -1 };
+    let duration = if end >= 0 { end - start } else { now_millis() as i64 - start };
+    (start, end, duration)
 }
 
 /// Flink's `metrics` of a vertex or subtask; each `-complete` is true once it ended.

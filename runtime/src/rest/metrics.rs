@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 
 use super::metric_query::{self, AggregatedMetric, MetricParams, MetricValue, Metrics, split};
 use super::metric_sources::{self, ClusterCounts};
-use super::openapi::{JobErrors, JobPath};
+use super::openapi::{JobErrors, JobPath, VertexErrors, VertexPath};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::messages::{GetJob, ListJobs};
 use crate::graph::JobVertex;
@@ -90,11 +90,10 @@ pub async fn job(
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/metrics",
     summary = "Vertex metrics: each subtask's, as INDEX.metric",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)"), MetricParams),
+    params(VertexPath, MetricParams),
     responses(
         (status = 200, description = "Metric ids, or values with get=", body = Vec<MetricValue>),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn vertex(
@@ -112,7 +111,7 @@ pub async fn vertex(
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/subtasks/metrics",
     summary = "Subtask metrics aggregated over a vertex's subtasks",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)"), MetricParams),
+    params(VertexPath, MetricParams),
     responses(
         (status = 200, description = "Metric ids, or aggregates with get=", body = Vec<AggregatedMetric>),
         (status = 400, description = "Not a job id, an unknown aggregation or subtask selection", body = Errors),
@@ -143,8 +142,7 @@ pub async fn subtasks(
     path = "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/metrics",
     summary = "One subtask's metrics",
     params(
-        JobPath,
-        ("vertexid" = String, Path, description = "vertex id (32 hex)"),
+        VertexPath,
         ("subtaskindex" = u32, Path, description = "0-based subtask index"),
         MetricParams,
     ),

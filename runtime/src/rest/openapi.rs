@@ -32,6 +32,30 @@ pub struct JobPath {
     jobid: String,
 }
 
+/// The `{jobid}` and `{vertexid}` of every `/jobs/{jobid}/vertices/{vertexid}...` path, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct VertexPath {
+    /// 32 hex characters.
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    jobid: String,
+    /// The vertex id, 32 hex characters.
+    vertexid: String,
+}
+
+/// The errors of a request naming a job's vertex, for the OpenAPI document.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum VertexErrors {
+    /// Not a job id.
+    #[response(status = 400)]
+    NotAJobId(Errors),
+    /// No such job or vertex.
+    #[response(status = 404)]
+    UnknownVertex(Errors),
+}
+
 /// The errors of a request naming a job, for the OpenAPI document.
 #[derive(IntoResponses)]
 #[allow(dead_code)]

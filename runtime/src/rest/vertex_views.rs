@@ -10,10 +10,10 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::job_answers::{Metrics, Subtask};
+use super::job_answers::{Metrics, Subtask, subtask_times};
 use super::metric_query::MetricValue;
 use super::metrics::{find_subtask, find_vertex, job_details};
-use super::openapi::JobPath;
+use super::openapi::{VertexErrors, VertexPath};
 use super::{AppError, AppState, Errors};
 use crate::job_manager::{SubtaskDetails, VertexDetails};
 use crate::protocol::TaskState;
@@ -43,11 +43,10 @@ fn state_name(state: TaskState) -> String {
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/watermarks",
     summary = "Each subtask's current input watermark",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = Vec<MetricValue>),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn watermarks(
@@ -120,11 +119,10 @@ fn level(ratio: f64) -> &'static str {
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/backpressure",
     summary = "Back pressure of each subtask: ratio, level, idle and busy shares",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = Backpressure),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn backpressure(
@@ -189,11 +187,10 @@ pub struct SubtaskTime {
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/subtasktimes",
     summary = "When each subtask entered each state",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = SubtaskTimes),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn subtasktimes(
@@ -208,7 +205,7 @@ pub async fn subtasktimes(
         .map(|s| SubtaskTime {
             subtask: s.index,
             endpoint: s.endpoint.clone(),
-            duration: times(s).2,
+            duration: subtask_times(s).2,
             timestamps: {
                 let mut all: BTreeMap<String, u64> = TASK_STATES.iter().map(|name| (name.to_string(), 0)).collect();
                 all.extend(s.timestamps.iter().map(|(state, at)| (state_name(*state), *at)));
@@ -217,14 +214,6 @@ pub async fn subtasktimes(
         })
         .collect();
     Ok(Json(SubtaskTimes { id: vertex.id.clone(), name: vertex.name.clone(), now: now_millis(), subtasks }))
-}
-
-/// `start-time` (deployed), `end-time` (-1 while it runs) and `duration` of a subtask, ms.
-fn times(s: &SubtaskDetails) -> (i64, i64, i64) {
-    let Some(start) = s.timestamps.get(&TaskState::Deploying).map(|t| *t as i64) else { return (-1, -1, -1) };
-    let end = if s.state.is_terminal() { s.timestamps.get(&s.state).map_or(-1, |t| *t as i64) } else { -1 };
-    let duration = if end >= 0 { end - start } else { now_millis() as i64 - start };
-    (start, end, duration)
 }
 
 /// ms a subtask spent in each state before it ends (the current one until now), Flink's five always named (0:
@@ -257,29 +246,13 @@ pub struct SubtaskAnswer {
     start_time_underscore: i64,
 }
 
-fn subtask_answer(s: &SubtaskDetails) -> Subtask {
-    let (start, end, duration) = times(s);
-    Subtask {
-        subtask: s.index,
-        status: s.state,
-        attempt: 0,
-        endpoint: s.endpoint.clone(),
-        start_time: start,
-        end_time: end,
-        duration,
-        metrics: Metrics::of(&s.metrics, s.state.is_terminal()),
-        taskmanager_id: s.task_manager.clone(),
-    }
-}
-
 /// `GET /jobs/:id/vertices/:vid/subtasks/:i`.
 #[utoipa::path(
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}",
     summary = "One subtask: state, TaskManager, metrics, time in each state",
     params(
-        JobPath,
-        ("vertexid" = String, Path, description = "vertex id (32 hex)"),
+        VertexPath,
         ("subtaskindex" = u32, Path, description = "0-based subtask index"),
     ),
     responses(
@@ -295,7 +268,7 @@ pub async fn subtask(
     let details = job_details(&state, &id).await?;
     let (vertex, _) = find_vertex(&details, &vertex_id)?;
     let s = find_subtask(vertex, &index)?;
-    let subtask = subtask_answer(s);
+    let subtask = Subtask::of(s);
     Ok(Json(SubtaskAnswer { start_time_underscore: subtask.start_time, subtask, status_duration: status_durations(s) }))
 }
 
@@ -382,9 +355,9 @@ impl Statistics {
 
 /// The `VertexTaskManager` entry of the subtasks `on` one TaskManager.
 fn on_taskmanager(vertex: &VertexDetails, on: &[&SubtaskDetails]) -> VertexTaskManager {
-    let starts: Vec<i64> = on.iter().map(|s| times(s).0).filter(|t| *t >= 0).collect();
+    let starts: Vec<i64> = on.iter().map(|s| subtask_times(s).0).filter(|t| *t >= 0).collect();
     let start = starts.iter().copied().min().unwrap_or(-1);
-    let ends: Vec<i64> = on.iter().map(|s| times(s).1).collect();
+    let ends: Vec<i64> = on.iter().map(|s| subtask_times(s).1).collect();
     let end = if ends.iter().all(|e| *e >= 0) { ends.iter().copied().max().unwrap_or(-1) } else { -1 };
     let duration = if start < 0 {
         -1
@@ -439,11 +412,10 @@ fn on_taskmanager(vertex: &VertexDetails, on: &[&SubtaskDetails]) -> VertexTaskM
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/taskmanagers",
     summary = "A vertex's subtasks by TaskManager, with summed metrics",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = VertexTaskManagers),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn taskmanagers(
@@ -494,11 +466,10 @@ pub struct VertexAccumulators {
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/accumulators",
     summary = "The guests' counters of a vertex, summed, as user accumulators",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = VertexAccumulators),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn vertex_accumulators(
@@ -540,11 +511,10 @@ pub struct SubtaskAccumulators {
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}/subtasks/accumulators",
     summary = "The guests' counters of each subtask, as user accumulators",
-    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = SubtasksAccumulators),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or vertex", body = Errors),
+        VertexErrors,
     ),
 )]
 pub async fn subtasks_accumulators(
