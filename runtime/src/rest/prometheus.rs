@@ -1,5 +1,5 @@
 //! What the JobManager process's Prometheus endpoint serves: the cluster's counts and the process's figures as
-//! `flink_jobmanager_*`, and every job's metrics as `flink_jobmanager_job_*{job_id, job_name}`, the same values
+//! `flink_jobmanager_*`, and every running job's metrics as `flink_jobmanager_job_*{job_id, job_name}`, the same values
 //! `/jobmanager/metrics` and `/jobs/:id/metrics` answer. Served by [`crate::metrics::prometheus::serve`].
 
 use super::AppState;
@@ -27,7 +27,14 @@ pub async fn series(state: &AppState, host: &str) -> Vec<Series> {
     }
     let jobs = state.dispatcher.send(ListJobs).await.unwrap_or_default();
     for job in jobs {
+        // As Flink's, a job's metrics leave the reporter when the job ends.
+        if job.status.is_terminal() {
+            continue;
+        }
         let Ok(Ok(details)) = state.dispatcher.send(GetJob { job_id: job.job_id }).await else { continue };
+        if details.status.is_terminal() {
+            continue;
+        }
         let mut labels = base.clone();
         labels.push(("job_id".into(), details.job_id.to_string()));
         labels.push(("job_name".into(), details.name.clone()));
