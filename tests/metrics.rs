@@ -18,12 +18,13 @@ fn value(answer: &Value, id: &str) -> Option<f64> {
     answer.as_array()?.iter().find(|m| m["id"] == id)?["value"].as_str()?.parse().ok()
 }
 
-/// A word count reading an endless socket on one TaskManager: every metric endpoint answers in Flink's shape,
-/// `/jobs/metrics` and `/taskmanagers/metrics` are not taken for a job or TaskManager id, the counters and rates
-/// move, and the vertex views (back pressure, watermarks, subtask times, TaskManagers, one subtask) answer.
+/// A word count reading an endless socket on one TaskManager, with checkpoints: every metric endpoint answers in
+/// Flink's shape, `/jobs/metrics` and `/taskmanagers/metrics` are not taken for a job or TaskManager id, the
+/// counters, rates and checkpoint metrics move, and the vertex views (back pressure, watermarks, subtask times,
+/// TaskManagers, one subtask) answer.
 #[test]
 fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
-    let cluster = TestCluster::start("metrics-endpoints", 1, &[]);
+    let cluster = TestCluster::start("metrics-endpoints", 1, &["execution.checkpointing.interval=300 ms"]);
     let feed = WordFeed::start();
     let job = cluster.run_socket_wordcount(feed.port);
     let vertices = cluster.get(&format!("/jobs/{job}"))["vertices"].clone();
@@ -101,6 +102,14 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     assert!(value(&taskmanager, "Status.ProcessTree.Memory.RSS").unwrap() > 0.0, "{taskmanager}");
     let uptime = &cluster.get(&format!("/jobs/{job}/metrics?get=uptime"));
     assert!(value(uptime, "uptime").unwrap() > 0.0, "{uptime}");
+    let checkpoints =
+        format!("/jobs/{job}/metrics?get=numberOfCompletedCheckpoints,lastCheckpointDuration,lastCheckpointSize");
+    let answer = wait_for("a completed checkpoint in the job's metrics", || {
+        let answer = cluster.get(&checkpoints);
+        (value(&answer, "numberOfCompletedCheckpoints")? >= 1.0).then_some(answer)
+    });
+    assert!(value(&answer, "lastCheckpointDuration").unwrap() >= 0.0, "{answer}");
+    assert!(value(&answer, "lastCheckpointSize").unwrap() >= 0.0, "{answer}");
     let time = cluster.get(&format!("{vertex}/subtasktimes"));
     assert!(time["subtasks"][0]["timestamps"]["RUNNING"].as_u64().unwrap() > 0, "{time}");
 
