@@ -102,14 +102,23 @@ pub(crate) const MAX_COUNTER_NAME: usize = 128;
 
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
-        if let Some(count) = self.counters.get_mut(&name) {
-            *count = count.saturating_add(delta);
-        } else if self.counters.len() < MAX_COUNTERS && name.len() <= MAX_COUNTER_NAME {
-            self.counters.insert(name, delta);
-        } else {
-            tracing::debug!(task = self.task.as_str(), name, "counter dropped: too many counters or too long a name");
+        if !add_counter(&mut self.counters, name, delta) {
+            tracing::debug!(task = self.task.as_str(), "counter dropped: too many counters or too long a name");
         }
     }
+}
+
+/// Adds `delta` to counter `name`, saturating; a new name only within [`MAX_COUNTERS`] and [`MAX_COUNTER_NAME`].
+/// False when the counter was dropped.
+fn add_counter(counters: &mut HashMap<String, u64>, name: String, delta: u64) -> bool {
+    if let Some(count) = counters.get_mut(&name) {
+        *count = count.saturating_add(delta);
+    } else if counters.len() < MAX_COUNTERS && name.len() <= MAX_COUNTER_NAME {
+        counters.insert(name, delta);
+    } else {
+        return false;
+    }
+    true
 }
 
 impl state::Host for HostState {
@@ -137,5 +146,25 @@ impl state::Host for HostState {
         let mut out = StateEntries::default();
         backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
         Ok(super::context::entries_to_wit(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guest cannot grow its counters without bound: new names beyond the cap, and overlong names, are dropped;
+    /// known counters keep counting, saturating.
+    #[test]
+    fn counters_are_capped_in_number_and_name_length() {
+        let mut counters = HashMap::new();
+        for i in 0..MAX_COUNTERS {
+            assert!(add_counter(&mut counters, format!("c{i}"), 1));
+        }
+        assert!(!add_counter(&mut counters, "one-too-many".into(), 1));
+        assert!(add_counter(&mut counters, "c0".into(), u64::MAX));
+        assert_eq!((counters.len(), counters["c0"]), (MAX_COUNTERS, u64::MAX));
+        let mut fresh = HashMap::new();
+        assert!(!add_counter(&mut fresh, "x".repeat(MAX_COUNTER_NAME + 1), 1));
     }
 }
