@@ -9,6 +9,7 @@ mod executor;
 mod gateway;
 pub mod messages;
 pub mod registration;
+mod running_values;
 mod slot;
 mod task;
 
