@@ -243,7 +243,7 @@ impl SourceRun {
             let status = self.reader.next_batch(&mut batch, cancelled)?;
             if !batch.is_empty() {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, 0)?;
             }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
@@ -295,9 +295,9 @@ fn run_inputs(
         let poll = Instant::now() + COMMAND_POLL;
         let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
         match gate.next(Some(deadline), cancelled) {
-            GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+            GateEvent::Records { input, mut batch } => {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, input)?;
                 pipeline.flush_due()?;
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
@@ -369,13 +369,15 @@ impl Pipeline {
 }
 
 impl Pipeline {
-    /// Runs one batch through the chain and hands the result to the output.
-    /// `batch` comes back emptied, its buffers ready for reuse.
-    fn process(&mut self, batch: &mut Batch) -> Result<(), TaskError> {
+    /// Runs one batch of operator input `input` (0 but for the second
+    /// input of a two-input operator) through the chain and hands the
+    /// result to the output. `batch` comes back emptied, its buffers ready
+    /// for reuse.
+    fn process(&mut self, batch: &mut Batch, input: u32) -> Result<(), TaskError> {
         let started = Instant::now();
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
-            time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
+            time.process(guest, batch, input, &mut |e| emit_to(output, metrics, e))?;
             self.metrics.add_busy(started.elapsed());
             return Ok(());
         }
