@@ -249,7 +249,7 @@ impl SourceRun {
                 metrics.add_idle(reading.elapsed());
             } else {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, 0)?;
             }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
@@ -304,9 +304,9 @@ fn run_inputs(
         let event = gate.next(Some(deadline), cancelled);
         metrics.add_idle(waiting.elapsed());
         match event {
-            GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+            GateEvent::Records { input, mut batch } => {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, input)?;
                 pipeline.flush_due()?;
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
@@ -381,13 +381,15 @@ impl Pipeline {
 }
 
 impl Pipeline {
-    /// Runs one batch through the chain and hands the result to the output.
-    /// `batch` comes back emptied, its buffers ready for reuse.
-    fn process(&mut self, batch: &mut Batch) -> Result<(), TaskError> {
+    /// Runs one batch of operator input `input` (0 but for the second
+    /// input of a two-input operator) through the chain and hands the
+    /// result to the output. `batch` comes back emptied, its buffers ready
+    /// for reuse.
+    fn process(&mut self, batch: &mut Batch, input: u32) -> Result<(), TaskError> {
         let started = Instant::now();
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
-            time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
+            time.process(guest, batch, input, &mut |e| emit_to(output, metrics, e))?;
             self.metrics.add_busy(started.elapsed());
             self.publish(started);
             return Ok(());
