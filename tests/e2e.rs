@@ -20,6 +20,7 @@ mod libraries;
 mod limits;
 mod logs;
 mod metrics;
+mod multi_input;
 mod polyglot;
 mod sandbox;
 mod security;

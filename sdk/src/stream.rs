@@ -16,9 +16,9 @@ use crate::{Data, Key, KeyedStream, WatermarkStrategy};
 /// state across records of their subtask (they are `FnMut`).
 pub struct DataStream<T> {
     /// The plan this stream belongs to.
-    plan: SharedBuilder,
+    pub(crate) plan: SharedBuilder,
     /// The node producing this stream.
-    node: u32,
+    pub(crate) node: u32,
     _records: PhantomData<fn() -> T>,
 }
 

@@ -86,6 +86,21 @@ pub struct JobEdge {
     pub target: VertexIndex,
     /// How records are distributed over the target's subtasks.
     pub partitioning: Partitioning,
+    /// The target's operator input it feeds: 0, or 1 for the second input
+    /// of a two-input operator (every edge of a union feeds input 0).
+    pub input: u32,
+}
+
+impl JobEdge {
+    /// How many upstream channels the edge opens into each subtask of its
+    /// target: one for forward (subtask i reads subtask i), else one per
+    /// upstream subtask.
+    fn channels(&self, vertices: &[JobVertex]) -> usize {
+        match self.partitioning {
+            Partitioning::Forward => 1,
+            _ => vertices[self.source].parallelism as usize,
+        }
+    }
 }
 
 /// The chained plan of a job.
@@ -124,9 +139,30 @@ impl JobGraph {
         self.vertices.iter().map(|v| v.parallelism).max().unwrap_or(0)
     }
 
-    /// The edge feeding `vertex`, if it is not a source vertex.
-    pub fn input_of(&self, vertex: VertexIndex) -> Option<&JobEdge> {
-        self.edges.iter().find(|e| e.target == vertex)
+    /// The edges feeding `vertex`, in the order its gate numbers their
+    /// channels; none for a source vertex.
+    pub fn inputs_of(&self, vertex: VertexIndex) -> impl Iterator<Item = &JobEdge> {
+        self.edges.iter().filter(move |e| e.target == vertex)
+    }
+
+    /// For each upstream channel of a subtask of `vertex` (numbered by
+    /// the tag its sender uses), the operator input it feeds.
+    pub fn gate_inputs(&self, vertex: VertexIndex) -> Vec<u32> {
+        let channels = self.inputs_of(vertex).map(|e| (e.input, e.channels(&self.vertices)));
+        channels.flat_map(|(input, n)| std::iter::repeat_n(input, n)).collect()
+    }
+
+    /// The tag subtask `index` of `vertex` puts on what it sends
+    /// downstream: its channel's number at the downstream gates, which
+    /// count the channels of every edge into them, edge after edge.
+    pub fn sender_tag(&self, vertex: VertexIndex, index: u32) -> u32 {
+        let Some((at, edge)) = self.edges.iter().enumerate().find(|(_, e)| e.source == vertex) else {
+            return index;
+        };
+        let before: usize =
+            self.edges[..at].iter().filter(|e| e.target == edge.target).map(|e| e.channels(&self.vertices)).sum();
+        let own = if edge.partitioning == Partitioning::Forward { 0 } else { index };
+        before as u32 + own
     }
 
     /// The edges leaving `vertex`.
@@ -198,6 +234,9 @@ impl<'g> Chaining<'g> {
     /// vertex, or into a new vertex.
     fn place(&mut self, at: usize) -> Result<(), PlanError> {
         let node = &self.graph.nodes[at];
+        if node.kind.is_multi_input() {
+            return self.multi_input(at);
+        }
         let upstream_side = node.inputs.first().and_then(|edge| self.side_of[self.position(edge.source)]);
         if let NodeKind::SideOutput { tag, .. } = &node.kind {
             return self.side_output(node, *tag, upstream_side.is_some());
@@ -217,6 +256,23 @@ impl<'g> Chaining<'g> {
             Some(vertex) => vertex,
             None => self.new_vertex(at),
         };
+        self.add_to_vertex(vertex, node);
+        self.vertex_of.push(vertex);
+        Ok(())
+    }
+
+    /// A node of several inputs (union, connect) starts a vertex of its
+    /// own, as Flink's chaining does, with an edge from each input's vertex.
+    fn multi_input(&mut self, at: usize) -> Result<(), PlanError> {
+        let node = &self.graph.nodes[at];
+        if node.inputs.iter().any(|edge| self.side_of[self.position(edge.source)].is_some()) {
+            return Err(PlanError::Unsupported {
+                node: node.name.clone(),
+                reason: "a side output cannot feed an operator of several inputs; it must end in a sink".into(),
+            });
+        }
+        self.side_of.push(None);
+        let vertex = self.new_vertex(at);
         self.add_to_vertex(vertex, node);
         self.vertex_of.push(vertex);
         Ok(())
@@ -256,18 +312,19 @@ impl<'g> Chaining<'g> {
         Ok(())
     }
 
-    /// Starts a vertex with node `at`, and the edge from its upstream's vertex.
+    /// Starts a vertex with node `at`, and the edges from its upstreams' vertices.
     fn new_vertex(&mut self, at: usize) -> VertexIndex {
         let node = &self.graph.nodes[at];
         let index = self.vertices.len();
-        if let Some(edge) = node.inputs.first() {
+        for (position, edge) in node.inputs.iter().enumerate() {
             let upstream = self.position(edge.source);
             let partitioning = match edge.partitioning {
                 // Flink's default: forward where it can, rebalance where parallelism changes.
                 Partitioning::Forward if self.parallelism[upstream] != self.parallelism[at] => Partitioning::Rebalance,
                 other => other,
             };
-            self.edges.push(JobEdge { source: self.vertex_of[upstream], target: index, partitioning });
+            let input = node.kind.input_of_edge(position);
+            self.edges.push(JobEdge { source: self.vertex_of[upstream], target: index, partitioning, input });
         }
         self.vertices.push(JobVertex {
             index,
@@ -301,12 +358,15 @@ impl<'g> Chaining<'g> {
         match &node.kind {
             NodeKind::Source(connector) => v.source = Some(connector.clone()),
             NodeKind::Sink(connector) => v.sink = Some(connector.clone()),
-            _ => v.user_nodes.push(node.id),
+            kind if kind.is_user_function() => v.user_nodes.push(node.id),
+            _ => {}
         }
         v.needs_context |= node.kind.needs_context();
         match &node.kind {
             NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
-            NodeKind::KeyedProcess(spec) => v.named_states.extend(spec.states.iter().cloned()),
+            NodeKind::KeyedProcess(spec) | NodeKind::KeyedCoProcess(spec) => {
+                v.named_states.extend(spec.states.iter().cloned())
+            }
             _ => {}
         }
     }
@@ -346,7 +406,7 @@ fn assign_ids(graph: &StreamGraph, vertices: &mut [JobVertex]) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::graph::{StreamEdge, StreamNode};
+    use crate::graph::{KeyedProcessSpec, StreamEdge, StreamNode};
 
     fn node(id: u32, name: &str, kind: NodeKind, input: Option<(u32, Partitioning)>) -> StreamNode {
         StreamNode {
@@ -438,6 +498,66 @@ pub(crate) mod tests {
         assert_eq!(job.vertices[0].parallelism, 1);
         assert_eq!(job.edges[0].partitioning, Partitioning::Rebalance);
         assert_eq!(job.slots_needed(), 2);
+    }
+
+    /// Two sources at parallelism 2 and 3, a union at 2 chained with a map
+    /// and a print sink.
+    fn union_plan() -> StreamGraph {
+        use Partitioning::*;
+        let mut union = node(2, "Union", NodeKind::Union, Some((0, Forward)));
+        union.inputs.push(StreamEdge { source: 1, partitioning: Forward });
+        let mut plan = StreamGraph {
+            job_name: "union".into(),
+            parallelism: Some(2),
+            nodes: vec![
+                node(0, "Source: a", NodeKind::Source(connector("file")), None),
+                node(1, "Source: b", NodeKind::Source(connector("file")), None),
+                union,
+                node(3, "Map", NodeKind::Map, Some((2, Forward))),
+                node(4, "Sink: Print", NodeKind::Sink(connector("print")), Some((3, Forward))),
+            ],
+        };
+        plan.nodes[1].parallelism = Some(3);
+        plan
+    }
+
+    #[test]
+    fn a_node_of_several_inputs_starts_a_chain_and_numbers_its_channels_across_inputs() {
+        let job = JobGraph::build(&union_plan(), sources(None)).unwrap();
+        let names: Vec<&str> = job.vertices.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["Source: a", "Source: b", "Union -> Map -> Sink: Print"]);
+        assert_eq!(job.vertices[2].user_nodes, [3], "a union runs no guest function");
+        let into: Vec<_> = job.inputs_of(2).map(|e| (e.source, e.partitioning, e.input)).collect();
+        assert_eq!(into, [(0, Partitioning::Forward, 0), (1, Partitioning::Rebalance, 0)]);
+        // Forward from a: one channel; rebalance from b's three subtasks: three more.
+        assert_eq!(job.gate_inputs(2), [0, 0, 0, 0]);
+        assert_eq!((job.sender_tag(0, 0), job.sender_tag(0, 1)), (0, 0));
+        assert_eq!((0..3).map(|i| job.sender_tag(1, i)).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_keyed_co_process_reads_two_hash_edges_as_inputs_0_and_1() {
+        use Partitioning::*;
+        let spec = KeyedProcessSpec { states: vec![], window: None };
+        let mut co = node(4, "Keyed Co-Process", NodeKind::KeyedCoProcess(spec), Some((2, Hash)));
+        co.inputs.push(StreamEdge { source: 3, partitioning: Hash });
+        let mut plan = union_plan();
+        plan.nodes.truncate(2);
+        plan.nodes.push(node(2, "Key By", NodeKind::KeyBy, Some((0, Forward))));
+        plan.nodes.push(node(3, "Key By", NodeKind::KeyBy, Some((1, Forward))));
+        plan.nodes[3].parallelism = Some(3);
+        plan.nodes.push(co);
+        plan.nodes.push(node(5, "Sink: Print", NodeKind::Sink(connector("print")), Some((4, Forward))));
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        let into: Vec<_> = job.inputs_of(2).map(|e| (e.source, e.partitioning, e.input)).collect();
+        assert_eq!(into, [(0, Hash, 0), (1, Hash, 1)]);
+        assert_eq!(job.gate_inputs(2), [0, 0, 1, 1, 1]);
+        assert!(job.vertices[2].keyed && job.vertices[2].needs_context);
+        plan.nodes[4].inputs.pop();
+        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+        assert!(err.to_string().contains("exactly two inputs"), "{err}");
+        plan.nodes[4].inputs.push(StreamEdge { source: 1, partitioning: Forward });
+        assert_eq!(JobGraph::build(&plan, sources(None)).unwrap_err(), PlanError::NotKeyed("Keyed Co-Process".into()));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the ResourceManager for slots, deploys the tasks, follows their states
 //! and ends the job FINISHED, FAILED or CANCELED.
 
+pub mod checkpoint_trigger;
 mod checkpointing;
 mod execution_graph;
 mod failure;
@@ -146,6 +147,12 @@ pub struct JobDetails {
     /// The chained plan (for `/jobs/:id/plan`).
     #[serde(skip)]
     pub job_graph: Arc<JobGraph>,
+    /// The program arguments it was submitted with (for `/jobs/:id/config`).
+    #[serde(skip)]
+    pub args: Vec<String>,
+    /// Its restart strategy (for `/jobs/:id/config`).
+    #[serde(skip)]
+    pub restart: crate::config::RestartStrategy,
 }
 
 /// The actor running one job.
@@ -170,6 +177,8 @@ pub struct JobManager {
     storage: CheckpointStorage,
     /// Savepoints being taken, by checkpoint id.
     savepoints: HashMap<CheckpointId, checkpointing::SavepointRequest>,
+    /// Checkpoints triggered on request (`POST /jobs/:id/checkpoints`), waiting for their outcome.
+    checkpoint_requests: HashMap<CheckpointId, checkpoint_trigger::CheckpointReply>,
     /// How failures are answered.
     backoff: restart::RestartBackoff,
     /// Execution attempt: 0 first, one more per restart.
@@ -205,6 +214,7 @@ impl JobManager {
             checkpoints: CheckpointCoordinator::new(submission.checkpointing.clone(), parallelism),
             storage: submission.storage.clone(),
             savepoints: HashMap::new(),
+            checkpoint_requests: HashMap::new(),
             backoff: restart::RestartBackoff::new(submission.restart.clone()),
             attempt: 0,
             restore: submission.restore.clone(),
@@ -472,6 +482,8 @@ impl JobManager {
             checkpoint_settings: self.checkpoints.settings().clone(),
             timestamps: self.timestamps.clone(),
             job_graph: self.submission.job_graph.clone(),
+            args: self.submission.args.clone(),
+            restart: self.submission.restart.clone(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Turns a JobGraph and the granted slots into task descriptors: subtask
-//! `i` of every vertex goes to shared slot `i`; each subtask with an
-//! upstream vertex gets an input channel, and each upstream subtask the
-//! channels (and their TaskManagers' addresses) its partitioning needs.
+//! `i` of every vertex goes to shared slot `i`; each subtask with
+//! upstream vertices gets an input channel (numbered across all its
+//! inputs), and each upstream subtask the channels (and their
+//! TaskManagers' addresses) its partitioning needs, and its tag there.
 
 use std::time::Duration;
 
@@ -49,13 +50,8 @@ pub(super) fn plan_deployments(
         .subtasks()
         .map(|subtask @ SubtaskId { vertex, index }| {
             let v = &job.vertices[vertex];
-            let input = match job.input_of(vertex) {
-                Some(edge) => InputDescriptor::Channel {
-                    upstreams: match edge.partitioning {
-                        Partitioning::Forward => 1,
-                        _ => job.vertices[edge.source].parallelism as usize,
-                    },
-                },
+            let input = match job.inputs_of(vertex).next() {
+                Some(_) => InputDescriptor::Channel { inputs: job.gate_inputs(vertex) },
                 None => {
                     InputDescriptor::Source(v.source.clone().expect("a vertex without input edge starts with a source"))
                 }
@@ -63,6 +59,7 @@ pub(super) fn plan_deployments(
             let output = match job.outputs_of(vertex).next() {
                 Some(edge) => OutputDescriptor::Channels {
                     partitioning: edge.partitioning,
+                    sender_tag: job.sender_tag(vertex, index),
                     targets: match edge.partitioning {
                         Partitioning::Forward => vec![target(edge.target, index)],
                         _ => (0..job.vertices[edge.target].parallelism).map(|i| target(edge.target, i)).collect(),

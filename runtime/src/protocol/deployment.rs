@@ -59,10 +59,13 @@ pub struct TaskDescriptor {
 pub enum InputDescriptor {
     /// A source connector at the head of the chain.
     Source(Connector),
-    /// The task's input channel, fed by `upstreams` subtasks.
+    /// The task's input channel, fed by upstream subtasks of one or more
+    /// upstream vertices.
     Channel {
-        /// Number of upstream subtasks that each end the input.
-        upstreams: usize,
+        /// For each upstream channel (numbered by the tag its sender
+        /// uses), the operator input it feeds: 0, or 1 for the second
+        /// input of a two-input operator. Each channel ends the input once.
+        inputs: Vec<u32>,
     },
 }
 
@@ -75,6 +78,9 @@ pub enum OutputDescriptor {
     Channels {
         /// How records are distributed.
         partitioning: Partitioning,
+        /// The number this task's messages carry at the downstream gates
+        /// (which number their upstream channels across all their inputs).
+        sender_tag: u32,
         /// One per downstream subtask (one for forward).
         targets: Vec<ChannelTarget>,
     },

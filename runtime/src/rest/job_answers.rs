@@ -361,3 +361,29 @@ pub struct ExceptionEntry {
     #[schema(value_type = Vec<Object>)]
     pub(super) concurrent_exceptions: Vec<serde_json::Value>,
 }
+
+/// `/jobs/:id/config`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct JobConfig {
+    /// 32 hex characters.
+    pub(super) jid: String,
+    /// The job's name.
+    pub(super) name: String,
+    /// Its execution configuration.
+    pub(super) execution_config: ExecutionConfig,
+}
+
+/// The execution configuration of a job, in Flink's shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct ExecutionConfig {
+    /// Its restart strategy, described.
+    pub(super) restart_strategy: String,
+    /// The highest parallelism of its vertices.
+    pub(super) job_parallelism: u32,
+    /// Always false.
+    pub(super) object_reuse_mode: bool,
+    /// The program arguments, `--key value` as `key: value`.
+    pub(super) user_config: BTreeMap<String, String>,
+}

@@ -13,7 +13,9 @@ use serde::Serialize;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{checkpoints, cluster, jars, jobs, logs, metrics, vertex_views};
+use super::{
+    applications, checkpoint_ops, checkpoints, cluster, jars, jobs, logs, metrics, process_info, vertex_views,
+};
 
 /// Flink's error answer, `{"errors": ["..."]}`: the body of every 4xx and 5xx.
 #[derive(Serialize, ToSchema)]
@@ -111,6 +113,25 @@ pub struct Empty {}
         logs::taskmanager_file,
         logs::taskmanager_log,
         logs::taskmanager_stdout,
+        process_info::jobmanager_environment,
+        process_info::jobmanager_thread_dump,
+        process_info::taskmanager_thread_dump,
+        process_info::job_config,
+        process_info::job_environment,
+        process_info::jobmanager_log_url,
+        process_info::taskmanager_log_url,
+        applications::overview,
+        applications::application,
+        applications::cancel,
+        applications::exceptions,
+        applications::jobmanager_config,
+        jobs::config,
+        jobs::yarn_cancel,
+        checkpoint_ops::trigger,
+        checkpoint_ops::status,
+        checkpoint_ops::subtasks,
+        checkpoint_ops::dispose,
+        checkpoint_ops::disposal_status,
         jobs::list,
         jobs::overview,
         jobs::job,

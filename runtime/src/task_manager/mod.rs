@@ -10,6 +10,7 @@ mod gateway;
 pub mod messages;
 pub mod registration;
 pub mod reported;
+mod running_values;
 mod slot;
 mod task;
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
+use super::running_values::RunningValues;
 use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
@@ -20,7 +21,7 @@ use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
 use crate::operator::{ChainContext, Emit, TaskError};
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
-use crate::state::{self, GroupedEntries, KeyedState, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend};
+use crate::state::{self, GroupedEntries, MemoryNamedBackend};
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
@@ -44,11 +45,8 @@ enum Output {
 /// The running parts of a task: the guest chain, its keyed state and the output.
 struct Pipeline {
     guest: Option<GuestInstance>,
-    keyed_state: Option<MemoryStateBackend>,
-    /// Reused buffers for the state of a batch's keys.
-    state_in: KeyedState,
-    /// Where each entry of `state_in` sits in the backend.
-    state_positions: Vec<state::EntryPosition>,
+    /// The running values of a keyed chain without context.
+    keyed_state: Option<RunningValues>,
     output: Output,
     /// Watermarks, timers, named state and side outputs.
     time: ChainContext,
@@ -251,7 +249,7 @@ impl SourceRun {
                 metrics.add_idle(reading.elapsed());
             } else {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, 0)?;
             }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
@@ -306,9 +304,9 @@ fn run_inputs(
         let event = gate.next(Some(deadline), cancelled);
         metrics.add_idle(waiting.elapsed());
         match event {
-            GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+            GateEvent::Records { input, mut batch } => {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, input)?;
                 pipeline.flush_due()?;
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
@@ -350,7 +348,11 @@ impl Pipeline {
         if let Some(guest) = &mut guest {
             time.offer_state_keeping(guest)?;
         }
-        let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
+        let mut keyed_state = (vertex.keyed && !vertex.needs_context)
+            .then(|| RunningValues::new(key_groups.clone(), vertex.max_parallelism));
+        if let (Some(values), Some(guest)) = (&mut keyed_state, &mut guest) {
+            values.offer_keeping(guest)?;
+        }
         let output = match output {
             TaskOutput::Sink(connector) => {
                 let recovery = SinkRecovery { states: restored.sinks.clone(), recovering };
@@ -368,8 +370,6 @@ impl Pipeline {
         Ok(Pipeline {
             guest,
             keyed_state,
-            state_in: KeyedState::default(),
-            state_positions: Vec::new(),
             output,
             time,
             key_groups,
@@ -381,29 +381,24 @@ impl Pipeline {
 }
 
 impl Pipeline {
-    /// Runs one batch through the chain and hands the result to the output.
-    /// `batch` comes back emptied, its buffers ready for reuse.
-    fn process(&mut self, batch: &mut Batch) -> Result<(), TaskError> {
+    /// Runs one batch of operator input `input` (0 but for the second
+    /// input of a two-input operator) through the chain and hands the
+    /// result to the output. `batch` comes back emptied, its buffers ready
+    /// for reuse.
+    fn process(&mut self, batch: &mut Batch, input: u32) -> Result<(), TaskError> {
         let started = Instant::now();
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
-            time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
+            time.process(guest, batch, input, &mut |e| emit_to(output, metrics, e))?;
             self.metrics.add_busy(started.elapsed());
             self.publish(started);
             return Ok(());
         }
         let records = match &mut self.guest {
-            Some(guest) => {
-                if let Some(backend) = &self.keyed_state {
-                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in, &mut self.state_positions);
-                }
-                let (records, changed) = guest.process(batch, &mut self.state_in)?;
-                if let Some(backend) = &mut self.keyed_state {
-                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions)
-                        .map_err(crate::operator::ContractError::Contract)?;
-                }
-                records
-            }
+            Some(guest) => match &mut self.keyed_state {
+                Some(values) => values.process(guest, batch)?,
+                None => guest.process(batch, &mut Default::default())?.0,
+            },
             None => std::mem::take(batch),
         };
         self.metrics.add_busy(started.elapsed());
@@ -439,10 +434,15 @@ impl Pipeline {
     ) -> Result<(), TaskError> {
         let started = Instant::now();
         let kept = self.state_kept_by_guest()?;
+        let values_kept = match (&self.keyed_state, &mut self.guest) {
+            (Some(values), Some(guest)) => values.kept(guest)?,
+            _ => None,
+        };
         let keyed = {
             let named = self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b);
             let parts = KeyedParts {
-                values: self.keyed_state.as_ref().map(|b| b as &dyn KeyedStateBackend),
+                values: self.keyed_state.as_ref().map(RunningValues::backend),
+                values_kept: values_kept.as_ref(),
                 named,
                 named_kept: kept.as_ref(),
                 timers: self.time.needs_context().then(|| self.time.timers()),
@@ -490,7 +490,7 @@ impl Pipeline {
     /// Loads this subtask's key groups from the restored state files.
     fn restore_keyed(&mut self, files: &[(Vec<u8>, StateFile)], checkpoint: CheckpointId) -> Result<(), TaskError> {
         let mut targets = KeyedTargets {
-            values: self.keyed_state.as_mut().map(|b| b as &mut dyn KeyedStateBackend),
+            values: self.keyed_state.as_mut().map(RunningValues::backend_mut),
             named: match self.guest.as_mut().and_then(|g| g.named_state()) {
                 Some(backend) => Some(backend),
                 None => None,
@@ -551,9 +551,8 @@ impl Pipeline {
         }
         if let Some(guest) = &mut self.guest {
             let (records, changed) = guest.finish()?;
-            if let Some(backend) = &mut self.keyed_state {
-                state::apply(backend, &changed, self.max_parallelism, &[])
-                    .map_err(crate::operator::ContractError::Contract)?;
+            if let Some(values) = &mut self.keyed_state {
+                values.finish(&changed)?;
             }
             self.emit(records)?;
         }
@@ -563,7 +562,7 @@ impl Pipeline {
         }
         self.publish_counters_at = Instant::now();
         self.publish(Instant::now());
-        let keys = self.keyed_state.as_ref().map_or(0, |s| s.len());
+        let keys = self.keyed_state.as_ref().map_or(0, RunningValues::len);
         tracing::debug!(keys, timers = self.time.timer_count(), "task input ended");
         Ok(())
     }
