@@ -73,12 +73,17 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
         (format!("{sink}/subtasks/0"), "vertex_subtask.json"),
         (format!("{sink}/accumulators"), "vertex_accumulators.json"),
         (format!("{sink}/subtasks/accumulators"), "vertex_subtasks_accumulators.json"),
+        (format!("/jobs/{job}/accumulators"), "job_accumulators.json"),
+        (format!("{sink}/subtasks/0/attempts/0"), "vertex_subtask_attempt.json"),
+        (format!("{sink}/subtasks/0/attempts/0/accumulators"), "vertex_subtask_attempt_accumulators.json"),
     ] {
         let ours = cluster.get(&path);
         assert!(!ours.as_array().is_some_and(|a| a.is_empty()), "{path}: empty answer");
         assert_same_shape(&path, &sample(recorded), &ours);
         assert_same_shape(&path, &sample(recorded), &cluster.get(&format!("/v1{path}")));
     }
+    // No operator of wflink runs in the JobManager: no metrics there, as Flink answers for such a vertex.
+    assert_eq!(cluster.get(&format!("{sink}/jm-operator-metrics")), sample("vertex_jm_operator_metrics.json"));
     // Flink answers NaN (a string) for a busy ratio it has not measured; ours is always measured.
     let mut backpressure = sample("vertex_backpressure.json");
     backpressure["subtasks"][0]["busyRatio"] = serde_json::json!(0.0);
@@ -123,6 +128,8 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     assert_eq!(status, 400);
     let (status, _) = cluster.raw("GET", "/taskmanagers/nope/metrics", "", b"");
     assert_eq!(status, 404);
+    let (status, _) = cluster.raw("GET", &format!("{sink}/subtasks/0/attempts/1"), "", b"");
+    assert_eq!(status, 404, "only the current attempt is kept");
 
     let (status, _) = cluster.raw("PATCH", &format!("/jobs/{job}?mode=cancel"), "", b"");
     assert_eq!(status, 202);
@@ -155,10 +162,15 @@ fn guest_counters_and_watermarks_reach_the_metrics() {
             let accumulators = cluster.get(&format!("{path}/accumulators"));
             let user = &accumulators["user-accumulators"][0];
             assert_eq!((user["name"].as_str(), user["value"].as_str()), (Some("malformed-lines"), Some("2")));
+            let attempt = cluster.get(&format!("{path}/subtasks/0/attempts/0/accumulators"));
+            assert_eq!(attempt["user-accumulators"][0]["value"], "2", "{attempt}");
             counted = Some(path);
         }
     }
     assert!(counted.is_some(), "no vertex shows the guest's counter");
+    let job_accumulators = cluster.get(&format!("/jobs/{job}/accumulators"));
+    let user = &job_accumulators["user-task-accumulators"][0];
+    assert_eq!((user["name"].as_str(), user["value"].as_str()), (Some("malformed-lines"), Some("2")));
 
     // The downstream vertices saw the end-of-input watermark, and the first sent it.
     let last = format!("/jobs/{job}/vertices/{}", vertices.last().unwrap()["id"].as_str().unwrap());

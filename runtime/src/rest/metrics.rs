@@ -164,6 +164,29 @@ pub async fn subtask(
     Ok(Json(metric_query::answer(&metric_sources::subtask(plan, &scopes, subtask), &params)))
 }
 
+/// `GET /jobs/:id/vertices/:vid/jm-operator-metrics`: the metrics of the vertex's operator coordinators in the
+/// JobManager. wflink runs no operator code in the JobManager, so there are none: `[]`, as Flink answers for a
+/// vertex without coordinators.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/vertices/{vertexid}/jm-operator-metrics",
+    summary = "Metrics of the vertex's operators in the JobManager: none in wflink",
+    params(VertexPath, MetricParams),
+    responses(
+        (status = 200, description = "An empty list", body = Vec<MetricValue>),
+        VertexErrors,
+    ),
+)]
+pub async fn jm_operator(
+    State(state): State<AppState>,
+    Path((id, vertex_id)): Path<(String, String)>,
+    Query(params): Query<MetricParams>,
+) -> Result<Json<Vec<MetricValue>>, AppError> {
+    let details = job_details(&state, &id).await?;
+    find_vertex(&details, &vertex_id)?;
+    Ok(Json(metric_query::answer(&Vec::new(), &params)))
+}
+
 /// Subtask `raw` of a vertex.
 pub(super) fn find_subtask<'a>(
     vertex: &'a VertexDetails,

@@ -4,6 +4,7 @@
 //! resource; [`app`] builds the router so tests can call it without a
 //! socket, [`serve`] serves it within the connection limits.
 
+mod accumulators;
 mod applications;
 mod checkpoint_ops;
 mod checkpoints;
@@ -133,12 +134,18 @@ routes! {
     "/jobs/{jobid}/vertices/{vertexid}/subtasks/metrics" { get: metrics::subtasks }
     "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}" { get: vertex_views::subtask }
     "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/metrics" { get: metrics::subtask }
-    "/jobs/{jobid}/vertices/{vertexid}/subtasks/accumulators" { get: vertex_views::subtasks_accumulators }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/accumulators" { get: accumulators::subtasks_accumulators }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/attempts/{attempt}" { get: vertex_views::attempt }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/attempts/{attempt}/accumulators" {
+        get: accumulators::attempt_accumulators
+    }
+    "/jobs/{jobid}/vertices/{vertexid}/jm-operator-metrics" { get: metrics::jm_operator }
     "/jobs/{jobid}/vertices/{vertexid}/watermarks" { get: vertex_views::watermarks }
     "/jobs/{jobid}/vertices/{vertexid}/backpressure" { get: vertex_views::backpressure }
     "/jobs/{jobid}/vertices/{vertexid}/subtasktimes" { get: vertex_views::subtasktimes }
     "/jobs/{jobid}/vertices/{vertexid}/taskmanagers" { get: vertex_views::taskmanagers }
-    "/jobs/{jobid}/vertices/{vertexid}/accumulators" { get: vertex_views::vertex_accumulators }
+    "/jobs/{jobid}/vertices/{vertexid}/accumulators" { get: accumulators::vertex_accumulators }
+    "/jobs/{jobid}/accumulators" { get: accumulators::job_accumulators }
     "/jobs/{jobid}/checkpoints" { get: checkpoints::list, post: checkpoint_ops::trigger }
     "/jobs/{jobid}/checkpoints/{triggerid}" { get: checkpoint_ops::status }
     "/jobs/{jobid}/checkpoints/details/{checkpointid}/subtasks/{vertexid}" { get: checkpoint_ops::subtasks }

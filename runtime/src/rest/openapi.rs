@@ -14,7 +14,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
-    applications, checkpoint_ops, checkpoints, cluster, jars, jobs, logs, metrics, process_info, vertex_views,
+    accumulators, applications, checkpoint_ops, checkpoints, cluster, jars, jobs, logs, metrics, process_info,
+    vertex_views,
 };
 
 /// Flink's error answer, `{"errors": ["..."]}`: the body of every 4xx and 5xx.
@@ -154,8 +155,12 @@ pub struct Empty {}
         vertex_views::subtasktimes,
         vertex_views::taskmanagers,
         vertex_views::subtask,
-        vertex_views::vertex_accumulators,
-        vertex_views::subtasks_accumulators,
+        vertex_views::attempt,
+        accumulators::vertex_accumulators,
+        accumulators::subtasks_accumulators,
+        accumulators::job_accumulators,
+        accumulators::attempt_accumulators,
+        metrics::jm_operator,
         checkpoints::list,
         checkpoints::config,
         checkpoints::checkpoint,

@@ -1,5 +1,5 @@
 //! The views of one vertex the dashboards show beside its subtasks: `/watermarks`, `/backpressure`,
-//! `/subtasktimes`, `/taskmanagers`, `/subtasks/:i`, `/accumulators` and `/subtasks/accumulators`, in Flink 2.3's
+//! `/subtasktimes`, `/taskmanagers`, `/subtasks/:i` (and `/subtasks/:i/attempts/:attempt`), in Flink 2.3's
 //! shapes. Back pressure is not sampled from stacks as Flink once did: each task measures the time it spends
 //! blocked on a full output, and the ratio is that time's share of the last seconds, as Flink 2.x reports it too.
 
@@ -272,6 +272,40 @@ pub async fn subtask(
     Ok(Json(SubtaskAnswer { start_time_underscore: subtask.start_time, subtask, status_duration: status_durations(s) }))
 }
 
+/// `GET /jobs/:id/vertices/:vid/subtasks/:i/attempts/:attempt`: the subtask's current attempt, as
+/// `/subtasks/:i` shows it (wflink keeps no earlier attempts of a subtask: a restart starts the job anew).
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/attempts/{attempt}",
+    summary = "One subtask's attempt (only the current one, 0)",
+    params(
+        VertexPath,
+        ("subtaskindex" = u32, Path, description = "0-based subtask index"),
+        ("attempt" = u32, Path, description = "the attempt: 0"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = SubtaskAnswer),
+        (status = 400, description = "Not a job id, subtask index or attempt", body = Errors),
+        (status = 404, description = "No such job, vertex, subtask or attempt", body = Errors),
+    ),
+)]
+pub async fn attempt(
+    State(state): State<AppState>,
+    Path((id, vertex_id, index, attempt)): Path<(String, String, String, String)>,
+) -> Result<Json<SubtaskAnswer>, AppError> {
+    current_attempt(&attempt)?;
+    subtask(State(state), Path((id, vertex_id, index))).await
+}
+
+/// Checks that `raw` names the attempt wflink reports, 0.
+pub(super) fn current_attempt(raw: &str) -> Result<(), AppError> {
+    match raw.parse::<u32>() {
+        Ok(0) => Ok(()),
+        Ok(n) => Err(AppError::not_found(format!("attempt {n} not found: only the current attempt, 0, is kept"))),
+        Err(_) => Err(AppError::bad_request(format!("invalid attempt '{raw}'"))),
+    }
+}
+
 /// `/jobs/:id/vertices/:vid/taskmanagers`: the vertex's subtasks grouped by the TaskManager running them.
 #[derive(Serialize, ToSchema)]
 pub struct VertexTaskManagers {
@@ -430,110 +464,6 @@ pub async fn taskmanagers(
     }
     let taskmanagers = by_taskmanager.values().map(|on| on_taskmanager(vertex, on)).collect();
     Ok(Json(VertexTaskManagers { id: vertex.id.clone(), name: vertex.name.clone(), now: now_millis(), taskmanagers }))
-}
-
-/// A user accumulator: wflink's are the guests' counters (the `metrics` import), each a `LongCounter`.
-#[derive(Serialize, ToSchema)]
-pub struct Accumulator {
-    /// The counter's name.
-    name: String,
-    /// Always `LongCounter`.
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// Its value, as a string.
-    value: String,
-}
-
-fn accumulators(counters: &[(String, u64)]) -> Vec<Accumulator> {
-    counters
-        .iter()
-        .map(|(name, count)| Accumulator { name: name.clone(), kind: "LongCounter", value: count.to_string() })
-        .collect()
-}
-
-/// `/jobs/:id/vertices/:vid/accumulators`: the guests' counters summed over the subtasks.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct VertexAccumulators {
-    /// The vertex id.
-    id: String,
-    /// The counters.
-    user_accumulators: Vec<Accumulator>,
-}
-
-/// `GET /jobs/:id/vertices/:vid/accumulators`.
-#[utoipa::path(
-    get,
-    path = "/jobs/{jobid}/vertices/{vertexid}/accumulators",
-    summary = "The guests' counters of a vertex, summed, as user accumulators",
-    params(VertexPath),
-    responses(
-        (status = 200, description = "OK", body = VertexAccumulators),
-        VertexErrors,
-    ),
-)]
-pub async fn vertex_accumulators(
-    State(state): State<AppState>,
-    Path((id, vertex_id)): Path<(String, String)>,
-) -> Result<Json<VertexAccumulators>, AppError> {
-    let details = job_details(&state, &id).await?;
-    let (vertex, _) = find_vertex(&details, &vertex_id)?;
-    Ok(Json(VertexAccumulators { id: vertex.id.clone(), user_accumulators: accumulators(&vertex.metrics.counters) }))
-}
-
-/// `/jobs/:id/vertices/:vid/subtasks/accumulators`: each subtask's counters.
-#[derive(Serialize, ToSchema)]
-pub struct SubtasksAccumulators {
-    /// The vertex id.
-    id: String,
-    /// Its parallelism.
-    parallelism: u32,
-    /// Each subtask.
-    subtasks: Vec<SubtaskAccumulators>,
-}
-
-/// One subtask's counters.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct SubtaskAccumulators {
-    /// Its index.
-    subtask: u32,
-    /// Always 0.
-    attempt: u32,
-    /// Its TaskManager's data address, once deployed.
-    endpoint: Option<String>,
-    /// Its counters.
-    user_accumulators: Vec<Accumulator>,
-}
-
-/// `GET /jobs/:id/vertices/:vid/subtasks/accumulators`.
-#[utoipa::path(
-    get,
-    path = "/jobs/{jobid}/vertices/{vertexid}/subtasks/accumulators",
-    summary = "The guests' counters of each subtask, as user accumulators",
-    params(VertexPath),
-    responses(
-        (status = 200, description = "OK", body = SubtasksAccumulators),
-        VertexErrors,
-    ),
-)]
-pub async fn subtasks_accumulators(
-    State(state): State<AppState>,
-    Path((id, vertex_id)): Path<(String, String)>,
-) -> Result<Json<SubtasksAccumulators>, AppError> {
-    let details = job_details(&state, &id).await?;
-    let (vertex, _) = find_vertex(&details, &vertex_id)?;
-    let subtasks = vertex
-        .subtasks
-        .iter()
-        .map(|s| SubtaskAccumulators {
-            subtask: s.index,
-            attempt: 0,
-            endpoint: s.endpoint.clone(),
-            user_accumulators: accumulators(&s.metrics.counters),
-        })
-        .collect();
-    Ok(Json(SubtasksAccumulators { id: vertex.id.clone(), parallelism: vertex.parallelism, subtasks }))
 }
 
 #[cfg(test)]
