@@ -115,6 +115,9 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     });
     assert!(value(&answer, "lastCheckpointDuration").unwrap() >= 0.0, "{answer}");
     assert!(value(&answer, "lastCheckpointSize").unwrap() >= 0.0, "{answer}");
+    // Deployed subtasks report their counters: Flink's dashboard shows them rather than "loading...".
+    let running = cluster.get(&format!("/jobs/{job}"));
+    assert_eq!(running["vertices"][0]["metrics"]["read-records-complete"], true, "{running}");
     let time = cluster.get(&format!("{vertex}/subtasktimes"));
     assert!(time["subtasks"][0]["timestamps"]["RUNNING"].as_u64().unwrap() > 0, "{time}");
 

@@ -192,10 +192,15 @@ impl Subtask {
             start_time: start,
             end_time: end,
             duration,
-            metrics: Metrics::of(&s.metrics, s.state.is_terminal()),
+            metrics: Metrics::of(&s.metrics, reports(s)),
             taskmanager_id: s.task_manager.clone(),
         }
     }
+}
+
+/// Whether a subtask was deployed, so its counters are reported.
+pub(super) fn reports(s: &SubtaskDetails) -> bool {
+    s.timestamps.contains_key(&TaskState::Deploying)
 }
 
 /// `start-time` (deployed), `end-time` (-1 while it runs) and `duration` of a subtask, ms; all -1 before it is
@@ -207,7 +212,8 @@ pub(super) fn subtask_times(s: &SubtaskDetails) -> (i64, i64, i64) {
     (start, end, duration)
 }
 
-/// Flink's `metrics` of a vertex or subtask; each `-complete` is true once it ended.
+/// Flink's `metrics` of a vertex or subtask; each `-complete` is true once every subtask it covers was deployed and
+/// so reports its counters (Flink's dashboard shows "loading..." while it is false).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Metrics {

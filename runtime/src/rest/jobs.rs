@@ -195,7 +195,7 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
                 end_time: v_end,
                 duration: v_duration,
                 tasks,
-                metrics: Metrics::of(&v.metrics, ended),
+                metrics: Metrics::of(&v.metrics, v.subtasks.iter().all(reports)),
             }
         })
         .collect();

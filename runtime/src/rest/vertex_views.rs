@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::job_answers::{Metrics, Subtask, subtask_times};
+use super::job_answers::{Metrics, Subtask, reports, subtask_times};
 use super::metric_query::MetricValue;
 use super::metrics::{find_subtask, find_vertex, job_details};
 use super::openapi::{VertexErrors, VertexPath};
@@ -426,7 +426,6 @@ fn on_taskmanager(vertex: &VertexDetails, on: &[&SubtaskDetails]) -> VertexTaskM
             status_duration.insert(state.clone(), Statistics::of(values));
         }
     }
-    let ended = on.iter().all(|s| s.state.is_terminal());
     let states: Vec<TaskState> = on.iter().map(|s| s.state).collect();
     VertexTaskManager {
         endpoint: on.first().and_then(|s| s.endpoint.clone()),
@@ -434,7 +433,7 @@ fn on_taskmanager(vertex: &VertexDetails, on: &[&SubtaskDetails]) -> VertexTaskM
         start_time: start,
         end_time: end,
         duration,
-        metrics: Metrics::of(&sum, ended),
+        metrics: Metrics::of(&sum, on.iter().all(|s| reports(s))),
         status_counts,
         taskmanager_id: on.first().and_then(|s| s.task_manager.clone()),
         aggregated: Aggregated { metrics, status_duration },
