@@ -186,6 +186,24 @@ impl<T: Data> DataStream<T> {
     {
         KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_operator(key))))
     }
+
+    /// Like [`key_by`](Self::key_by), for a key the record holds (a field):
+    /// `key` returns a reference to it, so no key is built per record (no
+    /// `String` cloned), only encoded.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn keyed(words: DataStream<(String, i64)>) -> KeyedStream<(String, i64), String> {
+    /// words.key_by_ref(|(word, _): &(String, i64)| word)
+    /// # }
+    /// ```
+    pub fn key_by_ref<K, F>(self, key: F) -> KeyedStream<T, K>
+    where
+        K: Key,
+        F: for<'a> FnMut(&'a T) -> &'a K + 'static,
+    {
+        KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_ref_operator(key))))
+    }
 }
 
 /// The end of a stream: a sink node, which can still be named and configured.

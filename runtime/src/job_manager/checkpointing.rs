@@ -9,6 +9,7 @@ use std::sync::Arc;
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
+use super::checkpoint_trigger::CheckpointTriggerError;
 use super::savepoint::SavepointError;
 use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
@@ -125,6 +126,9 @@ impl JobManager {
         if let Some(request) = self.savepoints.remove(&id) {
             let _ = request.reply.send(Err(SavepointError::Failed(id, reason.to_string())));
         }
+        if let Some(reply) = self.checkpoint_requests.remove(&id) {
+            let _ = reply.send(Err(CheckpointTriggerError::Failed(id, reason.to_string())));
+        }
     }
 
     fn notify_all(&self, command: TaskCommand) {
@@ -202,6 +206,9 @@ impl JobManager {
                     tracing::info!(job = %act.submission.job_id, checkpoint = id, location, duration_ms, state_bytes, "checkpoint completed");
                     act.notify_all(TaskCommand::NotifyComplete(id));
                     act.retire(retired);
+                    if let Some(reply) = act.checkpoint_requests.remove(&id) {
+                        let _ = reply.send(Ok(id));
+                    }
                     if let Some(request) = act.savepoints.remove(&id) {
                         let _ = request.reply.send(Ok(location));
                         if request.cancel_job {

@@ -68,6 +68,7 @@ pub(super) fn plan_deployments(
                 slot: ExecutionGraph::shared_slot_of(subtask),
                 descriptor: TaskDescriptor {
                     job_id,
+                    job_name: job.job_name.clone(),
                     subtask,
                     vertex: v.clone(),
                     component_hash: (!v.user_nodes.is_empty()).then(|| component_hash.to_string()),

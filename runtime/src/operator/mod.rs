@@ -132,6 +132,12 @@ impl ChainContext {
         })
     }
 
+    /// The watermark the chain's operators have seen and the last one sent on (Flink's `currentInputWatermark`
+    /// and `currentOutputWatermark`); a generator's own watermark counts as seen once it is sent.
+    pub fn watermarks(&self) -> (i64, i64) {
+        (self.watermark.max(if self.generator.is_some() { self.sent } else { i64::MIN }), self.sent)
+    }
+
     /// Whether batches must go through [`ChainContext::process`] instead of
     /// the plain `process` call.
     pub fn needs_context(&self) -> bool {

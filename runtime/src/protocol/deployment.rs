@@ -20,6 +20,8 @@ pub const LOCAL_ADDRESS: &str = "local";
 pub struct TaskDescriptor {
     /// The job.
     pub job_id: JobId,
+    /// The job's name (a label of its tasks' metrics).
+    pub job_name: String,
     /// Which subtask.
     pub subtask: SubtaskId,
     /// The vertex it runs a subtask of.
