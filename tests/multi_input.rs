@@ -231,3 +231,56 @@ fn the_plan_shows_both_inputs_of_a_connected_operator() {
     assert_eq!(vertex["keyed"], true, "{plan}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs `--mode partition` with `strategy` from 2 source subtasks to a
+/// map and file sink at parallelism 3; returns the lines of each part
+/// file (by subtask), or the failed run's output.
+fn partition(dir: &Path, input: &Path, strategy: &str) -> Result<Vec<Vec<String>>, std::process::Output> {
+    let out = dir.join(format!("out-{strategy}"));
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", "3"]).arg(multi_input());
+    command
+        .args(["--mode", "partition", "--up", "2", "--strategy", strategy, "--a"])
+        .arg(input)
+        .arg("--output")
+        .arg(&out);
+    let output = run_with_limit(command, LIMIT);
+    if !output.status.success() {
+        return Err(output);
+    }
+    let parts = (0..3).map(|subtask| {
+        let files = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path());
+        let mine = files.filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(&format!("part-{subtask}-")));
+        sorted(
+            mine.flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
+                .collect(),
+        )
+    });
+    Ok(parts.collect())
+}
+
+/// Each explicit partitioning from 2 subtasks to 3: every record arrives
+/// once (rebalance, rescale, shuffle: spread over several subtasks;
+/// global: all on the first), or once on every subtask (broadcast); and
+/// `forward()` between parallelisms 2 and 3 is refused with one clear line.
+#[test]
+fn explicit_partitionings_deliver_as_flink_does_and_forward_needs_equal_parallelism() {
+    let dir = scratch("partitioning");
+    let recs = records(30_000, 25, 3, 31);
+    let input = write_input(&dir, "a", &recs);
+    let all = sorted(recs.iter().map(|(k, ts, n)| format!("{k},{ts},{n}")).collect());
+    for strategy in ["rebalance", "rescale", "shuffle", "global"] {
+        let parts = partition(&dir, &input, strategy).unwrap_or_else(|o| panic!("{strategy}: {o:?}"));
+        assert_eq!(sorted(parts.concat()), all, "{strategy}: every record once");
+        let used = parts.iter().filter(|p| !p.is_empty()).count();
+        match strategy {
+            "global" => assert!(parts[1].is_empty() && parts[2].is_empty(), "global: only the first subtask"),
+            _ => assert!(used >= 2, "{strategy} spreads records: {:?}", parts.iter().map(Vec::len).collect::<Vec<_>>()),
+        }
+    }
+    let parts = partition(&dir, &input, "broadcast").unwrap_or_else(|o| panic!("broadcast: {o:?}"));
+    assert!(parts.iter().all(|p| *p == all), "broadcast: every record on every subtask");
+    let refused = partition(&dir, &input, "forward").expect_err("forward between 2 and 3 subtasks is refused");
+    assert_clean_failure(&refused, "parallelisms differ (2 and 3)");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -54,29 +54,32 @@ pub(crate) struct Recorded {
 impl PlanBuilder {
     /// Appends a node reading `input` (if any) and returns its id.
     pub fn add(&mut self, kind: NodeKind, name: &str, input: Option<u32>, operator: Option<Box<dyn Operator>>) -> u32 {
-        self.add_reading(kind, name, input.as_slice(), operator)
+        let inputs: Vec<(u32, Option<Partitioning>)> = input.map(|source| (source, None)).into_iter().collect();
+        self.add_reading(kind, name, &inputs, operator)
     }
 
     /// Appends a node reading `inputs`, in order (a union's streams, or
-    /// the two inputs of a connected operator), and returns its id.
+    /// the two inputs of a connected operator), each through the
+    /// partitioning the stream asked for (`rebalance()` and the like), if
+    /// any, and returns its id.
     pub fn add_reading(
         &mut self,
         kind: NodeKind,
         name: &str,
-        inputs: &[u32],
+        inputs: &[(u32, Option<Partitioning>)],
         operator: Option<Box<dyn Operator>>,
     ) -> u32 {
         let id = self.nodes.len() as u32;
         let inputs = inputs
             .iter()
-            .map(|&source| {
+            .map(|&(source, asked)| {
                 let upstream = &mut self.nodes[source as usize];
                 upstream.consumers += 1;
-                // The one rule of edges: leaving a key-by is hash, all else forward.
-                let partitioning = match upstream.node.kind {
+                // The rule of edges: what the stream asked for; else leaving a key-by is hash, all else forward.
+                let partitioning = asked.unwrap_or(match upstream.node.kind {
                     NodeKind::KeyBy => Partitioning::Hash,
                     _ => Partitioning::Forward,
-                };
+                });
                 Edge { source, partitioning }
             })
             .collect();

@@ -22,8 +22,8 @@ impl<T: Data> DataStream<T> {
     /// # }
     /// ```
     pub fn union(self, others: impl IntoIterator<Item = DataStream<T>>) -> DataStream<T> {
-        let mut inputs = vec![self.node];
-        inputs.extend(others.into_iter().map(|s| s.node));
+        let mut inputs = vec![self.input()];
+        inputs.extend(others.into_iter().map(|s| s.input()));
         if inputs.len() == 1 {
             return self;
         }
@@ -62,7 +62,7 @@ fn two_inputs<A, B, O>(
     name: &str,
     operator: Box<dyn chain::Operator>,
 ) -> DataStream<O> {
-    let inputs = [first.node, second.node];
+    let inputs = [first.input(), second.input()];
     let id = first.plan.borrow_mut().add_reading(kind, name, &inputs, Some(operator));
     DataStream::new(first.plan, id)
 }

@@ -291,6 +291,11 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
                     plan::Partitioning::Forward => wit_plan::Partitioning::Forward,
                     plan::Partitioning::Rebalance => wit_plan::Partitioning::Rebalance,
                     plan::Partitioning::Hash => wit_plan::Partitioning::Hash,
+                    plan::Partitioning::Rescale => wit_plan::Partitioning::Rescale,
+                    plan::Partitioning::Shuffle => wit_plan::Partitioning::Shuffle,
+                    plan::Partitioning::Broadcast => wit_plan::Partitioning::Broadcast,
+                    plan::Partitioning::Global => wit_plan::Partitioning::Global,
+                    plan::Partitioning::ForwardStrict => wit_plan::Partitioning::ForwardStrict,
                 },
             })
             .collect(),

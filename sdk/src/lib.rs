@@ -37,6 +37,7 @@
 //! # Layout
 //! - `env`: [`StreamExecutionEnvironment`], sources and job settings.
 //! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations.
+//! - `partition`: explicit partitioning (`rebalance`, `broadcast`, ...).
 //! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
 //!   and the functions of two inputs.
 //! - `builder`: records the plan as the build function runs.
@@ -66,6 +67,7 @@ mod keyed;
 mod lazy_state;
 pub mod log;
 pub mod metrics;
+mod partition;
 pub mod plan;
 mod process;
 mod state;

@@ -1,6 +1,8 @@
 //! The JobGraph: StreamGraph nodes chained into vertices, each vertex one
 //! task per subtask, edges between vertices carrying their partitioning.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -92,15 +94,43 @@ pub struct JobEdge {
 }
 
 impl JobEdge {
-    /// How many upstream channels the edge opens into each subtask of its
-    /// target: one for forward (subtask i reads subtask i), else one per
-    /// upstream subtask.
-    fn channels(&self, vertices: &[JobVertex]) -> usize {
+    /// The upstream subtasks that send to subtask `index` of the target:
+    /// the same index for forward, a pointwise share for rescale (as
+    /// Flink pairs them), every one for the all-to-all partitionings.
+    pub fn sources_of(&self, index: u32, vertices: &[JobVertex]) -> Range<u32> {
+        let (up, down) = (vertices[self.source].parallelism, vertices[self.target].parallelism);
         match self.partitioning {
-            Partitioning::Forward => 1,
-            _ => vertices[self.source].parallelism as usize,
+            Partitioning::Forward | Partitioning::ForwardStrict => index..index + 1,
+            Partitioning::Rescale if up >= down => {
+                pointwise_start(index, up, down)..pointwise_start(index + 1, up, down)
+            }
+            Partitioning::Rescale => {
+                let j = (index as u64 * up as u64 / down as u64) as u32;
+                j..j + 1
+            }
+            _ => 0..up,
         }
     }
+
+    /// The subtasks of the target that upstream subtask `index` sends to.
+    pub fn targets_of(&self, index: u32, vertices: &[JobVertex]) -> Range<u32> {
+        let (up, down) = (vertices[self.source].parallelism, vertices[self.target].parallelism);
+        match self.partitioning {
+            Partitioning::Forward | Partitioning::ForwardStrict => index..index + 1,
+            Partitioning::Rescale if up >= down => {
+                let i = (index as u64 * down as u64 / up as u64) as u32;
+                i..i + 1
+            }
+            Partitioning::Rescale => pointwise_start(index, down, up)..pointwise_start(index + 1, down, up),
+            _ => 0..down,
+        }
+    }
+}
+
+/// Where the share of item `index` starts when `many` items are dealt
+/// pointwise over `few` (item `k` of `many` goes to `k * few / many`).
+fn pointwise_start(index: u32, many: u32, few: u32) -> u32 {
+    (index as u64 * many as u64).div_ceil(few as u64) as u32
 }
 
 /// The chained plan of a job.
@@ -145,24 +175,28 @@ impl JobGraph {
         self.edges.iter().filter(move |e| e.target == vertex)
     }
 
-    /// For each upstream channel of a subtask of `vertex` (numbered by
-    /// the tag its sender uses), the operator input it feeds.
-    pub fn gate_inputs(&self, vertex: VertexIndex) -> Vec<u32> {
-        let channels = self.inputs_of(vertex).map(|e| (e.input, e.channels(&self.vertices)));
+    /// For each upstream channel of subtask `index` of `vertex` (numbered
+    /// by the tag its sender uses), the operator input it feeds.
+    pub fn gate_inputs(&self, vertex: VertexIndex, index: u32) -> Vec<u32> {
+        let channels = self.inputs_of(vertex).map(|e| (e.input, e.sources_of(index, &self.vertices).len()));
         channels.flat_map(|(input, n)| std::iter::repeat_n(input, n)).collect()
     }
 
-    /// The tag subtask `index` of `vertex` puts on what it sends
-    /// downstream: its channel's number at the downstream gates, which
-    /// count the channels of every edge into them, edge after edge.
-    pub fn sender_tag(&self, vertex: VertexIndex, index: u32) -> u32 {
+    /// The downstream subtasks that subtask `index` of `vertex` sends to,
+    /// each with the tag it puts on its messages there: its channel's
+    /// number at that gate, which counts the channels of every edge into
+    /// it, edge after edge.
+    pub fn output_targets(&self, vertex: VertexIndex, index: u32) -> Vec<(u32, u32)> {
         let Some((at, edge)) = self.edges.iter().enumerate().find(|(_, e)| e.source == vertex) else {
-            return index;
+            return Vec::new();
         };
-        let before: usize =
-            self.edges[..at].iter().filter(|e| e.target == edge.target).map(|e| e.channels(&self.vertices)).sum();
-        let own = if edge.partitioning == Partitioning::Forward { 0 } else { index };
-        before as u32 + own
+        let before = |target: u32| -> usize {
+            let earlier = self.edges[..at].iter().filter(|e| e.target == edge.target);
+            earlier.map(|e| e.sources_of(target, &self.vertices).len()).sum()
+        };
+        let targets = edge.targets_of(index, &self.vertices);
+        let tag = |target: u32| before(target) as u32 + index - edge.sources_of(target, &self.vertices).start;
+        targets.map(|target| (target, tag(target))).collect()
     }
 
     /// The edges leaving `vertex`.
@@ -254,7 +288,7 @@ impl<'g> Chaining<'g> {
         });
         let vertex = match chained_into {
             Some(vertex) => vertex,
-            None => self.new_vertex(at),
+            None => self.new_vertex(at)?,
         };
         self.add_to_vertex(vertex, node);
         self.vertex_of.push(vertex);
@@ -272,7 +306,7 @@ impl<'g> Chaining<'g> {
             });
         }
         self.side_of.push(None);
-        let vertex = self.new_vertex(at);
+        let vertex = self.new_vertex(at)?;
         self.add_to_vertex(vertex, node);
         self.vertex_of.push(vertex);
         Ok(())
@@ -298,8 +332,7 @@ impl<'g> Chaining<'g> {
     fn side_chain(&mut self, node: &StreamNode, vertex: VertexIndex, tag: u32) -> Result<(), PlanError> {
         match &node.kind {
             NodeKind::Sink(sink) => self.vertices[vertex].side_sinks.push(SideSink { tag, sink: sink.clone() }),
-            NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter
-                if node.inputs[0].partitioning == Partitioning::Forward => {}
+            NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter if node.inputs[0].partitioning.is_forward() => {}
             _ => {
                 return Err(PlanError::Unsupported {
                     node: node.name.clone(),
@@ -313,14 +346,21 @@ impl<'g> Chaining<'g> {
     }
 
     /// Starts a vertex with node `at`, and the edges from its upstreams' vertices.
-    fn new_vertex(&mut self, at: usize) -> VertexIndex {
+    fn new_vertex(&mut self, at: usize) -> Result<VertexIndex, PlanError> {
         let node = &self.graph.nodes[at];
         let index = self.vertices.len();
         for (position, edge) in node.inputs.iter().enumerate() {
             let upstream = self.position(edge.source);
+            let (from, to) = (self.parallelism[upstream], self.parallelism[at]);
             let partitioning = match edge.partitioning {
                 // Flink's default: forward where it can, rebalance where parallelism changes.
-                Partitioning::Forward if self.parallelism[upstream] != self.parallelism[at] => Partitioning::Rebalance,
+                Partitioning::Forward if from != to => Partitioning::Rebalance,
+                // Asked for: refused where it cannot be, as Flink does.
+                Partitioning::ForwardStrict if from != to => {
+                    let upstream = self.graph.nodes[upstream].name.clone();
+                    return Err(PlanError::ForwardParallelism { node: node.name.clone(), upstream, from, to });
+                }
+                Partitioning::ForwardStrict => Partitioning::Forward,
                 other => other,
             };
             let input = node.kind.input_of_edge(position);
@@ -343,7 +383,7 @@ impl<'g> Chaining<'g> {
             named_states: Vec::new(),
             side_sinks: Vec::new(),
         });
-        index
+        Ok(index)
     }
 
     /// Adds `node` to the chain of `vertex`: its name, connector or user
@@ -530,9 +570,28 @@ pub(crate) mod tests {
         let into: Vec<_> = job.inputs_of(2).map(|e| (e.source, e.partitioning, e.input)).collect();
         assert_eq!(into, [(0, Partitioning::Forward, 0), (1, Partitioning::Rebalance, 0)]);
         // Forward from a: one channel; rebalance from b's three subtasks: three more.
-        assert_eq!(job.gate_inputs(2), [0, 0, 0, 0]);
-        assert_eq!((job.sender_tag(0, 0), job.sender_tag(0, 1)), (0, 0));
-        assert_eq!((0..3).map(|i| job.sender_tag(1, i)).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(job.gate_inputs(2, 1), [0, 0, 0, 0]);
+        assert_eq!((job.output_targets(0, 0), job.output_targets(0, 1)), (vec![(0, 0)], vec![(1, 0)]));
+        assert_eq!(job.output_targets(1, 2), [(0, 3), (1, 3)]);
+    }
+
+    #[test]
+    fn rescale_pairs_subtasks_pointwise_and_forward_refuses_other_parallelisms() {
+        let mut plan = union_plan();
+        plan.nodes[2].inputs[1].partitioning = Partitioning::Rescale;
+        plan.nodes[1].parallelism = Some(5);
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        // b's 5 subtasks to 2: subtasks 0-2 feed subtask 0 and 3-4 subtask 1, as Flink pairs them.
+        let targets: Vec<_> = (0..5).map(|j| job.output_targets(1, j)).collect();
+        assert_eq!(targets, [vec![(0, 1)], vec![(0, 2)], vec![(0, 3)], vec![(1, 1)], vec![(1, 2)]]);
+        assert_eq!((job.gate_inputs(2, 0).len(), job.gate_inputs(2, 1).len()), (4, 3));
+        plan.nodes[1].parallelism = Some(1);
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        assert_eq!(job.output_targets(1, 0), [(0, 1), (1, 1)], "from 1 to 2 subtasks: it feeds both");
+        plan.nodes[2].inputs[1].partitioning = Partitioning::ForwardStrict;
+        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+        assert!(matches!(err, PlanError::ForwardParallelism { from: 1, to: 2, .. }), "{err}");
+        assert!(err.to_string().contains("forward()"), "{err}");
     }
 
     #[test]
@@ -551,7 +610,7 @@ pub(crate) mod tests {
         let job = JobGraph::build(&plan, sources(None)).unwrap();
         let into: Vec<_> = job.inputs_of(2).map(|e| (e.source, e.partitioning, e.input)).collect();
         assert_eq!(into, [(0, Hash, 0), (1, Hash, 1)]);
-        assert_eq!(job.gate_inputs(2), [0, 0, 1, 1, 1]);
+        assert_eq!(job.gate_inputs(2, 0), [0, 0, 1, 1, 1]);
         assert!(job.vertices[2].keyed && job.vertices[2].needs_context);
         plan.nodes[4].inputs.pop();
         let err = JobGraph::build(&plan, sources(None)).unwrap_err();

@@ -31,6 +31,21 @@ pub enum PlanError {
         /// The maximum parallelism (number of key groups).
         max: u32,
     },
+    /// `forward()` between nodes of different parallelism (Flink refuses it too).
+    #[error(
+        "node '{node}' reads '{upstream}' through forward(), but their parallelisms differ ({from} and {to}): \
+         forward keeps records on their subtask, so both need the same parallelism; use rebalance() or rescale()"
+    )]
+    ForwardParallelism {
+        /// Name of the downstream node.
+        node: String,
+        /// Name of the upstream node.
+        upstream: String,
+        /// The upstream node's parallelism.
+        from: u32,
+        /// The downstream node's parallelism.
+        to: u32,
+    },
     /// A keyed operator whose input is not keyed.
     #[error("node '{0}' keeps keyed state but its input is not keyed: add a key_by before it")]
     NotKeyed(String),

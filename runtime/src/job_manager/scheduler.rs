@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::execution_graph::ExecutionGraph;
-use crate::graph::{JobGraph, Partitioning, SubtaskId};
+use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
 use crate::network::ChannelKey;
 use crate::protocol::{ChannelTarget, InputDescriptor, OutputDescriptor, TaskDescriptor};
@@ -42,16 +42,17 @@ pub(super) fn plan_deployments(
     settings: &TaskSettings,
     addresses: &[String],
 ) -> Vec<Placement> {
-    let target = |vertex: usize, index: u32| ChannelTarget {
+    let target = |vertex: usize, (index, tag): (u32, u32)| ChannelTarget {
         key: ChannelKey { job_id, vertex, index, attempt: 0 },
         address: addresses[ExecutionGraph::shared_slot_of(SubtaskId { vertex, index })].clone(),
+        tag,
     };
     execution
         .subtasks()
         .map(|subtask @ SubtaskId { vertex, index }| {
             let v = &job.vertices[vertex];
             let input = match job.inputs_of(vertex).next() {
-                Some(_) => InputDescriptor::Channel { inputs: job.gate_inputs(vertex) },
+                Some(_) => InputDescriptor::Channel { inputs: job.gate_inputs(vertex, index) },
                 None => {
                     InputDescriptor::Source(v.source.clone().expect("a vertex without input edge starts with a source"))
                 }
@@ -59,11 +60,7 @@ pub(super) fn plan_deployments(
             let output = match job.outputs_of(vertex).next() {
                 Some(edge) => OutputDescriptor::Channels {
                     partitioning: edge.partitioning,
-                    sender_tag: job.sender_tag(vertex, index),
-                    targets: match edge.partitioning {
-                        Partitioning::Forward => vec![target(edge.target, index)],
-                        _ => (0..job.vertices[edge.target].parallelism).map(|i| target(edge.target, i)).collect(),
-                    },
+                    targets: job.output_targets(vertex, index).into_iter().map(|t| target(edge.target, t)).collect(),
                 },
                 None => OutputDescriptor::Sink(v.sink.clone().expect("a vertex without output edge ends with a sink")),
             };

@@ -78,10 +78,9 @@ pub enum OutputDescriptor {
     Channels {
         /// How records are distributed.
         partitioning: Partitioning,
-        /// The number this task's messages carry at the downstream gates
-        /// (which number their upstream channels across all their inputs).
-        sender_tag: u32,
-        /// One per downstream subtask (one for forward).
+        /// The downstream subtasks this one sends to: all for hash,
+        /// rebalance, shuffle, broadcast and global; its own index for
+        /// forward; a pointwise share for rescale.
         targets: Vec<ChannelTarget>,
     },
 }
@@ -93,6 +92,9 @@ pub struct ChannelTarget {
     pub key: ChannelKey,
     /// Data address of the TaskManager that runs the subtask.
     pub address: String,
+    /// The number the sender's messages carry at that subtask's gate,
+    /// which numbers its upstream channels across all its inputs.
+    pub tag: u32,
 }
 
 impl TaskDescriptor {

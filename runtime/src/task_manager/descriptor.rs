@@ -55,16 +55,16 @@ impl TaskDescriptor {
         };
         let output = match self.output {
             OutputDescriptor::Sink(connector) => TaskOutput::Sink(connector),
-            OutputDescriptor::Channels { partitioning, sender_tag, targets } => TaskOutput::Channels {
+            OutputDescriptor::Channels { partitioning, targets } => TaskOutput::Channels {
                 partitioning,
                 channels: targets
                     .into_iter()
                     .map(|target| {
                         let key = ChannelKey { attempt: self.attempt, ..target.key };
                         if target.address == here.address {
-                            here.registry.sender(key, sender_tag)
+                            here.registry.sender(key, target.tag)
                         } else {
-                            tcp::remote_channel(target.address, key, sender_tag)
+                            tcp::remote_channel(target.address, key, target.tag)
                         }
                     })
                     .collect(),

@@ -47,6 +47,11 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                             wit::Partitioning::Forward => Partitioning::Forward,
                             wit::Partitioning::Rebalance => Partitioning::Rebalance,
                             wit::Partitioning::Hash => Partitioning::Hash,
+                            wit::Partitioning::Rescale => Partitioning::Rescale,
+                            wit::Partitioning::Shuffle => Partitioning::Shuffle,
+                            wit::Partitioning::Broadcast => Partitioning::Broadcast,
+                            wit::Partitioning::Global => Partitioning::Global,
+                            wit::Partitioning::ForwardStrict => Partitioning::ForwardStrict,
                         },
                     })
                     .collect(),

@@ -13,14 +13,48 @@ use crate::timers::TimeDomain;
 /// How records travel along an edge (WIT `partitioning`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "UPPERCASE"))]
+#[cfg_attr(feature = "serde", serde(rename_all = "SCREAMING_SNAKE_CASE"))]
 pub enum Partitioning {
     /// Subtask `i` feeds subtask `i` of the next node; lets the two chain.
+    /// The default edge: where the parallelisms differ it becomes rebalance.
     Forward,
     /// Round-robin over the next node's subtasks.
     Rebalance,
     /// By the key's key group: the edge leaving a key-by node.
     Hash,
+    /// Round-robin over a subset of the next node's subtasks: subtasks are
+    /// paired pointwise (Flink's rescale), so fewer channels are opened.
+    Rescale,
+    /// Each record to a random subtask of the next node.
+    Shuffle,
+    /// Each record to every subtask of the next node.
+    Broadcast,
+    /// Every record to the first subtask of the next node.
+    Global,
+    /// Asked for with `forward()`: as [`Partitioning::Forward`], but a plan
+    /// where the two parallelisms differ is refused, as Flink does.
+    ForwardStrict,
+}
+
+impl Partitioning {
+    /// Whether subtask `i` feeds subtask `i` (so the two nodes may chain).
+    pub fn is_forward(self) -> bool {
+        matches!(self, Partitioning::Forward | Partitioning::ForwardStrict)
+    }
+
+    /// Flink's name for the ship strategy (`FORWARD`, `HASH`, `REBALANCE`,
+    /// `RESCALE`, `SHUFFLE`, `BROADCAST`, `GLOBAL`), as plans show it.
+    pub fn ship_strategy(self) -> &'static str {
+        match self {
+            Partitioning::Forward | Partitioning::ForwardStrict => "FORWARD",
+            Partitioning::Rebalance => "REBALANCE",
+            Partitioning::Hash => "HASH",
+            Partitioning::Rescale => "RESCALE",
+            Partitioning::Shuffle => "SHUFFLE",
+            Partitioning::Broadcast => "BROADCAST",
+            Partitioning::Global => "GLOBAL",
+        }
+    }
 }
 
 /// A host connector and its options (WIT `connector`).

@@ -37,7 +37,7 @@ pub(crate) use timed::{assigner_operator, keyed_process_operator, process_operat
 use crate::JobError;
 use crate::builder::Recorded;
 use crate::context::{self, CallOutput, StateEntries, Timers};
-use crate::plan::{NodeKind, Partitioning, StreamPlan};
+use crate::plan::{NodeKind, StreamPlan};
 use crate::process::SideOutputs;
 
 /// The input end of a composed chain: runs a whole batch through it.
@@ -115,8 +115,8 @@ impl Chain {
             }
             if position > 0 {
                 let previous = node_ids[position - 1];
-                let forward = node.inputs.first().map(|e| (e.source, e.partitioning));
-                if forward != Some((previous, Partitioning::Forward)) {
+                let input = node.inputs.first().map(|e| (e.source, e.partitioning.is_forward()));
+                if input != Some((previous, true)) {
                     return Err(JobError::invalid_plan(format!(
                         "node {id} '{}' does not read node {previous} through a forward edge, so they cannot chain",
                         node.name

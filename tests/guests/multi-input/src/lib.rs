@@ -19,6 +19,10 @@
 //!   records in one map state, and when the window's event timer fires it
 //!   prints `key,window_end,sum_a,count_b`. A record the watermark has
 //!   already passed prints `LATE key timestamp` instead.
+//! - `partition`: the lines of `a`, read at parallelism `--up N` (1),
+//!   travel by `--strategy` (`rebalance`, `rescale`, `shuffle`,
+//!   `broadcast`, `global` or `forward`) to a map at the job's
+//!   parallelism, which passes them on unchanged.
 
 use std::time::Duration;
 
@@ -98,6 +102,21 @@ impl CoProcessFunction<Rec, Rec, String> for Router {
 fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
     env.set_job_name("multi-input");
     let output = args.get("output").map(str::to_owned);
+    if args.required("mode")? == "partition" {
+        let up = args.get_parsed::<u32>("up")?.unwrap_or(1);
+        let lines = env.read_text_file(args.required("a")?).set_parallelism(up);
+        let lines = match args.required("strategy")? {
+            "rebalance" => lines.rebalance(),
+            "rescale" => lines.rescale(),
+            "shuffle" => lines.shuffle(),
+            "broadcast" => lines.broadcast(),
+            "global" => lines.global(),
+            "forward" => lines.forward(),
+            other => return Err(JobError::InvalidArguments(format!("unknown strategy {other}"))),
+        };
+        lines.map(|line: String| line).print_or_write(output);
+        return Ok(());
+    }
     let a = env.read_text_file(args.required("a")?).flat_map(parse);
     let b = env.read_text_file(args.required("b")?).flat_map(parse);
     match args.required("mode")? {
