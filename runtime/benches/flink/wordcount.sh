@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Apache Flink 2.3's word count (WordCount.java beside this script) on INPUT at each
-# parallelism given and prints, per run, one line `job_ms P MS`: Flink's own job duration
-# (REST /jobs/:id "duration") on a warm TaskManager, after one warm-up run; the cluster's
-# start is not counted. `wflink bench` runs it; a user can too:
+# parallelism given and prints, per run, one line `job_ms P MS CPU_MS`: Flink's own job
+# duration (REST /jobs/:id "duration") on a warm TaskManager, after one warm-up run (the
+# cluster's start is not counted), and the CPU time (user + system) the TaskManager process
+# used meanwhile, which a loaded machine inflates less than the duration. `wflink bench` runs it; a user can too:
 #
 #   bash runtime/benches/flink/wordcount.sh INPUT 1 2
 #
@@ -11,7 +12,7 @@
 # target/flink-bench beside this repository's Cargo.toml) and compiles the job with javac
 # against Flink's jars. Needs java and javac 17+, python3 with pip, curl.
 #   FLINK_BENCH_RUNS  measured runs per parallelism (default 1; the best is what counts)
-#   FLINK_REST_PORT   Flink's REST port (default 18181; its RPC port is 16223), so a wflink
+#   FLINK_REST_PORT   Flink's REST port (default: a free one, as is its RPC port), so a wflink
 #                     cluster (8081) or another Flink can run beside it
 # On failure it prints one line saying why on stderr and exits non-zero.
 set -euo pipefail
@@ -21,7 +22,8 @@ fail() { echo "$*" >&2; exit 1; }
 input=$(realpath "$1"); shift
 cache="${FLINK_BENCH_CACHE:-$here/../../../target/flink-bench}"
 mkdir -p "$cache" && cache=$(realpath "$cache")
-port="${FLINK_REST_PORT:-18181}"
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+port="${FLINK_REST_PORT:-$(free_port)}"
 runs="${FLINK_BENCH_RUNS:-1}"
 home="$cache/flink-2.3.0"
 jar="$cache/job/wordcount.jar"
@@ -39,10 +41,9 @@ if [ ! -f "$home/lib/flink-dist-2.3.0.jar" ]; then
   # real copies: bin/config.sh runs `find lib/`, which does not follow a symlinked folder
   cp -r "$cache"/unpacked/pyflink/{bin,conf,lib,opt,plugins} "$home/"
   chmod +x "$home"/bin/*.sh "$home/bin/flink"
-  # one TaskManager with 2 slots; ports and pid files of its own
+  # one TaskManager with 2 slots; pid files of its own (stop-cluster.sh stops what they list)
   sed -i 's/numberOfTaskSlots: 1$/numberOfTaskSlots: 2/' "$home/conf/config.yaml"
-  printf '\nrest.port: %s\njobmanager.rpc.port: 16223\nenv.pid.dir: %s\n' "$port" "$home/log" \
-    >>"$home/conf/config.yaml"
+  printf '\nenv.pid.dir: %s\n' "$home/log" >>"$home/conf/config.yaml"
   rm -rf "$cache/wheels" "$cache/unpacked"
 fi
 if [ ! -f "$jar" ] || [ "$here/WordCount.java" -nt "$jar" ]; then
@@ -52,6 +53,9 @@ if [ ! -f "$jar" ] || [ "$here/WordCount.java" -nt "$jar" ]; then
   jar cf "$jar" -C "$cache/job/classes" .
 fi
 
+# this run's ports: the JobManager's RPC port is the one nested `    port:` of config.yaml
+sed -i "/^rest.port: /d; s/^    port: [0-9]*\$/    port: $(free_port)/" "$home/conf/config.yaml"
+printf 'rest.port: %s\n' "$port" >>"$home/conf/config.yaml"
 export FLINK_HOME="$home"
 rest="http://127.0.0.1:$port"
 curl -sf "$rest/overview" >/dev/null && fail "something already answers on $rest (set FLINK_REST_PORT)"
@@ -64,13 +68,22 @@ for _ in $(seq 1 120); do
 done
 [ "${tms:-0}" = 1 ] || fail "Flink's TaskManager did not register within 60 s (see $home/log)"
 
-# Runs the job at parallelism $1 and prints Flink's job duration in ms.
+tm_pid=$(cat "$home"/log/flink-*-taskexecutor.pid 2>/dev/null | head -1)
+# CPU ms (user + system) the TaskManager has used so far (0 where /proc is missing).
+tm_cpu_ms() {
+  local ticks
+  ticks=$(awk '{print $14 + $15}' "/proc/$tm_pid/stat" 2>/dev/null) || { echo 0; return; }
+  echo $((ticks * 1000 / $(getconf CLK_TCK)))
+}
+
+# Runs the job at parallelism $1 and prints Flink's job duration and the TaskManager's CPU, in ms.
 job_ms() {
-  local out jid
+  local out jid cpu
+  cpu=$(tm_cpu_ms)
   out=$("$home/bin/flink" run -m "127.0.0.1:$port" -p "$1" -c WordCount "$jar" "$input" "$1" 2>&1) ||
     fail "flink run failed: $(echo "$out" | grep -v '^\s*at ' | tail -2 | tr '\n' ' ')"
   jid=$(echo "$out" | awk '/^JOB_ID /{print $2}')
-  curl -sf "$rest/jobs/$jid" | python3 -c 'import json,sys;print(json.load(sys.stdin)["duration"])'
+  echo "$(curl -sf "$rest/jobs/$jid" | python3 -c 'import json,sys;print(json.load(sys.stdin)["duration"])') $(($(tm_cpu_ms) - cpu))"
 }
 
 job_ms 2 >/dev/null # warm-up: loads the classes and JIT-compiles the job in both slots

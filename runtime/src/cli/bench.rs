@@ -62,15 +62,18 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(words == args.words, "the plain loop counted {words} words, expected {}", args.words);
 
     let mut rates = Vec::new();
+    let mut cpu = Vec::new();
     for parallelism in PARALLELISMS {
         let job_args = vec!["--input".into(), input.display().to_string(), "--discard".into()];
         let started = Instant::now();
+        let cpu_before = cpu_seconds();
         let details = run_job_locally(engine.clone(), &bytes, &job_args, Some(parallelism), Configuration::default())?;
         let elapsed = started.elapsed().as_secs_f64();
         anyhow::ensure!(details.status == JobStatus::Finished, "the p={parallelism} run ended {}", details.status);
         let counted: u64 = details.vertices.last().map(|v| v.metrics.read_records).unwrap_or(0);
         anyhow::ensure!(counted == words, "wflink p={parallelism} counted {counted} words, expected {words}");
         rates.push(words as f64 / elapsed);
+        cpu.push(cpu_seconds() - cpu_before);
     }
     let peak_rss = peak_rss_mb();
     let flink = match args.no_flink {
@@ -83,7 +86,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     println!("input: {} ({words} words, {distinct} distinct)", input.display());
     println!("plain Rust loop   : {:>6.2} M words/s", plain / 1e6);
     let flink_rate = |p: u32| -> Option<f64> {
-        let took = flink.as_ref().ok()?.iter().find(|(q, _)| *q == p)?.1;
+        let took = flink.as_ref().ok()?.iter().find(|r| r.parallelism == p)?.took;
         Some(words as f64 / took.as_secs_f64())
     };
     for (i, p) in PARALLELISMS.into_iter().enumerate() {
@@ -94,16 +97,16 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         if let Some(f) = flink_rate(p) {
             notes.push(format!("{:.2}x Flink p={p}", rates[i] / f));
         }
+        notes.push(format!("{:.1} CPU s", cpu[i]));
         println!("wflink p={p}        : {:>6.2} M words/s  ({})", rates[i] / 1e6, notes.join(", "));
     }
     match &flink {
         Ok(durations) => {
-            for (p, took) in durations {
-                let rate = words as f64 / took.as_secs_f64();
+            for run in durations {
+                let (p, took, cpu) = (run.parallelism, run.took.as_secs_f64(), run.cpu.as_secs_f64());
+                let rate = words as f64 / took / 1e6;
                 println!(
-                    "Flink 2.3 p={p}     : {:>6.2} M words/s  (job {:.2} s, warm TaskManager)",
-                    rate / 1e6,
-                    took.as_secs_f64()
+                    "Flink 2.3 p={p}     : {rate:>6.2} M words/s  (job {took:.2} s, warm TaskManager; {cpu:.1} CPU s)"
                 );
             }
         }
@@ -113,6 +116,18 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         println!("wflink peak RSS   : {mb:.0} MB (this whole process: plain loop and both runs)");
     }
     Ok(())
+}
+
+/// CPU time (user and system) this process has used so far, in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes the struct it is given and nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// The process's peak resident set (`VmHWM`), in MB, where /proc has it.
