@@ -43,7 +43,7 @@ export async function taskManagersPage(main) {
       table(TM_COLUMNS, taskmanagers.map((tm) => [
         h('a', { href: `#/taskmanager/${encodeURIComponent(tm.id)}` }, tm.id), tm.dataPort,
         `${tm.freeSlots} / ${tm.slotsNumber}`, tm.hardware.cpuCores, fmtBytes(tm.memoryConfiguration.totalFlinkMemory),
-        `${fmtDuration(tm.timeSinceLastHeartbeat)} ago`,
+        `${fmtDuration(Math.max(0, Date.now() - tm.timeSinceLastHeartbeat))} ago`,
       ]), { id: 'taskmanagers', empty: 'No TaskManager is registered. Start one with `wflink taskmanager --jobmanager HOST:PORT`.',
         onRow: (i) => { location.hash = `#/taskmanager/${encodeURIComponent(taskmanagers[i].id)}`; } }));
   }
@@ -103,7 +103,7 @@ export async function taskManagerPage(main, [rawId], stale) {
       h('dt', {}, 'Physical memory'), h('dd', {}, fmtBytes(tm.hardware.physicalMemory)),
       h('dt', {}, 'Guest memory'), h('dd', {}, `${fmtBytes(m.heapUsed)} used of ${fmtBytes(tm.memoryConfiguration.totalFlinkMemory)}`),
       h('dt', {}, 'Process memory'), h('dd', {}, m.processMemory ? fmtBytes(m.processMemory) : '–'),
-      h('dt', {}, 'Last heartbeat'), h('dd', {}, `${fmtDuration(tm.timeSinceLastHeartbeat)} ago`)));
+      h('dt', {}, 'Last heartbeat'), h('dd', {}, `${fmtDuration(Math.max(0, Date.now() - tm.timeSinceLastHeartbeat))} ago`)));
     slots.replaceChildren(table(SLOT_COLUMNS, (tm.allocatedSlots || []).map((s) => [
       s.index, h('a', { href: `#/job/${s.jobId}` }, h('code', {}, s.jobId)), s.tasks, `${fmtBytes(s.memoryUsed)} / ${fmtBytes(s.memoryLimit)}`,
     ]), { id: 'tm-slots', empty: 'All slots are free.' }));

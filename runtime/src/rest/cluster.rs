@@ -255,7 +255,8 @@ pub struct TaskManager {
     data_port: i64,
     /// Always -1: no JMX.
     jmx_port: i64,
-    /// ms since its last heartbeat.
+    /// When its last heartbeat arrived, in ms since the epoch. Despite the name, Flink fills this field with the
+    /// heartbeat's time, and its dashboard shows it as a date.
     time_since_last_heartbeat: u64,
     /// Slots it offers.
     slots_number: usize,
@@ -288,7 +289,7 @@ impl TaskManager {
             path: format!("wflink.tcp://{}/taskmanager", info.data_address),
             data_port,
             jmx_port: -1,
-            time_since_last_heartbeat: now_millis().saturating_sub(last),
+            time_since_last_heartbeat: last,
             slots_number: tm.slots,
             free_slots: tm.free_slots,
             assigned_tasks: assigned,
