@@ -74,3 +74,24 @@ fn invalid_configuration_value() {
         run(&["run", "--local", "-D", "execution.buffer-timeout=soon"], &wordcount_wasm(), &["--input", "/dev/null"]);
     assert_clean_failure(&output, "execution.buffer-timeout");
 }
+
+/// `wflink info job.wasm | head` ends quietly when its reader goes away, as Unix tools do, instead of panicking
+/// on the broken pipe.
+#[test]
+fn info_into_a_closed_pipe_does_not_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = wflink()
+        .args(["info"])
+        .arg(wordcount_wasm())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wflink starts");
+    // The reader goes away before the plan is printed (describing the job takes longer than this).
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "wflink info panicked on a closed pipe ({status}):\n{stderr}");
+}

@@ -123,17 +123,33 @@ impl Cli {
             Command::Build { dir } => build::build(&dir),
             Command::Run(args) => run::run(args),
             Command::RunApplication(args) => application::run_application(args),
-            Command::List(args) => list::list(args),
+            Command::List(args) => {
+                end_quietly_when_stdout_closes();
+                list::list(args)
+            }
             Command::Cancel(args) => list::cancel(args),
             Command::Savepoint(args) => savepoint::savepoint(args),
             Command::Jobmanager(args) => jobmanager::jobmanager(args),
             Command::Taskmanager(args) => taskmanager::taskmanager(args),
             Command::Cluster(command) => cluster::cluster(command),
-            Command::Info { parallelism, config, job, args } => info::info(&job, &args, parallelism, &config.load()?),
+            Command::Info { parallelism, config, job, args } => {
+                end_quietly_when_stdout_closes();
+                info::info(&job, &args, parallelism, &config.load()?)
+            }
             Command::Demo { parallelism } => demo::demo(parallelism),
             Command::Bench(args) => bench::bench(args),
             Command::BenchLanguages(args) => bench_languages::bench_languages(args),
             Command::BenchWindows(args) => bench_windows::bench_windows(args),
         }
+    }
+}
+
+/// Lets a command that only prints end quietly when its reader goes away (`wflink info job.wasm | head`), as Unix
+/// tools do, where `println!` would panic on the broken pipe. Only for commands that print and hold nothing that
+/// must be closed cleanly; sockets are unaffected (Rust writes to them with `MSG_NOSIGNAL`).
+fn end_quietly_when_stdout_closes() {
+    // SAFETY: sets the default disposition of one signal; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
