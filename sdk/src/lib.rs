@@ -41,6 +41,7 @@
 //! - `plan`: the plan's types ([`plan::StreamPlan`]).
 //! - `chain`: runs the functions of one chain on batches.
 //! - `codec`: MessagePack encoding; the [`Data`] and [`Key`] bounds.
+//! - `connectors`: [`KafkaSource`], [`KafkaSink`] and record [`Format`]s.
 //! - `args`, `error`: [`Args`] and [`JobError`].
 //! - `export`: the WIT bindings and [`export_job!`].
 //! - [`log`], [`metrics`]: the host's logging and metrics imports.
@@ -54,6 +55,7 @@ mod args;
 mod builder;
 mod chain;
 mod codec;
+mod connectors;
 mod context;
 mod env;
 mod error;
@@ -72,6 +74,7 @@ pub mod window;
 pub use args::Args;
 pub use chain::Collector;
 pub use codec::{Data, Key};
+pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
@@ -90,10 +93,10 @@ pub mod prelude {
         TumblingEventTimeWindows, TumblingProcessingTimeWindows,
     };
     pub use crate::{
-        AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream, DataStreamSink, JobError, Key,
-        KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState, ListState, MapState, OutputTag,
-        ProcessFunction, ReducingState, StateError, StreamExecutionEnvironment, TimeWindow, ValueState,
-        WatermarkStrategy, WindowedStream,
+        AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream, DataStreamSink, Delivery,
+        Format, JobError, KafkaRecord, KafkaSink, KafkaSource, Key, KeyedProcessFunction, KeyedStream, LazyListState,
+        LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState, StartingOffsets,
+        StateError, StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
     };
 }
 
