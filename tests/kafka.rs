@@ -132,7 +132,7 @@ fn kill_a_taskmanager_mid_job(cluster: &mut TestCluster, job: &str) {
 fn a_killed_taskmanager_loses_and_duplicates_nothing_from_kafka_into_files() {
     let broker = Broker::start("kill-files");
     broker.create_topic("lines", 4);
-    let text = generate_text(1_500_000, 5);
+    let text = generate_text(800_000, 5);
     produce_lines(&broker, "lines", &text, 4);
     let mut cluster = fault_tolerant_cluster("kafka-kill-files");
     let output = cluster.dir.join("out");
@@ -167,7 +167,7 @@ fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     let broker = Broker::start("kill-kafka");
     broker.create_topic("lines", 4);
     broker.create_topic("counts", 2);
-    let text = generate_text(1_500_000, 6);
+    let text = generate_text(800_000, 6);
     produce_lines(&broker, "lines", &text, 4);
     let mut cluster = fault_tolerant_cluster("kafka-kill-kafka");
     let wasm = kafka_wordcount();

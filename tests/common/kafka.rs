@@ -23,6 +23,8 @@ use wflink::guest_build::repo;
 
 /// How long the broker may take to answer after it starts.
 const START_LIMIT: Duration = Duration::from_secs(30);
+/// How long without a new record means a topic was read to its end.
+const QUIET: Duration = Duration::from_secs(2);
 /// How long a test client waits on the broker for one request.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -110,9 +112,14 @@ impl Broker {
         }
     }
 
-    /// Writes `records` (`(partition, key, value)`) and waits for the acknowledgements.
+    /// Writes `records` (`(partition, key, value)`) and waits for the
+    /// acknowledgements. One record per batch: tansu 0.6.0 answers a
+    /// ListOffsets for the latest offset with the last *batch*'s base
+    /// offset plus one, so only then is a partition's end (where a bounded
+    /// source stops) right.
     pub fn produce(&self, topic: &str, records: &[(i32, Option<&str>, &str)]) {
-        let producer: BaseProducer = self.config().set("linger.ms", "5").create().unwrap();
+        let producer: BaseProducer =
+            self.config().set("linger.ms", "0").set("batch.num.messages", "1").create().unwrap();
         for (partition, key, value) in records {
             let mut record = BaseRecord::to(topic).partition(*partition).payload(*value);
             if let Some(key) = key {
@@ -134,33 +141,29 @@ impl Broker {
     }
 
     /// Every record of `topic` now, by partition: `(offset, key, value)`.
+    /// Read until no record came for [`QUIET`] (a job's sink batches its
+    /// records, and tansu misreports the end of a partition written in
+    /// batches, see [`Broker::produce`]).
     pub fn read_all(&self, topic: &str) -> BTreeMap<i32, Vec<(i64, Option<String>, String)>> {
-        let consumer: BaseConsumer = self.config().set("enable.partition.eof", "false").create().unwrap();
+        let consumer: BaseConsumer =
+            self.config().set("enable.partition.eof", "false").set("group.id", "wflink-test-reader").create().unwrap();
         let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).unwrap();
         let partitions: Vec<i32> = metadata.topics()[0].partitions().iter().map(|p| p.id()).collect();
-        let mut ends = BTreeMap::new();
         let mut list = TopicPartitionList::new();
         for &p in &partitions {
-            let (low, high) = consumer.fetch_watermarks(topic, p, TIMEOUT).unwrap();
-            if high > low {
-                ends.insert(p, high);
-                list.add_partition_offset(topic, p, Offset::Offset(low)).unwrap();
-            }
+            list.add_partition_offset(topic, p, Offset::Beginning).unwrap();
         }
         let mut records: BTreeMap<i32, Vec<_>> = partitions.iter().map(|&p| (p, Vec::new())).collect();
-        if ends.is_empty() {
-            return records;
-        }
         consumer.assign(&list).unwrap();
         let started = Instant::now();
-        let mut position: BTreeMap<i32, i64> = BTreeMap::new();
-        while ends.iter().any(|(p, end)| position.get(p).copied().unwrap_or(0) < *end) {
-            assert!(started.elapsed() < Duration::from_secs(60), "could not read {topic} to its end");
+        let mut last = Instant::now();
+        while last.elapsed() < QUIET {
+            assert!(started.elapsed() < Duration::from_secs(120), "could not read {topic} to its end");
             let Some(message) = consumer.poll(Duration::from_millis(100)) else { continue };
             let message = message.expect("a record");
+            last = Instant::now();
             let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned());
             let value = message.payload().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
-            position.insert(message.partition(), message.offset() + 1);
             records.get_mut(&message.partition()).unwrap().push((message.offset(), key, value));
         }
         records

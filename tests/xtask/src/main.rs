@@ -286,8 +286,12 @@ fn install_tansu() -> Result<(), String> {
         "--root",
         TOOLS,
     ];
-    step(&format!("cargo install {TANSU} {TANSU_VERSION} (the Kafka tests' broker, into {TOOLS})"), || cargo(&install))
-        .map_err(|error| format!("cannot install the Kafka broker {TANSU}: {error}"))
+    step(&format!("cargo install {TANSU} {TANSU_VERSION} (the Kafka tests' broker, into {TOOLS})"), || {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        // Without debug info: with it the binary is ~470 MB and links slower.
+        run(Command::new(cargo).current_dir(root()).args(install).env("CARGO_PROFILE_DEV_DEBUG", "false"))
+    })
+    .map_err(|error| format!("cannot install the Kafka broker {TANSU}: {error}"))
 }
 
 /// Whether a JavaScript guest project has what its build runs.

@@ -195,9 +195,10 @@ impl KafkaSource {
             ("fetch.max.bytes", FETCH_MAX_BYTES.to_string()),
             ("client.id", format!("wflink-source-{index}")),
         ];
-        if let Some(group) = &options.group {
-            extra.push(("group.id", group.clone()));
-        }
+        // librdkafka's consumer needs a group even to assign partitions by
+        // hand; without `group.id` nothing is ever committed to this one.
+        let group = options.group.clone().unwrap_or_else(|| "wflink-kafka-source".to_string());
+        extra.push(("group.id", group));
         let consumer: BaseConsumer =
             common.client_config(&extra).create().map_err(|e| bad(format!("cannot create a Kafka consumer: {e}")))?;
         let mut restored_partitions = BTreeMap::new();
@@ -341,23 +342,21 @@ impl KafkaSource {
         self.options.bounded && self.partitions.values().all(|a| a.done)
     }
 
-    /// Marks the partitions numbered `partition` that reached their end
-    /// (librdkafka names only the partition number of an end of partition).
+    /// Marks the partitions numbered `partition` whose position reached
+    /// their stop (librdkafka names only the partition number of an end of
+    /// partition, and a broker may signal an end that is only the end of a
+    /// fetch, so the position decides; it also moves past transaction
+    /// markers, which are never delivered as records).
     fn reached_end(&mut self, partition: i32) {
-        let candidates: Vec<(String, i32)> =
-            self.partitions.iter().filter(|(k, a)| k.1 == partition && !a.done).map(|(k, _)| k.clone()).collect();
-        let positions = if candidates.len() > 1 { self.consumer.position().ok() } else { None };
-        for key in candidates {
-            let assigned = self.partitions.get_mut(&key).expect("listed above");
+        if !self.partitions.iter().any(|(k, a)| k.1 == partition && !a.done) {
+            return;
+        }
+        let Ok(positions) = self.consumer.position() else { return };
+        for ((topic, number), assigned) in self.partitions.iter_mut().filter(|(k, a)| k.1 == partition && !a.done) {
             let Some(stop) = assigned.state.stop else { continue };
-            let at_end = match &positions {
-                None => true,
-                Some(list) => match list.find_partition(&key.0, key.1).map(|p| p.offset()) {
-                    Some(Offset::Offset(position)) => position >= stop,
-                    _ => false,
-                },
-            };
-            if at_end {
+            if let Some(Offset::Offset(position)) = positions.find_partition(topic, *number).map(|p| p.offset())
+                && position >= stop
+            {
                 assigned.done = true;
                 assigned.state.next = assigned.state.next.max(stop);
             }
