@@ -232,7 +232,10 @@ fn producer_settings(index: u32) -> Vec<(&'static str, String)> {
         ("client.id", format!("wflink-sink-{index}")),
         // As the Java client partitions keyed records.
         ("partitioner", "murmur2_random".into()),
-        ("enable.idempotence", "true".into()),
+        // Not idempotent outside transactions (as Flink's at-least-once
+        // sink): at-least-once may write twice anyway, and tansu 0.6.0 drops
+        // records of a second idempotent producer writing the same partition.
+        ("enable.idempotence", "false".into()),
         // A bounded send queue: a slow broker slows the job (backpressure).
         ("queue.buffering.max.kbytes", (16 * 1024).to_string()),
         ("linger.ms", "5".into()),
@@ -348,6 +351,7 @@ impl RdTxn {
     /// aborts what they left open.
     fn open(common: &Common, id: &str, marker_topic: &str) -> Result<Self, String> {
         let mut settings = producer_settings(0);
+        settings.retain(|(k, _)| *k != "enable.idempotence");
         settings.push(("transactional.id", id.to_string()));
         settings.push(("client.id", format!("wflink-{id}")));
         let producer: BaseProducer<Deliveries> = common
