@@ -132,7 +132,7 @@ fn kill_a_taskmanager_mid_job(cluster: &mut TestCluster, job: &str) {
 fn a_killed_taskmanager_loses_and_duplicates_nothing_from_kafka_into_files() {
     let broker = Broker::start("kill-files");
     broker.create_topic("lines", 4);
-    let text = generate_text(800_000, 5);
+    let text = generate_text(300_000, 5);
     produce_lines(&broker, "lines", &text, 4);
     let mut cluster = fault_tolerant_cluster("kafka-kill-files");
     let output = cluster.dir.join("out");
@@ -167,7 +167,7 @@ fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     let broker = Broker::start("kill-kafka");
     broker.create_topic("lines", 4);
     broker.create_topic("counts", 2);
-    let text = generate_text(800_000, 6);
+    let text = generate_text(300_000, 6);
     produce_lines(&broker, "lines", &text, 4);
     let mut cluster = fault_tolerant_cluster("kafka-kill-kafka");
     let wasm = kafka_wordcount();
@@ -227,10 +227,9 @@ fn savepoint_then_restore_at(from: u32, to: u32) {
     assert!(run.status.success(), "cancel with savepoint: {}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8_lossy(&run.stdout);
     let path = stdout
-        .split_whitespace()
-        .find(|w| w.contains("savepoint-"))
-        .expect("the savepoint's path")
-        .trim_end_matches('.');
+        .lines()
+        .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim().trim_end_matches('.')))
+        .unwrap_or_else(|| panic!("the savepoint's path: {stdout}"));
 
     let second = generate_text(50_000, 22);
     produce_lines(&broker, "lines", &second, 4);

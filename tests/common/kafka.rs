@@ -137,7 +137,7 @@ impl Broker {
                 }
             }
         }
-        producer.flush(Duration::from_secs(60)).expect("the broker acknowledged every test record");
+        producer.flush(Duration::from_secs(180)).expect("the broker acknowledged every test record");
     }
 
     /// Every record of `topic` now, by partition: `(offset, key, value)`.
