@@ -554,7 +554,7 @@ impl SourceReader for KafkaSource {
         let active = self
             .partitions
             .values()
-            .filter(|a| !a.done && !idle_timeout.is_some_and(|t| now.duration_since(a.last_record) >= t));
+            .filter(|a| !a.done && idle_timeout.is_none_or(|t| now.duration_since(a.last_record) < t));
         let min = active.map(|a| a.max_timestamp).min();
         let watermark = |ts: i64| {
             if ts == NO_WATERMARK { NO_WATERMARK } else { ts.saturating_sub(out_of_orderness).saturating_sub(1) }

@@ -326,7 +326,7 @@ mod tests {
         // it, in the middle of a transaction of records after it.
         broker.lock().unwrap().open.insert("job-0".into(), vec!["after".into()]);
         drop(sink);
-        let restored = ExactlyOnce::open("job", 0, 1, &[state.clone()], opener(&broker)).unwrap();
+        let restored = ExactlyOnce::open("job", 0, 1, std::slice::from_ref(&state), opener(&broker)).unwrap();
         assert_eq!(committed(&broker), ["a", "b"], "checkpoint 2's batch committed once, nothing after it");
         assert!(broker.lock().unwrap().log.contains(&"fenced job-0".to_string()));
         drop(restored);
