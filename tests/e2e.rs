@@ -15,6 +15,7 @@ mod event_time;
 mod examples;
 mod fault_tolerance;
 mod hostile_jobs;
+mod kafka;
 mod lazy_state;
 mod libraries;
 mod limits;

@@ -35,7 +35,7 @@
 //! - [`blob_store`]: components of submitted jobs, fetched by TaskManager processes.
 //! - [`rest`]: the Flink-shaped REST API of a JobManager process.
 //! - [`security`]: the cluster secret, its handshake, the directories jobs may use.
-//! - [`connectors`]: sources and sinks.
+//! - [`connectors`]: sources and sinks (files, sockets, Kafka) and record formats.
 //! - [`minicluster`]: everything in one process.
 //! - [`logs`]: the log and stdout files a process serves through the REST API.
 //! - [`config`], [`ids`], [`metrics`], [`panics`]: shared vocabulary.

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::builder::{PlanBuilder, Recorded, SharedBuilder};
+use crate::connectors::{Format, KafkaSource, file_options};
 use crate::plan::{Connector, NodeKind, StreamPlan};
 use crate::{Args, DataStream, JobError};
 
@@ -39,6 +40,20 @@ impl StreamExecutionEnvironment {
     /// record per line, without the line ending.
     pub fn read_text_file(&mut self, path: impl Into<String>) -> DataStream<String> {
         self.source(Connector::new("file", &[("path", path.into())]), "Source: file")
+    }
+
+    /// Reads the file or directory at `path` with `format`: each line is
+    /// one record (a CSV header line, with `header: true`, names columns).
+    pub fn read_file<T>(&mut self, path: impl Into<String>, format: Format) -> DataStream<T> {
+        let connector = Connector { name: "file".into(), options: file_options(path.into(), &format) };
+        self.source(connector, "Source: file")
+    }
+
+    /// Reads Kafka topics; `T` is what the format gives (`String` for
+    /// text, your serde type for JSON, [`KafkaRecord`](crate::KafkaRecord)`<V>`
+    /// with metadata).
+    pub fn from_kafka<T>(&mut self, source: KafkaSource) -> DataStream<T> {
+        self.source(Connector { name: "kafka".into(), options: source.options }, "Source: kafka")
     }
 
     /// Reads lines from a TCP server at `hostname:port` (as `nc -lk PORT` serves).

@@ -44,6 +44,7 @@
 //! - `plan`: the plan's types ([`plan::StreamPlan`]).
 //! - `chain`: runs the functions of one chain on batches.
 //! - `codec`: MessagePack encoding; the [`Data`] and [`Key`] bounds.
+//! - `connectors`: [`KafkaSource`], [`KafkaSink`] and record [`Format`]s.
 //! - `args`, `error`: [`Args`] and [`JobError`].
 //! - `export`: the WIT bindings and [`export_job!`].
 //! - [`log`], [`metrics`]: the host's logging and metrics imports.
@@ -59,6 +60,7 @@ mod chain;
 mod co_process;
 mod codec;
 mod connected;
+mod connectors;
 mod context;
 mod env;
 mod error;
@@ -80,6 +82,7 @@ pub use chain::Collector;
 pub use co_process::{CoProcessFunction, KeyedCoProcessFunction};
 pub use codec::{Data, Key};
 pub use connected::{ConnectedStreams, KeyedConnectedStreams};
+pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
@@ -99,9 +102,10 @@ pub mod prelude {
     };
     pub use crate::{
         AggregateFunction, AggregatingState, Args, CoProcessFunction, Collector, ConnectedStreams, Context, Data,
-        DataStream, DataStreamSink, JobError, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction,
-        KeyedStream, LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ReducingState,
-        StateError, StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
+        DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord, KafkaSink, KafkaSource, Key,
+        KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState,
+        ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState, StartingOffsets, StateError,
+        StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
     };
 }
 

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use crate::builder::SharedBuilder;
 use crate::chain::{self, Collector};
+use crate::connectors::{Format, KafkaSink, file_options};
 use crate::plan::{Connector, NodeKind, Partitioning};
 use crate::process::{OutputTag, ProcessFunction};
 use crate::{Data, Key, KeyedStream, WatermarkStrategy};
@@ -66,8 +67,11 @@ impl<T> DataStream<T> {
     }
 
     fn sink(self, name: &str, options: &[(&str, String)], label: &str) -> DataStreamSink {
-        let kind = NodeKind::Sink(Connector::new(name, options));
-        let id = self.plan.borrow_mut().add_reading(kind, label, &[self.input()], None);
+        self.sink_to(Connector::new(name, options), label)
+    }
+
+    fn sink_to(self, connector: Connector, label: &str) -> DataStreamSink {
+        let id = self.plan.borrow_mut().add_reading(NodeKind::Sink(connector), label, &[self.input()], None);
         DataStreamSink { stream: DataStream::<()>::new(self.plan, id) }
     }
 
@@ -175,6 +179,25 @@ impl<T: Data> DataStream<T> {
         let name = format!("Side Output: {}", tag.name);
         let id = self.plan.borrow_mut().add(kind, &name, Some(self.node), Some(chain::side_output_operator::<U>()));
         DataStream::new(self.plan.clone(), id)
+    }
+
+    /// Writes every record to Kafka (see [`KafkaSink`]). Records reach the
+    /// sink with their field names, so a struct becomes a JSON object.
+    pub fn sink_to_kafka(self, sink: KafkaSink) -> DataStreamSink {
+        let connector = Connector { name: "kafka".into(), options: sink.options };
+        self.named_fields().sink_to(connector, "Sink: kafka")
+    }
+
+    /// Writes every record to files under the directory `path` in `format`
+    /// (part files as [`write_as_text`](Self::write_as_text) writes them).
+    pub fn write_as(self, path: impl Into<String>, format: Format) -> DataStreamSink {
+        let connector = Connector { name: "file".into(), options: file_options(path.into(), &format) };
+        self.named_fields().sink_to(connector, "Sink: File")
+    }
+
+    /// A node that hands records on encoded with their field names.
+    fn named_fields(self) -> DataStream<T> {
+        self.then(NodeKind::Map, "Named Fields", Some(chain::named_fields_operator::<T>()))
     }
 
     /// Partitions the stream by the key `key` computes, so that all records

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 pub mod cluster;
 pub mod feed;
+pub mod kafka;
 pub mod sensors;
 
 use wflink::guest_build::{build_guest, repo};

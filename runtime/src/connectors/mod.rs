@@ -5,6 +5,8 @@
 //! Text sources emit each line as a MessagePack string; text sinks render
 //! MessagePack values as text ([`render`]).
 
+pub mod formats;
+pub mod kafka;
 pub mod render;
 pub mod sinks;
 pub mod sources;
@@ -35,6 +37,14 @@ pub enum ConnectorError {
     /// The path lies outside `wflink.io.allowed-paths`.
     #[error(transparent)]
     Forbidden(#[from] crate::security::ForbiddenPath),
+    /// A record its format cannot read, with `bad-records=fail`.
+    #[error("bad record at {position}: {problem} (bad-records=skip would skip it)")]
+    BadRecord {
+        /// Where it is: topic, partition and offset, or file and line.
+        position: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// Reading or writing failed, naming the file or address.
     #[error("{what}: {cause}")]
     Io {

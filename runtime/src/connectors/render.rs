@@ -15,6 +15,11 @@ pub fn render(bytes: &[u8], out: &mut String) {
     }
 }
 
+/// Appends the text of `value` to `out`.
+pub fn render_value(value: &ValueRef<'_>, out: &mut String) {
+    write_value(value, out)
+}
+
 fn write_value(value: &ValueRef<'_>, out: &mut String) {
     match value {
         ValueRef::Nil => out.push_str("null"),

@@ -263,6 +263,30 @@ impl ChainContext {
         }
     }
 
+    /// A source's own watermark (Kafka's, per partition): moves the
+    /// operators' watermark like one from upstream, and tells downstream
+    /// when the source turns idle or active.
+    pub fn on_source_watermark(
+        &mut self,
+        guest: Option<&mut GuestInstance>,
+        source: crate::connectors::sources::SourceWatermark,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        let own_status = self.generator.is_none();
+        if !source.idle && self.idle_sent && own_status {
+            self.idle_sent = false;
+            emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: false }))?;
+        }
+        if source.watermark > self.watermark {
+            self.advance(guest, source.watermark, emit)?;
+        }
+        if source.idle && !self.idle_sent && own_status {
+            self.idle_sent = true;
+            emit(Emit::Control(StreamMessage::WatermarkStatus { upstream: self.subtask, idle: true }))?;
+        }
+        Ok(())
+    }
+
     /// Moves the operators' watermark to `watermark`: fires due event
     /// timers, then sends it on (unless an assigner makes its own).
     fn advance(

@@ -158,7 +158,15 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         TaskInput::Source(connector) => {
             let reader = sources::open(&connector, subtask.index, vertex.parallelism, &restored.sources)?;
             changed(TaskState::Running);
-            let run = SourceRun { reader, ended: false, final_checkpoint: None, periodic_checkpoints };
+            let watermark_interval = Duration::from_millis(vertex.auto_watermark_interval_ms.max(1));
+            let run = SourceRun {
+                reader,
+                ended: false,
+                final_checkpoint: None,
+                periodic_checkpoints,
+                watermark_interval,
+                next_watermark: Instant::now(),
+            };
             run.run(&mut pipeline, &mut checkpoints, &metrics, &cancelled)?;
         }
         TaskInput::Channel(gate) => {
@@ -214,6 +222,9 @@ struct SourceRun {
     /// The checkpoint triggered after the end, whose completion ends the task.
     final_checkpoint: Option<CheckpointId>,
     periodic_checkpoints: bool,
+    /// How often the source's own watermark is asked for.
+    watermark_interval: Duration,
+    next_watermark: Instant,
 }
 
 impl SourceRun {
@@ -251,6 +262,12 @@ impl SourceRun {
                 metrics.add_in(batch.len(), batch.byte_len());
                 pipeline.process(&mut batch, 0)?;
             }
+            if Instant::now() >= self.next_watermark {
+                self.next_watermark = Instant::now() + self.watermark_interval;
+                if let Some(watermark) = self.reader.watermark() {
+                    pipeline.on_source_watermark(watermark)?;
+                }
+            }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
                 if !self.periodic_checkpoints {
@@ -270,11 +287,12 @@ impl SourceRun {
     ) -> Result<bool, TaskError> {
         match command {
             TaskCommand::TriggerCheckpoint(barrier) => {
-                pipeline.checkpoint(barrier, Some(&*self.reader), checkpoints)?;
+                pipeline.checkpoint(barrier, Some(&mut *self.reader), checkpoints)?;
                 self.final_checkpoint = self.final_checkpoint.or(self.ended.then_some(barrier.id));
             }
             TaskCommand::NotifyComplete(id) => {
                 pipeline.commit(id)?;
+                self.reader.checkpoint_complete(id);
                 return Ok(self.final_checkpoint.is_some_and(|last| id >= last));
             }
             TaskCommand::NotifyAborted(id) => {
@@ -429,7 +447,7 @@ impl Pipeline {
     fn checkpoint(
         &mut self,
         barrier: CheckpointBarrier,
-        source: Option<&dyn SourceReader>,
+        source: Option<&mut dyn SourceReader>,
         checkpoints: &mut TaskCheckpoints,
     ) -> Result<(), TaskError> {
         let started = Instant::now();
@@ -450,7 +468,7 @@ impl Pipeline {
             state::snapshot::write(self.key_groups.clone(), &parts)
         };
         let mut operator = OperatorState {
-            source: source.and_then(|s| s.snapshot()),
+            source: source.and_then(|s| s.snapshot(barrier.id)),
             sink: None,
             side_sinks: self.time.side_sinks().pre_commit(barrier.id)?,
         };
@@ -515,6 +533,12 @@ impl Pipeline {
 
     fn emit_control(&mut self, message: StreamMessage) -> Result<(), TaskError> {
         emit_to(&mut self.output, &self.metrics, Emit::Control(message))
+    }
+
+    /// The source's own watermark.
+    fn on_source_watermark(&mut self, watermark: sources::SourceWatermark) -> Result<(), TaskError> {
+        let Pipeline { guest, time, output, metrics, .. } = self;
+        time.on_source_watermark(guest.as_mut(), watermark, &mut |e| emit_to(output, metrics, e))
     }
 
     /// A watermark or watermark status from upstream.

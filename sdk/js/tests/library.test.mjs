@@ -288,3 +288,28 @@ test("tumbling windows need timestamps, and state outside a keyed function fails
   const state = new ValueState("outside");
   assert.throws(() => state.value(), /keyed state accessed outside a keyed context/);
 });
+
+test("Kafka and formatted file connectors record their options", () => {
+  const { job } = exportJob((env) => {
+    env
+      .fromKafka("b:9092", "clicks", { format: "json", groupId: "g", bounded: true, options: { "bad-records": "skip" } })
+      .sinkToKafka("b:9092", "totals", { format: "json", delivery: "exactly-once", transactionalIdPrefix: "t" });
+    env.readFile("in.csv", "csv", { "csv.header": true }).writeAs("out", "json");
+  });
+  const plan = job.describe([]);
+  const connectors = plan.nodes.map((n) => n.kind.val);
+  assert.deepEqual(connectors[0], {
+    name: "kafka",
+    options: [
+      ["bootstrap.servers", "b:9092"],
+      ["topic", "clicks"],
+      ["format", "json"],
+      ["group.id", "g"],
+      ["bounded", "true"],
+      ["bad-records", "skip"],
+    ],
+  });
+  assert.ok(connectors[1].options.some(([k, v]) => k === "transactional-id-prefix" && v === "t"));
+  assert.deepEqual(connectors[2], { name: "file", options: [["path", "in.csv"], ["format", "csv"], ["csv.header", "true"]] });
+  assert.deepEqual(connectors[3], { name: "file", options: [["path", "out"], ["format", "json"]] });
+});

@@ -170,6 +170,40 @@ export class StreamExecutionEnvironment {
     return this.source("datagen", [["rate", String(rate)], ["count", String(count)]], "Source: datagen");
   }
 
+  /** Reads the file (or directory) at `path` in `format`: `"raw"` (a
+   * string per line), `"json"` (an object per line) or `"csv"` (an array of
+   * fields, or an object by column with `{"csv.header": "true"}` or
+   * `{"csv.columns": "a,b"}`); `options` adds connector options such as
+   * `{"bad-records": "skip"}`.
+   * @param {string} path
+   * @param {string} [format]
+   * @param {Record<string, string | number | boolean>} [options]
+   * @returns {DataStream} */
+  readFile(path, format = "raw", options = {}) {
+    return this.source("file", connectorOptions({ path, format }, options), "Source: file");
+  }
+
+  /** Reads Kafka `topic` (comma-separated for several) from
+   * `bootstrapServers`. Values are read by `format` (`"raw"`: a string;
+   * `"json"`: an object; `"csv"`: an array or object); `metadata: true`
+   * gives `{topic, partition, offset, timestamp, key, value, headers}`
+   * instead. `startingOffsets`: `"earliest"` (default), `"latest"`,
+   * `"committed"` or `"timestamp:<ms>"`; `bounded: true` stops at the end
+   * the topic has at start; `options` adds any option of the README's table.
+   * @param {string} bootstrapServers
+   * @param {string} topic
+   * @param {{format?: string, groupId?: string, startingOffsets?: string, bounded?: boolean, metadata?: boolean, options?: Record<string, string | number | boolean>}} [settings]
+   * @returns {DataStream} */
+  fromKafka(bootstrapServers, topic, settings = {}) {
+    /** @type {Record<string, string | number | boolean>} */
+    const base = { "bootstrap.servers": bootstrapServers, topic, format: settings.format ?? "raw" };
+    if (settings.groupId !== undefined) base["group.id"] = settings.groupId;
+    if (settings.startingOffsets !== undefined) base["starting-offsets"] = settings.startingOffsets;
+    if (settings.bounded) base.bounded = true;
+    if (settings.metadata) base.metadata = true;
+    return this.source("kafka", connectorOptions(base, settings.options ?? {}), "Source: kafka");
+  }
+
   /** The text source the usual example arguments name: `--input PATH` (a
    * file or directory) or `--hostname HOST --port PORT` (a socket).
    * @param {Args} args the job's arguments
@@ -188,6 +222,14 @@ export class StreamExecutionEnvironment {
   source(name, options, label) {
     return new DataStream(this.plan, this.plan.add("source", label, undefined, { name, options }));
   }
+}
+
+/** Connector options as `[key, value]` strings, `extra` last.
+ * @param {Record<string, string | number | boolean>} settings
+ * @param {Record<string, string | number | boolean>} extra
+ * @returns {[string, string][]} */
+function connectorOptions(settings, extra) {
+  return Object.entries({ ...settings, ...extra }).map(([k, v]) => [k, String(v)]);
 }
 
 /** A stream of records in the plan being built. Each operation returns
@@ -324,6 +366,39 @@ export class DataStream {
    * @returns {DataStream} */
   writeAsText(path) {
     return this.sink("file", [["path", String(path)]], "Sink: File");
+  }
+
+  /** Writes every record to files under `path` in `format` (`"raw"`,
+   * `"json"` or `"csv"`; `{"csv.header": "true"}` starts each part file
+   * with the keys of the first object).
+   * @param {string} path
+   * @param {string} format
+   * @param {Record<string, string | number | boolean>} [options]
+   * @returns {DataStream} */
+  writeAs(path, format, options = {}) {
+    return this.sink("file", connectorOptions({ path, format }, options), "Sink: File");
+  }
+
+  /** Writes every record to Kafka `topic`, by `format`. `delivery`:
+   * `"none"`, `"at-least-once"` (default) or `"exactly-once"` (Kafka
+   * transactions; needs `transactionalIdPrefix` and a broker with
+   * transactions). With `metadata: true` each record is an object with
+   * `value` and, optionally, `key`, `topic`, `partition`, `timestamp` and `headers`.
+   * @param {string} bootstrapServers
+   * @param {string} topic
+   * @param {{format?: string, delivery?: string, transactionalIdPrefix?: string, metadata?: boolean, options?: Record<string, string | number | boolean>}} [settings]
+   * @returns {DataStream} */
+  sinkToKafka(bootstrapServers, topic, settings = {}) {
+    /** @type {Record<string, string | number | boolean>} */
+    const base = {
+      "bootstrap.servers": bootstrapServers,
+      topic,
+      format: settings.format ?? "raw",
+      delivery: settings.delivery ?? "at-least-once",
+    };
+    if (settings.transactionalIdPrefix !== undefined) base["transactional-id-prefix"] = settings.transactionalIdPrefix;
+    if (settings.metadata) base.metadata = true;
+    return this.sink("kafka", connectorOptions(base, settings.options ?? {}), "Sink: kafka");
   }
 
   /** Writes to files under `directory` when it is given, else prints: the

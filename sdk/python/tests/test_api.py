@@ -109,3 +109,20 @@ def test_arguments_parse_by_the_rust_sdk_rules():
     assert "output" not in args and args.get("output", "out") == "out"
     with pytest.raises(InvalidArguments, match="--missing"):
         args.required("missing")
+
+
+def test_kafka_and_formatted_file_connectors_record_their_options():
+    def build(env, args):
+        clicks = env.from_kafka("b:9092", "clicks", format="json", group_id="g", bounded=True, options={"bad-records": "skip"})
+        clicks.sink_to_kafka("b:9092", "totals", format="json", delivery="exactly-once", transactional_id_prefix="t")
+        env.read_file("in.csv", "csv", {"csv.header": True}).write_as("out", "json")
+
+    plan = record(build, [])
+    assert plan.nodes[0].connector == (
+        "kafka",
+        [("bootstrap.servers", "b:9092"), ("topic", "clicks"), ("format", "json"), ("group.id", "g"), ("bounded", "true"), ("bad-records", "skip")],
+    )
+    assert plan.nodes[1].connector[0] == "kafka"
+    assert ("transactional-id-prefix", "t") in plan.nodes[1].connector[1]
+    assert plan.nodes[2].connector == ("file", [("path", "in.csv"), ("format", "csv"), ("csv.header", "true")])
+    assert plan.nodes[3].connector == ("file", [("path", "out"), ("format", "json")])

@@ -123,6 +123,13 @@ class Plan:
         return self
 
 
+def _options(settings: dict, extra: Optional[dict]) -> list:
+    """Connector options as ``[(key, value)]`` strings, ``extra`` last."""
+    merged = dict(settings)
+    merged.update(extra or {})
+    return [(str(k), "true" if v is True else "false" if v is False else str(v)) for k, v in merged.items()]
+
+
 class StreamExecutionEnvironment:
     """What a build function receives: create sources here, set the job
     name and default parallelism."""
@@ -151,6 +158,46 @@ class StreamExecutionEnvironment:
     def datagen(self, rate: int, count: int) -> DataStream:
         """Generates the ints ``0 .. count``, ``rate`` per second (0: unthrottled)."""
         return self._source("datagen", [("rate", str(rate)), ("count", str(count))], "Source: datagen")
+
+    def read_file(self, path: str, format: str = "raw", options: Optional[dict] = None) -> DataStream:
+        """Reads the file (or directory) at ``path`` in ``format``: ``raw``
+        (one ``str`` per line), ``json`` (one dict per line) or ``csv`` (a
+        list of fields per line, or a dict by column with
+        ``{"csv.header": "true"}`` or ``{"csv.columns": "a,b"}``);
+        ``options`` adds connector options such as ``{"bad-records": "skip"}``."""
+        return self._source("file", _options({"path": path, "format": format}, options), "Source: file")
+
+    def from_kafka(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        format: str = "raw",
+        group_id: Optional[str] = None,
+        starting_offsets: Optional[str] = None,
+        bounded: bool = False,
+        metadata: bool = False,
+        options: Optional[dict] = None,
+    ) -> DataStream:
+        """Reads Kafka ``topic`` (comma-separated for several) from
+        ``bootstrap_servers``. Values are read by ``format`` (``raw``: a
+        ``str``; ``json``: a dict; ``csv``: a list or dict); ``metadata``
+        gives a dict with ``topic``, ``partition``, ``offset``,
+        ``timestamp``, ``key``, ``value`` and ``headers`` instead.
+        ``starting_offsets``: ``earliest`` (default), ``latest``,
+        ``committed`` or ``timestamp:<ms>``; ``bounded`` stops at the end
+        the topic has at start. ``options`` adds any option of the README's
+        table, e.g. ``{"properties.fetch.min.bytes": "1"}``."""
+        settings = {"bootstrap.servers": bootstrap_servers, "topic": topic, "format": format}
+        if group_id is not None:
+            settings["group.id"] = group_id
+        if starting_offsets is not None:
+            settings["starting-offsets"] = starting_offsets
+        if bounded:
+            settings["bounded"] = "true"
+        if metadata:
+            settings["metadata"] = "true"
+        return self._source("kafka", _options(settings, options), "Source: kafka")
 
     def read_text_input(self, args: Args) -> DataStream:
         """The text source the usual example arguments name: ``--input PATH``
@@ -245,6 +292,36 @@ class DataStream:
     def write_as_text(self, path: str) -> DataStream:
         """Writes every record as a line of text to files under the directory ``path``."""
         return self._sink("file", [("path", str(path))], "Sink: File")
+
+    def write_as(self, path: str, format: str, options: Optional[dict] = None) -> DataStream:
+        """Writes every record to files under ``path`` in ``format``
+        (``raw``, ``json`` or ``csv``; ``{"csv.header": "true"}`` starts
+        each part file with the keys of the first dict)."""
+        return self._sink("file", _options({"path": path, "format": format}, options), "Sink: File")
+
+    def sink_to_kafka(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        format: str = "raw",
+        delivery: str = "at-least-once",
+        transactional_id_prefix: Optional[str] = None,
+        metadata: bool = False,
+        options: Optional[dict] = None,
+    ) -> DataStream:
+        """Writes every record to Kafka ``topic``, by ``format``.
+        ``delivery``: ``none``, ``at-least-once`` (default) or
+        ``exactly-once`` (Kafka transactions; needs
+        ``transactional_id_prefix`` and a broker with transactions). With
+        ``metadata`` each record is a dict with ``value`` and, optionally,
+        ``key``, ``topic``, ``partition``, ``timestamp`` and ``headers``."""
+        settings = {"bootstrap.servers": bootstrap_servers, "topic": topic, "format": format, "delivery": delivery}
+        if transactional_id_prefix is not None:
+            settings["transactional-id-prefix"] = transactional_id_prefix
+        if metadata:
+            settings["metadata"] = "true"
+        return self._sink("kafka", _options(settings, options), "Sink: kafka")
 
     def print_or_write(self, directory: Optional[str]) -> DataStream:
         """Writes to files under ``directory`` when it is given, else prints:

@@ -28,7 +28,7 @@ pub(crate) use emitter::Emitter;
 pub(crate) use key_table::{KeyTable, bytes_eq};
 pub(crate) use operator::{
     AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator, flat_map_operator,
-    key_by_operator, key_by_ref_operator, map_operator,
+    key_by_operator, key_by_ref_operator, map_operator, named_fields_operator,
 };
 pub(crate) use output::SharedOutput;
 pub(crate) use reduce::reduce_operator;

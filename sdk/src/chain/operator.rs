@@ -168,6 +168,36 @@ where
     Box::new(KeyBy::<T> { make: Box::new(move |out| Box::new(BorrowedKeyEncoder { key, out, _key: PhantomData })) })
 }
 
+/// A node that ends its chain by encoding records with their field names
+/// (structs as maps), for sinks whose format needs the names.
+struct NamedFields<T>(PhantomData<fn(T)>);
+
+impl<T: Data> Operator for NamedFields<T> {
+    fn into_emitter(self: Box<Self>, down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
+        let emitter: Box<dyn Emitter<T>> = match down {
+            Downstream::Output(out) => Box::new(super::output::NamedEncoder { out, _records: PhantomData }),
+            // A side output keeps the usual encoding.
+            other => downstream::<T>(other, label)?,
+        };
+        Ok(Box::new(emitter))
+    }
+
+    fn into_input(
+        self: Box<Self>,
+        down: Downstream,
+        label: &str,
+        env: &ChainEnv,
+    ) -> Result<Box<dyn ChainInput>, JobError> {
+        let first = *self.into_emitter(down, label, env)?.downcast::<Box<dyn Emitter<T>>>().expect("built above");
+        Ok(Box::new(Decoder { first, label: label.to_owned() }))
+    }
+}
+
+/// The operator of the node a formatted sink reads through.
+pub(crate) fn named_fields_operator<T: Data>() -> Box<dyn Operator> {
+    Box::new(NamedFields::<T>(PhantomData))
+}
+
 /// The input of a chain whose first node is stateless: decodes each value
 /// as `T` and pushes it down the chain.
 pub(crate) struct Decoder<T> {

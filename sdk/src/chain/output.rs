@@ -43,6 +43,22 @@ impl OutputBuffer {
         }
     }
 
+    /// Appends an unkeyed record, structs encoded as maps by field name.
+    #[inline]
+    pub fn push_named<T: Serialize>(&mut self, value: &T) {
+        let batch = &mut self.batch;
+        let start = batch.values.len();
+        if let Err(e) = rmp_serde::encode::write_named(&mut batch.values, value) {
+            batch.values.truncate(start);
+            self.error.get_or_insert(format!("cannot encode {} as MessagePack: {e}", std::any::type_name::<T>()));
+            return;
+        }
+        batch.value_ends.push(batch.values.len() as u32);
+        if let Some(ts) = self.timestamp {
+            batch.timestamps.push(ts);
+        }
+    }
+
     /// Appends a keyed record.
     #[inline]
     pub fn push_keyed<K: Serialize, T: Serialize>(&mut self, key: &K, value: &T) {
@@ -75,6 +91,23 @@ impl<T: Serialize> Emitter<T> for ValueEncoder<T> {
     #[inline]
     fn emit_ref(&mut self, value: &T) {
         self.out.borrow_mut().push(value);
+    }
+}
+
+/// Ends a chain before a formatted sink: structs as maps by field name.
+pub(crate) struct NamedEncoder<T> {
+    pub out: SharedOutput,
+    pub _records: PhantomData<fn(T)>,
+}
+
+impl<T: Serialize> Emitter<T> for NamedEncoder<T> {
+    #[inline]
+    fn emit(&mut self, value: T) {
+        self.emit_ref(&value);
+    }
+    #[inline]
+    fn emit_ref(&mut self, value: &T) {
+        self.out.borrow_mut().push_named(value);
     }
 }
 

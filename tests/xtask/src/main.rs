@@ -5,7 +5,8 @@
 //! and clippy components through rustup; the npm packages of the
 //! JavaScript projects, of the JavaScript library and of the browser test;
 //! pytest in the Python library's `.venv`; schemathesis from PyPI into a
-//! virtual environment under `target/`, for the API fuzz test), then runs
+//! virtual environment under `target/`, for the API fuzz test; the Kafka
+//! broker tansu from crates.io into `target/tools`), then runs
 //! `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`
 //! and `cargo test --workspace`, printing how long each step took. What cannot be
 //! installed is named once and fails the run: no test is skipped because
@@ -85,6 +86,14 @@ const PLAYWRIGHT: &str = "node_modules/playwright-core/package.json";
 /// ignores it), pinned so CI's runs are repeatable.
 const SCHEMATHESIS_VENV: &str = "target/schemathesis";
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+/// The Kafka-protocol broker the Kafka tests start (tests/common/kafka.rs):
+/// tansu from crates.io, with the `dynostore` feature its in-memory storage
+/// needs, built in debug (it serves a few test topics; a release build
+/// takes twice as long) into `target/tools` (so `cargo clean` removes it
+/// and git ignores it), pinned by its lock file.
+const TANSU: &str = "tansu";
+const TANSU_VERSION: &str = "0.6.0";
+const TOOLS: &str = "target/tools";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -116,7 +125,8 @@ fn install() -> Result<(), String> {
     install_rust_parts()?;
     install_npm_packages()?;
     install_python_packages()?;
-    install_schemathesis()
+    install_schemathesis()?;
+    install_tansu()
 }
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
@@ -253,6 +263,35 @@ fn install_schemathesis() -> Result<(), String> {
         ]))
     })
     .map_err(|error| format!("cannot install {SCHEMATHESIS}: {error}"))
+}
+
+/// tansu into [`TOOLS`] unless that version is there (cargo records what
+/// it installed in `.crates.toml` beside `bin/`).
+fn install_tansu() -> Result<(), String> {
+    let tools = root().join(TOOLS);
+    let installed = std::fs::read_to_string(tools.join(".crates.toml"))
+        .is_ok_and(|list| list.contains(&format!("\"{TANSU} {TANSU_VERSION} ")));
+    if installed && tools.join("bin").join(TANSU).is_file() {
+        return Ok(());
+    }
+    let install = [
+        "install",
+        TANSU,
+        "--version",
+        TANSU_VERSION,
+        "--features",
+        "dynostore",
+        "--locked",
+        "--debug",
+        "--root",
+        TOOLS,
+    ];
+    step(&format!("cargo install {TANSU} {TANSU_VERSION} (the Kafka tests' broker, into {TOOLS})"), || {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        // Without debug info: with it the binary is ~470 MB and links slower.
+        run(Command::new(cargo).current_dir(root()).args(install).env("CARGO_PROFILE_DEV_DEBUG", "false"))
+    })
+    .map_err(|error| format!("cannot install the Kafka broker {TANSU}: {error}"))
 }
 
 /// Whether a JavaScript guest project has what its build runs.

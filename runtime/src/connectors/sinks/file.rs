@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{SinkRecovery, SinkWriter};
 use crate::checkpoint::CheckpointId;
+use crate::connectors::formats::{Encoder, Format};
 use crate::connectors::{ConnectorError, render::render};
 use crate::graph::Connector;
 use crate::network::Batch;
@@ -61,6 +62,9 @@ pub(super) struct FileSink {
     /// records still leaves one empty part file at the end).
     produced: bool,
     text: String,
+    /// How values are written when a `format` is given (else: as text).
+    encoder: Option<Encoder>,
+    bytes: Vec<u8>,
 }
 
 fn in_progress_name(subtask: u32, number: u64) -> String {
@@ -119,6 +123,11 @@ impl FileSink {
             next_number,
             produced: false,
             text: String::new(),
+            encoder: match connector.option("format") {
+                Some(_) => Some(Encoder::new(Format::from_options(connector, "", Format::Raw { bytes: false })?)),
+                None => None,
+            },
+            bytes: Vec::new(),
         };
         sink.current = Some(sink.start_file()?);
         Ok(sink)
@@ -219,18 +228,40 @@ fn recover(dir: &Path, index: u32, parallelism: u32, states: &[Vec<u8>]) -> Resu
 
 impl SinkWriter for FileSink {
     fn write(&mut self, batch: &Batch) -> Result<(), ConnectorError> {
-        self.text.clear();
-        for i in 0..batch.len() {
-            render(batch.value(i), &mut self.text);
-            self.text.push('\n');
+        if batch.is_empty() {
+            return Ok(());
         }
         if self.current.is_none() {
             self.current = Some(self.start_file()?);
         }
         let current = self.current.as_mut().expect("just opened");
-        current.bytes += self.text.len() as u64;
+        self.bytes.clear();
+        match &mut self.encoder {
+            None => {
+                self.text.clear();
+                for i in 0..batch.len() {
+                    render(batch.value(i), &mut self.text);
+                    self.text.push('\n');
+                }
+                self.bytes.extend_from_slice(self.text.as_bytes());
+            }
+            Some(encoder) => {
+                // A CSV part file with a header starts with it.
+                if current.bytes == 0
+                    && let Some(header) = encoder.header_for(batch.value(0))
+                {
+                    self.bytes.extend_from_slice(&header);
+                    self.bytes.push(b'\n');
+                }
+                for i in 0..batch.len() {
+                    encoder.encode(batch.value(i), &mut self.bytes);
+                    self.bytes.push(b'\n');
+                }
+            }
+        }
+        current.bytes += self.bytes.len() as u64;
         let number = current.number;
-        current.out.write_all(self.text.as_bytes()).map_err(|e| {
+        current.out.write_all(&self.bytes).map_err(|e| {
             ConnectorError::io(self.dir.join(in_progress_name(self.index, number)).display().to_string(), e)
         })
     }

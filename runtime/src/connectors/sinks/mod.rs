@@ -1,12 +1,13 @@
 //! Sink connectors: `print` (stdout, Flink's `N> ` prefix), `file` (part
 //! files in a directory, exactly-once with checkpoints) and `discard`
-//! (drops records, for benchmarks).
+//! (drops records, for benchmarks); the `kafka` sink lives with its
+//! source in [`super::kafka`].
 
 mod discard;
 mod file;
 mod print;
 
-use super::ConnectorError;
+use super::{ConnectorError, kafka};
 use crate::checkpoint::CheckpointId;
 use crate::graph::Connector;
 use crate::network::Batch;
@@ -46,7 +47,7 @@ pub struct SinkRecovery {
     pub recovering: bool,
 }
 
-const KNOWN: &str = "print, file, discard";
+const KNOWN: &str = "print, file, discard, kafka";
 
 /// Checks a sink's options before the job starts; a file sink's
 /// directory must lie under `roots`.
@@ -54,6 +55,7 @@ pub fn validate(connector: &Connector, roots: &IoRoots) -> Result<(), ConnectorE
     match connector.name.as_str() {
         "print" | "discard" => Ok(()),
         "file" => Ok(roots.check(&file::FileSink::directory(connector)?.display().to_string())?),
+        "kafka" => kafka::validate_sink(connector),
         other => Err(ConnectorError::Unknown { kind: "sink", name: other.into(), known: KNOWN }),
     }
 }
@@ -69,6 +71,7 @@ pub fn open(
         "print" => Box::new(print::PrintSink::new(index, parallelism)),
         "file" => Box::new(file::FileSink::open(connector, index, parallelism, recovery)?),
         "discard" => Box::new(discard::DiscardSink),
+        "kafka" => Box::new(kafka::KafkaSink::open(connector, index, parallelism, recovery)?),
         other => return Err(ConnectorError::Unknown { kind: "sink", name: other.into(), known: KNOWN }),
     })
 }

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{SourceReader, SourceStatus, batch_full, push_line};
 use crate::connectors::ConnectorError;
+use crate::connectors::formats::{BadRecords, Decoder, Format, SkipLog};
 use crate::graph::Connector;
 use crate::network::Batch;
 
@@ -43,6 +44,49 @@ pub(super) struct FileSource {
     splits: VecDeque<Split>,
     current: Option<(BufReader<File>, u64, u64, PathBuf)>,
     line: Vec<u8>,
+    /// How lines become records when a `format` is given (else: text).
+    records: Option<Records>,
+}
+
+/// A file source with a `format`: its decoder and what it does with bad lines.
+struct Records {
+    decoder: Decoder,
+    bad: BadRecords,
+    skips: SkipLog,
+    /// CSV with `csv.header=true`: each file's first line names the columns.
+    header: bool,
+}
+
+impl Records {
+    fn from_options(connector: &Connector, index: u32) -> Result<Option<Self>, ConnectorError> {
+        if connector.option("format").is_none() {
+            return Ok(None);
+        }
+        let format = Format::from_options(connector, "", Format::Raw { bytes: false })?;
+        let header = matches!(&format, Format::Csv(csv) if csv.header);
+        Ok(Some(Records {
+            decoder: Decoder::new(format),
+            bad: BadRecords::from_options(connector)?,
+            skips: SkipLog::new(format!("file source {}", index + 1)),
+            header,
+        }))
+    }
+}
+
+/// The 1-based number of the line that starts at byte `position` of `path`
+/// (counted only when a bad record has to be named).
+fn line_number(path: &Path, position: u64) -> u64 {
+    let Ok(file) = File::open(path) else { return 0 };
+    let mut reader = BufReader::new(file).take(position);
+    let mut newlines = 0;
+    let mut buf = [0u8; 1 << 16];
+    while let Ok(n) = reader.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    newlines + 1
 }
 
 impl FileSource {
@@ -59,7 +103,7 @@ impl FileSource {
         restored: &[Vec<u8>],
     ) -> Result<Self, ConnectorError> {
         if !restored.is_empty() {
-            return Self::resume(restored, index, parallelism);
+            return Self::resume(connector, restored, index, parallelism);
         }
         let mut splits = VecDeque::new();
         for path in input_files(connector)? {
@@ -70,10 +114,16 @@ impl FileSource {
                 splits.push_back(Split { path, start, end });
             }
         }
-        Ok(FileSource { splits, current: None, line: Vec::new() })
+        let records = Records::from_options(connector, index)?;
+        Ok(FileSource { splits, current: None, line: Vec::new(), records })
     }
 
-    fn resume(restored: &[Vec<u8>], index: u32, parallelism: u32) -> Result<Self, ConnectorError> {
+    fn resume(
+        connector: &Connector,
+        restored: &[Vec<u8>],
+        index: u32,
+        parallelism: u32,
+    ) -> Result<Self, ConnectorError> {
         let mut remaining = Vec::new();
         for state in restored {
             let state: FileSourceState = rmp_serde::from_slice(state).map_err(|e| {
@@ -88,16 +138,34 @@ impl FileSource {
             .filter(|(i, _)| *i as u64 % parallelism as u64 == index as u64)
             .map(|(_, (path, start, end))| Split { path: PathBuf::from(path), start, end })
             .collect();
-        Ok(FileSource { splits, current: None, line: Vec::new() })
+        let records = Records::from_options(connector, index)?;
+        Ok(FileSource { splits, current: None, line: Vec::new(), records })
     }
 
-    /// Opens the next split, positioned at the first line that starts in it.
-    fn open_split(split: Split) -> Result<(BufReader<File>, u64, u64, PathBuf), ConnectorError> {
+    /// Opens the next split, positioned at the first line that starts in
+    /// it (a CSV header line, when the file has one, is read as the
+    /// columns and never as a record).
+    fn open_split(&mut self, split: Split) -> Result<(BufReader<File>, u64, u64, PathBuf), ConnectorError> {
         let name = split.path.display().to_string();
         let file = File::open(&split.path).map_err(|e| ConnectorError::io(&name, e))?;
         let mut reader = BufReader::with_capacity(READ_BUFFER, file);
         let mut position = split.start;
-        if split.start > 0 {
+        if let Some(records) = self.records.as_mut().filter(|r| r.header) {
+            let mut header = Vec::new();
+            let read = reader.read_until(b'\n', &mut header).map_err(|e| ConnectorError::io(&name, e))? as u64;
+            records.decoder.set_columns_from_header(&header).map_err(|problem| ConnectorError::BadRecord {
+                position: format!("file '{name}' line 1 (the CSV header)"),
+                problem,
+            })?;
+            if split.start < read {
+                position = read;
+                if position >= split.end {
+                    return Ok((reader, position, split.end, split.path));
+                }
+            }
+            reader.seek(SeekFrom::Start(position)).map_err(|e| ConnectorError::io(&name, e))?;
+        }
+        if split.start > 0 && position == split.start {
             // The line under the split's start belongs to the previous split:
             // skip up to and including the newline before our first line.
             reader.seek(SeekFrom::Start(split.start - 1)).map_err(|e| ConnectorError::io(&name, e))?;
@@ -110,7 +178,7 @@ impl FileSource {
 }
 
 impl SourceReader for FileSource {
-    fn snapshot(&self) -> Option<Vec<u8>> {
+    fn snapshot(&mut self, _checkpoint: crate::checkpoint::CheckpointId) -> Option<Vec<u8>> {
         let path = |p: &Path| p.to_string_lossy().into_owned();
         let current =
             self.current.iter().filter(|(_, from, end, _)| from < end).map(|(_, from, end, p)| (path(p), *from, *end));
@@ -124,10 +192,15 @@ impl SourceReader for FileSource {
             let Some((reader, position, end, path)) = &mut self.current else {
                 match self.splits.pop_front() {
                     Some(split) => {
-                        self.current = Some(Self::open_split(split)?);
+                        self.current = Some(self.open_split(split)?);
                         continue;
                     }
-                    None => return Ok(if batch.is_empty() { SourceStatus::Ended } else { SourceStatus::More }),
+                    None => {
+                        if let Some(records) = &mut self.records {
+                            records.skips.maybe_log(true);
+                        }
+                        return Ok(if batch.is_empty() { SourceStatus::Ended } else { SourceStatus::More });
+                    }
                 }
             };
             while *position < *end {
@@ -138,8 +211,27 @@ impl SourceReader for FileSource {
                 if read == 0 {
                     break;
                 }
+                let line_start = *position;
                 *position += read as u64;
-                push_line(batch, &self.line);
+                match &mut self.records {
+                    None => push_line(batch, &self.line),
+                    Some(records) => {
+                        let line = super::trim_newline(&self.line);
+                        match records.decoder.decode(line, &mut batch.values) {
+                            Ok(()) => batch.value_ends.push(batch.values.len() as u32),
+                            Err(problem) => {
+                                let position =
+                                    || format!("file '{}' line {}", path.display(), line_number(path, line_start));
+                                match records.bad {
+                                    BadRecords::Fail => {
+                                        return Err(ConnectorError::BadRecord { position: position(), problem });
+                                    }
+                                    BadRecords::Skip => records.skips.skipped(|| format!("{}: {problem}", position())),
+                                }
+                            }
+                        }
+                    }
+                }
                 if batch_full(batch) {
                     return Ok(SourceStatus::More);
                 }
@@ -251,13 +343,13 @@ mod tests {
             for index in 0..before {
                 let mut source = FileSource::open(&connector, index, before, &[]).unwrap();
                 read_some(&mut source, 1 + index as usize, &mut lines);
-                states.push(source.snapshot().unwrap());
+                states.push(source.snapshot(1).unwrap());
             }
             for index in 0..after {
                 let mut source = FileSource::open(&connector, index, after, &states).unwrap();
                 while !read_some(&mut source, 100, &mut lines) {}
                 assert_eq!(
-                    rmp_serde::from_slice::<FileSourceState>(&source.snapshot().unwrap()).unwrap().remaining,
+                    rmp_serde::from_slice::<FileSourceState>(&source.snapshot(1).unwrap()).unwrap().remaining,
                     [],
                     "an ended source has nothing left"
                 );

@@ -1,7 +1,8 @@
 //! Source connectors: `file` (bounded; a file or every file of a
 //! directory, split by byte range over the subtasks), `socket` (a text
 //! socket, like `nc -lk 7777`; unbounded, not parallel, at-most-once) and
-//! `datagen` (sequence numbers at a rate, for tests and benchmarks).
+//! `datagen` (sequence numbers at a rate, for tests and benchmarks); the
+//! `kafka` source lives with its sink in [`super::kafka`].
 
 mod datagen;
 mod file;
@@ -9,7 +10,8 @@ mod socket;
 
 use std::sync::atomic::AtomicBool;
 
-use super::ConnectorError;
+use super::{ConnectorError, kafka};
+use crate::checkpoint::CheckpointId;
 use crate::graph::Connector;
 use crate::network::Batch;
 use crate::security::IoRoots;
@@ -32,16 +34,38 @@ pub trait SourceReader: Send {
     /// cancellation.
     fn next_batch(&mut self, batch: &mut Batch, cancelled: &AtomicBool) -> Result<SourceStatus, ConnectorError>;
 
-    /// Its position after the records returned so far, for a checkpoint;
-    /// `None` for a source that cannot replay (socket, datagen): after a
-    /// restore it starts afresh (at-most-once).
-    fn snapshot(&self) -> Option<Vec<u8>> {
+    /// Its position after the records returned so far, for checkpoint
+    /// `checkpoint`; `None` for a source that cannot replay (socket,
+    /// datagen): after a restore it starts afresh (at-most-once).
+    fn snapshot(&mut self, checkpoint: CheckpointId) -> Option<Vec<u8>> {
+        let _ = checkpoint;
+        None
+    }
+
+    /// Checkpoint `checkpoint` completed (a Kafka source commits its
+    /// offsets to its consumer group, for monitoring).
+    fn checkpoint_complete(&mut self, checkpoint: CheckpointId) {
+        let _ = checkpoint;
+    }
+
+    /// The watermark of a source that makes its own (per Kafka
+    /// partition); asked every `pipeline.auto-watermark-interval`.
+    fn watermark(&mut self) -> Option<SourceWatermark> {
         None
     }
 }
 
+/// A source's own watermark: the minimum over its active splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceWatermark {
+    /// The watermark (ms).
+    pub watermark: i64,
+    /// No split is active: downstream should not wait for this subtask.
+    pub idle: bool,
+}
+
 /// The source names the runtime knows.
-const KNOWN: &str = "file, socket, datagen";
+const KNOWN: &str = "file, socket, datagen, kafka";
 
 /// Checks a source's options before the job starts (e.g. that an input
 /// file exists), so a mistake is reported at submit. A file source's path
@@ -54,6 +78,7 @@ pub fn validate(connector: &Connector, roots: &IoRoots) -> Result<(), ConnectorE
         }
         "socket" => socket::SocketSource::validate(connector).map(|_| ()),
         "datagen" => datagen::DatagenSource::settings(connector).map(|_| ()),
+        "kafka" => kafka::validate_source(connector),
         other => Err(ConnectorError::Unknown { kind: "source", name: other.into(), known: KNOWN }),
     }
 }
@@ -71,6 +96,7 @@ pub fn open(
         "file" => Box::new(file::FileSource::open(connector, index, parallelism, restored)?),
         "socket" => Box::new(socket::SocketSource::open(connector)?),
         "datagen" => Box::new(datagen::DatagenSource::open(connector, index, parallelism)?),
+        "kafka" => Box::new(kafka::KafkaSource::open(connector, index, parallelism, restored)?),
         other => return Err(ConnectorError::Unknown { kind: "source", name: other.into(), known: KNOWN }),
     })
 }
@@ -92,7 +118,7 @@ fn push_str(batch: &mut Batch, text: &str) {
     batch.value_ends.push(batch.values.len() as u32);
 }
 
-fn trim_newline(mut line: &[u8]) -> &[u8] {
+pub(super) fn trim_newline(mut line: &[u8]) -> &[u8] {
     if let [rest @ .., b'\n'] = line {
         line = rest;
     }
@@ -106,6 +132,6 @@ fn trim_newline(mut line: &[u8]) -> &[u8] {
 /// a record-per-line job (sensor readings) then hands full batches to a
 /// key-by instead of batches the buffer timeout cuts at a quarter. A
 /// source still returns what it has when the input pauses (sockets).
-fn batch_full(batch: &Batch) -> bool {
+pub(super) fn batch_full(batch: &Batch) -> bool {
     batch.len() >= crate::network::BATCH_RECORDS || batch.values.len() >= crate::network::BATCH_BYTES
 }

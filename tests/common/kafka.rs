@@ -1,0 +1,183 @@
+//! A real Kafka-protocol broker for the tests: `tansu` (installed by
+//! `cargo xtask install` into `target/tools`), started with in-memory
+//! storage on a free port of 127.0.0.1 and killed when dropped; and a
+//! client (librdkafka, the same client wflink uses) to create topics,
+//! write test input and read what a job wrote.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::scratch;
+use wflink::guest_build::repo;
+
+/// How long the broker may take to answer after it starts.
+const START_LIMIT: Duration = Duration::from_secs(30);
+/// How long without a new record means a topic was read to its end.
+const QUIET: Duration = Duration::from_secs(2);
+/// How long a test client waits on the broker for one request.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The broker binary: `$WFLINK_TANSU`, else `target/tools/bin/tansu`.
+pub fn tansu() -> PathBuf {
+    let path = std::env::var_os("WFLINK_TANSU")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo::root().join("target").join("tools").join("bin").join("tansu"));
+    assert!(path.is_file(), "no Kafka broker at {}: run `cargo xtask install` (it builds tansu there)", path.display());
+    path
+}
+
+/// A running broker, killed on drop.
+pub struct Broker {
+    child: Child,
+    /// `127.0.0.1:port`, the `bootstrap.servers` of jobs and clients.
+    pub address: String,
+    /// Its log.
+    pub log: PathBuf,
+}
+
+impl Broker {
+    /// Starts a broker and waits until it answers a metadata request.
+    pub fn start(name: &str) -> Broker {
+        let dir = scratch(&format!("broker-{name}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = format!("127.0.0.1:{port}");
+        let log = dir.join("tansu.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(tansu())
+            .current_dir(&dir)
+            .args(["broker", "--storage-engine", "memory://tansu/", "--cluster-id", "wflink-test"])
+            .arg("--listener-url")
+            .arg(format!("tcp://{address}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://{address}"))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("tansu starts");
+        let mut broker = Broker { child, address, log };
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = broker.child.try_wait() {
+                panic!("the broker exited ({status}): {}", std::fs::read_to_string(&broker.log).unwrap_or_default());
+            }
+            let consumer: BaseConsumer = broker.config().create().unwrap();
+            if consumer.fetch_metadata(None, Duration::from_millis(500)).is_ok() {
+                return broker;
+            }
+            assert!(started.elapsed() < START_LIMIT, "the broker did not answer within {START_LIMIT:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A client configuration for this broker.
+    pub fn config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.address);
+        config.set_log_level(rdkafka::config::RDKafkaLogLevel::Error);
+        config
+    }
+
+    /// Creates `topic` with `partitions` partitions.
+    pub fn create_topic(&self, topic: &str, partitions: i32) {
+        let admin: AdminClient<DefaultClientContext> = self.config().create().unwrap();
+        let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+        let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+        let results = futures::executor::block_on(admin.create_topics([&new], &options)).expect("create topics");
+        for result in results {
+            result.unwrap_or_else(|(topic, e)| panic!("creating topic {topic}: {e}"));
+        }
+        // Wait until the metadata lists every partition.
+        let consumer: BaseConsumer = self.config().create().unwrap();
+        let started = Instant::now();
+        loop {
+            let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).unwrap();
+            if metadata.topics().iter().any(|t| t.name() == topic && t.partitions().len() == partitions as usize) {
+                return;
+            }
+            assert!(started.elapsed() < TIMEOUT, "topic {topic} did not appear");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Writes `records` (`(partition, key, value)`) and waits for the
+    /// acknowledgements. One record per batch: tansu 0.6.0 answers a
+    /// ListOffsets for the latest offset with the last *batch*'s base
+    /// offset plus one, so only then is a partition's end (where a bounded
+    /// source stops) right.
+    pub fn produce(&self, topic: &str, records: &[(i32, Option<&str>, &str)]) {
+        let producer: BaseProducer =
+            self.config().set("linger.ms", "0").set("batch.num.messages", "1").create().unwrap();
+        for (partition, key, value) in records {
+            let mut record = BaseRecord::to(topic).partition(*partition).payload(*value);
+            if let Some(key) = key {
+                record = record.key(*key);
+            }
+            let mut record = Some(record);
+            while let Some(r) = record.take() {
+                match producer.send(r) {
+                    Ok(()) => {}
+                    Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
+                        producer.poll(Duration::from_millis(50));
+                        record = Some(r);
+                    }
+                    Err((e, _)) => panic!("producing to {topic}: {e}"),
+                }
+            }
+        }
+        producer.flush(Duration::from_secs(180)).expect("the broker acknowledged every test record");
+    }
+
+    /// Every record of `topic` now, by partition: `(offset, key, value)`.
+    /// Read until no record came for [`QUIET`] (a job's sink batches its
+    /// records, and tansu misreports the end of a partition written in
+    /// batches, see [`Broker::produce`]).
+    pub fn read_all(&self, topic: &str) -> BTreeMap<i32, Vec<(i64, Option<String>, String)>> {
+        let consumer: BaseConsumer =
+            self.config().set("enable.partition.eof", "false").set("group.id", "wflink-test-reader").create().unwrap();
+        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).unwrap();
+        let partitions: Vec<i32> = metadata.topics()[0].partitions().iter().map(|p| p.id()).collect();
+        let mut list = TopicPartitionList::new();
+        for &p in &partitions {
+            list.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        }
+        let mut records: BTreeMap<i32, Vec<_>> = partitions.iter().map(|&p| (p, Vec::new())).collect();
+        consumer.assign(&list).unwrap();
+        let started = Instant::now();
+        let mut last = Instant::now();
+        while last.elapsed() < QUIET {
+            assert!(started.elapsed() < Duration::from_secs(120), "could not read {topic} to its end");
+            let Some(message) = consumer.poll(Duration::from_millis(100)) else { continue };
+            let message = message.expect("a record");
+            last = Instant::now();
+            let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned());
+            let value = message.payload().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+            records.get_mut(&message.partition()).unwrap().push((message.offset(), key, value));
+        }
+        records
+    }
+
+    /// The values of every record of `topic`, in no particular order.
+    pub fn values(&self, topic: &str) -> Vec<String> {
+        self.read_all(topic).into_values().flatten().map(|(_, _, v)| v).collect()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
