@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
@@ -405,7 +405,7 @@ impl Records {
         assigned.last_record = Instant::now();
         let start = batch.values.len();
         let decoded = if records.metadata {
-            encode_with_metadata(message, &records.decoder, &records.key_decoder, &mut batch.values)
+            super::envelope::encode_with_metadata(message, &records.decoder, &records.key_decoder, &mut batch.values)
         } else {
             match message.payload() {
                 Some(payload) => records.decoder.decode(payload, &mut batch.values),
@@ -431,58 +431,6 @@ impl Records {
             }
         }
     }
-}
-
-/// Appends a record with its metadata as a map: `topic`, `partition`,
-/// `offset`, `timestamp`, `key`, `value` (decoded by their formats; nil
-/// when absent) and `headers` (a list of `[name, value]`, values as
-/// UTF-8 strings or nil).
-fn encode_with_metadata(
-    message: &BorrowedMessage<'_>,
-    decoder: &Decoder,
-    key_decoder: &Decoder,
-    out: &mut Vec<u8>,
-) -> Result<(), String> {
-    use rmp::encode::{write_array_len, write_map_len, write_nil, write_sint, write_str};
-    let io = |e: rmp::encode::ValueWriteError| e.to_string();
-    write_map_len(out, 7).map_err(io)?;
-    write_str(out, "topic").map_err(io)?;
-    write_str(out, message.topic()).map_err(io)?;
-    write_str(out, "partition").map_err(io)?;
-    write_sint(out, message.partition() as i64).map_err(io)?;
-    write_str(out, "offset").map_err(io)?;
-    write_sint(out, message.offset()).map_err(io)?;
-    write_str(out, "timestamp").map_err(io)?;
-    match message.timestamp().to_millis() {
-        Some(ms) => write_sint(out, ms).map(|_| ()).map_err(io)?,
-        None => write_nil(out).map_err(|e| e.to_string())?,
-    }
-    write_str(out, "key").map_err(io)?;
-    match message.key() {
-        Some(key) => key_decoder.decode(key, out).map_err(|e| format!("key: {e}"))?,
-        None => write_nil(out).map_err(|e| e.to_string())?,
-    }
-    write_str(out, "value").map_err(io)?;
-    match message.payload() {
-        Some(value) => decoder.decode(value, out)?,
-        None => write_nil(out).map_err(|e| e.to_string())?,
-    }
-    write_str(out, "headers").map_err(io)?;
-    match message.headers() {
-        Some(headers) => {
-            write_array_len(out, headers.count() as u32).map_err(io)?;
-            for header in headers.iter() {
-                write_array_len(out, 2).map_err(io)?;
-                write_str(out, header.key).map_err(io)?;
-                match header.value {
-                    Some(value) => write_str(out, &String::from_utf8_lossy(value)).map_err(io)?,
-                    None => write_nil(out).map_err(|e| e.to_string())?,
-                }
-            }
-        }
-        None => write_array_len(out, 0).map(|_| ()).map_err(io)?,
-    }
-    Ok(())
 }
 
 impl SourceReader for KafkaSource {
