@@ -6,12 +6,14 @@
 //! - `source`: partitions dealt over the subtasks, offsets kept in wflink's
 //!   checkpoints, bounded or unbounded, per-partition watermarks.
 //! - `sink`: delivery `none`, `at-least-once` or `exactly-once`.
+//! - `envelope`: a record with its metadata, as the job sees it.
 //! - `transactions`: the exactly-once sink's two-phase commit, written
 //!   against a small producer trait so it is tested without a broker.
 //!
 //! Options are checked at submit ([`validate_source`], [`validate_sink`]):
 //! a bad value, an unreachable broker or a missing topic is one line there.
 
+mod envelope;
 mod sink;
 mod source;
 mod transactions;

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
@@ -405,7 +405,7 @@ impl Records {
         assigned.last_record = Instant::now();
         let start = batch.values.len();
         let decoded = if records.metadata {
-            encode_with_metadata(message, &records.decoder, &records.key_decoder, &mut batch.values)
+            super::envelope::encode_with_metadata(message, &records.decoder, &records.key_decoder, &mut batch.values)
         } else {
             match message.payload() {
                 Some(payload) => records.decoder.decode(payload, &mut batch.values),
@@ -431,58 +431,6 @@ impl Records {
             }
         }
     }
-}
-
-/// Appends a record with its metadata as a map: `topic`, `partition`,
-/// `offset`, `timestamp`, `key`, `value` (decoded by their formats; nil
-/// when absent) and `headers` (a list of `[name, value]`, values as
-/// UTF-8 strings or nil).
-fn encode_with_metadata(
-    message: &BorrowedMessage<'_>,
-    decoder: &Decoder,
-    key_decoder: &Decoder,
-    out: &mut Vec<u8>,
-) -> Result<(), String> {
-    use rmp::encode::{write_array_len, write_map_len, write_nil, write_sint, write_str};
-    let io = |e: rmp::encode::ValueWriteError| e.to_string();
-    write_map_len(out, 7).map_err(io)?;
-    write_str(out, "topic").map_err(io)?;
-    write_str(out, message.topic()).map_err(io)?;
-    write_str(out, "partition").map_err(io)?;
-    write_sint(out, message.partition() as i64).map_err(io)?;
-    write_str(out, "offset").map_err(io)?;
-    write_sint(out, message.offset()).map_err(io)?;
-    write_str(out, "timestamp").map_err(io)?;
-    match message.timestamp().to_millis() {
-        Some(ms) => write_sint(out, ms).map(|_| ()).map_err(io)?,
-        None => write_nil(out).map_err(|e| e.to_string())?,
-    }
-    write_str(out, "key").map_err(io)?;
-    match message.key() {
-        Some(key) => key_decoder.decode(key, out).map_err(|e| format!("key: {e}"))?,
-        None => write_nil(out).map_err(|e| e.to_string())?,
-    }
-    write_str(out, "value").map_err(io)?;
-    match message.payload() {
-        Some(value) => decoder.decode(value, out)?,
-        None => write_nil(out).map_err(|e| e.to_string())?,
-    }
-    write_str(out, "headers").map_err(io)?;
-    match message.headers() {
-        Some(headers) => {
-            write_array_len(out, headers.count() as u32).map_err(io)?;
-            for header in headers.iter() {
-                write_array_len(out, 2).map_err(io)?;
-                write_str(out, header.key).map_err(io)?;
-                match header.value {
-                    Some(value) => write_str(out, &String::from_utf8_lossy(value)).map_err(io)?,
-                    None => write_nil(out).map_err(|e| e.to_string())?,
-                }
-            }
-        }
-        None => write_array_len(out, 0).map(|_| ()).map_err(io)?,
-    }
-    Ok(())
 }
 
 impl SourceReader for KafkaSource {
@@ -549,29 +497,75 @@ impl SourceReader for KafkaSource {
 
     fn watermark(&mut self) -> Option<SourceWatermark> {
         let out_of_orderness = self.options.out_of_orderness?;
-        let now = Instant::now();
-        let idle_timeout = self.options.idle_timeout;
-        let active = self
-            .partitions
-            .values()
-            .filter(|a| !a.done && idle_timeout.is_none_or(|t| now.duration_since(a.last_record) < t));
-        let min = active.map(|a| a.max_timestamp).min();
-        let watermark = |ts: i64| {
-            if ts == NO_WATERMARK { NO_WATERMARK } else { ts.saturating_sub(out_of_orderness).saturating_sub(1) }
-        };
-        Some(match min {
-            Some(ts) => SourceWatermark { watermark: watermark(ts), idle: false },
-            // Nothing holds time back: the highest partition's watermark, and idle.
-            None => SourceWatermark {
-                watermark: watermark(self.partitions.values().map(|a| a.max_timestamp).max().unwrap_or(NO_WATERMARK)),
-                idle: true,
-            },
-        })
+        Some(combined_watermark(self.partitions.values(), out_of_orderness, self.options.idle_timeout, Instant::now()))
+    }
+}
+
+/// The source's watermark over its partitions: the lowest of the active
+/// ones' (highest timestamp − `out_of_orderness` − 1); a partition at its
+/// bounded end or without records for `idle_timeout` is not active. With
+/// none active the subtask is idle, at the highest partition's watermark.
+fn combined_watermark<'a>(
+    partitions: impl Iterator<Item = &'a Assigned> + Clone,
+    out_of_orderness: i64,
+    idle_timeout: Option<Duration>,
+    now: Instant,
+) -> SourceWatermark {
+    let watermark =
+        |ts: i64| if ts == NO_WATERMARK { NO_WATERMARK } else { ts.saturating_sub(out_of_orderness).saturating_sub(1) };
+    let active = partitions
+        .clone()
+        .filter(|a| !a.done && idle_timeout.is_none_or(|t| now.saturating_duration_since(a.last_record) < t));
+    match active.map(|a| a.max_timestamp).min() {
+        Some(ts) => SourceWatermark { watermark: watermark(ts), idle: false },
+        None => SourceWatermark {
+            watermark: watermark(partitions.map(|a| a.max_timestamp).max().unwrap_or(NO_WATERMARK)),
+            idle: true,
+        },
     }
 }
 
 impl std::fmt::Debug for KafkaSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KafkaSource").field("subtask", &self.index).field("partitions", &self.partitions.len()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition(max_timestamp: i64, done: bool, quiet: Duration, now: Instant) -> Assigned {
+        let state = PartitionState { topic: "t".into(), partition: 0, next: 0, stop: None };
+        Assigned { state, done, max_timestamp, last_record: now - quiet }
+    }
+
+    #[test]
+    fn the_watermark_is_the_lowest_active_partition_s_and_idle_ones_do_not_hold_it_back() {
+        let now = Instant::now();
+        let idle = Some(Duration::from_secs(5));
+        let busy = [partition(10_000, false, Duration::ZERO, now), partition(4_000, false, Duration::ZERO, now)];
+        assert_eq!(
+            combined_watermark(busy.iter(), 1_000, idle, now),
+            SourceWatermark { watermark: 2_999, idle: false }
+        );
+        let one_quiet =
+            [partition(10_000, false, Duration::ZERO, now), partition(4_000, false, Duration::from_secs(6), now)];
+        let expected = SourceWatermark { watermark: 8_999, idle: false };
+        assert_eq!(combined_watermark(one_quiet.iter(), 1_000, idle, now), expected, "the quiet partition is idle");
+        let one_done = [partition(10_000, false, Duration::ZERO, now), partition(4_000, true, Duration::ZERO, now)];
+        assert_eq!(
+            combined_watermark(one_done.iter(), 1_000, None, now),
+            expected,
+            "a partition at its end is not waited for"
+        );
+        let all_quiet =
+            [partition(10_000, false, Duration::from_secs(9), now), partition(4_000, true, Duration::ZERO, now)];
+        assert_eq!(
+            combined_watermark(all_quiet.iter(), 1_000, idle, now),
+            SourceWatermark { watermark: 8_999, idle: true }
+        );
+        let nothing_yet = [partition(NO_WATERMARK, false, Duration::ZERO, now)];
+        assert_eq!(combined_watermark(nothing_yet.iter(), 1_000, idle, now).watermark, NO_WATERMARK);
     }
 }
