@@ -66,7 +66,7 @@ fn wordcount_is_exact_across_two_taskmanagers() {
 
 /// Recursively checks that `ours` has every field of Flink's `sample`
 /// with the same JSON type (arrays: their first elements).
-fn assert_same_shape(path: &str, sample: &Value, ours: &Value) {
+pub(crate) fn assert_same_shape(path: &str, sample: &Value, ours: &Value) {
     let kind = |v: &Value| match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
@@ -94,7 +94,7 @@ fn assert_same_shape(path: &str, sample: &Value, ours: &Value) {
 
 /// A response recorded from Flink 2.3 (`tests/flink-rest-samples/`, copied
 /// from the team's shared recordings).
-fn sample(name: &str) -> Value {
+pub(crate) fn sample(name: &str) -> Value {
     let path = wflink::guest_build::repo::root().join("tests").join("flink-rest-samples").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // Error samples start with a status line.

@@ -108,6 +108,18 @@ pub struct CheckpointRecord {
     pub failure_timestamp: Option<u64>,
     /// Acknowledged subtasks per vertex index (for the details view).
     pub acknowledged_per_vertex: Vec<usize>,
+    /// Each subtask's acknowledgement, `[vertex][index]`, `None` until it acknowledged
+    /// (`/jobs/:id/checkpoints/details/:cid/subtasks/:vid`).
+    pub subtasks: Vec<Vec<Option<SubtaskAck>>>,
+}
+
+/// One subtask's acknowledgement of a checkpoint.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SubtaskAck {
+    /// When it arrived (ms since the epoch); a subtask that had finished counts as acknowledged at the trigger.
+    pub ack_timestamp: u64,
+    /// Bytes of state it wrote (keyed state file and operator state).
+    pub state_size: u64,
 }
 
 /// Where a restore came from.
@@ -179,6 +191,8 @@ pub struct PendingCheckpoint {
     pub barrier: CheckpointBarrier,
     /// Every subtask's handle once acknowledged, `[vertex][index]`.
     pub handles: Vec<Vec<Option<TaskStateHandle>>>,
+    /// When each subtask acknowledged, `[vertex][index]`.
+    acked_at: Vec<Vec<Option<u64>>>,
     acknowledged: usize,
     total: usize,
     latest_ack: u64,
@@ -201,6 +215,16 @@ impl PendingCheckpoint {
             failure_message: None,
             failure_timestamp: None,
             acknowledged_per_vertex: self.handles.iter().map(|v| v.iter().flatten().count()).collect(),
+            subtasks: self
+                .handles
+                .iter()
+                .zip(&self.acked_at)
+                .map(|(handles, times)| {
+                    let acks = handles.iter().zip(times);
+                    acks.map(|(h, t)| Some(SubtaskAck { ack_timestamp: (*t)?, state_size: state_size(h.as_ref()?) }))
+                        .collect()
+                })
+                .collect(),
         }
     }
 
@@ -346,15 +370,18 @@ impl CheckpointCoordinator {
         self.next_id += 1;
         let handles: Vec<Vec<Option<TaskStateHandle>>> = self.shape.iter().map(|p| vec![None; *p as usize]).collect();
         let mut handles = handles;
+        let mut acked_at: Vec<Vec<Option<u64>>> = self.shape.iter().map(|p| vec![None; *p as usize]).collect();
         let mut acknowledged = 0;
         for subtask in finished {
             if let Some(slot) = handles.get_mut(subtask.vertex).and_then(|v| v.get_mut(subtask.index as usize)) {
                 *slot = Some(last_completed(&self.last_completed, *subtask));
+                acked_at[subtask.vertex][subtask.index as usize] = Some(now);
                 acknowledged += 1;
             }
         }
         let total = self.shape.iter().map(|p| *p as usize).sum();
-        let pending = PendingCheckpoint { barrier, handles, acknowledged, total, latest_ack: now, state_size: 0 };
+        let pending =
+            PendingCheckpoint { barrier, handles, acked_at, acknowledged, total, latest_ack: now, state_size: 0 };
         self.stats.total += 1;
         self.stats.record(pending.record(CheckpointStatus::InProgress, now));
         self.pending.insert(barrier.id, pending);
@@ -371,8 +398,8 @@ impl CheckpointCoordinator {
         match report.outcome {
             CheckpointOutcome::Acknowledged(_) if slot.is_some() => ReportEffect::Ignored,
             CheckpointOutcome::Acknowledged(handle) => {
-                pending.state_size += handle.keyed.as_ref().map_or(0, |f| f.size)
-                    + handle.operator.as_ref().map_or(0, |o| o.len() as u64);
+                pending.state_size += state_size(&handle);
+                pending.acked_at[vertex][index as usize] = Some(now);
                 *slot = Some(handle);
                 pending.acknowledged += 1;
                 pending.latest_ack = now;
@@ -503,6 +530,11 @@ impl CheckpointCoordinator {
 /// ones (an ended source's position at the end). Keyed state is not
 /// carried: its file lives in the older checkpoint's directory, which
 /// retention deletes, and a task only finishes once all its input ended.
+/// Bytes of state a subtask wrote: its keyed state file and its operator state.
+fn state_size(handle: &TaskStateHandle) -> u64 {
+    handle.keyed.as_ref().map_or(0, |f| f.size) + handle.operator.as_ref().map_or(0, |o| o.len() as u64)
+}
+
 fn last_completed(handles: &[Vec<Option<TaskStateHandle>>], subtask: SubtaskId) -> TaskStateHandle {
     let handle = handles.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize)).and_then(Option::as_ref);
     TaskStateHandle { keyed: None, operator: handle.and_then(|h| h.operator.clone()) }

@@ -18,6 +18,7 @@
 //!   default, any object store by URL).
 
 pub mod coordinator;
+pub mod dispose;
 pub mod messages;
 pub mod metadata;
 pub mod snapshot;

@@ -35,6 +35,20 @@ pub enum RestartStrategy {
 }
 
 impl RestartStrategy {
+    /// One line for users, as Flink's `/jobs/:id/config` describes a strategy.
+    pub fn describe(&self) -> String {
+        match self {
+            RestartStrategy::None => "Restart deactivated.".into(),
+            RestartStrategy::FixedDelay { attempts, delay } => {
+                format!("Restart with fixed delay ({delay:?}). #{attempts} restart attempts.")
+            }
+            RestartStrategy::ExponentialDelay { initial_backoff, max_backoff, multiplier, .. } => format!(
+                "Restart with exponential delay: initial backoff {initial_backoff:?}, max backoff {max_backoff:?}, \
+                 multiplier {multiplier}."
+            ),
+        }
+    }
+
     /// The strategy the configuration names; unset, Flink's default:
     /// `exponential-delay` when checkpointing is enabled, else `none`.
     pub fn from_config(config: &Configuration) -> Result<Self, ConfigError> {

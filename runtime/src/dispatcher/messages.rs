@@ -7,7 +7,7 @@ use actix::Message;
 use super::{DispatcherError, JobOverview};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
-use crate::job_manager::messages::TriggerSavepoint;
+use crate::job_manager::messages::{TriggerCheckpoint, TriggerSavepoint};
 
 /// Submit a job: a component's bytes, its arguments and an optional parallelism.
 #[derive(Message)]
@@ -55,12 +55,12 @@ pub struct GetSavepointStatus {
     pub request_id: String,
 }
 
-/// How a savepoint request stands.
+/// How a savepoint, checkpoint or disposal request stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SavepointStatus {
     /// Not completed yet.
     InProgress,
-    /// Completed at this location.
+    /// Completed: a savepoint at this location, a checkpoint with this id, a disposal of this path.
     Completed(String),
     /// Failed, with the reason.
     Failed(String),
@@ -86,3 +86,36 @@ pub struct GetJob {
 #[derive(Message)]
 #[rtype(result = "Vec<JobOverview>")]
 pub struct ListJobs;
+
+/// Trigger a checkpoint of a running job without waiting for it: answers the
+/// request id to poll with [`GetCheckpointStatus`].
+#[derive(Message)]
+#[rtype(result = "Result<String, DispatcherError>")]
+pub struct StartCheckpoint(pub TriggerCheckpoint);
+
+/// The state of a checkpoint request; `Completed` carries the checkpoint's id.
+#[derive(Message)]
+#[rtype(result = "Result<SavepointStatus, DispatcherError>")]
+pub struct GetCheckpointStatus {
+    /// The job.
+    pub job_id: JobId,
+    /// The id [`StartCheckpoint`] answered.
+    pub request_id: String,
+}
+
+/// Dispose of a savepoint without waiting: answers the request id to poll
+/// with [`GetDisposalStatus`].
+#[derive(Message)]
+#[rtype(result = "String")]
+pub struct DisposeSavepoint {
+    /// The savepoint's directory or its `_metadata`.
+    pub path: String,
+}
+
+/// The state of a disposal request.
+#[derive(Message)]
+#[rtype(result = "Result<SavepointStatus, DispatcherError>")]
+pub struct GetDisposalStatus {
+    /// The id [`DisposeSavepoint`] answered.
+    pub request_id: String,
+}

@@ -3,6 +3,7 @@
 //! ended jobs so they can still be listed and inspected.
 
 pub mod messages;
+mod operations;
 mod prepare;
 mod prepare_pool;
 
@@ -55,6 +56,15 @@ pub enum DispatcherError {
     /// No savepoint request has this id.
     #[error("savepoint request {1} of job {0} not found")]
     UnknownSavepoint(JobId, String),
+    /// A checkpoint cannot be taken.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::job_manager::checkpoint_trigger::CheckpointTriggerError),
+    /// No checkpoint request has this id.
+    #[error("there is no checkpoint operation with trigger id {1} for job {0}")]
+    UnknownCheckpoint(JobId, String),
+    /// No disposal request has this id.
+    #[error("there is no savepoint disposal with trigger id {0}")]
+    UnknownDisposal(String),
 }
 
 /// One line of a job listing.
@@ -81,6 +91,8 @@ struct JobEntry {
     waiters: Vec<oneshot::Sender<JobDetails>>,
     /// Savepoint requests by id, kept after the job ended so they can be polled.
     savepoints: HashMap<String, SavepointStatus>,
+    /// Checkpoint requests by id (`Completed` holds the checkpoint's id), likewise.
+    checkpoints: HashMap<String, SavepointStatus>,
 }
 
 /// The Dispatcher actor.
@@ -93,6 +105,8 @@ pub struct Dispatcher {
     /// The threads that compile and describe submitted jobs: never this actor's.
     preparing: Arc<PreparePool>,
     jobs: HashMap<JobId, JobEntry>,
+    /// Savepoint disposals by request id, the latest [`operations::KEPT_DISPOSALS`].
+    disposals: std::collections::VecDeque<(String, SavepointStatus)>,
 }
 
 impl Dispatcher {
@@ -104,7 +118,15 @@ impl Dispatcher {
         blobs: Arc<BlobStore>,
         preparing: Arc<PreparePool>,
     ) -> Self {
-        Dispatcher { engine, config, resource_manager, blobs, preparing, jobs: HashMap::new() }
+        Dispatcher {
+            engine,
+            config,
+            resource_manager,
+            blobs,
+            preparing,
+            jobs: HashMap::new(),
+            disposals: Default::default(),
+        }
     }
 
     fn entry(&mut self, job_id: JobId) -> Result<&mut JobEntry, DispatcherError> {
@@ -142,6 +164,7 @@ impl Handler<SubmitJob> for Dispatcher {
                 result: None,
                 waiters: Vec::new(),
                 savepoints: HashMap::new(),
+                checkpoints: HashMap::new(),
             };
             act.jobs.insert(job_id, entry);
             Ok(job_id)

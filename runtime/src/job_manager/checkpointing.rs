@@ -9,6 +9,7 @@ use std::sync::Arc;
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
+use super::checkpoint_trigger::CheckpointTriggerError;
 use super::savepoint::SavepointError;
 use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
@@ -65,7 +66,7 @@ impl JobManager {
         let sources: Vec<SubtaskId> = job
             .vertices
             .iter()
-            .filter(|v| job.input_of(v.index).is_none())
+            .filter(|v| job.inputs_of(v.index).next().is_none())
             .flat_map(|v| (0..v.parallelism).map(|index| SubtaskId { vertex: v.index, index }))
             .filter(|s| states(s) == TaskState::Running)
             .collect();
@@ -124,6 +125,9 @@ impl JobManager {
     fn fail_savepoint(&mut self, id: CheckpointId, reason: &str) {
         if let Some(request) = self.savepoints.remove(&id) {
             let _ = request.reply.send(Err(SavepointError::Failed(id, reason.to_string())));
+        }
+        if let Some(reply) = self.checkpoint_requests.remove(&id) {
+            let _ = reply.send(Err(CheckpointTriggerError::Failed(id, reason.to_string())));
         }
     }
 
@@ -202,6 +206,9 @@ impl JobManager {
                     tracing::info!(job = %act.submission.job_id, checkpoint = id, location, duration_ms, state_bytes, "checkpoint completed");
                     act.notify_all(TaskCommand::NotifyComplete(id));
                     act.retire(retired);
+                    if let Some(reply) = act.checkpoint_requests.remove(&id) {
+                        let _ = reply.send(Ok(id));
+                    }
                     if let Some(request) = act.savepoints.remove(&id) {
                         let _ = request.reply.send(Ok(location));
                         if request.cancel_job {

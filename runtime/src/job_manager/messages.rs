@@ -33,6 +33,17 @@ pub struct TriggerSavepoint {
     pub cancel_job: bool,
 }
 
+/// Take a checkpoint now, besides the periodic ones (`POST /jobs/:id/checkpoints`, `wflink checkpoint`); answers
+/// its id once it completed.
+#[derive(Message, Debug)]
+#[rtype(
+    result = "Result<crate::checkpoint::CheckpointId, crate::job_manager::checkpoint_trigger::CheckpointTriggerError>"
+)]
+pub struct TriggerCheckpoint {
+    /// The job.
+    pub job_id: JobId,
+}
+
 /// A JobManager reports that its job ended.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]

@@ -2,6 +2,7 @@
 //! the ResourceManager for slots, deploys the tasks, follows their states
 //! and ends the job FINISHED, FAILED or CANCELED.
 
+pub mod checkpoint_trigger;
 mod checkpointing;
 mod execution_graph;
 mod failure;
@@ -27,7 +28,7 @@ use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
 
 use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
-use crate::metrics::MetricsSnapshot;
+use crate::metrics::{MetricRates, MetricsSnapshot, RateWindow};
 use crate::protocol::{FailureKind, JobStatus, TaskFailure, TaskState, TaskStateChanged};
 use crate::resource_manager::ResourceManager;
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer};
@@ -109,6 +110,10 @@ pub struct SubtaskDetails {
     pub endpoint: Option<String>,
     /// Its own metrics.
     pub metrics: MetricsSnapshot,
+    /// Its counters per second, over the last few seconds.
+    pub rates: MetricRates,
+    /// When it entered each state of the current attempt, ms since the epoch.
+    pub timestamps: BTreeMap<TaskState, u64>,
 }
 
 /// The state of a job at one moment.
@@ -142,6 +147,12 @@ pub struct JobDetails {
     /// The chained plan (for `/jobs/:id/plan`).
     #[serde(skip)]
     pub job_graph: Arc<JobGraph>,
+    /// The program arguments it was submitted with (for `/jobs/:id/config`).
+    #[serde(skip)]
+    pub args: Vec<String>,
+    /// Its restart strategy (for `/jobs/:id/config`).
+    #[serde(skip)]
+    pub restart: crate::config::RestartStrategy,
 }
 
 /// The actor running one job.
@@ -166,6 +177,8 @@ pub struct JobManager {
     storage: CheckpointStorage,
     /// Savepoints being taken, by checkpoint id.
     savepoints: HashMap<CheckpointId, checkpointing::SavepointRequest>,
+    /// Checkpoints triggered on request (`POST /jobs/:id/checkpoints`), waiting for their outcome.
+    checkpoint_requests: HashMap<CheckpointId, checkpoint_trigger::CheckpointReply>,
     /// How failures are answered.
     backoff: restart::RestartBackoff,
     /// Execution attempt: 0 first, one more per restart.
@@ -176,7 +189,14 @@ pub struct JobManager {
     restart_delay: Option<Duration>,
     /// Failures the job restarted from.
     exceptions: Vec<JobFailure>,
+    /// Recent samples of the subtasks' counters, for their rates per second.
+    rates: RateWindow,
 }
+
+/// How often the JobManager samples its subtasks' counters for their rates.
+const RATE_SAMPLE: Duration = Duration::from_secs(1);
+/// Samples kept: rates are taken over the last `RATE_SAMPLES - 1` seconds, several heartbeats of a remote task.
+const RATE_SAMPLES: usize = 6;
 
 /// Interval between slot requests while the cluster has too few free slots.
 const SLOT_RETRY: Duration = Duration::from_millis(100);
@@ -194,11 +214,13 @@ impl JobManager {
             checkpoints: CheckpointCoordinator::new(submission.checkpointing.clone(), parallelism),
             storage: submission.storage.clone(),
             savepoints: HashMap::new(),
+            checkpoint_requests: HashMap::new(),
             backoff: restart::RestartBackoff::new(submission.restart.clone()),
             attempt: 0,
             restore: submission.restore.clone(),
             restart_delay: None,
             exceptions: Vec::new(),
+            rates: RateWindow::new(RATE_SAMPLES),
             submission,
             status: JobStatus::Initializing,
             execution,
@@ -364,6 +386,14 @@ impl JobManager {
     /// Fresh subtasks (states, slots, counters) for a new attempt.
     fn reset_attempt(&mut self) {
         self.execution = ExecutionGraph::new(&self.submission.job_graph);
+        self.rates.clear();
+    }
+
+    /// Samples every subtask's counters into the rate window.
+    fn sample_rates(&mut self) {
+        let snapshots: Vec<MetricsSnapshot> =
+            self.execution.subtasks().map(|s| self.execution.get(s).metrics.snapshot()).collect();
+        self.rates.record(Instant::now(), snapshots.iter());
     }
 
     /// Cancels the job: its tasks stop, it ends CANCELED.
@@ -393,6 +423,9 @@ impl JobManager {
 
     fn details(&self) -> JobDetails {
         let job = &self.submission.job_graph;
+        // Subtasks in the order the rate window samples them: vertex by vertex, by index.
+        let rates = self.rates.rates();
+        let mut flat = 0;
         let vertices = job
             .vertices
             .iter()
@@ -403,11 +436,16 @@ impl JobManager {
                 for state in &states {
                     *tasks.entry(*state).or_insert(0) += 1;
                 }
-                let mut metrics = MetricsSnapshot::default();
+                let mut metrics: Option<MetricsSnapshot> = None;
                 let mut subtasks = Vec::with_capacity(executions.len());
                 for (index, execution) in executions.iter().enumerate() {
                     let snapshot = execution.metrics.snapshot();
-                    metrics += snapshot;
+                    match &mut metrics {
+                        Some(sum) => *sum += &snapshot,
+                        None => metrics = Some(snapshot.clone()),
+                    }
+                    let rate = rates.get(flat).copied().unwrap_or_default();
+                    flat += 1;
                     let slot = execution.slot.and_then(|s| self.slots.get(s));
                     subtasks.push(SubtaskDetails {
                         index: index as u32,
@@ -415,6 +453,8 @@ impl JobManager {
                         task_manager: slot.map(|s| s.task_manager.clone()),
                         endpoint: slot.map(|s| s.data_address.clone()),
                         metrics: snapshot,
+                        rates: rate,
+                        timestamps: execution.timestamps.clone(),
                     });
                 }
                 VertexDetails {
@@ -423,7 +463,7 @@ impl JobManager {
                     parallelism: v.parallelism,
                     status: aggregate(&states),
                     tasks,
-                    metrics,
+                    metrics: metrics.unwrap_or_default(),
                     subtasks,
                 }
             })
@@ -442,6 +482,8 @@ impl JobManager {
             checkpoint_settings: self.checkpoints.settings().clone(),
             timestamps: self.timestamps.clone(),
             job_graph: self.submission.job_graph.clone(),
+            args: self.submission.args.clone(),
+            restart: self.submission.restart.clone(),
         }
     }
 }
@@ -464,6 +506,7 @@ impl Actor for JobManager {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.transition(JobStatus::Created);
         self.start_checkpoint_timer(ctx);
+        ctx.run_interval(RATE_SAMPLE, |act, _ctx| act.sample_rates());
         self.request_slots(ctx);
     }
 }

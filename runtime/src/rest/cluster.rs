@@ -89,7 +89,7 @@ pub async fn dashboard_config(State(state): State<AppState>) -> Json<DashboardCo
     ),
 )]
 pub async fn jobmanager_config(State(state): State<AppState>) -> Json<Vec<ConfigEntry>> {
-    Json(state.config.effective_masked().into_iter().map(|(key, value)| ConfigEntry { key, value }).collect())
+    Json(ConfigEntry::all(&state.config))
 }
 
 /// `GET /taskmanagers`.
@@ -226,6 +226,13 @@ pub struct ConfigEntry {
     key: String,
     /// Its effective value.
     value: String,
+}
+
+impl ConfigEntry {
+    /// Every key of the effective configuration, secrets masked.
+    pub(super) fn all(config: &crate::config::Configuration) -> Vec<ConfigEntry> {
+        config.effective_masked().into_iter().map(|(key, value)| ConfigEntry { key, value }).collect()
+    }
 }
 
 /// `/taskmanagers`.

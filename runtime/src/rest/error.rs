@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::dispatcher::{DispatcherError, PoolError, SubmitError};
 use crate::job_manager::CancelError;
+use crate::job_manager::checkpoint_trigger::CheckpointTriggerError;
 use crate::job_manager::savepoint::SavepointError;
 
 /// An error answer.
@@ -94,6 +95,9 @@ impl From<DispatcherError> for AppError {
             DispatcherError::Savepoint(SavepointError::NotReady(..)) => StatusCode::CONFLICT,
             DispatcherError::Savepoint(_) => StatusCode::BAD_REQUEST,
             DispatcherError::UnknownSavepoint(..) => StatusCode::NOT_FOUND,
+            DispatcherError::Checkpoint(CheckpointTriggerError::NotReady(..)) => StatusCode::CONFLICT,
+            DispatcherError::Checkpoint(_) => StatusCode::BAD_REQUEST,
+            DispatcherError::UnknownCheckpoint(..) | DispatcherError::UnknownDisposal(_) => StatusCode::NOT_FOUND,
             DispatcherError::Unreachable(_) | DispatcherError::Cancel(CancelError::Unreachable(_)) => {
                 return AppError::internal(error);
             }

@@ -92,7 +92,9 @@ impl RestGuard {
         if path == "/" || path.starts_with("/assets/") {
             return Ok(());
         }
-        let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        // Flink's dashboard cancels with a GET (`/jobs/:id/yarn-cancel`): it changes as much as a PATCH does.
+        let changes =
+            !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || path.ends_with("/yarn-cancel");
         match &self.token {
             Some(token) => authenticate(token, headers)?,
             None if changes => self.same_origin(method, headers)?,
@@ -111,6 +113,12 @@ impl RestGuard {
         {
             return Err(forbidden(format!(
                 "a {method} naming the host '{host}' is refused: name this server by rest.address, localhost or an IP address (or set {TOKEN_KEY})"
+            )));
+        }
+        // A browser names a request another site's page made (an image or link needs no Origin header).
+        if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site")) {
+            return Err(forbidden(format!(
+                "a {method} made by another site's page is refused (Sec-Fetch-Site: cross-site; or set {TOKEN_KEY})"
             )));
         }
         let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
@@ -153,8 +161,9 @@ impl RestGuard {
             ));
         }
         let cancel = match (method.as_str(), segments.as_slice()) {
-            ("PATCH", ["jobs", id]) => *id != "overview",
-            ("POST", ["jobs", _, "stop"]) => true,
+            ("PATCH", ["jobs", id]) => !matches!(*id, "overview" | "metrics"),
+            ("POST", ["jobs", _, "stop"]) | ("GET", ["jobs", _, "yarn-cancel"]) => true,
+            ("POST", ["applications", _, "cancel"]) => true,
             _ => false,
         };
         if cancel {
@@ -321,10 +330,18 @@ mod tests {
             status(&g, Method::PATCH, "/jobs/x", &[host.clone(), (header::ORIGIN, "http://localhost:3000")]),
             403
         );
-        assert_eq!(status(&g, Method::PATCH, "/jobs/x", &[host, (header::ORIGIN, "null")]), 403);
+        assert_eq!(status(&g, Method::PATCH, "/jobs/x", &[host.clone(), (header::ORIGIN, "null")]), 403);
         assert_eq!(status(&g, Method::POST, "/jars/upload", &[(header::HOST, "evil.example:8081")]), 403);
         assert_eq!(status(&g, Method::POST, "/jars/upload", &[(header::HOST, "JM.internal:8081")]), 200);
         assert_eq!(status(&g, Method::POST, "/jars/upload", &[(header::HOST, "[::1]:8081")]), 200);
+        // Flink's dashboard cancels with a GET: another site's image or link must not.
+        let cross = header::HeaderName::from_static("sec-fetch-site");
+        let yarn_cancel = "/jobs/x/yarn-cancel";
+        assert_eq!(status(&g, Method::GET, yarn_cancel, &[host.clone(), (cross.clone(), "cross-site")]), 403);
+        assert_eq!(status(&g, Method::GET, yarn_cancel, &[host.clone(), (header::ORIGIN, "http://evil.example")]), 403);
+        assert_eq!(status(&g, Method::GET, yarn_cancel, &[(header::HOST, "evil.example:8081")]), 403);
+        assert_eq!(status(&g, Method::GET, yarn_cancel, &[host.clone(), (cross.clone(), "same-origin")]), 200);
+        assert_eq!(status(&g, Method::GET, "/jobs/x", &[host, (cross, "cross-site")]), 200);
     }
 
     #[test]
@@ -355,12 +372,15 @@ mod tests {
         assert_eq!(status(&g, Method::GET, "/jars", &[]), 200);
         assert_eq!(status(&g, Method::PATCH, "/jobs/abc", &[]), 403);
         assert_eq!(status(&g, Method::POST, "/jobs/abc/stop", &[]), 403);
+        assert_eq!(status(&g, Method::GET, "/jobs/abc/yarn-cancel", &[]), 403);
+        assert_eq!(status(&g, Method::POST, "/applications/abc/cancel", &[]), 403);
         assert_eq!(status(&g, Method::GET, "/jobs/abc", &[]), 200);
         // Other methods on those paths pass, for the router's 405.
         assert_eq!(status(&g, Method::PATCH, "/jobs/abc/plan", &[]), 200);
         assert_eq!(status(&g, Method::GET, "/jars/upload", &[]), 200);
         assert_eq!(status(&g, Method::DELETE, "/jars/abc.wasm/run", &[]), 200);
         assert_eq!(status(&g, Method::PATCH, "/jobs/overview", &[]), 200);
+        assert_eq!(status(&g, Method::PATCH, "/jobs/metrics", &[]), 200);
         assert_eq!(status(&g, Method::DELETE, "/jars/upload", &[]), 200);
     }
 }

@@ -49,11 +49,11 @@ const TASK_STATES: [&str; 10] = [
     "RECONCILING",
 ];
 
-fn parse_job_id(raw: &str) -> Result<JobId, AppError> {
+pub(super) fn parse_job_id(raw: &str) -> Result<JobId, AppError> {
     raw.parse().map_err(|e: crate::ids::InvalidJobId| AppError::bad_request(e.to_string()))
 }
 
-async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
+pub(super) async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
     let job_id = parse_job_id(raw)?;
     Ok(state.dispatcher.send(GetJob { job_id }).await??)
 }
@@ -97,29 +97,34 @@ pub async fn overview(State(state): State<AppState>) -> Result<Json<JobsOverview
     for job in listed {
         // A job may end between the listing and this request; it is still known.
         let Ok(Ok(details)) = state.dispatcher.send(GetJob { job_id: job.job_id }).await else { continue };
-        let (start, end, duration) = times(&details);
-        let counts = task_counts(&details);
-        let mut tasks: BTreeMap<String, usize> = counts.iter().map(|(k, v)| (k.to_ascii_lowercase(), *v)).collect();
-        tasks.insert("total".into(), counts.values().sum());
-        jobs.push(JobOverview {
-            jid: details.job_id.to_string(),
-            name: details.name.clone(),
-            job_type: "STREAMING",
-            scheduler_type: "Default",
-            start_time: start,
-            end_time: end,
-            duration,
-            state: details.status,
-            last_modification: details.timestamps.values().max().copied().unwrap_or(details.start_time),
-            tasks,
-            pending_operators: 0,
-        });
+        jobs.push(overview_line(&details));
     }
     Ok(Json(JobsOverview { jobs }))
 }
 
+/// A job's line in `/jobs/overview` (and in its application's `jobs`).
+pub(super) fn overview_line(details: &JobDetails) -> JobOverview {
+    let (start, end, duration) = times(details);
+    let counts = task_counts(details);
+    let mut tasks: BTreeMap<String, usize> = counts.iter().map(|(k, v)| (k.to_ascii_lowercase(), *v)).collect();
+    tasks.insert("total".into(), counts.values().sum());
+    JobOverview {
+        jid: details.job_id.to_string(),
+        name: details.name.clone(),
+        job_type: "STREAMING",
+        scheduler_type: "Default",
+        start_time: start,
+        end_time: end,
+        duration,
+        state: details.status,
+        last_modification: details.timestamps.values().max().copied().unwrap_or(details.start_time),
+        tasks,
+        pending_operators: 0,
+    }
+}
+
 /// `start-time`, `end-time` (-1 while running) and `duration` of a job.
-fn times(details: &JobDetails) -> (i64, i64, i64) {
+pub(super) fn times(details: &JobDetails) -> (i64, i64, i64) {
     let start = details.start_time as i64;
     let end = details.end_time.map_or(-1, |e| e as i64);
     let duration = details.end_time.unwrap_or_else(now_millis) as i64 - start;
@@ -190,7 +195,7 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
                 end_time: v_end,
                 duration: v_duration,
                 tasks,
-                metrics: Metrics::of(&v.metrics, ended),
+                metrics: Metrics::of(&v.metrics, v.subtasks.iter().all(reports)),
             }
         })
         .collect();
@@ -242,27 +247,7 @@ pub async fn vertex(
         .iter()
         .find(|v| v.id == vertex_id)
         .ok_or_else(|| AppError::not_found(format!("vertex {vertex_id} not found in job {id}")))?;
-    let (start, end, _) = times(&details);
-    let subtasks = vertex
-        .subtasks
-        .iter()
-        .map(|s| {
-            let ended = s.state.is_terminal();
-            let sub_end = if ended { end } else { -1 };
-            let duration = if ended && end >= 0 { end - start } else { now_millis() as i64 - start };
-            Subtask {
-                subtask: s.index,
-                status: s.state,
-                attempt: 0,
-                endpoint: s.endpoint.clone(),
-                start_time: start,
-                end_time: sub_end,
-                duration,
-                metrics: Metrics::of(&s.metrics, ended),
-                taskmanager_id: s.task_manager.clone(),
-            }
-        })
-        .collect();
+    let subtasks = vertex.subtasks.iter().map(Subtask::of).collect();
     Ok(Json(Vertex {
         id: vertex.id.clone(),
         name: vertex.name.clone(),
@@ -395,6 +380,78 @@ pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -
         truncated: false,
         exception_history: ExceptionHistory { entries, truncated: false },
     }))
+}
+
+/// `GET /jobs/:id/config`: its execution configuration as Flink shows it, with the program's `--key value`
+/// arguments as `user-config`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/config",
+    summary = "The job's execution configuration; program arguments as user-config",
+    params(
+        JobPath,
+    ),
+    responses(
+        (status = 200, description = "OK", body = JobConfig),
+        JobErrors,
+    ),
+)]
+pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobConfig>, AppError> {
+    let details = details(&state, &id).await?;
+    let parallelism = details.vertices.iter().map(|v| v.parallelism).max().unwrap_or(1);
+    Ok(Json(JobConfig {
+        jid: details.job_id.to_string(),
+        name: details.name.clone(),
+        execution_config: ExecutionConfig {
+            restart_strategy: details.restart.describe(),
+            job_parallelism: parallelism,
+            object_reuse_mode: false,
+            user_config: user_config(&details.args),
+        },
+    }))
+}
+
+/// Program arguments as Flink's `ParameterTool.fromArgs` reads them: `--key value` (or `-key value`) pairs, a key
+/// without a value as `__NO_VALUE_KEY`; what is not an option is left out.
+fn user_config(args: &[String]) -> BTreeMap<String, String> {
+    let mut config = BTreeMap::new();
+    let mut at = 0;
+    while at < args.len() {
+        let Some(key) = args[at].strip_prefix("--").or_else(|| args[at].strip_prefix('-')).filter(|k| !k.is_empty())
+        else {
+            at += 1;
+            continue;
+        };
+        let value = args.get(at + 1).filter(|v| !v.starts_with('-') || v.parse::<f64>().is_ok());
+        config.insert(key.to_string(), value.cloned().unwrap_or_else(|| "__NO_VALUE_KEY".into()));
+        at += if value.is_some() { 2 } else { 1 };
+    }
+    config
+}
+
+/// `GET /jobs/:id/yarn-cancel`: cancel by GET, as Flink's dashboard's Cancel button does; 202 like `PATCH`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/yarn-cancel",
+    summary = "Cancel the job (the dashboard's GET form of PATCH mode=cancel)",
+    params(
+        JobPath,
+    ),
+    responses(
+        (status = 202, description = "Accepted", body = Empty),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job", body = Errors),
+        (status = 409, description = "The job has already ended", body = Errors),
+        ChangeErrors,
+    ),
+)]
+pub async fn yarn_cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Empty>), AppError> {
+    let job_id = parse_job_id(&id)?;
+    state.dispatcher.send(CancelJob { job_id }).await?.map_err(DispatcherError::from)?;
+    Ok((StatusCode::ACCEPTED, Json(Empty {})))
 }
 
 /// The query of `PATCH /jobs/:id`.

@@ -26,6 +26,9 @@ use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
 const COMMAND_POLL: Duration = Duration::from_millis(50);
+/// How often the guest's own counters are copied where the TaskManager reads them (a lock and a copy, so not
+/// per batch).
+const PUBLISH_COUNTERS: Duration = Duration::from_secs(1);
 
 /// A deployed subtask, ready to run.
 pub struct Task {
@@ -51,6 +54,8 @@ struct Pipeline {
     key_groups: Range<u32>,
     max_parallelism: u32,
     metrics: Arc<TaskMetrics>,
+    /// When the guest's counters are published next.
+    publish_counters_at: Instant,
 }
 
 impl Task {
@@ -238,10 +243,13 @@ impl SourceRun {
                 }
                 None => {}
             }
+            let reading = Instant::now();
             let status = self.reader.next_batch(&mut batch, cancelled)?;
-            if !batch.is_empty() {
+            if batch.is_empty() {
+                metrics.add_idle(reading.elapsed());
+            } else {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, 0)?;
             }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
@@ -292,10 +300,13 @@ fn run_inputs(
         // Wake up now and then to read commands while no record comes.
         let poll = Instant::now() + COMMAND_POLL;
         let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
-        match gate.next(Some(deadline), cancelled) {
-            GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+        let waiting = Instant::now();
+        let event = gate.next(Some(deadline), cancelled);
+        metrics.add_idle(waiting.elapsed());
+        match event {
+            GateEvent::Records { input, mut batch } => {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, input)?;
                 pipeline.flush_due()?;
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
@@ -364,19 +375,23 @@ impl Pipeline {
             key_groups,
             max_parallelism: vertex.max_parallelism,
             metrics: metrics.clone(),
+            publish_counters_at: Instant::now(),
         })
     }
 }
 
 impl Pipeline {
-    /// Runs one batch through the chain and hands the result to the output.
-    /// `batch` comes back emptied, its buffers ready for reuse.
-    fn process(&mut self, batch: &mut Batch) -> Result<(), TaskError> {
+    /// Runs one batch of operator input `input` (0 but for the second
+    /// input of a two-input operator) through the chain and hands the
+    /// result to the output. `batch` comes back emptied, its buffers ready
+    /// for reuse.
+    fn process(&mut self, batch: &mut Batch, input: u32) -> Result<(), TaskError> {
         let started = Instant::now();
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
-            time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
+            time.process(guest, batch, input, &mut |e| emit_to(output, metrics, e))?;
             self.metrics.add_busy(started.elapsed());
+            self.publish(started);
             return Ok(());
         }
         let records = match &mut self.guest {
@@ -392,7 +407,20 @@ impl Pipeline {
         if let Some(status) = status {
             self.emit_control(status)?;
         }
+        self.publish(started);
         Ok(())
+    }
+
+    /// Publishes the watermarks (two stores) and, once per [`PUBLISH_COUNTERS`], the guest's own counters.
+    fn publish(&mut self, now: Instant) {
+        let (input, output) = self.time.watermarks();
+        self.metrics.set_watermarks(input, output);
+        if now >= self.publish_counters_at {
+            self.publish_counters_at = now + PUBLISH_COUNTERS;
+            if let Some(guest) = &self.guest {
+                self.metrics.set_counters(guest.counters());
+            }
+        }
     }
 
     /// Snapshots the task at `barrier` (aligned, or triggered at a
@@ -492,7 +520,10 @@ impl Pipeline {
     /// A watermark or watermark status from upstream.
     fn on_control(&mut self, message: StreamMessage) -> Result<(), TaskError> {
         let Pipeline { guest, time, output, metrics, .. } = self;
-        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))
+        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))?;
+        let (input, output) = self.time.watermarks();
+        self.metrics.set_watermarks(input, output);
+        Ok(())
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -529,6 +560,8 @@ impl Pipeline {
             Output::Sink(sink) => sink.finish()?,
             Output::Channels(writer) => writer.finish()?,
         }
+        self.publish_counters_at = Instant::now();
+        self.publish(Instant::now());
         let keys = self.keyed_state.as_ref().map_or(0, RunningValues::len);
         tracing::debug!(keys, timers = self.time.timer_count(), "task input ended");
         Ok(())

@@ -1,0 +1,234 @@
+//! What Flink's dashboard shows of the processes themselves, in Flink's
+//! shapes: the JobManager's environment (`/jobmanager/environment`, also per
+//! job), its configuration per job (`/jobs/:id/jobmanager/config`), where a
+//! job's logs are (`/jobs/:id/jobmanager/log-url`,
+//! `/jobs/:id/taskmanagers/:tmid/log-url`) and thread dumps.
+//!
+//! A thread dump of a native process has no stacks to show: the
+//! JobManager's lists its threads with their kernel state (from
+//! `/proc/self/task`); a TaskManager's says that it is not supported, in
+//! the `threadInfos` shape the dashboard reads, so the page shows that
+//! sentence instead of an error.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cluster::ConfigEntry;
+use super::jobs;
+use super::openapi::{JobErrors, JobPath};
+use super::{AppError, AppState, Errors};
+use crate::resource_manager::messages::GetTaskManagers;
+
+/// `/jobmanager/environment`.
+#[derive(Serialize, ToSchema)]
+pub struct Environment {
+    /// The runtime in place of Flink's JVM.
+    jvm: Runtime,
+    /// Always empty: a component carries its code.
+    classpath: Vec<String>,
+}
+
+/// The process's runtime, in the place of Flink's `jvm`.
+#[derive(Serialize, ToSchema)]
+pub struct Runtime {
+    /// `wflink <version> (wasmtime)`.
+    version: String,
+    /// The CPU architecture, e.g. `x86_64`.
+    arch: &'static str,
+    /// The process's command line arguments.
+    options: Vec<String>,
+}
+
+fn environment() -> Environment {
+    Environment {
+        jvm: Runtime {
+            version: format!("wflink {} (Rust, wasmtime)", env!("CARGO_PKG_VERSION")),
+            arch: std::env::consts::ARCH,
+            options: std::env::args().skip(1).collect(),
+        },
+        classpath: Vec::new(),
+    }
+}
+
+/// `GET /jobmanager/environment`.
+#[utoipa::path(
+    get,
+    path = "/jobmanager/environment",
+    summary = "The JobManager process's runtime and command line",
+    responses((status = 200, description = "OK", body = Environment)),
+)]
+pub async fn jobmanager_environment() -> Json<Environment> {
+    Json(environment())
+}
+
+/// `GET /jobs/:id/jobmanager/environment`: the environment of the job's JobManager (this process).
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/jobmanager/environment",
+    summary = "The runtime and command line of the job's JobManager process",
+    params(JobPath),
+    responses((status = 200, description = "OK", body = Environment), JobErrors),
+)]
+pub async fn job_environment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Environment>, AppError> {
+    jobs::details(&state, &id).await?;
+    Ok(Json(environment()))
+}
+
+/// `GET /jobs/:id/jobmanager/config`: the configuration of the job's JobManager (this process).
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/jobmanager/config",
+    summary = "Effective configuration of the job's JobManager as [{key, value}]",
+    params(JobPath),
+    responses((status = 200, description = "OK", body = Vec<ConfigEntry>), JobErrors),
+)]
+pub async fn job_config(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ConfigEntry>>, AppError> {
+    jobs::details(&state, &id).await?;
+    Ok(Json(ConfigEntry::all(&state.config)))
+}
+
+/// `{"url"}` of a log page.
+#[derive(Serialize, ToSchema)]
+pub struct LogUrl {
+    /// The dashboard page that shows the log.
+    url: String,
+}
+
+/// `GET /jobs/:id/jobmanager/log-url`: the dashboard page of the JobManager's log.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/jobmanager/log-url",
+    summary = "The dashboard page of the job's JobManager log",
+    params(JobPath),
+    responses((status = 200, description = "OK", body = LogUrl), JobErrors),
+)]
+pub async fn jobmanager_log_url(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<LogUrl>, AppError> {
+    jobs::details(&state, &id).await?;
+    Ok(Json(LogUrl { url: format!("{}/#/job-manager/logs", state.rest_url) }))
+}
+
+/// `GET /jobs/:id/taskmanagers/:tmid/log-url`: the dashboard page of a TaskManager's log.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/taskmanagers/{taskmanagerid}/log-url",
+    summary = "The dashboard page of a TaskManager's log",
+    params(JobPath, ("taskmanagerid" = String, Path, description = "TaskManager id")),
+    responses(
+        (status = 200, description = "OK", body = LogUrl),
+        (status = 400, description = "Not a job id", body = Errors),
+        (status = 404, description = "No such job or TaskManager", body = Errors),
+    ),
+)]
+pub async fn taskmanager_log_url(
+    State(state): State<AppState>,
+    Path((id, tm)): Path<(String, String)>,
+) -> Result<Json<LogUrl>, AppError> {
+    jobs::details(&state, &id).await?;
+    let known = state.resource_manager.send(GetTaskManagers).await?;
+    if !known.iter().any(|t| t.info.id == tm) {
+        return Err(AppError::not_found(format!("taskmanager {tm} not found")));
+    }
+    Ok(Json(LogUrl { url: format!("{}/#/task-manager/{tm}/logs", state.rest_url) }))
+}
+
+/// `/jobmanager/thread-dump` and `/taskmanagers/:id/thread-dump`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadDump {
+    /// One entry per thread.
+    thread_infos: Vec<ThreadInfo>,
+}
+
+/// One thread of a thread dump.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadInfo {
+    /// The thread's name.
+    thread_name: String,
+    /// Its name, id and state as Java prints them.
+    stringified_thread_info: String,
+}
+
+/// Java's name for a Linux thread state letter (`/proc/.../stat`).
+fn java_state(letter: char) -> &'static str {
+    match letter {
+        'R' => "RUNNABLE",
+        'S' | 'I' => "WAITING",
+        'D' => "BLOCKED",
+        _ => "TERMINATED",
+    }
+}
+
+/// The threads of this process: name, kernel id and state, from `/proc/self/task`.
+fn own_threads() -> Vec<ThreadInfo> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return vec![not_supported("this JobManager's platform has no /proc/self/task")];
+    };
+    let mut threads: Vec<(u64, ThreadInfo)> = tasks
+        .flatten()
+        .filter_map(|task| {
+            let id: u64 = task.file_name().to_str()?.parse().ok()?;
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?.trim_end().to_string();
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // The state follows the name, which is in parentheses and may itself hold some.
+            let letter = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+            let info =
+                format!("\"{name}\" Id={id} {} ({letter})\n\t(a native thread: no stack trace)\n", java_state(letter));
+            Some((id, ThreadInfo { thread_name: name, stringified_thread_info: info }))
+        })
+        .collect();
+    threads.sort_by_key(|(id, _)| *id);
+    threads.into_iter().map(|(_, info)| info).collect()
+}
+
+fn not_supported(why: &str) -> ThreadInfo {
+    ThreadInfo {
+        thread_name: "wflink".into(),
+        stringified_thread_info: format!("Thread dumps are not supported here: {why}.\n"),
+    }
+}
+
+/// `GET /jobmanager/thread-dump`: the JobManager's threads with their state (no stacks: they are native threads).
+#[utoipa::path(
+    get,
+    path = "/jobmanager/thread-dump",
+    summary = "The JobManager's threads with their state",
+    responses((status = 200, description = "OK", body = ThreadDump)),
+)]
+pub async fn jobmanager_thread_dump() -> Json<ThreadDump> {
+    Json(ThreadDump { thread_infos: own_threads() })
+}
+
+/// `GET /taskmanagers/:id/thread-dump`: not supported; one entry that says so, in Flink's shape.
+#[utoipa::path(
+    get,
+    path = "/taskmanagers/{id}/thread-dump",
+    summary = "A TaskManager's thread dump: not supported, answered as one entry saying so",
+    params(("id" = String, Path, description = "TaskManager id")),
+    responses(
+        (status = 200, description = "OK", body = ThreadDump),
+        (status = 404, description = "No such TaskManager", body = Errors),
+    ),
+)]
+pub async fn taskmanager_thread_dump(
+    State(state): State<AppState>,
+    Path(tm): Path<String>,
+) -> Result<Json<ThreadDump>, AppError> {
+    let known = state.resource_manager.send(GetTaskManagers).await?;
+    if !known.iter().any(|t| t.info.id == tm) {
+        return Err(AppError::not_found(format!("taskmanager {tm} not found")));
+    }
+    let why = "a TaskManager's threads are native threads without Java stacks, and it does not report them";
+    Ok(Json(ThreadDump { thread_infos: vec![not_supported(why)] }))
+}
