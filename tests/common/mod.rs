@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub mod cluster;
 pub mod feed;
 pub mod sensors;
+pub mod shapes;
 
 use wflink::guest_build::{build_guest, repo};
 

@@ -119,6 +119,7 @@ routes! {
     "/jobs/{jobid}/jobmanager/log-url" { get: process_info::jobmanager_log_url }
     "/jobs/{jobid}/taskmanagers/{taskmanagerid}/log-url" { get: process_info::taskmanager_log_url }
     "/jobs/{jobid}/vertices/{vertexid}" { get: jobs::vertex }
+    "/jobs/{jobid}/vertices/{vertexid}/flamegraph" { get: process_info::flamegraph }
     "/jobs/{jobid}/checkpoints" { get: checkpoints::list, post: checkpoint_ops::trigger }
     "/jobs/{jobid}/checkpoints/{triggerid}" { get: checkpoint_ops::status }
     "/jobs/{jobid}/checkpoints/details/{checkpointid}/subtasks/{vertexid}" { get: checkpoint_ops::subtasks }
