@@ -20,6 +20,8 @@ mod lazy_state;
 mod libraries;
 mod limits;
 mod logs;
+mod metrics;
+mod multi_input;
 mod polyglot;
 mod sandbox;
 mod security;

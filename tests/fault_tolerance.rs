@@ -301,6 +301,49 @@ fn a_savepoint_at_p2_restores_at_p1_and_p3_with_window_state() {
     assert_clean_failure(&run_with_limit(command, DEADLINE), "was taken of job 'click-counts', not of job 'wordcount'");
 }
 
+/// Wordcount, whose running counts the guest keeps in its own memory
+/// (`keep-state`), stopped with a savepoint at p=2 while it runs, then
+/// restored from it at p=1 and at p=3: the restored counts reach the
+/// guests once and each run's committed updates are exact.
+#[test]
+fn a_wordcount_savepoint_at_p2_restores_at_p1_and_p3_with_exact_counts() {
+    let mut cluster = TestCluster::start("ft-savepoint-counts", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=3"]);
+    cluster.wait_for_taskmanagers(1);
+    let text = generate_text(4_000_000, 11);
+    let input = cluster.dir.join("input.txt");
+    std::fs::write(&input, &text).unwrap();
+    let wasm = wordcount_wasm();
+    let (wasm, input_arg) = (wasm.to_str().unwrap(), input.to_str().unwrap());
+    let first = cluster.dir.join("out-p2");
+    let job = submit(&cluster, &["-p", "2", wasm, "--input", input_arg, "--output", first.to_str().unwrap()]);
+    let savepoints = cluster.dir.join("savepoints");
+    let location = wait_for("a savepoint with cancel", || {
+        let mut command = wflink();
+        command.args(["cancel", "-m", &cluster.rest, "--savepoint", savepoints.to_str().unwrap(), &job]);
+        let out = run_with_limit(command, DEADLINE);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        stdout
+            .lines()
+            .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_string()))
+    });
+    cluster.wait_for_status(&job, "CANCELED");
+    let partial = final_counts(&committed(&first)).1;
+    assert!(partial < 4_000_000, "the savepoint was taken before the end ({partial} updates committed)");
+
+    for p in ["1", "3"] {
+        let out = cluster.dir.join(format!("out-p{p}"));
+        copy_tree(&first, &out);
+        let mut command = wflink();
+        command
+            .args(["run", "-m", &cluster.rest, "-p", p, "-s", &location, wasm, "--input", input_arg, "--output"])
+            .arg(&out);
+        let run = run_with_limit(command, DEADLINE);
+        assert!(run.status.success(), "restore at p={p}: {}", String::from_utf8_lossy(&run.stderr));
+        assert_exact(&committed(&out), &expected_counts(&text));
+    }
+}
+
 /// Wordcount over a socket the test controls: after the first half of the
 /// text is counted and two more checkpoints completed, the newest
 /// checkpoint's state file is truncated and a TaskManager killed. Recovery

@@ -234,13 +234,7 @@ fn bad_log_requests_are_refused() {
 fn a_taskmanager_reports_its_slots_and_task_metrics() {
     let cluster = TestCluster::start("logs-usage", 1, &[]);
     let feed = WordFeed::start();
-    let mut command = wflink();
-    command.args(["run", "-d", "-m", &cluster.rest, "-p", "1"]).arg(wordcount_wasm());
-    command.args(["--hostname", "127.0.0.1", "--port", &feed.port.to_string()]);
-    let output = run_with_limit(command, DEADLINE);
-    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
-    let job = cluster.get("/jobs")["jobs"][0]["id"].as_str().unwrap().to_string();
-    cluster.wait_for_status(&job, "RUNNING");
+    let job = cluster.run_socket_wordcount(feed.port);
     let tm = cluster.get("/taskmanagers")["taskmanagers"][0]["id"].as_str().unwrap().to_string();
 
     let detail = wait_for("the TaskManager to report the job's slot", || {

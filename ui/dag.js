@@ -5,7 +5,8 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE_W = 250, COL_GAP = 120, ROW_GAP = 28, LINE = 16, PAD = 10;
 
-function svg(tag, attrs = {}, text) {
+/** An SVG element with attributes and optional text (shared with the charts). */
+export function svg(tag, attrs = {}, text) {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   if (text !== undefined) el.textContent = text;

@@ -6,18 +6,36 @@ import { renderDag, operatorsOf } from './dag.js';
 import { isRunning } from './jobs.js';
 import { savepointForm } from './savepoint.js';
 import { drawCheckpoints } from './checkpoints.js';
+import { rateChart } from './chart.js';
 
 const VERTEX_COLUMNS = [
   { title: 'Name' }, { title: 'Status' }, { title: 'Parallelism', num: true },
   { title: 'Records received', num: true }, { title: 'Records sent', num: true },
   { title: 'Bytes received', num: true }, { title: 'Bytes sent', num: true }, { title: 'Records/s', num: true },
-  { title: 'Backpressured', num: true }, { title: 'Busy', num: true },
+  { title: 'Backpressured', num: true }, { title: 'Busy', num: true }, { title: 'Low watermark', num: true },
 ];
 const SUBTASK_COLUMNS = [
   { title: 'Subtask', num: true }, { title: 'Status' }, { title: 'Task Manager' }, { title: 'Endpoint' },
   { title: 'Records received', num: true }, { title: 'Records sent', num: true },
   { title: 'Bytes received', num: true }, { title: 'Bytes sent', num: true }, { title: 'Duration', num: true },
+  { title: 'Back pressure' }, { title: 'Busy', num: true }, { title: 'Idle', num: true }, { title: 'Watermark', num: true },
 ];
+/** Long.MIN_VALUE and Long.MAX_VALUE, as Flink's watermark endpoints write them: no watermark yet, end of input. */
+const NO_WATERMARK = '-9223372036854775808';
+const END_OF_TIME = '9223372036854775807';
+
+/** A watermark as the REST API gives it (a string of ms), for a table cell. */
+function fmtWatermark(value) {
+  if (value === undefined || value === NO_WATERMARK) return '–';
+  if (value === END_OF_TIME) return 'end of input';
+  return fmtTime(Number(value));
+}
+
+/** The lowest watermark of a vertex's subtasks (`/watermarks`), as a string; none while any subtask has none. */
+function lowWatermark(watermarks) {
+  if (!watermarks.length || watermarks.some((w) => w.value === NO_WATERMARK)) return NO_WATERMARK;
+  return watermarks.map((w) => w.value).reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b));
+}
 const TABS = ['Overview', 'Exceptions', 'Checkpoints', 'Configuration'];
 
 /** Rates between two samples of a vertex: records/s, and the share of time backpressured and busy. */
@@ -36,6 +54,7 @@ export async function jobPage(main, [jid], stale) {
   let selected = job.vertices[0] && job.vertices[0].id;
   const samples = new Map();
   let computed = {};
+  let watermarks = {};
 
   const title = h('h1', {}, job.name);
   const state = h('span', { id: 'job-state' });
@@ -54,7 +73,9 @@ export async function jobPage(main, [jid], stale) {
   const dag = h('div', { class: 'dag', id: 'dag' });
   const vertices = h('div');
   const subtasks = h('div');
-  const overviewPanel = h('section', { role: 'tabpanel', 'aria-labelledby': 'tab-overview' }, dag, h('h2', {}, 'Vertices'), vertices, subtasks);
+  const chart = rateChart();
+  const overviewPanel = h('section', { role: 'tabpanel', 'aria-labelledby': 'tab-overview' }, dag, h('h2', {}, 'Vertices'), vertices,
+    chart.element, subtasks);
   const otherPanel = h('section', { role: 'tabpanel' });
   const savepoint = savepointForm(jid, stale);
   main.replaceChildren(head, h('div', { class: 'muted' }, 'Job id ', h('code', {}, jid)), cancelError, savepoint, tabBar, overviewPanel, otherPanel);
@@ -98,7 +119,8 @@ export async function jobPage(main, [jid], stale) {
         `${r.perSecond === undefined ? '–' : fmtNum(Math.round(r.perSecond))} rec/s · busy ${fmtPct(r.busy)} · bp ${fmtPct(r.backpressure)}`];
       return [h('span', { title: v.name }, operatorsOf({ description: v.name.split(' -> ').join('<br/>') }).join(' → ')), tag(v.status), v.parallelism,
         fmtNum(m['read-records']), fmtNum(m['write-records']), fmtBytes(m['read-bytes']), fmtBytes(m['write-bytes']),
-        r.perSecond === undefined ? '–' : fmtNum(Math.round(r.perSecond)), fmtPct(r.backpressure), fmtPct(r.busy)];
+        r.perSecond === undefined ? '–' : fmtNum(Math.round(r.perSecond)), fmtPct(r.backpressure), fmtPct(r.busy),
+        fmtWatermark(watermarks[v.id])];
     });
     updateDag(meta, selected);
     const index = job.vertices.findIndex((v) => v.id === selected);
@@ -108,13 +130,21 @@ export async function jobPage(main, [jid], stale) {
 
   async function drawSubtasks() {
     if (!selected) { subtasks.replaceChildren(); return; }
-    const v = await api(`/jobs/${jid}/vertices/${selected}`);
-    subtasks.replaceChildren(h('h2', {}, `Subtasks of ${v.name}`), table(SUBTASK_COLUMNS, v.subtasks.map((s) => [
-      s.subtask + 1, tag(s.status),
-      s['taskmanager-id'] ? h('a', { href: `#/taskmanager/${encodeURIComponent(s['taskmanager-id'])}` }, s['taskmanager-id']) : '–',
-      s.endpoint || '–', fmtNum(s.metrics['read-records']), fmtNum(s.metrics['write-records']),
-      fmtBytes(s.metrics['read-bytes']), fmtBytes(s.metrics['write-bytes']), fmtDuration(s.duration),
-    ]), { id: 'subtasks' }));
+    const path = `/jobs/${jid}/vertices/${selected}`;
+    const [v, pressure, marks] = await Promise.all([api(path), api(`${path}/backpressure`), api(`${path}/watermarks`)]);
+    const ratios = new Map(pressure.subtasks.map((p) => [p.subtask, p]));
+    const mark = new Map(marks.map((w) => [Number(w.id.split('.')[0]), w.value]));
+    subtasks.replaceChildren(h('h2', {}, `Subtasks of ${v.name}`), table(SUBTASK_COLUMNS, v.subtasks.map((s) => {
+      const p = ratios.get(s.subtask);
+      return [
+        s.subtask + 1, tag(s.status),
+        s['taskmanager-id'] ? h('a', { href: `#/taskmanager/${encodeURIComponent(s['taskmanager-id'])}` }, s['taskmanager-id']) : '–',
+        s.endpoint || '–', fmtNum(s.metrics['read-records']), fmtNum(s.metrics['write-records']),
+        fmtBytes(s.metrics['read-bytes']), fmtBytes(s.metrics['write-bytes']), fmtDuration(s.duration),
+        p ? h('span', { class: `pressure ${p.backpressureLevel}` }, `${p.backpressureLevel} ${fmtPct(p.ratio)}`) : '–',
+        p ? fmtPct(p.busyRatio) : '–', p ? fmtPct(p.idleRatio) : '–', fmtWatermark(mark.get(s.subtask)),
+      ];
+    }), { id: 'subtasks' }));
   }
 
   async function drawOther() {
@@ -149,8 +179,15 @@ export async function jobPage(main, [jid], stale) {
       computed[v.id] = rates(prev, v, job.now, v.parallelism);
       samples.set(v.id, { now: job.now, metrics: v.metrics });
     }
+    // Each vertex's lowest subtask watermark (Flink's "Low Watermark"), from the server's watermark view.
+    const marks = await Promise.all(job.vertices.map((v) => api(`/jobs/${jid}/vertices/${v.id}/watermarks`).catch(() => [])));
+    if (stale()) return;
+    watermarks = Object.fromEntries(job.vertices.map((v, i) => [v.id, lowWatermark(marks[i])]));
     drawHeader();
     drawVertices();
+    const vertex = job.vertices.find((v) => v.id === selected);
+    chart.element.hidden = !vertex || !isRunning(job.state);
+    if (tab === 'Overview' && vertex && isRunning(job.state)) await chart.sample(jid, vertex);
     if (tab === 'Overview') await drawSubtasks(); else await drawOther();
   }
 

@@ -256,7 +256,8 @@ fn warn_if_unknown(key: &str) {
         tracing::warn!(key, use_instead = current, "deprecated configuration key (Flink 1.x's name); it still works");
         return;
     }
-    if !KNOWN_KEYS.iter().any(|(known, _, _)| *known == key) {
+    // Reporters are named by the user (`metrics.reporter.<name>.*`), so their keys cannot be listed.
+    if !KNOWN_KEYS.iter().any(|(known, _, _)| *known == key) && !key.starts_with("metrics.reporter.") {
         tracing::warn!(key, "unknown configuration key; it is kept but has no effect");
     }
 }

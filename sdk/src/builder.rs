@@ -54,19 +54,35 @@ pub(crate) struct Recorded {
 impl PlanBuilder {
     /// Appends a node reading `input` (if any) and returns its id.
     pub fn add(&mut self, kind: NodeKind, name: &str, input: Option<u32>, operator: Option<Box<dyn Operator>>) -> u32 {
+        let inputs: Vec<(u32, Option<Partitioning>)> = input.map(|source| (source, None)).into_iter().collect();
+        self.add_reading(kind, name, &inputs, operator)
+    }
+
+    /// Appends a node reading `inputs`, in order (a union's streams, or
+    /// the two inputs of a connected operator), each through the
+    /// partitioning the stream asked for (`rebalance()` and the like), if
+    /// any, and returns its id.
+    pub fn add_reading(
+        &mut self,
+        kind: NodeKind,
+        name: &str,
+        inputs: &[(u32, Option<Partitioning>)],
+        operator: Option<Box<dyn Operator>>,
+    ) -> u32 {
         let id = self.nodes.len() as u32;
-        let inputs = input
-            .map(|source| {
+        let inputs = inputs
+            .iter()
+            .map(|&(source, asked)| {
                 let upstream = &mut self.nodes[source as usize];
                 upstream.consumers += 1;
-                // The one rule of edges: leaving a key-by is hash, all else forward.
-                let partitioning = match upstream.node.kind {
+                // The rule of edges: what the stream asked for; else leaving a key-by is hash, all else forward.
+                let partitioning = asked.unwrap_or(match upstream.node.kind {
                     NodeKind::KeyBy => Partitioning::Hash,
                     _ => Partitioning::Forward,
-                };
-                vec![Edge { source, partitioning }]
+                });
+                Edge { source, partitioning }
             })
-            .unwrap_or_default();
+            .collect();
         let uid = format!("{}-{id}", kind.slug());
         let node = Node { id, name: name.to_owned(), uid, kind, parallelism: None, inputs };
         self.nodes.push(RecordedNode { node, operator, consumers: 0 });

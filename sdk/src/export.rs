@@ -69,8 +69,9 @@ impl<J: Job> wit_operator::Guest for Component<J> {
         time: wit::TimeContext,
     ) -> Result<wit_operator::ContextOutput, wit::JobError> {
         with_chain_context(|chain| {
-            chain.process_with_context(
+            chain.process_input_with_context(
                 batch_from_wit(input),
+                time.input,
                 entries_from_wit(state),
                 time.watermark,
                 time.processing_time,
@@ -276,6 +277,9 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
                 wit_plan::NodeKind::SideOutput(wit_plan::SideOutputSpec { tag, name })
             }
             plan::NodeKind::Sink(c) => wit_plan::NodeKind::Sink(connector(c)),
+            plan::NodeKind::Union => wit_plan::NodeKind::Union,
+            plan::NodeKind::CoProcess => wit_plan::NodeKind::CoProcess,
+            plan::NodeKind::KeyedCoProcess(spec) => wit_plan::NodeKind::KeyedCoProcess(keyed_process_to_wit(spec)),
         },
         parallelism: n.parallelism,
         inputs: n
@@ -287,6 +291,11 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
                     plan::Partitioning::Forward => wit_plan::Partitioning::Forward,
                     plan::Partitioning::Rebalance => wit_plan::Partitioning::Rebalance,
                     plan::Partitioning::Hash => wit_plan::Partitioning::Hash,
+                    plan::Partitioning::Rescale => wit_plan::Partitioning::Rescale,
+                    plan::Partitioning::Shuffle => wit_plan::Partitioning::Shuffle,
+                    plan::Partitioning::Broadcast => wit_plan::Partitioning::Broadcast,
+                    plan::Partitioning::Global => wit_plan::Partitioning::Global,
+                    plan::Partitioning::ForwardStrict => wit_plan::Partitioning::ForwardStrict,
                 },
             })
             .collect(),

@@ -24,6 +24,11 @@ impl<T: Data, K> KeyedStream<T, K> {
         KeyedStream { stream, _key: PhantomData }
     }
 
+    /// The key-by node's output, for operators that read several streams.
+    pub(crate) fn into_stream(self) -> DataStream<T> {
+        self.stream
+    }
+
     /// Names the key-by node (the default is `"Key By"`).
     pub fn name(self, name: impl Into<String>) -> Self {
         Self::new(self.stream.name(name))

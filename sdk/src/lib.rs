@@ -37,6 +37,9 @@
 //! # Layout
 //! - `env`: [`StreamExecutionEnvironment`], sources and job settings.
 //! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations.
+//! - `partition`: explicit partitioning (`rebalance`, `broadcast`, ...).
+//! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
+//!   and the functions of two inputs.
 //! - `builder`: records the plan as the build function runs.
 //! - `plan`: the plan's types ([`plan::StreamPlan`]).
 //! - `chain`: runs the functions of one chain on batches.
@@ -53,7 +56,9 @@
 mod args;
 mod builder;
 mod chain;
+mod co_process;
 mod codec;
+mod connected;
 mod context;
 mod env;
 mod error;
@@ -62,6 +67,7 @@ mod keyed;
 mod lazy_state;
 pub mod log;
 pub mod metrics;
+mod partition;
 pub mod plan;
 mod process;
 mod state;
@@ -71,7 +77,9 @@ pub mod window;
 
 pub use args::Args;
 pub use chain::Collector;
+pub use co_process::{CoProcessFunction, KeyedCoProcessFunction};
 pub use codec::{Data, Key};
+pub use connected::{ConnectedStreams, KeyedConnectedStreams};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
@@ -90,10 +98,10 @@ pub mod prelude {
         TumblingEventTimeWindows, TumblingProcessingTimeWindows,
     };
     pub use crate::{
-        AggregateFunction, AggregatingState, Args, Collector, Context, Data, DataStream, DataStreamSink, JobError, Key,
-        KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState, ListState, MapState, OutputTag,
-        ProcessFunction, ReducingState, StateError, StreamExecutionEnvironment, TimeWindow, ValueState,
-        WatermarkStrategy, WindowedStream,
+        AggregateFunction, AggregatingState, Args, CoProcessFunction, Collector, ConnectedStreams, Context, Data,
+        DataStream, DataStreamSink, JobError, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction,
+        KeyedStream, LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ReducingState,
+        StateError, StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
     };
 }
 

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use crate::builder::SharedBuilder;
 use crate::chain::{self, Collector};
-use crate::plan::{Connector, NodeKind};
+use crate::plan::{Connector, NodeKind, Partitioning};
 use crate::process::{OutputTag, ProcessFunction};
 use crate::{Data, Key, KeyedStream, WatermarkStrategy};
 
@@ -16,15 +16,23 @@ use crate::{Data, Key, KeyedStream, WatermarkStrategy};
 /// state across records of their subtask (they are `FnMut`).
 pub struct DataStream<T> {
     /// The plan this stream belongs to.
-    plan: SharedBuilder,
+    pub(crate) plan: SharedBuilder,
     /// The node producing this stream.
-    node: u32,
+    pub(crate) node: u32,
+    /// How records travel to the next node, when the job asked
+    /// (`rebalance()` and the like); else by the default rule.
+    pub(crate) partitioning: Option<Partitioning>,
     _records: PhantomData<fn() -> T>,
 }
 
 impl<T> DataStream<T> {
     pub(crate) fn new(plan: SharedBuilder, node: u32) -> Self {
-        DataStream { plan, node, _records: PhantomData }
+        DataStream { plan, node, partitioning: None, _records: PhantomData }
+    }
+
+    /// This stream as the input of the next node: its node and partitioning.
+    pub(crate) fn input(&self) -> (u32, Option<Partitioning>) {
+        (self.node, self.partitioning)
     }
 
     /// Names the node that produces this stream (the default is e.g. `"Map"`).
@@ -53,13 +61,13 @@ impl<T> DataStream<T> {
         name: &str,
         operator: Option<Box<dyn chain::Operator>>,
     ) -> DataStream<U> {
-        let id = self.plan.borrow_mut().add(kind, name, Some(self.node), operator);
+        let id = self.plan.borrow_mut().add_reading(kind, name, &[self.input()], operator);
         DataStream::new(self.plan, id)
     }
 
     fn sink(self, name: &str, options: &[(&str, String)], label: &str) -> DataStreamSink {
         let kind = NodeKind::Sink(Connector::new(name, options));
-        let id = self.plan.borrow_mut().add(kind, label, Some(self.node), None);
+        let id = self.plan.borrow_mut().add_reading(kind, label, &[self.input()], None);
         DataStreamSink { stream: DataStream::<()>::new(self.plan, id) }
     }
 
@@ -177,6 +185,24 @@ impl<T: Data> DataStream<T> {
         F: FnMut(&T) -> K + 'static,
     {
         KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_operator(key))))
+    }
+
+    /// Like [`key_by`](Self::key_by), for a key the record holds (a field):
+    /// `key` returns a reference to it, so no key is built per record (no
+    /// `String` cloned), only encoded.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn keyed(words: DataStream<(String, i64)>) -> KeyedStream<(String, i64), String> {
+    /// words.key_by_ref(|(word, _): &(String, i64)| word)
+    /// # }
+    /// ```
+    pub fn key_by_ref<K, F>(self, key: F) -> KeyedStream<T, K>
+    where
+        K: Key,
+        F: for<'a> FnMut(&'a T) -> &'a K + 'static,
+    {
+        KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_ref_operator(key))))
     }
 }
 

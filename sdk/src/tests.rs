@@ -185,6 +185,44 @@ fn reduce_updates_state_from_the_batch_and_returns_changed_entries() {
 }
 
 #[test]
+fn a_reduce_that_keeps_its_state_returns_none_per_call_and_all_of_it_in_a_snapshot() {
+    let word_batch = |words: &[&str]| {
+        let mut input = Batch::default();
+        for word in words {
+            input.push(Some(&msgpack(word)), &msgpack(&(word, 1i64)), None);
+        }
+        input
+    };
+    let mut chain = open(wordcount, &["--input", "x"], &[3]);
+    assert!(chain.keep_state(), "a reduce keeps its state when asked");
+    let out = chain.process(word_batch(&["a", "b", "a"]), KeyedState::default()).unwrap();
+    assert!(out.state.is_empty(), "no changes go back once the state is kept");
+    let out = chain.process(word_batch(&["a"]), KeyedState::default()).unwrap();
+    assert_eq!(decoded::<(String, i64)>(&out.records.values, &out.records.value_ends), [("a".into(), 3)]);
+
+    let snapshot = chain.snapshot_state().unwrap();
+    let mut entries: Vec<(String, (String, i64))> = snapshot
+        .iter()
+        .map(|(key, _, value)| (rmp_serde::from_slice(key).unwrap(), rmp_serde::from_slice(value).unwrap()))
+        .collect();
+    entries.sort();
+    assert_eq!(entries, [("a".into(), ("a".into(), 3)), ("b".into(), ("b".into(), 1))]);
+
+    // A new instance restored from those values gets them once, with its
+    // first batch, and counts on from them.
+    let mut restored = open(wordcount, &["--input", "x"], &[3]);
+    assert!(restored.keep_state());
+    let mut state = KeyedState::default();
+    for (key, _, value) in snapshot.iter() {
+        state.push(key, value);
+    }
+    let out = restored.process(word_batch(&["b"]), state).unwrap();
+    assert_eq!(decoded::<(String, i64)>(&out.records.values, &out.records.value_ends), [("b".into(), 2)]);
+    let out = restored.process(word_batch(&["a"]), KeyedState::default()).unwrap();
+    assert_eq!(decoded::<(String, i64)>(&out.records.values, &out.records.value_ends), [("a".into(), 4)]);
+}
+
+#[test]
 fn undecodable_input_is_a_user_error_naming_node_and_type() {
     let mut chain = open(wordcount, &["--input", "x"], &[1, 2]);
     let mut input = Batch::default();

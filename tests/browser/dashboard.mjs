@@ -113,6 +113,21 @@ try {
   await page.locator('#subtasks tbody tr').first().waitFor();
   const tmCells = await page.locator('#subtasks tbody tr td:nth-child(3)').allTextContents();
   check(tmCells.length > 0 && tmCells.every((c) => c === tms[0].id), `subtasks run on TaskManager ${tms[0].id}`);
+  // Each subtask's back pressure (level and share), busy and idle shares and watermark; each vertex's low watermark.
+  const pressure = await page.locator('#subtasks tbody tr td:nth-child(10)').first().textContent();
+  check(/^(ok|low|high) \d/.test(pressure), `a subtask's back pressure shows as "${pressure}"`);
+  const busy = await page.locator('#subtasks tbody tr td:nth-child(11)').first().textContent();
+  check(/%$/.test(busy), `a subtask's busy share shows as "${busy}"`);
+  const headers = await page.locator('#vertices thead th').allTextContents();
+  check(headers.includes('Low watermark'), 'the vertices show their low watermark');
+  const subtaskHeaders = await page.locator('#subtasks thead th').allTextContents();
+  check(subtaskHeaders.includes('Watermark'), 'the subtasks show their watermark');
+  // The selected vertex's records/s chart gains a point each refresh.
+  await page.waitForFunction(() => {
+    const line = document.querySelector('#rate-chart polyline.rate.out');
+    return line && line.getAttribute('points').split(' ').length >= 2;
+  }, null, { timeout: TIMEOUT });
+  check(true, `the records/s chart draws: ${await page.locator('#rate-caption').textContent()}`);
   await page.locator('#dag g.node').last().click();
   await page.locator('#subtasks h2, h2', { hasText: 'Subtasks of' }).first().waitFor();
   await page.waitForTimeout(0);

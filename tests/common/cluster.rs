@@ -180,6 +180,20 @@ impl TestCluster {
         (text, run_with_limit(command, DEADLINE))
     }
 
+    /// Runs the wordcount example at parallelism 1 on lines from `127.0.0.1:port` (a socket that keeps feeding
+    /// it, e.g. a [`super::feed::WordFeed`]) with `wflink run -d -m`, waits until it runs and returns its id. The
+    /// cluster runs no other job.
+    pub fn run_socket_wordcount(&self, port: u16) -> String {
+        let mut command = wflink();
+        command.args(["run", "-d", "-m", &self.rest, "-p", "1"]).arg(wordcount_wasm());
+        command.args(["--hostname", "127.0.0.1", "--port", &port.to_string()]);
+        let output = run_with_limit(command, DEADLINE);
+        assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+        let job = self.get("/jobs")["jobs"][0]["id"].as_str().unwrap().to_string();
+        self.wait_for_status(&job, "RUNNING");
+        job
+    }
+
     /// `GET path` as JSON; panics on an error status.
     pub fn get(&self, path: &str) -> Value {
         self.client.get(path).unwrap_or_else(|e| panic!("GET {path}: {e:#}"))

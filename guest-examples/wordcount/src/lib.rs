@@ -26,7 +26,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
             }
         })
         .name("tokenize")
-        .key_by(|(word, _): &(String, i64)| word.clone())
+        .key_by_ref(|(word, _): &(String, i64)| word)
         .sum_by(|(_, count)| count)
         .name("count");
     if let Some(dir) = args.get("output") {

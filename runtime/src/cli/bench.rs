@@ -1,6 +1,8 @@
 //! `wflink bench`: word count throughput of wflink at parallelism 1 and 2
 //! against a plain single-threaded Rust loop doing the same tokenising and
-//! counting, all in one run so the ratios are fair on a noisy machine.
+//! counting, and against Apache Flink 2.3 at parallelism 1 and 2 on the same
+//! file (see `bench_flink`), all in one run so the ratios are fair on a
+//! noisy machine.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
@@ -9,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use super::bench_flink::run_flink;
 use crate::config::Configuration;
 use crate::guest_build::{build_guest, repo};
 use crate::minicluster::run_job_locally;
@@ -23,7 +26,18 @@ pub(super) struct BenchArgs {
     /// Where to write the generated input (default: a temporary file).
     #[arg(long)]
     input: Option<PathBuf>,
+    /// Measure this wordcount component instead of building the example
+    /// (to compare two builds of a guest library in one run).
+    #[arg(long)]
+    component: Option<PathBuf>,
+    /// Skip Apache Flink (it is installed from PyPI on first use, ~400 MB,
+    /// and needs a JDK 17+).
+    #[arg(long)]
+    no_flink: bool,
 }
+
+/// The parallelisms both systems run at.
+const PARALLELISMS: [u32; 2] = [1, 2];
 
 pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let input =
@@ -32,7 +46,10 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         eprintln!("Generating {} words into {} ...", args.words, input.display());
         generate(&input, args.words)?;
     }
-    let wasm = build_guest(&repo::example("wordcount"), Some(&repo::guest_target_dir()))?;
+    let wasm = match args.component {
+        Some(path) => path,
+        None => build_guest(&repo::example("wordcount"), Some(&repo::guest_target_dir()))?,
+    };
     let bytes = std::fs::read(&wasm)?;
     let engine = WasmEngine::new()?;
     // Compile once before timing, as a cluster does at upload: the runs
@@ -45,25 +62,80 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(words == args.words, "the plain loop counted {words} words, expected {}", args.words);
 
     let mut rates = Vec::new();
-    for parallelism in [1, 2] {
+    let mut cpu = Vec::new();
+    for parallelism in PARALLELISMS {
         let job_args = vec!["--input".into(), input.display().to_string(), "--discard".into()];
         let started = Instant::now();
+        let cpu_before = cpu_seconds();
         let details = run_job_locally(engine.clone(), &bytes, &job_args, Some(parallelism), Configuration::default())?;
         let elapsed = started.elapsed().as_secs_f64();
         anyhow::ensure!(details.status == JobStatus::Finished, "the p={parallelism} run ended {}", details.status);
         let counted: u64 = details.vertices.last().map(|v| v.metrics.read_records).unwrap_or(0);
         anyhow::ensure!(counted == words, "wflink p={parallelism} counted {counted} words, expected {words}");
         rates.push(words as f64 / elapsed);
+        cpu.push(cpu_seconds() - cpu_before);
     }
+    let peak_rss = peak_rss_mb();
+    let flink = match args.no_flink {
+        true => Err("skipped (--no-flink)".to_owned()),
+        false => {
+            eprintln!("Running Apache Flink 2.3 on the same file (installed into target/flink-bench on first use) ...");
+            run_flink(&input, &PARALLELISMS)
+        }
+    };
     println!("input: {} ({words} words, {distinct} distinct)", input.display());
     println!("plain Rust loop   : {:>6.2} M words/s", plain / 1e6);
-    println!(
-        "wflink p=1        : {:>6.2} M words/s  ({:.0}% of the plain loop)",
-        rates[0] / 1e6,
-        100.0 * rates[0] / plain
-    );
-    println!("wflink p=2        : {:>6.2} M words/s  ({:.2}x p=1)", rates[1] / 1e6, rates[1] / rates[0]);
+    let flink_rate = |p: u32| -> Option<f64> {
+        let took = flink.as_ref().ok()?.iter().find(|r| r.parallelism == p)?.took;
+        Some(words as f64 / took.as_secs_f64())
+    };
+    for (i, p) in PARALLELISMS.into_iter().enumerate() {
+        let mut notes = vec![format!("{:.2}x the plain loop", rates[i] / plain)];
+        if i > 0 {
+            notes.push(format!("{:.2}x p=1", rates[i] / rates[0]));
+        }
+        if let Some(f) = flink_rate(p) {
+            notes.push(format!("{:.2}x Flink p={p}", rates[i] / f));
+        }
+        notes.push(format!("{:.1} CPU s", cpu[i]));
+        println!("wflink p={p}        : {:>6.2} M words/s  ({})", rates[i] / 1e6, notes.join(", "));
+    }
+    match &flink {
+        Ok(durations) => {
+            for run in durations {
+                let (p, took, cpu) = (run.parallelism, run.took.as_secs_f64(), run.cpu.as_secs_f64());
+                let rate = words as f64 / took / 1e6;
+                println!(
+                    "Flink 2.3 p={p}     : {rate:>6.2} M words/s  (job {took:.2} s, warm TaskManager; {cpu:.1} CPU s)"
+                );
+            }
+        }
+        Err(why) => println!("Flink 2.3         : not run: {why}"),
+    }
+    if let Some(mb) = peak_rss {
+        println!("wflink peak RSS   : {mb:.0} MB (this whole process: plain loop and both runs)");
+    }
     Ok(())
+}
+
+/// CPU time (user and system) this process has used so far, in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes the struct it is given and nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// The process's peak resident set (`VmHWM`), in MB, where /proc has it.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Writes `words` words drawn from a 50,000-word vocabulary by Zipf's law

@@ -3,6 +3,7 @@
 //! (`jobmanager.rpc.port`) and the REST API (`rest.port`). Port 0 picks a
 //! free port; the ports in use are printed on stdout.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix::Actor;
@@ -12,6 +13,7 @@ use super::ConfigArgs;
 use crate::blob_store::BlobStore;
 use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
+use crate::metrics::prometheus::{self, Collect, PrometheusSettings};
 use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::network::{ConnectionLimit, FrameLimits};
 use crate::resource_manager::{ResourceManager, rpc_server};
@@ -50,6 +52,12 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     let blob_dir = match config.text("blob.storage.directory") {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-blobs-{}", std::process::id())),
         dir => dir.into(),
+    };
+    let prometheus = match PrometheusSettings::from_config(&config)? {
+        Some(settings) => Some(settings.bind().with_context(|| {
+            format!("no free port for the Prometheus endpoint in {:?} (metrics.reporter.*.port)", settings.ports)
+        })?),
+        None => None,
     };
     let blobs = Arc::new(BlobStore::in_dir(blob_dir.clone()).with_context(|| {
         format!("cannot create the blob directory {} (blob.storage.directory)", blob_dir.display())
@@ -92,6 +100,9 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             start_time,
             guard,
         };
+        if let Some(listener) = prometheus {
+            serve_prometheus(listener, state.clone(), rest_address.clone());
+        }
         println!("RPC endpoint: {rpc_address}:{rpc_port}");
         println!("{REST_READY} {rest_url}");
         tracing::info!(%rest_url, rpc_port, "job manager started");
@@ -101,6 +112,21 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         blobs.clean_up();
         served.context("the REST server failed")
     })
+}
+
+/// Serves the JobManager's Prometheus endpoint on `listener`, on the actix thread, for as long as the process runs.
+fn serve_prometheus(listener: std::net::TcpListener, state: AppState, host: String) {
+    let url = format!("http://{host}:{}/metrics", listener.local_addr().map_or(0, |a| a.port()));
+    let collect: Collect = Rc::new(move || {
+        let (state, host) = (state.clone(), host.clone());
+        Box::pin(async move { crate::rest::prometheus::series(&state, &host).await })
+    });
+    actix::spawn(async move {
+        if let Err(e) = prometheus::serve(listener, collect).await {
+            tracing::error!(error = %e, "the Prometheus endpoint stopped");
+        }
+    });
+    println!("Prometheus endpoint: {url}");
 }
 
 /// Completes at the first SIGTERM or SIGINT (or at once if they cannot be watched).

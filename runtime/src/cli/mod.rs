@@ -2,6 +2,7 @@
 
 mod application;
 mod bench;
+mod bench_flink;
 mod bench_languages;
 mod bench_windows;
 mod build;
@@ -105,7 +106,7 @@ enum Command {
         #[arg(short = 'p', long, default_value_t = 2)]
         parallelism: u32,
     },
-    /// Measure word count throughput: wflink at p=1 and p=2 against a plain Rust loop.
+    /// Measure word count throughput: wflink at p=1 and p=2 against a plain Rust loop and Apache Flink 2.3.
     Bench(bench::BenchArgs),
     /// Measure the wordcount example in each guest language: size, compile, cached load, instantiation, words/s.
     BenchLanguages(bench_languages::BenchLanguagesArgs),

@@ -10,6 +10,7 @@
 //! process is stopped (SIGTERM/SIGINT end it as always).
 
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use anyhow::Context;
 
 use super::ConfigArgs;
 use crate::metrics::proc_kb;
+use crate::metrics::prometheus::{self, Collect, PrometheusSettings};
 use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::network::{ChannelRegistry, tcp};
 use crate::network::{ConnectionLimit, FrameLimits};
@@ -25,6 +27,7 @@ use crate::rpc::Connection;
 use crate::rpc::protocol::TaskManagerRegistration;
 use crate::security::Secret;
 use crate::task_manager::registration::{Backoff, register_at_start};
+use crate::task_manager::reported::ReportedTasks;
 use crate::task_manager::{TaskExecutor, TaskExecutorSettings};
 use crate::wasm::WasmEngine;
 
@@ -81,8 +84,31 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     let engine = WasmEngine::new()?;
     let cancellation_timeout = config.duration("task.cancellation.timeout")?;
 
+    let prometheus = match PrometheusSettings::from_config(&config)? {
+        Some(settings) => Some(settings.bind().with_context(|| {
+            format!("no free port for the Prometheus endpoint in {:?} (metrics.reporter.*.port)", settings.ports)
+        })?),
+        None => None,
+    };
+    let reported = Arc::new(ReportedTasks::default());
+
     let system = actix::System::new();
     system.block_on(async {
+        if let Some(listener) = prometheus {
+            let url = format!("http://{host}:{}/metrics", listener.local_addr().map_or(0, |a| a.port()));
+            let (reported, id, host) = (reported.clone(), id.clone(), host.clone());
+            let collect: Collect = Rc::new(move || {
+                let process = crate::metrics::process::this_process().read();
+                let series = reported.series(&id, &host, &process, memory_bytes);
+                Box::pin(std::future::ready(series))
+            });
+            actix::spawn(async move {
+                if let Err(e) = prometheus::serve(listener, collect).await {
+                    tracing::error!(error = %e, "the Prometheus endpoint stopped");
+                }
+            });
+            eprintln!("Prometheus endpoint: {url}");
+        }
         let jobmanager = jobmanager.clone();
         let settings = TaskExecutorSettings {
             registration,
@@ -93,7 +119,8 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
             cancellation_timeout,
         };
         TaskExecutor::create(move |ctx| {
-            let mut executor = TaskExecutor::new(settings, slots, memory_bytes, registry, engine);
+            let mut executor =
+                TaskExecutor::new(settings, slots, memory_bytes, registry, engine).reporting_to(reported);
             match Connection::start(stream, "jobmanager", ctx.address().recipient()) {
                 Ok(connection) => executor.attach(connection),
                 Err(e) => {

@@ -163,7 +163,16 @@ pub(super) fn rpc_to_jobmanager_corpus() -> Vec<(&'static str, Vec<u8>)> {
     let messages = vec![
         ToJobManager::Register(registration),
         ToJobManager::Heartbeat {
-            metrics: vec![(job(), subtask, MetricsSnapshot::default())],
+            metrics: vec![(
+                job(),
+                subtask,
+                MetricsSnapshot {
+                    read_records: 42,
+                    input_watermark: 1000,
+                    counters: vec![("malformed-lines".into(), 2)],
+                    ..MetricsSnapshot::default()
+                },
+            )],
             usage: TaskManagerUsage::default(),
         },
         ToJobManager::FetchComponent { hash: "0123456789abcdef0123456789abcdef".into() },

@@ -105,7 +105,13 @@ fn sample_keys() -> Vec<(Vec<u8>, Vec<u8>)> {
 /// A real state file with its key group list; and damaged ones.
 pub(super) fn keyed_state_file_corpus() -> Vec<(&'static str, Vec<u8>)> {
     let (values, named, timers) = filled(&sample_keys());
-    let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers) };
+    let parts = KeyedParts {
+        values: Some(&values),
+        named: Some(&named),
+        named_kept: None,
+        timers: Some(&timers),
+        ..Default::default()
+    };
     let written = snapshot::write(0..MAX, &parts).unwrap();
     let good = join_state_input(&written.key_groups, &written.bytes);
     let mut past_end = written.key_groups.clone();
@@ -194,7 +200,7 @@ proptest! {
     ) {
         let keys: Vec<_> = keys.into_iter().collect();
         let (values, named, timers) = filled(&keys);
-        let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers) };
+        let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers), ..Default::default() };
         let Some(written) = snapshot::write(0..MAX, &parts) else {
             prop_assert!(keys.is_empty(), "state was written as nothing");
             return Ok(());
@@ -211,7 +217,7 @@ proptest! {
     #[test]
     fn any_key_group_offsets_are_read_or_refused(groups in prop::collection::vec(key_group_offset(), 0..6)) {
         let (values, named, timers) = filled(&sample_keys());
-        let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers) };
+        let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers), ..Default::default() };
         let written = snapshot::write(0..MAX, &parts).unwrap();
         if let Err(e) = keyed_state_file(&join_state_input(&groups, &written.bytes)) {
             prop_assert!(e.contains("key group"), "{e}");
@@ -223,7 +229,7 @@ proptest! {
     #[test]
     fn a_damaged_state_file_is_read_or_refused(edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
         let (values, named, timers) = filled(&sample_keys());
-        let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers) };
+        let parts = KeyedParts { values: Some(&values), named: Some(&named), named_kept: None, timers: Some(&timers), ..Default::default() };
         let mut written = snapshot::write(0..MAX, &parts).unwrap();
         for (at, byte) in edits {
             let at = at.index(written.bytes.len());

@@ -1,7 +1,7 @@
 //! The chaining rules: when two nodes run in one task, one after the
 //! other in the same call, instead of exchanging records over a channel.
 
-use super::{NodeKind, Partitioning, StreamEdge, StreamGraph, StreamGraphExt, StreamNode};
+use super::{NodeKind, StreamEdge, StreamGraph, StreamGraphExt, StreamNode};
 
 /// Why two consecutive nodes are not chained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub fn chain_break(
     edge: &StreamEdge,
 ) -> Option<ChainBreak> {
     // Only a forward edge keeps records on the subtask that made them.
-    if edge.partitioning != Partitioning::Forward {
+    if !edge.partitioning.is_forward() {
         return Some(ChainBreak::Repartition);
     }
     // Subtask i feeds subtask i only when both sides have as many subtasks.

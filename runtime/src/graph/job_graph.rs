@@ -1,6 +1,8 @@
 //! The JobGraph: StreamGraph nodes chained into vertices, each vertex one
 //! task per subtask, edges between vertices carrying their partitioning.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -86,6 +88,49 @@ pub struct JobEdge {
     pub target: VertexIndex,
     /// How records are distributed over the target's subtasks.
     pub partitioning: Partitioning,
+    /// The target's operator input it feeds: 0, or 1 for the second input
+    /// of a two-input operator (every edge of a union feeds input 0).
+    pub input: u32,
+}
+
+impl JobEdge {
+    /// The upstream subtasks that send to subtask `index` of the target:
+    /// the same index for forward, a pointwise share for rescale (as
+    /// Flink pairs them), every one for the all-to-all partitionings.
+    pub fn sources_of(&self, index: u32, vertices: &[JobVertex]) -> Range<u32> {
+        let (up, down) = (vertices[self.source].parallelism, vertices[self.target].parallelism);
+        match self.partitioning {
+            Partitioning::Forward | Partitioning::ForwardStrict => index..index + 1,
+            Partitioning::Rescale if up >= down => {
+                pointwise_start(index, up, down)..pointwise_start(index + 1, up, down)
+            }
+            Partitioning::Rescale => {
+                let j = (index as u64 * up as u64 / down as u64) as u32;
+                j..j + 1
+            }
+            _ => 0..up,
+        }
+    }
+
+    /// The subtasks of the target that upstream subtask `index` sends to.
+    pub fn targets_of(&self, index: u32, vertices: &[JobVertex]) -> Range<u32> {
+        let (up, down) = (vertices[self.source].parallelism, vertices[self.target].parallelism);
+        match self.partitioning {
+            Partitioning::Forward | Partitioning::ForwardStrict => index..index + 1,
+            Partitioning::Rescale if up >= down => {
+                let i = (index as u64 * down as u64 / up as u64) as u32;
+                i..i + 1
+            }
+            Partitioning::Rescale => pointwise_start(index, down, up)..pointwise_start(index + 1, down, up),
+            _ => 0..down,
+        }
+    }
+}
+
+/// Where the share of item `index` starts when `many` items are dealt
+/// pointwise over `few` (item `k` of `many` goes to `k * few / many`).
+fn pointwise_start(index: u32, many: u32, few: u32) -> u32 {
+    (index as u64 * many as u64).div_ceil(few as u64) as u32
 }
 
 /// The chained plan of a job.
@@ -124,9 +169,34 @@ impl JobGraph {
         self.vertices.iter().map(|v| v.parallelism).max().unwrap_or(0)
     }
 
-    /// The edge feeding `vertex`, if it is not a source vertex.
-    pub fn input_of(&self, vertex: VertexIndex) -> Option<&JobEdge> {
-        self.edges.iter().find(|e| e.target == vertex)
+    /// The edges feeding `vertex`, in the order its gate numbers their
+    /// channels; none for a source vertex.
+    pub fn inputs_of(&self, vertex: VertexIndex) -> impl Iterator<Item = &JobEdge> {
+        self.edges.iter().filter(move |e| e.target == vertex)
+    }
+
+    /// For each upstream channel of subtask `index` of `vertex` (numbered
+    /// by the tag its sender uses), the operator input it feeds.
+    pub fn gate_inputs(&self, vertex: VertexIndex, index: u32) -> Vec<u32> {
+        let channels = self.inputs_of(vertex).map(|e| (e.input, e.sources_of(index, &self.vertices).len()));
+        channels.flat_map(|(input, n)| std::iter::repeat_n(input, n)).collect()
+    }
+
+    /// The downstream subtasks that subtask `index` of `vertex` sends to,
+    /// each with the tag it puts on its messages there: its channel's
+    /// number at that gate, which counts the channels of every edge into
+    /// it, edge after edge.
+    pub fn output_targets(&self, vertex: VertexIndex, index: u32) -> Vec<(u32, u32)> {
+        let Some((at, edge)) = self.edges.iter().enumerate().find(|(_, e)| e.source == vertex) else {
+            return Vec::new();
+        };
+        let before = |target: u32| -> usize {
+            let earlier = self.edges[..at].iter().filter(|e| e.target == edge.target);
+            earlier.map(|e| e.sources_of(target, &self.vertices).len()).sum()
+        };
+        let targets = edge.targets_of(index, &self.vertices);
+        let tag = |target: u32| before(target) as u32 + index - edge.sources_of(target, &self.vertices).start;
+        targets.map(|target| (target, tag(target))).collect()
     }
 
     /// The edges leaving `vertex`.
@@ -198,6 +268,9 @@ impl<'g> Chaining<'g> {
     /// vertex, or into a new vertex.
     fn place(&mut self, at: usize) -> Result<(), PlanError> {
         let node = &self.graph.nodes[at];
+        if node.kind.is_multi_input() {
+            return self.multi_input(at);
+        }
         let upstream_side = node.inputs.first().and_then(|edge| self.side_of[self.position(edge.source)]);
         if let NodeKind::SideOutput { tag, .. } = &node.kind {
             return self.side_output(node, *tag, upstream_side.is_some());
@@ -215,8 +288,25 @@ impl<'g> Chaining<'g> {
         });
         let vertex = match chained_into {
             Some(vertex) => vertex,
-            None => self.new_vertex(at),
+            None => self.new_vertex(at)?,
         };
+        self.add_to_vertex(vertex, node);
+        self.vertex_of.push(vertex);
+        Ok(())
+    }
+
+    /// A node of several inputs (union, connect) starts a vertex of its
+    /// own, as Flink's chaining does, with an edge from each input's vertex.
+    fn multi_input(&mut self, at: usize) -> Result<(), PlanError> {
+        let node = &self.graph.nodes[at];
+        if node.inputs.iter().any(|edge| self.side_of[self.position(edge.source)].is_some()) {
+            return Err(PlanError::Unsupported {
+                node: node.name.clone(),
+                reason: "a side output cannot feed an operator of several inputs; it must end in a sink".into(),
+            });
+        }
+        self.side_of.push(None);
+        let vertex = self.new_vertex(at)?;
         self.add_to_vertex(vertex, node);
         self.vertex_of.push(vertex);
         Ok(())
@@ -242,8 +332,7 @@ impl<'g> Chaining<'g> {
     fn side_chain(&mut self, node: &StreamNode, vertex: VertexIndex, tag: u32) -> Result<(), PlanError> {
         match &node.kind {
             NodeKind::Sink(sink) => self.vertices[vertex].side_sinks.push(SideSink { tag, sink: sink.clone() }),
-            NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter
-                if node.inputs[0].partitioning == Partitioning::Forward => {}
+            NodeKind::Map | NodeKind::FlatMap | NodeKind::Filter if node.inputs[0].partitioning.is_forward() => {}
             _ => {
                 return Err(PlanError::Unsupported {
                     node: node.name.clone(),
@@ -256,18 +345,26 @@ impl<'g> Chaining<'g> {
         Ok(())
     }
 
-    /// Starts a vertex with node `at`, and the edge from its upstream's vertex.
-    fn new_vertex(&mut self, at: usize) -> VertexIndex {
+    /// Starts a vertex with node `at`, and the edges from its upstreams' vertices.
+    fn new_vertex(&mut self, at: usize) -> Result<VertexIndex, PlanError> {
         let node = &self.graph.nodes[at];
         let index = self.vertices.len();
-        if let Some(edge) = node.inputs.first() {
+        for (position, edge) in node.inputs.iter().enumerate() {
             let upstream = self.position(edge.source);
+            let (from, to) = (self.parallelism[upstream], self.parallelism[at]);
             let partitioning = match edge.partitioning {
                 // Flink's default: forward where it can, rebalance where parallelism changes.
-                Partitioning::Forward if self.parallelism[upstream] != self.parallelism[at] => Partitioning::Rebalance,
+                Partitioning::Forward if from != to => Partitioning::Rebalance,
+                // Asked for: refused where it cannot be, as Flink does.
+                Partitioning::ForwardStrict if from != to => {
+                    let upstream = self.graph.nodes[upstream].name.clone();
+                    return Err(PlanError::ForwardParallelism { node: node.name.clone(), upstream, from, to });
+                }
+                Partitioning::ForwardStrict => Partitioning::Forward,
                 other => other,
             };
-            self.edges.push(JobEdge { source: self.vertex_of[upstream], target: index, partitioning });
+            let input = node.kind.input_of_edge(position);
+            self.edges.push(JobEdge { source: self.vertex_of[upstream], target: index, partitioning, input });
         }
         self.vertices.push(JobVertex {
             index,
@@ -286,7 +383,7 @@ impl<'g> Chaining<'g> {
             named_states: Vec::new(),
             side_sinks: Vec::new(),
         });
-        index
+        Ok(index)
     }
 
     /// Adds `node` to the chain of `vertex`: its name, connector or user
@@ -301,12 +398,15 @@ impl<'g> Chaining<'g> {
         match &node.kind {
             NodeKind::Source(connector) => v.source = Some(connector.clone()),
             NodeKind::Sink(connector) => v.sink = Some(connector.clone()),
-            _ => v.user_nodes.push(node.id),
+            kind if kind.is_user_function() => v.user_nodes.push(node.id),
+            _ => {}
         }
         v.needs_context |= node.kind.needs_context();
         match &node.kind {
             NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
-            NodeKind::KeyedProcess(spec) => v.named_states.extend(spec.states.iter().cloned()),
+            NodeKind::KeyedProcess(spec) | NodeKind::KeyedCoProcess(spec) => {
+                v.named_states.extend(spec.states.iter().cloned())
+            }
             _ => {}
         }
     }
@@ -346,7 +446,7 @@ fn assign_ids(graph: &StreamGraph, vertices: &mut [JobVertex]) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::graph::{StreamEdge, StreamNode};
+    use crate::graph::{KeyedProcessSpec, StreamEdge, StreamNode};
 
     fn node(id: u32, name: &str, kind: NodeKind, input: Option<(u32, Partitioning)>) -> StreamNode {
         StreamNode {
@@ -438,6 +538,85 @@ pub(crate) mod tests {
         assert_eq!(job.vertices[0].parallelism, 1);
         assert_eq!(job.edges[0].partitioning, Partitioning::Rebalance);
         assert_eq!(job.slots_needed(), 2);
+    }
+
+    /// Two sources at parallelism 2 and 3, a union at 2 chained with a map
+    /// and a print sink.
+    fn union_plan() -> StreamGraph {
+        use Partitioning::*;
+        let mut union = node(2, "Union", NodeKind::Union, Some((0, Forward)));
+        union.inputs.push(StreamEdge { source: 1, partitioning: Forward });
+        let mut plan = StreamGraph {
+            job_name: "union".into(),
+            parallelism: Some(2),
+            nodes: vec![
+                node(0, "Source: a", NodeKind::Source(connector("file")), None),
+                node(1, "Source: b", NodeKind::Source(connector("file")), None),
+                union,
+                node(3, "Map", NodeKind::Map, Some((2, Forward))),
+                node(4, "Sink: Print", NodeKind::Sink(connector("print")), Some((3, Forward))),
+            ],
+        };
+        plan.nodes[1].parallelism = Some(3);
+        plan
+    }
+
+    #[test]
+    fn a_node_of_several_inputs_starts_a_chain_and_numbers_its_channels_across_inputs() {
+        let job = JobGraph::build(&union_plan(), sources(None)).unwrap();
+        let names: Vec<&str> = job.vertices.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["Source: a", "Source: b", "Union -> Map -> Sink: Print"]);
+        assert_eq!(job.vertices[2].user_nodes, [3], "a union runs no guest function");
+        let into: Vec<_> = job.inputs_of(2).map(|e| (e.source, e.partitioning, e.input)).collect();
+        assert_eq!(into, [(0, Partitioning::Forward, 0), (1, Partitioning::Rebalance, 0)]);
+        // Forward from a: one channel; rebalance from b's three subtasks: three more.
+        assert_eq!(job.gate_inputs(2, 1), [0, 0, 0, 0]);
+        assert_eq!((job.output_targets(0, 0), job.output_targets(0, 1)), (vec![(0, 0)], vec![(1, 0)]));
+        assert_eq!(job.output_targets(1, 2), [(0, 3), (1, 3)]);
+    }
+
+    #[test]
+    fn rescale_pairs_subtasks_pointwise_and_forward_refuses_other_parallelisms() {
+        let mut plan = union_plan();
+        plan.nodes[2].inputs[1].partitioning = Partitioning::Rescale;
+        plan.nodes[1].parallelism = Some(5);
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        // b's 5 subtasks to 2: subtasks 0-2 feed subtask 0 and 3-4 subtask 1, as Flink pairs them.
+        let targets: Vec<_> = (0..5).map(|j| job.output_targets(1, j)).collect();
+        assert_eq!(targets, [vec![(0, 1)], vec![(0, 2)], vec![(0, 3)], vec![(1, 1)], vec![(1, 2)]]);
+        assert_eq!((job.gate_inputs(2, 0).len(), job.gate_inputs(2, 1).len()), (4, 3));
+        plan.nodes[1].parallelism = Some(1);
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        assert_eq!(job.output_targets(1, 0), [(0, 1), (1, 1)], "from 1 to 2 subtasks: it feeds both");
+        plan.nodes[2].inputs[1].partitioning = Partitioning::ForwardStrict;
+        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+        assert!(matches!(err, PlanError::ForwardParallelism { from: 1, to: 2, .. }), "{err}");
+        assert!(err.to_string().contains("forward()"), "{err}");
+    }
+
+    #[test]
+    fn a_keyed_co_process_reads_two_hash_edges_as_inputs_0_and_1() {
+        use Partitioning::*;
+        let spec = KeyedProcessSpec { states: vec![], window: None };
+        let mut co = node(4, "Keyed Co-Process", NodeKind::KeyedCoProcess(spec), Some((2, Hash)));
+        co.inputs.push(StreamEdge { source: 3, partitioning: Hash });
+        let mut plan = union_plan();
+        plan.nodes.truncate(2);
+        plan.nodes.push(node(2, "Key By", NodeKind::KeyBy, Some((0, Forward))));
+        plan.nodes.push(node(3, "Key By", NodeKind::KeyBy, Some((1, Forward))));
+        plan.nodes[3].parallelism = Some(3);
+        plan.nodes.push(co);
+        plan.nodes.push(node(5, "Sink: Print", NodeKind::Sink(connector("print")), Some((4, Forward))));
+        let job = JobGraph::build(&plan, sources(None)).unwrap();
+        let into: Vec<_> = job.inputs_of(2).map(|e| (e.source, e.partitioning, e.input)).collect();
+        assert_eq!(into, [(0, Hash, 0), (1, Hash, 1)]);
+        assert_eq!(job.gate_inputs(2, 0), [0, 0, 1, 1, 1]);
+        assert!(job.vertices[2].keyed && job.vertices[2].needs_context);
+        plan.nodes[4].inputs.pop();
+        let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+        assert!(err.to_string().contains("exactly two inputs"), "{err}");
+        plan.nodes[4].inputs.push(StreamEdge { source: 1, partitioning: Forward });
+        assert_eq!(JobGraph::build(&plan, sources(None)).unwrap_err(), PlanError::NotKeyed("Keyed Co-Process".into()));
     }
 
     #[test]

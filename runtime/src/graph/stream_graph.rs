@@ -31,6 +31,21 @@ pub enum PlanError {
         /// The maximum parallelism (number of key groups).
         max: u32,
     },
+    /// `forward()` between nodes of different parallelism (Flink refuses it too).
+    #[error(
+        "node '{node}' reads '{upstream}' through forward(), but their parallelisms differ ({from} and {to}): \
+         forward keeps records on their subtask, so both need the same parallelism; use rebalance() or rescale()"
+    )]
+    ForwardParallelism {
+        /// Name of the downstream node.
+        node: String,
+        /// Name of the upstream node.
+        upstream: String,
+        /// The upstream node's parallelism.
+        from: u32,
+        /// The downstream node's parallelism.
+        to: u32,
+    },
     /// A keyed operator whose input is not keyed.
     #[error("node '{0}' keeps keyed state but its input is not keyed: add a key_by before it")]
     NotKeyed(String),
@@ -58,7 +73,7 @@ pub use wflink_abi::plan::{
 pub trait StreamGraphExt {
     /// Checks what the runtime relies on: unique ids, inputs declared
     /// first, sensible parallelism, keyed operators after a key-by, and
-    /// one input per node.
+    /// one input per node but for unions and connected operators.
     fn validate(&self, max_parallelism: u32) -> Result<(), PlanError>;
     /// The node with id `id`.
     fn node(&self, id: NodeId) -> Option<&StreamNode>;
@@ -90,13 +105,7 @@ impl StreamGraphExt for StreamGraph {
                     });
                 }
             }
-            let is_source = matches!(node.kind, NodeKind::Source(_));
-            match (is_source, node.inputs.len()) {
-                (true, 0) | (false, 1) => {}
-                (true, _) => return Err(unsupported(node, "a source cannot have inputs")),
-                (false, 0) => return Err(unsupported(node, "it has no input")),
-                (false, _) => return Err(unsupported(node, "operators with several inputs are not supported yet")),
-            }
+            check_input_count(node)?;
             if node.kind.is_keyed() && node.inputs.iter().any(|e| e.partitioning != Partitioning::Hash) {
                 return Err(PlanError::NotKeyed(node.name.clone()));
             }
@@ -110,6 +119,25 @@ impl StreamGraphExt for StreamGraph {
 
     fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&StreamNode, &StreamEdge)> {
         self.nodes.iter().flat_map(move |n| n.inputs.iter().filter(move |e| e.source == id).map(move |e| (n, e)))
+    }
+}
+
+/// Sources read nothing, a union two or more streams, a connected
+/// operator exactly two, every other node one.
+fn check_input_count(node: &StreamNode) -> Result<(), PlanError> {
+    let inputs = node.inputs.len();
+    match &node.kind {
+        NodeKind::Source(_) if inputs > 0 => Err(unsupported(node, "a source cannot have inputs")),
+        NodeKind::Source(_) => Ok(()),
+        NodeKind::Union if inputs < 2 => Err(unsupported(node, "a union needs at least two inputs")),
+        NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) if inputs != 2 => {
+            Err(unsupported(node, &format!("a connected operator has exactly two inputs, not {inputs}")))
+        }
+        kind if !kind.is_multi_input() && inputs != 1 => Err(unsupported(
+            node,
+            if inputs == 0 { "it has no input" } else { "only union and connected operators have several inputs" },
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -66,7 +66,7 @@ impl JobManager {
         let sources: Vec<SubtaskId> = job
             .vertices
             .iter()
-            .filter(|v| job.input_of(v.index).is_none())
+            .filter(|v| job.inputs_of(v.index).next().is_none())
             .flat_map(|v| (0..v.parallelism).map(|index| SubtaskId { vertex: v.index, index }))
             .filter(|s| states(s) == TaskState::Running)
             .collect();

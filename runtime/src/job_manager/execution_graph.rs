@@ -2,12 +2,14 @@
 //! each with what the JobManager follows of it in the current attempt —
 //! its state, the slot it runs in and its counters.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::VertexIndex;
 use crate::metrics::TaskMetrics;
 use crate::protocol::TaskState;
+use crate::time::now_millis;
 
 /// One subtask in the current attempt (Flink's `Execution`).
 #[derive(Debug, Clone)]
@@ -18,11 +20,18 @@ pub struct Execution {
     pub slot: Option<usize>,
     /// Its counters: updated by the task in this process, from heartbeats otherwise.
     pub metrics: Arc<TaskMetrics>,
+    /// When it entered each state it went through, ms since the epoch (`/subtasktimes`).
+    pub timestamps: BTreeMap<TaskState, u64>,
 }
 
 impl Execution {
     fn created() -> Self {
-        Execution { state: TaskState::Created, slot: None, metrics: Arc::new(TaskMetrics::default()) }
+        Execution {
+            state: TaskState::Created,
+            slot: None,
+            metrics: Arc::new(TaskMetrics::default()),
+            timestamps: BTreeMap::from([(TaskState::Created, now_millis())]),
+        }
     }
 }
 
@@ -67,13 +76,16 @@ impl ExecutionGraph {
 
     /// Records a new state for one subtask.
     pub fn set_state(&mut self, subtask: SubtaskId, state: TaskState) {
-        self.subtasks[subtask.vertex][subtask.index as usize].state = state;
+        let execution = &mut self.subtasks[subtask.vertex][subtask.index as usize];
+        execution.state = state;
+        execution.timestamps.insert(state, now_millis());
     }
 
     /// One subtask goes to the granted slot `slot`: DEPLOYING.
     pub fn deploying(&mut self, subtask: SubtaskId, slot: usize) {
         let execution = &mut self.subtasks[subtask.vertex][subtask.index as usize];
         execution.state = TaskState::Deploying;
+        execution.timestamps.insert(TaskState::Deploying, now_millis());
         execution.slot = Some(slot);
     }
 

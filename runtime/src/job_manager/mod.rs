@@ -28,7 +28,7 @@ use crate::checkpoint::{CheckpointId, CheckpointReport, TaskCommand};
 
 use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
-use crate::metrics::MetricsSnapshot;
+use crate::metrics::{MetricRates, MetricsSnapshot, RateWindow};
 use crate::protocol::{FailureKind, JobStatus, TaskFailure, TaskState, TaskStateChanged};
 use crate::resource_manager::ResourceManager;
 use crate::resource_manager::messages::{ReleaseSlots, RequestSlots, SlotOffer};
@@ -110,6 +110,10 @@ pub struct SubtaskDetails {
     pub endpoint: Option<String>,
     /// Its own metrics.
     pub metrics: MetricsSnapshot,
+    /// Its counters per second, over the last few seconds.
+    pub rates: MetricRates,
+    /// When it entered each state of the current attempt, ms since the epoch.
+    pub timestamps: BTreeMap<TaskState, u64>,
 }
 
 /// The state of a job at one moment.
@@ -185,7 +189,14 @@ pub struct JobManager {
     restart_delay: Option<Duration>,
     /// Failures the job restarted from.
     exceptions: Vec<JobFailure>,
+    /// Recent samples of the subtasks' counters, for their rates per second.
+    rates: RateWindow,
 }
+
+/// How often the JobManager samples its subtasks' counters for their rates.
+const RATE_SAMPLE: Duration = Duration::from_secs(1);
+/// Samples kept: rates are taken over the last `RATE_SAMPLES - 1` seconds, several heartbeats of a remote task.
+const RATE_SAMPLES: usize = 6;
 
 /// Interval between slot requests while the cluster has too few free slots.
 const SLOT_RETRY: Duration = Duration::from_millis(100);
@@ -209,6 +220,7 @@ impl JobManager {
             restore: submission.restore.clone(),
             restart_delay: None,
             exceptions: Vec::new(),
+            rates: RateWindow::new(RATE_SAMPLES),
             submission,
             status: JobStatus::Initializing,
             execution,
@@ -374,6 +386,14 @@ impl JobManager {
     /// Fresh subtasks (states, slots, counters) for a new attempt.
     fn reset_attempt(&mut self) {
         self.execution = ExecutionGraph::new(&self.submission.job_graph);
+        self.rates.clear();
+    }
+
+    /// Samples every subtask's counters into the rate window.
+    fn sample_rates(&mut self) {
+        let snapshots: Vec<MetricsSnapshot> =
+            self.execution.subtasks().map(|s| self.execution.get(s).metrics.snapshot()).collect();
+        self.rates.record(Instant::now(), snapshots.iter());
     }
 
     /// Cancels the job: its tasks stop, it ends CANCELED.
@@ -403,6 +423,9 @@ impl JobManager {
 
     fn details(&self) -> JobDetails {
         let job = &self.submission.job_graph;
+        // Subtasks in the order the rate window samples them: vertex by vertex, by index.
+        let rates = self.rates.rates();
+        let mut flat = 0;
         let vertices = job
             .vertices
             .iter()
@@ -413,11 +436,16 @@ impl JobManager {
                 for state in &states {
                     *tasks.entry(*state).or_insert(0) += 1;
                 }
-                let mut metrics = MetricsSnapshot::default();
+                let mut metrics: Option<MetricsSnapshot> = None;
                 let mut subtasks = Vec::with_capacity(executions.len());
                 for (index, execution) in executions.iter().enumerate() {
                     let snapshot = execution.metrics.snapshot();
-                    metrics += snapshot;
+                    match &mut metrics {
+                        Some(sum) => *sum += &snapshot,
+                        None => metrics = Some(snapshot.clone()),
+                    }
+                    let rate = rates.get(flat).copied().unwrap_or_default();
+                    flat += 1;
                     let slot = execution.slot.and_then(|s| self.slots.get(s));
                     subtasks.push(SubtaskDetails {
                         index: index as u32,
@@ -425,6 +453,8 @@ impl JobManager {
                         task_manager: slot.map(|s| s.task_manager.clone()),
                         endpoint: slot.map(|s| s.data_address.clone()),
                         metrics: snapshot,
+                        rates: rate,
+                        timestamps: execution.timestamps.clone(),
                     });
                 }
                 VertexDetails {
@@ -433,7 +463,7 @@ impl JobManager {
                     parallelism: v.parallelism,
                     status: aggregate(&states),
                     tasks,
-                    metrics,
+                    metrics: metrics.unwrap_or_default(),
                     subtasks,
                 }
             })
@@ -476,6 +506,7 @@ impl Actor for JobManager {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.transition(JobStatus::Created);
         self.start_checkpoint_timer(ctx);
+        ctx.run_interval(RATE_SAMPLE, |act, _ctx| act.sample_rates());
         self.request_slots(ctx);
     }
 }

@@ -1,12 +1,13 @@
 //! Turns a JobGraph and the granted slots into task descriptors: subtask
-//! `i` of every vertex goes to shared slot `i`; each subtask with an
-//! upstream vertex gets an input channel, and each upstream subtask the
-//! channels (and their TaskManagers' addresses) its partitioning needs.
+//! `i` of every vertex goes to shared slot `i`; each subtask with
+//! upstream vertices gets an input channel (numbered across all its
+//! inputs), and each upstream subtask the channels (and their
+//! TaskManagers' addresses) its partitioning needs, and its tag there.
 
 use std::time::Duration;
 
 use super::execution_graph::ExecutionGraph;
-use crate::graph::{JobGraph, Partitioning, SubtaskId};
+use crate::graph::{JobGraph, SubtaskId};
 use crate::ids::JobId;
 use crate::network::ChannelKey;
 use crate::protocol::{ChannelTarget, InputDescriptor, OutputDescriptor, TaskDescriptor};
@@ -41,21 +42,17 @@ pub(super) fn plan_deployments(
     settings: &TaskSettings,
     addresses: &[String],
 ) -> Vec<Placement> {
-    let target = |vertex: usize, index: u32| ChannelTarget {
+    let target = |vertex: usize, (index, tag): (u32, u32)| ChannelTarget {
         key: ChannelKey { job_id, vertex, index, attempt: 0 },
         address: addresses[ExecutionGraph::shared_slot_of(SubtaskId { vertex, index })].clone(),
+        tag,
     };
     execution
         .subtasks()
         .map(|subtask @ SubtaskId { vertex, index }| {
             let v = &job.vertices[vertex];
-            let input = match job.input_of(vertex) {
-                Some(edge) => InputDescriptor::Channel {
-                    upstreams: match edge.partitioning {
-                        Partitioning::Forward => 1,
-                        _ => job.vertices[edge.source].parallelism as usize,
-                    },
-                },
+            let input = match job.inputs_of(vertex).next() {
+                Some(_) => InputDescriptor::Channel { inputs: job.gate_inputs(vertex, index) },
                 None => {
                     InputDescriptor::Source(v.source.clone().expect("a vertex without input edge starts with a source"))
                 }
@@ -63,10 +60,7 @@ pub(super) fn plan_deployments(
             let output = match job.outputs_of(vertex).next() {
                 Some(edge) => OutputDescriptor::Channels {
                     partitioning: edge.partitioning,
-                    targets: match edge.partitioning {
-                        Partitioning::Forward => vec![target(edge.target, index)],
-                        _ => (0..job.vertices[edge.target].parallelism).map(|i| target(edge.target, i)).collect(),
-                    },
+                    targets: job.output_targets(vertex, index).into_iter().map(|t| target(edge.target, t)).collect(),
                 },
                 None => OutputDescriptor::Sink(v.sink.clone().expect("a vertex without output edge ends with a sink")),
             };
@@ -74,6 +68,7 @@ pub(super) fn plan_deployments(
                 slot: ExecutionGraph::shared_slot_of(subtask),
                 descriptor: TaskDescriptor {
                     job_id,
+                    job_name: job.job_name.clone(),
                     subtask,
                     vertex: v.clone(),
                     component_hash: (!v.user_nodes.is_empty()).then(|| component_hash.to_string()),

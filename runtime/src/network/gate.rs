@@ -1,5 +1,9 @@
 //! The receiving side of a task: one channel shared by all upstream
-//! subtasks, each message tagged with its sender. The gate aligns
+//! subtasks, each message tagged with its sender. A task of a
+//! multi-input operator (union, connect) has one gate for all its
+//! inputs: its upstream channels are numbered across the inputs, and the
+//! gate knows which input each feeds, so barriers align and watermarks
+//! combine over every channel of every input alike. The gate aligns
 //! checkpoint barriers: once upstream `u` delivered barrier `n`, what `u`
 //! sends next is held back (in arrival order) until every other open
 //! upstream delivered `n` too; then the gate reports the barrier, and the
@@ -28,6 +32,8 @@ use crate::checkpoint::{CheckpointBarrier, CheckpointId};
 pub struct InputGate {
     rx: Receiver<Tagged>,
     upstreams: usize,
+    /// The operator input (0 or 1) each upstream channel feeds.
+    inputs: Vec<u32>,
     open_upstreams: usize,
     /// Whether each upstream sent its end of input.
     ended: Vec<bool>,
@@ -46,7 +52,14 @@ pub struct InputGate {
 /// What [`InputGate::next`] found.
 #[derive(Debug)]
 pub enum GateEvent {
-    /// A message from some upstream subtask (never a barrier).
+    /// A batch of records from an upstream subtask feeding operator input `input`.
+    Records {
+        /// The operator input (0 but for the second input of a two-input operator).
+        input: u32,
+        /// The records.
+        batch: crate::network::Batch,
+    },
+    /// A control message from some upstream subtask (never a barrier or a batch).
     Message(StreamMessage),
     /// Every open upstream delivered this barrier: snapshot now.
     Barrier(CheckpointBarrier),
@@ -59,11 +72,14 @@ pub enum GateEvent {
 }
 
 impl InputGate {
-    /// A gate expecting `upstreams` subtasks to send into `rx`.
-    pub fn new(rx: Receiver<Tagged>, upstreams: usize) -> Self {
+    /// A gate whose upstream channel `c` (the sender's tag) feeds operator
+    /// input `inputs[c]`, all sending into `rx`.
+    pub fn new(rx: Receiver<Tagged>, inputs: Vec<u32>) -> Self {
+        let upstreams = inputs.len();
         InputGate {
             rx,
             upstreams,
+            inputs,
             open_upstreams: upstreams,
             ended: vec![false; upstreams],
             aligning: None,
@@ -125,7 +141,7 @@ impl InputGate {
                 StreamMessage::WatermarkStatus { idle, .. } => {
                     return GateEvent::Message(StreamMessage::WatermarkStatus { upstream: upstream as u32, idle });
                 }
-                batch @ StreamMessage::Batch(_) => return GateEvent::Message(batch),
+                StreamMessage::Batch(batch) => return GateEvent::Records { input: self.inputs[upstream], batch },
             }
         }
     }
@@ -223,7 +239,8 @@ mod tests {
         let mut seen = Vec::new();
         loop {
             match gate.next(Some(Instant::now()), &never) {
-                GateEvent::Message(StreamMessage::Batch(b)) => seen.push(format!("b{}", b.value(0)[0])),
+                GateEvent::Records { input: 0, batch: b } => seen.push(format!("b{}", b.value(0)[0])),
+                GateEvent::Records { input, batch: b } => seen.push(format!("b{}@{input}", b.value(0)[0])),
                 GateEvent::Message(StreamMessage::EndOfInput) => seen.push("end".into()),
                 GateEvent::Message(other) => seen.push(format!("{other:?}")),
                 GateEvent::Barrier(b) => seen.push(format!("B{}", b.id)),
@@ -235,7 +252,7 @@ mod tests {
     fn gate(upstreams: u32) -> (InputGate, Vec<OutputChannel>) {
         let (tx, rx) = crossbeam_channel::bounded(64);
         let senders = (0..upstreams).map(|u| OutputChannel::from_sender(tx.clone(), u)).collect();
-        (InputGate::new(rx, upstreams as usize), senders)
+        (InputGate::new(rx, vec![0; upstreams as usize]), senders)
     }
 
     fn send(channel: &OutputChannel, message: StreamMessage) {
@@ -302,9 +319,27 @@ mod tests {
     }
 
     #[test]
+    fn channels_of_two_inputs_align_together_and_name_their_input() {
+        let (tx, rx) = crossbeam_channel::bounded(64);
+        // Input 0 from two upstream subtasks (channels 0, 1), input 1 from one (channel 2).
+        let mut gate = InputGate::new(rx, vec![0, 0, 1]);
+        let up: Vec<_> = (0..3).map(|u| OutputChannel::from_sender(tx.clone(), u)).collect();
+        send(&up[2], batch(7));
+        send(&up[0], barrier(1));
+        send(&up[0], batch(1)); // held until input 1 delivered the barrier too
+        send(&up[1], barrier(1));
+        send(&up[2], barrier(1));
+        send(&up[2], batch(8));
+        for u in &up {
+            send(u, StreamMessage::EndOfInput);
+        }
+        assert_eq!(trace(&mut gate), ["b7@1", "B1", "b1", "b8@1", "end", "end", "end"]);
+    }
+
+    #[test]
     fn a_forward_gate_takes_any_sender_index_as_its_one_upstream() {
         let (tx, rx) = crossbeam_channel::bounded(8);
-        let mut gate = InputGate::new(rx, 1);
+        let mut gate = InputGate::new(rx, vec![0]);
         let up = OutputChannel::from_sender(tx, 5);
         send(&up, StreamMessage::Watermark { upstream: 5, timestamp: 10 });
         send(&up, barrier(1));

@@ -27,8 +27,10 @@ pub struct OutputWriter {
     pending_since: Vec<Option<Instant>>,
     buffer_timeout: Duration,
     max_parallelism: u32,
-    /// Next channel for rebalance.
+    /// Next channel for rebalance and rescale.
     round_robin: usize,
+    /// State of the random choice of shuffle.
+    random: u64,
     metrics: Arc<TaskMetrics>,
     cancelled: Arc<AtomicBool>,
 }
@@ -52,6 +54,7 @@ impl OutputWriter {
             buffer_timeout,
             max_parallelism,
             round_robin: 0,
+            random: 0x9E37_79B9_7F4A_7C15,
             metrics,
             cancelled,
         }
@@ -63,26 +66,58 @@ impl OutputWriter {
             return Ok(());
         }
         self.metrics.add_out(batch.len(), batch.byte_len());
-        match self.partitioning {
+        let target = match self.partitioning {
             // With one downstream subtask every key goes there: skip hashing.
-            Partitioning::Hash if self.channels.len() > 1 => self.write_hashed(&batch),
-            // Forward and rebalance keep a batch whole: rebalance is round-robin by batch.
-            Partitioning::Hash | Partitioning::Forward | Partitioning::Rebalance => {
-                let target = if self.partitioning != Partitioning::Rebalance {
-                    0
-                } else {
-                    self.round_robin = (self.round_robin + 1) % self.channels.len();
-                    self.round_robin
-                };
-                if self.buffers[target].is_empty() && batch.len() >= BATCH_RECORDS / 4 {
-                    return self.send(target, StreamMessage::Batch(batch));
-                }
-                for i in 0..batch.len() {
-                    self.append(target, &batch, i)?;
-                }
-                Ok(())
+            Partitioning::Hash if self.channels.len() > 1 => return self.write_hashed(&batch),
+            Partitioning::Shuffle if self.channels.len() > 1 => return self.write_shuffled(&batch),
+            Partitioning::Broadcast => return self.write_to_all(batch),
+            // Rebalance and rescale are round-robin by batch over their channels.
+            Partitioning::Rebalance | Partitioning::Rescale => {
+                self.round_robin = (self.round_robin + 1) % self.channels.len();
+                self.round_robin
             }
+            // Forward has one channel; global sends to the first subtask.
+            Partitioning::Hash
+            | Partitioning::Shuffle
+            | Partitioning::Forward
+            | Partitioning::ForwardStrict
+            | Partitioning::Global => 0,
+        };
+        self.write_whole(target, batch)
+    }
+
+    /// Takes `batch` whole to channel `target`.
+    fn write_whole(&mut self, target: usize, batch: Batch) -> Result<(), SendError> {
+        if self.buffers[target].is_empty() && batch.len() >= BATCH_RECORDS / 4 {
+            return self.send(target, StreamMessage::Batch(batch));
         }
+        for i in 0..batch.len() {
+            self.append(target, &batch, i)?;
+        }
+        Ok(())
+    }
+
+    /// Every record to every channel.
+    fn write_to_all(&mut self, batch: Batch) -> Result<(), SendError> {
+        for target in 1..self.channels.len() {
+            self.write_whole(target, batch.clone())?;
+        }
+        self.write_whole(0, batch)
+    }
+
+    /// Each record to a channel picked at random (xorshift; no need for
+    /// more than an even spread).
+    fn write_shuffled(&mut self, batch: &Batch) -> Result<(), SendError> {
+        let channels = self.channels.len() as u64;
+        for i in 0..batch.len() {
+            let s = &mut self.random;
+            *s ^= *s << 13;
+            *s ^= *s >> 7;
+            *s ^= *s << 17;
+            let target = (*s % channels) as usize;
+            self.append(target, batch, i)?;
+        }
+        Ok(())
     }
 
     fn write_hashed(&mut self, batch: &Batch) -> Result<(), SendError> {

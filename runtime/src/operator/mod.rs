@@ -132,18 +132,26 @@ impl ChainContext {
         })
     }
 
+    /// The watermark the chain's operators have seen and the last one sent on (Flink's `currentInputWatermark`
+    /// and `currentOutputWatermark`); a generator's own watermark counts as seen once it is sent.
+    pub fn watermarks(&self) -> (i64, i64) {
+        (self.watermark.max(if self.generator.is_some() { self.sent } else { i64::MIN }), self.sent)
+    }
+
     /// Whether batches must go through [`ChainContext::process`] instead of
     /// the plain `process` call.
     pub fn needs_context(&self) -> bool {
         self.needs_context
     }
 
-    /// Runs one batch through a chain that needs context; `batch` comes
-    /// back emptied.
+    /// Runs one batch from input `input` (0 but for the second input of
+    /// a two-input operator) through a chain that needs context; `batch`
+    /// comes back emptied.
     pub fn process(
         &mut self,
         guest: &mut GuestInstance,
         batch: &mut Batch,
+        input: u32,
         emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
     ) -> Result<(), TaskError> {
         if self.keyed
@@ -151,7 +159,7 @@ impl ChainContext {
         {
             self.send_state(backend, &batch.keys, &batch.key_ends);
         }
-        let time = self.call_time();
+        let time = CallTime { input, ..self.call_time() };
         let output = guest.process_with_context(batch, &mut self.state_in, time)?;
         self.take_output(guest, output, emit)?;
         self.after_input(emit)
@@ -361,7 +369,7 @@ impl ChainContext {
     }
 
     fn call_time(&self) -> CallTime {
-        CallTime { watermark: self.watermark, processing_time: processing_time_now() }
+        CallTime { watermark: self.watermark, processing_time: processing_time_now(), input: 0 }
     }
 
     /// Applies what a contextual call returned: state, timers, side

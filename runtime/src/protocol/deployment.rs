@@ -20,6 +20,8 @@ pub const LOCAL_ADDRESS: &str = "local";
 pub struct TaskDescriptor {
     /// The job.
     pub job_id: JobId,
+    /// The job's name (a label of its tasks' metrics).
+    pub job_name: String,
     /// Which subtask.
     pub subtask: SubtaskId,
     /// The vertex it runs a subtask of.
@@ -57,10 +59,13 @@ pub struct TaskDescriptor {
 pub enum InputDescriptor {
     /// A source connector at the head of the chain.
     Source(Connector),
-    /// The task's input channel, fed by `upstreams` subtasks.
+    /// The task's input channel, fed by upstream subtasks of one or more
+    /// upstream vertices.
     Channel {
-        /// Number of upstream subtasks that each end the input.
-        upstreams: usize,
+        /// For each upstream channel (numbered by the tag its sender
+        /// uses), the operator input it feeds: 0, or 1 for the second
+        /// input of a two-input operator. Each channel ends the input once.
+        inputs: Vec<u32>,
     },
 }
 
@@ -73,7 +78,9 @@ pub enum OutputDescriptor {
     Channels {
         /// How records are distributed.
         partitioning: Partitioning,
-        /// One per downstream subtask (one for forward).
+        /// The downstream subtasks this one sends to: all for hash,
+        /// rebalance, shuffle, broadcast and global; its own index for
+        /// forward; a pointwise share for rescale.
         targets: Vec<ChannelTarget>,
     },
 }
@@ -85,6 +92,9 @@ pub struct ChannelTarget {
     pub key: ChannelKey,
     /// Data address of the TaskManager that runs the subtask.
     pub address: String,
+    /// The number the sender's messages carry at that subtask's gate,
+    /// which numbers its upstream channels across all its inputs.
+    pub tag: u32,
 }
 
 impl TaskDescriptor {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::JobId;
+use crate::metrics::process::ProcessStats;
 
 /// What a TaskManager's slots hold and how much memory it uses, as of
 /// its last heartbeat.
@@ -12,6 +13,8 @@ pub struct TaskManagerUsage {
     pub slots: Vec<SlotUsage>,
     /// Resident memory of the TaskManager process in bytes (0 if unknown).
     pub process_memory: u64,
+    /// The TaskManager process's memory, CPU and threads.
+    pub process: ProcessStats,
 }
 
 /// One slot of a TaskManager.

@@ -161,7 +161,7 @@ impl RestGuard {
             ));
         }
         let cancel = match (method.as_str(), segments.as_slice()) {
-            ("PATCH", ["jobs", id]) => *id != "overview",
+            ("PATCH", ["jobs", id]) => !matches!(*id, "overview" | "metrics"),
             ("POST", ["jobs", _, "stop"]) | ("GET", ["jobs", _, "yarn-cancel"]) => true,
             ("POST", ["applications", _, "cancel"]) => true,
             _ => false,
@@ -380,6 +380,7 @@ mod tests {
         assert_eq!(status(&g, Method::GET, "/jars/upload", &[]), 200);
         assert_eq!(status(&g, Method::DELETE, "/jars/abc.wasm/run", &[]), 200);
         assert_eq!(status(&g, Method::PATCH, "/jobs/overview", &[]), 200);
+        assert_eq!(status(&g, Method::PATCH, "/jobs/metrics", &[]), 200);
         assert_eq!(status(&g, Method::DELETE, "/jars/upload", &[]), 200);
     }
 }

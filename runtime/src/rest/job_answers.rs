@@ -7,8 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::plan::Plan;
+use crate::job_manager::SubtaskDetails;
 use crate::metrics::MetricsSnapshot;
 use crate::protocol::{JobStatus, TaskState};
+use crate::time::now_millis;
 
 /// `/jobs`.
 #[derive(Serialize, ToSchema)]
@@ -178,7 +180,40 @@ pub struct Subtask {
     pub(super) taskmanager_id: Option<String>,
 }
 
-/// Flink's `metrics` of a vertex or subtask; each `-complete` is true once it ended.
+impl Subtask {
+    /// A subtask as the JobManager follows it, its times its own (from its deployment).
+    pub(super) fn of(s: &SubtaskDetails) -> Self {
+        let (start, end, duration) = subtask_times(s);
+        Subtask {
+            subtask: s.index,
+            status: s.state,
+            attempt: 0,
+            endpoint: s.endpoint.clone(),
+            start_time: start,
+            end_time: end,
+            duration,
+            metrics: Metrics::of(&s.metrics, reports(s)),
+            taskmanager_id: s.task_manager.clone(),
+        }
+    }
+}
+
+/// Whether a subtask was deployed, so its counters are reported.
+pub(super) fn reports(s: &SubtaskDetails) -> bool {
+    s.timestamps.contains_key(&TaskState::Deploying)
+}
+
+/// `start-time` (deployed), `end-time` (-1 while it runs) and `duration` of a subtask, ms; all -1 before it is
+/// deployed.
+pub(super) fn subtask_times(s: &SubtaskDetails) -> (i64, i64, i64) {
+    let Some(start) = s.timestamps.get(&TaskState::Deploying).map(|t| *t as i64) else { return (-1, -1, -1) };
+    let end = if s.state.is_terminal() { s.timestamps.get(&s.state).map_or(-1, |t| *t as i64) } else { -1 };
+    let duration = if end >= 0 { end - start } else { now_millis() as i64 - start };
+    (start, end, duration)
+}
+
+/// Flink's `metrics` of a vertex or subtask; each `-complete` is true once every subtask it covers was deployed and
+/// so reports its counters (Flink's dashboard shows "loading..." while it is false).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Metrics {
@@ -192,7 +227,7 @@ pub struct Metrics {
     pub(super) write_records_complete: bool,
     /// ms blocked by backpressure.
     pub(super) accumulated_backpressured_time: u64,
-    /// Always 0.
+    /// ms waiting for input.
     pub(super) accumulated_idle_time: u64,
     /// ms busy.
     pub(super) accumulated_busy_time: f64,
@@ -210,7 +245,7 @@ impl Metrics {
             write_records: m.write_records,
             write_records_complete: complete,
             accumulated_backpressured_time: m.accumulated_backpressured_time,
-            accumulated_idle_time: 0,
+            accumulated_idle_time: m.accumulated_idle_time,
             accumulated_busy_time: m.accumulated_busy_time as f64,
         }
     }

@@ -195,7 +195,7 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
                 end_time: v_end,
                 duration: v_duration,
                 tasks,
-                metrics: Metrics::of(&v.metrics, ended),
+                metrics: Metrics::of(&v.metrics, v.subtasks.iter().all(reports)),
             }
         })
         .collect();
@@ -247,27 +247,7 @@ pub async fn vertex(
         .iter()
         .find(|v| v.id == vertex_id)
         .ok_or_else(|| AppError::not_found(format!("vertex {vertex_id} not found in job {id}")))?;
-    let (start, end, _) = times(&details);
-    let subtasks = vertex
-        .subtasks
-        .iter()
-        .map(|s| {
-            let ended = s.state.is_terminal();
-            let sub_end = if ended { end } else { -1 };
-            let duration = if ended && end >= 0 { end - start } else { now_millis() as i64 - start };
-            Subtask {
-                subtask: s.index,
-                status: s.state,
-                attempt: 0,
-                endpoint: s.endpoint.clone(),
-                start_time: start,
-                end_time: sub_end,
-                duration,
-                metrics: Metrics::of(&s.metrics, ended),
-                taskmanager_id: s.task_manager.clone(),
-            }
-        })
-        .collect();
+    let subtasks = vertex.subtasks.iter().map(Subtask::of).collect();
     Ok(Json(Vertex {
         id: vertex.id.clone(),
         name: vertex.name.clone(),

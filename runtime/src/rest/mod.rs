@@ -4,6 +4,7 @@
 //! resource; [`app`] builds the router so tests can call it without a
 //! socket, [`serve`] serves it within the connection limits.
 
+mod accumulators;
 mod applications;
 mod checkpoint_ops;
 mod checkpoints;
@@ -15,12 +16,17 @@ mod jars;
 mod job_answers;
 mod jobs;
 mod logs;
+mod metric_query;
+mod metric_sources;
+mod metrics;
 mod openapi;
 mod plan;
 mod process_info;
+pub mod prometheus;
 pub(crate) mod range;
 mod server;
 mod ui;
+mod vertex_views;
 
 pub use error::AppError;
 pub use guard::{GuardError, RestGuard, TOKEN_FILE_KEY, TOKEN_KEY};
@@ -91,9 +97,12 @@ routes! {
     "/jobmanager/logs/{name}" { get: logs::jobmanager_file }
     "/jobmanager/log" { get: logs::jobmanager_log }
     "/jobmanager/stdout" { get: logs::jobmanager_stdout }
+    "/jobmanager/metrics" { get: metrics::jobmanager }
     "/jobmanager/environment" { get: process_info::jobmanager_environment }
     "/jobmanager/thread-dump" { get: process_info::jobmanager_thread_dump }
     "/taskmanagers" { get: cluster::taskmanagers }
+    "/taskmanagers/metrics" { get: metrics::taskmanagers }
+    "/taskmanagers/{id}/metrics" { get: metrics::taskmanager }
     "/taskmanagers/{id}" { get: cluster::taskmanager }
     "/taskmanagers/{id}/logs" { get: logs::taskmanager_list }
     "/taskmanagers/{id}/logs/{name}" { get: logs::taskmanager_file }
@@ -107,6 +116,8 @@ routes! {
     "/applications/{applicationid}/jobmanager/config" { get: applications::jobmanager_config }
     "/jobs" { get: jobs::list }
     "/jobs/overview" { get: jobs::overview }
+    "/jobs/metrics" { get: metrics::jobs }
+    "/jobs/{jobid}/metrics" { get: metrics::job }
     "/jobs/{jobid}" { get: jobs::job, patch: jobs::patch }
     "/jobs/{jobid}/status" { get: jobs::status }
     "/jobs/{jobid}/plan" { get: jobs::plan }
@@ -120,6 +131,22 @@ routes! {
     "/jobs/{jobid}/taskmanagers/{taskmanagerid}/log-url" { get: process_info::taskmanager_log_url }
     "/jobs/{jobid}/vertices/{vertexid}" { get: jobs::vertex }
     "/jobs/{jobid}/vertices/{vertexid}/flamegraph" { get: process_info::flamegraph }
+    "/jobs/{jobid}/vertices/{vertexid}/metrics" { get: metrics::vertex }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/metrics" { get: metrics::subtasks }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}" { get: vertex_views::subtask }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/metrics" { get: metrics::subtask }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/accumulators" { get: accumulators::subtasks_accumulators }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/attempts/{attempt}" { get: vertex_views::attempt }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}/attempts/{attempt}/accumulators" {
+        get: accumulators::attempt_accumulators
+    }
+    "/jobs/{jobid}/vertices/{vertexid}/jm-operator-metrics" { get: metrics::jm_operator }
+    "/jobs/{jobid}/vertices/{vertexid}/watermarks" { get: vertex_views::watermarks }
+    "/jobs/{jobid}/vertices/{vertexid}/backpressure" { get: vertex_views::backpressure }
+    "/jobs/{jobid}/vertices/{vertexid}/subtasktimes" { get: vertex_views::subtasktimes }
+    "/jobs/{jobid}/vertices/{vertexid}/taskmanagers" { get: vertex_views::taskmanagers }
+    "/jobs/{jobid}/vertices/{vertexid}/accumulators" { get: accumulators::vertex_accumulators }
+    "/jobs/{jobid}/accumulators" { get: accumulators::job_accumulators }
     "/jobs/{jobid}/checkpoints" { get: checkpoints::list, post: checkpoint_ops::trigger }
     "/jobs/{jobid}/checkpoints/{triggerid}" { get: checkpoint_ops::status }
     "/jobs/{jobid}/checkpoints/details/{checkpointid}/subtasks/{vertexid}" { get: checkpoint_ops::subtasks }

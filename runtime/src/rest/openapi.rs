@@ -13,7 +13,10 @@ use serde::Serialize;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{applications, checkpoint_ops, checkpoints, cluster, jars, jobs, logs, process_info};
+use super::{
+    accumulators, applications, checkpoint_ops, checkpoints, cluster, jars, jobs, logs, metrics, process_info,
+    vertex_views,
+};
 
 /// Flink's error answer, `{"errors": ["..."]}`: the body of every 4xx and 5xx.
 #[derive(Serialize, ToSchema)]
@@ -30,6 +33,30 @@ pub struct JobPath {
     /// 32 hex characters.
     #[param(pattern = "^[0-9a-f]{32}$")]
     jobid: String,
+}
+
+/// The `{jobid}` and `{vertexid}` of every `/jobs/{jobid}/vertices/{vertexid}...` path, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct VertexPath {
+    /// 32 hex characters.
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    jobid: String,
+    /// The vertex id, 32 hex characters.
+    vertexid: String,
+}
+
+/// The errors of a request naming a job's vertex, for the OpenAPI document.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum VertexErrors {
+    /// Not a job id.
+    #[response(status = 400)]
+    NotAJobId(Errors),
+    /// No such job or vertex.
+    #[response(status = 404)]
+    UnknownVertex(Errors),
 }
 
 /// The errors of a request naming a job, for the OpenAPI document.
@@ -116,6 +143,25 @@ pub struct Empty {}
         jobs::execution_result,
         jobs::exceptions,
         jobs::vertex,
+        metrics::jobs,
+        metrics::job,
+        metrics::vertex,
+        metrics::subtasks,
+        metrics::subtask,
+        metrics::taskmanagers,
+        metrics::taskmanager,
+        metrics::jobmanager,
+        vertex_views::watermarks,
+        vertex_views::backpressure,
+        vertex_views::subtasktimes,
+        vertex_views::taskmanagers,
+        vertex_views::subtask,
+        vertex_views::attempt,
+        accumulators::vertex_accumulators,
+        accumulators::subtasks_accumulators,
+        accumulators::job_accumulators,
+        accumulators::attempt_accumulators,
+        metrics::jm_operator,
         checkpoints::list,
         checkpoints::config,
         checkpoints::checkpoint,

@@ -58,7 +58,7 @@ pub struct PlanInput {
     num: usize,
     /// Always `pipelined_bounded`.
     exchange: &'static str,
-    /// `FORWARD`, `HASH` or `REBALANCE`.
+    /// Flink's name: `FORWARD`, `HASH`, `REBALANCE`, `RESCALE`, `SHUFFLE`, `BROADCAST` or `GLOBAL`.
     ship_strategy: &'static str,
 }
 
@@ -101,9 +101,5 @@ pub fn plan(job_id: &str, job: &JobGraph) -> Plan {
 }
 
 fn ship_strategy(partitioning: Partitioning) -> &'static str {
-    match partitioning {
-        Partitioning::Forward => "FORWARD",
-        Partitioning::Hash => "HASH",
-        Partitioning::Rebalance => "REBALANCE",
-    }
+    partitioning.ship_strategy()
 }

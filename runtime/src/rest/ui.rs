@@ -16,6 +16,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("jobs.js", "text/javascript; charset=utf-8", include_str!("../../../ui/jobs.js")),
     ("job.js", "text/javascript; charset=utf-8", include_str!("../../../ui/job.js")),
     ("dag.js", "text/javascript; charset=utf-8", include_str!("../../../ui/dag.js")),
+    ("chart.js", "text/javascript; charset=utf-8", include_str!("../../../ui/chart.js")),
     ("submit.js", "text/javascript; charset=utf-8", include_str!("../../../ui/submit.js")),
     ("logs.js", "text/javascript; charset=utf-8", include_str!("../../../ui/logs.js")),
     ("savepoint.js", "text/javascript; charset=utf-8", include_str!("../../../ui/savepoint.js")),

@@ -28,6 +28,9 @@ const MAGIC: &[u8; 8] = b"WFLKKG01";
 pub struct KeyedParts<'a> {
     /// Running values (reduce, aggregate without context).
     pub values: Option<&'a dyn KeyedStateBackend>,
+    /// Running values a chain kept in its own memory and handed over
+    /// (their addresses are ignored).
+    pub values_kept: Option<&'a GroupedEntries>,
     /// Named state of process functions and windows.
     pub named: Option<&'a dyn NamedStateBackend>,
     /// Named state a chain kept in its own memory and handed over.
@@ -78,6 +81,13 @@ pub fn write(groups: Range<u32>, parts: &KeyedParts<'_>) -> Option<KeyedSnapshot
         let mut count = Counted::start(&mut bytes);
         if let Some(values) = parts.values {
             values.for_each_in_group(group, &mut |key, value| {
+                count.add();
+                put_bytes(count.out(), key);
+                put_bytes(count.out(), value);
+            });
+        }
+        if let Some(kept) = parts.values_kept {
+            kept.for_each_in_group(group, &mut |key, _, value| {
                 count.add();
                 put_bytes(count.out(), key);
                 put_bytes(count.out(), value);
@@ -339,6 +349,7 @@ mod tests {
                 let kept = GroupedEntries::new(kept, range.clone(), MAX).unwrap();
                 let parts = KeyedParts {
                     values: Some(values),
+                    values_kept: None,
                     named: Some(&host),
                     named_kept: Some(&kept),
                     timers: Some(timers),

@@ -41,16 +41,16 @@ impl TaskDescriptor {
         here: &Locality<'_>,
         control: TaskControl,
     ) -> Result<TaskDeployment, DeployError> {
+        let key = self.input_key();
         let input = match self.input {
             InputDescriptor::Source(connector) => TaskInput::Source(connector),
-            InputDescriptor::Channel { upstreams } => {
-                let key = self.input_key();
+            InputDescriptor::Channel { inputs } => {
                 let rx = here.registry.receiver(key).ok_or(DeployError::AlreadyDeployed {
                     job: key.job_id,
                     vertex: key.vertex,
                     index: key.index,
                 })?;
-                TaskInput::Channel(InputGate::new(rx, upstreams))
+                TaskInput::Channel(InputGate::new(rx, inputs))
             }
         };
         let output = match self.output {
@@ -62,9 +62,9 @@ impl TaskDescriptor {
                     .map(|target| {
                         let key = ChannelKey { attempt: self.attempt, ..target.key };
                         if target.address == here.address {
-                            here.registry.sender(key, self.subtask.index)
+                            here.registry.sender(key, target.tag)
                         } else {
-                            tcp::remote_channel(target.address, key, self.subtask.index)
+                            tcp::remote_channel(target.address, key, target.tag)
                         }
                     })
                     .collect(),

@@ -19,12 +19,13 @@ use super::messages::{
     TaskLinks,
 };
 use super::registration::{Backoff, Reregistered, reregister_in_background};
+use super::reported::ReportedTasks;
 use super::{SlotNetwork, Slots};
 use crate::checkpoint::CheckpointReport;
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogFiles, LogRequest};
-use crate::metrics::{TaskMetrics, proc_kb};
+use crate::metrics::TaskMetrics;
 use crate::network::ChannelRegistry;
 use crate::protocol::TaskDescriptor;
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
@@ -72,6 +73,8 @@ pub struct TaskExecutor {
     running: HashMap<(JobId, SubtaskId), RunningTask>,
     /// This process's log and stdout files.
     logs: Arc<LogFiles>,
+    /// The running tasks as the Prometheus endpoint reports them.
+    reported: Arc<ReportedTasks>,
 }
 
 /// Tags the state changes and checkpoint answers of one job's tasks with the job id.
@@ -124,7 +127,14 @@ impl TaskExecutor {
             waiting: HashMap::new(),
             running: HashMap::new(),
             logs: Arc::new(LogFiles::of_this_process()),
+            reported: Arc::new(ReportedTasks::default()),
         }
+    }
+
+    /// Reports the running tasks into `reported`, which this process's Prometheus endpoint reads.
+    pub fn reporting_to(mut self, reported: Arc<ReportedTasks>) -> Self {
+        self.reported = reported;
+        self
     }
 
     /// Attaches the control connection (made once the actor has an address).
@@ -191,6 +201,7 @@ impl TaskExecutor {
             checkpoints: reporter.recipient(),
             metrics: metrics.clone(),
         };
+        self.reported.insert(&descriptor, metrics.clone());
         self.running.insert((job_id, subtask), RunningTask { slot, metrics });
         // The slot wires the task into this process, as in-process slots do.
         target.do_send(DeployTask(Deployment { descriptor, component, links }));
@@ -241,7 +252,8 @@ impl TaskExecutor {
                 }
             }
         }
-        TaskManagerUsage { slots, process_memory: proc_kb("/proc/self/status", "VmRSS:") }
+        let process = crate::metrics::process::this_process().read();
+        TaskManagerUsage { slots, process_memory: process.rss, process }
     }
 
     /// Answers a log request on a thread of its own: a slow disk must not hold up heartbeats.
@@ -282,7 +294,9 @@ impl Actor for TaskExecutor {
             }
             let metrics =
                 act.running.iter().map(|((job, subtask), task)| (*job, *subtask, task.metrics.snapshot())).collect();
-            act.send(ToJobManager::Heartbeat { metrics, usage: act.usage() });
+            let usage = act.usage();
+            act.reported.sample(usage.slots.iter().map(|s| s.memory_used).sum());
+            act.send(ToJobManager::Heartbeat { metrics, usage });
         });
     }
 
@@ -398,6 +412,7 @@ impl Handler<JobTaskState> for TaskExecutor {
         let metrics = self.running.get(&key).map(|t| t.metrics.snapshot()).unwrap_or_default();
         if msg.change.state.is_terminal() {
             self.running.remove(&key);
+            self.reported.remove(msg.job_id, msg.change.subtask);
         }
         self.send(ToJobManager::TaskState {
             job_id: msg.job_id,

@@ -9,6 +9,8 @@ mod executor;
 mod gateway;
 pub mod messages;
 pub mod registration;
+pub mod reported;
+mod running_values;
 mod slot;
 mod task;
 

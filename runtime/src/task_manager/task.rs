@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
+use super::running_values::RunningValues;
 use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
@@ -20,11 +21,14 @@ use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
 use crate::operator::{ChainContext, Emit, TaskError};
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
-use crate::state::{self, GroupedEntries, KeyedState, KeyedStateBackend, MemoryNamedBackend, MemoryStateBackend};
+use crate::state::{self, GroupedEntries, MemoryNamedBackend};
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
 
 /// How long a task waits for a command while nothing else happens.
 const COMMAND_POLL: Duration = Duration::from_millis(50);
+/// How often the guest's own counters are copied where the TaskManager reads them (a lock and a copy, so not
+/// per batch).
+const PUBLISH_COUNTERS: Duration = Duration::from_secs(1);
 
 /// A deployed subtask, ready to run.
 pub struct Task {
@@ -41,11 +45,8 @@ enum Output {
 /// The running parts of a task: the guest chain, its keyed state and the output.
 struct Pipeline {
     guest: Option<GuestInstance>,
-    keyed_state: Option<MemoryStateBackend>,
-    /// Reused buffers for the state of a batch's keys.
-    state_in: KeyedState,
-    /// Where each entry of `state_in` sits in the backend.
-    state_positions: Vec<state::EntryPosition>,
+    /// The running values of a keyed chain without context.
+    keyed_state: Option<RunningValues>,
     output: Output,
     /// Watermarks, timers, named state and side outputs.
     time: ChainContext,
@@ -53,6 +54,8 @@ struct Pipeline {
     key_groups: Range<u32>,
     max_parallelism: u32,
     metrics: Arc<TaskMetrics>,
+    /// When the guest's counters are published next.
+    publish_counters_at: Instant,
 }
 
 impl Task {
@@ -240,10 +243,13 @@ impl SourceRun {
                 }
                 None => {}
             }
+            let reading = Instant::now();
             let status = self.reader.next_batch(&mut batch, cancelled)?;
-            if !batch.is_empty() {
+            if batch.is_empty() {
+                metrics.add_idle(reading.elapsed());
+            } else {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, 0)?;
             }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
@@ -294,10 +300,13 @@ fn run_inputs(
         // Wake up now and then to read commands while no record comes.
         let poll = Instant::now() + COMMAND_POLL;
         let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
-        match gate.next(Some(deadline), cancelled) {
-            GateEvent::Message(StreamMessage::Batch(mut batch)) => {
+        let waiting = Instant::now();
+        let event = gate.next(Some(deadline), cancelled);
+        metrics.add_idle(waiting.elapsed());
+        match event {
+            GateEvent::Records { input, mut batch } => {
                 metrics.add_in(batch.len(), batch.byte_len());
-                pipeline.process(&mut batch)?;
+                pipeline.process(&mut batch, input)?;
                 pipeline.flush_due()?;
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
@@ -339,7 +348,11 @@ impl Pipeline {
         if let Some(guest) = &mut guest {
             time.offer_state_keeping(guest)?;
         }
-        let keyed_state = (vertex.keyed && !vertex.needs_context).then(|| MemoryStateBackend::new(key_groups.clone()));
+        let mut keyed_state = (vertex.keyed && !vertex.needs_context)
+            .then(|| RunningValues::new(key_groups.clone(), vertex.max_parallelism));
+        if let (Some(values), Some(guest)) = (&mut keyed_state, &mut guest) {
+            values.offer_keeping(guest)?;
+        }
         let output = match output {
             TaskOutput::Sink(connector) => {
                 let recovery = SinkRecovery { states: restored.sinks.clone(), recovering };
@@ -357,40 +370,35 @@ impl Pipeline {
         Ok(Pipeline {
             guest,
             keyed_state,
-            state_in: KeyedState::default(),
-            state_positions: Vec::new(),
             output,
             time,
             key_groups,
             max_parallelism: vertex.max_parallelism,
             metrics: metrics.clone(),
+            publish_counters_at: Instant::now(),
         })
     }
 }
 
 impl Pipeline {
-    /// Runs one batch through the chain and hands the result to the output.
-    /// `batch` comes back emptied, its buffers ready for reuse.
-    fn process(&mut self, batch: &mut Batch) -> Result<(), TaskError> {
+    /// Runs one batch of operator input `input` (0 but for the second
+    /// input of a two-input operator) through the chain and hands the
+    /// result to the output. `batch` comes back emptied, its buffers ready
+    /// for reuse.
+    fn process(&mut self, batch: &mut Batch, input: u32) -> Result<(), TaskError> {
         let started = Instant::now();
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
-            time.process(guest, batch, &mut |e| emit_to(output, metrics, e))?;
+            time.process(guest, batch, input, &mut |e| emit_to(output, metrics, e))?;
             self.metrics.add_busy(started.elapsed());
+            self.publish(started);
             return Ok(());
         }
         let records = match &mut self.guest {
-            Some(guest) => {
-                if let Some(backend) = &self.keyed_state {
-                    state::gather(backend, batch, self.max_parallelism, &mut self.state_in, &mut self.state_positions);
-                }
-                let (records, changed) = guest.process(batch, &mut self.state_in)?;
-                if let Some(backend) = &mut self.keyed_state {
-                    state::apply(backend, &changed, self.max_parallelism, &self.state_positions)
-                        .map_err(crate::operator::ContractError::Contract)?;
-                }
-                records
-            }
+            Some(guest) => match &mut self.keyed_state {
+                Some(values) => values.process(guest, batch)?,
+                None => guest.process(batch, &mut Default::default())?.0,
+            },
             None => std::mem::take(batch),
         };
         self.metrics.add_busy(started.elapsed());
@@ -399,7 +407,20 @@ impl Pipeline {
         if let Some(status) = status {
             self.emit_control(status)?;
         }
+        self.publish(started);
         Ok(())
+    }
+
+    /// Publishes the watermarks (two stores) and, once per [`PUBLISH_COUNTERS`], the guest's own counters.
+    fn publish(&mut self, now: Instant) {
+        let (input, output) = self.time.watermarks();
+        self.metrics.set_watermarks(input, output);
+        if now >= self.publish_counters_at {
+            self.publish_counters_at = now + PUBLISH_COUNTERS;
+            if let Some(guest) = &self.guest {
+                self.metrics.set_counters(guest.counters());
+            }
+        }
     }
 
     /// Snapshots the task at `barrier` (aligned, or triggered at a
@@ -413,10 +434,15 @@ impl Pipeline {
     ) -> Result<(), TaskError> {
         let started = Instant::now();
         let kept = self.state_kept_by_guest()?;
+        let values_kept = match (&self.keyed_state, &mut self.guest) {
+            (Some(values), Some(guest)) => values.kept(guest)?,
+            _ => None,
+        };
         let keyed = {
             let named = self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b);
             let parts = KeyedParts {
-                values: self.keyed_state.as_ref().map(|b| b as &dyn KeyedStateBackend),
+                values: self.keyed_state.as_ref().map(RunningValues::backend),
+                values_kept: values_kept.as_ref(),
                 named,
                 named_kept: kept.as_ref(),
                 timers: self.time.needs_context().then(|| self.time.timers()),
@@ -464,7 +490,7 @@ impl Pipeline {
     /// Loads this subtask's key groups from the restored state files.
     fn restore_keyed(&mut self, files: &[(Vec<u8>, StateFile)], checkpoint: CheckpointId) -> Result<(), TaskError> {
         let mut targets = KeyedTargets {
-            values: self.keyed_state.as_mut().map(|b| b as &mut dyn KeyedStateBackend),
+            values: self.keyed_state.as_mut().map(RunningValues::backend_mut),
             named: match self.guest.as_mut().and_then(|g| g.named_state()) {
                 Some(backend) => Some(backend),
                 None => None,
@@ -494,7 +520,10 @@ impl Pipeline {
     /// A watermark or watermark status from upstream.
     fn on_control(&mut self, message: StreamMessage) -> Result<(), TaskError> {
         let Pipeline { guest, time, output, metrics, .. } = self;
-        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))
+        time.on_control(guest.as_mut(), message, &mut |e| emit_to(output, metrics, e))?;
+        let (input, output) = self.time.watermarks();
+        self.metrics.set_watermarks(input, output);
+        Ok(())
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -522,9 +551,8 @@ impl Pipeline {
         }
         if let Some(guest) = &mut self.guest {
             let (records, changed) = guest.finish()?;
-            if let Some(backend) = &mut self.keyed_state {
-                state::apply(backend, &changed, self.max_parallelism, &[])
-                    .map_err(crate::operator::ContractError::Contract)?;
+            if let Some(values) = &mut self.keyed_state {
+                values.finish(&changed)?;
             }
             self.emit(records)?;
         }
@@ -532,7 +560,9 @@ impl Pipeline {
             Output::Sink(sink) => sink.finish()?,
             Output::Channels(writer) => writer.finish()?,
         }
-        let keys = self.keyed_state.as_ref().map_or(0, |s| s.len());
+        self.publish_counters_at = Instant::now();
+        self.publish(Instant::now());
+        let keys = self.keyed_state.as_ref().map_or(0, RunningValues::len);
         tracing::debug!(keys, timers = self.time.timer_count(), "task input ended");
         Ok(())
     }

@@ -33,6 +33,8 @@ pub struct CallTime {
     pub watermark: i64,
     /// The wall clock in ms.
     pub processing_time: i64,
+    /// The input of a two-input operator the batch came from (0 otherwise).
+    pub input: u32,
 }
 
 impl GuestInstance {
@@ -117,7 +119,7 @@ impl GuestInstance {
 }
 
 fn time_to_wit(time: CallTime) -> types::TimeContext {
-    types::TimeContext { watermark: time.watermark, processing_time: time.processing_time }
+    types::TimeContext { watermark: time.watermark, processing_time: time.processing_time, input: time.input }
 }
 
 /// Moves a batch's buffers into the WIT type (no copy).

@@ -94,10 +94,31 @@ impl logging::Host for HostState {
     }
 }
 
+/// At most this many distinct counters per task: each is reported with every heartbeat and kept by the JobManager,
+/// so a guest inventing names cannot grow either without bound. Further names are dropped.
+pub(crate) const MAX_COUNTERS: usize = 64;
+/// Longer counter names are dropped, for the same reason.
+pub(crate) const MAX_COUNTER_NAME: usize = 128;
+
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
-        *self.counters.entry(name).or_default() += delta;
+        if !add_counter(&mut self.counters, name, delta) {
+            tracing::debug!(task = self.task.as_str(), "counter dropped: too many counters or too long a name");
+        }
     }
+}
+
+/// Adds `delta` to counter `name`, saturating; a new name only within [`MAX_COUNTERS`] and [`MAX_COUNTER_NAME`].
+/// False when the counter was dropped.
+fn add_counter(counters: &mut HashMap<String, u64>, name: String, delta: u64) -> bool {
+    if let Some(count) = counters.get_mut(&name) {
+        *count = count.saturating_add(delta);
+    } else if counters.len() < MAX_COUNTERS && name.len() <= MAX_COUNTER_NAME {
+        counters.insert(name, delta);
+    } else {
+        return false;
+    }
+    true
 }
 
 impl state::Host for HostState {
@@ -125,5 +146,25 @@ impl state::Host for HostState {
         let mut out = StateEntries::default();
         backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
         Ok(super::context::entries_to_wit(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guest cannot grow its counters without bound: new names beyond the cap, and overlong names, are dropped;
+    /// known counters keep counting, saturating.
+    #[test]
+    fn counters_are_capped_in_number_and_name_length() {
+        let mut counters = HashMap::new();
+        for i in 0..MAX_COUNTERS {
+            assert!(add_counter(&mut counters, format!("c{i}"), 1));
+        }
+        assert!(!add_counter(&mut counters, "one-too-many".into(), 1));
+        assert!(add_counter(&mut counters, "c0".into(), u64::MAX));
+        assert_eq!((counters.len(), counters["c0"]), (MAX_COUNTERS, u64::MAX));
+        let mut fresh = HashMap::new();
+        assert!(!add_counter(&mut fresh, "x".repeat(MAX_COUNTER_NAME + 1), 1));
     }
 }

@@ -33,6 +33,9 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                     wit::NodeKind::KeyedProcess(spec) => NodeKind::KeyedProcess(keyed_process(spec)),
                     wit::NodeKind::SideOutput(s) => NodeKind::SideOutput { tag: s.tag, name: s.name },
                     wit::NodeKind::Sink(c) => NodeKind::Sink(connector(c)),
+                    wit::NodeKind::Union => NodeKind::Union,
+                    wit::NodeKind::CoProcess => NodeKind::CoProcess,
+                    wit::NodeKind::KeyedCoProcess(spec) => NodeKind::KeyedCoProcess(keyed_process(spec)),
                 },
                 parallelism: node.parallelism,
                 inputs: node
@@ -44,6 +47,11 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                             wit::Partitioning::Forward => Partitioning::Forward,
                             wit::Partitioning::Rebalance => Partitioning::Rebalance,
                             wit::Partitioning::Hash => Partitioning::Hash,
+                            wit::Partitioning::Rescale => Partitioning::Rescale,
+                            wit::Partitioning::Shuffle => Partitioning::Shuffle,
+                            wit::Partitioning::Broadcast => Partitioning::Broadcast,
+                            wit::Partitioning::Global => Partitioning::Global,
+                            wit::Partitioning::ForwardStrict => Partitioning::ForwardStrict,
                         },
                     })
                     .collect(),

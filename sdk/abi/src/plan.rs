@@ -13,14 +13,48 @@ use crate::timers::TimeDomain;
 /// How records travel along an edge (WIT `partitioning`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "UPPERCASE"))]
+#[cfg_attr(feature = "serde", serde(rename_all = "SCREAMING_SNAKE_CASE"))]
 pub enum Partitioning {
     /// Subtask `i` feeds subtask `i` of the next node; lets the two chain.
+    /// The default edge: where the parallelisms differ it becomes rebalance.
     Forward,
     /// Round-robin over the next node's subtasks.
     Rebalance,
     /// By the key's key group: the edge leaving a key-by node.
     Hash,
+    /// Round-robin over a subset of the next node's subtasks: subtasks are
+    /// paired pointwise (Flink's rescale), so fewer channels are opened.
+    Rescale,
+    /// Each record to a random subtask of the next node.
+    Shuffle,
+    /// Each record to every subtask of the next node.
+    Broadcast,
+    /// Every record to the first subtask of the next node.
+    Global,
+    /// Asked for with `forward()`: as [`Partitioning::Forward`], but a plan
+    /// where the two parallelisms differ is refused, as Flink does.
+    ForwardStrict,
+}
+
+impl Partitioning {
+    /// Whether subtask `i` feeds subtask `i` (so the two nodes may chain).
+    pub fn is_forward(self) -> bool {
+        matches!(self, Partitioning::Forward | Partitioning::ForwardStrict)
+    }
+
+    /// Flink's name for the ship strategy (`FORWARD`, `HASH`, `REBALANCE`,
+    /// `RESCALE`, `SHUFFLE`, `BROADCAST`, `GLOBAL`), as plans show it.
+    pub fn ship_strategy(self) -> &'static str {
+        match self {
+            Partitioning::Forward | Partitioning::ForwardStrict => "FORWARD",
+            Partitioning::Rebalance => "REBALANCE",
+            Partitioning::Hash => "HASH",
+            Partitioning::Rescale => "RESCALE",
+            Partitioning::Shuffle => "SHUFFLE",
+            Partitioning::Broadcast => "BROADCAST",
+            Partitioning::Global => "GLOBAL",
+        }
+    }
 }
 
 /// A host connector and its options (WIT `connector`).
@@ -79,24 +113,58 @@ pub enum NodeKind {
     },
     /// Writes to a host connector.
     Sink(Connector),
+    /// Several streams of one type merged into one (`union`): no guest
+    /// function; the host passes every input's records on.
+    Union,
+    /// A non-keyed operator of two inputs (`connect`: CoMap, CoFlatMap,
+    /// CoProcessFunction; guest function). Its first edge is input 0, its
+    /// second input 1; runs through `process-with-context`, which names
+    /// the input of each batch.
+    CoProcess,
+    /// A keyed operator of two inputs (KeyedCoProcessFunction; guest
+    /// function): both edges are hash-partitioned by comparable keys, and
+    /// the two inputs of a key share its named state and timers.
+    KeyedCoProcess(KeyedProcessSpec),
 }
 
 impl NodeKind {
     /// Whether the guest runs this node (as opposed to a host connector
     /// or a side output, which the host routes).
     pub fn is_user_function(&self) -> bool {
-        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. })
+        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. } | NodeKind::Union)
+    }
+
+    /// Whether the node reads several inputs (and so starts a chain, as in Flink).
+    pub fn is_multi_input(&self) -> bool {
+        matches!(self, NodeKind::Union | NodeKind::CoProcess | NodeKind::KeyedCoProcess(_))
+    }
+
+    /// The input (0 or 1) that the node's edge at `position` feeds: a
+    /// two-input operator's edges are its inputs in order; every edge of
+    /// any other node (a union's too) feeds its one input, 0.
+    pub fn input_of_edge(&self, position: usize) -> u32 {
+        match self {
+            NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) => position as u32,
+            _ => 0,
+        }
     }
 
     /// Whether the node keeps keyed state and so needs keyed input.
     pub fn is_keyed(&self) -> bool {
-        matches!(self, NodeKind::Reduce | NodeKind::KeyedProcess(_))
+        matches!(self, NodeKind::Reduce | NodeKind::KeyedProcess(_) | NodeKind::KeyedCoProcess(_))
     }
 
     /// Whether the guest runs the node through `process-with-context`
     /// (it needs time, named state, timers or side outputs).
     pub fn needs_context(&self) -> bool {
-        matches!(self, NodeKind::AssignTimestamps(_) | NodeKind::Process | NodeKind::KeyedProcess(_))
+        matches!(
+            self,
+            NodeKind::AssignTimestamps(_)
+                | NodeKind::Process
+                | NodeKind::KeyedProcess(_)
+                | NodeKind::CoProcess
+                | NodeKind::KeyedCoProcess(_)
+        )
     }
 
     /// The kebab-case name used in default uids (`flat-map`, `source-file`, …).
@@ -114,6 +182,9 @@ impl NodeKind {
             NodeKind::KeyedProcess(_) => "keyed-process".into(),
             NodeKind::SideOutput { name, .. } => format!("side-output-{name}"),
             NodeKind::Sink(c) => format!("sink-{}", c.name),
+            NodeKind::Union => "union".into(),
+            NodeKind::CoProcess => "co-process".into(),
+            NodeKind::KeyedCoProcess(_) => "keyed-co-process".into(),
         }
     }
 }

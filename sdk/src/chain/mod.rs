@@ -8,8 +8,10 @@
 //! - `reduce`, `key_table`: the keyed running reduce and its per-call state.
 //! - `output`: the output buffer and the encoders that end a chain.
 //! - `timed`: timestamp assigner, process functions, side output encoders.
+//! - `co`: the co-process operator of two inputs (`connect`).
 
 mod batch;
+mod co;
 mod emitter;
 mod key_table;
 mod operator;
@@ -20,12 +22,13 @@ mod timed;
 #[cfg(test)]
 pub(crate) use batch::slices as batch_slices;
 pub(crate) use batch::{Batch, KeyedState, slices};
+pub(crate) use co::{co_process_operator, keyed_co_process_operator};
 pub use emitter::Collector;
 pub(crate) use emitter::Emitter;
 pub(crate) use key_table::{KeyTable, bytes_eq};
 pub(crate) use operator::{
     AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator, flat_map_operator,
-    key_by_operator, map_operator,
+    key_by_operator, key_by_ref_operator, map_operator,
 };
 pub(crate) use output::SharedOutput;
 pub(crate) use reduce::reduce_operator;
@@ -34,7 +37,7 @@ pub(crate) use timed::{assigner_operator, keyed_process_operator, process_operat
 use crate::JobError;
 use crate::builder::Recorded;
 use crate::context::{self, CallOutput, StateEntries, Timers};
-use crate::plan::{NodeKind, Partitioning, StreamPlan};
+use crate::plan::{NodeKind, StreamPlan};
 use crate::process::SideOutputs;
 
 /// The input end of a composed chain: runs a whole batch through it.
@@ -112,8 +115,8 @@ impl Chain {
             }
             if position > 0 {
                 let previous = node_ids[position - 1];
-                let forward = node.inputs.first().map(|e| (e.source, e.partitioning));
-                if forward != Some((previous, Partitioning::Forward)) {
+                let input = node.inputs.first().map(|e| (e.source, e.partitioning.is_forward()));
+                if input != Some((previous, true)) {
                     return Err(JobError::invalid_plan(format!(
                         "node {id} '{}' does not read node {previous} through a forward edge, so they cannot chain",
                         node.name
@@ -149,6 +152,7 @@ impl Chain {
     }
 
     /// Runs one batch through the chain with its named state and time.
+    #[cfg(test)]
     pub fn process_with_context(
         &mut self,
         input: Batch,
@@ -156,9 +160,25 @@ impl Chain {
         watermark: i64,
         processing_time: i64,
     ) -> Result<ContextOutput, JobError> {
+        self.process_input_with_context(input, 0, state, watermark, processing_time)
+    }
+
+    /// Runs one batch of operator input `from` (0, or 1 for the second
+    /// input of a two-input operator) through the chain with its named
+    /// state and time.
+    pub fn process_input_with_context(
+        &mut self,
+        input: Batch,
+        from: u32,
+        state: StateEntries,
+        watermark: i64,
+        processing_time: i64,
+    ) -> Result<ContextOutput, JobError> {
         state.check().map_err(crate::error::malformed_from_host)?;
         context::begin(state, watermark, processing_time);
+        co::set_input(from);
         let result = self.process(input, KeyedState::default());
+        co::set_input(0);
         let call = context::end();
         Ok(ContextOutput { records: result?.records, call })
     }

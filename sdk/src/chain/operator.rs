@@ -9,7 +9,7 @@ use std::any::{Any, type_name};
 use std::marker::PhantomData;
 
 use super::emitter::{Emitter, FilterEmitter, FlatMapEmitter, MapEmitter};
-use super::output::{KeyedEncoder, SharedOutput, ValueEncoder};
+use super::output::{BorrowedKeyEncoder, KeyedEncoder, SharedOutput, ValueEncoder};
 use super::{Batch, ChainInput, KeyedState};
 use crate::codec::decode;
 use crate::{Collector, Data, JobError, Key};
@@ -125,20 +125,22 @@ pub(crate) fn filter_operator<T: Data>(f: impl FnMut(&T) -> bool + 'static) -> B
     stateless::<T, T, _>(move |down| Box::new(FilterEmitter { f, down }))
 }
 
+/// Builds a key-by's emitter around the chain's output.
+type MakeKeyEncoder<T> = Box<dyn FnOnce(SharedOutput) -> Box<dyn Emitter<T>>>;
+
 /// A key-by node: always last in its chain, since the edge leaving it is hash.
-struct KeyBy<T, K, F> {
-    key: F,
-    _types: PhantomData<fn(&T) -> K>,
+struct KeyBy<T> {
+    make: MakeKeyEncoder<T>,
 }
 
-impl<T: Data, K: Key, F: FnMut(&T) -> K + 'static> Operator for KeyBy<T, K, F> {
+impl<T: Data> Operator for KeyBy<T> {
     fn into_emitter(self: Box<Self>, down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
         let Downstream::Output(out) = down else {
             return Err(JobError::invalid_plan(format!(
                 "{label} is a key-by, which must end its chain (the edge leaving it is hash-partitioned)"
             )));
         };
-        let emitter: Box<dyn Emitter<T>> = Box::new(KeyedEncoder { key: self.key, out });
+        let emitter: Box<dyn Emitter<T>> = (self.make)(out);
         Ok(Box::new(emitter))
     }
 
@@ -155,7 +157,15 @@ impl<T: Data, K: Key, F: FnMut(&T) -> K + 'static> Operator for KeyBy<T, K, F> {
 
 /// The operator of a `key_by` node.
 pub(crate) fn key_by_operator<T: Data, K: Key>(key: impl FnMut(&T) -> K + 'static) -> Box<dyn Operator> {
-    Box::new(KeyBy { key, _types: PhantomData })
+    Box::new(KeyBy::<T> { make: Box::new(move |out| Box::new(KeyedEncoder { key, out })) })
+}
+
+/// The operator of a `key_by_ref` node: the key is borrowed from the record.
+pub(crate) fn key_by_ref_operator<T: Data, K: Key, F>(key: F) -> Box<dyn Operator>
+where
+    F: for<'a> FnMut(&'a T) -> &'a K + 'static,
+{
+    Box::new(KeyBy::<T> { make: Box::new(move |out| Box::new(BorrowedKeyEncoder { key, out, _key: PhantomData })) })
 }
 
 /// The input of a chain whose first node is stateless: decodes each value

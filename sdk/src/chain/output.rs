@@ -95,3 +95,23 @@ impl<T: Serialize, K: Serialize, F: FnMut(&T) -> K> Emitter<T> for KeyedEncoder<
         self.out.borrow_mut().push_keyed(&key, value);
     }
 }
+
+/// Ends a chain whose last node is a key-by that borrows each record's key
+/// from the record (`key_by_ref`): no key value is built per record.
+pub(crate) struct BorrowedKeyEncoder<F, K> {
+    pub key: F,
+    pub out: SharedOutput,
+    pub _key: PhantomData<fn(&K)>,
+}
+
+impl<T: Serialize, K: Serialize, F: for<'a> FnMut(&'a T) -> &'a K> Emitter<T> for BorrowedKeyEncoder<F, K> {
+    #[inline]
+    fn emit(&mut self, value: T) {
+        self.emit_ref(&value);
+    }
+    #[inline]
+    fn emit_ref(&mut self, value: &T) {
+        let key = (self.key)(value);
+        self.out.borrow_mut().push_keyed(key, value);
+    }
+}

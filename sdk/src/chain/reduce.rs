@@ -1,9 +1,14 @@
 //! The keyed running reduce: always the first node of its chain, as it
 //! reads the hash-partitioned output of a key-by.
 //!
-//! Its state travels with the batch: the host passes the current values of
-//! the batch's keys, the node updates them record by record in a
-//! [`KeyTable`], and returns the changed entries when the call ends.
+//! Its state lives in the instance once the host asked it to keep it
+//! (WIT `keep-state`, which the host does for every keyed chain): the node
+//! updates a [`KeyTable`] kept for the life of the instance, takes from the
+//! host only entries restored from a checkpoint (each once), returns no
+//! changes, and hands its whole table over at each checkpoint barrier
+//! (`snapshot-state`). Without `keep-state` it falls back to the per-call
+//! protocol: the host passes the current values of the batch's keys and
+//! gets the changed entries back when the call ends.
 
 use std::any::type_name;
 use std::marker::PhantomData;
@@ -14,6 +19,7 @@ use super::operator::{AnyEmitter, ChainEnv, Downstream, Operator, decode_error, 
 use super::output::SharedOutput;
 use super::{Batch, ChainInput, KeyedState, batch::slices};
 use crate::codec::{decode, encode_into};
+use crate::context::{EntryAddress, StateEntries};
 use crate::{Data, JobError};
 
 struct Reduce<T, F> {
@@ -43,6 +49,7 @@ impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
             f: self.f,
             down: downstream::<T>(down, label)?,
             table: KeyTable::new(),
+            keep: false,
             label: label.to_owned(),
         }))
     }
@@ -54,13 +61,34 @@ struct ReduceInput<T, F> {
     f: F,
     /// The rest of the chain.
     down: Box<dyn Emitter<T>>,
-    /// State of the keys seen in the current call.
+    /// State of the keys seen in the current call, or of every key of the
+    /// subtask when `keep`.
     table: KeyTable<T>,
+    /// Whether the table is kept between calls (after `keep-state`).
+    keep: bool,
     /// Names the node in errors.
     label: String,
 }
 
 impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
+    fn keep_state(&mut self) -> bool {
+        self.keep = true;
+        true
+    }
+
+    /// The running values as entries of state 0 with no namespace: the
+    /// host writes them where it writes the running values it holds.
+    fn snapshot_state(&mut self, out: &mut StateEntries) -> Result<(), JobError> {
+        let mut value = Vec::new();
+        let address = EntryAddress { state_id: 0, namespace: &[], user_key: &[] };
+        for (key, current) in self.table.live() {
+            value.clear();
+            encode_into(&mut value, current).map_err(JobError::User)?;
+            out.push(key, address, &value);
+        }
+        Ok(())
+    }
+
     fn process(&mut self, input: &Batch, state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError> {
         if input.key_ends.is_empty() && !input.value_ends.is_empty() {
             return Err(JobError::Other(format!(
@@ -68,8 +96,10 @@ impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
                 self.label
             )));
         }
-        let Self { f, down, table, label } = self;
-        table.clear();
+        let Self { f, down, table, keep, label } = self;
+        if !*keep {
+            table.clear();
+        }
         for (key, bytes) in state.entries() {
             let value = decode::<T>(bytes).map_err(|e| {
                 JobError::Other(format!("{label} could not decode its state as {}: {e}", type_name::<T>()))
@@ -91,10 +121,13 @@ impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
             };
             down.emit_ref(&new);
             slot.value = Some(new);
-            slot.changed = true;
+            slot.changed = !*keep;
         }
 
         let mut changed = KeyedState::default();
+        if *keep {
+            return Ok(changed);
+        }
         for (key, value) in table.changed() {
             encode_into(&mut changed.values, value).map_err(JobError::User)?;
             changed.push_key(key);

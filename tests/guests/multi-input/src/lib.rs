@@ -1,0 +1,166 @@
+//! A test job of several inputs. Every input file has lines
+//! `key,timestamp_ms,amount`; `--a`, `--b` (and `--c`) name them, and
+//! `--output DIR` writes to files instead of printing. Modes (`--mode`):
+//!
+//! - `union`: the records of `a`, `b` and `c` merged, then a running sum
+//!   of the amounts per key: prints `(key,sum)` after each record.
+//! - `co-map`: `a` connected with `b`, a CoMap: `A key amount` for each
+//!   record of `a`, `B key amount` for each of `b`.
+//! - `co-flat-map`: a CoFlatMap: each record of `a` becomes as many
+//!   `A key i` lines as its amount modulo 3; each of `b` one `B key`.
+//! - `co-process`: a CoProcessFunction: records of `a` with an amount
+//!   above 50 go to the side output `big` (`BIG key amount`), the others
+//!   to the main output (`A key amount`; with `--output DIR`, the side
+//!   output goes to `DIR/big`); records of `b` print
+//!   `B key timestamp`, with the timestamp the function sees.
+//! - `keyed`: both inputs get event time (bounded out-of-orderness of
+//!   2 s) and are keyed by `key`; a KeyedCoProcessFunction keeps, per key
+//!   and 10 s window, the sum of `a`'s amounts and the count of `b`'s
+//!   records in one map state, and when the window's event timer fires it
+//!   prints `key,window_end,sum_a,count_b`. A record the watermark has
+//!   already passed prints `LATE key timestamp` instead.
+//! - `partition`: the lines of `a`, read at parallelism `--up N` (1),
+//!   travel by `--strategy` (`rebalance`, `rescale`, `shuffle`,
+//!   `broadcast`, `global` or `forward`) to a map at the job's
+//!   parallelism, which passes them on unchanged.
+
+use std::time::Duration;
+
+use wflink_sdk::prelude::*;
+
+type Rec = (String, i64, i64);
+
+fn parse(line: String, out: &mut Collector<'_, Rec>) {
+    let mut fields = line.split(',');
+    if let (Some(key), Some(Ok(ts)), Some(Ok(amount))) =
+        (fields.next(), fields.next().map(str::parse), fields.next().map(str::parse))
+    {
+        out.collect((key.to_owned(), ts, amount));
+    }
+}
+
+const WINDOW_MS: i64 = 10_000;
+
+/// Sums `a` and counts `b` per key and window; both inputs share the state.
+struct WindowTotals {
+    totals: MapState<i64, (i64, i64)>,
+}
+
+impl WindowTotals {
+    fn add(&mut self, r: &Rec, sum: i64, count: i64, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        if r.1 <= ctx.current_watermark() {
+            ctx.collect(format!("LATE {} {}", r.0, r.1));
+            return Ok(());
+        }
+        let end = r.1 - r.1.rem_euclid(WINDOW_MS) + WINDOW_MS - 1;
+        let (s, c) = self.totals.get(&end)?.unwrap_or((0, 0));
+        self.totals.put(&end, &(s + sum, c + count))?;
+        ctx.register_event_time_timer(end)?;
+        Ok(())
+    }
+}
+
+impl KeyedCoProcessFunction<Rec, Rec, String> for WindowTotals {
+    fn process_element1(&mut self, r: Rec, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        self.add(&r, r.2, 0, ctx)
+    }
+
+    fn process_element2(&mut self, r: Rec, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        self.add(&r, 0, 1, ctx)
+    }
+
+    fn on_timer(&mut self, timestamp: i64, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        let key: String = ctx.current_key()?;
+        if let Some((sum, count)) = self.totals.get(&timestamp)? {
+            self.totals.remove(&timestamp)?;
+            ctx.collect(format!("{key},{timestamp},{sum},{count}"));
+        }
+        Ok(())
+    }
+}
+
+/// Routes big amounts of `a` to a side output.
+struct Router {
+    big: OutputTag<String>,
+}
+
+impl CoProcessFunction<Rec, Rec, String> for Router {
+    fn process_element1(&mut self, r: Rec, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        match r.2 > 50 {
+            true => ctx.output(&self.big, format!("BIG {} {}", r.0, r.2)),
+            false => ctx.collect(format!("A {} {}", r.0, r.2)),
+        }
+        Ok(())
+    }
+
+    fn process_element2(&mut self, r: Rec, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        ctx.collect(format!("B {} {}", r.0, ctx.timestamp().unwrap_or(-1)));
+        Ok(())
+    }
+}
+
+fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+    env.set_job_name("multi-input");
+    let output = args.get("output").map(str::to_owned);
+    if args.required("mode")? == "partition" {
+        let up = args.get_parsed::<u32>("up")?.unwrap_or(1);
+        let lines = env.read_text_file(args.required("a")?).set_parallelism(up);
+        let lines = match args.required("strategy")? {
+            "rebalance" => lines.rebalance(),
+            "rescale" => lines.rescale(),
+            "shuffle" => lines.shuffle(),
+            "broadcast" => lines.broadcast(),
+            "global" => lines.global(),
+            "forward" => lines.forward(),
+            other => return Err(JobError::InvalidArguments(format!("unknown strategy {other}"))),
+        };
+        lines.map(|line: String| line).print_or_write(output);
+        return Ok(());
+    }
+    let a = env.read_text_file(args.required("a")?).flat_map(parse);
+    let b = env.read_text_file(args.required("b")?).flat_map(parse);
+    match args.required("mode")? {
+        "union" => {
+            let c = env.read_text_file(args.required("c")?).flat_map(parse);
+            a.union([b, c])
+                .map(|r: Rec| (r.0, r.2))
+                .key_by(|r: &(String, i64)| r.0.clone())
+                .sum_by(|r| &mut r.1)
+                .print_or_write(output);
+        }
+        "co-map" => {
+            a.connect(b)
+                .map(|r: Rec| format!("A {} {}", r.0, r.2), |r: Rec| format!("B {} {}", r.0, r.2))
+                .print_or_write(output);
+        }
+        "co-flat-map" => {
+            let each_a = |r: Rec, out: &mut Collector<'_, String>| {
+                (0..r.2 % 3).for_each(|i| out.collect(format!("A {} {i}", r.0)));
+            };
+            let each_b = |r: Rec, out: &mut Collector<'_, String>| out.collect(format!("B {}", r.0));
+            a.connect(b).flat_map(each_a, each_b).print_or_write(output);
+        }
+        "co-process" => {
+            let big = OutputTag::<String>::new("big");
+            let b = b.assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps(), |r: &Rec| r.1);
+            let routed = a.connect(b).process(Router { big: big.clone() });
+            routed.get_side_output(&big).print_or_write(output.as_ref().map(|dir| format!("{dir}/big")));
+            routed.print_or_write(output);
+        }
+        "keyed" => {
+            let strategy = WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2));
+            let a = a.assign_timestamps_and_watermarks(strategy.clone(), |r: &Rec| r.1);
+            let b = b.assign_timestamps_and_watermarks(strategy, |r: &Rec| r.1);
+            let totals = WindowTotals { totals: MapState::new("totals") };
+            a.connect(b)
+                .key_by(|r: &Rec| r.0.clone(), |r: &Rec| r.0.clone())
+                .process(totals)
+                .uid("window-totals")
+                .print_or_write(output);
+        }
+        other => return Err(JobError::InvalidArguments(format!("unknown mode {other}"))),
+    }
+    Ok(())
+}
+
+wflink_sdk::export_job!(build);

@@ -1,0 +1,286 @@
+//! Operators of several inputs end to end (`tests/guests/multi-input`):
+//! union, CoMap, CoFlatMap, CoProcessFunction and KeyedCoProcessFunction
+//! on generated, out-of-order input, each checked against a plain loop
+//! here at parallelism 1 and 2; the keyed co-process state survives a
+//! TaskManager killed with SIGKILL; and the plan shows both inputs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::common::cluster::{TestCluster, wait_for};
+use crate::common::*;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// One input record: key, event timestamp in ms, amount.
+type Rec = (String, i64, i64);
+
+/// `n` records over `keys` keys, timestamps rising by ~`step` ms but up
+/// to 1.5 s out of order, deterministic for `seed`.
+fn records(n: usize, keys: u64, step: i64, seed: u64) -> Vec<Rec> {
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    (0..n)
+        .map(|i| {
+            let key = format!("k{}", next() % keys);
+            let ts = i as i64 * step + (next() % 1500) as i64;
+            (key, ts, (next() % 100) as i64)
+        })
+        .collect()
+}
+
+fn write_input(dir: &Path, name: &str, records: &[Rec]) -> PathBuf {
+    let path = dir.join(format!("{name}.txt"));
+    let text: String = records.iter().map(|(k, ts, amount)| format!("{k},{ts},{amount}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn multi_input() -> PathBuf {
+    test_guest("multi-input")
+}
+
+/// Runs `--mode mode` locally at parallelism `p` on the inputs `a`, `b`
+/// and `c`, writing files beside them (the output is larger than a pipe
+/// holds); returns every line written, sorted.
+fn run(mode: &str, p: u32, inputs: [&Path; 3]) -> Vec<String> {
+    let out = inputs[0].with_file_name(format!("out-{mode}-{p}"));
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", &p.to_string()]).arg(multi_input()).args(["--mode", mode]);
+    for (flag, path) in ["--a", "--b", "--c"].into_iter().zip(inputs) {
+        command.arg(flag).arg(path);
+    }
+    command.arg("--output").arg(&out);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{mode} at p={p} failed: {}", String::from_utf8_lossy(&output.stderr));
+    let mut lines = String::new();
+    for dir in [out.clone(), out.join("big")] {
+        let files = std::fs::read_dir(&dir).into_iter().flatten().map(|e| e.unwrap().path());
+        for file in files.filter(|f| f.file_name().unwrap().to_string_lossy().starts_with("part-")) {
+            lines.push_str(&std::fs::read_to_string(file).unwrap());
+        }
+    }
+    sorted_lines(&lines)
+}
+
+fn sorted(mut lines: Vec<String>) -> Vec<String> {
+    lines.sort();
+    lines
+}
+
+/// Three inputs of different sizes, written to a scratch directory.
+fn inputs(name: &str) -> (PathBuf, [Vec<Rec>; 3], [PathBuf; 3]) {
+    let dir = scratch(name);
+    let recs = [records(3000, 25, 37, 11), records(2000, 25, 55, 12), records(700, 25, 160, 13)];
+    let paths = [write_input(&dir, "a", &recs[0]), write_input(&dir, "b", &recs[1]), write_input(&dir, "c", &recs[2])];
+    (dir, recs, paths)
+}
+
+#[test]
+fn a_union_of_three_sources_sums_every_record_once() {
+    let (dir, recs, paths) = inputs("union");
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for (key, _, amount) in recs.iter().flatten() {
+        *expected.entry(key.clone()).or_default() += *amount as u64;
+    }
+    for p in [1, 2] {
+        let lines = run("union", p, [&paths[0], &paths[1], &paths[2]]);
+        let (sums, updates) = final_counts(&lines.join("\n"));
+        assert_eq!(sums, expected, "final sums at p={p}");
+        assert_eq!(updates, recs.iter().map(Vec::len).sum::<usize>(), "one update per record at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn co_map_and_co_flat_map_apply_each_inputs_own_function() {
+    let (dir, [a, b, _], paths) = inputs("co-map");
+    let map = sorted(
+        a.iter().map(|(k, _, n)| format!("A {k} {n}")).chain(b.iter().map(|(k, _, n)| format!("B {k} {n}"))).collect(),
+    );
+    let flat = sorted(
+        a.iter()
+            .flat_map(|(k, _, n)| (0..n % 3).map(move |i| format!("A {k} {i}")))
+            .chain(b.iter().map(|(k, _, _)| format!("B {k}")))
+            .collect(),
+    );
+    let inputs = [paths[0].as_path(), paths[1].as_path(), paths[2].as_path()];
+    for p in [1, 2] {
+        assert_eq!(run("co-map", p, inputs), map, "co-map at p={p}");
+        assert_eq!(run("co-flat-map", p, inputs), flat, "co-flat-map at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_co_process_function_routes_side_outputs_and_sees_timestamps() {
+    let (dir, [a, b, _], paths) = inputs("co-process");
+    let mut expected: Vec<String> =
+        a.iter().map(|(k, _, n)| if *n > 50 { format!("BIG {k} {n}") } else { format!("A {k} {n}") }).collect();
+    expected.extend(b.iter().map(|(k, ts, _)| format!("B {k} {ts}")));
+    let expected = sorted(expected);
+    for p in [1, 2] {
+        assert_eq!(run("co-process", p, [&paths[0], &paths[1], &paths[2]]), expected, "at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// What `--mode keyed` prints, computed by a plain loop: per key and
+/// 10 s window, the sum of `a`'s amounts and the count of `b`'s records.
+fn window_totals(a: &[Rec], b: &[Rec]) -> Vec<String> {
+    let mut totals: BTreeMap<(String, i64), (i64, i64)> = BTreeMap::new();
+    let end = |ts: i64| ts - ts.rem_euclid(10_000) + 9_999;
+    for (k, ts, n) in a {
+        totals.entry((k.clone(), end(*ts))).or_default().0 += n;
+    }
+    for (k, ts, _) in b {
+        totals.entry((k.clone(), end(*ts))).or_default().1 += 1;
+    }
+    sorted(totals.into_iter().map(|((k, end), (sum, count))| format!("{k},{end},{sum},{count}")).collect())
+}
+
+/// Both inputs of a key share its state and timers, and timers fire by
+/// the watermark of both inputs: were it either input's alone, records of
+/// the other would come late (printed as `LATE`) and windows twice.
+#[test]
+fn a_keyed_co_process_function_shares_state_and_timers_between_inputs() {
+    let (dir, [a, b, _], paths) = inputs("keyed-co-process");
+    let expected = window_totals(&a, &b);
+    for p in [1, 2] {
+        assert_eq!(run("keyed", p, [&paths[0], &paths[1], &paths[2]]), expected, "at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The keyed co-process job at p=2 on two TaskManagers, checkpoints every
+/// 300 ms, the exactly-once file sink; TaskManager 0 is killed with
+/// SIGKILL after a completed checkpoint. The job restores the shared
+/// keyed state and timers of both inputs and every window total is
+/// committed exactly once.
+#[test]
+fn keyed_co_process_state_survives_a_killed_taskmanager() {
+    let name = "keyed-co-process-kill";
+    let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
+    let settings = [
+        "execution.checkpointing.interval=300 ms".to_string(),
+        format!("state.checkpoints.dir={}", chk.display()),
+        "restart-strategy.type=fixed-delay".into(),
+        "restart-strategy.fixed-delay.attempts=3".into(),
+        "restart-strategy.fixed-delay.delay=100 ms".into(),
+    ];
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let mut cluster = TestCluster::start(name, 2, &settings);
+    let (a, b) = (records(400_000, 500, 3, 21), records(300_000, 500, 4, 22));
+    let (a_path, b_path) = (write_input(&cluster.dir, "a", &a), write_input(&cluster.dir, "b", &b));
+    let output = cluster.dir.join("out");
+    let wasm = multi_input();
+    let mut command = wflink();
+    command.args(["run", "-d", "-m", &cluster.rest, "-p", "2"]).arg(&wasm).args(["--mode", "keyed"]);
+    command.arg("--a").arg(&a_path).arg("--b").arg(&b_path).arg("--output").arg(&output);
+    let submitted = run_with_limit(command, LIMIT);
+    let stdout = String::from_utf8_lossy(&submitted.stdout);
+    let job = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Job has been submitted with JobID "))
+        .unwrap_or_else(|| panic!("no job id: {stdout} {}", String::from_utf8_lossy(&submitted.stderr)))
+        .trim()
+        .to_string();
+
+    wait_for("a completed checkpoint", || {
+        assert_eq!(cluster.job_status(&job), "RUNNING", "the job must still run when the TaskManager is killed");
+        let stats = cluster.get(&format!("/jobs/{job}/checkpoints"));
+        (stats["counts"]["completed"].as_u64().unwrap_or(0) >= 1).then_some(())
+    });
+    cluster.kill_taskmanager(0);
+    cluster.add_taskmanager(&[]);
+    cluster.wait_for_status(&job, "FINISHED");
+
+    let stats = cluster.get(&format!("/jobs/{job}/checkpoints"));
+    assert!(stats["counts"]["restored"].as_u64().unwrap() >= 1, "{stats}");
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&output).unwrap().map(|e| e.unwrap().path()).collect();
+    parts.retain(|p| p.file_name().unwrap().to_string_lossy().starts_with("part-"));
+    let committed: String = parts.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    assert_eq!(sorted_lines(&committed), window_totals(&a, &b));
+}
+
+/// `wflink info` shows the connected operator as one vertex of two input
+/// edges, numbered 0 and 1, both HASH.
+#[test]
+fn the_plan_shows_both_inputs_of_a_connected_operator() {
+    let (dir, _, paths) = inputs("multi-input-plan");
+    let mut command = wflink();
+    command.arg("info").arg(multi_input()).args(["--mode", "keyed", "--a"]).arg(&paths[0]).arg("--b").arg(&paths[1]);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let edges = plan["jobGraph"]["edges"].as_array().unwrap();
+    let into_process: Vec<_> = edges.iter().filter(|e| e["target"] == 2).collect();
+    assert_eq!(into_process.len(), 2, "{plan}");
+    for (input, edge) in into_process.iter().enumerate() {
+        assert_eq!(edge["input"], input as u64, "{plan}");
+        assert_eq!(edge["partitioning"], "HASH", "{plan}");
+    }
+    let vertex = &plan["jobGraph"]["vertices"][2];
+    assert!(vertex["name"].as_str().unwrap().starts_with("Keyed Co-Process"), "{plan}");
+    assert_eq!(vertex["keyed"], true, "{plan}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Runs `--mode partition` with `strategy` from 2 source subtasks to a
+/// map and file sink at parallelism 3; returns the lines of each part
+/// file (by subtask), or the failed run's output.
+fn partition(dir: &Path, input: &Path, strategy: &str) -> Result<Vec<Vec<String>>, std::process::Output> {
+    let out = dir.join(format!("out-{strategy}"));
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", "3"]).arg(multi_input());
+    command
+        .args(["--mode", "partition", "--up", "2", "--strategy", strategy, "--a"])
+        .arg(input)
+        .arg("--output")
+        .arg(&out);
+    let output = run_with_limit(command, LIMIT);
+    if !output.status.success() {
+        return Err(output);
+    }
+    let parts = (0..3).map(|subtask| {
+        let files = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path());
+        let mine = files.filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(&format!("part-{subtask}-")));
+        sorted(
+            mine.flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
+                .collect(),
+        )
+    });
+    Ok(parts.collect())
+}
+
+/// Each explicit partitioning from 2 subtasks to 3: every record arrives
+/// once (rebalance, rescale, shuffle: spread over several subtasks;
+/// global: all on the first), or once on every subtask (broadcast); and
+/// `forward()` between parallelisms 2 and 3 is refused with one clear line.
+#[test]
+fn explicit_partitionings_deliver_as_flink_does_and_forward_needs_equal_parallelism() {
+    let dir = scratch("partitioning");
+    let recs = records(30_000, 25, 3, 31);
+    let input = write_input(&dir, "a", &recs);
+    let all = sorted(recs.iter().map(|(k, ts, n)| format!("{k},{ts},{n}")).collect());
+    for strategy in ["rebalance", "rescale", "shuffle", "global"] {
+        let parts = partition(&dir, &input, strategy).unwrap_or_else(|o| panic!("{strategy}: {o:?}"));
+        assert_eq!(sorted(parts.concat()), all, "{strategy}: every record once");
+        let used = parts.iter().filter(|p| !p.is_empty()).count();
+        match strategy {
+            "global" => assert!(parts[1].is_empty() && parts[2].is_empty(), "global: only the first subtask"),
+            _ => assert!(used >= 2, "{strategy} spreads records: {:?}", parts.iter().map(Vec::len).collect::<Vec<_>>()),
+        }
+    }
+    let parts = partition(&dir, &input, "broadcast").unwrap_or_else(|o| panic!("broadcast: {o:?}"));
+    assert!(parts.iter().all(|p| *p == all), "broadcast: every record on every subtask");
+    let refused = partition(&dir, &input, "forward").expect_err("forward between 2 and 3 subtasks is refused");
+    assert_clean_failure(&refused, "parallelisms differ (2 and 3)");
+    std::fs::remove_dir_all(dir).unwrap();
+}
