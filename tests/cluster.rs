@@ -6,8 +6,8 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
 use crate::common::cluster::{DEADLINE, TestCluster, multipart, wait_for};
+use crate::common::shapes::{assert_same_shape, sample};
 use crate::common::*;
-use serde_json::Value;
 
 /// A socket the socket source connects to: it writes `lines` to the job and
 /// keeps the connection open, so the job runs until cancelled.
@@ -62,44 +62,6 @@ fn wordcount_is_exact_across_two_taskmanagers() {
         .map(|tm| tm["dataPort"].as_i64())
         .collect();
     assert_eq!(ports.len(), 2, "two TaskManagers on one machine, each with its own data port");
-}
-
-/// Recursively checks that `ours` has every field of Flink's `sample`
-/// with the same JSON type (arrays: their first elements).
-pub(crate) fn assert_same_shape(path: &str, sample: &Value, ours: &Value) {
-    let kind = |v: &Value| match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "integer",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
-    assert_eq!(kind(sample), kind(ours), "{path}: Flink has {sample}, we have {ours}");
-    match (sample, ours) {
-        (Value::Object(s), Value::Object(o)) => {
-            for (key, value) in s {
-                let field = format!("{path}.{key}");
-                let ours = o.get(key).unwrap_or_else(|| panic!("{field} is missing from {ours}"));
-                assert_same_shape(&field, value, ours);
-            }
-        }
-        (Value::Array(s), Value::Array(o)) if !s.is_empty() && !o.is_empty() => {
-            assert_same_shape(&format!("{path}[0]"), &s[0], &o[0])
-        }
-        _ => {}
-    }
-}
-
-/// A response recorded from Flink 2.3 (`tests/flink-rest-samples/`, copied
-/// from the team's shared recordings).
-pub(crate) fn sample(name: &str) -> Value {
-    let path = wflink::guest_build::repo::root().join("tests").join("flink-rest-samples").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    // Error samples start with a status line.
-    let json = text.lines().filter(|l| !l.starts_with("{\"http_status\"")).collect::<Vec<_>>().join("\n");
-    serde_json::from_str(&json).unwrap()
 }
 
 /// The REST API answers with Flink's field names and JSON types, as

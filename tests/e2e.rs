@@ -14,6 +14,7 @@ mod dashboard;
 mod event_time;
 mod examples;
 mod fault_tolerance;
+mod flink_dashboard;
 mod hostile_jobs;
 mod kafka;
 mod lazy_state;

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::cluster::{assert_same_shape, sample};
 use crate::common::cluster::{DEADLINE, TestCluster, wait_for};
 use crate::common::feed::WordFeed;
+use crate::common::shapes::{assert_same_shape, sample};
 use crate::common::*;
 
 /// The `id`s of a metric answer.

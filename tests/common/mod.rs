@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod feed;
 pub mod kafka;
 pub mod sensors;
+pub mod shapes;
 
 use wflink::guest_build::{build_guest, repo};
 

@@ -172,13 +172,79 @@ pub struct VertexCheckpoint {
     num_subtasks: usize,
     /// Those that acknowledged.
     num_acknowledged_subtasks: usize,
+    /// Statistics over the subtasks that acknowledged.
+    summary: SubtasksSummary,
     /// One per subtask, by index.
     subtasks: Vec<SubtaskCheckpoint>,
+}
+
+/// min/max/avg and percentiles of a statistic over a vertex's acknowledged subtasks (all 0 when none did).
+#[derive(Serialize, ToSchema, Default, Clone, Copy)]
+pub struct MinMaxAvg {
+    min: u64,
+    max: u64,
+    avg: u64,
+    p50: f64,
+    p90: f64,
+    p95: f64,
+    p99: f64,
+    p999: f64,
+}
+
+impl MinMaxAvg {
+    fn of(values: impl Iterator<Item = u64>) -> Self {
+        let mut values: Vec<u64> = values.collect();
+        values.sort_unstable();
+        let (Some(min), Some(max)) = (values.first(), values.last()) else { return Self::default() };
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize] as f64;
+        MinMaxAvg {
+            min: *min,
+            max: *max,
+            avg: values.iter().sum::<u64>() / values.len() as u64,
+            p50: at(0.5),
+            p90: at(0.9),
+            p95: at(0.95),
+            p99: at(0.99),
+            p999: at(0.999),
+        }
+    }
+}
+
+/// The summary of a vertex's subtasks in a checkpoint, in Flink's shape. A wflink task snapshots in one step
+/// and aligns without buffering, so the sync/async split, alignment and start delay are not measured: 0.
+#[derive(Serialize, ToSchema)]
+pub struct SubtasksSummary {
+    checkpointed_size: MinMaxAvg,
+    state_size: MinMaxAvg,
+    end_to_end_duration: MinMaxAvg,
+    checkpoint_duration: SyncAsync,
+    alignment: Alignment,
+    start_delay: MinMaxAvg,
+}
+
+/// Flink's split of a snapshot's duration; not measured here (0).
+#[derive(Serialize, ToSchema, Default)]
+pub struct SyncAsync<T: ToSchema = MinMaxAvg> {
+    sync: T,
+    #[serde(rename = "async")]
+    asynchronous: T,
+}
+
+/// Flink's alignment statistics; wflink buffers nothing while aligning (0).
+#[derive(Serialize, ToSchema, Default)]
+pub struct Alignment<T: ToSchema = MinMaxAvg> {
+    buffered: T,
+    processed: T,
+    persisted: T,
+    duration: T,
 }
 
 /// One subtask's part in a checkpoint.
 #[derive(Serialize, ToSchema)]
 pub struct SubtaskCheckpoint {
+    /// Flink's statistics class: the same as `status`.
+    #[serde(rename = "className")]
+    class_name: &'static str,
     /// Its index.
     index: u32,
     /// `completed` once it acknowledged, else `pending_or_failed`.
@@ -195,6 +261,20 @@ pub struct SubtaskCheckpoint {
     /// The same; only once it acknowledged.
     #[serde(skip_serializing_if = "Option::is_none")]
     state_size: Option<u64>,
+    /// Not measured (0); only once it acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkpoint: Option<SyncAsync<u64>>,
+    /// Not measured (0); only once it acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alignment: Option<Alignment<u64>>,
+    /// Not measured (0); only once it acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_delay: Option<u64>,
+    /// Always false; only once it acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unaligned_checkpoint: Option<bool>,
+    /// Always false.
+    aborted: bool,
 }
 
 /// `GET /jobs/:id/checkpoints/details/:cid/subtasks/:vid`: each subtask's acknowledgement of a checkpoint.
@@ -234,16 +314,33 @@ pub async fn subtasks(
     let subtasks: Vec<SubtaskCheckpoint> = (0..vertex.parallelism)
         .map(|index| {
             let ack = acks.get(index as usize).copied().flatten();
+            let status = if ack.is_some() { "completed" } else { "pending_or_failed" };
             SubtaskCheckpoint {
+                class_name: status,
                 index,
-                status: if ack.is_some() { "completed" } else { "pending_or_failed" },
+                status,
                 ack_timestamp: ack.map(|a| a.ack_timestamp),
                 end_to_end_duration: ack.map(|a| a.ack_timestamp.saturating_sub(trigger)),
                 checkpointed_size: ack.map(|a| a.state_size),
                 state_size: ack.map(|a| a.state_size),
+                checkpoint: ack.map(|_| SyncAsync::default()),
+                alignment: ack.map(|_| Alignment::default()),
+                start_delay: ack.map(|_| 0),
+                unaligned_checkpoint: ack.map(|_| false),
+                aborted: false,
             }
         })
         .collect();
+    let acked = || acks.iter().flatten();
+    let sizes = MinMaxAvg::of(acked().map(|a| a.state_size));
+    let summary = SubtasksSummary {
+        checkpointed_size: sizes,
+        state_size: sizes,
+        end_to_end_duration: MinMaxAvg::of(acked().map(|a| a.ack_timestamp.saturating_sub(trigger))),
+        checkpoint_duration: SyncAsync::default(),
+        alignment: Alignment::default(),
+        start_delay: MinMaxAvg::default(),
+    };
     let latest = acks.iter().flatten().map(|a| a.ack_timestamp).max().unwrap_or(0);
     let size = acks.iter().flatten().map(|a| a.state_size).sum();
     Ok(Json(VertexCheckpoint {
@@ -258,6 +355,7 @@ pub async fn subtasks(
         persisted_data: 0,
         num_subtasks: vertex.parallelism as usize,
         num_acknowledged_subtasks: acks.iter().flatten().count(),
+        summary,
         subtasks,
     }))
 }

@@ -204,17 +204,42 @@ async fn check(state: &AppState, name: &str, path: &std::path::Path) -> Result<(
 #[serde(rename_all = "camelCase")]
 pub struct RunRequest {
     /// Which entry point of the component; only [`DEFAULT_ENTRY`] exists.
+    #[serde(alias = "entry-class")]
     entry_class: Option<String>,
-    /// Arguments as one string, split like a shell would.
+    /// Arguments as one string, split like a shell would (Flink's dashboard names it `programArgs`, and
+    /// `program-args` in the query).
+    #[serde(alias = "programArgs", alias = "program-args")]
     program_arg: Option<String>,
     /// Arguments as a list (wins over `programArg`).
     program_args_list: Option<Vec<String>>,
-    /// Parallelism for operators that set none.
+    /// Parallelism for operators that set none (a number, or its text as Flink's dashboard sends a form field).
+    #[serde(default, deserialize_with = "number_or_text")]
+    #[schema(value_type = Option<u32>)]
     parallelism: Option<u32>,
     /// A savepoint (or retained checkpoint) to start from.
     savepoint_path: Option<String>,
     /// Start even if the savepoint has state of operators the job lacks.
     allow_non_restored_state: Option<bool>,
+}
+
+/// A number given as a JSON number or as its text (`"2"`); empty text or null is none.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(u32),
+        Text(String),
+    }
+    match Option::<NumberOrText>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => Ok(Some(n)),
+        Some(NumberOrText::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(NumberOrText::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("parallelism '{t}' is not a positive number"))),
+    }
 }
 
 impl RunRequest {

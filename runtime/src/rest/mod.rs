@@ -130,6 +130,7 @@ routes! {
     "/jobs/{jobid}/jobmanager/log-url" { get: process_info::jobmanager_log_url }
     "/jobs/{jobid}/taskmanagers/{taskmanagerid}/log-url" { get: process_info::taskmanager_log_url }
     "/jobs/{jobid}/vertices/{vertexid}" { get: jobs::vertex }
+    "/jobs/{jobid}/vertices/{vertexid}/flamegraph" { get: process_info::flamegraph }
     "/jobs/{jobid}/vertices/{vertexid}/metrics" { get: metrics::vertex }
     "/jobs/{jobid}/vertices/{vertexid}/subtasks/metrics" { get: metrics::subtasks }
     "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}" { get: vertex_views::subtask }

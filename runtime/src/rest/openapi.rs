@@ -121,6 +121,7 @@ pub struct Empty {}
         process_info::job_environment,
         process_info::jobmanager_log_url,
         process_info::taskmanager_log_url,
+        process_info::flamegraph,
         applications::overview,
         applications::application,
         applications::cancel,

@@ -232,3 +232,28 @@ pub async fn taskmanager_thread_dump(
     let why = "a TaskManager's threads are native threads without Java stacks, and it does not report them";
     Ok(Json(ThreadDump { thread_infos: vec![not_supported(why)] }))
 }
+
+/// `/jobs/:id/vertices/:vid/flamegraph`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FlameGraph {
+    /// Always -2: Flink's answer when flame graphs are switched off (`rest.flamegraph.enabled`).
+    end_timestamp: i64,
+}
+
+/// `GET /jobs/:id/vertices/:vid/flamegraph`: flame graphs sample JVM stacks, which a native task has not; answered
+/// as Flink answers with `rest.flamegraph.enabled` off, so the dashboard says they are off.
+#[utoipa::path(
+    get,
+    path = "/jobs/{jobid}/vertices/{vertexid}/flamegraph",
+    summary = "Flame graph of a vertex: switched off, as Flink answers without rest.flamegraph.enabled",
+    params(JobPath, ("vertexid" = String, Path, description = "vertex id (32 hex)")),
+    responses((status = 200, description = "OK", body = FlameGraph), JobErrors),
+)]
+pub async fn flamegraph(
+    State(state): State<AppState>,
+    Path((id, _vertex)): Path<(String, String)>,
+) -> Result<Json<FlameGraph>, AppError> {
+    jobs::details(&state, &id).await?;
+    Ok(Json(FlameGraph { end_timestamp: -2 }))
+}

@@ -94,6 +94,24 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 const TANSU: &str = "tansu";
 const TANSU_VERSION: &str = "0.6.0";
 const TOOLS: &str = "target/tools";
+/// Flink's own dashboard, for `tests/flink_dashboard.rs`: the `web/` folder of
+/// `flink-dist`, which the `apache-flink-libraries` wheel on PyPI carries
+/// (329 MB; about 10 s to download and extract here). Only the folder is
+/// kept, under `target/` (never committed); pip runs from its own virtual
+/// environment beside it.
+const FLINK_DASHBOARD_DIR: &str = "target/flink-dashboard";
+const FLINK_LIBRARIES: &str = "apache-flink-libraries==2.3.0";
+/// Extracts `web/` from the flink-dist jar inside the wheel in `argv[1]` into `argv[2]`.
+const EXTRACT_FLINK_WEB: &str = r#"
+import glob, os, shutil, sys, tempfile, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "apache_flink_libraries-*.whl"))[0]
+with tempfile.TemporaryDirectory(dir=sys.argv[1]) as tmp, zipfile.ZipFile(wheel) as w:
+    dist = next(n for n in w.namelist() if n.startswith("pyflink/lib/flink-dist-") and n.endswith(".jar"))
+    with zipfile.ZipFile(w.extract(dist, tmp)) as jar:
+        jar.extractall(tmp + "/out", [n for n in jar.namelist() if n.startswith("web/")])
+    shutil.rmtree(sys.argv[2], ignore_errors=True)
+    shutil.move(tmp + "/out/web", sys.argv[2])
+"#;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -126,7 +144,36 @@ fn install() -> Result<(), String> {
     install_npm_packages()?;
     install_python_packages()?;
     install_schemathesis()?;
-    install_tansu()
+    install_tansu()?;
+    install_flink_dashboard()
+}
+
+/// Flink's dashboard into `target/flink-dashboard/web` unless it is there: the wheel is downloaded with pip, its
+/// `web/` folder extracted, the wheel deleted.
+fn install_flink_dashboard() -> Result<(), String> {
+    let dir = root().join(FLINK_DASHBOARD_DIR);
+    if dir.join("web").join("index.html").is_file() {
+        return Ok(());
+    }
+    step(&format!("Flink's dashboard from {FLINK_LIBRARIES} (into {FLINK_DASHBOARD_DIR}/web)"), || {
+        let venv = dir.join("venv");
+        if !venv.join("bin").join("pip").is_file() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        }
+        let download = dir.join("download");
+        run(Command::new(venv.join("bin").join("pip"))
+            .args(["download", "--quiet", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:"])
+            .arg("--dest")
+            .arg(&download)
+            .arg(FLINK_LIBRARIES))?;
+        let extracted = run(Command::new(venv.join("bin").join("python"))
+            .args(["-c", EXTRACT_FLINK_WEB])
+            .arg(&download)
+            .arg(dir.join("web")));
+        let _ = std::fs::remove_dir_all(&download);
+        extracted
+    })
+    .map_err(|error| format!("cannot install Flink's dashboard: {error}"))
 }
 
 /// `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, then
