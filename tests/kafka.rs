@@ -389,3 +389,46 @@ fn bad_kafka_options_are_refused_with_one_line() {
     assert_clean_failure(&run, &closed);
     assert!(started.elapsed() < Duration::from_secs(30), "no hang: {:?}", started.elapsed());
 }
+
+/// The Python twin, `guest-examples/kafka-clicks-python`: JSON click events from a 2-partition topic become JSON
+/// counts per page and event-time minute in another topic, keyed by the page, equal to the counts computed here, at
+/// p=1 and p=2.
+#[test]
+fn the_python_example_counts_clicks_per_page_and_minute_from_kafka() {
+    let broker = Broker::start("clicks-python");
+    broker.create_topic("clicks", 2);
+    let pages = ["/home", "/cart", "/docs"];
+    let mut expected: HashMap<(String, i64), i64> = HashMap::new();
+    let events: Vec<String> = (0..600i64)
+        .map(|i| {
+            // In order per partition; three minutes and a bit of event time.
+            let (page, ts) = (pages[(i * 7 % 5 % 3) as usize], i * 331);
+            *expected.entry((page.to_string(), ts - ts % 60_000)).or_default() += 1;
+            format!(r#"{{"user":"u{}","page":"{page}","ts":{ts}}}"#, i % 13)
+        })
+        .collect();
+    let records: Vec<(i32, Option<&str>, &str)> =
+        events.iter().enumerate().map(|(i, e)| (i as i32 % 2, None, e.as_str())).collect();
+    broker.produce("clicks", &records);
+    let wasm = example_wasm("kafka-clicks-python");
+    for parallelism in [1, 2] {
+        let output = format!("per-minute-p{parallelism}");
+        broker.create_topic(&output, 2);
+        let mut command = wflink();
+        command.args(["run", "--local", "-p", &parallelism.to_string()]).arg(&wasm);
+        command.args(["--brokers", &broker.address, "--output-topic", &output, "--bounded"]);
+        let run = run_with_limit(command, DEADLINE);
+        assert!(run.status.success(), "p={parallelism}: {}", String::from_utf8_lossy(&run.stderr));
+        let mut counted: HashMap<(String, i64), i64> = HashMap::new();
+        for (_, records) in broker.read_all(&output) {
+            for (_, key, value) in records {
+                let count: Value = serde_json::from_str(&value).unwrap_or_else(|e| panic!("{value:?}: {e}"));
+                let page = count["page"].as_str().unwrap().to_string();
+                assert_eq!(key.as_deref(), Some(page.as_str()), "keyed by the page: {value}");
+                let minute = count["minute"].as_i64().unwrap();
+                assert!(counted.insert((page, minute), count["clicks"].as_i64().unwrap()).is_none(), "twice: {value}");
+            }
+        }
+        assert_eq!(counted, expected, "p={parallelism}");
+    }
+}
