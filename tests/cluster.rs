@@ -524,3 +524,28 @@ fn run_application_runs_one_job_on_its_own_cluster() {
     assert!(!ok, "a failing job fails run-application");
     assert!(stderr.contains("trapping-job: bad record 10"), "{stderr}");
 }
+
+/// `rest.bind-address` is where the REST server listens, apart from `rest.address` (what clients are told): bound
+/// to 127.0.0.2 only, it answers there and refuses connections to 127.0.0.1.
+#[test]
+fn the_rest_server_listens_on_rest_bind_address() {
+    let mut command = wflink();
+    command.arg("jobmanager");
+    for setting in
+        ["rest.address=127.0.0.1", "rest.bind-address=127.0.0.2", "rest.port=0", "jobmanager.rpc.address=127.0.0.1"]
+    {
+        command.args(["-D", setting]);
+    }
+    command.args(["-D", "jobmanager.rpc.port=0"]);
+    let jobmanager = Running::start(command);
+    let port = loop {
+        let line = jobmanager.next_line(DEADLINE, "the REST endpoint");
+        if let Some(url) = line.strip_prefix("REST endpoint: http://127.0.0.1:") {
+            break url.trim().parse::<u16>().expect("a port");
+        }
+    };
+    let overview = ureq::get(&format!("http://127.0.0.2:{port}/overview")).call().expect("answers on 127.0.0.2");
+    assert_eq!(overview.status(), 200);
+    let refused = TcpStream::connect(("127.0.0.1", port));
+    assert!(refused.is_err(), "nothing listens on 127.0.0.1:{port}");
+}

@@ -33,6 +33,11 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
     let rpc_port = config.port("jobmanager.rpc.port")?;
     let rest_address = config.text("rest.address");
     let rest_port = config.port("rest.port")?;
+    // Flink's split: clients are told rest.address, the socket listens on rest.bind-address.
+    let rest_bind = match config.text("rest.bind-address") {
+        bind if bind.is_empty() => rest_address.clone(),
+        bind => bind,
+    };
     let heartbeat_timeout = config.duration("heartbeat.timeout")?;
     crate::network::limits::configure(FrameLimits::from_config(&config)?);
     let rpc_connections = ConnectionLimit::from_config(&config, rpc_server::MAX_CONNECTIONS_KEY)?;
@@ -82,9 +87,9 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
             rpc_connections,
         )?;
 
-        let rest = tokio::net::TcpListener::bind((rest_address.as_str(), rest_port))
+        let rest = tokio::net::TcpListener::bind((rest_bind.as_str(), rest_port))
             .await
-            .with_context(|| format!("cannot listen on {rest_address}:{rest_port} (rest.port)"))?;
+            .with_context(|| format!("cannot listen on {rest_bind}:{rest_port} (rest.bind-address, rest.port)"))?;
         let scheme = if rest_tls.is_some() { "https" } else { "http" };
         let rest_url = format!("{scheme}://{rest_address}:{}", rest.local_addr()?.port());
         let logs = Arc::new(LogFiles::of_this_process());

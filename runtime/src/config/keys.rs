@@ -41,6 +41,7 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ("jobmanager.rpc.port", "6123", "port TaskManagers connect to"),
     ("rest.address", "localhost", "address of the REST server and dashboard"),
     ("rest.port", "8081", "port of the REST server and dashboard"),
+    ("rest.bind-address", "", "address the REST server listens on (0.0.0.0: every interface); empty: rest.address"),
     ("execution.checkpointing.interval", "0 ms", "interval between checkpoints; 0 disables them"),
     ("execution.checkpointing.timeout", "10 min", "a checkpoint not acknowledged by every task within this time fails"),
     (
