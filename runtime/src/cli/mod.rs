@@ -78,8 +78,10 @@ enum Command {
     List(list::ListArgs),
     /// Cancel a job on a cluster (with --savepoint DIR: take a savepoint first).
     Cancel(list::CancelArgs),
-    /// Take a savepoint of a running job and print its path.
+    /// Take a savepoint of a running job and print its path (-d PATH: dispose of a savepoint).
     Savepoint(savepoint::SavepointArgs),
+    /// Trigger a checkpoint of a running job and print its id.
+    Checkpoint(savepoint::CheckpointArgs),
     /// Start a JobManager process: Dispatcher, ResourceManager, RPC endpoint and REST API.
     Jobmanager(ConfigArgs),
     /// Start a TaskManager process that registers with a JobManager.
@@ -129,6 +131,7 @@ impl Cli {
             }
             Command::Cancel(args) => list::cancel(args),
             Command::Savepoint(args) => savepoint::savepoint(args),
+            Command::Checkpoint(args) => savepoint::checkpoint(args),
             Command::Jobmanager(args) => jobmanager::jobmanager(args),
             Command::Taskmanager(args) => taskmanager::taskmanager(args),
             Command::Cluster(command) => cluster::cluster(command),

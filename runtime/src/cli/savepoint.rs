@@ -1,11 +1,14 @@
 //! `wflink savepoint JOBID [DIR]`: takes a savepoint of a running job
 //! through the REST API (trigger, then poll the request) and prints its
 //! path; also used by `wflink cancel --savepoint DIR JOBID`.
+//! `wflink savepoint -d PATH` disposes of a savepoint, and `wflink
+//! checkpoint JOBID` triggers a checkpoint, the same way. Their output is
+//! Flink's CLI's.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::ConfigArgs;
 use super::client::{RestClient, cluster_address};
@@ -22,18 +25,37 @@ pub(super) struct SavepointArgs {
     jobmanager: Option<String>,
     #[command(flatten)]
     config: ConfigArgs,
+    /// Dispose of the savepoint at this path instead of taking one.
+    #[arg(short = 'd', long = "dispose", conflicts_with_all = ["job_id", "target_directory"])]
+    dispose: Option<String>,
     /// The job (32 hex characters).
-    job_id: String,
+    #[arg(required_unless_present = "dispose")]
+    job_id: Option<String>,
     /// Directory the savepoint is written under (default: state.savepoints.dir).
     target_directory: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub(super) struct CheckpointArgs {
+    /// The cluster's REST address, `HOST:PORT`.
+    #[arg(short = 'm', long = "jobmanager")]
+    jobmanager: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// The job (32 hex characters).
+    job_id: String,
 }
 
 pub(super) fn savepoint(args: SavepointArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
     let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
-    println!("Triggering savepoint for job {}.", args.job_id);
+    let Some(job_id) = args.job_id else {
+        let path = args.dispose.unwrap_or_default();
+        return dispose(&client, &path);
+    };
+    println!("Triggering savepoint for job {job_id}.");
     println!("Waiting for response...");
-    let location = take_savepoint(&client, &args.job_id, args.target_directory.as_deref(), false)?;
+    let location = take_savepoint(&client, &job_id, args.target_directory.as_deref(), false)?;
     println!("Savepoint completed. Path: {location}");
     println!("You can resume your program from this savepoint with the run command (wflink run -s {location} ...).");
     Ok(())
@@ -51,20 +73,50 @@ pub(super) fn take_savepoint(
     if let Some(target) = target {
         body["target-directory"] = json!(target);
     }
-    let answer = client.post_json(&format!("/jobs/{job_id}/savepoints"), &body)?;
-    let request = answer["request-id"].as_str().context("the savepoint answer has no request-id")?.to_string();
+    let operation = run_operation(client, &format!("/jobs/{job_id}/savepoints"), &body, "savepoint")?;
+    let location = operation["location"].as_str().context("the completed savepoint has no location")?;
+    Ok(location.to_string())
+}
+
+/// `wflink checkpoint JOBID`: triggers a checkpoint and prints its id once it completed.
+pub(super) fn checkpoint(args: CheckpointArgs) -> anyhow::Result<()> {
+    let config = args.config.load()?;
+    let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
+    let job_id = &args.job_id;
+    println!("Triggering checkpoint for job {job_id}.");
+    println!("Waiting for response...");
+    let operation = run_operation(&client, &format!("/jobs/{job_id}/checkpoints"), &json!({}), "checkpoint")?;
+    let id = operation["checkpointId"].as_u64().context("the completed checkpoint has no id")?;
+    println!("Checkpoint {id} for job {job_id} completed.");
+    println!("You can resume your program from this checkpoint with the run command.");
+    Ok(())
+}
+
+/// `wflink savepoint -d PATH`: deletes a savepoint through the JobManager (which checks it is one).
+fn dispose(client: &RestClient, path: &str) -> anyhow::Result<()> {
+    println!("Disposing savepoint '{path}'.");
+    println!("Waiting for response...");
+    run_operation(client, "/savepoint-disposal", &json!({ "savepoint-path": path }), "savepoint disposal")?;
+    println!("Savepoint '{path}' disposed.");
+    Ok(())
+}
+
+/// Starts the asynchronous operation `POST path` with `body` and polls `path/:request-id` until it completed;
+/// returns its `operation`, or its failure cause as the error.
+fn run_operation(client: &RestClient, path: &str, body: &Value, what: &str) -> anyhow::Result<Value> {
+    let answer = client.post_json(path, body)?;
+    let request = answer["request-id"].as_str().with_context(|| format!("the {what} answer has no request-id"))?;
     let started = Instant::now();
     while started.elapsed() < SAVEPOINT_WAIT {
-        let status = client.get(&format!("/jobs/{job_id}/savepoints/{request}"))?;
+        let mut status = client.get(&format!("{path}/{request}"))?;
         if status["status"]["id"] == "COMPLETED" {
-            let operation = &status["operation"];
-            if let Some(location) = operation["location"].as_str() {
-                return Ok(location.to_string());
+            let operation = status["operation"].take();
+            if let Some(cause) = operation["failure-cause"]["stack-trace"].as_str() {
+                bail!("the {what} failed: {cause}");
             }
-            let cause = operation["failure-cause"]["stack-trace"].as_str().unwrap_or("no reason given");
-            bail!("{cause}");
+            return Ok(operation);
         }
         std::thread::sleep(POLL);
     }
-    bail!("the savepoint of job {job_id} did not complete within {SAVEPOINT_WAIT:?}")
+    bail!("the {what} did not complete within {SAVEPOINT_WAIT:?}")
 }
