@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 pub use super::job_answers::*;
-use super::openapi::{ChangeErrors, Empty, JobErrors, JobPath};
+use super::openapi::{ChangeErrors, Empty, JobErrors, JobPath, VertexPath};
 use super::plan::{self as plans, PlanAnswer};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::DispatcherError;
@@ -227,10 +227,7 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     get,
     path = "/jobs/{jobid}/vertices/{vertexid}",
     summary = "Subtasks of a vertex with their state, metrics and TaskManager",
-    params(
-        JobPath,
-        ("vertexid" = String, Path, description = "vertex id (32 hex)"),
-    ),
+    params(VertexPath),
     responses(
         (status = 200, description = "OK", body = Vertex),
         (status = 400, description = "Not a job id", body = Errors),
