@@ -20,7 +20,7 @@ fn cluster_dir(name: &str) -> PathBuf {
 
 /// The committed lines of a file sink directory: its `part-*` files, not
 /// the hidden in-progress or pending ones.
-fn committed(dir: &Path) -> String {
+pub(crate) fn committed(dir: &Path) -> String {
     let mut names: Vec<PathBuf> =
         std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
     names.retain(|p| p.file_name().unwrap().to_string_lossy().starts_with("part-"));
@@ -37,7 +37,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 /// Asserts word counts written as running `(word, count)` updates are
 /// exact: every word's final count, and one update per occurrence (none
 /// missing, none twice).
-fn assert_exact(lines: &str, expected: &HashMap<String, u64>) {
+pub(crate) fn assert_exact(lines: &str, expected: &HashMap<String, u64>) {
     let (counts, updates) = final_counts(lines);
     assert_eq!(counts.len(), expected.len(), "distinct words");
     assert_eq!(&counts, expected, "final counts");
@@ -45,7 +45,7 @@ fn assert_exact(lines: &str, expected: &HashMap<String, u64>) {
 }
 
 /// Submits detached with `wflink run -d`; returns the job id.
-fn submit(cluster: &TestCluster, args: &[&str]) -> String {
+pub(crate) fn submit(cluster: &TestCluster, args: &[&str]) -> String {
     let mut command = wflink();
     command.args(["run", "-d", "-m", &cluster.rest]).args(args);
     let output = run_with_limit(command, DEADLINE);

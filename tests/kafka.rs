@@ -6,12 +6,12 @@
 //! bad options refused with one line.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 use crate::common::cluster::{DEADLINE, TestCluster, wait_for};
 use crate::common::kafka::Broker;
 use crate::common::*;
+use crate::fault_tolerance::{assert_exact, committed, submit};
 use serde_json::Value;
 
 /// Writes `text` line by line round-robin over `partitions` partitions.
@@ -76,25 +76,6 @@ fn bounded_word_count_from_a_topic_is_exact_at_p1_and_p2() {
     }
 }
 
-/// Submits detached with `wflink run -d`; returns the job id.
-fn submit(cluster: &TestCluster, args: &[&str]) -> String {
-    let mut command = wflink();
-    command.args(["run", "-d", "-m", &cluster.rest]).args(args);
-    let output = run_with_limit(command, DEADLINE);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "submit failed: {stdout} {}", String::from_utf8_lossy(&output.stderr));
-    let id = stdout.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).expect("a job id");
-    id.trim().to_string()
-}
-
-/// The committed lines of a file sink directory.
-fn committed(dir: &Path) -> String {
-    let mut names: Vec<_> = std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
-    names.retain(|p: &std::path::PathBuf| p.file_name().unwrap().to_string_lossy().starts_with("part-"));
-    names.sort();
-    names.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
-}
-
 /// A cluster of two TaskManagers with checkpoints every second and a
 /// restart strategy; `name` names its scratch directory.
 fn fault_tolerant_cluster(name: &str) -> TestCluster {
@@ -153,10 +134,7 @@ fn a_killed_taskmanager_loses_and_duplicates_nothing_from_kafka_into_files() {
         ],
     );
     kill_a_taskmanager_mid_job(&mut cluster, &job);
-    let (counts, updates) = final_counts(&committed(&output));
-    let expected = expected_counts(&text);
-    assert_eq!(counts, expected, "final counts");
-    assert_eq!(updates as u64, expected.values().sum::<u64>(), "one committed update per word: none lost, none twice");
+    assert_exact(&committed(&output), &expected_counts(&text));
 }
 
 /// Kafka into Kafka with the at-least-once sink, the same kill: nothing is
@@ -392,13 +370,15 @@ fn bad_kafka_options_are_refused_with_one_line() {
     assert!(started.elapsed() < Duration::from_secs(30), "no hang: {:?}", started.elapsed());
 }
 
-/// The Python twin, `guest-examples/kafka-clicks-python`: JSON click events from a 2-partition topic become JSON
+/// The Python twin, `guest-examples/kafka-clicks-python`: JSON click events from a topic become JSON
 /// counts per page and event-time minute in another topic, keyed by the page, equal to the counts computed here, at
 /// p=1 and p=2.
 #[test]
 fn the_python_example_counts_clicks_per_page_and_minute_from_kafka() {
     let broker = Broker::start("clicks-python");
-    broker.create_topic("clicks", 2);
+    // One partition: the job's watermark follows event time 5 s behind the newest click, so clicks of a second
+    // partition read after the first one's later clicks would be late and dropped.
+    broker.create_topic("clicks", 1);
     let pages = ["/home", "/cart", "/docs"];
     let mut expected: HashMap<(String, i64), i64> = HashMap::new();
     let events: Vec<String> = (0..600i64)
@@ -409,8 +389,7 @@ fn the_python_example_counts_clicks_per_page_and_minute_from_kafka() {
             format!(r#"{{"user":"u{}","page":"{page}","ts":{ts}}}"#, i % 13)
         })
         .collect();
-    let records: Vec<(i32, Option<&str>, &str)> =
-        events.iter().enumerate().map(|(i, e)| (i as i32 % 2, None, e.as_str())).collect();
+    let records: Vec<(i32, Option<&str>, &str)> = events.iter().map(|e| (0, None, e.as_str())).collect();
     broker.produce("clicks", &records);
     let wasm = example_wasm("kafka-clicks-python");
     for parallelism in [1, 2] {
