@@ -332,7 +332,7 @@ fn bad_requests_get_clear_4xx_answers() {
         ("truncated.wasm", wasm[..wasm.len() / 2].to_vec(), 400, "not a valid job component"),
         ("core.wasm", b"\0asm\x01\0\0\0".to_vec(), 400, "core"),
         ("not-a-job.wasm", std::fs::read(test_guest("not-a-job")).unwrap(), 400, "not a valid job component"),
-        ("huge.wasm", vec![0u8; 5 << 20], 413, ""),
+        ("huge.wasm", vec![0u8; 64 << 20], 413, ""),
     ];
     for (name, bytes, expected, reason) in cases {
         let (status, body) = post_file(name, &bytes);

@@ -29,7 +29,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
@@ -38,6 +38,10 @@ use crate::network::{ConnectionLimit, ConnectionPermit};
 
 /// How long a refused client is given to take its 503.
 const REFUSAL_WRITE: Duration = Duration::from_secs(1);
+/// How long at most the rest of an unread request body is drained after an early answer.
+const LINGER_TOTAL: Duration = Duration::from_secs(5);
+/// How long the drain waits for the client's next bytes before closing.
+const LINGER_IDLE: Duration = Duration::from_secs(1);
 
 /// The bounds on the REST server's connections.
 #[derive(Debug, Clone)]
@@ -150,7 +154,10 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
     let router = TowerToHyperService::new(app);
     let busy = activity.clone();
+    let unread_body = Arc::new(AtomicBool::new(false));
+    let left_unread = unread_body.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let left_unread = left_unread.clone();
         let working = busy.working();
         let ended = Arc::new(AtomicBool::new(request.body().is_end_stream()));
         let request = request.map(|body| WatchedBody {
@@ -170,6 +177,7 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
             if let Ok(response) = &mut response
                 && !ended.load(Ordering::Acquire)
             {
+                left_unread.store(true, Ordering::Release);
                 response
                     .headers_mut()
                     .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
@@ -179,14 +187,15 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     });
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-    let served = builder.serve_connection(io, service);
+    let served = builder.serve_connection(io, service).without_shutdown();
     tokio::pin!(served);
     loop {
         let idle_left = limits.idle_timeout.saturating_sub(activity.idle_for());
         tokio::select! {
             result = served.as_mut() => {
-                if let Err(e) = result {
-                    tracing::debug!(%peer, error = %e, "REST connection ended with an error");
+                match result {
+                    Ok(parts) => close(parts.io.into_inner(), unread_body.load(Ordering::Acquire)).await,
+                    Err(e) => tracing::debug!(%peer, error = %e, "REST connection ended with an error"),
                 }
                 return;
             }
@@ -198,6 +207,26 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
             }
         }
     }
+}
+
+/// Closes a connection whose answers are all written. If the client may
+/// still be sending a body the server did not read (it answered 413 or a
+/// refusal early), the rest is read and dropped for at most
+/// [`LINGER_TOTAL`] first, as nginx's lingering close does: closing a socket
+/// with unread bytes resets the connection, and the client then fails with
+/// a broken pipe or loses the answer instead of reading it.
+async fn close<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, client_may_be_sending: bool) {
+    let _ = tokio::time::timeout(REFUSAL_WRITE, stream.shutdown()).await;
+    if !client_may_be_sending {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + LINGER_TOTAL;
+    let mut discard = vec![0u8; 64 << 10];
+    while let Ok(Ok(read)) =
+        tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + LINGER_IDLE), stream.read(&mut discard))
+            .await
+        && read > 0
+    {}
 }
 
 /// When a connection last moved bytes, and how many of its requests a handler is working on.
