@@ -41,10 +41,28 @@ pub fn test_guest(name: &str) -> PathBuf {
 
 /// A fresh scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_scratch_of_ended_runs);
     let dir = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Removes the scratch directories of test runs that have ended. A run
+/// keeps its own (a failed test's files are there to be read) and runs
+/// still going keep theirs; without this, every run leaves its inputs,
+/// outputs and checkpoints (hundreds of MB) in the temporary directory.
+fn remove_scratch_of_ended_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|name| name.strip_prefix("wflink-test-")) else { continue };
+        let Some(pid) = rest.rsplit('-').next().and_then(|pid| pid.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// The `wflink` binary under test. Compiled components are cached under
