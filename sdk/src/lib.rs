@@ -36,7 +36,8 @@
 //!
 //! # Layout
 //! - `env`: [`StreamExecutionEnvironment`], sources and job settings.
-//! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations.
+//! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations;
+//!   `aggregate`: the functions of `sum`, `min`, `max`, `min_by`, `max_by`.
 //! - `partition`: explicit partitioning (`rebalance`, `broadcast`, ...).
 //! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
 //!   and the functions of two inputs.
@@ -54,6 +55,7 @@
 //!   timers and side outputs behind them; [`window`]: windows.
 #![warn(missing_docs)]
 
+mod aggregate;
 mod args;
 mod builder;
 mod chain;
