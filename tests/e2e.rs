@@ -7,6 +7,7 @@
 
 mod common;
 
+mod aggregations;
 mod api_fuzz;
 mod bad_input;
 mod cli_operations;

@@ -7,7 +7,7 @@ use crate::aggregate::{extreme_field, extreme_record, sum};
 use crate::chain;
 use crate::plan::{KeyedProcessSpec, NodeKind};
 use crate::process::KeyedProcessFunction;
-use crate::window::{WindowAssigner, WindowedStream};
+use crate::window::{CountWindowedStream, WindowAssigner, WindowedStream};
 use crate::{Data, DataStream};
 
 /// A stream partitioned by a key of type `K` (see [`DataStream::key_by`]).
@@ -150,6 +150,30 @@ impl<T: Data, K> KeyedStream<T, K> {
         K: Data,
     {
         WindowedStream::new(self.stream, assigner)
+    }
+
+    /// Cuts each key's records into windows of `size` records, as Flink's
+    /// `countWindow(size)`: a key's window fires at its `size`-th record,
+    /// in arrival order, and the next one starts empty.
+    pub fn count_window(self, size: u64) -> CountWindowedStream<T, K>
+    where
+        K: Data,
+    {
+        self.count_window_sliding(size, size)
+    }
+
+    /// Sliding count windows, as Flink's `countWindow(size, slide)`: every
+    /// `slide` records of a key, a window fires with the key's last `size`
+    /// records (fewer until `size` have arrived).
+    pub fn count_window_sliding(self, size: u64, slide: u64) -> CountWindowedStream<T, K>
+    where
+        K: Data,
+    {
+        if size == 0 || slide == 0 {
+            let error = format!("a count window needs a size and a slide of at least 1 (got {size} and {slide})");
+            self.stream.plan.borrow_mut().fail(crate::JobError::invalid_plan(error));
+        }
+        CountWindowedStream::new(self.stream, size.max(1), slide.max(1))
     }
 
     fn reduce_named<F>(self, name: &str, f: F) -> DataStream<T>

@@ -94,7 +94,7 @@ pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
 pub use state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
 pub use stream::{DataStream, DataStreamSink};
 pub use time::WatermarkStrategy;
-pub use window::{AggregateFunction, TimeWindow, WindowedStream};
+pub use window::{AggregateFunction, AllWindowedStream, CountWindowedStream, TimeWindow, WindowedStream};
 
 /// Everything a build function needs: `use wflink_sdk::prelude::*;`.
 pub mod prelude {
@@ -103,11 +103,12 @@ pub mod prelude {
         TumblingEventTimeWindows, TumblingProcessingTimeWindows,
     };
     pub use crate::{
-        AggregateFunction, AggregatingState, Args, CoProcessFunction, Collector, ConnectedStreams, Context, Data,
-        DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord, KafkaSink, KafkaSource, Key,
-        KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState,
-        ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState, StartingOffsets, StateError,
-        StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
+        AggregateFunction, AggregatingState, AllWindowedStream, Args, CoProcessFunction, Collector, ConnectedStreams,
+        Context, CountWindowedStream, Data, DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord,
+        KafkaSink, KafkaSource, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream,
+        LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState,
+        StartingOffsets, StateError, StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy,
+        WindowedStream,
     };
 }
 
