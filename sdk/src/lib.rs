@@ -50,7 +50,7 @@
 //! - `export`: the WIT bindings and [`export_job!`].
 //! - [`log`], [`metrics`]: the host's logging and metrics imports.
 //! - `time`: [`WatermarkStrategy`]; `process`: process functions, side
-//!   outputs; `state`: keyed state handles; `lazy_state`: keyed state read
+//!   outputs; `state`: keyed state handles; `state_ttl`: their time to live; `lazy_state`: keyed state read
 //!   per call through the host's `state` import; `context`: the per-call state,
 //!   timers and side outputs behind them; [`window`]: windows.
 #![warn(missing_docs)]
@@ -75,6 +75,7 @@ mod partition;
 pub mod plan;
 mod process;
 mod state;
+mod state_ttl;
 mod stream;
 mod time;
 pub mod window;
@@ -92,6 +93,7 @@ pub use keyed::KeyedStream;
 pub use lazy_state::{DEFAULT_PAGE_SIZE, LazyListIter, LazyListState, LazyMapIter, LazyMapState};
 pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
 pub use state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
+pub use state_ttl::{StateTtlConfig, UpdateType};
 pub use stream::{DataStream, DataStreamSink};
 pub use time::WatermarkStrategy;
 pub use window::{AggregateFunction, AllWindowedStream, CountWindowedStream, TimeWindow, WindowedStream};
@@ -107,8 +109,8 @@ pub mod prelude {
         Context, CountWindowedStream, Data, DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord,
         KafkaSink, KafkaSource, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream,
         LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState,
-        StartingOffsets, StateError, StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy,
-        WindowedStream,
+        StartingOffsets, StateError, StateTtlConfig, StreamExecutionEnvironment, TimeWindow, UpdateType, ValueState,
+        WatermarkStrategy, WindowedStream,
     };
 }
 
