@@ -2,14 +2,20 @@
 //! time (`tests/guests/aggregations`), end to end at parallelism 1 and 2
 //! on generated input (out of order in time), each checked against a
 //! plain loop here: `min`, `max`, `min_by`, `max_by`, tumbling and sliding
-//! count windows, and `window_all`, which runs at parallelism 1.
+//! count windows, and `window_all`, which runs at parallelism 1; and keyed
+//! state with a time to live, fed through a socket.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::Path;
-use std::time::Duration;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 use crate::multi_input::{Rec, records, write_input};
+use crate::socket_source::accept_within;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -163,4 +169,58 @@ fn window_all_sees_the_whole_stream_at_parallelism_1() {
     let window = vertices.iter().find(|v| v["name"].as_str().unwrap().starts_with("All Window")).expect("{plan}");
     assert_eq!(window["parallelism"], 1, "{plan}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A count kept in a `ValueState` with a 3 s time to live (processing
+/// time, on create and write): it goes on while a word comes again within
+/// the TTL and starts again at 1 once the TTL has passed since the last
+/// write, at p=1 and p=2.
+#[test]
+fn keyed_state_with_a_ttl_expires_by_processing_time() {
+    const TTL: Duration = Duration::from_millis(3000);
+    for p in [1, 2] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let ttl_ms = TTL.as_millis().to_string();
+        let mut child = wflink()
+            .args(["run", "--local", "-p", &p.to_string()])
+            .arg(test_guest("aggregations"))
+            .args(["--mode", "ttl", "--port", &port, "--ttl-ms", &ttl_ms])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut socket = accept_within(&listener, LIMIT, &mut child);
+        let (lines_tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if lines_tx.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut send = |word: &str, expected: &str| {
+            socket.write_all(format!("{word}\n").as_bytes()).unwrap();
+            let line = lines.recv_timeout(LIMIT).unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("{word} was not counted within {LIMIT:?} at p={p}")
+            });
+            assert!(line.ends_with(expected), "{line} at p={p}, expected {expected}");
+            Instant::now()
+        };
+        send("a", "a,1");
+        send("b", "b,1");
+        send("a", "a,2");
+        let last_write = send("a", "a,3");
+        // The count of `a` was written before its line was printed, so it
+        // has expired for any call that starts a TTL after the print.
+        std::thread::sleep((last_write + TTL + Duration::from_millis(100)).saturating_duration_since(Instant::now()));
+        send("a", "a,1");
+        send("b", "b,1");
+        send("a", "a,2");
+        drop(socket);
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "at p={p}: {}", String::from_utf8_lossy(&output.stderr));
+    }
 }

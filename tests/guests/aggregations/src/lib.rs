@@ -17,6 +17,10 @@
 //! - `window-all`: the source at the job's parallelism, event time with
 //!   2 s of out-of-orderness, a 10 s tumbling `window_all` printing
 //!   `window_end,count,sum` per window.
+//! - `ttl`: words from a socket (`--port`), keyed by word; a count per
+//!   word in a `ValueState` with a time to live of `--ttl-ms` (on create
+//!   and write, or with `--update read` on read and write too), printing
+//!   `word,count` per word: the count starts again at 1 once it expired.
 
 use std::time::Duration;
 
@@ -37,10 +41,40 @@ fn line(r: Rec) -> String {
     format!("{},{},{}", r.0, r.1, r.2)
 }
 
+/// Counts each word in a value state that expires.
+struct ExpiringCount {
+    count: ValueState<i64>,
+}
+
+impl KeyedProcessFunction<String, String> for ExpiringCount {
+    fn process_element(&mut self, word: String, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        let count = self.count.value()?.unwrap_or(0) + 1;
+        self.count.update(&count)?;
+        ctx.collect(format!("{word},{count}"));
+        Ok(())
+    }
+}
+
+fn expiring_counts(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<DataStream<String>, JobError> {
+    let ttl = Duration::from_millis(args.required_parsed("ttl-ms")?);
+    let update = match args.get("update").unwrap_or("write") {
+        "write" => UpdateType::OnCreateAndWrite,
+        "read" => UpdateType::OnReadAndWrite,
+        other => return Err(JobError::InvalidArguments(format!("--update is write or read, not {other}"))),
+    };
+    let count = ValueState::new("count").with_ttl(StateTtlConfig::new(ttl).update_type(update));
+    let words = env.socket_text_stream("127.0.0.1", args.required_parsed("port")?);
+    Ok(words.key_by(|w: &String| w.clone()).process(ExpiringCount { count }))
+}
+
 fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
     env.set_job_name("aggregations");
     let output = args.get("output").map(str::to_owned);
     let mode = args.required("mode")?;
+    if mode == "ttl" {
+        expiring_counts(env, args)?.print_or_write(output);
+        return Ok(());
+    }
     let records = env.read_text_file(args.required("input")?);
     if mode == "window-all" {
         let strategy = WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2));
