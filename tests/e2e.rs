@@ -26,6 +26,7 @@ mod logs;
 mod metrics;
 mod multi_input;
 mod polyglot;
+mod polyglot_inputs;
 mod sandbox;
 mod security;
 mod socket_source;

@@ -313,3 +313,25 @@ test("Kafka and formatted file connectors record their options", () => {
   assert.deepEqual(connectors[2], { name: "file", options: [["path", "in.csv"], ["format", "csv"], ["csv.header", "true"]] });
   assert.deepEqual(connectors[3], { name: "file", options: [["path", "out"], ["format", "json"]] });
 });
+
+test("a union is one node reading every input, and a stream feeds one union", () => {
+  const { job } = exportJob((env) => {
+    const [a, b, c] = ["a", "b", "c"].map((p) => env.readTextFile(p));
+    a.union(b.keyBy((line) => line.length), c).map((line) => line.toUpperCase()).print();
+  });
+  const union = job.describe([]).nodes[4];
+  assert.deepEqual(union.kind, { tag: "union" });
+  assert.deepEqual(union.inputs, [
+    { source: 0, partitioning: "forward" },
+    { source: 3, partitioning: "hash" },
+    { source: 2, partitioning: "forward" },
+  ]);
+  const twice = exportJob((env) => {
+    const a = env.readTextFile("a");
+    a.union(a).print();
+  });
+  assert.throws(
+    () => twice.job.describe([]),
+    (e) => e.payload.tag === "invalid-plan" && /feeds two operations/.test(e.payload.val),
+  );
+});

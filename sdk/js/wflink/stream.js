@@ -68,18 +68,20 @@ export class Plan {
     this.error = undefined;
   }
 
-  add(kind, name, input, connector, fn, spec) {
+  add(kind, name, input, connector, fn, spec, moreInputs = []) {
     const node = new Node(this.nodes.length, kind, name, connector, fn, spec);
-    if (input !== undefined) {
-      const upstream = this.nodes[input];
+    const sources = input === undefined ? [...moreInputs] : [input, ...moreInputs];
+    for (const source of sources) {
+      const upstream = this.nodes[source];
       upstream.consumers += 1;
       // Side outputs are no fan-out: they leave inside the same task.
-      const main = this.nodes.filter((n) => n.kind !== "side-output" && n.inputs.length && n.inputs[0].source === input).length;
-      if (kind !== "side-output" && main >= 1) {
+      const reads = (n) => n.inputs.some((edge) => edge.source === source);
+      const main = this.nodes.filter((n) => n.kind !== "side-output" && reads(n)).length;
+      if (kind !== "side-output" && (main >= 1 || reads(node))) {
         this.fail(new InvalidPlan(`the stream of ${upstream.label()} feeds two operations; fan-out is not supported yet`));
       }
       // The one rule of edges: leaving a key-by is hash, all else forward.
-      node.inputs.push({ source: input, partitioning: upstream.kind === "key-by" ? "hash" : "forward" });
+      node.inputs.push({ source, partitioning: upstream.kind === "key-by" ? "hash" : "forward" });
     }
     this.nodes.push(node);
     return node.id;
@@ -336,6 +338,22 @@ export class DataStream {
   getSideOutput(tag) {
     if (!(tag instanceof OutputTag)) throw new TypeError("getSideOutput takes an OutputTag");
     return new DataStream(this.plan, this.plan.add("side-output", `Side Output: ${tag.name}`, this.node, undefined, undefined, tag));
+  }
+
+  /** Merges this stream with `others` (streams of the same records) into
+   * one, as Flink's `union`; no function runs. The node reading the union
+   * starts a new task chain.
+   * @param {...DataStream} others
+   * @returns {DataStream} */
+  union(...others) {
+    for (const other of others) {
+      if (!(other instanceof DataStream) || other.plan !== this.plan) {
+        throw new TypeError("union takes streams of the same job (DataStream objects)");
+      }
+    }
+    if (others.length === 0) return this;
+    const more = others.map((other) => other.node);
+    return new DataStream(this.plan, this.plan.add("union", "Union", this.node, undefined, undefined, undefined, more));
   }
 
   /** Partitions the stream by `fn(record)`: records whose keys encode

@@ -126,3 +126,21 @@ def test_kafka_and_formatted_file_connectors_record_their_options():
     assert ("transactional-id-prefix", "t") in plan.nodes[1].connector[1]
     assert plan.nodes[2].connector == ("file", [("path", "in.csv"), ("format", "csv"), ("csv.header", "true")])
     assert plan.nodes[3].connector == ("file", [("path", "out"), ("format", "json")])
+
+
+def test_a_union_is_one_node_reading_every_input_and_a_stream_feeds_one_union():
+    def build(env, args):
+        a, b, c = (env.read_text_file(p) for p in ("a", "b", "c"))
+        a.union(b.key_by(len), c).map(str.upper).print()
+
+    plan = record(build, [])
+    union = plan.nodes[4]
+    assert union.kind == "union"
+    assert union.inputs == [(0, "forward"), (3, "hash"), (2, "forward")]
+
+    def twice(env, args):
+        a = env.read_text_file("a")
+        a.union(a).print()
+
+    with pytest.raises(InvalidPlan, match="feeds two operations"):
+        record(twice, [])

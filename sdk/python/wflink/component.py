@@ -25,6 +25,7 @@ _KINDS = {
     "filter": wit_plan.NodeKind_Filter,
     "key-by": wit_plan.NodeKind_KeyBy,
     "reduce": wit_plan.NodeKind_Reduce,
+    "union": wit_plan.NodeKind_Union,
 }
 _PARTITIONING = {"forward": wit_plan.Partitioning.FORWARD, "hash": wit_plan.Partitioning.HASH}
 _STATE_KINDS = {

@@ -75,17 +75,17 @@ class Plan:
         self.parallelism = None
         self.error = None
 
-    def add(self, kind, name, input=None, connector=None, fn=None, spec=None):
+    def add(self, kind, name, input=None, connector=None, fn=None, spec=None, more_inputs=()):
         node = Node(len(self.nodes), kind, name, connector, fn, spec)
-        if input is not None:
-            upstream = self.nodes[input]
+        for source in ([] if input is None else [input]) + list(more_inputs):
+            upstream = self.nodes[source]
             upstream.consumers += 1
             # Side outputs are no fan-out: they leave inside the same task.
-            main = sum(1 for n in self.nodes if n.kind != "side-output" and n.inputs[:1] and n.inputs[0][0] == input)
-            if kind != "side-output" and main >= 1:
+            main = sum(1 for n in self.nodes if n.kind != "side-output" and any(s == source for s, _ in n.inputs))
+            if kind != "side-output" and (main >= 1 or any(s == source for s, _ in node.inputs)):
                 self.fail(InvalidPlan(f"the stream of {upstream.label()} feeds two operations; fan-out is not supported yet"))
             # The one rule of edges: leaving a key-by is hash, all else forward.
-            node.inputs.append((input, "hash" if upstream.kind == "key-by" else "forward"))
+            node.inputs.append((source, "hash" if upstream.kind == "key-by" else "forward"))
         self.nodes.append(node)
         return node.id
 
@@ -276,6 +276,18 @@ class DataStream:
         if not isinstance(tag, OutputTag):
             raise TypeError("get_side_output takes an OutputTag")
         return self._then("side-output", f"Side Output: {tag.name}", None, spec=tag)
+
+    def union(self, *others: DataStream) -> DataStream:
+        """Merges this stream with ``others`` (streams of the same records)
+        into one, as Flink's ``union``; no function runs. The node reading
+        the union starts a new task chain."""
+        for other in others:
+            if not isinstance(other, DataStream) or other._plan is not self._plan:
+                raise TypeError("union takes streams of the same job (DataStream objects)")
+        if not others:
+            return self
+        more = [other._node for other in others]
+        return DataStream(self._plan, self._plan.add("union", "Union", self._node, more_inputs=more))
 
     def key_by(self, fn: Callable[[Any], Any]) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
