@@ -1,49 +1,82 @@
 //! Several inputs in the Python and JavaScript libraries
-//! (`tests/guests/union-python`, `tests/guests/union-js`): two files
-//! merged with `union`, then a running sum per key, at parallelism 1 and
-//! 2, checked against a plain loop here.
+//! (`tests/guests/multi-input-python`, `tests/guests/multi-input-js`,
+//! twins of `tests/guests/multi-input`): `union`, then `connect` with a
+//! CoMap, a CoFlatMap and a CoProcessFunction (side output, timestamps),
+//! at parallelism 1 and 2 on generated input, checked against plain loops
+//! here.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use crate::common::*;
-use crate::multi_input::{records, write_input};
+use crate::multi_input::{Rec, records, write_input};
 
 /// Compiling a Python or JavaScript component takes seconds.
 const LIMIT: Duration = Duration::from_secs(180);
 
-/// Runs the union job `guest` on two generated inputs at p=1 and p=2:
-/// every record is summed once (the final sum per key) and each makes
-/// one update.
-fn assert_union_sums(guest: &str) {
-    let dir = scratch(guest);
-    let (a, b) = (records(1500, 20, 37, 51), records(1000, 20, 55, 52));
-    let (a_path, b_path) = (write_input(&dir, "a", &a), write_input(&dir, "b", &b));
-    let mut expected: HashMap<String, u64> = HashMap::new();
-    for (key, _, amount) in a.iter().chain(&b) {
-        *expected.entry(key.clone()).or_default() += *amount as u64;
+/// Runs `guest` in `mode` at parallelism `p` on `a` and `b`; returns every
+/// line written, main and side output, sorted.
+fn run(guest: &str, mode: &str, p: u32, a: &Path, b: &Path) -> Vec<String> {
+    let out = a.with_file_name(format!("out-{mode}-{p}"));
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest(guest)).args(["--mode", mode]);
+    command.arg("--a").arg(a).arg("--b").arg(b).arg("--output").arg(&out);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{guest} {mode} at p={p}: {}", String::from_utf8_lossy(&output.stderr));
+    let mut lines = String::new();
+    for dir in [out.clone(), out.join("big")] {
+        let files = std::fs::read_dir(&dir).into_iter().flatten().map(|e| e.unwrap().path());
+        for file in files.filter(|f| f.file_name().unwrap().to_string_lossy().starts_with("part-")) {
+            lines.push_str(&std::fs::read_to_string(file).unwrap());
+        }
     }
-    let wasm = test_guest(guest);
+    std::fs::remove_dir_all(&out).unwrap();
+    sorted_lines(&lines)
+}
+
+fn sorted(mut lines: Vec<String>) -> Vec<String> {
+    lines.sort();
+    lines
+}
+
+/// Every mode of `guest` at p=1 and p=2 against what a loop computes.
+fn assert_multi_input_modes(guest: &str) {
+    let dir = scratch(guest);
+    let (a, b): (Vec<Rec>, Vec<Rec>) = (records(1500, 20, 37, 51), records(1000, 20, 55, 52));
+    let (a_path, b_path) = (write_input(&dir, "a", &a), write_input(&dir, "b", &b));
+    let mut sums: HashMap<String, u64> = HashMap::new();
+    for (key, _, amount) in a.iter().chain(&b) {
+        *sums.entry(key.clone()).or_default() += *amount as u64;
+    }
+    let co_map = sorted(
+        a.iter().map(|(k, _, n)| format!("A {k} {n}")).chain(b.iter().map(|(k, _, n)| format!("B {k} {n}"))).collect(),
+    );
+    let co_flat_map = sorted(
+        a.iter()
+            .flat_map(|(k, _, n)| (0..n % 3).map(move |i| format!("A {k} {i}")))
+            .chain(b.iter().map(|(k, _, _)| format!("B {k}")))
+            .collect(),
+    );
+    let routed = a.iter().map(|(k, _, n)| if *n > 50 { format!("BIG {k} {n}") } else { format!("A {k} {n}") });
+    let co_process = sorted(routed.chain(b.iter().map(|(k, ts, _)| format!("B {k} {ts}"))).collect());
     for p in [1, 2] {
-        let out = dir.join(format!("out-{p}"));
-        let mut command = wflink();
-        command.args(["run", "--local", "-p", &p.to_string()]).arg(&wasm);
-        command.arg("--a").arg(&a_path).arg("--b").arg(&b_path).arg("--output").arg(&out);
-        let output = run_with_limit(command, LIMIT);
-        assert!(output.status.success(), "{guest} at p={p}: {}", String::from_utf8_lossy(&output.stderr));
-        let (sums, updates) = final_counts(&read_parts(&out));
-        assert_eq!(sums, expected, "{guest}: final sums at p={p}");
+        let (got, updates) = final_counts(&run(guest, "union", p, &a_path, &b_path).join("\n"));
+        assert_eq!(got, sums, "{guest}: union's final sums at p={p}");
         assert_eq!(updates, a.len() + b.len(), "{guest}: one update per record at p={p}");
+        assert_eq!(run(guest, "co-map", p, &a_path, &b_path), co_map, "{guest}: co-map at p={p}");
+        assert_eq!(run(guest, "co-flat-map", p, &a_path, &b_path), co_flat_map, "{guest}: co-flat-map at p={p}");
+        assert_eq!(run(guest, "co-process", p, &a_path, &b_path), co_process, "{guest}: co-process at p={p}");
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
-fn a_python_union_sums_every_record_of_both_inputs_once() {
-    assert_union_sums("union-python");
+fn python_union_and_connect_match_plain_loops() {
+    assert_multi_input_modes("multi-input-python");
 }
 
 #[test]
-fn a_javascript_union_sums_every_record_of_both_inputs_once() {
-    assert_union_sums("union-js");
+fn javascript_union_and_connect_match_plain_loops() {
+    assert_multi_input_modes("multi-input-js");
 }

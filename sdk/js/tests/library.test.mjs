@@ -335,3 +335,24 @@ test("a union is one node reading every input, and a stream feeds one union", ()
     (e) => e.payload.tag === "invalid-plan" && /feeds two operations/.test(e.payload.val),
   );
 });
+
+test("connect records a co-process node of two inputs, and its functions run by input", () => {
+  const { job } = exportJob((env) => {
+    const [a, b] = ["a", "b"].map((p) => env.readTextFile(p));
+    a.connect(b.map((line) => line.trim())).map((l) => l.toUpperCase(), (l) => l.toLowerCase()).print();
+  });
+  const co = job.describe([]).nodes[3];
+  assert.deepEqual(co.kind, { tag: "co-process" });
+  assert.equal(co.name, "Co-Map");
+  assert.deepEqual(co.inputs, [
+    { source: 0, partitioning: "forward" },
+    { source: 2, partitioning: "forward" },
+  ]);
+  const keyed = exportJob((env) => {
+    env.readTextFile("a").connect(env.readTextFile("b").keyBy((l) => l)).map(String, String).print();
+  });
+  assert.throws(
+    () => keyed.job.describe([]),
+    (e) => e.payload.tag === "invalid-plan" && /connecting keyed streams/.test(e.payload.val),
+  );
+});

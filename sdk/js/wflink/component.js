@@ -45,7 +45,8 @@ export function exportJob(build) {
     // functions, keyed process functions, windows or side outputs.
     processWithContext(input, state, time) {
       const c = timed();
-      return contextOutputToWit(guard(() => c.processWithContext(input, state, Number(time.watermark), Number(time.processingTime))));
+      const [watermark, now] = [Number(time.watermark), Number(time.processingTime)];
+      return contextOutputToWit(guard(() => c.processWithContext(input, state, watermark, now, Number(time.input))));
     },
     onTimers(fired, state, time) {
       const c = timed();

@@ -6,6 +6,7 @@
 // topologically sorted by construction (the Rust SDK's rules).
 
 import { Args } from "./args.js";
+import { ConnectedStreams } from "./connected.js";
 import { InvalidArguments, InvalidPlan } from "./errors.js";
 import { OutputTag } from "./process.js";
 /** @typedef {import("./process.js").Collector} Collector */
@@ -354,6 +355,20 @@ export class DataStream {
     if (others.length === 0) return this;
     const more = others.map((other) => other.node);
     return new DataStream(this.plan, this.plan.add("union", "Union", this.node, undefined, undefined, undefined, more));
+  }
+
+  /** Pairs this stream with `other` (of any records) for a function of
+   * two inputs: `map`, `flatMap` or `process` on the ConnectedStreams.
+   * @param {DataStream} other
+   * @returns {ConnectedStreams} */
+  connect(other) {
+    if (!(other instanceof DataStream) || other.plan !== this.plan) {
+      throw new TypeError("connect takes a stream of the same job (a DataStream)");
+    }
+    if (this instanceof KeyedStream || other instanceof KeyedStream) {
+      throw new InvalidPlan("connecting keyed streams (a KeyedCoProcessFunction) is not in the JavaScript library yet");
+    }
+    return new ConnectedStreams(this, other);
   }
 
   /** Partitions the stream by `fn(record)`: records whose keys encode

@@ -144,3 +144,31 @@ def test_a_union_is_one_node_reading_every_input_and_a_stream_feeds_one_union():
 
     with pytest.raises(InvalidPlan, match="feeds two operations"):
         record(twice, [])
+
+
+def test_connect_records_a_co_process_node_of_two_inputs():
+    from wflink import CoProcessFunction
+
+    class Both(CoProcessFunction):
+        def process_element1(self, value, ctx):
+            yield value
+
+        def process_element2(self, value, ctx):
+            yield value
+
+    def build(env, args):
+        a, b = env.read_text_file("a"), env.read_text_file("b").map(str.strip)
+        a.connect(env.read_text_file("c")).map(str.upper, str.lower).print()
+        env.read_text_file("d").connect(b).process(Both()).print()
+
+    plan = record(build, [])
+    co_map, co_process = plan.nodes[4], plan.nodes[7]
+    assert (co_map.kind, co_map.name, co_map.inputs) == ("co-process", "Co-Map", [(0, "forward"), (3, "forward")])
+    assert (co_process.kind, co_process.inputs) == ("co-process", [(6, "forward"), (2, "forward")])
+    assert co_map.fn.run(1, ["X"], None, None) == (["x"], None)
+
+    def keyed(env, args):
+        env.read_text_file("a").connect(env.read_text_file("b").key_by(len)).map(str, str).print()
+
+    with pytest.raises(InvalidPlan, match="connecting keyed streams"):
+        record(keyed, [])

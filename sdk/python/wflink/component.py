@@ -26,6 +26,7 @@ _KINDS = {
     "key-by": wit_plan.NodeKind_KeyBy,
     "reduce": wit_plan.NodeKind_Reduce,
     "union": wit_plan.NodeKind_Union,
+    "co-process": wit_plan.NodeKind_CoProcess,
 }
 _PARTITIONING = {"forward": wit_plan.Partitioning.FORWARD, "hash": wit_plan.Partitioning.HASH}
 _STATE_KINDS = {
@@ -69,7 +70,9 @@ def export_job(build):
 
         def process_with_context(self, input, state, time):
             chain = _opened()
-            out, call = _guard(lambda: chain.process_with_context(input, state, time.watermark, time.processing_time))
+            out, call = _guard(
+                lambda: chain.process_with_context(input, state, time.watermark, time.processing_time, time.input)
+            )
             return _context_output_to_wit(out, call)
 
         def on_timers(self, fired, state, time):

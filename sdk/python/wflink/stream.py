@@ -17,6 +17,7 @@ from .time import WatermarkStrategy
 
 if TYPE_CHECKING:
     from .args import Args
+    from .connected import ConnectedStreams
     from .process import Context, KeyedProcessFunction, ProcessFunction
     from .window import WindowAssigner, WindowedStream
 
@@ -288,6 +289,18 @@ class DataStream:
             return self
         more = [other._node for other in others]
         return DataStream(self._plan, self._plan.add("union", "Union", self._node, more_inputs=more))
+
+    def connect(self, other: DataStream) -> ConnectedStreams:
+        """Pairs this stream with ``other`` (of any records) for a function
+        of two inputs: ``map``, ``flat_map`` or ``process`` on the
+        :class:`~wflink.ConnectedStreams`."""
+        from .connected import ConnectedStreams
+
+        if not isinstance(other, DataStream) or other._plan is not self._plan:
+            raise TypeError("connect takes a stream of the same job (a DataStream)")
+        if isinstance(self, KeyedStream) or isinstance(other, KeyedStream):
+            raise InvalidPlan("connecting keyed streams (a KeyedCoProcessFunction) is not in the Python library yet")
+        return ConnectedStreams(self, other)
 
     def key_by(self, fn: Callable[[Any], Any]) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
