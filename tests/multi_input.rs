@@ -133,7 +133,7 @@ fn a_co_process_function_routes_side_outputs_and_sees_timestamps() {
 
 /// What `--mode keyed` prints, computed by a plain loop: per key and
 /// 10 s window, the sum of `a`'s amounts and the count of `b`'s records.
-fn window_totals(a: &[Rec], b: &[Rec]) -> Vec<String> {
+pub(crate) fn window_totals(a: &[Rec], b: &[Rec]) -> Vec<String> {
     let mut totals: BTreeMap<(String, i64), (i64, i64)> = BTreeMap::new();
     let end = |ts: i64| ts - ts.rem_euclid(10_000) + 9_999;
     for (k, ts, n) in a {

@@ -1,16 +1,17 @@
 //! Several inputs in the Python and JavaScript libraries
 //! (`tests/guests/multi-input-python`, `tests/guests/multi-input-js`,
 //! twins of `tests/guests/multi-input`): `union`, then `connect` with a
-//! CoMap, a CoFlatMap and a CoProcessFunction (side output, timestamps),
-//! at parallelism 1 and 2 on generated input, checked against plain loops
-//! here.
+//! CoMap, a CoFlatMap, a CoProcessFunction (side output, timestamps) and
+//! a KeyedCoProcessFunction (keyed state and event timers shared by both
+//! inputs), at parallelism 1 and 2 on generated, out-of-order input,
+//! checked against plain loops here.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::common::*;
-use crate::multi_input::{Rec, records, write_input};
+use crate::multi_input::{Rec, records, window_totals, write_input};
 
 /// Compiling a Python or JavaScript component takes seconds.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -60,6 +61,7 @@ fn assert_multi_input_modes(guest: &str) {
     );
     let routed = a.iter().map(|(k, _, n)| if *n > 50 { format!("BIG {k} {n}") } else { format!("A {k} {n}") });
     let co_process = sorted(routed.chain(b.iter().map(|(k, ts, _)| format!("B {k} {ts}"))).collect());
+    let keyed = window_totals(&a, &b);
     for p in [1, 2] {
         let (got, updates) = final_counts(&run(guest, "union", p, &a_path, &b_path).join("\n"));
         assert_eq!(got, sums, "{guest}: union's final sums at p={p}");
@@ -67,6 +69,7 @@ fn assert_multi_input_modes(guest: &str) {
         assert_eq!(run(guest, "co-map", p, &a_path, &b_path), co_map, "{guest}: co-map at p={p}");
         assert_eq!(run(guest, "co-flat-map", p, &a_path, &b_path), co_flat_map, "{guest}: co-flat-map at p={p}");
         assert_eq!(run(guest, "co-process", p, &a_path, &b_path), co_process, "{guest}: co-process at p={p}");
+        assert_eq!(run(guest, "keyed", p, &a_path, &b_path), keyed, "{guest}: keyed co-process at p={p}");
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   AggregatingState,
+  KeyedCoProcessFunction,
   EventTimeSessionWindows,
   KeyedProcessFunction,
   ListState,
@@ -353,6 +354,26 @@ test("connect records a co-process node of two inputs, and its functions run by 
   });
   assert.throws(
     () => keyed.job.describe([]),
-    (e) => e.payload.tag === "invalid-plan" && /connecting keyed streams/.test(e.payload.val),
+    (e) => e.payload.tag === "invalid-plan" && /connect pairs two keyed streams or two non-keyed ones/.test(e.payload.val),
   );
+});
+
+test("two keyed streams connect for a keyed co-process function with its states", () => {
+  const { job } = exportJob((env) => {
+    class Totals extends KeyedCoProcessFunction {
+      constructor() {
+        super();
+        this.total = new ValueState("total");
+      }
+    }
+    const a = env.readTextFile("a").keyBy((l) => l.length);
+    a.connect(env.readTextFile("b").keyBy((l) => l.length)).process(new Totals()).print();
+  });
+  const node = job.describe([]).nodes[4];
+  assert.equal(node.kind.tag, "keyed-co-process");
+  assert.deepEqual(node.kind.val.states.map((s) => s.name), ["total"]);
+  assert.deepEqual(node.inputs, [
+    { source: 1, partitioning: "hash" },
+    { source: 3, partitioning: "hash" },
+  ]);
 });

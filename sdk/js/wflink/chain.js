@@ -91,9 +91,9 @@ export class Output {
 }
 
 /** Nodes that read a key-by and so must start their chain. */
-const KEYED = new Set(["reduce", "keyed-process"]);
+const KEYED = new Set(["reduce", "keyed-process", "keyed-co-process"]);
 /** Nodes that run only through `process-with-context` and `on-timers`. */
-const TIMED = new Set(["assign-timestamps", "process", "keyed-process", "co-process"]);
+const TIMED = new Set(["assign-timestamps", "process", "keyed-process", "co-process", "keyed-co-process"]);
 
 /** The nodes `nodeIds` of `plan`, checked to form a chain. */
 export function chainNodes(plan, nodeIds) {

@@ -101,7 +101,7 @@ function planToWit(plan) {
       kind = { tag: n.kind, val: { maxOutOfOrdernessMs: BigInt(s.outOfOrdernessMs), idleTimeoutMs: idle } };
     } else if (n.kind === "side-output") {
       kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
-    } else if (n.kind === "keyed-process") {
+    } else if (n.kind === "keyed-process" || n.kind === "keyed-co-process") {
       kind = { tag: n.kind, val: keyedProcessSpec(n.spec) };
     } else {
       kind = { tag: n.kind };

@@ -1,10 +1,12 @@
 // Streams of two inputs: `a.connect(b)` pairs two streams, of any records,
 // for a function of two inputs (Flink's `ConnectedStreams`): `map(f1, f2)`
 // (CoMap), `flatMap(f1, f2)` (CoFlatMap) or `process(CoProcessFunction)`.
-// The node starts a new task chain; the host names the input of each
+// Two keyed streams connect for a KeyedCoProcessFunction, whose keyed state
+// and timers both inputs of a key share. The node starts a new task chain; the host names the input of each
 // batch, and the chain calls the first or the second function on its
 // records.
 
+import { takeDeclared } from "./state.js";
 import { DataStream } from "./stream.js";
 
 /** A function of two inputs with side outputs and access to time (Flink's
@@ -29,6 +31,19 @@ export class CoProcessFunction {
   processElement2(_value, _ctx, _out) {
     throw new TypeError(`${this.constructor.name} does not define processElement2`);
   }
+}
+
+/** A function of two keyed inputs (Flink's `KeyedCoProcessFunction`): both
+ * inputs of a key share its keyed state (fields holding ValueState and
+ * friends, created in the constructor) and timers. Extend it and define
+ * `processElement1`, `processElement2` and, for timers, `onTimer`. */
+export class KeyedCoProcessFunction extends CoProcessFunction {
+  /** Called when a timer of the current key fires; emit as in `processElement1`.
+   * @param {number} _timestamp the time it was registered for
+   * @param {import("./process.js").Context} _ctx its key, time and side outputs
+   * @param {import("./process.js").Collector} _out the main output
+   * @returns {Iterable<any> | void} */
+  onTimer(_timestamp, _ctx, _out) {}
 }
 
 /** The user functions of a co-process node, one per input, and how they
@@ -104,9 +119,42 @@ export class ConnectedStreams {
     return this.co("Co-Process", new CoFunction("process", first, second));
   }
 
+  /** Keys the first input by `key1(record)` and the second by
+   * `key2(record)`: records of both inputs with equal keys meet in one
+   * subtask and share the key's state and timers.
+   * @param {(record: any) => any} key1 @param {(record: any) => any} key2
+   * @returns {KeyedConnectedStreams} */
+  keyBy(key1, key2) {
+    return new KeyedConnectedStreams(this.first.keyBy(key1), this.second.keyBy(key2));
+  }
+
   /** @param {string} name @param {CoFunction} fn @returns {DataStream} */
   co(name, fn) {
     const plan = this.first.plan;
     return new DataStream(plan, plan.add("co-process", name, this.first.node, undefined, fn, undefined, [this.second.node]));
+  }
+}
+
+/** Two keyed streams paired by `connect` (or `ConnectedStreams.keyBy`),
+ * waiting for their KeyedCoProcessFunction. */
+export class KeyedConnectedStreams {
+  /** @param {DataStream} first @param {DataStream} second */
+  constructor(first, second) {
+    this.first = first;
+    this.second = second;
+  }
+
+  /** Runs `fn` on the records of both inputs, with the keyed state it
+   * created in its constructor, timers and side outputs.
+   * @param {KeyedCoProcessFunction} fn
+   * @returns {DataStream} */
+  process(fn) {
+    if (typeof fn?.processElement1 !== "function" || typeof fn?.processElement2 !== "function") {
+      throw new TypeError("KeyedConnectedStreams.process takes a KeyedCoProcessFunction (processElement1 and 2)");
+    }
+    const plan = this.first.plan;
+    const spec = { states: takeDeclared(), window: undefined };
+    const node = plan.add("keyed-co-process", "Keyed Co-Process", this.first.node, undefined, fn, spec, [this.second.node]);
+    return new DataStream(plan, node);
   }
 }

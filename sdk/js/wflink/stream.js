@@ -6,7 +6,7 @@
 // topologically sorted by construction (the Rust SDK's rules).
 
 import { Args } from "./args.js";
-import { ConnectedStreams } from "./connected.js";
+import { ConnectedStreams, KeyedConnectedStreams } from "./connected.js";
 import { InvalidArguments, InvalidPlan } from "./errors.js";
 import { OutputTag } from "./process.js";
 /** @typedef {import("./process.js").Collector} Collector */
@@ -358,15 +358,22 @@ export class DataStream {
   }
 
   /** Pairs this stream with `other` (of any records) for a function of
-   * two inputs: `map`, `flatMap` or `process` on the ConnectedStreams.
+   * two inputs: `map`, `flatMap` or `process` on the ConnectedStreams;
+   * two keyed streams give KeyedConnectedStreams for a
+   * KeyedCoProcessFunction.
    * @param {DataStream} other
-   * @returns {ConnectedStreams} */
+   * @returns {ConnectedStreams | KeyedConnectedStreams} */
   connect(other) {
     if (!(other instanceof DataStream) || other.plan !== this.plan) {
       throw new TypeError("connect takes a stream of the same job (a DataStream)");
     }
-    if (this instanceof KeyedStream || other instanceof KeyedStream) {
-      throw new InvalidPlan("connecting keyed streams (a KeyedCoProcessFunction) is not in the JavaScript library yet");
+    const [keyed1, keyed2] = [this instanceof KeyedStream, other instanceof KeyedStream];
+    if (keyed1 && keyed2) return new KeyedConnectedStreams(this, other);
+    if (keyed1 || keyed2) {
+      throw new InvalidPlan(
+        "connect pairs two keyed streams or two non-keyed ones; key the other stream too (keyBy), " +
+          "or connect both unkeyed and key them with ConnectedStreams.keyBy(key1, key2)",
+      );
     }
     return new ConnectedStreams(this, other);
   }

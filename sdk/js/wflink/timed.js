@@ -140,7 +140,7 @@ export class ContextChain {
     this.first = nodes[0];
     if (this.first.kind === "reduce") throw new JobError(`${this.first.label()} is a reduce: the host calls process for it (a host bug)`);
     /** The keyed first node, if any: a keyed process function or a window. */
-    this.keyed = this.first.kind === "keyed-process" ? this.first : undefined;
+    this.keyed = ["keyed-process", "keyed-co-process"].includes(this.first.kind) ? this.first : undefined;
     /** The co-process first node, if any (a function of two inputs). */
     this.co = this.first.kind === "co-process" ? this.first : undefined;
     if (this.co) this.coCtx = new Context(this.sides);
@@ -249,11 +249,20 @@ export class ContextChain {
     ctx.bind(out.values, outStamps);
     ctx.domain = undefined;
     const fn = keyed.fn;
+    if (keyed.kind === "keyed-co-process" && input !== 0 && input !== 1) {
+      throw new JobError(`${keyed.label()} has two inputs; a batch came from input ${input} (a host bug)`);
+    }
+    const element =
+      keyed.kind !== "keyed-co-process"
+        ? (v) => fn.processElement(v, ctx, ctx.out)
+        : input === 0
+          ? (v) => fn.processElement1(v, ctx, ctx.out)
+          : (v) => fn.processElement2(v, ctx, ctx.out);
     guarded(keyed, () => {
       for (let i = 0; i < values.length; i++) {
         CALL.setKey(keys[i], texts[i]);
         ctx.at(stamps === undefined ? undefined : stamps[i]);
-        ctx.emitAll(fn.processElement(values[i], ctx, ctx.out));
+        ctx.emitAll(element(values[i]));
       }
     });
     this.finish(out.values, outStamps, result);

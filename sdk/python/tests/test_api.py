@@ -170,5 +170,21 @@ def test_connect_records_a_co_process_node_of_two_inputs():
     def keyed(env, args):
         env.read_text_file("a").connect(env.read_text_file("b").key_by(len)).map(str, str).print()
 
-    with pytest.raises(InvalidPlan, match="connecting keyed streams"):
+    with pytest.raises(InvalidPlan, match="connect pairs two keyed streams or two non-keyed ones"):
         record(keyed, [])
+
+
+def test_two_keyed_streams_connect_for_a_keyed_co_process_function_with_its_states():
+    from wflink import KeyedCoProcessFunction, ValueState
+
+    class Totals(KeyedCoProcessFunction):
+        def __init__(self):
+            self.total = ValueState("total")
+
+    def build(env, args):
+        a, b = env.read_text_file("a").key_by(len), env.read_text_file("b")
+        a.connect(b.key_by(len)).process(Totals()).print()
+
+    node = record(build, []).nodes[4]
+    assert (node.kind, node.inputs) == ("keyed-co-process", [(1, "hash"), (3, "hash")])
+    assert [name for _, name, _ in node.spec["states"]] == ["total"]

@@ -20,7 +20,7 @@ from .window import WindowOperator
 _MISSING = object()
 _DOMAINS = (EVENT_TIME, PROCESSING_TIME)
 #: Nodes that read a key-by and so must start their chain.
-_KEYED = ("reduce", "keyed-process")
+_KEYED = ("reduce", "keyed-process", "keyed-co-process")
 
 
 class CallResult:
@@ -75,7 +75,7 @@ class Chain:
         middle = nodes[starts : len(nodes) - (1 if self.key_by else 0)]
         self.stages = [(stage(n, self.sides), n) for n in middle]
         self.last = middle[-1] if middle else self.first
-        if self.keyed is not None and self.keyed.kind == "keyed-process" and not isinstance(self.keyed.fn, WindowOperator):
+        if self.keyed is not None and self.keyed.kind != "reduce" and not isinstance(self.keyed.fn, WindowOperator):
             self.ctx = Context(self.sides)
 
     def _side_chains(self, plan, ids):
@@ -170,7 +170,13 @@ class Chain:
         ctx = self.ctx
         ctx._bind(out_values, out_stamps)
         ctx._domain = None
-        guarded(keyed, self._keyed_elements, keyed.fn.process_element, ctx, keys, values, stamps)
+        if keyed.kind == "keyed-co-process":
+            if input not in (0, 1):
+                raise JobError(f"{keyed.label()} has two inputs; a batch came from input {input} (a host bug)")
+            process_element = keyed.fn.process_element1 if input == 0 else keyed.fn.process_element2
+        else:
+            process_element = keyed.fn.process_element
+        guarded(keyed, self._keyed_elements, process_element, ctx, keys, values, stamps)
         return self._finish(out_values, out_stamps)
 
     @staticmethod
@@ -184,7 +190,7 @@ class Chain:
 
     def _run_timers(self, timers):
         keyed = self.keyed
-        if keyed is None or keyed.kind != "keyed-process":
+        if keyed is None or keyed.kind == "reduce":
             raise JobError("timers fired for a chain that sets none (a host bug)")
         keys = slices(timers.keys, timers.key_ends)
         namespaces = slices(timers.namespaces, timers.namespace_ends)

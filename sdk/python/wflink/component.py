@@ -166,7 +166,10 @@ def _timed_kind_to_wit(n):
             late_output_tag=window["late_output_tag"],
             function=window["function"],
         )
-    return wit_plan.NodeKind_KeyedProcess(wit_plan.KeyedProcessSpec(states=states, window=window))
+    spec = wit_plan.KeyedProcessSpec(states=states, window=window)
+    if n.kind == "keyed-co-process":
+        return wit_plan.NodeKind_KeyedCoProcess(spec)
+    return wit_plan.NodeKind_KeyedProcess(spec)
 
 
 def _batch_to_wit(out):

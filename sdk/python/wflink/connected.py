@@ -1,7 +1,9 @@
 """Streams of two inputs: ``a.connect(b)`` pairs two streams, of any
 records, for a function of two inputs (Flink's ``ConnectedStreams``):
 ``map(f1, f2)`` (CoMap), ``flat_map(f1, f2)`` (CoFlatMap) or
-``process(CoProcessFunction)``. The node starts a new task chain; the host
+``process(CoProcessFunction)``; two keyed streams connect for a
+``KeyedCoProcessFunction``, whose keyed state and timers both inputs of a
+key share. The node starts a new task chain; the host
 names the input of each batch, and the chain calls the first or the
 second function on its records.
 """
@@ -28,6 +30,26 @@ class CoProcessFunction:
     def process_element2(self, value: Any, ctx: Context) -> Optional[Iterable[Any]]:
         """Handles one record of the second input, as :meth:`process_element1`."""
         raise NotImplementedError
+
+
+class KeyedCoProcessFunction:
+    """A function of two keyed inputs (Flink's ``KeyedCoProcessFunction``):
+    both inputs of a key share its keyed state (attributes holding
+    :class:`~wflink.ValueState` and friends, created in ``__init__``) and
+    timers. Subclass it and define :meth:`process_element1`,
+    :meth:`process_element2` and, for timers, :meth:`on_timer`."""
+
+    def process_element1(self, value: Any, ctx: Context) -> Optional[Iterable[Any]]:
+        """Handles one record of the first input for the current key."""
+        raise NotImplementedError
+
+    def process_element2(self, value: Any, ctx: Context) -> Optional[Iterable[Any]]:
+        """Handles one record of the second input for the current key."""
+        raise NotImplementedError
+
+    def on_timer(self, timestamp: int, ctx: Context) -> Optional[Iterable[Any]]:
+        """Called when a timer of the current key fires."""
+        return None
 
 
 class CoFunction:
@@ -87,9 +109,39 @@ class ConnectedStreams:
             raise TypeError("ConnectedStreams.process takes a CoProcessFunction (process_element1 and 2)")
         return self._co("Co-Process", CoFunction("process", fn.process_element1, fn.process_element2))
 
+    def key_by(self, key1: Callable[[Any], Any], key2: Callable[[Any], Any]) -> KeyedConnectedStreams:
+        """Keys the first input by ``key1(record)`` and the second by
+        ``key2(record)``: records of both inputs with equal keys meet in one
+        subtask and share the key's state and timers."""
+        return KeyedConnectedStreams(self._first.key_by(key1), self._second.key_by(key2))
+
     def _co(self, name: str, fn: CoFunction) -> DataStream:
         from .stream import DataStream
 
         plan = self._first._plan
         node = plan.add("co-process", name, self._first._node, fn=fn, more_inputs=[self._second._node])
+        return DataStream(plan, node)
+
+
+class KeyedConnectedStreams:
+    """Two keyed streams paired by ``connect`` (or ``ConnectedStreams.key_by``),
+    waiting for their :class:`~wflink.KeyedCoProcessFunction`."""
+
+    def __init__(self, first: DataStream, second: DataStream) -> None:
+        self._first = first
+        self._second = second
+
+    def process(self, fn: KeyedCoProcessFunction) -> DataStream:
+        """Runs ``fn`` on the records of both inputs, with the keyed state it
+        created in ``__init__``, timers and side outputs."""
+        from .state import take_declared
+        from .stream import DataStream
+
+        if not (hasattr(fn, "process_element1") and hasattr(fn, "process_element2")):
+            raise TypeError("KeyedConnectedStreams.process takes a KeyedCoProcessFunction (process_element1 and 2)")
+        plan = self._first._plan
+        spec = {"states": take_declared(), "window": None}
+        node = plan.add(
+            "keyed-co-process", "Keyed Co-Process", self._first._node, fn=fn, spec=spec, more_inputs=[self._second._node]
+        )
         return DataStream(plan, node)

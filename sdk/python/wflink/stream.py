@@ -293,13 +293,23 @@ class DataStream:
     def connect(self, other: DataStream) -> ConnectedStreams:
         """Pairs this stream with ``other`` (of any records) for a function
         of two inputs: ``map``, ``flat_map`` or ``process`` on the
-        :class:`~wflink.ConnectedStreams`."""
+        :class:`~wflink.ConnectedStreams`; two keyed streams give
+        :class:`~wflink.KeyedConnectedStreams` for a
+        :class:`~wflink.KeyedCoProcessFunction`."""
         from .connected import ConnectedStreams
 
         if not isinstance(other, DataStream) or other._plan is not self._plan:
             raise TypeError("connect takes a stream of the same job (a DataStream)")
-        if isinstance(self, KeyedStream) or isinstance(other, KeyedStream):
-            raise InvalidPlan("connecting keyed streams (a KeyedCoProcessFunction) is not in the Python library yet")
+        keyed = (isinstance(self, KeyedStream), isinstance(other, KeyedStream))
+        if keyed == (True, True):
+            from .connected import KeyedConnectedStreams
+
+            return KeyedConnectedStreams(self, other)  # type: ignore[return-value]
+        if any(keyed):
+            raise InvalidPlan(
+                "connect pairs two keyed streams or two non-keyed ones; key the other stream too (key_by), "
+                "or connect both unkeyed and key them with ConnectedStreams.key_by(key1, key2)"
+            )
         return ConnectedStreams(self, other)
 
     def key_by(self, fn: Callable[[Any], Any]) -> KeyedStream:

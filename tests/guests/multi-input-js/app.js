@@ -13,8 +13,23 @@
 //   (`BIG key amount`, written to `DIR/big`), the others print
 //   `A key amount`; records of `b` (with event timestamps) print
 //   `B key timestamp`.
+// - `keyed`: both inputs get event time (2 s of out-of-orderness) and are
+//   keyed by `key`; a KeyedCoProcessFunction keeps, per key and 10 s
+//   window, the sum of `a`'s amounts and the count of `b`'s records in one
+//   map state, and prints `key,window_end,sum_a,count_b` when the window's
+//   event timer fires (`LATE key timestamp` for a late record).
 
-import { CoProcessFunction, InvalidArguments, OutputTag, WatermarkStrategy, exportJob } from "wflink";
+import {
+  CoProcessFunction,
+  InvalidArguments,
+  KeyedCoProcessFunction,
+  MapState,
+  OutputTag,
+  WatermarkStrategy,
+  exportJob,
+} from "wflink";
+
+const WINDOW_MS = 10_000;
 
 function parse(line) {
   const [key, ts, amount] = line.split(",");
@@ -35,6 +50,41 @@ class Router extends CoProcessFunction {
 
   processElement2(r, ctx) {
     return [`B ${r[0]} ${ctx.timestamp()}`];
+  }
+}
+
+/** Sums `a` and counts `b` per key and window; both inputs share the state. */
+class WindowTotals extends KeyedCoProcessFunction {
+  constructor() {
+    super();
+    this.totals = new MapState("totals");
+  }
+
+  add(r, amount, count, ctx, out) {
+    if (r[1] <= ctx.timerService().currentWatermark()) {
+      out.collect(`LATE ${r[0]} ${r[1]}`);
+      return;
+    }
+    const end = r[1] - (r[1] % WINDOW_MS) + WINDOW_MS - 1;
+    const [s, c] = this.totals.get(end, [0, 0]);
+    this.totals.put(end, [s + amount, c + count]);
+    ctx.timerService().registerEventTimeTimer(end);
+  }
+
+  processElement1(r, ctx, out) {
+    this.add(r, r[2], 0, ctx, out);
+  }
+
+  processElement2(r, ctx, out) {
+    this.add(r, 0, 1, ctx, out);
+  }
+
+  onTimer(timestamp, ctx, out) {
+    const total = this.totals.get(timestamp);
+    if (total !== undefined) {
+      this.totals.remove(timestamp);
+      out.collect(`${ctx.getCurrentKey()},${timestamp},${total[0]},${total[1]}`);
+    }
   }
 }
 
@@ -65,6 +115,16 @@ function build(env, args) {
     const routed = a.connect(b).process(new Router(big));
     routed.getSideOutput(big).printOrWrite(output === undefined ? undefined : `${output}/big`);
     routed.printOrWrite(output);
+  } else if (mode === "keyed") {
+    const strategy = WatermarkStrategy.forBoundedOutOfOrderness(2000);
+    const timedA = a.assignTimestampsAndWatermarks(strategy, (r) => r[1]);
+    b = b.assignTimestampsAndWatermarks(strategy, (r) => r[1]);
+    timedA
+      .connect(b)
+      .keyBy((r) => r[0], (r) => r[0])
+      .process(new WindowTotals())
+      .uid("window-totals")
+      .printOrWrite(output);
   } else {
     throw new InvalidArguments(`unknown mode ${mode}`);
   }

@@ -13,9 +13,26 @@ instead of printing. Modes (``--mode``):
   (``BIG key amount``, written to ``DIR/big``), the others print
   ``A key amount``; records of ``b`` (with event timestamps) print
   ``B key timestamp``.
+- ``keyed``: both inputs get event time (2 s of out-of-orderness) and
+  are keyed by ``key``; a KeyedCoProcessFunction keeps, per key and 10 s
+  window, the sum of ``a``'s amounts and the count of ``b``'s records in
+  one map state, and prints ``key,window_end,sum_a,count_b`` when the
+  window's event timer fires (``LATE key timestamp`` for a late record).
 """
 
-from wflink import CoProcessFunction, InvalidArguments, OutputTag, WatermarkStrategy, export_job
+from datetime import timedelta
+
+from wflink import (
+    CoProcessFunction,
+    InvalidArguments,
+    KeyedCoProcessFunction,
+    MapState,
+    OutputTag,
+    WatermarkStrategy,
+    export_job,
+)
+
+WINDOW_MS = 10_000
 
 
 def parse(line):
@@ -39,6 +56,34 @@ class Router(CoProcessFunction):
         yield f"B {r[0]} {ctx.timestamp()}"
 
 
+class WindowTotals(KeyedCoProcessFunction):
+    """Sums ``a`` and counts ``b`` per key and window; both inputs share the state."""
+
+    def __init__(self):
+        self.totals = MapState("totals")
+
+    def add(self, r, amount, count, ctx):
+        if r[1] <= ctx.current_watermark():
+            ctx.collect(f"LATE {r[0]} {r[1]}")
+            return
+        end = r[1] - r[1] % WINDOW_MS + WINDOW_MS - 1
+        s, c = self.totals.get(end, (0, 0))
+        self.totals.put(end, (s + amount, c + count))
+        ctx.register_event_time_timer(end)
+
+    def process_element1(self, r, ctx):
+        self.add(r, r[2], 0, ctx)
+
+    def process_element2(self, r, ctx):
+        self.add(r, 0, 1, ctx)
+
+    def on_timer(self, timestamp, ctx):
+        total = self.totals.get(timestamp)
+        if total is not None:
+            self.totals.remove(timestamp)
+            yield f"{ctx.current_key()},{timestamp},{total[0]},{total[1]}"
+
+
 def build(env, args):
     env.set_job_name("multi-input-python")
     output = args.get("output")
@@ -58,6 +103,12 @@ def build(env, args):
         routed = a.connect(b).process(Router(big))
         routed.get_side_output(big).print_or_write(None if output is None else f"{output}/big")
         routed.print_or_write(output)
+    elif mode == "keyed":
+        strategy = WatermarkStrategy.for_bounded_out_of_orderness(timedelta(seconds=2))
+        a = a.assign_timestamps_and_watermarks(strategy, lambda r: r[1])
+        b = b.assign_timestamps_and_watermarks(strategy, lambda r: r[1])
+        totals = a.connect(b).key_by(lambda r: r[0], lambda r: r[0]).process(WindowTotals())
+        totals.uid("window-totals").print_or_write(output)
     else:
         raise InvalidArguments(f"unknown mode {mode}")
 
