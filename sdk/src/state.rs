@@ -51,6 +51,17 @@ pub(crate) fn declare(name: &str, kind: StateKind, lazy: bool) -> u32 {
     id
 }
 
+/// Changes the id of the state declared as `old` to `new` (a state with a
+/// time to live gets its own id, see `state_ttl::register`).
+pub(crate) fn redeclare(old: u32, new: u32) {
+    DECLARED.with(|d| {
+        let mut d = d.borrow_mut();
+        if let Some(state) = d.iter_mut().rev().find(|s| s.id == old) {
+            state.id = new;
+        }
+    });
+}
+
 fn read<T: DeserializeOwned>(id: u32, ttl: Option<&StateTtlConfig>, user_key: &[u8]) -> Result<Option<T>, StateError> {
     if let Some(config) = ttl {
         return match state_ttl::read_live(id, config, user_key)? {
@@ -115,7 +126,7 @@ impl<T: Data> ValueState<T> {
 
     /// Gives the value a time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config);
         self.ttl = Some(config);
         self
     }
@@ -216,7 +227,7 @@ impl<K: Data, V: Data> MapState<K, V> {
 
     /// Gives each entry of the map its own time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config);
         self.ttl = Some(config);
         self
     }
@@ -304,7 +315,7 @@ impl<T: Data, F: Fn(T, T) -> T> ReducingState<T, F> {
 
     /// Gives the folded value a time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config);
         self.ttl = Some(config);
         self
     }
@@ -345,7 +356,7 @@ impl<A: AggregateFunction> AggregatingState<A> {
 
     /// Gives the accumulator a time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config);
         self.ttl = Some(config);
         self
     }

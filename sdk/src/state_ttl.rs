@@ -64,15 +64,21 @@ thread_local! {
     static REGISTERED: RefCell<Vec<(u32, i64)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Records that state `id` has a time to live.
-pub(crate) fn register(id: u32, config: &StateTtlConfig) {
+/// Gives the state declared as `id` a time to live; returns its id from
+/// now on. The id depends on the time to live, so that entries of a state
+/// of the same name without one (or with another), e.g. of another
+/// operator of the job, are never taken for this state's: every instance
+/// runs the whole build function, so the registry holds every operator's.
+pub(crate) fn register(id: u32, config: &StateTtlConfig) -> u32 {
+    let ttl_id = (id ^ 0x7474_6c00).wrapping_mul(0x0100_0193) ^ (config.ttl_ms as u32).rotate_left(16);
+    crate::state::redeclare(id, ttl_id);
     REGISTERED.with(|r| {
         let mut r = r.borrow_mut();
-        match r.iter_mut().find(|(known, _)| *known == id) {
-            Some(entry) => entry.1 = config.ttl_ms,
-            None => r.push((id, config.ttl_ms)),
+        if !r.iter().any(|(known, _)| *known == ttl_id) {
+            r.push((ttl_id, config.ttl_ms));
         }
     });
+    ttl_id
 }
 
 /// The time to live of state `id`, if it has one.
@@ -191,6 +197,24 @@ mod tests {
         assert_eq!(seen, Some(7));
         let (seen, _) = value_at(&state, 1_800, &v);
         assert_eq!(seen, Some(7), "the read at 1400 made it live until 1900");
+    }
+
+    #[test]
+    fn a_state_of_the_same_name_without_a_ttl_is_another_state() {
+        // Two operators' states: each operator takes its own declarations.
+        crate::state::take_declared();
+        let plain = ValueState::<i64>::new("shared-name");
+        let first = crate::state::take_declared();
+        let with_ttl = ValueState::<i64>::new("shared-name").with_ttl(StateTtlConfig::new(Duration::from_millis(100)));
+        let second = crate::state::take_declared();
+        assert_eq!((first.len(), second.len()), (1, 1));
+        assert_ne!(first[0].id, second[0].id, "the state with a TTL is declared under its own id");
+        let writes = call(StateEntries::default(), 1_000, || plain.update(&1).unwrap());
+        let state = apply(StateEntries::default(), writes);
+        let mut seen = (None, None);
+        let after = call(state, 5_000, || seen = (plain.value().unwrap(), with_ttl.value().unwrap()));
+        assert_eq!(seen, (Some(1), None), "the plain value never expires and is not the TTL state's");
+        assert_eq!(after.iter().count(), 0, "nothing was removed");
     }
 
     #[test]

@@ -168,3 +168,20 @@ mod tests {
         assert_eq!(run(2, 3, &[1, 2, 3, 4, 5, 6]), ["[2, 3]", "[5, 6]"]);
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use crate::prelude::*;
+
+    fn build(env: &mut StreamExecutionEnvironment, _: &Args) -> Result<(), JobError> {
+        let keyed = env.read_text_file("in").key_by(|l: &String| l.len() as u64);
+        keyed.count_window_sliding(5, 0).reduce(|a, _| a).print();
+        Ok(())
+    }
+
+    #[test]
+    fn a_count_window_that_never_fires_is_an_invalid_plan() {
+        let error = crate::describe(build, &[]).unwrap_err();
+        assert!(error.to_string().contains("a count window needs a size and a slide of at least 1"), "{error}");
+    }
+}
