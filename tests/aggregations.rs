@@ -39,12 +39,12 @@ fn run(mode: &str, p: u32, input: &Path, extra: &[&str]) -> Vec<String> {
     sorted_lines(&lines)
 }
 
-fn line(r: &Rec) -> String {
+pub(crate) fn line(r: &Rec) -> String {
     format!("{},{},{}", r.0, r.1, r.2)
 }
 
 /// A running fold per key in input order, one output line per record.
-fn running(recs: &[Rec], mut f: impl FnMut(Rec, &Rec) -> Rec) -> Vec<String> {
+pub(crate) fn running(recs: &[Rec], mut f: impl FnMut(Rec, &Rec) -> Rec) -> Vec<String> {
     let mut current: HashMap<String, Rec> = HashMap::new();
     let mut lines: Vec<String> = recs
         .iter()

@@ -4,12 +4,14 @@
 //! CoMap, a CoFlatMap, a CoProcessFunction (side output, timestamps) and
 //! a KeyedCoProcessFunction (keyed state and event timers shared by both
 //! inputs), at parallelism 1 and 2 on generated, out-of-order input,
-//! checked against plain loops here.
+//! checked against plain loops here; and, on one input, the keyed
+//! aggregations `min`, `max`, `min_by`/`minBy` and `max_by`/`maxBy`.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::aggregations::running;
 use crate::common::*;
 use crate::multi_input::{Rec, records, window_totals, write_input};
 
@@ -62,6 +64,12 @@ fn assert_multi_input_modes(guest: &str) {
     let routed = a.iter().map(|(k, _, n)| if *n > 50 { format!("BIG {k} {n}") } else { format!("A {k} {n}") });
     let co_process = sorted(routed.chain(b.iter().map(|(k, ts, _)| format!("B {k} {ts}"))).collect());
     let keyed = window_totals(&a, &b);
+    let aggregations = [
+        ("min", running(&a, |acc, r| (acc.0, acc.1, acc.2.min(r.2)))),
+        ("max", running(&a, |acc, r| (acc.0, acc.1, acc.2.max(r.2)))),
+        ("min-by", running(&a, |acc, r| if r.2 < acc.2 { r.clone() } else { acc })),
+        ("max-by", running(&a, |acc, r| if r.2 > acc.2 { r.clone() } else { acc })),
+    ];
     for p in [1, 2] {
         let (got, updates) = final_counts(&run(guest, "union", p, &a_path, &b_path).join("\n"));
         assert_eq!(got, sums, "{guest}: union's final sums at p={p}");
@@ -70,6 +78,9 @@ fn assert_multi_input_modes(guest: &str) {
         assert_eq!(run(guest, "co-flat-map", p, &a_path, &b_path), co_flat_map, "{guest}: co-flat-map at p={p}");
         assert_eq!(run(guest, "co-process", p, &a_path, &b_path), co_process, "{guest}: co-process at p={p}");
         assert_eq!(run(guest, "keyed", p, &a_path, &b_path), keyed, "{guest}: keyed co-process at p={p}");
+        for (mode, expected) in &aggregations {
+            assert_eq!(&run(guest, mode, p, &a_path, &b_path), expected, "{guest}: {mode} at p={p}");
+        }
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -377,3 +377,21 @@ test("two keyed streams connect for a keyed co-process function with its states"
     { source: 3, partitioning: "hash" },
   ]);
 });
+
+test("min, max, minBy and maxBy follow Flink's semantics", () => {
+  const records = [["a", 5, 1], ["b", 3, 2], ["c", 3, 3], ["d", 9, 4]];
+  const running = (method) => {
+    let fn;
+    exportJob((env) => {
+      const stream = env.readTextFile("in").keyBy((l) => l.length)[method](1);
+      fn = stream.plan.nodes[stream.node].fn;
+      stream.print();
+    }).job.describe([]);
+    let acc;
+    return records.map((r) => (acc = acc === undefined ? r : fn(acc, r)));
+  };
+  assert.deepEqual(running("min"), [["a", 5, 1], ["a", 3, 1], ["a", 3, 1], ["a", 3, 1]]);
+  assert.deepEqual(running("max"), [["a", 5, 1], ["a", 5, 1], ["a", 5, 1], ["a", 9, 1]]);
+  assert.deepEqual(running("minBy"), [["a", 5, 1], ["b", 3, 2], ["b", 3, 2], ["b", 3, 2]]);
+  assert.deepEqual(running("maxBy"), [["a", 5, 1], ["a", 5, 1], ["a", 5, 1], ["d", 9, 4]]);
+});

@@ -33,6 +33,28 @@ function slug(kind, connector, spec) {
   return kind;
 }
 
+/** Whether `candidate` is strictly less (`less`) or greater than `current`. */
+function moreExtreme(candidate, current, less) {
+  return less ? candidate < current : candidate > current;
+}
+
+/** The reduce function of `min`/`max`: replaces only the field. */
+function extremeField(position, less) {
+  if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
+  return (acc, v) => {
+    if (!moreExtreme(v[position], acc[position], less)) return acc;
+    const next = acc.slice();
+    next[position] = v[position];
+    return next;
+  };
+}
+
+/** The reduce function of `minBy`/`maxBy`: keeps the whole record. */
+function extremeRecord(position, less) {
+  if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
+  return (acc, v) => (moreExtreme(v[position], acc[position], less) ? v : acc);
+}
+
 /** One node of the StreamGraph (WIT `node`), plus its user function. */
 export class Node {
   constructor(id, kind, name, connector, fn, spec) {
@@ -484,6 +506,39 @@ export class KeyedStream extends DataStream {
     this.plan.nodes[stream.node].sumPosition = position;
     return stream;
   }
+  /** A running minimum per key of field `position` of array records, as
+   * Flink's `min`: only that field changes, the others keep the key's
+   * first record's values (of the records themselves without `position`).
+   * Emits the running record after every record.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  min(position) {
+    return this.then("reduce", "Min", extremeField(position, true));
+  }
+
+  /** A running maximum per key of field `position`, as `min`.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  max(position) {
+    return this.then("reduce", "Max", extremeField(position, false));
+  }
+
+  /** Per key, the whole record with the least field `position` so far, as
+   * Flink's `minBy`: on ties the earlier record stays.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  minBy(position) {
+    return this.then("reduce", "Min By", extremeRecord(position, true));
+  }
+
+  /** Per key, the whole record with the greatest field `position` so far,
+   * as `minBy`.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  maxBy(position) {
+    return this.then("reduce", "Max By", extremeRecord(position, false));
+  }
+
 
   /** Runs a KeyedProcessFunction (an object with `processElement(value,
    * ctx, out)` and optionally `onTimer(timestamp, ctx, out)`) on each

@@ -188,3 +188,26 @@ def test_two_keyed_streams_connect_for_a_keyed_co_process_function_with_its_stat
     node = record(build, []).nodes[4]
     assert (node.kind, node.inputs) == ("keyed-co-process", [(1, "hash"), (3, "hash")])
     assert [name for _, name, _ in node.spec["states"]] == ["total"]
+
+
+def test_min_max_min_by_and_max_by_follow_flinks_semantics():
+    from wflink.stream import KeyedStream
+
+    records = [("a", 5, 1), ("b", 3, 2), ("c", 3, 3), ("d", 9, 4)]
+
+    def running(method):
+        def build(env, args):
+            getattr(env.read_text_file("in").key_by(len), method)(1).print()
+
+        fn = record(build, []).nodes[2].fn
+        out, acc = [], None
+        for r in records:
+            acc = r if acc is None else fn(acc, r)
+            out.append(acc)
+        return out
+
+    assert running("min") == [("a", 5, 1), ("a", 3, 1), ("a", 3, 1), ("a", 3, 1)]
+    assert running("max") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("a", 9, 1)]
+    assert running("min_by") == [("a", 5, 1), ("b", 3, 2), ("b", 3, 2), ("b", 3, 2)]
+    assert running("max_by") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("d", 9, 4)]
+    assert KeyedStream.min.__doc__

@@ -391,6 +391,27 @@ class KeyedStream(DataStream):
         # The spec lets the chain fold (str, int) pairs without calling ``add``.
         return self._then("reduce", "Sum", add, DataStream, spec=("sum", position))
 
+    def min(self, position: Optional[int] = None) -> DataStream:
+        """A running minimum per key of field ``position`` of tuple records,
+        as Flink's ``min``: only that field changes, the others keep the
+        key's first record's values (of the records themselves when
+        ``position`` is None). Emits the running record after every record."""
+        return self._then("reduce", "Min", _extreme_field(position, less=True), DataStream)
+
+    def max(self, position: Optional[int] = None) -> DataStream:
+        """A running maximum per key of field ``position``, as :meth:`min`."""
+        return self._then("reduce", "Max", _extreme_field(position, less=False), DataStream)
+
+    def min_by(self, position: Optional[int] = None) -> DataStream:
+        """Per key, the whole record with the least field ``position`` so
+        far, as Flink's ``min_by``: on ties the earlier record stays."""
+        return self._then("reduce", "Min By", _extreme_record(position, less=True), DataStream)
+
+    def max_by(self, position: Optional[int] = None) -> DataStream:
+        """Per key, the whole record with the greatest field ``position`` so
+        far, as :meth:`min_by`."""
+        return self._then("reduce", "Max By", _extreme_record(position, less=False), DataStream)
+
     def process(self, fn: KeyedProcessFunction) -> DataStream:  # type: ignore[override]
         """Runs a :class:`~wflink.KeyedProcessFunction` on each record with
         its key's state (the state handles it created in ``__init__``),
@@ -410,6 +431,30 @@ class KeyedStream(DataStream):
 
     def _keyed_process(self, fn, name, spec):
         return self._then("keyed-process", name, fn, DataStream, spec)
+
+
+def _more_extreme(candidate, current, less):
+    return candidate < current if less else candidate > current
+
+
+def _extreme_field(position, less):
+    """The reduce function of ``min``/``max``: replaces only the field."""
+    if position is None:
+        return lambda acc, value: value if _more_extreme(value, acc, less) else acc
+
+    def fold(acc, value):
+        if _more_extreme(value[position], acc[position], less):
+            return tuple(acc[:position]) + (value[position],) + tuple(acc[position + 1 :])
+        return acc
+
+    return fold
+
+
+def _extreme_record(position, less):
+    """The reduce function of ``min_by``/``max_by``: keeps the whole record."""
+    if position is None:
+        return lambda acc, value: value if _more_extreme(value, acc, less) else acc
+    return lambda acc, value: value if _more_extreme(value[position], acc[position], less) else acc
 
 
 def record(build: BuildFunction, args: Iterable[str]) -> Plan:

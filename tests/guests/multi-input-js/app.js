@@ -18,6 +18,10 @@
 //   window, the sum of `a`'s amounts and the count of `b`'s records in one
 //   map state, and prints `key,window_end,sum_a,count_b` when the window's
 //   event timer fires (`LATE key timestamp` for a late record).
+// - `min`, `max`, `min-by`, `max-by`: on `a` alone, read, parsed and keyed
+//   at parallelism 1 (so each key's records come in file order), the keyed
+//   aggregation of the amount, printing `key,timestamp,amount` after each
+//   record.
 
 import {
   CoProcessFunction,
@@ -91,9 +95,18 @@ class WindowTotals extends KeyedCoProcessFunction {
 function build(env, args) {
   env.setJobName("multi-input-js");
   const output = args.get("output");
+  const mode = args.get("mode", "union");
+  const aggregations = { min: "min", max: "max", "min-by": "minBy", "max-by": "maxBy" };
+  if (mode in aggregations) {
+    const records = env.readTextFile(args.required("a")).setParallelism(1).map(parse).setParallelism(1);
+    const keyed = records.keyBy((r) => r[0]).setParallelism(1);
+    keyed[aggregations[mode]](2)
+      .map((r) => `${r[0]},${r[1]},${r[2]}`)
+      .printOrWrite(output);
+    return;
+  }
   const a = env.readTextFile(args.required("a")).map(parse);
   let b = env.readTextFile(args.required("b")).map(parse);
-  const mode = args.get("mode", "union");
   if (mode === "union") {
     a.union(b)
       .map((r) => [r[0], r[2]])

@@ -18,6 +18,10 @@ instead of printing. Modes (``--mode``):
   window, the sum of ``a``'s amounts and the count of ``b``'s records in
   one map state, and prints ``key,window_end,sum_a,count_b`` when the
   window's event timer fires (``LATE key timestamp`` for a late record).
+- ``min``, ``max``, ``min-by``, ``max-by``: on ``a`` alone, read, parsed
+  and keyed at parallelism 1 (so each key's records come in file order),
+  the keyed aggregation of the amount, printing ``key,timestamp,amount``
+  after each record.
 """
 
 from datetime import timedelta
@@ -87,9 +91,15 @@ class WindowTotals(KeyedCoProcessFunction):
 def build(env, args):
     env.set_job_name("multi-input-python")
     output = args.get("output")
+    mode = args.get("mode", "union")
+    if mode in ("min", "max", "min-by", "max-by"):
+        records = env.read_text_file(args.required("a")).set_parallelism(1).map(parse).set_parallelism(1)
+        keyed = records.key_by(lambda r: r[0]).set_parallelism(1)
+        running = getattr(keyed, mode.replace("-", "_"))(2)
+        running.map(lambda r: f"{r[0]},{r[1]},{r[2]}").print_or_write(output)
+        return
     a = env.read_text_file(args.required("a")).map(parse)
     b = env.read_text_file(args.required("b")).map(parse)
-    mode = args.get("mode", "union")
     if mode == "union":
         a.union(b).map(lambda r: (r[0], r[2])).key_by(lambda r: r[0]).sum(1).print_or_write(output)
     elif mode == "co-map":
