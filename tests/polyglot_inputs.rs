@@ -86,11 +86,11 @@ fn assert_multi_input_modes(guest: &str) {
 }
 
 #[test]
-fn python_union_and_connect_match_plain_loops() {
+fn python_union_connect_and_keyed_aggregations_match_plain_loops() {
     assert_multi_input_modes("multi-input-python");
 }
 
 #[test]
-fn javascript_union_and_connect_match_plain_loops() {
+fn javascript_union_connect_and_keyed_aggregations_match_plain_loops() {
     assert_multi_input_modes("multi-input-js");
 }
