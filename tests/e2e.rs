@@ -7,6 +7,7 @@
 
 mod common;
 
+mod aggregations;
 mod api_fuzz;
 mod bad_input;
 mod cli_operations;
@@ -25,6 +26,7 @@ mod logs;
 mod metrics;
 mod multi_input;
 mod polyglot;
+mod polyglot_inputs;
 mod sandbox;
 mod security;
 mod socket_source;

@@ -60,7 +60,7 @@ fn a_trickle_from_a_socket_is_printed_promptly() {
 }
 
 /// Accepts wflink's connection, killing it and failing if none comes in time.
-fn accept_within(listener: &TcpListener, limit: Duration, child: &mut Child) -> TcpStream {
+pub(crate) fn accept_within(listener: &TcpListener, limit: Duration, child: &mut Child) -> TcpStream {
     listener.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + limit;
     loop {

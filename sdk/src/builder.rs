@@ -121,7 +121,7 @@ impl PlanBuilder {
     }
 
     /// Remembers the first misuse.
-    fn fail(&mut self, error: JobError) {
+    pub fn fail(&mut self, error: JobError) {
         self.error.get_or_insert(error);
     }
 

@@ -290,7 +290,14 @@ impl CallContext {
             self.loaded = true;
             for (key, address, value) in self.raw.iter() {
                 let EntryAddress { state_id, namespace, user_key } = address;
-                self.store.set(state_id, key, namespace, user_key, Some(value.to_vec()), false);
+                // An entry whose time to live ended is removed as the call
+                // loads it (incremental cleanup over the keys of the call).
+                let expired = crate::state_ttl::ttl_of(state_id)
+                    .is_some_and(|ttl| crate::state_ttl::unwrap(value, ttl, self.processing_time).is_none());
+                match expired {
+                    true => self.store.set(state_id, key, namespace, user_key, None, true),
+                    false => self.store.set(state_id, key, namespace, user_key, Some(value.to_vec()), false),
+                }
             }
         }
     }

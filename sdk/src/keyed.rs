@@ -3,10 +3,11 @@
 use std::marker::PhantomData;
 use std::ops::AddAssign;
 
+use crate::aggregate::{extreme_field, extreme_record, sum};
 use crate::chain;
 use crate::plan::{KeyedProcessSpec, NodeKind};
 use crate::process::KeyedProcessFunction;
-use crate::window::{WindowAssigner, WindowedStream};
+use crate::window::{CountWindowedStream, WindowAssigner, WindowedStream};
 use crate::{Data, DataStream};
 
 /// A stream partitioned by a key of type `K` (see [`DataStream::key_by`]).
@@ -68,11 +69,65 @@ impl<T: Data, K> KeyedStream<T, K> {
         N: AddAssign + Copy,
         F: Fn(&mut T) -> &mut N + 'static,
     {
-        self.reduce_named("Sum", move |mut acc: T, mut next: T| {
-            let add = *field(&mut next);
-            *field(&mut acc) += add;
-            acc
-        })
+        self.reduce_named("Sum", sum(field))
+    }
+
+    /// A running minimum per key of the field `field` points to, as Flink's
+    /// `min(field)`: only that field changes; the other fields keep the
+    /// values of the key's first record (use [`min_by`](Self::min_by) for
+    /// the whole record holding the minimum). Emits the running record
+    /// after every record.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn lowest(readings: KeyedStream<(String, f64), String>) -> DataStream<(String, f64)> {
+    /// readings.min(|t| &mut t.1)
+    /// # }
+    /// ```
+    pub fn min<N, F>(self, field: F) -> DataStream<T>
+    where
+        N: PartialOrd + Copy,
+        F: Fn(&mut T) -> &mut N + 'static,
+    {
+        self.reduce_named("Min", extreme_field(field, true))
+    }
+
+    /// A running maximum per key of the field `field` points to, as Flink's
+    /// `max(field)`: only that field changes (see [`min`](Self::min)).
+    pub fn max<N, F>(self, field: F) -> DataStream<T>
+    where
+        N: PartialOrd + Copy,
+        F: Fn(&mut T) -> &mut N + 'static,
+    {
+        self.reduce_named("Max", extreme_field(field, false))
+    }
+
+    /// Per key, the whole record with the least `by(record)` so far, as
+    /// Flink's `minBy(field)`: on ties the earlier record stays. Emits it
+    /// after every record.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn cheapest(offers: KeyedStream<(String, String, i64), String>) -> DataStream<(String, String, i64)> {
+    /// offers.min_by(|t| t.2)
+    /// # }
+    /// ```
+    pub fn min_by<N, F>(self, by: F) -> DataStream<T>
+    where
+        N: PartialOrd,
+        F: Fn(&T) -> N + 'static,
+    {
+        self.reduce_named("Min By", extreme_record(by, true))
+    }
+
+    /// Per key, the whole record with the greatest `by(record)` so far, as
+    /// Flink's `maxBy(field)`: on ties the earlier record stays.
+    pub fn max_by<N, F>(self, by: F) -> DataStream<T>
+    where
+        N: PartialOrd,
+        F: Fn(&T) -> N + 'static,
+    {
+        self.reduce_named("Max By", extreme_record(by, false))
     }
 
     /// Runs a [`KeyedProcessFunction`] on each record with its key's state
@@ -95,6 +150,30 @@ impl<T: Data, K> KeyedStream<T, K> {
         K: Data,
     {
         WindowedStream::new(self.stream, assigner)
+    }
+
+    /// Cuts each key's records into windows of `size` records, as Flink's
+    /// `countWindow(size)`: a key's window fires at its `size`-th record,
+    /// in arrival order, and the next one starts empty.
+    pub fn count_window(self, size: u64) -> CountWindowedStream<T, K>
+    where
+        K: Data,
+    {
+        self.count_window_sliding(size, size)
+    }
+
+    /// Sliding count windows, as Flink's `countWindow(size, slide)`: every
+    /// `slide` records of a key, a window fires with the key's last `size`
+    /// records (fewer until `size` have arrived).
+    pub fn count_window_sliding(self, size: u64, slide: u64) -> CountWindowedStream<T, K>
+    where
+        K: Data,
+    {
+        if size == 0 || slide == 0 {
+            let error = format!("a count window needs a size and a slide of at least 1 (got {size} and {slide})");
+            self.stream.plan.borrow_mut().fail(crate::JobError::invalid_plan(error));
+        }
+        CountWindowedStream::new(self.stream, size.max(1), slide.max(1))
     }
 
     fn reduce_named<F>(self, name: &str, f: F) -> DataStream<T>

@@ -36,7 +36,8 @@
 //!
 //! # Layout
 //! - `env`: [`StreamExecutionEnvironment`], sources and job settings.
-//! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations.
+//! - `stream`, `keyed`: [`DataStream`], [`KeyedStream`] and their operations;
+//!   `aggregate`: the functions of `sum`, `min`, `max`, `min_by`, `max_by`.
 //! - `partition`: explicit partitioning (`rebalance`, `broadcast`, ...).
 //! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
 //!   and the functions of two inputs.
@@ -49,11 +50,12 @@
 //! - `export`: the WIT bindings and [`export_job!`].
 //! - [`log`], [`metrics`]: the host's logging and metrics imports.
 //! - `time`: [`WatermarkStrategy`]; `process`: process functions, side
-//!   outputs; `state`: keyed state handles; `lazy_state`: keyed state read
+//!   outputs; `state`: keyed state handles; `state_ttl`: their time to live; `lazy_state`: keyed state read
 //!   per call through the host's `state` import; `context`: the per-call state,
 //!   timers and side outputs behind them; [`window`]: windows.
 #![warn(missing_docs)]
 
+mod aggregate;
 mod args;
 mod builder;
 mod chain;
@@ -73,6 +75,7 @@ mod partition;
 pub mod plan;
 mod process;
 mod state;
+mod state_ttl;
 mod stream;
 mod time;
 pub mod window;
@@ -90,9 +93,10 @@ pub use keyed::KeyedStream;
 pub use lazy_state::{DEFAULT_PAGE_SIZE, LazyListIter, LazyListState, LazyMapIter, LazyMapState};
 pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
 pub use state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
+pub use state_ttl::{StateTtlConfig, UpdateType};
 pub use stream::{DataStream, DataStreamSink};
 pub use time::WatermarkStrategy;
-pub use window::{AggregateFunction, TimeWindow, WindowedStream};
+pub use window::{AggregateFunction, AllWindowedStream, CountWindowedStream, TimeWindow, WindowedStream};
 
 /// Everything a build function needs: `use wflink_sdk::prelude::*;`.
 pub mod prelude {
@@ -101,11 +105,12 @@ pub mod prelude {
         TumblingEventTimeWindows, TumblingProcessingTimeWindows,
     };
     pub use crate::{
-        AggregateFunction, AggregatingState, Args, CoProcessFunction, Collector, ConnectedStreams, Context, Data,
-        DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord, KafkaSink, KafkaSource, Key,
-        KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState,
-        ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState, StartingOffsets, StateError,
-        StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
+        AggregateFunction, AggregatingState, AllWindowedStream, Args, CoProcessFunction, Collector, ConnectedStreams,
+        Context, CountWindowedStream, Data, DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord,
+        KafkaSink, KafkaSource, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream,
+        LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState,
+        StartingOffsets, StateError, StateTtlConfig, StreamExecutionEnvironment, TimeWindow, UpdateType, ValueState,
+        WatermarkStrategy, WindowedStream,
     };
 }
 

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::codec::{decode, encode_into};
 use crate::context::{self, StateError};
 use crate::plan::{StateDescriptor, StateKind};
+use crate::state_ttl::{self, StateTtlConfig};
 use crate::{AggregateFunction, Data};
 
 thread_local! {
@@ -50,7 +51,24 @@ pub(crate) fn declare(name: &str, kind: StateKind, lazy: bool) -> u32 {
     id
 }
 
-fn read<T: DeserializeOwned>(id: u32, user_key: &[u8]) -> Result<Option<T>, StateError> {
+/// Changes the id of the state declared as `old` to `new` (a state with a
+/// time to live gets its own id, see `state_ttl::register`).
+pub(crate) fn redeclare(old: u32, new: u32) {
+    DECLARED.with(|d| {
+        let mut d = d.borrow_mut();
+        if let Some(state) = d.iter_mut().rev().find(|s| s.id == old) {
+            state.id = new;
+        }
+    });
+}
+
+fn read<T: DeserializeOwned>(id: u32, ttl: Option<&StateTtlConfig>, user_key: &[u8]) -> Result<Option<T>, StateError> {
+    if let Some(config) = ttl {
+        return match state_ttl::read_live(id, config, user_key)? {
+            Some(bytes) => decode(&bytes).map(Some).map_err(|e| StateError::Decode(e.to_string())),
+            None => Ok(None),
+        };
+    }
     context::with(|c| {
         if !c.keyed {
             return Err(StateError::NoKeyedContext);
@@ -75,6 +93,18 @@ pub(crate) fn write_bytes(id: u32, user_key: &[u8], value: Option<Vec<u8>>) -> R
     })
 }
 
+/// Stores `value` at `user_key` of the current key's state `id`, with the
+/// time of the write when the state has a time to live.
+fn put<T: Serialize + ?Sized>(
+    id: u32,
+    ttl: Option<&StateTtlConfig>,
+    user_key: &[u8],
+    value: &T,
+) -> Result<(), StateError> {
+    let bytes = encode(value)?;
+    write_bytes(id, user_key, Some(if ttl.is_some() { state_ttl::stamp(bytes) } else { bytes }))
+}
+
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StateError> {
     let mut buf = Vec::new();
     encode_into(&mut buf, value).map_err(StateError::Encode)?;
@@ -84,23 +114,31 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StateE
 /// One value per key.
 pub struct ValueState<T> {
     id: u32,
+    ttl: Option<StateTtlConfig>,
     _value: PhantomData<fn() -> T>,
 }
 
 impl<T: Data> ValueState<T> {
     /// Declares the value state `name`.
     pub fn new(name: &str) -> Self {
-        ValueState { id: declare(name, StateKind::Value, false), _value: PhantomData }
+        ValueState { id: declare(name, StateKind::Value, false), ttl: None, _value: PhantomData }
     }
 
-    /// The current key's value, if set.
+    /// Gives the value a time to live (see [`StateTtlConfig`]).
+    pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
+        self.id = state_ttl::register(self.id, &config);
+        self.ttl = Some(config);
+        self
+    }
+
+    /// The current key's value, if set (and not expired).
     pub fn value(&self) -> Result<Option<T>, StateError> {
-        read(self.id, &[])
+        read(self.id, self.ttl.as_ref(), &[])
     }
 
     /// Sets the current key's value.
     pub fn update(&self, value: &T) -> Result<(), StateError> {
-        write_bytes(self.id, &[], Some(encode(value)?))
+        put(self.id, self.ttl.as_ref(), &[], value)
     }
 
     /// Removes the current key's value.
@@ -177,23 +215,31 @@ impl<T: Data> ListState<T> {
 /// serve it piece by piece.
 pub struct MapState<K, V> {
     id: u32,
+    ttl: Option<StateTtlConfig>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
 impl<K: Data, V: Data> MapState<K, V> {
     /// Declares the map state `name`.
     pub fn new(name: &str) -> Self {
-        MapState { id: declare(name, StateKind::Map, false), _types: PhantomData }
+        MapState { id: declare(name, StateKind::Map, false), ttl: None, _types: PhantomData }
     }
 
-    /// The value of `key` in the current key's map.
+    /// Gives each entry of the map its own time to live (see [`StateTtlConfig`]).
+    pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
+        self.id = state_ttl::register(self.id, &config);
+        self.ttl = Some(config);
+        self
+    }
+
+    /// The value of `key` in the current key's map (if not expired).
     pub fn get(&self, key: &K) -> Result<Option<V>, StateError> {
-        read(self.id, &encode(key)?)
+        read(self.id, self.ttl.as_ref(), &encode(key)?)
     }
 
     /// Sets `key` to `value` in the current key's map.
     pub fn put(&self, key: &K, value: &V) -> Result<(), StateError> {
-        write_bytes(self.id, &encode(key)?, Some(encode(value)?))
+        put(self.id, self.ttl.as_ref(), &encode(key)?, value)
     }
 
     /// Removes `key` from the current key's map.
@@ -206,8 +252,20 @@ impl<K: Data, V: Data> MapState<K, V> {
         Ok(self.get(key)?.is_some())
     }
 
-    /// Every entry of the current key's map (in no particular order).
+    /// Every entry of the current key's map (in no particular order; with
+    /// a time to live, the entries not expired).
     pub fn entries(&self) -> Result<Vec<(K, V)>, StateError> {
+        if let Some(config) = &self.ttl {
+            let keys = self.user_keys()?;
+            let mut entries = Vec::with_capacity(keys.len());
+            for k in keys {
+                if let Some(v) = state_ttl::read_live(self.id, config, &k)? {
+                    let k = decode(&k).map_err(|e| StateError::Decode(e.to_string()))?;
+                    entries.push((k, decode(&v).map_err(|e| StateError::Decode(e.to_string()))?));
+                }
+            }
+            return Ok(entries);
+        }
         context::with(|c| {
             if !c.keyed {
                 return Err(StateError::NoKeyedContext);
@@ -226,20 +284,25 @@ impl<K: Data, V: Data> MapState<K, V> {
 
     /// Removes every entry of the current key's map.
     pub fn clear(&self) -> Result<(), StateError> {
-        let keys: Vec<Vec<u8>> = context::with(|c| {
+        self.user_keys()?.into_iter().try_for_each(|k| write_bytes(self.id, &k, None))
+    }
+
+    /// The encoded keys of the current key's map.
+    fn user_keys(&self) -> Result<Vec<Vec<u8>>, StateError> {
+        context::with(|c| {
             if !c.keyed {
                 return Err(StateError::NoKeyedContext);
             }
             c.load();
             Ok(c.store.scan(self.id, &c.key, &c.namespace).map(|(k, _)| k.to_vec()).collect())
-        })?;
-        keys.into_iter().try_for_each(|k| write_bytes(self.id, &k, None))
+        })
     }
 }
 
 /// One value per key, folded with a reduce function on `add`.
 pub struct ReducingState<T, F> {
     id: u32,
+    ttl: Option<StateTtlConfig>,
     f: F,
     _value: PhantomData<fn() -> T>,
 }
@@ -247,12 +310,19 @@ pub struct ReducingState<T, F> {
 impl<T: Data, F: Fn(T, T) -> T> ReducingState<T, F> {
     /// Declares the reducing state `name`, folding with `f`.
     pub fn new(name: &str, f: F) -> Self {
-        ReducingState { id: declare(name, StateKind::Reducing, false), f, _value: PhantomData }
+        ReducingState { id: declare(name, StateKind::Reducing, false), ttl: None, f, _value: PhantomData }
     }
 
-    /// The current key's folded value.
+    /// Gives the folded value a time to live (see [`StateTtlConfig`]).
+    pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
+        self.id = state_ttl::register(self.id, &config);
+        self.ttl = Some(config);
+        self
+    }
+
+    /// The current key's folded value (if not expired).
     pub fn get(&self) -> Result<Option<T>, StateError> {
-        read(self.id, &[])
+        read(self.id, self.ttl.as_ref(), &[])
     }
 
     /// Folds `value` into the current key's value.
@@ -261,7 +331,7 @@ impl<T: Data, F: Fn(T, T) -> T> ReducingState<T, F> {
             Some(current) => (self.f)(current, value),
             None => value,
         };
-        write_bytes(self.id, &[], Some(encode(&next)?))
+        put(self.id, self.ttl.as_ref(), &[], &next)
     }
 
     /// Removes the current key's value.
@@ -273,27 +343,36 @@ impl<T: Data, F: Fn(T, T) -> T> ReducingState<T, F> {
 /// One accumulator per key, folded with an [`AggregateFunction`] on `add`.
 pub struct AggregatingState<A> {
     id: u32,
+    ttl: Option<StateTtlConfig>,
     function: RefCell<A>,
 }
 
 impl<A: AggregateFunction> AggregatingState<A> {
     /// Declares the aggregating state `name`.
     pub fn new(name: &str, function: A) -> Self {
-        AggregatingState { id: declare(name, StateKind::Aggregating, false), function: RefCell::new(function) }
+        let id = declare(name, StateKind::Aggregating, false);
+        AggregatingState { id, ttl: None, function: RefCell::new(function) }
     }
 
-    /// The current key's result, if anything was added.
+    /// Gives the accumulator a time to live (see [`StateTtlConfig`]).
+    pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
+        self.id = state_ttl::register(self.id, &config);
+        self.ttl = Some(config);
+        self
+    }
+
+    /// The current key's result, if anything was added (and not expired).
     pub fn get(&self) -> Result<Option<A::Out>, StateError> {
-        let acc: Option<A::Acc> = read(self.id, &[])?;
+        let acc: Option<A::Acc> = read(self.id, self.ttl.as_ref(), &[])?;
         Ok(acc.map(|acc| self.function.borrow_mut().get_result(acc)))
     }
 
     /// Adds `value` to the current key's accumulator.
     pub fn add(&self, value: A::In) -> Result<(), StateError> {
         let mut f = self.function.borrow_mut();
-        let acc = read(self.id, &[])?.unwrap_or_else(|| f.create_accumulator());
+        let acc = read(self.id, self.ttl.as_ref(), &[])?.unwrap_or_else(|| f.create_accumulator());
         let acc = f.add(value, acc);
-        write_bytes(self.id, &[], Some(encode(&acc)?))
+        put(self.id, self.ttl.as_ref(), &[], &acc)
     }
 
     /// Removes the current key's accumulator.

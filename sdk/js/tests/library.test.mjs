@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   AggregatingState,
+  KeyedCoProcessFunction,
   EventTimeSessionWindows,
   KeyedProcessFunction,
   ListState,
@@ -312,4 +313,85 @@ test("Kafka and formatted file connectors record their options", () => {
   assert.ok(connectors[1].options.some(([k, v]) => k === "transactional-id-prefix" && v === "t"));
   assert.deepEqual(connectors[2], { name: "file", options: [["path", "in.csv"], ["format", "csv"], ["csv.header", "true"]] });
   assert.deepEqual(connectors[3], { name: "file", options: [["path", "out"], ["format", "json"]] });
+});
+
+test("a union is one node reading every input, and a stream feeds one union", () => {
+  const { job } = exportJob((env) => {
+    const [a, b, c] = ["a", "b", "c"].map((p) => env.readTextFile(p));
+    a.union(b.keyBy((line) => line.length), c).map((line) => line.toUpperCase()).print();
+  });
+  const union = job.describe([]).nodes[4];
+  assert.deepEqual(union.kind, { tag: "union" });
+  assert.deepEqual(union.inputs, [
+    { source: 0, partitioning: "forward" },
+    { source: 3, partitioning: "hash" },
+    { source: 2, partitioning: "forward" },
+  ]);
+  const twice = exportJob((env) => {
+    const a = env.readTextFile("a");
+    a.union(a).print();
+  });
+  assert.throws(
+    () => twice.job.describe([]),
+    (e) => e.payload.tag === "invalid-plan" && /feeds two operations/.test(e.payload.val),
+  );
+});
+
+test("connect records a co-process node of two inputs, and its functions run by input", () => {
+  const { job } = exportJob((env) => {
+    const [a, b] = ["a", "b"].map((p) => env.readTextFile(p));
+    a.connect(b.map((line) => line.trim())).map((l) => l.toUpperCase(), (l) => l.toLowerCase()).print();
+  });
+  const co = job.describe([]).nodes[3];
+  assert.deepEqual(co.kind, { tag: "co-process" });
+  assert.equal(co.name, "Co-Map");
+  assert.deepEqual(co.inputs, [
+    { source: 0, partitioning: "forward" },
+    { source: 2, partitioning: "forward" },
+  ]);
+  const keyed = exportJob((env) => {
+    env.readTextFile("a").connect(env.readTextFile("b").keyBy((l) => l)).map(String, String).print();
+  });
+  assert.throws(
+    () => keyed.job.describe([]),
+    (e) => e.payload.tag === "invalid-plan" && /connect pairs two keyed streams or two non-keyed ones/.test(e.payload.val),
+  );
+});
+
+test("two keyed streams connect for a keyed co-process function with its states", () => {
+  const { job } = exportJob((env) => {
+    class Totals extends KeyedCoProcessFunction {
+      constructor() {
+        super();
+        this.total = new ValueState("total");
+      }
+    }
+    const a = env.readTextFile("a").keyBy((l) => l.length);
+    a.connect(env.readTextFile("b").keyBy((l) => l.length)).process(new Totals()).print();
+  });
+  const node = job.describe([]).nodes[4];
+  assert.equal(node.kind.tag, "keyed-co-process");
+  assert.deepEqual(node.kind.val.states.map((s) => s.name), ["total"]);
+  assert.deepEqual(node.inputs, [
+    { source: 1, partitioning: "hash" },
+    { source: 3, partitioning: "hash" },
+  ]);
+});
+
+test("min, max, minBy and maxBy follow Flink's semantics", () => {
+  const records = [["a", 5, 1], ["b", 3, 2], ["c", 3, 3], ["d", 9, 4]];
+  const running = (method) => {
+    let fn;
+    exportJob((env) => {
+      const stream = env.readTextFile("in").keyBy((l) => l.length)[method](1);
+      fn = stream.plan.nodes[stream.node].fn;
+      stream.print();
+    }).job.describe([]);
+    let acc;
+    return records.map((r) => (acc = acc === undefined ? r : fn(acc, r)));
+  };
+  assert.deepEqual(running("min"), [["a", 5, 1], ["a", 3, 1], ["a", 3, 1], ["a", 3, 1]]);
+  assert.deepEqual(running("max"), [["a", 5, 1], ["a", 5, 1], ["a", 5, 1], ["a", 9, 1]]);
+  assert.deepEqual(running("minBy"), [["a", 5, 1], ["b", 3, 2], ["b", 3, 2], ["b", 3, 2]]);
+  assert.deepEqual(running("maxBy"), [["a", 5, 1], ["a", 5, 1], ["a", 5, 1], ["d", 9, 4]]);
 });

@@ -91,9 +91,9 @@ export class Output {
 }
 
 /** Nodes that read a key-by and so must start their chain. */
-const KEYED = new Set(["reduce", "keyed-process"]);
+const KEYED = new Set(["reduce", "keyed-process", "keyed-co-process"]);
 /** Nodes that run only through `process-with-context` and `on-timers`. */
-const TIMED = new Set(["assign-timestamps", "process", "keyed-process"]);
+const TIMED = new Set(["assign-timestamps", "process", "keyed-process", "co-process", "keyed-co-process"]);
 
 /** The nodes `nodeIds` of `plan`, checked to form a chain. */
 export function chainNodes(plan, nodeIds) {
@@ -110,6 +110,9 @@ export function chainNodes(plan, nodeIds) {
     }
     if (KEYED.has(node.kind) && position > 0) {
       throw new InvalidPlan(`${node.label()} is a ${node.kind}, which must start its chain (it reads a key-by)`);
+    }
+    if (node.kind === "co-process" && position > 0) {
+      throw new InvalidPlan(`${node.label()} has two inputs, so it must start its chain`);
     }
     if (node.kind === "key-by" && position < nodeIds.length - 1) {
       throw new InvalidPlan(`${node.label()} is a key-by, which must end its chain`);

@@ -45,7 +45,8 @@ export function exportJob(build) {
     // functions, keyed process functions, windows or side outputs.
     processWithContext(input, state, time) {
       const c = timed();
-      return contextOutputToWit(guard(() => c.processWithContext(input, state, Number(time.watermark), Number(time.processingTime))));
+      const [watermark, now] = [Number(time.watermark), Number(time.processingTime)];
+      return contextOutputToWit(guard(() => c.processWithContext(input, state, watermark, now, Number(time.input))));
     },
     onTimers(fired, state, time) {
       const c = timed();
@@ -100,7 +101,7 @@ function planToWit(plan) {
       kind = { tag: n.kind, val: { maxOutOfOrdernessMs: BigInt(s.outOfOrdernessMs), idleTimeoutMs: idle } };
     } else if (n.kind === "side-output") {
       kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
-    } else if (n.kind === "keyed-process") {
+    } else if (n.kind === "keyed-process" || n.kind === "keyed-co-process") {
       kind = { tag: n.kind, val: keyedProcessSpec(n.spec) };
     } else {
       kind = { tag: n.kind };

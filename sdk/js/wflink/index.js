@@ -23,6 +23,7 @@
 /// <reference path="../types/host.d.ts" />
 
 export { Args } from "./args.js";
+export { CoProcessFunction, ConnectedStreams, KeyedCoProcessFunction, KeyedConnectedStreams } from "./connected.js";
 export { exportJob } from "./component.js";
 export { StateError } from "./context.js";
 export { InvalidArguments, InvalidPlan, JobError, UserError } from "./errors.js";

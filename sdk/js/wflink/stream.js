@@ -6,6 +6,7 @@
 // topologically sorted by construction (the Rust SDK's rules).
 
 import { Args } from "./args.js";
+import { ConnectedStreams, KeyedConnectedStreams } from "./connected.js";
 import { InvalidArguments, InvalidPlan } from "./errors.js";
 import { OutputTag } from "./process.js";
 /** @typedef {import("./process.js").Collector} Collector */
@@ -30,6 +31,28 @@ function slug(kind, connector, spec) {
   if (kind === "keyed-process" && spec.window) return "window";
   if (kind === "side-output") return `side-output-${spec.name}`;
   return kind;
+}
+
+/** Whether `candidate` is strictly less (`less`) or greater than `current`. */
+function moreExtreme(candidate, current, less) {
+  return less ? candidate < current : candidate > current;
+}
+
+/** The reduce function of `min`/`max`: replaces only the field. */
+function extremeField(position, less) {
+  if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
+  return (acc, v) => {
+    if (!moreExtreme(v[position], acc[position], less)) return acc;
+    const next = acc.slice();
+    next[position] = v[position];
+    return next;
+  };
+}
+
+/** The reduce function of `minBy`/`maxBy`: keeps the whole record. */
+function extremeRecord(position, less) {
+  if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
+  return (acc, v) => (moreExtreme(v[position], acc[position], less) ? v : acc);
 }
 
 /** One node of the StreamGraph (WIT `node`), plus its user function. */
@@ -68,18 +91,20 @@ export class Plan {
     this.error = undefined;
   }
 
-  add(kind, name, input, connector, fn, spec) {
+  add(kind, name, input, connector, fn, spec, moreInputs = []) {
     const node = new Node(this.nodes.length, kind, name, connector, fn, spec);
-    if (input !== undefined) {
-      const upstream = this.nodes[input];
+    const sources = input === undefined ? [...moreInputs] : [input, ...moreInputs];
+    for (const source of sources) {
+      const upstream = this.nodes[source];
       upstream.consumers += 1;
       // Side outputs are no fan-out: they leave inside the same task.
-      const main = this.nodes.filter((n) => n.kind !== "side-output" && n.inputs.length && n.inputs[0].source === input).length;
-      if (kind !== "side-output" && main >= 1) {
+      const reads = (n) => n.inputs.some((edge) => edge.source === source);
+      const main = this.nodes.filter((n) => n.kind !== "side-output" && reads(n)).length;
+      if (kind !== "side-output" && (main >= 1 || reads(node))) {
         this.fail(new InvalidPlan(`the stream of ${upstream.label()} feeds two operations; fan-out is not supported yet`));
       }
       // The one rule of edges: leaving a key-by is hash, all else forward.
-      node.inputs.push({ source: input, partitioning: upstream.kind === "key-by" ? "hash" : "forward" });
+      node.inputs.push({ source, partitioning: upstream.kind === "key-by" ? "hash" : "forward" });
     }
     this.nodes.push(node);
     return node.id;
@@ -338,6 +363,43 @@ export class DataStream {
     return new DataStream(this.plan, this.plan.add("side-output", `Side Output: ${tag.name}`, this.node, undefined, undefined, tag));
   }
 
+  /** Merges this stream with `others` (streams of the same records) into
+   * one, as Flink's `union`; no function runs. The node reading the union
+   * starts a new task chain.
+   * @param {...DataStream} others
+   * @returns {DataStream} */
+  union(...others) {
+    for (const other of others) {
+      if (!(other instanceof DataStream) || other.plan !== this.plan) {
+        throw new TypeError("union takes streams of the same job (DataStream objects)");
+      }
+    }
+    if (others.length === 0) return this;
+    const more = others.map((other) => other.node);
+    return new DataStream(this.plan, this.plan.add("union", "Union", this.node, undefined, undefined, undefined, more));
+  }
+
+  /** Pairs this stream with `other` (of any records) for a function of
+   * two inputs: `map`, `flatMap` or `process` on the ConnectedStreams;
+   * two keyed streams give KeyedConnectedStreams for a
+   * KeyedCoProcessFunction.
+   * @param {DataStream} other
+   * @returns {ConnectedStreams | KeyedConnectedStreams} */
+  connect(other) {
+    if (!(other instanceof DataStream) || other.plan !== this.plan) {
+      throw new TypeError("connect takes a stream of the same job (a DataStream)");
+    }
+    const [keyed1, keyed2] = [this instanceof KeyedStream, other instanceof KeyedStream];
+    if (keyed1 && keyed2) return new KeyedConnectedStreams(this, other);
+    if (keyed1 || keyed2) {
+      throw new InvalidPlan(
+        "connect pairs two keyed streams or two non-keyed ones; key the other stream too (keyBy), " +
+          "or connect both unkeyed and key them with ConnectedStreams.keyBy(key1, key2)",
+      );
+    }
+    return new ConnectedStreams(this, other);
+  }
+
   /** Partitions the stream by `fn(record)`: records whose keys encode
    * equally (MessagePack) meet in one subtask.
    * @param {(record: any) => any} fn the key of a record
@@ -444,6 +506,39 @@ export class KeyedStream extends DataStream {
     this.plan.nodes[stream.node].sumPosition = position;
     return stream;
   }
+  /** A running minimum per key of field `position` of array records, as
+   * Flink's `min`: only that field changes, the others keep the key's
+   * first record's values (of the records themselves without `position`).
+   * Emits the running record after every record.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  min(position) {
+    return this.then("reduce", "Min", extremeField(position, true));
+  }
+
+  /** A running maximum per key of field `position`, as `min`.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  max(position) {
+    return this.then("reduce", "Max", extremeField(position, false));
+  }
+
+  /** Per key, the whole record with the least field `position` so far, as
+   * Flink's `minBy`: on ties the earlier record stays.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  minBy(position) {
+    return this.then("reduce", "Min By", extremeRecord(position, true));
+  }
+
+  /** Per key, the whole record with the greatest field `position` so far,
+   * as `minBy`.
+   * @param {number} [position]
+   * @returns {DataStream} */
+  maxBy(position) {
+    return this.then("reduce", "Max By", extremeRecord(position, false));
+  }
+
 
   /** Runs a KeyedProcessFunction (an object with `processElement(value,
    * ctx, out)` and optionally `onTimer(timestamp, ctx, out)`) on each

@@ -140,10 +140,13 @@ export class ContextChain {
     this.first = nodes[0];
     if (this.first.kind === "reduce") throw new JobError(`${this.first.label()} is a reduce: the host calls process for it (a host bug)`);
     /** The keyed first node, if any: a keyed process function or a window. */
-    this.keyed = this.first.kind === "keyed-process" ? this.first : undefined;
+    this.keyed = ["keyed-process", "keyed-co-process"].includes(this.first.kind) ? this.first : undefined;
+    /** The co-process first node, if any (a function of two inputs). */
+    this.co = this.first.kind === "co-process" ? this.first : undefined;
+    if (this.co) this.coCtx = new Context(this.sides);
     /** The key-by node ending the chain, if any. */
     this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
-    const middle = nodes.slice(this.keyed ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
+    const middle = nodes.slice(this.keyed || this.co ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
     this.stages = middle.map((n) => [stage(n, this.sides), n]);
     this.last = middle.length ? middle[middle.length - 1] : this.first;
     this.window = this.keyed && this.keyed.fn instanceof WindowOperator ? this.keyed.fn : undefined;
@@ -173,9 +176,10 @@ export class ContextChain {
     return chains;
   }
 
-  /** Runs one batch with its keys' named state and the time (ms). */
-  processWithContext(batch, entries, watermark, processingTime) {
-    return this.contextual(entries, watermark, processingTime, (result) => this.runBatch(batch, result));
+  /** Runs one batch of input `input` (0 or 1, for a co-process) with its
+   * keys' named state and the time (ms). */
+  processWithContext(batch, entries, watermark, processingTime, input = 0) {
+    return this.contextual(entries, watermark, processingTime, (result) => this.runBatch(batch, result, input));
   }
 
   /** Fires `timers` (WIT `timers`) with their keys' named state. */
@@ -215,8 +219,16 @@ export class ContextChain {
     }
   }
 
-  runBatch(batch, result) {
+  runBatch(batch, result, input) {
     const stamps = batch.timestamps.length ? Array.from(batch.timestamps, Number) : undefined;
+    const co = this.co;
+    if (co !== undefined) {
+      if (input !== 0 && input !== 1) throw new JobError(`${co.label()} has two inputs; a batch came from input ${input} (a host bug)`);
+      const values = decodeValues(batch.values, batch.valueEnds, co.label());
+      const [out, outStamps] = guarded(co, () => co.fn.run(input, values, stamps, this.coCtx));
+      this.finish(out, outStamps, result);
+      return;
+    }
     const keyed = this.keyed;
     if (keyed === undefined) {
       this.finish(decodeValues(batch.values, batch.valueEnds, this.first.label()), stamps, result);
@@ -237,11 +249,20 @@ export class ContextChain {
     ctx.bind(out.values, outStamps);
     ctx.domain = undefined;
     const fn = keyed.fn;
+    if (keyed.kind === "keyed-co-process" && input !== 0 && input !== 1) {
+      throw new JobError(`${keyed.label()} has two inputs; a batch came from input ${input} (a host bug)`);
+    }
+    const element =
+      keyed.kind !== "keyed-co-process"
+        ? (v) => fn.processElement(v, ctx, ctx.out)
+        : input === 0
+          ? (v) => fn.processElement1(v, ctx, ctx.out)
+          : (v) => fn.processElement2(v, ctx, ctx.out);
     guarded(keyed, () => {
       for (let i = 0; i < values.length; i++) {
         CALL.setKey(keys[i], texts[i]);
         ctx.at(stamps === undefined ? undefined : stamps[i]);
-        ctx.emitAll(fn.processElement(values[i], ctx, ctx.out));
+        ctx.emitAll(element(values[i]));
       }
     });
     this.finish(out.values, outStamps, result);

@@ -126,3 +126,88 @@ def test_kafka_and_formatted_file_connectors_record_their_options():
     assert ("transactional-id-prefix", "t") in plan.nodes[1].connector[1]
     assert plan.nodes[2].connector == ("file", [("path", "in.csv"), ("format", "csv"), ("csv.header", "true")])
     assert plan.nodes[3].connector == ("file", [("path", "out"), ("format", "json")])
+
+
+def test_a_union_is_one_node_reading_every_input_and_a_stream_feeds_one_union():
+    def build(env, args):
+        a, b, c = (env.read_text_file(p) for p in ("a", "b", "c"))
+        a.union(b.key_by(len), c).map(str.upper).print()
+
+    plan = record(build, [])
+    union = plan.nodes[4]
+    assert union.kind == "union"
+    assert union.inputs == [(0, "forward"), (3, "hash"), (2, "forward")]
+
+    def twice(env, args):
+        a = env.read_text_file("a")
+        a.union(a).print()
+
+    with pytest.raises(InvalidPlan, match="feeds two operations"):
+        record(twice, [])
+
+
+def test_connect_records_a_co_process_node_of_two_inputs():
+    from wflink import CoProcessFunction
+
+    class Both(CoProcessFunction):
+        def process_element1(self, value, ctx):
+            yield value
+
+        def process_element2(self, value, ctx):
+            yield value
+
+    def build(env, args):
+        a, b = env.read_text_file("a"), env.read_text_file("b").map(str.strip)
+        a.connect(env.read_text_file("c")).map(str.upper, str.lower).print()
+        env.read_text_file("d").connect(b).process(Both()).print()
+
+    plan = record(build, [])
+    co_map, co_process = plan.nodes[4], plan.nodes[7]
+    assert (co_map.kind, co_map.name, co_map.inputs) == ("co-process", "Co-Map", [(0, "forward"), (3, "forward")])
+    assert (co_process.kind, co_process.inputs) == ("co-process", [(6, "forward"), (2, "forward")])
+    assert co_map.fn.run(1, ["X"], None, None) == (["x"], None)
+
+    def keyed(env, args):
+        env.read_text_file("a").connect(env.read_text_file("b").key_by(len)).map(str, str).print()
+
+    with pytest.raises(InvalidPlan, match="connect pairs two keyed streams or two non-keyed ones"):
+        record(keyed, [])
+
+
+def test_two_keyed_streams_connect_for_a_keyed_co_process_function_with_its_states():
+    from wflink import KeyedCoProcessFunction, ValueState
+
+    class Totals(KeyedCoProcessFunction):
+        def __init__(self):
+            self.total = ValueState("total")
+
+    def build(env, args):
+        a, b = env.read_text_file("a").key_by(len), env.read_text_file("b")
+        a.connect(b.key_by(len)).process(Totals()).print()
+
+    node = record(build, []).nodes[4]
+    assert (node.kind, node.inputs) == ("keyed-co-process", [(1, "hash"), (3, "hash")])
+    assert [name for _, name, _ in node.spec["states"]] == ["total"]
+
+
+def test_min_max_min_by_and_max_by_follow_flinks_semantics():
+    from wflink.stream import KeyedStream
+
+    records = [("a", 5, 1), ("b", 3, 2), ("c", 3, 3), ("d", 9, 4)]
+
+    def running(method):
+        def build(env, args):
+            getattr(env.read_text_file("in").key_by(len), method)(1).print()
+
+        fn = record(build, []).nodes[2].fn
+        out, acc = [], None
+        for r in records:
+            acc = r if acc is None else fn(acc, r)
+            out.append(acc)
+        return out
+
+    assert running("min") == [("a", 5, 1), ("a", 3, 1), ("a", 3, 1), ("a", 3, 1)]
+    assert running("max") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("a", 9, 1)]
+    assert running("min_by") == [("a", 5, 1), ("b", 3, 2), ("b", 3, 2), ("b", 3, 2)]
+    assert running("max_by") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("d", 9, 4)]
+    assert KeyedStream.min.__doc__

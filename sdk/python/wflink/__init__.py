@@ -23,6 +23,7 @@ i64)`` and a Python ``("word", 1)`` are the same bytes.
 from __future__ import annotations
 
 from .args import Args
+from .connected import CoProcessFunction, ConnectedStreams, KeyedCoProcessFunction, KeyedConnectedStreams
 from .context import StateError
 from .errors import InvalidArguments, InvalidPlan, JobError, UserError
 from .log import counter_add, log
@@ -58,6 +59,8 @@ __all__ = [
     "AggregatingState",
     "Args",
     "BuildFunction",
+    "CoProcessFunction",
+    "ConnectedStreams",
     "Context",
     "DataStream",
     "Duration",
@@ -65,6 +68,8 @@ __all__ = [
     "InvalidArguments",
     "InvalidPlan",
     "JobError",
+    "KeyedCoProcessFunction",
+    "KeyedConnectedStreams",
     "KeyedProcessFunction",
     "KeyedStream",
     "ListState",

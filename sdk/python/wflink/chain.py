@@ -20,7 +20,7 @@ from .window import WindowOperator
 _MISSING = object()
 _DOMAINS = (EVENT_TIME, PROCESSING_TIME)
 #: Nodes that read a key-by and so must start their chain.
-_KEYED = ("reduce", "keyed-process")
+_KEYED = ("reduce", "keyed-process", "keyed-co-process")
 
 
 class CallResult:
@@ -53,7 +53,7 @@ class Chain:
                 raise InvalidPlan(
                     f"{node.label()} does not read node {node_ids[position - 1]} through a forward edge, so they cannot chain"
                 )
-            if node.kind in _KEYED and position > 0:
+            if (node.kind in _KEYED or node.kind == "co-process") and position > 0:
                 raise InvalidPlan(f"{node.label()} is a {node.kind}, which must start its chain (it reads a key-by)")
             if node.kind == "key-by" and position < len(node_ids) - 1:
                 raise InvalidPlan(f"{node.label()} is a key-by, which must end its chain")
@@ -65,12 +65,17 @@ class Chain:
         self.first = nodes[0]
         #: The keyed first node, if any: reduce, keyed process or window.
         self.keyed = self.first if self.first.kind in _KEYED else None
+        #: The co-process first node, if any (a function of two inputs).
+        self.co = self.first if self.first.kind == "co-process" else None
+        if self.co is not None:
+            self.co_ctx = Context(self.sides)
         #: The key-by node ending the chain, if any.
         self.key_by = nodes[-1] if nodes[-1].kind == "key-by" else None
-        middle = nodes[1 if self.keyed else 0 : len(nodes) - (1 if self.key_by else 0)]
+        starts = 1 if self.keyed or self.co else 0
+        middle = nodes[starts : len(nodes) - (1 if self.key_by else 0)]
         self.stages = [(stage(n, self.sides), n) for n in middle]
         self.last = middle[-1] if middle else self.first
-        if self.keyed is not None and self.keyed.kind == "keyed-process" and not isinstance(self.keyed.fn, WindowOperator):
+        if self.keyed is not None and self.keyed.kind != "reduce" and not isinstance(self.keyed.fn, WindowOperator):
             self.ctx = Context(self.sides)
 
     def _side_chains(self, plan, ids):
@@ -103,16 +108,17 @@ class Chain:
         changed = None
         if self.first.kind == "reduce":
             values, changed = self._reduce(batch, state)
-        elif self.keyed is not None:
+        elif self.keyed is not None or self.co is not None:
             raise JobError(f"{self.first.label()} needs process-with-context (a host bug)")
         else:
             values = decode_values(batch.values, batch.value_ends, self.first.label())
         return self._finish(values, list(batch.timestamps) if batch.timestamps else None), changed
 
-    def process_with_context(self, batch, entries, watermark, processing_time):
-        """Runs one batch with its keys' named state and the time (WIT
-        ``process-with-context``); returns ``(Output, CallResult)``."""
-        return self._contextual(entries, watermark, processing_time, lambda: self._run_batch(batch))
+    def process_with_context(self, batch, entries, watermark, processing_time, input=0):
+        """Runs one batch of input ``input`` (0 or 1, for a co-process) with
+        its keys' named state and the time (WIT ``process-with-context``);
+        returns ``(Output, CallResult)``."""
+        return self._contextual(entries, watermark, processing_time, lambda: self._run_batch(batch, input))
 
     def on_timers(self, timers, entries, watermark, processing_time):
         """Fires ``timers`` (WIT ``timers``) with their keys' named state;
@@ -138,8 +144,14 @@ class Chain:
             for buffer in self.sides.values():
                 buffer.clear()
 
-    def _run_batch(self, batch):
+    def _run_batch(self, batch, input=0):
         stamps = list(batch.timestamps) if batch.timestamps else None
+        if self.co is not None:
+            co = self.co
+            if input not in (0, 1):
+                raise JobError(f"{co.label()} has two inputs; a batch came from input {input} (a host bug)")
+            values = decode_values(batch.values, batch.value_ends, co.label())
+            return self._finish(*guarded(co, co.fn.run, input, values, stamps, self.co_ctx))
         keyed = self.keyed
         if keyed is None:
             return self._finish(decode_values(batch.values, batch.value_ends, self.first.label()), stamps)
@@ -158,7 +170,13 @@ class Chain:
         ctx = self.ctx
         ctx._bind(out_values, out_stamps)
         ctx._domain = None
-        guarded(keyed, self._keyed_elements, keyed.fn.process_element, ctx, keys, values, stamps)
+        if keyed.kind == "keyed-co-process":
+            if input not in (0, 1):
+                raise JobError(f"{keyed.label()} has two inputs; a batch came from input {input} (a host bug)")
+            process_element = keyed.fn.process_element1 if input == 0 else keyed.fn.process_element2
+        else:
+            process_element = keyed.fn.process_element
+        guarded(keyed, self._keyed_elements, process_element, ctx, keys, values, stamps)
         return self._finish(out_values, out_stamps)
 
     @staticmethod
@@ -172,7 +190,7 @@ class Chain:
 
     def _run_timers(self, timers):
         keyed = self.keyed
-        if keyed is None or keyed.kind != "keyed-process":
+        if keyed is None or keyed.kind == "reduce":
             raise JobError("timers fired for a chain that sets none (a host bug)")
         keys = slices(timers.keys, timers.key_ends)
         namespaces = slices(timers.namespaces, timers.namespace_ends)

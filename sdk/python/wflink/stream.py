@@ -17,6 +17,7 @@ from .time import WatermarkStrategy
 
 if TYPE_CHECKING:
     from .args import Args
+    from .connected import ConnectedStreams
     from .process import Context, KeyedProcessFunction, ProcessFunction
     from .window import WindowAssigner, WindowedStream
 
@@ -75,17 +76,17 @@ class Plan:
         self.parallelism = None
         self.error = None
 
-    def add(self, kind, name, input=None, connector=None, fn=None, spec=None):
+    def add(self, kind, name, input=None, connector=None, fn=None, spec=None, more_inputs=()):
         node = Node(len(self.nodes), kind, name, connector, fn, spec)
-        if input is not None:
-            upstream = self.nodes[input]
+        for source in ([] if input is None else [input]) + list(more_inputs):
+            upstream = self.nodes[source]
             upstream.consumers += 1
             # Side outputs are no fan-out: they leave inside the same task.
-            main = sum(1 for n in self.nodes if n.kind != "side-output" and n.inputs[:1] and n.inputs[0][0] == input)
-            if kind != "side-output" and main >= 1:
+            main = sum(1 for n in self.nodes if n.kind != "side-output" and any(s == source for s, _ in n.inputs))
+            if kind != "side-output" and (main >= 1 or any(s == source for s, _ in node.inputs)):
                 self.fail(InvalidPlan(f"the stream of {upstream.label()} feeds two operations; fan-out is not supported yet"))
             # The one rule of edges: leaving a key-by is hash, all else forward.
-            node.inputs.append((input, "hash" if upstream.kind == "key-by" else "forward"))
+            node.inputs.append((source, "hash" if upstream.kind == "key-by" else "forward"))
         self.nodes.append(node)
         return node.id
 
@@ -277,6 +278,40 @@ class DataStream:
             raise TypeError("get_side_output takes an OutputTag")
         return self._then("side-output", f"Side Output: {tag.name}", None, spec=tag)
 
+    def union(self, *others: DataStream) -> DataStream:
+        """Merges this stream with ``others`` (streams of the same records)
+        into one, as Flink's ``union``; no function runs. The node reading
+        the union starts a new task chain."""
+        for other in others:
+            if not isinstance(other, DataStream) or other._plan is not self._plan:
+                raise TypeError("union takes streams of the same job (DataStream objects)")
+        if not others:
+            return self
+        more = [other._node for other in others]
+        return DataStream(self._plan, self._plan.add("union", "Union", self._node, more_inputs=more))
+
+    def connect(self, other: DataStream) -> ConnectedStreams:
+        """Pairs this stream with ``other`` (of any records) for a function
+        of two inputs: ``map``, ``flat_map`` or ``process`` on the
+        :class:`~wflink.ConnectedStreams`; two keyed streams give
+        :class:`~wflink.KeyedConnectedStreams` for a
+        :class:`~wflink.KeyedCoProcessFunction`."""
+        from .connected import ConnectedStreams
+
+        if not isinstance(other, DataStream) or other._plan is not self._plan:
+            raise TypeError("connect takes a stream of the same job (a DataStream)")
+        keyed = (isinstance(self, KeyedStream), isinstance(other, KeyedStream))
+        if keyed == (True, True):
+            from .connected import KeyedConnectedStreams
+
+            return KeyedConnectedStreams(self, other)  # type: ignore[return-value]
+        if any(keyed):
+            raise InvalidPlan(
+                "connect pairs two keyed streams or two non-keyed ones; key the other stream too (key_by), "
+                "or connect both unkeyed and key them with ConnectedStreams.key_by(key1, key2)"
+            )
+        return ConnectedStreams(self, other)
+
     def key_by(self, fn: Callable[[Any], Any]) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
         equally (MessagePack) meet in one subtask."""
@@ -356,6 +391,27 @@ class KeyedStream(DataStream):
         # The spec lets the chain fold (str, int) pairs without calling ``add``.
         return self._then("reduce", "Sum", add, DataStream, spec=("sum", position))
 
+    def min(self, position: Optional[int] = None) -> DataStream:
+        """A running minimum per key of field ``position`` of tuple records,
+        as Flink's ``min``: only that field changes, the others keep the
+        key's first record's values (of the records themselves when
+        ``position`` is None). Emits the running record after every record."""
+        return self._then("reduce", "Min", _extreme_field(position, less=True), DataStream)
+
+    def max(self, position: Optional[int] = None) -> DataStream:
+        """A running maximum per key of field ``position``, as :meth:`min`."""
+        return self._then("reduce", "Max", _extreme_field(position, less=False), DataStream)
+
+    def min_by(self, position: Optional[int] = None) -> DataStream:
+        """Per key, the whole record with the least field ``position`` so
+        far, as Flink's ``min_by``: on ties the earlier record stays."""
+        return self._then("reduce", "Min By", _extreme_record(position, less=True), DataStream)
+
+    def max_by(self, position: Optional[int] = None) -> DataStream:
+        """Per key, the whole record with the greatest field ``position`` so
+        far, as :meth:`min_by`."""
+        return self._then("reduce", "Max By", _extreme_record(position, less=False), DataStream)
+
     def process(self, fn: KeyedProcessFunction) -> DataStream:  # type: ignore[override]
         """Runs a :class:`~wflink.KeyedProcessFunction` on each record with
         its key's state (the state handles it created in ``__init__``),
@@ -375,6 +431,30 @@ class KeyedStream(DataStream):
 
     def _keyed_process(self, fn, name, spec):
         return self._then("keyed-process", name, fn, DataStream, spec)
+
+
+def _more_extreme(candidate, current, less):
+    return candidate < current if less else candidate > current
+
+
+def _extreme_field(position, less):
+    """The reduce function of ``min``/``max``: replaces only the field."""
+    if position is None:
+        return lambda acc, value: value if _more_extreme(value, acc, less) else acc
+
+    def fold(acc, value):
+        if _more_extreme(value[position], acc[position], less):
+            return tuple(acc[:position]) + (value[position],) + tuple(acc[position + 1 :])
+        return acc
+
+    return fold
+
+
+def _extreme_record(position, less):
+    """The reduce function of ``min_by``/``max_by``: keeps the whole record."""
+    if position is None:
+        return lambda acc, value: value if _more_extreme(value, acc, less) else acc
+    return lambda acc, value: value if _more_extreme(value[position], acc[position], less) else acc
 
 
 def record(build: BuildFunction, args: Iterable[str]) -> Plan:

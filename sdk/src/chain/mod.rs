@@ -5,7 +5,8 @@
 //! - `batch`: the flat-buffer batch and keyed state.
 //! - `emitter`: how a node hands records to the next one; `Collector`.
 //! - `operator`: type-erased user nodes and how they become emitters.
-//! - `reduce`, `key_table`: the keyed running reduce and its per-call state.
+//! - `reduce`, `key_table`: the keyed running reduce (and other keyed steps,
+//!   e.g. count windows) and its per-call state.
 //! - `output`: the output buffer and the encoders that end a chain.
 //! - `timed`: timestamp assigner, process functions, side output encoders.
 //! - `co`: the co-process operator of two inputs (`connect`).
@@ -31,7 +32,7 @@ pub(crate) use operator::{
     key_by_operator, key_by_ref_operator, map_operator, named_fields_operator,
 };
 pub(crate) use output::SharedOutput;
-pub(crate) use reduce::reduce_operator;
+pub(crate) use reduce::{KeyedStep, keyed_step_operator, reduce_operator};
 pub(crate) use timed::{assigner_operator, keyed_process_operator, process_operator, side_output_operator, with_label};
 
 use crate::JobError;

@@ -1,5 +1,7 @@
-//! The keyed running reduce: always the first node of its chain, as it
-//! reads the hash-partitioned output of a key-by.
+//! The keyed running reduce, and any other [`KeyedStep`] (one state value
+//! per key, updated record by record, e.g. a count window): always the
+//! first node of its chain, as it reads the hash-partitioned output of a
+//! key-by.
 //!
 //! Its state lives in the instance once the host asked it to keep it
 //! (WIT `keep-state`, which the host does for every keyed chain): the node
@@ -22,20 +24,72 @@ use crate::codec::{decode, encode_into};
 use crate::context::{EntryAddress, StateEntries};
 use crate::{Data, JobError};
 
-struct Reduce<T, F> {
+/// What a node on the keyed-reduce path does with one record: it reads
+/// and replaces its key's state (`None` before the key's first record)
+/// and emits what it emits. A running reduce is one; a count window
+/// (`window::count`) is another.
+pub(crate) trait KeyedStep: 'static {
+    /// The records it reads.
+    type In: Data;
+    /// The state it keeps per key.
+    type State: Data;
+    /// The records it emits.
+    type Out: Data;
+    /// Handles one record of the key whose bytes are `key`.
+    fn step(
+        &mut self,
+        key: &[u8],
+        state: &mut Option<Self::State>,
+        record: Self::In,
+        down: &mut dyn Emitter<Self::Out>,
+    ) -> Result<(), JobError>;
+}
+
+/// A running reduce: the state is the key's reduced value, emitted after
+/// every record.
+struct ReduceStep<T, F> {
     f: F,
     _records: PhantomData<fn(T) -> T>,
 }
 
-/// The operator of a `reduce` (or `sum_by`) node.
-pub(crate) fn reduce_operator<T: Data>(f: impl FnMut(T, T) -> T + 'static) -> Box<dyn Operator> {
-    Box::new(Reduce { f, _records: PhantomData })
+impl<T: Data, F: FnMut(T, T) -> T + 'static> KeyedStep for ReduceStep<T, F> {
+    type In = T;
+    type State = T;
+    type Out = T;
+    #[inline]
+    fn step(
+        &mut self,
+        _key: &[u8],
+        state: &mut Option<T>,
+        record: T,
+        down: &mut dyn Emitter<T>,
+    ) -> Result<(), JobError> {
+        let new = match state.take() {
+            Some(current) => (self.f)(current, record),
+            None => record,
+        };
+        down.emit_ref(&new);
+        *state = Some(new);
+        Ok(())
+    }
 }
 
-impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
+/// The operator of a `reduce` (or `sum_by`, `min`, ...) node.
+pub(crate) fn reduce_operator<T: Data>(f: impl FnMut(T, T) -> T + 'static) -> Box<dyn Operator> {
+    keyed_step_operator(ReduceStep { f, _records: PhantomData })
+}
+
+/// The operator of a node on the keyed-reduce path.
+pub(crate) fn keyed_step_operator<S: KeyedStep>(step: S) -> Box<dyn Operator> {
+    Box::new(KeyedStepOperator(step))
+}
+
+struct KeyedStepOperator<S>(S);
+
+impl<S: KeyedStep> Operator for KeyedStepOperator<S> {
     fn into_emitter(self: Box<Self>, _down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
         Err(JobError::invalid_plan(format!(
-            "{label} is a reduce, which must start its chain (it reads the hash-partitioned output of a key-by)"
+            "{label} is a keyed reduce, which must start its chain (it reads the hash-partitioned output of a key-by)"
         )))
     }
 
@@ -46,8 +100,8 @@ impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
         _env: &ChainEnv,
     ) -> Result<Box<dyn ChainInput>, JobError> {
         Ok(Box::new(ReduceInput {
-            f: self.f,
-            down: downstream::<T>(down, label)?,
+            step: self.0,
+            down: downstream::<S::Out>(down, label)?,
             table: KeyTable::new(),
             keep: false,
             label: label.to_owned(),
@@ -55,22 +109,22 @@ impl<T: Data, F: FnMut(T, T) -> T + 'static> Operator for Reduce<T, F> {
     }
 }
 
-/// A reduce node running as its chain's input.
-struct ReduceInput<T, F> {
-    /// The user's reduce function.
-    f: F,
+/// A keyed-reduce node running as its chain's input.
+struct ReduceInput<S: KeyedStep> {
+    /// What the node does with a record.
+    step: S,
     /// The rest of the chain.
-    down: Box<dyn Emitter<T>>,
+    down: Box<dyn Emitter<S::Out>>,
     /// State of the keys seen in the current call, or of every key of the
     /// subtask when `keep`.
-    table: KeyTable<T>,
+    table: KeyTable<S::State>,
     /// Whether the table is kept between calls (after `keep-state`).
     keep: bool,
     /// Names the node in errors.
     label: String,
 }
 
-impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
+impl<S: KeyedStep> ChainInput for ReduceInput<S> {
     fn keep_state(&mut self) -> bool {
         self.keep = true;
         true
@@ -96,13 +150,13 @@ impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
                 self.label
             )));
         }
-        let Self { f, down, table, keep, label } = self;
+        let Self { step, down, table, keep, label } = self;
         if !*keep {
             table.clear();
         }
         for (key, bytes) in state.entries() {
-            let value = decode::<T>(bytes).map_err(|e| {
-                JobError::Other(format!("{label} could not decode its state as {}: {e}", type_name::<T>()))
+            let value = decode::<S::State>(bytes).map_err(|e| {
+                JobError::Other(format!("{label} could not decode its state as {}: {e}", type_name::<S::State>()))
             })?;
             table.slot(key).value = Some(value);
         }
@@ -110,17 +164,12 @@ impl<T: Data, F: FnMut(T, T) -> T> ChainInput for ReduceInput<T, F> {
         let keys = slices(&input.keys, &input.key_ends);
         let values = slices(&input.values, &input.value_ends);
         for (i, (key, bytes)) in keys.zip(values).enumerate() {
-            let record = decode::<T>(bytes).map_err(|e| decode_error::<T>(label, e))?;
+            let record = decode::<S::In>(bytes).map_err(|e| decode_error::<S::In>(label, e))?;
             if let Some(&ts) = input.timestamps.get(i) {
                 out.borrow_mut().timestamp = Some(ts);
             }
             let slot = table.slot(key);
-            let new = match slot.value.take() {
-                Some(current) => f(current, record),
-                None => record,
-            };
-            down.emit_ref(&new);
-            slot.value = Some(new);
+            step.step(key, &mut slot.value, record, &mut **down)?;
             slot.changed = !*keep;
         }
 

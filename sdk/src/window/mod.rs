@@ -6,17 +6,22 @@
 //! the plan declares them (`window-spec`) so the host can show them.
 //!
 //! Layout: `assigner` (which windows a timestamp falls in), `operator`
-//! (the window operator), this file (the API and the window functions).
+//! (the window operator), `count` (count windows), `all` (`window_all`), this file (the API and
+//! the window functions).
 
+mod all;
 mod assigner;
+mod count;
 mod operator;
 #[cfg(test)]
 mod tests;
 
+pub use all::AllWindowedStream;
 pub use assigner::{
     EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
     TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WindowAssigner,
 };
+pub use count::CountWindowedStream;
 
 use std::marker::PhantomData;
 use std::time::Duration;

@@ -1,0 +1,242 @@
+//! Time to live for keyed state, as Flink's `StateTtlConfig`: a state
+//! entry expires `ttl` after it was last written (or, with
+//! [`UpdateType::OnReadAndWrite`], last read or written), by processing
+//! time, and an expired entry is never returned.
+//!
+//! An entry of a state with a TTL is stored as the processing time of its
+//! last update (8 bytes, big-endian milliseconds) before the value's
+//! MessagePack encoding, as Flink stores a `TtlValue`. Expired entries are
+//! removed when the guest sees them: when a handle reads one, and, for
+//! every entry that travels with a call (the state of the keys of its
+//! batch or timers), when the call first touches state — Flink's
+//! incremental cleanup, over the keys a call touches.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use crate::context::{self, StateError};
+
+/// When an entry's time to live starts again (Flink's `UpdateType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateType {
+    /// On creation and on every write (Flink's default).
+    OnCreateAndWrite,
+    /// On every read as well: an entry read often never expires.
+    OnReadAndWrite,
+}
+
+/// How long keyed state lives (Flink's `StateTtlConfig`): pass it to a
+/// state handle's `with_ttl`. Time is processing time; expired entries
+/// are never returned (Flink's `NeverReturnExpired`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use wflink_sdk::prelude::*;
+/// let ttl = StateTtlConfig::new(Duration::from_secs(3600)).update_type(UpdateType::OnReadAndWrite);
+/// let last_seen: ValueState<i64> = ValueState::new("last-seen").with_ttl(ttl);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateTtlConfig {
+    /// The time to live in ms (at least 1).
+    pub(crate) ttl_ms: i64,
+    /// When the time to live starts again.
+    pub(crate) update_type: UpdateType,
+}
+
+impl StateTtlConfig {
+    /// Entries live `ttl` after their last write (Flink's
+    /// `StateTtlConfig.newBuilder(ttl).build()`).
+    pub fn new(ttl: Duration) -> Self {
+        let ttl_ms = ttl.as_millis().clamp(1, i64::MAX as u128 / 4) as i64;
+        StateTtlConfig { ttl_ms, update_type: UpdateType::OnCreateAndWrite }
+    }
+
+    /// Sets when the time to live starts again.
+    pub fn update_type(mut self, update_type: UpdateType) -> Self {
+        self.update_type = update_type;
+        self
+    }
+}
+
+thread_local! {
+    /// The time to live of each state id that has one, for the cleanup of
+    /// the entries that travel with a call.
+    static REGISTERED: RefCell<Vec<(u32, i64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Gives the state declared as `id` a time to live; returns its id from
+/// now on. The id depends on the time to live, so that entries of a state
+/// of the same name without one (or with another), e.g. of another
+/// operator of the job, are never taken for this state's: every instance
+/// runs the whole build function, so the registry holds every operator's.
+pub(crate) fn register(id: u32, config: &StateTtlConfig) -> u32 {
+    let ttl_id = (id ^ 0x7474_6c00).wrapping_mul(0x0100_0193) ^ (config.ttl_ms as u32).rotate_left(16);
+    crate::state::redeclare(id, ttl_id);
+    REGISTERED.with(|r| {
+        let mut r = r.borrow_mut();
+        if !r.iter().any(|(known, _)| *known == ttl_id) {
+            r.push((ttl_id, config.ttl_ms));
+        }
+    });
+    ttl_id
+}
+
+/// The time to live of state `id`, if it has one.
+pub(crate) fn ttl_of(id: u32) -> Option<i64> {
+    REGISTERED.with(|r| r.borrow().iter().find(|(known, _)| *known == id).map(|&(_, ttl)| ttl))
+}
+
+/// The stored form of `value` written at `now`.
+pub(crate) fn wrap(now: i64, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + value.len());
+    out.extend_from_slice(&now.to_be_bytes());
+    out.extend_from_slice(value);
+    out
+}
+
+/// The stored form's value, or `None` when it expired at `now` (or is too
+/// short to hold a timestamp, which only an entry written without a TTL
+/// can be: such an entry counts as expired).
+pub(crate) fn unwrap(stored: &[u8], ttl_ms: i64, now: i64) -> Option<&[u8]> {
+    let (at, value) = stored.split_first_chunk::<8>()?;
+    let written = i64::from_be_bytes(*at);
+    (now < written.saturating_add(ttl_ms)).then_some(value)
+}
+
+/// The current key's entry `user_key` of state `id`, through its TTL:
+/// `None` when absent or expired (an expired one is removed); with
+/// [`UpdateType::OnReadAndWrite`] a read starts its time to live again.
+pub(crate) fn read_live(id: u32, config: &StateTtlConfig, user_key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+    context::with(|c| {
+        if !c.keyed {
+            return Err(StateError::NoKeyedContext);
+        }
+        c.load();
+        let now = c.processing_time;
+        let context::CallContext { store, key, namespace, .. } = c;
+        let Some(stored) = store.get(id, key, namespace, user_key) else {
+            return Ok(None);
+        };
+        match unwrap(stored, config.ttl_ms, now).map(<[u8]>::to_vec) {
+            None => {
+                store.set(id, key, namespace, user_key, None, true);
+                Ok(None)
+            }
+            Some(value) => {
+                if config.update_type == UpdateType::OnReadAndWrite {
+                    store.set(id, key, namespace, user_key, Some(wrap(now, &value)), true);
+                }
+                Ok(Some(value))
+            }
+        }
+    })
+}
+
+/// `value` as stored for a state with a time to live written now.
+pub(crate) fn stamp(value: Vec<u8>) -> Vec<u8> {
+    wrap(context::with(|c| c.processing_time), &value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValueState;
+    use crate::context::StateEntries;
+
+    /// Runs one call at processing time `now` for key `k` on the entries
+    /// `state` with `f`; returns the entries the call hands back.
+    fn call(state: StateEntries, now: i64, f: impl FnOnce()) -> StateEntries {
+        context::begin(state, i64::MIN, now);
+        context::set_key(b"k", None);
+        f();
+        context::end().state
+    }
+
+    /// The state after a call: `before` with the call's changes applied
+    /// (an empty value deletes), as the host keeps it.
+    fn apply(before: StateEntries, changes: StateEntries) -> StateEntries {
+        let mut out = StateEntries::default();
+        let changed: Vec<_> =
+            changes.iter().map(|(k, a, v)| (k.to_vec(), a.state_id, a.user_key.to_vec(), v.to_vec())).collect();
+        for (k, a, v) in before.iter() {
+            if !changed.iter().any(|c| c.0 == k && c.1 == a.state_id && c.2 == a.user_key) {
+                out.push(k, a, v);
+            }
+        }
+        for (k, a, v) in changes.iter().filter(|(_, _, v)| !v.is_empty()) {
+            out.push(k, a, v);
+        }
+        out
+    }
+
+    fn value_at(state: &StateEntries, now: i64, handle: &ValueState<i64>) -> (Option<i64>, StateEntries) {
+        let mut seen = None;
+        let changes = call(state.clone(), now, || seen = handle.value().unwrap());
+        (seen, apply(state.clone(), changes))
+    }
+
+    #[test]
+    fn a_value_expires_its_ttl_after_its_last_write_and_is_then_removed() {
+        let v = ValueState::<i64>::new("ttl-write").with_ttl(StateTtlConfig::new(Duration::from_millis(500)));
+        let state = apply(StateEntries::default(), call(StateEntries::default(), 1_000, || v.update(&5).unwrap()));
+        let (seen, state) = value_at(&state, 1_400, &v);
+        assert_eq!(seen, Some(5));
+        let (seen, _) = value_at(&state, 1_450, &v);
+        assert_eq!(seen, Some(5), "a read does not extend the life on create-and-write");
+        let (seen, after) = value_at(&state, 1_500, &v);
+        assert_eq!(seen, None, "never returns an expired value");
+        assert_eq!(after.iter().count(), 0, "the expired entry is removed");
+    }
+
+    #[test]
+    fn on_read_and_write_a_read_starts_the_ttl_again() {
+        let config = StateTtlConfig::new(Duration::from_millis(500)).update_type(UpdateType::OnReadAndWrite);
+        let v = ValueState::<i64>::new("ttl-read").with_ttl(config);
+        let state = apply(StateEntries::default(), call(StateEntries::default(), 1_000, || v.update(&7).unwrap()));
+        let (seen, state) = value_at(&state, 1_400, &v);
+        assert_eq!(seen, Some(7));
+        let (seen, _) = value_at(&state, 1_800, &v);
+        assert_eq!(seen, Some(7), "the read at 1400 made it live until 1900");
+    }
+
+    #[test]
+    fn a_state_of_the_same_name_without_a_ttl_is_another_state() {
+        // Two operators' states: each operator takes its own declarations.
+        crate::state::take_declared();
+        let plain = ValueState::<i64>::new("shared-name");
+        let first = crate::state::take_declared();
+        let with_ttl = ValueState::<i64>::new("shared-name").with_ttl(StateTtlConfig::new(Duration::from_millis(100)));
+        let second = crate::state::take_declared();
+        assert_eq!((first.len(), second.len()), (1, 1));
+        assert_ne!(first[0].id, second[0].id, "the state with a TTL is declared under its own id");
+        let writes = call(StateEntries::default(), 1_000, || plain.update(&1).unwrap());
+        let state = apply(StateEntries::default(), writes);
+        let mut seen = (None, None);
+        let after = call(state, 5_000, || seen = (plain.value().unwrap(), with_ttl.value().unwrap()));
+        assert_eq!(seen, (Some(1), None), "the plain value never expires and is not the TTL state's");
+        assert_eq!(after.iter().count(), 0, "nothing was removed");
+    }
+
+    #[test]
+    fn expired_entries_that_travel_with_a_call_are_removed_even_unread() {
+        let v = ValueState::<i64>::new("ttl-unread").with_ttl(StateTtlConfig::new(Duration::from_millis(100)));
+        let other = ValueState::<i64>::new("no-ttl");
+        let writes = call(StateEntries::default(), 1_000, || {
+            v.update(&1).unwrap();
+            other.update(&2).unwrap();
+        });
+        let state = apply(StateEntries::default(), writes);
+        let after = apply(state.clone(), call(state, 2_000, || assert_eq!(other.value().unwrap(), Some(2))));
+        let ids: Vec<u32> = after.iter().map(|(_, a, _)| a.state_id).collect();
+        assert_eq!(ids, [crate::state::state_id("no-ttl")], "only the entry without a TTL is left");
+    }
+
+    #[test]
+    fn an_entry_lives_exactly_its_ttl_from_its_write() {
+        let stored = wrap(1_000, b"v");
+        assert_eq!(unwrap(&stored, 500, 1_000), Some(&b"v"[..]));
+        assert_eq!(unwrap(&stored, 500, 1_499), Some(&b"v"[..]));
+        assert_eq!(unwrap(&stored, 500, 1_500), None);
+        assert_eq!(unwrap(b"short", 500, 0), None, "an entry without a timestamp counts as expired");
+    }
+}

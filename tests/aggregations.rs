@@ -1,0 +1,226 @@
+//! Flink's keyed aggregations and the windows that are not per key and
+//! time (`tests/guests/aggregations`), end to end at parallelism 1 and 2
+//! on generated input (out of order in time), each checked against a
+//! plain loop here: `min`, `max`, `min_by`, `max_by`, tumbling and sliding
+//! count windows, and `window_all`, which runs at parallelism 1; and keyed
+//! state with a time to live, fed through a socket.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::multi_input::{Rec, records, write_input};
+use crate::socket_source::accept_within;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `--mode mode` locally at parallelism `p` on `input` with the
+/// extra arguments `extra`, writing files beside it; returns every line
+/// written, sorted.
+fn run(mode: &str, p: u32, input: &Path, extra: &[&str]) -> Vec<String> {
+    let out = input.with_file_name(format!("out-{mode}-{p}"));
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest("aggregations"));
+    command.args(["--mode", mode]).arg("--input").arg(input).args(extra).arg("--output").arg(&out);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{mode} at p={p} failed: {}", String::from_utf8_lossy(&output.stderr));
+    let mut lines = String::new();
+    for file in std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()) {
+        if file.file_name().unwrap().to_string_lossy().starts_with("part-") {
+            lines.push_str(&std::fs::read_to_string(file).unwrap());
+        }
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+    sorted_lines(&lines)
+}
+
+pub(crate) fn line(r: &Rec) -> String {
+    format!("{},{},{}", r.0, r.1, r.2)
+}
+
+/// A running fold per key in input order, one output line per record.
+pub(crate) fn running(recs: &[Rec], mut f: impl FnMut(Rec, &Rec) -> Rec) -> Vec<String> {
+    let mut current: HashMap<String, Rec> = HashMap::new();
+    let mut lines: Vec<String> = recs
+        .iter()
+        .map(|r| {
+            let next = match current.remove(&r.0) {
+                Some(acc) => f(acc, r),
+                None => r.clone(),
+            };
+            let out = line(&next);
+            current.insert(r.0.clone(), next);
+            out
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `min`/`max` change only the amount; `min_by`/`max_by` keep the whole
+/// record, the earlier one on ties (amounts repeat often here: 100 values
+/// over thousands of records per key).
+#[test]
+fn min_max_min_by_and_max_by_follow_flinks_semantics() {
+    let dir = scratch("aggregations-min-max");
+    let recs = records(4000, 20, 37, 41);
+    let input = write_input(&dir, "in", &recs);
+    let expected = [
+        ("min", running(&recs, |acc, r| (acc.0, acc.1, acc.2.min(r.2)))),
+        ("max", running(&recs, |acc, r| (acc.0, acc.1, acc.2.max(r.2)))),
+        ("min-by", running(&recs, |acc, r| if r.2 < acc.2 { r.clone() } else { acc })),
+        ("max-by", running(&recs, |acc, r| if r.2 > acc.2 { r.clone() } else { acc })),
+    ];
+    for p in [1, 2] {
+        for (mode, expected) in &expected {
+            assert_eq!(&run(mode, p, &input, &[]), expected, "{mode} at p={p}");
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Per key, in input order: every `slide` records, the last `size`.
+fn count_windows(recs: &[Rec], size: usize, slide: usize) -> Vec<Vec<Rec>> {
+    let mut per_key: HashMap<&str, (Vec<&Rec>, usize)> = HashMap::new();
+    let mut windows = Vec::new();
+    for r in recs {
+        let (seen, since) = per_key.entry(&r.0).or_default();
+        seen.push(r);
+        *since += 1;
+        if *since == slide {
+            *since = 0;
+            windows.push(seen[seen.len().saturating_sub(size)..].iter().map(|r| (*r).clone()).collect());
+        }
+    }
+    windows
+}
+
+/// A tumbling count window reduces each key's records `size` at a time
+/// (a key's leftover records never fire); a sliding one fires every
+/// `slide` records with the last `size`, fewer at the start.
+#[test]
+fn count_windows_fire_per_key_every_n_records() {
+    let dir = scratch("aggregations-count");
+    let recs = records(4000, 20, 37, 42);
+    let input = write_input(&dir, "in", &recs);
+    let tumbling: Vec<String> = count_windows(&recs, 5, 5)
+        .iter()
+        .map(|w| line(&(w[0].0.clone(), w[0].1, w.iter().map(|r| r.2).sum())))
+        .collect();
+    let tumbling = sorted(tumbling);
+    assert!(tumbling.len() > 700, "most records fall in a full window: {}", tumbling.len());
+    for (size, slide) in [(3, 2), (2, 3), (4, 1)] {
+        let expected = sorted(
+            count_windows(&recs, size, slide)
+                .iter()
+                .map(|w| {
+                    let amounts: Vec<String> = w.iter().map(|r| r.2.to_string()).collect();
+                    format!("{}:{}", w[0].0, amounts.join(";"))
+                })
+                .collect(),
+        );
+        let (size, slide) = (size.to_string(), slide.to_string());
+        for p in [1, 2] {
+            let got = run("count-slide", p, &input, &["--size", &size, "--slide", &slide]);
+            assert_eq!(got, expected, "size {size}, slide {slide} at p={p}");
+        }
+    }
+    for p in [1, 2] {
+        assert_eq!(run("count-sum", p, &input, &["--size", "5"]), tumbling, "tumbling at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn sorted(mut lines: Vec<String>) -> Vec<String> {
+    lines.sort();
+    lines
+}
+
+/// `window_all` gathers the records of every source subtask into one
+/// window operator (parallelism 1 whatever the job's): one line per 10 s
+/// window with the count and sum of all keys' records, none late.
+#[test]
+fn window_all_sees_the_whole_stream_at_parallelism_1() {
+    let dir = scratch("aggregations-window-all");
+    let recs = records(6000, 20, 23, 43);
+    let input = write_input(&dir, "in", &recs);
+    let mut windows: BTreeMap<i64, (usize, i64)> = BTreeMap::new();
+    for (_, ts, amount) in &recs {
+        let w = windows.entry(ts - ts.rem_euclid(10_000) + 9_999).or_default();
+        w.0 += 1;
+        w.1 += amount;
+    }
+    let expected = sorted(windows.iter().map(|(end, (n, sum))| format!("{end},{n},{sum}")).collect());
+    for p in [1, 2] {
+        assert_eq!(run("window-all", p, &input, &[]), expected, "at p={p}");
+    }
+    let mut command = wflink();
+    command.args(["info", "-p", "2"]).arg(test_guest("aggregations"));
+    command.args(["--mode", "window-all", "--input"]).arg(&input);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let vertices = plan["jobGraph"]["vertices"].as_array().unwrap();
+    let window = vertices.iter().find(|v| v["name"].as_str().unwrap().starts_with("All Window")).expect("{plan}");
+    assert_eq!(window["parallelism"], 1, "{plan}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A count kept in a `ValueState` with a 3 s time to live (processing
+/// time, on create and write): it goes on while a word comes again within
+/// the TTL and starts again at 1 once the TTL has passed since the last
+/// write, at p=1 and p=2.
+#[test]
+fn keyed_state_with_a_ttl_expires_by_processing_time() {
+    const TTL: Duration = Duration::from_millis(3000);
+    for p in [1, 2] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let ttl_ms = TTL.as_millis().to_string();
+        let mut child = wflink()
+            .args(["run", "--local", "-p", &p.to_string()])
+            .arg(test_guest("aggregations"))
+            .args(["--mode", "ttl", "--port", &port, "--ttl-ms", &ttl_ms])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut socket = accept_within(&listener, LIMIT, &mut child);
+        let (lines_tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if lines_tx.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut send = |word: &str, expected: &str| {
+            socket.write_all(format!("{word}\n").as_bytes()).unwrap();
+            let line = lines.recv_timeout(LIMIT).unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("{word} was not counted within {LIMIT:?} at p={p}")
+            });
+            assert!(line.ends_with(expected), "{line} at p={p}, expected {expected}");
+            Instant::now()
+        };
+        send("a", "a,1");
+        send("b", "b,1");
+        send("a", "a,2");
+        let last_write = send("a", "a,3");
+        // The count of `a` was written before its line was printed, so it
+        // has expired for any call that starts a TTL after the print.
+        std::thread::sleep((last_write + TTL + Duration::from_millis(100)).saturating_duration_since(Instant::now()));
+        send("a", "a,1");
+        send("b", "b,1");
+        send("a", "a,2");
+        drop(socket);
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "at p={p}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
