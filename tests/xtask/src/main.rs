@@ -63,8 +63,12 @@ const NEEDS: &[Need] = &[
 /// files differ in the project name only), so the first is installed with
 /// `npm ci` and hard-linked into the others instead of unpacking ~390 MB
 /// per project.
-const JS_PROJECTS: &[&str] =
-    &["guest-examples/wordcount-js", "guest-examples/sensor-alerts-js", "tests/guests/failing-js"];
+const JS_PROJECTS: &[&str] = &[
+    "guest-examples/wordcount-js",
+    "guest-examples/sensor-alerts-js",
+    "tests/guests/failing-js",
+    "tests/guests/multi-input-js",
+];
 /// What a JavaScript guest build needs in `node_modules`: componentize-js
 /// and esbuild (runtime/src/guest_build/javascript.rs).
 const JS_BUILD_MODULES: &[&str] =
