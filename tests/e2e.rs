@@ -17,6 +17,7 @@ mod examples;
 mod fault_tolerance;
 mod flink_dashboard;
 mod hostile_jobs;
+mod joins;
 mod kafka;
 mod lazy_state;
 mod libraries;

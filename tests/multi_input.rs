@@ -14,11 +14,11 @@ use crate::common::*;
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// One input record: key, event timestamp in ms, amount.
-type Rec = (String, i64, i64);
+pub(crate) type Rec = (String, i64, i64);
 
 /// `n` records over `keys` keys, timestamps rising by ~`step` ms but up
 /// to 1.5 s out of order, deterministic for `seed`.
-fn records(n: usize, keys: u64, step: i64, seed: u64) -> Vec<Rec> {
+pub(crate) fn records(n: usize, keys: u64, step: i64, seed: u64) -> Vec<Rec> {
     let mut s = seed | 1;
     let mut next = move || {
         s ^= s << 13;
@@ -35,7 +35,7 @@ fn records(n: usize, keys: u64, step: i64, seed: u64) -> Vec<Rec> {
         .collect()
 }
 
-fn write_input(dir: &Path, name: &str, records: &[Rec]) -> PathBuf {
+pub(crate) fn write_input(dir: &Path, name: &str, records: &[Rec]) -> PathBuf {
     let path = dir.join(format!("{name}.txt"));
     let text: String = records.iter().map(|(k, ts, amount)| format!("{k},{ts},{amount}\n")).collect();
     std::fs::write(&path, text).unwrap();
