@@ -25,6 +25,7 @@ mod limits;
 mod logs;
 mod metrics;
 mod multi_input;
+mod order_payments;
 mod polyglot;
 mod sandbox;
 mod security;
