@@ -6,9 +6,14 @@
 //! endless stream, as its checkpoints show.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::common::cluster::{TestCluster, wait_for};
 use crate::common::*;
 use crate::multi_input::{Rec, records, write_input};
 
@@ -155,4 +160,74 @@ fn a_window_join_pairs_records_of_one_session() {
     let expected = session_join(&recs[0], &recs[1], 3_000);
     assert!(expected.len() < 600 * 400 / 10 / 2, "sessions too long to test: {}", expected.len());
     assert_window_join("session", expected);
+}
+
+/// Feeds `key,timestamp,amount` lines with timestamps rising by 100 ms per
+/// line over 10 keys, 50 lines every 10 ms (5000 a second, well below what one subtask joins, so neither input runs ahead of the other), until the connection closes
+/// or `stop` is set; counts the lines sent in `sent`.
+fn feed(mut socket: TcpStream, offset: i64, sent: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    let mut i = 0i64;
+    while !stop.load(Ordering::Relaxed) {
+        let chunk: String = (i..i + 50).map(|n| format!("k{},{},{}\n", n % 10, n * 100 + offset, n % 7)).collect();
+        if socket.write_all(chunk.as_bytes()).is_err() {
+            return;
+        }
+        i += 50;
+        sent.fetch_add(50, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn metric(answer: &serde_json::Value, id: &str) -> Option<f64> {
+    answer.as_array()?.iter().find(|m| m["id"] == id)?["value"].as_str()?.parse().ok()
+}
+
+/// An endless interval join on a cluster, with checkpoints every 200 ms:
+/// its checkpoints (the join's two buffers) after 25000 records are no
+/// larger than after 5000, since the watermark drops what can meet
+/// nothing more; kept records would grow them with the input. The
+/// smallest of three late checkpoints is compared with the largest of
+/// three early ones, as the inputs' sockets may run a little apart.
+#[test]
+fn an_interval_joins_state_stays_bounded_on_an_endless_stream() {
+    let cluster = TestCluster::start("interval-join-bounded", 1, &["execution.checkpointing.interval=200 ms"]);
+    let listeners = [TcpListener::bind("127.0.0.1:0").unwrap(), TcpListener::bind("127.0.0.1:0").unwrap()];
+    let ports = listeners.each_ref().map(|l| l.local_addr().unwrap().port().to_string());
+    let wasm = test_guest("joins").display().to_string();
+    let args = [wasm.as_str(), "--mode", "interval-socket", "--port-a", &ports[0], "--port-b", &ports[1]];
+    let job = crate::fault_tolerance::submit(&cluster, &args);
+    let (sent, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
+    let sockets = listeners.each_ref().map(|listener| accept_within(listener, LIMIT));
+    for (socket, offset) in sockets.into_iter().zip([0, 5]) {
+        let (sent, stop) = (sent.clone(), stop.clone());
+        std::thread::spawn(move || feed(socket, offset, sent, stop));
+    }
+    let path = format!("/jobs/{job}/metrics?get=numberOfCompletedCheckpoints,lastCheckpointSize");
+    // The sizes of the three checkpoints completed next after `records` were sent.
+    let sizes_after = |records: u64| -> Vec<f64> {
+        wait_for(&format!("{records} records sent"), || (sent.load(Ordering::Relaxed) >= records).then_some(()));
+        let mut done = metric(&cluster.get(&path), "numberOfCompletedCheckpoints").unwrap_or(0.0);
+        (0..3)
+            .map(|_| {
+                wait_for("a checkpoint after them", || {
+                    let answer = cluster.get(&path);
+                    let completed = metric(&answer, "numberOfCompletedCheckpoints")?;
+                    let size = metric(&answer, "lastCheckpointSize").filter(|_| completed > done)?;
+                    done = completed;
+                    Some(size)
+                })
+            })
+            .collect()
+    };
+    let early = sizes_after(5_000);
+    let late = sizes_after(25_000);
+    stop.store(true, Ordering::Relaxed);
+    let (early_max, late_min) =
+        (early.iter().copied().fold(0.0, f64::max), late.iter().copied().fold(f64::MAX, f64::min));
+    assert!(early_max > 0.0, "the join's checkpoints hold its buffers: {early:?}");
+    assert!(
+        late_min <= early_max,
+        "the join's state grew with its input: {early:?} bytes after 5000 records, {late:?} after 25000"
+    );
+    assert_eq!(cluster.job_status(&job), "RUNNING");
 }

@@ -11,6 +11,10 @@
 //! - `window`: `a` joined with `b` on key in `--assigner` windows:
 //!   `tumbling` (10 s), `sliding` (10 s every 5 s) or `session` (gap 3 s);
 //!   prints `key,a_ts,b_ts,a_amount,b_amount` per pair and window.
+//! - `interval-socket`: `a` from the socket `127.0.0.1:--port-a`, `b`
+//!   from `127.0.0.1:--port-b` (timestamps never going back),
+//!   interval-joined between -1000 and 2000 ms; the pairs are dropped. It
+//!   runs until cancelled, for the test that its state stays bounded.
 
 use std::time::Duration;
 
@@ -31,8 +35,24 @@ fn pair(a: Rec, b: Rec) -> String {
     format!("{},{},{},{},{}", a.0, a.1, b.1, a.2, b.2)
 }
 
+/// The endless interval join of `interval-socket`.
+fn socket_join(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+    let strategy = WatermarkStrategy::for_monotonous_timestamps();
+    let mut side = |port: &str| -> Result<KeyedStream<Rec, String>, JobError> {
+        let lines = env.socket_text_stream("127.0.0.1", args.required_parsed(port)?);
+        let records = lines.flat_map(parse).assign_timestamps_and_watermarks(strategy, |r: &Rec| r.1);
+        Ok(records.key_by(|r: &Rec| r.0.clone()))
+    };
+    let (a, b) = (side("port-a")?, side("port-b")?);
+    a.interval_join(b).between(-1000, 2000)?.process(|_: Rec, _: Rec, _: &mut Context<'_, ()>| Ok(())).discard();
+    Ok(())
+}
+
 fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
     env.set_job_name("joins");
+    if args.required("mode")? == "interval-socket" {
+        return socket_join(env, args);
+    }
     let output = args.get("output").map(str::to_owned);
     let strategy = WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(2));
     let a = env.read_text_file(args.required("a")?).flat_map(parse);
