@@ -12,5 +12,8 @@
 mod interval_join;
 mod window_join;
 
+#[cfg(test)]
+mod tests;
+
 pub use interval_join::{IntervalJoin, IntervalJoined, ProcessJoinFunction};
 pub use window_join::{JoinEqual, JoinInput, JoinWhere, JoinedStreams, WindowJoin};

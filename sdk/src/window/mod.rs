@@ -11,7 +11,7 @@
 mod assigner;
 mod operator;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use assigner::{
     EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
