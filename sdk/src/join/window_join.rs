@@ -85,6 +85,14 @@ impl<A: Data, B: Data, K: Key + Data, KA: FnMut(&A) -> K + 'static> JoinWhere<A,
 }
 
 /// A join with both keys; give its window with [`window`](Self::window).
+/// It has no `apply`: a join without a window does not compile.
+///
+/// ```compile_fail
+/// # use wflink_sdk::prelude::*;
+/// # fn sums(a: DataStream<u64>, b: DataStream<u64>) -> DataStream<u64> {
+/// a.join(b).where_(|x: &u64| *x).equal_to(|y: &u64| *y).apply(|x: u64, y: u64| x + y)
+/// # }
+/// ```
 pub struct JoinEqual<A, B, K, KA, KB> {
     on: JoinWhere<A, B, K, KA>,
     key_b: KB,
