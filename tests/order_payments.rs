@@ -1,6 +1,7 @@
 //! The order-payments example (`guest-examples/order-payments`) run from
 //! its guide: its own data files at parallelism 1 and 2 print exactly the
-//! lines its README lists.
+//! lines its README lists, and so does its Python port
+//! (`guest-examples/order-payments-python`).
 
 use std::time::Duration;
 
@@ -38,5 +39,14 @@ fn order_payments_prints_its_guides_exact_output_at_parallelism_1_and_2() {
     assert_eq!(expected.len(), 14, "{expected:#?}");
     for p in [1, 2] {
         assert_eq!(run(&example_wasm("order-payments"), p), expected, "order-payments at p={p}");
+    }
+}
+
+/// The Python port prints exactly what the Rust example prints.
+#[test]
+fn order_payments_python_prints_the_same_exact_output_at_parallelism_1_and_2() {
+    let expected = expected();
+    for p in [1, 2] {
+        assert_eq!(run(&example_wasm("order-payments-python"), p), expected, "order-payments-python at p={p}");
     }
 }

@@ -20,7 +20,7 @@ from .window import WindowOperator
 _MISSING = object()
 _DOMAINS = (EVENT_TIME, PROCESSING_TIME)
 #: Nodes that read a key-by and so must start their chain.
-_KEYED = ("reduce", "keyed-process")
+_KEYED = ("reduce", "keyed-process", "keyed-co-process")
 
 
 class CallResult:
@@ -70,7 +70,7 @@ class Chain:
         middle = nodes[1 if self.keyed else 0 : len(nodes) - (1 if self.key_by else 0)]
         self.stages = [(stage(n, self.sides), n) for n in middle]
         self.last = middle[-1] if middle else self.first
-        if self.keyed is not None and self.keyed.kind == "keyed-process" and not isinstance(self.keyed.fn, WindowOperator):
+        if self.keyed is not None and self.keyed.kind != "reduce" and not isinstance(self.keyed.fn, WindowOperator):
             self.ctx = Context(self.sides)
 
     def _side_chains(self, plan, ids):
@@ -109,10 +109,11 @@ class Chain:
             values = decode_values(batch.values, batch.value_ends, self.first.label())
         return self._finish(values, list(batch.timestamps) if batch.timestamps else None), changed
 
-    def process_with_context(self, batch, entries, watermark, processing_time):
-        """Runs one batch with its keys' named state and the time (WIT
+    def process_with_context(self, batch, entries, watermark, processing_time, input=0):
+        """Runs one batch of operator input ``input`` (1: the second input
+        of a two-input node) with its keys' named state and the time (WIT
         ``process-with-context``); returns ``(Output, CallResult)``."""
-        return self._contextual(entries, watermark, processing_time, lambda: self._run_batch(batch))
+        return self._contextual(entries, watermark, processing_time, lambda: self._run_batch(batch, input))
 
     def on_timers(self, timers, entries, watermark, processing_time):
         """Fires ``timers`` (WIT ``timers``) with their keys' named state;
@@ -138,7 +139,7 @@ class Chain:
             for buffer in self.sides.values():
                 buffer.clear()
 
-    def _run_batch(self, batch):
+    def _run_batch(self, batch, input=0):
         stamps = list(batch.timestamps) if batch.timestamps else None
         keyed = self.keyed
         if keyed is None:
@@ -158,7 +159,11 @@ class Chain:
         ctx = self.ctx
         ctx._bind(out_values, out_stamps)
         ctx._domain = None
-        guarded(keyed, self._keyed_elements, keyed.fn.process_element, ctx, keys, values, stamps)
+        if keyed.kind == "keyed-co-process":
+            process_element = keyed.fn.process_element2 if input == 1 else keyed.fn.process_element1
+        else:
+            process_element = keyed.fn.process_element
+        guarded(keyed, self._keyed_elements, process_element, ctx, keys, values, stamps)
         return self._finish(out_values, out_stamps)
 
     @staticmethod
@@ -172,7 +177,7 @@ class Chain:
 
     def _run_timers(self, timers):
         keyed = self.keyed
-        if keyed is None or keyed.kind != "keyed-process":
+        if keyed is None or keyed.kind not in ("keyed-process", "keyed-co-process"):
             raise JobError("timers fired for a chain that sets none (a host bug)")
         keys = slices(timers.keys, timers.key_ends)
         namespaces = slices(timers.namespaces, timers.namespace_ends)

@@ -68,7 +68,9 @@ def export_job(build):
 
         def process_with_context(self, input, state, time):
             chain = _opened()
-            out, call = _guard(lambda: chain.process_with_context(input, state, time.watermark, time.processing_time))
+            out, call = _guard(
+                lambda: chain.process_with_context(input, state, time.watermark, time.processing_time, time.input)
+            )
             return _context_output_to_wit(out, call)
 
         def on_timers(self, fired, state, time):
@@ -162,7 +164,10 @@ def _timed_kind_to_wit(n):
             late_output_tag=window["late_output_tag"],
             function=window["function"],
         )
-    return wit_plan.NodeKind_KeyedProcess(wit_plan.KeyedProcessSpec(states=states, window=window))
+    spec = wit_plan.KeyedProcessSpec(states=states, window=window)
+    if n.kind == "keyed-co-process":
+        return wit_plan.NodeKind_KeyedCoProcess(spec)
+    return wit_plan.NodeKind_KeyedProcess(spec)
 
 
 def _batch_to_wit(out):

@@ -18,6 +18,7 @@ from .time import WatermarkStrategy
 if TYPE_CHECKING:
     from .args import Args
     from .process import Context, KeyedProcessFunction, ProcessFunction
+    from .join import IntervalJoin
     from .window import WindowAssigner, WindowedStream
 
 #: A job's build function, ``build(env, args)``: records the dataflow on
@@ -375,6 +376,23 @@ class KeyedStream(DataStream):
 
     def _keyed_process(self, fn, name, spec):
         return self._then("keyed-process", name, fn, DataStream, spec)
+
+    def interval_join(self, other: KeyedStream) -> IntervalJoin:
+        """Joins this keyed stream with ``other`` on an interval of event
+        time: finish with ``between(lower_ms, upper_ms)`` and ``process(fn)``
+        (see :mod:`wflink.join`). Both streams need event timestamps."""
+        from .join import IntervalJoin
+
+        if not isinstance(other, KeyedStream):
+            raise TypeError("interval_join takes a KeyedStream (call key_by on the other stream first)")
+        return IntervalJoin(self, other)
+
+    def _two_inputs(self, other, kind, name, fn, spec):
+        """A node reading this stream as input 0 and ``other`` as input 1."""
+        node = self._then(kind, name, fn, DataStream, spec)
+        self._plan.nodes[other._node].consumers += 1
+        self._plan.nodes[node._node].inputs.append((other._node, "hash"))
+        return node
 
 
 def record(build: BuildFunction, args: Iterable[str]) -> Plan:
