@@ -36,6 +36,7 @@ class ProcessJoinFunction:
     of the same three arguments serves too."""
 
     def process_element(self, left: Any, right: Any, ctx: Context) -> Optional[Iterable[Any]]:
+        """Handles one pair of records with equal keys within the interval."""
         raise NotImplementedError
 
 
