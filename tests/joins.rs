@@ -1,4 +1,5 @@
-//! Joins end to end (`tests/guests/joins`): the interval join and the
+//! Joins end to end (`tests/guests/joins`, and `joins-python` for the
+//! Python library's interval join): the interval join and the
 //! window join with tumbling, sliding and session windows, on generated
 //! out-of-order input (up to 1.5 s, under the 2 s watermark bound, so no
 //! record is late), each checked against a plain loop here at
@@ -31,9 +32,14 @@ fn inputs(name: &str) -> ([Vec<Rec>; 2], [PathBuf; 2]) {
 /// files beside the inputs; returns every line written (also to the
 /// `unmatched` side output), sorted.
 fn run(p: u32, inputs: &[PathBuf; 2], args: &[&str]) -> Vec<String> {
-    let out = inputs[0].with_file_name(format!("out-{}-{p}", args.join("").replace('-', "")));
+    run_guest("joins", p, inputs, args)
+}
+
+/// Like [`run`], with the test guest `guest`.
+fn run_guest(guest: &str, p: u32, inputs: &[PathBuf; 2], args: &[&str]) -> Vec<String> {
+    let out = inputs[0].with_file_name(format!("out-{guest}-{}-{p}", args.join("").replace('-', "")));
     let mut command = wflink();
-    command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest("joins"));
+    command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest(guest));
     command.arg("--a").arg(&inputs[0]).arg("--b").arg(&inputs[1]).args(args).arg("--output").arg(&out);
     let output = run_with_limit(command, LIMIT);
     assert!(output.status.success(), "{args:?} at p={p} failed: {}", String::from_utf8_lossy(&output.stderr));
@@ -83,6 +89,21 @@ fn an_interval_join_pairs_records_within_the_interval_and_reports_the_unmatched(
     let exclusive = interval_join(&recs[0], &recs[1], -999, 1999);
     let args = ["--mode", "interval", "--lower", "-1000", "--upper", "2000", "--lower-exclusive", "--upper-exclusive"];
     assert_eq!(run(2, &paths, &args), exclusive, "interval join with exclusive bounds at p=2");
+}
+
+/// The Python library's interval join (`tests/guests/joins-python`) gives
+/// the same pairs and unmatched records as the plain loop.
+#[test]
+fn a_python_interval_join_pairs_records_within_the_interval_and_reports_the_unmatched() {
+    let (recs, paths) = inputs("python-interval-join");
+    let expected = interval_join(&recs[0], &recs[1], -1000, 2000);
+    for p in [1, 2] {
+        let got = run_guest("joins-python", p, &paths, &["--lower", "-1000", "--upper", "2000"]);
+        assert_eq!(got, expected, "Python interval join at p={p}");
+    }
+    let args = ["--lower", "-1000", "--upper", "2000", "--lower-exclusive", "--upper-exclusive"];
+    let exclusive = interval_join(&recs[0], &recs[1], -999, 1999);
+    assert_eq!(run_guest("joins-python", 2, &paths, &args), exclusive, "with exclusive bounds at p=2");
 }
 
 /// The windows `[start, start + size)` (starts on multiples of `slide`) holding `ts`.
