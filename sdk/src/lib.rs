@@ -41,6 +41,7 @@
 //! - `partition`: explicit partitioning (`rebalance`, `broadcast`, ...).
 //! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
 //!   and the functions of two inputs.
+//! - `join`: window joins ([`JoinedStreams`]) and interval joins ([`IntervalJoin`]).
 //! - `builder`: records the plan as the build function runs.
 //! - `plan`: the plan's types ([`plan::StreamPlan`]).
 //! - `chain`: runs the functions of one chain on batches.
@@ -67,6 +68,7 @@ mod context;
 mod env;
 mod error;
 mod export;
+mod join;
 mod keyed;
 mod lazy_state;
 pub mod log;
@@ -89,6 +91,9 @@ pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, Prod
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
+pub use join::{
+    IntervalJoin, IntervalJoined, JoinEqual, JoinInput, JoinWhere, JoinedStreams, ProcessJoinFunction, WindowJoin,
+};
 pub use keyed::KeyedStream;
 pub use lazy_state::{DEFAULT_PAGE_SIZE, LazyListIter, LazyListState, LazyMapIter, LazyMapState};
 pub use process::{Context, KeyedProcessFunction, OutputTag, ProcessFunction};
@@ -100,6 +105,7 @@ pub use window::{AggregateFunction, AllWindowedStream, CountWindowedStream, Time
 
 /// Everything a build function needs: `use wflink_sdk::prelude::*;`.
 pub mod prelude {
+    pub use crate::join::{IntervalJoin, IntervalJoined, JoinedStreams, ProcessJoinFunction, WindowJoin};
     pub use crate::window::{
         EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
         TumblingEventTimeWindows, TumblingProcessingTimeWindows,

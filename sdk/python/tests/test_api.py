@@ -211,3 +211,28 @@ def test_min_max_min_by_and_max_by_follow_flinks_semantics():
     assert running("min_by") == [("a", 5, 1), ("b", 3, 2), ("b", 3, 2), ("b", 3, 2)]
     assert running("max_by") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("d", 9, 4)]
     assert KeyedStream.min.__doc__
+
+
+def interval_join(env, args):
+    def keyed(path):
+        lines = env.read_text_file(path).map(lambda line: line.split(","))
+        timed = lines.assign_timestamps_and_watermarks(WatermarkStrategy.for_monotonous_timestamps(), lambda r: int(r[1]))
+        return timed.key_by(lambda r: r[0])
+
+    lower, upper = int(args.required("lower")), int(args.required("upper"))
+    joined = keyed("/a").interval_join(keyed("/b")).between(lower, upper).process(lambda a, b, ctx: [(a, b)])
+    joined.print()
+
+
+def test_an_interval_join_is_a_keyed_co_process_node_reading_both_key_bys():
+    plan = record(interval_join, ["--lower", "-5", "--upper", "10"])
+    join = plan.nodes[-2]
+    assert (join.kind, join.name) == ("keyed-co-process", "Interval Join")
+    key_bys = [n.id for n in plan.nodes if n.kind == "key-by"]
+    assert join.inputs == [(key_bys[0], "hash"), (key_bys[1], "hash")]
+    assert sorted(name for _, name, _ in join.spec["states"]) == ["interval-join-left", "interval-join-right"]
+
+
+def test_an_interval_join_with_its_lower_bound_above_the_upper_is_an_invalid_plan():
+    with pytest.raises(InvalidPlan, match="lower bound 10 ms is above the upper bound 5 ms"):
+        record(interval_join, ["--lower", "10", "--upper", "5"])

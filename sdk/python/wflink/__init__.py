@@ -13,7 +13,9 @@ A job module (``app.py``)::
 Event time, process functions, keyed state, timers, windows and side
 outputs follow Flink's DataStream API (``assign_timestamps_and_watermarks``,
 ``process``, ``ValueState``, ``window(TumblingEventTimeWindows.of(..))``,
-``OutputTag``); see guest-examples/sensor-alerts-python.
+``OutputTag``); see guest-examples/sensor-alerts-python. Keyed streams
+join on an interval of event time (``interval_join``; see
+guest-examples/order-payments-python).
 
 Records are any value MessagePack can hold (None, bool, int, float, str,
 bytes, tuple/list, dict); tuples travel as arrays, so a Rust ``(String,
@@ -26,6 +28,7 @@ from .args import Args
 from .connected import CoProcessFunction, ConnectedStreams, KeyedCoProcessFunction, KeyedConnectedStreams
 from .context import StateError
 from .errors import InvalidArguments, InvalidPlan, JobError, UserError
+from .join import IntervalJoin, IntervalJoined, ProcessJoinFunction
 from .log import counter_add, log
 from .process import Context, KeyedProcessFunction, OutputTag, ProcessFunction
 from .state import AggregatingState, ListState, MapState, ReducingState, ValueState
@@ -65,6 +68,8 @@ __all__ = [
     "DataStream",
     "Duration",
     "EventTimeSessionWindows",
+    "IntervalJoin",
+    "IntervalJoined",
     "InvalidArguments",
     "InvalidPlan",
     "JobError",
@@ -76,6 +81,7 @@ __all__ = [
     "MapState",
     "OutputTag",
     "ProcessFunction",
+    "ProcessJoinFunction",
     "ProcessingTimeSessionWindows",
     "ReducingState",
     "SlidingEventTimeWindows",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .args import Args
     from .connected import ConnectedStreams
     from .process import Context, KeyedProcessFunction, ProcessFunction
+    from .join import IntervalJoin
     from .window import WindowAssigner, WindowedStream
 
 #: A job's build function, ``build(env, args)``: records the dataflow on
@@ -431,6 +432,20 @@ class KeyedStream(DataStream):
 
     def _keyed_process(self, fn, name, spec):
         return self._then("keyed-process", name, fn, DataStream, spec)
+
+    def interval_join(self, other: KeyedStream) -> IntervalJoin:
+        """Joins this keyed stream with ``other`` on an interval of event
+        time: finish with ``between(lower_ms, upper_ms)`` and ``process(fn)``
+        (see :mod:`wflink.join`). Both streams need event timestamps."""
+        from .join import IntervalJoin
+
+        if not isinstance(other, KeyedStream):
+            raise TypeError("interval_join takes a KeyedStream (call key_by on the other stream first)")
+        return IntervalJoin(self, other)
+
+    def _two_inputs(self, other, kind, name, fn, spec):
+        """A node reading this stream as input 0 and ``other`` as input 1."""
+        return DataStream(self._plan, self._plan.add(kind, name, self._node, fn=fn, spec=spec, more_inputs=[other._node]))
 
 
 def _more_extreme(candidate, current, less):

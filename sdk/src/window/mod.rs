@@ -14,7 +14,7 @@ mod assigner;
 mod count;
 mod operator;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use all::AllWindowedStream;
 pub use assigner::{

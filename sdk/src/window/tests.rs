@@ -48,8 +48,9 @@ fn values(b: &Batch) -> Vec<u64> {
 /// An owned state entry: (state id, key, namespace, user key, value).
 type OwnedEntry = (u32, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
 
-/// What the host would store: apply the written entries (empty = delete).
-fn apply(store: &mut StateEntries, written: &StateEntries) {
+/// What the host would store: apply the written entries (empty = delete);
+/// also used by the interval join's tests.
+pub(crate) fn apply(store: &mut StateEntries, written: &StateEntries) {
     let mut kept = StateEntries::default();
     let all: Vec<_> = store
         .iter()
