@@ -40,6 +40,9 @@
 //! - `partition`: explicit partitioning (`rebalance`, `broadcast`, ...).
 //! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
 //!   and the functions of two inputs.
+//! - `broadcast`, `broadcast_process`: broadcast state
+//!   ([`MapStateDescriptor`], [`BroadcastStream`]) and the functions of a
+//!   stream connected to a broadcast stream.
 //! - `builder`: records the plan as the build function runs.
 //! - `plan`: the plan's types ([`plan::StreamPlan`]).
 //! - `chain`: runs the functions of one chain on batches.
@@ -55,6 +58,8 @@
 #![warn(missing_docs)]
 
 mod args;
+mod broadcast;
+mod broadcast_process;
 mod builder;
 mod chain;
 mod co_process;
@@ -78,10 +83,15 @@ mod time;
 pub mod window;
 
 pub use args::Args;
+pub use broadcast::{BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream, MapStateDescriptor};
+pub use broadcast_process::{
+    BroadcastContext, BroadcastProcessFunction, BroadcastState, KeyedBroadcastProcessFunction,
+    ReadOnlyBroadcastContext, ReadOnlyBroadcastState,
+};
 pub use chain::Collector;
 pub use co_process::{CoProcessFunction, KeyedCoProcessFunction};
 pub use codec::{Data, Key};
-pub use connected::{ConnectedStreams, KeyedConnectedStreams};
+pub use connected::{ConnectWith, ConnectedStreams, KeyedConnectedStreams};
 pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
@@ -106,6 +116,10 @@ pub mod prelude {
         KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState,
         ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState, StartingOffsets, StateError,
         StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
+    };
+    pub use crate::{
+        BroadcastContext, BroadcastProcessFunction, BroadcastState, BroadcastStream, KeyedBroadcastProcessFunction,
+        MapStateDescriptor, ReadOnlyBroadcastContext, ReadOnlyBroadcastState,
     };
 }
 
