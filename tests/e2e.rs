@@ -9,6 +9,7 @@ mod common;
 
 mod api_fuzz;
 mod bad_input;
+mod broadcast_state;
 mod cli_operations;
 mod cluster;
 mod dashboard;
