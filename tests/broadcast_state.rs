@@ -213,13 +213,27 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
     let mut args = vec!["-p", from, wasm.to_str().unwrap(), "--clicks", &paths[0], "--profiles", &paths[1]];
     args.extend(["--output", &paths[2]]);
     let job = submit(cluster, &args);
+    // The savepoint follows the last profile update and a checkpoint
+    // after it (which records the ended source's position), so the
+    // restored run reads no update again and needs the broadcast state.
+    wait_for("the profile updates read to their end", || {
+        let vertices = cluster.get(&format!("/jobs/{job}"))["vertices"].clone();
+        let reads_profiles = |v: &&serde_json::Value| v["name"].as_str().is_some_and(|n| n.contains("parse-profiles"));
+        let profiles = vertices.as_array()?.iter().find(reads_profiles)?.clone();
+        (profiles["status"] == "FINISHED").then_some(())
+    });
+    let completed = || cluster.get(&format!("/jobs/{job}/checkpoints"))["counts"]["completed"].as_u64().unwrap_or(0);
+    let before = completed();
+    wait_for("a checkpoint after the profile updates ended", || (completed() > before).then_some(()));
     let savepoints = cluster.dir.join(format!("savepoints-{from}-{to}"));
     let location = wait_for("a savepoint with cancel", || {
         let mut command = wflink();
         command.args(["cancel", "-m", &cluster.rest, "--savepoint", savepoints.to_str().unwrap(), &job]);
         let out = run_with_limit(command, DEADLINE);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        stdout.lines().find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_owned()))
+        stdout
+            .lines()
+            .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_owned()))
     });
     cluster.wait_for_status(&job, "CANCELED");
     let partial = sorted_committed(&first).len();
@@ -240,7 +254,12 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
 /// subtasks take the one copy).
 #[test]
 fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
-    let mut cluster = TestCluster::start("broadcast-rescale", 0, &[]);
+    let name = "broadcast-rescale";
+    let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
+    let settings =
+        ["execution.checkpointing.interval=200 ms".to_string(), format!("state.checkpoints.dir={}", chk.display())];
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let mut cluster = TestCluster::start(name, 0, &settings);
     cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
     cluster.wait_for_taskmanagers(1);
     let input = large_input(&cluster.dir);
