@@ -5,6 +5,7 @@
 //! generated, out-of-order input checked against a plain loop here; and
 //! the broadcast state restored after a TaskManager is killed with
 //! SIGKILL and from savepoints rescaled from p=2 to p=1 and from p=1 to p=2.
+//! A non-keyed BroadcastProcessFunction runs in `tests/guests/multi-input`.
 //!
 //! The profile updates are few and read long before the first checkpoint,
 //! while the clicks go on: every click enriched after a restore reads the
@@ -265,4 +266,76 @@ fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
     let input = large_input(&cluster.dir);
     savepoint_rescale(&cluster, "2", "1", &input);
     savepoint_rescale(&cluster, "1", "2", &input);
+}
+
+/// A non-keyed BroadcastProcessFunction (`tests/guests/multi-input`,
+/// `--mode broadcast`) at p=1 and p=2: every record of the broadcast
+/// stream reaches every subtask, in order, and each subtask's state grows
+/// by it (`size=N` as a plain loop counts); every record of the other
+/// stream is processed once, reading a limit its key really had or none.
+#[test]
+fn a_broadcast_process_function_sees_every_broadcast_record_in_every_subtask() {
+    let dir = scratch("broadcast-plain");
+    let mut next = rng(61);
+    let mut recs =
+        |n: usize| -> Vec<String> { (0..n).map(|i| format!("k{},{i},{}", next() % 30, next() % 100)).collect() };
+    let (a, b) = (recs(5_000), recs(200));
+    std::fs::write(dir.join("a.txt"), a.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("b.txt"), b.join("\n") + "\n").unwrap();
+    let fields = |line: &str| -> (String, String) {
+        let parts: Vec<&str> = line.split(',').collect();
+        (parts[0].to_owned(), parts[2].to_owned())
+    };
+    let mut seen = std::collections::HashSet::new();
+    let per_subtask: Vec<String> = b
+        .iter()
+        .map(|line| {
+            let (key, amount) = fields(line);
+            seen.insert(key.clone());
+            format!("B {key} {amount} size={}", seen.len())
+        })
+        .collect();
+    let mut limits: HashMap<String, Vec<String>> = HashMap::new();
+    for line in &b {
+        let (key, amount) = fields(line);
+        limits.entry(key).or_default().push(amount);
+    }
+    for p in [1u32, 2] {
+        let out = dir.join(format!("out-{p}"));
+        let mut command = wflink();
+        command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest("multi-input"));
+        command.args(["--mode", "broadcast", "--a"]).arg(dir.join("a.txt")).arg("--b").arg(dir.join("b.txt"));
+        command.arg("--output").arg(&out);
+        let output = run_with_limit(command, LIMIT);
+        assert!(output.status.success(), "p={p}: {}", String::from_utf8_lossy(&output.stderr));
+        let mut b_lines = Vec::new();
+        let mut a_lines = Vec::new();
+        for subtask in 0..p {
+            let mine: String = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(&format!("part-{subtask}-")))
+                .map(|f| std::fs::read_to_string(f).unwrap())
+                .collect();
+            let lines: Vec<&str> = mine.lines().collect();
+            let own_b: Vec<String> = lines.iter().filter(|l| l.starts_with("B ")).map(|l| l.to_string()).collect();
+            assert_eq!(own_b, per_subtask, "subtask {subtask} of {p} saw every broadcast record in order");
+            b_lines.extend(own_b);
+            a_lines.extend(lines.iter().filter(|l| l.starts_with("A ")).map(|l| l.to_string()));
+        }
+        assert_eq!(b_lines.len(), b.len() * p as usize);
+        let mut got: Vec<String> = Vec::new();
+        for line in &a_lines {
+            let (record, limit) = line.rsplit_once(" limit=").unwrap();
+            let key = record.split(' ').nth(1).unwrap();
+            let possible = limits.get(key).is_some_and(|l| l.iter().any(|x| x == limit));
+            assert!(limit == "none" || possible, "{line}: {key} never had limit {limit}");
+            got.push(record.to_owned());
+        }
+        got.sort();
+        let mut expected: Vec<String> = a.iter().map(|l| fields(l)).map(|(k, n)| format!("A {k} {n}")).collect();
+        expected.sort();
+        assert_eq!(got, expected, "every record of a once at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
