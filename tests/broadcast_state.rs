@@ -339,3 +339,26 @@ fn a_broadcast_process_function_sees_every_broadcast_record_in_every_subtask() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `wflink info` shows the broadcast process operator as one vertex of two
+/// input edges: the keyed clicks (input 0, HASH) and the broadcast
+/// profile updates (input 1, BROADCAST).
+#[test]
+fn the_plan_shows_the_keyed_and_the_broadcast_input() {
+    let data = wflink::guest_build::repo::example("click-enrichment").join("data");
+    let mut command = wflink();
+    command.arg("info").arg(example()).arg("--clicks").arg(data.join("clicks.csv"));
+    command.arg("--profiles").arg(data.join("profiles.csv"));
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let vertices = plan["jobGraph"]["vertices"].as_array().unwrap();
+    let enrich = vertices.iter().position(|v| v["name"].as_str().unwrap().starts_with("enrich")).unwrap();
+    assert_eq!(vertices[enrich]["keyed"], true, "{plan}");
+    let edges: Vec<_> =
+        plan["jobGraph"]["edges"].as_array().unwrap().iter().filter(|e| e["target"] == enrich as u64).collect();
+    assert_eq!(edges.len(), 2, "{plan}");
+    for (edge, (input, partitioning)) in edges.iter().zip([(0, "HASH"), (1, "BROADCAST")]) {
+        assert_eq!((edge["input"].as_u64().unwrap(), edge["partitioning"].as_str().unwrap()), (input, partitioning));
+    }
+}
