@@ -131,4 +131,6 @@ pub mod __private {
 }
 
 #[cfg(test)]
+mod broadcast_tests;
+#[cfg(test)]
 mod tests;
