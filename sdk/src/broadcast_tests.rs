@@ -65,6 +65,20 @@ fn the_plan_declares_the_broadcast_state_and_a_broadcast_edge() {
 }
 
 #[test]
+fn a_broadcast_stream_declares_every_state_it_writes() {
+    fn two_states(env: &mut StreamExecutionEnvironment, _: &Args) -> Result<(), JobError> {
+        let (limits, names) =
+            (MapStateDescriptor::<String, i64>::new("limits"), MapStateDescriptor::<u32, String>::new("names"));
+        let broadcast = env.read_text_file("b").broadcast_state(&limits).with_state(&names);
+        env.read_text_file("a").connect(broadcast).process(Limits { limits }).print();
+        Ok(())
+    }
+    let plan = crate::describe(two_states, &[]).unwrap();
+    let crate::plan::NodeKind::BroadcastProcess(spec) = &plan.nodes[2].kind else { panic!("{:?}", plan.nodes[2]) };
+    assert_eq!(spec.broadcast_states.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["limits", "names"]);
+}
+
+#[test]
 fn broadcast_state_is_written_by_input_1_read_by_input_0_and_survives_a_snapshot() {
     let open = || Chain::open(record(job, &[]).unwrap(), &[2]).unwrap();
     let mut first = open();
