@@ -219,7 +219,7 @@ fn page_views(n: usize) -> String {
 }
 
 /// Copies a directory tree (a sink's output, hidden files included).
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -32,19 +32,47 @@ impl<T: Data> DataStream<T> {
     }
 
     /// Pairs this stream with `other` for a function of two inputs
-    /// (Flink's `connect`): `map` and `flat_map` with one function per
-    /// input, or a [`CoProcessFunction`]; `key_by` for keyed state and
-    /// timers shared by both inputs.
-    pub fn connect<U: Data>(self, other: DataStream<U>) -> ConnectedStreams<T, U> {
-        ConnectedStreams { first: self, second: other }
+    /// (Flink's `connect`). With a [`DataStream`]: `map` and `flat_map`
+    /// with one function per input, or a [`CoProcessFunction`]; `key_by`
+    /// for keyed state and timers shared by both inputs. With a
+    /// [`BroadcastStream`](crate::BroadcastStream): a
+    /// [`BroadcastProcessFunction`](crate::BroadcastProcessFunction).
+    pub fn connect<C: ConnectWith<Self>>(self, other: C) -> C::Connected {
+        other.connect_to(self)
     }
 }
 
 impl<T: Data, K: Key> KeyedStream<T, K> {
-    /// Pairs this keyed stream with `other`, keyed by the same key type,
-    /// for a [`KeyedCoProcessFunction`].
-    pub fn connect<U: Data>(self, other: KeyedStream<U, K>) -> KeyedConnectedStreams<T, U, K> {
-        KeyedConnectedStreams { first: self.into_stream(), second: other.into_stream(), _key: PhantomData }
+    /// Pairs this keyed stream with `other`: a keyed stream with the same
+    /// key type, for a [`KeyedCoProcessFunction`], or a
+    /// [`BroadcastStream`](crate::BroadcastStream), for a
+    /// [`KeyedBroadcastProcessFunction`](crate::KeyedBroadcastProcessFunction).
+    pub fn connect<C: ConnectWith<Self>>(self, other: C) -> C::Connected {
+        other.connect_to(self)
+    }
+}
+
+/// What `connect` pairs a stream `S` with: another stream, or a broadcast
+/// stream; `Connected` is what the pair offers (Flink's `connect`
+/// overloads).
+pub trait ConnectWith<S> {
+    /// The connected pair.
+    type Connected;
+    /// Pairs `first` (input 0) with `self` (input 1).
+    fn connect_to(self, first: S) -> Self::Connected;
+}
+
+impl<T: Data, U: Data> ConnectWith<DataStream<T>> for DataStream<U> {
+    type Connected = ConnectedStreams<T, U>;
+    fn connect_to(self, first: DataStream<T>) -> Self::Connected {
+        ConnectedStreams { first, second: self }
+    }
+}
+
+impl<T: Data, U: Data, K: Key> ConnectWith<KeyedStream<T, K>> for KeyedStream<U, K> {
+    type Connected = KeyedConnectedStreams<T, U, K>;
+    fn connect_to(self, first: KeyedStream<T, K>) -> Self::Connected {
+        KeyedConnectedStreams { first: first.into_stream(), second: self.into_stream(), _key: PhantomData }
     }
 }
 

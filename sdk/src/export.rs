@@ -280,6 +280,12 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             plan::NodeKind::Union => wit_plan::NodeKind::Union,
             plan::NodeKind::CoProcess => wit_plan::NodeKind::CoProcess,
             plan::NodeKind::KeyedCoProcess(spec) => wit_plan::NodeKind::KeyedCoProcess(keyed_process_to_wit(spec)),
+            plan::NodeKind::BroadcastProcess(spec) => {
+                wit_plan::NodeKind::BroadcastProcess(wit_plan::BroadcastProcessSpec {
+                    broadcast_states: spec.broadcast_states.into_iter().map(state_descriptor_to_wit).collect(),
+                    keyed: spec.keyed.map(keyed_process_to_wit),
+                })
+            }
         },
         parallelism: n.parallelism,
         inputs: n
@@ -303,23 +309,23 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
     wit_plan::StreamPlan { job_name: plan.job_name, nodes: nodes.collect(), parallelism: plan.parallelism }
 }
 
+fn state_descriptor_to_wit(d: plan::StateDescriptor) -> wit_plan::StateDescriptor {
+    wit_plan::StateDescriptor {
+        id: d.id,
+        name: d.name,
+        kind: match d.kind {
+            plan::StateKind::Value => wit_plan::StateKind::Value,
+            plan::StateKind::List => wit_plan::StateKind::List,
+            plan::StateKind::Map => wit_plan::StateKind::Map,
+            plan::StateKind::Reducing => wit_plan::StateKind::Reducing,
+            plan::StateKind::Aggregating => wit_plan::StateKind::Aggregating,
+        },
+        lazy: d.lazy,
+    }
+}
+
 fn keyed_process_to_wit(spec: plan::KeyedProcessSpec) -> wit_plan::KeyedProcessSpec {
-    let states = spec
-        .states
-        .into_iter()
-        .map(|d| wit_plan::StateDescriptor {
-            id: d.id,
-            name: d.name,
-            kind: match d.kind {
-                plan::StateKind::Value => wit_plan::StateKind::Value,
-                plan::StateKind::List => wit_plan::StateKind::List,
-                plan::StateKind::Map => wit_plan::StateKind::Map,
-                plan::StateKind::Reducing => wit_plan::StateKind::Reducing,
-                plan::StateKind::Aggregating => wit_plan::StateKind::Aggregating,
-            },
-            lazy: d.lazy,
-        })
-        .collect();
+    let states = spec.states.into_iter().map(state_descriptor_to_wit).collect();
     let window = spec.window.map(|w| wit_plan::WindowSpec {
         assigner: match w.assigner {
             plan::WindowAssigner::Tumbling { size_ms, offset_ms } => {

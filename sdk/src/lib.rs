@@ -42,6 +42,9 @@
 //! - `connected`, `co_process`: `union`, `connect` ([`ConnectedStreams`])
 //!   and the functions of two inputs.
 //! - `join`: window joins ([`JoinedStreams`]) and interval joins ([`IntervalJoin`]).
+//! - `broadcast`, `broadcast_process`: broadcast state
+//!   ([`MapStateDescriptor`], [`BroadcastStream`]) and the functions of a
+//!   stream connected to a broadcast stream.
 //! - `builder`: records the plan as the build function runs.
 //! - `plan`: the plan's types ([`plan::StreamPlan`]).
 //! - `chain`: runs the functions of one chain on batches.
@@ -58,6 +61,8 @@
 
 mod aggregate;
 mod args;
+mod broadcast;
+mod broadcast_process;
 mod builder;
 mod chain;
 mod co_process;
@@ -83,10 +88,15 @@ mod time;
 pub mod window;
 
 pub use args::Args;
+pub use broadcast::{BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream, MapStateDescriptor};
+pub use broadcast_process::{
+    BroadcastContext, BroadcastProcessFunction, BroadcastState, KeyedBroadcastProcessFunction,
+    ReadOnlyBroadcastContext, ReadOnlyBroadcastState,
+};
 pub use chain::Collector;
 pub use co_process::{CoProcessFunction, KeyedCoProcessFunction};
 pub use codec::{Data, Key};
-pub use connected::{ConnectedStreams, KeyedConnectedStreams};
+pub use connected::{ConnectWith, ConnectedStreams, KeyedConnectedStreams};
 pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
@@ -118,6 +128,10 @@ pub mod prelude {
         StartingOffsets, StateError, StateTtlConfig, StreamExecutionEnvironment, TimeWindow, UpdateType, ValueState,
         WatermarkStrategy, WindowedStream,
     };
+    pub use crate::{
+        BroadcastContext, BroadcastProcessFunction, BroadcastState, BroadcastStream, KeyedBroadcastProcessFunction,
+        MapStateDescriptor, ReadOnlyBroadcastContext, ReadOnlyBroadcastState,
+    };
 }
 
 /// Used by [`export_job!`]; not part of the API.
@@ -127,5 +141,7 @@ pub mod __private {
     pub use crate::export::{Component, Job};
 }
 
+#[cfg(test)]
+mod broadcast_tests;
 #[cfg(test)]
 mod tests;

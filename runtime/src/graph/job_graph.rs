@@ -58,6 +58,10 @@ pub struct JobVertex {
     pub auto_watermark_interval_ms: u64,
     /// The named keyed states of the chain's keyed-process node.
     pub named_states: Vec<StateDescriptor>,
+    /// The broadcast map states of the chain's broadcast process node:
+    /// every subtask holds the same copy, snapshotted per subtask.
+    #[serde(default)]
+    pub broadcast_states: Vec<StateDescriptor>,
     /// Sinks fed by the side outputs of the chain's nodes, by tag.
     pub side_sinks: Vec<SideSink>,
 }
@@ -381,6 +385,7 @@ impl<'g> Chaining<'g> {
             watermark_strategy: None,
             auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
             named_states: Vec::new(),
+            broadcast_states: Vec::new(),
             side_sinks: Vec::new(),
         });
         Ok(index)
@@ -406,6 +411,10 @@ impl<'g> Chaining<'g> {
             NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
             NodeKind::KeyedProcess(spec) | NodeKind::KeyedCoProcess(spec) => {
                 v.named_states.extend(spec.states.iter().cloned())
+            }
+            NodeKind::BroadcastProcess(spec) => {
+                v.broadcast_states.extend(spec.broadcast_states.iter().cloned());
+                v.named_states.extend(spec.keyed.iter().flat_map(|k| k.states.iter().cloned()));
             }
             _ => {}
         }

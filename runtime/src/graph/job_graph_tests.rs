@@ -180,3 +180,32 @@ fn a_keyed_node_without_key_by_is_refused() {
     plan.nodes[3].inputs[0].partitioning = Partitioning::Forward;
     assert_eq!(JobGraph::build(&plan, sources(None)).unwrap_err(), PlanError::NotKeyed("count".into()));
 }
+
+#[test]
+fn a_keyed_broadcast_process_reads_a_hash_input_0_and_a_broadcast_input_1() {
+    use Partitioning::*;
+    let state = StateDescriptor { id: 7, name: "profiles".into(), kind: crate::graph::StateKind::Map, lazy: false };
+    let keyed = KeyedProcessSpec { states: vec![], window: None };
+    let spec = crate::graph::BroadcastProcessSpec { broadcast_states: vec![state], keyed: Some(keyed) };
+    let mut process = node(3, "enrich", NodeKind::BroadcastProcess(spec), Some((1, Hash)));
+    process.inputs.push(StreamEdge { source: 2, partitioning: Broadcast });
+    let mut plan = union_plan();
+    plan.nodes.truncate(2);
+    plan.nodes[1] = node(1, "Key By", NodeKind::KeyBy, Some((0, Forward)));
+    plan.nodes.push(node(2, "Source: file", NodeKind::Source(connector("file")), None));
+    plan.nodes.push(process);
+    plan.nodes.push(node(4, "Sink: Print", NodeKind::Sink(connector("print")), Some((3, Forward))));
+    let job = JobGraph::build(&plan, sources(Some(2))).unwrap();
+    let target = job.vertices.iter().position(|v| v.name.starts_with("enrich")).unwrap();
+    let into: Vec<_> = job.inputs_of(target).map(|e| (e.partitioning, e.input)).collect();
+    assert_eq!(into, [(Hash, 0), (Broadcast, 1)]);
+    let vertex = &job.vertices[target];
+    assert!(vertex.keyed && vertex.needs_context);
+    assert_eq!(vertex.broadcast_states.iter().map(|s| s.id).collect::<Vec<_>>(), [7]);
+    plan.nodes[3].inputs[1].partitioning = Rebalance;
+    let err = JobGraph::build(&plan, sources(Some(2))).unwrap_err();
+    assert!(err.to_string().contains("must be a broadcast stream"), "{err}");
+    plan.nodes[3].inputs[1].partitioning = Broadcast;
+    plan.nodes[3].inputs[0].partitioning = Forward;
+    assert_eq!(JobGraph::build(&plan, sources(Some(2))).unwrap_err(), PlanError::NotKeyed("enrich".into()));
+}

@@ -13,7 +13,7 @@ pub use chaining::{ChainBreak, chain_break};
 pub use job_graph::{JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
 pub use partition::Partitioning;
 pub use stream_graph::{
-    Connector, KeyedProcessSpec, NodeKind, PlanError, StateDescriptor, StateKind, StreamEdge, StreamGraph,
-    StreamGraphExt, StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
+    BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind, PlanError, StateDescriptor, StateKind, StreamEdge,
+    StreamGraph, StreamGraphExt, StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
 };
 pub use subtask::SubtaskId;

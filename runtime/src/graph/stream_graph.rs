@@ -65,8 +65,8 @@ pub enum PlanError {
 /// The plan's types, shared with the SDK ([`wflink_abi::plan`]): the
 /// runtime keeps Flink's names for the graph, node and edge.
 pub use wflink_abi::plan::{
-    Connector, Edge as StreamEdge, KeyedProcessSpec, Node as StreamNode, NodeKind, StateDescriptor, StateKind,
-    StreamPlan as StreamGraph, WatermarkStrategy, WindowAssigner, WindowSpec,
+    BroadcastProcessSpec, Connector, Edge as StreamEdge, KeyedProcessSpec, Node as StreamNode, NodeKind,
+    StateDescriptor, StateKind, StreamPlan as StreamGraph, WatermarkStrategy, WindowAssigner, WindowSpec,
 };
 
 /// What the runtime asks of a plan: is it runnable, and how its nodes connect.
@@ -106,7 +106,9 @@ impl StreamGraphExt for StreamGraph {
                 }
             }
             check_input_count(node)?;
-            if node.kind.is_keyed() && node.inputs.iter().any(|e| e.partitioning != Partitioning::Hash) {
+            if let NodeKind::BroadcastProcess(_) = &node.kind {
+                check_broadcast_inputs(node)?;
+            } else if node.kind.is_keyed() && node.inputs.iter().any(|e| e.partitioning != Partitioning::Hash) {
                 return Err(PlanError::NotKeyed(node.name.clone()));
             }
         }
@@ -130,7 +132,7 @@ fn check_input_count(node: &StreamNode) -> Result<(), PlanError> {
         NodeKind::Source(_) if inputs > 0 => Err(unsupported(node, "a source cannot have inputs")),
         NodeKind::Source(_) => Ok(()),
         NodeKind::Union if inputs < 2 => Err(unsupported(node, "a union needs at least two inputs")),
-        NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) if inputs != 2 => {
+        NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) | NodeKind::BroadcastProcess(_) if inputs != 2 => {
             Err(unsupported(node, &format!("a connected operator has exactly two inputs, not {inputs}")))
         }
         kind if !kind.is_multi_input() && inputs != 1 => Err(unsupported(
@@ -139,6 +141,18 @@ fn check_input_count(node: &StreamNode) -> Result<(), PlanError> {
         )),
         _ => Ok(()),
     }
+}
+
+/// A broadcast process node reads its broadcast stream (input 1) through
+/// a broadcast edge, and its other input through a hash edge when keyed.
+fn check_broadcast_inputs(node: &StreamNode) -> Result<(), PlanError> {
+    if node.inputs.get(1).is_some_and(|e| e.partitioning != Partitioning::Broadcast) {
+        return Err(unsupported(node, "its second input must be a broadcast stream (broadcast_state)"));
+    }
+    if node.kind.is_keyed() && node.inputs.first().is_some_and(|e| e.partitioning != Partitioning::Hash) {
+        return Err(PlanError::NotKeyed(node.name.clone()));
+    }
+    Ok(())
 }
 
 fn unsupported(node: &StreamNode, reason: &str) -> PlanError {

@@ -165,6 +165,21 @@ impl ChainContext {
         self.after_input(emit)
     }
 
+    /// Hands a restored copy of the broadcast state to the chain, before
+    /// any record: a `process-with-context` call of the broadcast input
+    /// with an empty batch and the copy's entries.
+    pub fn restore_broadcast(
+        &mut self,
+        guest: &mut GuestInstance,
+        copy: StateEntries,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        self.state_in = copy;
+        let time = CallTime { input: 1, ..self.call_time() };
+        let output = guest.process_with_context(&mut Batch::default(), &mut self.state_in, time)?;
+        self.take_output(guest, output, emit)
+    }
+
     /// Asks a keyed chain to keep its state in its own memory (once,
     /// after `open`); see [`GuestInstance::keep_state`].
     pub fn offer_state_keeping(&mut self, guest: &mut GuestInstance) -> Result<(), TaskError> {

@@ -38,11 +38,15 @@ pub(super) struct OperatorState {
     /// The uncommitted files of the side output sinks the task writes.
     #[serde(default)]
     pub side_sinks: Vec<SideSinkState>,
+    /// This subtask's copy of the broadcast state (a chain with a
+    /// broadcast process node).
+    #[serde(with = "serde_bytes", default)]
+    pub broadcast: Option<Vec<u8>>,
 }
 
 impl OperatorState {
     fn encode(&self) -> Option<Vec<u8>> {
-        (self.source.is_some() || self.sink.is_some() || !self.side_sinks.is_empty())
+        (self.source.is_some() || self.sink.is_some() || !self.side_sinks.is_empty() || self.broadcast.is_some())
             .then(|| rmp_serde::to_vec_named(self).expect("operator state serializes"))
     }
 }
@@ -56,6 +60,8 @@ pub(super) struct Restored {
     pub sinks: Vec<Vec<u8>>,
     /// Every old subtask's side output sink states.
     pub side_sinks: Vec<SideSinkState>,
+    /// Every old subtask's copy of the broadcast state, in subtask order.
+    pub broadcast: Vec<Vec<u8>>,
     /// The keyed state files with the key groups to read from each.
     pub keyed: Vec<(Vec<u8>, StateFile)>,
 }
@@ -169,6 +175,7 @@ pub(super) fn load(restore: &TaskRestore) -> Result<Restored, TaskError> {
         restored.sources.extend(state.source);
         restored.sinks.extend(state.sink);
         restored.side_sinks.extend(state.side_sinks);
+        restored.broadcast.extend(state.broadcast);
     }
     if restore.keyed.is_empty() {
         return Ok(restored);

@@ -3,6 +3,7 @@
 //! to the ResourceManager: directly in-process ([`TaskManager`]), or over
 //! the control connection from a TaskManager process ([`TaskExecutor`]).
 
+mod broadcast_state;
 mod checkpoints;
 mod descriptor;
 mod executor;

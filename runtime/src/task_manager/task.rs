@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::broadcast_state::BroadcastStates;
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use super::running_values::RunningValues;
@@ -54,6 +55,8 @@ struct Pipeline {
     output: Output,
     /// Watermarks, timers, named state and side outputs.
     time: ChainContext,
+    /// The broadcast states of the chain, if it has any.
+    broadcast: Option<BroadcastStates>,
     /// The key groups this subtask owns.
     key_groups: Range<u32>,
     max_parallelism: u32,
@@ -157,6 +160,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
     let mut pipeline = Pipeline::open(opening, guest, upstreams, output, recovering, &metrics, &cancelled)?;
     if let Some(restore) = &restore {
         pipeline.restore_keyed(&restored.keyed, restore.checkpoint_id)?;
+        pipeline.restore_broadcast(&restored.broadcast, subtask.index, restore.checkpoint_id)?;
     }
     match input {
         TaskInput::Source(connector) => {
@@ -300,6 +304,7 @@ impl Pipeline {
             keyed_state,
             output,
             time,
+            broadcast: BroadcastStates::of(vertex),
             key_groups,
             max_parallelism: vertex.max_parallelism,
             metrics: metrics.clone(),
@@ -361,7 +366,7 @@ impl Pipeline {
         checkpoints: &mut TaskCheckpoints,
     ) -> Result<(), TaskError> {
         let started = Instant::now();
-        let kept = self.state_kept_by_guest()?;
+        let (kept, broadcast) = self.state_held_by_guest()?;
         let values_kept = match (&self.keyed_state, &mut self.guest) {
             (Some(values), Some(guest)) => values.kept(guest)?,
             _ => None,
@@ -381,6 +386,7 @@ impl Pipeline {
             source: source.and_then(|s| s.snapshot(barrier.id)),
             sink: None,
             side_sinks: self.time.side_sinks().pre_commit(barrier.id)?,
+            broadcast,
         };
         if let Output::Sink(sink) = &mut self.output {
             operator.sink = sink.pre_commit(barrier.id)?;
@@ -395,15 +401,42 @@ impl Pipeline {
     /// For a chain that keeps its named state in its own memory: the
     /// entries it hands over, by key group (the backend holds the rest:
     /// lazy states, and restored entries whose keys have not come by since).
-    fn state_kept_by_guest(&mut self) -> Result<Option<GroupedEntries>, TaskError> {
-        let Some(guest) = self.guest.as_mut().filter(|_| self.time.guest_keeps_state()) else {
-            return Ok(None);
+    /// For a chain with broadcast state: its copy, encoded.
+    fn state_held_by_guest(&mut self) -> Result<(Option<GroupedEntries>, Option<Vec<u8>>), TaskError> {
+        let keeps = self.time.guest_keeps_state();
+        let Some(guest) = self.guest.as_mut().filter(|_| keeps || self.broadcast.is_some()) else {
+            return Ok((None, None));
         };
-        let held = guest.snapshot_state()?;
+        let mut held = guest.snapshot_state()?;
+        let copy = self.broadcast.as_ref().map(|b| b.take_copy(&mut held));
+        if !keeps {
+            return Ok((None, copy));
+        }
         let kept = GroupedEntries::new(held, self.key_groups.clone(), self.max_parallelism)
             .map_err(crate::operator::ContractError::Contract)?;
         tracing::debug!(entries = kept.len(), "named state handed over by the chain");
-        Ok(Some(kept))
+        Ok((Some(kept), copy))
+    }
+
+    /// Hands this subtask's restored copy of the broadcast state (old
+    /// subtask `subtask mod old parallelism`'s) to the chain.
+    fn restore_broadcast(
+        &mut self,
+        copies: &[Vec<u8>],
+        subtask: u32,
+        checkpoint: CheckpointId,
+    ) -> Result<(), TaskError> {
+        let (Some(states), Some(guest)) = (&self.broadcast, &mut self.guest) else { return Ok(()) };
+        let copy = states.pick(copies, subtask).map_err(|detail| TaskError::Restore { checkpoint, detail })?;
+        let Some(copy) = copy else { return Ok(()) };
+        tracing::info!(
+            checkpoint,
+            entries = copy.len(),
+            from = subtask as usize % copies.len(),
+            "broadcast state restored"
+        );
+        let Pipeline { time, output, metrics, .. } = self;
+        time.restore_broadcast(guest, copy, &mut |e| emit_to(output, metrics, e))
     }
 
     /// Checkpoint `id` completed: the sinks (main and side outputs) commit what it covers.

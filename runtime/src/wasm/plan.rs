@@ -2,8 +2,8 @@
 
 use super::bindings::plan as wit;
 use crate::graph::{
-    Connector, KeyedProcessSpec, NodeKind, Partitioning, StateDescriptor, StateKind, StreamEdge, StreamGraph,
-    StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
+    BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind, Partitioning, StateDescriptor, StateKind, StreamEdge,
+    StreamGraph, StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
 };
 use crate::time::TimeDomain;
 
@@ -36,6 +36,10 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                     wit::NodeKind::Union => NodeKind::Union,
                     wit::NodeKind::CoProcess => NodeKind::CoProcess,
                     wit::NodeKind::KeyedCoProcess(spec) => NodeKind::KeyedCoProcess(keyed_process(spec)),
+                    wit::NodeKind::BroadcastProcess(spec) => NodeKind::BroadcastProcess(BroadcastProcessSpec {
+                        broadcast_states: spec.broadcast_states.into_iter().map(state_descriptor).collect(),
+                        keyed: spec.keyed.map(keyed_process),
+                    }),
                 },
                 parallelism: node.parallelism,
                 inputs: node
@@ -64,23 +68,23 @@ fn connector(c: wit::Connector) -> Connector {
     Connector { name: c.name, options: c.options }
 }
 
+fn state_descriptor(d: wit::StateDescriptor) -> StateDescriptor {
+    StateDescriptor {
+        id: d.id,
+        name: d.name,
+        kind: match d.kind {
+            wit::StateKind::Value => StateKind::Value,
+            wit::StateKind::List => StateKind::List,
+            wit::StateKind::Map => StateKind::Map,
+            wit::StateKind::Reducing => StateKind::Reducing,
+            wit::StateKind::Aggregating => StateKind::Aggregating,
+        },
+        lazy: d.lazy,
+    }
+}
+
 fn keyed_process(spec: wit::KeyedProcessSpec) -> KeyedProcessSpec {
-    let states = spec
-        .states
-        .into_iter()
-        .map(|d| StateDescriptor {
-            id: d.id,
-            name: d.name,
-            kind: match d.kind {
-                wit::StateKind::Value => StateKind::Value,
-                wit::StateKind::List => StateKind::List,
-                wit::StateKind::Map => StateKind::Map,
-                wit::StateKind::Reducing => StateKind::Reducing,
-                wit::StateKind::Aggregating => StateKind::Aggregating,
-            },
-            lazy: d.lazy,
-        })
-        .collect();
+    let states = spec.states.into_iter().map(state_descriptor).collect();
     let window = spec.window.map(|w| WindowSpec {
         assigner: match w.assigner {
             wit::WindowAssigner::Tumbling(t) => WindowAssigner::Tumbling { size_ms: t.size_ms, offset_ms: t.offset_ms },

@@ -125,6 +125,11 @@ pub enum NodeKind {
     /// function): both edges are hash-partitioned by comparable keys, and
     /// the two inputs of a key share its named state and timers.
     KeyedCoProcess(KeyedProcessSpec),
+    /// An operator of two inputs with broadcast state (Broadcast- or
+    /// KeyedBroadcastProcessFunction; guest function): input 0 is the
+    /// processed stream (hash-partitioned when keyed), input 1 the
+    /// broadcast stream, which reaches every subtask.
+    BroadcastProcess(BroadcastProcessSpec),
 }
 
 impl NodeKind {
@@ -136,7 +141,10 @@ impl NodeKind {
 
     /// Whether the node reads several inputs (and so starts a chain, as in Flink).
     pub fn is_multi_input(&self) -> bool {
-        matches!(self, NodeKind::Union | NodeKind::CoProcess | NodeKind::KeyedCoProcess(_))
+        matches!(
+            self,
+            NodeKind::Union | NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) | NodeKind::BroadcastProcess(_)
+        )
     }
 
     /// The input (0 or 1) that the node's edge at `position` feeds: a
@@ -144,14 +152,17 @@ impl NodeKind {
     /// any other node (a union's too) feeds its one input, 0.
     pub fn input_of_edge(&self, position: usize) -> u32 {
         match self {
-            NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) => position as u32,
+            NodeKind::CoProcess | NodeKind::KeyedCoProcess(_) | NodeKind::BroadcastProcess(_) => position as u32,
             _ => 0,
         }
     }
 
     /// Whether the node keeps keyed state and so needs keyed input.
     pub fn is_keyed(&self) -> bool {
-        matches!(self, NodeKind::Reduce | NodeKind::KeyedProcess(_) | NodeKind::KeyedCoProcess(_))
+        match self {
+            NodeKind::BroadcastProcess(spec) => spec.keyed.is_some(),
+            other => matches!(other, NodeKind::Reduce | NodeKind::KeyedProcess(_) | NodeKind::KeyedCoProcess(_)),
+        }
     }
 
     /// Whether the guest runs the node through `process-with-context`
@@ -164,6 +175,7 @@ impl NodeKind {
                 | NodeKind::KeyedProcess(_)
                 | NodeKind::CoProcess
                 | NodeKind::KeyedCoProcess(_)
+                | NodeKind::BroadcastProcess(_)
         )
     }
 
@@ -185,6 +197,8 @@ impl NodeKind {
             NodeKind::Union => "union".into(),
             NodeKind::CoProcess => "co-process".into(),
             NodeKind::KeyedCoProcess(_) => "keyed-co-process".into(),
+            NodeKind::BroadcastProcess(spec) if spec.keyed.is_some() => "keyed-broadcast-process".into(),
+            NodeKind::BroadcastProcess(_) => "broadcast-process".into(),
         }
     }
 }
@@ -282,6 +296,16 @@ pub struct KeyedProcessSpec {
     pub states: Vec<StateDescriptor>,
     /// Set when the operator is a window.
     pub window: Option<WindowSpec>,
+}
+
+/// What a broadcast process node declares (WIT `broadcast-process-spec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BroadcastProcessSpec {
+    /// Its broadcast map states: every subtask holds the same copy.
+    pub broadcast_states: Vec<StateDescriptor>,
+    /// Its keyed states, when its first input is keyed.
+    pub keyed: Option<KeyedProcessSpec>,
 }
 
 /// An edge into a node (WIT `edge`).

@@ -27,6 +27,11 @@ pub(crate) fn set_input(input: u32) {
     INPUT.with(|i| i.set(input));
 }
 
+/// The input the current call's batch came from.
+pub(crate) fn current_input() -> u32 {
+    INPUT.with(Cell::get)
+}
+
 /// Keyed and non-keyed co-process functions, seen alike by the chain.
 trait CoFunction<I1, I2, O>: 'static {
     fn element1(&mut self, value: I1, ctx: &mut Context<'_, O>) -> Result<(), JobError>;

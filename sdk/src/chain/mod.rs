@@ -10,8 +10,10 @@
 //! - `output`: the output buffer and the encoders that end a chain.
 //! - `timed`: timestamp assigner, process functions, side output encoders.
 //! - `co`: the co-process operator of two inputs (`connect`).
+//! - `broadcast`: the operator of a stream connected to a broadcast stream.
 
 mod batch;
+mod broadcast;
 mod co;
 mod emitter;
 mod key_table;
@@ -23,6 +25,7 @@ mod timed;
 #[cfg(test)]
 pub(crate) use batch::slices as batch_slices;
 pub(crate) use batch::{Batch, KeyedState, slices};
+pub(crate) use broadcast::broadcast_operator;
 pub(crate) use co::{co_process_operator, keyed_co_process_operator};
 pub use emitter::Collector;
 pub(crate) use emitter::Emitter;

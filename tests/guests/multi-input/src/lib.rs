@@ -23,6 +23,12 @@
 //!   travel by `--strategy` (`rebalance`, `rescale`, `shuffle`,
 //!   `broadcast`, `global` or `forward`) to a map at the job's
 //!   parallelism, which passes them on unchanged.
+//! - `broadcast`: `b`, read at parallelism 1, is broadcast with the map
+//!   state `limits` (key → amount) to a BroadcastProcessFunction on `a`:
+//!   each record of `b` sets its key's limit and prints, in every
+//!   subtask, `B key amount size=N` (N: the state's entries after it);
+//!   each record of `a` prints `A key amount limit=L`, L its key's limit
+//!   as that subtask knew it (`none` before any).
 
 use std::time::Duration;
 
@@ -79,6 +85,27 @@ impl KeyedCoProcessFunction<Rec, Rec, String> for WindowTotals {
     }
 }
 
+/// Keeps the latest amount of each key of `b` in broadcast state; `a` reads it.
+struct Limits {
+    limits: MapStateDescriptor<String, i64>,
+}
+
+impl BroadcastProcessFunction<Rec, Rec, String> for Limits {
+    fn process_element(&mut self, r: Rec, ctx: &mut ReadOnlyBroadcastContext<'_, String>) -> Result<(), JobError> {
+        let limit = ctx.broadcast_state(&self.limits).get(&r.0)?.map_or("none".to_owned(), |l| l.to_string());
+        ctx.collect(format!("A {} {} limit={limit}", r.0, r.2));
+        Ok(())
+    }
+
+    fn process_broadcast_element(&mut self, r: Rec, ctx: &mut BroadcastContext<'_, String>) -> Result<(), JobError> {
+        let mut limits = ctx.broadcast_state(&self.limits);
+        limits.put(&r.0, &r.2)?;
+        let size = limits.len();
+        ctx.collect(format!("B {} {} size={size}", r.0, r.2));
+        Ok(())
+    }
+}
+
 /// Routes big amounts of `a` to a side output.
 struct Router {
     big: OutputTag<String>,
@@ -115,6 +142,13 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
             other => return Err(JobError::InvalidArguments(format!("unknown strategy {other}"))),
         };
         lines.map(|line: String| line).print_or_write(output);
+        return Ok(());
+    }
+    if args.required("mode")? == "broadcast" {
+        let limits = MapStateDescriptor::<String, i64>::new("limits");
+        let b = env.read_text_file(args.required("b")?).set_parallelism(1).flat_map(parse).set_parallelism(1);
+        let a = env.read_text_file(args.required("a")?).flat_map(parse);
+        a.connect(b.broadcast_state(&limits)).process(Limits { limits }).print_or_write(output);
         return Ok(());
     }
     let a = env.read_text_file(args.required("a")?).flat_map(parse);
