@@ -115,8 +115,17 @@ fn applications_and_process_views_have_flinks_shapes() {
     let config = cluster.get(&format!("/jobs/{job}/config"));
     assert_eq!(config["execution-config"]["user-config"]["port"], feed.port.to_string());
     assert_eq!(config["execution-config"]["job-parallelism"], 2);
-    let threads = cluster.get("/jobmanager/thread-dump")["threadInfos"].as_array().unwrap().clone();
-    assert!(threads.iter().any(|t| t["threadName"] == "wasm-epoch"), "{threads:?}");
+    let names = |path: &str| -> Vec<String> {
+        let threads = cluster.get(path)["threadInfos"].as_array().unwrap().clone();
+        threads.iter().map(|t| t["threadName"].as_str().unwrap().to_string()).collect()
+    };
+    let jobmanager = names("/jobmanager/thread-dump");
+    assert!(jobmanager.iter().any(|t| t == "wasm-epoch"), "{jobmanager:?}");
+    // The TaskManager process lists its own threads: its data server and task threads are not the JobManager's.
+    let taskmanager = names(&format!("/taskmanagers/{tm}/thread-dump"));
+    assert!(taskmanager.iter().any(|t| t == "data-server"), "{taskmanager:?}");
+    assert!(!jobmanager.iter().any(|t| t == "data-server"), "{jobmanager:?}");
+    assert_eq!(cluster.raw("GET", "/taskmanagers/no-such-tm/thread-dump", "", b"").0, 404);
     assert_eq!(cluster.raw("GET", "/applications/00000000000000000000000000000000", "", b"").0, 404);
     assert_eq!(cluster.raw("GET", "/applications/nope", "", b"").0, 400);
 

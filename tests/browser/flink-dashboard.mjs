@@ -106,7 +106,7 @@ try {
   await visit(`task-manager/${tm.id}/metrics`, 'Free/All Slots', '13-taskmanager-metrics');
   await visit(`task-manager/${tm.id}/logs`, 'Free/All Slots', '14-taskmanager-log');
   await visit(`task-manager/${tm.id}/stdout`, 'Free/All Slots', '15-taskmanager-stdout');
-  await visit(`task-manager/${tm.id}/thread-dump`, 'not supported', '16-taskmanager-thread-dump');
+  await visit(`task-manager/${tm.id}/thread-dump`, 'a native thread', '16-taskmanager-thread-dump');
   await visit('job-manager/config', 'rest.port', '17-jobmanager-config');
   await visit('job-manager/metrics', 'Metrics', '18-jobmanager-metrics');
   await visit('job-manager/logs', 'Log List', '19-jobmanager-log');
