@@ -288,8 +288,7 @@ fn a_slow_operator_back_pressures_its_source_and_an_idle_job_reports_ok() {
     let map = wait_for("the slow map's subtasks to be busy", || {
         let answer = backpressure(&cluster, &slow, 1);
         let subtasks = answer["subtasks"].as_array()?.clone();
-        (subtasks.len() == 2 && subtasks.iter().all(|s| s["busyRatio"].as_f64().unwrap_or(0.0) > 0.5))
-            .then_some(answer)
+        (subtasks.len() == 2 && subtasks.iter().all(|s| s["busyRatio"].as_f64().unwrap_or(0.0) > 0.5)).then_some(answer)
     });
     assert_eq!(map["backpressureLevel"], "ok", "the slow map is busy, not held back: {map}");
 

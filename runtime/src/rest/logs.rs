@@ -324,7 +324,11 @@ async fn local(state: &AppState, request: LogRequest) -> Result<LogResponse, Log
 }
 
 /// Asks the TaskManager process `id` to answer `request`.
-pub(super) async fn remote(state: &AppState, id: &str, request: LogRequest) -> Result<Result<LogResponse, LogError>, AppError> {
+pub(super) async fn remote(
+    state: &AppState,
+    id: &str,
+    request: LogRequest,
+) -> Result<Result<LogResponse, LogError>, AppError> {
     match state.resource_manager.send(GetGateway { id: id.to_string() }).await? {
         Some(gateway) => Ok(gateway.send(FetchLogs(request)).await?),
         None => {
