@@ -85,6 +85,11 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     }
     // No operator of wflink runs in the JobManager: no metrics there, as Flink answers for such a vertex.
     assert_eq!(cluster.get(&format!("{sink}/jm-operator-metrics")), sample("vertex_jm_operator_metrics.json"));
+    let unknown = cluster.get(&format!("{sink}/jm-operator-metrics?get=foo"));
+    assert_eq!(unknown, sample("vertex_jm_operator_metrics_get.json"));
+    // Flame graphs sample JVM stacks: answered as Flink answers with rest.flamegraph.enabled off.
+    let flamegraph = cluster.get(&format!("{sink}/flamegraph?type=on_cpu"));
+    assert_eq!(flamegraph, sample("jobs_id_vertices_id_flamegraph.json"));
     // Flink answers NaN (a string) for a busy ratio it has not measured; ours is always measured.
     let mut backpressure = sample("vertex_backpressure.json");
     backpressure["subtasks"][0]["busyRatio"] = serde_json::json!(0.0);
@@ -126,6 +131,7 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     let (status, answer) = cluster.raw("GET", &format!("{sink}/subtasks/metrics?get=numRecordsIn&agg=median"), "", b"");
     assert_eq!(status, 400, "{answer}");
     assert!(answer["errors"][0].as_str().unwrap().contains("median"), "{answer}");
+    assert_same_shape("agg=median", &sample("metrics_error_agg.json"), &answer);
     let (status, _) = cluster.raw("GET", &format!("{sink}/subtasks/7/metrics"), "", b"");
     assert_eq!(status, 404);
     let (status, _) = cluster.raw("GET", &format!("{sink}/subtasks/x"), "", b"");
