@@ -144,7 +144,10 @@ fn stop_with_and_without_drain_through_the_cli() {
     // The drained one holds no window: it fired before the savepoint.
     assert_eq!(restore(&cluster, &drained_location, "out-restored-drained"), Vec::<String>::new());
 
-    // Stopping a job that has ended is refused in one line.
+    // A malformed body is refused before anything happens; stopping a job that has ended is refused in one line.
+    let (status, answer) =
+        cluster.raw("POST", &format!("/jobs/{drained}/stop"), "application/json", br#"{"drain": "yes"}"#);
+    assert_eq!(status, 400, "{answer}");
     let mut command = wflink();
     command.args(["stop", "-m", &cluster.rest, &drained]);
     assert_clean_failure(&run_with_limit(command, DEADLINE), "cannot take a savepoint now");

@@ -63,6 +63,10 @@ impl JobManager {
     /// else with what happened instead (`failure`).
     pub(super) fn answer_stop(&mut self, failure: Option<String>) {
         let Some((reply, location)) = self.stopped.take() else { return };
+        if failure.is_some() {
+            // A restart deploys tasks that know nothing of the stop: the job goes on, checkpoints with it.
+            self.stopping = None;
+        }
         let job = self.submission.job_id;
         let _ = reply.send(match failure {
             None => Ok(location),
