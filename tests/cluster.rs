@@ -115,6 +115,7 @@ fn rest_responses_have_flinks_shapes() {
     assert_same_shape("/overview", &sample("overview_after_cancel.json"), &cluster.get("/overview"));
     assert_same_shape("/jobs/overview", &sample("jobs_overview_after_cancel.json"), &cluster.get("/jobs/overview"));
     let result = cluster.get(&format!("/jobs/{job}/execution-result"));
+    assert_same_shape("/jobs/:id/execution-result", &sample("jobs_id_execution_result_completed.json"), &result);
     assert_eq!(result["job-execution-result"]["application-status"], "CANCELED");
     let (status, error) = cluster.raw("GET", "/jobs/00000000000000000000000000000000", "", b"");
     assert_eq!(status, 404);

@@ -23,7 +23,9 @@ use wflink::guest_build::repo;
 /// checkpoints with a vertex's subtask details, exceptions, configuration,
 /// TaskManager (metrics, log, stdout, thread dump), JobManager
 /// (configuration, metrics, log), Submit New Job (upload, parallelism 2,
-/// arguments) and Cancel Job; no error toast, every API call answered.
+/// arguments) and Cancel Job; no error toast, every API call answered. Against
+/// a second cluster with `web.submit.enable: false` it hides Submit New Job
+/// (its uploads and runs answer 403: `security::submit_and_cancel_can_be_switched_off`).
 #[test]
 fn flinks_own_dashboard_shows_a_wflink_cluster() {
     let browser_dir = repo::root().join("tests").join("browser");
@@ -40,6 +42,7 @@ fn flinks_own_dashboard_shows_a_wflink_cluster() {
     let mut cluster = TestCluster::start("flink-dashboard", 0, &["execution.checkpointing.interval=500ms"]);
     cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
     cluster.wait_for_taskmanagers(1);
+    let no_submit = TestCluster::start("flink-dashboard-no-submit", 0, &["web.submit.enable=false"]);
 
     let mut node = Command::new("node");
     node.arg(browser_dir.join("flink-dashboard.mjs")).current_dir(&browser_dir);
@@ -47,6 +50,7 @@ fn flinks_own_dashboard_shows_a_wflink_cluster() {
         .env("WFLINK_URL", format!("http://{}", cluster.rest))
         .env("WASM", &wasm)
         .env("SOCKET_PORT", feed.port.to_string())
+        .env("NO_SUBMIT_URL", format!("http://{}", no_submit.rest))
         .env("SCREENSHOTS", repo::root().join("target").join("ui-screenshots"));
     let output = crate::common::run_with_limit(node, Duration::from_secs(240));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -111,8 +115,17 @@ fn applications_and_process_views_have_flinks_shapes() {
     let config = cluster.get(&format!("/jobs/{job}/config"));
     assert_eq!(config["execution-config"]["user-config"]["port"], feed.port.to_string());
     assert_eq!(config["execution-config"]["job-parallelism"], 2);
-    let threads = cluster.get("/jobmanager/thread-dump")["threadInfos"].as_array().unwrap().clone();
-    assert!(threads.iter().any(|t| t["threadName"] == "wasm-epoch"), "{threads:?}");
+    let names = |path: &str| -> Vec<String> {
+        let threads = cluster.get(path)["threadInfos"].as_array().unwrap().clone();
+        threads.iter().map(|t| t["threadName"].as_str().unwrap().to_string()).collect()
+    };
+    let jobmanager = names("/jobmanager/thread-dump");
+    assert!(jobmanager.iter().any(|t| t == "wasm-epoch"), "{jobmanager:?}");
+    // The TaskManager process lists its own threads: its data server and task threads are not the JobManager's.
+    let taskmanager = names(&format!("/taskmanagers/{tm}/thread-dump"));
+    assert!(taskmanager.iter().any(|t| t == "data-server"), "{taskmanager:?}");
+    assert!(!jobmanager.iter().any(|t| t == "data-server"), "{jobmanager:?}");
+    assert_eq!(cluster.raw("GET", "/taskmanagers/no-such-tm/thread-dump", "", b"").0, 404);
     assert_eq!(cluster.raw("GET", "/applications/00000000000000000000000000000000", "", b"").0, 404);
     assert_eq!(cluster.raw("GET", "/applications/nope", "", b"").0, 400);
 

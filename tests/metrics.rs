@@ -7,6 +7,7 @@ use crate::common::cluster::{DEADLINE, TestCluster, wait_for};
 use crate::common::feed::WordFeed;
 use crate::common::shapes::{assert_same_shape, sample};
 use crate::common::*;
+use crate::fault_tolerance::submit;
 
 /// The `id`s of a metric answer.
 fn ids(answer: &Value) -> Vec<String> {
@@ -84,6 +85,11 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     }
     // No operator of wflink runs in the JobManager: no metrics there, as Flink answers for such a vertex.
     assert_eq!(cluster.get(&format!("{sink}/jm-operator-metrics")), sample("vertex_jm_operator_metrics.json"));
+    let unknown = cluster.get(&format!("{sink}/jm-operator-metrics?get=foo"));
+    assert_eq!(unknown, sample("vertex_jm_operator_metrics_get.json"));
+    // Flame graphs sample JVM stacks: answered as Flink answers with rest.flamegraph.enabled off.
+    let flamegraph = cluster.get(&format!("{sink}/flamegraph?type=on_cpu"));
+    assert_eq!(flamegraph, sample("jobs_id_vertices_id_flamegraph.json"));
     // Flink answers NaN (a string) for a busy ratio it has not measured; ours is always measured.
     let mut backpressure = sample("vertex_backpressure.json");
     backpressure["subtasks"][0]["busyRatio"] = serde_json::json!(0.0);
@@ -125,6 +131,7 @@ fn a_running_job_answers_every_metric_endpoint_in_flinks_shapes() {
     let (status, answer) = cluster.raw("GET", &format!("{sink}/subtasks/metrics?get=numRecordsIn&agg=median"), "", b"");
     assert_eq!(status, 400, "{answer}");
     assert!(answer["errors"][0].as_str().unwrap().contains("median"), "{answer}");
+    assert_same_shape("agg=median", &sample("metrics_error_agg.json"), &answer);
     let (status, _) = cluster.raw("GET", &format!("{sink}/subtasks/7/metrics"), "", b"");
     assert_eq!(status, 404);
     let (status, _) = cluster.raw("GET", &format!("{sink}/subtasks/x"), "", b"");
@@ -253,4 +260,48 @@ fn prometheus_is_served_with_flinks_names_and_the_counters_rise() {
     let (status, _) = cluster.raw("PATCH", &format!("/jobs/{job}?mode=cancel"), "", b"");
     assert_eq!(status, 202);
     cluster.wait_for_status(&job, "CANCELED");
+}
+
+/// The back pressure view of `vertex` (its index in the job) of `job`.
+fn backpressure(cluster: &TestCluster, job: &str, vertex: usize) -> Value {
+    let id = cluster.get(&format!("/jobs/{job}"))["vertices"][vertex]["id"].as_str().unwrap().to_string();
+    cluster.get(&format!("/jobs/{job}/vertices/{id}/backpressure"))
+}
+
+/// A map slower than its source (the hostile job's `map-slow`: 200 µs a record, at parallelism 2 in tasks of its
+/// own) holds a fast source back: the source's vertex reports back pressure `high`, with its subtask's ratio; the
+/// slow map's subtasks are busy, not back-pressured (`ok`). A job with little to do reports `ok` and is idle.
+#[test]
+fn a_slow_operator_back_pressures_its_source_and_an_idle_job_reports_ok() {
+    let mut cluster = TestCluster::start("metrics-backpressure", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=3"]);
+    cluster.wait_for_taskmanagers(1);
+    let hostile = test_guest("hostile-job");
+    let hostile = hostile.to_str().unwrap();
+    let slow = submit(&cluster, &[hostile, "--mode", "map-slow", "--rate", "50000"]);
+    let idle = submit(&cluster, &[hostile, "--mode", "none", "--rate", "1"]);
+
+    let source = wait_for("the slow job's source to be back-pressured high", || {
+        let answer = backpressure(&cluster, &slow, 0);
+        (answer["backpressureLevel"] == "high").then_some(answer)
+    });
+    let mut recorded = sample("vertex_backpressure.json");
+    recorded["subtasks"][0]["busyRatio"] = serde_json::json!(0.0);
+    assert_same_shape("backpressure", &recorded, &source);
+    let subtask = &source["subtasks"][0];
+    assert!(subtask["ratio"].as_f64().unwrap() > 0.5, "{source}");
+    assert_eq!(subtask["backpressureLevel"], "high", "{source}");
+    let map = wait_for("the slow map's subtasks to be busy", || {
+        let answer = backpressure(&cluster, &slow, 1);
+        let subtasks = answer["subtasks"].as_array()?.clone();
+        (subtasks.len() == 2 && subtasks.iter().all(|s| s["busyRatio"].as_f64().unwrap_or(0.0) > 0.5)).then_some(answer)
+    });
+    assert_eq!(map["backpressureLevel"], "ok", "the slow map is busy, not held back: {map}");
+
+    let quiet = wait_for("the idle job's source to be measured idle", || {
+        let answer = backpressure(&cluster, &idle, 0);
+        (answer["subtasks"][0]["idleRatio"].as_f64()? > 0.5).then_some(answer)
+    });
+    assert_eq!(quiet["backpressureLevel"], "ok", "{quiet}");
+    assert!(quiet["subtasks"][0]["ratio"].as_f64().unwrap() <= 0.1, "{quiet}");
 }

@@ -9,6 +9,10 @@
 //! whose name starts with the log's stem (rotated copies, the `.out`) is
 //! listed. Pages are bounded by [`MAX_PAGE`], so a multi-GB log is never
 //! read into memory at once.
+//!
+//! The same request also lists the process's threads (from
+//! `/proc/self/task`), for the thread dumps of `/jobmanager/thread-dump` and
+//! `/taskmanagers/:id/thread-dump`.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -46,6 +50,8 @@ pub enum LogRequest {
         /// Bytes wanted, at most [`MAX_PAGE`].
         length: u64,
     },
+    /// List the process's threads.
+    Threads,
 }
 
 /// The answer to a [`LogRequest`].
@@ -55,6 +61,37 @@ pub enum LogResponse {
     List(Vec<LogFileInfo>),
     /// A page of a file.
     Page(LogPage),
+    /// The process's threads, by kernel id.
+    Threads(Vec<ThreadEntry>),
+}
+
+/// One thread of a process, as the kernel names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadEntry {
+    /// Its kernel thread id.
+    pub id: u64,
+    /// Its name (`comm`, at most 15 bytes).
+    pub name: String,
+    /// Its state letter (`R` running, `S` sleeping, `D` in uninterruptible wait, ...).
+    pub state: char,
+}
+
+/// The threads of this process, by id, from `/proc/self/task`; `None` where there is no such directory.
+pub fn own_threads() -> Option<Vec<ThreadEntry>> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let mut threads: Vec<ThreadEntry> = tasks
+        .flatten()
+        .filter_map(|task| {
+            let id: u64 = task.file_name().to_str()?.parse().ok()?;
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?.trim_end().to_string();
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // The state follows the name, which is in parentheses and may itself hold some.
+            let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+            Some(ThreadEntry { id, name, state })
+        })
+        .collect();
+    threads.sort_by_key(|t| t.id);
+    Some(threads)
 }
 
 /// One file of a process's log directory (Flink's `{"name","size","mtime"}`).
@@ -97,6 +134,9 @@ pub enum LogError {
     /// Reading failed.
     #[error("cannot read log file '{0}': {1}")]
     Io(String, String),
+    /// The process cannot list its threads.
+    #[error("this process cannot list its threads: its platform has no /proc/self/task")]
+    NoThreads,
     /// The process that has the file did not answer.
     #[error("{0}")]
     Unreachable(String),
@@ -122,6 +162,7 @@ impl LogFiles {
         match request {
             LogRequest::List => self.list().map(LogResponse::List),
             LogRequest::Read { file, offset, length } => self.read(file, *offset, *length).map(LogResponse::Page),
+            LogRequest::Threads => own_threads().map(LogResponse::Threads).ok_or(LogError::NoThreads),
         }
     }
 

@@ -6,6 +6,7 @@
 //   WASM           the wordcount component to upload
 //   SOCKET_PORT    a port where the test serves lines of words
 //   SCREENSHOTS    folder for one screenshot per page
+//   NO_SUBMIT_URL  http://127.0.0.1:PORT of a second JobManager with web.submit.enable: false
 // Every page of the list in issue 18 is opened with a full load; each must
 // show wflink's data, raise no error toast, and every API call it makes must
 // be answered. Prints what it checks; exits non-zero on the first failure.
@@ -14,6 +15,7 @@ import { check, openChromium } from './chromium.mjs';
 import { serveFlinkDashboard } from './flink-proxy.mjs';
 
 const { FLINK_WEB: web, WFLINK_URL: upstream, WASM: wasm, SOCKET_PORT: socketPort, SCREENSHOTS: shots } = process.env;
+const noSubmitUpstream = process.env.NO_SUBMIT_URL;
 
 const proxy = await serveFlinkDashboard(web, upstream);
 const { page, close } = await openChromium(shots, { viewport: { width: 1400, height: 900 } });
@@ -45,6 +47,7 @@ try {
   await visit('overview', ['Available Task Slots', 'Running Applications'], '01-overview');
   const slots = await page.getByText('Total Task Slots').first().locator('xpath=..').innerText();
   check(/2/.test(slots), `overview shows the 2 slots: ${slots.replace(/\s+/g, ' ')}`);
+  check((await page.getByText('Submit New Job').count()) > 0, 'the menu offers Submit New Job');
 
   // Submit New Job: upload the component, then run it with arguments and parallelism.
   await visit('submit', 'Uploaded Jars', '02-submit');
@@ -103,7 +106,7 @@ try {
   await visit(`task-manager/${tm.id}/metrics`, 'Free/All Slots', '13-taskmanager-metrics');
   await visit(`task-manager/${tm.id}/logs`, 'Free/All Slots', '14-taskmanager-log');
   await visit(`task-manager/${tm.id}/stdout`, 'Free/All Slots', '15-taskmanager-stdout');
-  await visit(`task-manager/${tm.id}/thread-dump`, 'not supported', '16-taskmanager-thread-dump');
+  await visit(`task-manager/${tm.id}/thread-dump`, 'a native thread', '16-taskmanager-thread-dump');
   await visit('job-manager/config', 'rest.port', '17-jobmanager-config');
   await visit('job-manager/metrics', 'Metrics', '18-jobmanager-metrics');
   await visit('job-manager/logs', 'Log List', '19-jobmanager-log');
@@ -121,6 +124,18 @@ try {
   await visit(`job/completed/${jid}/overview`, 'CANCELED', '23-job-canceled');
   const served = new Set(proxy.calls.map((c) => `${c.method} ${c.path.split('?')[0].replace(/[0-9a-f]{32}/g, ':id').replace(/localhost:\d+-[0-9a-f]+/g, ':tm').replace(/\/\d+\//g, '/:n/')}`));
   console.log(`the dashboard called ${served.size} distinct URLs`);
+
+  // A cluster with web.submit.enable: false says so in /config (features.web-submit); the dashboard hides Submit.
+  const noSubmit = await serveFlinkDashboard(web, noSubmitUpstream);
+  try {
+    await page.goto(`${noSubmit.url}/?load=${loads++}#/overview`);
+    await page.getByText('Available Task Slots').first().waitFor();
+    await page.waitForTimeout(1000);
+    check((await page.getByText('Submit New Job').count()) === 0, 'web.submit.enable: false hides Submit New Job');
+    await page.screenshot({ path: join(shots, 'flink-24-no-submit.png'), fullPage: true });
+  } finally {
+    await noSubmit.close();
+  }
 } catch (e) {
   await page.screenshot({ path: join(shots, 'flink-failure.png'), fullPage: true }).catch(() => {});
   throw e;

@@ -366,7 +366,7 @@ impl CheckpointCoordinator {
         if kind == SnapshotKind::Checkpoint && periodic >= self.settings.max_concurrent {
             return Err(TriggerRefused::TooManyConcurrent(periodic));
         }
-        let barrier = CheckpointBarrier { id: self.next_id, timestamp: now, kind };
+        let barrier = CheckpointBarrier { id: self.next_id, timestamp: now, kind, stop: None };
         self.next_id += 1;
         let handles: Vec<Vec<Option<TaskStateHandle>>> = self.shape.iter().map(|p| vec![None; *p as usize]).collect();
         let mut handles = handles;

@@ -56,4 +56,23 @@ pub struct CheckpointBarrier {
     pub timestamp: u64,
     /// Checkpoint or savepoint.
     pub kind: SnapshotKind,
+    /// Set when the savepoint stops the job (stop-with-savepoint): every
+    /// task ends once it completed, as this says.
+    #[serde(default)]
+    pub stop: Option<StopMode>,
+}
+
+/// How a stop-with-savepoint ends the tasks (Flink's savepoint types
+/// `SUSPEND` and `TERMINATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StopMode {
+    /// `wflink stop`: the tasks end as the savepoint left them: no timer
+    /// fires and no chain is finished, so windows still open stay in the
+    /// savepoint and a job restored from it goes on where this one stopped.
+    Suspend,
+    /// `wflink stop --drain`: the sources send the end-of-time watermark
+    /// before the barrier, so every event-time window and timer fires and
+    /// its results reach the sinks within the savepoint; the tasks then end
+    /// as at the end of their input.
+    Drain,
 }

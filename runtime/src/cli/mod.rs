@@ -80,6 +80,8 @@ enum Command {
     Cancel(list::CancelArgs),
     /// Take a savepoint of a running job and print its path (-d PATH: dispose of a savepoint).
     Savepoint(savepoint::SavepointArgs),
+    /// Stop a running job with a savepoint (--drain: fire every event-time window and timer first) and print its path.
+    Stop(savepoint::StopArgs),
     /// Trigger a checkpoint of a running job and print its id.
     Checkpoint(savepoint::CheckpointArgs),
     /// Start a JobManager process: Dispatcher, ResourceManager, RPC endpoint and REST API.
@@ -131,6 +133,7 @@ impl Cli {
             }
             Command::Cancel(args) => list::cancel(args),
             Command::Savepoint(args) => savepoint::savepoint(args),
+            Command::Stop(args) => savepoint::stop(args),
             Command::Checkpoint(args) => savepoint::checkpoint(args),
             Command::Jobmanager(args) => jobmanager::jobmanager(args),
             Command::Taskmanager(args) => taskmanager::taskmanager(args),

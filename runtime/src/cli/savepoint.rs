@@ -1,6 +1,7 @@
 //! `wflink savepoint JOBID [DIR]`: takes a savepoint of a running job
 //! through the REST API (trigger, then poll the request) and prints its
 //! path; also used by `wflink cancel --savepoint DIR JOBID`.
+//! `wflink stop [--drain] [-p DIR] JOBID` stops a job with a savepoint,
 //! `wflink savepoint -d PATH` disposes of a savepoint, and `wflink
 //! checkpoint JOBID` triggers a checkpoint, the same way. Their output is
 //! Flink's CLI's.
@@ -44,6 +45,43 @@ pub(super) struct CheckpointArgs {
     config: ConfigArgs,
     /// The job (32 hex characters).
     job_id: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub(super) struct StopArgs {
+    /// The cluster's REST address, `HOST:PORT`.
+    #[arg(short = 'm', long = "jobmanager")]
+    jobmanager: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Directory the savepoint is written under (default: state.savepoints.dir).
+    #[arg(short = 'p', long = "savepointPath", value_name = "DIR")]
+    savepoint_path: Option<String>,
+    /// Send the end-of-time watermark first, so every event-time window and timer fires before the savepoint.
+    #[arg(short = 'd', long = "drain")]
+    drain: bool,
+    /// The job (32 hex characters).
+    job_id: String,
+}
+
+/// `wflink stop [--drain] [-p DIR] JOBID`: a savepoint, then the job ends FINISHED; prints the savepoint's path
+/// once the job ended.
+pub(super) fn stop(args: StopArgs) -> anyhow::Result<()> {
+    let config = args.config.load()?;
+    let client = RestClient::from_config(&cluster_address(args.jobmanager.as_deref(), &config)?, &config)?;
+    let job_id = &args.job_id;
+    let verb = if args.drain { "Draining" } else { "Suspending" };
+    println!("{verb} job \"{job_id}\" with a CANONICAL savepoint.");
+    println!("Triggering stop-with-savepoint for job {job_id}.");
+    println!("Waiting for response...");
+    let mut body = json!({ "drain": args.drain });
+    if let Some(target) = &args.savepoint_path {
+        body["targetDirectory"] = json!(target);
+    }
+    let operation = run_operation(&client, &format!("/jobs/{job_id}/stop"), &body, "stop-with-savepoint")?;
+    let location = operation["location"].as_str().context("the completed savepoint has no location")?;
+    println!("Savepoint completed. Path: {location}");
+    Ok(())
 }
 
 pub(super) fn savepoint(args: SavepointArgs) -> anyhow::Result<()> {
@@ -101,14 +139,19 @@ fn dispose(client: &RestClient, path: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the asynchronous operation `POST path` with `body` and polls `path/:request-id` until it completed;
-/// returns its `operation`, or its failure cause as the error.
+/// Starts the asynchronous operation `POST path` with `body` and polls its status (`path/:request-id`, or
+/// `/jobs/:id/savepoints/:request-id` for a stop) until it completed; returns its `operation`, or its failure
+/// cause as the error.
 fn run_operation(client: &RestClient, path: &str, body: &Value, what: &str) -> anyhow::Result<Value> {
     let answer = client.post_json(path, body)?;
     let request = answer["request-id"].as_str().with_context(|| format!("the {what} answer has no request-id"))?;
+    let status_path = match path.strip_suffix("/stop") {
+        Some(job) => format!("{job}/savepoints/{request}"),
+        None => format!("{path}/{request}"),
+    };
     let started = Instant::now();
     while started.elapsed() < SAVEPOINT_WAIT {
-        let mut status = client.get(&format!("{path}/{request}"))?;
+        let mut status = client.get(&status_path)?;
         if status["status"]["id"] == "COMPLETED" {
             let operation = status["operation"].take();
             if let Some(cause) = operation["failure-cause"]["stack-trace"].as_str() {

@@ -100,7 +100,7 @@ fn sample_batch() -> Batch {
 /// and refusals (a length past the bound, a batch whose offsets lie).
 pub(super) fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     let key = ChannelKey { job_id: job(), vertex: 1, index: 0, attempt: 0 };
-    let barrier = CheckpointBarrier { id: 3, timestamp: 1_700_000_000_500, kind: SnapshotKind::Checkpoint };
+    let barrier = CheckpointBarrier { id: 3, timestamp: 1_700_000_000_500, kind: SnapshotKind::Checkpoint, stop: None };
     let messages: Vec<Tagged> = vec![
         (0, StreamMessage::Batch(sample_batch())),
         (0, StreamMessage::Watermark { upstream: 0, timestamp: 1_700_000_000_002 }),
@@ -230,7 +230,7 @@ fn stream_message() -> impl Strategy<Value = StreamMessage> {
         (any::<u32>(), any::<bool>()).prop_map(|(upstream, idle)| StreamMessage::WatermarkStatus { upstream, idle }),
         (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(id, timestamp, savepoint)| {
             let kind = if savepoint { SnapshotKind::Savepoint } else { SnapshotKind::Checkpoint };
-            StreamMessage::Barrier(CheckpointBarrier { id, timestamp, kind })
+            StreamMessage::Barrier(CheckpointBarrier { id, timestamp, kind, stop: None })
         }),
     ]
 }

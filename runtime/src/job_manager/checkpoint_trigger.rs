@@ -32,7 +32,7 @@ impl Handler<TriggerCheckpoint> for JobManager {
 
     fn handle(&mut self, _msg: TriggerCheckpoint, ctx: &mut Context<Self>) -> Self::Result {
         let job_id = self.submission.job_id;
-        let started = self.trigger_checkpoint(SnapshotKind::Checkpoint, ctx).map(|id| {
+        let started = self.trigger_checkpoint(SnapshotKind::Checkpoint, None, ctx).map(|id| {
             let (reply, answer) = oneshot::channel();
             self.checkpoint_requests.insert(id, reply);
             answer

@@ -14,7 +14,9 @@ use super::savepoint::SavepointError;
 use super::{JobFailure, JobManager};
 use crate::checkpoint::coordinator::{PendingCheckpoint, ReportEffect};
 use crate::checkpoint::metadata::{METADATA_FILE, file_name, join};
-use crate::checkpoint::{CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StorageError, TaskCommand};
+use crate::checkpoint::{
+    CheckpointId, CheckpointReport, CheckpointStorage, SnapshotKind, StopMode, StorageError, TaskCommand,
+};
 use crate::graph::SubtaskId;
 use crate::protocol::{FailureKind, JobStatus, TaskState};
 use crate::time::now_millis;
@@ -23,8 +25,10 @@ use crate::time::now_millis;
 pub(super) struct SavepointRequest {
     /// Its own directory (`<target>/savepoint-<job>-<random>`).
     pub storage: CheckpointStorage,
-    /// Whether the job is cancelled once it completed (stop-with-savepoint).
+    /// Whether the job is cancelled once it completed (cancel-with-savepoint).
     pub cancel_job: bool,
+    /// Whether it stops the job (stop-with-savepoint): the answer waits for the job's end.
+    pub stop: Option<StopMode>,
     /// Where the outcome goes.
     pub reply: oneshot::Sender<Result<String, SavepointError>>,
 }
@@ -37,7 +41,7 @@ impl JobManager {
             return;
         }
         ctx.run_interval(interval, |act, ctx| {
-            if let Err(reason) = act.trigger_checkpoint(SnapshotKind::Checkpoint, ctx) {
+            if let Err(reason) = act.trigger_checkpoint(SnapshotKind::Checkpoint, None, ctx) {
                 tracing::debug!(job = %act.submission.job_id, reason, "no checkpoint triggered");
             }
         });
@@ -46,14 +50,19 @@ impl JobManager {
     /// Triggers a checkpoint or savepoint: every running source subtask
     /// gets the barrier. Refused unless every task runs or has finished
     /// (sources that ran out take part in one more checkpoint, so the sinks
-    /// commit their output) and some source still runs.
+    /// commit their output) and some source still runs. With `stop`, the
+    /// barrier stops the job; nothing else is triggered after it.
     pub(super) fn trigger_checkpoint(
         &mut self,
         kind: SnapshotKind,
+        stop: Option<StopMode>,
         ctx: &mut Context<Self>,
     ) -> Result<CheckpointId, String> {
         if self.status != JobStatus::Running {
             return Err(format!("the job is {}", self.status));
+        }
+        if let Some(id) = self.stopping {
+            return Err(format!("the job is stopping with savepoint {id}"));
         }
         let states = |s: &SubtaskId| self.execution.state(*s);
         if let Some(subtask) =
@@ -74,8 +83,12 @@ impl JobManager {
             return Err("every source has ended".into());
         }
         let finished: Vec<SubtaskId> = self.execution.subtasks().filter(|s| states(s) == TaskState::Finished).collect();
-        let barrier = self.checkpoints.trigger(kind, now_millis(), &finished).map_err(|e| e.to_string())?;
-        tracing::debug!(job = %self.submission.job_id, checkpoint = barrier.id, ?kind, "checkpoint triggered");
+        let mut barrier = self.checkpoints.trigger(kind, now_millis(), &finished).map_err(|e| e.to_string())?;
+        barrier.stop = stop;
+        if stop.is_some() {
+            self.stopping = Some(barrier.id);
+        }
+        tracing::debug!(job = %self.submission.job_id, checkpoint = barrier.id, ?kind, ?stop, "checkpoint triggered");
         for source in sources {
             self.send_task_command(source, TaskCommand::TriggerCheckpoint(barrier));
         }
@@ -117,12 +130,16 @@ impl JobManager {
 
     /// Fails every checkpoint in progress (the job fails, restarts or is cancelled).
     pub(super) fn abort_all_checkpoints(&mut self, reason: &str) {
+        self.answer_stop(Some(reason.to_string()));
         for barrier in self.checkpoints.abort_all(reason, now_millis()) {
             self.fail_savepoint(barrier.id, reason);
         }
     }
 
     fn fail_savepoint(&mut self, id: CheckpointId, reason: &str) {
+        if self.stopping == Some(id) {
+            self.stopping = None;
+        }
         if let Some(request) = self.savepoints.remove(&id) {
             let _ = request.reply.send(Err(SavepointError::Failed(id, reason.to_string())));
         }
@@ -210,6 +227,11 @@ impl JobManager {
                         let _ = reply.send(Ok(id));
                     }
                     if let Some(request) = act.savepoints.remove(&id) {
+                        if request.stop.is_some() {
+                            // The tasks end by themselves now; the answer waits for the job's end.
+                            act.stopped = Some((request.reply, location));
+                            return;
+                        }
                         let _ = request.reply.send(Ok(location));
                         if request.cancel_job {
                             let _ = act.cancel(ctx);

@@ -29,8 +29,11 @@ pub struct TriggerSavepoint {
     pub job_id: JobId,
     /// The directory the savepoint's own directory is made in; else `state.savepoints.dir`.
     pub target_directory: Option<String>,
-    /// Cancel the job once the savepoint completed (stop-with-savepoint).
+    /// Cancel the job once the savepoint completed (`wflink cancel --savepoint`, Flink's `cancel-job`).
     pub cancel_job: bool,
+    /// Stop the job with this savepoint (`wflink stop`, `POST /jobs/:id/stop`): the tasks end once it
+    /// completed and the job ends FINISHED; the answer comes then.
+    pub stop: Option<crate::checkpoint::StopMode>,
 }
 
 /// Take a checkpoint now, besides the periodic ones (`POST /jobs/:id/checkpoints`, `wflink checkpoint`); answers

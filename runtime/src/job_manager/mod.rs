@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, MessageResult, Recipient, WrapFuture};
 use serde::Serialize;
+use tokio::sync::oneshot;
 
 use crate::checkpoint::coordinator::{CheckpointCoordinator, CheckpointSettings, CheckpointStats};
 use crate::checkpoint::storage::CheckpointStorage;
@@ -177,6 +178,10 @@ pub struct JobManager {
     storage: CheckpointStorage,
     /// Savepoints being taken, by checkpoint id.
     savepoints: HashMap<CheckpointId, checkpointing::SavepointRequest>,
+    /// The stop-with-savepoint whose barrier went out: no other checkpoint is triggered after it.
+    stopping: Option<CheckpointId>,
+    /// A stop-with-savepoint that completed: its answer (the location) goes out when the job ended.
+    stopped: Option<(oneshot::Sender<Result<String, savepoint::SavepointError>>, String)>,
     /// Checkpoints triggered on request (`POST /jobs/:id/checkpoints`), waiting for their outcome.
     checkpoint_requests: HashMap<CheckpointId, checkpoint_trigger::CheckpointReply>,
     /// How failures are answered.
@@ -215,6 +220,8 @@ impl JobManager {
             storage: submission.storage.clone(),
             savepoints: HashMap::new(),
             checkpoint_requests: HashMap::new(),
+            stopping: None,
+            stopped: None,
             backoff: restart::RestartBackoff::new(submission.restart.clone()),
             attempt: 0,
             restore: submission.restore.clone(),
@@ -415,6 +422,8 @@ impl JobManager {
     /// Reports the result, gives the slots back and stops.
     fn terminate(&mut self, ctx: &mut Context<Self>) {
         self.end_time = Some(now_millis());
+        let status = self.status;
+        self.answer_stop((status != JobStatus::Finished).then(|| format!("it ended {status}")));
         self.abort_all_checkpoints("the job ended");
         self.release_slots();
         self.dispatcher.do_send(JobTerminated { details: self.details() });

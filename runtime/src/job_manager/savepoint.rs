@@ -1,5 +1,6 @@
-//! Savepoints on request (`wflink savepoint`, `POST /jobs/:id/savepoints`)
-//! and stop-with-savepoint (`wflink cancel --savepoint`, `cancel-job`):
+//! Savepoints on request (`wflink savepoint`, `POST /jobs/:id/savepoints`),
+//! cancel-with-savepoint (`wflink cancel --savepoint`, `cancel-job`) and
+//! stop-with-savepoint (`wflink stop [--drain]`, `POST /jobs/:id/stop`):
 //! a checkpoint of kind savepoint written into its own directory
 //! `<target>/savepoint-<job>-<random>`, owned by the user.
 
@@ -32,6 +33,16 @@ pub enum SavepointError {
     /// The job ended before answering.
     #[error("job {0} ended before its savepoint completed")]
     Ended(JobId),
+    /// A stop-with-savepoint's savepoint completed, but the job did not end FINISHED.
+    #[error("savepoint {location} completed, but job {job} did not end FINISHED: {reason}")]
+    NotFinished {
+        /// The job.
+        job: JobId,
+        /// Where the savepoint is.
+        location: String,
+        /// What happened instead.
+        reason: String,
+    },
 }
 
 impl From<StorageError> for SavepointError {
@@ -47,6 +58,23 @@ fn savepoint_location(target: &str, job_id: JobId) -> String {
     format!("{}/savepoint-{}-{}", target.trim_end_matches('/'), &job[..6], &random[..12])
 }
 
+impl JobManager {
+    /// Answers a stop-with-savepoint whose savepoint completed: with its location once the job ended FINISHED,
+    /// else with what happened instead (`failure`).
+    pub(super) fn answer_stop(&mut self, failure: Option<String>) {
+        let Some((reply, location)) = self.stopped.take() else { return };
+        if failure.is_some() {
+            // A restart deploys tasks that know nothing of the stop: the job goes on, checkpoints with it.
+            self.stopping = None;
+        }
+        let job = self.submission.job_id;
+        let _ = reply.send(match failure {
+            None => Ok(location),
+            Some(reason) => Err(SavepointError::NotFinished { job, location, reason }),
+        });
+    }
+}
+
 impl Handler<TriggerSavepoint> for JobManager {
     type Result = ResponseFuture<Result<String, SavepointError>>;
 
@@ -59,7 +87,7 @@ impl Handler<TriggerSavepoint> for JobManager {
                 .ok_or(SavepointError::NoDirectory)?;
             let job_id = self.submission.job_id;
             let id = self
-                .trigger_checkpoint(SnapshotKind::Savepoint, ctx)
+                .trigger_checkpoint(SnapshotKind::Savepoint, msg.stop, ctx)
                 .map_err(|reason| SavepointError::NotReady(job_id, reason))?;
             let storage = match CheckpointStorage::open(&savepoint_location(&target, job_id)) {
                 Ok(storage) => storage,
@@ -69,7 +97,7 @@ impl Handler<TriggerSavepoint> for JobManager {
                 }
             };
             let (reply, answer) = oneshot::channel();
-            self.savepoints.insert(id, SavepointRequest { storage, cancel_job: msg.cancel_job, reply });
+            self.savepoints.insert(id, SavepointRequest { storage, cancel_job: msg.cancel_job, stop: msg.stop, reply });
             Ok(answer)
         })();
         let job_id = self.submission.job_id;

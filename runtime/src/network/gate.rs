@@ -224,7 +224,7 @@ mod tests {
     use crate::network::{Batch, OutputChannel};
 
     fn barrier(id: CheckpointId) -> StreamMessage {
-        StreamMessage::Barrier(CheckpointBarrier { id, timestamp: 0, kind: SnapshotKind::Checkpoint })
+        StreamMessage::Barrier(CheckpointBarrier { id, timestamp: 0, kind: SnapshotKind::Checkpoint, stop: None })
     }
 
     fn batch(value: u8) -> StreamMessage {

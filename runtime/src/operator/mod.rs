@@ -314,7 +314,10 @@ impl ChainContext {
         if let Some(guest) = guest {
             self.fire(guest, TimeDomain::EventTime, self.watermark, emit)?;
         }
-        if self.generator.is_none() && self.watermark > self.sent {
+        // An assigner makes its own watermarks, but passes the end of time on (as Flink's does), so a drain
+        // fires the windows after it too.
+        let passes_on = self.generator.is_none() || self.watermark == END_OF_TIME;
+        if passes_on && self.watermark > self.sent {
             self.sent = self.watermark;
             emit(Emit::Control(StreamMessage::Watermark { upstream: self.subtask, timestamp: self.watermark }))?;
         }
@@ -399,11 +402,30 @@ impl ChainContext {
             self.fire(guest, TimeDomain::EventTime, END_OF_TIME, emit)?;
             self.fire(guest, TimeDomain::ProcessingTime, END_OF_TIME, emit)?;
         }
+        self.send_end_of_time(emit)?;
+        self.side_sinks.finish()?;
+        Ok(())
+    }
+
+    /// Stop-with-savepoint `--drain`, before the barrier: the watermark goes to the end of time, so every
+    /// event-time timer (every window) fires, and the end of time is sent downstream, where the rest fire.
+    pub fn drain(
+        &mut self,
+        guest: Option<&mut GuestInstance>,
+        emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>,
+    ) -> Result<(), TaskError> {
+        self.watermark = END_OF_TIME;
+        if let Some(guest) = guest {
+            self.fire(guest, TimeDomain::EventTime, END_OF_TIME, emit)?;
+        }
+        self.send_end_of_time(emit)
+    }
+
+    fn send_end_of_time(&mut self, emit: &mut dyn FnMut(Emit) -> Result<(), TaskError>) -> Result<(), TaskError> {
         if self.sent < END_OF_TIME {
             self.sent = END_OF_TIME;
             emit(Emit::Control(StreamMessage::Watermark { upstream: self.subtask, timestamp: END_OF_TIME }))?;
         }
-        self.side_sinks.finish()?;
         Ok(())
     }
 

@@ -33,6 +33,13 @@ pub enum TaskError {
         /// What is wrong, naming the file.
         detail: String,
     },
+    /// A stop-with-savepoint `--drain` failed after the source sent the end of time: the job cannot go on as if
+    /// nothing fired, so it restarts from its last checkpoint.
+    #[error(
+        "stop-with-savepoint {0} failed after the end-of-time watermark was sent (--drain); the job restarts from \
+         its last checkpoint"
+    )]
+    DrainAborted(CheckpointId),
 }
 
 impl TaskError {
@@ -47,6 +54,7 @@ impl TaskError {
             TaskError::Contract(_) => FailureKind::StateContract,
             TaskError::Disconnected(_) => FailureKind::Disconnected,
             TaskError::Restore { .. } => FailureKind::Restore,
+            TaskError::DrainAborted(_) => FailureKind::Checkpoint,
         };
         TaskFailure::new(kind, self.to_string())
     }

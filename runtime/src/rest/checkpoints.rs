@@ -3,7 +3,7 @@
 //! `GET /jobs/:id/checkpoints/config`, `GET /jobs/:id/checkpoints/details/:cid`,
 //! `POST /jobs/:id/savepoints` (`{"target-directory", "cancel-job"}` →
 //! `{"request-id"}`), `GET /jobs/:id/savepoints/:triggerid`, and
-//! `POST /jobs/:id/stop` (stop-with-savepoint, `{"targetDirectory"}`).
+//! `POST /jobs/:id/stop` (stop-with-savepoint, `{"targetDirectory", "drain"}`).
 
 use std::collections::BTreeMap;
 
@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 use super::jobs::QueueStatus;
 use super::openapi::{ChangeErrors, JobErrors, JobPath};
 use super::{AppError, AppState, Errors};
-use crate::checkpoint::CheckpointId;
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
+use crate::checkpoint::{CheckpointId, StopMode};
 use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, StartSavepoint};
 use crate::ids::JobId;
 use crate::job_manager::JobDetails;
@@ -218,6 +218,9 @@ pub struct SavepointRequest {
 pub struct StopRequest {
     /// Where to write the savepoint; default `state.savepoints.dir`.
     target_directory: Option<String>,
+    /// Send the end-of-time watermark first, so every event-time window and timer fires before the savepoint.
+    #[serde(default)]
+    drain: bool,
 }
 
 async fn trigger(
@@ -225,16 +228,17 @@ async fn trigger(
     id: &str,
     target_directory: Option<String>,
     cancel_job: bool,
+    stop: Option<StopMode>,
 ) -> Result<(StatusCode, Json<TriggerId>), AppError> {
     let job_id = job_id(id)?;
-    if cancel_job {
+    if cancel_job || stop.is_some() {
         state.guard.check_cancel()?;
     }
     if let Some(target) = &target_directory {
         state.guard.roots.check(target).map_err(|e| AppError::bad_request(e.to_string()))?;
     }
-    let request_id =
-        state.dispatcher.send(StartSavepoint(TriggerSavepoint { job_id, target_directory, cancel_job })).await??;
+    let request = TriggerSavepoint { job_id, target_directory, cancel_job, stop };
+    let request_id = state.dispatcher.send(StartSavepoint(request)).await??;
     Ok((StatusCode::ACCEPTED, Json(TriggerId { request_id })))
 }
 
@@ -261,10 +265,11 @@ pub async fn trigger_savepoint(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<TriggerId>), AppError> {
     let request: SavepointRequest = body(&bytes)?;
-    trigger(&state, &id, request.target_directory, request.cancel_job).await
+    trigger(&state, &id, request.target_directory, request.cancel_job, None).await
 }
 
-/// `POST /jobs/:id/stop`: a savepoint, then the job is cancelled.
+/// `POST /jobs/:id/stop`: a savepoint, then the tasks end and the job ends FINISHED (with `drain`, every
+/// event-time window and timer fires first). The request completes once the job ended.
 #[utoipa::path(
     post,
     path = "/jobs/{jobid}/stop",
@@ -287,7 +292,8 @@ pub async fn stop(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<TriggerId>), AppError> {
     let request: StopRequest = body(&bytes)?;
-    trigger(&state, &id, request.target_directory, true).await
+    let mode = if request.drain { StopMode::Drain } else { StopMode::Suspend };
+    trigger(&state, &id, request.target_directory, false, Some(mode)).await
 }
 
 /// `GET /jobs/:id/savepoints/:triggerid`: `IN_PROGRESS`, or `COMPLETED`

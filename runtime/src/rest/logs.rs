@@ -324,7 +324,11 @@ async fn local(state: &AppState, request: LogRequest) -> Result<LogResponse, Log
 }
 
 /// Asks the TaskManager process `id` to answer `request`.
-async fn remote(state: &AppState, id: &str, request: LogRequest) -> Result<Result<LogResponse, LogError>, AppError> {
+pub(super) async fn remote(
+    state: &AppState,
+    id: &str,
+    request: LogRequest,
+) -> Result<Result<LogResponse, LogError>, AppError> {
     match state.resource_manager.send(GetGateway { id: id.to_string() }).await? {
         Some(gateway) => Ok(gateway.send(FetchLogs(request)).await?),
         None => {
@@ -348,6 +352,9 @@ fn answer(result: Result<LogResponse, LogError>, range: Option<ByteRange>) -> Re
             return Ok(Json(LogList { logs: files }).into_response());
         }
         LogResponse::Page(page) => page,
+        LogResponse::Threads(_) => {
+            return Err(AppError::internal("a thread list came back for a file request (this is likely a bug)"));
+        }
     };
     let mut headers = vec![
         (header::ACCEPT_RANGES, "bytes".to_string()),
@@ -386,6 +393,7 @@ fn log_error(error: LogError) -> AppError {
         LogError::InvalidName(_) => StatusCode::BAD_REQUEST,
         LogError::NotAvailable(_) | LogError::NotFound(_) => StatusCode::NOT_FOUND,
         LogError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        LogError::NoThreads => StatusCode::NOT_IMPLEMENTED,
         LogError::Io(..) => return AppError::internal(error),
     };
     AppError { status, message: error.to_string() }

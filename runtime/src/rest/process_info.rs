@@ -5,13 +5,14 @@
 //! `/jobs/:id/taskmanagers/:tmid/log-url`) and thread dumps.
 //!
 //! A thread dump of a native process has no stacks to show: the
-//! JobManager's lists its threads with their kernel state (from
-//! `/proc/self/task`); a TaskManager's says that it is not supported, in
-//! the `threadInfos` shape the dashboard reads, so the page shows that
-//! sentence instead of an error.
+//! JobManager's and each TaskManager's list their threads with their kernel
+//! state (from `/proc/self/task`; a TaskManager process reads its own when
+//! asked over its control connection), in the `threadInfos` shape the
+//! dashboard reads.
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,7 +20,8 @@ use super::cluster::ConfigEntry;
 use super::jobs;
 use super::openapi::{JobErrors, JobPath};
 use super::{AppError, AppState, Errors};
-use crate::resource_manager::messages::GetTaskManagers;
+use crate::logs::{LogError, LogRequest, LogResponse, ThreadEntry, own_threads};
+use crate::resource_manager::messages::{FetchLogs, GetGateway, GetTaskManagers};
 
 /// `/jobmanager/environment`.
 #[derive(Serialize, ToSchema)]
@@ -170,26 +172,20 @@ fn java_state(letter: char) -> &'static str {
     }
 }
 
-/// The threads of this process: name, kernel id and state, from `/proc/self/task`.
-fn own_threads() -> Vec<ThreadInfo> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return vec![not_supported("this JobManager's platform has no /proc/self/task")];
+/// A thread dump in Flink's shape: each thread's name, kernel id and state, as Java prints a thread's header.
+fn thread_dump(threads: Option<Vec<ThreadEntry>>, whose: &str) -> ThreadDump {
+    let Some(threads) = threads else {
+        return ThreadDump { thread_infos: vec![not_supported(&format!("{whose}'s platform has no /proc/self/task"))] };
     };
-    let mut threads: Vec<(u64, ThreadInfo)> = tasks
-        .flatten()
-        .filter_map(|task| {
-            let id: u64 = task.file_name().to_str()?.parse().ok()?;
-            let name = std::fs::read_to_string(task.path().join("comm")).ok()?.trim_end().to_string();
-            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
-            // The state follows the name, which is in parentheses and may itself hold some.
-            let letter = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+    let thread_infos = threads
+        .into_iter()
+        .map(|ThreadEntry { id, name, state }| {
             let info =
-                format!("\"{name}\" Id={id} {} ({letter})\n\t(a native thread: no stack trace)\n", java_state(letter));
-            Some((id, ThreadInfo { thread_name: name, stringified_thread_info: info }))
+                format!("\"{name}\" Id={id} {} ({state})\n\t(a native thread: no stack trace)\n", java_state(state));
+            ThreadInfo { thread_name: name, stringified_thread_info: info }
         })
         .collect();
-    threads.sort_by_key(|(id, _)| *id);
-    threads.into_iter().map(|(_, info)| info).collect()
+    ThreadDump { thread_infos }
 }
 
 fn not_supported(why: &str) -> ThreadInfo {
@@ -207,30 +203,44 @@ fn not_supported(why: &str) -> ThreadInfo {
     responses((status = 200, description = "OK", body = ThreadDump)),
 )]
 pub async fn jobmanager_thread_dump() -> Json<ThreadDump> {
-    Json(ThreadDump { thread_infos: own_threads() })
+    Json(thread_dump(own_threads(), "this JobManager"))
 }
 
-/// `GET /taskmanagers/:id/thread-dump`: not supported; one entry that says so, in Flink's shape.
+/// `GET /taskmanagers/:id/thread-dump`: the TaskManager process's threads with their state, which it lists when
+/// asked over its control connection (no stacks: they are native threads). A TaskManager inside the JobManager's
+/// process shows that process's threads.
 #[utoipa::path(
     get,
     path = "/taskmanagers/{id}/thread-dump",
-    summary = "A TaskManager's thread dump: not supported, answered as one entry saying so",
+    summary = "A TaskManager's threads with their state",
     params(("id" = String, Path, description = "TaskManager id")),
     responses(
         (status = 200, description = "OK", body = ThreadDump),
         (status = 404, description = "No such TaskManager", body = Errors),
+        (status = 503, description = "The TaskManager did not answer", body = Errors),
     ),
 )]
 pub async fn taskmanager_thread_dump(
     State(state): State<AppState>,
     Path(tm): Path<String>,
 ) -> Result<Json<ThreadDump>, AppError> {
-    let known = state.resource_manager.send(GetTaskManagers).await?;
-    if !known.iter().any(|t| t.info.id == tm) {
-        return Err(AppError::not_found(format!("taskmanager {tm} not found")));
+    let whose = format!("TaskManager {tm}");
+    let Some(gateway) = state.resource_manager.send(GetGateway { id: tm.clone() }).await? else {
+        let known = state.resource_manager.send(GetTaskManagers).await?;
+        if !known.iter().any(|t| t.info.id == tm) {
+            return Err(AppError::not_found(format!("taskmanager {tm} not found")));
+        }
+        return Ok(Json(thread_dump(own_threads(), &whose)));
+    };
+    match gateway.send(FetchLogs(LogRequest::Threads)).await? {
+        Ok(LogResponse::Threads(threads)) => Ok(Json(thread_dump(Some(threads), &whose))),
+        Err(LogError::NoThreads) => Ok(Json(thread_dump(None, &whose))),
+        Err(LogError::Unreachable(why)) => {
+            Err(AppError { status: StatusCode::SERVICE_UNAVAILABLE, message: format!("{whose} did not answer: {why}") })
+        }
+        Err(error) => Err(AppError::internal(error)),
+        Ok(_) => Err(AppError::internal("a file answer came back for a thread list (this is likely a bug)")),
     }
-    let why = "a TaskManager's threads are native threads without Java stacks, and it does not report them";
-    Ok(Json(ThreadDump { thread_infos: vec![not_supported(why)] }))
 }
 
 /// `/jobs/:id/vertices/:vid/flamegraph`.

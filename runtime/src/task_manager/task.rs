@@ -12,7 +12,7 @@ use super::broadcast_state::BroadcastStates;
 use super::checkpoints::{self, OperatorState, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use super::running_values::RunningValues;
-use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, TaskCommand};
+use crate::checkpoint::{CheckpointBarrier, CheckpointId, KeyGroupOffset, StateFile, StopMode, TaskCommand};
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
 use crate::graph::JobVertex;
@@ -39,6 +39,26 @@ const PUBLISH_COUNTERS: Duration = Duration::from_secs(1);
 pub struct Task {
     deployment: Option<TaskDeployment>,
     memory: Arc<SlotMemory>,
+}
+
+/// How a task's input ended, and so how the task ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputEnd {
+    /// The input ran out, or a stop-with-savepoint `--drain` completed: the
+    /// chain finishes (every timer fires, the end of time goes downstream).
+    Finished,
+    /// A stop-with-savepoint without `--drain` completed: the task ends as
+    /// the savepoint left it, so a job restored from it goes on from there.
+    Suspended,
+}
+
+impl From<StopMode> for InputEnd {
+    fn from(mode: StopMode) -> Self {
+        match mode {
+            StopMode::Drain => InputEnd::Finished,
+            StopMode::Suspend => InputEnd::Suspended,
+        }
+    }
 }
 
 /// Where the chain's output goes.
@@ -162,7 +182,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         pipeline.restore_keyed(&restored.keyed, restore.checkpoint_id)?;
         pipeline.restore_broadcast(&restored.broadcast, subtask.index, restore.checkpoint_id)?;
     }
-    match input {
+    let end = match input {
         TaskInput::Source(connector) => {
             let reader = sources::open(&connector, subtask.index, vertex.parallelism, &restored.sources)?;
             changed(TaskState::Running);
@@ -171,18 +191,22 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 reader,
                 ended: false,
                 final_checkpoint: None,
+                stopping: None,
                 periodic_checkpoints,
                 watermark_interval,
                 next_watermark: Instant::now(),
             };
-            run.run(&mut pipeline, &mut checkpoints, &metrics, &cancelled)?;
+            run.run(&mut pipeline, &mut checkpoints, &metrics, &cancelled)?
         }
         TaskInput::Channel(gate) => {
             changed(TaskState::Running);
-            run_inputs(gate, &mut pipeline, &mut checkpoints, &metrics, &cancelled)?;
+            run_inputs(gate, &mut pipeline, &mut checkpoints, &metrics, &cancelled)?
         }
+    };
+    match end {
+        InputEnd::Finished => pipeline.finish(),
+        InputEnd::Suspended => pipeline.suspend(),
     }
-    pipeline.finish()
 }
 
 /// Instantiates the chain's guest for one subtask and opens its chain,
@@ -220,18 +244,22 @@ struct Opening<'a> {
 }
 
 /// A task fed by channels: process what arrives (barriers aligned by the
-/// gate) and carry out commands until every upstream ended.
+/// gate) and carry out commands until every upstream ended. After the
+/// barrier of a stop-with-savepoint without `--drain` it emits nothing
+/// more (no timer fires), and it ends suspended unless that savepoint fails.
 fn run_inputs(
     mut gate: InputGate,
     pipeline: &mut Pipeline,
     checkpoints: &mut TaskCheckpoints,
     metrics: &TaskMetrics,
     cancelled: &AtomicBool,
-) -> Result<(), TaskError> {
+) -> Result<InputEnd, TaskError> {
+    let mut suspended: Option<CheckpointId> = None;
     loop {
         // Wake up now and then to read commands while no record comes.
         let poll = Instant::now() + COMMAND_POLL;
-        let deadline = pipeline.next_deadline().map_or(poll, |d| d.min(poll));
+        let due = pipeline.next_deadline().filter(|_| suspended.is_none());
+        let deadline = due.map_or(poll, |d| d.min(poll));
         let waiting = Instant::now();
         let event = gate.next(Some(deadline), cancelled);
         metrics.add_idle(waiting.elapsed());
@@ -243,9 +271,16 @@ fn run_inputs(
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
             GateEvent::Message(control) => pipeline.on_control(control)?,
-            GateEvent::Barrier(barrier) => pipeline.checkpoint(barrier, None, checkpoints)?,
+            GateEvent::Barrier(barrier) => {
+                pipeline.checkpoint(barrier, None, checkpoints)?;
+                if barrier.stop == Some(StopMode::Suspend) {
+                    suspended = Some(barrier.id);
+                }
+            }
+            GateEvent::Timeout if suspended.is_some() => {}
             GateEvent::Timeout => pipeline.flush_due()?,
-            GateEvent::Ended => return Ok(()),
+            GateEvent::Ended if suspended.is_some() => return Ok(InputEnd::Suspended),
+            GateEvent::Ended => return Ok(InputEnd::Finished),
             GateEvent::Closed if cancelled.load(Ordering::Relaxed) => return Err(TaskError::Cancelled),
             GateEvent::Closed => {
                 return Err(TaskError::Disconnected("every upstream task vanished before ending".into()));
@@ -254,6 +289,8 @@ fn run_inputs(
         while let Some(command) = checkpoints.poll() {
             match command {
                 TaskCommand::NotifyComplete(id) => pipeline.commit(id)?,
+                // The stop failed: the job goes on.
+                TaskCommand::NotifyAborted(id) if suspended == Some(id) => suspended = None,
                 TaskCommand::NotifyAborted(_) => {}
                 TaskCommand::TriggerCheckpoint(barrier) => {
                     checkpoints.decline(barrier.id, "only source tasks are triggered; this one aligns barriers".into())
@@ -507,6 +544,28 @@ impl Pipeline {
         if let Output::Channels(writer) = &mut self.output {
             writer.flush_due()?;
         }
+        Ok(())
+    }
+
+    /// Stop-with-savepoint `--drain`, before the barrier: every event-time timer fires and the end of time goes
+    /// downstream.
+    fn drain(&mut self) -> Result<(), TaskError> {
+        let Pipeline { guest, time, output, metrics, .. } = self;
+        time.drain(guest.as_mut(), &mut |e| emit_to(output, metrics, e))
+    }
+
+    /// Stop-with-savepoint without `--drain`, once it completed: the output ends (its sink closes, downstream
+    /// tasks hear the end), but no timer fires and the guest is not finished: what is still open stays in the
+    /// savepoint.
+    fn suspend(mut self) -> Result<(), TaskError> {
+        self.time.side_sinks().finish()?;
+        match &mut self.output {
+            Output::Sink(sink) => sink.finish()?,
+            Output::Channels(writer) => writer.finish()?,
+        }
+        self.publish_counters_at = Instant::now();
+        self.publish(Instant::now());
+        tracing::debug!(timers = self.time.timer_count(), "task suspended after its savepoint");
         Ok(())
     }
 

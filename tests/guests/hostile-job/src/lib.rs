@@ -2,7 +2,9 @@
 //! prove one tenant cannot harm the cluster. `describe-*` modes misbehave
 //! while the plan is built (the job's build function), `map-*` modes in
 //! the map of every record. The source is `datagen` (`--rate`, `--count`,
-//! 0 = unbounded), so a job in mode `none` runs until cancelled.
+//! 0 = unbounded), so a job in mode `none` runs until cancelled. In mode
+//! `map-slow` the map takes 200 µs a record at parallelism 2, apart from
+//! the source, so a fast source is held back by it (back pressure).
 
 use std::time::Duration;
 
@@ -35,7 +37,9 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     env.set_job_name(&format!("hostile-{mode}"));
     let rate = args.get_parsed::<u64>("rate")?.unwrap_or(100);
     let count = args.get_parsed::<u64>("count")?.unwrap_or(0);
-    env.datagen(rate, count)
+    let slow = mode == "map-slow";
+    let mapped = env
+        .datagen(rate, count)
         .map(move |n: u64| -> u64 {
             match mode.as_str() {
                 "map-sleep" => {
@@ -54,13 +58,16 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
                     }
                 }
                 "map-exit" => std::process::exit(3),
+                "map-slow" => std::thread::sleep(Duration::from_micros(200)),
                 "map-recurse" => return recurse(n, 0),
                 _ => {}
             }
             n
         })
-        .name("hostile")
-        .discard();
+        .name("hostile");
+    // Another parallelism than the source's breaks the chain: the slow map runs in tasks of its own.
+    let mapped = if slow { mapped.set_parallelism(2) } else { mapped };
+    mapped.discard();
     Ok(())
 }
 

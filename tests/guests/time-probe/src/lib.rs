@@ -3,7 +3,8 @@
 //! - `windows`: lines `key,timestamp_ms` from `--hostname/--port` (a socket
 //!   source at `--sources N` parallelism, one connection per subtask) or
 //!   `--input`; 10 s tumbling event-time windows counting per key; prints
-//!   `key,start,end,count`. `--idle-ms N` marks silent sources idle.
+//!   `key,start,end,count` (or writes them under `--output DIR`). `--idle-ms N`
+//!   marks silent sources idle.
 //! - `sessions`: the same lines, session windows with a 5 s gap; prints
 //!   `key,start,end,count`.
 //! - `misuse`: uses keyed state and the `state` import outside a keyed
@@ -59,7 +60,8 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
             } else {
                 EventTimeSessionWindows::with_gap(Duration::from_secs(5))
             };
-            keyed.window(assigner).process(count).set_parallelism(1).print();
+            let windows = keyed.window(assigner).process(count).set_parallelism(1);
+            windows.print_or_write(args.get("output").map(str::to_owned));
         }
         other => return Err(JobError::invalid_arguments(format!("unknown --mode '{other}'"))),
     }
