@@ -495,6 +495,10 @@ impl SourceReader for KafkaSource {
         }
     }
 
+    fn skipped_records(&self) -> u64 {
+        self.records.skips.total
+    }
+
     fn watermark(&mut self) -> Option<SourceWatermark> {
         let out_of_orderness = self.options.out_of_orderness?;
         Some(combined_watermark(self.partitions.values(), out_of_orderness, self.options.idle_timeout, Instant::now()))
