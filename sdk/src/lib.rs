@@ -82,7 +82,9 @@ pub use chain::Collector;
 pub use co_process::{CoProcessFunction, KeyedCoProcessFunction};
 pub use codec::{Data, Key};
 pub use connected::{ConnectedStreams, KeyedConnectedStreams};
-pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets};
+pub use connectors::{
+    Delivery, FileSource, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets,
+};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
@@ -102,7 +104,7 @@ pub mod prelude {
     };
     pub use crate::{
         AggregateFunction, AggregatingState, Args, CoProcessFunction, Collector, ConnectedStreams, Context, Data,
-        DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord, KafkaSink, KafkaSource, Key,
+        DataStream, DataStreamSink, Delivery, FileSource, Format, JobError, KafkaRecord, KafkaSink, KafkaSource, Key,
         KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream, LazyListState, LazyMapState,
         ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState, StartingOffsets, StateError,
         StreamExecutionEnvironment, TimeWindow, ValueState, WatermarkStrategy, WindowedStream,
