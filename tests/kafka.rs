@@ -37,6 +37,24 @@ fn counts_in_topic(broker: &Broker, topic: &str) -> (HashMap<String, u64>, usize
     (counts, values.len())
 }
 
+/// How `counts` differs from `expected`, in one line: how many words are
+/// missing, too low or too high, and the first few of them.
+fn differences(counts: &HashMap<String, u64>, expected: &HashMap<String, u64>) -> String {
+    let mut words: Vec<&String> = counts.keys().chain(expected.keys()).collect();
+    words.sort();
+    words.dedup();
+    let wrong: Vec<(&String, u64, u64)> = words
+        .into_iter()
+        .map(|w| (w, counts.get(w).copied().unwrap_or(0), expected.get(w).copied().unwrap_or(0)))
+        .filter(|(_, got, want)| got != want)
+        .collect();
+    let missing = wrong.iter().filter(|(_, got, _)| *got == 0).count();
+    let low = wrong.iter().filter(|(_, got, want)| got < want).count() - missing;
+    let high = wrong.iter().filter(|(_, got, want)| got > want).count();
+    let first: Vec<String> = wrong.iter().take(8).map(|(w, got, want)| format!("{w}: {got} not {want}")).collect();
+    format!("{missing} words missing, {low} too low, {high} too high of {} ({})", expected.len(), first.join(", "))
+}
+
 fn kafka_wordcount() -> std::path::PathBuf {
     example_wasm("kafka-wordcount")
 }
@@ -62,8 +80,9 @@ fn bounded_word_count_from_a_topic_is_exact_at_p1_and_p2() {
         let run = run_with_limit(command, DEADLINE);
         assert!(run.status.success(), "p={parallelism}: {}", String::from_utf8_lossy(&run.stderr));
         let (counts, updates) = counts_in_topic(&broker, &output);
-        assert_eq!(counts, expected, "p={parallelism}");
-        assert_eq!(updates as u64, expected.values().sum::<u64>(), "one update per word at p={parallelism}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(counts == expected, "p={parallelism}: {}; the job said: {stderr}", differences(&counts, &expected));
+        assert_eq!(updates as u64, expected.values().sum::<u64>(), "one update per word at p={parallelism}: {stderr}");
         let mut partition_of = HashMap::new();
         for (partition, records) in broker.read_all(&output) {
             for (_, key, value) in records {
