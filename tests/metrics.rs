@@ -235,7 +235,9 @@ fn run_clicks_skipping(cluster: &TestCluster, args: &[&str]) -> String {
 /// whole.
 #[test]
 fn bad_records_file_and_kafka_sources_skip_are_counted_in_their_metric() {
-    let cluster = TestCluster::start("metrics-skipped", 1, &[]);
+    let mut cluster = TestCluster::start("metrics-skipped", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
     let input = cluster.dir.join("clicks.jsonl");
     let mut text = String::new();
     let mut expected = std::collections::BTreeMap::new();
