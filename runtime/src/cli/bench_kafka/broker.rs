@@ -28,15 +28,18 @@ pub(super) struct Broker {
     child: Option<Child>,
     /// `bootstrap.servers`.
     pub address: String,
+    /// Every consumer's `fetch.wait.max.ms`.
+    pub fetch_wait_ms: u64,
 }
 
 impl Broker {
     /// `brokers` if given, else a tansu started for this run.
-    pub fn connect_or_start(brokers: Option<String>) -> anyhow::Result<Broker> {
-        let broker = match brokers {
-            Some(address) => Broker { child: None, address },
+    pub fn connect_or_start(brokers: Option<String>, fetch_wait_ms: u64) -> anyhow::Result<Broker> {
+        let (child, address) = match brokers {
+            Some(address) => (None, address),
             None => start_tansu()?,
         };
+        let broker = Broker { child, address, fetch_wait_ms };
         let consumer: BaseConsumer = broker.config().create()?;
         let started = Instant::now();
         while let Err(e) = consumer.fetch_metadata(None, Duration::from_secs(1)) {
@@ -55,6 +58,14 @@ impl Broker {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.address);
         config.set_log_level(rdkafka::config::RDKafkaLogLevel::Error);
+        config
+    }
+
+    /// A consumer's configuration: in `group`, committing nothing, fetching with the bench's longest wait.
+    pub fn consumer_config(&self, group: &str) -> ClientConfig {
+        let mut config = self.config();
+        config.set("group.id", group).set("enable.auto.commit", "false");
+        config.set("fetch.wait.max.ms", self.fetch_wait_ms.to_string());
         config
     }
 
@@ -130,7 +141,8 @@ fn tansu() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn start_tansu() -> anyhow::Result<Broker> {
+/// Starts tansu; its process and address.
+fn start_tansu() -> anyhow::Result<(Option<Child>, String)> {
     let tansu = tansu()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let address = format!("127.0.0.1:{port}");
@@ -150,7 +162,7 @@ fn start_tansu() -> anyhow::Result<Broker> {
         .stderr(log)
         .spawn()
         .with_context(|| format!("cannot start {}", tansu.display()))?;
-    Ok(Broker { child: Some(child), address })
+    Ok((Some(child), address))
 }
 
 impl Drop for Broker {

@@ -94,8 +94,7 @@ pub(super) fn measure(
     rate: u64,
     duration: Duration,
 ) -> anyhow::Result<Latencies> {
-    let consumer: BaseConsumer =
-        broker.config().set("group.id", "bench-latency").set("enable.auto.commit", "false").create()?;
+    let consumer: BaseConsumer = broker.consumer_config("bench-latency").create()?;
     let mut list = TopicPartitionList::new();
     for partition in 0..output_partitions {
         list.add_partition_offset(output, partition, Offset::Beginning)?;

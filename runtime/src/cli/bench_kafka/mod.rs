@@ -49,6 +49,12 @@ pub(in crate::cli) struct BenchKafkaArgs {
     /// Seconds each latency run sends lines for.
     #[arg(long, default_value_t = 10)]
     latency_seconds: u64,
+    /// Longest wait of every consumer's fetch for new records
+    /// (`fetch.wait.max.ms`; librdkafka's default is 500): a broker that
+    /// holds a fetch that long even when records arrive (tansu 0.6.0 does)
+    /// adds it to each hop's latency.
+    #[arg(long, default_value_t = 10)]
+    fetch_wait_ms: u64,
 }
 
 /// Partitions of every output topic.
@@ -60,7 +66,7 @@ pub(in crate::cli) fn bench_kafka(args: BenchKafkaArgs) -> anyhow::Result<()> {
         "--lines, --partitions and --rate must be above 0"
     );
     let load_before = load_average();
-    let broker = Broker::connect_or_start(args.brokers)?;
+    let broker = Broker::connect_or_start(args.brokers, args.fetch_wait_ms)?;
     let run = std::process::id();
     let topic = |name: &str| format!("bench-{run}-{name}");
     let (lines, words) = generate_lines(args.lines)?;
@@ -120,6 +126,7 @@ pub(in crate::cli) fn bench_kafka(args: BenchKafkaArgs) -> anyhow::Result<()> {
     println!("broker: {} ({kind})", broker.address);
     println!("input: {} lines of 10 words ({words} words), {} partitions", args.lines, args.partitions);
     println!("machine load (1/5/15 min): {load_before} before, {} after", load_average());
+    println!("every consumer's fetch.wait.max.ms: {}", args.fetch_wait_ms);
     println!("broker, plain producer : {:>8.1} k lines/s", producer_rate / 1e3);
     println!("broker, plain consumer : {:>8.1} k lines/s", consumer_rate / 1e3);
     println!(
@@ -153,6 +160,7 @@ fn job_args(broker: &Broker, input: &str, output: &str, group: &str, bounded: bo
         .into_iter()
         .chain(["--delivery", "at-least-once", "--group", group])
         .map(String::from)
+        .chain(["--fetch-wait-ms".to_string(), broker.fetch_wait_ms.to_string()])
         .collect::<Vec<_>>();
     if bounded {
         args.push("--bounded".into());

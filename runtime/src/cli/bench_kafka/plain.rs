@@ -22,7 +22,7 @@ const STALL: Duration = Duration::from_secs(60);
 
 /// A consumer of every partition of `topic` from its start.
 fn consumer(broker: &Broker, topic: &str, partitions: i32, group: &str) -> anyhow::Result<BaseConsumer> {
-    let consumer: BaseConsumer = broker.config().set("group.id", group).set("enable.auto.commit", "false").create()?;
+    let consumer: BaseConsumer = broker.consumer_config(group).create()?;
     let mut list = TopicPartitionList::new();
     for partition in 0..partitions {
         list.add_partition_offset(topic, partition, Offset::Beginning)?;
