@@ -322,6 +322,37 @@ fn json_and_csv_records_are_read_and_bad_ones_fail_or_are_skipped() {
     assert_eq!(totals(&broker, "totals-skip"), [("u1".to_string(), 1), ("u2".to_string(), 5)].into());
 }
 
+/// Milliseconds since the epoch, as Kafka stamps a record it is sent.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Starting offsets against the real broker, in bounded mode: `earliest` reads every record, `latest` none of
+/// those written before the job started, `timestamp:<ms>` only those stamped at or after that time.
+#[test]
+fn starting_offsets_earliest_latest_and_by_timestamp_read_what_they_say() {
+    let broker = Broker::start("starting-offsets");
+    for topic in ["clicks", "from-earliest", "from-latest", "from-time"] {
+        broker.create_topic(topic, 2);
+    }
+    broker.produce("clicks", &[(0, None, r#"{"user":"u1","clicks":1}"#), (1, None, r#"{"user":"u2","clicks":2}"#)]);
+    let since = now_ms();
+    wait_for("the clock to pass the first records' time", || (now_ms() > since).then_some(()));
+    broker.produce("clicks", &[(0, None, r#"{"user":"u1","clicks":10}"#), (1, None, r#"{"user":"u3","clicks":4}"#)]);
+    let from = |start: &str, output: &str| {
+        let args = ["--brokers", &broker.address, "--topic", "clicks", "--format", "json", "--start", start];
+        let run = clicks(&[&args[..], &["--output-topic", output]].concat());
+        assert!(run.status.success(), "{start}: {}", String::from_utf8_lossy(&run.stderr));
+        totals(&broker, output)
+    };
+    let expected = |pairs: &[(&str, i64)]| -> HashMap<String, i64> {
+        pairs.iter().map(|(user, clicks)| (user.to_string(), *clicks)).collect()
+    };
+    assert_eq!(from("earliest", "from-earliest"), expected(&[("u1", 11), ("u2", 2), ("u3", 4)]));
+    assert_eq!(from("latest", "from-latest"), expected(&[]));
+    assert_eq!(from(&format!("timestamp:{}", since + 1), "from-time"), expected(&[("u1", 10), ("u3", 4)]));
+}
+
 /// The same formats on files: JSON lines in, CSV with a header out; a
 /// malformed line names its file and line.
 #[test]
