@@ -37,6 +37,9 @@ pub fn tansu() -> PathBuf {
     path
 }
 
+/// Every record of a topic by partition: `(offset, key, value)`.
+pub type TopicRecords = BTreeMap<i32, Vec<(i64, Option<String>, String)>>;
+
 /// A running broker, killed on drop.
 pub struct Broker {
     child: Child,
@@ -149,7 +152,7 @@ impl Broker {
     /// quiet time starts only once every reported end is reached, so a
     /// slow first fetch on a loaded machine does not end the read early.
     /// Errors the client recovers from (a dropped connection) are retried.
-    pub fn read_all(&self, topic: &str) -> BTreeMap<i32, Vec<(i64, Option<String>, String)>> {
+    pub fn read_all(&self, topic: &str) -> TopicRecords {
         let consumer: BaseConsumer = self
             .config()
             .set("enable.partition.eof", "false")
@@ -166,12 +169,12 @@ impl Broker {
             let (_, end) = consumer.fetch_watermarks(topic, p, TIMEOUT).unwrap_or_else(|e| panic!("{topic}-{p}: {e}"));
             ends.insert(p, end);
         }
-        let mut records: BTreeMap<i32, Vec<_>> = partitions.iter().map(|&p| (p, Vec::new())).collect();
+        let mut records: TopicRecords = partitions.iter().map(|&p| (p, Vec::new())).collect();
         consumer.assign(&list).unwrap();
         let started = Instant::now();
         let mut last = Instant::now();
         let mut last_error = None;
-        let at_reported_ends = |records: &BTreeMap<i32, Vec<(i64, Option<String>, String)>>| {
+        let at_reported_ends = |records: &TopicRecords| {
             ends.iter().all(|(p, end)| records[p].last().map_or(0, |(offset, _, _)| offset + 1) >= *end)
         };
         while !(at_reported_ends(&records) && last.elapsed() >= QUIET) {
