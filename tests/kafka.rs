@@ -158,7 +158,8 @@ fn a_killed_taskmanager_loses_and_duplicates_nothing_from_kafka_into_files() {
 
 /// Kafka into Kafka with the at-least-once sink, the same kill: nothing is
 /// missing (the restored state is exact, so every word's last count is
-/// exact; updates after the checkpoint may be written twice).
+/// exact; updates after the checkpoint may be written twice); completed
+/// checkpoints committed the offsets to the consumer group, up to the end.
 #[test]
 fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     let broker = Broker::start("kill-kafka");
@@ -190,6 +191,11 @@ fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     let expected = expected_counts(&text);
     assert_eq!(counts, expected, "every word's last count is exact");
     assert!(updates as u64 >= expected.values().sum::<u64>(), "no update is missing");
+    // Completed checkpoints commit the source's offsets to its group (for monitoring), the last one at the end.
+    wait_for("the group's committed offsets at the end of every partition", || {
+        let committed = broker.committed("kafka-wordcount", "lines");
+        committed.iter().all(|(_, offset, end)| *offset == Some(*end)).then_some(())
+    });
 }
 
 /// An unbounded job at `from` subtasks counts a first batch, is stopped

@@ -199,6 +199,30 @@ impl Broker {
         records
     }
 
+    /// The offsets `group` has committed for the partitions of `topic`, and
+    /// each partition's end as the broker reports it: `(partition, committed, end)`.
+    pub fn committed(&self, group: &str, topic: &str) -> Vec<(i32, Option<i64>, i64)> {
+        let consumer: BaseConsumer = self.config().set("group.id", group).create().unwrap();
+        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).unwrap();
+        let mut list = TopicPartitionList::new();
+        for partition in metadata.topics()[0].partitions() {
+            list.add_partition(topic, partition.id());
+        }
+        let committed = consumer.committed_offsets(list, TIMEOUT).unwrap_or_else(|e| panic!("{group} {topic}: {e}"));
+        committed
+            .elements()
+            .iter()
+            .map(|e| {
+                let (_, end) = consumer.fetch_watermarks(topic, e.partition(), TIMEOUT).unwrap();
+                let offset = match e.offset() {
+                    Offset::Offset(offset) => Some(offset),
+                    _ => None,
+                };
+                (e.partition(), offset, end)
+            })
+            .collect()
+    }
+
     /// The values of every record of `topic`, in no particular order.
     pub fn values(&self, topic: &str) -> Vec<String> {
         self.read_all(topic).into_values().flatten().map(|(_, _, v)| v).collect()
