@@ -24,8 +24,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The broker of one bench run.
 pub(super) struct Broker {
-    /// The tansu this bench started, if it started one.
-    child: Option<Child>,
+    /// The tansu this bench started, if it started one, and the directory it ran in (removed at the end).
+    child: Option<(Child, PathBuf)>,
     /// `bootstrap.servers`.
     pub address: String,
     /// Every consumer's `fetch.wait.max.ms`.
@@ -141,8 +141,8 @@ fn tansu() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Starts tansu; its process and address.
-fn start_tansu() -> anyhow::Result<(Option<Child>, String)> {
+/// Starts tansu; its process, directory and address.
+fn start_tansu() -> anyhow::Result<(Option<(Child, PathBuf)>, String)> {
     let tansu = tansu()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let address = format!("127.0.0.1:{port}");
@@ -162,14 +162,15 @@ fn start_tansu() -> anyhow::Result<(Option<Child>, String)> {
         .stderr(log)
         .spawn()
         .with_context(|| format!("cannot start {}", tansu.display()))?;
-    Ok((Some(child), address))
+    Ok((Some((child, dir)), address))
 }
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
+        if let Some((child, dir)) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
