@@ -37,6 +37,24 @@ fn counts_in_topic(broker: &Broker, topic: &str) -> (HashMap<String, u64>, usize
     (counts, values.len())
 }
 
+/// How `counts` differs from `expected`, in one line: how many words are
+/// missing, too low or too high, and the first few of them.
+fn differences(counts: &HashMap<String, u64>, expected: &HashMap<String, u64>) -> String {
+    let mut words: Vec<&String> = counts.keys().chain(expected.keys()).collect();
+    words.sort();
+    words.dedup();
+    let wrong: Vec<(&String, u64, u64)> = words
+        .into_iter()
+        .map(|w| (w, counts.get(w).copied().unwrap_or(0), expected.get(w).copied().unwrap_or(0)))
+        .filter(|(_, got, want)| got != want)
+        .collect();
+    let missing = wrong.iter().filter(|(_, got, _)| *got == 0).count();
+    let low = wrong.iter().filter(|(_, got, want)| got < want).count() - missing;
+    let high = wrong.iter().filter(|(_, got, want)| got > want).count();
+    let first: Vec<String> = wrong.iter().take(8).map(|(w, got, want)| format!("{w}: {got} not {want}")).collect();
+    format!("{missing} words missing, {low} too low, {high} too high of {} ({})", expected.len(), first.join(", "))
+}
+
 fn kafka_wordcount() -> std::path::PathBuf {
     example_wasm("kafka-wordcount")
 }
@@ -62,8 +80,9 @@ fn bounded_word_count_from_a_topic_is_exact_at_p1_and_p2() {
         let run = run_with_limit(command, DEADLINE);
         assert!(run.status.success(), "p={parallelism}: {}", String::from_utf8_lossy(&run.stderr));
         let (counts, updates) = counts_in_topic(&broker, &output);
-        assert_eq!(counts, expected, "p={parallelism}");
-        assert_eq!(updates as u64, expected.values().sum::<u64>(), "one update per word at p={parallelism}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(counts == expected, "p={parallelism}: {}; the job said: {stderr}", differences(&counts, &expected));
+        assert_eq!(updates as u64, expected.values().sum::<u64>(), "one update per word at p={parallelism}: {stderr}");
         let mut partition_of = HashMap::new();
         for (partition, records) in broker.read_all(&output) {
             for (_, key, value) in records {
@@ -139,7 +158,8 @@ fn a_killed_taskmanager_loses_and_duplicates_nothing_from_kafka_into_files() {
 
 /// Kafka into Kafka with the at-least-once sink, the same kill: nothing is
 /// missing (the restored state is exact, so every word's last count is
-/// exact; updates after the checkpoint may be written twice).
+/// exact; updates after the checkpoint may be written twice); completed
+/// checkpoints committed the offsets to the consumer group, up to the end.
 #[test]
 fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     let broker = Broker::start("kill-kafka");
@@ -171,6 +191,11 @@ fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     let expected = expected_counts(&text);
     assert_eq!(counts, expected, "every word's last count is exact");
     assert!(updates as u64 >= expected.values().sum::<u64>(), "no update is missing");
+    // Completed checkpoints commit the source's offsets to its group (for monitoring), the last one at the end.
+    wait_for("the group's committed offsets at the end of every partition", || {
+        let committed = broker.committed("kafka-wordcount", "lines");
+        committed.iter().all(|(_, offset, end)| *offset == Some(*end)).then_some(())
+    });
 }
 
 /// An unbounded job at `from` subtasks counts a first batch, is stopped
@@ -301,6 +326,37 @@ fn json_and_csv_records_are_read_and_bad_ones_fail_or_are_skipped() {
         "the skipped record is counted in the log: {stderr}"
     );
     assert_eq!(totals(&broker, "totals-skip"), [("u1".to_string(), 1), ("u2".to_string(), 5)].into());
+}
+
+/// Milliseconds since the epoch, as Kafka stamps a record it is sent.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Starting offsets against the real broker, in bounded mode: `earliest` reads every record, `latest` none of
+/// those written before the job started, `timestamp:<ms>` only those stamped at or after that time.
+#[test]
+fn starting_offsets_earliest_latest_and_by_timestamp_read_what_they_say() {
+    let broker = Broker::start("starting-offsets");
+    for topic in ["clicks", "from-earliest", "from-latest", "from-time"] {
+        broker.create_topic(topic, 2);
+    }
+    broker.produce("clicks", &[(0, None, r#"{"user":"u1","clicks":1}"#), (1, None, r#"{"user":"u2","clicks":2}"#)]);
+    let since = now_ms();
+    wait_for("the clock to pass the first records' time", || (now_ms() > since).then_some(()));
+    broker.produce("clicks", &[(0, None, r#"{"user":"u1","clicks":10}"#), (1, None, r#"{"user":"u3","clicks":4}"#)]);
+    let from = |start: &str, output: &str| {
+        let args = ["--brokers", &broker.address, "--topic", "clicks", "--format", "json", "--start", start];
+        let run = clicks(&[&args[..], &["--output-topic", output]].concat());
+        assert!(run.status.success(), "{start}: {}", String::from_utf8_lossy(&run.stderr));
+        totals(&broker, output)
+    };
+    let expected = |pairs: &[(&str, i64)]| -> HashMap<String, i64> {
+        pairs.iter().map(|(user, clicks)| (user.to_string(), *clicks)).collect()
+    };
+    assert_eq!(from("earliest", "from-earliest"), expected(&[("u1", 11), ("u2", 2), ("u3", 4)]));
+    assert_eq!(from("latest", "from-latest"), expected(&[]));
+    assert_eq!(from(&format!("timestamp:{}", since + 1), "from-time"), expected(&[("u1", 10), ("u3", 4)]));
 }
 
 /// The same formats on files: JSON lines in, CSV with a header out; a

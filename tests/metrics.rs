@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::common::cluster::{DEADLINE, TestCluster, wait_for};
 use crate::common::feed::WordFeed;
+use crate::common::kafka::Broker;
 use crate::common::shapes::{assert_same_shape, sample};
 use crate::common::*;
 use crate::fault_tolerance::submit;
@@ -187,6 +188,113 @@ fn guest_counters_and_watermarks_reach_the_metrics() {
     let watermarks = cluster.get(&format!("{last}/watermarks"));
     assert_eq!(watermarks[0]["id"], "0.currentInputWatermark");
     assert_eq!(watermarks[0]["value"].as_str(), Some(i64::MAX.to_string().as_str()), "{watermarks}");
+}
+
+/// The bad records the source of `job` (its first vertex) skipped, as its `numRecordsInErrors` metric counts them:
+/// summed over the subtasks' ids of the vertex's metrics, and checked against the aggregate over its subtasks.
+fn skipped_in_metric(cluster: &TestCluster, job: &str, parallelism: usize) -> f64 {
+    let vertices = cluster.get(&format!("/jobs/{job}"))["vertices"].as_array().unwrap().clone();
+    let source = format!("/jobs/{job}/vertices/{}", vertices[0]["id"].as_str().unwrap());
+    let listed = ids(&cluster.get(&format!("{source}/metrics")));
+    let per_subtask: Vec<&String> = listed.iter().filter(|id| id.ends_with(".numRecordsInErrors")).collect();
+    assert_eq!(per_subtask.len(), parallelism, "one per subtask, under the source's scope: {listed:?}");
+    let get = per_subtask.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(",");
+    let answer = cluster.get(&format!("{source}/metrics?get={get}"));
+    let counted: f64 = per_subtask.iter().map(|id| value(&answer, id).unwrap()).sum();
+    let scope = per_subtask[0].split_once('.').unwrap().1;
+    let summed = cluster.get(&format!("{source}/subtasks/metrics?get={scope}&agg=sum"));
+    assert_eq!(summed[0]["sum"].as_f64(), Some(counted), "{summed}");
+    let sink = format!("/jobs/{job}/vertices/{}", vertices.last().unwrap()["id"].as_str().unwrap());
+    assert!(!ids(&cluster.get(&format!("{sink}/metrics"))).iter().any(|id| id.contains("numRecordsInErrors")));
+    counted
+}
+
+/// How many skipped records the TaskManager's `skipped bad records` log lines count.
+fn skipped_in_log(cluster: &TestCluster) -> u64 {
+    let log = std::fs::read_to_string(cluster.dir.join("taskmanager-0.log")).unwrap();
+    log.lines()
+        .filter(|l| l.contains("skipped bad records"))
+        .filter_map(|l| l.split_once(" skipped=")?.1.split(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Runs the `kafka-clicks` test guest on the cluster with `args`, skipping bad records; returns the job id.
+fn run_clicks_skipping(cluster: &TestCluster, args: &[&str]) -> String {
+    let before = cluster.get("/jobs")["jobs"].as_array().unwrap().len();
+    let mut command = wflink();
+    command.args(["run", "-m", &cluster.rest, "-p", "2"]).arg(test_guest("kafka-clicks"));
+    command.args(["--format", "json", "--skip-bad-records"]).args(args);
+    let run = run_with_limit(command, DEADLINE);
+    assert!(run.status.success(), "run failed: {}", String::from_utf8_lossy(&run.stderr));
+    let jobs = cluster.get("/jobs")["jobs"].as_array().unwrap().clone();
+    assert_eq!(jobs.len(), before + 1, "{jobs:?}");
+    let job = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Job has been submitted with JobID ").map(|id| id.trim().to_string()))
+        .expect("the job's id");
+    cluster.wait_for_status(&job, "FINISHED");
+    job
+}
+
+/// Bad JSON records read at p=2 with `bad-records=skip` on a TaskManager process, from a file and from a Kafka
+/// topic (a real broker): each source counts the records it skipped in Flink's `numRecordsInErrors` under its
+/// operator's scope (per subtask, and summed over them), its TaskManager logs them, and the good records' totals are
+/// whole.
+#[test]
+fn bad_records_file_and_kafka_sources_skip_are_counted_in_their_metric() {
+    let mut cluster = TestCluster::start("metrics-skipped", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
+    let input = cluster.dir.join("clicks.jsonl");
+    let mut text = String::new();
+    let mut expected = std::collections::BTreeMap::new();
+    for i in 0..300 {
+        match i {
+            17 => text.push_str("{\"user\": oops}\n"),
+            150 => text.push_str("not json at all\n"),
+            299 => text.push_str("{\"user\":\"u1\",\"clicks\":\n"),
+            _ => {
+                let user = format!("u{}", i % 5);
+                *expected.entry(user.clone()).or_insert(0) += i;
+                text.push_str(&format!("{{\"user\":\"{user}\",\"clicks\":{i}}}\n"));
+            }
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let output = cluster.dir.join("totals");
+    let job =
+        run_clicks_skipping(&cluster, &["--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()]);
+    assert_eq!(skipped_in_metric(&cluster, &job, 2), 3.0);
+    assert_eq!(skipped_in_log(&cluster), 3, "the TaskManager logs what the file source skipped");
+    let mut totals = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&output).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        for line in std::fs::read_to_string(path).unwrap().lines().skip(1) {
+            let (user, clicks) = line.split_once(',').unwrap();
+            let best = totals.entry(user.to_string()).or_insert(0);
+            *best = (*best).max(clicks.parse::<i32>().unwrap());
+        }
+    }
+    assert_eq!(totals, expected, "the good lines' totals");
+
+    let broker = Broker::start("metrics-skipped");
+    broker.create_topic("clicks", 2);
+    broker.create_topic("totals", 1);
+    let records = [
+        (0, None, r#"{"user":"u1","clicks":1}"#),
+        (1, None, "{oops"),
+        (0, None, "[1,"),
+        (1, None, r#"{"user":"u2","clicks":5}"#),
+    ];
+    broker.produce("clicks", &records);
+    let args = ["--brokers", &broker.address, "--topic", "clicks", "--output-topic", "totals"];
+    let job = run_clicks_skipping(&cluster, &args);
+    assert_eq!(skipped_in_metric(&cluster, &job, 2), 2.0);
+    assert_eq!(skipped_in_log(&cluster), 5, "the TaskManager logs what the Kafka source skipped too");
+    assert_eq!(broker.values("totals").len(), 2, "the good records' totals");
 }
 
 /// A port free on this machine just now (the reporter takes the first free one of its range anyway).

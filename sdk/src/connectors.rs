@@ -171,7 +171,8 @@ impl KafkaSource {
         }
     }
 
-    /// Skips (and counts) records the format cannot read instead of failing.
+    /// Skips records the format cannot read instead of failing; the source counts them in its
+    /// `numRecordsInErrors` metric and logs them at most every 10 s.
     pub fn skip_bad_records(self) -> Self {
         self.option("bad-records", "skip")
     }
@@ -299,4 +300,31 @@ pub(crate) fn file_options(path: String, format: &Format) -> Vec<(String, String
     let mut options = vec![("path".to_string(), path)];
     format.options("", &mut options);
     options
+}
+
+/// A file source with options beyond its path and format, for
+/// [`StreamExecutionEnvironment::from_file`](crate::StreamExecutionEnvironment::from_file):
+/// `FileSource::new("/data/clicks.jsonl", Format::Json).skip_bad_records()`.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    pub(crate) options: Vec<(String, String)>,
+}
+
+impl FileSource {
+    /// Reads the file or directory at `path` (on the TaskManager's machine) line by line with `format`.
+    pub fn new(path: impl Into<String>, format: Format) -> Self {
+        FileSource { options: file_options(path.into(), &format) }
+    }
+
+    /// Skips records the format cannot read instead of failing the job; the source counts them in its
+    /// `numRecordsInErrors` metric and logs them at most every 10 s.
+    pub fn skip_bad_records(self) -> Self {
+        self.option("bad-records", "skip")
+    }
+
+    /// Sets any option by name (see the README's table).
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.push((key.into(), value.into()));
+        self
+    }
 }

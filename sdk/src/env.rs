@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::builder::{PlanBuilder, Recorded, SharedBuilder};
-use crate::connectors::{Format, KafkaSource, file_options};
+use crate::connectors::{FileSource, Format, KafkaSource};
 use crate::plan::{Connector, NodeKind, StreamPlan};
 use crate::{Args, DataStream, JobError};
 
@@ -45,8 +45,13 @@ impl StreamExecutionEnvironment {
     /// Reads the file or directory at `path` with `format`: each line is
     /// one record (a CSV header line, with `header: true`, names columns).
     pub fn read_file<T>(&mut self, path: impl Into<String>, format: Format) -> DataStream<T> {
-        let connector = Connector { name: "file".into(), options: file_options(path.into(), &format) };
-        self.source(connector, "Source: file")
+        self.from_file(FileSource::new(path, format))
+    }
+
+    /// Reads a file source with options beyond its path and format, such as
+    /// [`FileSource::skip_bad_records`](crate::FileSource::skip_bad_records).
+    pub fn from_file<T>(&mut self, source: FileSource) -> DataStream<T> {
+        self.source(Connector { name: "file".into(), options: source.options }, "Source: file")
     }
 
     /// Reads Kafka topics; `T` is what the format gives (`String` for

@@ -97,7 +97,9 @@ pub use chain::Collector;
 pub use co_process::{CoProcessFunction, KeyedCoProcessFunction};
 pub use codec::{Data, Key};
 pub use connected::{ConnectWith, ConnectedStreams, KeyedConnectedStreams};
-pub use connectors::{Delivery, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets};
+pub use connectors::{
+    Delivery, FileSource, Format, KafkaRecord, KafkaSink, KafkaSource, ProducerRecord, StartingOffsets,
+};
 pub use context::StateError;
 pub use env::{StreamExecutionEnvironment, describe};
 pub use error::JobError;
@@ -122,11 +124,11 @@ pub mod prelude {
     };
     pub use crate::{
         AggregateFunction, AggregatingState, AllWindowedStream, Args, CoProcessFunction, Collector, ConnectedStreams,
-        Context, CountWindowedStream, Data, DataStream, DataStreamSink, Delivery, Format, JobError, KafkaRecord,
-        KafkaSink, KafkaSource, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction, KeyedStream,
-        LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ProducerRecord, ReducingState,
-        StartingOffsets, StateError, StateTtlConfig, StreamExecutionEnvironment, TimeWindow, UpdateType, ValueState,
-        WatermarkStrategy, WindowedStream,
+        Context, CountWindowedStream, Data, DataStream, DataStreamSink, Delivery, FileSource, Format, JobError,
+        KafkaRecord, KafkaSink, KafkaSource, Key, KeyedCoProcessFunction, KeyedConnectedStreams, KeyedProcessFunction,
+        KeyedStream, LazyListState, LazyMapState, ListState, MapState, OutputTag, ProcessFunction, ProducerRecord,
+        ReducingState, StartingOffsets, StateError, StateTtlConfig, StreamExecutionEnvironment, TimeWindow, UpdateType,
+        ValueState, WatermarkStrategy, WindowedStream,
     };
     pub use crate::{
         BroadcastContext, BroadcastProcessFunction, BroadcastState, BroadcastStream, KeyedBroadcastProcessFunction,

@@ -37,6 +37,9 @@ pub fn tansu() -> PathBuf {
     path
 }
 
+/// Every record of a topic by partition: `(offset, key, value)`.
+pub type TopicRecords = BTreeMap<i32, Vec<(i64, Option<String>, String)>>;
+
 /// A running broker, killed on drop.
 pub struct Broker {
     child: Child,
@@ -141,32 +144,83 @@ impl Broker {
     }
 
     /// Every record of `topic` now, by partition: `(offset, key, value)`.
-    /// Read until no record came for [`QUIET`] (a job's sink batches its
-    /// records, and tansu misreports the end of a partition written in
-    /// batches, see [`Broker::produce`]).
-    pub fn read_all(&self, topic: &str) -> BTreeMap<i32, Vec<(i64, Option<String>, String)>> {
-        let consumer: BaseConsumer =
-            self.config().set("enable.partition.eof", "false").set("group.id", "wflink-test-reader").create().unwrap();
+    /// Reads each partition at least to the end the broker reports, then
+    /// until no record came for [`QUIET`]: tansu misreports the end of a
+    /// partition written in batches (see [`Broker::produce`]) as the last
+    /// batch's first offset plus one, so the rest of that batch, which
+    /// comes in the same fetch, is waited for by the quiet time alone. The
+    /// quiet time starts only once every reported end is reached, so a
+    /// slow first fetch on a loaded machine does not end the read early.
+    /// Errors the client recovers from (a dropped connection) are retried.
+    pub fn read_all(&self, topic: &str) -> TopicRecords {
+        let consumer: BaseConsumer = self
+            .config()
+            .set("enable.partition.eof", "false")
+            .set("enable.auto.commit", "false")
+            .set("group.id", "wflink-test-reader")
+            .create()
+            .unwrap();
         let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).unwrap();
         let partitions: Vec<i32> = metadata.topics()[0].partitions().iter().map(|p| p.id()).collect();
         let mut list = TopicPartitionList::new();
+        let mut ends = BTreeMap::new();
         for &p in &partitions {
             list.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+            let (_, end) = consumer.fetch_watermarks(topic, p, TIMEOUT).unwrap_or_else(|e| panic!("{topic}-{p}: {e}"));
+            ends.insert(p, end);
         }
-        let mut records: BTreeMap<i32, Vec<_>> = partitions.iter().map(|&p| (p, Vec::new())).collect();
+        let mut records: TopicRecords = partitions.iter().map(|&p| (p, Vec::new())).collect();
         consumer.assign(&list).unwrap();
         let started = Instant::now();
         let mut last = Instant::now();
-        while last.elapsed() < QUIET {
-            assert!(started.elapsed() < Duration::from_secs(120), "could not read {topic} to its end");
+        let mut last_error = None;
+        let at_reported_ends = |records: &TopicRecords| {
+            ends.iter().all(|(p, end)| records[p].last().map_or(0, |(offset, _, _)| offset + 1) >= *end)
+        };
+        while !(at_reported_ends(&records) && last.elapsed() >= QUIET) {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "could not read {topic} to its end {ends:?} (last error: {last_error:?}); read {:?}",
+                records.iter().map(|(p, r)| (p, r.len())).collect::<Vec<_>>()
+            );
             let Some(message) = consumer.poll(Duration::from_millis(100)) else { continue };
-            let message = message.expect("a record");
+            let message = match message {
+                Ok(message) => message,
+                Err(e) => {
+                    last_error = Some(e.to_string());
+                    continue;
+                }
+            };
             last = Instant::now();
             let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned());
             let value = message.payload().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
             records.get_mut(&message.partition()).unwrap().push((message.offset(), key, value));
         }
         records
+    }
+
+    /// The offsets `group` has committed for the partitions of `topic`, and
+    /// each partition's end as the broker reports it: `(partition, committed, end)`.
+    pub fn committed(&self, group: &str, topic: &str) -> Vec<(i32, Option<i64>, i64)> {
+        let consumer: BaseConsumer = self.config().set("group.id", group).create().unwrap();
+        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).unwrap();
+        let mut list = TopicPartitionList::new();
+        for partition in metadata.topics()[0].partitions() {
+            list.add_partition(topic, partition.id());
+        }
+        let committed = consumer.committed_offsets(list, TIMEOUT).unwrap_or_else(|e| panic!("{group} {topic}: {e}"));
+        committed
+            .elements()
+            .iter()
+            .map(|e| {
+                let (_, end) = consumer.fetch_watermarks(topic, e.partition(), TIMEOUT).unwrap();
+                let offset = match e.offset() {
+                    Offset::Offset(offset) => Some(offset),
+                    _ => None,
+                };
+                (e.partition(), offset, end)
+            })
+            .collect()
     }
 
     /// The values of every record of `topic`, in no particular order.

@@ -10,6 +10,7 @@
 //! --delivery MODE              none | at-least-once | exactly-once (default)
 //! --bounded                    stop at the end the topic has at start
 //! --group GROUP                consumer group offsets are committed to (default: kafka-wordcount)
+//! --fetch-wait-ms MS           longest wait of a fetch for new records (librdkafka's fetch.wait.max.ms)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         .group_id(args.get("group").unwrap_or("kafka-wordcount"));
     if args.flag("bounded") {
         source = source.bounded();
+    }
+    if let Some(ms) = args.get("fetch-wait-ms") {
+        source = source.property("fetch.wait.max.ms", ms);
     }
     let counts = env
         .from_kafka::<String>(source)

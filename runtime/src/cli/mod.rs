@@ -3,6 +3,7 @@
 mod application;
 mod bench;
 mod bench_flink;
+mod bench_kafka;
 mod bench_languages;
 mod bench_windows;
 mod build;
@@ -114,6 +115,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Measure the wordcount example in each guest language: size, compile, cached load, instantiation, words/s.
     BenchLanguages(bench_languages::BenchLanguagesArgs),
+    /// Measure Kafka → word count → Kafka at p=1 and p=2 against the broker's own
+    /// producer and consumer and a plain Rust loop, and p99 latency at a fixed rate.
+    BenchKafka(bench_kafka::BenchKafkaArgs),
     /// Measure a keyed-window job (sensor readings, 10 s tumbling windows)
     /// at p=1 and p=2 against a plain Rust loop.
     BenchWindows(bench_windows::BenchWindowsArgs),
@@ -145,6 +149,7 @@ impl Cli {
             Command::Demo { parallelism } => demo::demo(parallelism),
             Command::Bench(args) => bench::bench(args),
             Command::BenchLanguages(args) => bench_languages::bench_languages(args),
+            Command::BenchKafka(args) => bench_kafka::bench_kafka(args),
             Command::BenchWindows(args) => bench_windows::bench_windows(args),
         }
     }

@@ -35,6 +35,8 @@ pub struct TaskMetrics {
     idle_ns: AtomicU64,
     input_watermark: AtomicI64,
     output_watermark: AtomicI64,
+    /// Bad records a source skipped (`bad-records=skip`), as its reader counts them.
+    skipped_records: AtomicU64,
     /// The guest's counters as of their last publication (a handful, bounded by the host).
     counters: Mutex<Vec<(String, u64)>>,
 }
@@ -51,6 +53,7 @@ impl Default for TaskMetrics {
             idle_ns: AtomicU64::new(0),
             input_watermark: AtomicI64::new(NO_WATERMARK),
             output_watermark: AtomicI64::new(NO_WATERMARK),
+            skipped_records: AtomicU64::new(0),
             counters: Mutex::new(Vec::new()),
         }
     }
@@ -78,6 +81,9 @@ pub struct MetricsSnapshot {
     pub input_watermark: i64,
     /// The last watermark the task sent on (`i64::MIN`: none yet).
     pub output_watermark: i64,
+    /// Bad records the task's source skipped (`bad-records=skip`); Flink's `numRecordsInErrors`.
+    #[serde(default)]
+    pub skipped_records: u64,
     /// The guest's own counters (the `metrics` import), by name.
     pub counters: Vec<(String, u64)>,
 }
@@ -94,6 +100,7 @@ impl Default for MetricsSnapshot {
             accumulated_idle_time: 0,
             input_watermark: NO_WATERMARK,
             output_watermark: NO_WATERMARK,
+            skipped_records: 0,
             counters: Vec::new(),
         }
     }
@@ -135,6 +142,11 @@ impl TaskMetrics {
         self.output_watermark.store(output, Relaxed);
     }
 
+    /// Records how many bad records the task's source has skipped in all (its reader keeps the count).
+    pub fn set_skipped_records(&self, total: u64) {
+        self.skipped_records.store(total, Relaxed);
+    }
+
     /// Publishes the guest's counters; called at an interval by the task thread, never per batch.
     pub fn set_counters<'a>(&self, counters: impl IntoIterator<Item = (&'a String, &'a u64)>) {
         let mut published = self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -154,6 +166,7 @@ impl TaskMetrics {
         self.busy_ns.store(snapshot.accumulated_busy_time * 1_000_000, Relaxed);
         self.idle_ns.store(snapshot.accumulated_idle_time * 1_000_000, Relaxed);
         self.set_watermarks(snapshot.input_watermark, snapshot.output_watermark);
+        self.set_skipped_records(snapshot.skipped_records);
         let counters = snapshot.counters.iter().map(|(name, count)| (name, count));
         self.set_counters(counters);
     }
@@ -170,6 +183,7 @@ impl TaskMetrics {
             accumulated_idle_time: self.idle_ns.load(Relaxed) / 1_000_000,
             input_watermark: self.input_watermark.load(Relaxed),
             output_watermark: self.output_watermark.load(Relaxed),
+            skipped_records: self.skipped_records.load(Relaxed),
             counters: self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
         }
     }
@@ -188,6 +202,7 @@ impl std::ops::AddAssign<&MetricsSnapshot> for MetricsSnapshot {
         self.accumulated_idle_time += other.accumulated_idle_time;
         self.input_watermark = self.input_watermark.min(other.input_watermark);
         self.output_watermark = self.output_watermark.min(other.output_watermark);
+        self.skipped_records += other.skipped_records;
         for (name, count) in &other.counters {
             match self.counters.iter_mut().find(|(n, _)| n == name) {
                 Some((_, total)) => *total += count,

@@ -64,8 +64,8 @@ pub fn operator_names(vertex: &JobVertex) -> Vec<&str> {
     if names.len() == vertex.nodes.len() || vertex.nodes.is_empty() { names } else { vec![vertex.name.as_str()] }
 }
 
-/// The metrics of a chain's operators, as `(operator index, metric, value)`: the head's input, the tail's output
-/// and watermarks, and the guest's counters under the chain's first user operator (one guest call runs the whole
+/// The metrics of a chain's operators, as `(operator index, metric, value)`: the head's input (and, for a source,
+/// the bad records it skipped), the tail's output and watermarks, and the guest's counters under the chain's first user operator (one guest call runs the whole
 /// chain, so a counter cannot be told apart by operator).
 pub fn operators(vertex: &JobVertex, m: &MetricsSnapshot, r: &MetricRates) -> Vec<(usize, String, Value)> {
     let count = operator_names(vertex).len();
@@ -81,6 +81,10 @@ pub fn operators(vertex: &JobVertex, m: &MetricsSnapshot, r: &MetricRates) -> Ve
         (tail, "numRecordsOutPerSecond".into(), Value::Float(r.records_out)),
         (tail, "currentOutputWatermark".into(), Value::Int(m.output_watermark)),
     ];
+    if vertex.source.is_some() {
+        // FLIP-33's source metric: records the source could not read and skipped (`bad-records=skip`).
+        metrics.push((0, "numRecordsInErrors".into(), Value::count(m.skipped_records)));
+    }
     let user = vertex.nodes.iter().position(|n| vertex.user_nodes.contains(n)).filter(|i| *i < count).unwrap_or(0);
     metrics.extend(m.counters.iter().map(|(name, n)| (user, name.clone(), Value::count(*n))));
     metrics

@@ -27,9 +27,11 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
@@ -157,10 +159,26 @@ impl Assigned {
     }
 }
 
+/// The source's client context. librdkafka reports each end of a partition
+/// (`enable.partition.eof`, bounded mode) as an error event, which rdkafka
+/// would also log as a client error; the source expects it and handles it
+/// in its poll, so only the other errors are logged.
+struct SourceContext;
+
+impl ClientContext for SourceContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() != Some(RDKafkaErrorCode::PartitionEOF) {
+            tracing::error!(error = %error, reason, "kafka source client error");
+        }
+    }
+}
+
+impl ConsumerContext for SourceContext {}
+
 /// One subtask's Kafka reader.
 pub(crate) struct KafkaSource {
     options: SourceOptions,
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<SourceContext>,
     index: u32,
     parallelism: u32,
     /// The partitions read, by (topic, partition).
@@ -199,8 +217,10 @@ impl KafkaSource {
         // hand; without `group.id` nothing is ever committed to this one.
         let group = options.group.clone().unwrap_or_else(|| "wflink-kafka-source".to_string());
         extra.push(("group.id", group));
-        let consumer: BaseConsumer =
-            common.client_config(&extra).create().map_err(|e| bad(format!("cannot create a Kafka consumer: {e}")))?;
+        let consumer = common
+            .client_config(&extra)
+            .create_with_context(SourceContext)
+            .map_err(|e| bad(format!("cannot create a Kafka consumer: {e}")))?;
         let mut restored_partitions = BTreeMap::new();
         for state in restored {
             let state: KafkaSourceState = rmp_serde::from_slice(state)
@@ -493,6 +513,10 @@ impl SourceReader for KafkaSource {
         {
             tracing::warn!(error = %e, checkpoint, "committing offsets to the consumer group failed (monitoring only)");
         }
+    }
+
+    fn skipped_records(&self) -> u64 {
+        self.records.skips.total
     }
 
     fn watermark(&mut self) -> Option<SourceWatermark> {

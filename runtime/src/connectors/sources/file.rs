@@ -178,6 +178,10 @@ impl FileSource {
 }
 
 impl SourceReader for FileSource {
+    fn skipped_records(&self) -> u64 {
+        self.records.as_ref().map_or(0, |r| r.skips.total)
+    }
+
     fn snapshot(&mut self, _checkpoint: crate::checkpoint::CheckpointId) -> Option<Vec<u8>> {
         let path = |p: &Path| p.to_string_lossy().into_owned();
         let current =

@@ -48,6 +48,11 @@ pub trait SourceReader: Send {
         let _ = checkpoint;
     }
 
+    /// How many bad records it has skipped in all (`bad-records=skip`), for the task's `numRecordsInErrors`.
+    fn skipped_records(&self) -> u64 {
+        0
+    }
+
     /// The watermark of a source that makes its own (per Kafka
     /// partition); asked every `pipeline.auto-watermark-interval`.
     fn watermark(&mut self) -> Option<SourceWatermark> {

@@ -56,6 +56,7 @@ impl SourceRun {
             }
             let reading = Instant::now();
             let status = self.reader.next_batch(&mut batch, cancelled)?;
+            metrics.set_skipped_records(self.reader.skipped_records());
             if batch.is_empty() {
                 metrics.add_idle(reading.elapsed());
             } else {

@@ -64,10 +64,14 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         }
         (None, Some(path)) => {
             let format = if csv { Format::Csv { delimiter: ',', header: true, columns: Vec::new() } } else { format };
+            let mut source = FileSource::new(path, format);
+            if args.flag("skip-bad-records") {
+                source = source.skip_bad_records();
+            }
             if csv {
-                env.read_file::<CsvClicks>(path, format).map(to_total)
+                env.from_file::<CsvClicks>(source).map(to_total)
             } else {
-                env.read_file::<JsonClicks>(path, format).map(|c: JsonClicks| Total { user: c.user, clicks: c.clicks })
+                env.from_file::<JsonClicks>(source).map(|c: JsonClicks| Total { user: c.user, clicks: c.clicks })
             }
         }
         (None, None) => return Err(JobError::invalid_arguments("kafka-clicks needs --brokers B --topic T or --input PATH")),
