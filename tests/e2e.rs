@@ -21,6 +21,7 @@ mod flink_dashboard;
 mod hostile_jobs;
 mod joins;
 mod kafka;
+mod kafka_source;
 mod lazy_state;
 mod libraries;
 mod limits;

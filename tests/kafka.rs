@@ -257,14 +257,14 @@ fn a_savepoint_at_p1_restores_at_p2_with_exact_counts() {
 }
 
 /// Runs the kafka-clicks test job with `args` and returns the run.
-fn clicks(args: &[&str]) -> std::process::Output {
+pub(crate) fn clicks(args: &[&str]) -> std::process::Output {
     let mut command = wflink();
     command.env("WFLINK_LOG", "info").args(["run", "--local", "-p", "2"]).arg(test_guest("kafka-clicks")).args(args);
     run_with_limit(command, DEADLINE)
 }
 
 /// The last total per user in a topic of `{"user", "clicks"}` JSON records.
-fn totals(broker: &Broker, topic: &str) -> HashMap<String, i64> {
+pub(crate) fn totals(broker: &Broker, topic: &str) -> HashMap<String, i64> {
     let mut totals = HashMap::new();
     for value in broker.values(topic) {
         let total: Value = serde_json::from_str(&value).unwrap();

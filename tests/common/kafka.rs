@@ -14,7 +14,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -39,6 +39,16 @@ pub fn tansu() -> PathBuf {
 
 /// Every record of a topic by partition: `(offset, key, value)`.
 pub type TopicRecords = BTreeMap<i32, Vec<(i64, Option<String>, String)>>;
+
+/// A record written with its metadata by [`Broker::produce_with_metadata`].
+pub struct RecordWithMetadata {
+    pub key: String,
+    pub value: String,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Header names and values (`None`: a header without a value).
+    pub headers: Vec<(String, Option<String>)>,
+}
 
 /// A running broker, killed on drop.
 pub struct Broker {
@@ -141,6 +151,35 @@ impl Broker {
             }
         }
         producer.flush(Duration::from_secs(180)).expect("the broker acknowledged every test record");
+    }
+
+    /// Writes one record with a key, a timestamp (ms) and headers to
+    /// `partition` of `topic`, and waits for its acknowledgement.
+    pub fn produce_with_metadata(&self, topic: &str, partition: i32, record: &RecordWithMetadata) {
+        let producer: BaseProducer = self.config().set("linger.ms", "0").create().unwrap();
+        let mut headers = OwnedHeaders::new();
+        for (name, value) in &record.headers {
+            headers = headers.insert(Header { key: name, value: value.as_deref() });
+        }
+        let message = BaseRecord::to(topic)
+            .partition(partition)
+            .key(&record.key)
+            .payload(&record.value)
+            .timestamp(record.timestamp)
+            .headers(headers);
+        producer.send(message).map_err(|(e, _)| e).unwrap_or_else(|e| panic!("producing to {topic}: {e}"));
+        producer.flush(TIMEOUT).expect("the broker acknowledged the record");
+    }
+
+    /// Commits `offsets` (`(partition, next offset)`) of `topic` for `group`,
+    /// as a consumer of that group would.
+    pub fn commit(&self, group: &str, topic: &str, offsets: &[(i32, i64)]) {
+        let consumer: BaseConsumer = self.config().set("group.id", group).create().unwrap();
+        let mut list = TopicPartitionList::new();
+        for &(partition, offset) in offsets {
+            list.add_partition_offset(topic, partition, Offset::Offset(offset)).unwrap();
+        }
+        consumer.commit(&list, rdkafka::consumer::CommitMode::Sync).unwrap_or_else(|e| panic!("{group} {topic}: {e}"));
     }
 
     /// Every record of `topic` now, by partition: `(offset, key, value)`.

@@ -10,6 +10,14 @@
 //! --skip-bad-records                      skip (and count) bad records instead of failing
 //! --output-topic T | --output DIR         where totals go (JSON to Kafka, CSV to files)
 //! --start MODE                            the Kafka source's starting-offsets (default earliest)
+//! --group G                               the Kafka source's group.id
+//! --fallback MODE                         committed.fallback (where the group has no offset)
+//! --topic-pattern P                       read every topic matching P (instead of --topic)
+//! --unbounded                             keep reading (default: bounded)
+//! --discovery-ms MS                       partition-discovery.interval.ms
+//! --metadata                              read text records with their metadata and write each
+//!                                         `{topic, partition, offset, timestamp, key, value, headers}`
+//!                                         as JSON to --output-topic (no sums)
 //! --client-timeout-ms MS                  the Kafka client's timeout
 //! ```
 
@@ -50,17 +58,13 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     };
     let totals: DataStream<Total> = match (args.get("brokers"), args.get("input")) {
         (Some(brokers), _) => {
-            let mut source = KafkaSource::new(brokers, args.required("topic")?)
-                .bounded()
-                .format(format)
-                .starting_offsets_option(args.get("start").unwrap_or("earliest"));
-            if let Some(ms) = args.get("client-timeout-ms") {
-                source = source.option("client.timeout.ms", ms);
+            let source = kafka_source(brokers, args)?;
+            if args.flag("metadata") {
+                let records = env.from_kafka::<KafkaRecord<String>>(source.format(Format::Text).with_metadata());
+                records.sink_to_kafka(KafkaSink::new(brokers, args.required("output-topic")?).format(Format::Json));
+                return Ok(());
             }
-            if args.flag("skip-bad-records") {
-                source = source.skip_bad_records();
-            }
-            read(env, source, csv)
+            read(env, source.format(format), csv)
         }
         (None, Some(path)) => {
             let format = if csv { Format::Csv { delimiter: ',', header: true, columns: Vec::new() } } else { format };
@@ -87,6 +91,33 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         (None, None) => return Err(JobError::invalid_arguments("kafka-clicks needs --output-topic T or --output DIR")),
     }
     Ok(())
+}
+
+/// The Kafka source the arguments describe, without its format.
+fn kafka_source(brokers: &str, args: &Args) -> Result<KafkaSource, JobError> {
+    let mut source = match args.get("topic-pattern") {
+        Some(pattern) => KafkaSource::topic_pattern(brokers, pattern),
+        None => KafkaSource::new(brokers, args.required("topic")?),
+    };
+    if !args.flag("unbounded") {
+        source = source.bounded();
+    }
+    source = source.starting_offsets_option(args.get("start").unwrap_or("earliest"));
+    let options = [
+        ("client-timeout-ms", "client.timeout.ms"),
+        ("group", "group.id"),
+        ("fallback", "committed.fallback"),
+        ("discovery-ms", "partition-discovery.interval.ms"),
+    ];
+    for (argument, option) in options {
+        if let Some(value) = args.get(argument) {
+            source = source.option(option, value);
+        }
+    }
+    if args.flag("skip-bad-records") {
+        source = source.skip_bad_records();
+    }
+    Ok(source)
 }
 
 fn read(env: &mut StreamExecutionEnvironment, source: KafkaSource, csv: bool) -> DataStream<Total> {
