@@ -467,5 +467,25 @@ fn the_python_example_counts_clicks_per_page_and_minute_from_kafka() {
             }
         }
         assert_eq!(counted, expected, "p={parallelism}");
+        assert_eq!(python_clicks_into_files(&wasm, &broker, parallelism), expected, "files, p={parallelism}");
     }
+}
+
+/// Runs the Python clicks example from the `clicks` topic into part files
+/// (`--output-dir`, checkpoints every 200 ms) and reads back its counts
+/// per page and minute from the committed files.
+fn python_clicks_into_files(wasm: &std::path::Path, broker: &Broker, parallelism: u32) -> HashMap<(String, i64), i64> {
+    let output = scratch(&format!("clicks-python-files-p{parallelism}")).join("out");
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", &parallelism.to_string(), "-D", "execution.checkpointing.interval=200 ms"]);
+    command.arg(wasm).args(["--brokers", &broker.address, "--bounded", "--output-dir"]).arg(&output);
+    let run = run_with_limit(command, DEADLINE);
+    assert!(run.status.success(), "files, p={parallelism}: {}", String::from_utf8_lossy(&run.stderr));
+    let mut counted = HashMap::new();
+    for line in committed(&output).lines() {
+        let count: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        let key = (count["page"].as_str().unwrap().to_string(), count["minute"].as_i64().unwrap());
+        assert!(counted.insert(key, count["clicks"].as_i64().unwrap()).is_none(), "twice in the files: {line}");
+    }
+    counted
 }

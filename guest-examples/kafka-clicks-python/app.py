@@ -7,6 +7,8 @@ another topic, keyed by the page — the Python twin of kafka-wordcount.
     --brokers HOST:PORT      the Kafka cluster
     --input-topic TOPIC      click events (default: clicks)
     --output-topic TOPIC     per-minute counts (default: clicks-per-minute)
+    --output-dir DIR         write the counts as JSON lines to part files
+                             under DIR instead (exactly-once with checkpoints)
     --delivery MODE          none | at-least-once (default) | exactly-once
     --bounded                stop at the end the topic has at start
 """
@@ -37,6 +39,10 @@ def build(env, args):
         )
         .name("clicks per minute")
     )
+    output_dir = args.get("output-dir")
+    if output_dir:
+        counts.map(lambda record: record["value"]).write_as(output_dir, "json")
+        return
     counts.sink_to_kafka(
         brokers,
         args.get("output-topic") or "clicks-per-minute",
