@@ -105,22 +105,41 @@ pub fn assert_wordcount_is_exact(wasm: &Path, parallelism: u32, words: usize, li
 /// `limit` (the process is killed, never left behind).
 pub fn run_with_limit(mut command: Command, limit: Duration) -> Output {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("wflink starts");
+    // Read both pipes while the process runs: one that writes more than a
+    // pipe holds would otherwise block until the limit.
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
     let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait works").is_some() {
-            return child.wait_with_output().expect("output readable");
+    let (status, overran) = loop {
+        if let Some(status) = child.try_wait().expect("wait works") {
+            break (status, false);
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            let output = child.wait_with_output().expect("output readable");
-            panic!(
-                "wflink ran longer than {limit:?}\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+            break (child.wait().expect("wait works"), true);
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() };
+    if overran {
+        panic!(
+            "wflink ran longer than {limit:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
+    output
+}
+
+/// Reads a child's pipe to its end on a thread of its own.
+fn read_in_background(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 /// A text of `words` words with upper case, digits and punctuation,
