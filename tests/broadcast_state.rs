@@ -172,16 +172,7 @@ fn sorted_committed(dir: &Path) -> Vec<String> {
 #[test]
 fn broadcast_state_survives_a_killed_taskmanager() {
     let name = "broadcast-kill";
-    let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
-    let settings = [
-        "execution.checkpointing.interval=300 ms".to_string(),
-        format!("state.checkpoints.dir={}", chk.display()),
-        "restart-strategy.type=fixed-delay".into(),
-        "restart-strategy.fixed-delay.attempts=3".into(),
-        "restart-strategy.fixed-delay.delay=100 ms".into(),
-    ];
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    let mut cluster = TestCluster::start(name, 2, &settings);
+    let mut cluster = TestCluster::start_fault_tolerant(name, 2, "300 ms");
     let (clicks, profiles, expected) = large_input(&cluster.dir);
     let output = cluster.dir.join("out");
     let args = [&clicks, &profiles, &output].map(|p| p.to_str().unwrap().to_owned());
@@ -227,15 +218,7 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
     let before = completed();
     wait_for("a checkpoint after the profile updates ended", || (completed() > before).then_some(()));
     let savepoints = cluster.dir.join(format!("savepoints-{from}-{to}"));
-    let location = wait_for("a savepoint with cancel", || {
-        let mut command = wflink();
-        command.args(["cancel", "-m", &cluster.rest, "--savepoint", savepoints.to_str().unwrap(), &job]);
-        let out = run_with_limit(command, DEADLINE);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        stdout
-            .lines()
-            .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_owned()))
-    });
+    let location = cluster.cancel_with_savepoint(&job, &savepoints);
     cluster.wait_for_status(&job, "CANCELED");
     let partial = sorted_committed(&first).len();
     assert!(partial < expected.len(), "the savepoint was taken before the end ({partial} clicks committed)");

@@ -74,16 +74,7 @@ fn jobmanager_log(cluster: &TestCluster) -> String {
 /// completed checkpoint on the new TaskManager and the committed output
 /// has every update exactly once.
 fn kill_a_taskmanager(name: &str, ready: impl Fn(&Value) -> bool) {
-    let chk = cluster_dir(name).join("chk");
-    let settings = [
-        "execution.checkpointing.interval=500 ms".to_string(),
-        format!("state.checkpoints.dir={}", chk.display()),
-        "restart-strategy.type=fixed-delay".into(),
-        "restart-strategy.fixed-delay.attempts=3".into(),
-        "restart-strategy.fixed-delay.delay=100 ms".into(),
-    ];
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    let mut cluster = TestCluster::start(name, 2, &settings);
+    let mut cluster = TestCluster::start_fault_tolerant(name, 2, "500 ms");
     let text = generate_text(4_000_000, 7);
     let (input, output) = (cluster.dir.join("input.txt"), cluster.dir.join("out"));
     std::fs::write(&input, &text).unwrap();
@@ -259,21 +250,7 @@ fn a_savepoint_at_p2_restores_at_p1_and_p3_with_window_state() {
     let first = cluster.dir.join("out-p2");
     let job = submit(&cluster, &["-p", "2", wasm, "--input", input_arg, "--output", first.to_str().unwrap()]);
     let savepoints = cluster.dir.join("savepoints");
-    let location = wait_for("a savepoint with cancel", || {
-        let mut command = wflink();
-        command.args(["cancel", "-m", &cluster.rest, "--savepoint", savepoints.to_str().unwrap(), &job]);
-        let out = run_with_limit(command, DEADLINE);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            // Until every task runs the savepoint is refused; the job must not finish first.
-            assert!(stderr.contains("cannot take a savepoint now") && stderr.contains("not running"), "{stderr}");
-            return None;
-        }
-        stdout
-            .lines()
-            .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_string()))
-    });
+    let location = cluster.cancel_with_savepoint(&job, &savepoints);
     cluster.wait_for_status(&job, "CANCELED");
     assert!(Path::new(&location).join("_metadata").is_file(), "{location}");
 
@@ -318,15 +295,7 @@ fn a_wordcount_savepoint_at_p2_restores_at_p1_and_p3_with_exact_counts() {
     let first = cluster.dir.join("out-p2");
     let job = submit(&cluster, &["-p", "2", wasm, "--input", input_arg, "--output", first.to_str().unwrap()]);
     let savepoints = cluster.dir.join("savepoints");
-    let location = wait_for("a savepoint with cancel", || {
-        let mut command = wflink();
-        command.args(["cancel", "-m", &cluster.rest, "--savepoint", savepoints.to_str().unwrap(), &job]);
-        let out = run_with_limit(command, DEADLINE);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        stdout
-            .lines()
-            .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_string()))
-    });
+    let location = cluster.cancel_with_savepoint(&job, &savepoints);
     cluster.wait_for_status(&job, "CANCELED");
     let partial = final_counts(&committed(&first)).1;
     assert!(partial < 4_000_000, "the savepoint was taken before the end ({partial} updates committed)");

@@ -95,21 +95,6 @@ fn bounded_word_count_from_a_topic_is_exact_at_p1_and_p2() {
     }
 }
 
-/// A cluster of two TaskManagers with checkpoints every second and a
-/// restart strategy; `name` names its scratch directory.
-fn fault_tolerant_cluster(name: &str) -> TestCluster {
-    let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
-    let settings = [
-        "execution.checkpointing.interval=1 s".to_string(),
-        format!("execution.checkpointing.dir={}", chk.display()),
-        "restart-strategy.type=fixed-delay".into(),
-        "restart-strategy.fixed-delay.attempts=3".into(),
-        "restart-strategy.fixed-delay.delay=100 ms".into(),
-    ];
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    TestCluster::start(name, 2, &settings)
-}
-
 /// Kills TaskManager 0 once a checkpoint completed while `job` runs, and
 /// starts a replacement; waits for the job to finish.
 fn kill_a_taskmanager_mid_job(cluster: &mut TestCluster, job: &str) {
@@ -134,7 +119,7 @@ fn a_killed_taskmanager_loses_and_duplicates_nothing_from_kafka_into_files() {
     broker.create_topic("lines", 4);
     let text = generate_text(300_000, 5);
     produce_lines(&broker, "lines", &text, 4);
-    let mut cluster = fault_tolerant_cluster("kafka-kill-files");
+    let mut cluster = TestCluster::start_fault_tolerant("kafka-kill-files", 2, "1 s");
     let output = cluster.dir.join("out");
     let wasm = kafka_wordcount();
     let job = submit(
@@ -167,7 +152,7 @@ fn a_killed_taskmanager_loses_nothing_from_kafka_into_kafka_at_least_once() {
     broker.create_topic("counts", 2);
     let text = generate_text(300_000, 6);
     produce_lines(&broker, "lines", &text, 4);
-    let mut cluster = fault_tolerant_cluster("kafka-kill-kafka");
+    let mut cluster = TestCluster::start_fault_tolerant("kafka-kill-kafka", 2, "1 s");
     let wasm = kafka_wordcount();
     let job = submit(
         &cluster,

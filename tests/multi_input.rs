@@ -166,16 +166,7 @@ fn a_keyed_co_process_function_shares_state_and_timers_between_inputs() {
 #[test]
 fn keyed_co_process_state_survives_a_killed_taskmanager() {
     let name = "keyed-co-process-kill";
-    let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
-    let settings = [
-        "execution.checkpointing.interval=300 ms".to_string(),
-        format!("state.checkpoints.dir={}", chk.display()),
-        "restart-strategy.type=fixed-delay".into(),
-        "restart-strategy.fixed-delay.attempts=3".into(),
-        "restart-strategy.fixed-delay.delay=100 ms".into(),
-    ];
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    let mut cluster = TestCluster::start(name, 2, &settings);
+    let mut cluster = TestCluster::start_fault_tolerant(name, 2, "300 ms");
     let (a, b) = (records(400_000, 500, 3, 21), records(300_000, 500, 4, 22));
     let (a_path, b_path) = (write_input(&cluster.dir, "a", &a), write_input(&cluster.dir, "b", &b));
     let output = cluster.dir.join("out");

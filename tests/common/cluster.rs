@@ -72,6 +72,43 @@ impl TestCluster {
         cluster
     }
 
+    /// Starts a cluster that outlives a killed TaskManager: checkpoints
+    /// every `interval` (e.g. "300 ms") into its own directory, and up to
+    /// three restarts 100 ms apart.
+    pub fn start_fault_tolerant(name: &str, taskmanagers: usize, interval: &str) -> Self {
+        let checkpoints = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
+        let settings = [
+            format!("execution.checkpointing.interval={interval}"),
+            format!("execution.checkpointing.dir={}", checkpoints.display()),
+            "restart-strategy.type=fixed-delay".into(),
+            "restart-strategy.fixed-delay.attempts=3".into(),
+            "restart-strategy.fixed-delay.delay=100 ms".into(),
+        ];
+        let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+        TestCluster::start(name, taskmanagers, &settings)
+    }
+
+    /// Cancels `job` with a savepoint into `dir` through the CLI, retrying
+    /// while the savepoint is refused because not every task runs yet (any
+    /// other refusal fails the test); returns the savepoint's path.
+    pub fn cancel_with_savepoint(&self, job: &str, dir: &Path) -> String {
+        wait_for("a savepoint with cancel", || {
+            let mut command = wflink();
+            command.args(["cancel", "-m", &self.rest, "--savepoint"]).arg(dir).arg(job);
+            let out = run_with_limit(command, DEADLINE);
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !out.status.success() {
+                // Until every task runs the savepoint is refused; the job must not finish first.
+                assert!(stderr.contains("cannot take a savepoint now") && stderr.contains("not running"), "{stderr}");
+                return None;
+            }
+            stdout
+                .lines()
+                .find_map(|l| l.split_once("Savepoint stored in ").map(|(_, p)| p.trim_end_matches('.').to_string()))
+        })
+    }
+
     /// Sends `signal` to the JobManager process (e.g. SIGSTOP to freeze it).
     pub fn signal_jobmanager(&self, signal: i32) {
         // SAFETY: kill(2) only sends a signal, to the child process this cluster started.
