@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::checkpoints::Summary;
 use super::jobs::{self, QueueStatus};
 use super::openapi::{ChangeErrors, JobPath};
 use super::{AppError, AppState, Errors};
@@ -178,53 +179,21 @@ pub struct VertexCheckpoint {
     subtasks: Vec<SubtaskCheckpoint>,
 }
 
-/// min/max/avg and percentiles of a statistic over a vertex's acknowledged subtasks (all 0 when none did).
-#[derive(Serialize, ToSchema, Default, Clone, Copy)]
-pub struct MinMaxAvg {
-    min: u64,
-    max: u64,
-    avg: u64,
-    p50: f64,
-    p90: f64,
-    p95: f64,
-    p99: f64,
-    p999: f64,
-}
-
-impl MinMaxAvg {
-    fn of(values: impl Iterator<Item = u64>) -> Self {
-        let mut values: Vec<u64> = values.collect();
-        values.sort_unstable();
-        let (Some(min), Some(max)) = (values.first(), values.last()) else { return Self::default() };
-        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize] as f64;
-        MinMaxAvg {
-            min: *min,
-            max: *max,
-            avg: values.iter().sum::<u64>() / values.len() as u64,
-            p50: at(0.5),
-            p90: at(0.9),
-            p95: at(0.95),
-            p99: at(0.99),
-            p999: at(0.999),
-        }
-    }
-}
-
 /// The summary of a vertex's subtasks in a checkpoint, in Flink's shape. A wflink task snapshots in one step
 /// and aligns without buffering, so the sync/async split, alignment and start delay are not measured: 0.
 #[derive(Serialize, ToSchema)]
 pub struct SubtasksSummary {
-    checkpointed_size: MinMaxAvg,
-    state_size: MinMaxAvg,
-    end_to_end_duration: MinMaxAvg,
+    checkpointed_size: Summary,
+    state_size: Summary,
+    end_to_end_duration: Summary,
     checkpoint_duration: SyncAsync,
     alignment: Alignment,
-    start_delay: MinMaxAvg,
+    start_delay: Summary,
 }
 
 /// Flink's split of a snapshot's duration; not measured here (0).
 #[derive(Serialize, ToSchema, Default)]
-pub struct SyncAsync<T: ToSchema = MinMaxAvg> {
+pub struct SyncAsync<T: ToSchema = Summary> {
     sync: T,
     #[serde(rename = "async")]
     asynchronous: T,
@@ -232,7 +201,7 @@ pub struct SyncAsync<T: ToSchema = MinMaxAvg> {
 
 /// Flink's alignment statistics; wflink buffers nothing while aligning (0).
 #[derive(Serialize, ToSchema, Default)]
-pub struct Alignment<T: ToSchema = MinMaxAvg> {
+pub struct Alignment<T: ToSchema = Summary> {
     buffered: T,
     processed: T,
     persisted: T,
@@ -332,14 +301,14 @@ pub async fn subtasks(
         })
         .collect();
     let acked = || acks.iter().flatten();
-    let sizes = MinMaxAvg::of(acked().map(|a| a.state_size));
+    let sizes = Summary::of(acked().map(|a| a.state_size));
     let summary = SubtasksSummary {
         checkpointed_size: sizes,
         state_size: sizes,
-        end_to_end_duration: MinMaxAvg::of(acked().map(|a| a.ack_timestamp.saturating_sub(trigger))),
+        end_to_end_duration: Summary::of(acked().map(|a| a.ack_timestamp.saturating_sub(trigger))),
         checkpoint_duration: SyncAsync::default(),
         alignment: Alignment::default(),
-        start_delay: MinMaxAvg::default(),
+        start_delay: Summary::default(),
     };
     let latest = acks.iter().flatten().map(|a| a.ack_timestamp).max().unwrap_or(0);
     let size = acks.iter().flatten().map(|a| a.state_size).sum();

@@ -42,30 +42,8 @@ fn body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, AppError> {
     serde_json::from_slice(bytes).map_err(|e| AppError::bad_request(format!("malformed JSON body: {e}")))
 }
 
-/// min/max/avg and percentiles of `values`, as Flink's summary shows them (all 0 when empty).
-fn summary(values: &mut [u64]) -> Summary {
-    if values.is_empty() {
-        return Summary::default();
-    }
-    values.sort_unstable();
-    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize] as f64;
-    let avg = values.iter().sum::<u64>() / values.len() as u64;
-    Summary {
-        min: values[0],
-        max: values[values.len() - 1],
-        avg,
-        p50: at(0.5),
-        p90: at(0.9),
-        p95: at(0.95),
-        p99: at(0.99),
-        p999: at(0.999),
-    }
-}
-
 fn checkpoints_answer(stats: &CheckpointStats) -> Checkpoints {
-    let mut durations: Vec<u64> = stats.completed_samples.iter().map(|(d, _)| *d).collect();
-    let mut sizes: Vec<u64> = stats.completed_samples.iter().map(|(_, s)| *s).collect();
-    let size_summary = summary(&mut sizes);
+    let size_summary = Summary::of(stats.completed_samples.iter().map(|(_, s)| *s));
     Checkpoints {
         counts: Counts {
             restored: stats.restored,
@@ -75,9 +53,9 @@ fn checkpoints_answer(stats: &CheckpointStats) -> Checkpoints {
             failed: stats.failed,
         },
         summary: Summaries {
-            checkpointed_size: size_summary.clone(),
+            checkpointed_size: size_summary,
             state_size: size_summary,
-            end_to_end_duration: summary(&mut durations),
+            end_to_end_duration: Summary::of(stats.completed_samples.iter().map(|(d, _)| *d)),
             alignment_buffered: Summary::default(),
             processed_data: Summary::default(),
             persisted_data: Summary::default(),
@@ -371,7 +349,7 @@ pub struct Summaries {
 }
 
 /// min/max/avg and percentiles of a statistic.
-#[derive(Serialize, ToSchema, Clone, Default)]
+#[derive(Serialize, ToSchema, Clone, Copy, Default)]
 pub struct Summary {
     min: u64,
     max: u64,
@@ -381,6 +359,26 @@ pub struct Summary {
     p95: f64,
     p99: f64,
     p999: f64,
+}
+
+impl Summary {
+    /// min/max/avg and percentiles of `values`, as Flink's summary shows them (all 0 when empty).
+    pub(super) fn of(values: impl Iterator<Item = u64>) -> Self {
+        let mut values: Vec<u64> = values.collect();
+        values.sort_unstable();
+        let (Some(min), Some(max)) = (values.first(), values.last()) else { return Self::default() };
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize] as f64;
+        Summary {
+            min: *min,
+            max: *max,
+            avg: values.iter().sum::<u64>() / values.len() as u64,
+            p50: at(0.5),
+            p90: at(0.9),
+            p95: at(0.95),
+            p99: at(0.99),
+            p999: at(0.999),
+        }
+    }
 }
 
 /// The latest checkpoint of each kind, null when there is none.
