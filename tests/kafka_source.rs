@@ -99,7 +99,7 @@ fn metadata_gives_the_job_each_records_key_headers_topic_partition_offset_and_ti
         .iter()
         .map(|v| serde_json::from_str(v).unwrap_or_else(|e| panic!("{v:?}: {e}")))
         .collect();
-    assert_eq!(seen.len(), written.len(), "one output per record: {seen:?}");
+    assert_eq!(seen.len(), written.len(), "one output per record: {seen:?}\n{stderr}");
     let mut next_offset = HashMap::new();
     for (partition, record) in &written {
         let offset = next_offset.entry(*partition).or_insert(0i64);
