@@ -99,7 +99,14 @@ fn metadata_gives_the_job_each_records_key_headers_topic_partition_offset_and_ti
         .iter()
         .map(|v| serde_json::from_str(v).unwrap_or_else(|e| panic!("{v:?}: {e}")))
         .collect();
-    assert_eq!(seen.len(), written.len(), "one output per record: {seen:?}\n{stderr}");
+    if seen.len() != written.len() {
+        let broker_log = std::fs::read_to_string(&broker.log).unwrap_or_default();
+        panic!(
+            "one output per record, {} of {}: {seen:?}\njob log:\n{stderr}\nbroker log:\n{broker_log}",
+            seen.len(),
+            written.len()
+        );
+    }
     let mut next_offset = HashMap::new();
     for (partition, record) in &written {
         let offset = next_offset.entry(*partition).or_insert(0i64);
