@@ -1,7 +1,10 @@
 //! `wflink bench-languages`: the wordcount example in each guest language
 //! (Rust, C, Python, JavaScript), side by side: component size, compile
 //! time, load time of the cached artifact, instantiation time, and word
-//! count throughput at parallelism 1. Prints a Markdown table (BENCHMARKS.md).
+//! count throughput at parallelism 1. Prints a Markdown table (BENCHMARKS.md),
+//! then Bytewax's word count on the same input in one worker and the ratios
+//! the targets are about: Python against Bytewax, JavaScript against
+//! Python.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +27,9 @@ pub(super) struct BenchLanguagesArgs {
     /// Languages to measure (examples `wordcount`, `wordcount-c`, ...).
     #[arg(long, value_delimiter = ',', default_value = "rust,c,python,javascript")]
     languages: Vec<String>,
+    /// Skip Bytewax (by default it runs beside Python, installed from PyPI on first use).
+    #[arg(long)]
+    no_bytewax: bool,
 }
 
 /// The example folder of each language.
@@ -39,6 +45,7 @@ pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
     }
     println!("| language | component size | compile | cached load | instantiate (first / later) | words/s (p=1) |");
     println!("|---|---|---|---|---|---|");
+    let mut rates = Vec::new();
     for language in &args.languages {
         let Some((_, example)) = EXAMPLES.iter().find(|(l, _)| l == language) else {
             anyhow::bail!("unknown language '{language}': expected one of rust, c, python, javascript");
@@ -71,8 +78,36 @@ pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
             millis(later),
             rate / 1e6
         );
+        rates.push((language.as_str(), rate));
     }
     println!("\ninput: {} ({} words, Zipf-distributed)", input.display(), args.words);
+    let rate_of = |language: &str| rates.iter().find(|(l, _)| *l == language).map(|(_, r)| *r);
+    if let (Some(python), false) = (rate_of("python"), args.no_bytewax) {
+        bytewax_beside(&input, args.words, python)?;
+    }
+    if let (Some(js), Some(python)) = (rate_of("javascript"), rate_of("python")) {
+        println!("JavaScript / Python: {:.2}x", js / python);
+    }
+    Ok(())
+}
+
+/// Runs Bytewax on the same input and prints its rate and wflink Python's
+/// ratio to it; a Bytewax that cannot run is reported in one line.
+fn bytewax_beside(input: &std::path::Path, words: u64, python: f64) -> anyhow::Result<()> {
+    match super::bench_bytewax::run_bytewax(input) {
+        Ok(run) => {
+            anyhow::ensure!(run.counts == words, "Bytewax counted {} words, expected {words}", run.counts);
+            let rate = words as f64 / run.took.as_secs_f64();
+            println!(
+                "Bytewax 0.21.1 (one worker): {:.3} M words/s ({} run, {} CPU)",
+                rate / 1e6,
+                millis(run.took),
+                millis(run.cpu)
+            );
+            println!("Python / Bytewax: {:.2}x", python / rate);
+        }
+        Err(why) => println!("Bytewax not run: {why}"),
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 mod application;
 mod bench;
+mod bench_bytewax;
 mod bench_flink;
 mod bench_kafka;
 mod bench_languages;
