@@ -119,7 +119,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 /// CPU time (user and system) this process has used so far, in seconds.
-fn cpu_seconds() -> f64 {
+pub(super) fn cpu_seconds() -> f64 {
     // SAFETY: getrusage writes the struct it is given and nothing else.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();

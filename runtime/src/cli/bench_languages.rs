@@ -43,8 +43,10 @@ pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
         eprintln!("Generating {} words into {} ...", args.words, input.display());
         super::bench::generate(&input, args.words)?;
     }
-    println!("| language | component size | compile | cached load | instantiate (first / later) | words/s (p=1) |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| language | component size | compile | cached load | instantiate (first / later) | words/s (p=1) | CPU s |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let mut rates = Vec::new();
     for language in &args.languages {
         let Some((_, example)) = EXAMPLES.iter().find(|(l, _)| l == language) else {
@@ -67,10 +69,10 @@ pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
         let (first, later) = instantiate_twice(&component)?;
 
         let job_args = vec!["--input".into(), input.display().to_string(), "--discard".into()];
-        let rate = throughput(&engine, &bytes, &job_args, args.words)?;
+        let (rate, cpu) = throughput(&engine, &bytes, &job_args, args.words)?;
         let _ = std::fs::remove_dir_all(&cache);
         println!(
-            "| {language} | {} | {} | {} | {} / {} | {:.2} M |",
+            "| {language} | {} | {} | {} | {} / {} | {:.3} M | {cpu:.1} |",
             size(bytes.len()),
             millis(compile),
             millis(cached),
@@ -78,22 +80,23 @@ pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
             millis(later),
             rate / 1e6
         );
-        rates.push((language.as_str(), rate));
+        rates.push((language.as_str(), rate, cpu));
     }
     println!("\ninput: {} ({} words, Zipf-distributed)", input.display(), args.words);
-    let rate_of = |language: &str| rates.iter().find(|(l, _)| *l == language).map(|(_, r)| *r);
+    let rate_of = |language: &str| rates.iter().find(|(l, _, _)| *l == language).map(|(_, r, c)| (*r, *c));
     if let (Some(python), false) = (rate_of("python"), args.no_bytewax) {
         bytewax_beside(&input, args.words, python)?;
     }
-    if let (Some(js), Some(python)) = (rate_of("javascript"), rate_of("python")) {
-        println!("JavaScript / Python: {:.2}x", js / python);
+    if let (Some((js, js_cpu)), Some((python, python_cpu))) = (rate_of("javascript"), rate_of("python")) {
+        println!("JavaScript / Python: {:.2}x by rate, {:.2}x by CPU per word", js / python, python_cpu / js_cpu);
     }
     Ok(())
 }
 
 /// Runs Bytewax on the same input and prints its rate and wflink Python's
-/// ratio to it; a Bytewax that cannot run is reported in one line.
-fn bytewax_beside(input: &std::path::Path, words: u64, python: f64) -> anyhow::Result<()> {
+/// ratio to it, by rate and by CPU per word (which a loaded machine blurs
+/// less); a Bytewax that cannot run is reported in one line.
+fn bytewax_beside(input: &std::path::Path, words: u64, (python, python_cpu): (f64, f64)) -> anyhow::Result<()> {
     match super::bench_bytewax::run_bytewax(input) {
         Ok(run) => {
             anyhow::ensure!(run.counts == words, "Bytewax counted {} words, expected {words}", run.counts);
@@ -104,7 +107,11 @@ fn bytewax_beside(input: &std::path::Path, words: u64, python: f64) -> anyhow::R
                 millis(run.took),
                 millis(run.cpu)
             );
-            println!("Python / Bytewax: {:.2}x", python / rate);
+            println!(
+                "Python / Bytewax: {:.2}x by rate, {:.2}x by CPU per word",
+                python / rate,
+                run.cpu.as_secs_f64() / python_cpu
+            );
         }
         Err(why) => println!("Bytewax not run: {why}"),
     }
@@ -127,14 +134,17 @@ fn instantiate_twice(component: &crate::wasm::JobComponent) -> anyhow::Result<(D
     Ok((first, started.elapsed()))
 }
 
-fn throughput(engine: &Arc<WasmEngine>, bytes: &[u8], job_args: &[String], words: u64) -> anyhow::Result<f64> {
+/// Words per second of a whole local run at p=1, and the CPU seconds the
+/// process used meanwhile.
+fn throughput(engine: &Arc<WasmEngine>, bytes: &[u8], job_args: &[String], words: u64) -> anyhow::Result<(f64, f64)> {
+    let cpu = super::bench::cpu_seconds();
     let started = Instant::now();
     let details = run_job_locally(engine.clone(), bytes, job_args, Some(1), Configuration::default())?;
     let elapsed = started.elapsed().as_secs_f64();
     anyhow::ensure!(details.status == JobStatus::Finished, "the run ended {}", details.status);
     let counted: u64 = details.vertices.last().map(|v| v.metrics.read_records).unwrap_or(0);
     anyhow::ensure!(counted == words, "counted {counted} words, expected {words}");
-    Ok(words as f64 / elapsed)
+    Ok((words as f64 / elapsed, super::bench::cpu_seconds() - cpu))
 }
 
 fn millis(d: Duration) -> String {
