@@ -33,6 +33,9 @@ fn jars_checkpoints_savepoints_logs_and_exceptions_have_flinks_recorded_shapes()
     let args = ["--hostname", "127.0.0.1", "--port", &feed.port.to_string()];
     let plan = cluster.get(&format!("/jars/{jar}/plan?parallelism=2&programArgs={}", args.join("+")));
     assert_same_shape("/jars/:id/plan", &sample("jars_id_plan.json"), &plan);
+    let (status, plan) = post(&format!("/jars/{jar}/plan"), json!({ "programArgsList": args, "parallelism": 2 }));
+    assert_eq!(status, 200, "{plan}");
+    assert_same_shape("POST /jars/:id/plan", &sample("jars_id_plan_post.json"), &plan);
     let (status, run) = post(&format!("/jars/{jar}/run"), json!({ "programArgsList": args, "parallelism": 2 }));
     assert_eq!(status, 200, "{run}");
     assert_same_shape("POST /jars/:id/run", &sample("jars_id_run.json"), &run);
@@ -65,12 +68,14 @@ fn jars_checkpoints_savepoints_logs_and_exceptions_have_flinks_recorded_shapes()
     recorded["latest"]["restored"] = Value::Null;
     assert_same_shape("/jobs/:id/checkpoints", &recorded, &checkpoints);
     let log = cluster.get("/jobmanager/logs")["logs"][0]["name"].as_str().unwrap().to_string();
+    let tm_log = cluster.get(&format!("/taskmanagers/{tm}/logs"))["logs"][0]["name"].as_str().unwrap().to_string();
     for (path, recorded) in [
         ("/jobmanager/log".to_string(), "jobmanager_log.head.txt"),
         ("/jobmanager/stdout".to_string(), "jobmanager_stdout.head.txt"),
         (format!("/jobmanager/logs/{log}"), "jobmanager_logs_name.head.txt"),
         (format!("/taskmanagers/{tm}/log"), "taskmanagers_id_log.head.txt"),
         (format!("/taskmanagers/{tm}/stdout"), "taskmanagers_id_stdout.head.txt"),
+        (format!("/taskmanagers/{tm}/logs/{tm_log}"), "taskmanagers_id_logs_name.head.txt"),
     ] {
         assert_eq!(head(&cluster, &path), recorded_head(recorded), "GET {path}");
     }

@@ -75,6 +75,8 @@ rec jars_upload.json POST /jars/upload -F "jarfile=@$work/shapes.jar"
 jar=$(json 'd["filename"].split("/")[-1]' <"$out/jars_upload.json")
 rec jars_list.json GET /jars
 rec jars_id_plan.json GET "/jars/$jar/plan?entry-class=ShapesJob&parallelism=2"
+rec jars_id_plan_post.json POST "/jars/$jar/plan" -H 'Content-Type: application/json' \
+  -d '{"entryClass":"ShapesJob","parallelism":2}'
 rec jars_id_run.json POST "/jars/$jar/run" -H 'Content-Type: application/json' \
   -d '{"entryClass":"ShapesJob","parallelism":2}'
 job=$(json 'd["jobid"]' <"$out/jars_id_run.json")
@@ -99,6 +101,7 @@ head_of jobmanager_stdout.head.txt /jobmanager/stdout
 head_of jobmanager_logs_name.head.txt "/jobmanager/logs/$(json 'd["logs"][0]["name"]' <"$out/jobmanager_logs.json")"
 head_of taskmanagers_id_log.head.txt "/taskmanagers/$tm/log"
 head_of taskmanagers_id_stdout.head.txt "/taskmanagers/$tm/stdout"
+head_of taskmanagers_id_logs_name.head.txt "/taskmanagers/$tm/logs/$(json 'd["logs"][0]["name"]' <"$out/taskmanagers_id_logs.json")"
 
 rec jobs_id_savepoints.json POST "$jobs/savepoints" -H 'Content-Type: application/json' \
   -d "{\"target-directory\":\"file://$savepoints\",\"cancel-job\":false}"
