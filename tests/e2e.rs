@@ -18,6 +18,7 @@ mod event_time;
 mod examples;
 mod fault_tolerance;
 mod flink_dashboard;
+mod flink_shapes;
 mod hostile_jobs;
 mod joins;
 mod kafka;

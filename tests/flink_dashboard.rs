@@ -63,7 +63,7 @@ fn flinks_own_dashboard_shows_a_wflink_cluster() {
 }
 
 /// Starts the word count on `feed` at parallelism 2 and waits until every task runs.
-fn start_wordcount(cluster: &TestCluster, feed: &WordFeed) -> String {
+pub(crate) fn start_wordcount(cluster: &TestCluster, feed: &WordFeed) -> String {
     let jar = cluster.upload("wordcount.wasm", &std::fs::read(wordcount_wasm()).unwrap());
     let args = ["--hostname", "127.0.0.1", "--port", &feed.port.to_string()];
     let job = cluster.run_jar(&jar, json!({ "programArgsList": args, "parallelism": 2 }));
@@ -76,7 +76,7 @@ fn start_wordcount(cluster: &TestCluster, feed: &WordFeed) -> String {
 }
 
 /// Polls an asynchronous operation's status until it is `COMPLETED`.
-fn completed(cluster: &TestCluster, path: &str) -> Value {
+pub(crate) fn completed(cluster: &TestCluster, path: &str) -> Value {
     wait_for(path, || {
         let answer = cluster.get(path);
         (answer["status"]["id"] == "COMPLETED").then_some(answer)

@@ -370,6 +370,45 @@ fn prometheus_is_served_with_flinks_names_and_the_counters_rise() {
     cluster.wait_for_status(&job, "CANCELED");
 }
 
+/// `wflink run --local` with Flink's reporter keys serves `/metrics` too, for as long as the job runs: the job's
+/// metrics and its tasks' (the one process is JobManager and TaskManager), with Flink's names and labels, and the
+/// counters rise between scrapes.
+#[test]
+fn a_local_run_serves_prometheus_and_its_counters_rise() {
+    let factory = "metrics.reporter.prom.factory.class=org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
+    let port = free_port();
+    let dir = scratch("metrics-prometheus-local");
+    let feed = WordFeed::start();
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", "2", "-D", factory, "-D"]);
+    command.arg(format!("metrics.reporter.prom.port={port}-{}", port + 20)).arg(wordcount_wasm());
+    command.args(["--hostname", "127.0.0.1", "--port", &feed.port.to_string()]);
+    let err = dir.join("run.err");
+    command.stdout(std::fs::File::create(dir.join("run.out")).unwrap());
+    command.stderr(std::fs::File::create(&err).unwrap());
+    let mut run = Running::spawned(command.spawn().unwrap());
+    let url = prometheus_url(&err);
+
+    let records = "flink_taskmanager_job_task_numRecordsIn";
+    let first = wait_for("records counted in the local run's scrape", || {
+        let n = sum_of(&scrape(&url), records);
+        (n > 0.0).then_some(n)
+    });
+    wait_for("the records to rise between scrapes", || (sum_of(&scrape(&url), records) > first).then_some(()));
+    let text = scrape(&url);
+    let line = text.lines().find(|l| l.starts_with("flink_taskmanager_job_task_numRecordsIn{")).unwrap();
+    for label in ["job_id=\"", "job_name=\"", "subtask_index=\"1\"", "task_name=\"", "tm_id=\""] {
+        assert!(text.lines().any(|l| l.starts_with(records) && l.contains(label)), "{label} missing from {line}");
+    }
+    assert!(text.contains("flink_taskmanager_job_task_operator_currentOutputWatermark{"), "{text}");
+    assert_eq!(sum_of(&text, "flink_jobmanager_numRunningJobs"), 1.0, "{text}");
+    assert!(text.lines().any(|l| l.starts_with("flink_jobmanager_job_uptime{")), "{text}");
+    wait_for("a rate in the scrape", || {
+        (sum_of(&scrape(&url), "flink_taskmanager_job_task_numRecordsInPerSecond") > 0.0).then_some(())
+    });
+    assert!(run.child.try_wait().unwrap().is_none(), "the local run still runs");
+}
+
 /// The back pressure view of `vertex` (its index in the job) of `job`.
 fn backpressure(cluster: &TestCluster, job: &str, vertex: usize) -> Value {
     let id = cluster.get(&format!("/jobs/{job}"))["vertices"][vertex]["id"].as_str().unwrap().to_string();

@@ -132,6 +132,20 @@ pub fn run_job_locally_from(
     savepoint: Option<SavepointRestoreSettings>,
     config: Configuration,
 ) -> anyhow::Result<JobDetails> {
+    run_job_locally_with(engine, component, args, parallelism, savepoint, config, |_| {})
+}
+
+/// [`run_job_locally_from`], calling `started` with the cluster on its actix thread once it runs and before the job
+/// is submitted (e.g. to serve its metrics).
+pub fn run_job_locally_with(
+    engine: Arc<WasmEngine>,
+    component: &[u8],
+    args: &[String],
+    parallelism: Option<u32>,
+    savepoint: Option<SavepointRestoreSettings>,
+    config: Configuration,
+    started: impl FnOnce(&MiniCluster),
+) -> anyhow::Result<JobDetails> {
     let prepared = prepare(&engine, component, args, parallelism, &config)?;
     let slots = prepared.job_graph.slots_needed().max(config.positive_int("taskmanager.numberOfTaskSlots")?);
     let component: Arc<[u8]> = component.into();
@@ -140,6 +154,7 @@ pub fn run_job_locally_from(
     let prepared = Some(prepared);
     actix::System::new().block_on(async move {
         let cluster = MiniCluster::start(engine, config, 1, slots).await?;
+        started(&cluster);
         let result = async {
             let job_id =
                 cluster.dispatcher.send(SubmitJob { component, args, parallelism, savepoint, prepared }).await??;

@@ -263,7 +263,7 @@ try {
 function flinkCheckpoints() {
   const now = Date.now();
   const entry = (id, isSavepoint, status) => ({
-    className: '.CompletedCheckpointStatistics', id, status, is_savepoint: isSavepoint, savepointFormat: isSavepoint ? 'CANONICAL' : null,
+    className: 'completed', id, status, is_savepoint: isSavepoint, savepointFormat: isSavepoint ? 'CANONICAL' : null,
     trigger_timestamp: now - 60_000 + id * 1000, latest_ack_timestamp: now - 59_000 + id * 1000, checkpointed_size: 2048 * id,
     state_size: 4096 * id, end_to_end_duration: 120 * id, alignment_buffered: 0, processed_data: 0, persisted_data: 0,
     num_subtasks: 6, num_acknowledged_subtasks: 6, checkpoint_type: isSavepoint ? 'SAVEPOINT' : 'CHECKPOINT', tasks: {},

@@ -271,6 +271,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// A process started with its output elsewhere (no lines arrive), only to be killed when dropped.
+    pub fn spawned(child: std::process::Child) -> Running {
+        Running { child, lines: std::sync::mpsc::channel().1 }
+    }
+
     /// Starts `command` with stdout piped into [`Running::lines`].
     pub fn start(mut command: Command) -> Running {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("wflink starts");

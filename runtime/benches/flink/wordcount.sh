@@ -8,7 +8,7 @@
 #   bash runtime/benches/flink/wordcount.sh INPUT 1 2
 #
 # On first use it installs Flink from the `apache-flink` and `apache-flink-libraries` wheels on
-# PyPI (they carry the whole distribution; about 400 MB) into FLINK_BENCH_CACHE (default
+# PyPI (install.sh; about 400 MB) into FLINK_BENCH_CACHE (default
 # target/flink-bench beside this repository's Cargo.toml) and compiles the job with javac
 # against Flink's jars. Needs java and javac 17+, python3 with pip, curl.
 #   FLINK_BENCH_RUNS  measured runs per parallelism (default 1; the best is what counts)
@@ -25,27 +25,11 @@ mkdir -p "$cache" && cache=$(realpath "$cache")
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port="${FLINK_REST_PORT:-$(free_port)}"
 runs="${FLINK_BENCH_RUNS:-1}"
-home="$cache/flink-2.3.0"
 jar="$cache/job/wordcount.jar"
 command -v javac >/dev/null || fail "javac not found (Flink 2.3 needs a JDK 17+)"
 command -v python3 >/dev/null || fail "python3 not found (it installs Flink from PyPI)"
 
-if [ ! -f "$home/lib/flink-dist-2.3.0.jar" ]; then
-  echo "installing Apache Flink 2.3.0 from PyPI into $home ..." >&2
-  rm -rf "$cache/wheels" "$cache/unpacked" "$home"
-  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
-    --platform manylinux2014_x86_64 -d "$cache/wheels" apache-flink==2.3.0 apache-flink-libraries==2.3.0 \
-    >&2 || fail "could not download the apache-flink 2.3.0 wheels from PyPI"
-  for wheel in "$cache"/wheels/*.whl; do python3 -m zipfile -e "$wheel" "$cache/unpacked"; done
-  mkdir -p "$home/log"
-  # real copies: bin/config.sh runs `find lib/`, which does not follow a symlinked folder
-  cp -r "$cache"/unpacked/pyflink/{bin,conf,lib,opt,plugins} "$home/"
-  chmod +x "$home"/bin/*.sh "$home/bin/flink"
-  # one TaskManager with 2 slots; pid files of its own (stop-cluster.sh stops what they list)
-  sed -i 's/numberOfTaskSlots: 1$/numberOfTaskSlots: 2/' "$home/conf/config.yaml"
-  printf '\nenv.pid.dir: %s\n' "$home/log" >>"$home/conf/config.yaml"
-  rm -rf "$cache/wheels" "$cache/unpacked"
-fi
+. "$here/install.sh"
 if [ ! -f "$jar" ] || [ "$here/WordCount.java" -nt "$jar" ]; then
   rm -rf "$cache/job/classes" && mkdir -p "$cache/job/classes"
   javac --release 17 -cp "$home/lib/*" -d "$cache/job/classes" "$here/WordCount.java" >&2 ||

@@ -3,7 +3,6 @@
 //! (`jobmanager.rpc.port`) and the REST API (`rest.port`). Port 0 picks a
 //! free port; the ports in use are printed on stdout.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use actix::Actor;
@@ -13,10 +12,10 @@ use super::ConfigArgs;
 use crate::blob_store::BlobStore;
 use crate::dispatcher::{Dispatcher, PreparePool};
 use crate::logs::LogFiles;
-use crate::metrics::prometheus::{self, Collect, PrometheusSettings};
 use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::network::{ConnectionLimit, FrameLimits};
 use crate::resource_manager::{ResourceManager, rpc_server};
+use crate::rest::prometheus::Sources;
 use crate::rest::{AppState, JarStore, RestGuard, ServerLimits, app};
 use crate::security::Secret;
 use crate::time::now_millis;
@@ -58,12 +57,7 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
         dir if dir.is_empty() => std::env::temp_dir().join(format!("wflink-blobs-{}", std::process::id())),
         dir => dir.into(),
     };
-    let prometheus = match PrometheusSettings::from_config(&config)? {
-        Some(settings) => Some(settings.bind().with_context(|| {
-            format!("no free port for the Prometheus endpoint in {:?} (metrics.reporter.*.port)", settings.ports)
-        })?),
-        None => None,
-    };
+    let prometheus = super::prometheus_listener(&config)?;
     let blobs = Arc::new(BlobStore::in_dir(blob_dir.clone()).with_context(|| {
         format!("cannot create the blob directory {} (blob.storage.directory)", blob_dir.display())
     })?);
@@ -121,17 +115,9 @@ pub(super) fn jobmanager(args: ConfigArgs) -> anyhow::Result<()> {
 
 /// Serves the JobManager's Prometheus endpoint on `listener`, on the actix thread, for as long as the process runs.
 fn serve_prometheus(listener: std::net::TcpListener, state: AppState, host: String) {
-    let url = format!("http://{host}:{}/metrics", listener.local_addr().map_or(0, |a| a.port()));
-    let collect: Collect = Rc::new(move || {
-        let (state, host) = (state.clone(), host.clone());
-        Box::pin(async move { crate::rest::prometheus::series(&state, &host).await })
-    });
-    actix::spawn(async move {
-        if let Err(e) = prometheus::serve(listener, collect).await {
-            tracing::error!(error = %e, "the Prometheus endpoint stopped");
-        }
-    });
-    println!("Prometheus endpoint: {url}");
+    let sources =
+        Sources { dispatcher: state.dispatcher, resource_manager: state.resource_manager, host, tasks_here: false };
+    println!("Prometheus endpoint: {}", crate::rest::prometheus::spawn(listener, sources));
 }
 
 /// Completes at the first SIGTERM or SIGINT (or at once if they cannot be watched).

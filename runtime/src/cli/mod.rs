@@ -165,3 +165,14 @@ fn end_quietly_when_stdout_closes() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
+
+/// The Prometheus endpoint's socket when the configuration names Flink's reporter (`metrics.reporter.*`), bound to
+/// the first free port of its range before the process starts its work, so a taken range stops it at once.
+fn prometheus_listener(config: &Configuration) -> anyhow::Result<Option<std::net::TcpListener>> {
+    use anyhow::Context;
+    let Some(settings) = crate::metrics::prometheus::PrometheusSettings::from_config(config)? else { return Ok(None) };
+    let listener = settings.bind().with_context(|| {
+        format!("no free port for the Prometheus endpoint in {:?} (metrics.reporter.*.port)", settings.ports)
+    })?;
+    Ok(Some(listener))
+}

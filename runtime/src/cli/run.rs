@@ -12,8 +12,9 @@ use serde_json::json;
 use super::ConfigArgs;
 use super::client::{RestClient, cluster_address};
 use crate::dispatcher::messages::SavepointRestoreSettings;
-use crate::minicluster::run_job_locally_from;
+use crate::minicluster::{MiniCluster, run_job_locally_with};
 use crate::protocol::JobStatus;
+use crate::rest::prometheus::Sources;
 use crate::wasm::WasmEngine;
 
 /// How often a waiting client asks for the job's result.
@@ -73,7 +74,19 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<()> {
         return if args.detached { Ok(()) } else { wait_for_end(&client, &job_id) };
     }
     let engine = WasmEngine::new()?;
-    let details = run_job_locally_from(engine, &bytes, &args.args, args.parallelism, savepoint, config)?;
+    // With Flink's reporter keys the local run serves /metrics too, as the cluster's processes do.
+    let prometheus = super::prometheus_listener(&config)?;
+    let serve_metrics = |cluster: &MiniCluster| {
+        let Some(listener) = prometheus else { return };
+        let sources = Sources {
+            dispatcher: cluster.dispatcher.clone(),
+            resource_manager: cluster.resource_manager.clone(),
+            host: "localhost".into(),
+            tasks_here: true,
+        };
+        eprintln!("Prometheus endpoint: {}", crate::rest::prometheus::spawn(listener, sources));
+    };
+    let details = run_job_locally_with(engine, &bytes, &args.args, args.parallelism, savepoint, config, serve_metrics)?;
     let duration = details.end_time.unwrap_or(details.start_time).saturating_sub(details.start_time);
     match details.status {
         JobStatus::Finished => {

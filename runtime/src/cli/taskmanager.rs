@@ -19,7 +19,7 @@ use anyhow::Context;
 
 use super::ConfigArgs;
 use crate::metrics::proc_kb;
-use crate::metrics::prometheus::{self, Collect, PrometheusSettings};
+use crate::metrics::prometheus::{self, Collect};
 use crate::network::handshake::{SECRET_FILE_KEY, SECRET_KEY};
 use crate::network::{ChannelRegistry, tcp};
 use crate::network::{ConnectionLimit, FrameLimits};
@@ -84,12 +84,7 @@ pub(super) fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
     let engine = WasmEngine::new()?;
     let cancellation_timeout = config.duration("task.cancellation.timeout")?;
 
-    let prometheus = match PrometheusSettings::from_config(&config)? {
-        Some(settings) => Some(settings.bind().with_context(|| {
-            format!("no free port for the Prometheus endpoint in {:?} (metrics.reporter.*.port)", settings.ports)
-        })?),
-        None => None,
-    };
+    let prometheus = super::prometheus_listener(&config)?;
     let reported = Arc::new(ReportedTasks::default());
 
     let system = actix::System::new();

@@ -17,12 +17,28 @@ pub struct JobFailure {
     /// What kind of failure it is.
     #[serde(skip)]
     pub kind: FailureKind,
+    /// Where the failing task ran, when a task failed: its TaskManager's id and data address.
+    pub location: Option<FailureLocation>,
+}
+
+/// The TaskManager a failed task ran on.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureLocation {
+    /// The TaskManager's id.
+    pub task_manager: String,
+    /// Its data address, `host:port`.
+    pub endpoint: String,
 }
 
 impl JobFailure {
     /// A failure of `kind` now, with `message`.
     pub fn new(message: String, kind: FailureKind) -> Self {
-        JobFailure { message, timestamp: now_millis(), kind }
+        JobFailure { message, timestamp: now_millis(), kind, location: None }
+    }
+
+    /// The same failure, of a task that ran at `location`.
+    pub fn at(self, location: Option<FailureLocation>) -> Self {
+        JobFailure { location, ..self }
     }
 
     /// Whether it only followed from another task's failure (a task whose

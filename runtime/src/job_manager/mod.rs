@@ -37,8 +37,8 @@ use crate::task_manager::{Deployment, TaskLinks};
 use crate::time::now_millis;
 use crate::wasm::JobComponent;
 use execution_graph::ExecutionGraph;
-pub use failure::JobFailure;
 use failure::root_cause;
+pub use failure::{FailureLocation, JobFailure};
 use messages::{CancelJob, GetJobDetails, JobTerminated};
 
 /// A cancel that cannot happen.
@@ -533,7 +533,10 @@ impl Handler<TaskStateChanged> for JobManager {
             let vertex = &self.submission.job_graph.vertices[vertex];
             let error = msg.error.unwrap_or_else(|| TaskFailure::new(FailureKind::Internal, "unknown error"));
             let message = format!("{} ({}/{}) failed: {error}", vertex.name, index + 1, vertex.parallelism);
-            self.on_task_failed(JobFailure::new(message, error.kind), ctx);
+            let slot = self.execution.vertex(msg.subtask.vertex)[index as usize].slot.and_then(|s| self.slots.get(s));
+            let location = slot
+                .map(|s| FailureLocation { task_manager: s.task_manager.clone(), endpoint: s.data_address.clone() });
+            self.on_task_failed(JobFailure::new(message, error.kind).at(location), ctx);
         } else if msg.state == TaskState::Finished {
             // A task that ended cannot acknowledge what it has not yet.
             for id in self.checkpoints.awaiting(msg.subtask) {

@@ -23,7 +23,9 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
+use super::{MetricRates, MetricsSnapshot, named};
 use crate::config::{ConfigError, Configuration};
+use crate::graph::JobVertex;
 
 /// The factory class that switches the reporter on, as in Flink's configuration.
 pub const FACTORY_CLASS: &str = "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
@@ -93,6 +95,53 @@ fn parse_ports(raw: &str) -> Option<RangeInclusive<u16>> {
     let (first, last) = raw.split_once('-').unwrap_or((raw, raw));
     let (first, last): (u16, u16) = (first.trim().parse().ok()?, last.trim().parse().ok()?);
     (first <= last).then_some(first..=last)
+}
+
+/// A subtask's labels, as Flink's reporter gives them: `job_id`, `job_name`, `task_id`, `task_name`,
+/// `subtask_index`, `task_attempt_num`.
+pub fn task_labels(
+    job_id: &str,
+    job_name: &str,
+    vertex: &JobVertex,
+    subtask: u32,
+    attempt: u32,
+) -> Vec<(String, String)> {
+    vec![
+        ("job_id".to_string(), job_id.to_string()),
+        ("job_name".into(), job_name.to_string()),
+        ("task_id".into(), vertex.id.clone()),
+        ("task_name".into(), vertex.name.clone()),
+        ("subtask_index".into(), subtask.to_string()),
+        ("task_attempt_num".into(), attempt.to_string()),
+    ]
+}
+
+/// A subtask's series, as the process running it serves them: the task's own metrics
+/// (`flink_taskmanager_job_task_numRecordsIn`) and its operators' (`flink_taskmanager_job_task_operator_*`, with
+/// `operator_id` and `operator_name` besides `labels`).
+pub fn task_series(
+    vertex: &JobVertex,
+    labels: &[(String, String)],
+    m: &MetricsSnapshot,
+    r: &MetricRates,
+) -> Vec<Series> {
+    let one = |scope: &str, name: &str, labels: Vec<(String, String)>, value: named::Value| Series {
+        name: format!("flink_{scope}_{name}"),
+        labels,
+        value: value.as_f64(),
+    };
+    let mut series: Vec<Series> =
+        named::task(m, r).into_iter().map(|(name, v)| one("taskmanager_job_task", name, labels.to_vec(), v)).collect();
+    let names = named::operator_names(vertex);
+    for (operator, name, value) in named::operators(vertex, m, r) {
+        let Some(operator_name) = names.get(operator) else { continue };
+        let id = vertex.nodes.get(operator).map_or_else(|| vertex.id.clone(), |n| n.to_string());
+        let mut labels = labels.to_vec();
+        labels.push(("operator_id".into(), id));
+        labels.push(("operator_name".into(), operator_name.to_string()));
+        series.push(one("taskmanager_job_task_operator", &name, labels, value));
+    }
+    series
 }
 
 /// Flink's filter of names and label values: every character but letters, digits, `:` and `_` becomes `_`.

@@ -131,6 +131,8 @@ pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Re
         aligned_checkpoint_timeout: 0,
         checkpoints_after_tasks_finish: false,
         state_changelog_enabled: false,
+        changelog_periodic_materialization_interval: 600_000,
+        changelog_storage: "memory",
     }))
 }
 
@@ -163,15 +165,23 @@ pub async fn checkpoint(
     entry.tasks = details
         .vertices
         .iter()
-        .zip(&record.acknowledged_per_vertex)
-        .map(|(v, acked)| {
+        .enumerate()
+        .map(|(at, v)| {
+            let acks: Vec<_> = record.subtasks.get(at).into_iter().flatten().flatten().collect();
+            let latest = acks.iter().map(|a| a.ack_timestamp).max().unwrap_or(0);
+            let size = acks.iter().map(|a| a.state_size).sum();
             let ack = VertexAck {
                 id: record.id,
                 status: record.status,
-                latest_ack_timestamp: record.latest_ack_timestamp,
-                end_to_end_duration: record.end_to_end_duration,
+                latest_ack_timestamp: latest,
+                checkpointed_size: size,
+                state_size: size,
+                end_to_end_duration: latest.saturating_sub(record.trigger_timestamp),
+                alignment_buffered: 0,
+                processed_data: 0,
+                persisted_data: 0,
                 num_subtasks: v.parallelism as usize,
-                num_acknowledged_subtasks: *acked,
+                num_acknowledged_subtasks: record.acknowledged_per_vertex.get(at).copied().unwrap_or(acks.len()),
             };
             (v.id.clone(), ack)
         })
@@ -408,8 +418,7 @@ pub struct Restored {
 /// acknowledgements in `tasks` (`/jobs/:id/checkpoints/details/:cid`).
 #[derive(Serialize, ToSchema)]
 pub struct Checkpoint {
-    /// Flink's statistics class: `.CompletedCheckpointStatistics`, `.FailedCheckpointStatistics` or
-    /// `.PendingCheckpointStatistics`.
+    /// Flink 2.3's name of its statistics class: `completed`, `failed` or `in_progress`.
     #[serde(rename = "className")]
     class_name: &'static str,
     /// Its id.
@@ -465,9 +474,9 @@ impl Checkpoint {
         let completed = r.status == CheckpointStatus::Completed;
         Checkpoint {
             class_name: match r.status {
-                CheckpointStatus::Completed => ".CompletedCheckpointStatistics",
-                CheckpointStatus::Failed => ".FailedCheckpointStatistics",
-                CheckpointStatus::InProgress => ".PendingCheckpointStatistics",
+                CheckpointStatus::Completed => "completed",
+                CheckpointStatus::Failed => "failed",
+                CheckpointStatus::InProgress => "in_progress",
             },
             id: r.id,
             status: r.status,
@@ -501,10 +510,20 @@ pub struct VertexAck {
     id: CheckpointId,
     /// The checkpoint's status.
     status: CheckpointStatus,
-    /// When the checkpoint's last acknowledgement arrived, ms since the epoch.
+    /// When the vertex's last acknowledgement arrived, ms since the epoch (0: none yet).
     latest_ack_timestamp: u64,
-    /// The checkpoint's duration, ms.
+    /// Bytes its subtasks wrote.
+    checkpointed_size: u64,
+    /// Bytes of its subtasks' state.
+    state_size: u64,
+    /// ms from the trigger to the vertex's last acknowledgement.
     end_to_end_duration: u64,
+    /// Always 0.
+    alignment_buffered: u64,
+    /// Always 0.
+    processed_data: u64,
+    /// Always 0.
+    persisted_data: u64,
     /// The vertex's subtasks.
     num_subtasks: usize,
     /// Those that acknowledged.
@@ -544,6 +563,10 @@ pub struct CheckpointConfig {
     checkpoints_after_tasks_finish: bool,
     /// Always false.
     state_changelog_enabled: bool,
+    /// Flink's default (no changelog here): 600000 ms.
+    changelog_periodic_materialization_interval: u64,
+    /// Flink's default (no changelog here): `memory`.
+    changelog_storage: &'static str,
 }
 
 /// Whether checkpoints outlive the job.

@@ -318,11 +318,11 @@ async fn jar_bytes(state: &AppState, id: &str) -> Result<Arc<[u8]>, AppError> {
         .map_err(AppError::internal)
 }
 
-/// `POST /jars/:id/run`: submits the component as a job; `{"jobid": ...}`.
+/// `POST /jars/:id/run`: submits the component as a job; `{"jobid": ..., "applicationId": ...}`.
 #[utoipa::path(
     post,
     path = "/jars/{jarid}/run",
-    summary = "Run an uploaded component as a job; returns {jobid}",
+    summary = "Run an uploaded component as a job; returns {jobid, applicationId}",
     params(
         ("jarid" = String, Path, description = "id returned by the upload (last path component of `filename`)"),
         RunQuery,
@@ -353,7 +353,7 @@ pub async fn run(
         prepared: None,
     };
     let job_id = state.dispatcher.send(submit).await??;
-    Ok(Json(Submitted { jobid: job_id.to_string() }))
+    Ok(Json(Submitted { jobid: job_id.to_string(), application_id: job_id.to_string() }))
 }
 
 /// `GET /jars/:id/plan`: the plan the component describes with these arguments.
@@ -454,6 +454,9 @@ pub struct Uploaded {
 pub struct Submitted {
     /// The new job's id, 32 hex characters.
     jobid: String,
+    /// Its application's id, as Flink 2.3 answers: the job's own (an application here is one job).
+    #[serde(rename = "applicationId")]
+    application_id: String,
 }
 
 #[cfg(test)]

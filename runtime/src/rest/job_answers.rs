@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::plan::Plan;
+use super::vertex_views::{Aggregated, SubtaskAnswer};
 use crate::job_manager::SubtaskDetails;
 use crate::metrics::MetricsSnapshot;
 use crate::protocol::{JobStatus, TaskState};
@@ -152,8 +153,10 @@ pub struct Vertex {
     pub(super) max_parallelism: u32,
     /// The server's clock, ms since the epoch.
     pub(super) now: u64,
-    /// Each subtask, by index.
-    pub(super) subtasks: Vec<Subtask>,
+    /// Each subtask, by index, as `/subtasks/:i` answers it.
+    pub(super) subtasks: Vec<SubtaskAnswer>,
+    /// Statistics of its subtasks' metrics and of their time in each state.
+    pub(super) aggregated: Aggregated,
 }
 
 /// A subtask in `/jobs/:id/vertices/:vid`.
@@ -355,11 +358,11 @@ pub struct ExceptionEntry {
     pub(super) timestamp: u64,
     /// The task that failed.
     pub(super) task_name: Option<String>,
-    /// Always null.
+    /// The failed task's TaskManager's data address (Flink 1.x's name); null when no task failed.
     pub(super) location: Option<String>,
-    /// Always null.
+    /// The failed task's TaskManager's data address; null when no task failed.
     pub(super) endpoint: Option<String>,
-    /// Always null.
+    /// The failed task's TaskManager; null when no task failed.
     pub(super) task_manager_id: Option<String>,
     /// Always empty.
     pub(super) failure_labels: BTreeMap<String, String>,

@@ -12,12 +12,13 @@ use serde::Deserialize;
 pub use super::job_answers::*;
 use super::openapi::{ChangeErrors, Empty, JobErrors, JobPath, VertexPath};
 use super::plan::{self as plans, PlanAnswer};
+use super::vertex_views::{Aggregated, SubtaskAnswer};
 use super::{AppError, AppState, Errors};
 use crate::dispatcher::DispatcherError;
 use crate::dispatcher::messages::{GetJob, ListJobs};
 use crate::ids::JobId;
-use crate::job_manager::JobDetails;
 use crate::job_manager::messages::CancelJob;
+use crate::job_manager::{JobDetails, SubtaskDetails};
 use crate::protocol::{JobStatus, TaskState};
 use crate::time::now_millis;
 
@@ -244,7 +245,8 @@ pub async fn vertex(
         .iter()
         .find(|v| v.id == vertex_id)
         .ok_or_else(|| AppError::not_found(format!("vertex {vertex_id} not found in job {id}")))?;
-    let subtasks = vertex.subtasks.iter().map(Subtask::of).collect();
+    let subtasks = vertex.subtasks.iter().map(SubtaskAnswer::of).collect();
+    let all: Vec<&SubtaskDetails> = vertex.subtasks.iter().collect();
     Ok(Json(Vertex {
         id: vertex.id.clone(),
         name: vertex.name.clone(),
@@ -252,6 +254,7 @@ pub async fn vertex(
         max_parallelism: details.job_graph.vertices[0].max_parallelism,
         now: now_millis(),
         subtasks,
+        aggregated: Aggregated::of(&all),
     }))
 }
 
@@ -363,9 +366,9 @@ pub async fn exceptions(State(state): State<AppState>, Path(id): Path<String>) -
             stacktrace: f.message.clone(),
             timestamp: f.timestamp,
             task_name: f.message.split(" failed:").next().map(str::to_string),
-            location: None,
-            endpoint: None,
-            task_manager_id: None,
+            location: f.location.as_ref().map(|l| l.endpoint.clone()),
+            endpoint: f.location.as_ref().map(|l| l.endpoint.clone()),
+            task_manager_id: f.location.as_ref().map(|l| l.task_manager.clone()),
             failure_labels: BTreeMap::new(),
             concurrent_exceptions: Vec::new(),
         })

@@ -3,6 +3,7 @@
 //! `/jobmanager/metrics`, with `get=`, `agg=` and the group selections of [`metric_query`]. The metrics
 //! themselves come from [`metric_sources`].
 
+use actix::Addr;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 
@@ -10,11 +11,13 @@ use super::metric_query::{self, AggregatedMetric, MetricParams, MetricValue, Met
 use super::metric_sources::{self, ClusterCounts};
 use super::openapi::{JobErrors, JobPath, VertexErrors, VertexPath};
 use super::{AppError, AppState, Errors};
+use crate::dispatcher::Dispatcher;
 use crate::dispatcher::messages::{GetJob, ListJobs};
 use crate::graph::JobVertex;
 use crate::ids::JobId;
 use crate::job_manager::{JobDetails, VertexDetails};
 use crate::metrics::process::this_process;
+use crate::resource_manager::ResourceManager;
 use crate::resource_manager::messages::{GetResources, GetTaskManagers};
 
 /// The job `raw` names.
@@ -273,8 +276,16 @@ pub async fn jobmanager(
 
 /// The cluster's jobs, TaskManagers and slots, as the JobManager's metrics count them.
 pub(crate) async fn cluster_counts(state: &AppState) -> Result<ClusterCounts, AppError> {
-    let resources = state.resource_manager.send(GetResources).await?;
-    let jobs = state.dispatcher.send(ListJobs).await?;
+    counts_of(&state.dispatcher, &state.resource_manager).await
+}
+
+/// [`cluster_counts`] from the actors themselves (also where no REST server runs: `wflink run --local`).
+pub(crate) async fn counts_of(
+    dispatcher: &Addr<Dispatcher>,
+    resource_manager: &Addr<ResourceManager>,
+) -> Result<ClusterCounts, AppError> {
+    let resources = resource_manager.send(GetResources).await?;
+    let jobs = dispatcher.send(ListJobs).await?;
     Ok(ClusterCounts {
         running_jobs: jobs.iter().filter(|j| !j.status.is_terminal()).count(),
         taskmanagers: resources.task_managers,

@@ -268,8 +268,15 @@ pub async fn subtask(
     let details = job_details(&state, &id).await?;
     let (vertex, _) = find_vertex(&details, &vertex_id)?;
     let s = find_subtask(vertex, &index)?;
-    let subtask = Subtask::of(s);
-    Ok(Json(SubtaskAnswer { start_time_underscore: subtask.start_time, subtask, status_duration: status_durations(s) }))
+    Ok(Json(SubtaskAnswer::of(s)))
+}
+
+impl SubtaskAnswer {
+    /// The answer for subtask `s` (also each entry of `/jobs/:id/vertices/:vid`).
+    pub(super) fn of(s: &SubtaskDetails) -> Self {
+        let subtask = Subtask::of(s);
+        SubtaskAnswer { start_time_underscore: subtask.start_time, subtask, status_duration: status_durations(s) }
+    }
 }
 
 /// `GET /jobs/:id/vertices/:vid/subtasks/:i/attempts/:attempt`: the subtask's current attempt, as
@@ -408,24 +415,6 @@ fn on_taskmanager(vertex: &VertexDetails, on: &[&SubtaskDetails]) -> VertexTaskM
     for s in on {
         *status_counts.entry(state_name(s.state)).or_default() += 1;
     }
-    let stat = |f: fn(&SubtaskDetails) -> u64| Statistics::of(on.iter().map(|s| f(s)).collect());
-    let metrics = BTreeMap::from([
-        ("read-bytes".to_string(), stat(|s| s.metrics.read_bytes)),
-        ("write-bytes".to_string(), stat(|s| s.metrics.write_bytes)),
-        ("read-records".to_string(), stat(|s| s.metrics.read_records)),
-        ("write-records".to_string(), stat(|s| s.metrics.write_records)),
-        ("accumulated-backpressured-time".to_string(), stat(|s| s.metrics.accumulated_backpressured_time)),
-        ("accumulated-idle-time".to_string(), stat(|s| s.metrics.accumulated_idle_time)),
-        ("accumulated-busy-time".to_string(), stat(|s| s.metrics.accumulated_busy_time)),
-    ]);
-    let durations: Vec<BTreeMap<String, u64>> = on.iter().map(|s| status_durations(s)).collect();
-    let mut status_duration = BTreeMap::new();
-    for state in durations.iter().flat_map(|d| d.keys()) {
-        if !status_duration.contains_key(state) {
-            let values = durations.iter().filter_map(|d| d.get(state).copied()).collect();
-            status_duration.insert(state.clone(), Statistics::of(values));
-        }
-    }
     let states: Vec<TaskState> = on.iter().map(|s| s.state).collect();
     VertexTaskManager {
         endpoint: on.first().and_then(|s| s.endpoint.clone()),
@@ -436,7 +425,32 @@ fn on_taskmanager(vertex: &VertexDetails, on: &[&SubtaskDetails]) -> VertexTaskM
         metrics: Metrics::of(&sum, on.iter().all(|s| reports(s))),
         status_counts,
         taskmanager_id: on.first().and_then(|s| s.task_manager.clone()),
-        aggregated: Aggregated { metrics, status_duration },
+        aggregated: Aggregated::of(on),
+    }
+}
+
+impl Aggregated {
+    /// Statistics of the subtasks `on`: of their metrics and of their time in each state.
+    pub(super) fn of(on: &[&SubtaskDetails]) -> Self {
+        let stat = |f: fn(&SubtaskDetails) -> u64| Statistics::of(on.iter().map(|s| f(s)).collect());
+        let metrics = BTreeMap::from([
+            ("read-bytes".to_string(), stat(|s| s.metrics.read_bytes)),
+            ("write-bytes".to_string(), stat(|s| s.metrics.write_bytes)),
+            ("read-records".to_string(), stat(|s| s.metrics.read_records)),
+            ("write-records".to_string(), stat(|s| s.metrics.write_records)),
+            ("accumulated-backpressured-time".to_string(), stat(|s| s.metrics.accumulated_backpressured_time)),
+            ("accumulated-idle-time".to_string(), stat(|s| s.metrics.accumulated_idle_time)),
+            ("accumulated-busy-time".to_string(), stat(|s| s.metrics.accumulated_busy_time)),
+        ]);
+        let durations: Vec<BTreeMap<String, u64>> = on.iter().map(|s| status_durations(s)).collect();
+        let mut status_duration = BTreeMap::new();
+        for state in durations.iter().flat_map(|d| d.keys()) {
+            if !status_duration.contains_key(state) {
+                let values = durations.iter().filter_map(|d| d.get(state).copied()).collect();
+                status_duration.insert(state.clone(), Statistics::of(values));
+            }
+        }
+        Aggregated { metrics, status_duration }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::metrics::named::{self, Value};
 use crate::metrics::process::ProcessStats;
-use crate::metrics::prometheus::Series;
+use crate::metrics::prometheus::{self, Series};
 use crate::metrics::{MetricRates, RateWindow, TaskMetrics};
 use crate::protocol::TaskDescriptor;
 
@@ -22,8 +22,6 @@ const RATE_SAMPLES: usize = 6;
 struct ReportedTask {
     /// `job_id`, `job_name`, `task_id`, `task_name`, `subtask_index`, `task_attempt_num`.
     labels: Vec<(String, String)>,
-    /// Its operators' `operator_id` and `operator_name`, in chain order.
-    operators: Vec<(String, String)>,
     /// Its chain, for its operators' metrics.
     vertex: crate::graph::JobVertex,
     metrics: Arc<TaskMetrics>,
@@ -46,23 +44,14 @@ impl ReportedTasks {
     /// A task starts, counting into `metrics`.
     pub fn insert(&self, descriptor: &TaskDescriptor, metrics: Arc<TaskMetrics>) {
         let vertex = &descriptor.vertex;
-        let labels = vec![
-            ("job_id".to_string(), descriptor.job_id.to_string()),
-            ("job_name".into(), descriptor.job_name.clone()),
-            ("task_id".into(), vertex.id.clone()),
-            ("task_name".into(), vertex.name.clone()),
-            ("subtask_index".into(), descriptor.subtask.index.to_string()),
-            ("task_attempt_num".into(), descriptor.attempt.to_string()),
-        ];
-        let operators = named::operator_names(vertex)
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                (vertex.nodes.get(i).map_or_else(|| vertex.id.clone(), |n| n.to_string()), name.to_string())
-            })
-            .collect();
-        let task =
-            ReportedTask { labels, operators, vertex: vertex.clone(), metrics, window: RateWindow::new(RATE_SAMPLES) };
+        let labels = prometheus::task_labels(
+            &descriptor.job_id.to_string(),
+            &descriptor.job_name,
+            vertex,
+            descriptor.subtask.index,
+            descriptor.attempt,
+        );
+        let task = ReportedTask { labels, vertex: vertex.clone(), metrics, window: RateWindow::new(RATE_SAMPLES) };
         self.lock().insert((descriptor.job_id, descriptor.subtask), task);
     }
 
@@ -91,16 +80,7 @@ impl ReportedTasks {
             let snapshot = task.metrics.snapshot();
             let rates = task.window.rates().first().copied().unwrap_or_else(MetricRates::default);
             let labels: Vec<(String, String)> = base.iter().chain(&task.labels).cloned().collect();
-            for (name, value) in named::task(&snapshot, &rates) {
-                series.push(one("taskmanager_job_task", name, &labels, value));
-            }
-            for (operator, name, value) in named::operators(&task.vertex, &snapshot, &rates) {
-                let Some((id, operator_name)) = task.operators.get(operator) else { continue };
-                let mut labels = labels.clone();
-                labels.push(("operator_id".into(), id.clone()));
-                labels.push(("operator_name".into(), operator_name.clone()));
-                series.push(one("taskmanager_job_task_operator", &name, &labels, value));
-            }
+            series.extend(prometheus::task_series(&task.vertex, &labels, &snapshot, &rates));
         }
         series
     }
