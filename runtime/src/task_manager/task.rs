@@ -167,7 +167,13 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 attempt,
                 cancel: cancelled.clone(),
             };
-            Some(open_guest(component, settings, &args, &vertex, subtask.index, &key_groups)?)
+            let info = crate::wasm::SubtaskInfo {
+                index: subtask.index,
+                parallelism: vertex.parallelism,
+                max_parallelism: vertex.max_parallelism,
+                custom_partitions: output.custom_partitions(),
+            };
+            Some(open_guest(component, settings, &args, &vertex, info, &key_groups)?)
         }
         _ => None,
     };
@@ -216,15 +222,10 @@ fn open_guest(
     settings: InstanceSettings,
     args: &[String],
     vertex: &JobVertex,
-    subtask: u32,
+    info: crate::wasm::SubtaskInfo,
     key_groups: &Range<u32>,
 ) -> Result<GuestInstance, TaskError> {
     let mut guest = GuestInstance::new(component, settings)?;
-    let info = crate::wasm::SubtaskInfo {
-        index: subtask,
-        parallelism: vertex.parallelism,
-        max_parallelism: vertex.max_parallelism,
-    };
     guest.open(args, &vertex.user_nodes, info)?;
     if vertex.needs_context && vertex.keyed {
         let declared = vertex.named_states.iter().map(|s| s.id).collect();

@@ -21,8 +21,11 @@
 //!   already passed prints `LATE key timestamp` instead.
 //! - `partition`: the lines of `a`, read at parallelism `--up N` (1),
 //!   travel by `--strategy` (`rebalance`, `rescale`, `shuffle`,
-//!   `broadcast`, `global` or `forward`) to a map at the job's
-//!   parallelism, which passes them on unchanged.
+//!   `broadcast`, `global`, `forward`, `custom` or `custom-out-of-range`)
+//!   to a map at the job's parallelism, which passes them on unchanged.
+//!   `custom` is a `partition_custom` sending key `kN` to subtask
+//!   `N mod parallelism`; `custom-out-of-range` picks partition
+//!   `parallelism`, one too many.
 //! - `broadcast`: `b`, read at parallelism 1, is broadcast with the map
 //!   state `limits` (key → amount) to a BroadcastProcessFunction on `a`:
 //!   each record of `b` sets its key's limit and prints, in every
@@ -43,6 +46,11 @@ fn parse(line: String, out: &mut Collector<'_, Rec>) {
     {
         out.collect((key.to_owned(), ts, amount));
     }
+}
+
+/// The number `N` of a line's key `kN` (0 if it has none).
+fn key_number(line: &String) -> u64 {
+    line.split(',').next().and_then(|key| key.strip_prefix('k')).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 const WINDOW_MS: i64 = 10_000;
@@ -139,6 +147,10 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
             "broadcast" => lines.broadcast(),
             "global" => lines.global(),
             "forward" => lines.forward(),
+            "custom" => {
+                lines.partition_custom(|n: &u64, partitions: usize| (*n % partitions as u64) as usize, key_number)
+            }
+            "custom-out-of-range" => lines.partition_custom(|_: &u64, partitions: usize| partitions, key_number),
             other => return Err(JobError::InvalidArguments(format!("unknown strategy {other}"))),
         };
         lines.map(|line: String| line).print_or_write(output);
