@@ -344,3 +344,59 @@ fn partition_custom_sends_each_record_to_the_subtask_its_partitioner_picks() {
     assert_clean_failure(&refused, "'Partition Custom': the partitioner returned partition 2");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A bounded source that ended before a savepoint is not read again after
+/// a restore from it, as Flink keeps finished operators in later
+/// checkpoints. `--mode union-socket` at p=2, without periodic
+/// checkpoints, sums file `a` and a socket per key; once both subtasks of
+/// the file source FINISHED, the job is cancelled with a savepoint, and the
+/// run restored from it reads the socket's records and ends when the socket
+/// closes. The committed sums count `a` once: final sums and one update
+/// per record, as a plain loop counts.
+#[test]
+fn a_source_that_finished_before_a_savepoint_is_not_read_again_after_a_restore() {
+    let mut cluster = TestCluster::start("finished-source-savepoint", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
+    let (a, socket) = (records(4000, 25, 3, 71), records(300, 25, 3, 72));
+    let input = write_input(&cluster.dir, "a", &a);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let out = cluster.dir.join("out");
+    let (wasm, input_arg, out_arg) = (multi_input(), input.to_string_lossy(), out.to_string_lossy());
+    let job_args = [&*wasm.to_string_lossy(), "--mode", "union-socket", "--port", &port, "--a", &input_arg];
+    let submit = |savepoint: Option<&str>| {
+        let mut args = vec!["-p", "2"];
+        args.extend(savepoint.map(|s| ["-s", s]).into_iter().flatten());
+        args.extend(job_args);
+        args.extend(["--output", &out_arg]);
+        crate::fault_tolerance::submit(&cluster, &args)
+    };
+
+    let job = submit(None);
+    let first = accept_within(&listener, LIMIT);
+    wait_for("the file source to finish", || {
+        let vertices = cluster.get(&format!("/jobs/{job}"))["vertices"].clone();
+        let reads_file = |v: &&serde_json::Value| v["name"].as_str().is_some_and(|n| n.starts_with("Source: file"));
+        let file = vertices.as_array()?.iter().find(reads_file)?.clone();
+        (file["status"] == "FINISHED").then_some(())
+    });
+    let savepoint = cluster.cancel_with_savepoint(&job, &cluster.dir.join("savepoints"));
+    cluster.wait_for_status(&job, "CANCELED");
+    drop(first);
+
+    let restored = submit(Some(&savepoint));
+    let mut second = accept_within(&listener, LIMIT);
+    let text: String = socket.iter().map(|(k, ts, n)| format!("{k},{ts},{n}\n")).collect();
+    std::io::Write::write_all(&mut second, text.as_bytes()).unwrap();
+    drop(second);
+    cluster.wait_for_status(&restored, "FINISHED");
+
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for (key, _, amount) in a.iter().chain(&socket) {
+        *expected.entry(key.clone()).or_default() += *amount as u64;
+    }
+    let (sums, updates) = final_counts(&crate::fault_tolerance::committed(&out));
+    assert_eq!(sums, expected, "final sums: the file's records counted once");
+    assert_eq!(updates, a.len() + socket.len(), "one committed update per record");
+}

@@ -535,6 +535,9 @@ impl Handler<TaskStateChanged> for JobManager {
             let message = format!("{} ({}/{}) failed: {error}", vertex.name, index + 1, vertex.parallelism);
             self.on_task_failed(JobFailure::new(message, error.kind), ctx);
         } else if msg.state == TaskState::Finished {
+            if let Some(state) = msg.final_state {
+                self.checkpoints.finished(msg.subtask, *state);
+            }
             // A task that ended cannot acknowledge what it has not yet.
             for id in self.checkpoints.awaiting(msg.subtask) {
                 self.abort_checkpoint(id, "a task finished before it acknowledged");

@@ -4,6 +4,9 @@
 //!
 //! - `union`: the records of `a`, `b` and `c` merged, then a running sum
 //!   of the amounts per key: prints `(key,sum)` after each record.
+//! - `union-socket`: the records of `a` merged with the lines of a socket
+//!   at `127.0.0.1:--port` (same format), then the running sum per key as
+//!   in `union`: a bounded source beside an unbounded one.
 //! - `co-map`: `a` connected with `b`, a CoMap: `A key amount` for each
 //!   record of `a`, `B key amount` for each of `b`.
 //! - `co-flat-map`: a CoFlatMap: each record of `a` becomes as many
@@ -164,6 +167,16 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         return Ok(());
     }
     let a = env.read_text_file(args.required("a")?).flat_map(parse);
+    if args.required("mode")? == "union-socket" {
+        let port = args.get_parsed::<u16>("port")?.ok_or_else(|| JobError::InvalidArguments("--port".into()))?;
+        let socket = env.socket_text_stream("127.0.0.1", port).flat_map(parse);
+        a.union([socket])
+            .map(|r: Rec| (r.0, r.2))
+            .key_by(|r: &(String, i64)| r.0.clone())
+            .sum_by(|r| &mut r.1)
+            .print_or_write(output);
+        return Ok(());
+    }
     let b = env.read_text_file(args.required("b")?).flat_map(parse);
     match args.required("mode")? {
         "union" => {
