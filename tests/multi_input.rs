@@ -224,30 +224,37 @@ fn the_plan_shows_both_inputs_of_a_connected_operator() {
 }
 
 /// Runs `--mode partition` with `strategy` from 2 source subtasks to a
-/// map and file sink at parallelism 3; returns the lines of each part
+/// map and file sink at parallelism `p`; returns the lines of each part
 /// file (by subtask), or the failed run's output.
-fn partition(dir: &Path, input: &Path, strategy: &str) -> Result<Vec<Vec<String>>, std::process::Output> {
-    let out = dir.join(format!("out-{strategy}"));
+fn partition(dir: &Path, input: &Path, strategy: &str, p: u32) -> Result<Vec<Vec<String>>, std::process::Output> {
+    let out = dir.join(format!("out-{strategy}-{p}"));
     let mut command = wflink();
-    command.args(["run", "--local", "-p", "3"]).arg(multi_input());
-    command
-        .args(["--mode", "partition", "--up", "2", "--strategy", strategy, "--a"])
-        .arg(input)
-        .arg("--output")
-        .arg(&out);
+    command.args(["run", "--local", "-p", &p.to_string()]).arg(multi_input());
+    command.args(partition_args(input, strategy)).arg("--output").arg(&out);
     let output = run_with_limit(command, LIMIT);
     if !output.status.success() {
         return Err(output);
     }
-    let parts = (0..3).map(|subtask| {
-        let files = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path());
+    Ok(parts_by_subtask(&out, p))
+}
+
+/// The job arguments of `--mode partition` from 2 source subtasks.
+fn partition_args(input: &Path, strategy: &str) -> Vec<String> {
+    let args = ["--mode", "partition", "--up", "2", "--strategy", strategy, "--a", &input.to_string_lossy()];
+    args.map(str::to_owned).to_vec()
+}
+
+/// The lines of the part files of subtasks `0..p` under `out`, each sorted.
+fn parts_by_subtask(out: &Path, p: u32) -> Vec<Vec<String>> {
+    let parts = (0..p).map(|subtask| {
+        let files = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path());
         let mine = files.filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(&format!("part-{subtask}-")));
         sorted(
             mine.flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
                 .collect(),
         )
     });
-    Ok(parts.collect())
+    parts.collect()
 }
 
 /// Each explicit partitioning from 2 subtasks to 3: every record arrives
@@ -261,7 +268,7 @@ fn explicit_partitionings_deliver_as_flink_does_and_forward_needs_equal_parallel
     let input = write_input(&dir, "a", &recs);
     let all = sorted(recs.iter().map(|(k, ts, n)| format!("{k},{ts},{n}")).collect());
     for strategy in ["rebalance", "rescale", "shuffle", "global"] {
-        let parts = partition(&dir, &input, strategy).unwrap_or_else(|o| panic!("{strategy}: {o:?}"));
+        let parts = partition(&dir, &input, strategy, 3).unwrap_or_else(|o| panic!("{strategy}: {o:?}"));
         assert_eq!(sorted(parts.concat()), all, "{strategy}: every record once");
         let used = parts.iter().filter(|p| !p.is_empty()).count();
         match strategy {
@@ -269,9 +276,127 @@ fn explicit_partitionings_deliver_as_flink_does_and_forward_needs_equal_parallel
             _ => assert!(used >= 2, "{strategy} spreads records: {:?}", parts.iter().map(Vec::len).collect::<Vec<_>>()),
         }
     }
-    let parts = partition(&dir, &input, "broadcast").unwrap_or_else(|o| panic!("broadcast: {o:?}"));
+    let parts = partition(&dir, &input, "broadcast", 3).unwrap_or_else(|o| panic!("broadcast: {o:?}"));
     assert!(parts.iter().all(|p| *p == all), "broadcast: every record on every subtask");
-    let refused = partition(&dir, &input, "forward").expect_err("forward between 2 and 3 subtasks is refused");
+    let refused = partition(&dir, &input, "forward", 3).expect_err("forward between 2 and 3 subtasks is refused");
     assert_clean_failure(&refused, "parallelisms differ (2 and 3)");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The records of `recs` whose key `kN` a partitioner sending `N mod p`
+/// puts on `subtask`, as their lines, sorted.
+fn custom_share(recs: &[Rec], p: usize, subtask: usize) -> Vec<String> {
+    let mine = recs.iter().filter(|(k, ..)| k[1..].parse::<usize>().unwrap() % p == subtask);
+    sorted(mine.map(|(k, ts, n)| format!("{k},{ts},{n}")).collect())
+}
+
+/// `partition_custom` from 2 source subtasks to 2 and to 3: every record
+/// lands on the subtask its partitioner picked (key `kN` on subtask
+/// `N mod p`, told by the part file it is in); `wflink info` and the REST
+/// plan of a job run on a cluster name the edge CUSTOM; a partition out of
+/// range fails the job with one line naming the partition_custom node.
+#[test]
+fn partition_custom_sends_each_record_to_the_subtask_its_partitioner_picks() {
+    let dir = scratch("partition-custom");
+    let recs = records(30_000, 25, 3, 41);
+    let input = write_input(&dir, "a", &recs);
+    for p in [2, 3] {
+        let parts = partition(&dir, &input, "custom", p).unwrap_or_else(|o| panic!("custom at p={p}: {o:?}"));
+        for (subtask, lines) in parts.iter().enumerate() {
+            assert_eq!(*lines, custom_share(&recs, p as usize, subtask), "p={p}: the records of subtask {subtask}");
+        }
+    }
+
+    let mut command = wflink();
+    command.arg("info").arg(multi_input()).args(partition_args(&input, "custom"));
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let edges = plan["jobGraph"]["edges"].as_array().unwrap();
+    let custom: Vec<_> = edges.iter().filter(|e| e["partitioning"] == "CUSTOM").collect();
+    assert_eq!(custom.len(), 1, "one CUSTOM edge: {plan}");
+    let source = &plan["jobGraph"]["vertices"][custom[0]["source"].as_u64().unwrap() as usize];
+    assert!(source["name"].as_str().unwrap().ends_with("-> Partition Custom"), "{plan}");
+
+    let mut cluster = TestCluster::start("partition-custom-rest", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=3"]);
+    cluster.wait_for_taskmanagers(1);
+    let out = dir.join("out-cluster");
+    let mut command = wflink();
+    command.args(["run", "-m", &cluster.rest, "-p", "3"]).arg(multi_input());
+    command.args(partition_args(&input, "custom")).arg("--output").arg(&out);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "on a cluster: {}", String::from_utf8_lossy(&output.stderr));
+    let job = cluster.get("/jobs")["jobs"][0]["id"].as_str().unwrap().to_string();
+    let plan = cluster.get(&format!("/jobs/{job}/plan"));
+    let strategies: Vec<_> = plan["plan"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|n| n["inputs"].as_array().into_iter().flatten().map(|i| i["ship_strategy"].clone()))
+        .collect();
+    assert_eq!(strategies, ["CUSTOM"], "{plan}");
+    for (subtask, lines) in parts_by_subtask(&out, 3).iter().enumerate() {
+        assert_eq!(*lines, custom_share(&recs, 3, subtask), "on a cluster: the records of subtask {subtask}");
+    }
+
+    let refused = partition(&dir, &input, "custom-out-of-range", 2).expect_err("partition 2 of 2 fails the job");
+    assert_clean_failure(&refused, "'Partition Custom': the partitioner returned partition 2");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A bounded source that ended before a savepoint is not read again after
+/// a restore from it, as Flink keeps finished operators in later
+/// checkpoints. `--mode union-socket` at p=2, without periodic
+/// checkpoints, sums file `a` and a socket per key; once both subtasks of
+/// the file source FINISHED, the job is cancelled with a savepoint, and the
+/// run restored from it reads the socket's records and ends when the socket
+/// closes. The committed sums count `a` once: final sums and one update
+/// per record, as a plain loop counts.
+#[test]
+fn a_source_that_finished_before_a_savepoint_is_not_read_again_after_a_restore() {
+    let mut cluster = TestCluster::start("finished-source-savepoint", 0, &[]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
+    let (a, socket) = (records(4000, 25, 3, 71), records(300, 25, 3, 72));
+    let input = write_input(&cluster.dir, "a", &a);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let out = cluster.dir.join("out");
+    let (wasm, input_arg, out_arg) = (multi_input(), input.to_string_lossy(), out.to_string_lossy());
+    let job_args = [&*wasm.to_string_lossy(), "--mode", "union-socket", "--port", &port, "--a", &input_arg];
+    let submit = |savepoint: Option<&str>| {
+        let mut args = vec!["-p", "2"];
+        args.extend(savepoint.map(|s| ["-s", s]).into_iter().flatten());
+        args.extend(job_args);
+        args.extend(["--output", &out_arg]);
+        crate::fault_tolerance::submit(&cluster, &args)
+    };
+
+    let job = submit(None);
+    let first = accept_within(&listener, LIMIT);
+    wait_for("the file source to finish", || {
+        let vertices = cluster.get(&format!("/jobs/{job}"))["vertices"].clone();
+        let reads_file = |v: &&serde_json::Value| v["name"].as_str().is_some_and(|n| n.starts_with("Source: file"));
+        let file = vertices.as_array()?.iter().find(reads_file)?.clone();
+        (file["status"] == "FINISHED").then_some(())
+    });
+    let savepoint = cluster.cancel_with_savepoint(&job, &cluster.dir.join("savepoints"));
+    cluster.wait_for_status(&job, "CANCELED");
+    drop(first);
+
+    let restored = submit(Some(&savepoint));
+    let mut second = accept_within(&listener, LIMIT);
+    let text: String = socket.iter().map(|(k, ts, n)| format!("{k},{ts},{n}\n")).collect();
+    std::io::Write::write_all(&mut second, text.as_bytes()).unwrap();
+    drop(second);
+    cluster.wait_for_status(&restored, "FINISHED");
+
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for (key, _, amount) in a.iter().chain(&socket) {
+        *expected.entry(key.clone()).or_default() += *amount as u64;
+    }
+    let (sums, updates) = final_counts(&crate::fault_tolerance::committed(&out));
+    assert_eq!(sums, expected, "final sums: the file's records counted once");
+    assert_eq!(updates, a.len() + socket.len(), "one committed update per record");
 }

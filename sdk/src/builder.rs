@@ -75,9 +75,11 @@ impl PlanBuilder {
             .map(|&(source, asked)| {
                 let upstream = &mut self.nodes[source as usize];
                 upstream.consumers += 1;
-                // The rule of edges: what the stream asked for; else leaving a key-by is hash, all else forward.
+                // The rule of edges: what the stream asked for; else leaving a key-by is hash, leaving a
+                // partition-custom custom, all else forward.
                 let partitioning = asked.unwrap_or(match upstream.node.kind {
                     NodeKind::KeyBy => Partitioning::Hash,
+                    NodeKind::PartitionCustom => Partitioning::Custom,
                     _ => Partitioning::Forward,
                 });
                 Edge { source, partitioning }

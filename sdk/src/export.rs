@@ -47,9 +47,10 @@ impl<J: Job> wit_job::Guest for Component<J> {
 }
 
 impl<J: Job> wit_operator::Guest for Component<J> {
-    fn open(args: Vec<String>, node_ids: Vec<u32>, _subtask: wit_operator::SubtaskInfo) -> Result<(), wit::JobError> {
+    fn open(args: Vec<String>, node_ids: Vec<u32>, subtask: wit_operator::SubtaskInfo) -> Result<(), wit::JobError> {
         install_panic_hook();
-        let chain = record(J::build, &args).and_then(|recorded| Chain::open(recorded, &node_ids));
+        let open = |recorded| Chain::open_with(recorded, &node_ids, subtask.custom_partitions);
+        let chain = record(J::build, &args).and_then(open);
         let chain = chain.map_err(error_to_wit)?;
         CHAIN.with(|slot| *slot.borrow_mut() = Some(chain));
         Ok(())
@@ -266,6 +267,7 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             plan::NodeKind::FlatMap => wit_plan::NodeKind::FlatMap,
             plan::NodeKind::Filter => wit_plan::NodeKind::Filter,
             plan::NodeKind::KeyBy => wit_plan::NodeKind::KeyBy,
+            plan::NodeKind::PartitionCustom => wit_plan::NodeKind::PartitionCustom,
             plan::NodeKind::Reduce => wit_plan::NodeKind::Reduce,
             plan::NodeKind::AssignTimestamps(s) => wit_plan::NodeKind::AssignTimestamps(wit_plan::WatermarkStrategy {
                 max_out_of_orderness_ms: s.max_out_of_orderness_ms,
@@ -302,6 +304,7 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
                     plan::Partitioning::Broadcast => wit_plan::Partitioning::Broadcast,
                     plan::Partitioning::Global => wit_plan::Partitioning::Global,
                     plan::Partitioning::ForwardStrict => wit_plan::Partitioning::ForwardStrict,
+                    plan::Partitioning::Custom => wit_plan::Partitioning::Custom,
                 },
             })
             .collect(),

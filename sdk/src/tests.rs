@@ -254,3 +254,46 @@ fn map_and_filter_chain_and_unchainable_nodes_are_refused() {
     let keyed = record(wordcount, &args(&["--input", "x"])).unwrap();
     assert!(matches!(Chain::open(keyed, &[2, 3]), Err(JobError::InvalidPlan(m)) if m.contains("forward edge")));
 }
+
+#[test]
+fn partition_custom_ends_its_chain_and_marks_each_record_with_the_partition_picked() {
+    let build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError> = |env, _| {
+        let numbers = env.datagen(1, 1).map(|n: u64| n * 10);
+        numbers.partition_custom(|key: &u64, n: usize| *key as usize % n, |v: &u64| v / 10).print();
+        Ok(())
+    };
+    let plan = crate::describe(build, &[]).unwrap();
+    assert_eq!(plan.nodes[2].kind, NodeKind::PartitionCustom);
+    assert_eq!((plan.nodes[2].name.as_str(), plan.nodes[2].uid.as_str()), ("Partition Custom", "partition-custom-2"));
+    assert_eq!(plan.nodes[3].inputs, [Edge { source: 2, partitioning: Partitioning::Custom }]);
+
+    let batch = || {
+        let mut input = Batch::default();
+        (0..5u64).for_each(|n| input.push(None, &msgpack(&n), Some(n as i64)));
+        input
+    };
+    let mut chain = Chain::open_with(record(build, &[]).unwrap(), &[1, 2], 3).unwrap();
+    let records = chain.process(batch(), KeyedState::default()).unwrap().records;
+    assert_eq!(decoded::<u64>(&records.values, &records.value_ends), [0, 10, 20, 30, 40]);
+    let picked: Vec<u32> = crate::chain::batch_slices(&records.keys, &records.key_ends)
+        .map(|key| u32::from_le_bytes(key.try_into().unwrap()))
+        .collect();
+    assert_eq!(picked, [0, 1, 2, 0, 1], "key n goes to partition n mod 3, as 4 bytes little-endian");
+    assert_eq!(records.timestamps, [0, 1, 2, 3, 4]);
+
+    let out_of_range: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError> = |env, _| {
+        env.datagen(1, 1).partition_custom(|_: &u64, n: usize| n, |v: &u64| *v).print();
+        Ok(())
+    };
+    let mut chain = Chain::open_with(record(out_of_range, &[]).unwrap(), &[1], 2).unwrap();
+    match chain.process(batch(), KeyedState::default()) {
+        Err(JobError::User(message)) => assert_eq!(
+            message,
+            "node 1 'Partition Custom': the partitioner returned partition 2, but the next operator has 2 subtasks \
+             (partitions 0 to 1)"
+        ),
+        other => panic!("a partition out of range fails the call: {:?}", other.map(|o| o.records)),
+    }
+    let refused = Chain::open_with(record(out_of_range, &[]).unwrap(), &[1], 0);
+    assert!(matches!(refused, Err(JobError::InvalidPlan(m)) if m.contains("no partitions")));
+}

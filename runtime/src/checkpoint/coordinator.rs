@@ -302,6 +302,11 @@ pub struct CheckpointCoordinator {
     last_completed: Vec<Vec<Option<TaskStateHandle>>>,
     /// The id of that checkpoint.
     last_completed_id: CheckpointId,
+    /// The state each task that finished after its input ended reported
+    /// with its end, `[vertex][index]`: it stands for the task in every
+    /// later checkpoint (before [`Self::last_completed`], which may predate
+    /// the end).
+    final_states: Vec<Vec<Option<TaskStateHandle>>>,
     /// Counted checkpoint failures since the last completed checkpoint.
     failures_in_a_row: u32,
     stats: CheckpointStats,
@@ -318,6 +323,7 @@ impl CheckpointCoordinator {
             retained: VecDeque::new(),
             last_completed: Vec::new(),
             last_completed_id: 0,
+            final_states: Vec::new(),
             failures_in_a_row: 0,
             stats: CheckpointStats::default(),
         }
@@ -350,12 +356,25 @@ impl CheckpointCoordinator {
         self.stats.latest_restored = Some(restored);
     }
 
+    /// `subtask` finished after its input ended, with `state` (a source's
+    /// position at its end): later checkpoints record it for the subtask,
+    /// so a job restored from one does not read its input again (as Flink
+    /// keeps finished operators in later checkpoints).
+    pub fn finished(&mut self, subtask: SubtaskId, state: TaskStateHandle) {
+        if self.final_states.is_empty() {
+            self.final_states = self.shape.iter().map(|p| vec![None; *p as usize]).collect();
+        }
+        if let Some(slot) = self.final_states.get_mut(subtask.vertex).and_then(|v| v.get_mut(subtask.index as usize)) {
+            *slot = Some(state);
+        }
+    }
+
     /// Starts a checkpoint at `now` (ms since the epoch); savepoints are not
     /// bounded by `max-concurrent-checkpoints`. The `finished` subtasks
     /// ended after their input did: they count as acknowledged with the
-    /// operator state they acknowledged in the latest completed checkpoint
-    /// (a source that ended took part in one more checkpoint first: its
-    /// state says it has nothing left to read).
+    /// state they finished with ([`Self::finished`]: a source's says it
+    /// has nothing left to read), else with the operator state they
+    /// acknowledged in the latest completed checkpoint.
     pub fn trigger(
         &mut self,
         kind: SnapshotKind,
@@ -374,7 +393,11 @@ impl CheckpointCoordinator {
         let mut acknowledged = 0;
         for subtask in finished {
             if let Some(slot) = handles.get_mut(subtask.vertex).and_then(|v| v.get_mut(subtask.index as usize)) {
-                *slot = Some(last_completed(&self.last_completed, *subtask));
+                let reported = self.final_states.get(subtask.vertex).and_then(|v| v.get(subtask.index as usize));
+                *slot = Some(match reported.cloned().flatten() {
+                    Some(state) => state,
+                    None => last_completed(&self.last_completed, *subtask),
+                });
                 acked_at[subtask.vertex][subtask.index as usize] = Some(now);
                 acknowledged += 1;
             }

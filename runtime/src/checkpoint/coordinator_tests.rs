@@ -182,6 +182,29 @@ fn a_finished_subtask_stands_with_its_operator_state_of_the_latest_completed_che
     assert_eq!(pending.handles[1][0], Some(TaskStateHandle::default()), "no keyed file of a retired checkpoint");
 }
 
+/// A source that finished before any checkpoint recorded its end (no
+/// periodic checkpoints, or a savepoint taken earlier while it ran)
+/// stands in later savepoints with the state it finished with, not with a
+/// position of before its end.
+#[test]
+fn a_finished_subtask_stands_with_the_state_it_finished_with() {
+    let mut c = CheckpointCoordinator::new(settings(1, 1), vec![1, 2]);
+    let first = c.trigger(SnapshotKind::Savepoint, 0, &[]).unwrap().id;
+    assert!(matches!(c.report(ack_with(first, 0, 0, 0, Some(b"halfway".to_vec())), 10), ReportEffect::Pending));
+    assert!(matches!(c.report(ack(first, 1, 0, 100), 11), ReportEffect::Pending));
+    let ReportEffect::AllAcknowledged(pending) = c.report(ack(first, 1, 1, 50), 12) else { panic!("not complete") };
+    c.completed(&pending, format!("job/sp-{first}"), String::new(), 20);
+    let source = SubtaskId { vertex: 0, index: 0 };
+    c.finished(source, TaskStateHandle { keyed: None, operator: Some(b"ended".to_vec()) });
+    for (at, kind) in [(30, SnapshotKind::Savepoint), (40, SnapshotKind::Checkpoint)] {
+        let id = c.trigger(kind, at, &[source]).unwrap().id;
+        assert!(matches!(c.report(ack(id, 1, 0, 7), at + 1), ReportEffect::Pending));
+        let ReportEffect::AllAcknowledged(pending) = c.report(ack(id, 1, 1, 7), at + 2) else { panic!("incomplete") };
+        assert_eq!(pending.handles[0][0].clone().unwrap().operator.as_deref(), Some(&b"ended"[..]), "{kind:?}");
+        c.completed(&pending, format!("job/chk-{id}"), String::new(), at + 3);
+    }
+}
+
 #[test]
 fn failures_in_a_row_beyond_the_tolerance_fail_the_job_and_a_completion_resets_them() {
     let mut c = CheckpointCoordinator::new(settings(1, 1), vec![1]);

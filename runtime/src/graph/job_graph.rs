@@ -155,8 +155,14 @@ impl JobGraph {
     /// vertex's output goes somewhere, and name each vertex by its uids.
     pub fn build(graph: &StreamGraph, sources: ParallelismSources) -> Result<JobGraph, PlanError> {
         graph.validate(sources.max_parallelism)?;
-        let parallelism: Vec<u32> =
-            graph.nodes.iter().map(|node| resolve_parallelism(graph, node, sources)).collect::<Result<_, _>>()?;
+        let mut parallelism: Vec<u32> = Vec::with_capacity(graph.nodes.len());
+        for node in &graph.nodes {
+            let p = match inherited_parallelism(graph, node, &parallelism) {
+                Some(p) => p,
+                None => resolve_parallelism(graph, node, sources)?,
+            };
+            parallelism.push(p);
+        }
         let mut chaining = Chaining::new(graph, &parallelism, sources.max_parallelism);
         for at in 0..graph.nodes.len() {
             chaining.place(at)?;
@@ -217,6 +223,18 @@ fn intrinsic_parallelism(kind: &NodeKind) -> Option<u32> {
         NodeKind::Source(c) if c.name == "socket" => Some(1),
         _ => None,
     }
+}
+
+/// A partition-custom node runs where its input runs, as Flink's
+/// partitioner runs in the upstream operator's output: it takes its
+/// input's parallelism (of `resolved`, the nodes before it) unless its
+/// own is set in code, so it chains onto its input.
+fn inherited_parallelism(graph: &StreamGraph, node: &super::StreamNode, resolved: &[u32]) -> Option<u32> {
+    if node.kind != NodeKind::PartitionCustom || node.parallelism.is_some() {
+        return None;
+    }
+    let input = node.inputs.first()?;
+    graph.nodes.iter().position(|n| n.id == input.source).map(|at| resolved[at])
 }
 
 fn resolve_parallelism(

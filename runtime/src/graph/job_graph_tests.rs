@@ -149,6 +149,47 @@ fn rescale_pairs_subtasks_pointwise_and_forward_refuses_other_parallelisms() {
     assert!(err.to_string().contains("forward()"), "{err}");
 }
 
+/// Source (3 subtasks, set in code) -> Partition Custom -> Map -> Sink at the job's 2.
+fn partition_custom_plan() -> StreamGraph {
+    use Partitioning::*;
+    let mut plan = StreamGraph {
+        job_name: "custom".into(),
+        parallelism: Some(2),
+        nodes: vec![
+            node(0, "Source: a", NodeKind::Source(connector("file")), None),
+            node(1, "Partition Custom", NodeKind::PartitionCustom, Some((0, Forward))),
+            node(2, "Map", NodeKind::Map, Some((1, Custom))),
+            node(3, "Sink: Print", NodeKind::Sink(connector("print")), Some((2, Forward))),
+        ],
+    };
+    plan.nodes[0].parallelism = Some(3);
+    plan
+}
+
+#[test]
+fn a_partition_custom_chains_onto_its_input_and_feeds_every_next_subtask() {
+    let job = JobGraph::build(&partition_custom_plan(), sources(None)).unwrap();
+    let names: Vec<&str> = job.vertices.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["Source: a -> Partition Custom", "Map -> Sink: Print"], "it runs at its input's 3");
+    assert_eq!((job.vertices[0].parallelism, job.vertices[0].user_nodes.as_slice()), (3, &[1][..]));
+    assert_eq!(job.edges[0].partitioning, Partitioning::Custom);
+    assert_eq!(job.edges[0].partitioning.ship_strategy(), "CUSTOM");
+    assert_eq!(job.output_targets(0, 2), [(0, 2), (1, 2)], "every subtask of the next vertex, one channel each");
+    assert_eq!(job.gate_inputs(1, 0).len(), 3);
+}
+
+#[test]
+fn custom_partitioning_is_the_edge_leaving_a_partition_custom_and_only_that() {
+    let mut plan = partition_custom_plan();
+    plan.nodes[2].inputs[0].partitioning = Partitioning::Rebalance;
+    let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+    assert!(err.to_string().contains("a partition_custom, through REBALANCE"), "{err}");
+    let mut plan = partition_custom_plan();
+    plan.nodes[1].kind = NodeKind::Map;
+    let err = JobGraph::build(&plan, sources(None)).unwrap_err();
+    assert!(err.to_string().contains("'Partition Custom' through CUSTOM partitioning"), "{err}");
+}
+
 #[test]
 fn a_keyed_co_process_reads_two_hash_edges_as_inputs_0_and_1() {
     use Partitioning::*;

@@ -86,14 +86,15 @@ impl StreamGraphExt for StreamGraph {
         if self.nodes.is_empty() {
             return Err(PlanError::Empty);
         }
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashMap<NodeId, &StreamNode> = std::collections::HashMap::new();
         for node in &self.nodes {
             for edge in &node.inputs {
-                if !seen.contains(&edge.source) {
+                let Some(upstream) = seen.get(&edge.source) else {
                     return Err(PlanError::UnknownInput { node: node.name.clone(), input: edge.source });
-                }
+                };
+                check_custom_edge(node, edge, upstream)?;
             }
-            if !seen.insert(node.id) {
+            if seen.insert(node.id, node).is_some() {
                 return Err(PlanError::DuplicateId(node.id));
             }
             for parallelism in node.parallelism.into_iter().chain(self.parallelism) {
@@ -138,6 +139,31 @@ fn check_input_count(node: &StreamNode) -> Result<(), PlanError> {
         kind if !kind.is_multi_input() && inputs != 1 => Err(unsupported(
             node,
             if inputs == 0 { "it has no input" } else { "only union and connected operators have several inputs" },
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Custom partitioning is the edge leaving a partition-custom node, and only that edge: the chain before it
+/// marks each record with the subtask its partitioner picked, which no other edge reads.
+fn check_custom_edge(node: &StreamNode, edge: &StreamEdge, upstream: &StreamNode) -> Result<(), PlanError> {
+    let after_partitioner = upstream.kind == NodeKind::PartitionCustom;
+    match (after_partitioner, edge.partitioning == Partitioning::Custom) {
+        (true, false) => Err(unsupported(
+            node,
+            &format!(
+                "it reads '{}', a partition_custom, through {}: records leaving a partition_custom go to the \
+                 subtask its partitioner picks (CUSTOM), so no other partitioning can follow it",
+                upstream.name,
+                edge.partitioning.ship_strategy()
+            ),
+        )),
+        (false, true) => Err(unsupported(
+            node,
+            &format!(
+                "it reads '{}' through CUSTOM partitioning, which only a partition_custom's edge has",
+                upstream.name
+            ),
         )),
         _ => Ok(()),
     }

@@ -538,6 +538,9 @@ impl Handler<TaskStateChanged> for JobManager {
                 .map(|s| FailureLocation { task_manager: s.task_manager.clone(), endpoint: s.data_address.clone() });
             self.on_task_failed(JobFailure::new(message, error.kind).at(location), ctx);
         } else if msg.state == TaskState::Finished {
+            if let Some(state) = msg.final_state {
+                self.checkpoints.finished(msg.subtask, *state);
+            }
             // A task that ended cannot acknowledge what it has not yet.
             for id in self.checkpoints.awaiting(msg.subtask) {
                 self.abort_checkpoint(id, "a task finished before it acknowledged");

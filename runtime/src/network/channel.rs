@@ -32,6 +32,10 @@ pub enum SendError {
     /// This task was cancelled while waiting for room.
     #[error("cancelled while waiting for the downstream task")]
     Cancelled,
+    /// A record cannot go anywhere: the partition its chain picked
+    /// (`partition_custom`) is not a subtask of the next operator.
+    #[error("{0}")]
+    Partition(String),
 }
 
 /// The sending side of a channel into one downstream subtask, used by

@@ -71,6 +71,7 @@ impl OutputWriter {
             Partitioning::Hash if self.channels.len() > 1 => return self.write_hashed(&batch),
             Partitioning::Shuffle if self.channels.len() > 1 => return self.write_shuffled(&batch),
             Partitioning::Broadcast => return self.write_to_all(batch),
+            Partitioning::Custom => return self.write_custom(&batch),
             // Rebalance and rescale are round-robin by batch over their channels.
             Partitioning::Rebalance | Partitioning::Rescale => {
                 self.round_robin = (self.round_robin + 1) % self.channels.len();
@@ -120,6 +121,36 @@ impl OutputWriter {
         Ok(())
     }
 
+    /// Each record to the channel its key names: the subtask the chain's
+    /// partition-custom node picked, as 4 bytes little-endian. The key
+    /// only says where the record goes, so it does not travel on.
+    fn write_custom(&mut self, batch: &Batch) -> Result<(), SendError> {
+        let partitions = self.channels.len();
+        for i in 0..batch.len() {
+            let key = batch.key(i);
+            let picked = <[u8; 4]>::try_from(key).map(u32::from_le_bytes);
+            let target = match picked {
+                Ok(target) if (target as usize) < partitions => target as usize,
+                Ok(target) => {
+                    return Err(SendError::Partition(format!(
+                        "the custom partitioner picked partition {target}, but the next operator has {partitions} \
+                         subtasks (partitions 0 to {})",
+                        partitions - 1
+                    )));
+                }
+                Err(_) => {
+                    return Err(SendError::Partition(format!(
+                        "a record leaving a partition_custom carries a key of {} bytes, not the 4 bytes of the \
+                         partition its partitioner picked",
+                        key.len()
+                    )));
+                }
+            };
+            self.append_with(target, |buffer| buffer.push(None, batch.value(i), batch.timestamps.get(i).copied()))?;
+        }
+        Ok(())
+    }
+
     fn write_hashed(&mut self, batch: &Batch) -> Result<(), SendError> {
         let parallelism = self.channels.len() as u32;
         for i in 0..batch.len() {
@@ -130,13 +161,21 @@ impl OutputWriter {
         Ok(())
     }
 
+    /// Appends record `i` of `batch` to channel `target`'s buffer.
     #[inline]
     fn append(&mut self, target: usize, batch: &Batch, i: usize) -> Result<(), SendError> {
+        self.append_with(target, |buffer| buffer.push_from(batch, i))
+    }
+
+    /// Appends one record to channel `target`'s buffer with `push`, and
+    /// sends the buffer once it is full.
+    #[inline]
+    fn append_with(&mut self, target: usize, push: impl FnOnce(&mut Batch)) -> Result<(), SendError> {
         let buffer = &mut self.buffers[target];
         if buffer.is_empty() {
             self.pending_since[target] = Some(Instant::now());
         }
-        buffer.push_from(batch, i);
+        push(buffer);
         if buffer.len() >= BATCH_RECORDS || buffer.byte_len() >= BATCH_BYTES {
             self.flush(target)?;
         }

@@ -78,6 +78,8 @@ impl From<SendError> for TaskError {
         match error {
             SendError::Cancelled => TaskError::Cancelled,
             SendError::Disconnected => TaskError::Disconnected(error.to_string()),
+            // The job's partitioner is at fault, as for any error of its own.
+            SendError::Partition(detail) => TaskError::Guest(WasmError::Job(detail)),
         }
     }
 }

@@ -5,6 +5,7 @@ use actix::Message;
 use serde::{Deserialize, Serialize};
 
 use super::TaskFailure;
+use crate::checkpoint::TaskStateHandle;
 use crate::graph::SubtaskId;
 
 /// The state of a job, as Flink names it.
@@ -125,6 +126,12 @@ pub struct TaskStateChanged {
     pub state: TaskState,
     /// Why it failed, for `Failed`.
     pub error: Option<TaskFailure>,
+    /// For `Finished` after its input ended: the state the task ended
+    /// with (a source's position at its end, nothing left to read), which
+    /// stands for it in every later checkpoint and savepoint, so a job
+    /// restored from one does not run it again (Flink's finished
+    /// operators). `None` for any other change.
+    pub final_state: Option<Box<TaskStateHandle>>,
 }
 
 #[cfg(test)]

@@ -127,7 +127,8 @@ impl TaskManagerGateway {
         tracing::warn!(task_manager = %id, reason, "task manager lost");
         for ((_, subtask), task) in self.tasks.drain() {
             let error = TaskFailure::new(FailureKind::TaskManagerLost, format!("TaskManager {id} was lost: {reason}"));
-            task.report.do_send(TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error) });
+            let failed = TaskStateChanged { subtask, state: TaskState::Failed, error: Some(error), final_state: None };
+            task.report.do_send(failed);
         }
         self.resource_manager.do_send(UnregisterTaskManager { id: id.clone(), gateway: ctx.address() });
         if let Some(connection) = self.connection.take() {
@@ -198,11 +199,11 @@ impl Handler<Incoming<ToJobManager>> for TaskManagerGateway {
                     let _ = waiting.send(result);
                 }
             }
-            ToJobManager::TaskState { job_id, subtask, state, error, metrics } => {
+            ToJobManager::TaskState { job_id, subtask, state, error, final_state, metrics } => {
                 let key = (job_id, subtask);
                 let Some(task) = self.tasks.get(&key) else { return };
                 task.metrics.set(&metrics);
-                task.report.do_send(TaskStateChanged { subtask, state, error });
+                task.report.do_send(TaskStateChanged { subtask, state, error, final_state });
                 if state.is_terminal() {
                     self.tasks.remove(&key);
                 }

@@ -58,7 +58,7 @@ pub struct PlanInput {
     num: usize,
     /// Always `pipelined_bounded`.
     exchange: &'static str,
-    /// Flink's name: `FORWARD`, `HASH`, `REBALANCE`, `RESCALE`, `SHUFFLE`, `BROADCAST` or `GLOBAL`.
+    /// Flink's name: `FORWARD`, `HASH`, `REBALANCE`, `RESCALE`, `SHUFFLE`, `BROADCAST`, `GLOBAL` or `CUSTOM`.
     ship_strategy: &'static str,
 }
 

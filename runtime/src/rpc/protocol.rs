@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{CheckpointReport, TaskCommand};
+use crate::checkpoint::{CheckpointReport, TaskCommand, TaskStateHandle};
 use crate::graph::SubtaskId;
 use crate::ids::JobId;
 use crate::logs::{LogError, LogRequest, LogResponse};
@@ -36,6 +36,9 @@ pub enum ToJobManager {
         state: TaskState,
         /// Why it failed.
         error: Option<TaskFailure>,
+        /// The state it finished with (see [`crate::protocol::TaskStateChanged::final_state`]).
+        #[serde(default)]
+        final_state: Option<Box<TaskStateHandle>>,
         /// Its counters at this moment.
         metrics: MetricsSnapshot,
     },

@@ -51,6 +51,17 @@ impl OperatorState {
     }
 }
 
+/// What a task that finished after its input ended stands for in every
+/// later checkpoint and savepoint: its source's position at the end
+/// (nothing left to read), if it starts at a source. Neither keyed state
+/// (it is done with every key: no input will come) nor sink state (its
+/// finish committed everything). A job restored from such a checkpoint
+/// runs the task again, but it finds nothing to read or write.
+pub(super) fn final_handle(source: Option<Vec<u8>>) -> TaskStateHandle {
+    let operator = OperatorState { source, ..OperatorState::default() };
+    TaskStateHandle { keyed: None, operator: operator.encode() }
+}
+
 /// What a task restores from, read and checked.
 #[derive(Default)]
 pub(super) struct Restored {

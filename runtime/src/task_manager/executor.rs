@@ -214,6 +214,7 @@ impl TaskExecutor {
             subtask,
             state: TaskState::Failed,
             error: Some(TaskFailure::new(FailureKind::Deployment, error)),
+            final_state: None,
             metrics: Default::default(),
         });
     }
@@ -229,7 +230,8 @@ impl TaskExecutor {
             .collect();
         for subtask in never_started {
             let state = TaskState::Canceled;
-            self.send(ToJobManager::TaskState { job_id, subtask, state, error: None, metrics: Default::default() });
+            let metrics = Default::default();
+            self.send(ToJobManager::TaskState { job_id, subtask, state, error: None, final_state: None, metrics });
         }
         for slot in &self.slots.slots {
             slot.do_send(CancelTasks { job_id });
@@ -419,6 +421,7 @@ impl Handler<JobTaskState> for TaskExecutor {
             subtask: msg.change.subtask,
             state: msg.change.state,
             error: msg.change.error,
+            final_state: msg.change.final_state,
             metrics,
         });
     }

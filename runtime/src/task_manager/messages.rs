@@ -38,6 +38,18 @@ pub enum TaskOutput {
     },
 }
 
+impl TaskOutput {
+    /// The partitions a partition-custom node ending the chain picks
+    /// among: every subtask of the next vertex, one channel each; 0 when
+    /// the output is not custom-partitioned.
+    pub fn custom_partitions(&self) -> u32 {
+        match self {
+            TaskOutput::Channels { partitioning: Partitioning::Custom, channels } => channels.len() as u32,
+            _ => 0,
+        }
+    }
+}
+
 /// Everything a slot needs to run one subtask.
 pub struct TaskDeployment {
     /// The job.

@@ -88,6 +88,7 @@ impl Slot {
             subtask,
             state: TaskState::Failed,
             error: Some(TaskFailure::new(FailureKind::Deployment, e.to_string())),
+            final_state: None,
         })?;
         self.running.insert((job_id, subtask), RunningTask { cancelled, commands });
         Ok(task)

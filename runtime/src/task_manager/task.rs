@@ -12,7 +12,7 @@ use super::broadcast_state::BroadcastStates;
 use super::checkpoints::{self, Restored, TaskCheckpoints};
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use super::running_values::RunningValues;
-use crate::checkpoint::{CheckpointId, StopMode, TaskCommand};
+use crate::checkpoint::{CheckpointId, StopMode, TaskCommand, TaskStateHandle};
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
 use crate::graph::JobVertex;
@@ -107,32 +107,36 @@ impl Task {
         let _entered = span.enter();
         let memory = self.memory.clone();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || run_task(deployment, memory)));
-        let (state, error) = match outcome {
-            Ok(Ok(())) => (TaskState::Finished, None),
-            Ok(Err(TaskError::Cancelled)) => (TaskState::Canceled, None),
+        let (state, error, final_state) = match outcome {
+            Ok(Ok(final_state)) => (TaskState::Finished, None, final_state),
+            Ok(Err(TaskError::Cancelled)) => (TaskState::Canceled, None, None),
             // A neighbour vanishing after a cancel is the cancel's doing;
             // any other error is the task's own, even if a cancel came
             // meanwhile (the cancel may have followed from this very
             // failure, reported by a neighbour first).
-            Ok(Err(TaskError::Disconnected(_))) if cancelled.load(Ordering::Relaxed) => (TaskState::Canceled, None),
-            Ok(Err(error)) => (TaskState::Failed, Some(error.failure())),
+            Ok(Err(TaskError::Disconnected(_))) if cancelled.load(Ordering::Relaxed) => {
+                (TaskState::Canceled, None, None)
+            }
+            Ok(Err(error)) => (TaskState::Failed, Some(error.failure()), None),
             Err(panic) => {
                 let message = crate::panics::panic_message(&*panic);
                 let message = format!("internal error (this is likely a bug): task panicked: {message}");
-                (TaskState::Failed, Some(TaskFailure::new(FailureKind::Internal, message)))
+                (TaskState::Failed, Some(TaskFailure::new(FailureKind::Internal, message)), None)
             }
         };
         match &error {
             Some(error) => tracing::warn!(%error, "task failed"),
             None => tracing::debug!(?state, "task ended"),
         }
-        report.do_send(TaskStateChanged { subtask, state, error });
+        report.do_send(TaskStateChanged { subtask, state, error, final_state });
     }
 }
 
 /// A task's life: open its guest and pipeline (restoring its state), run
-/// its source or its input channels to their end, then finish.
-fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), TaskError> {
+/// its source or its input channels to their end, then finish. Returns
+/// the state a task whose input ended finishes with (see
+/// [`checkpoints::final_handle`]); none for one stopped with a savepoint.
+fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<Option<Box<TaskStateHandle>>, TaskError> {
     let TaskDeployment {
         job_id,
         subtask,
@@ -149,7 +153,7 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         attempt,
         control: TaskControl { cancelled, metrics, report, commands, checkpoints },
     } = deployment;
-    let changed = |state| report.do_send(TaskStateChanged { subtask, state, error: None });
+    let changed = |state| report.do_send(TaskStateChanged { subtask, state, error: None, final_state: None });
     changed(TaskState::Initializing);
     let mut checkpoints =
         TaskCheckpoints::new(job_id, subtask, vertex.id.clone(), checkpoint_storage, commands, checkpoints);
@@ -167,7 +171,13 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 attempt,
                 cancel: cancelled.clone(),
             };
-            Some(open_guest(component, settings, &args, &vertex, subtask.index, &key_groups)?)
+            let info = crate::wasm::SubtaskInfo {
+                index: subtask.index,
+                parallelism: vertex.parallelism,
+                max_parallelism: vertex.max_parallelism,
+                custom_partitions: output.custom_partitions(),
+            };
+            Some(open_guest(component, settings, &args, &vertex, info, &key_groups)?)
         }
         _ => None,
     };
@@ -182,12 +192,12 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
         pipeline.restore_keyed(&restored.keyed, restore.checkpoint_id)?;
         pipeline.restore_broadcast(&restored.broadcast, subtask.index, restore.checkpoint_id)?;
     }
-    let end = match input {
+    let (end, source_end) = match input {
         TaskInput::Source(connector) => {
             let reader = sources::open(&connector, subtask.index, vertex.parallelism, &restored.sources)?;
             changed(TaskState::Running);
             let watermark_interval = Duration::from_millis(vertex.auto_watermark_interval_ms.max(1));
-            let run = SourceRun {
+            let mut run = SourceRun {
                 reader,
                 ended: false,
                 final_checkpoint: None,
@@ -196,16 +206,19 @@ fn run_task(deployment: TaskDeployment, memory: Arc<SlotMemory>) -> Result<(), T
                 watermark_interval,
                 next_watermark: Instant::now(),
             };
-            run.run(&mut pipeline, &mut checkpoints, &metrics, &cancelled)?
+            let end = run.run(&mut pipeline, &mut checkpoints, &metrics, &cancelled)?;
+            // Where the source ended (nothing left to read), for no checkpoint in particular.
+            let position = (end == InputEnd::Finished).then(|| run.reader.snapshot(CheckpointId::MAX)).flatten();
+            (end, position)
         }
         TaskInput::Channel(gate) => {
             changed(TaskState::Running);
-            run_inputs(gate, &mut pipeline, &mut checkpoints, &metrics, &cancelled)?
+            (run_inputs(gate, &mut pipeline, &mut checkpoints, &metrics, &cancelled)?, None)
         }
     };
     match end {
-        InputEnd::Finished => pipeline.finish(),
-        InputEnd::Suspended => pipeline.suspend(),
+        InputEnd::Finished => pipeline.finish().map(|()| Some(Box::new(checkpoints::final_handle(source_end)))),
+        InputEnd::Suspended => pipeline.suspend().map(|()| None),
     }
 }
 
@@ -216,15 +229,10 @@ fn open_guest(
     settings: InstanceSettings,
     args: &[String],
     vertex: &JobVertex,
-    subtask: u32,
+    info: crate::wasm::SubtaskInfo,
     key_groups: &Range<u32>,
 ) -> Result<GuestInstance, TaskError> {
     let mut guest = GuestInstance::new(component, settings)?;
-    let info = crate::wasm::SubtaskInfo {
-        index: subtask,
-        parallelism: vertex.parallelism,
-        max_parallelism: vertex.max_parallelism,
-    };
     guest.open(args, &vertex.user_nodes, info)?;
     if vertex.needs_context && vertex.keyed {
         let declared = vertex.named_states.iter().map(|s| s.id).collect();

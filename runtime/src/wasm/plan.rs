@@ -24,6 +24,7 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                     wit::NodeKind::FlatMap => NodeKind::FlatMap,
                     wit::NodeKind::Filter => NodeKind::Filter,
                     wit::NodeKind::KeyBy => NodeKind::KeyBy,
+                    wit::NodeKind::PartitionCustom => NodeKind::PartitionCustom,
                     wit::NodeKind::Reduce => NodeKind::Reduce,
                     wit::NodeKind::AssignTimestamps(s) => NodeKind::AssignTimestamps(WatermarkStrategy {
                         max_out_of_orderness_ms: s.max_out_of_orderness_ms,
@@ -56,6 +57,7 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                             wit::Partitioning::Broadcast => Partitioning::Broadcast,
                             wit::Partitioning::Global => Partitioning::Global,
                             wit::Partitioning::ForwardStrict => Partitioning::ForwardStrict,
+                            wit::Partitioning::Custom => Partitioning::Custom,
                         },
                     })
                     .collect(),

@@ -34,6 +34,9 @@ pub enum Partitioning {
     /// Asked for with `forward()`: as [`Partitioning::Forward`], but a plan
     /// where the two parallelisms differ is refused, as Flink does.
     ForwardStrict,
+    /// Each record to the subtask a user function picked (Flink's
+    /// `partitionCustom`): the edge leaving a [`NodeKind::PartitionCustom`].
+    Custom,
 }
 
 impl Partitioning {
@@ -43,7 +46,7 @@ impl Partitioning {
     }
 
     /// Flink's name for the ship strategy (`FORWARD`, `HASH`, `REBALANCE`,
-    /// `RESCALE`, `SHUFFLE`, `BROADCAST`, `GLOBAL`), as plans show it.
+    /// `RESCALE`, `SHUFFLE`, `BROADCAST`, `GLOBAL`, `CUSTOM`), as plans show it.
     pub fn ship_strategy(self) -> &'static str {
         match self {
             Partitioning::Forward | Partitioning::ForwardStrict => "FORWARD",
@@ -53,6 +56,7 @@ impl Partitioning {
             Partitioning::Shuffle => "SHUFFLE",
             Partitioning::Broadcast => "BROADCAST",
             Partitioning::Global => "GLOBAL",
+            Partitioning::Custom => "CUSTOM",
         }
     }
 }
@@ -95,6 +99,11 @@ pub enum NodeKind {
     Filter,
     /// Computes each record's key; the edge leaving it is [`Partitioning::Hash`].
     KeyBy,
+    /// Picks each record's subtask of the next node (guest functions: a
+    /// key selector and a partitioner, Flink's `partitionCustom`); the edge
+    /// leaving it is [`Partitioning::Custom`]. It ends its chain, whose
+    /// output keys are the picked subtasks (4 bytes little-endian).
+    PartitionCustom,
     /// Keyed running reduce, emitting after each update (guest function).
     Reduce,
     /// Sets event timestamps (guest function); the host makes watermarks.
@@ -187,6 +196,7 @@ impl NodeKind {
             NodeKind::FlatMap => "flat-map".into(),
             NodeKind::Filter => "filter".into(),
             NodeKind::KeyBy => "key-by".into(),
+            NodeKind::PartitionCustom => "partition-custom".into(),
             NodeKind::Reduce => "reduce".into(),
             NodeKind::AssignTimestamps(_) => "timestamps".into(),
             NodeKind::Process => "process".into(),

@@ -32,7 +32,7 @@ pub(crate) use emitter::Emitter;
 pub(crate) use key_table::{KeyTable, bytes_eq};
 pub(crate) use operator::{
     AnyEmitter, ChainEnv, Downstream, Operator, decode_error, downstream, filter_operator, flat_map_operator,
-    key_by_operator, key_by_ref_operator, map_operator, named_fields_operator,
+    key_by_operator, key_by_ref_operator, map_operator, named_fields_operator, partition_custom_operator,
 };
 pub(crate) use output::SharedOutput;
 pub(crate) use reduce::{KeyedStep, keyed_step_operator, reduce_operator};
@@ -100,8 +100,17 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Composes the chain of the user nodes `node_ids` of a recorded plan.
+    /// Composes the chain of the user nodes `node_ids` of a recorded plan
+    /// (one that does not end with a partition-custom node).
+    #[cfg(test)]
     pub fn open(recorded: Recorded, node_ids: &[u32]) -> Result<Chain, JobError> {
+        Chain::open_with(recorded, node_ids, 0)
+    }
+
+    /// Composes the chain of the user nodes `node_ids` of a recorded plan;
+    /// a partition-custom node ending it picks among `custom_partitions`
+    /// (WIT `subtask-info.custom-partitions`).
+    pub fn open_with(recorded: Recorded, node_ids: &[u32], custom_partitions: u32) -> Result<Chain, JobError> {
         let Recorded { plan, mut operators } = recorded;
         if node_ids.is_empty() {
             return Err(JobError::invalid_plan("open needs at least one node id"));
@@ -131,7 +140,8 @@ impl Chain {
         }
 
         let out = SharedOutput::default();
-        let env = ChainEnv { out: out.clone(), sides: std::rc::Rc::new(SideOutputs::default()) };
+        let sides = std::rc::Rc::new(SideOutputs::default());
+        let env = ChainEnv { out: out.clone(), sides, custom_partitions };
         let side_chains = side_chains(&plan, node_ids)?;
         let mut take = |id: u32| {
             operators[id as usize]
@@ -273,7 +283,7 @@ fn side_chains(plan: &StreamPlan, node_ids: &[u32]) -> Result<Vec<(u32, Vec<u32>
             let next: Vec<_> = plan.nodes.iter().filter(|n| n.inputs.iter().any(|e| e.source == at)).collect();
             match next.as_slice() {
                 [n] if matches!(n.kind, NodeKind::Sink(_)) => break,
-                [n] if n.kind.is_user_function() && !matches!(n.kind, NodeKind::KeyBy) => {
+                [n] if n.kind.is_user_function() && !matches!(n.kind, NodeKind::KeyBy | NodeKind::PartitionCustom) => {
                     ids.push(n.id);
                     at = n.id;
                 }

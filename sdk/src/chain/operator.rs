@@ -9,7 +9,7 @@ use std::any::{Any, type_name};
 use std::marker::PhantomData;
 
 use super::emitter::{Emitter, FilterEmitter, FlatMapEmitter, MapEmitter};
-use super::output::{BorrowedKeyEncoder, KeyedEncoder, SharedOutput, ValueEncoder};
+use super::output::{BorrowedKeyEncoder, KeyedEncoder, PartitionEncoder, SharedOutput, ValueEncoder};
 use super::{Batch, ChainInput, KeyedState};
 use crate::codec::decode;
 use crate::{Collector, Data, JobError, Key};
@@ -25,6 +25,9 @@ pub(crate) struct ChainEnv {
     pub out: SharedOutput,
     /// The chain's side output emitters.
     pub sides: crate::process::SharedSides,
+    /// The partitions a partition-custom node ending the chain picks
+    /// among (the next node's parallelism, from `open`); 0 otherwise.
+    pub custom_partitions: u32,
 }
 
 /// What follows a node in its chain.
@@ -125,22 +128,24 @@ pub(crate) fn filter_operator<T: Data>(f: impl FnMut(&T) -> bool + 'static) -> B
     stateless::<T, T, _>(move |down| Box::new(FilterEmitter { f, down }))
 }
 
-/// Builds a key-by's emitter around the chain's output.
-type MakeKeyEncoder<T> = Box<dyn FnOnce(SharedOutput) -> Box<dyn Emitter<T>>>;
+/// Builds the emitter of a node that ends its chain, around the chain's
+/// output, given the chain's environment and the node's label.
+type MakeEnding<T> = Box<dyn FnOnce(SharedOutput, &ChainEnv, &str) -> Result<Box<dyn Emitter<T>>, JobError>>;
 
-/// A key-by node: always last in its chain, since the edge leaving it is hash.
-struct KeyBy<T> {
-    make: MakeKeyEncoder<T>,
+/// A node that must end its chain, since the edge leaving it partitions
+/// records by what it computes: a key-by (hash) or a partition-custom.
+struct Ending<T> {
+    /// What the node is, for the error when it does not end its chain.
+    role: &'static str,
+    make: MakeEnding<T>,
 }
 
-impl<T: Data> Operator for KeyBy<T> {
-    fn into_emitter(self: Box<Self>, down: Downstream, label: &str, _env: &ChainEnv) -> Result<AnyEmitter, JobError> {
+impl<T: Data> Operator for Ending<T> {
+    fn into_emitter(self: Box<Self>, down: Downstream, label: &str, env: &ChainEnv) -> Result<AnyEmitter, JobError> {
         let Downstream::Output(out) = down else {
-            return Err(JobError::invalid_plan(format!(
-                "{label} is a key-by, which must end its chain (the edge leaving it is hash-partitioned)"
-            )));
+            return Err(JobError::invalid_plan(format!("{label} is {}, which must end its chain", self.role)));
         };
-        let emitter: Box<dyn Emitter<T>> = (self.make)(out);
+        let emitter: Box<dyn Emitter<T>> = (self.make)(out, env, label)?;
         Ok(Box::new(emitter))
     }
 
@@ -155,9 +160,12 @@ impl<T: Data> Operator for KeyBy<T> {
     }
 }
 
+/// What a key-by is, in errors.
+const KEY_BY: &str = "a key-by (the edge leaving it is hash-partitioned)";
+
 /// The operator of a `key_by` node.
 pub(crate) fn key_by_operator<T: Data, K: Key>(key: impl FnMut(&T) -> K + 'static) -> Box<dyn Operator> {
-    Box::new(KeyBy::<T> { make: Box::new(move |out| Box::new(KeyedEncoder { key, out })) })
+    Box::new(Ending::<T> { role: KEY_BY, make: Box::new(move |out, _, _| Ok(Box::new(KeyedEncoder { key, out }))) })
 }
 
 /// The operator of a `key_by_ref` node: the key is borrowed from the record.
@@ -165,7 +173,28 @@ pub(crate) fn key_by_ref_operator<T: Data, K: Key, F>(key: F) -> Box<dyn Operato
 where
     F: for<'a> FnMut(&'a T) -> &'a K + 'static,
 {
-    Box::new(KeyBy::<T> { make: Box::new(move |out| Box::new(BorrowedKeyEncoder { key, out, _key: PhantomData })) })
+    let make: MakeEnding<T> =
+        Box::new(move |out, _, _| Ok(Box::new(BorrowedKeyEncoder { key, out, _key: PhantomData })));
+    Box::new(Ending::<T> { role: KEY_BY, make })
+}
+
+/// The operator of a `partition_custom` node: `partitioner` picks, from
+/// the key `key` computes, the subtask of the next node each record goes
+/// to, among the chain's custom partitions (the next node's parallelism).
+pub(crate) fn partition_custom_operator<T: Data, K: 'static>(
+    partitioner: impl FnMut(&K, usize) -> usize + 'static,
+    key: impl FnMut(&T) -> K + 'static,
+) -> Box<dyn Operator> {
+    let make: MakeEnding<T> = Box::new(move |out, env, label| {
+        if env.custom_partitions == 0 {
+            return Err(JobError::invalid_plan(format!(
+                "{label} is a partition_custom, but the host gave its chain no partitions to pick among"
+            )));
+        }
+        let partitions = env.custom_partitions as usize;
+        Ok(Box::new(PartitionEncoder { key, partitioner, partitions, label: label.to_owned(), out }))
+    });
+    Box::new(Ending::<T> { role: "a partition_custom (the edge leaving it is custom-partitioned)", make })
 }
 
 /// A node that ends its chain by encoding records with their field names

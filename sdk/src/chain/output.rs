@@ -75,6 +75,18 @@ impl OutputBuffer {
         }
         self.batch.key_ends.push(self.batch.keys.len() as u32);
     }
+
+    /// Appends a record for the subtask `partition` of the next node: the
+    /// partition travels as the record's key, 4 bytes little-endian.
+    #[inline]
+    pub fn push_partitioned<T: Serialize>(&mut self, partition: u32, value: &T) {
+        let records = self.batch.value_ends.len();
+        self.push(value);
+        if self.batch.value_ends.len() > records {
+            self.batch.keys.extend_from_slice(&partition.to_le_bytes());
+            self.batch.key_ends.push(self.batch.keys.len() as u32);
+        }
+    }
 }
 
 /// Ends a chain whose last node's records leave unkeyed.
@@ -146,5 +158,42 @@ impl<T: Serialize, K: Serialize, F: for<'a> FnMut(&'a T) -> &'a K> Emitter<T> fo
     fn emit_ref(&mut self, value: &T) {
         let key = (self.key)(value);
         self.out.borrow_mut().push_keyed(key, value);
+    }
+}
+
+/// Ends a chain whose last node is a partition-custom: picks each
+/// record's subtask of the next node from its key.
+pub(crate) struct PartitionEncoder<F, P> {
+    pub key: F,
+    pub partitioner: P,
+    /// The number of partitions (the next node's parallelism).
+    pub partitions: usize,
+    /// Names the node in the error of a partition out of range.
+    pub label: String,
+    pub out: SharedOutput,
+}
+
+impl<T: Serialize, K, F: FnMut(&T) -> K, P: FnMut(&K, usize) -> usize> Emitter<T> for PartitionEncoder<F, P> {
+    #[inline]
+    fn emit(&mut self, value: T) {
+        self.emit_ref(&value);
+    }
+    #[inline]
+    fn emit_ref(&mut self, value: &T) {
+        let key = (self.key)(value);
+        let partition = (self.partitioner)(&key, self.partitions);
+        let mut out = self.out.borrow_mut();
+        if partition >= self.partitions {
+            let (label, partitions) = (&self.label, self.partitions);
+            out.error.get_or_insert_with(|| {
+                format!(
+                    "{label}: the partitioner returned partition {partition}, but the next operator has {partitions} \
+                     subtasks (partitions 0 to {})",
+                    partitions - 1
+                )
+            });
+            return;
+        }
+        out.push_partitioned(partition as u32, value);
     }
 }

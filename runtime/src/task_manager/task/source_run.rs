@@ -26,7 +26,7 @@ pub(super) struct SourceRun {
 
 impl SourceRun {
     pub(super) fn run(
-        mut self,
+        &mut self,
         pipeline: &mut Pipeline,
         checkpoints: &mut TaskCheckpoints,
         metrics: &TaskMetrics,

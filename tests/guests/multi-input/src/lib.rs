@@ -4,6 +4,9 @@
 //!
 //! - `union`: the records of `a`, `b` and `c` merged, then a running sum
 //!   of the amounts per key: prints `(key,sum)` after each record.
+//! - `union-socket`: the records of `a` merged with the lines of a socket
+//!   at `127.0.0.1:--port` (same format), then the running sum per key as
+//!   in `union`: a bounded source beside an unbounded one.
 //! - `co-map`: `a` connected with `b`, a CoMap: `A key amount` for each
 //!   record of `a`, `B key amount` for each of `b`.
 //! - `co-flat-map`: a CoFlatMap: each record of `a` becomes as many
@@ -21,8 +24,11 @@
 //!   already passed prints `LATE key timestamp` instead.
 //! - `partition`: the lines of `a`, read at parallelism `--up N` (1),
 //!   travel by `--strategy` (`rebalance`, `rescale`, `shuffle`,
-//!   `broadcast`, `global` or `forward`) to a map at the job's
-//!   parallelism, which passes them on unchanged.
+//!   `broadcast`, `global`, `forward`, `custom` or `custom-out-of-range`)
+//!   to a map at the job's parallelism, which passes them on unchanged.
+//!   `custom` is a `partition_custom` sending key `kN` to subtask
+//!   `N mod parallelism`; `custom-out-of-range` picks partition
+//!   `parallelism`, one too many.
 //! - `broadcast`: `b`, read at parallelism 1, is broadcast with the map
 //!   state `limits` (key → amount) to a BroadcastProcessFunction on `a`:
 //!   each record of `b` sets its key's limit and prints, in every
@@ -43,6 +49,11 @@ fn parse(line: String, out: &mut Collector<'_, Rec>) {
     {
         out.collect((key.to_owned(), ts, amount));
     }
+}
+
+/// The number `N` of a line's key `kN` (0 if it has none).
+fn key_number(line: &String) -> u64 {
+    line.split(',').next().and_then(|key| key.strip_prefix('k')).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 const WINDOW_MS: i64 = 10_000;
@@ -139,6 +150,10 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
             "broadcast" => lines.broadcast(),
             "global" => lines.global(),
             "forward" => lines.forward(),
+            "custom" => {
+                lines.partition_custom(|n: &u64, partitions: usize| (*n % partitions as u64) as usize, key_number)
+            }
+            "custom-out-of-range" => lines.partition_custom(|_: &u64, partitions: usize| partitions, key_number),
             other => return Err(JobError::InvalidArguments(format!("unknown strategy {other}"))),
         };
         lines.map(|line: String| line).print_or_write(output);
@@ -152,6 +167,16 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         return Ok(());
     }
     let a = env.read_text_file(args.required("a")?).flat_map(parse);
+    if args.required("mode")? == "union-socket" {
+        let port = args.get_parsed::<u16>("port")?.ok_or_else(|| JobError::InvalidArguments("--port".into()))?;
+        let socket = env.socket_text_stream("127.0.0.1", port).flat_map(parse);
+        a.union([socket])
+            .map(|r: Rec| (r.0, r.2))
+            .key_by(|r: &(String, i64)| r.0.clone())
+            .sum_by(|r| &mut r.1)
+            .print_or_write(output);
+        return Ok(());
+    }
     let b = env.read_text_file(args.required("b")?).flat_map(parse);
     match args.required("mode")? {
         "union" => {
