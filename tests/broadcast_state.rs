@@ -28,7 +28,7 @@ const TIERS: [&str; 4] = ["free", "silver", "gold", "premium"];
 type Line = (i64, String, String);
 
 /// A xorshift generator, deterministic for `seed`.
-fn rng(seed: u64) -> impl FnMut() -> u64 {
+pub(crate) fn rng(seed: u64) -> impl FnMut() -> u64 {
     let mut s = seed | 1;
     move || {
         s ^= s << 13;
@@ -40,7 +40,7 @@ fn rng(seed: u64) -> impl FnMut() -> u64 {
 
 /// `n` clicks of `users` users, timestamps rising by `step` ms but up to
 /// 1.5 s out of order (the example allows 2 s).
-fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
+pub(crate) fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
     let mut next = rng(seed);
     (0..n)
         .map(|i| {
@@ -53,7 +53,7 @@ fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
 /// `n` profile updates spread over `span` ms, up to 1.5 s out of order;
 /// no user gets two updates with one timestamp (their order would be
 /// arbitrary).
-fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
+pub(crate) fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
     let mut next = rng(seed);
     let step = span / n as i64;
     let mut seen = std::collections::HashSet::new();
@@ -69,7 +69,7 @@ fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
     out
 }
 
-fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
+pub(crate) fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.iter().map(|(ts, a, b)| format!("{ts},{a},{b}\n")).collect::<String>()).unwrap();
     path
@@ -77,7 +77,7 @@ fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
 
 /// The enriched clicks, by a plain loop: each click with the tier of the
 /// user's latest update at or before its timestamp.
-fn enriched(clicks: &[Line], updates: &[Line]) -> Vec<String> {
+pub(crate) fn enriched(clicks: &[Line], updates: &[Line]) -> Vec<String> {
     let mut versions: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
     for (ts, user, tier) in updates {
         versions.entry(user).or_default().push((*ts, tier));
@@ -258,7 +258,13 @@ fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
 /// stream is processed once, reading a limit its key really had or none.
 #[test]
 fn a_broadcast_process_function_sees_every_broadcast_record_in_every_subtask() {
-    let dir = scratch("broadcast-plain");
+    assert_broadcast_process_function("multi-input");
+}
+
+/// The check of `--mode broadcast` of the test guest `guest` (the Rust
+/// one, or its Python twin) at p=1 and p=2.
+pub(crate) fn assert_broadcast_process_function(guest: &str) {
+    let dir = scratch(&format!("broadcast-plain-{guest}"));
     let mut next = rng(61);
     let mut recs =
         |n: usize| -> Vec<String> { (0..n).map(|i| format!("k{},{i},{}", next() % 30, next() % 100)).collect() };
@@ -286,7 +292,7 @@ fn a_broadcast_process_function_sees_every_broadcast_record_in_every_subtask() {
     for p in [1u32, 2] {
         let out = dir.join(format!("out-{p}"));
         let mut command = wflink();
-        command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest("multi-input"));
+        command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest(guest));
         command.args(["--mode", "broadcast", "--a"]).arg(dir.join("a.txt")).arg("--b").arg(dir.join("b.txt"));
         command.arg("--output").arg(&out);
         let output = run_with_limit(command, LIMIT);
