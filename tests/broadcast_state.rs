@@ -152,8 +152,15 @@ fn generated_out_of_order_clicks_get_the_tier_a_plain_loop_computes() {
 /// A large input for the fault tolerance tests: 400 000 clicks over 2 000 s
 /// and 3 000 profile updates over the same time.
 fn large_input(dir: &Path) -> (PathBuf, PathBuf, Vec<String>) {
-    let clicks = clicks(400_000, 300, 5, 51);
-    let updates = updates(3_000, 300, 2_000_000, 52);
+    enrichment_input(dir, 400_000)
+}
+
+/// `n` clicks of 300 users, 5 ms apart, and 3 000 profile updates over
+/// the same time, written to `dir`, with the enriched clicks a plain
+/// loop computes.
+fn enrichment_input(dir: &Path, n: usize) -> (PathBuf, PathBuf, Vec<String>) {
+    let clicks = clicks(n, 300, 5, 51);
+    let updates = updates(3_000, 300, n as i64 * 5, 52);
     let expected = enriched(&clicks, &updates);
     (write_lines(dir, "clicks.csv", &clicks), write_lines(dir, "profiles.csv", &updates), expected)
 }
@@ -194,16 +201,23 @@ fn broadcast_state_survives_a_killed_taskmanager() {
     assert_eq!(sorted_committed(&output), expected);
 }
 
-/// Runs the example at `from` until a savepoint is taken with cancel, then
-/// from the savepoint at `to`, into a copy of the first run's output: the
-/// two runs together commit every click once, with the right tier.
-fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathBuf, PathBuf, Vec<String>)) {
+/// Runs `component` (a component and its first arguments: the example, or a
+/// test guest's twin of it) at `from` until a savepoint is taken with
+/// cancel, then from the savepoint at `to`, into a copy of the first run's
+/// output: the two runs together commit every click once, with the right tier.
+fn savepoint_rescale(
+    cluster: &TestCluster,
+    from: &str,
+    to: &str,
+    input: &(PathBuf, PathBuf, Vec<String>),
+    component: &[&str],
+) {
     let (clicks, profiles, expected) = input;
-    let wasm = example();
     let first = cluster.dir.join(format!("out-{from}-{to}-first"));
     let paths = [clicks, profiles, &first].map(|p| p.to_str().unwrap().to_owned());
-    let mut args = vec!["-p", from, wasm.to_str().unwrap(), "--clicks", &paths[0], "--profiles", &paths[1]];
-    args.extend(["--output", &paths[2]]);
+    let mut args = vec!["-p", from];
+    args.extend(component);
+    args.extend(["--clicks", &paths[0], "--profiles", &paths[1], "--output", &paths[2]]);
     let job = submit(cluster, &args);
     // The savepoint follows the last profile update and a checkpoint
     // after it (which records the ended source's position), so the
@@ -226,7 +240,7 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
     let out = cluster.dir.join(format!("out-{from}-{to}"));
     copy_tree(&first, &out);
     let mut command = wflink();
-    command.args(["run", "-m", &cluster.rest, "-p", to, "-s", &location]).arg(&wasm);
+    command.args(["run", "-m", &cluster.rest, "-p", to, "-s", &location]).args(component);
     command.arg("--clicks").arg(clicks).arg("--profiles").arg(profiles).arg("--output").arg(&out);
     let run = run_with_limit(command, DEADLINE);
     assert!(run.status.success(), "restore at p={to}: {}", String::from_utf8_lossy(&run.stderr));
@@ -238,7 +252,13 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
 /// subtasks take the one copy).
 #[test]
 fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
-    let name = "broadcast-rescale";
+    let wasm = example();
+    assert_restores_across_rescales("broadcast-rescale", &[wasm.to_str().unwrap()], 400_000);
+}
+
+/// Savepoints of `job` on `clicks` clicks, taken at p=2 and restored at
+/// p=1, then taken at p=1 and restored at p=2.
+pub(crate) fn assert_restores_across_rescales(name: &str, job: &[&str], clicks: usize) {
     let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
     let settings =
         ["execution.checkpointing.interval=200 ms".to_string(), format!("state.checkpoints.dir={}", chk.display())];
@@ -246,9 +266,9 @@ fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
     let mut cluster = TestCluster::start(name, 0, &settings);
     cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
     cluster.wait_for_taskmanagers(1);
-    let input = large_input(&cluster.dir);
-    savepoint_rescale(&cluster, "2", "1", &input);
-    savepoint_rescale(&cluster, "1", "2", &input);
+    let input = enrichment_input(&cluster.dir, clicks);
+    savepoint_rescale(&cluster, "2", "1", &input, job);
+    savepoint_rescale(&cluster, "1", "2", &input, job);
 }
 
 /// A non-keyed BroadcastProcessFunction (`tests/guests/multi-input`,

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::aggregations::{count_windows, line, window_all_totals};
-use crate::broadcast_state::{assert_broadcast_process_function, clicks, enriched, updates, write_lines};
+use crate::broadcast_state::{
+    assert_broadcast_process_function, assert_restores_across_rescales, clicks, enriched, updates, write_lines,
+};
 use crate::common::*;
 use crate::joins::{fixed_window_join, inputs, session_join};
 use crate::multi_input::{records, write_input};
@@ -65,10 +67,22 @@ fn python_keyed_broadcast_state_enriches_out_of_order_clicks_as_a_plain_loop_doe
         (write_lines(&dir, "clicks.csv", &clicks), write_lines(&dir, "profiles.csv", &updates));
     let expected = enriched(&clicks, &updates);
     assert!(expected.iter().any(|l| l.ends_with(",unknown")) && expected.iter().any(|l| l.ends_with(",gold")));
+    let files = ["--clicks", c.to_str().unwrap(), "--profiles", u.to_str().unwrap()];
     for p in [1, 2] {
-        assert_eq!(run("enrich", p, &c, &u, &[]), expected, "p={p}");
+        assert_eq!(run("enrich", p, &c, &u, &files), expected, "p={p}");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The Python broadcast state in checkpoints: a savepoint taken at p=2
+/// restores at p=1 and one taken at p=1 at p=2, each subtask with its
+/// copy of the profiles (not read again after the restore), so every
+/// click is committed once with the tier a plain loop computes.
+#[test]
+fn python_broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
+    let wasm = test_guest(GUEST);
+    let job = [wasm.to_str().unwrap(), "--mode", "enrich"];
+    assert_restores_across_rescales("python-broadcast-rescale", &job, 150_000);
 }
 
 /// The window join with tumbling, sliding and session windows: the pairs

@@ -28,8 +28,9 @@ instead of printing. Modes (``--mode``):
   ``B key amount size=N`` (N: the state's entries after it); each record
   of ``a`` prints ``A key amount limit=L``, L its key's limit as that
   subtask knew it (``none`` before any).
-- ``enrich``: clicks ``timestamp,user,page`` (``--a``) keyed by user,
-  connected to profile updates ``timestamp,user,tier`` (``--b``) broadcast
+- ``enrich``: clicks ``timestamp,user,page`` (``--clicks``) keyed by
+  user, connected to profile updates ``timestamp,user,tier``
+  (``--profiles``) broadcast
   with the map state ``profiles`` (user -> versions); a
   KeyedBroadcastProcessFunction holds each click in keyed state until the
   watermark passes it (event timer), then prints
@@ -228,9 +229,9 @@ def broadcast_modes(env, args, mode, output):
         a.connect(b.broadcast(limits)).process(Limits(limits)).print_or_write(output)
         return
     strategy = WatermarkStrategy.for_bounded_out_of_orderness(timedelta(seconds=2))
-    clicks = env.read_text_file(args.required("a")).map(text_fields).name("parse-clicks")
+    clicks = env.read_text_file(args.required("clicks")).map(text_fields).name("parse-clicks")
     clicks = clicks.assign_timestamps_and_watermarks(strategy, lambda c: c[0])
-    updates = env.read_text_file(args.required("b")).map(text_fields).name("parse-profiles")
+    updates = env.read_text_file(args.required("profiles")).map(text_fields).name("parse-profiles")
     updates = updates.assign_timestamps_and_watermarks(strategy, lambda u: u[0])
     profiles = MapStateDescriptor("profiles")
     enriched = clicks.key_by(lambda c: c[1]).connect(updates.broadcast(profiles)).process(Enrich(profiles))
