@@ -296,8 +296,8 @@ class BroadcastOperator:
         if input == 0:
             ctx, call = self.element_ctx, self.fn.process_element
         elif input == 1:
+            # No key is set in this call: keyed state and timers fail.
             ctx, call = self.broadcast_ctx, self.fn.process_broadcast_element
-            CALL.keyed = False
         else:
             raise JobError(f"a broadcast process node has two inputs, not input {input} (a host bug)")
         ctx._bind(out, out_stamps)

@@ -25,6 +25,11 @@ _KEYED = ("reduce", "keyed-process", "keyed-co-process")
 _TWO_INPUTS = ("co-process", "broadcast-process")
 
 
+def _domains(timers):
+    """The time domain of each timer, as the library names them."""
+    return [_DOMAINS[d.value] if hasattr(d, "value") else d for d in timers.domains]
+
+
 class CallResult:
     """What a contextual call produced besides its main records."""
 
@@ -216,8 +221,7 @@ class Chain:
         if self.broadcast is not None:
             node = self.broadcast
             keys = slices(timers.keys, timers.key_ends)
-            domains = [_DOMAINS[d.value] if hasattr(d, "value") else d for d in timers.domains]
-            return self._finish(*guarded(node, node.fn.on_timers, keys, timers.timestamps, domains))
+            return self._finish(*guarded(node, node.fn.on_timers, keys, timers.timestamps, _domains(timers)))
         keyed = self.keyed
         if keyed is None or keyed.kind == "reduce":
             raise JobError("timers fired for a chain that sets none (a host bug)")
@@ -233,8 +237,7 @@ class Chain:
         ctx._bind(out_values, out_stamps)
         on_timer = getattr(keyed.fn, "on_timer", None)
         if on_timer is not None:
-            domains = [_DOMAINS[d.value] if hasattr(d, "value") else d for d in timers.domains]
-            guarded(keyed, self._fire, on_timer, ctx, keys, namespaces, timers.timestamps, domains)
+            guarded(keyed, self._fire, on_timer, ctx, keys, namespaces, timers.timestamps, _domains(timers))
         return self._finish(out_values, out_stamps)
 
     @staticmethod

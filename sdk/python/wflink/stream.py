@@ -316,9 +316,8 @@ class DataStream:
         :class:`~wflink.BroadcastStream` (see :meth:`broadcast`): a
         :class:`~wflink.BroadcastConnectedStream`, or for a keyed stream a
         :class:`~wflink.KeyedBroadcastConnectedStream`."""
-        from .connected import ConnectedStreams
-
         from .broadcast import BroadcastStream
+        from .connected import ConnectedStreams
 
         if isinstance(other, BroadcastStream):
             return other._connect_to(self)  # type: ignore[return-value]
@@ -367,7 +366,7 @@ class DataStream:
         a keyed window scales, this does not."""
         from .all_window import AllWindowedStream
 
-        return AllWindowedStream(self.key_by(lambda _: None, key_type=None), assigner)
+        return AllWindowedStream(self.key_by(lambda _: None), assigner)
 
     def key_by(self, fn: Callable[[Any], Any], key_type: Any = None) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
