@@ -149,13 +149,7 @@ fn generated_out_of_order_clicks_get_the_tier_a_plain_loop_computes() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A large input for the fault tolerance tests: 400 000 clicks over 2 000 s
-/// and 3 000 profile updates over the same time.
-fn large_input(dir: &Path) -> (PathBuf, PathBuf, Vec<String>) {
-    enrichment_input(dir, 400_000)
-}
-
-/// `n` clicks of 300 users, 5 ms apart, and 3 000 profile updates over
+/// An input for the fault tolerance tests: `n` clicks of 300 users, 5 ms apart, and 3 000 profile updates over
 /// the same time, written to `dir`, with the enriched clicks a plain
 /// loop computes.
 fn enrichment_input(dir: &Path, n: usize) -> (PathBuf, PathBuf, Vec<String>) {
@@ -178,16 +172,21 @@ fn sorted_committed(dir: &Path) -> Vec<String> {
 /// once, with the right tier.
 #[test]
 fn broadcast_state_survives_a_killed_taskmanager() {
-    let name = "broadcast-kill";
+    let wasm = example();
+    assert_survives_a_killed_taskmanager("broadcast-kill", &[wasm.to_str().unwrap()], 400_000);
+}
+
+/// The check above for `component` (a component and its first arguments)
+/// on `clicks` clicks.
+pub(crate) fn assert_survives_a_killed_taskmanager(name: &str, component: &[&str], clicks: usize) {
     let mut cluster = TestCluster::start_fault_tolerant(name, 2, "300 ms");
-    let (clicks, profiles, expected) = large_input(&cluster.dir);
+    let (clicks, profiles, expected) = enrichment_input(&cluster.dir, clicks);
     let output = cluster.dir.join("out");
     let args = [&clicks, &profiles, &output].map(|p| p.to_str().unwrap().to_owned());
-    let wasm = example();
-    let job = submit(
-        &cluster,
-        &["-p", "2", wasm.to_str().unwrap(), "--clicks", &args[0], "--profiles", &args[1], "--output", &args[2]],
-    );
+    let mut submitted = vec!["-p", "2"];
+    submitted.extend(component);
+    submitted.extend(["--clicks", &args[0], "--profiles", &args[1], "--output", &args[2]]);
+    let job = submit(&cluster, &submitted);
     wait_for("a completed checkpoint", || {
         assert_eq!(cluster.job_status(&job), "RUNNING", "the job must still run when the TaskManager is killed");
         let stats = cluster.get(&format!("/jobs/{job}/checkpoints"));

@@ -2,7 +2,8 @@
 //! `window_all` (`tests/guests/multi-input-python`, twin of the Rust
 //! guests `multi-input`, `joins` and `aggregations`), end to end at
 //! parallelism 1 and 2 on generated, out-of-order input, each checked
-//! against the plain loops of the Rust guests' tests; and the plans the
+//! against the plain loops of the Rust guests' tests; its broadcast state
+//! through a killed TaskManager and rescaled savepoints; and the plans the
 //! library refuses at submit: two keyed streams of different key types
 //! connected, and a join without a window.
 
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use crate::aggregations::{count_windows, line, window_all_totals};
 use crate::broadcast_state::{
-    assert_broadcast_process_function, assert_restores_across_rescales, clicks, enriched, updates, write_lines,
+    assert_broadcast_process_function, assert_restores_across_rescales, assert_survives_a_killed_taskmanager, clicks,
+    enriched, updates, write_lines,
 };
 use crate::common::*;
 use crate::joins::{fixed_window_join, inputs, session_join};
@@ -47,6 +49,20 @@ fn sorted(mut lines: Vec<String>) -> Vec<String> {
     lines
 }
 
+/// The guest, its compiled artifact in the shared cache: a cluster's
+/// submit then loads it in milliseconds instead of compiling a Python
+/// component (seconds, more on a busy machine) within the submit's deadline.
+fn compiled_guest() -> PathBuf {
+    let wasm = test_guest(GUEST);
+    let empty = scratch("python-compile").join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let mut command = wflink();
+    command.arg("info").arg(&wasm).args(["--mode", "enrich", "--clicks"]).arg(&empty).arg("--profiles").arg(&empty);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    wasm
+}
+
 /// A non-keyed BroadcastProcessFunction: every broadcast record reaches
 /// every subtask, in order; every record of the other input is processed
 /// once, reading a limit its key really had or none.
@@ -74,13 +90,26 @@ fn python_keyed_broadcast_state_enriches_out_of_order_clicks_as_a_plain_loop_doe
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// The Python broadcast state in checkpoints: a savepoint taken at p=2
+/// The Python broadcast state in checkpoints: the job at p=2 with one of
+/// its two TaskManagers killed with SIGKILL after a completed checkpoint
+/// commits every click once, with the tier a plain loop computes.
+#[test]
+fn python_broadcast_state_survives_a_killed_taskmanager() {
+    let wasm = compiled_guest();
+    assert_survives_a_killed_taskmanager(
+        "python-broadcast-kill",
+        &[wasm.to_str().unwrap(), "--mode", "enrich"],
+        150_000,
+    );
+}
+
+/// The Python broadcast state in savepoints: a savepoint taken at p=2
 /// restores at p=1 and one taken at p=1 at p=2, each subtask with its
 /// copy of the profiles (not read again after the restore), so every
 /// click is committed once with the tier a plain loop computes.
 #[test]
 fn python_broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
-    let wasm = test_guest(GUEST);
+    let wasm = compiled_guest();
     let job = [wasm.to_str().unwrap(), "--mode", "enrich"];
     assert_restores_across_rescales("python-broadcast-rescale", &job, 150_000);
 }
