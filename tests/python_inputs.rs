@@ -99,7 +99,7 @@ fn python_broadcast_state_survives_a_killed_taskmanager() {
     assert_survives_a_killed_taskmanager(
         "python-broadcast-kill",
         &[wasm.to_str().unwrap(), "--mode", "enrich"],
-        150_000,
+        60_000,
     );
 }
 
