@@ -85,7 +85,7 @@ fn min_max_min_by_and_max_by_follow_flinks_semantics() {
 }
 
 /// Per key, in input order: every `slide` records, the last `size`.
-fn count_windows(recs: &[Rec], size: usize, slide: usize) -> Vec<Vec<Rec>> {
+pub(crate) fn count_windows(recs: &[Rec], size: usize, slide: usize) -> Vec<Vec<Rec>> {
     let mut per_key: HashMap<&str, (Vec<&Rec>, usize)> = HashMap::new();
     let mut windows = Vec::new();
     for r in recs {
@@ -149,13 +149,7 @@ fn window_all_sees_the_whole_stream_at_parallelism_1() {
     let dir = scratch("aggregations-window-all");
     let recs = records(6000, 20, 23, 43);
     let input = write_input(&dir, "in", &recs);
-    let mut windows: BTreeMap<i64, (usize, i64)> = BTreeMap::new();
-    for (_, ts, amount) in &recs {
-        let w = windows.entry(ts - ts.rem_euclid(10_000) + 9_999).or_default();
-        w.0 += 1;
-        w.1 += amount;
-    }
-    let expected = sorted(windows.iter().map(|(end, (n, sum))| format!("{end},{n},{sum}")).collect());
+    let expected = window_all_totals(&recs);
     for p in [1, 2] {
         assert_eq!(run("window-all", p, &input, &[]), expected, "at p={p}");
     }
@@ -169,6 +163,18 @@ fn window_all_sees_the_whole_stream_at_parallelism_1() {
     let window = vertices.iter().find(|v| v["name"].as_str().unwrap().starts_with("All Window")).expect("{plan}");
     assert_eq!(window["parallelism"], 1, "{plan}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// What the `window-all` modes print, by a plain loop: per 10 s window
+/// of all records, `window_end,count,sum`, sorted.
+pub(crate) fn window_all_totals(recs: &[Rec]) -> Vec<String> {
+    let mut windows: BTreeMap<i64, (usize, i64)> = BTreeMap::new();
+    for (_, ts, amount) in recs {
+        let w = windows.entry(ts - ts.rem_euclid(10_000) + 9_999).or_default();
+        w.0 += 1;
+        w.1 += amount;
+    }
+    sorted(windows.iter().map(|(end, (n, sum))| format!("{end},{n},{sum}")).collect())
 }
 
 /// A count kept in a `ValueState` with a 3 s time to live (processing

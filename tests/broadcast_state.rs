@@ -28,7 +28,7 @@ const TIERS: [&str; 4] = ["free", "silver", "gold", "premium"];
 type Line = (i64, String, String);
 
 /// A xorshift generator, deterministic for `seed`.
-fn rng(seed: u64) -> impl FnMut() -> u64 {
+pub(crate) fn rng(seed: u64) -> impl FnMut() -> u64 {
     let mut s = seed | 1;
     move || {
         s ^= s << 13;
@@ -40,7 +40,7 @@ fn rng(seed: u64) -> impl FnMut() -> u64 {
 
 /// `n` clicks of `users` users, timestamps rising by `step` ms but up to
 /// 1.5 s out of order (the example allows 2 s).
-fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
+pub(crate) fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
     let mut next = rng(seed);
     (0..n)
         .map(|i| {
@@ -53,7 +53,7 @@ fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
 /// `n` profile updates spread over `span` ms, up to 1.5 s out of order;
 /// no user gets two updates with one timestamp (their order would be
 /// arbitrary).
-fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
+pub(crate) fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
     let mut next = rng(seed);
     let step = span / n as i64;
     let mut seen = std::collections::HashSet::new();
@@ -69,7 +69,7 @@ fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
     out
 }
 
-fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
+pub(crate) fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.iter().map(|(ts, a, b)| format!("{ts},{a},{b}\n")).collect::<String>()).unwrap();
     path
@@ -77,7 +77,7 @@ fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
 
 /// The enriched clicks, by a plain loop: each click with the tier of the
 /// user's latest update at or before its timestamp.
-fn enriched(clicks: &[Line], updates: &[Line]) -> Vec<String> {
+pub(crate) fn enriched(clicks: &[Line], updates: &[Line]) -> Vec<String> {
     let mut versions: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
     for (ts, user, tier) in updates {
         versions.entry(user).or_default().push((*ts, tier));
@@ -149,11 +149,12 @@ fn generated_out_of_order_clicks_get_the_tier_a_plain_loop_computes() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A large input for the fault tolerance tests: 400 000 clicks over 2 000 s
-/// and 3 000 profile updates over the same time.
-fn large_input(dir: &Path) -> (PathBuf, PathBuf, Vec<String>) {
-    let clicks = clicks(400_000, 300, 5, 51);
-    let updates = updates(3_000, 300, 2_000_000, 52);
+/// An input for the fault tolerance tests: `n` clicks of 300 users, 5 ms apart, and 3 000 profile updates over
+/// the same time, written to `dir`, with the enriched clicks a plain
+/// loop computes.
+fn enrichment_input(dir: &Path, n: usize) -> (PathBuf, PathBuf, Vec<String>) {
+    let clicks = clicks(n, 300, 5, 51);
+    let updates = updates(3_000, 300, n as i64 * 5, 52);
     let expected = enriched(&clicks, &updates);
     (write_lines(dir, "clicks.csv", &clicks), write_lines(dir, "profiles.csv", &updates), expected)
 }
@@ -171,16 +172,21 @@ fn sorted_committed(dir: &Path) -> Vec<String> {
 /// once, with the right tier.
 #[test]
 fn broadcast_state_survives_a_killed_taskmanager() {
-    let name = "broadcast-kill";
+    let wasm = example();
+    assert_survives_a_killed_taskmanager("broadcast-kill", &[wasm.to_str().unwrap()], 400_000);
+}
+
+/// The check above for `component` (a component and its first arguments)
+/// on `clicks` clicks.
+pub(crate) fn assert_survives_a_killed_taskmanager(name: &str, component: &[&str], clicks: usize) {
     let mut cluster = TestCluster::start_fault_tolerant(name, 2, "300 ms");
-    let (clicks, profiles, expected) = large_input(&cluster.dir);
+    let (clicks, profiles, expected) = enrichment_input(&cluster.dir, clicks);
     let output = cluster.dir.join("out");
     let args = [&clicks, &profiles, &output].map(|p| p.to_str().unwrap().to_owned());
-    let wasm = example();
-    let job = submit(
-        &cluster,
-        &["-p", "2", wasm.to_str().unwrap(), "--clicks", &args[0], "--profiles", &args[1], "--output", &args[2]],
-    );
+    let mut submitted = vec!["-p", "2"];
+    submitted.extend(component);
+    submitted.extend(["--clicks", &args[0], "--profiles", &args[1], "--output", &args[2]]);
+    let job = submit(&cluster, &submitted);
     wait_for("a completed checkpoint", || {
         assert_eq!(cluster.job_status(&job), "RUNNING", "the job must still run when the TaskManager is killed");
         let stats = cluster.get(&format!("/jobs/{job}/checkpoints"));
@@ -194,16 +200,23 @@ fn broadcast_state_survives_a_killed_taskmanager() {
     assert_eq!(sorted_committed(&output), expected);
 }
 
-/// Runs the example at `from` until a savepoint is taken with cancel, then
-/// from the savepoint at `to`, into a copy of the first run's output: the
-/// two runs together commit every click once, with the right tier.
-fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathBuf, PathBuf, Vec<String>)) {
+/// Runs `component` (a component and its first arguments: the example, or a
+/// test guest's twin of it) at `from` until a savepoint is taken with
+/// cancel, then from the savepoint at `to`, into a copy of the first run's
+/// output: the two runs together commit every click once, with the right tier.
+fn savepoint_rescale(
+    cluster: &TestCluster,
+    from: &str,
+    to: &str,
+    input: &(PathBuf, PathBuf, Vec<String>),
+    component: &[&str],
+) {
     let (clicks, profiles, expected) = input;
-    let wasm = example();
     let first = cluster.dir.join(format!("out-{from}-{to}-first"));
     let paths = [clicks, profiles, &first].map(|p| p.to_str().unwrap().to_owned());
-    let mut args = vec!["-p", from, wasm.to_str().unwrap(), "--clicks", &paths[0], "--profiles", &paths[1]];
-    args.extend(["--output", &paths[2]]);
+    let mut args = vec!["-p", from];
+    args.extend(component);
+    args.extend(["--clicks", &paths[0], "--profiles", &paths[1], "--output", &paths[2]]);
     let job = submit(cluster, &args);
     // The savepoint follows the last profile update and a checkpoint
     // after it (which records the ended source's position), so the
@@ -226,7 +239,7 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
     let out = cluster.dir.join(format!("out-{from}-{to}"));
     copy_tree(&first, &out);
     let mut command = wflink();
-    command.args(["run", "-m", &cluster.rest, "-p", to, "-s", &location]).arg(&wasm);
+    command.args(["run", "-m", &cluster.rest, "-p", to, "-s", &location]).args(component);
     command.arg("--clicks").arg(clicks).arg("--profiles").arg(profiles).arg("--output").arg(&out);
     let run = run_with_limit(command, DEADLINE);
     assert!(run.status.success(), "restore at p={to}: {}", String::from_utf8_lossy(&run.stderr));
@@ -238,7 +251,13 @@ fn savepoint_rescale(cluster: &TestCluster, from: &str, to: &str, input: &(PathB
 /// subtasks take the one copy).
 #[test]
 fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
-    let name = "broadcast-rescale";
+    let wasm = example();
+    assert_restores_across_rescales("broadcast-rescale", &[wasm.to_str().unwrap()], 400_000);
+}
+
+/// Savepoints of `job` on `clicks` clicks, taken at p=2 and restored at
+/// p=1, then taken at p=1 and restored at p=2.
+pub(crate) fn assert_restores_across_rescales(name: &str, job: &[&str], clicks: usize) {
     let chk = std::env::temp_dir().join(format!("wflink-test-{name}-{}", std::process::id())).join("chk");
     let settings =
         ["execution.checkpointing.interval=200 ms".to_string(), format!("state.checkpoints.dir={}", chk.display())];
@@ -246,9 +265,9 @@ fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
     let mut cluster = TestCluster::start(name, 0, &settings);
     cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
     cluster.wait_for_taskmanagers(1);
-    let input = large_input(&cluster.dir);
-    savepoint_rescale(&cluster, "2", "1", &input);
-    savepoint_rescale(&cluster, "1", "2", &input);
+    let input = enrichment_input(&cluster.dir, clicks);
+    savepoint_rescale(&cluster, "2", "1", &input, job);
+    savepoint_rescale(&cluster, "1", "2", &input, job);
 }
 
 /// A non-keyed BroadcastProcessFunction (`tests/guests/multi-input`,
@@ -258,7 +277,13 @@ fn broadcast_state_restores_from_savepoints_from_p2_to_p1_and_from_p1_to_p2() {
 /// stream is processed once, reading a limit its key really had or none.
 #[test]
 fn a_broadcast_process_function_sees_every_broadcast_record_in_every_subtask() {
-    let dir = scratch("broadcast-plain");
+    assert_broadcast_process_function("multi-input");
+}
+
+/// The check of `--mode broadcast` of the test guest `guest` (the Rust
+/// one, or its Python twin) at p=1 and p=2.
+pub(crate) fn assert_broadcast_process_function(guest: &str) {
+    let dir = scratch(&format!("broadcast-plain-{guest}"));
     let mut next = rng(61);
     let mut recs =
         |n: usize| -> Vec<String> { (0..n).map(|i| format!("k{},{i},{}", next() % 30, next() % 100)).collect() };
@@ -286,7 +311,7 @@ fn a_broadcast_process_function_sees_every_broadcast_record_in_every_subtask() {
     for p in [1u32, 2] {
         let out = dir.join(format!("out-{p}"));
         let mut command = wflink();
-        command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest("multi-input"));
+        command.args(["run", "--local", "-p", &p.to_string()]).arg(test_guest(guest));
         command.args(["--mode", "broadcast", "--a"]).arg(dir.join("a.txt")).arg("--b").arg(dir.join("b.txt"));
         command.arg("--output").arg(&out);
         let output = run_with_limit(command, LIMIT);

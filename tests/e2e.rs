@@ -32,6 +32,7 @@ mod multi_input;
 mod order_payments;
 mod polyglot;
 mod polyglot_inputs;
+mod python_inputs;
 mod sandbox;
 mod security;
 mod socket_source;

@@ -21,7 +21,7 @@ use crate::multi_input::{Rec, records, write_input};
 const LIMIT: Duration = Duration::from_secs(90);
 
 /// Two inputs, `a` denser than `b`, over 10 keys and about 90 s of event time.
-fn inputs(name: &str) -> ([Vec<Rec>; 2], [PathBuf; 2]) {
+pub(crate) fn inputs(name: &str) -> ([Vec<Rec>; 2], [PathBuf; 2]) {
     let dir = scratch(name);
     let recs = [records(600, 10, 150, 21), records(400, 10, 225, 22)];
     let paths = [write_input(&dir, "a", &recs[0]), write_input(&dir, "b", &recs[1])];
@@ -113,7 +113,7 @@ fn windows(ts: i64, size: i64, slide: i64) -> Vec<i64> {
 }
 
 /// The window join by a plain loop over fixed windows: one line per pair and shared window.
-fn fixed_window_join(a: &[Rec], b: &[Rec], size: i64, slide: i64) -> Vec<String> {
+pub(crate) fn fixed_window_join(a: &[Rec], b: &[Rec], size: i64, slide: i64) -> Vec<String> {
     let mut lines = Vec::new();
     for x in a {
         for y in b.iter().filter(|y| y.0 == x.0) {
@@ -128,7 +128,7 @@ fn fixed_window_join(a: &[Rec], b: &[Rec], size: i64, slide: i64) -> Vec<String>
 /// The window join by a plain loop over sessions: per key, the records of
 /// both inputs in time order; a record more than `gap` after the end of
 /// the session so far (its last record's time plus `gap`) starts a new one.
-fn session_join(a: &[Rec], b: &[Rec], gap: i64) -> Vec<String> {
+pub(crate) fn session_join(a: &[Rec], b: &[Rec], gap: i64) -> Vec<String> {
     let mut by_key: BTreeMap<&str, Vec<(i64, bool, &Rec)>> = BTreeMap::new();
     a.iter().for_each(|r| by_key.entry(&r.0).or_default().push((r.1, true, r)));
     b.iter().for_each(|r| by_key.entry(&r.0).or_default().push((r.1, false, r)));

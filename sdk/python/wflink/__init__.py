@@ -13,9 +13,12 @@ A job module (``app.py``)::
 Event time, process functions, keyed state, timers, windows and side
 outputs follow Flink's DataStream API (``assign_timestamps_and_watermarks``,
 ``process``, ``ValueState``, ``window(TumblingEventTimeWindows.of(..))``,
-``OutputTag``); see guest-examples/sensor-alerts-python. Keyed streams
-join on an interval of event time (``interval_join``; see
-guest-examples/order-payments-python).
+``OutputTag``); see guest-examples/sensor-alerts-python. Several inputs
+meet as in Flink: ``union``, ``connect`` (CoMap, CoFlatMap,
+CoProcessFunction, KeyedCoProcessFunction), broadcast state
+(``broadcast(MapStateDescriptor(..))``), window joins (``join``), interval
+joins (``interval_join``; see guest-examples/order-payments-python).
+Count windows (``count_window``) and ``window_all`` complete the windows.
 
 Records are any value MessagePack can hold (None, bool, int, float, str,
 bytes, tuple/list, dict); tuples travel as arrays, so a Rust ``(String,
@@ -24,9 +27,22 @@ i64)`` and a Python ``("word", 1)`` are the same bytes.
 
 from __future__ import annotations
 
+from .all_window import AllWindowedStream
 from .args import Args
+from .broadcast import (
+    BroadcastConnectedStream,
+    BroadcastContext,
+    BroadcastProcessFunction,
+    BroadcastState,
+    BroadcastStream,
+    KeyedBroadcastConnectedStream,
+    KeyedBroadcastProcessFunction,
+    MapStateDescriptor,
+    ReadOnlyBroadcastState,
+)
 from .connected import CoProcessFunction, ConnectedStreams, KeyedCoProcessFunction, KeyedConnectedStreams
 from .context import StateError
+from .count_window import CountWindowedStream
 from .errors import InvalidArguments, InvalidPlan, JobError, UserError
 from .join import IntervalJoin, IntervalJoined, ProcessJoinFunction
 from .log import counter_add, log
@@ -45,6 +61,7 @@ from .window import (
     TumblingProcessingTimeWindows,
     WindowedStream,
 )
+from .window_join import JoinedStreams, JoinEqual, JoinWhere, WindowJoin
 
 
 def export_job(build: BuildFunction) -> tuple[type, type]:
@@ -60,11 +77,18 @@ def export_job(build: BuildFunction) -> tuple[type, type]:
 __all__ = [
     "AggregateFunction",
     "AggregatingState",
+    "AllWindowedStream",
     "Args",
+    "BroadcastConnectedStream",
+    "BroadcastContext",
+    "BroadcastProcessFunction",
+    "BroadcastState",
+    "BroadcastStream",
     "BuildFunction",
     "CoProcessFunction",
     "ConnectedStreams",
     "Context",
+    "CountWindowedStream",
     "DataStream",
     "Duration",
     "EventTimeSessionWindows",
@@ -73,16 +97,23 @@ __all__ = [
     "InvalidArguments",
     "InvalidPlan",
     "JobError",
+    "JoinEqual",
+    "JoinWhere",
+    "JoinedStreams",
+    "KeyedBroadcastConnectedStream",
+    "KeyedBroadcastProcessFunction",
     "KeyedCoProcessFunction",
     "KeyedConnectedStreams",
     "KeyedProcessFunction",
     "KeyedStream",
     "ListState",
     "MapState",
+    "MapStateDescriptor",
     "OutputTag",
     "ProcessFunction",
     "ProcessJoinFunction",
     "ProcessingTimeSessionWindows",
+    "ReadOnlyBroadcastState",
     "ReducingState",
     "SlidingEventTimeWindows",
     "SlidingProcessingTimeWindows",
@@ -94,6 +125,7 @@ __all__ = [
     "UserError",
     "ValueState",
     "WatermarkStrategy",
+    "WindowJoin",
     "WindowedStream",
     "counter_add",
     "export_job",

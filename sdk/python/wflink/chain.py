@@ -21,6 +21,13 @@ _MISSING = object()
 _DOMAINS = (EVENT_TIME, PROCESSING_TIME)
 #: Nodes that read a key-by and so must start their chain.
 _KEYED = ("reduce", "keyed-process", "keyed-co-process")
+#: Non-keyed nodes of two inputs, which start their chain too.
+_TWO_INPUTS = ("co-process", "broadcast-process")
+
+
+def _domains(timers):
+    """The time domain of each timer, as the library names them."""
+    return [_DOMAINS[d.value] if hasattr(d, "value") else d for d in timers.domains]
 
 
 class CallResult:
@@ -53,8 +60,8 @@ class Chain:
                 raise InvalidPlan(
                     f"{node.label()} does not read node {node_ids[position - 1]} through a forward edge, so they cannot chain"
                 )
-            if (node.kind in _KEYED or node.kind == "co-process") and position > 0:
-                raise InvalidPlan(f"{node.label()} is a {node.kind}, which must start its chain (it reads a key-by)")
+            if (node.kind in _KEYED or node.kind in _TWO_INPUTS) and position > 0:
+                raise InvalidPlan(f"{node.label()} is a {node.kind}, which must start its chain")
             if node.kind == "key-by" and position < len(node_ids) - 1:
                 raise InvalidPlan(f"{node.label()} is a key-by, which must end its chain")
             nodes.append(node)
@@ -69,9 +76,13 @@ class Chain:
         self.co = self.first if self.first.kind == "co-process" else None
         if self.co is not None:
             self.co_ctx = Context(self.sides)
+        #: The broadcast process first node, if any (keyed or not).
+        self.broadcast = self.first if self.first.kind == "broadcast-process" else None
+        if self.broadcast is not None:
+            self.broadcast.fn.bind(self.sides)
         #: The key-by node ending the chain, if any.
         self.key_by = nodes[-1] if nodes[-1].kind == "key-by" else None
-        starts = 1 if self.keyed or self.co else 0
+        starts = 1 if self.keyed or self.co or self.broadcast else 0
         middle = nodes[starts : len(nodes) - (1 if self.key_by else 0)]
         self.stages = [(stage(n, self.sides), n) for n in middle]
         self.last = middle[-1] if middle else self.first
@@ -106,13 +117,14 @@ class Chain:
         where the changed reduce state is ``(keys, values buffer, value
         ends)``, or None."""
         changed = None
+        stamps = list(batch.timestamps) if batch.timestamps else None
         if self.first.kind == "reduce":
-            values, changed = self._reduce(batch, state)
-        elif self.keyed is not None or self.co is not None:
+            values, stamps, changed = self._reduce(batch, state, stamps)
+        elif self.keyed is not None or self.co is not None or self.broadcast is not None:
             raise JobError(f"{self.first.label()} needs process-with-context (a host bug)")
         else:
             values = decode_values(batch.values, batch.value_ends, self.first.label())
-        return self._finish(values, list(batch.timestamps) if batch.timestamps else None), changed
+        return self._finish(values, stamps), changed
 
     def process_with_context(self, batch, entries, watermark, processing_time, input=0):
         """Runs one batch of input ``input`` (0 or 1, for a co-process) with
@@ -152,6 +164,8 @@ class Chain:
                 raise JobError(f"{co.label()} has two inputs; a batch came from input {input} (a host bug)")
             values = decode_values(batch.values, batch.value_ends, co.label())
             return self._finish(*guarded(co, co.fn.run, input, values, stamps, self.co_ctx))
+        if self.broadcast is not None:
+            return self._run_broadcast(batch, input, stamps)
         keyed = self.keyed
         if keyed is None:
             return self._finish(decode_values(batch.values, batch.value_ends, self.first.label()), stamps)
@@ -179,6 +193,21 @@ class Chain:
         guarded(keyed, self._keyed_elements, process_element, ctx, keys, values, stamps)
         return self._finish(out_values, out_stamps)
 
+    def _run_broadcast(self, batch, input, stamps):
+        node = self.broadcast
+        values = decode_values(batch.values, batch.value_ends, node.label())
+        keys = None
+        if node.fn.keyed and input == 0:
+            if batch.value_ends and len(batch.key_ends) != len(batch.value_ends):
+                raise JobError(f"{node.label()} received records without keys (a host bug)")
+            keys = slices(batch.keys, batch.key_ends)
+        return self._finish(*guarded(node, node.fn.process, input, keys, values, stamps))
+
+    def snapshot(self):
+        """What the chain keeps in its memory for a checkpoint: the
+        broadcast states' entries, ``(state id, map key, value)``."""
+        return self.broadcast.fn.snapshot() if self.broadcast is not None else []
+
     @staticmethod
     def _keyed_elements(process_element, ctx, keys, values, stamps):
         set_key = CALL.set_key
@@ -189,6 +218,10 @@ class Chain:
             emit_all(process_element(value, ctx))
 
     def _run_timers(self, timers):
+        if self.broadcast is not None:
+            node = self.broadcast
+            keys = slices(timers.keys, timers.key_ends)
+            return self._finish(*guarded(node, node.fn.on_timers, keys, timers.timestamps, _domains(timers)))
         keyed = self.keyed
         if keyed is None or keyed.kind == "reduce":
             raise JobError("timers fired for a chain that sets none (a host bug)")
@@ -204,8 +237,7 @@ class Chain:
         ctx._bind(out_values, out_stamps)
         on_timer = getattr(keyed.fn, "on_timer", None)
         if on_timer is not None:
-            domains = [_DOMAINS[d.value] if hasattr(d, "value") else d for d in timers.domains]
-            guarded(keyed, self._fire, on_timer, ctx, keys, namespaces, timers.timestamps, domains)
+            guarded(keyed, self._fire, on_timer, ctx, keys, namespaces, timers.timestamps, _domains(timers))
         return self._finish(out_values, out_stamps)
 
     @staticmethod
@@ -226,10 +258,13 @@ class Chain:
         out.add(values, stamps, self.key_by, self.last)
         return out
 
-    def _reduce(self, batch, state):
+    def _reduce(self, batch, state, stamps):
         """The keyed running reduce: takes the state of the batch's keys,
         folds each record into its key's value, emits every new value, and
-        returns the changed entries as ``(keys, values buffer, value ends)``."""
+        returns them, their timestamps and the changed entries as ``(keys,
+        values buffer, value ends)``. A keyed step (a count window) emits
+        what its step returns instead, with the timestamp of the record
+        that made it."""
         node = self.first
         if batch.value_ends and not batch.key_ends:
             raise JobError(f"{node.label()} received records without keys (a host bug)")
@@ -243,7 +278,9 @@ class Chain:
         emit = emitted.append
         get = table.get
         try:
-            if node.spec == ("sum", 1) and set(map(len, records)) == {2}:
+            if node.spec == ("step", None):
+                stamps = self._steps(node.fn.step, table, keys, records, stamps, emitted)
+            elif node.spec == ("sum", 1) and set(map(len, records)) == {2}:
                 # The running count of (word, n) pairs, without a call per record.
                 for key, record in zip(keys, records):
                     current = get(key)
@@ -262,4 +299,17 @@ class Chain:
         changed = list(dict.fromkeys(keys))
         values, value_ends = bytearray(), []
         pack_values(values, value_ends, list(map(table.__getitem__, changed)))
-        return emitted, (changed, values, value_ends)
+        return emitted, stamps, (changed, values, value_ends)
+
+    @staticmethod
+    def _steps(step, table, keys, records, stamps, emitted):
+        """Runs a keyed step per record; returns the outputs' timestamps."""
+        out_stamps = None if stamps is None else []
+        get = table.get
+        for i, (key, record) in enumerate(zip(keys, records)):
+            table[key], outputs = step(key, get(key), record)
+            before = len(emitted)
+            emitted.extend(outputs)
+            if out_stamps is not None:
+                out_stamps.extend([stamps[i]] * (len(emitted) - before))
+        return out_stamps

@@ -28,7 +28,11 @@ _KINDS = {
     "union": wit_plan.NodeKind_Union,
     "co-process": wit_plan.NodeKind_CoProcess,
 }
-_PARTITIONING = {"forward": wit_plan.Partitioning.FORWARD, "hash": wit_plan.Partitioning.HASH}
+_PARTITIONING = {
+    "forward": wit_plan.Partitioning.FORWARD,
+    "hash": wit_plan.Partitioning.HASH,
+    "broadcast": wit_plan.Partitioning.BROADCAST,
+}
 _STATE_KINDS = {
     "value": wit_plan.StateKind.VALUE,
     "list": wit_plan.StateKind.LIST,
@@ -86,10 +90,11 @@ def export_job(build):
             return False
 
         def snapshot_state(self):
-            return wit.StateEntries(
-                state_ids=[], keys=b"", key_ends=[], namespaces=b"", namespace_ends=[],
-                user_keys=b"", user_key_ends=[], values=b"", value_ends=[],
-            )
+            # Only broadcast states live in the instance: each entry with an
+            # empty key and namespace, the map key as user key.
+            chain = Operator.chain
+            held = [] if chain is None else chain.snapshot()
+            return _entries_to_wit([(id, b"", b"", user_key, value) for id, user_key, value in held])
 
         def finish(self):
             return _output_to_wit(None, None)
@@ -144,10 +149,9 @@ def _timed_kind_to_wit(n):
         return wit_plan.NodeKind_Process()
     if n.kind == "side-output":
         return wit_plan.NodeKind_SideOutput(wit_plan.SideOutputSpec(tag=n.spec.id, name=n.spec.name))
-    states = [
-        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False)
-        for id, name, kind in n.spec["states"]
-    ]
+    if n.kind == "broadcast-process":
+        return _broadcast_kind_to_wit(n.spec)
+    states = _states_to_wit(n.spec["states"])
     window = n.spec["window"]
     if window is not None:
         a = window["assigner"]
@@ -170,6 +174,23 @@ def _timed_kind_to_wit(n):
     if n.kind == "keyed-co-process":
         return wit_plan.NodeKind_KeyedCoProcess(spec)
     return wit_plan.NodeKind_KeyedProcess(spec)
+
+
+def _states_to_wit(states):
+    return [
+        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False) for id, name, kind in states
+    ]
+
+
+def _broadcast_kind_to_wit(spec):
+    broadcast = [
+        wit_plan.StateDescriptor(id=d.id, name=d.name, kind=wit_plan.StateKind.MAP, lazy=False)
+        for d in spec["broadcast"]
+    ]
+    keyed = None
+    if spec["states"] is not None:
+        keyed = wit_plan.KeyedProcessSpec(states=_states_to_wit(spec["states"]), window=None)
+    return wit_plan.NodeKind_BroadcastProcess(wit_plan.BroadcastProcessSpec(broadcast_states=broadcast, keyed=keyed))
 
 
 def _batch_to_wit(out):
@@ -199,16 +220,17 @@ def _timers_to_wit(items):
     )
 
 
-def _context_output_to_wit(out, call):
+def _entries_to_wit(entries):
+    """``(id, key, namespace, user key, value)`` tuples as WIT ``state-entries``."""
     bufs = [bytearray() for _ in range(4)]
     ends = [[] for _ in range(4)]
     ids = []
-    for id, *fields in call.state:
+    for id, *fields in entries:
         ids.append(id)
         for buf, end, field in zip(bufs, ends, fields):
             buf += field
             end.append(len(buf))
-    state = wit.StateEntries(
+    return wit.StateEntries(
         state_ids=ids,
         keys=bytes(bufs[0]),
         key_ends=ends[0],
@@ -219,6 +241,10 @@ def _context_output_to_wit(out, call):
         values=bytes(bufs[3]),
         value_ends=ends[3],
     )
+
+
+def _context_output_to_wit(out, call):
+    state = _entries_to_wit(call.state)
     sides = call.sides
     side_batch = wit.Batch(values=bytes(sides.values), value_ends=sides.value_ends, keys=b"", key_ends=[], timestamps=[])
     return wit_operator.ContextOutput(

@@ -109,11 +109,16 @@ class ConnectedStreams:
             raise TypeError("ConnectedStreams.process takes a CoProcessFunction (process_element1 and 2)")
         return self._co("Co-Process", CoFunction("process", fn.process_element1, fn.process_element2))
 
-    def key_by(self, key1: Callable[[Any], Any], key2: Callable[[Any], Any]) -> KeyedConnectedStreams:
+    def key_by(
+        self, key1: Callable[[Any], Any], key2: Callable[[Any], Any], key_type: Any = None
+    ) -> KeyedConnectedStreams:
         """Keys the first input by ``key1(record)`` and the second by
         ``key2(record)``: records of both inputs with equal keys meet in one
-        subtask and share the key's state and timers."""
-        return KeyedConnectedStreams(self._first.key_by(key1), self._second.key_by(key2))
+        subtask and share the key's state and timers. Key functions
+        annotated with different return types are refused at submit;
+        ``key_type`` declares the type of both."""
+        first, second = self._first.key_by(key1, key_type), self._second.key_by(key2, key_type)
+        return first.connect(second)  # type: ignore[return-value]
 
     def _co(self, name: str, fn: CoFunction) -> DataStream:
         from .stream import DataStream

@@ -11,16 +11,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Union
 
 from .errors import InvalidArguments, InvalidPlan
+from .keys import check_same_key_types, key_type_of
 from .process import OutputTag
 from .state import take_declared
 from .time import WatermarkStrategy
 
 if TYPE_CHECKING:
     from .args import Args
+    from .broadcast import BroadcastStream, MapStateDescriptor
     from .connected import ConnectedStreams
     from .process import Context, KeyedProcessFunction, ProcessFunction
     from .join import IntervalJoin
+    from .all_window import AllWindowedStream
+    from .count_window import CountWindowedStream
     from .window import WindowAssigner, WindowedStream
+    from .window_join import JoinedStreams
 
 #: A job's build function, ``build(env, args)``: records the dataflow on
 #: ``env``. It runs in every task too (to find the functions), so it must
@@ -76,18 +81,26 @@ class Plan:
         self.job_name = None
         self.parallelism = None
         self.error = None
+        #: Joins begun (``a.join(b)``) and not yet finished with
+        #: ``window(..).apply(..)``, by id: the message naming each.
+        self.open_joins = {}
 
-    def add(self, kind, name, input=None, connector=None, fn=None, spec=None, more_inputs=()):
+    def add(self, kind, name, input=None, connector=None, fn=None, spec=None, more_inputs=(), partitioning=None):
+        """Appends a node reading ``input`` and then ``more_inputs``;
+        ``partitioning`` maps an input's position to the partitioning its
+        edge asks for (``{1: "broadcast"}``), overriding the rule below."""
         node = Node(len(self.nodes), kind, name, connector, fn, spec)
-        for source in ([] if input is None else [input]) + list(more_inputs):
+        asked = partitioning or {}
+        for position, source in enumerate(([] if input is None else [input]) + list(more_inputs)):
             upstream = self.nodes[source]
             upstream.consumers += 1
             # Side outputs are no fan-out: they leave inside the same task.
             main = sum(1 for n in self.nodes if n.kind != "side-output" and any(s == source for s, _ in n.inputs))
             if kind != "side-output" and (main >= 1 or any(s == source for s, _ in node.inputs)):
                 self.fail(InvalidPlan(f"the stream of {upstream.label()} feeds two operations; fan-out is not supported yet"))
-            # The one rule of edges: leaving a key-by is hash, all else forward.
-            node.inputs.append((source, "hash" if upstream.kind == "key-by" else "forward"))
+            # The rule of edges: what the node asked for; else leaving a key-by is hash, all else forward.
+            default = "hash" if upstream.kind == "key-by" else "forward"
+            node.inputs.append((source, asked.get(position, default)))
         self.nodes.append(node)
         return node.id
 
@@ -108,6 +121,8 @@ class Plan:
         """Checks the plan (a sink, no dangling stream, unique uids)."""
         if self.error is not None:
             raise self.error
+        for message in self.open_joins.values():
+            raise InvalidPlan(message)
         if not any(n.kind == "sink" for n in self.nodes):
             raise InvalidPlan("the job defines no sink: end a stream with print(), write_as_text(..) or discard()")
         for n in self.nodes:
@@ -291,20 +306,28 @@ class DataStream:
         more = [other._node for other in others]
         return DataStream(self._plan, self._plan.add("union", "Union", self._node, more_inputs=more))
 
-    def connect(self, other: DataStream) -> ConnectedStreams:
+    def connect(self, other: Union[DataStream, BroadcastStream]) -> ConnectedStreams:
         """Pairs this stream with ``other`` (of any records) for a function
         of two inputs: ``map``, ``flat_map`` or ``process`` on the
         :class:`~wflink.ConnectedStreams`; two keyed streams give
         :class:`~wflink.KeyedConnectedStreams` for a
-        :class:`~wflink.KeyedCoProcessFunction`."""
+        :class:`~wflink.KeyedCoProcessFunction` (refused at submit when
+        their key types are known and differ). With a
+        :class:`~wflink.BroadcastStream` (see :meth:`broadcast`): a
+        :class:`~wflink.BroadcastConnectedStream`, or for a keyed stream a
+        :class:`~wflink.KeyedBroadcastConnectedStream`."""
+        from .broadcast import BroadcastStream
         from .connected import ConnectedStreams
 
+        if isinstance(other, BroadcastStream):
+            return other._connect_to(self)  # type: ignore[return-value]
         if not isinstance(other, DataStream) or other._plan is not self._plan:
-            raise TypeError("connect takes a stream of the same job (a DataStream)")
+            raise TypeError("connect takes a stream of the same job (a DataStream or a BroadcastStream)")
         keyed = (isinstance(self, KeyedStream), isinstance(other, KeyedStream))
         if keyed == (True, True):
             from .connected import KeyedConnectedStreams
 
+            check_same_key_types("connect", self._key_type, other._key_type)  # type: ignore[attr-defined]
             return KeyedConnectedStreams(self, other)  # type: ignore[return-value]
         if any(keyed):
             raise InvalidPlan(
@@ -313,10 +336,47 @@ class DataStream:
             )
         return ConnectedStreams(self, other)
 
-    def key_by(self, fn: Callable[[Any], Any]) -> KeyedStream:
+    def broadcast(self, *descriptors: MapStateDescriptor) -> BroadcastStream:
+        """Broadcasts this stream with the broadcast map states
+        ``descriptors`` (Flink's ``broadcast(descriptor)``): connected to
+        another stream, every record goes to every subtask of the operator,
+        whose ``process_broadcast_element`` writes the states."""
+        from .broadcast import BroadcastStream, MapStateDescriptor
+
+        if not descriptors or not all(isinstance(d, MapStateDescriptor) for d in descriptors):
+            raise TypeError("broadcast takes one or more MapStateDescriptor, e.g. broadcast(MapStateDescriptor('rules'))")
+        return BroadcastStream(self, list(descriptors))
+
+    def join(self, other: DataStream) -> JoinedStreams:
+        """Joins this stream with ``other`` on a key and a window (Flink's
+        ``join``): ``a.join(b).where(key_a).equal_to(key_b).window(assigner).apply(fn)``
+        (see :mod:`wflink.window_join`). A join left without its window is
+        refused at submit."""
+        from .window_join import JoinedStreams
+
+        if not isinstance(other, DataStream) or other._plan is not self._plan:
+            raise TypeError("join takes a stream of the same job (a DataStream)")
+        return JoinedStreams(self, other)
+
+    def window_all(self, assigner: WindowAssigner) -> AllWindowedStream:
+        """Cuts the whole stream into windows by ``assigner`` (Flink's
+        ``window_all``): every record goes to one window operator at
+        parallelism 1; finish with ``reduce``, ``aggregate`` or ``process``
+        on the result. Use it where the stream is small or pre-aggregated:
+        a keyed window scales, this does not."""
+        from .all_window import AllWindowedStream
+
+        return AllWindowedStream(self.key_by(lambda _: None), assigner)
+
+    def key_by(self, fn: Callable[[Any], Any], key_type: Any = None) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
-        equally (MessagePack) meet in one subtask."""
-        return self._then("key-by", "Key By", fn, KeyedStream)
+        equally (MessagePack) meet in one subtask. ``key_type`` (e.g.
+        ``str``), or ``fn``'s return annotation, names the key type, so
+        connecting or joining streams keyed by different types is refused
+        when the job is submitted."""
+        keyed = self._then("key-by", "Key By", fn, KeyedStream)
+        keyed._key_type = key_type_of(fn, key_type)
+        return keyed
 
     def _sink(self, name, options, label):
         return DataStream(self._plan, self._plan.add("sink", label, self._node, connector=(name, options)))
@@ -372,6 +432,18 @@ class DataStream:
 class KeyedStream(DataStream):
     """A stream partitioned by key; its operations keep one state value per
     key, held by the host and handed to the function with each batch."""
+
+    #: The name of the key type when the job declared it (see :mod:`wflink.keys`).
+    _key_type: Optional[str] = None
+
+    def count_window(self, size: int, slide: Optional[int] = None) -> CountWindowedStream:
+        """Count windows per key (Flink's ``count_window``): a window fires
+        every ``slide`` records of a key (``size`` when no slide is given)
+        with the key's last ``size`` records; finish with ``reduce``,
+        ``aggregate`` or ``process`` on the result."""
+        from .count_window import CountWindowedStream
+
+        return CountWindowedStream(self, size, size if slide is None else slide)
 
     def reduce(self, fn: Callable[[Any, Any], Any]) -> DataStream:
         """A running reduce per key: the key's first record is its state, each
@@ -441,6 +513,7 @@ class KeyedStream(DataStream):
 
         if not isinstance(other, KeyedStream):
             raise TypeError("interval_join takes a KeyedStream (call key_by on the other stream first)")
+        check_same_key_types("interval_join", self._key_type, other._key_type)
         return IntervalJoin(self, other)
 
     def _two_inputs(self, other, kind, name, fn, spec):

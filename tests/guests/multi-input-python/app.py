@@ -22,16 +22,53 @@ instead of printing. Modes (``--mode``):
   and keyed at parallelism 1 (so each key's records come in file order),
   the keyed aggregation of the amount, printing ``key,timestamp,amount``
   after each record.
+- ``broadcast``: ``b``, read at parallelism 1, is broadcast with the map
+  state ``limits`` (key -> amount) to a BroadcastProcessFunction on ``a``:
+  each record of ``b`` sets its key's limit and prints, in every subtask,
+  ``B key amount size=N`` (N: the state's entries after it); each record
+  of ``a`` prints ``A key amount limit=L``, L its key's limit as that
+  subtask knew it (``none`` before any).
+- ``enrich``: clicks ``timestamp,user,page`` (``--clicks``) keyed by
+  user, connected to profile updates ``timestamp,user,tier``
+  (``--profiles``) broadcast
+  with the map state ``profiles`` (user -> versions); a
+  KeyedBroadcastProcessFunction holds each click in keyed state until the
+  watermark passes it (event timer), then prints
+  ``timestamp,user,page,tier`` with the tier valid at the click's
+  timestamp (``unknown`` before the user's first profile): the twin of
+  guest-examples/click-enrichment.
+- ``window-join``: both inputs with event time (2 s of out-of-orderness),
+  ``a`` joined with ``b`` on key in ``--assigner`` windows (``tumbling``
+  10 s, ``sliding`` 10 s every 5 s, ``session`` with a 3 s gap), printing
+  ``key,a_ts,b_ts,a_amount,b_amount`` per pair and window.
+- ``count-sum``: ``a`` keyed at parallelism 1 (file order per key), a
+  tumbling count window of ``--size`` records reduced to the sum of the
+  amounts (the other fields of the window's first record), printing
+  ``key,timestamp,amount``.
+- ``count-slide``: a sliding count window of ``--size`` records every
+  ``--slide``, printing ``key:amount;amount;...`` (oldest first).
+- ``window-all``: ``a`` with event time (2 s of out-of-orderness), a 10 s
+  tumbling ``window_all`` printing ``window_end,count,sum`` per window.
+- ``key-mismatch``: ``a`` keyed by a ``str`` key function connected to
+  ``b`` keyed by an ``int`` one: refused when the job is submitted.
+- ``join-without-window``: ``a`` joined with ``b`` on key, but no window:
+  refused when the job is submitted.
 """
 
 from datetime import timedelta
 
 from wflink import (
+    BroadcastProcessFunction,
     CoProcessFunction,
+    EventTimeSessionWindows,
     InvalidArguments,
+    KeyedBroadcastProcessFunction,
     KeyedCoProcessFunction,
     MapState,
+    MapStateDescriptor,
     OutputTag,
+    SlidingEventTimeWindows,
+    TumblingEventTimeWindows,
     WatermarkStrategy,
     export_job,
 )
@@ -88,15 +125,128 @@ class WindowTotals(KeyedCoProcessFunction):
             yield f"{ctx.current_key()},{timestamp},{total[0]},{total[1]}"
 
 
+class Limits(BroadcastProcessFunction):
+    """Keeps the latest amount of each key of ``b`` in broadcast state; ``a`` reads it."""
+
+    def __init__(self, limits):
+        self.limits = limits
+
+    def process_element(self, r, ctx):
+        limit = ctx.broadcast_state(self.limits).get(r[0])
+        yield f"A {r[0]} {r[2]} limit={'none' if limit is None else limit}"
+
+    def process_broadcast_element(self, r, ctx):
+        limits = ctx.broadcast_state(self.limits)
+        limits.put(r[0], r[2])
+        yield f"B {r[0]} {r[2]} size={len(limits)}"
+
+
+class Enrich(KeyedBroadcastProcessFunction):
+    """Enriches clicks with the tier valid at their timestamp. A click waits
+    in keyed state until the watermark passes it: by then every profile
+    update from before it has arrived, whichever input ran ahead."""
+
+    def __init__(self, profiles):
+        self.profiles = profiles
+        self.pending = MapState("pending-clicks")
+
+    def process_element(self, click, ctx):
+        ts, _, page = click
+        self.pending.put(ts, [*self.pending.get(ts, ()), page])
+        ctx.register_event_time_timer(ts)
+
+    def process_broadcast_element(self, update, ctx):
+        ts, user, tier = update
+        state = ctx.broadcast_state(self.profiles)
+        versions = sorted([*state.get(user, ()), (ts, tier)])
+        state.put(user, versions)
+
+    def on_timer(self, timestamp, ctx):
+        user = ctx.current_key()
+        pages = self.pending.get(timestamp)
+        if pages is None:
+            return
+        self.pending.remove(timestamp)
+        versions = ctx.broadcast_state(self.profiles).get(user, ())
+        tier = next((t for start, t in reversed(versions) if start <= timestamp), "unknown")
+        for page in pages:
+            yield f"{timestamp},{user},{page},{tier}"
+
+
+def text_fields(line):
+    ts, a, b = line.split(",")
+    return (int(ts), a, b)
+
+
+def str_key(r) -> str:
+    return r[0]
+
+
+def int_key(r) -> int:
+    return r[2]
+
+
+def join_line(a, b):
+    return f"{a[0]},{a[1]},{b[1]},{a[2]},{b[2]}"
+
+
+ASSIGNERS = {
+    "tumbling": lambda: TumblingEventTimeWindows.of(timedelta(seconds=10)),
+    "sliding": lambda: SlidingEventTimeWindows.of(timedelta(seconds=10), timedelta(seconds=5)),
+    "session": lambda: EventTimeSessionWindows.with_gap(timedelta(seconds=3)),
+}
+
+
+def single_input(env, args, mode, output):
+    """The modes on ``a`` alone."""
+    records = env.read_text_file(args.required("a")).set_parallelism(1).map(parse).set_parallelism(1)
+    if mode == "window-all":
+        strategy = WatermarkStrategy.for_bounded_out_of_orderness(timedelta(seconds=2))
+        timed = records.assign_timestamps_and_watermarks(strategy, lambda r: r[1])
+        windows = timed.window_all(TumblingEventTimeWindows.of(timedelta(seconds=10)))
+        totals = windows.process(lambda w, rs: [f"{w.max_timestamp()},{len(rs)},{sum(r[2] for r in rs)}"])
+        totals.print_or_write(output)
+        return
+    keyed = records.key_by(lambda r: r[0]).set_parallelism(1)
+    size = args.get_int("size", 3)
+    if mode == "count-sum":
+        sums = keyed.count_window(size).reduce(lambda a, b: (a[0], a[1], a[2] + b[2]))
+        sums.map(lambda r: f"{r[0]},{r[1]},{r[2]}").print_or_write(output)
+    elif mode == "count-slide":
+        windows = keyed.count_window(size, args.get_int("slide", 1))
+        windows.process(lambda key, rs: [f"{key}:{';'.join(str(r[2]) for r in rs)}"]).print_or_write(output)
+    else:
+        running = getattr(keyed, mode.replace("-", "_"))(2)
+        running.map(lambda r: f"{r[0]},{r[1]},{r[2]}").print_or_write(output)
+
+
+def broadcast_modes(env, args, mode, output):
+    """The modes with broadcast state."""
+    if mode == "broadcast":
+        limits = MapStateDescriptor("limits")
+        b = env.read_text_file(args.required("b")).set_parallelism(1).map(parse).set_parallelism(1)
+        a = env.read_text_file(args.required("a")).map(parse)
+        a.connect(b.broadcast(limits)).process(Limits(limits)).print_or_write(output)
+        return
+    strategy = WatermarkStrategy.for_bounded_out_of_orderness(timedelta(seconds=2))
+    clicks = env.read_text_file(args.required("clicks")).map(text_fields).name("parse-clicks")
+    clicks = clicks.assign_timestamps_and_watermarks(strategy, lambda c: c[0])
+    updates = env.read_text_file(args.required("profiles")).map(text_fields).name("parse-profiles")
+    updates = updates.assign_timestamps_and_watermarks(strategy, lambda u: u[0])
+    profiles = MapStateDescriptor("profiles")
+    enriched = clicks.key_by(lambda c: c[1]).connect(updates.broadcast(profiles)).process(Enrich(profiles))
+    enriched.name("enrich").uid("enrich").print_or_write(output)
+
+
 def build(env, args):
     env.set_job_name("multi-input-python")
     output = args.get("output")
     mode = args.get("mode", "union")
-    if mode in ("min", "max", "min-by", "max-by"):
-        records = env.read_text_file(args.required("a")).set_parallelism(1).map(parse).set_parallelism(1)
-        keyed = records.key_by(lambda r: r[0]).set_parallelism(1)
-        running = getattr(keyed, mode.replace("-", "_"))(2)
-        running.map(lambda r: f"{r[0]},{r[1]},{r[2]}").print_or_write(output)
+    if mode in ("min", "max", "min-by", "max-by", "count-sum", "count-slide", "window-all"):
+        single_input(env, args, mode, output)
+        return
+    if mode in ("broadcast", "enrich"):
+        broadcast_modes(env, args, mode, output)
         return
     a = env.read_text_file(args.required("a")).map(parse)
     b = env.read_text_file(args.required("b")).map(parse)
@@ -119,6 +269,19 @@ def build(env, args):
         b = b.assign_timestamps_and_watermarks(strategy, lambda r: r[1])
         totals = a.connect(b).key_by(lambda r: r[0], lambda r: r[0]).process(WindowTotals())
         totals.uid("window-totals").print_or_write(output)
+    elif mode == "window-join":
+        strategy = WatermarkStrategy.for_bounded_out_of_orderness(timedelta(seconds=2))
+        a = a.assign_timestamps_and_watermarks(strategy, lambda r: r[1])
+        b = b.assign_timestamps_and_watermarks(strategy, lambda r: r[1])
+        assigner = ASSIGNERS.get(args.required("assigner"))
+        if assigner is None:
+            raise InvalidArguments(f"unknown assigner {args.required('assigner')}")
+        joined = a.join(b).where(lambda r: r[0]).equal_to(lambda r: r[0]).window(assigner()).apply(join_line)
+        joined.print_or_write(output)
+    elif mode == "join-without-window":
+        a.join(b).where(lambda r: r[0]).equal_to(lambda r: r[0])
+    elif mode == "key-mismatch":
+        a.key_by(str_key).connect(b.key_by(int_key)).process(WindowTotals()).print_or_write(output)
     else:
         raise InvalidArguments(f"unknown mode {mode}")
 
