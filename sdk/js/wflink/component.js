@@ -3,6 +3,7 @@
 //
 //     export const { job, operator } = exportJob(build);
 
+import { BroadcastOperator } from "./broadcast.js";
 import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
 import { record } from "./stream.js";
@@ -57,13 +58,12 @@ export function exportJob(build) {
     keepState() {
       return false;
     },
+    // Only a broadcast process chain hands entries over: its broadcast
+    // states, which live in the instance whatever `keepState` answered.
     snapshotState() {
-      const bytes = new Uint8Array(0);
-      const ends = new Uint32Array(0);
-      return {
-        stateIds: ends, keys: bytes, keyEnds: ends, namespaces: bytes, namespaceEnds: ends,
-        userKeys: bytes, userKeyEnds: ends, values: bytes, valueEnds: ends,
-      };
+      const first = plan === undefined || ids === undefined ? undefined : plan.nodes[ids[0]];
+      const entries = first !== undefined && first.fn instanceof BroadcastOperator ? first.fn.snapshot() : [];
+      return stateEntriesToWit(entries);
     },
     finish() {
       return outputToWit(undefined, []);
@@ -103,6 +103,9 @@ function planToWit(plan) {
       kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
     } else if (n.kind === "keyed-process" || n.kind === "keyed-co-process") {
       kind = { tag: n.kind, val: keyedProcessSpec(n.spec) };
+    } else if (n.kind === "broadcast-process") {
+      const broadcastStates = n.spec.broadcastStates.map(({ id, name, kind }) => ({ id, name, kind, lazy: false }));
+      kind = { tag: n.kind, val: { broadcastStates, keyed: n.spec.keyed && keyedProcessSpec(n.spec.keyed) } };
     } else {
       kind = { tag: n.kind };
     }
@@ -162,14 +165,18 @@ function timersToWit(items) {
   return { keys, keyEnds, namespaces, namespaceEnds, timestamps, domains: items.map((t) => t[0]) };
 }
 
-/** The WIT `context-output` of a ContextChain's CallResult. */
-function contextOutputToWit(result) {
-  const entries = result.state;
+/** The WIT `state-entries` of `[id, key, namespace, userKey, value]` items. */
+function stateEntriesToWit(entries) {
   const [keys, keyEnds] = flat(entries.map((e) => e[1]));
   const [namespaces, namespaceEnds] = flat(entries.map((e) => e[2]));
   const [userKeys, userKeyEnds] = flat(entries.map((e) => e[3]));
   const [values, valueEnds] = flat(entries.map((e) => e[4]));
-  const state = { stateIds: Uint32Array.from(entries, (e) => e[0]), keys, keyEnds, namespaces, namespaceEnds, userKeys, userKeyEnds, values, valueEnds };
+  return { stateIds: Uint32Array.from(entries, (e) => e[0]), keys, keyEnds, namespaces, namespaceEnds, userKeys, userKeyEnds, values, valueEnds };
+}
+
+/** The WIT `context-output` of a ContextChain's CallResult. */
+function contextOutputToWit(result) {
+  const state = stateEntriesToWit(result.state);
   const sides = result.sides;
   const empty = new Uint8Array(0);
   const sideRecords = {
