@@ -85,7 +85,7 @@ fn min_max_min_by_and_max_by_follow_flinks_semantics() {
 }
 
 /// Per key, in input order: every `slide` records, the last `size`.
-fn count_windows(recs: &[Rec], size: usize, slide: usize) -> Vec<Vec<Rec>> {
+pub(crate) fn count_windows(recs: &[Rec], size: usize, slide: usize) -> Vec<Vec<Rec>> {
     let mut per_key: HashMap<&str, (Vec<&Rec>, usize)> = HashMap::new();
     let mut windows = Vec::new();
     for r in recs {

@@ -25,7 +25,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 const TIERS: [&str; 4] = ["free", "silver", "gold", "premium"];
 
 /// A click (timestamp, user, page) or a profile update (timestamp, user, tier).
-type Line = (i64, String, String);
+pub(crate) type Line = (i64, String, String);
 
 /// A xorshift generator, deterministic for `seed`.
 fn rng(seed: u64) -> impl FnMut() -> u64 {
@@ -40,7 +40,7 @@ fn rng(seed: u64) -> impl FnMut() -> u64 {
 
 /// `n` clicks of `users` users, timestamps rising by `step` ms but up to
 /// 1.5 s out of order (the example allows 2 s).
-fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
+pub(crate) fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
     let mut next = rng(seed);
     (0..n)
         .map(|i| {
@@ -53,7 +53,7 @@ fn clicks(n: usize, users: u64, step: i64, seed: u64) -> Vec<Line> {
 /// `n` profile updates spread over `span` ms, up to 1.5 s out of order;
 /// no user gets two updates with one timestamp (their order would be
 /// arbitrary).
-fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
+pub(crate) fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
     let mut next = rng(seed);
     let step = span / n as i64;
     let mut seen = std::collections::HashSet::new();
@@ -69,7 +69,7 @@ fn updates(n: usize, users: u64, span: i64, seed: u64) -> Vec<Line> {
     out
 }
 
-fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
+pub(crate) fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.iter().map(|(ts, a, b)| format!("{ts},{a},{b}\n")).collect::<String>()).unwrap();
     path
@@ -77,7 +77,7 @@ fn write_lines(dir: &Path, name: &str, lines: &[Line]) -> PathBuf {
 
 /// The enriched clicks, by a plain loop: each click with the tier of the
 /// user's latest update at or before its timestamp.
-fn enriched(clicks: &[Line], updates: &[Line]) -> Vec<String> {
+pub(crate) fn enriched(clicks: &[Line], updates: &[Line]) -> Vec<String> {
     let mut versions: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
     for (ts, user, tier) in updates {
         versions.entry(user).or_default().push((*ts, tier));

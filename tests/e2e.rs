@@ -20,6 +20,7 @@ mod fault_tolerance;
 mod flink_dashboard;
 mod hostile_jobs;
 mod joins;
+mod js_inputs;
 mod kafka;
 mod kafka_source;
 mod lazy_state;

@@ -64,7 +64,7 @@ fn sorted(mut lines: Vec<String>) -> Vec<String> {
 
 /// The interval join by a plain loop: every pair with `lo <= b.ts - a.ts <= hi`,
 /// and every `a` without one as `UNMATCHED`.
-fn interval_join(a: &[Rec], b: &[Rec], lo: i64, hi: i64) -> Vec<String> {
+pub(crate) fn interval_join(a: &[Rec], b: &[Rec], lo: i64, hi: i64) -> Vec<String> {
     let mut lines = Vec::new();
     for x in a {
         let before = lines.len();
@@ -113,7 +113,7 @@ fn windows(ts: i64, size: i64, slide: i64) -> Vec<i64> {
 }
 
 /// The window join by a plain loop over fixed windows: one line per pair and shared window.
-fn fixed_window_join(a: &[Rec], b: &[Rec], size: i64, slide: i64) -> Vec<String> {
+pub(crate) fn fixed_window_join(a: &[Rec], b: &[Rec], size: i64, slide: i64) -> Vec<String> {
     let mut lines = Vec::new();
     for x in a {
         for y in b.iter().filter(|y| y.0 == x.0) {
@@ -128,7 +128,7 @@ fn fixed_window_join(a: &[Rec], b: &[Rec], size: i64, slide: i64) -> Vec<String>
 /// The window join by a plain loop over sessions: per key, the records of
 /// both inputs in time order; a record more than `gap` after the end of
 /// the session so far (its last record's time plus `gap`) starts a new one.
-fn session_join(a: &[Rec], b: &[Rec], gap: i64) -> Vec<String> {
+pub(crate) fn session_join(a: &[Rec], b: &[Rec], gap: i64) -> Vec<String> {
     let mut by_key: BTreeMap<&str, Vec<(i64, bool, &Rec)>> = BTreeMap::new();
     a.iter().for_each(|r| by_key.entry(&r.0).or_default().push((r.1, true, r)));
     b.iter().for_each(|r| by_key.entry(&r.0).or_default().push((r.1, false, r)));

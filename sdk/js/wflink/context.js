@@ -67,6 +67,8 @@ export class Call {
     /** Address -> `{ id, key, namespace, userKey, value }` (value
      * undefined when deleted), built from `raw` on first use. */
     this.store = undefined;
+    /** The store's entries by state, key and namespace (see `insert`). */
+    this.maps = undefined;
     /** Addresses written by this call. */
     this.dirty = new Set();
     /** Entries written by operators that keep their own tables (windows):
@@ -83,6 +85,7 @@ export class Call {
     this.keyed = false;
     this.raw = undefined;
     this.store = undefined;
+    this.maps = undefined;
   }
 
   /** Makes `key` (bytes) the current key, with the empty namespace. */
@@ -122,14 +125,28 @@ export class Call {
   loaded() {
     if (this.store === undefined) {
       this.store = new Map();
+      this.maps = new Map();
       for (const [id, key, namespace, userKey, value] of this.entries()) {
         const k = byteString(key);
         const n = byteString(namespace);
         const u = byteString(userKey);
-        this.store.set(address(id, k, n, u), { id, key, namespace, userKey, userKeyText: u, keyText: k, namespaceText: n, value });
+        this.insert(address(id, k, n, u), { id, key, namespace, userKey, userKeyText: u, keyText: k, namespaceText: n, value });
       }
     }
     return this.store;
+  }
+
+  /** Adds a new entry at `at`, indexed by its state, key and namespace
+   * (so a map state's scan reads only its own entries). */
+  insert(at, entry) {
+    this.store.set(at, entry);
+    const of = address(entry.id, entry.keyText, entry.namespaceText, "");
+    let entries = this.maps.get(of);
+    if (entries === undefined) {
+      entries = [];
+      this.maps.set(of, entries);
+    }
+    entries.push(entry);
   }
 
   /** The stored bytes of a state of the current key and namespace, or undefined. */
@@ -149,7 +166,7 @@ export class Call {
     if (entry !== undefined) entry.value = value;
     else {
       const { key, keyText, namespace, namespaceText } = this;
-      store.set(at, { id, key, namespace, userKey, userKeyText: u, keyText, namespaceText, value });
+      this.insert(at, { id, key, namespace, userKey, userKeyText: u, keyText, namespaceText, value });
     }
     this.dirty.add(at);
   }
@@ -158,14 +175,13 @@ export class Call {
    * namespace, in no particular order. */
   scan(id) {
     this.requireKeyed();
+    this.loaded();
+    const entries = this.maps.get(address(id, this.keyText, this.namespaceText, "")) || [];
     const out = [];
-    for (const e of this.loaded().values()) {
-      if (e.value !== undefined && e.id === id && e.keyText === this.keyText && e.namespaceText === this.namespaceText) {
-        out.push([e.userKey, e.value]);
-      }
-    }
+    for (const e of entries) if (e.value !== undefined) out.push([e.userKey, e.value]);
     return out;
   }
+
 
   /** Registers a timer of the current key and namespace. */
   registerTimer(domain, timestamp) {

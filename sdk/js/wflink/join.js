@@ -143,11 +143,6 @@ function outputTag(tag) {
   return tag;
 }
 
-/** The buffered buckets of a map state, oldest first: `[ts, [[record, matched], ...]]`. */
-function byTime(state) {
-  return state.entries().sort((a, b) => a[0] - b[0]);
-}
-
 /** The keyed co-process function that runs an interval join: two map
  * states of `timestamp -> [[record, matched], ...]`. (Not a subclass of
  * KeyedCoProcessFunction: connected.js may not be evaluated yet when this
@@ -180,8 +175,10 @@ class IntervalJoinOperator {
       return;
     }
     let matched = false;
-    for (const [otherTs, bucket] of theirs.entries()) {
+    // Timestamps first (small keys), buckets only where they meet.
+    for (const otherTs of theirs.keys()) {
       if (otherTs < ts + lo || otherTs > ts + hi) continue;
+      const bucket = theirs.get(otherTs);
       for (const item of bucket) {
         ctx.emitAll(pair(value, item[0]));
         item[1] = true;
@@ -208,26 +205,28 @@ class IntervalJoinOperator {
   }
 
   /** Drops the records of both sides whose interval the watermark has
-   * passed, sending the unmatched ones where asked. */
+   * passed, sending the unmatched ones where asked. Each buffered
+   * timestamp registered its own timer and timers fire in time order, so
+   * the one left timestamp `timestamp - max(upper, 0)` and the one right
+   * timestamp `timestamp + min(lower, 0)` are all that is due: no scan. */
   onTimer(timestamp, ctx) {
     const sides = [
-      [this.leftState, (t) => this.leftCleanup(t), this.tags.leftUnmatched],
-      [this.rightState, (t) => this.rightCleanup(t), this.tags.rightUnmatched],
+      [this.leftState, timestamp - Math.max(this.upper, 0), this.tags.leftUnmatched],
+      [this.rightState, timestamp + Math.min(this.lower, 0), this.tags.rightUnmatched],
     ];
-    for (const [state, cleanup, tag] of sides) {
-      for (const [ts, bucket] of byTime(state)) {
-        if (cleanup(ts) > timestamp) continue;
-        state.remove(ts);
-        if (tag !== undefined) for (const [value, seen] of bucket) if (!seen) ctx.output(tag, value);
-      }
+    for (const [state, ts, tag] of sides) {
+      const bucket = state.get(ts);
+      if (bucket === undefined) continue;
+      if (tag !== undefined) for (const [value, seen] of bucket) if (!seen) ctx.output(tag, value);
+      state.remove(ts);
     }
   }
+
 }
 
-/** The error of a join that reached `apply` without a window. */
-function noWindow(plan) {
-  plan.fail(new InvalidPlan("a window join needs a window: call .window(assigner) after .where(keyA).equalTo(keyB), then .apply(f)"));
-  return undefined;
+/** Throws the error of a join that reached `apply` without a window. */
+function noWindow() {
+  throw new InvalidPlan("a window join needs a window: call .window(assigner) after .where(keyA).equalTo(keyB), then .apply(f)");
 }
 
 /** Two streams to join; name the first one's key with `where`. */
@@ -258,7 +257,7 @@ export class JoinedStreams {
 
   /** Not a step of a join: it needs keys and a window first. */
   apply() {
-    return noWindow(this.first.plan);
+    noWindow();
   }
 }
 
@@ -288,7 +287,7 @@ export class JoinWhere {
 
   /** Not a step of a join: it needs the second key and a window first. */
   apply() {
-    return noWindow(this.streams.first.plan);
+    noWindow();
   }
 }
 
@@ -313,12 +312,12 @@ export class JoinEqual {
 
   /** Refused: a window join needs `window(assigner)` before `apply`. */
   apply() {
-    return noWindow(this.on.streams.first.plan);
+    noWindow();
   }
 
   /** Refused: a window join needs `window(assigner)` before `applyFlat`. */
   applyFlat() {
-    return noWindow(this.on.streams.first.plan);
+    noWindow();
   }
 }
 
