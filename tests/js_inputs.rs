@@ -16,7 +16,7 @@ use crate::aggregations::{count_windows, line};
 use crate::broadcast_state::{clicks, enriched, updates, write_lines};
 use crate::common::cluster::{TestCluster, wait_for};
 use crate::common::*;
-use crate::fault_tolerance::{committed, submit};
+use crate::fault_tolerance::committed;
 use crate::joins::{fixed_window_join, interval_join, parts, session_join};
 use crate::multi_input::{Rec, records, write_input};
 
@@ -156,7 +156,8 @@ fn a_javascript_broadcast_process_function_sees_every_broadcast_record_in_every_
 /// The keyed broadcast job at p=2 on two TaskManagers, checkpoints every
 /// 300 ms, the exactly-once file sink; TaskManager 0 is killed with
 /// SIGKILL after a completed checkpoint. The JavaScript chains hand their
-/// broadcast state over at every checkpoint and get it back on restore
+/// broadcast state and the keyed state they keep (the clicks waiting for
+/// the watermark) over at every checkpoint and get both back on restore
 /// (the profile updates are not read again), so every click is committed
 /// once with the right tier.
 #[test]
@@ -172,7 +173,18 @@ fn javascript_broadcast_state_survives_a_killed_taskmanager() {
     let paths = [&clicks, &profiles, &output].map(|p| p.to_str().unwrap().to_owned());
     let wasm = guest();
     let args = ["-p", "2", wasm.to_str().unwrap(), "--mode", "enrich", "--clicks", &paths[0], "--profiles", &paths[1]];
-    let job = submit(&cluster, &[&args[..], &["--output", &paths[2]]].concat());
+    // Not `fault_tolerance::submit`: compiling a JavaScript component at
+    // upload takes longer than its deadline on a busy machine.
+    let mut command = wflink();
+    command.args(["run", "-d", "-m", &cluster.rest]).args(args).args(["--output", &paths[2]]);
+    let submitted = run_with_limit(command, LIMIT);
+    let stdout = String::from_utf8_lossy(&submitted.stdout);
+    let job = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Job has been submitted with JobID "))
+        .unwrap_or_else(|| panic!("no job id: {stdout} {}", String::from_utf8_lossy(&submitted.stderr)))
+        .trim()
+        .to_string();
     wait_for("a completed checkpoint", || {
         assert_eq!(cluster.job_status(&job), "RUNNING", "the job must still run when the TaskManager is killed");
         let stats = cluster.get(&format!("/jobs/{job}/checkpoints"));

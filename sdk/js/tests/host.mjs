@@ -46,11 +46,30 @@ export class Host {
     this.now = 0n;
     this.out = [];
     this.sides = [];
+    /** Whether the chain keeps its state (`keep-state`): it then gets each
+     * entry once and hands back no changes. */
+    this.kept = operator.keepState();
+    /** Addresses already sent to a chain that keeps its state. */
+    this.sent = new Set();
+  }
+
+  /** Every stored entry `[id, key, ns, user, value]`: the host's, or what
+   * a chain that keeps its state would hand over at a checkpoint. */
+  stored() {
+    if (!this.kept) return [...this.state.values()];
+    const s = this.operator.snapshotState();
+    const [keys, nss, users, values] = [cut(s.keys, s.keyEnds), cut(s.namespaces, s.namespaceEnds), cut(s.userKeys, s.userKeyEnds), cut(s.values, s.valueEnds)];
+    return [...s.stateIds].map((id, i) => [id, keys[i], nss[i], users[i], values[i]]).filter((e) => e[1].length > 0);
   }
 
   entriesOf(keys) {
     const wanted = new Set(keys.map(hex));
-    const picked = [...this.state.values()].filter((e) => wanted.has(hex(e[1])));
+    let picked = [...this.state.values()].filter((e) => wanted.has(hex(e[1])));
+    if (this.kept) {
+      const at = (e) => `${e[0]}|${hex(e[1])}|${hex(e[2])}|${hex(e[3])}`;
+      picked = picked.filter((e) => !this.sent.has(at(e)));
+      picked.forEach((e) => this.sent.add(at(e)));
+    }
     const [k, ke] = flat(picked.map((e) => e[1]));
     const [n, ne] = flat(picked.map((e) => e[2]));
     const [u, ue] = flat(picked.map((e) => e[3]));
@@ -60,6 +79,7 @@ export class Host {
 
   apply(result) {
     const s = result.state;
+    if (this.kept) assert.equal(s.stateIds.length, 0, "a chain that keeps its state hands back no changes");
     const keys = cut(s.keys, s.keyEnds);
     const nss = cut(s.namespaces, s.namespaceEnds);
     const users = cut(s.userKeys, s.userKeyEnds);

@@ -68,7 +68,8 @@ test("an interval join pairs records within its bounds, reports the unmatched an
   assert.deepEqual(host.out.map(([, t]) => t).sort(), [120, 205, 205, 95]);
   host.advance(1000);
   assert.deepEqual(host.sides.map(([, v]) => v), [["j", 100]], "j's record met nothing");
-  assert.equal(host.state.size, 0, "the watermark dropped both buffers");
+  assert.equal(host.kept, true, "an interval join keeps its state in the instance");
+  assert.deepEqual(host.stored(), [], "the watermark dropped both buffers");
   refused((env) => {
     const [a, b] = sources(env);
     a.keyBy((r) => r[0]).intervalJoin(b.keyBy((r) => r[0])).between(5, 1).process(() => {}).print();
@@ -194,10 +195,22 @@ test("keyed broadcast state: the broadcast side writes, the keyed side reads wit
   assert.deepEqual(host.out.map(([v]) => v), [
     "k #1 limit=none", "set k=50 size=1", "set j=60 size=2", "k #2 limit=50", "j #1 limit=60", "timer k 11 limit=50",
   ]);
-  const snapshot = host.operator.snapshotState();
-  assert.deepEqual(cut(snapshot.userKeys, snapshot.userKeyEnds).map(unpackb), ["j", "k"], "in key order");
-  assert.deepEqual(cut(snapshot.values, snapshot.valueEnds).map(unpackb), [60, 50]);
-  assert.equal(snapshot.keys.length + snapshot.namespaces.length, 0, "empty keys and namespaces");
+  // The snapshot holds the kept keyed state (the counts) and the broadcast
+  // state, with empty keys and namespaces, in key order.
+  const all = host.operator.snapshotState();
+  const ids = [...all.stateIds];
+  const keys = cut(all.keys, all.keyEnds);
+  assert.deepEqual(ids.filter((_, i) => keys[i].length > 0).length, 2, "a count for k and one for j");
+  const mine = ids.map((id, i) => i).filter((i) => keys[i].length === 0);
+  assert.ok(mine.every((i) => ids[i] === limits.id && cut(all.namespaces, all.namespaceEnds)[i].length === 0));
+  const pick = (bytes, ends) => mine.map((i) => cut(bytes, ends)[i]);
+  assert.deepEqual(pick(all.userKeys, all.userKeyEnds).map(unpackb), ["j", "k"], "in key order");
+  assert.deepEqual(pick(all.values, all.valueEnds).map(unpackb), [60, 50]);
+  const [u, ue] = flat(pick(all.userKeys, all.userKeyEnds));
+  const [v, ve] = flat(pick(all.values, all.valueEnds));
+  const none = new Uint8Array(0);
+  const empty = new Uint32Array(mine.length);
+  const snapshot = { stateIds: Uint32Array.from(mine, () => limits.id), keys: none, keyEnds: empty, namespaces: none, namespaceEnds: empty, userKeys: u, userKeyEnds: ue, values: v, valueEnds: ve };
   // A new instance gets the copy back in an empty batch of input 1.
   const restored = open(broadcastJob, "limited").host;
   restored.restore(snapshot);

@@ -102,7 +102,7 @@ test("keyed state of every kind and timers of both clocks keep Flink's semantics
   assert.equal(host.sides[0][0], alarms.id);
   // Cleared state is gone from the host; the sums stay.
   const names = new Map(node.kind.val.states.map((s) => [s.id, s.name]));
-  const left = [...host.state.values()].map((e) => `${names.get(e[0])}:${unpackb(e[1])}`).sort();
+  const left = host.stored().map((e) => `${names.get(e[0])}:${unpackb(e[1])}`).sort();
   assert.deepEqual(left, ["average:0", "average:1", "deadline:0", "sum:0", "sum:1"]);
 });
 

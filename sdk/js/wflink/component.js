@@ -7,7 +7,9 @@ import { BroadcastOperator } from "./broadcast.js";
 import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
 import { record } from "./stream.js";
+import { CALL } from "./context.js";
 import { ContextChain } from "./timed.js";
+import { WindowOperator } from "./window.js";
 
 /** Returns the `{ job, operator }` exports componentize-js looks for in the
  * job's main module, running `build(env, args)` to describe the plan.
@@ -34,6 +36,7 @@ export function exportJob(build) {
     open(args, nodeIds, _subtask) {
       plan = guard(() => record(build, args));
       ids = Array.from(nodeIds);
+      CALL.keepState(false);
       contextChain = undefined;
       chain = guard(() => new Chain(plan, ids));
     },
@@ -53,16 +56,28 @@ export function exportJob(build) {
       const c = timed();
       return contextOutputToWit(guard(() => c.onTimers(fired, state, Number(time.watermark), Number(time.processingTime))));
     },
-    // Named state travels with every call (the host's per-call
-    // protocol): this library keeps none between calls.
+    // A chain whose first node is a keyed process function (of one or
+    // two inputs, the interval join's, a keyed broadcast one) keeps its
+    // named state in the instance between calls, so a call carries only
+    // restored entries instead of every entry of its keys. Windows and
+    // running reduces keep the per-call protocol (state travels with
+    // every call).
     keepState() {
-      return false;
+      const first = plan === undefined || ids === undefined ? undefined : plan.nodes[ids[0]];
+      const keep =
+        first !== undefined &&
+        (first.kind === "keyed-co-process" ||
+          (first.kind === "keyed-process" && !(first.fn instanceof WindowOperator)) ||
+          (first.kind === "broadcast-process" && first.spec.keyed !== undefined));
+      CALL.keepState(keep);
+      return keep;
     },
-    // Only a broadcast process chain hands entries over: its broadcast
+    // The kept keyed entries, and a broadcast process chain's broadcast
     // states, which live in the instance whatever `keepState` answered.
     snapshotState() {
       const first = plan === undefined || ids === undefined ? undefined : plan.nodes[ids[0]];
-      const entries = first !== undefined && first.fn instanceof BroadcastOperator ? first.fn.snapshot() : [];
+      const entries = CALL.snapshot();
+      if (first !== undefined && first.fn instanceof BroadcastOperator) entries.push(...first.fn.snapshot());
       return stateEntriesToWit(entries);
     },
     finish() {
