@@ -25,7 +25,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 const TIERS: [&str; 4] = ["free", "silver", "gold", "premium"];
 
 /// A click (timestamp, user, page) or a profile update (timestamp, user, tier).
-type Line = (i64, String, String);
+pub(crate) type Line = (i64, String, String);
 
 /// A xorshift generator, deterministic for `seed`.
 pub(crate) fn rng(seed: u64) -> impl FnMut() -> u64 {

@@ -21,6 +21,7 @@ mod flink_dashboard;
 mod flink_shapes;
 mod hostile_jobs;
 mod joins;
+mod js_inputs;
 mod kafka;
 mod kafka_source;
 mod lazy_state;

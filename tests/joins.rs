@@ -64,7 +64,7 @@ fn sorted(mut lines: Vec<String>) -> Vec<String> {
 
 /// The interval join by a plain loop: every pair with `lo <= b.ts - a.ts <= hi`,
 /// and every `a` without one as `UNMATCHED`.
-fn interval_join(a: &[Rec], b: &[Rec], lo: i64, hi: i64) -> Vec<String> {
+pub(crate) fn interval_join(a: &[Rec], b: &[Rec], lo: i64, hi: i64) -> Vec<String> {
     let mut lines = Vec::new();
     for x in a {
         let before = lines.len();

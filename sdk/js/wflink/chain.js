@@ -92,8 +92,10 @@ export class Output {
 
 /** Nodes that read a key-by and so must start their chain. */
 const KEYED = new Set(["reduce", "keyed-process", "keyed-co-process"]);
+/** Nodes of two inputs, which start their chain. */
+const TWO_INPUTS = new Set(["co-process", "broadcast-process"]);
 /** Nodes that run only through `process-with-context` and `on-timers`. */
-const TIMED = new Set(["assign-timestamps", "process", "keyed-process", "co-process", "keyed-co-process"]);
+const TIMED = new Set(["assign-timestamps", "process", "keyed-process", "co-process", "keyed-co-process", "broadcast-process"]);
 
 /** The nodes `nodeIds` of `plan`, checked to form a chain. */
 export function chainNodes(plan, nodeIds) {
@@ -111,7 +113,7 @@ export function chainNodes(plan, nodeIds) {
     if (KEYED.has(node.kind) && position > 0) {
       throw new InvalidPlan(`${node.label()} is a ${node.kind}, which must start its chain (it reads a key-by)`);
     }
-    if (node.kind === "co-process" && position > 0) {
+    if (TWO_INPUTS.has(node.kind) && position > 0) {
       throw new InvalidPlan(`${node.label()} has two inputs, so it must start its chain`);
     }
     if (node.kind === "key-by" && position < nodeIds.length - 1) {
@@ -144,7 +146,10 @@ export class Chain {
     let records;
     let changed = [];
     this.direct = batch.timestamps.length === 0 ? out : undefined;
-    if (this.reduceNode) [records, changed] = this.reduce(batch, state);
+    // `from[i]`: the input record whose timestamp output `i` carries (a
+    // count window's output: the record that fired it), if not the i-th.
+    let from;
+    if (this.reduceNode) [records, changed, from] = this.reduce(batch, state);
     else records = decodeValues(batch.values, batch.valueEnds, this.first.label());
     this.direct = undefined;
     if (records === undefined) return [out, changed];
@@ -152,7 +157,7 @@ export class Chain {
       this.runInto(records, out, undefined);
     } else {
       // Keep each input record's timestamp on what it produces.
-      records.forEach((r, i) => this.runInto([r], out, batch.timestamps[i]));
+      records.forEach((r, i) => this.runInto([r], out, batch.timestamps[from === undefined ? i : from[i]]));
     }
     return [out, changed];
   }
@@ -219,6 +224,7 @@ export class Chain {
     }
     const records = decodeValues(batch.values, batch.valueEnds, node.label());
     const ids = keyStrings(batch.keys, batch.keyEnds);
+    if (node.fn.countStep !== undefined) return this.countWindows(table, records, ids, batch);
     // A sum of [key, n] pairs adds in place: each new value is encoded at
     // once (when the reduce ends the chain), so later updates cannot change it.
     const sumAt = node.sumPosition;
@@ -254,6 +260,39 @@ export class Chain {
       throw asUserError(node, e);
     }
     return [emitted, changed.map((slot) => [slot.key, encode(slot.value)])];
+  }
+
+  /** The count windows of a reduce node: each record steps its key's
+   * state; returns the windows' results, the changed entries and, per
+   * result, the index of the record that fired its window. */
+  countWindows(table, records, ids, batch) {
+    const node = this.reduceNode;
+    const step = node.fn;
+    const emitted = [];
+    const from = [];
+    const changed = [];
+    try {
+      let keyStart = 0;
+      for (let i = 0; i < records.length; i++) {
+        let slot = table.get(ids[i]);
+        if (slot === undefined) {
+          slot = { key: batch.keys.subarray(keyStart, batch.keyEnds[i]), value: undefined, changed: false };
+          table.set(ids[i], slot);
+        }
+        keyStart = batch.keyEnds[i];
+        slot.value = step(slot.value, records[i], slot.key, (r) => {
+          emitted.push(r);
+          from.push(i);
+        });
+        if (!slot.changed) {
+          slot.changed = true;
+          changed.push(slot);
+        }
+      }
+    } catch (e) {
+      throw asUserError(node, e);
+    }
+    return [emitted, changed.map((slot) => [slot.key, encode(slot.value)]), from];
   }
 }
 

@@ -3,10 +3,13 @@
 //
 //     export const { job, operator } = exportJob(build);
 
+import { BroadcastOperator } from "./broadcast.js";
 import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
 import { record } from "./stream.js";
+import { CALL } from "./context.js";
 import { ContextChain } from "./timed.js";
+import { WindowOperator } from "./window.js";
 
 /** Returns the `{ job, operator }` exports componentize-js looks for in the
  * job's main module, running `build(env, args)` to describe the plan.
@@ -33,6 +36,7 @@ export function exportJob(build) {
     open(args, nodeIds, _subtask) {
       plan = guard(() => record(build, args));
       ids = Array.from(nodeIds);
+      CALL.keepState(false);
       contextChain = undefined;
       chain = guard(() => new Chain(plan, ids));
     },
@@ -52,18 +56,29 @@ export function exportJob(build) {
       const c = timed();
       return contextOutputToWit(guard(() => c.onTimers(fired, state, Number(time.watermark), Number(time.processingTime))));
     },
-    // Named state travels with every call (the host's per-call
-    // protocol): this library keeps none between calls.
+    // A chain whose first node is a keyed process function (of one or
+    // two inputs, the interval join's, a keyed broadcast one) keeps its
+    // named state in the instance between calls, so a call carries only
+    // restored entries instead of every entry of its keys. Windows and
+    // running reduces keep the per-call protocol (state travels with
+    // every call).
     keepState() {
-      return false;
+      const first = plan === undefined || ids === undefined ? undefined : plan.nodes[ids[0]];
+      const keep =
+        first !== undefined &&
+        (first.kind === "keyed-co-process" ||
+          (first.kind === "keyed-process" && !(first.fn instanceof WindowOperator)) ||
+          (first.kind === "broadcast-process" && first.spec.keyed !== undefined));
+      CALL.keepState(keep);
+      return keep;
     },
+    // The kept keyed entries, and a broadcast process chain's broadcast
+    // states, which live in the instance whatever `keepState` answered.
     snapshotState() {
-      const bytes = new Uint8Array(0);
-      const ends = new Uint32Array(0);
-      return {
-        stateIds: ends, keys: bytes, keyEnds: ends, namespaces: bytes, namespaceEnds: ends,
-        userKeys: bytes, userKeyEnds: ends, values: bytes, valueEnds: ends,
-      };
+      const first = plan === undefined || ids === undefined ? undefined : plan.nodes[ids[0]];
+      const entries = CALL.snapshot();
+      if (first !== undefined && first.fn instanceof BroadcastOperator) entries.push(...first.fn.snapshot());
+      return stateEntriesToWit(entries);
     },
     finish() {
       return outputToWit(undefined, []);
@@ -103,6 +118,9 @@ function planToWit(plan) {
       kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
     } else if (n.kind === "keyed-process" || n.kind === "keyed-co-process") {
       kind = { tag: n.kind, val: keyedProcessSpec(n.spec) };
+    } else if (n.kind === "broadcast-process") {
+      const broadcastStates = n.spec.broadcastStates.map(({ id, name, kind }) => ({ id, name, kind, lazy: false }));
+      kind = { tag: n.kind, val: { broadcastStates, keyed: n.spec.keyed && keyedProcessSpec(n.spec.keyed) } };
     } else {
       kind = { tag: n.kind };
     }
@@ -162,14 +180,18 @@ function timersToWit(items) {
   return { keys, keyEnds, namespaces, namespaceEnds, timestamps, domains: items.map((t) => t[0]) };
 }
 
-/** The WIT `context-output` of a ContextChain's CallResult. */
-function contextOutputToWit(result) {
-  const entries = result.state;
+/** The WIT `state-entries` of `[id, key, namespace, userKey, value]` items. */
+function stateEntriesToWit(entries) {
   const [keys, keyEnds] = flat(entries.map((e) => e[1]));
   const [namespaces, namespaceEnds] = flat(entries.map((e) => e[2]));
   const [userKeys, userKeyEnds] = flat(entries.map((e) => e[3]));
   const [values, valueEnds] = flat(entries.map((e) => e[4]));
-  const state = { stateIds: Uint32Array.from(entries, (e) => e[0]), keys, keyEnds, namespaces, namespaceEnds, userKeys, userKeyEnds, values, valueEnds };
+  return { stateIds: Uint32Array.from(entries, (e) => e[0]), keys, keyEnds, namespaces, namespaceEnds, userKeys, userKeyEnds, values, valueEnds };
+}
+
+/** The WIT `context-output` of a ContextChain's CallResult. */
+function contextOutputToWit(result) {
+  const state = stateEntriesToWit(result.state);
   const sides = result.sides;
   const empty = new Uint8Array(0);
   const sideRecords = {

@@ -49,7 +49,21 @@ function address(id, key, namespace, userKey) {
 /** Everything the current call knows and produces besides its main records. */
 export class Call {
   constructor() {
+    /** Whether the chain keeps its named state here between calls (the
+     * host's `keep-state`): the store then outlives the call, the host
+     * sends each entry once (restored state) and takes no changes back,
+     * and `snapshot` hands every entry over at a checkpoint. */
+    this.keep = false;
     this.begin(undefined, MIN_WATERMARK, 0);
+  }
+
+  /** Sets whether the chain keeps its state (see `keep`), dropping any
+   * state of an earlier chain.
+   * @param {boolean} keep */
+  keepState(keep) {
+    this.keep = keep;
+    this.store = undefined;
+    this.maps = undefined;
   }
 
   /** Starts a call with the WIT `state-entries` `raw` and the time (ms). */
@@ -64,9 +78,15 @@ export class Call {
     this.watermark = watermark;
     this.processingTime = processingTime;
     this.raw = raw;
-    /** Address -> `{ id, key, namespace, userKey, value }` (value
-     * undefined when deleted), built from `raw` on first use. */
-    this.store = undefined;
+    /** Whether `raw` is in the store yet. */
+    this.merged = false;
+    if (!this.keep) {
+      /** Address -> `{ id, key, namespace, userKey, value }` (value
+       * undefined when deleted), built from `raw` on first use. */
+      this.store = undefined;
+      /** The store's entries by state, key and namespace (see `insert`). */
+      this.maps = undefined;
+    }
     /** Addresses written by this call. */
     this.dirty = new Set();
     /** Entries written by operators that keep their own tables (windows):
@@ -82,7 +102,10 @@ export class Call {
   end() {
     this.keyed = false;
     this.raw = undefined;
-    this.store = undefined;
+    if (!this.keep) {
+      this.store = undefined;
+      this.maps = undefined;
+    }
   }
 
   /** Makes `key` (bytes) the current key, with the empty namespace. */
@@ -122,14 +145,48 @@ export class Call {
   loaded() {
     if (this.store === undefined) {
       this.store = new Map();
+      this.maps = new Map();
+    }
+    if (!this.merged) {
+      this.merged = true;
+      const keep = this.keep;
       for (const [id, key, namespace, userKey, value] of this.entries()) {
+        // Broadcast state (empty key) is the broadcast operator's.
+        if (keep && key.length === 0) continue;
         const k = byteString(key);
         const n = byteString(namespace);
         const u = byteString(userKey);
-        this.store.set(address(id, k, n, u), { id, key, namespace, userKey, userKeyText: u, keyText: k, namespaceText: n, value });
+        const at = address(id, k, n, u);
+        if (keep && this.store.has(at)) continue;
+        const entry = keep
+          ? { id, key: key.slice(), namespace: namespace.slice(), userKey: userKey.slice(), userKeyText: u, keyText: k, namespaceText: n, value: value.slice() }
+          : { id, key, namespace, userKey, userKeyText: u, keyText: k, namespaceText: n, value };
+        this.insert(at, entry);
       }
     }
     return this.store;
+  }
+
+  /** Every entry a chain that keeps its state holds, for a checkpoint:
+   * `[id, key, namespace, userKey, value]`. */
+  snapshot() {
+    if (!this.keep || this.store === undefined) return [];
+    const out = [];
+    for (const e of this.store.values()) if (e.value !== undefined) out.push([e.id, e.key, e.namespace, e.userKey, e.value]);
+    return out;
+  }
+
+  /** Adds a new entry at `at`, indexed by its state, key and namespace
+   * (so a map state's scan reads only its own entries). */
+  insert(at, entry) {
+    this.store.set(at, entry);
+    const of = address(entry.id, entry.keyText, entry.namespaceText, "");
+    let entries = this.maps.get(of);
+    if (entries === undefined) {
+      entries = [];
+      this.maps.set(of, entries);
+    }
+    entries.push(entry);
   }
 
   /** The stored bytes of a state of the current key and namespace, or undefined. */
@@ -149,7 +206,7 @@ export class Call {
     if (entry !== undefined) entry.value = value;
     else {
       const { key, keyText, namespace, namespaceText } = this;
-      store.set(at, { id, key, namespace, userKey, userKeyText: u, keyText, namespaceText, value });
+      this.insert(at, { id, key, namespace, userKey, userKeyText: u, keyText, namespaceText, value });
     }
     this.dirty.add(at);
   }
@@ -158,14 +215,13 @@ export class Call {
    * namespace, in no particular order. */
   scan(id) {
     this.requireKeyed();
+    this.loaded();
+    const entries = this.maps.get(address(id, this.keyText, this.namespaceText, "")) || [];
     const out = [];
-    for (const e of this.loaded().values()) {
-      if (e.value !== undefined && e.id === id && e.keyText === this.keyText && e.namespaceText === this.namespaceText) {
-        out.push([e.userKey, e.value]);
-      }
-    }
+    for (const e of entries) if (e.value !== undefined) out.push([e.userKey, e.value]);
     return out;
   }
+
 
   /** Registers a timer of the current key and namespace. */
   registerTimer(domain, timestamp) {
@@ -184,6 +240,19 @@ export class Call {
   changes() {
     const out = this.direct.slice();
     const store = this.store;
+    if (this.keep) {
+      // Nothing goes back; deleted entries leave the store and its index.
+      for (const at of this.dirty) {
+        const e = store.get(at);
+        if (e.value !== undefined) continue;
+        store.delete(at);
+        const of = address(e.id, e.keyText, e.namespaceText, "");
+        const list = this.maps.get(of);
+        list.splice(list.indexOf(e), 1);
+        if (list.length === 0) this.maps.delete(of);
+      }
+      return out;
+    }
     for (const at of this.dirty) {
       const e = store.get(at);
       out.push([e.id, e.key, e.namespace, e.userKey, e.value === undefined ? EMPTY : e.value]);

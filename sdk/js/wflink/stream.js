@@ -5,9 +5,14 @@
 // appends a node, so node ids are creation order and the plan is
 // topologically sorted by construction (the Rust SDK's rules).
 
+import { AllWindowedStream } from "./all_window.js";
 import { Args } from "./args.js";
+import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream, MapStateDescriptor } from "./broadcast.js";
 import { ConnectedStreams, KeyedConnectedStreams } from "./connected.js";
+import { CountWindowedStream } from "./count_window.js";
 import { InvalidArguments, InvalidPlan } from "./errors.js";
+import { IntervalJoin, JoinedStreams } from "./join.js";
+import { checkKeyType, sameKeyType } from "./keys.js";
 import { OutputTag } from "./process.js";
 /** @typedef {import("./process.js").Collector} Collector */
 /** @typedef {import("./process.js").Context} Context */
@@ -30,6 +35,7 @@ function slug(kind, connector, spec) {
   if (kind === "assign-timestamps") return "timestamps";
   if (kind === "keyed-process" && spec.window) return "window";
   if (kind === "side-output") return `side-output-${spec.name}`;
+  if (kind === "broadcast-process" && spec.keyed) return "keyed-broadcast-process";
   return kind;
 }
 
@@ -75,6 +81,8 @@ export class Node {
     this.consumers = 0;
     /** For `sum(position)`: the summed field. */
     this.sumPosition = undefined;
+    /** For a key-by: the key type the job declared (`keyBy(fn, keyType)`), if any. */
+    this.keyType = undefined;
   }
 
   label() {
@@ -89,12 +97,17 @@ export class Plan {
     this.jobName = undefined;
     this.parallelism = undefined;
     this.error = undefined;
+    /** Window joins begun (`join`) but not finished with a window and `apply`. */
+    this.openJoins = new Set();
   }
 
+  /** Adds a node reading `input` and `moreInputs`: node ids, or `{ source,
+   * partitioning }` for an edge whose partitioning is not the default. */
   add(kind, name, input, connector, fn, spec, moreInputs = []) {
     const node = new Node(this.nodes.length, kind, name, connector, fn, spec);
     const sources = input === undefined ? [...moreInputs] : [input, ...moreInputs];
-    for (const source of sources) {
+    for (const from of sources) {
+      const source = typeof from === "number" ? from : from.source;
       const upstream = this.nodes[source];
       upstream.consumers += 1;
       // Side outputs are no fan-out: they leave inside the same task.
@@ -103,8 +116,9 @@ export class Plan {
       if (kind !== "side-output" && (main >= 1 || reads(node))) {
         this.fail(new InvalidPlan(`the stream of ${upstream.label()} feeds two operations; fan-out is not supported yet`));
       }
-      // The one rule of edges: leaving a key-by is hash, all else forward.
-      node.inputs.push({ source, partitioning: upstream.kind === "key-by" ? "hash" : "forward" });
+      // The default rule of edges: leaving a key-by is hash, all else forward.
+      const partitioning = typeof from === "number" ? undefined : from.partitioning;
+      node.inputs.push({ source, partitioning: partitioning ?? (upstream.kind === "key-by" ? "hash" : "forward") });
     }
     this.nodes.push(node);
     return node.id;
@@ -128,6 +142,11 @@ export class Plan {
   /** Checks the plan: a sink, no dangling stream, unique uids. */
   finish() {
     if (this.error !== undefined) throw this.error;
+    for (const join of this.openJoins) {
+      throw new InvalidPlan(
+        `the window join of ${join.label()} has no window: finish it with .where(keyA).equalTo(keyB).window(assigner).apply(f)`,
+      );
+    }
     if (!this.nodes.some((n) => n.kind === "sink")) {
       throw new InvalidPlan("the job defines no sink: end a stream with print(), writeAsText(..) or discard()");
     }
@@ -382,15 +401,25 @@ export class DataStream {
   /** Pairs this stream with `other` (of any records) for a function of
    * two inputs: `map`, `flatMap` or `process` on the ConnectedStreams;
    * two keyed streams give KeyedConnectedStreams for a
-   * KeyedCoProcessFunction.
-   * @param {DataStream} other
-   * @returns {ConnectedStreams | KeyedConnectedStreams} */
+   * KeyedCoProcessFunction (their declared key types must agree); a
+   * BroadcastStream (`broadcast(descriptor)`) gives a
+   * BroadcastConnectedStream for a BroadcastProcessFunction, or, from a
+   * keyed stream, a KeyedBroadcastConnectedStream for a
+   * KeyedBroadcastProcessFunction.
+   * @param {DataStream | BroadcastStream} other
+   * @returns {any} ConnectedStreams, KeyedConnectedStreams, BroadcastConnectedStream or KeyedBroadcastConnectedStream */
   connect(other) {
+    if (other instanceof BroadcastStream && other.stream.plan === this.plan) {
+      return this instanceof KeyedStream ? new KeyedBroadcastConnectedStream(this, other) : new BroadcastConnectedStream(this, other);
+    }
     if (!(other instanceof DataStream) || other.plan !== this.plan) {
-      throw new TypeError("connect takes a stream of the same job (a DataStream)");
+      throw new TypeError("connect takes a stream of the same job (a DataStream or a BroadcastStream)");
     }
     const [keyed1, keyed2] = [this instanceof KeyedStream, other instanceof KeyedStream];
-    if (keyed1 && keyed2) return new KeyedConnectedStreams(this, other);
+    if (keyed1 && keyed2) {
+      sameKeyType(this, other, "connect");
+      return new KeyedConnectedStreams(this, other);
+    }
     if (keyed1 || keyed2) {
       throw new InvalidPlan(
         "connect pairs two keyed streams or two non-keyed ones; key the other stream too (keyBy), " +
@@ -401,11 +430,58 @@ export class DataStream {
   }
 
   /** Partitions the stream by `fn(record)`: records whose keys encode
-   * equally (MessagePack) meet in one subtask.
+   * equally (MessagePack) meet in one subtask. `keyType` (e.g.
+   * `Types.STRING`, as Flink's `keyBy(selector, typeInfo)`) declares the
+   * key's type: streams keyed by different declared types are refused at
+   * submit when connected or joined.
    * @param {(record: any) => any} fn the key of a record
+   * @param {string} [keyType] the key's type, from `Types`
    * @returns {KeyedStream} */
-  keyBy(fn) {
-    return this.then("key-by", "Key By", fn, KeyedStream);
+  keyBy(fn, keyType = undefined) {
+    const keyed = this.then("key-by", "Key By", fn, KeyedStream);
+    this.plan.nodes[keyed.node].keyType = checkKeyType(keyType, "keyBy");
+    return keyed;
+  }
+
+  /** Broadcasts this stream with the broadcast map state(s) `descriptors`
+   * (MapStateDescriptor, Flink's `broadcast(descriptor)`): connected to
+   * another stream, every record goes to every subtask of the operator,
+   * whose `processBroadcastElement` writes the states there.
+   * @param {...MapStateDescriptor} descriptors at least one
+   * @returns {BroadcastStream} */
+  broadcast(...descriptors) {
+    if (descriptors.length === 0 || !descriptors.every((d) => d instanceof MapStateDescriptor)) {
+      throw new TypeError("broadcast takes one or more MapStateDescriptors (the broadcast states its records write)");
+    }
+    return new BroadcastStream(this, descriptors);
+  }
+
+  /** The Rust SDK's name of `broadcast(descriptor)`.
+   * @param {...MapStateDescriptor} descriptors at least one
+   * @returns {BroadcastStream} */
+  broadcastState(...descriptors) {
+    return this.broadcast(...descriptors);
+  }
+
+  /** Joins this stream with `other` on a key and a window (Flink's
+   * `join`): `a.join(b).where(keyA).equalTo(keyB).window(assigner).apply(f)`.
+   * Event-time windows need timestamps on both streams.
+   * @param {DataStream} other
+   * @returns {JoinedStreams} */
+  join(other) {
+    if (!(other instanceof DataStream) || other.plan !== this.plan) {
+      throw new TypeError("join takes a stream of the same job (a DataStream)");
+    }
+    return new JoinedStreams(this, other);
+  }
+
+  /** Cuts the whole stream into windows by `assigner`, at parallelism 1
+   * (Flink's `windowAll`): every record reaches one window operator;
+   * finish with `reduce`, `aggregate` or `process`.
+   * @param {import("./window.js").WindowAssigner} assigner
+   * @returns {AllWindowedStream} */
+  windowAll(assigner) {
+    return new AllWindowedStream(this, assigner);
   }
 
   /** Ends this stream in a sink node of the host connector `name` with `options`.
@@ -560,6 +636,41 @@ export class KeyedStream extends DataStream {
    * @returns {WindowedStream} */
   window(assigner) {
     return new WindowedStream(this, assigner);
+  }
+
+  /** Cuts each key's records into count windows, as Flink's
+   * `countWindow(size[, slide])`: without `slide`, a key's window fires at
+   * its `size`-th record and the next starts empty; with `slide`, every
+   * `slide` records of a key a window fires with the key's last `size`
+   * (fewer until `size` have come). Finish with `reduce`, `aggregate` or
+   * `process`.
+   * @param {number} size records per window, at least 1
+   * @param {number} [slide] records between firings, at least 1
+   * @returns {CountWindowedStream} */
+  countWindow(size, slide = size) {
+    if (!Number.isInteger(size) || !Number.isInteger(slide) || size < 1 || slide < 1) {
+      this.plan.fail(new InvalidPlan(`a count window needs a size and a slide of at least 1 (got ${size} and ${slide})`));
+    }
+    return new CountWindowedStream(this, Math.max(1, Math.trunc(size) || 1), Math.max(1, Math.trunc(slide) || 1));
+  }
+
+  /** Joins this keyed stream with `other` (keyed by the same key type) on
+   * an interval of event time: finish with `between(lowerMs, upperMs)`
+   * and `process(f)`. Both streams need event timestamps.
+   * @param {KeyedStream} other
+   * @returns {IntervalJoin} */
+  intervalJoin(other) {
+    if (!(other instanceof KeyedStream) || other.plan !== this.plan) {
+      throw new TypeError("intervalJoin takes a KeyedStream of the same job (call keyBy on the other stream first)");
+    }
+    sameKeyType(this, other, "intervalJoin");
+    return new IntervalJoin(this, other);
+  }
+
+  /** The key type this stream was keyed by, if the job declared one.
+   * @returns {string | undefined} */
+  keyType() {
+    return this.plan.nodes[this.node].keyType;
   }
 
   /** Adds the keyed-process node running `fn` (a KeyedProcessFunction or

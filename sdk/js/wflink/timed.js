@@ -9,9 +9,11 @@
 // ends the chain. Side outputs of the chain's nodes run their own stages
 // (map, flatMap, filter) inside the chain and leave as the call's side records.
 
+import { BroadcastOperator } from "./broadcast.js";
 import { asUserError, chainNodes, decodeValues } from "./chain.js";
 import { CALL, byteString, checkEntries, slices } from "./context.js";
 import { InvalidPlan, JobError, UserError } from "./errors.js";
+import { KeyKinds, encodedKind } from "./keys.js";
 import { Writer, pack } from "./msgpack.js";
 import { Context } from "./process.js";
 import { WindowOperator } from "./window.js";
@@ -144,9 +146,16 @@ export class ContextChain {
     /** The co-process first node, if any (a function of two inputs). */
     this.co = this.first.kind === "co-process" ? this.first : undefined;
     if (this.co) this.coCtx = new Context(this.sides);
+    /** The broadcast process first node, if any (with its operator). */
+    this.broadcast = this.first.kind === "broadcast-process" ? this.first : undefined;
+    if (this.broadcast && !(this.broadcast.fn instanceof BroadcastOperator)) {
+      throw new JobError(`${this.broadcast.label()} has no broadcast operator (a library bug)`);
+    }
+    /** The kinds of key each input of a keyed co-process brought. */
+    this.keyKinds = new KeyKinds();
     /** The key-by node ending the chain, if any. */
     this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
-    const middle = nodes.slice(this.keyed || this.co ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
+    const middle = nodes.slice(this.keyed || this.co || this.broadcast ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
     this.stages = middle.map((n) => [stage(n, this.sides), n]);
     this.last = middle.length ? middle[middle.length - 1] : this.first;
     this.window = this.keyed && this.keyed.fn instanceof WindowOperator ? this.keyed.fn : undefined;
@@ -221,6 +230,10 @@ export class ContextChain {
 
   runBatch(batch, result, input) {
     const stamps = batch.timestamps.length ? Array.from(batch.timestamps, Number) : undefined;
+    if (this.broadcast !== undefined) {
+      this.runBroadcast(batch, stamps, result, input);
+      return;
+    }
     const co = this.co;
     if (co !== undefined) {
       if (input !== 0 && input !== 1) throw new JobError(`${co.label()} has two inputs; a batch came from input ${input} (a host bug)`);
@@ -249,8 +262,10 @@ export class ContextChain {
     ctx.bind(out.values, outStamps);
     ctx.domain = undefined;
     const fn = keyed.fn;
-    if (keyed.kind === "keyed-co-process" && input !== 0 && input !== 1) {
-      throw new JobError(`${keyed.label()} has two inputs; a batch came from input ${input} (a host bug)`);
+    if (keyed.kind === "keyed-co-process") {
+      if (input !== 0 && input !== 1) throw new JobError(`${keyed.label()} has two inputs; a batch came from input ${input} (a host bug)`);
+      const mismatch = keys.length ? this.keyKinds.check(input, encodedKind(keys[0])) : undefined;
+      if (mismatch !== undefined) throw new UserError(`${keyed.label()} ${mismatch}`);
     }
     const element =
       keyed.kind !== "keyed-co-process"
@@ -268,7 +283,68 @@ export class ContextChain {
     this.finish(out.values, outStamps, result);
   }
 
+  /** Runs a batch of a broadcast process node: input 0 the processed
+   * records (each with its key when keyed), input 1 the broadcast ones; an
+   * empty batch brings the restored copy of the broadcast states. */
+  runBroadcast(batch, stamps, result, input) {
+    const node = this.broadcast;
+    const op = node.fn;
+    if (batch.valueEnds.length === 0) {
+      op.restore();
+      return;
+    }
+    if (input !== 0 && input !== 1) throw new JobError(`${node.label()} has two inputs; a batch came from input ${input} (a host bug)`);
+    if (op.keyed && input === 0 && batch.keyEnds.length !== batch.valueEnds.length) {
+      throw new JobError(`${node.label()} received records without keys (a host bug)`);
+    }
+    const values = decodeValues(batch.values, batch.valueEnds, node.label());
+    const keys = op.keyed && input === 0 ? slices(batch.keys, batch.keyEnds) : undefined;
+    const out = [];
+    const outStamps = stamps === undefined ? undefined : [];
+    const ctx = op.context(this.sides);
+    ctx.bind(out, outStamps);
+    ctx.domain = undefined;
+    ctx.writable = input === 1;
+    const fn = op.fn;
+    guarded(node, () => {
+      for (let i = 0; i < values.length; i++) {
+        if (keys !== undefined) CALL.setKey(keys[i], byteString(keys[i]));
+        ctx.at(stamps === undefined ? undefined : stamps[i]);
+        const v = values[i];
+        ctx.emitAll(input === 0 ? fn.processElement(v, ctx, ctx.out) : fn.processBroadcastElement(v, ctx, ctx.out));
+      }
+    });
+    ctx.writable = false;
+    this.finish(out, outStamps, result);
+  }
+
+  /** Fires the timers of a keyed broadcast process node. */
+  runBroadcastTimers(timers, result) {
+    const node = this.broadcast;
+    const op = node.fn;
+    if (!op.keyed) throw new JobError(`${node.label()} sets no timers (a host bug)`);
+    const keys = slices(timers.keys, timers.keyEnds);
+    const timestamps = Array.from(timers.timestamps, Number);
+    const out = { values: [], stamps: [] };
+    const ctx = op.context(this.sides);
+    ctx.bind(out.values, out.stamps);
+    ctx.writable = false;
+    guarded(node, () => {
+      for (let i = 0; i < keys.length; i++) {
+        CALL.setKey(keys[i], byteString(keys[i]));
+        ctx.at(timestamps[i]);
+        ctx.domain = timers.domains[i];
+        if (typeof op.fn.onTimer === "function") ctx.emitAll(op.fn.onTimer(timestamps[i], ctx, ctx.out));
+      }
+    });
+    this.finish(out.values, out.stamps, result);
+  }
+
   runTimers(timers, result) {
+    if (this.broadcast !== undefined) {
+      this.runBroadcastTimers(timers, result);
+      return;
+    }
     const keyed = this.keyed;
     if (keyed === undefined) throw new JobError("timers fired for a chain that sets none (a host bug)");
     const keys = slices(timers.keys, timers.keyEnds);

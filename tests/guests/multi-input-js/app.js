@@ -22,13 +22,47 @@
 //   at parallelism 1 (so each key's records come in file order), the keyed
 //   aggregation of the amount, printing `key,timestamp,amount` after each
 //   record.
+// - `count-sum`, `count-slide`: on `a` alone, keyed as above; a tumbling
+//   count window of `--size` records reduced to the sum of the amounts
+//   (`key,timestamp,sum`, the window's first record's fields), or a sliding
+//   one of `--size` every `--slide` printing `key:amount;amount;...`.
+// - `window-all`: `a` with event time (2 s of out-of-orderness), a 10 s
+//   tumbling `windowAll` printing `window_end,count,sum`.
+// - `interval`: both inputs with event time (2 s), `a` keyed by key
+//   interval-joined with `b` keyed by key, `between(--lower, --upper)`, with
+//   `--lower-exclusive` and `--upper-exclusive`: `key,a_ts,b_ts,a_amount,b_amount`
+//   per pair, and `UNMATCHED key,a_ts` for each `a` that met none (in
+//   `DIR/unmatched`).
+// - `window`: both with event time, `a` joined with `b` on key in
+//   `--assigner` windows (`tumbling` 10 s, `sliding` 10 s every 5 s,
+//   `session` with a 3 s gap), printing the pairs as `interval` does.
+// - `enrich`: broadcast state, the port of guest-examples/click-enrichment:
+//   clicks `timestamp,user,page` (`--clicks`) keyed by user, connected to
+//   the broadcast profile updates `timestamp,user,tier` (`--profiles`);
+//   each click prints `timestamp,user,page,tier` with the tier valid at its
+//   timestamp (`unknown` before the user's first).
+// - `broadcast`: `b`, read at parallelism 1, broadcast with the map state
+//   `limits` to a non-keyed BroadcastProcessFunction on `a`: each record of
+//   `b` sets its key's limit and prints, in every subtask,
+//   `B key amount size=N`; each record of `a` prints `A key amount limit=L`.
+// - `key-types`: `a` keyed by key as a string (`Types.STRING`) connected
+//   to `b` keyed by amount as an integer (`Types.INT`): refused at submit.
+// - `join-no-window`: a window join whose `apply` comes without a window:
+//   refused at submit.
 
 import {
+  BroadcastProcessFunction,
   CoProcessFunction,
+  EventTimeSessionWindows,
   InvalidArguments,
+  KeyedBroadcastProcessFunction,
   KeyedCoProcessFunction,
   MapState,
+  MapStateDescriptor,
   OutputTag,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  Types,
   WatermarkStrategy,
   exportJob,
 } from "wflink";
@@ -92,17 +126,155 @@ class WindowTotals extends KeyedCoProcessFunction {
   }
 }
 
+/** `key,a_ts,b_ts,a_amount,b_amount` of a joined pair. */
+function pair(a, b) {
+  return `${a[0]},${a[1]},${b[1]},${a[2]},${b[2]}`;
+}
+
+/** Every version of a user's profile: `[[validFrom, tier], ...]` by time. */
+const PROFILES = new MapStateDescriptor("profiles");
+
+/** Enriches clicks per user with the tier valid at their timestamp. A
+ * click waits in keyed state until the watermark passes it: by then every
+ * profile update from before it has arrived. */
+class Enrich extends KeyedBroadcastProcessFunction {
+  constructor() {
+    super();
+    this.pending = new MapState("pending-clicks");
+  }
+
+  processElement(click, ctx) {
+    const pages = this.pending.get(click[0], []);
+    pages.push(click[2]);
+    this.pending.put(click[0], pages);
+    ctx.timerService().registerEventTimeTimer(click[0]);
+  }
+
+  processBroadcastElement(update, ctx) {
+    const state = ctx.broadcastState(PROFILES);
+    const versions = state.get(update[1], []);
+    const at = versions.filter(([from]) => from <= update[0]).length;
+    versions.splice(at, 0, [update[0], update[2]]);
+    state.put(update[1], versions);
+  }
+
+  *onTimer(timestamp, ctx) {
+    const user = ctx.getCurrentKey();
+    const pages = this.pending.get(timestamp);
+    if (pages === undefined) return;
+    this.pending.remove(timestamp);
+    const valid = ctx.broadcastState(PROFILES).get(user, []).filter(([from]) => from <= timestamp);
+    const tier = valid.length ? valid[valid.length - 1][1] : "unknown";
+    for (const page of pages) yield `${timestamp},${user},${page},${tier}`;
+  }
+}
+
+const LIMITS = new MapStateDescriptor("limits");
+
+/** Keeps the latest amount of each key of `b` in broadcast state; `a` reads it. */
+class Limits extends BroadcastProcessFunction {
+  processElement(r, ctx) {
+    return [`A ${r[0]} ${r[2]} limit=${ctx.broadcastState(LIMITS).get(r[0], "none")}`];
+  }
+
+  processBroadcastElement(r, ctx) {
+    const limits = ctx.broadcastState(LIMITS);
+    limits.put(r[0], r[2]);
+    return [`B ${r[0]} ${r[2]} size=${limits.size()}`];
+  }
+}
+
+/** The modes of one keyed input read in file order. */
+function perKey(env, args, mode, output) {
+  const records = env.readTextFile(args.required("a")).setParallelism(1).map(parse).setParallelism(1);
+  const keyed = records.keyBy((r) => r[0]).setParallelism(1);
+  const aggregations = { min: "min", max: "max", "min-by": "minBy", "max-by": "maxBy" };
+  const size = args.getInt("size", 3);
+  let out;
+  if (mode in aggregations) out = keyed[aggregations[mode]](2);
+  else if (mode === "count-sum") out = keyed.countWindow(size).reduce((a, b) => [a[0], a[1], a[2] + b[2]]);
+  else {
+    out = keyed.countWindow(size, args.getInt("slide", 1)).process((key, rs) => [`${key}:${rs.map((r) => r[2]).join(";")}`]);
+    out.printOrWrite(output);
+    return;
+  }
+  out.map((r) => `${r[0]},${r[1]},${r[2]}`).printOrWrite(output);
+}
+
+/** The modes of two inputs with event time: joins and window-all. */
+function timed(env, args, mode, output) {
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness(2000);
+  const read = (name) => env.readTextFile(args.required(name)).map(parse).assignTimestampsAndWatermarks(strategy, (r) => r[1]);
+  const a = read("a");
+  if (mode === "window-all") {
+    a.windowAll(TumblingEventTimeWindows.of(10_000))
+      .process((w, rs) => [`${w.maxTimestamp()},${rs.length},${rs.reduce((s, r) => s + r[2], 0)}`])
+      .printOrWrite(output);
+    return;
+  }
+  const b = read("b");
+  if (mode === "interval") {
+    const unmatched = new OutputTag("unmatched");
+    let join = a
+      .keyBy((r) => r[0], Types.STRING)
+      .intervalJoin(b.keyBy((r) => r[0], Types.STRING))
+      .between(args.requiredInt("lower"), args.requiredInt("upper"))
+      .sideOutputLeftUnmatched(unmatched);
+    if (args.flag("lower-exclusive")) join = join.lowerBoundExclusive();
+    if (args.flag("upper-exclusive")) join = join.upperBoundExclusive();
+    const joined = join.process((x, y, _ctx, out) => out.collect(pair(x, y)));
+    joined.getSideOutput(unmatched).map((r) => `UNMATCHED ${r[0]},${r[1]}`).printOrWrite(output === undefined ? undefined : `${output}/unmatched`);
+    joined.printOrWrite(output);
+    return;
+  }
+  const assigners = {
+    tumbling: () => TumblingEventTimeWindows.of(10_000),
+    sliding: () => SlidingEventTimeWindows.of(10_000, 5_000),
+    session: () => EventTimeSessionWindows.withGap(3_000),
+  };
+  const assigner = assigners[args.required("assigner")];
+  if (assigner === undefined) throw new InvalidArguments(`unknown assigner ${args.required("assigner")}`);
+  a.join(b).where((r) => r[0]).equalTo((r) => r[0]).window(assigner()).apply(pair).printOrWrite(output);
+}
+
+/** The click enrichment with keyed broadcast state. */
+function enrich(env, args, output) {
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness(2000);
+  const read = (name) =>
+    env
+      .readTextFile(args.required(name))
+      .map((line) => line.split(","))
+      .filter((f) => f.length === 3)
+      .map((f) => [Number(f[0]), f[1], f[2]])
+      .assignTimestampsAndWatermarks(strategy, (r) => r[0]);
+  read("clicks")
+    .keyBy((c) => c[1])
+    .connect(read("profiles").name("parse-profiles").broadcast(PROFILES))
+    .process(new Enrich())
+    .name("enrich")
+    .uid("enrich")
+    .printOrWrite(output);
+}
+
 function build(env, args) {
   env.setJobName("multi-input-js");
   const output = args.get("output");
   const mode = args.get("mode", "union");
-  const aggregations = { min: "min", max: "max", "min-by": "minBy", "max-by": "maxBy" };
-  if (mode in aggregations) {
-    const records = env.readTextFile(args.required("a")).setParallelism(1).map(parse).setParallelism(1);
-    const keyed = records.keyBy((r) => r[0]).setParallelism(1);
-    keyed[aggregations[mode]](2)
-      .map((r) => `${r[0]},${r[1]},${r[2]}`)
-      .printOrWrite(output);
+  if (["min", "max", "min-by", "max-by", "count-sum", "count-slide"].includes(mode)) {
+    perKey(env, args, mode, output);
+    return;
+  }
+  if (["window-all", "interval", "window"].includes(mode)) {
+    timed(env, args, mode, output);
+    return;
+  }
+  if (mode === "enrich") {
+    enrich(env, args, output);
+    return;
+  }
+  if (mode === "broadcast") {
+    const b = env.readTextFile(args.required("b")).setParallelism(1).map(parse).setParallelism(1);
+    env.readTextFile(args.required("a")).map(parse).connect(b.broadcast(LIMITS)).process(new Limits()).printOrWrite(output);
     return;
   }
   const a = env.readTextFile(args.required("a")).map(parse);
@@ -138,6 +310,13 @@ function build(env, args) {
       .process(new WindowTotals())
       .uid("window-totals")
       .printOrWrite(output);
+  } else if (mode === "key-types") {
+    a.keyBy((r) => r[0], Types.STRING)
+      .connect(b.keyBy((r) => r[2], Types.INT))
+      .process(new WindowTotals())
+      .printOrWrite(output);
+  } else if (mode === "join-no-window") {
+    a.join(b).where((r) => r[0]).equalTo((r) => r[0]).apply(pair).printOrWrite(output);
   } else {
     throw new InvalidArguments(`unknown mode ${mode}`);
   }
