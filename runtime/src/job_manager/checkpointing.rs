@@ -62,7 +62,7 @@ impl JobManager {
             return Err(format!("the job is {}", self.status));
         }
         if let Some(id) = self.stopping {
-            return Err(format!("the job is stopping with savepoint {id}"));
+            return Err(format!("the job is ending with savepoint {id}"));
         }
         let states = |s: &SubtaskId| self.execution.state(*s);
         if let Some(subtask) =

@@ -178,7 +178,8 @@ pub struct JobManager {
     storage: CheckpointStorage,
     /// Savepoints being taken, by checkpoint id.
     savepoints: HashMap<CheckpointId, checkpointing::SavepointRequest>,
-    /// The stop-with-savepoint whose barrier went out: no other checkpoint is triggered after it.
+    /// The savepoint that ends the job (stop-with-savepoint, or cancel-with-savepoint) whose barrier
+    /// went out: no other checkpoint is triggered after it.
     stopping: Option<CheckpointId>,
     /// A stop-with-savepoint that completed: its answer (the location) goes out when the job ended.
     stopped: Option<(oneshot::Sender<Result<String, savepoint::SavepointError>>, String)>,

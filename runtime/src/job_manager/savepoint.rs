@@ -96,6 +96,12 @@ impl Handler<TriggerSavepoint> for JobManager {
                     return Err(SavepointError::from(e));
                 }
             };
+            if msg.cancel_job {
+                // As Flink stops its checkpoint scheduler for a cancel-with-savepoint: a periodic
+                // checkpoint after the savepoint would commit output past it, and a job restored
+                // from the savepoint would write that output again.
+                self.stopping = Some(id);
+            }
             let (reply, answer) = oneshot::channel();
             self.savepoints.insert(id, SavepointRequest { storage, cancel_job: msg.cancel_job, stop: msg.stop, reply });
             Ok(answer)
