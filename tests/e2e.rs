@@ -10,6 +10,7 @@ mod common;
 mod aggregations;
 mod api_fuzz;
 mod bad_input;
+mod bench_latency;
 mod broadcast_state;
 mod cli_operations;
 mod cluster;

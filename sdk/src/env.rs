@@ -74,6 +74,15 @@ impl StreamExecutionEnvironment {
         self.source(Connector::new("datagen", &options), "Source: datagen")
     }
 
+    /// Like [`datagen`](Self::datagen), each number paired with the wall
+    /// clock when the source emitted it, in nanoseconds since the Unix
+    /// epoch: `(n, emit_nanos)`, for measuring latency (see
+    /// [`DataStream::sink_to_latency`]).
+    pub fn datagen_with_emit_time(&mut self, rate: u64, count: u64) -> DataStream<(u64, u64)> {
+        let options = [("rate", rate.to_string()), ("count", count.to_string()), ("emit-time", "true".into())];
+        self.source(Connector::new("datagen", &options), "Source: datagen")
+    }
+
     /// The text source the usual example arguments name: `--input PATH`
     /// (a file or directory) or `--hostname HOST --port PORT` (a socket).
     pub fn read_text_input(&mut self, args: &Args) -> Result<DataStream<String>, JobError> {

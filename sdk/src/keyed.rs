@@ -45,6 +45,16 @@ impl<T: Data, K> KeyedStream<T, K> {
         Self::new(self.stream.set_parallelism(parallelism))
     }
 
+    /// Turns each record into exactly one record, in the subtask its key
+    /// was sent to (no state is kept; as Flink's `keyBy(..).map(..)`).
+    pub fn map<U, F>(self, f: F) -> DataStream<U>
+    where
+        U: Data,
+        F: FnMut(T) -> U + 'static,
+    {
+        self.stream.map(f)
+    }
+
     /// A running reduce per key: the first record of a key is its state;
     /// each later one becomes `f(state, record)`. Emits the new state after
     /// every record.

@@ -98,6 +98,19 @@ impl<T> DataStream<T> {
     pub fn discard(self) -> DataStreamSink {
         self.sink("discard", &[], "Sink: Discard")
     }
+
+    /// Drops every record, recording how long it took to arrive from its
+    /// emit time (the record, or a tuple's last field: nanoseconds since the
+    /// Unix epoch, as [`datagen_with_emit_time`] stamps it). At the end of
+    /// input each subtask writes its histogram to `dir/latency-<subtask>.txt`
+    /// (lines `NANOS COUNT`); records emitted within `warmup` of the first
+    /// one it saw are left out. `wflink bench-latency` reads them.
+    ///
+    /// [`datagen_with_emit_time`]: crate::StreamExecutionEnvironment::datagen_with_emit_time
+    pub fn sink_to_latency(self, dir: impl Into<String>, warmup: std::time::Duration) -> DataStreamSink {
+        let options = [("path", dir.into()), ("warmup-ms", warmup.as_millis().to_string())];
+        self.sink("latency", &options, "Sink: Latency")
+    }
 }
 
 impl<T: Data> DataStream<T> {

@@ -96,6 +96,28 @@ fn sources_and_sinks_carry_their_connector_options() {
 }
 
 #[test]
+fn a_latency_job_stamps_at_the_source_maps_after_the_key_by_and_ends_in_the_latency_sink() {
+    let plan = crate::describe(
+        |env, _| {
+            env.datagen_with_emit_time(1000, 5)
+                .key_by(|(n, _): &(u64, u64)| n % 10)
+                .map(|record: (u64, u64)| record)
+                .sink_to_latency("/lat", std::time::Duration::from_secs(2));
+            Ok(())
+        },
+        &[],
+    )
+    .unwrap();
+    let datagen =
+        Connector::new("datagen", &[("rate", "1000".into()), ("count", "5".into()), ("emit-time", "true".into())]);
+    assert_eq!(plan.nodes[0].kind, NodeKind::Source(datagen));
+    assert_eq!(plan.nodes[2].kind, NodeKind::Map);
+    assert_eq!(plan.nodes[2].inputs, [Edge { source: 1, partitioning: Partitioning::Hash }]);
+    let sink = Connector::new("latency", &[("path", "/lat".into()), ("warmup-ms", "2000".into())]);
+    assert_eq!((plan.nodes[3].name.as_str(), &plan.nodes[3].kind), ("Sink: Latency", &NodeKind::Sink(sink)));
+}
+
+#[test]
 fn plans_without_sinks_with_loose_streams_or_bad_settings_are_invalid() {
     let invalid =
         |build: fn(&mut StreamExecutionEnvironment, &Args) -> Result<(), JobError>| match crate::describe(build, &[]) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs Apache Flink 2.3.0 from the `apache-flink` and `apache-flink-libraries` wheels on PyPI
 # (they carry the whole distribution; about 400 MB) into $cache/flink-2.3.0, once, and sets `home`
-# to it. Sourced, with `cache` set and a `fail` function defined, by wordcount.sh beside it and by
-# tests/flink-rest-samples/recorder/record.sh. Needs python3 with pip.
+# to it. Sourced, with `cache` set and a `fail` function defined, by flink.sh beside it (the
+# bench jobs' shared part) and by tests/flink-rest-samples/recorder/record.sh. Needs python3 with pip.
 if [ ! -f "$cache/flink-2.3.0/lib/flink-dist-2.3.0.jar" ]; then
   home="$cache/flink-2.3.0"
   echo "installing Apache Flink 2.3.0 from PyPI into $home ..." >&2

@@ -1,7 +1,9 @@
-//! Apache Flink 2.3 beside `wflink bench`: runs the project's Flink word
-//! count harness (`runtime/benches/flink/wordcount.sh`, which installs Flink
-//! from PyPI on first use) on the same input and reads Flink's own job
-//! durations, so both systems are measured in the same run.
+//! Apache Flink 2.3 beside `wflink bench` and `wflink bench-latency`: runs
+//! the project's Flink harness (`runtime/benches/flink/`, which installs
+//! Flink from PyPI on first use): the word count on the same input, read by
+//! Flink's own job durations, and the latency job at the same rate, read by
+//! the percentiles its sink measured, so both systems are measured in the
+//! same run.
 
 use std::path::Path;
 use std::process::Command;
@@ -23,11 +25,22 @@ pub(super) struct FlinkRun {
 /// Flink's best job (shortest duration) at each parallelism of
 /// `parallelisms` on `input`, or one line saying why Flink could not be run.
 pub(super) fn run_flink(input: &Path, parallelisms: &[u32]) -> Result<Vec<FlinkRun>, String> {
-    let script = repo::root().join("runtime").join("benches").join("flink").join("wordcount.sh");
+    let mut args = vec![input.display().to_string()];
+    args.extend(parallelisms.iter().map(u32::to_string));
+    let durations = parse(&run_script("wordcount.sh", &args)?);
+    match parallelisms.iter().all(|p| durations.iter().any(|r| r.parallelism == *p)) {
+        true => Ok(durations),
+        false => Err(format!("the Flink script printed no job time for some parallelism: {durations:?}")),
+    }
+}
+
+/// Runs `runtime/benches/flink/SCRIPT` with `args` and returns its
+/// standard output, or the last line of its standard error.
+fn run_script(script: &str, args: &[String]) -> Result<String, String> {
+    let script = repo::root().join("runtime").join("benches").join("flink").join(script);
     let output = Command::new("bash")
         .arg(&script)
-        .arg(input)
-        .args(parallelisms.iter().map(u32::to_string))
+        .args(args)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if !output.status.success() {
@@ -35,11 +48,58 @@ pub(super) fn run_flink(input: &Path, parallelisms: &[u32]) -> Result<Vec<FlinkR
         let why = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
         return Err(format!("{} ({})", why.trim(), output.status));
     }
-    let durations = parse(&String::from_utf8_lossy(&output.stdout));
-    match parallelisms.iter().all(|p| durations.iter().any(|r| r.parallelism == *p)) {
-        true => Ok(durations),
-        false => Err(format!("the Flink script printed no job time for some parallelism: {durations:?}")),
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// What Flink's latency job measured at one buffer timeout.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct FlinkLatency {
+    /// The buffer timeout asked for: `default` or milliseconds.
+    pub asked: String,
+    /// The buffer timeout the job ran with, in ms.
+    pub buffer_timeout_ms: i64,
+    /// Emit-to-sink latency percentiles p50, p99, p99.9 and the maximum, in µs.
+    pub micros: [f64; 4],
+    /// Records measured (after the warm-up).
+    pub measured: u64,
+}
+
+/// The latency job (`latency.sh`: a source at `rate` records/s, key-by over `keys` keys, map, sink) once per
+/// buffer timeout of `buffer_timeouts` (`default` or ms), each measured for `measure` after `warmup`.
+pub(super) fn run_flink_latency(
+    rate: u64,
+    warmup: Duration,
+    measure: Duration,
+    keys: u64,
+    buffer_timeouts: &[&str],
+) -> Result<Vec<FlinkLatency>, String> {
+    let mut args: Vec<String> =
+        [rate, warmup.as_millis() as u64, measure.as_millis() as u64, keys].iter().map(u64::to_string).collect();
+    args.extend(buffer_timeouts.iter().map(|b| b.to_string()));
+    let stdout = run_script("latency.sh", &args)?;
+    let runs: Vec<FlinkLatency> = stdout.lines().filter_map(parse_latency).collect();
+    match buffer_timeouts.iter().all(|b| runs.iter().any(|r| r.asked == *b)) {
+        true => Ok(runs),
+        false => Err(format!("the Flink script printed no latency for some buffer timeout: {stdout}")),
     }
+}
+
+/// One line `BUFFER_TIMEOUT LATENCY p50_us=.. p99_us=.. p999_us=.. max_us=.. measured=N ... buffer_timeout_ms=N`.
+fn parse_latency(line: &str) -> Option<FlinkLatency> {
+    let mut words = line.split_whitespace();
+    let asked = words.next()?.to_string();
+    if words.next()? != "LATENCY" {
+        return None;
+    }
+    let fields: Vec<(&str, &str)> = words.filter_map(|w| w.split_once('=')).collect();
+    let field = |name: &str| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let micros = |name: &str| field(name)?.parse::<f64>().ok();
+    Some(FlinkLatency {
+        asked,
+        buffer_timeout_ms: field("buffer_timeout_ms")?.parse().ok()?,
+        micros: [micros("p50_us")?, micros("p99_us")?, micros("p999_us")?, micros("max_us")?],
+        measured: field("measured")?.parse().ok()?,
+    })
 }
 
 /// The best (shortest) run per parallelism from the script's
@@ -75,5 +135,19 @@ mod tests {
             cpu: Duration::from_millis(cpu_ms),
         };
         assert_eq!(parse(stdout), vec![run(1, 800, 1600), run(2, 700, 1400)]);
+    }
+
+    #[test]
+    fn reads_the_latency_line_of_each_buffer_timeout() {
+        let stdout = "noise\ndefault LATENCY p50_us=9000.5 p99_us=19000.0 p999_us=21000.0 max_us=30000.0 \
+                      measured=2000000 emitted=2500000 buffer_timeout_ms=100\n0 LATENCY p50_us=20 oops\n";
+        let runs: Vec<_> = stdout.lines().filter_map(parse_latency).collect();
+        let expected = FlinkLatency {
+            asked: "default".into(),
+            buffer_timeout_ms: 100,
+            micros: [9000.5, 19000.0, 21000.0, 30000.0],
+            measured: 2_000_000,
+        };
+        assert_eq!(runs, vec![expected]);
     }
 }

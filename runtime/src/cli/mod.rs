@@ -6,6 +6,7 @@ mod bench_bytewax;
 mod bench_flink;
 mod bench_kafka;
 mod bench_languages;
+mod bench_latency;
 mod bench_windows;
 mod build;
 pub mod client;
@@ -122,6 +123,9 @@ enum Command {
     /// Measure a keyed-window job (sensor readings, 10 s tumbling windows)
     /// at p=1 and p=2 against a plain Rust loop.
     BenchWindows(bench_windows::BenchWindowsArgs),
+    /// Measure emit-to-sink latency (p50, p99, p99.9, max) of a source at a fixed rate → key-by → map → sink,
+    /// with the default buffer timeout and with 0, against Apache Flink 2.3 running the same job.
+    BenchLatency(bench_latency::BenchLatencyArgs),
 }
 
 impl Cli {
@@ -152,6 +156,7 @@ impl Cli {
             Command::BenchLanguages(args) => bench_languages::bench_languages(args),
             Command::BenchKafka(args) => bench_kafka::bench_kafka(args),
             Command::BenchWindows(args) => bench_windows::bench_windows(args),
+            Command::BenchLatency(args) => bench_latency::bench_latency(args),
         }
     }
 }

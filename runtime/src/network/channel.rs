@@ -2,11 +2,20 @@
 //! is backpressure, and the time spent blocked is measured. Blocking waits
 //! wake up regularly so a cancelled task never hangs on a channel. Every
 //! message is tagged with the sending subtask's index ([`Tagged`]).
+//!
+//! A receiver waits for the next message parked, woken by the sender that
+//! sends it ([`TaggedSender`] rings the receiver's doorbell), never by
+//! crossbeam's own blocking receive: that one calls `sched_yield` a few
+//! times before it parks, and on a busy machine a yield hands the core to
+//! another process for up to a scheduler tick (4 ms), while the message
+//! that came meanwhile waits, since a yielded thread is not woken by it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError, TrySendError};
 
 use super::{StreamMessage, Tagged};
 
@@ -18,9 +27,124 @@ pub(super) const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// Creates a channel into one downstream subtask, for sends by upstream
 /// subtask `upstream`.
-pub fn bounded(upstream: u32) -> (OutputChannel, Receiver<Tagged>) {
-    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
+pub fn bounded(upstream: u32) -> (OutputChannel, TaggedReceiver) {
+    let (tx, rx) = tagged_channel(CHANNEL_CAPACITY);
     (OutputChannel { tx, upstream }, rx)
+}
+
+/// A bounded channel of tagged messages whose receiver parks until a sender rings.
+pub fn tagged_channel(capacity: usize) -> (TaggedSender, TaggedReceiver) {
+    let (tx, rx) = crossbeam_channel::bounded(capacity);
+    let bell = Arc::new(Doorbell::default());
+    (TaggedSender { tx, bell: bell.clone() }, TaggedReceiver { rx, bell })
+}
+
+/// How a sender wakes the receiver parked on an empty channel.
+#[derive(Default)]
+struct Doorbell {
+    /// The receiver is parked, or about to park.
+    parked: AtomicBool,
+    /// The receiving thread, set when it first waits.
+    receiver: Mutex<Option<Thread>>,
+}
+
+impl Doorbell {
+    /// Wakes the receiver if it is parked (after a send, or a sender's end).
+    fn ring(&self) {
+        // Pairs with the fence in `TaggedReceiver::park`: either the receiver sees the message, or this sees it parked.
+        fence(Ordering::SeqCst);
+        if self.parked.load(Ordering::Relaxed)
+            && let Some(thread) = &*self.receiver.lock().unwrap_or_else(|e| e.into_inner())
+        {
+            thread.unpark();
+        }
+    }
+}
+
+/// The sending side of a tagged channel; every message it sends wakes the receiver if it waits.
+#[derive(Clone)]
+pub struct TaggedSender {
+    tx: Sender<Tagged>,
+    bell: Arc<Doorbell>,
+}
+
+impl TaggedSender {
+    /// Sends `message`, blocking while the channel is full; fails once the receiver is gone.
+    pub fn send(&self, message: Tagged) -> Result<(), SendError> {
+        self.tx.send(message).map_err(|_| SendError::Disconnected)?;
+        self.bell.ring();
+        Ok(())
+    }
+}
+
+impl Drop for TaggedSender {
+    /// The last sender's end disconnects the channel: the receiver wakes to see it.
+    fn drop(&mut self) {
+        self.bell.ring();
+    }
+}
+
+/// The receiving side of a tagged channel (one thread receives).
+pub struct TaggedReceiver {
+    rx: Receiver<Tagged>,
+    bell: Arc<Doorbell>,
+}
+
+impl TaggedReceiver {
+    /// The next message, if one is there.
+    pub fn try_recv(&self) -> Result<Tagged, TryRecvError> {
+        self.rx.try_recv()
+    }
+
+    /// Whether no message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    /// The next message, waiting for it at most `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Tagged, RecvTimeoutError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.rx.try_recv() {
+                Ok(message) => return Ok(message),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            self.park(deadline - now);
+        }
+    }
+
+    /// The next message, waiting as long as it takes; an error once every sender is gone.
+    pub fn recv(&self) -> Result<Tagged, crossbeam_channel::RecvError> {
+        loop {
+            match self.recv_timeout(CANCEL_POLL) {
+                Ok(message) => return Ok(message),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(crossbeam_channel::RecvError),
+            }
+        }
+    }
+
+    /// Parks this thread until a sender rings or `timeout` passes (or spuriously: the caller looks again).
+    fn park(&self, timeout: Duration) {
+        {
+            let mut receiver = self.bell.receiver.lock().unwrap_or_else(|e| e.into_inner());
+            let current = std::thread::current();
+            if receiver.as_ref().is_none_or(|t| t.id() != current.id()) {
+                *receiver = Some(current);
+            }
+        }
+        self.bell.parked.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.rx.is_empty() {
+            std::thread::park_timeout(timeout);
+        }
+        self.bell.parked.store(false, Ordering::Relaxed);
+    }
 }
 
 /// Why a send did not happen.
@@ -42,13 +166,13 @@ pub enum SendError {
 /// upstream subtask `upstream`.
 #[derive(Clone)]
 pub struct OutputChannel {
-    tx: Sender<Tagged>,
+    tx: TaggedSender,
     upstream: u32,
 }
 
 impl OutputChannel {
     /// Wraps the sending side of a bounded channel for upstream subtask `upstream`.
-    pub(crate) fn from_sender(tx: Sender<Tagged>, upstream: u32) -> Self {
+    pub(crate) fn from_sender(tx: TaggedSender, upstream: u32) -> Self {
         OutputChannel { tx, upstream }
     }
 
@@ -56,21 +180,51 @@ impl OutputChannel {
     /// long it was blocked (the backpressured time).
     pub fn send(&self, message: StreamMessage, cancelled: &AtomicBool) -> Result<Duration, SendError> {
         let mut message = (self.upstream, message);
-        match self.tx.try_send(message) {
-            Ok(()) => return Ok(Duration::ZERO),
-            Err(crossbeam_channel::TrySendError::Disconnected(_)) => return Err(SendError::Disconnected),
-            Err(crossbeam_channel::TrySendError::Full(back)) => message = back,
+        // Crossbeam's own sends, each followed by a ring of the receiver's doorbell.
+        let TaggedSender { tx, bell } = &self.tx;
+        match tx.try_send(message) {
+            Ok(()) => {
+                bell.ring();
+                return Ok(Duration::ZERO);
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(SendError::Disconnected),
+            Err(TrySendError::Full(back)) => message = back,
         }
         let started = Instant::now();
         loop {
             if cancelled.load(Ordering::Relaxed) {
                 return Err(SendError::Cancelled);
             }
-            match self.tx.send_timeout(message, CANCEL_POLL) {
-                Ok(()) => return Ok(started.elapsed()),
+            match tx.send_timeout(message, CANCEL_POLL) {
+                Ok(()) => {
+                    bell.ring();
+                    return Ok(started.elapsed());
+                }
                 Err(SendTimeoutError::Timeout(back)) => message = back,
                 Err(SendTimeoutError::Disconnected(_)) => return Err(SendError::Disconnected),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parked receiver wakes for the message a sender sends, and for the last sender's end, not at its timeout.
+    #[test]
+    fn a_parked_receiver_wakes_for_a_send_and_for_the_last_senders_end() {
+        let (tx, rx) = tagged_channel(4);
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send((3, StreamMessage::EndOfInput)).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        });
+        let started = Instant::now();
+        let (upstream, _) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(upstream, 3);
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(30)), Err(RecvTimeoutError::Disconnected)));
+        assert!(started.elapsed() < Duration::from_secs(20), "woken only by the timeout: {:?}", started.elapsed());
+        sender.join().unwrap();
     }
 }

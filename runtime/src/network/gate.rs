@@ -21,16 +21,16 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{RecvTimeoutError, TryRecvError};
 
-use super::channel::CANCEL_POLL;
+use super::channel::{CANCEL_POLL, TaggedReceiver};
 use super::{StreamMessage, Tagged};
 use crate::checkpoint::{CheckpointBarrier, CheckpointId};
 
 /// The receiving side of a task, expecting `upstreams` subtasks that each
 /// end with [`StreamMessage::EndOfInput`].
 pub struct InputGate {
-    rx: Receiver<Tagged>,
+    rx: TaggedReceiver,
     upstreams: usize,
     /// The operator input (0 or 1) each upstream channel feeds.
     inputs: Vec<u32>,
@@ -74,7 +74,7 @@ pub enum GateEvent {
 impl InputGate {
     /// A gate whose upstream channel `c` (the sender's tag) feeds operator
     /// input `inputs[c]`, all sending into `rx`.
-    pub fn new(rx: Receiver<Tagged>, inputs: Vec<u32>) -> Self {
+    pub fn new(rx: TaggedReceiver, inputs: Vec<u32>) -> Self {
         let upstreams = inputs.len();
         InputGate {
             rx,
@@ -144,6 +144,12 @@ impl InputGate {
                 StreamMessage::Batch(batch) => return GateEvent::Records { input: self.inputs[upstream], batch },
             }
         }
+    }
+
+    /// Whether nothing is waiting to be read: the task has caught up with
+    /// its upstreams (and may send what it holds before it waits).
+    pub fn is_drained(&self) -> bool {
+        self.replay.is_empty() && self.rx.is_empty()
     }
 
     /// Takes the next message off the channel.
@@ -250,7 +256,7 @@ mod tests {
     }
 
     fn gate(upstreams: u32) -> (InputGate, Vec<OutputChannel>) {
-        let (tx, rx) = crossbeam_channel::bounded(64);
+        let (tx, rx) = crate::network::channel::tagged_channel(64);
         let senders = (0..upstreams).map(|u| OutputChannel::from_sender(tx.clone(), u)).collect();
         (InputGate::new(rx, vec![0; upstreams as usize]), senders)
     }
@@ -320,7 +326,7 @@ mod tests {
 
     #[test]
     fn channels_of_two_inputs_align_together_and_name_their_input() {
-        let (tx, rx) = crossbeam_channel::bounded(64);
+        let (tx, rx) = crate::network::channel::tagged_channel(64);
         // Input 0 from two upstream subtasks (channels 0, 1), input 1 from one (channel 2).
         let mut gate = InputGate::new(rx, vec![0, 0, 1]);
         let up: Vec<_> = (0..3).map(|u| OutputChannel::from_sender(tx.clone(), u)).collect();
@@ -338,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_forward_gate_takes_any_sender_index_as_its_one_upstream() {
-        let (tx, rx) = crossbeam_channel::bounded(8);
+        let (tx, rx) = crate::network::channel::tagged_channel(8);
         let mut gate = InputGate::new(rx, vec![0]);
         let up = OutputChannel::from_sender(tx, 5);
         send(&up, StreamMessage::Watermark { upstream: 5, timestamp: 10 });

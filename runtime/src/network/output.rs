@@ -1,6 +1,8 @@
 //! The output side of a task: records are partitioned into one buffer
-//! per downstream subtask, and a buffer is sent when it is full or when
-//! its first record has waited `execution.buffer-timeout`.
+//! per downstream subtask, and a buffer is sent when it is full, when its
+//! first record has waited `execution.buffer-timeout`, or when the task is
+//! about to wait for input ([`OutputWriter::flush_all`]): a buffer fills up
+//! only while input keeps coming, and no record waits while its task waits.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -194,6 +196,15 @@ impl OutputWriter {
             if self.pending_since[target].is_some_and(|since| now >= since + self.buffer_timeout) {
                 self.flush(target)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Sends every pending buffer now: the task has caught up with its input
+    /// and may wait for more, so what it holds would only wait with it.
+    pub fn flush_all(&mut self) -> Result<(), SendError> {
+        for target in 0..self.buffers.len() {
+            self.flush(target)?;
         }
         Ok(())
     }

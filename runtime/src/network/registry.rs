@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
-use super::{CHANNEL_CAPACITY, OutputChannel, Tagged};
+use super::channel::{TaggedReceiver, TaggedSender, tagged_channel};
+use super::{CHANNEL_CAPACITY, OutputChannel};
 use crate::ids::{JobId, VertexIndex};
 
 /// Names the input channel of one subtask.
@@ -28,9 +28,9 @@ pub struct ChannelKey {
 }
 
 struct Entry {
-    tx: Sender<Tagged>,
+    tx: TaggedSender,
     /// Taken by the receiving task.
-    rx: Option<Receiver<Tagged>>,
+    rx: Option<TaggedReceiver>,
 }
 
 /// Every input channel of the tasks of this process.
@@ -43,7 +43,7 @@ impl ChannelRegistry {
     fn with_entry<R>(&self, key: ChannelKey, f: impl FnOnce(&mut Entry) -> R) -> R {
         let mut channels = self.channels.lock().expect("channel registry poisoned");
         let entry = channels.entry(key).or_insert_with(|| {
-            let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
+            let (tx, rx) = tagged_channel(CHANNEL_CAPACITY);
             Entry { tx, rx: Some(rx) }
         });
         f(entry)
@@ -56,13 +56,13 @@ impl ChannelRegistry {
 
     /// The sending side of the channel into `key`, for messages already
     /// tagged with their sender (they arrive over TCP).
-    pub(super) fn tagged_sender(&self, key: ChannelKey) -> Sender<Tagged> {
+    pub(super) fn tagged_sender(&self, key: ChannelKey) -> TaggedSender {
         self.with_entry(key, |e| e.tx.clone())
     }
 
     /// The receiving side of the channel into `key`; `None` if it was
     /// already taken (a task deployed twice).
-    pub fn receiver(&self, key: ChannelKey) -> Option<Receiver<Tagged>> {
+    pub fn receiver(&self, key: ChannelKey) -> Option<TaggedReceiver> {
         self.with_entry(key, |e| e.rx.take())
     }
 

@@ -107,7 +107,7 @@ fn receive(stream: TcpStream, registry: &ChannelRegistry, _permit: ConnectionPer
 /// disconnects and the sending task fails, naming nothing worse than a
 /// vanished downstream task.
 pub fn remote_channel(address: String, key: ChannelKey, upstream: u32) -> OutputChannel {
-    let (tx, rx) = crossbeam_channel::bounded::<Tagged>(CHANNEL_CAPACITY);
+    let (tx, rx) = super::channel::tagged_channel(CHANNEL_CAPACITY);
     let spawned = std::thread::Builder::new().name("data-out".into()).spawn(move || {
         let stream = match TcpStream::connect(&address) {
             Ok(stream) => stream,

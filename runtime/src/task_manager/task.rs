@@ -275,6 +275,9 @@ fn run_inputs(
             GateEvent::Records { input, mut batch } => {
                 metrics.add_in(batch.len(), batch.byte_len());
                 pipeline.process(&mut batch, input)?;
+                if gate.is_drained() {
+                    pipeline.flush_output()?;
+                }
                 pipeline.flush_due()?;
             }
             GateEvent::Message(StreamMessage::EndOfInput) => {}
@@ -430,6 +433,15 @@ impl Pipeline {
             Output::Sink(_) => None,
         };
         output.into_iter().chain(self.time.next_deadline()).min()
+    }
+
+    /// Sends everything the output holds: the task caught up with its input
+    /// and may now wait for more (see [`OutputWriter::flush_all`]).
+    fn flush_output(&mut self) -> Result<(), TaskError> {
+        if let Output::Channels(writer) = &mut self.output {
+            writer.flush_all()?;
+        }
+        Ok(())
     }
 
     fn flush_due(&mut self) -> Result<(), TaskError> {

@@ -25,6 +25,7 @@ use broker::Broker;
 use latency::Latencies;
 use plain::PlainWordCount;
 
+use super::bench::load_average;
 use crate::config::Configuration;
 use crate::guest_build::{build_guest, repo};
 use crate::minicluster::run_job_locally;
@@ -238,11 +239,4 @@ fn generate_lines(lines: u64) -> anyhow::Result<(Vec<String>, u64)> {
     let text = std::fs::read_to_string(&path)?;
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
     Ok((lines, words))
-}
-
-/// The machine's load averages, as /proc/loadavg gives them.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }

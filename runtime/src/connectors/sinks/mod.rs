@@ -1,11 +1,15 @@
 //! Sink connectors: `print` (stdout, Flink's `N> ` prefix), `file` (part
-//! files in a directory, exactly-once with checkpoints) and `discard`
-//! (drops records, for benchmarks); the `kafka` sink lives with its
-//! source in [`super::kafka`].
+//! files in a directory, exactly-once with checkpoints), `discard`
+//! (drops records, for benchmarks) and `latency` (drops records, keeping a
+//! histogram of their emit-to-sink times); the `kafka` sink lives with
+//! its source in [`super::kafka`].
 
 mod discard;
 mod file;
+mod latency;
 mod print;
+
+pub use latency::{new_histogram as new_latency_histogram, read_histograms as read_latency_histograms};
 
 use super::{ConnectorError, kafka};
 use crate::checkpoint::CheckpointId;
@@ -47,7 +51,7 @@ pub struct SinkRecovery {
     pub recovering: bool,
 }
 
-const KNOWN: &str = "print, file, discard, kafka";
+const KNOWN: &str = "print, file, discard, latency, kafka";
 
 /// Checks a sink's options before the job starts; a file sink's
 /// directory must lie under `roots`.
@@ -55,6 +59,7 @@ pub fn validate(connector: &Connector, roots: &IoRoots) -> Result<(), ConnectorE
     match connector.name.as_str() {
         "print" | "discard" => Ok(()),
         "file" => Ok(roots.check(&file::FileSink::directory(connector)?.display().to_string())?),
+        "latency" => Ok(roots.check(&latency::LatencySink::directory(connector)?.display().to_string())?),
         "kafka" => kafka::validate_sink(connector),
         other => Err(ConnectorError::Unknown { kind: "sink", name: other.into(), known: KNOWN }),
     }
@@ -71,6 +76,7 @@ pub fn open(
         "print" => Box::new(print::PrintSink::new(index, parallelism)),
         "file" => Box::new(file::FileSink::open(connector, index, parallelism, recovery)?),
         "discard" => Box::new(discard::DiscardSink),
+        "latency" => Box::new(latency::LatencySink::open(connector, index)?),
         "kafka" => Box::new(kafka::KafkaSink::open(connector, index, parallelism, recovery)?),
         other => return Err(ConnectorError::Unknown { kind: "sink", name: other.into(), known: KNOWN }),
     })

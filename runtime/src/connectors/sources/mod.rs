@@ -1,7 +1,8 @@
 //! Source connectors: `file` (bounded; a file or every file of a
 //! directory, split by byte range over the subtasks), `socket` (a text
 //! socket, like `nc -lk 7777`; unbounded, not parallel, at-most-once) and
-//! `datagen` (sequence numbers at a rate, for tests and benchmarks); the
+//! `datagen` (sequence numbers at a rate, optionally stamped with their
+//! emit time, for tests and benchmarks); the
 //! `kafka` source lives with its sink in [`super::kafka`].
 
 mod datagen;
@@ -9,6 +10,8 @@ mod file;
 mod socket;
 
 use std::sync::atomic::AtomicBool;
+
+pub(crate) use datagen::now_nanos;
 
 use super::{ConnectorError, kafka};
 use crate::checkpoint::CheckpointId;
@@ -137,6 +140,6 @@ pub(super) fn trim_newline(mut line: &[u8]) -> &[u8] {
 /// a record-per-line job (sensor readings) then hands full batches to a
 /// key-by instead of batches the buffer timeout cuts at a quarter. A
 /// source still returns what it has when the input pauses (sockets).
-pub(super) fn batch_full(batch: &Batch) -> bool {
+pub fn batch_full(batch: &Batch) -> bool {
     batch.len() >= crate::network::BATCH_RECORDS || batch.values.len() >= crate::network::BATCH_BYTES
 }

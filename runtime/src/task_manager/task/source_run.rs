@@ -56,6 +56,9 @@ impl SourceRun {
             }
             let reading = Instant::now();
             let status = self.reader.next_batch(&mut batch, cancelled)?;
+            // Less than a full batch: the source has caught up with its input, and its next call may wait (a
+            // socket, Kafka, a rate): what the output holds goes first, so it does not wait too.
+            let caught_up = !sources::batch_full(&batch);
             metrics.set_skipped_records(self.reader.skipped_records());
             if batch.is_empty() {
                 metrics.add_idle(reading.elapsed());
@@ -68,6 +71,9 @@ impl SourceRun {
                 if let Some(watermark) = self.reader.watermark() {
                     pipeline.on_source_watermark(watermark)?;
                 }
+            }
+            if caught_up {
+                pipeline.flush_output()?;
             }
             pipeline.flush_due()?;
             if status == SourceStatus::Ended {
