@@ -5,10 +5,7 @@
 //! in the same run.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-
-use crate::guest_build::repo;
 
 /// Bytewax's run as the script measured it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,18 +20,7 @@ pub(super) struct BytewaxRun {
 
 /// Runs Bytewax's word count on `input`, or says in one line why it could not.
 pub(super) fn run_bytewax(input: &Path) -> Result<BytewaxRun, String> {
-    let script = repo::root().join("runtime").join("benches").join("bytewax").join("wordcount.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .arg(input)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
-        return Err(format!("{} ({})", why.trim(), output.status));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = super::bench_flink::run_script("bytewax/wordcount.sh", &[input.display().to_string()])?;
     parse(&stdout).ok_or_else(|| format!("the Bytewax script printed no `job_ms` line: {:?}", stdout.trim()))
 }
 

@@ -27,17 +27,18 @@ pub(super) struct FlinkRun {
 pub(super) fn run_flink(input: &Path, parallelisms: &[u32]) -> Result<Vec<FlinkRun>, String> {
     let mut args = vec![input.display().to_string()];
     args.extend(parallelisms.iter().map(u32::to_string));
-    let durations = parse(&run_script("wordcount.sh", &args)?);
+    let durations = parse(&run_script("flink/wordcount.sh", &args)?);
     match parallelisms.iter().all(|p| durations.iter().any(|r| r.parallelism == *p)) {
         true => Ok(durations),
         false => Err(format!("the Flink script printed no job time for some parallelism: {durations:?}")),
     }
 }
 
-/// Runs `runtime/benches/flink/SCRIPT` with `args` and returns its
-/// standard output, or the last line of its standard error.
-fn run_script(script: &str, args: &[String]) -> Result<String, String> {
-    let script = repo::root().join("runtime").join("benches").join("flink").join(script);
+/// Runs the peer harness `runtime/benches/SCRIPT` (e.g. `flink/latency.sh`)
+/// with `args` and returns its standard output, or the last line of its
+/// standard error.
+pub(super) fn run_script(script: &str, args: &[String]) -> Result<String, String> {
+    let script = repo::root().join("runtime").join("benches").join(script);
     let output = Command::new("bash")
         .arg(&script)
         .args(args)
@@ -76,7 +77,7 @@ pub(super) fn run_flink_latency(
     let mut args: Vec<String> =
         [rate, warmup.as_millis() as u64, measure.as_millis() as u64, keys].iter().map(u64::to_string).collect();
     args.extend(buffer_timeouts.iter().map(|b| b.to_string()));
-    let stdout = run_script("latency.sh", &args)?;
+    let stdout = run_script("flink/latency.sh", &args)?;
     let runs: Vec<FlinkLatency> = stdout.lines().filter_map(parse_latency).collect();
     match buffer_timeouts.iter().all(|b| runs.iter().any(|r| r.asked == *b)) {
         true => Ok(runs),
