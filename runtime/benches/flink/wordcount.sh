@@ -3,7 +3,8 @@
 # parallelism given and prints, per run, one line `job_ms P MS CPU_MS`: Flink's own job
 # duration (REST /jobs/:id "duration") on a warm TaskManager, after one warm-up run (the
 # cluster's start is not counted), and the CPU time (user + system) the TaskManager process
-# used meanwhile, which a loaded machine inflates less than the duration. `wflink bench` runs it; a user can too:
+# used meanwhile, which a loaded machine inflates less than the duration; at the end one line
+# `tm_peak_rss_kb KB`, the TaskManager's peak resident set. `wflink bench` runs it; a user can too:
 #
 #   bash runtime/benches/flink/wordcount.sh INPUT 1 2
 #
@@ -38,3 +39,5 @@ job_ms 2 >/dev/null # warm-up: loads the classes and JIT-compiles the job in bot
 for p in "$@"; do
   for _ in $(seq 1 "$runs"); do echo "job_ms $p $(job_ms "$p")"; done
 done
+# The TaskManager's peak resident set over all of the above, in kB.
+echo "tm_peak_rss_kb $(awk '/^VmHWM:/{print $2}' "/proc/$tm_pid/status" 2>/dev/null || echo 0)"

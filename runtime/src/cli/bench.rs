@@ -97,7 +97,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     println!("input: {} ({words} words, {distinct} distinct); best of {} rounds", input.display(), args.rounds);
     println!("plain Rust loop   : {:>6.2} M words/s", plain / 1e6);
     let flink_rate = |p: u32| -> Option<f64> {
-        let took = flink.as_ref().ok()?.iter().find(|r| r.parallelism == p)?.took;
+        let took = flink.as_ref().ok()?.runs.iter().find(|r| r.parallelism == p)?.took;
         Some(words as f64 / took.as_secs_f64())
     };
     for (i, p) in PARALLELISMS.into_iter().enumerate() {
@@ -112,8 +112,8 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         println!("wflink p={p}        : {:>6.2} M words/s  ({})", rates[i] / 1e6, notes.join(", "));
     }
     match &flink {
-        Ok(durations) => {
-            for run in durations {
+        Ok(flink) => {
+            for run in &flink.runs {
                 let (p, took, cpu) = (run.parallelism, run.took.as_secs_f64(), run.cpu.as_secs_f64());
                 let rate = words as f64 / took / 1e6;
                 println!(
@@ -124,7 +124,10 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         Err(why) => println!("Flink 2.3         : not run: {why}"),
     }
     if let Some(mb) = peak_rss {
-        println!("wflink peak RSS   : {mb:.0} MB (this whole process: plain loop and both runs)");
+        println!("wflink peak RSS   : {mb:.0} MB (this whole process: plain loop and every run)");
+    }
+    if let Some(mb) = flink.as_ref().ok().and_then(|f| f.tm_peak_rss_mb) {
+        println!("Flink peak RSS    : {mb:.0} MB (its TaskManager alone, over every job)");
     }
     Ok(())
 }

@@ -22,15 +22,33 @@ pub(super) struct FlinkRun {
     pub cpu: Duration,
 }
 
-/// Flink's best job (shortest duration) at each parallelism of
-/// `parallelisms` on `input`, or one line saying why Flink could not be run.
-pub(super) fn run_flink(input: &Path, parallelisms: &[u32]) -> Result<Vec<FlinkRun>, String> {
+/// What Flink's word count measured.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct FlinkWordCount {
+    /// The best job (shortest duration) at each parallelism.
+    pub runs: Vec<FlinkRun>,
+    /// The TaskManager's peak resident set over all the jobs, in MB, where
+    /// /proc has it.
+    pub tm_peak_rss_mb: Option<f64>,
+}
+
+/// Flink's word count on `input` at each parallelism of `parallelisms` (a
+/// parallelism given n times runs n jobs), or one line saying why Flink
+/// could not be run.
+pub(super) fn run_flink(input: &Path, parallelisms: &[u32]) -> Result<FlinkWordCount, String> {
     let mut args = vec![input.display().to_string()];
     args.extend(parallelisms.iter().map(u32::to_string));
-    let durations = parse(&run_script("flink/wordcount.sh", &args)?);
-    match parallelisms.iter().all(|p| durations.iter().any(|r| r.parallelism == *p)) {
-        true => Ok(durations),
-        false => Err(format!("the Flink script printed no job time for some parallelism: {durations:?}")),
+    let stdout = run_script("flink/wordcount.sh", &args)?;
+    let runs = parse(&stdout);
+    let tm_peak_rss_mb = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("tm_peak_rss_kb "))
+        .and_then(|kb| kb.trim().parse::<f64>().ok())
+        .filter(|kb| *kb > 0.0)
+        .map(|kb| kb / 1024.0);
+    match parallelisms.iter().all(|p| runs.iter().any(|r| r.parallelism == *p)) {
+        true => Ok(FlinkWordCount { runs, tm_peak_rss_mb }),
+        false => Err(format!("the Flink script printed no job time for some parallelism: {runs:?}")),
     }
 }
 
