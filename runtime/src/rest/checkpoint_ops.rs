@@ -40,7 +40,7 @@ pub struct CheckpointTriggerRequest {
 }
 
 /// An empty or whitespace body is Flink's default request.
-fn parse_body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, AppError> {
+pub(super) fn parse_body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

@@ -1,46 +1,21 @@
-//! Checkpoints and savepoints of a job, in Flink's shapes:
+//! The checkpoint statistics of a job, in Flink's shapes:
 //! `GET /jobs/:id/checkpoints` (counts, summary, latest, history),
-//! `GET /jobs/:id/checkpoints/config`, `GET /jobs/:id/checkpoints/details/:cid`,
-//! `POST /jobs/:id/savepoints` (`{"target-directory", "cancel-job"}` →
-//! `{"request-id"}`), `GET /jobs/:id/savepoints/:triggerid`, and
-//! `POST /jobs/:id/stop` (stop-with-savepoint, `{"targetDirectory", "drain"}`).
+//! `GET /jobs/:id/checkpoints/config` and `GET /jobs/:id/checkpoints/details/:cid`.
+//! Triggering checkpoints is in [`super::checkpoint_ops`], savepoints in
+//! [`super::savepoints`].
 
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::jobs::QueueStatus;
-use super::openapi::{ChangeErrors, JobErrors, JobPath};
+use super::metrics::job_details;
+use super::openapi::{JobErrors, JobPath};
 use super::{AppError, AppState, Errors};
+use crate::checkpoint::CheckpointId;
 use crate::checkpoint::coordinator::{CheckpointRecord, CheckpointStats, CheckpointStatus};
-use crate::checkpoint::{CheckpointId, StopMode};
-use crate::dispatcher::messages::{GetJob, GetSavepointStatus, SavepointStatus, StartSavepoint};
-use crate::ids::JobId;
-use crate::job_manager::JobDetails;
-use crate::job_manager::messages::TriggerSavepoint;
-
-async fn details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
-    let job_id = job_id(raw)?;
-    Ok(state.dispatcher.send(GetJob { job_id }).await??)
-}
-
-fn job_id(raw: &str) -> Result<JobId, AppError> {
-    raw.parse().map_err(|e: crate::ids::InvalidJobId| AppError::bad_request(e.to_string()))
-}
-
-/// A JSON body, or the defaults when it is empty.
-fn body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, AppError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(bytes).map_err(|e| AppError::bad_request(format!("malformed JSON body: {e}")))
-}
 
 fn checkpoints_answer(stats: &CheckpointStats) -> Checkpoints {
     let size_summary = Summary::of(stats.completed_samples.iter().map(|(_, s)| *s));
@@ -89,7 +64,7 @@ fn checkpoints_answer(stats: &CheckpointStats) -> Checkpoints {
     ),
 )]
 pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Checkpoints>, AppError> {
-    let details = details(&state, &id).await?;
+    let details = job_details(&state, &id).await?;
     Ok(Json(checkpoints_answer(&details.checkpoints)))
 }
 
@@ -108,7 +83,7 @@ pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     ),
 )]
 pub async fn config(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<CheckpointConfig>, AppError> {
-    let details = details(&state, &id).await?;
+    let details = job_details(&state, &id).await?;
     let settings = &details.checkpoint_settings;
     if settings.interval.is_zero() {
         return Err(AppError::not_found(format!(
@@ -155,7 +130,7 @@ pub async fn checkpoint(
     State(state): State<AppState>,
     Path((id, checkpoint)): Path<(String, String)>,
 ) -> Result<Json<Checkpoint>, AppError> {
-    let details = details(&state, &id).await?;
+    let details = job_details(&state, &id).await?;
     let wanted: u64 =
         checkpoint.parse().map_err(|_| AppError::bad_request(format!("invalid checkpoint id '{checkpoint}'")))?;
     let record = details.checkpoints.history.iter().find(|r| r.id == wanted).ok_or_else(|| {
@@ -187,136 +162,6 @@ pub async fn checkpoint(
         })
         .collect();
     Ok(Json(entry))
-}
-
-/// The body of `POST /jobs/:id/savepoints`.
-#[derive(Deserialize, Default, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct SavepointRequest {
-    /// Where to write it; default `state.savepoints.dir`.
-    target_directory: Option<String>,
-    /// Cancel the job once the savepoint is complete.
-    #[serde(default)]
-    cancel_job: bool,
-}
-
-/// The body of `POST /jobs/:id/stop`.
-#[derive(Deserialize, Default, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StopRequest {
-    /// Where to write the savepoint; default `state.savepoints.dir`.
-    target_directory: Option<String>,
-    /// Send the end-of-time watermark first, so every event-time window and timer fires before the savepoint.
-    #[serde(default)]
-    drain: bool,
-}
-
-async fn trigger(
-    state: &AppState,
-    id: &str,
-    target_directory: Option<String>,
-    cancel_job: bool,
-    stop: Option<StopMode>,
-) -> Result<(StatusCode, Json<TriggerId>), AppError> {
-    let job_id = job_id(id)?;
-    if cancel_job || stop.is_some() {
-        state.guard.check_cancel()?;
-    }
-    if let Some(target) = &target_directory {
-        state.guard.roots.check(target).map_err(|e| AppError::bad_request(e.to_string()))?;
-    }
-    let request = TriggerSavepoint { job_id, target_directory, cancel_job, stop };
-    let request_id = state.dispatcher.send(StartSavepoint(request)).await??;
-    Ok((StatusCode::ACCEPTED, Json(TriggerId { request_id })))
-}
-
-/// `POST /jobs/:id/savepoints`: 202 `{"request-id"}`; poll `/jobs/:id/savepoints/:request-id`.
-#[utoipa::path(
-    post,
-    path = "/jobs/{jobid}/savepoints",
-    summary = "Trigger a savepoint (202 {\"request-id\"})",
-    params(
-        JobPath,
-    ),
-    request_body(content = Option<SavepointRequest>, content_type = "application/json"),
-    responses(
-        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = TriggerId),
-        (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
-        (status = 409, description = "The job cannot take a savepoint now (it has ended, or is not yet running)", body = Errors),
-        ChangeErrors,
-    ),
-)]
-pub async fn trigger_savepoint(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<(StatusCode, Json<TriggerId>), AppError> {
-    let request: SavepointRequest = body(&bytes)?;
-    trigger(&state, &id, request.target_directory, request.cancel_job, None).await
-}
-
-/// `POST /jobs/:id/stop`: a savepoint, then the tasks end and the job ends FINISHED (with `drain`, every
-/// event-time window and timer fires first). The request completes once the job ended.
-#[utoipa::path(
-    post,
-    path = "/jobs/{jobid}/stop",
-    summary = "Stop with a savepoint (202 {\"request-id\"})",
-    params(
-        JobPath,
-    ),
-    request_body(content = Option<StopRequest>, content_type = "application/json"),
-    responses(
-        (status = 202, description = "Accepted; poll /jobs/{jobid}/savepoints/{request-id}", body = TriggerId),
-        (status = 400, description = "Not a job id, a bad body, or a target directory outside the allowed roots", body = Errors),
-        (status = 404, description = "No such job", body = Errors),
-        (status = 409, description = "The job cannot take a savepoint now (it has ended, or is not yet running)", body = Errors),
-        ChangeErrors,
-    ),
-)]
-pub async fn stop(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<(StatusCode, Json<TriggerId>), AppError> {
-    let request: StopRequest = body(&bytes)?;
-    let mode = if request.drain { StopMode::Drain } else { StopMode::Suspend };
-    trigger(&state, &id, request.target_directory, false, Some(mode)).await
-}
-
-/// `GET /jobs/:id/savepoints/:triggerid`: `IN_PROGRESS`, or `COMPLETED`
-/// with `operation.location` or `operation.failure-cause`.
-#[utoipa::path(
-    get,
-    path = "/jobs/{jobid}/savepoints/{triggerid}",
-    summary = "Status of a savepoint request",
-    params(
-        JobPath,
-        ("triggerid" = String, Path, description = "the request-id the trigger answered"),
-    ),
-    responses(
-        (status = 200, description = "OK", body = SavepointAnswer),
-        (status = 400, description = "Not a job id", body = Errors),
-        (status = 404, description = "No such job or savepoint request", body = Errors),
-    ),
-)]
-pub async fn savepoint_status(
-    State(state): State<AppState>,
-    Path((id, request_id)): Path<(String, String)>,
-) -> Result<Json<SavepointAnswer>, AppError> {
-    let job_id = job_id(&id)?;
-    let status = state.dispatcher.send(GetSavepointStatus { job_id, request_id }).await??;
-    let completed = |operation| SavepointAnswer { status: QueueStatus::COMPLETED, operation: Some(operation) };
-    Ok(Json(match status {
-        SavepointStatus::InProgress => SavepointAnswer { status: QueueStatus::IN_PROGRESS, operation: None },
-        SavepointStatus::Completed(location) => {
-            completed(SavepointOperation { location: Some(location), failure_cause: None })
-        }
-        SavepointStatus::Failed(reason) => completed(SavepointOperation {
-            location: None,
-            failure_cause: Some(SavepointFailure { class: "wflink.SavepointFailure", stack_trace: reason }),
-        }),
-    }))
 }
 
 /// `/jobs/:id/checkpoints`.
@@ -576,43 +421,4 @@ pub struct Externalization {
     enabled: bool,
     /// Always false.
     delete_on_cancellation: bool,
-}
-
-/// `POST /jobs/:id/savepoints` and `/stop`: what to poll.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct TriggerId {
-    /// Poll `/jobs/:id/savepoints/:request-id`.
-    request_id: String,
-}
-
-/// `/jobs/:id/savepoints/:triggerid`.
-#[derive(Serialize, ToSchema)]
-pub struct SavepointAnswer {
-    /// Whether the savepoint is done.
-    status: QueueStatus,
-    /// Its outcome once `COMPLETED`, else null.
-    operation: Option<SavepointOperation>,
-}
-
-/// The outcome of a savepoint: its location, or why it failed.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct SavepointOperation {
-    /// Its directory, if it succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
-    /// Why it failed, if it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_cause: Option<SavepointFailure>,
-}
-
-/// Why a savepoint failed, in Flink's shape.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct SavepointFailure {
-    /// Always `wflink.SavepointFailure`.
-    class: &'static str,
-    /// The reason.
-    stack_trace: String,
 }

@@ -22,7 +22,7 @@ use crate::resource_manager::messages::{GetResources, GetTaskManagers};
 
 /// The job `raw` names.
 pub(super) async fn job_details(state: &AppState, raw: &str) -> Result<JobDetails, AppError> {
-    let job_id: JobId = raw.parse().map_err(|e: crate::ids::InvalidJobId| AppError::bad_request(e.to_string()))?;
+    let job_id: JobId = super::jobs::parse_job_id(raw)?;
     Ok(state.dispatcher.send(GetJob { job_id }).await??)
 }
 

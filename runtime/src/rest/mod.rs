@@ -24,6 +24,7 @@ mod plan;
 mod process_info;
 pub mod prometheus;
 pub(crate) mod range;
+mod savepoints;
 mod server;
 mod ui;
 mod vertex_views;
@@ -152,9 +153,9 @@ routes! {
     "/jobs/{jobid}/checkpoints/details/{checkpointid}/subtasks/{vertexid}" { get: checkpoint_ops::subtasks }
     "/jobs/{jobid}/checkpoints/config" { get: checkpoints::config }
     "/jobs/{jobid}/checkpoints/details/{checkpointid}" { get: checkpoints::checkpoint }
-    "/jobs/{jobid}/savepoints" { post: checkpoints::trigger_savepoint }
-    "/jobs/{jobid}/savepoints/{triggerid}" { get: checkpoints::savepoint_status }
-    "/jobs/{jobid}/stop" { post: checkpoints::stop }
+    "/jobs/{jobid}/savepoints" { post: savepoints::trigger_savepoint }
+    "/jobs/{jobid}/savepoints/{triggerid}" { get: savepoints::savepoint_status }
+    "/jobs/{jobid}/stop" { post: savepoints::stop }
     "/savepoint-disposal" { post: checkpoint_ops::dispose }
     "/savepoint-disposal/{triggerid}" { get: checkpoint_ops::disposal_status }
     "/jars" { get: jars::list }

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{
     accumulators, applications, checkpoint_ops, checkpoints, cluster, jars, jobs, logs, metrics, process_info,
-    vertex_views,
+    savepoints, vertex_views,
 };
 
 /// Flink's error answer, `{"errors": ["..."]}`: the body of every 4xx and 5xx.
@@ -165,9 +165,9 @@ pub struct Empty {}
         checkpoints::list,
         checkpoints::config,
         checkpoints::checkpoint,
-        checkpoints::trigger_savepoint,
-        checkpoints::savepoint_status,
-        checkpoints::stop,
+        savepoints::trigger_savepoint,
+        savepoints::savepoint_status,
+        savepoints::stop,
         jars::list,
         jars::upload,
         jars::delete,
