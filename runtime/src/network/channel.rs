@@ -36,7 +36,7 @@ pub fn bounded(upstream: u32) -> (OutputChannel, TaggedReceiver) {
 pub fn tagged_channel(capacity: usize) -> (TaggedSender, TaggedReceiver) {
     let (tx, rx) = crossbeam_channel::bounded(capacity);
     let bell = Arc::new(Doorbell::default());
-    (TaggedSender { tx, bell: bell.clone() }, TaggedReceiver { rx, bell })
+    (TaggedSender { tx: Some(tx), bell: bell.clone() }, TaggedReceiver { rx, bell })
 }
 
 /// How a sender wakes the receiver parked on an empty channel.
@@ -64,14 +64,18 @@ impl Doorbell {
 /// The sending side of a tagged channel; every message it sends wakes the receiver if it waits.
 #[derive(Clone)]
 pub struct TaggedSender {
-    tx: Sender<Tagged>,
+    /// Always set until `drop` takes it: the bell must ring after the
+    /// sender is gone, or the receiver could look, find the channel still
+    /// connected, and park past the disconnection.
+    tx: Option<Sender<Tagged>>,
     bell: Arc<Doorbell>,
 }
 
 impl TaggedSender {
     /// Sends `message`, blocking while the channel is full; fails once the receiver is gone.
     pub fn send(&self, message: Tagged) -> Result<(), SendError> {
-        self.tx.send(message).map_err(|_| SendError::Disconnected)?;
+        let tx = self.tx.as_ref().ok_or(SendError::Disconnected)?;
+        tx.send(message).map_err(|_| SendError::Disconnected)?;
         self.bell.ring();
         Ok(())
     }
@@ -80,6 +84,7 @@ impl TaggedSender {
 impl Drop for TaggedSender {
     /// The last sender's end disconnects the channel: the receiver wakes to see it.
     fn drop(&mut self) {
+        drop(self.tx.take());
         self.bell.ring();
     }
 }
@@ -105,16 +110,34 @@ impl TaggedReceiver {
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Tagged, RecvTimeoutError> {
         let deadline = Instant::now() + timeout;
         loop {
-            match self.rx.try_recv() {
-                Ok(message) => return Ok(message),
-                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
-                Err(TryRecvError::Empty) => {}
+            if let Some(outcome) = self.look() {
+                return outcome;
             }
             let now = Instant::now();
             if now >= deadline {
                 return Err(RecvTimeoutError::Timeout);
             }
-            self.park(deadline - now);
+            self.announce_parked();
+            // Looks again once parked is visible: a sender that sent or
+            // ended before this look rang too early to be seen, and this
+            // look sees what it did; one after it sees `parked` and rings.
+            let outcome = self.look();
+            if outcome.is_none() {
+                std::thread::park_timeout(deadline - now);
+            }
+            self.bell.parked.store(false, Ordering::Relaxed);
+            if let Some(outcome) = outcome {
+                return outcome;
+            }
+        }
+    }
+
+    /// A message, the channel's end, or none while it is empty and connected.
+    fn look(&self) -> Option<Result<Tagged, RecvTimeoutError>> {
+        match self.rx.try_recv() {
+            Ok(message) => Some(Ok(message)),
+            Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
+            Err(TryRecvError::Empty) => None,
         }
     }
 
@@ -129,8 +152,8 @@ impl TaggedReceiver {
         }
     }
 
-    /// Parks this thread until a sender rings or `timeout` passes (or spuriously: the caller looks again).
-    fn park(&self, timeout: Duration) {
+    /// Tells senders this thread is about to park, so the next send or end rings for it.
+    fn announce_parked(&self) {
         {
             let mut receiver = self.bell.receiver.lock().unwrap_or_else(|e| e.into_inner());
             let current = std::thread::current();
@@ -139,11 +162,9 @@ impl TaggedReceiver {
             }
         }
         self.bell.parked.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `Doorbell::ring`: either the look after this sees the message or the end, or the
+        // ring sees `parked`.
         fence(Ordering::SeqCst);
-        if self.rx.is_empty() {
-            std::thread::park_timeout(timeout);
-        }
-        self.bell.parked.store(false, Ordering::Relaxed);
     }
 }
 
@@ -182,6 +203,7 @@ impl OutputChannel {
         let mut message = (self.upstream, message);
         // Crossbeam's own sends, each followed by a ring of the receiver's doorbell.
         let TaggedSender { tx, bell } = &self.tx;
+        let tx = tx.as_ref().ok_or(SendError::Disconnected)?;
         match tx.try_send(message) {
             Ok(()) => {
                 bell.ring();
@@ -226,5 +248,22 @@ mod tests {
         assert!(matches!(rx.recv_timeout(Duration::from_secs(30)), Err(RecvTimeoutError::Disconnected)));
         assert!(started.elapsed() < Duration::from_secs(20), "woken only by the timeout: {:?}", started.elapsed());
         sender.join().unwrap();
+    }
+
+    /// The last sender's end is never missed: the bell rings after the
+    /// channel is disconnected, so a receiver that looks between the two
+    /// cannot park past it (it did once in a few hundred runs before).
+    #[test]
+    fn a_receiver_never_parks_past_the_last_senders_end() {
+        for round in 0..300 {
+            let (tx, rx) = tagged_channel(4);
+            let sender = std::thread::spawn(move || tx.send((1, StreamMessage::EndOfInput)).unwrap());
+            assert!(rx.recv_timeout(Duration::from_secs(30)).is_ok());
+            let waited = Instant::now();
+            let end = rx.recv_timeout(Duration::from_secs(5));
+            assert!(matches!(end, Err(RecvTimeoutError::Disconnected)), "round {round}: no end: {end:?}");
+            assert!(waited.elapsed() < Duration::from_secs(2), "round {round}: parked past the end");
+            sender.join().unwrap();
+        }
     }
 }
