@@ -223,14 +223,10 @@ fn the_plan_shows_both_inputs_of_a_connected_operator() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Runs `--mode partition` with `strategy` from 2 source subtasks to a
-/// map and file sink at parallelism `p`; returns the lines of each part
-/// file (by subtask), or the failed run's output.
-fn partition(dir: &Path, input: &Path, strategy: &str, p: u32) -> Result<Vec<Vec<String>>, std::process::Output> {
-    partition_with(&multi_input(), LIMIT, dir, input, strategy, p)
-}
-
-/// `partition` with the twin `guest` (of the Python or JavaScript library), within `limit`.
+/// Runs `guest` (the Rust test job or its Python or JavaScript twin) in
+/// `--mode partition` with `strategy` from 2 source subtasks to a map and
+/// file sink at parallelism `p`, within `limit`; returns the lines of each
+/// part file (by subtask), or the failed run's output.
 fn partition_with(
     guest: &Path,
     limit: Duration,
@@ -285,7 +281,8 @@ pub(crate) fn assert_explicit_partitionings(name: &str, guest: &Path, limit: Dur
     let recs = records(n, 25, 3, 31);
     let input = write_input(&dir, "a", &recs);
     let all = sorted(recs.iter().map(|(k, ts, n)| format!("{k},{ts},{n}")).collect());
-    let partition = |dir: &Path, input: &Path, strategy: &str, p: u32| partition_with(guest, limit, dir, input, strategy, p);
+    let partition =
+        |dir: &Path, input: &Path, strategy: &str, p: u32| partition_with(guest, limit, dir, input, strategy, p);
     for strategy in ["rebalance", "rescale", "shuffle", "global"] {
         let parts = partition(&dir, &input, strategy, 3).unwrap_or_else(|o| panic!("{strategy}: {o:?}"));
         assert_eq!(sorted(parts.concat()), all, "{strategy}: every record once");

@@ -185,13 +185,14 @@ def _timed_kind_to_wit(n):
 
 def _states_to_wit(states):
     return [
-        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False) for id, name, kind in states
+        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False, ttl_ms=None)
+        for id, name, kind in states
     ]
 
 
 def _broadcast_kind_to_wit(spec):
     broadcast = [
-        wit_plan.StateDescriptor(id=d.id, name=d.name, kind=wit_plan.StateKind.MAP, lazy=False)
+        wit_plan.StateDescriptor(id=d.id, name=d.name, kind=wit_plan.StateKind.MAP, lazy=False, ttl_ms=None)
         for d in spec["broadcast"]
     ]
     keyed = None
