@@ -205,10 +205,16 @@ mod tests {
         out
     }
 
-    fn value_at(state: &StateEntries, now: i64, handle: &ValueState<i64>) -> (Option<i64>, StateEntries) {
+    /// What `read` returns in a call for key `k` at `now` on `state`, and
+    /// the state after the call.
+    fn read_at<T>(state: &StateEntries, now: i64, read: impl FnOnce() -> T) -> (T, StateEntries) {
         let mut seen = None;
-        let changes = call(state.clone(), now, || seen = handle.value().unwrap());
-        (seen, apply(state.clone(), changes))
+        let changes = call(state.clone(), now, || seen = Some(read()));
+        (seen.expect("the call ran"), apply(state.clone(), changes))
+    }
+
+    fn value_at(state: &StateEntries, now: i64, handle: &ValueState<i64>) -> (Option<i64>, StateEntries) {
+        read_at(state, now, || handle.value().unwrap())
     }
 
     #[test]
@@ -226,9 +232,7 @@ mod tests {
 
     /// The list `handle` holds for key `k` at `now`, and the state after the read.
     fn list_at(state: &StateEntries, now: i64, handle: &ListState<i64>) -> (Vec<i64>, StateEntries) {
-        let mut seen = Vec::new();
-        let changes = call(state.clone(), now, || seen = handle.get().unwrap());
-        (seen, apply(state.clone(), changes))
+        read_at(state, now, || handle.get().unwrap())
     }
 
     #[test]
