@@ -3,7 +3,8 @@
 //! on generated input (out of order in time), each checked against a
 //! plain loop here: `min`, `max`, `min_by`, `max_by`, tumbling and sliding
 //! count windows, and `window_all`, which runs at parallelism 1; and keyed
-//! state with a time to live, fed through a socket.
+//! state with a time to live (values and list elements), fed through a
+//! socket, and left out of savepoints once expired.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -177,26 +178,29 @@ pub(crate) fn window_all_totals(recs: &[Rec]) -> Vec<String> {
     sorted(windows.iter().map(|(end, (n, sum))| format!("{end},{n},{sum}")).collect())
 }
 
-/// A count kept in a `ValueState` with a 3 s time to live (processing
-/// time, on create and write): it goes on while a word comes again within
-/// the TTL and starts again at 1 once the TTL has passed since the last
-/// write, at p=1 and p=2.
-#[test]
-fn keyed_state_with_a_ttl_expires_by_processing_time() {
-    const TTL: Duration = Duration::from_millis(3000);
-    for p in [1, 2] {
+/// A `--mode` of the aggregations guest that reads words from a socket,
+/// run locally: each word sent is answered by the line it prints.
+struct WordsJob {
+    child: std::process::Child,
+    socket: std::net::TcpStream,
+    lines: mpsc::Receiver<String>,
+    p: u32,
+}
+
+impl WordsJob {
+    fn start(mode: &str, p: u32, ttl: Duration) -> WordsJob {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port().to_string();
-        let ttl_ms = TTL.as_millis().to_string();
+        let ttl_ms = ttl.as_millis().to_string();
         let mut child = wflink()
             .args(["run", "--local", "-p", &p.to_string()])
             .arg(test_guest("aggregations"))
-            .args(["--mode", "ttl", "--port", &port, "--ttl-ms", &ttl_ms])
+            .args(["--mode", mode, "--port", &port, "--ttl-ms", &ttl_ms])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut socket = accept_within(&listener, LIMIT, &mut child);
+        let socket = accept_within(&listener, LIMIT, &mut child);
         let (lines_tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -206,27 +210,149 @@ fn keyed_state_with_a_ttl_expires_by_processing_time() {
                 }
             }
         });
-        let mut send = |word: &str, expected: &str| {
-            socket.write_all(format!("{word}\n").as_bytes()).unwrap();
-            let line = lines.recv_timeout(LIMIT).unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("{word} was not counted within {LIMIT:?} at p={p}")
-            });
-            assert!(line.ends_with(expected), "{line} at p={p}, expected {expected}");
-            Instant::now()
-        };
-        send("a", "a,1");
-        send("b", "b,1");
-        send("a", "a,2");
-        let last_write = send("a", "a,3");
+        WordsJob { child, socket, lines, p }
+    }
+
+    /// Sends `word`, checks the line it prints ends with `expected`, and
+    /// returns when that line came.
+    fn send(&mut self, word: &str, expected: &str) -> Instant {
+        self.socket.write_all(format!("{word}\n").as_bytes()).unwrap();
+        let line = self.lines.recv_timeout(LIMIT).unwrap_or_else(|_| {
+            let _ = self.child.kill();
+            panic!("{word} was not counted within {LIMIT:?} at p={}", self.p)
+        });
+        assert!(line.ends_with(expected), "{line} at p={}, expected {expected}", self.p);
+        Instant::now()
+    }
+
+    /// Closes the socket and waits for the job to succeed.
+    fn finish(self) {
+        drop(self.socket);
+        let output = self.child.wait_with_output().unwrap();
+        assert!(output.status.success(), "at p={}: {}", self.p, String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+/// Sleeps until `at` (the TTL tests wait out processing time itself).
+fn sleep_until(at: Instant) {
+    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+}
+
+/// A count kept in a `ValueState` with a 3 s time to live (processing
+/// time, on create and write): it goes on while a word comes again within
+/// the TTL and starts again at 1 once the TTL has passed since the last
+/// write, at p=1 and p=2.
+#[test]
+fn keyed_state_with_a_ttl_expires_by_processing_time() {
+    const TTL: Duration = Duration::from_millis(3000);
+    for p in [1, 2] {
+        let mut job = WordsJob::start("ttl", p, TTL);
+        job.send("a", "a,1");
+        job.send("b", "b,1");
+        job.send("a", "a,2");
+        let last_write = job.send("a", "a,3");
         // The count of `a` was written before its line was printed, so it
         // has expired for any call that starts a TTL after the print.
-        std::thread::sleep((last_write + TTL + Duration::from_millis(100)).saturating_duration_since(Instant::now()));
-        send("a", "a,1");
-        send("b", "b,1");
-        send("a", "a,2");
-        drop(socket);
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "at p={p}: {}", String::from_utf8_lossy(&output.stderr));
+        sleep_until(last_write + TTL + Duration::from_millis(100));
+        job.send("a", "a,1");
+        job.send("b", "b,1");
+        job.send("a", "a,2");
+        job.finish();
     }
+}
+
+/// Each element of a `ListState` with a 3 s time to live expires 3 s
+/// after it was added, as in Flink: a list keeps the elements added
+/// since, and one whose every element expired starts empty, at p=1 and p=2.
+#[test]
+fn each_element_of_a_list_state_with_a_ttl_expires_on_its_own() {
+    const TTL: Duration = Duration::from_millis(3000);
+    for p in [1, 2] {
+        let mut job = WordsJob::start("ttl-list", p, TTL);
+        let first = job.send("a", "a,1");
+        job.send("b", "b,1");
+        // The second `a` is added at least 2 s after the first, so it lives
+        // at least until 5 s after the first's print.
+        sleep_until(first + TTL * 2 / 3);
+        job.send("a", "a,2");
+        sleep_until(first + TTL + Duration::from_millis(100));
+        job.send("a", "a,2");
+        job.send("b", "b,1");
+        job.finish();
+    }
+}
+
+/// The bytes of every file of the savepoint at `path` (as the CLI prints it).
+fn savepoint_bytes(path: &str) -> Vec<u8> {
+    fn walk(dir: &Path, out: &mut Vec<u8>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            match path.is_dir() {
+                true => walk(&path, out),
+                false => out.extend(std::fs::read(&path).unwrap()),
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    walk(Path::new(path.strip_prefix("file:").unwrap_or(path)), &mut bytes);
+    bytes
+}
+
+/// Whether `bytes` hold the MessagePack encoding of the key `word`.
+fn holds_key(bytes: &[u8], word: &str) -> bool {
+    let key = rmp_serde::to_vec(word).unwrap();
+    bytes.windows(key.len()).any(|w| w == key)
+}
+
+/// A savepoint leaves out keyed state whose time to live has passed
+/// (Flink's cleanup in full snapshots): on a cluster, 200 words counted
+/// with a 6 s TTL are all in a savepoint taken at once; after the TTL,
+/// one more word is counted, and the next savepoint holds that word's
+/// state and none of the expired words', which no record came to read.
+#[test]
+fn a_savepoint_leaves_out_keyed_state_whose_ttl_has_passed() {
+    const TTL: Duration = Duration::from_millis(6000);
+    let checkpoints = scratch("ttl-savepoint-checkpoints");
+    let storage = format!("execution.checkpointing.dir={}", checkpoints.display());
+    let mut cluster = crate::common::cluster::TestCluster::start("ttl-savepoint", 0, &[storage.as_str()]);
+    cluster.add_taskmanager(&["taskmanager.numberOfTaskSlots=2"]);
+    cluster.wait_for_taskmanagers(1);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let ttl_ms = TTL.as_millis().to_string();
+    let mut command = wflink();
+    command.args(["run", "-d", "-m", &cluster.rest, "-p", "2"]).arg(test_guest("aggregations"));
+    command.args(["--mode", "ttl", "--port", &port, "--ttl-ms", &ttl_ms]);
+    let output = run_with_limit(command, LIMIT);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let job = String::from_utf8_lossy(&output.stdout).trim().rsplit(' ').next().unwrap().to_string();
+    let mut socket = crate::common::accept_within(&listener, LIMIT);
+    let words: Vec<String> = (0..200).map(|i| format!("w-{i}")).collect();
+    socket.write_all(words.iter().map(|w| format!("{w}\n")).collect::<String>().as_bytes()).unwrap();
+    let printed = |line: &str| cluster.taskmanager_out(0).lines().any(|l| l.ends_with(line));
+    let all_printed = || words.iter().all(|w| printed(&format!("{w},1")));
+    crate::common::cluster::wait_for("every word counted", || all_printed().then_some(()));
+    let last_write = Instant::now();
+    let savepoint = |name: &str| {
+        let mut command = wflink();
+        command.args(["savepoint", "-m", &cluster.rest, &job]).arg(cluster.dir.join(name));
+        let output = run_with_limit(command, LIMIT);
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{text} {}", String::from_utf8_lossy(&output.stderr));
+        let path = text.lines().find_map(|l| l.strip_prefix("Savepoint completed. Path: ")).expect("a path");
+        savepoint_bytes(path)
+    };
+    let before = savepoint("before");
+    assert!(last_write.elapsed() < TTL, "the first savepoint came within the TTL: the test needs a larger one");
+    assert!(words.iter().all(|w| holds_key(&before, w)), "every word's count is in the first savepoint");
+
+    sleep_until(last_write + TTL + Duration::from_millis(200));
+    socket.write_all(b"fresh\n").unwrap();
+    crate::common::cluster::wait_for("the fresh word counted", || printed("fresh,1").then_some(()));
+    let after = savepoint("after");
+    assert!(holds_key(&after, "fresh"), "the live count is in the savepoint");
+    let expired: Vec<&String> = words.iter().filter(|w| holds_key(&after, w)).collect();
+    assert!(expired.is_empty(), "expired counts in the savepoint: {expired:?}");
+    drop(socket);
+    std::fs::remove_dir_all(checkpoints).unwrap();
 }

@@ -271,3 +271,16 @@ fn javascript_plans_with_mismatched_key_types_or_a_join_without_a_window_are_ref
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The JavaScript library's explicit partitionings from 2 source subtasks
+/// to 3 (`rebalance`, `rescale`, `shuffle`, `global`, `broadcast`), each
+/// delivering as the Rust SDK's do, and `forward` between 2 and 3 refused
+/// with one line; `partitionCustom` putting every record on the subtask
+/// its partitioner picked, at 2 and 3, and a partition out of range
+/// failing the job with one line naming the node.
+#[test]
+fn javascript_explicit_partitionings_and_partition_custom_deliver_as_the_rust_sdks_do() {
+    crate::multi_input::assert_explicit_partitionings("js-partitioning", &guest(), LIMIT, 30_000);
+    let (dir, ..) = crate::multi_input::assert_partition_custom("js-partition-custom", &guest(), LIMIT, 30_000);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -223,15 +223,23 @@ fn the_plan_shows_both_inputs_of_a_connected_operator() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Runs `--mode partition` with `strategy` from 2 source subtasks to a
-/// map and file sink at parallelism `p`; returns the lines of each part
-/// file (by subtask), or the failed run's output.
-fn partition(dir: &Path, input: &Path, strategy: &str, p: u32) -> Result<Vec<Vec<String>>, std::process::Output> {
+/// Runs `guest` (the Rust test job or its Python or JavaScript twin) in
+/// `--mode partition` with `strategy` from 2 source subtasks to a map and
+/// file sink at parallelism `p`, within `limit`; returns the lines of each
+/// part file (by subtask), or the failed run's output.
+fn partition_with(
+    guest: &Path,
+    limit: Duration,
+    dir: &Path,
+    input: &Path,
+    strategy: &str,
+    p: u32,
+) -> Result<Vec<Vec<String>>, std::process::Output> {
     let out = dir.join(format!("out-{strategy}-{p}"));
     let mut command = wflink();
-    command.args(["run", "--local", "-p", &p.to_string()]).arg(multi_input());
+    command.args(["run", "--local", "-p", &p.to_string()]).arg(guest);
     command.args(partition_args(input, strategy)).arg("--output").arg(&out);
-    let output = run_with_limit(command, LIMIT);
+    let output = run_with_limit(command, limit);
     if !output.status.success() {
         return Err(output);
     }
@@ -263,10 +271,18 @@ fn parts_by_subtask(out: &Path, p: u32) -> Vec<Vec<String>> {
 /// `forward()` between parallelisms 2 and 3 is refused with one clear line.
 #[test]
 fn explicit_partitionings_deliver_as_flink_does_and_forward_needs_equal_parallelism() {
-    let dir = scratch("partitioning");
-    let recs = records(30_000, 25, 3, 31);
+    assert_explicit_partitionings("partitioning", &multi_input(), LIMIT, 30_000);
+}
+
+/// The test above with `guest` (a twin of the Rust one), within `limit`
+/// per run, on `n` records.
+pub(crate) fn assert_explicit_partitionings(name: &str, guest: &Path, limit: Duration, n: usize) {
+    let dir = scratch(name);
+    let recs = records(n, 25, 3, 31);
     let input = write_input(&dir, "a", &recs);
     let all = sorted(recs.iter().map(|(k, ts, n)| format!("{k},{ts},{n}")).collect());
+    let partition =
+        |dir: &Path, input: &Path, strategy: &str, p: u32| partition_with(guest, limit, dir, input, strategy, p);
     for strategy in ["rebalance", "rescale", "shuffle", "global"] {
         let parts = partition(&dir, &input, strategy, 3).unwrap_or_else(|o| panic!("{strategy}: {o:?}"));
         assert_eq!(sorted(parts.concat()), all, "{strategy}: every record once");
@@ -297,15 +313,7 @@ fn custom_share(recs: &[Rec], p: usize, subtask: usize) -> Vec<String> {
 /// range fails the job with one line naming the partition_custom node.
 #[test]
 fn partition_custom_sends_each_record_to_the_subtask_its_partitioner_picks() {
-    let dir = scratch("partition-custom");
-    let recs = records(30_000, 25, 3, 41);
-    let input = write_input(&dir, "a", &recs);
-    for p in [2, 3] {
-        let parts = partition(&dir, &input, "custom", p).unwrap_or_else(|o| panic!("custom at p={p}: {o:?}"));
-        for (subtask, lines) in parts.iter().enumerate() {
-            assert_eq!(*lines, custom_share(&recs, p as usize, subtask), "p={p}: the records of subtask {subtask}");
-        }
-    }
+    let (dir, recs, input) = assert_partition_custom("partition-custom", &multi_input(), LIMIT, 30_000);
 
     let mut command = wflink();
     command.arg("info").arg(multi_input()).args(partition_args(&input, "custom"));
@@ -340,9 +348,34 @@ fn partition_custom_sends_each_record_to_the_subtask_its_partitioner_picks() {
         assert_eq!(*lines, custom_share(&recs, 3, subtask), "on a cluster: the records of subtask {subtask}");
     }
 
-    let refused = partition(&dir, &input, "custom-out-of-range", 2).expect_err("partition 2 of 2 fails the job");
-    assert_clean_failure(&refused, "'Partition Custom': the partitioner returned partition 2");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `partition_custom` of `guest` (a twin of the Rust one) from 2 source
+/// subtasks to 2 and to 3, within `limit` per run, on `n` records: every
+/// record lands on the subtask its partitioner picked, and a partition
+/// out of range fails the job with one line naming the node. Returns the
+/// scratch directory, the records and their input file.
+pub(crate) fn assert_partition_custom(
+    name: &str,
+    guest: &Path,
+    limit: Duration,
+    n: usize,
+) -> (PathBuf, Vec<Rec>, PathBuf) {
+    let dir = scratch(name);
+    let recs = records(n, 25, 3, 41);
+    let input = write_input(&dir, "a", &recs);
+    for p in [2, 3] {
+        let parts = partition_with(guest, limit, &dir, &input, "custom", p);
+        let parts = parts.unwrap_or_else(|o| panic!("custom at p={p}: {o:?}"));
+        for (subtask, lines) in parts.iter().enumerate() {
+            assert_eq!(*lines, custom_share(&recs, p as usize, subtask), "p={p}: the records of subtask {subtask}");
+        }
+    }
+    let refused = partition_with(guest, limit, &dir, &input, "custom-out-of-range", 2);
+    let refused = refused.expect_err("partition 2 of 2 fails the job");
+    assert_clean_failure(&refused, "'Partition Custom': the partitioner returned partition 2");
+    (dir, recs, input)
 }
 
 /// A bounded source that ended before a savepoint is not read again after

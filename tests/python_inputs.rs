@@ -203,3 +203,17 @@ fn python_plans_with_mismatched_key_types_or_a_join_without_a_window_are_refused
     assert_clean_failure(&refused, "has no window; a window join needs its window");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The Python library's explicit partitionings from 2 source subtasks to
+/// 3 (`rebalance`, `rescale`, `shuffle`, `global`, `broadcast`), each
+/// delivering as the Rust SDK's do, and `forward` between 2 and 3
+/// refused with one line; `partition_custom` putting every record on the
+/// subtask its partitioner picked, at 2 and 3, and a partition out of
+/// range failing the job with one line naming the node.
+#[test]
+fn python_explicit_partitionings_and_partition_custom_deliver_as_the_rust_sdks_do() {
+    let guest = test_guest(GUEST);
+    crate::multi_input::assert_explicit_partitionings("python-partitioning", &guest, LIMIT, 30_000);
+    let (dir, ..) = crate::multi_input::assert_partition_custom("python-partition-custom", &guest, LIMIT, 30_000);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -79,7 +79,7 @@ impl<K: Data, V: Data> MapStateDescriptor<K, V> {
     }
 
     fn declared(&self) -> StateDescriptor {
-        StateDescriptor { id: self.id, name: self.name.clone(), kind: StateKind::Map, lazy: false }
+        StateDescriptor { id: self.id, name: self.name.clone(), kind: StateKind::Map, lazy: false, ttl_ms: None }
     }
 }
 

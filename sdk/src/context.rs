@@ -14,6 +14,7 @@ use std::ops::Range;
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
+use wflink_abi::ttl::Pruned;
 
 use crate::chain::{Batch, bytes_eq};
 
@@ -290,13 +291,12 @@ impl CallContext {
             self.loaded = true;
             for (key, address, value) in self.raw.iter() {
                 let EntryAddress { state_id, namespace, user_key } = address;
-                // An entry whose time to live ended is removed as the call
-                // loads it (incremental cleanup over the keys of the call).
-                let expired = crate::state_ttl::ttl_of(state_id)
-                    .is_some_and(|ttl| crate::state_ttl::unwrap(value, ttl, self.processing_time).is_none());
-                match expired {
-                    true => self.store.set(state_id, key, namespace, user_key, None, true),
-                    false => self.store.set(state_id, key, namespace, user_key, Some(value.to_vec()), false),
+                // An entry (or list element) whose time to live ended is removed as
+                // the call loads it (incremental cleanup over the keys of the call).
+                match crate::state_ttl::prune(state_id, value, self.processing_time) {
+                    Pruned::Whole => self.store.set(state_id, key, namespace, user_key, Some(value.to_vec()), false),
+                    Pruned::Expired => self.store.set(state_id, key, namespace, user_key, None, true),
+                    Pruned::Part(live) => self.store.set(state_id, key, namespace, user_key, Some(live), true),
                 }
             }
         }

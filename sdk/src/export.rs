@@ -324,6 +324,7 @@ fn state_descriptor_to_wit(d: plan::StateDescriptor) -> wit_plan::StateDescripto
             plan::StateKind::Aggregating => wit_plan::StateKind::Aggregating,
         },
         lazy: d.lazy,
+        ttl_ms: d.ttl_ms,
     }
 }
 

@@ -45,19 +45,21 @@ pub(crate) fn declare(name: &str, kind: StateKind, lazy: bool) -> u32 {
     DECLARED.with(|d| {
         let mut d = d.borrow_mut();
         if !d.iter().any(|s| s.id == id) {
-            d.push(StateDescriptor { id, name: name.to_owned(), kind, lazy });
+            d.push(StateDescriptor { id, name: name.to_owned(), kind, lazy, ttl_ms: None });
         }
     });
     id
 }
 
-/// Changes the id of the state declared as `old` to `new` (a state with a
-/// time to live gets its own id, see `state_ttl::register`).
-pub(crate) fn redeclare(old: u32, new: u32) {
+/// Changes the id of the state declared as `old` to `new` and gives it
+/// the time to live `ttl_ms` (a state with a time to live gets its own
+/// id, see `state_ttl::register`).
+pub(crate) fn redeclare(old: u32, new: u32, ttl_ms: i64) {
     DECLARED.with(|d| {
         let mut d = d.borrow_mut();
         if let Some(state) = d.iter_mut().rev().find(|s| s.id == old) {
             state.id = new;
+            state.ttl_ms = Some(ttl_ms as u64);
         }
     });
 }
@@ -126,7 +128,7 @@ impl<T: Data> ValueState<T> {
 
     /// Gives the value a time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        self.id = state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config, false);
         self.ttl = Some(config);
         self
     }
@@ -148,20 +150,40 @@ impl<T: Data> ValueState<T> {
 }
 
 /// A list of values per key. Stored as the elements' MessagePack
-/// encodings back to back, so `add` appends without decoding the list.
+/// encodings back to back, so `add` appends without decoding the list
+/// (with a time to live, each element with its own stamp, see
+/// [`wflink_abi::ttl`]).
 pub struct ListState<T> {
     id: u32,
+    ttl: Option<StateTtlConfig>,
     _value: PhantomData<fn() -> T>,
 }
 
 impl<T: Data> ListState<T> {
     /// Declares the list state `name`.
     pub fn new(name: &str) -> Self {
-        ListState { id: declare(name, StateKind::List, false), _value: PhantomData }
+        ListState { id: declare(name, StateKind::List, false), ttl: None, _value: PhantomData }
     }
 
-    /// The current key's elements, in insertion order (empty if none).
+    /// Gives each element of the list its own time to live (see
+    /// [`StateTtlConfig`]), as Flink's list state with a TTL: an element
+    /// expires `ttl` after it was added (or, with
+    /// [`UpdateType::OnReadAndWrite`](crate::UpdateType::OnReadAndWrite),
+    /// last read), and expired elements are never returned.
+    pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
+        self.id = state_ttl::register(self.id, &config, true);
+        self.ttl = Some(config);
+        self
+    }
+
+    /// The current key's elements, in insertion order (empty if none;
+    /// with a time to live, the elements not expired).
     pub fn get(&self) -> Result<Vec<T>, StateError> {
+        if let Some(config) = &self.ttl {
+            return state_ttl::read_list(self.id, config, |bytes| {
+                decode(bytes).map_err(|e| StateError::Decode(e.to_string()))
+            });
+        }
         context::with(|c| {
             if !c.keyed {
                 return Err(StateError::NoKeyedContext);
@@ -182,15 +204,19 @@ impl<T: Data> ListState<T> {
     /// Appends `value` to the current key's list.
     pub fn add(&self, value: &T) -> Result<(), StateError> {
         let encoded = encode(value)?;
+        let stamped = self.ttl.is_some();
         context::with(|c| {
             if !c.keyed {
                 return Err(StateError::NoKeyedContext);
             }
             c.load();
-            let (key, namespace) = (c.key.clone(), c.namespace.clone());
+            let (key, namespace, now) = (c.key.clone(), c.namespace.clone(), c.processing_time);
             let store = &mut c.store;
             let mut bytes = store.get(self.id, &key, &namespace, &[]).map(<[u8]>::to_vec).unwrap_or_default();
-            bytes.extend_from_slice(&encoded);
+            match stamped {
+                true => wflink_abi::ttl::push_element(&mut bytes, now, &encoded),
+                false => bytes.extend_from_slice(&encoded),
+            }
             store.set(self.id, &key, &namespace, &[], Some(bytes), true);
             Ok(())
         })
@@ -199,8 +225,12 @@ impl<T: Data> ListState<T> {
     /// Replaces the current key's list.
     pub fn update(&self, values: &[T]) -> Result<(), StateError> {
         let mut bytes = Vec::new();
+        let now = self.ttl.is_some().then(|| context::with(|c| c.processing_time));
         for v in values {
-            encode_into(&mut bytes, v).map_err(StateError::Encode)?;
+            match now {
+                Some(now) => wflink_abi::ttl::push_element(&mut bytes, now, &encode(v)?),
+                None => encode_into(&mut bytes, v).map_err(StateError::Encode)?,
+            }
         }
         write_bytes(self.id, &[], (!bytes.is_empty()).then_some(bytes))
     }
@@ -227,7 +257,7 @@ impl<K: Data, V: Data> MapState<K, V> {
 
     /// Gives each entry of the map its own time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        self.id = state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config, false);
         self.ttl = Some(config);
         self
     }
@@ -315,7 +345,7 @@ impl<T: Data, F: Fn(T, T) -> T> ReducingState<T, F> {
 
     /// Gives the folded value a time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        self.id = state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config, false);
         self.ttl = Some(config);
         self
     }
@@ -356,7 +386,7 @@ impl<A: AggregateFunction> AggregatingState<A> {
 
     /// Gives the accumulator a time to live (see [`StateTtlConfig`]).
     pub fn with_ttl(mut self, config: StateTtlConfig) -> Self {
-        self.id = state_ttl::register(self.id, &config);
+        self.id = state_ttl::register(self.id, &config, false);
         self.ttl = Some(config);
         self
     }

@@ -5,14 +5,19 @@
 //!
 //! An entry of a state with a TTL is stored as the processing time of its
 //! last update (8 bytes, big-endian milliseconds) before the value's
-//! MessagePack encoding, as Flink stores a `TtlValue`. Expired entries are
-//! removed when the guest sees them: when a handle reads one, and, for
+//! MessagePack encoding, as Flink stores a `TtlValue`; each element of a
+//! list state carries its own (see [`wflink_abi::ttl`]). Expired entries
+//! are removed when the guest sees them: when a handle reads one, and, for
 //! every entry that travels with a call (the state of the keys of its
 //! batch or timers), when the call first touches state — Flink's
-//! incremental cleanup, over the keys a call touches.
+//! incremental cleanup, over the keys a call touches. The plan declares
+//! each state's time to live, so the host leaves expired entries out of
+//! checkpoints and savepoints (Flink's `cleanupFullSnapshot`).
 
 use std::cell::RefCell;
 use std::time::Duration;
+
+use wflink_abi::ttl::{self, Pruned};
 
 use crate::context::{self, StateError};
 
@@ -59,48 +64,47 @@ impl StateTtlConfig {
 }
 
 thread_local! {
-    /// The time to live of each state id that has one, for the cleanup of
-    /// the entries that travel with a call.
-    static REGISTERED: RefCell<Vec<(u32, i64)>> = const { RefCell::new(Vec::new()) };
+    /// The time to live of each state id that has one, and whether it is
+    /// a list state, for the cleanup of the entries that travel with a call.
+    static REGISTERED: RefCell<Vec<(u32, i64, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Gives the state declared as `id` a time to live; returns its id from
-/// now on. The id depends on the time to live, so that entries of a state
-/// of the same name without one (or with another), e.g. of another
-/// operator of the job, are never taken for this state's: every instance
-/// runs the whole build function, so the registry holds every operator's.
-pub(crate) fn register(id: u32, config: &StateTtlConfig) -> u32 {
+/// Gives the state declared as `id` (a list state when `list`) a time to
+/// live; returns its id from now on. The id depends on the time to live,
+/// so that entries of a state of the same name without one (or with
+/// another), e.g. of another operator of the job, are never taken for
+/// this state's: every instance runs the whole build function, so the
+/// registry holds every operator's.
+pub(crate) fn register(id: u32, config: &StateTtlConfig, list: bool) -> u32 {
     let ttl_id = (id ^ 0x7474_6c00).wrapping_mul(0x0100_0193) ^ (config.ttl_ms as u32).rotate_left(16);
-    crate::state::redeclare(id, ttl_id);
+    crate::state::redeclare(id, ttl_id, config.ttl_ms);
     REGISTERED.with(|r| {
         let mut r = r.borrow_mut();
-        if !r.iter().any(|(known, _)| *known == ttl_id) {
-            r.push((ttl_id, config.ttl_ms));
+        if !r.iter().any(|(known, ..)| *known == ttl_id) {
+            r.push((ttl_id, config.ttl_ms, list));
         }
     });
     ttl_id
 }
 
-/// The time to live of state `id`, if it has one.
-pub(crate) fn ttl_of(id: u32) -> Option<i64> {
-    REGISTERED.with(|r| r.borrow().iter().find(|(known, _)| *known == id).map(|&(_, ttl)| ttl))
+/// What is left at `now` of the stored entry `stored` of state `id`: all
+/// of it when the state has no time to live.
+pub(crate) fn prune(id: u32, stored: &[u8], now: i64) -> Pruned {
+    let found = REGISTERED.with(|r| r.borrow().iter().find(|(known, ..)| *known == id).map(|&(_, ttl, l)| (ttl, l)));
+    match found {
+        Some((ttl_ms, list)) => ttl::prune(stored, ttl_ms, now, list),
+        None => Pruned::Whole,
+    }
 }
 
 /// The stored form of `value` written at `now`.
 pub(crate) fn wrap(now: i64, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + value.len());
-    out.extend_from_slice(&now.to_be_bytes());
-    out.extend_from_slice(value);
-    out
+    ttl::stamped(now, value)
 }
 
-/// The stored form's value, or `None` when it expired at `now` (or is too
-/// short to hold a timestamp, which only an entry written without a TTL
-/// can be: such an entry counts as expired).
+/// The stored form's value, or `None` when it expired at `now`.
 pub(crate) fn unwrap(stored: &[u8], ttl_ms: i64, now: i64) -> Option<&[u8]> {
-    let (at, value) = stored.split_first_chunk::<8>()?;
-    let written = i64::from_be_bytes(*at);
-    (now < written.saturating_add(ttl_ms)).then_some(value)
+    ttl::live(stored, ttl_ms, now)
 }
 
 /// The current key's entry `user_key` of state `id`, through its TTL:
@@ -132,6 +136,38 @@ pub(crate) fn read_live(id: u32, config: &StateTtlConfig, user_key: &[u8]) -> Re
     })
 }
 
+/// The current key's list of list state `id` through its time to live:
+/// the elements not expired, each decoded by `decode`. Expired elements
+/// are removed; with [`UpdateType::OnReadAndWrite`] a read starts the
+/// time to live of every element read again.
+pub(crate) fn read_list<T>(
+    id: u32,
+    config: &StateTtlConfig,
+    mut decode: impl FnMut(&[u8]) -> Result<T, StateError>,
+) -> Result<Vec<T>, StateError> {
+    context::with(|c| {
+        if !c.keyed {
+            return Err(StateError::NoKeyedContext);
+        }
+        c.load();
+        let now = c.processing_time;
+        let context::CallContext { store, key, namespace, .. } = c;
+        let Some(stored) = store.get(id, key, namespace, &[]) else {
+            return Ok(Vec::new());
+        };
+        let (mut items, mut kept) = (Vec::new(), Vec::with_capacity(stored.len()));
+        let restamp = config.update_type == UpdateType::OnReadAndWrite;
+        for (at, element) in ttl::elements(stored).filter(|&(at, _)| now < at.saturating_add(config.ttl_ms)) {
+            items.push(decode(element)?);
+            ttl::push_element(&mut kept, if restamp { now } else { at }, element);
+        }
+        if restamp || kept.len() != stored.len() {
+            store.set(id, key, namespace, &[], (!kept.is_empty()).then_some(kept), true);
+        }
+        Ok(items)
+    })
+}
+
 /// `value` as stored for a state with a time to live written now.
 pub(crate) fn stamp(value: Vec<u8>) -> Vec<u8> {
     wrap(context::with(|c| c.processing_time), &value)
@@ -140,8 +176,8 @@ pub(crate) fn stamp(value: Vec<u8>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ValueState;
     use crate::context::StateEntries;
+    use crate::{ListState, ValueState};
 
     /// Runs one call at processing time `now` for key `k` on the entries
     /// `state` with `f`; returns the entries the call hands back.
@@ -169,10 +205,16 @@ mod tests {
         out
     }
 
-    fn value_at(state: &StateEntries, now: i64, handle: &ValueState<i64>) -> (Option<i64>, StateEntries) {
+    /// What `read` returns in a call for key `k` at `now` on `state`, and
+    /// the state after the call.
+    fn read_at<T>(state: &StateEntries, now: i64, read: impl FnOnce() -> T) -> (T, StateEntries) {
         let mut seen = None;
-        let changes = call(state.clone(), now, || seen = handle.value().unwrap());
-        (seen, apply(state.clone(), changes))
+        let changes = call(state.clone(), now, || seen = Some(read()));
+        (seen.expect("the call ran"), apply(state.clone(), changes))
+    }
+
+    fn value_at(state: &StateEntries, now: i64, handle: &ValueState<i64>) -> (Option<i64>, StateEntries) {
+        read_at(state, now, || handle.value().unwrap())
     }
 
     #[test]
@@ -186,6 +228,38 @@ mod tests {
         let (seen, after) = value_at(&state, 1_500, &v);
         assert_eq!(seen, None, "never returns an expired value");
         assert_eq!(after.iter().count(), 0, "the expired entry is removed");
+    }
+
+    /// The list `handle` holds for key `k` at `now`, and the state after the read.
+    fn list_at(state: &StateEntries, now: i64, handle: &ListState<i64>) -> (Vec<i64>, StateEntries) {
+        read_at(state, now, || handle.get().unwrap())
+    }
+
+    #[test]
+    fn each_list_element_expires_its_own_ttl_after_it_was_added() {
+        let list = ListState::<i64>::new("ttl-list").with_ttl(StateTtlConfig::new(Duration::from_millis(500)));
+        let state = apply(StateEntries::default(), call(StateEntries::default(), 1_000, || list.add(&1).unwrap()));
+        let state = apply(state.clone(), call(state, 1_300, || list.add(&2).unwrap()));
+        let (seen, state) = list_at(&state, 1_499, &list);
+        assert_eq!(seen, [1, 2]);
+        let (seen, state) = list_at(&state, 1_500, &list);
+        assert_eq!(seen, [2], "the first element lived 500 ms from its add");
+        let (seen, state) = list_at(&state, 1_800, &list);
+        assert_eq!((seen, state.iter().count()), (vec![], 0), "a list whose every element expired is removed");
+        let state = apply(state.clone(), call(state, 2_000, || list.update(&[3, 4]).unwrap()));
+        assert_eq!(list_at(&state, 2_499, &list).0, [3, 4]);
+        assert_eq!(list_at(&state, 2_500, &list).0, Vec::<i64>::new(), "update stamps every element");
+    }
+
+    #[test]
+    fn on_read_and_write_reading_a_list_starts_its_elements_ttl_again() {
+        let config = StateTtlConfig::new(Duration::from_millis(500)).update_type(UpdateType::OnReadAndWrite);
+        let list = ListState::<i64>::new("ttl-list-read").with_ttl(config);
+        let state = apply(StateEntries::default(), call(StateEntries::default(), 1_000, || list.add(&1).unwrap()));
+        let (seen, state) = list_at(&state, 1_400, &list);
+        assert_eq!(seen, [1]);
+        assert_eq!(list_at(&state, 1_800, &list).0, [1], "the read at 1400 made it live until 1900");
+        assert_eq!(list_at(&state, 1_900, &list).0, Vec::<i64>::new());
     }
 
     #[test]
@@ -229,14 +303,5 @@ mod tests {
         let after = apply(state.clone(), call(state, 2_000, || assert_eq!(other.value().unwrap(), Some(2))));
         let ids: Vec<u32> = after.iter().map(|(_, a, _)| a.state_id).collect();
         assert_eq!(ids, [crate::state::state_id("no-ttl")], "only the entry without a TTL is left");
-    }
-
-    #[test]
-    fn an_entry_lives_exactly_its_ttl_from_its_write() {
-        let stored = wrap(1_000, b"v");
-        assert_eq!(unwrap(&stored, 500, 1_000), Some(&b"v"[..]));
-        assert_eq!(unwrap(&stored, 500, 1_499), Some(&b"v"[..]));
-        assert_eq!(unwrap(&stored, 500, 1_500), None);
-        assert_eq!(unwrap(b"short", 500, 0), None, "an entry without a timestamp counts as expired");
     }
 }

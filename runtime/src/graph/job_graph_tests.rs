@@ -225,7 +225,13 @@ fn a_keyed_node_without_key_by_is_refused() {
 #[test]
 fn a_keyed_broadcast_process_reads_a_hash_input_0_and_a_broadcast_input_1() {
     use Partitioning::*;
-    let state = StateDescriptor { id: 7, name: "profiles".into(), kind: crate::graph::StateKind::Map, lazy: false };
+    let state = StateDescriptor {
+        id: 7,
+        name: "profiles".into(),
+        kind: crate::graph::StateKind::Map,
+        lazy: false,
+        ttl_ms: None,
+    };
     let keyed = KeyedProcessSpec { states: vec![], window: None };
     let spec = crate::graph::BroadcastProcessSpec { broadcast_states: vec![state], keyed: Some(keyed) };
     let mut process = node(3, "enrich", NodeKind::BroadcastProcess(spec), Some((1, Hash)));

@@ -12,10 +12,12 @@ mod memory;
 mod named;
 mod named_memory;
 pub mod snapshot;
+mod ttl;
 
 pub use memory::MemoryStateBackend;
 pub use named::{GroupedEntries, NamedStateBackend, apply_named, gather_named, take_named};
 pub use named_memory::MemoryNamedBackend;
+pub use ttl::ExpiredFilter;
 /// The layouts of keyed state that cross the WASM boundary (WIT
 /// `keyed-state` and `state-entries`), shared with the SDK.
 pub use wflink_abi::{EntryAddress, KeyedState, StateEntries};

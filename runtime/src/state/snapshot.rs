@@ -14,8 +14,10 @@
 //! where each byte string is a u32 length and its bytes, all little-endian.
 //! The file's xxh3-64 checksum lives in its [`crate::checkpoint::StateFile`].
 
+use std::borrow::Cow;
 use std::ops::Range;
 
+use super::ttl::ExpiredFilter;
 use super::{EntryAddress, GroupedEntries, KeyedStateBackend, NamedStateBackend, StateKey};
 use crate::checkpoint::KeyGroupOffset;
 use crate::time::{TimeDomain, TimerService};
@@ -37,6 +39,9 @@ pub struct KeyedParts<'a> {
     pub named_kept: Option<&'a GroupedEntries>,
     /// Timers of process functions and windows.
     pub timers: Option<&'a TimerService>,
+    /// The named states with a time to live: their expired entries are
+    /// left out.
+    pub expired: Option<&'a ExpiredFilter>,
 }
 
 /// Where a restore puts what it reads.
@@ -96,13 +101,15 @@ pub fn write(groups: Range<u32>, parts: &KeyedParts<'_>) -> Option<KeyedSnapshot
         let mut entries = count.finish();
         let mut count = Counted::start(&mut bytes);
         let mut put_named = |key: &[u8], address: EntryAddress<'_>, value: &[u8]| {
+            let kept = parts.expired.map_or(Some(Cow::Borrowed(value)), |f| f.keep(address.state_id, value));
+            let Some(value) = kept else { return };
             count.add();
             let out = count.out();
             out.extend_from_slice(&address.state_id.to_le_bytes());
             put_bytes(out, key);
             put_bytes(out, address.namespace);
             put_bytes(out, address.user_key);
-            put_bytes(out, value);
+            put_bytes(out, &value);
         };
         if let Some(named) = parts.named {
             named.for_each_in_group(group, &mut put_named);
@@ -353,6 +360,7 @@ mod tests {
                     named: Some(&host),
                     named_kept: Some(&kept),
                     timers: Some(timers),
+                    expired: None,
                 };
                 write(range, &parts).unwrap()
             })
@@ -390,6 +398,33 @@ mod tests {
         entries.push(&key, EntryAddress { state_id: 1, namespace: b"", user_key: b"" }, b"v");
         let refused = GroupedEntries::new(entries, 0..1, MAX).err().unwrap();
         assert!(refused.contains("does not own"), "{refused}");
+    }
+
+    #[test]
+    fn a_snapshot_leaves_out_the_entries_of_states_whose_ttl_has_passed() {
+        use crate::graph::{StateDescriptor, StateKind};
+        let mut named = MemoryNamedBackend::new(0..MAX);
+        let mut entries = StateEntries::default();
+        let at = |state_id| EntryAddress { state_id, namespace: b"", user_key: b"" };
+        let (old, fresh) = (wflink_abi::ttl::stamped(1_000, b"old"), wflink_abi::ttl::stamped(5_000, b"new"));
+        entries.push(b"k1", at(7), &old);
+        entries.push(b"k2", at(7), &fresh);
+        entries.push(b"k3", at(8), b"no ttl");
+        crate::state::apply_named(&mut named, &entries, MAX).unwrap();
+        let states =
+            [StateDescriptor { id: 7, name: "seen".into(), kind: StateKind::Value, lazy: false, ttl_ms: Some(1_000) }];
+        let expired = ExpiredFilter::new(&states, 5_500).unwrap();
+        let parts = KeyedParts { named: Some(&named), expired: Some(&expired), ..Default::default() };
+        let snapshot = write(0..MAX, &parts).unwrap();
+        let mut restored = MemoryNamedBackend::new(0..MAX);
+        let mut targets = KeyedTargets { named: Some(&mut restored), ..Default::default() };
+        read(&snapshot.bytes, &snapshot.key_groups, 0..MAX, MAX, &mut targets).unwrap();
+        let mut kept = Vec::new();
+        for group in 0..MAX {
+            restored.for_each_in_group(group, &mut |k, a, v| kept.push((k.to_vec(), a.state_id, v.to_vec())));
+        }
+        kept.sort();
+        assert_eq!(kept, [(b"k2".to_vec(), 7, fresh), (b"k3".to_vec(), 8, b"no ttl".to_vec())]);
     }
 
     #[test]

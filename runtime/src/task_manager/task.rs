@@ -15,8 +15,8 @@ use super::running_values::RunningValues;
 use crate::checkpoint::{CheckpointId, StopMode, TaskCommand, TaskStateHandle};
 use crate::connectors::sinks::{self, SinkRecovery, SinkWriter};
 use crate::connectors::sources::{self, SourceReader, SourceStatus};
-use crate::graph::JobVertex;
 use crate::graph::partition::key_group_range;
+use crate::graph::{JobVertex, StateDescriptor};
 use crate::metrics::TaskMetrics;
 use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
 use crate::operator::{ChainContext, Emit, TaskError};
@@ -80,6 +80,9 @@ struct Pipeline {
     /// The key groups this subtask owns.
     key_groups: Range<u32>,
     max_parallelism: u32,
+    /// The chain's named states with a time to live, whose expired
+    /// entries its snapshots leave out.
+    states_with_ttl: Vec<StateDescriptor>,
     metrics: Arc<TaskMetrics>,
     /// When the guest's counters are published next.
     publish_counters_at: Instant,
@@ -355,6 +358,7 @@ impl Pipeline {
             broadcast: BroadcastStates::of(vertex),
             key_groups,
             max_parallelism: vertex.max_parallelism,
+            states_with_ttl: vertex.named_states.iter().filter(|s| s.ttl_ms.is_some()).cloned().collect(),
             metrics: metrics.clone(),
             publish_counters_at: Instant::now(),
         })

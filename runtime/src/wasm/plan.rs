@@ -82,6 +82,7 @@ fn state_descriptor(d: wit::StateDescriptor) -> StateDescriptor {
             wit::StateKind::Aggregating => StateKind::Aggregating,
         },
         lazy: d.lazy,
+        ttl_ms: d.ttl_ms,
     }
 }
 

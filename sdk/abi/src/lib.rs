@@ -18,6 +18,9 @@
 //! | `state-entries` | [`StateEntries`] |
 //! | `timers` | [`Timers`] (with [`TimeDomain`]) |
 //! | `plan` interface: `stream-plan`, `node`, `window-spec`, … | [`plan`] |
+//!
+//! [`ttl`] holds the stored form of state with a time to live, which both
+//! sides read.
 
 #![no_std]
 #![warn(missing_docs)]
@@ -30,6 +33,7 @@ mod keyed_state;
 pub mod plan;
 mod state_entries;
 mod timers;
+pub mod ttl;
 
 pub use batch::Batch;
 pub use ends::{LayoutError, check_count, check_ends, slice, slices};

@@ -252,6 +252,10 @@ pub struct StateDescriptor {
     pub kind: StateKind,
     /// Read per call through the `state` import instead of sent with batches.
     pub lazy: bool,
+    /// Its time to live in ms, if it has one: its values carry stamps (see
+    /// [`crate::ttl`]), and snapshots leave expired ones out.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub ttl_ms: Option<u64>,
 }
 
 /// How records are assigned to windows (WIT `window-assigner`).

@@ -238,7 +238,7 @@ test("a non-keyed broadcast process function sees the broadcast state without ke
   host.send([[undefined, ["k", 1, 7], 1]], 1);
   host.send([[undefined, ["k", 2], 2], [undefined, ["z", 2], 2]], 0);
   assert.deepEqual(host.out.map(([v]) => v), ["k limit=7", "z limit=none"]);
-  assert.throws(() => describe((env) => env.readTextFile("a").broadcast().print()), /broadcast takes one or more MapStateDescriptors/);
+  assert.throws(() => describe((env) => env.readTextFile("a").broadcast("limits").print()), /broadcast takes MapStateDescriptors/);
 });
 
 /** Runs `records` (`[key, value, timestamp]`) through the reduce chain

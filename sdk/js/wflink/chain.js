@@ -2,8 +2,8 @@
 //
 // The chain runs node by node over the whole batch (an array of records
 // in, an array out). A `reduce` starts its chain (it reads a key-by's
-// hash-partitioned output) and a `key-by` ends it (the edge leaving it is
-// hash-partitioned).
+// hash-partitioned output) and a `key-by` or `partition-custom` ends it
+// (the edge leaving it is hash- or custom-partitioned).
 
 import { InvalidPlan, JobError, UserError } from "./errors.js";
 import { Reader, Writer, pack, unpackb } from "./msgpack.js";
@@ -94,6 +94,9 @@ export class Output {
 const KEYED = new Set(["reduce", "keyed-process", "keyed-co-process"]);
 /** Nodes of two inputs, which start their chain. */
 const TWO_INPUTS = new Set(["co-process", "broadcast-process"]);
+/** Nodes whose output edge needs a key on each record, which end their
+ * chain: the key-by's key, or the subtask a partition-custom picked. */
+const ENDINGS = new Set(["key-by", "partition-custom"]);
 /** Nodes that run only through `process-with-context` and `on-timers`. */
 const TIMED = new Set(["assign-timestamps", "process", "keyed-process", "co-process", "keyed-co-process", "broadcast-process"]);
 
@@ -116,24 +119,73 @@ export function chainNodes(plan, nodeIds) {
     if (TWO_INPUTS.has(node.kind) && position > 0) {
       throw new InvalidPlan(`${node.label()} has two inputs, so it must start its chain`);
     }
-    if (node.kind === "key-by" && position < nodeIds.length - 1) {
-      throw new InvalidPlan(`${node.label()} is a key-by, which must end its chain`);
+    if (ENDINGS.has(node.kind) && position < nodeIds.length - 1) {
+      throw new InvalidPlan(`${node.label()} is a ${node.kind}, which must end its chain`);
     }
     return node;
   });
 }
 
+/** The node ending the chain `nodes` whose output records carry keys (a
+ * key-by or a partition-custom), if any.
+ * @returns {import("./plan.js").Node | undefined} */
+export function endingNode(nodes) {
+  const last = nodes[nodes.length - 1];
+  return ENDINGS.has(last.kind) ? last : undefined;
+}
+
+/** The function appending a record's key to the Writer `keys` for the
+ * node `node` ending a chain: a key-by's key (MessagePack), or for a
+ * partition-custom the subtask its partitioner picks among `partitions`,
+ * as 4 bytes little-endian (what the host's custom channel reads). A
+ * partition that is not an integer from 0 to `partitions - 1` fails the
+ * call, naming the node.
+ * @param {import("./plan.js").Node} node
+ * @param {number} partitions the next node's parallelism (0 if not a partition-custom's chain)
+ * @returns {(keys: Writer, record: any) => void} */
+export function keyWriter(node, partitions) {
+  if (node.kind === "key-by") {
+    const fn = node.fn;
+    return (keys, r) => pack(keys, fn(r));
+  }
+  if (!(partitions >= 1)) {
+    throw new InvalidPlan(`${node.label()} is a partition_custom, but the host gave its chain no partitions to pick among`);
+  }
+  const [key, partition] = [node.fn, node.spec];
+  return (keys, r) => {
+    const p = partition(key(r), partitions);
+    if (typeof p !== "number" || !Number.isInteger(p)) {
+      const what = typeof p === "string" ? JSON.stringify(p) : String(p);
+      throw new UserError(
+        `${node.label()}: the partitioner returned ${typeof p} ${what}, not an integer partition (0 to ${partitions - 1})`,
+      );
+    }
+    if (p < 0 || p >= partitions) {
+      throw new UserError(
+        `${node.label()}: the partitioner returned partition ${p}, but the next operator has ${partitions} subtasks (partitions 0 to ${partitions - 1})`,
+      );
+    }
+    keys.reserve(4);
+    keys.view.setUint32(keys.length, p, true);
+    keys.length += 4;
+  };
+}
+
 /** An opened chain of the user nodes `nodeIds` of `plan`, run by `process`. */
 export class Chain {
-  constructor(plan, nodeIds) {
+  /** @param {import("./plan.js").Plan} plan
+   * @param {number[]} nodeIds
+   * @param {number} [partitions] the subtasks a partition-custom ending the chain picks among */
+  constructor(plan, nodeIds, partitions = 0) {
     const nodes = chainNodes(plan, nodeIds);
     /** The node that needs `process-with-context`, if any. */
     this.timed = nodes.find((n) => TIMED.has(n.kind));
     this.first = nodes[0];
     /** The reduce node starting the chain, if any. */
     this.reduceNode = nodes[0].kind === "reduce" ? nodes[0] : undefined;
-    /** The key-by node ending the chain, if any. */
-    this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
+    /** The key-by or partition-custom node ending the chain, if any, and its key writer. */
+    this.keyBy = endingNode(nodes);
+    this.writeKey = this.keyBy && keyWriter(this.keyBy, partitions);
     const middle = nodes.slice(this.reduceNode ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
     this.stages = middle.map((n) => [stage(n), n]);
   }
@@ -172,10 +224,10 @@ export class Chain {
     }
     const before = out.valueEnds.length;
     if (this.keyBy) {
-      const fn = this.keyBy.fn;
+      const writeKey = this.writeKey;
       try {
         for (const r of records) {
-          pack(out.keys, fn(r));
+          writeKey(out.keys, r);
           out.keyEnds.push(out.keys.length);
           pack(out.values, r);
           out.valueEnds.push(out.values.length);

@@ -6,14 +6,14 @@
 import { BroadcastOperator } from "./broadcast.js";
 import { Chain, userStack } from "./chain.js";
 import { JobError } from "./errors.js";
-import { record } from "./stream.js";
+import { record } from "./env.js";
 import { CALL } from "./context.js";
 import { ContextChain } from "./timed.js";
 import { WindowOperator } from "./window.js";
 
 /** Returns the `{ job, operator }` exports componentize-js looks for in the
  * job's main module, running `build(env, args)` to describe the plan.
- * @param {import("./stream.js").BuildFunction} build
+ * @param {import("./env.js").BuildFunction} build
  * @returns {{ job: object, operator: object }} */
 export function exportJob(build) {
   // The chain this instance runs (one per instance, set by `open`), and
@@ -22,9 +22,11 @@ export function exportJob(build) {
   let plan;
   let ids;
   let contextChain;
+  // The subtasks a partition-custom ending the chain picks among.
+  let partitions = 0;
   const timed = () => {
     if (chain === undefined) throw witError("other", "no chain is open in this instance");
-    if (contextChain === undefined) contextChain = guard(() => new ContextChain(plan, ids));
+    if (contextChain === undefined) contextChain = guard(() => new ContextChain(plan, ids, partitions));
     return contextChain;
   };
   const job = {
@@ -33,12 +35,13 @@ export function exportJob(build) {
     },
   };
   const operator = {
-    open(args, nodeIds, _subtask) {
+    open(args, nodeIds, subtask) {
       plan = guard(() => record(build, args));
       ids = Array.from(nodeIds);
+      partitions = subtask.customPartitions;
       CALL.keepState(false);
       contextChain = undefined;
-      chain = guard(() => new Chain(plan, ids));
+      chain = guard(() => new Chain(plan, ids, partitions));
     },
     process(input, state) {
       if (chain === undefined) throw witError("other", "no chain is open in this instance");

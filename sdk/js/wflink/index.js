@@ -52,7 +52,8 @@ export { Types } from "./keys.js";
 export { counterAdd, log } from "./log.js";
 export { Collector, Context, KeyedProcessFunction, OutputTag, ProcessFunction, TimerService } from "./process.js";
 export { AggregatingState, ListState, MapState, ReducingState, ValueState } from "./state.js";
-export { DataStream, KeyedStream, StreamExecutionEnvironment } from "./stream.js";
+export { StreamExecutionEnvironment } from "./env.js";
+export { DataStream, KeyedStream } from "./stream.js";
 export { WatermarkStrategy } from "./time.js";
 export {
   AggregateFunction,

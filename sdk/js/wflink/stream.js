@@ -1,18 +1,16 @@
-// The DataStream API: a build function records the job's dataflow with it.
-//
-// A build function only *records* the plan; it runs again in every task to
-// find its functions, so it must have no side effects. Each operation
-// appends a node, so node ids are creation order and the plan is
-// topologically sorted by construction (the Rust SDK's rules).
+// The DataStream API: the streams a build function records its job's
+// dataflow with (the environment that starts them is in env.js, the plan
+// they record into in plan.js).
 
 import { AllWindowedStream } from "./all_window.js";
-import { Args } from "./args.js";
 import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream, MapStateDescriptor } from "./broadcast.js";
 import { ConnectedStreams, KeyedConnectedStreams } from "./connected.js";
 import { CountWindowedStream } from "./count_window.js";
-import { InvalidArguments, InvalidPlan } from "./errors.js";
+import { InvalidPlan } from "./errors.js";
 import { IntervalJoin, JoinedStreams } from "./join.js";
 import { checkKeyType, sameKeyType } from "./keys.js";
+import { connectorOptions } from "./plan.js";
+/** @typedef {import("./plan.js").Plan} Plan */
 import { OutputTag } from "./process.js";
 /** @typedef {import("./process.js").Collector} Collector */
 /** @typedef {import("./process.js").Context} Context */
@@ -21,23 +19,6 @@ import { OutputTag } from "./process.js";
 import { takeDeclared } from "./state.js";
 import { WatermarkStrategy } from "./time.js";
 import { WindowedStream } from "./window.js";
-
-/** A job's build function: records the dataflow on `env`; it runs in
- * every task too (to find the functions), so it must have no side effects.
- * @typedef {(env: StreamExecutionEnvironment, args: Args) => void} BuildFunction */
-
-/** Job name when the build function sets none. */
-export const DEFAULT_JOB_NAME = "wflink job";
-
-/** The uid prefix of a node (as the Rust SDK names them). */
-function slug(kind, connector, spec) {
-  if (connector) return `${kind}-${connector.name}`;
-  if (kind === "assign-timestamps") return "timestamps";
-  if (kind === "keyed-process" && spec.window) return "window";
-  if (kind === "side-output") return `side-output-${spec.name}`;
-  if (kind === "broadcast-process" && spec.keyed) return "keyed-broadcast-process";
-  return kind;
-}
 
 /** Whether `candidate` is strictly less (`less`) or greater than `current`. */
 function moreExtreme(candidate, current, less) {
@@ -59,221 +40,6 @@ function extremeField(position, less) {
 function extremeRecord(position, less) {
   if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
   return (acc, v) => (moreExtreme(v[position], acc[position], less) ? v : acc);
-}
-
-/** One node of the StreamGraph (WIT `node`), plus its user function. */
-export class Node {
-  constructor(id, kind, name, connector, fn, spec) {
-    this.id = id;
-    this.kind = kind;
-    this.name = name;
-    /** Kind-specific settings: the WatermarkStrategy of an
-     * assign-timestamps node, `{ states, window }` of a keyed-process
-     * node, the OutputTag of a side-output node. */
-    this.spec = spec;
-    this.uid = `${slug(kind, connector, spec)}-${id}`;
-    /** `{ name, options: [[key, value], ...] }` for sources and sinks. */
-    this.connector = connector;
-    this.parallelism = undefined;
-    /** `[{ source, partitioning: "forward" | "hash" }]`. */
-    this.inputs = [];
-    this.fn = fn;
-    this.consumers = 0;
-    /** For `sum(position)`: the summed field. */
-    this.sumPosition = undefined;
-    /** For a key-by: the key type the job declared (`keyBy(fn, keyType)`), if any. */
-    this.keyType = undefined;
-  }
-
-  label() {
-    return `node ${this.id} '${this.name}'`;
-  }
-}
-
-/** The plan under construction, shared by every stream of one build run. */
-export class Plan {
-  constructor() {
-    this.nodes = [];
-    this.jobName = undefined;
-    this.parallelism = undefined;
-    this.error = undefined;
-    /** Window joins begun (`join`) but not finished with a window and `apply`. */
-    this.openJoins = new Set();
-  }
-
-  /** Adds a node reading `input` and `moreInputs`: node ids, or `{ source,
-   * partitioning }` for an edge whose partitioning is not the default. */
-  add(kind, name, input, connector, fn, spec, moreInputs = []) {
-    const node = new Node(this.nodes.length, kind, name, connector, fn, spec);
-    const sources = input === undefined ? [...moreInputs] : [input, ...moreInputs];
-    for (const from of sources) {
-      const source = typeof from === "number" ? from : from.source;
-      const upstream = this.nodes[source];
-      upstream.consumers += 1;
-      // Side outputs are no fan-out: they leave inside the same task.
-      const reads = (n) => n.inputs.some((edge) => edge.source === source);
-      const main = this.nodes.filter((n) => n.kind !== "side-output" && reads(n)).length;
-      if (kind !== "side-output" && (main >= 1 || reads(node))) {
-        this.fail(new InvalidPlan(`the stream of ${upstream.label()} feeds two operations; fan-out is not supported yet`));
-      }
-      // The default rule of edges: leaving a key-by is hash, all else forward.
-      const partitioning = typeof from === "number" ? undefined : from.partitioning;
-      node.inputs.push({ source, partitioning: partitioning ?? (upstream.kind === "key-by" ? "hash" : "forward") });
-    }
-    this.nodes.push(node);
-    return node.id;
-  }
-
-  setParallelism(id, parallelism) {
-    if (!Number.isInteger(parallelism) || parallelism < 1) {
-      const what = id === undefined ? "the job" : this.nodes[id].label();
-      this.fail(new InvalidPlan(`parallelism of ${what} must be at least 1`));
-    } else if (id === undefined) {
-      this.parallelism = parallelism;
-    } else {
-      this.nodes[id].parallelism = parallelism;
-    }
-  }
-
-  fail(error) {
-    if (this.error === undefined) this.error = error;
-  }
-
-  /** Checks the plan: a sink, no dangling stream, unique uids. */
-  finish() {
-    if (this.error !== undefined) throw this.error;
-    for (const join of this.openJoins) {
-      throw new InvalidPlan(
-        `the window join of ${join.label()} has no window: finish it with .where(keyA).equalTo(keyB).window(assigner).apply(f)`,
-      );
-    }
-    if (!this.nodes.some((n) => n.kind === "sink")) {
-      throw new InvalidPlan("the job defines no sink: end a stream with print(), writeAsText(..) or discard()");
-    }
-    for (const n of this.nodes) {
-      if (n.consumers === 0 && n.kind !== "sink") {
-        throw new InvalidPlan(`the stream of ${n.label()} goes nowhere: end it with print(), writeAsText(..) or discard()`);
-      }
-    }
-    const uids = new Map();
-    for (const n of this.nodes) {
-      if (uids.has(n.uid)) {
-        throw new InvalidPlan(`uid '${n.uid}' is used by nodes ${uids.get(n.uid)} and ${n.id}; uids must be unique`);
-      }
-      uids.set(n.uid, n.id);
-    }
-    if (this.jobName === undefined) this.jobName = DEFAULT_JOB_NAME;
-    return this;
-  }
-}
-
-/** What a build function receives: create sources here, set the job name
- * and default parallelism. */
-export class StreamExecutionEnvironment {
-  /** A fresh environment with an empty plan (the library makes one per build run). */
-  constructor() {
-    this.plan = new Plan();
-  }
-
-  /** Names the job (shown by `wflink list` and the dashboard).
-   * @param {string} name
-   * @returns {this} */
-  setJobName(name) {
-    this.plan.jobName = String(name);
-    return this;
-  }
-
-  /** Sets the parallelism of every node that sets none itself.
-   * @param {number} parallelism at least 1
-   * @returns {this} */
-  setParallelism(parallelism) {
-    this.plan.setParallelism(undefined, parallelism);
-    return this;
-  }
-
-  /** Reads the text file (or directory) at `path`, one string per line.
-   * @param {string} path
-   * @returns {DataStream} */
-  readTextFile(path) {
-    return this.source("file", [["path", String(path)]], "Source: file");
-  }
-
-  /** Reads lines from a TCP server at `hostname:port`.
-   * @param {string} hostname
-   * @param {number} port
-   * @returns {DataStream} */
-  socketTextStream(hostname, port) {
-    return this.source("socket", [["hostname", String(hostname)], ["port", String(port)]], "Source: socket");
-  }
-
-  /** Generates the numbers `0 .. count`, `rate` per second (0: unthrottled).
-   * @param {number} rate
-   * @param {number} count
-   * @returns {DataStream} */
-  datagen(rate, count) {
-    return this.source("datagen", [["rate", String(rate)], ["count", String(count)]], "Source: datagen");
-  }
-
-  /** Reads the file (or directory) at `path` in `format`: `"raw"` (a
-   * string per line), `"json"` (an object per line) or `"csv"` (an array of
-   * fields, or an object by column with `{"csv.header": "true"}` or
-   * `{"csv.columns": "a,b"}`); `options` adds connector options such as
-   * `{"bad-records": "skip"}`.
-   * @param {string} path
-   * @param {string} [format]
-   * @param {Record<string, string | number | boolean>} [options]
-   * @returns {DataStream} */
-  readFile(path, format = "raw", options = {}) {
-    return this.source("file", connectorOptions({ path, format }, options), "Source: file");
-  }
-
-  /** Reads Kafka `topic` (comma-separated for several) from
-   * `bootstrapServers`. Values are read by `format` (`"raw"`: a string;
-   * `"json"`: an object; `"csv"`: an array or object); `metadata: true`
-   * gives `{topic, partition, offset, timestamp, key, value, headers}`
-   * instead. `startingOffsets`: `"earliest"` (default), `"latest"`,
-   * `"committed"` or `"timestamp:<ms>"`; `bounded: true` stops at the end
-   * the topic has at start; `options` adds any option of the README's table.
-   * @param {string} bootstrapServers
-   * @param {string} topic
-   * @param {{format?: string, groupId?: string, startingOffsets?: string, bounded?: boolean, metadata?: boolean, options?: Record<string, string | number | boolean>}} [settings]
-   * @returns {DataStream} */
-  fromKafka(bootstrapServers, topic, settings = {}) {
-    /** @type {Record<string, string | number | boolean>} */
-    const base = { "bootstrap.servers": bootstrapServers, topic, format: settings.format ?? "raw" };
-    if (settings.groupId !== undefined) base["group.id"] = settings.groupId;
-    if (settings.startingOffsets !== undefined) base["starting-offsets"] = settings.startingOffsets;
-    if (settings.bounded) base.bounded = true;
-    if (settings.metadata) base.metadata = true;
-    return this.source("kafka", connectorOptions(base, settings.options ?? {}), "Source: kafka");
-  }
-
-  /** The text source the usual example arguments name: `--input PATH` (a
-   * file or directory) or `--hostname HOST --port PORT` (a socket).
-   * @param {Args} args the job's arguments
-   * @returns {DataStream} */
-  readTextInput(args) {
-    if (args.has("input")) return this.readTextFile(args.required("input"));
-    if (args.has("hostname")) return this.socketTextStream(args.required("hostname"), args.requiredInt("port"));
-    throw new InvalidArguments("the job needs --input PATH or --hostname HOST --port PORT");
-  }
-
-  /** Adds a source node of the host connector `name` with `options`.
-   * @param {string} name the connector, e.g. `"file"`
-   * @param {[string, string][]} options its settings as `[key, value]` pairs
-   * @param {string} label the node's name
-   * @returns {DataStream} */
-  source(name, options, label) {
-    return new DataStream(this.plan, this.plan.add("source", label, undefined, { name, options }));
-  }
-}
-
-/** Connector options as `[key, value]` strings, `extra` last.
- * @param {Record<string, string | number | boolean>} settings
- * @param {Record<string, string | number | boolean>} extra
- * @returns {[string, string][]} */
-function connectorOptions(settings, extra) {
-  return Object.entries({ ...settings, ...extra }).map(([k, v]) => [k, String(v)]);
 }
 
 /** A stream of records in the plan being built. Each operation returns
@@ -443,17 +209,95 @@ export class DataStream {
     return keyed;
   }
 
-  /** Broadcasts this stream with the broadcast map state(s) `descriptors`
-   * (MapStateDescriptor, Flink's `broadcast(descriptor)`): connected to
-   * another stream, every record goes to every subtask of the operator,
-   * whose `processBroadcastElement` writes the states there.
-   * @param {...MapStateDescriptor} descriptors at least one
-   * @returns {BroadcastStream} */
+  /** Without arguments: sends each record to every subtask of the next
+   * node (Flink's `broadcast()`). With the broadcast map state(s)
+   * `descriptors` (MapStateDescriptor, Flink's `broadcast(descriptor)`): a
+   * BroadcastStream; connected to another stream, every record goes to
+   * every subtask of the operator, whose `processBroadcastElement` writes
+   * the states there.
+   * @param {...MapStateDescriptor} descriptors none, or the states its records write
+   * @returns {any} a DataStream without descriptors, else a BroadcastStream */
   broadcast(...descriptors) {
-    if (descriptors.length === 0 || !descriptors.every((d) => d instanceof MapStateDescriptor)) {
-      throw new TypeError("broadcast takes one or more MapStateDescriptors (the broadcast states its records write)");
+    if (descriptors.length === 0) return this.partitioned("broadcast", "broadcast");
+    if (!descriptors.every((d) => d instanceof MapStateDescriptor)) {
+      throw new TypeError("broadcast takes MapStateDescriptors (the broadcast states its records write), or nothing");
     }
     return new BroadcastStream(this, descriptors);
+  }
+
+  /** This stream, its edge to the next node marked `partitioning`
+   * (`method` names the call in errors): a keyed stream travels by its
+   * key's hash, so it is refused there.
+   * @param {string} partitioning the WIT name
+   * @param {string} method
+   * @returns {DataStream} */
+  partitioned(partitioning, method) {
+    const upstream = this.plan.nodes[this.node];
+    if (upstream.kind === "key-by") {
+      this.plan.fail(
+        new InvalidPlan(
+          `${method}() on the keyed stream of ${upstream.label()}: a keyed stream travels by its key's hash; call ${method}() before keyBy`,
+        ),
+      );
+    }
+    this.plan.partitionings.set(this.node, partitioning);
+    return new DataStream(this.plan, this.node);
+  }
+
+  /** Sends records round-robin to every subtask of the next node.
+   * @returns {DataStream} */
+  rebalance() {
+    return this.partitioned("rebalance", "rebalance");
+  }
+
+  /** Sends records round-robin to a subset of the next node's subtasks,
+   * pairing upstream and downstream subtasks pointwise (from 2 to 4
+   * subtasks, each upstream one feeds two; from 4 to 2, two feed each).
+   * @returns {DataStream} */
+  rescale() {
+    return this.partitioned("rescale", "rescale");
+  }
+
+  /** Sends each record to a random subtask of the next node.
+   * @returns {DataStream} */
+  shuffle() {
+    return this.partitioned("shuffle", "shuffle");
+  }
+
+  /** Sends every record to the first subtask of the next node.
+   * @returns {DataStream} */
+  global() {
+    return this.partitioned("global", "global");
+  }
+
+  /** Keeps records on their subtask: subtask `i` feeds subtask `i` of the
+   * next node, which must have the same parallelism (else the plan is
+   * refused at submit, as Flink does).
+   * @returns {DataStream} */
+  forward() {
+    return this.partitioned("forward-strict", "forward");
+  }
+
+  /** Sends each record to the subtask of the next node that `partitioner`
+   * picks (Flink's `partitionCustom(partitioner, keySelector)`):
+   * `keySelector(record)` computes the record's key, and
+   * `partitioner(key, numPartitions)` returns an integer from 0 to
+   * `numPartitions - 1`, `numPartitions` being the next node's
+   * parallelism. Either may be an object with Flink's method
+   * (`partition`, `getKey`). Both run at the end of the upstream chain; a
+   * partition out of range, or not an integer, fails the task naming this
+   * node.
+   * @param {((key: any, numPartitions: number) => number) | {partition: (key: any, numPartitions: number) => number}} partitioner
+   * @param {((record: any) => any) | {getKey: (record: any) => any}} keySelector
+   * @returns {DataStream} */
+  partitionCustom(partitioner, keySelector) {
+    const partition = typeof partitioner === "function" ? partitioner : partitioner?.partition?.bind(partitioner);
+    const key = typeof keySelector === "function" ? keySelector : keySelector?.getKey?.bind(keySelector);
+    if (typeof partition !== "function" || typeof key !== "function") {
+      throw new TypeError("partitionCustom takes a partitioner (key, numPartitions) => number and a key selector record => key");
+    }
+    const node = this.plan.add("partition-custom", "Partition Custom", this.node, undefined, key, partition);
+    return new DataStream(this.plan, node);
   }
 
   /** The Rust SDK's name of `broadcast(descriptor)`.
@@ -682,15 +526,4 @@ export class KeyedStream extends DataStream {
   keyedProcess(fn, name, spec) {
     return new DataStream(this.plan, this.plan.add("keyed-process", name, this.node, undefined, fn, spec));
   }
-}
-
-/** Runs `build` on `args` and returns the checked plan.
- * @param {BuildFunction} build
- * @param {Iterable<string>} args
- * @returns {Plan} */
-export function record(build, args) {
-  const env = new StreamExecutionEnvironment();
-  takeDeclared();
-  build(env, new Args(args));
-  return env.plan.finish();
 }

@@ -10,7 +10,7 @@
 // (map, flatMap, filter) inside the chain and leave as the call's side records.
 
 import { BroadcastOperator } from "./broadcast.js";
-import { asUserError, chainNodes, decodeValues } from "./chain.js";
+import { asUserError, chainNodes, decodeValues, endingNode, keyWriter } from "./chain.js";
 import { CALL, byteString, checkEntries, slices } from "./context.js";
 import { InvalidPlan, JobError, UserError } from "./errors.js";
 import { KeyKinds, encodedKind } from "./keys.js";
@@ -89,13 +89,13 @@ function guarded(node, f) {
 }
 
 /** Encodes `values` into `out.values`/`out.valueEnds` (`out.keys`/`keyEnds`
- * by `keyBy`'s function when given); `last` names the producing node. */
-function encode(out, values, keyBy, last) {
+ * by `writeKey` for the key-by or partition-custom `keyBy` ending the
+ * chain, when given); `last` names the producing node. */
+function encode(out, values, keyBy, writeKey, last) {
   if (keyBy !== undefined) {
-    const fn = keyBy.fn;
     guarded(keyBy, () => {
       for (const r of values) {
-        pack(out.keys, fn(r));
+        writeKey(out.keys, r);
         out.keyEnds.push(out.keys.length);
         pack(out.values, r);
         out.valueEnds.push(out.values.length);
@@ -132,8 +132,9 @@ export class CallResult {
 /** An opened chain of the user nodes `nodeIds` of `plan`, run by
  * `process-with-context` and `on-timers`. */
 export class ContextChain {
-  /** Checks and prepares the chain (its stages and side output stages). */
-  constructor(plan, nodeIds) {
+  /** Checks and prepares the chain (its stages and side output stages);
+   * `partitions`: the subtasks a partition-custom ending it picks among. */
+  constructor(plan, nodeIds, partitions = 0) {
     const nodes = chainNodes(plan, nodeIds);
     /** Side output buffers of this chain's nodes, by tag id (filled by
      * process functions and windows during a call). */
@@ -153,8 +154,9 @@ export class ContextChain {
     }
     /** The kinds of key each input of a keyed co-process brought. */
     this.keyKinds = new KeyKinds();
-    /** The key-by node ending the chain, if any. */
-    this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
+    /** The key-by or partition-custom node ending the chain, if any, and its key writer. */
+    this.keyBy = endingNode(nodes);
+    this.writeKey = this.keyBy && keyWriter(this.keyBy, partitions);
     const middle = nodes.slice(this.keyed || this.co || this.broadcast ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
     this.stages = middle.map((n) => [stage(n, this.sides), n]);
     this.last = middle.length ? middle[middle.length - 1] : this.first;
@@ -375,7 +377,7 @@ export class ContextChain {
   /** Runs the chain's stages on the first node's output and encodes it. */
   finish(values, stamps, result) {
     for (const [f, node] of this.stages) [values, stamps] = guarded(node, () => f(values, stamps));
-    encode(result.records, values, this.keyBy, this.last);
+    encode(result.records, values, this.keyBy, this.writeKey, this.last);
     if (stamps !== undefined) for (const t of stamps) result.records.timestamps.push(t);
   }
 }

@@ -151,7 +151,81 @@ def test_a_keyed_broadcast_process_function_has_keyed_state_and_timers_on_its_ke
 
 def test_broadcast_takes_map_state_descriptors():
     with pytest.raises(TypeError, match="MapStateDescriptor"):
-        record(lambda env, args: env.read_text_file("a").broadcast(), [])
+        record(lambda env, args: env.read_text_file("a").broadcast("limits"), [])
+
+
+@pytest.mark.parametrize(
+    "method, partitioning",
+    [
+        ("rebalance", "rebalance"),
+        ("rescale", "rescale"),
+        ("shuffle", "shuffle"),
+        ("broadcast", "broadcast"),
+        ("global", "global"),
+        ("global_", "global"),
+        ("forward", "forward-strict"),
+    ],
+)
+def test_an_explicit_partitioning_is_the_edge_to_the_next_node(method, partitioning):
+    def build(env, args):
+        lines = getattr(env.read_text_file("a"), method)()
+        lines.map(str.upper).key_by(lambda line: line[0]).reduce(lambda a, b: b).print()
+
+    plan = record(build, [])
+    assert [n.inputs for n in plan.nodes] == [[], [(0, partitioning)], [(1, "forward")], [(2, "hash")], [(3, "forward")]]
+
+
+def test_partitioning_a_keyed_stream_is_refused():
+    with pytest.raises(InvalidPlan, match=r"rebalance\(\) on the keyed stream of node 1 'Key By'.*before key_by"):
+        record(lambda env, args: env.read_text_file("a").key_by(lambda line: line[0]).rebalance().print(), [])
+
+
+def custom_job(partitioner):
+    def build(env, args):
+        env.read_text_file("a").map(str.split).partition_custom(partitioner, lambda r: int(r[1])).map(tuple).print()
+
+    return build
+
+
+def test_partition_custom_ends_its_chain_and_keys_each_record_with_the_partition_picked():
+    plan = record(custom_job(lambda key, n: key % n), [])
+    node = plan.nodes[2]
+    assert (node.kind, node.name, node.uid, node.inputs) == ("partition-custom", "Partition Custom", "partition-custom-2", [(1, "forward")])
+    assert plan.nodes[3].inputs == [(2, "custom")]
+    with pytest.raises(InvalidPlan, match="must end its chain"):
+        Chain(plan, [1, 2, 3], 3)
+    with pytest.raises(InvalidPlan, match="no partitions to pick among"):
+        Chain(plan, [1, 2])
+    out, _ = Chain(plan, [1, 2], 3).process(batch(["a 4", "b 9", "c 2"]), None)
+    assert bytes(out.keys) == bytes([1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0]) and out.key_ends == [4, 8, 12]
+    assert out_values(out) == [("a", "4"), ("b", "9"), ("c", "2")]
+
+
+class ByKey:
+    """A partitioner as PyFlink spells it: an object with ``partition``."""
+
+    def partition(self, key, num_partitions):
+        return key // 10
+
+
+def test_a_partitioner_object_is_called_through_partition():
+    out, _ = Chain(record(custom_job(ByKey()), []), [1, 2], 2).process(batch(["a 4", "b 19"]), None)
+    assert bytes(out.keys) == bytes([0, 0, 0, 0, 1, 0, 0, 0])
+
+
+@pytest.mark.parametrize(
+    "partitioner, message",
+    [
+        (lambda key, n: n, "node 2 'Partition Custom': the partitioner returned partition 2, but the next operator has 2 subtasks"),
+        (lambda key, n: -1, "the partitioner returned partition -1"),
+        (lambda key, n: "0", "the partitioner returned str '0', not an int partition"),
+        (lambda key, n: True, "the partitioner returned bool True, not an int partition"),
+    ],
+)
+def test_a_partition_out_of_range_or_not_an_int_fails_naming_the_node(partitioner, message):
+    chain = Chain(record(custom_job(partitioner), []), [1, 2], 2)
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        chain.process(batch(["a 4"]), None)
 
 
 def join_job(env, args):

@@ -23,6 +23,9 @@ _DOMAINS = (EVENT_TIME, PROCESSING_TIME)
 _KEYED = ("reduce", "keyed-process", "keyed-co-process")
 #: Non-keyed nodes of two inputs, which start their chain too.
 _TWO_INPUTS = ("co-process", "broadcast-process")
+#: Nodes whose output edge needs a key on each record, which end their
+#: chain: the key-by's key, or the subtask a partition-custom picked.
+_ENDINGS = ("key-by", "partition-custom")
 
 
 def _domains(timers):
@@ -46,7 +49,7 @@ class CallResult:
 class Chain:
     """An opened chain of the user nodes ``node_ids`` of ``plan``."""
 
-    def __init__(self, plan, node_ids):
+    def __init__(self, plan, node_ids, custom_partitions=0):
         if not node_ids:
             raise InvalidPlan("open needs at least one node id")
         nodes = []
@@ -62,8 +65,8 @@ class Chain:
                 )
             if (node.kind in _KEYED or node.kind in _TWO_INPUTS) and position > 0:
                 raise InvalidPlan(f"{node.label()} is a {node.kind}, which must start its chain")
-            if node.kind == "key-by" and position < len(node_ids) - 1:
-                raise InvalidPlan(f"{node.label()} is a key-by, which must end its chain")
+            if node.kind in _ENDINGS and position < len(node_ids) - 1:
+                raise InvalidPlan(f"{node.label()} is a {node.kind}, which must end its chain")
             nodes.append(node)
         #: Side output buffers of this chain's nodes, by tag id (filled by
         #: process functions and windows during a call).
@@ -80,8 +83,14 @@ class Chain:
         self.broadcast = self.first if self.first.kind == "broadcast-process" else None
         if self.broadcast is not None:
             self.broadcast.fn.bind(self.sides)
-        #: The key-by node ending the chain, if any.
-        self.key_by = nodes[-1] if nodes[-1].kind == "key-by" else None
+        #: The key-by or partition-custom node ending the chain, if any.
+        self.key_by = nodes[-1] if nodes[-1].kind in _ENDINGS else None
+        #: The number of subtasks a partition-custom ending the chain picks among.
+        self.partitions = custom_partitions
+        if nodes[-1].kind == "partition-custom" and custom_partitions < 1:
+            raise InvalidPlan(
+                f"{nodes[-1].label()} is a partition_custom, but the host gave its chain no partitions to pick among"
+            )
         starts = 1 if self.keyed or self.co or self.broadcast else 0
         middle = nodes[starts : len(nodes) - (1 if self.key_by else 0)]
         self.stages = [(stage(n, self.sides), n) for n in middle]
@@ -255,7 +264,7 @@ class Chain:
         for f, node in self.stages:
             values, stamps = guarded(node, f, values, stamps)
         out = Output()
-        out.add(values, stamps, self.key_by, self.last)
+        out.add(values, stamps, self.key_by, self.last, self.partitions)
         return out
 
     def _reduce(self, batch, state, stamps):

@@ -27,11 +27,18 @@ _KINDS = {
     "reduce": wit_plan.NodeKind_Reduce,
     "union": wit_plan.NodeKind_Union,
     "co-process": wit_plan.NodeKind_CoProcess,
+    "partition-custom": wit_plan.NodeKind_PartitionCustom,
 }
 _PARTITIONING = {
     "forward": wit_plan.Partitioning.FORWARD,
+    "rebalance": wit_plan.Partitioning.REBALANCE,
     "hash": wit_plan.Partitioning.HASH,
+    "rescale": wit_plan.Partitioning.RESCALE,
+    "shuffle": wit_plan.Partitioning.SHUFFLE,
     "broadcast": wit_plan.Partitioning.BROADCAST,
+    "global": wit_plan.Partitioning.GLOBAL,
+    "forward-strict": wit_plan.Partitioning.FORWARD_STRICT,
+    "custom": wit_plan.Partitioning.CUSTOM,
 }
 _STATE_KINDS = {
     "value": wit_plan.StateKind.VALUE,
@@ -65,7 +72,7 @@ def export_job(build):
 
         def open(self, args, node_ids, subtask):
             plan = _guard(lambda: record(build, args))
-            Operator.chain = _guard(lambda: Chain(plan, list(node_ids)))
+            Operator.chain = _guard(lambda: Chain(plan, list(node_ids), subtask.custom_partitions))
 
         def process(self, input, state):
             chain = _opened()
@@ -178,13 +185,14 @@ def _timed_kind_to_wit(n):
 
 def _states_to_wit(states):
     return [
-        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False) for id, name, kind in states
+        wit_plan.StateDescriptor(id=id, name=name, kind=_STATE_KINDS[kind], lazy=False, ttl_ms=None)
+        for id, name, kind in states
     ]
 
 
 def _broadcast_kind_to_wit(spec):
     broadcast = [
-        wit_plan.StateDescriptor(id=d.id, name=d.name, kind=wit_plan.StateKind.MAP, lazy=False)
+        wit_plan.StateDescriptor(id=d.id, name=d.name, kind=wit_plan.StateKind.MAP, lazy=False, ttl_ms=None)
         for d in spec["broadcast"]
     ]
     keyed = None

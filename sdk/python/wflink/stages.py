@@ -117,11 +117,14 @@ class Output:
         self.key_ends = []
         self.timestamps = []
 
-    def add(self, values, stamps, key_by, last):
+    def add(self, values, stamps, key_by, last, partitions=0):
         """Encodes the records ``values`` (with ``stamps`` if not None),
-        keyed by the key-by node ``key_by`` if any; ``last`` names the node
+        keyed by the key-by (or partition-custom, picking among
+        ``partitions``) node ``key_by`` if any; ``last`` names the node
         that produced them in errors."""
-        if key_by is not None:
+        if key_by is not None and key_by.kind == "partition-custom":
+            self._encode_partitioned(values, key_by, partitions)
+        elif key_by is not None:
             self._encode_keyed(values, key_by)
         else:
             self._encode(values, last)
@@ -141,6 +144,32 @@ class Output:
             raise
         except Exception as e:
             raise UserError(describe_exception(key_by, e)) from None
+
+
+    def _encode_partitioned(self, records, node, partitions):
+        """Keys each record with the subtask ``node``'s partitioner picks
+        for its key, as 4 bytes little-endian (what the host's custom
+        channel reads)."""
+        key, partition = node.fn, node.spec
+        try:
+            picks = [partition(key(r), partitions) for r in records]
+        except Exception as e:
+            raise UserError(describe_exception(node, e)) from None
+        for p in picks:
+            if type(p) is not int:
+                raise UserError(
+                    f"{node.label()}: the partitioner returned {type(p).__name__} {p!r}, not an int partition "
+                    f"(0 to {partitions - 1})"
+                )
+            if not 0 <= p < partitions:
+                raise UserError(
+                    f"{node.label()}: the partitioner returned partition {p}, but the next operator has {partitions} "
+                    f"subtasks (partitions 0 to {partitions - 1})"
+                )
+        start = len(self.keys)
+        self.keys += b"".join(p.to_bytes(4, "little") for p in picks)
+        self.key_ends.extend(range(start + 4, len(self.keys) + 1, 4))
+        self._encode(records, node)
 
 
 class SideOutput:

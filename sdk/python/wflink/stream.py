@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Union
 
 from .errors import InvalidArguments, InvalidPlan
 from .keys import check_same_key_types, key_type_of
+from .partition import PartitionMethods
 from .process import OutputTag
 from .state import take_declared
 from .time import WatermarkStrategy
@@ -37,6 +38,10 @@ DEFAULT_JOB_NAME = "wflink job"
 
 #: The uid prefix of each node kind (as the Rust SDK names them).
 _SLUGS = {"assign-timestamps": "timestamps"}
+
+#: The partitioning of an edge leaving a node of these kinds, unless the
+#: stream asked for another; forward for the others.
+_DEFAULT_EDGES = {"key-by": "hash", "partition-custom": "custom"}
 
 
 class Node:
@@ -64,7 +69,8 @@ class Node:
         #: ``(name, [(key, value), ...])`` for sources and sinks.
         self.connector = connector
         self.parallelism = None
-        #: ``[(source id, "forward" | "hash")]``.
+        #: ``[(source id, partitioning)]``, the WIT partitioning names
+        #: (``"forward"``, ``"hash"``, ``"rebalance"``, ``"custom"``, ...).
         self.inputs = []
         self.fn = fn
         self.consumers = 0
@@ -84,6 +90,10 @@ class Plan:
         #: Joins begun (``a.join(b)``) and not yet finished with
         #: ``window(..).apply(..)``, by id: the message naming each.
         self.open_joins = {}
+        #: The partitioning a stream asked for (``rebalance()`` and the
+        #: like), by the id of the node producing it: its edge to the next
+        #: node carries it (a stream feeds one operation).
+        self.partitionings = {}
 
     def add(self, kind, name, input=None, connector=None, fn=None, spec=None, more_inputs=(), partitioning=None):
         """Appends a node reading ``input`` and then ``more_inputs``;
@@ -98,8 +108,9 @@ class Plan:
             main = sum(1 for n in self.nodes if n.kind != "side-output" and any(s == source for s, _ in n.inputs))
             if kind != "side-output" and (main >= 1 or any(s == source for s, _ in node.inputs)):
                 self.fail(InvalidPlan(f"the stream of {upstream.label()} feeds two operations; fan-out is not supported yet"))
-            # The rule of edges: what the node asked for; else leaving a key-by is hash, all else forward.
-            default = "hash" if upstream.kind == "key-by" else "forward"
+            # The rule of edges: what the node asked for, else what the stream asked for; else leaving a
+            # key-by is hash, leaving a partition-custom custom, all else forward.
+            default = self.partitionings.get(source) or _DEFAULT_EDGES.get(upstream.kind, "forward")
             node.inputs.append((source, asked.get(position, default)))
         self.nodes.append(node)
         return node.id
@@ -229,9 +240,11 @@ class StreamExecutionEnvironment:
         return DataStream(self._plan, self._plan.add("source", label, connector=(name, options)))
 
 
-class DataStream:
+class DataStream(PartitionMethods):
     """A stream of records in the plan being built. Each operation returns
-    the next stream; a stream feeds exactly one operation."""
+    the next stream; a stream feeds exactly one operation. Its explicit
+    partitionings (``rebalance``, ``partition_custom``, ...) are in
+    :mod:`wflink.partition`."""
 
     def __init__(self, plan, node):
         self._plan = plan
@@ -336,15 +349,19 @@ class DataStream:
             )
         return ConnectedStreams(self, other)
 
-    def broadcast(self, *descriptors: MapStateDescriptor) -> BroadcastStream:
-        """Broadcasts this stream with the broadcast map states
-        ``descriptors`` (Flink's ``broadcast(descriptor)``): connected to
-        another stream, every record goes to every subtask of the operator,
-        whose ``process_broadcast_element`` writes the states."""
+    def broadcast(self, *descriptors: MapStateDescriptor) -> Union[DataStream, BroadcastStream]:
+        """Without arguments: sends each record to every subtask of the next
+        node (Flink's ``broadcast()``). With the broadcast map states
+        ``descriptors`` (Flink's ``broadcast(descriptor)``): a
+        :class:`~wflink.BroadcastStream` to connect to another stream; every
+        record goes to every subtask of the operator, whose
+        ``process_broadcast_element`` writes the states."""
         from .broadcast import BroadcastStream, MapStateDescriptor
 
-        if not descriptors or not all(isinstance(d, MapStateDescriptor) for d in descriptors):
-            raise TypeError("broadcast takes one or more MapStateDescriptor, e.g. broadcast(MapStateDescriptor('rules'))")
+        if not descriptors:
+            return self._partitioned("broadcast", "broadcast")
+        if not all(isinstance(d, MapStateDescriptor) for d in descriptors):
+            raise TypeError("broadcast takes MapStateDescriptors, e.g. broadcast(MapStateDescriptor('rules')), or nothing")
         return BroadcastStream(self, list(descriptors))
 
     def join(self, other: DataStream) -> JoinedStreams:

@@ -265,6 +265,7 @@ impl<T: Data, K: Data> WindowedStream<T, K> {
             name: "window-contents".into(),
             kind: StateKind::Aggregating,
             lazy: false,
+            ttl_ms: None,
         }];
         if self.assigner.is_session() {
             states.push(StateDescriptor {
@@ -272,6 +273,7 @@ impl<T: Data, K: Data> WindowedStream<T, K> {
                 name: "window-sessions".into(),
                 kind: StateKind::Value,
                 lazy: false,
+                ttl_ms: None,
             });
         }
         let spec = KeyedProcessSpec {

@@ -49,6 +49,12 @@
 //   to `b` keyed by amount as an integer (`Types.INT`): refused at submit.
 // - `join-no-window`: a window join whose `apply` comes without a window:
 //   refused at submit.
+// - `partition`: the lines of `a`, read at parallelism `--up N` (1), travel
+//   by `--strategy` (`rebalance`, `rescale`, `shuffle`, `broadcast`,
+//   `global`, `forward`, `custom` or `custom-out-of-range`) to a map at the
+//   job's parallelism, which passes them on unchanged. `custom` is a
+//   `partitionCustom` sending key `kN` to subtask `N mod parallelism`;
+//   `custom-out-of-range` picks partition `parallelism`, one too many.
 
 import {
   BroadcastProcessFunction,
@@ -256,10 +262,32 @@ function enrich(env, args, output) {
     .printOrWrite(output);
 }
 
+/** The number `N` of a line's key `kN` (0 if it has none). */
+function keyNumber(line) {
+  const n = Number(line.split(",")[0].slice(1));
+  return Number.isInteger(n) ? n : 0;
+}
+
+/** The lines of `a` sent to the next node by `--strategy`. */
+function partition(env, args, output) {
+  const lines = env.readTextFile(args.required("a")).setParallelism(args.getInt("up", 1));
+  const strategy = args.required("strategy");
+  let sent;
+  if (strategy === "custom") sent = lines.partitionCustom((n, partitions) => n % partitions, keyNumber);
+  else if (strategy === "custom-out-of-range") sent = lines.partitionCustom((_n, partitions) => partitions, keyNumber);
+  else if (["rebalance", "rescale", "shuffle", "broadcast", "global", "forward"].includes(strategy)) sent = lines[strategy]();
+  else throw new InvalidArguments(`unknown strategy ${strategy}`);
+  sent.map((line) => line).printOrWrite(output);
+}
+
 function build(env, args) {
   env.setJobName("multi-input-js");
   const output = args.get("output");
   const mode = args.get("mode", "union");
+  if (mode === "partition") {
+    partition(env, args, output);
+    return;
+  }
   if (["min", "max", "min-by", "max-by", "count-sum", "count-slide"].includes(mode)) {
     perKey(env, args, mode, output);
     return;

@@ -53,6 +53,13 @@ instead of printing. Modes (``--mode``):
   ``b`` keyed by an ``int`` one: refused when the job is submitted.
 - ``join-without-window``: ``a`` joined with ``b`` on key, but no window:
   refused when the job is submitted.
+- ``partition``: the lines of ``a``, read at parallelism ``--up N`` (1),
+  travel by ``--strategy`` (``rebalance``, ``rescale``, ``shuffle``,
+  ``broadcast``, ``global``, ``forward``, ``custom`` or
+  ``custom-out-of-range``) to a map at the job's parallelism, which passes
+  them on unchanged. ``custom`` is a ``partition_custom`` sending key
+  ``kN`` to subtask ``N mod parallelism``; ``custom-out-of-range`` picks
+  partition ``parallelism``, one too many.
 """
 
 from datetime import timedelta
@@ -238,10 +245,34 @@ def broadcast_modes(env, args, mode, output):
     enriched.name("enrich").uid("enrich").print_or_write(output)
 
 
+def key_number(line):
+    """The number ``N`` of a line's key ``kN`` (0 if it has none)."""
+    digits = line.split(",")[0][1:]
+    return int(digits) if digits.isdigit() else 0
+
+
+def partition(env, args, output):
+    """The lines of ``a`` sent to the next node by ``--strategy``."""
+    lines = env.read_text_file(args.required("a")).set_parallelism(args.get_int("up", 1))
+    strategy = args.required("strategy")
+    if strategy == "custom":
+        sent = lines.partition_custom(lambda n, partitions: n % partitions, key_number)
+    elif strategy == "custom-out-of-range":
+        sent = lines.partition_custom(lambda n, partitions: partitions, key_number)
+    elif strategy in ("rebalance", "rescale", "shuffle", "broadcast", "global", "forward"):
+        sent = getattr(lines, strategy)()
+    else:
+        raise InvalidArguments(f"unknown strategy {strategy}")
+    sent.map(lambda line: line).print_or_write(output)
+
+
 def build(env, args):
     env.set_job_name("multi-input-python")
     output = args.get("output")
     mode = args.get("mode", "union")
+    if mode == "partition":
+        partition(env, args, output)
+        return
     if mode in ("min", "max", "min-by", "max-by", "count-sum", "count-slide", "window-all"):
         single_input(env, args, mode, output)
         return

@@ -9,9 +9,10 @@ use crate::connectors::sources::SourceReader;
 use crate::network::StreamMessage;
 use crate::operator::TaskError;
 use crate::state::snapshot::{KeyedParts, KeyedTargets};
-use crate::state::{self, GroupedEntries};
+use crate::state::{self, ExpiredFilter, GroupedEntries};
 use crate::task_manager::checkpoints::{OperatorState, TaskCheckpoints};
 use crate::task_manager::running_values::RunningValues;
+use crate::time::processing_time_now;
 use std::time::Instant;
 
 impl Pipeline {
@@ -30,6 +31,7 @@ impl Pipeline {
             (Some(values), Some(guest)) => values.kept(guest)?,
             _ => None,
         };
+        let expired = ExpiredFilter::new(&self.states_with_ttl, processing_time_now());
         let keyed = {
             let named = self.guest.as_mut().and_then(|g| g.named_state()).map(|b| &*b);
             let parts = KeyedParts {
@@ -38,6 +40,7 @@ impl Pipeline {
                 named,
                 named_kept: kept.as_ref(),
                 timers: self.time.needs_context().then(|| self.time.timers()),
+                expired: expired.as_ref(),
             };
             state::snapshot::write(self.key_groups.clone(), &parts)
         };

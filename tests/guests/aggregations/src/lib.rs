@@ -21,6 +21,9 @@
 //!   word in a `ValueState` with a time to live of `--ttl-ms` (on create
 //!   and write, or with `--update read` on read and write too), printing
 //!   `word,count` per word: the count starts again at 1 once it expired.
+//! - `ttl-list`: as `ttl`, but each word appends to a `ListState` whose
+//!   elements each live `--ttl-ms` from their add, printing
+//!   `word,elements` (the elements not expired, this one included).
 
 use std::time::Duration;
 
@@ -55,8 +58,26 @@ impl KeyedProcessFunction<String, String> for ExpiringCount {
     }
 }
 
+/// Keeps each word's arrivals in a list state whose elements expire.
+struct ExpiringList {
+    arrivals: ListState<i64>,
+}
+
+impl KeyedProcessFunction<String, String> for ExpiringList {
+    fn process_element(&mut self, word: String, ctx: &mut Context<'_, String>) -> Result<(), JobError> {
+        self.arrivals.add(&ctx.current_processing_time())?;
+        ctx.collect(format!("{word},{}", self.arrivals.get()?.len()));
+        Ok(())
+    }
+}
+
 fn expiring_counts(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<DataStream<String>, JobError> {
     let ttl = Duration::from_millis(args.required_parsed("ttl-ms")?);
+    if args.get("mode") == Some("ttl-list") {
+        let arrivals = ListState::new("arrivals").with_ttl(StateTtlConfig::new(ttl));
+        let words = env.socket_text_stream("127.0.0.1", args.required_parsed("port")?);
+        return Ok(words.key_by(|w: &String| w.clone()).process(ExpiringList { arrivals }));
+    }
     let update = match args.get("update").unwrap_or("write") {
         "write" => UpdateType::OnCreateAndWrite,
         "read" => UpdateType::OnReadAndWrite,
@@ -71,7 +92,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     env.set_job_name("aggregations");
     let output = args.get("output").map(str::to_owned);
     let mode = args.required("mode")?;
-    if mode == "ttl" {
+    if mode == "ttl" || mode == "ttl-list" {
         expiring_counts(env, args)?.print_or_write(output);
         return Ok(());
     }
