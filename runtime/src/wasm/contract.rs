@@ -8,7 +8,7 @@ use wasmtime::component::Component;
 use super::WasmError;
 
 /// The WIT package this runtime implements (`wit/world.wit`).
-pub const WIT_PACKAGE: &str = "wflink:job@0.5.0";
+pub const WIT_PACKAGE: &str = "wflink:job@0.6.0";
 
 /// Refuses a component whose `wflink:job` imports or exports carry a
 /// version that is not semver-compatible with [`WIT_PACKAGE`].

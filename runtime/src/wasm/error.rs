@@ -18,7 +18,7 @@ pub enum WasmError {
     #[error("invalid WebAssembly component: {0}")]
     Compile(String),
     /// The component is valid but is not a wflink job.
-    #[error("the component does not implement the wflink:job@0.5.0 world: {0}")]
+    #[error("the component does not implement the wflink:job@0.6.0 world: {0}")]
     WrongWorld(String),
     /// The component was built against another, incompatible version of
     /// the WIT package; rebuilding it against this wflink's `wit/` helps.
