@@ -3,7 +3,7 @@
 // modules, and the encoding globals StarlingMonkey (and Node) provide.
 
 /** wit/host.wit `interface logging`. */
-declare module "wflink:job/logging@0.5.0" {
+declare module "wflink:job/logging@0.6.0" {
   /** Severity of a log message. */
   export type Level = "trace" | "debug" | "info" | "warn" | "error";
   /** Writes one message to the log of the task that runs this instance. */
@@ -11,7 +11,7 @@ declare module "wflink:job/logging@0.5.0" {
 }
 
 /** wit/host.wit `interface metrics`. */
-declare module "wflink:job/metrics@0.5.0" {
+declare module "wflink:job/metrics@0.6.0" {
   /** Adds `delta` to the counter `name` of the current task. */
   export function counterAdd(name: string, delta: bigint): void;
 }

@@ -1,7 +1,7 @@
 // The host's logging and metrics imports.
 
-import { log as hostLog } from "wflink:job/logging@0.5.0";
-import { counterAdd as hostCounterAdd } from "wflink:job/metrics@0.5.0";
+import { log as hostLog } from "wflink:job/logging@0.6.0";
+import { counterAdd as hostCounterAdd } from "wflink:job/metrics@0.6.0";
 
 /** Writes `message` to the task's log; `level` is one of "trace",
  * "debug", "info", "warn", "error".
