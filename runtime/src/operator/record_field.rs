@@ -160,7 +160,7 @@ fn token(bytes: &[u8], at: usize) -> Result<(Token, usize), FieldError> {
             let (range, next) = payload(0, (marker & 0x1f) as u64)?;
             (Token::Str(range), next)
         }
-        0xc0 | 0xc2 | 0xc3 => (Token::Other, body),
+        0xc0 | 0xc2..=0xc3 => (Token::Other, body),
         0xcc => (Token::UInt(be(1)?), body + 1),
         0xcd => (Token::UInt(be(2)?), body + 2),
         0xce => (Token::UInt(be(4)?), body + 4),
@@ -171,7 +171,7 @@ fn token(bytes: &[u8], at: usize) -> Result<(Token, usize), FieldError> {
         0xd3 => (Token::Int(be(8)? as i64), body + 8),
         0xca => (Token::Float(f32::from_bits(be(4)? as u32) as f64), body + 4),
         0xcb => (Token::Float(f64::from_bits(be(8)?)), body + 8),
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let width = 1 << (marker - 0xd9);
             let (range, next) = payload(width, be(width)?)?;
             (Token::Str(range), next)
