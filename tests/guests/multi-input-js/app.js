@@ -192,7 +192,6 @@ const AGGREGATIONS = { sum: "sum", min: "min", max: "max", "min-by": "minBy", "m
 /** The modes of one keyed input read in file order. */
 function perKey(env, args, mode, output) {
   const records = env.readTextFile(args.required("a")).setParallelism(1).map(parse).setParallelism(1);
-  const keyed = records.keyBy((r) => r[0]).setParallelism(1);
   const size = args.getInt("size", 3);
   let out;
   if (mode.endsWith("-named")) {
@@ -203,6 +202,7 @@ function perKey(env, args, mode, output) {
       .printOrWrite(output);
     return;
   }
+  const keyed = records.keyBy((r) => r[0]).setParallelism(1);
   if (mode === "sum-missing") out = keyed.sum(3);
   else if (mode in AGGREGATIONS) out = keyed[AGGREGATIONS[mode]](2);
   else if (mode === "count-sum") out = keyed.countWindow(size).reduce((a, b) => [a[0], a[1], a[2] + b[2]]);

@@ -209,6 +209,12 @@ def single_input(env, args, mode, output):
         totals = windows.process(lambda w, rs: [f"{w.max_timestamp()},{len(rs)},{sum(r[2] for r in rs)}"])
         totals.print_or_write(output)
         return
+    if mode.endswith("-named"):
+        dicts = records.map(lambda r: {"key": r[0], "ts": r[1], "amount": r[2]}).set_parallelism(1)
+        keyed = dicts.key_by(lambda d: d["key"]).set_parallelism(1)
+        running = getattr(keyed, mode.removesuffix("-named").replace("-", "_"))("amount")
+        running.map(lambda d: f"{d['key']},{d['ts']},{d['amount']}").print_or_write(output)
+        return
     keyed = records.key_by(lambda r: r[0]).set_parallelism(1)
     size = args.get_int("size", 3)
     if mode == "count-sum":
@@ -217,11 +223,6 @@ def single_input(env, args, mode, output):
     elif mode == "count-slide":
         windows = keyed.count_window(size, args.get_int("slide", 1))
         windows.process(lambda key, rs: [f"{key}:{';'.join(str(r[2]) for r in rs)}"]).print_or_write(output)
-    elif mode.endswith("-named"):
-        dicts = records.map(lambda r: {"key": r[0], "ts": r[1], "amount": r[2]}).set_parallelism(1)
-        keyed = dicts.key_by(lambda d: d["key"]).set_parallelism(1)
-        running = getattr(keyed, mode.removesuffix("-named").replace("-", "_"))("amount")
-        running.map(lambda d: f"{d['key']},{d['ts']},{d['amount']}").print_or_write(output)
     else:
         field = 3 if mode == "sum-missing" else 2
         running = getattr(keyed, mode.removesuffix("-missing").replace("-", "_"))(field)
