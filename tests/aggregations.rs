@@ -1,7 +1,8 @@
 //! Flink's keyed aggregations and the windows that are not per key and
 //! time (`tests/guests/aggregations`), end to end at parallelism 1 and 2
 //! on generated input (out of order in time), each checked against a
-//! plain loop here: `min`, `max`, `min_by`, `max_by`, tumbling and sliding
+//! plain loop here: `sum`, `min`, `max`, `min_by`, `max_by` (run by the
+//! host, and by the job's closures), a field that is not there, tumbling and sliding
 //! count windows, and `window_all`, which runs at parallelism 1; and keyed
 //! state with a time to live (values and list elements), fed through a
 //! socket, and left out of savepoints once expired.
@@ -63,24 +64,59 @@ pub(crate) fn running(recs: &[Rec], mut f: impl FnMut(Rec, &Rec) -> Rec) -> Vec<
     lines
 }
 
-/// `min`/`max` change only the amount; `min_by`/`max_by` keep the whole
-/// record, the earlier one on ties (amounts repeat often here: 100 values
-/// over thousands of records per key).
+/// The host's `sum`/`min`/`max` change only the amount; `min_by`/`max_by`
+/// keep the whole record, the earlier one on ties (amounts repeat often
+/// here: 100 values over thousands of records per key). The job's own
+/// closures (`sum_by`, `min_with`, …) give the same, and `sum` straight
+/// into a sink (no function of the job after it) too.
 #[test]
-fn min_max_min_by_and_max_by_follow_flinks_semantics() {
+fn sum_min_max_min_by_and_max_by_follow_flinks_semantics() {
     let dir = scratch("aggregations-min-max");
     let recs = records(4000, 20, 37, 41);
     let input = write_input(&dir, "in", &recs);
+    let sum = running(&recs, |acc, r| (acc.0, acc.1, acc.2 + r.2));
+    let min = running(&recs, |acc, r| (acc.0, acc.1, acc.2.min(r.2)));
+    let max = running(&recs, |acc, r| (acc.0, acc.1, acc.2.max(r.2)));
+    let min_by = running(&recs, |acc, r| if r.2 < acc.2 { r.clone() } else { acc });
+    let max_by = running(&recs, |acc, r| if r.2 > acc.2 { r.clone() } else { acc });
     let expected = [
-        ("min", running(&recs, |acc, r| (acc.0, acc.1, acc.2.min(r.2)))),
-        ("max", running(&recs, |acc, r| (acc.0, acc.1, acc.2.max(r.2)))),
-        ("min-by", running(&recs, |acc, r| if r.2 < acc.2 { r.clone() } else { acc })),
-        ("max-by", running(&recs, |acc, r| if r.2 > acc.2 { r.clone() } else { acc })),
+        ("sum", &sum),
+        ("min", &min),
+        ("max", &max),
+        ("min-by", &min_by),
+        ("max-by", &max_by),
+        ("sum-with", &sum),
+        ("min-with", &min),
+        ("max-with", &max),
+        ("min-by-key", &min_by),
+        ("max-by-key", &max_by),
     ];
+    let tuples = sorted(sum.iter().map(|l| format!("({l})")).collect());
     for p in [1, 2] {
-        for (mode, expected) in &expected {
+        for (mode, expected) in expected {
             assert_eq!(&run(mode, p, &input, &[]), expected, "{mode} at p={p}");
         }
+        assert_eq!(run("sum-raw", p, &input, &[]), tuples, "sum into the sink at p={p}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A field the records lack, or one that is not a number, fails the job
+/// with one line naming the node, the field and the record.
+#[test]
+fn a_bad_field_fails_the_job_naming_node_field_and_record() {
+    let dir = scratch("aggregations-bad-field");
+    let input = write_input(&dir, "in", &records(50, 5, 37, 44));
+    for (mode, node, reason) in [
+        ("sum-missing", "node 'Keyed Aggregation: SUM(3)' cannot aggregate field 3 of the record (k", "has 3 fields"),
+        ("sum-text", "node 'Keyed Aggregation: SUM(0)' cannot aggregate field 0 of the record (k", "not a number"),
+    ] {
+        let mut command = wflink();
+        command.args(["run", "--local", "-p", "2"]).arg(test_guest("aggregations")).args(["--mode", mode]);
+        command.arg("--input").arg(&input).arg("--output").arg(dir.join("out"));
+        let output = run_with_limit(command, LIMIT);
+        assert_clean_failure(&output, node);
+        assert!(String::from_utf8_lossy(&output.stderr).contains(reason), "{mode}: {output:?}");
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

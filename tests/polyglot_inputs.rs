@@ -4,8 +4,10 @@
 //! CoMap, a CoFlatMap, a CoProcessFunction (side output, timestamps) and
 //! a KeyedCoProcessFunction (keyed state and event timers shared by both
 //! inputs), at parallelism 1 and 2 on generated, out-of-order input,
-//! checked against plain loops here; and, on one input, the keyed
-//! aggregations `min`, `max`, `min_by`/`minBy` and `max_by`/`maxBy`.
+//! checked against plain loops here; and, on one input, the host's keyed
+//! aggregations `sum`, `min`, `max`, `min_by`/`minBy` and `max_by`/`maxBy`
+//! of a tuple's position and of a dict's or object's key, and the one-line
+//! error of a record without the field.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -64,7 +66,12 @@ fn assert_multi_input_modes(guest: &str) {
     let routed = a.iter().map(|(k, _, n)| if *n > 50 { format!("BIG {k} {n}") } else { format!("A {k} {n}") });
     let co_process = sorted(routed.chain(b.iter().map(|(k, ts, _)| format!("B {k} {ts}"))).collect());
     let keyed = window_totals(&a, &b);
+    let sum = running(&a, |acc, r| (acc.0, acc.1, acc.2 + r.2));
+    let max_by = running(&a, |acc, r| if r.2 > acc.2 { r.clone() } else { acc });
     let aggregations = [
+        ("sum", sum.clone()),
+        ("sum-named", sum),
+        ("max-by-named", max_by),
         ("min", running(&a, |acc, r| (acc.0, acc.1, acc.2.min(r.2)))),
         ("max", running(&a, |acc, r| (acc.0, acc.1, acc.2.max(r.2)))),
         ("min-by", running(&a, |acc, r| if r.2 < acc.2 { r.clone() } else { acc })),
@@ -82,7 +89,20 @@ fn assert_multi_input_modes(guest: &str) {
             assert_eq!(&run(guest, mode, p, &a_path, &b_path), expected, "{guest}: {mode} at p={p}");
         }
     }
+    assert_missing_field_fails(guest, &a_path, &b_path);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `sum(3)` of records with three fields fails the job with one line
+/// naming the node, the field and the record.
+fn assert_missing_field_fails(guest: &str, a: &Path, b: &Path) {
+    let mut command = wflink();
+    command.args(["run", "--local", "-p", "2"]).arg(test_guest(guest)).args(["--mode", "sum-missing"]);
+    command.arg("--a").arg(a).arg("--b").arg(b).arg("--output").arg(a.with_file_name("out-sum-missing"));
+    let output = run_with_limit(command, LIMIT);
+    assert_clean_failure(&output, "node 'Keyed Aggregation: SUM(3)' cannot aggregate field 3 of the record (k");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the record has 3 fields"), "{guest}: {stderr}");
 }
 
 #[test]

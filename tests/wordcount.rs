@@ -57,4 +57,10 @@ fn info_prints_the_chained_plan() {
     assert_eq!(vertices.len(), 2, "{plan:#}");
     assert_eq!(plan["jobGraph"]["edges"][0]["partitioning"], "HASH");
     assert_eq!(plan["streamGraph"]["job_name"], "wordcount");
+    // `sum(1)` is the host's aggregation: the chain after the key-by runs no guest.
+    let count = &plan["streamGraph"]["nodes"][3];
+    assert_eq!((&count["kind"]["type"], &count["kind"]["function"]), (&"aggregate".into(), &"sum".into()), "{count}");
+    assert_eq!(count["kind"]["field"]["position"], 1, "{count}");
+    assert_eq!(vertices[1]["aggregation"]["aggregation"]["function"], "sum", "{plan:#}");
+    assert_eq!(vertices[1]["user_nodes"], serde_json::json!([]), "{plan:#}");
 }

@@ -269,6 +269,7 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             plan::NodeKind::KeyBy => wit_plan::NodeKind::KeyBy,
             plan::NodeKind::PartitionCustom => wit_plan::NodeKind::PartitionCustom,
             plan::NodeKind::Reduce => wit_plan::NodeKind::Reduce,
+            plan::NodeKind::Aggregate(a) => wit_plan::NodeKind::Aggregate(aggregation_to_wit(a)),
             plan::NodeKind::AssignTimestamps(s) => wit_plan::NodeKind::AssignTimestamps(wit_plan::WatermarkStrategy {
                 max_out_of_orderness_ms: s.max_out_of_orderness_ms,
                 idle_timeout_ms: s.idle_timeout_ms,
@@ -310,6 +311,23 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
             .collect(),
     });
     wit_plan::StreamPlan { job_name: plan.job_name, nodes: nodes.collect(), parallelism: plan.parallelism }
+}
+
+fn aggregation_to_wit(a: plan::Aggregation) -> wit_plan::Aggregation {
+    wit_plan::Aggregation {
+        function: match a.function {
+            plan::AggregateFunction::Sum => wit_plan::AggregateFunction::Sum,
+            plan::AggregateFunction::Min => wit_plan::AggregateFunction::Min,
+            plan::AggregateFunction::Max => wit_plan::AggregateFunction::Max,
+            plan::AggregateFunction::MinBy => wit_plan::AggregateFunction::MinBy,
+            plan::AggregateFunction::MaxBy => wit_plan::AggregateFunction::MaxBy,
+        },
+        field: match a.field {
+            plan::AggregateField::Position(position) => wit_plan::AggregateField::Position(position),
+            plan::AggregateField::Name(name) => wit_plan::AggregateField::Name(name),
+            plan::AggregateField::Whole => wit_plan::AggregateField::Whole,
+        },
+    }
 }
 
 fn state_descriptor_to_wit(d: plan::StateDescriptor) -> wit_plan::StateDescriptor {

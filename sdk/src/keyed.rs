@@ -5,15 +5,16 @@ use std::ops::AddAssign;
 
 use crate::aggregate::{extreme_field, extreme_record, sum};
 use crate::chain;
-use crate::plan::{KeyedProcessSpec, NodeKind};
+use crate::plan::{AggregateField, AggregateFunction, Aggregation, KeyedProcessSpec, NodeKind};
 use crate::process::KeyedProcessFunction;
 use crate::window::{CountWindowedStream, WindowAssigner, WindowedStream};
 use crate::{Data, DataStream};
 
 /// A stream partitioned by a key of type `K` (see [`DataStream::key_by`]).
 ///
-/// Its operations keep one state value per key, held by the host and
-/// handed to the function with each batch.
+/// Its operations keep one state value per key: the built-in aggregations
+/// (`sum`, `min`, `max`, `min_by`, `max_by`) in the host, the functions of
+/// the job (`reduce`, `sum_by`, `process`, …) in the job's instance.
 pub struct KeyedStream<T, K> {
     /// The key-by node's output.
     stream: DataStream<T>,
@@ -65,8 +66,70 @@ impl<T: Data, K> KeyedStream<T, K> {
         self.reduce_named("Reduce", f)
     }
 
-    /// A running sum per key of the numeric field `field` points to; the
-    /// other fields keep the values of the key's first record.
+    /// A running sum per key of the numeric field at `position` (of a
+    /// tuple, or a struct's field in declaration order), as Flink's
+    /// `sum(position)`: emits, after every record, the key's first record
+    /// with that field replaced by the sum so far. The host runs it (no
+    /// call into the job): integers add as `i64` (an overflow fails the
+    /// job, naming the key), floats as `f64`.
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn counts(words: KeyedStream<(String, i64), String>) -> DataStream<(String, i64)> {
+    /// words.sum(1)
+    /// # }
+    /// ```
+    pub fn sum(self, position: u32) -> DataStream<T> {
+        self.aggregate(AggregateFunction::Sum, position)
+    }
+
+    /// A running minimum per key of the numeric field at `position`, as
+    /// Flink's `min(position)`: only that field changes; the other fields
+    /// keep the values of the key's first record (use
+    /// [`min_by`](Self::min_by) for the whole record holding the minimum).
+    /// Run by the host, as [`sum`](Self::sum).
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn lowest(readings: KeyedStream<(String, f64), String>) -> DataStream<(String, f64)> {
+    /// readings.min(1)
+    /// # }
+    /// ```
+    pub fn min(self, position: u32) -> DataStream<T> {
+        self.aggregate(AggregateFunction::Min, position)
+    }
+
+    /// A running maximum per key of the numeric field at `position`, as
+    /// Flink's `max(position)` (see [`min`](Self::min)).
+    pub fn max(self, position: u32) -> DataStream<T> {
+        self.aggregate(AggregateFunction::Max, position)
+    }
+
+    /// Per key, the whole record with the least numeric field at
+    /// `position` so far, as Flink's `minBy(position)`: on ties the earlier
+    /// record stays. Run by the host, as [`sum`](Self::sum).
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn cheapest(offers: KeyedStream<(String, String, i64), String>) -> DataStream<(String, String, i64)> {
+    /// offers.min_by(2)
+    /// # }
+    /// ```
+    pub fn min_by(self, position: u32) -> DataStream<T> {
+        self.aggregate(AggregateFunction::MinBy, position)
+    }
+
+    /// Per key, the whole record with the greatest numeric field at
+    /// `position` so far, as Flink's `maxBy(position)` (see
+    /// [`min_by`](Self::min_by)).
+    pub fn max_by(self, position: u32) -> DataStream<T> {
+        self.aggregate(AggregateFunction::MaxBy, position)
+    }
+
+    /// A running sum per key of the numeric field `field` points to, run
+    /// in the job (any `AddAssign` type, where [`sum`](Self::sum) takes
+    /// integers and floats); the other fields keep the values of the key's
+    /// first record.
     ///
     /// ```
     /// # use wflink_sdk::prelude::*;
@@ -82,19 +145,17 @@ impl<T: Data, K> KeyedStream<T, K> {
         self.reduce_named("Sum", sum(field))
     }
 
-    /// A running minimum per key of the field `field` points to, as Flink's
-    /// `min(field)`: only that field changes; the other fields keep the
-    /// values of the key's first record (use [`min_by`](Self::min_by) for
-    /// the whole record holding the minimum). Emits the running record
-    /// after every record.
+    /// A running minimum per key of the field `field` points to, run in
+    /// the job (any `PartialOrd` type, where [`min`](Self::min) takes
+    /// numbers): only that field changes, as in [`min`](Self::min).
     ///
     /// ```
     /// # use wflink_sdk::prelude::*;
-    /// # fn lowest(readings: KeyedStream<(String, f64), String>) -> DataStream<(String, f64)> {
-    /// readings.min(|t| &mut t.1)
+    /// # fn first_names(people: KeyedStream<(String, String), String>) -> DataStream<(String, String)> {
+    /// people.min_with(|t| &mut t.1)
     /// # }
     /// ```
-    pub fn min<N, F>(self, field: F) -> DataStream<T>
+    pub fn min_with<N, F>(self, field: F) -> DataStream<T>
     where
         N: PartialOrd + Copy,
         F: Fn(&mut T) -> &mut N + 'static,
@@ -102,9 +163,9 @@ impl<T: Data, K> KeyedStream<T, K> {
         self.reduce_named("Min", extreme_field(field, true))
     }
 
-    /// A running maximum per key of the field `field` points to, as Flink's
-    /// `max(field)`: only that field changes (see [`min`](Self::min)).
-    pub fn max<N, F>(self, field: F) -> DataStream<T>
+    /// A running maximum per key of the field `field` points to, run in
+    /// the job (see [`min_with`](Self::min_with)).
+    pub fn max_with<N, F>(self, field: F) -> DataStream<T>
     where
         N: PartialOrd + Copy,
         F: Fn(&mut T) -> &mut N + 'static,
@@ -112,17 +173,17 @@ impl<T: Data, K> KeyedStream<T, K> {
         self.reduce_named("Max", extreme_field(field, false))
     }
 
-    /// Per key, the whole record with the least `by(record)` so far, as
-    /// Flink's `minBy(field)`: on ties the earlier record stays. Emits it
-    /// after every record.
+    /// Per key, the whole record with the least `by(record)` so far, run
+    /// in the job (any `PartialOrd` key, where [`min_by`](Self::min_by)
+    /// takes a numeric field): on ties the earlier record stays.
     ///
     /// ```
     /// # use wflink_sdk::prelude::*;
-    /// # fn cheapest(offers: KeyedStream<(String, String, i64), String>) -> DataStream<(String, String, i64)> {
-    /// offers.min_by(|t| t.2)
+    /// # fn shortest(offers: KeyedStream<(String, String), String>) -> DataStream<(String, String)> {
+    /// offers.min_by_key(|t| t.1.len())
     /// # }
     /// ```
-    pub fn min_by<N, F>(self, by: F) -> DataStream<T>
+    pub fn min_by_key<N, F>(self, by: F) -> DataStream<T>
     where
         N: PartialOrd,
         F: Fn(&T) -> N + 'static,
@@ -130,9 +191,9 @@ impl<T: Data, K> KeyedStream<T, K> {
         self.reduce_named("Min By", extreme_record(by, true))
     }
 
-    /// Per key, the whole record with the greatest `by(record)` so far, as
-    /// Flink's `maxBy(field)`: on ties the earlier record stays.
-    pub fn max_by<N, F>(self, by: F) -> DataStream<T>
+    /// Per key, the whole record with the greatest `by(record)` so far,
+    /// run in the job (see [`min_by_key`](Self::min_by_key)).
+    pub fn max_by_key<N, F>(self, by: F) -> DataStream<T>
     where
         N: PartialOrd,
         F: Fn(&T) -> N + 'static,
@@ -184,6 +245,14 @@ impl<T: Data, K> KeyedStream<T, K> {
             self.stream.plan.borrow_mut().fail(crate::JobError::invalid_plan(error));
         }
         CountWindowedStream::new(self.stream, size.max(1), slide.max(1))
+    }
+
+    /// A built-in aggregation over the field at `position`, run by the
+    /// host: the node has no operator in the job, and Flink's name.
+    fn aggregate(self, function: AggregateFunction, position: u32) -> DataStream<T> {
+        let aggregation = Aggregation { function, field: AggregateField::Position(position) };
+        let name = format!("Keyed Aggregation: {}", aggregation.describe());
+        self.stream.then(NodeKind::Aggregate(aggregation), &name, None)
     }
 
     fn reduce_named<F>(self, name: &str, f: F) -> DataStream<T>

@@ -4,6 +4,6 @@
 
 pub use wflink_abi::TimeDomain;
 pub use wflink_abi::plan::{
-    BroadcastProcessSpec, Connector, Edge, KeyedProcessSpec, Node, NodeKind, Partitioning, StateDescriptor, StateKind,
-    StreamPlan, WatermarkStrategy, WindowAssigner, WindowSpec,
+    AggregateField, AggregateFunction, Aggregation, BroadcastProcessSpec, Connector, Edge, KeyedProcessSpec, Node,
+    NodeKind, Partitioning, StateDescriptor, StateKind, StreamPlan, WatermarkStrategy, WindowAssigner, WindowSpec,
 };

@@ -71,6 +71,44 @@ fn wordcount_records_nodes_in_order_with_names_uids_and_edges() {
     assert_eq!(plan.nodes[4].kind, NodeKind::Sink(Connector::new("print", &[])));
 }
 
+/// `sum`, `min`, `max`, `min_by` and `max_by` are the host's: a node with
+/// no operator here, which a chain never opens; the map after it opens as
+/// the first node of its chain.
+#[test]
+fn built_in_aggregations_are_host_nodes_named_as_flink_names_them() {
+    use crate::plan::{AggregateField, AggregateFunction, Aggregation};
+    fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobError> {
+        let keyed = env.read_text_file("/in").map(|l: String| (l, 1i64)).key_by(|t: &(String, i64)| t.0.clone());
+        let stream = match args.required("f")? {
+            "sum" => keyed.sum(1),
+            "min" => keyed.min(1),
+            "max" => keyed.max(1),
+            "min-by" => keyed.min_by(1),
+            _ => keyed.max_by(1),
+        };
+        stream.map(|t: (String, i64)| t.1).print();
+        Ok(())
+    }
+    let functions = [
+        ("sum", AggregateFunction::Sum, "SUM(1)"),
+        ("min", AggregateFunction::Min, "MIN(1)"),
+        ("max", AggregateFunction::Max, "MAX(1)"),
+        ("min-by", AggregateFunction::MinBy, "MIN_BY(1)"),
+        ("max-by", AggregateFunction::MaxBy, "MAX_BY(1)"),
+    ];
+    for (arg, function, shown) in functions {
+        let plan = crate::describe(build, &args(&["--f", arg])).unwrap();
+        let node = &plan.nodes[3];
+        let aggregation = Aggregation { function, field: AggregateField::Position(1) };
+        assert_eq!(node.kind, NodeKind::Aggregate(aggregation));
+        assert_eq!((node.name.clone(), node.uid.as_str()), (format!("Keyed Aggregation: {shown}"), "aggregate-3"));
+        assert_eq!(node.inputs, [Edge { source: 2, partitioning: Partitioning::Hash }]);
+    }
+    let recorded = || record(build, &args(&["--f", "sum"])).unwrap();
+    assert!(Chain::open(recorded(), &[3]).is_err(), "the aggregation is no function of the job");
+    assert!(Chain::open(recorded(), &[4]).is_ok(), "the map after it starts its chain");
+}
+
 #[test]
 fn sources_and_sinks_carry_their_connector_options() {
     let plan = crate::describe(

@@ -27,7 +27,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         })
         .name("tokenize")
         .key_by_ref(|(word, _): &(String, i64)| word)
-        .sum_by(|(_, count)| count)
+        .sum(1)
         .name("count");
     if let Some(dir) = args.get("output") {
         counts.write_as_text(dir);

@@ -6,8 +6,8 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, StreamGraphExt, StreamNode,
-    WatermarkStrategy, chain_break,
+    Aggregation, Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, StreamGraphExt,
+    StreamNode, WatermarkStrategy, chain_break,
 };
 use crate::ids::{NodeId, VertexIndex};
 
@@ -64,6 +64,30 @@ pub struct JobVertex {
     pub broadcast_states: Vec<StateDescriptor>,
     /// Sinks fed by the side outputs of the chain's nodes, by tag.
     pub side_sinks: Vec<SideSink>,
+    /// The host's built-in aggregation heading the chain, if any: the
+    /// host runs it on each batch, then the guest runs the rest of the
+    /// chain (its user nodes) on the aggregation's output.
+    #[serde(default)]
+    pub aggregation: Option<HostAggregation>,
+}
+
+/// A built-in aggregation the host runs at the head of a chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostAggregation {
+    /// The node's name, for errors.
+    pub node: String,
+    /// What it computes.
+    pub aggregation: Aggregation,
+}
+
+impl JobVertex {
+    /// Whether the guest's own chain starts keyed (with a reduce or a
+    /// keyed process function): the vertex is keyed and the keyed head is
+    /// not the host's aggregation, after which the guest's nodes run
+    /// unkeyed.
+    pub fn guest_keyed(&self) -> bool {
+        self.keyed && self.aggregation.is_none()
+    }
 }
 
 /// Flink's default `pipeline.auto-watermark-interval`: 200 ms.
@@ -405,6 +429,7 @@ impl<'g> Chaining<'g> {
             named_states: Vec::new(),
             broadcast_states: Vec::new(),
             side_sinks: Vec::new(),
+            aggregation: None,
         });
         Ok(index)
     }
@@ -427,6 +452,9 @@ impl<'g> Chaining<'g> {
         v.needs_context |= node.kind.needs_context();
         match &node.kind {
             NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
+            NodeKind::Aggregate(aggregation) => {
+                v.aggregation = Some(HostAggregation { node: node.name.clone(), aggregation: aggregation.clone() })
+            }
             NodeKind::KeyedProcess(spec) | NodeKind::KeyedCoProcess(spec) => {
                 v.named_states.extend(spec.states.iter().cloned())
             }

@@ -50,6 +50,29 @@ fn forward_edges_at_equal_parallelism_chain_and_key_by_breaks() {
     assert_eq!(job.vertices[1].user_nodes, [3]);
 }
 
+/// The host's aggregation heads its chain; the guest runs what follows it.
+#[test]
+fn an_aggregation_heads_its_vertex_and_the_guest_runs_the_rest() {
+    use crate::graph::{AggregateField, AggregateFunction, Aggregation};
+    let mut plan = wordcount();
+    let sum = Aggregation { function: AggregateFunction::Sum, field: AggregateField::Position(1) };
+    plan.nodes[3].kind = NodeKind::Aggregate(sum.clone());
+    plan.nodes.insert(4, node(5, "format", NodeKind::Map, Some((3, Partitioning::Forward))));
+    plan.nodes[5].inputs[0].source = 5;
+    let job = JobGraph::build(&plan, sources(Some(2))).unwrap();
+    let count = &job.vertices[1];
+    assert_eq!(count.name, "count -> format -> Sink: Print");
+    assert!(count.keyed && !count.guest_keyed());
+    assert_eq!(count.user_nodes, [5]);
+    let aggregation = count.aggregation.as_ref().unwrap();
+    assert_eq!((aggregation.node.as_str(), &aggregation.aggregation), ("count", &sum));
+    assert!(job.vertices[0].aggregation.is_none() && !job.vertices[0].keyed);
+
+    plan.nodes[3].inputs[0].partitioning = Partitioning::Forward;
+    let error = JobGraph::build(&plan, sources(Some(2))).unwrap_err();
+    assert_eq!(error, PlanError::NotKeyed("count".into()));
+}
+
 #[test]
 fn slot_sharing_needs_as_many_slots_as_the_highest_parallelism() {
     let job = JobGraph::build(&wordcount(), sources(Some(2))).unwrap();

@@ -10,10 +10,11 @@ mod stream_graph;
 mod subtask;
 
 pub use chaining::{ChainBreak, chain_break};
-pub use job_graph::{JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
+pub use job_graph::{HostAggregation, JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
 pub use partition::Partitioning;
 pub use stream_graph::{
-    BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind, PlanError, StateDescriptor, StateKind, StreamEdge,
-    StreamGraph, StreamGraphExt, StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
+    AggregateField, AggregateFunction, Aggregation, BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind,
+    PlanError, StateDescriptor, StateKind, StreamEdge, StreamGraph, StreamGraphExt, StreamNode, WatermarkStrategy,
+    WindowAssigner, WindowSpec,
 };
 pub use subtask::SubtaskId;

@@ -65,8 +65,9 @@ pub enum PlanError {
 /// The plan's types, shared with the SDK ([`wflink_abi::plan`]): the
 /// runtime keeps Flink's names for the graph, node and edge.
 pub use wflink_abi::plan::{
-    BroadcastProcessSpec, Connector, Edge as StreamEdge, KeyedProcessSpec, Node as StreamNode, NodeKind,
-    StateDescriptor, StateKind, StreamPlan as StreamGraph, WatermarkStrategy, WindowAssigner, WindowSpec,
+    AggregateField, AggregateFunction, Aggregation, BroadcastProcessSpec, Connector, Edge as StreamEdge,
+    KeyedProcessSpec, Node as StreamNode, NodeKind, StateDescriptor, StateKind, StreamPlan as StreamGraph,
+    WatermarkStrategy, WindowAssigner, WindowSpec,
 };
 
 /// What the runtime asks of a plan: is it runnable, and how its nodes connect.

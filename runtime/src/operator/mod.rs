@@ -17,9 +17,12 @@
 //! their batches short. Watermarks from upstream are passed on as soon as
 //! they advance the combined watermark.
 
+mod aggregate;
+mod record_field;
 mod side_sinks;
 mod task_error;
 
+pub use aggregate::{AggregateError, Aggregator};
 pub use side_sinks::SideSinks;
 pub use task_error::TaskError;
 
@@ -108,7 +111,7 @@ impl ChainContext {
         side_sinks: &[SideSinkState],
         recovering: bool,
     ) -> Result<Self, ConnectorError> {
-        let keyed = vertex.needs_context && vertex.keyed;
+        let keyed = vertex.needs_context && vertex.guest_keyed();
         let emit_interval =
             (vertex.auto_watermark_interval_ms > 0).then(|| Duration::from_millis(vertex.auto_watermark_interval_ms));
         Ok(ChainContext {

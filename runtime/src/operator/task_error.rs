@@ -19,6 +19,9 @@ pub enum TaskError {
     /// The task was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// A built-in aggregation met a record it cannot fold.
+    #[error(transparent)]
+    Aggregate(#[from] crate::operator::AggregateError),
     /// The chain broke the rules of keyed state or timers.
     #[error(transparent)]
     Contract(#[from] crate::operator::ContractError),
@@ -48,6 +51,8 @@ impl TaskError {
         let kind = match self {
             TaskError::Guest(WasmError::Timeout { .. }) => FailureKind::Timeout,
             TaskError::Guest(_) => FailureKind::UserCode,
+            // The job's records are at fault, as for an error of its own functions.
+            TaskError::Aggregate(_) => FailureKind::UserCode,
             TaskError::Connector(_) => FailureKind::Connector,
             // Never reported as a failure (the task ends CANCELED); named for completeness.
             TaskError::Cancelled => FailureKind::Internal,

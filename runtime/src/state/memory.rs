@@ -25,6 +25,10 @@ impl Entry {
         &self.bytes[self.key_len as usize..]
     }
 
+    fn value_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.key_len as usize..]
+    }
+
     fn set_value(&mut self, value: &[u8]) {
         self.bytes.truncate(self.key_len as usize);
         self.bytes.extend_from_slice(value);
@@ -43,6 +47,14 @@ impl MemoryStateBackend {
     pub fn new(key_groups: Range<u32>) -> Self {
         let tables = key_groups.clone().map(|_| HashTable::new()).collect();
         MemoryStateBackend { key_groups, tables, len: 0 }
+    }
+
+    /// The value stored for `key`, to change where it stands (the host's
+    /// aggregations update running values in place).
+    pub fn value_mut(&mut self, key: StateKey<'_>) -> Option<&mut [u8]> {
+        let index = self.table_index(key.group);
+        let entry = self.tables[index].find_mut(key.hash, |e| e.hash == key.hash && e.key() == key.bytes)?;
+        Some(entry.value_mut())
     }
 
     fn table_index(&self, key_group: u32) -> usize {

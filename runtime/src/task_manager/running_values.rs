@@ -9,11 +9,13 @@
 //! (`snapshot-state`). A chain that declines (the Python, JavaScript and C
 //! libraries) keeps the per-call protocol: the host gathers the state of
 //! each batch's keys before the call and writes the changed entries back.
+//! The host's built-in aggregations keep their running records here too
+//! (the guest is not involved).
 
 use std::ops::Range;
 
 use crate::network::Batch;
-use crate::operator::{ContractError, TaskError};
+use crate::operator::{Aggregator, ContractError, TaskError};
 use crate::state::{self, EntryPosition, GroupedEntries, KeyedState, KeyedStateBackend, MemoryStateBackend};
 use crate::wasm::GuestInstance;
 
@@ -62,6 +64,13 @@ impl RunningValues {
         let (records, changed) = guest.process(batch, &mut self.state_in)?;
         self.apply(&changed, true)?;
         Ok(records)
+    }
+
+    /// Folds `batch` into the running records of the host's aggregation,
+    /// appending its output to `out`.
+    pub fn aggregate(&mut self, aggregator: &mut Aggregator, batch: &Batch, out: &mut Batch) -> Result<(), TaskError> {
+        aggregator.process(&mut self.backend, batch, out)?;
+        Ok(())
     }
 
     /// Takes the changes of the chain's last call (`finish`).

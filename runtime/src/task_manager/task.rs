@@ -19,7 +19,7 @@ use crate::graph::partition::key_group_range;
 use crate::graph::{JobVertex, StateDescriptor};
 use crate::metrics::TaskMetrics;
 use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
-use crate::operator::{ChainContext, Emit, TaskError};
+use crate::operator::{Aggregator, ChainContext, Emit, TaskError};
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::state::MemoryNamedBackend;
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
@@ -70,7 +70,10 @@ enum Output {
 /// The running parts of a task: the guest chain, its keyed state and the output.
 struct Pipeline {
     guest: Option<GuestInstance>,
-    /// The running values of a keyed chain without context.
+    /// The host's built-in aggregation heading the chain, if any.
+    aggregator: Option<Aggregator>,
+    /// The running values of a keyed chain without context, or of the
+    /// host's aggregation.
     keyed_state: Option<RunningValues>,
     output: Output,
     /// Watermarks, timers, named state and side outputs.
@@ -237,7 +240,7 @@ fn open_guest(
 ) -> Result<GuestInstance, TaskError> {
     let mut guest = GuestInstance::new(component, settings)?;
     guest.open(args, &vertex.user_nodes, info)?;
-    if vertex.needs_context && vertex.keyed {
+    if vertex.needs_context && vertex.guest_keyed() {
         let declared = vertex.named_states.iter().map(|s| s.id).collect();
         let backend = Box::new(MemoryNamedBackend::new(key_groups.clone()));
         guest.set_named_state(backend, declared, vertex.max_parallelism);
@@ -331,9 +334,13 @@ impl Pipeline {
         if let Some(guest) = &mut guest {
             time.offer_state_keeping(guest)?;
         }
-        let mut keyed_state = (vertex.keyed && !vertex.needs_context)
+        let aggregator = vertex
+            .aggregation
+            .as_ref()
+            .map(|a| Aggregator::new(a.aggregation.clone(), a.node.clone(), vertex.max_parallelism));
+        let mut keyed_state = (vertex.keyed && (aggregator.is_some() || !vertex.needs_context))
             .then(|| RunningValues::new(key_groups.clone(), vertex.max_parallelism));
-        if let (Some(values), Some(guest)) = (&mut keyed_state, &mut guest) {
+        if let (Some(values), Some(guest), None) = (&mut keyed_state, &mut guest, &aggregator) {
             values.offer_keeping(guest)?;
         }
         let output = match output {
@@ -352,6 +359,7 @@ impl Pipeline {
         };
         Ok(Pipeline {
             guest,
+            aggregator,
             keyed_state,
             output,
             time,
@@ -372,6 +380,12 @@ impl Pipeline {
     /// for reuse.
     fn process(&mut self, batch: &mut Batch, input: u32) -> Result<(), TaskError> {
         let started = Instant::now();
+        if let (Some(aggregator), Some(values)) = (&mut self.aggregator, &mut self.keyed_state) {
+            // The host's aggregation first; the guest runs the rest of the chain on its output.
+            let mut out = Batch::with_capacity(batch.len(), batch.values.len());
+            values.aggregate(aggregator, batch, &mut out)?;
+            *batch = out;
+        }
         if let (Some(guest), true) = (&mut self.guest, self.time.needs_context()) {
             let Pipeline { time, output, metrics, .. } = self;
             time.process(guest, batch, input, &mut |e| emit_to(output, metrics, e))?;
@@ -379,12 +393,10 @@ impl Pipeline {
             self.publish(started);
             return Ok(());
         }
-        let records = match &mut self.guest {
-            Some(guest) => match &mut self.keyed_state {
-                Some(values) => values.process(guest, batch)?,
-                None => guest.process(batch, &mut Default::default())?.0,
-            },
-            None => std::mem::take(batch),
+        let records = match (&mut self.guest, &mut self.keyed_state) {
+            (Some(guest), Some(values)) if self.aggregator.is_none() => values.process(guest, batch)?,
+            (Some(guest), _) => guest.process(batch, &mut Default::default())?.0,
+            (None, _) => std::mem::take(batch),
         };
         self.metrics.add_busy(started.elapsed());
         let status = self.time.observe_output(&records);

@@ -2,8 +2,9 @@
 
 use super::bindings::plan as wit;
 use crate::graph::{
-    BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind, Partitioning, StateDescriptor, StateKind, StreamEdge,
-    StreamGraph, StreamNode, WatermarkStrategy, WindowAssigner, WindowSpec,
+    AggregateField, AggregateFunction, Aggregation, BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind,
+    Partitioning, StateDescriptor, StateKind, StreamEdge, StreamGraph, StreamNode, WatermarkStrategy, WindowAssigner,
+    WindowSpec,
 };
 use crate::time::TimeDomain;
 
@@ -26,6 +27,7 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                     wit::NodeKind::KeyBy => NodeKind::KeyBy,
                     wit::NodeKind::PartitionCustom => NodeKind::PartitionCustom,
                     wit::NodeKind::Reduce => NodeKind::Reduce,
+                    wit::NodeKind::Aggregate(a) => NodeKind::Aggregate(aggregation(a)),
                     wit::NodeKind::AssignTimestamps(s) => NodeKind::AssignTimestamps(WatermarkStrategy {
                         max_out_of_orderness_ms: s.max_out_of_orderness_ms,
                         idle_timeout_ms: s.idle_timeout_ms,
@@ -68,6 +70,23 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
 
 fn connector(c: wit::Connector) -> Connector {
     Connector { name: c.name, options: c.options }
+}
+
+fn aggregation(a: wit::Aggregation) -> Aggregation {
+    Aggregation {
+        function: match a.function {
+            wit::AggregateFunction::Sum => AggregateFunction::Sum,
+            wit::AggregateFunction::Min => AggregateFunction::Min,
+            wit::AggregateFunction::Max => AggregateFunction::Max,
+            wit::AggregateFunction::MinBy => AggregateFunction::MinBy,
+            wit::AggregateFunction::MaxBy => AggregateFunction::MaxBy,
+        },
+        field: match a.field {
+            wit::AggregateField::Position(position) => AggregateField::Position(position),
+            wit::AggregateField::Name(name) => AggregateField::Name(name),
+            wit::AggregateField::Whole => AggregateField::Whole,
+        },
+    }
 }
 
 fn state_descriptor(d: wit::StateDescriptor) -> StateDescriptor {

@@ -106,6 +106,9 @@ pub enum NodeKind {
     PartitionCustom,
     /// Keyed running reduce, emitting after each update (guest function).
     Reduce,
+    /// A built-in keyed aggregation the host runs (`sum`, `min`, `max`,
+    /// `min_by`, `max_by`; no guest function). Needs keyed input.
+    Aggregate(Aggregation),
     /// Sets event timestamps (guest function); the host makes watermarks.
     AssignTimestamps(WatermarkStrategy),
     /// A ProcessFunction (guest function): side outputs, timestamps, the watermark.
@@ -145,7 +148,14 @@ impl NodeKind {
     /// Whether the guest runs this node (as opposed to a host connector
     /// or a side output, which the host routes).
     pub fn is_user_function(&self) -> bool {
-        !matches!(self, NodeKind::Source(_) | NodeKind::Sink(_) | NodeKind::SideOutput { .. } | NodeKind::Union)
+        !matches!(
+            self,
+            NodeKind::Source(_)
+                | NodeKind::Sink(_)
+                | NodeKind::SideOutput { .. }
+                | NodeKind::Union
+                | NodeKind::Aggregate(_)
+        )
     }
 
     /// Whether the node reads several inputs (and so starts a chain, as in Flink).
@@ -170,7 +180,10 @@ impl NodeKind {
     pub fn is_keyed(&self) -> bool {
         match self {
             NodeKind::BroadcastProcess(spec) => spec.keyed.is_some(),
-            other => matches!(other, NodeKind::Reduce | NodeKind::KeyedProcess(_) | NodeKind::KeyedCoProcess(_)),
+            other => matches!(
+                other,
+                NodeKind::Reduce | NodeKind::Aggregate(_) | NodeKind::KeyedProcess(_) | NodeKind::KeyedCoProcess(_)
+            ),
         }
     }
 
@@ -198,6 +211,7 @@ impl NodeKind {
             NodeKind::KeyBy => "key-by".into(),
             NodeKind::PartitionCustom => "partition-custom".into(),
             NodeKind::Reduce => "reduce".into(),
+            NodeKind::Aggregate(_) => "aggregate".into(),
             NodeKind::AssignTimestamps(_) => "timestamps".into(),
             NodeKind::Process => "process".into(),
             NodeKind::KeyedProcess(spec) if spec.window.is_some() => "window".into(),
@@ -209,6 +223,71 @@ impl NodeKind {
             NodeKind::KeyedCoProcess(_) => "keyed-co-process".into(),
             NodeKind::BroadcastProcess(spec) if spec.keyed.is_some() => "keyed-broadcast-process".into(),
             NodeKind::BroadcastProcess(_) => "broadcast-process".into(),
+        }
+    }
+}
+
+/// The function of a built-in keyed aggregation (WIT `aggregate-function`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum AggregateFunction {
+    /// The key's first record with the field replaced by its running sum.
+    Sum,
+    /// The key's first record with the field replaced by its least value so far.
+    Min,
+    /// The key's first record with the field replaced by its greatest value so far.
+    Max,
+    /// The whole record with the least field so far (the earlier on ties).
+    MinBy,
+    /// The whole record with the greatest field so far (the earlier on ties).
+    MaxBy,
+}
+
+impl AggregateFunction {
+    /// Flink's name of the function in capitals, as plans show it (`SUM`, `MIN_BY`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            AggregateFunction::Sum => "SUM",
+            AggregateFunction::Min => "MIN",
+            AggregateFunction::Max => "MAX",
+            AggregateFunction::MinBy => "MIN_BY",
+            AggregateFunction::MaxBy => "MAX_BY",
+        }
+    }
+}
+
+/// The field of a record a built-in aggregation reads (WIT `aggregate-field`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum AggregateField {
+    /// The element at this position of a record encoded as an array (tuples, lists, Rust structs).
+    Position(u32),
+    /// The value under this key of a record encoded as a map (dicts, objects).
+    Name(String),
+    /// The record itself, a number.
+    Whole,
+}
+
+/// A built-in keyed aggregation (WIT `aggregation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Aggregation {
+    /// What it computes.
+    pub function: AggregateFunction,
+    /// The field it reads.
+    pub field: AggregateField,
+}
+
+impl Aggregation {
+    /// How plans show it: `SUM(1)`, `MAX_BY(price)`, `MIN()` for the whole record.
+    pub fn describe(&self) -> String {
+        let function = self.function.label();
+        match &self.field {
+            AggregateField::Position(position) => format!("{function}({position})"),
+            AggregateField::Name(name) => format!("{function}({name})"),
+            AggregateField::Whole => format!("{function}()"),
         }
     }
 }

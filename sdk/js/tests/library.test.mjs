@@ -260,20 +260,23 @@ test("two keyed streams connect for a keyed co-process function with its states"
   ]);
 });
 
-test("min, max, minBy and maxBy follow Flink's semantics", () => {
-  const records = [["a", 5, 1], ["b", 3, 2], ["c", 3, 3], ["d", 9, 4]];
-  const running = (method) => {
-    let fn;
-    exportJob((env) => {
-      const stream = env.readTextFile("in").keyBy((l) => l.length)[method](1);
-      fn = stream.plan.nodes[stream.node].fn;
-      stream.print();
+test("sum, min, max, minBy and maxBy are the host's aggregations", () => {
+  const node = (method, field) => {
+    const { nodes } = exportJob((env) => {
+      env.readTextFile("in").keyBy((l) => l.length)[method](field).print();
     }).job.describe([]);
-    let acc;
-    return records.map((r) => (acc = acc === undefined ? r : fn(acc, r)));
+    return nodes.find((n) => n.kind.tag === "aggregate");
   };
-  assert.deepEqual(running("min"), [["a", 5, 1], ["a", 3, 1], ["a", 3, 1], ["a", 3, 1]]);
-  assert.deepEqual(running("max"), [["a", 5, 1], ["a", 5, 1], ["a", 5, 1], ["a", 9, 1]]);
-  assert.deepEqual(running("minBy"), [["a", 5, 1], ["b", 3, 2], ["b", 3, 2], ["b", 3, 2]]);
-  assert.deepEqual(running("maxBy"), [["a", 5, 1], ["a", 5, 1], ["a", 5, 1], ["d", 9, 4]]);
+  const functions = { sum: "sum", min: "min", max: "max", minBy: "min-by", maxBy: "max-by" };
+  for (const [method, fn] of Object.entries(functions)) {
+    assert.deepEqual(node(method, 1).kind.val, { function: fn, field: { tag: "position", val: 1 } });
+    assert.deepEqual(node(method, "price").kind.val, { function: fn, field: { tag: "name", val: "price" } });
+    assert.deepEqual(node(method, undefined).kind.val, { function: fn, field: { tag: "whole" } });
+  }
+  assert.equal(node("sum", 1).name, "Keyed Aggregation: SUM(1)");
+  assert.equal(node("maxBy", "price").name, "Keyed Aggregation: MAX_BY(price)");
+  assert.equal(node("sum", 1).uid, "aggregate-2");
+  assert.throws(() => node("sum", -1), /sum takes a field position from 0, not -1/);
+  assert.throws(() => node("sum", 1.5), /sum takes a field position from 0, not 1.5/);
+  assert.throws(() => node("sum", {}), /sum takes a field position \(a number\), an object key/);
 });

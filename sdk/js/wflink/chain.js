@@ -197,14 +197,11 @@ export class Chain {
     const out = new Output();
     let records;
     let changed = [];
-    this.direct = batch.timestamps.length === 0 ? out : undefined;
     // `from[i]`: the input record whose timestamp output `i` carries (a
     // count window's output: the record that fired it), if not the i-th.
     let from;
     if (this.reduceNode) [records, changed, from] = this.reduce(batch, state);
     else records = decodeValues(batch.values, batch.valueEnds, this.first.label());
-    this.direct = undefined;
-    if (records === undefined) return [out, changed];
     if (batch.timestamps.length === 0) {
       this.runInto(records, out, undefined);
     } else {
@@ -277,12 +274,8 @@ export class Chain {
     const records = decodeValues(batch.values, batch.valueEnds, node.label());
     const ids = keyStrings(batch.keys, batch.keyEnds);
     if (node.fn.countStep !== undefined) return this.countWindows(table, records, ids, batch);
-    // A sum of [key, n] pairs adds in place: each new value is encoded at
-    // once (when the reduce ends the chain), so later updates cannot change it.
-    const sumAt = node.sumPosition;
-    const direct = sumAt !== undefined && this.stages.length === 0 && !this.keyBy ? this.direct : undefined;
     const fn = node.fn;
-    const emitted = direct ? undefined : new Array(records.length);
+    const emitted = new Array(records.length);
     const changed = [];
     try {
       let keyStart = 0;
@@ -295,18 +288,14 @@ export class Chain {
           table.set(id, slot);
           changed.push(slot);
         } else {
-          if (direct && Array.isArray(slot.value)) slot.value[sumAt] += records[i][sumAt];
-          else slot.value = fn(slot.value, records[i]);
+          slot.value = fn(slot.value, records[i]);
           if (!slot.changed) {
             slot.changed = true;
             changed.push(slot);
           }
         }
         keyStart = batch.keyEnds[i];
-        if (direct) {
-          pack(direct.values, slot.value);
-          direct.valueEnds.push(direct.values.length);
-        } else emitted[i] = slot.value;
+        emitted[i] = slot.value;
       }
     } catch (e) {
       throw asUserError(node, e);

@@ -108,6 +108,16 @@ function guard(f) {
   }
 }
 
+/** The WIT `aggregation` of a built-in aggregation node: a position, an
+ * object key, or the record itself. */
+function aggregationToWit({ function: fn, field }) {
+  let witField;
+  if (field === undefined) witField = { tag: "whole" };
+  else if (typeof field === "string") witField = { tag: "name", val: field };
+  else witField = { tag: "position", val: field };
+  return { function: fn, field: witField };
+}
+
 function planToWit(plan) {
   const nodes = plan.nodes.map((n) => {
     let kind;
@@ -117,6 +127,8 @@ function planToWit(plan) {
       const s = n.spec;
       const idle = s.idleTimeoutMs === undefined ? undefined : BigInt(s.idleTimeoutMs);
       kind = { tag: n.kind, val: { maxOutOfOrdernessMs: BigInt(s.outOfOrdernessMs), idleTimeoutMs: idle } };
+    } else if (n.kind === "aggregate") {
+      kind = { tag: n.kind, val: aggregationToWit(n.spec) };
     } else if (n.kind === "side-output") {
       kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
     } else if (n.kind === "keyed-process" || n.kind === "keyed-co-process") {

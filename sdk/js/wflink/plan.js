@@ -42,8 +42,6 @@ export class Node {
     this.inputs = [];
     this.fn = fn;
     this.consumers = 0;
-    /** For `sum(position)`: the summed field. */
-    this.sumPosition = undefined;
     /** For a key-by: the key type the job declared (`keyBy(fn, keyType)`), if any. */
     this.keyType = undefined;
   }

@@ -20,26 +20,23 @@ import { takeDeclared } from "./state.js";
 import { WatermarkStrategy } from "./time.js";
 import { WindowedStream } from "./window.js";
 
-/** Whether `candidate` is strictly less (`less`) or greater than `current`. */
-function moreExtreme(candidate, current, less) {
-  return less ? candidate < current : candidate > current;
-}
-
-/** The reduce function of `min`/`max`: replaces only the field. */
-function extremeField(position, less) {
-  if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
-  return (acc, v) => {
-    if (!moreExtreme(v[position], acc[position], less)) return acc;
-    const next = acc.slice();
-    next[position] = v[position];
-    return next;
-  };
-}
-
-/** The reduce function of `minBy`/`maxBy`: keeps the whole record. */
-function extremeRecord(position, less) {
-  if (position === undefined) return (acc, v) => (moreExtreme(v, acc, less) ? v : acc);
-  return (acc, v) => (moreExtreme(v[position], acc[position], less) ? v : acc);
+/** A built-in aggregation node after `stream`: no function of the job,
+ * the host runs it (`spec` is `{ function, field }`).
+ * @param {KeyedStream} stream
+ * @param {string} fn
+ * @param {number | string | undefined} field
+ * @returns {DataStream} */
+function aggregation(stream, fn, field) {
+  const position = typeof field === "number";
+  if (position && !(Number.isInteger(field) && field >= 0 && field <= 0xffffffff)) {
+    throw new RangeError(`${fn} takes a field position from 0, not ${field}`);
+  }
+  if (!position && field !== undefined && typeof field !== "string") {
+    throw new TypeError(`${fn} takes a field position (a number), an object key (a string) or nothing, not ${String(field)}`);
+  }
+  const name = `Keyed Aggregation: ${fn.toUpperCase().replace("-", "_")}(${field === undefined ? "" : field})`;
+  const spec = { function: fn, field };
+  return new DataStream(stream.plan, stream.plan.add("aggregate", name, stream.node, undefined, undefined, spec));
 }
 
 /** A stream of records in the plan being built. Each operation returns
@@ -410,55 +407,54 @@ export class KeyedStream extends DataStream {
     return this.then("reduce", "Reduce", fn);
   }
 
-  /** A running sum per key of field `position` of array records (the
-   * other fields keep the key's first record's values), or of the records
-   * themselves when `position` is undefined.
-   * @param {number} [position]
+  /** A running sum per key of `field`, as Flink's `sum`: after every
+   * record, emits the key's first record with `field` replaced by the sum
+   * so far. `field` is a position of array records, a key of object
+   * records, or undefined to sum records that are numbers.
+   *
+   * The host runs it natively, not the interpreter: integers add as 64-bit
+   * integers (an overflow fails the job, naming the key), other numbers as
+   * floats, and an integer plus a float is a float. A record without the
+   * field, or whose field is not a number, fails the job.
+   * @param {number | string} [field]
    * @returns {DataStream} */
-  sum(position) {
-    if (position === undefined) return this.then("reduce", "Sum", (acc, v) => acc + v);
-    const stream = this.then("reduce", "Sum", (acc, v) => {
-      const next = acc.slice();
-      next[position] = acc[position] + v[position];
-      return next;
-    });
-    // Lets the chain add in place instead of copying the array per record.
-    this.plan.nodes[stream.node].sumPosition = position;
-    return stream;
-  }
-  /** A running minimum per key of field `position` of array records, as
-   * Flink's `min`: only that field changes, the others keep the key's
-   * first record's values (of the records themselves without `position`).
-   * Emits the running record after every record.
-   * @param {number} [position]
-   * @returns {DataStream} */
-  min(position) {
-    return this.then("reduce", "Min", extremeField(position, true));
+  sum(field) {
+    return aggregation(this, "sum", field);
   }
 
-  /** A running maximum per key of field `position`, as `min`.
-   * @param {number} [position]
+  /** A running minimum per key of `field` (as for `sum`), as Flink's
+   * `min`: only that field changes, the others keep the key's first
+   * record's values (use `minBy` for the whole record). Emits the running
+   * record after every record; run by the host.
+   * @param {number | string} [field]
    * @returns {DataStream} */
-  max(position) {
-    return this.then("reduce", "Max", extremeField(position, false));
+  min(field) {
+    return aggregation(this, "min", field);
   }
 
-  /** Per key, the whole record with the least field `position` so far, as
-   * Flink's `minBy`: on ties the earlier record stays.
-   * @param {number} [position]
+  /** A running maximum per key of `field`, as `min`.
+   * @param {number | string} [field]
    * @returns {DataStream} */
-  minBy(position) {
-    return this.then("reduce", "Min By", extremeRecord(position, true));
+  max(field) {
+    return aggregation(this, "max", field);
   }
 
-  /** Per key, the whole record with the greatest field `position` so far,
-   * as `minBy`.
-   * @param {number} [position]
+  /** Per key, the whole record with the least `field` so far (as for
+   * `sum`), as Flink's `minBy`: on ties the earlier record stays. Run by
+   * the host.
+   * @param {number | string} [field]
    * @returns {DataStream} */
-  maxBy(position) {
-    return this.then("reduce", "Max By", extremeRecord(position, false));
+  minBy(field) {
+    return aggregation(this, "min-by", field);
   }
 
+  /** Per key, the whole record with the greatest field `field` so far, as
+   * `minBy`.
+   * @param {number | string} [field]
+   * @returns {DataStream} */
+  maxBy(field) {
+    return aggregation(this, "max-by", field);
+  }
 
   /** Runs a KeyedProcessFunction (an object with `processElement(value,
    * ctx, out)` and optionally `onTimer(timestamp, ctx, out)`) on each

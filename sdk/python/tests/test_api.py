@@ -76,7 +76,7 @@ def wordcount(env, args):
 def test_a_plan_is_recorded_in_creation_order_with_hash_edges_after_key_by():
     plan = record(wordcount, ["--input", "in.txt"])
     assert plan.job_name == "wordcount"
-    assert [n.kind for n in plan.nodes] == ["source", "flat-map", "map", "key-by", "reduce", "sink"]
+    assert [n.kind for n in plan.nodes] == ["source", "flat-map", "map", "key-by", "aggregate", "sink"]
     assert [n.inputs for n in plan.nodes] == [[], [(0, "forward")], [(1, "forward")], [(2, "forward")], [(3, "hash")], [(4, "forward")]]
     assert plan.nodes[4].name == "counts"
     assert [n.uid for n in plan.nodes][:2] == ["source-file-0", "flat-map-1"]
@@ -190,26 +190,24 @@ def test_two_keyed_streams_connect_for_a_keyed_co_process_function_with_its_stat
     assert [name for _, name, _ in node.spec["states"]] == ["total"]
 
 
-def test_min_max_min_by_and_max_by_follow_flinks_semantics():
+def test_sum_min_max_min_by_and_max_by_are_the_hosts_aggregations():
     from wflink.stream import KeyedStream
 
-    records = [("a", 5, 1), ("b", 3, 2), ("c", 3, 3), ("d", 9, 4)]
-
-    def running(method):
+    def node(method, field):
         def build(env, args):
-            getattr(env.read_text_file("in").key_by(len), method)(1).print()
+            getattr(env.read_text_file("in").key_by(len), method)(field).print()
 
-        fn = record(build, []).nodes[2].fn
-        out, acc = [], None
-        for r in records:
-            acc = r if acc is None else fn(acc, r)
-            out.append(acc)
-        return out
+        return record(build, []).nodes[2]
 
-    assert running("min") == [("a", 5, 1), ("a", 3, 1), ("a", 3, 1), ("a", 3, 1)]
-    assert running("max") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("a", 9, 1)]
-    assert running("min_by") == [("a", 5, 1), ("b", 3, 2), ("b", 3, 2), ("b", 3, 2)]
-    assert running("max_by") == [("a", 5, 1), ("a", 5, 1), ("a", 5, 1), ("d", 9, 4)]
+    for method, function in [("sum", "sum"), ("min", "min"), ("max", "max"), ("min_by", "min-by"), ("max_by", "max-by")]:
+        for field in [1, "price", None]:
+            n = node(method, field)
+            assert (n.kind, n.spec, n.fn, n.uid) == ("aggregate", (function, field), None, "aggregate-2")
+    assert node("sum", 1).name == "Keyed Aggregation: SUM(1)"
+    assert node("max_by", "price").name == "Keyed Aggregation: MAX_BY(price)"
+    for bad, error in [(-1, ValueError), (1.5, TypeError), (True, TypeError)]:
+        with pytest.raises(error):
+            node("sum", bad)
     assert KeyedStream.min.__doc__
 
 

@@ -289,13 +289,6 @@ class Chain:
         try:
             if node.spec == ("step", None):
                 stamps = self._steps(node.fn.step, table, keys, records, stamps, emitted)
-            elif node.spec == ("sum", 1) and set(map(len, records)) == {2}:
-                # The running count of (word, n) pairs, without a call per record.
-                for key, record in zip(keys, records):
-                    current = get(key)
-                    new = record if current is None else (current[0], current[1] + record[1])
-                    table[key] = new
-                    emit(new)
             else:
                 fn = node.fn
                 for key, record in zip(keys, records):

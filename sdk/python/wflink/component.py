@@ -136,6 +136,8 @@ def _plan_to_wit(plan):
             kind = (wit_plan.NodeKind_Source if n.kind == "source" else wit_plan.NodeKind_Sink)(connector)
         elif n.kind in _KINDS:
             kind = _KINDS[n.kind]()
+        elif n.kind == "aggregate":
+            kind = _aggregation_to_wit(*n.spec)
         else:
             kind = _timed_kind_to_wit(n)
         inputs = [wit_plan.Edge(source=s, partitioning=_PARTITIONING[p]) for s, p in n.inputs]
@@ -143,6 +145,26 @@ def _plan_to_wit(plan):
             wit_plan.Node(id=n.id, name=n.name, uid=n.uid, kind=kind, parallelism=n.parallelism, inputs=inputs)
         )
     return wit_plan.StreamPlan(job_name=plan.job_name, nodes=nodes, parallelism=plan.parallelism)
+
+
+_AGGREGATE_FUNCTIONS = {
+    "sum": wit_plan.AggregateFunction.SUM,
+    "min": wit_plan.AggregateFunction.MIN,
+    "max": wit_plan.AggregateFunction.MAX,
+    "min-by": wit_plan.AggregateFunction.MIN_BY,
+    "max-by": wit_plan.AggregateFunction.MAX_BY,
+}
+
+
+def _aggregation_to_wit(function, field):
+    """The WIT kind of a built-in aggregation: a position, a dict key, or the record itself."""
+    if field is None:
+        wit_field = wit_plan.AggregateField_Whole()
+    elif isinstance(field, str):
+        wit_field = wit_plan.AggregateField_Name(field)
+    else:
+        wit_field = wit_plan.AggregateField_Position(field)
+    return wit_plan.NodeKind_Aggregate(wit_plan.Aggregation(function=_AGGREGATE_FUNCTIONS[function], field=wit_field))
 
 
 def _timed_kind_to_wit(n):

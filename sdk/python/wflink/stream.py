@@ -468,39 +468,49 @@ class KeyedStream(DataStream):
         mutate). Emits the new state after every record."""
         return self._then("reduce", "Reduce", fn, DataStream)
 
-    def sum(self, position: Optional[int]) -> DataStream:
-        """A running sum per key of field ``position`` of tuple records (the
-        other fields keep the key's first record's values), or of the records
-        themselves when ``position`` is None."""
-        if position is None:
-            return self._then("reduce", "Sum", lambda acc, v: acc + v, DataStream, spec=("sum", None))
+    def sum(self, field: Union[int, str, None]) -> DataStream:
+        """A running sum per key of ``field``, as Flink's ``sum``: after
+        every record, emits the key's first record with ``field`` replaced
+        by the sum so far. ``field`` is a position of tuple or list records,
+        a key of dict records, or None to sum records that are numbers.
 
-        def add(acc, value):
-            return acc[:position] + (acc[position] + value[position],) + acc[position + 1 :]
+        The host runs it natively, not the interpreter: ints add as 64-bit
+        integers (an overflow fails the job, naming the key), floats as
+        floats, and an int plus a float is a float. A record without the
+        field, or whose field is not a number, fails the job."""
+        return self._aggregate("sum", field)
 
-        # The spec lets the chain fold (str, int) pairs without calling ``add``.
-        return self._then("reduce", "Sum", add, DataStream, spec=("sum", position))
+    def min(self, field: Union[int, str, None] = None) -> DataStream:
+        """A running minimum per key of ``field`` (as for :meth:`sum`), as
+        Flink's ``min``: only that field changes, the others keep the key's
+        first record's values (use :meth:`min_by` for the whole record).
+        Emits the running record after every record; run by the host."""
+        return self._aggregate("min", field)
 
-    def min(self, position: Optional[int] = None) -> DataStream:
-        """A running minimum per key of field ``position`` of tuple records,
-        as Flink's ``min``: only that field changes, the others keep the
-        key's first record's values (of the records themselves when
-        ``position`` is None). Emits the running record after every record."""
-        return self._then("reduce", "Min", _extreme_field(position, less=True), DataStream)
+    def max(self, field: Union[int, str, None] = None) -> DataStream:
+        """A running maximum per key of ``field``, as :meth:`min`."""
+        return self._aggregate("max", field)
 
-    def max(self, position: Optional[int] = None) -> DataStream:
-        """A running maximum per key of field ``position``, as :meth:`min`."""
-        return self._then("reduce", "Max", _extreme_field(position, less=False), DataStream)
+    def min_by(self, field: Union[int, str, None] = None) -> DataStream:
+        """Per key, the whole record with the least ``field`` so far (as
+        for :meth:`sum`), as Flink's ``min_by``: on ties the earlier record
+        stays. Run by the host."""
+        return self._aggregate("min-by", field)
 
-    def min_by(self, position: Optional[int] = None) -> DataStream:
-        """Per key, the whole record with the least field ``position`` so
-        far, as Flink's ``min_by``: on ties the earlier record stays."""
-        return self._then("reduce", "Min By", _extreme_record(position, less=True), DataStream)
+    def max_by(self, field: Union[int, str, None] = None) -> DataStream:
+        """Per key, the whole record with the greatest ``field`` so far, as
+        :meth:`min_by`."""
+        return self._aggregate("max-by", field)
 
-    def max_by(self, position: Optional[int] = None) -> DataStream:
-        """Per key, the whole record with the greatest field ``position`` so
-        far, as :meth:`min_by`."""
-        return self._then("reduce", "Max By", _extreme_record(position, less=False), DataStream)
+    def _aggregate(self, function, field):
+        """A built-in aggregation node: no function of the job, the host
+        runs it (``spec`` is ``(function, field)``)."""
+        if isinstance(field, bool) or not (field is None or isinstance(field, (int, str))):
+            raise TypeError(f"{function} takes a field position (int), a dict key (str) or None, not {field!r}")
+        if isinstance(field, int) and field < 0:
+            raise ValueError(f"{function} takes a field position from 0, not {field}")
+        name = f"Keyed Aggregation: {function.upper().replace('-', '_')}({'' if field is None else field})"
+        return self._then("aggregate", name, None, DataStream, spec=(function, field))
 
     def process(self, fn: KeyedProcessFunction) -> DataStream:  # type: ignore[override]
         """Runs a :class:`~wflink.KeyedProcessFunction` on each record with
@@ -536,30 +546,6 @@ class KeyedStream(DataStream):
     def _two_inputs(self, other, kind, name, fn, spec):
         """A node reading this stream as input 0 and ``other`` as input 1."""
         return DataStream(self._plan, self._plan.add(kind, name, self._node, fn=fn, spec=spec, more_inputs=[other._node]))
-
-
-def _more_extreme(candidate, current, less):
-    return candidate < current if less else candidate > current
-
-
-def _extreme_field(position, less):
-    """The reduce function of ``min``/``max``: replaces only the field."""
-    if position is None:
-        return lambda acc, value: value if _more_extreme(value, acc, less) else acc
-
-    def fold(acc, value):
-        if _more_extreme(value[position], acc[position], less):
-            return tuple(acc[:position]) + (value[position],) + tuple(acc[position + 1 :])
-        return acc
-
-    return fold
-
-
-def _extreme_record(position, less):
-    """The reduce function of ``min_by``/``max_by``: keeps the whole record."""
-    if position is None:
-        return lambda acc, value: value if _more_extreme(value, acc, less) else acc
-    return lambda acc, value: value if _more_extreme(value[position], acc[position], less) else acc
 
 
 def record(build: BuildFunction, args: Iterable[str]) -> Plan:

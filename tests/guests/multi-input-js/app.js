@@ -18,10 +18,12 @@
 //   window, the sum of `a`'s amounts and the count of `b`'s records in one
 //   map state, and prints `key,window_end,sum_a,count_b` when the window's
 //   event timer fires (`LATE key timestamp` for a late record).
-// - `min`, `max`, `min-by`, `max-by`: on `a` alone, read, parsed and keyed
-//   at parallelism 1 (so each key's records come in file order), the keyed
-//   aggregation of the amount, printing `key,timestamp,amount` after each
-//   record.
+// - `sum`, `min`, `max`, `min-by`, `max-by`: on `a` alone, read, parsed and
+//   keyed at parallelism 1 (so each key's records come in file order), the
+//   host's keyed aggregation of the amount (field 2), printing
+//   `key,timestamp,amount` after each record; `sum-named` and
+//   `max-by-named` the same on objects (field `"amount"`); `sum-missing`
+//   sums field 3, which the records lack, and fails.
 // - `count-sum`, `count-slide`: on `a` alone, keyed as above; a tumbling
 //   count window of `--size` records reduced to the sum of the amounts
 //   (`key,timestamp,sum`, the window's first record's fields), or a sliding
@@ -190,14 +192,25 @@ class Limits extends BroadcastProcessFunction {
   }
 }
 
+/** The keyed aggregations by mode. */
+const AGGREGATIONS = { sum: "sum", min: "min", max: "max", "min-by": "minBy", "max-by": "maxBy" };
+
 /** The modes of one keyed input read in file order. */
 function perKey(env, args, mode, output) {
   const records = env.readTextFile(args.required("a")).setParallelism(1).map(parse).setParallelism(1);
-  const keyed = records.keyBy((r) => r[0]).setParallelism(1);
-  const aggregations = { min: "min", max: "max", "min-by": "minBy", "max-by": "maxBy" };
   const size = args.getInt("size", 3);
   let out;
-  if (mode in aggregations) out = keyed[aggregations[mode]](2);
+  if (mode.endsWith("-named")) {
+    const objects = records.map((r) => ({ key: r[0], ts: r[1], amount: r[2] })).setParallelism(1);
+    const byKey = objects.keyBy((o) => o.key).setParallelism(1);
+    byKey[AGGREGATIONS[mode.slice(0, -"-named".length)]]("amount")
+      .map((o) => `${o.key},${o.ts},${o.amount}`)
+      .printOrWrite(output);
+    return;
+  }
+  const keyed = records.keyBy((r) => r[0]).setParallelism(1);
+  if (mode === "sum-missing") out = keyed.sum(3);
+  else if (mode in AGGREGATIONS) out = keyed[AGGREGATIONS[mode]](2);
   else if (mode === "count-sum") out = keyed.countWindow(size).reduce((a, b) => [a[0], a[1], a[2] + b[2]]);
   else {
     out = keyed.countWindow(size, args.getInt("slide", 1)).process((key, rs) => [`${key}:${rs.map((r) => r[2]).join(";")}`]);
@@ -288,7 +301,8 @@ function build(env, args) {
     partition(env, args, output);
     return;
   }
-  if (["min", "max", "min-by", "max-by", "count-sum", "count-slide"].includes(mode)) {
+  const aggregations = ["sum-named", "max-by-named", "sum-missing", ...Object.keys(AGGREGATIONS)];
+  if ([...aggregations, "count-sum", "count-slide"].includes(mode)) {
     perKey(env, args, mode, output);
     return;
   }

@@ -18,10 +18,12 @@ instead of printing. Modes (``--mode``):
   window, the sum of ``a``'s amounts and the count of ``b``'s records in
   one map state, and prints ``key,window_end,sum_a,count_b`` when the
   window's event timer fires (``LATE key timestamp`` for a late record).
-- ``min``, ``max``, ``min-by``, ``max-by``: on ``a`` alone, read, parsed
-  and keyed at parallelism 1 (so each key's records come in file order),
-  the keyed aggregation of the amount, printing ``key,timestamp,amount``
-  after each record.
+- ``sum``, ``min``, ``max``, ``min-by``, ``max-by``: on ``a`` alone, read,
+  parsed and keyed at parallelism 1 (so each key's records come in file
+  order), the host's keyed aggregation of the amount (field 2), printing
+  ``key,timestamp,amount`` after each record; ``sum-named`` and
+  ``max-by-named`` the same on dicts (field ``"amount"``); ``sum-missing``
+  sums field 3, which the records lack, and fails.
 - ``broadcast``: ``b``, read at parallelism 1, is broadcast with the map
   state ``limits`` (key -> amount) to a BroadcastProcessFunction on ``a``:
   each record of ``b`` sets its key's limit and prints, in every subtask,
@@ -214,6 +216,12 @@ def single_input(env, args, mode, output):
         totals = windows.process(lambda w, rs: [f"{w.max_timestamp()},{len(rs)},{sum(r[2] for r in rs)}"])
         totals.print_or_write(output)
         return
+    if mode.endswith("-named"):
+        dicts = records.map(lambda r: {"key": r[0], "ts": r[1], "amount": r[2]}).set_parallelism(1)
+        keyed = dicts.key_by(lambda d: d["key"]).set_parallelism(1)
+        running = getattr(keyed, mode.removesuffix("-named").replace("-", "_"))("amount")
+        running.map(lambda d: f"{d['key']},{d['ts']},{d['amount']}").print_or_write(output)
+        return
     keyed = records.key_by(lambda r: r[0]).set_parallelism(1)
     size = args.get_int("size", 3)
     if mode == "count-sum":
@@ -223,7 +231,8 @@ def single_input(env, args, mode, output):
         windows = keyed.count_window(size, args.get_int("slide", 1))
         windows.process(lambda key, rs: [f"{key}:{';'.join(str(r[2]) for r in rs)}"]).print_or_write(output)
     else:
-        running = getattr(keyed, mode.replace("-", "_"))(2)
+        field = 3 if mode == "sum-missing" else 2
+        running = getattr(keyed, mode.removesuffix("-missing").replace("-", "_"))(field)
         running.map(lambda r: f"{r[0]},{r[1]},{r[2]}").print_or_write(output)
 
 
@@ -273,7 +282,8 @@ def build(env, args):
     if mode == "partition":
         partition(env, args, output)
         return
-    if mode in ("min", "max", "min-by", "max-by", "count-sum", "count-slide", "window-all"):
+    aggregations = ("sum", "min", "max", "min-by", "max-by", "sum-named", "max-by-named", "sum-missing")
+    if mode in aggregations + ("count-sum", "count-slide", "window-all"):
         single_input(env, args, mode, output)
         return
     if mode in ("broadcast", "enrich"):

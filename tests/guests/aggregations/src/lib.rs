@@ -5,10 +5,17 @@
 //! job's parallelism (count windows and running aggregations depend on
 //! it). Modes (`--mode`), each printing `key,timestamp,amount` records:
 //!
-//! - `min`, `max`: the running minimum or maximum of the amount per key
-//!   (`min(field)`: the other fields keep the key's first record's).
+//! - `sum`, `min`, `max`: the running sum, minimum or maximum of the
+//!   amount per key (the other fields keep the key's first record's), by
+//!   the host's built-in aggregations, then a map in the job.
 //! - `min-by`, `max-by`: the running record with the least or greatest
-//!   amount per key (the earlier one on ties).
+//!   amount per key (the earlier one on ties), by the host.
+//! - `sum-raw`: `sum` straight into the sink (no function of the job after
+//!   the host's aggregation), printing `(key,timestamp,amount)`.
+//! - `sum-with`, `min-with`, `max-with`, `min-by-key`, `max-by-key`: the
+//!   same as `sum` … `max-by`, by the job's own closures (`sum_by` …).
+//! - `sum-missing`, `sum-text`: `sum` of a field the records lack (3) or
+//!   that is not a number (0): the job fails.
 //! - `count-sum`: a tumbling count window of `--size` records per key,
 //!   reduced to the sum of the amounts (the other fields of the window's
 //!   first record).
@@ -117,10 +124,22 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         .set_parallelism(1);
     let size = args.get_parsed::<u64>("size")?.unwrap_or(3);
     let out = match mode {
-        "min" => keyed.min(|r| &mut r.2).map(line),
-        "max" => keyed.max(|r| &mut r.2).map(line),
-        "min-by" => keyed.min_by(|r| r.2).map(line),
-        "max-by" => keyed.max_by(|r| r.2).map(line),
+        "sum" => keyed.sum(2).map(line),
+        "min" => keyed.min(2).map(line),
+        "max" => keyed.max(2).map(line),
+        "min-by" => keyed.min_by(2).map(line),
+        "max-by" => keyed.max_by(2).map(line),
+        "sum-raw" => {
+            keyed.sum(2).print_or_write(output);
+            return Ok(());
+        }
+        "sum-with" => keyed.sum_by(|r| &mut r.2).map(line),
+        "min-with" => keyed.min_with(|r| &mut r.2).map(line),
+        "max-with" => keyed.max_with(|r| &mut r.2).map(line),
+        "min-by-key" => keyed.min_by_key(|r| r.2).map(line),
+        "max-by-key" => keyed.max_by_key(|r| r.2).map(line),
+        "sum-missing" => keyed.sum(3).map(line),
+        "sum-text" => keyed.sum(0).map(line),
         "count-sum" => keyed.count_window(size).reduce(|a, b| (a.0, a.1, a.2 + b.2)).map(line),
         "count-slide" => {
             let slide = args.get_parsed::<u64>("slide")?.unwrap_or(1);
