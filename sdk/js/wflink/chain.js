@@ -6,75 +6,53 @@
 // hash-partitioned).
 
 import { InvalidPlan, JobError, UserError } from "./errors.js";
-import { Reader, Writer, pack, unpackb } from "./msgpack.js";
+import { decodeValues, encodeRecords, latin1 } from "./batch.js";
+import { Writer, pack, unpackb } from "./msgpack.js";
 import { originalStack } from "./sourcemap.js";
 
-const utf8 = new TextDecoder();
+export { decodeValues };
 
-/** The UTF-8 text of `bytes[start..end]`; short ASCII text is built
- * without a decoder call. */
-function text(bytes, start, end) {
-  if (end - start <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8.decode(bytes.subarray(start, end));
-}
-
-/** Decodes each value of a flat buffer; the text sources' one-string
- * values take a fast path. */
-export function decodeValues(values, ends, label) {
-  const out = new Array(ends.length);
-  const reader = new Reader(values);
-  let start = 0;
-  try {
-    for (let i = 0; i < ends.length; i++) {
-      const end = ends[i];
-      const t = values[start];
-      if (t >= 0xa0 && t <= 0xbf && end - start === 1 + (t & 0x1f)) {
-        out[i] = text(values, start + 1, end);
-      } else if (t === 0x92 && values[start + 1] >= 0xa0 && values[start + 1] <= 0xbf && values[start + 2 + (values[start + 1] & 0x1f)] < 0x80 && start + 3 + (values[start + 1] & 0x1f) === end) {
-        // [short string, small integer]: a count.
-        const at = start + 2 + (values[start + 1] & 0x1f);
-        out[i] = [text(values, start + 2, at), values[at]];
-      } else {
-        reader.pos = start;
-        out[i] = reader.read();
-        if (reader.pos !== end) throw new RangeError(`${end - reader.pos} bytes left after the value`);
-      }
-      start = end;
-    }
-  } catch (e) {
-    throw new UserError(`${label} could not decode its input: ${e.message}`);
-  }
-  return out;
-}
-
-/** The batch function of a stateless node: an array in, an array out. */
+/** The batch function of a stateless node: `(records, origins)` in, the
+ * same out, where `origins` (undefined when the batch carries no
+ * timestamps) holds the index of the input record each record came from.
+ * Plain loops: the engine interprets them with the fewest steps per record. */
 function stage(node) {
   const fn = node.fn;
   switch (node.kind) {
     case "map":
-      return (records) => records.map((r) => fn(r));
+      return (records, origins) => {
+        const out = new Array(records.length);
+        for (let i = 0; i < records.length; i++) out[i] = fn(records[i]);
+        return [out, origins];
+      };
     case "filter":
-      return (records) => records.filter((r) => fn(r));
-    default:
-      return (records) => {
+      return (records, origins) => {
         const out = [];
-        for (const r of records) {
-          const produced = fn(r);
+        const kept = origins === undefined ? undefined : [];
+        for (let i = 0; i < records.length; i++) {
+          const r = records[i];
+          if (fn(r)) {
+            out.push(r);
+            if (kept !== undefined) kept.push(origins[i]);
+          }
+        }
+        return [out, kept];
+      };
+    default:
+      return (records, origins) => {
+        const out = [];
+        const from = origins === undefined ? undefined : [];
+        for (let i = 0; i < records.length; i++) {
+          const produced = fn(records[i]);
+          const before = out.length;
           if (Array.isArray(produced)) {
-            for (let i = 0; i < produced.length; i++) out.push(produced[i]);
+            for (let j = 0; j < produced.length; j++) out.push(produced[j]);
           } else {
             for (const p of produced) out.push(p);
           }
+          if (from !== undefined) for (let j = before; j < out.length; j++) from.push(origins[i]);
         }
-        return out;
+        return [out, from];
       };
   }
 }
@@ -153,50 +131,35 @@ export class Chain {
     else records = decodeValues(batch.values, batch.valueEnds, this.first.label());
     this.direct = undefined;
     if (records === undefined) return [out, changed];
-    if (batch.timestamps.length === 0) {
-      this.runInto(records, out, undefined);
-    } else {
-      // Keep each input record's timestamp on what it produces.
-      records.forEach((r, i) => this.runInto([r], out, batch.timestamps[from === undefined ? i : from[i]]));
+    const stamps = batch.timestamps;
+    // Each record's timestamp is that of the input record it came from.
+    let origins;
+    if (stamps.length !== 0) {
+      origins = from ?? new Array(records.length);
+      if (from === undefined) for (let i = 0; i < records.length; i++) origins[i] = i;
     }
+    this.runInto(records, origins, stamps, out);
     return [out, changed];
   }
 
-  runInto(records, out, timestamp) {
+  /** Runs the chain's stages over `records` and encodes what they produce
+   * into `out`, each with the timestamp of its origin in `stamps`. */
+  runInto(records, origins, stamps, out) {
     for (const [run, node] of this.stages) {
       try {
-        records = run(records);
+        [records, origins] = run(records, origins);
       } catch (e) {
         throw asUserError(node, e);
       }
     }
-    const before = out.valueEnds.length;
-    if (this.keyBy) {
-      const fn = this.keyBy.fn;
-      try {
-        for (const r of records) {
-          pack(out.keys, fn(r));
-          out.keyEnds.push(out.keys.length);
-          pack(out.values, r);
-          out.valueEnds.push(out.values.length);
-        }
-      } catch (e) {
-        throw asUserError(this.keyBy, e);
-      }
-    } else {
+    try {
+      encodeRecords(out, records, this.keyBy?.fn);
+    } catch (e) {
+      if (this.keyBy) throw asUserError(this.keyBy, e);
       const last = this.stages.length ? this.stages[this.stages.length - 1][1] : this.first;
-      try {
-        for (const r of records) {
-          pack(out.values, r);
-          out.valueEnds.push(out.values.length);
-        }
-      } catch (e) {
-        throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
-      }
+      throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
     }
-    if (timestamp !== undefined) {
-      for (let i = before; i < out.valueEnds.length; i++) out.timestamps.push(timestamp);
-    }
+    if (origins !== undefined) for (let i = 0; i < origins.length; i++) out.timestamps.push(stamps[origins[i]]);
   }
 
   /** The keyed running reduce: takes the state of the batch's keys, folds
@@ -316,19 +279,6 @@ function keyStrings(bytes, ends) {
   }
   return out;
 }
-
-/** A decoder giving one distinct character per byte, if the engine has one. */
-const latin1 = (() => {
-  try {
-    const d = new TextDecoder("latin1");
-    const all = new Uint8Array(256);
-    for (let i = 0; i < 256; i++) all[i] = i;
-    const text = d.decode(all);
-    return text.length === 256 && new Set(text).size === 256 ? d : undefined;
-  } catch {
-    return undefined;
-  }
-})();
 
 function encode(value) {
   const w = new Writer(32);
