@@ -9,53 +9,9 @@ import { InvalidPlan, JobError, UserError } from "./errors.js";
 import { decodeValues, encodeRecords, latin1 } from "./batch.js";
 import { Writer, pack, unpackb } from "./msgpack.js";
 import { originalStack } from "./sourcemap.js";
+import { stage } from "./stages.js";
 
 export { decodeValues };
-
-/** The batch function of a stateless node: `(records, origins)` in, the
- * same out, where `origins` (undefined when the batch carries no
- * timestamps) holds the index of the input record each record came from.
- * Plain loops: the engine interprets them with the fewest steps per record. */
-function stage(node) {
-  const fn = node.fn;
-  switch (node.kind) {
-    case "map":
-      return (records, origins) => {
-        const out = new Array(records.length);
-        for (let i = 0; i < records.length; i++) out[i] = fn(records[i]);
-        return [out, origins];
-      };
-    case "filter":
-      return (records, origins) => {
-        const out = [];
-        const kept = origins === undefined ? undefined : [];
-        for (let i = 0; i < records.length; i++) {
-          const r = records[i];
-          if (fn(r)) {
-            out.push(r);
-            if (kept !== undefined) kept.push(origins[i]);
-          }
-        }
-        return [out, kept];
-      };
-    default:
-      return (records, origins) => {
-        const out = [];
-        const from = origins === undefined ? undefined : [];
-        for (let i = 0; i < records.length; i++) {
-          const produced = fn(records[i]);
-          const before = out.length;
-          if (Array.isArray(produced)) {
-            for (let j = 0; j < produced.length; j++) out.push(produced[j]);
-          } else {
-            for (const p of produced) out.push(p);
-          }
-          if (from !== undefined) for (let j = before; j < out.length; j++) from.push(origins[i]);
-        }
-        return [out, from];
-      };
-  }
-}
 
 /** The flat buffers of one call's output records. */
 export class Output {
@@ -113,7 +69,8 @@ export class Chain {
     /** The key-by node ending the chain, if any. */
     this.keyBy = nodes[nodes.length - 1].kind === "key-by" ? nodes[nodes.length - 1] : undefined;
     const middle = nodes.slice(this.reduceNode ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
-    this.stages = middle.map((n) => [stage(n), n]);
+    // A timed chain runs as a ContextChain (timed.js): no stages here.
+    this.stages = this.timed ? [] : middle.map((n) => [stage(n, undefined), n]);
   }
 
   /** Runs one batch; returns `[Output, changed]` where `changed` holds the
