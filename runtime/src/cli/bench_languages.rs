@@ -6,7 +6,9 @@
 //! the targets are about: Python against Bytewax, JavaScript against
 //! Python.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,21 @@ pub(super) struct BenchLanguagesArgs {
     /// Skip Bytewax (by default it runs beside Python, installed from PyPI on first use).
     #[arg(long)]
     no_bytewax: bool,
+    /// A prebuilt wordcount component to measure too, as `LABEL=PATH`
+    /// (repeatable), e.g. `python-before=old.wasm`: builds of one guest
+    /// with two versions of its library, side by side in one run. Rows
+    /// labelled `python...` are compared with Bytewax, `javascript...`
+    /// with the first Python row.
+    #[arg(long = "component", value_name = "LABEL=PATH", value_parser = parse_component)]
+    components: Vec<(String, PathBuf)>,
+}
+
+/// A `LABEL=PATH` of `--component`.
+fn parse_component(arg: &str) -> Result<(String, PathBuf), String> {
+    match arg.split_once('=') {
+        Some((label, path)) if !label.is_empty() && !path.is_empty() => Ok((label.to_string(), PathBuf::from(path))),
+        _ => Err(format!("'{arg}' is not LABEL=PATH (e.g. python-before=old.wasm)")),
+    }
 }
 
 /// The example folder of each language.
@@ -47,56 +64,72 @@ pub(super) fn bench_languages(args: BenchLanguagesArgs) -> anyhow::Result<()> {
         "| language | component size | compile | cached load | instantiate (first / later) | words/s (p=1) | CPU s |"
     );
     println!("|---|---|---|---|---|---|---|");
-    let mut rates = Vec::new();
+    let mut rows = Vec::new();
     for language in &args.languages {
         let Some((_, example)) = EXAMPLES.iter().find(|(l, _)| l == language) else {
             anyhow::bail!("unknown language '{language}': expected one of rust, c, python, javascript");
         };
-        let wasm = build_guest(&repo::example(example), Some(&repo::guest_target_dir()))?;
-        let bytes = std::fs::read(&wasm)?;
-        let cache = std::env::temp_dir().join(format!("wflink-bench-cache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&cache);
-
-        // A fresh cache: the load compiles (and writes the artifact).
-        let started = Instant::now();
-        WasmEngine::with_cache_dir(Some(cache.clone()))?.load(&bytes)?;
-        let compile = started.elapsed();
-        // A new engine, as in a new process: the load reads the artifact.
-        let engine = WasmEngine::with_cache_dir(Some(cache.clone()))?;
-        let started = Instant::now();
-        let component = engine.load(&bytes)?;
-        let cached = started.elapsed();
-        let (first, later) = instantiate_twice(&component)?;
-
-        let job_args = vec!["--input".into(), input.display().to_string(), "--discard".into()];
-        let (rate, cpu) = throughput(&engine, &bytes, &job_args, args.words)?;
-        let _ = std::fs::remove_dir_all(&cache);
-        println!(
-            "| {language} | {} | {} | {} | {} / {} | {:.3} M | {cpu:.1} |",
-            size(bytes.len()),
-            millis(compile),
-            millis(cached),
-            millis(first),
-            millis(later),
-            rate / 1e6
-        );
-        rates.push((language.as_str(), rate, cpu));
+        rows.push((language.clone(), build_guest(&repo::example(example), Some(&repo::guest_target_dir()))?));
+    }
+    rows.extend(args.components.iter().cloned());
+    let mut rates = Vec::new();
+    for (label, wasm) in &rows {
+        let bytes = std::fs::read(wasm).with_context(|| format!("cannot read the component '{}'", wasm.display()))?;
+        let (rate, cpu) = measure(label, &bytes, &input, args.words)?;
+        rates.push((label.as_str(), rate, cpu));
     }
     println!("\ninput: {} ({} words, Zipf-distributed)", input.display(), args.words);
-    let rate_of = |language: &str| rates.iter().find(|(l, _, _)| *l == language).map(|(_, r, c)| (*r, *c));
-    if let (Some(python), false) = (rate_of("python"), args.no_bytewax) {
-        bytewax_beside(&input, args.words, python)?;
+    let pythons: Vec<_> = rates.iter().filter(|(l, _, _)| l.starts_with("python")).collect();
+    if !pythons.is_empty() && !args.no_bytewax {
+        bytewax_beside(&input, args.words, &pythons)?;
     }
-    if let (Some((js, js_cpu)), Some((python, python_cpu))) = (rate_of("javascript"), rate_of("python")) {
-        println!("JavaScript / Python: {:.2}x by rate, {:.2}x by CPU per word", js / python, python_cpu / js_cpu);
+    if let Some((python_label, python, python_cpu)) = pythons.first() {
+        for (label, js, js_cpu) in rates.iter().filter(|(l, _, _)| l.starts_with("javascript")) {
+            println!(
+                "{label} / {python_label}: {:.2}x by rate, {:.2}x by CPU per word",
+                js / python,
+                python_cpu / js_cpu
+            );
+        }
     }
     Ok(())
 }
 
-/// Runs Bytewax on the same input and prints its rate and wflink Python's
-/// ratio to it, by rate and by CPU per word (which a loaded machine blurs
-/// less); a Bytewax that cannot run is reported in one line.
-fn bytewax_beside(input: &std::path::Path, words: u64, (python, python_cpu): (f64, f64)) -> anyhow::Result<()> {
+/// Measures one component and prints its row: size, compile, cached
+/// load, instantiations, and the word count's rate and CPU seconds.
+fn measure(label: &str, bytes: &[u8], input: &Path, words: u64) -> anyhow::Result<(f64, f64)> {
+    let cache = std::env::temp_dir().join(format!("wflink-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    // A fresh cache: the load compiles (and writes the artifact).
+    let started = Instant::now();
+    WasmEngine::with_cache_dir(Some(cache.clone()))?.load(bytes)?;
+    let compile = started.elapsed();
+    // A new engine, as in a new process: the load reads the artifact.
+    let engine = WasmEngine::with_cache_dir(Some(cache.clone()))?;
+    let started = Instant::now();
+    let component = engine.load(bytes)?;
+    let cached = started.elapsed();
+    let (first, later) = instantiate_twice(&component)?;
+
+    let job_args = vec!["--input".into(), input.display().to_string(), "--discard".into()];
+    let (rate, cpu) = throughput(&engine, bytes, &job_args, words)?;
+    let _ = std::fs::remove_dir_all(&cache);
+    println!(
+        "| {label} | {} | {} | {} | {} / {} | {:.3} M | {cpu:.1} |",
+        size(bytes.len()),
+        millis(compile),
+        millis(cached),
+        millis(first),
+        millis(later),
+        rate / 1e6
+    );
+    Ok((rate, cpu))
+}
+
+/// Runs Bytewax on the same input and prints its rate and each Python
+/// row's ratio to it, by rate and by CPU per word (which a loaded machine
+/// blurs less); a Bytewax that cannot run is reported in one line.
+fn bytewax_beside(input: &Path, words: u64, pythons: &[&(&str, f64, f64)]) -> anyhow::Result<()> {
     match super::bench_bytewax::run_bytewax(input) {
         Ok(run) => {
             anyhow::ensure!(run.counts == words, "Bytewax counted {} words, expected {words}", run.counts);
@@ -107,11 +140,13 @@ fn bytewax_beside(input: &std::path::Path, words: u64, (python, python_cpu): (f6
                 millis(run.took),
                 millis(run.cpu)
             );
-            println!(
-                "Python / Bytewax: {:.2}x by rate, {:.2}x by CPU per word",
-                python / rate,
-                run.cpu.as_secs_f64() / python_cpu
-            );
+            for (label, python, python_cpu) in pythons {
+                println!(
+                    "{label} / Bytewax: {:.2}x by rate, {:.2}x by CPU per word",
+                    python / rate,
+                    run.cpu.as_secs_f64() / python_cpu
+                );
+            }
         }
         Err(why) => println!("Bytewax not run: {why}"),
     }

@@ -6,78 +6,12 @@
 // (the edge leaving it is hash- or custom-partitioned).
 
 import { InvalidPlan, JobError, UserError } from "./errors.js";
-import { Reader, Writer, pack, unpackb } from "./msgpack.js";
+import { decodeValues, encodeRecords, latin1 } from "./batch.js";
+import { Writer, pack, unpackb } from "./msgpack.js";
 import { originalStack } from "./sourcemap.js";
+import { stage } from "./stages.js";
 
-const utf8 = new TextDecoder();
-
-/** The UTF-8 text of `bytes[start..end]`; short ASCII text is built
- * without a decoder call. */
-function text(bytes, start, end) {
-  if (end - start <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8.decode(bytes.subarray(start, end));
-}
-
-/** Decodes each value of a flat buffer; the text sources' one-string
- * values take a fast path. */
-export function decodeValues(values, ends, label) {
-  const out = new Array(ends.length);
-  const reader = new Reader(values);
-  let start = 0;
-  try {
-    for (let i = 0; i < ends.length; i++) {
-      const end = ends[i];
-      const t = values[start];
-      if (t >= 0xa0 && t <= 0xbf && end - start === 1 + (t & 0x1f)) {
-        out[i] = text(values, start + 1, end);
-      } else if (t === 0x92 && values[start + 1] >= 0xa0 && values[start + 1] <= 0xbf && values[start + 2 + (values[start + 1] & 0x1f)] < 0x80 && start + 3 + (values[start + 1] & 0x1f) === end) {
-        // [short string, small integer]: a count.
-        const at = start + 2 + (values[start + 1] & 0x1f);
-        out[i] = [text(values, start + 2, at), values[at]];
-      } else {
-        reader.pos = start;
-        out[i] = reader.read();
-        if (reader.pos !== end) throw new RangeError(`${end - reader.pos} bytes left after the value`);
-      }
-      start = end;
-    }
-  } catch (e) {
-    throw new UserError(`${label} could not decode its input: ${e.message}`);
-  }
-  return out;
-}
-
-/** The batch function of a stateless node: an array in, an array out. */
-function stage(node) {
-  const fn = node.fn;
-  switch (node.kind) {
-    case "map":
-      return (records) => records.map((r) => fn(r));
-    case "filter":
-      return (records) => records.filter((r) => fn(r));
-    default:
-      return (records) => {
-        const out = [];
-        for (const r of records) {
-          const produced = fn(r);
-          if (Array.isArray(produced)) {
-            for (let i = 0; i < produced.length; i++) out.push(produced[i]);
-          } else {
-            for (const p of produced) out.push(p);
-          }
-        }
-        return out;
-      };
-  }
-}
+export { decodeValues };
 
 /** The flat buffers of one call's output records. */
 export class Output {
@@ -171,6 +105,26 @@ export function keyWriter(node, partitions) {
   };
 }
 
+/** Encodes `records` into `out`, keyed when `ending` (a key-by or
+ * partition-custom ending the chain) is given: a key-by's keys and the
+ * values take the batch encoder's fast paths; a partition-custom's keys
+ * are written one by one by `writeKey`.
+ * @param {Output} out
+ * @param {any[]} records
+ * @param {import("./plan.js").Node | undefined} ending
+ * @param {((keys: Writer, record: any) => void) | undefined} writeKey */
+export function encodeOutput(out, records, ending, writeKey) {
+  if (ending === undefined || ending.kind === "key-by") {
+    encodeRecords(out, records, ending?.fn);
+    return;
+  }
+  for (let i = 0; i < records.length; i++) {
+    writeKey(out.keys, records[i]);
+    out.keyEnds.push(out.keys.length);
+  }
+  encodeRecords(out, records, undefined);
+}
+
 /** An opened chain of the user nodes `nodeIds` of `plan`, run by `process`. */
 export class Chain {
   /** @param {import("./plan.js").Plan} plan
@@ -187,7 +141,8 @@ export class Chain {
     this.keyBy = endingNode(nodes);
     this.writeKey = this.keyBy && keyWriter(this.keyBy, partitions);
     const middle = nodes.slice(this.reduceNode ? 1 : 0, nodes.length - (this.keyBy ? 1 : 0));
-    this.stages = middle.map((n) => [stage(n), n]);
+    // A timed chain runs as a ContextChain (timed.js): no stages here.
+    this.stages = this.timed ? [] : middle.map((n) => [stage(n, undefined), n]);
   }
 
   /** Runs one batch; returns `[Output, changed]` where `changed` holds the
@@ -202,50 +157,35 @@ export class Chain {
     let from;
     if (this.reduceNode) [records, changed, from] = this.reduce(batch, state);
     else records = decodeValues(batch.values, batch.valueEnds, this.first.label());
-    if (batch.timestamps.length === 0) {
-      this.runInto(records, out, undefined);
-    } else {
-      // Keep each input record's timestamp on what it produces.
-      records.forEach((r, i) => this.runInto([r], out, batch.timestamps[from === undefined ? i : from[i]]));
+    const stamps = batch.timestamps;
+    // Each record's timestamp is that of the input record it came from.
+    let origins;
+    if (stamps.length !== 0) {
+      origins = from ?? new Array(records.length);
+      if (from === undefined) for (let i = 0; i < records.length; i++) origins[i] = i;
     }
+    this.runInto(records, origins, stamps, out);
     return [out, changed];
   }
 
-  runInto(records, out, timestamp) {
+  /** Runs the chain's stages over `records` and encodes what they produce
+   * into `out`, each with the timestamp of its origin in `stamps`. */
+  runInto(records, origins, stamps, out) {
     for (const [run, node] of this.stages) {
       try {
-        records = run(records);
+        [records, origins] = run(records, origins);
       } catch (e) {
         throw asUserError(node, e);
       }
     }
-    const before = out.valueEnds.length;
-    if (this.keyBy) {
-      const writeKey = this.writeKey;
-      try {
-        for (const r of records) {
-          writeKey(out.keys, r);
-          out.keyEnds.push(out.keys.length);
-          pack(out.values, r);
-          out.valueEnds.push(out.values.length);
-        }
-      } catch (e) {
-        throw asUserError(this.keyBy, e);
-      }
-    } else {
+    try {
+      encodeOutput(out, records, this.keyBy, this.writeKey);
+    } catch (e) {
+      if (this.keyBy) throw asUserError(this.keyBy, e);
       const last = this.stages.length ? this.stages[this.stages.length - 1][1] : this.first;
-      try {
-        for (const r of records) {
-          pack(out.values, r);
-          out.valueEnds.push(out.values.length);
-        }
-      } catch (e) {
-        throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
-      }
+      throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
     }
-    if (timestamp !== undefined) {
-      for (let i = before; i < out.valueEnds.length; i++) out.timestamps.push(timestamp);
-    }
+    if (origins !== undefined) for (let i = 0; i < origins.length; i++) out.timestamps.push(stamps[origins[i]]);
   }
 
   /** The keyed running reduce: takes the state of the batch's keys, folds
@@ -357,19 +297,6 @@ function keyStrings(bytes, ends) {
   }
   return out;
 }
-
-/** A decoder giving one distinct character per byte, if the engine has one. */
-const latin1 = (() => {
-  try {
-    const d = new TextDecoder("latin1");
-    const all = new Uint8Array(256);
-    for (let i = 0; i < 256; i++) all[i] = i;
-    const text = d.decode(all);
-    return text.length === 256 && new Set(text).size === 256 ? d : undefined;
-  } catch {
-    return undefined;
-  }
-})();
 
 function encode(value) {
   const w = new Writer(32);

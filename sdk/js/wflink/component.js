@@ -210,8 +210,8 @@ function contextOutputToWit(result) {
   const sides = result.sides;
   const empty = new Uint8Array(0);
   const sideRecords = {
-    records: { values: sides.values.finish(), valueEnds: Uint32Array.from(sides.valueEnds), keys: empty, keyEnds: new Uint32Array(0), timestamps: new BigInt64Array(0) },
-    tags: Uint32Array.from(sides.tags),
+    records: { values: sides.values.finish(), valueEnds: new Uint32Array(sides.valueEnds), keys: empty, keyEnds: new Uint32Array(0), timestamps: new BigInt64Array(0) },
+    tags: new Uint32Array(sides.tags),
   };
   return {
     records: batchToWit(result.records),
@@ -222,15 +222,28 @@ function contextOutputToWit(result) {
   };
 }
 
-/** The WIT `batch` of an Output. */
+/** The WIT `batch` of an Output. Typed arrays are made by their
+ * constructors and loops, not `from` with a function per element (an
+ * interpreted call per record). */
 function batchToWit(out) {
   return {
     values: out.values.finish(),
-    valueEnds: Uint32Array.from(out.valueEnds),
+    valueEnds: new Uint32Array(out.valueEnds),
     keys: out.keys.finish(),
-    keyEnds: Uint32Array.from(out.keyEnds),
-    timestamps: BigInt64Array.from(out.timestamps, (t) => BigInt(t)),
+    keyEnds: new Uint32Array(out.keyEnds),
+    timestamps: stampsToWit(out.timestamps),
   };
+}
+
+/** Timestamps (Numbers or BigInts) as a WIT `list<s64>`. */
+function stampsToWit(stamps) {
+  const n = stamps.length;
+  const out = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = stamps[i];
+    out[i] = typeof t === "bigint" ? t : BigInt(t);
+  }
+  return out;
 }
 
 function outputToWit(out, changed) {

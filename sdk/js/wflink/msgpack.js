@@ -82,8 +82,11 @@ export function pack(w, value) {
     w.reserve(1);
     w.bytes[w.length++] = 0xc0;
   } else if (Array.isArray(value)) {
-    packHeader(w, value.length, 0x90, 16, 0xdc, 0xdd);
-    for (const item of value) pack(w, item);
+    // An indexed loop: `for...of` runs the iterator protocol per item,
+    // which the engine interprets.
+    const n = value.length;
+    packHeader(w, n, 0x90, 16, 0xdc, 0xdd);
+    for (let i = 0; i < n; i++) pack(w, value[i]);
   } else if (value instanceof Uint8Array) {
     packHeader(w, value.length, null, 0, 0xc5, 0xc6, 0xc4);
     w.append(value);
@@ -329,9 +332,21 @@ export class Reader {
 
   str(n) {
     const start = this.pos;
-    this.pos += n;
-    if (this.pos > this.bytes.length) throw new RangeError("truncated MessagePack string");
-    return decoder.decode(this.bytes.subarray(start, this.pos));
+    const end = start + n;
+    this.pos = end;
+    if (end > this.bytes.length) throw new RangeError("truncated MessagePack string");
+    // Short ASCII text (keys, names, tags) is built without a decoder call.
+    if (n <= 16) {
+      const b = this.bytes;
+      let s = "";
+      for (let i = start; i < end; i++) {
+        const c = b[i];
+        if (c >= 0x80) return decoder.decode(b.subarray(start, end));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return decoder.decode(this.bytes.subarray(start, end));
   }
 
   bin(n) {

@@ -10,71 +10,23 @@
 // (map, flatMap, filter) inside the chain and leave as the call's side records.
 
 import { BroadcastOperator } from "./broadcast.js";
-import { asUserError, chainNodes, decodeValues, endingNode, keyWriter } from "./chain.js";
+import { encodeRecords } from "./batch.js";
+import { asUserError, chainNodes, decodeValues, encodeOutput, endingNode, keyWriter } from "./chain.js";
 import { CALL, byteString, checkEntries, slices } from "./context.js";
 import { InvalidPlan, JobError, UserError } from "./errors.js";
 import { KeyKinds, encodedKind } from "./keys.js";
 import { Writer, pack } from "./msgpack.js";
 import { Context } from "./process.js";
+import { stage } from "./stages.js";
 import { WindowOperator } from "./window.js";
 
-/** The batch function `(values, stamps) => [values, stamps]` of a node
- * that is not a keyed first node. */
-function stage(node, sides) {
-  const fn = node.fn;
-  switch (node.kind) {
-    case "map":
-      return (values, stamps) => [values.map((r) => fn(r)), stamps];
-    case "filter":
-      return (values, stamps) => {
-        const out = [];
-        const outStamps = stamps === undefined ? undefined : [];
-        values.forEach((r, i) => {
-          if (fn(r)) {
-            out.push(r);
-            if (outStamps !== undefined) outStamps.push(stamps[i]);
-          }
-        });
-        return [out, outStamps];
-      };
-    case "flat-map":
-      return (values, stamps) => {
-        const out = [];
-        const outStamps = stamps === undefined ? undefined : [];
-        values.forEach((r, i) => {
-          for (const p of fn(r)) {
-            out.push(p);
-            if (outStamps !== undefined) outStamps.push(stamps[i]);
-          }
-        });
-        return [out, outStamps];
-      };
-    case "assign-timestamps":
-      return (values) => {
-        const outStamps = values.map((r) => {
-          const t = fn(r);
-          if (typeof t === "bigint") return Number(t);
-          if (!Number.isSafeInteger(t)) throw new TypeError(`the timestamp function returned ${String(t)}; return an integer of ms`);
-          return t;
-        });
-        return [values, outStamps];
-      };
-    case "process": {
-      const ctx = new Context(sides);
-      return (values, stamps) => {
-        const out = [];
-        const outStamps = stamps === undefined ? undefined : [];
-        ctx.bind(out, outStamps);
-        values.forEach((r, i) => {
-          ctx.at(stamps === undefined ? undefined : stamps[i]);
-          ctx.emitAll(fn(r, ctx, ctx.out));
-        });
-        return [out, outStamps];
-      };
-    }
-    default:
-      throw new JobError(`${node.label()} is a ${node.kind}, which cannot run inside a chain here`);
-  }
+/** A WIT `list<s64>` (BigInt64Array) as an array of Numbers, by a plain
+ * loop (`Array.from` with a function calls it per item). */
+function numbers(list) {
+  const n = list.length;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = Number(list[i]);
+  return out;
 }
 
 /** Runs `f()`; what a user function throws becomes a UserError naming
@@ -93,21 +45,11 @@ function guarded(node, f) {
  * chain, when given); `last` names the producing node. */
 function encode(out, values, keyBy, writeKey, last) {
   if (keyBy !== undefined) {
-    guarded(keyBy, () => {
-      for (const r of values) {
-        writeKey(out.keys, r);
-        out.keyEnds.push(out.keys.length);
-        pack(out.values, r);
-        out.valueEnds.push(out.values.length);
-      }
-    });
+    guarded(keyBy, () => encodeOutput(out, values, keyBy, writeKey));
     return;
   }
   try {
-    for (const r of values) {
-      pack(out.values, r);
-      out.valueEnds.push(out.values.length);
-    }
+    encodeRecords(out, values, undefined);
   } catch (e) {
     throw new UserError(`${last.label()} produced a record that cannot be encoded: ${e.message}`);
   }
@@ -231,7 +173,7 @@ export class ContextChain {
   }
 
   runBatch(batch, result, input) {
-    const stamps = batch.timestamps.length ? Array.from(batch.timestamps, Number) : undefined;
+    const stamps = batch.timestamps.length ? numbers(batch.timestamps) : undefined;
     if (this.broadcast !== undefined) {
       this.runBroadcast(batch, stamps, result, input);
       return;
@@ -326,7 +268,7 @@ export class ContextChain {
     const op = node.fn;
     if (!op.keyed) throw new JobError(`${node.label()} sets no timers (a host bug)`);
     const keys = slices(timers.keys, timers.keyEnds);
-    const timestamps = Array.from(timers.timestamps, Number);
+    const timestamps = numbers(timers.timestamps);
     const out = { values: [], stamps: [] };
     const ctx = op.context(this.sides);
     ctx.bind(out.values, out.stamps);
@@ -351,7 +293,7 @@ export class ContextChain {
     if (keyed === undefined) throw new JobError("timers fired for a chain that sets none (a host bug)");
     const keys = slices(timers.keys, timers.keyEnds);
     const namespaces = slices(timers.namespaces, timers.namespaceEnds);
-    const timestamps = Array.from(timers.timestamps, Number);
+    const timestamps = numbers(timers.timestamps);
     const out = { values: [], stamps: [] };
     if (this.window) {
       const fired = keys.map((k, i) => [k, namespaces[i], timestamps[i]]);

@@ -14,7 +14,10 @@ from wflink.msgpack import pack_into, pack_keyed, pack_values, unpack_from, unpa
 
 
 def random_str(rng):
-    return "".join(rng.choice("ab\u00e9\u4e2dxyz") for _ in range(rng.choice([0, 1, 5, 20, 31, 40])))
+    # ASCII (the Latin-1 text paths) or not (the UTF-8 bytes paths), with
+    # fixstr, str8 and str16 lengths.
+    chars = "ab\u00e9\u4e2dxyz" if rng.random() < 0.3 else "abcxyz019 ,."
+    return "".join(rng.choice(chars) for _ in range(rng.choice([0, 1, 5, 20, 31, 32, 40, 200, 255, 256, 300])))
 
 
 def random_int(rng):

@@ -9,11 +9,9 @@ encode equally whichever language wrote them.
 """
 
 from functools import lru_cache
-from itertools import accumulate, islice
-from operator import add, is_, itemgetter, sub
+from operator import itemgetter
 from struct import pack as _pack, unpack_from as _unpack_from
 
-_first = itemgetter(0)
 _second = itemgetter(1)
 
 __all__ = ["packb", "pack_into", "pack_keyed", "pack_values", "unpackb", "unpack_from", "unpack_values"]
@@ -206,142 +204,208 @@ def _map(data, pos, n):
     return out, pos
 
 
-# Batch-level fast paths. Most records are short strings (text lines,
-# words, keys) or (str, int) pairs (counts). A batch made only of those is
-# encoded and decoded with C-level iteration (map, join, accumulate)
-# instead of one generic call per value, writing and reading the same
-# bytes; any other batch takes the per-value path.
+# Batch-level fast paths. Most records are strings (text lines, words,
+# keys) or (str, int) pairs (counts). A batch made only of those is encoded
+# and decoded by one loop of a few bytecodes per record over lookup
+# tables, writing and reading the same bytes as the per-value codec; any
+# other batch takes the per-value path. Inside the component (CPython in
+# WebAssembly) such a loop costs a fraction of what a chain of C-level
+# passes over the batch does (map, accumulate: a call through a slot
+# wrapper per item and a list of the batch's size per pass).
+#
+# Text goes through Latin-1, where a character is one byte: a batch's
+# encoding is built as one str (headers as characters 0x80-0xFF) and
+# encoded by one call, and an input buffer is decoded by one call and cut
+# into records by slicing. A non-ASCII string is written as its UTF-8
+# bytes read as Latin-1, so the same loops serve every batch.
 
-#: The header byte of a fixstr of n bytes, as a 1-byte bytes.
-_FIXSTR = [bytes((0xA0 | n,)) for n in range(32)]
-#: The two header bytes of a 2-array whose first item is a fixstr of n bytes.
-_PAIR_FIXSTR = [bytes((0x92, 0xA0 | n)) for n in range(32)]
-#: The encoding of each positive fixint.
-_FIXINT = [bytes((n,)) for n in range(0x80)]
-#: Maps a fixstr header byte to its length; other bytes to 0xFF.
-_FIXSTR_LEN = bytes((b & 0x1F) if 0xA0 <= b <= 0xBF else 0xFF for b in range(256))
+
+def _str_header(n):
+    """The header of a MessagePack str of n < 256 bytes, as Latin-1 text."""
+    return chr(0xA0 | n) if n < 32 else "\xd9" + chr(n)
+
+
+#: The header of a str of n bytes (n < 256), as Latin-1 text.
+_STR_HEAD = [_str_header(n) for n in range(256)]
+#: The size of that str with its header.
+_STR_SIZE = [len(h) + n for n, h in enumerate(_STR_HEAD)]
+#: The header of a 2-array whose first item is a str of n bytes, with the str's header.
+_PAIR_HEAD = ["\x92" + h for h in _STR_HEAD]
+#: The size of that header and str.
+_PAIR_SIZE = [len(h) + n for n, h in enumerate(_PAIR_HEAD)]
+#: Each positive fixint as Latin-1 text.
+_FIXINT_TEXT = [chr(n) for n in range(0x80)]
+#: The header size of each type byte of a fixstr (1) or str8 (2); 0 for others.
+_STR_HEAD_SIZE = bytes(1 if 0xA0 <= b <= 0xBF else 2 if b == 0xD9 else 0 for b in range(256))
 
 
 @lru_cache(maxsize=4096)
-def _int_bytes(n):
-    if 0 <= n < 0x80:
-        return _FIXINT[n]
+def _int_text(n):
+    """The encoding of the int ``n`` as Latin-1 text."""
     buf = bytearray()
     _pack_int(buf, n)
-    return bytes(buf)
+    return buf.decode("latin-1")
 
 
-def _append_parts(buf, ends, parts):
-    """Appends the encoded records ``parts`` and their end offsets."""
-    ends.extend(islice(accumulate(map(len, parts), initial=len(buf)), 1, None))
-    buf += b"".join(parts)
+def _as_latin1(s):
+    """``s``'s UTF-8 bytes as Latin-1 text (one character a byte)."""
+    return s.encode().decode("latin-1")
 
 
-def _pack_strs(buf, ends, records):
-    data = list(map(str.encode, records))
-    lens = list(map(len, data))
-    if max(lens) >= 32:
-        return False
-    _append_parts(buf, ends, list(map(b"".join, zip(map(_FIXSTR.__getitem__, lens), data))))
-    return True
-
-
-def _short_str_int_pairs(records, key_list=None):
-    """The parts of a batch of ``(str, int)`` pairs whose strings encode to
-    fewer than 32 bytes (the word count's shape): the encoded strings,
-    their lengths and the encoded ints; with ``key_list``, only when each
-    pair is keyed by its own string. None for any other batch."""
-    if set(map(len, records)) != {2}:
+def _str_parts(strs, base, latin1=False):
+    """The encodings of a batch of strings shorter than 256 bytes, as
+    Latin-1 text parts, and their end offsets from ``base``; None for any
+    other batch. ``latin1``: the strings are UTF-8 read as Latin-1 already."""
+    parts = []
+    ends = []
+    part = parts.append
+    end = ends.append
+    at = base
+    try:
+        for s in strs:
+            if type(s) is not str:
+                return None
+            n = len(s)
+            part(_STR_HEAD[n])
+            part(s)
+            at += _STR_SIZE[n]
+            end(at)
+    except IndexError:  # 256 characters or more
         return None
-    firsts = list(map(_first, records))
-    if key_list is not None and not all(map(is_, key_list, firsts)):
-        return None
-    seconds = list(map(_second, records))
-    if set(map(type, firsts)) != {str} or set(map(type, seconds)) != {int}:
-        return None
-    data = list(map(str.encode, firsts))
-    lens = list(map(len, data))
-    if max(lens) >= 32:
-        return None
-    if min(seconds) >= 0 and max(seconds) < 0x80:
-        ints = map(_FIXINT.__getitem__, seconds)
-    else:
-        ints = map(_int_bytes, seconds)
-    return data, lens, ints
+    if not latin1 and not "".join(parts[1::2]).isascii():
+        return _str_parts(list(map(_as_latin1, strs)), base, True)
+    return parts, ends
 
 
-def _pack_pairs(buf, ends, records):
-    parts = _short_str_int_pairs(records)
-    if parts is None:
-        return False
-    data, lens, ints = parts
-    _append_parts(buf, ends, list(map(b"".join, zip(map(_PAIR_FIXSTR.__getitem__, lens), data, ints))))
-    return True
+def _pair_parts(records, keys, key_base, value_base, latin1=False):
+    """The encodings of a batch of ``(str, int)`` pairs whose strings are
+    shorter than 256 bytes, as Latin-1 text parts, and their end offsets
+    from ``value_base``; with ``keys``, also those of the keys, from
+    ``key_base``, when each pair is keyed by its own string. None for any
+    other batch. ``latin1``: the strings are UTF-8 read as Latin-1 already."""
+    keyed = keys is not None
+    vparts, vends = [], []
+    kheads, kends = [], []
+    vpart, vend, khead, kend = vparts.append, vends.append, kheads.append, kends.append
+    k, v = key_base, value_base
+    try:
+        for r, key in zip(records, keys if keyed else records):
+            if type(r) is not tuple:
+                return None
+            s, c = r
+            if type(s) is not str or type(c) is not int or (keyed and key is not s):
+                return None
+            n = len(s)
+            vpart(_PAIR_HEAD[n])
+            vpart(s)
+            if 0 <= c < 0x80:
+                vpart(_FIXINT_TEXT[c])
+                v += _PAIR_SIZE[n] + 1
+            else:
+                i = _int_text(c)
+                vpart(i)
+                v += _PAIR_SIZE[n] + len(i)
+            vend(v)
+            if keyed:
+                khead(_STR_HEAD[n])
+                k += _STR_SIZE[n]
+                kend(k)
+    except (ValueError, IndexError, OverflowError):  # not a pair, a str too long, an int too large
+        return None
+    strs = vparts[1::3]
+    if not latin1 and not "".join(strs).isascii():
+        strs = list(map(_as_latin1, strs))
+        pairs = list(zip(strs, map(_second, records)))
+        return _pair_parts(pairs, strs if keyed else None, key_base, value_base, True)
+    kparts = None
+    if keyed:
+        kparts = [None] * (2 * len(strs))
+        kparts[0::2] = kheads
+        kparts[1::2] = strs
+    return kparts, kends, vparts, vends
+
+
+def _append(buf, ends, parts):
+    buf += "".join(parts[0]).encode("latin-1")
+    ends.extend(parts[1])
 
 
 def pack_values(buf, ends, records):
     """Appends each record's encoding to ``buf`` and its end offset to ``ends``."""
     if not records:
         return
-    kinds = set(map(type, records))
-    if kinds == {str} and _pack_strs(buf, ends, records):
-        return
-    if kinds == {tuple} and _pack_pairs(buf, ends, records):
-        return
+    first = type(records[0])
+    if first is str:
+        parts = _str_parts(records, len(buf))
+        if parts is not None:
+            _append(buf, ends, parts)
+            return
+    elif first is tuple:
+        parts = _pair_parts(records, None, 0, len(buf))
+        if parts is not None:
+            _append(buf, ends, parts[2:])
+            return
     append_end = ends.append
     for r in records:
         pack_into(buf, r)
         append_end(len(buf))
 
 
-def _pack_pairs_keyed_by_first(keys, key_ends, values, value_ends, records, key_list):
-    """:func:`pack_keyed` of ``(str, int)`` pairs keyed by their own first
-    item (the word count's shape): each string is encoded once, for both
-    the key and the value. False (nothing written) for any other batch."""
-    parts = _short_str_int_pairs(records, key_list)
-    if parts is None:
-        return False
-    data, lens, ints = parts
-    _append_parts(keys, key_ends, list(map(b"".join, zip(map(_FIXSTR.__getitem__, lens), data))))
-    _append_parts(values, value_ends, list(map(b"".join, zip(map(_PAIR_FIXSTR.__getitem__, lens), data, ints))))
-    return True
-
-
 def pack_keyed(keys, key_ends, values, value_ends, records, key_fn):
     """Like :func:`pack_values` for a keyed output: also appends the
-    encoding of each record's key, ``key_fn(record)``, to ``keys``."""
+    encoding of each record's key, ``key_fn(record)``, to ``keys``. For
+    ``(str, int)`` pairs keyed by their own string (the word count's
+    shape) one loop prepares both."""
     key_list = list(map(key_fn, records))
-    if key_list and type(records[0]) is tuple and _pack_pairs_keyed_by_first(keys, key_ends, values, value_ends, records, key_list):
-        return
+    if key_list and type(records[0]) is tuple:
+        parts = _pair_parts(records, key_list, len(keys), len(values))
+        if parts is not None:
+            _append(keys, key_ends, parts[:2])
+            _append(values, value_ends, parts[2:])
+            return
     pack_values(keys, key_ends, key_list)
     pack_values(values, value_ends, records)
 
 
-def _unpack_strs(buf, starts, ends, heads):
-    lens = heads.translate(_FIXSTR_LEN)
-    if max(lens) == 0xFF or list(map(sub, ends, starts)) != [n + 1 for n in lens]:
-        return None
-    return list(map(bytes.decode, map(buf.__getitem__, map(slice, map((1).__add__, starts), ends))))
+def _unpack_fast(buf, ends):
+    """The values of a batch made only of fixstr and str8 strings and of
+    ``(fixstr, fixint)`` pairs, cut out of one Latin-1 decoding of the
+    buffer; None for any other batch."""
+    text = str(buf, "latin-1")
+    out = []
+    strs = []
+    append = out.append
+    string = strs.append
+    start = 0
+    for end in ends:
+        size = _STR_HEAD_SIZE[buf[start]]
+        if size:
+            at = start + size
+            if at + (buf[start] & 0x1F if size == 1 else buf[start + 1]) != end:
+                return None
+            s = text[at:end]
+            append(s)
+        elif buf[start] == 0x92 and 0xA0 <= buf[start + 1] <= 0xBF:
+            at = start + 2 + (buf[start + 1] & 0x1F)
+            if at + 1 != end or buf[at] >= 0x80:
+                return None
+            s = text[start + 2 : at]
+            append((s, buf[at]))
+        else:
+            return None
+        string(s)
+        start = end
+    if not "".join(strs).isascii():
+        return list(map(_utf8, out))
+    return out
 
 
-def _unpack_pairs(buf, starts, ends, heads):
-    if heads.count(0x92) != len(heads):
-        return None
-    str_starts = list(map((2).__add__, starts))
-    lens = bytes(map(buf.__getitem__, map((1).__add__, starts))).translate(_FIXSTR_LEN)
-    if max(lens) == 0xFF:
-        return None
-    int_at = list(map(add, str_starts, lens))
-    strs = map(bytes.decode, map(buf.__getitem__, map(slice, str_starts, int_at)))
-    ints = list(bytes(map(buf.__getitem__, int_at)))
-    if max(ints) >= 0x80 or list(map((1).__add__, int_at)) != ends:
-        # Some counts are not fixints: decode those one by one.
-        for i, (c, at, end) in enumerate(zip(ints, int_at, ends)):
-            if c >= 0x80 or at + 1 != end:
-                ints[i], stop = unpack_from(buf, at)
-                if stop != end:
-                    raise ValueError(f"{end - stop} bytes left after the value")
-    return list(zip(strs, ints))
+def _utf8(value):
+    """A string or pair decoded as Latin-1 by :func:`_unpack_fast`, decoded
+    as UTF-8 instead."""
+    if type(value) is str:
+        return value.encode("latin-1").decode()
+    return (value[0].encode("latin-1").decode(), value[1])
 
 
 def unpack_values(buf, ends):
@@ -349,20 +413,20 @@ def unpack_values(buf, ends):
     raises ValueError when a value does not fill its slice exactly."""
     if not ends:
         return []
-    starts = [0, *ends[:-1]]
-    if min(map(sub, ends, starts)) > 0:
-        heads = bytes(map(buf.__getitem__, starts))
-        fast = _unpack_strs(buf, starts, ends, heads)
-        if fast is None and len(buf) >= ends[-1]:
-            fast = _unpack_pairs(buf, starts, ends, heads)
+    if ends[-1] <= len(buf):
+        try:
+            fast = _unpack_fast(buf, ends)
+        except IndexError:
+            fast = None
         if fast is not None:
             return fast
     out = []
     append = out.append
-    for start, end in zip(starts, ends):
+    start = 0
+    for end in ends:
         value, stop = unpack_from(buf, start)
         if stop != end:
             raise ValueError(f"{end - stop} bytes left after the value")
         append(value)
+        start = end
     return out
-

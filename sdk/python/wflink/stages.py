@@ -58,7 +58,7 @@ def stage(node, sides):
 
         def filter_(values, stamps):
             if stamps is None:
-                return [r for r in values if fn(r)], None
+                return list(filter(fn, values)), None
             kept = [(r, t) for r, t in zip(values, stamps) if fn(r)]
             return [r for r, _ in kept], [t for _, t in kept]
 
