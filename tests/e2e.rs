@@ -9,6 +9,7 @@ mod common;
 
 mod aggregations;
 mod api_fuzz;
+mod apply_to_keyed_state;
 mod bad_input;
 mod bench_latency;
 mod broadcast_state;

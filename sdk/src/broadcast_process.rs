@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
+use crate::apply_to_keyed_state::KeyedStateHandle;
 use crate::broadcast::MapStateDescriptor;
 use crate::codec::{decode, encode_into};
 use crate::context::StateError;
@@ -59,10 +60,13 @@ pub struct ReadOnlyBroadcastContext<'a, O> {
 }
 
 /// What `process_broadcast_element` gets: a [`Context`] (emit, time) plus
-/// write access to the broadcast state.
+/// write access to the broadcast state and, in a keyed function, every
+/// key's keyed state through [`apply_to_keyed_state`](Self::apply_to_keyed_state).
 pub struct BroadcastContext<'a, O> {
     pub(crate) inner: Context<'a, O>,
     pub(crate) store: &'a mut BroadcastStore,
+    /// Whether the function is keyed (so keyed state exists).
+    pub(crate) keyed: bool,
 }
 
 impl<'a, O> ReadOnlyBroadcastContext<'a, O> {
@@ -82,6 +86,62 @@ impl<'a, O> BroadcastContext<'a, O> {
         descriptor: &MapStateDescriptor<K, V>,
     ) -> BroadcastState<'_, K, V> {
         BroadcastState { map: self.store.maps.entry(descriptor.id).or_default(), _types: PhantomData }
+    }
+
+    /// Runs `f` once for every key of this subtask that holds `state`,
+    /// with `state` reading and writing that key's value (Flink's
+    /// `applyToKeyedState`): a broadcast record has no key, so this is how
+    /// it changes what every key has kept, e.g. clearing counts when a
+    /// rule changes. `f` gets the key (decoded as `K`, the type of the
+    /// `key_by` key) and the handle; returns the number of keys visited.
+    ///
+    /// The keys are those holding the state before this call, in no fixed
+    /// order, each once. It costs a few host calls per key, so it suits
+    /// control records, not every record. Only a
+    /// [`KeyedBroadcastProcessFunction`] has keyed state; elsewhere it
+    /// returns an error.
+    ///
+    /// ```
+    /// use wflink_sdk::prelude::*;
+    ///
+    /// /// Sums amounts per user; a broadcast "reset" clears every sum.
+    /// struct Sums {
+    ///     sum: ValueState<i64>,
+    /// }
+    ///
+    /// impl KeyedBroadcastProcessFunction<(String, i64), String, String> for Sums {
+    ///     fn process_element(&mut self, (_, amount): (String, i64), _: &mut ReadOnlyBroadcastContext<'_, String>) -> Result<(), JobError> {
+    ///         self.sum.update(&(self.sum.value()?.unwrap_or(0) + amount))?;
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn process_broadcast_element(&mut self, command: String, ctx: &mut BroadcastContext<'_, String>) -> Result<(), JobError> {
+    ///         if command == "reset" {
+    ///             let mut reset = Vec::new();
+    ///             ctx.apply_to_keyed_state(&self.sum, |user: String, sum| {
+    ///                 reset.push(format!("{user} had {}", sum.value()?.unwrap_or(0)));
+    ///                 Ok(sum.clear()?)
+    ///             })?;
+    ///             reset.into_iter().for_each(|line| ctx.collect(line));
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # let _ = Sums { sum: ValueState::new("sum") };
+    /// ```
+    pub fn apply_to_keyed_state<K: Data, S: KeyedStateHandle>(
+        &mut self,
+        state: &S,
+        f: impl FnMut(K, &S) -> Result<(), JobError>,
+    ) -> Result<usize, JobError> {
+        if !self.keyed {
+            return Err(JobError::User(
+                "apply_to_keyed_state needs a KeyedBroadcastProcessFunction: a stream that is not keyed has no keyed \
+                 state"
+                    .into(),
+            ));
+        }
+        crate::apply_to_keyed_state::apply(state, f)
     }
 }
 

@@ -93,3 +93,104 @@ fn broadcast_state_is_written_by_input_1_read_by_input_0_and_survives_a_snapshot
     assert!(run(&mut second, 1, Batch::default(), snapshot).is_empty(), "a restore emits nothing");
     assert_eq!(run(&mut second, 0, lines(&["x", "y", "z"]), StateEntries::default()), ["x=3", "y=2", "z=none"]);
 }
+
+/// Sums per key; a broadcast `double` doubles every key's sum through
+/// `apply_to_keyed_state`, any other command clears them.
+struct Sums {
+    sum: ValueState<i64>,
+}
+
+impl KeyedBroadcastProcessFunction<String, String, String> for Sums {
+    fn process_element(&mut self, _: String, _: &mut ReadOnlyBroadcastContext<'_, String>) -> Result<(), JobError> {
+        self.sum.update(&(self.sum.value()?.unwrap_or(0) + 1))?;
+        Ok(())
+    }
+
+    fn process_broadcast_element(
+        &mut self,
+        command: String,
+        ctx: &mut BroadcastContext<'_, String>,
+    ) -> Result<(), JobError> {
+        let visited = ctx.apply_to_keyed_state(&self.sum, |_key: String, sum| {
+            match command.as_str() {
+                "double" => sum.update(&(sum.value()?.unwrap_or(0) * 2))?,
+                _ => sum.clear()?,
+            }
+            Ok(())
+        })?;
+        ctx.collect(format!("{command} {visited}"));
+        Ok(())
+    }
+}
+
+fn keyed_job(env: &mut StreamExecutionEnvironment, _: &Args) -> Result<(), JobError> {
+    let commands = MapStateDescriptor::<String, i64>::new("commands");
+    let a = env.read_text_file("a").key_by(|line: &String| line.clone());
+    a.connect(env.read_text_file("b").broadcast_state(&commands))
+        .process(Sums { sum: ValueState::new("apply-sum") })
+        .print();
+    Ok(())
+}
+
+/// A broadcast record reaches every key the host holds state for, over
+/// several pages of keys: each key's value is read, rewritten and sent
+/// back in the call's output, and no key is current afterwards.
+#[test]
+fn apply_to_keyed_state_rewrites_every_keys_state_from_a_broadcast_record() {
+    let id = crate::state::state_id("apply-sum");
+    let key = |i: usize| rmp_serde::to_vec(&format!("k{i}")).unwrap();
+    let keys = 1500;
+    crate::lazy_state::host::test_store(|s| {
+        for i in 0..keys {
+            s.insert((id, key(i), Vec::new(), Vec::new()), rmp_serde::to_vec(&(i as i64)).unwrap());
+        }
+    });
+    let plan = record(keyed_job, &[]).unwrap();
+    let mut chain = Chain::open(plan, &[2]).unwrap();
+    let out = chain.process_input_with_context(lines(&["double"]), 1, StateEntries::default(), i64::MIN, 0).unwrap();
+    let printed: Vec<String> = crate::chain::batch_slices(&out.records.values, &out.records.value_ends)
+        .map(|b| rmp_serde::from_slice(b).unwrap())
+        .collect();
+    assert_eq!(printed, [format!("double {keys}")]);
+    let mut written: Vec<(Vec<u8>, i64)> = out
+        .call
+        .state
+        .iter()
+        .map(|(k, address, v)| {
+            assert_eq!((address.state_id, address.namespace, address.user_key), (id, &[][..], &[][..]));
+            (k.to_vec(), rmp_serde::from_slice(v).unwrap())
+        })
+        .collect();
+    written.sort();
+    let mut expected: Vec<(Vec<u8>, i64)> = (0..keys).map(|i| (key(i), 2 * i as i64)).collect();
+    expected.sort();
+    assert_eq!(written, expected);
+    assert_eq!(ValueState::<i64>::new("apply-sum").value(), Err(StateError::NoKeyedContext), "no key is current");
+}
+
+/// Only a keyed function has keyed state to walk.
+#[test]
+fn apply_to_keyed_state_in_a_function_that_is_not_keyed_is_an_error() {
+    struct NotKeyed;
+    impl BroadcastProcessFunction<String, String, String> for NotKeyed {
+        fn process_element(&mut self, _: String, _: &mut ReadOnlyBroadcastContext<'_, String>) -> Result<(), JobError> {
+            Ok(())
+        }
+        fn process_broadcast_element(
+            &mut self,
+            _: String,
+            ctx: &mut BroadcastContext<'_, String>,
+        ) -> Result<(), JobError> {
+            let sum = ValueState::<i64>::new("not-keyed-sum");
+            ctx.apply_to_keyed_state(&sum, |_: String, _| Ok(())).map(|_| ())
+        }
+    }
+    fn job(env: &mut StreamExecutionEnvironment, _: &Args) -> Result<(), JobError> {
+        let commands = MapStateDescriptor::<String, i64>::new("commands");
+        env.read_text_file("a").connect(env.read_text_file("b").broadcast_state(&commands)).process(NotKeyed).print();
+        Ok(())
+    }
+    let mut chain = Chain::open(record(job, &[]).unwrap(), &[2]).unwrap();
+    let error = chain.process_input_with_context(lines(&["go"]), 1, StateEntries::default(), i64::MIN, 0).unwrap_err();
+    assert!(error.to_string().contains("apply_to_keyed_state needs a KeyedBroadcastProcessFunction"), "{error}");
+}

@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 mod aggregate;
+mod apply_to_keyed_state;
 mod args;
 mod broadcast;
 mod broadcast_process;
@@ -87,6 +88,7 @@ mod stream;
 mod time;
 pub mod window;
 
+pub use apply_to_keyed_state::KeyedStateHandle;
 pub use args::Args;
 pub use broadcast::{BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream, MapStateDescriptor};
 pub use broadcast_process::{

@@ -410,3 +410,28 @@ impl<A: AggregateFunction> AggregatingState<A> {
         write_bytes(self.id, &[], None)
     }
 }
+
+/// The handles [`apply_to_keyed_state`](crate::BroadcastContext::apply_to_keyed_state) can walk.
+mod walkable {
+    use super::*;
+    use crate::apply_to_keyed_state::{KeyedStateHandle, sealed::Sealed};
+
+    macro_rules! walkable {
+        ($($handle:ty => [$($generics:tt)*]),* $(,)?) => {$(
+            impl<$($generics)*> Sealed for $handle {}
+            impl<$($generics)*> KeyedStateHandle for $handle {
+                fn state_id(&self) -> u32 {
+                    self.id
+                }
+            }
+        )*};
+    }
+
+    walkable! {
+        ValueState<T> => [T],
+        ListState<T> => [T],
+        MapState<K, V> => [K, V],
+        ReducingState<T, F> => [T, F],
+        AggregatingState<A> => [A],
+    }
+}

@@ -51,12 +51,8 @@ pub(crate) struct KeyedContext {
 }
 
 impl KeyedContext {
-    /// The backend and key group of `key`, or why the guest may not read it.
-    fn reach<'k>(
-        &self,
-        state_id: u32,
-        key: &'k [u8],
-    ) -> Result<(&dyn NamedStateBackend, StateKey<'k>), types::StateError> {
+    /// The backend holding `state_id`, or why the guest may not read it now.
+    fn backend(&self, state_id: u32) -> Result<&dyn NamedStateBackend, types::StateError> {
         let backend = match (&self.backend, self.in_call) {
             (Some(backend), true) => backend.as_ref(),
             _ => return Err(types::StateError::NoKeyedContext),
@@ -64,6 +60,16 @@ impl KeyedContext {
         if !self.declared.contains(&state_id) {
             return Err(types::StateError::UnknownState(state_id));
         }
+        Ok(backend)
+    }
+
+    /// The backend and key group of `key`, or why the guest may not read it.
+    fn reach<'k>(
+        &self,
+        state_id: u32,
+        key: &'k [u8],
+    ) -> Result<(&dyn NamedStateBackend, StateKey<'k>), types::StateError> {
+        let backend = self.backend(state_id)?;
         let key = StateKey::new(key, self.max_parallelism);
         if !backend.owns(key.group) {
             return Err(types::StateError::ForeignKey);
@@ -144,9 +150,48 @@ impl state::Host for HostState {
     ) -> Result<types::StateEntries, types::StateError> {
         let (backend, key) = self.keyed.reach(state_id, &key)?;
         let mut out = StateEntries::default();
-        backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(65_536) as usize, &mut out);
+        backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(MAX_PAGE) as usize, &mut out);
         Ok(super::context::entries_to_wit(out))
     }
+
+    fn keys(&mut self, state_id: u32, from_group: u32, limit: u32) -> Result<state::KeyPage, types::StateError> {
+        let backend = self.keyed.backend(state_id)?;
+        Ok(keys_page(backend, state_id, from_group..self.keyed.max_parallelism, limit.clamp(1, MAX_PAGE) as usize))
+    }
+}
+
+/// The most entries or keys one page of a `state` import asks for.
+const MAX_PAGE: u32 = 65_536;
+
+/// The distinct keys of `backend` holding an entry of `state_id`, key
+/// group by key group over the owned groups of `groups`, until a group
+/// brings the page to `limit` keys (`state.keys`).
+fn keys_page(
+    backend: &dyn NamedStateBackend,
+    state_id: u32,
+    groups: std::ops::Range<u32>,
+    limit: usize,
+) -> state::KeyPage {
+    let mut page = state::KeyPage { keys: Vec::new(), key_ends: Vec::new(), next_group: None };
+    let mut seen = hashbrown::HashSet::<Vec<u8>>::new();
+    for group in groups.clone() {
+        if page.key_ends.len() >= limit {
+            page.next_group = Some(group);
+            break;
+        }
+        if !backend.owns(group) {
+            continue;
+        }
+        seen.clear();
+        backend.for_each_in_group(group, &mut |key, address, _| {
+            if address.state_id == state_id && !seen.contains(key) {
+                seen.insert(key.to_vec());
+                page.keys.extend_from_slice(key);
+                page.key_ends.push(page.keys.len() as u32);
+            }
+        });
+    }
+    page
 }
 
 #[cfg(test)]
@@ -166,5 +211,49 @@ mod tests {
         assert_eq!((counters.len(), counters["c0"]), (MAX_COUNTERS, u64::MAX));
         let mut fresh = HashMap::new();
         assert!(!add_counter(&mut fresh, "x".repeat(MAX_COUNTER_NAME + 1), 1));
+    }
+
+    /// `state.keys` lists each key holding the state once, whatever its
+    /// number of entries, skips keys holding only other states, and pages
+    /// by whole key groups until the last page, which has no next group.
+    #[test]
+    fn the_keys_of_a_state_come_once_each_in_pages_of_whole_key_groups() {
+        use crate::state::MemoryNamedBackend;
+        let max_parallelism = 16;
+        let mut backend = MemoryNamedBackend::new(0..max_parallelism);
+        let keys: Vec<Vec<u8>> = (0..40u32).map(|k| format!("key-{k}").into_bytes()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            let key = StateKey::new(key, max_parallelism);
+            for user_key in [b"a".as_slice(), b"b"] {
+                backend.write(key, EntryAddress { state_id: 7, namespace: &[], user_key }, Some(b"v"));
+            }
+            if i % 4 == 0 {
+                backend.write(key, EntryAddress { state_id: 9, namespace: &[], user_key: &[] }, Some(b"w"));
+            }
+        }
+        let mut listed = Vec::new();
+        let mut from = 0;
+        let mut pages = 0;
+        loop {
+            let page = keys_page(&backend, 7, from..max_parallelism, 5);
+            pages += 1;
+            let mut start = 0;
+            for &end in &page.key_ends {
+                listed.push(page.keys[start as usize..end as usize].to_vec());
+                start = end;
+            }
+            match page.next_group {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        let (mut expected, mut got) = (keys.clone(), listed.clone());
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected, "every key once");
+        assert!(pages > 1, "40 keys in pages of about 5 keys take several pages");
+        let other = keys_page(&backend, 9, 0..max_parallelism, 1000);
+        assert_eq!(other.key_ends.len(), 10);
+        assert_eq!(other.next_group, None);
     }
 }

@@ -104,7 +104,7 @@ impl<I: Data, B: Data, O: Data, F: BroadcastFunction<I, B, O>> BroadcastInput<I,
             let timestamp = input.timestamps.get(i).copied();
             out.borrow_mut().timestamp = timestamp;
             let inner = Context { down: &mut *self.down, sides: &self.sides, timestamp };
-            let mut ctx = BroadcastContext { inner, store: &mut self.store };
+            let mut ctx = BroadcastContext { inner, store: &mut self.store, keyed: self.keyed };
             self.f.broadcast(value, &mut ctx).map_err(|e| with_label(&self.label, e))?;
         }
         Ok(())

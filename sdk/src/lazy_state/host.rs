@@ -1,7 +1,8 @@
-//! The host's `state` import: one read, or one page of a scan, per call.
+//! The host's `state` import: one read, one page of a scan, or one page
+//! of a state's keys per call.
 //!
 //! Off the wasm target (the SDK's own unit tests) there is no host; the
-//! same two functions then read a thread-local map that tests fill with
+//! same functions then read a thread-local map that tests fill with
 //! [`test_store`], so the handles' logic is tested without a runtime.
 
 #[cfg(target_arch = "wasm32")]
@@ -45,6 +46,21 @@ pub(crate) fn scan(
         .collect())
 }
 
+/// Up to about `limit` keys holding an entry of `state_id`, from key group
+/// `from_group` on, and the group the next page starts at (`None` at the end).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn keys(state_id: u32, from_group: u32, limit: u32) -> Result<(Vec<Vec<u8>>, Option<u32>), StateError> {
+    use crate::chain::slices;
+    let page = crate::export::bindings::wflink::job::state::keys(state_id, from_group, limit).map_err(from_wit)?;
+    if page.key_ends.last().is_some_and(|&end| end as usize > page.keys.len())
+        || page.key_ends.windows(2).any(|w| w[0] > w[1])
+        || page.next_group.is_some_and(|next| next <= from_group)
+    {
+        return Err(StateError::Host("the host returned a malformed page of keys (a host bug)".into()));
+    }
+    Ok((slices(&page.keys, &page.key_ends).map(<[u8]>::to_vec).collect(), page.next_group))
+}
+
 #[cfg(target_arch = "wasm32")]
 fn from_wit(error: crate::export::bindings::wflink::job::types::StateError) -> StateError {
     use crate::export::bindings::wflink::job::types::StateError as W;
@@ -59,7 +75,7 @@ fn from_wit(error: crate::export::bindings::wflink::job::types::StateError) -> S
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) use off_wasm::test_store;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use off_wasm::{get, scan};
+pub(crate) use off_wasm::{get, keys, scan};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod off_wasm {
@@ -89,6 +105,16 @@ mod off_wasm {
         user_key: &[u8],
     ) -> Result<Option<Vec<u8>>, StateError> {
         Ok(test_store(|s| s.get(&(state_id, key.to_vec(), namespace.to_vec(), user_key.to_vec())).cloned()))
+    }
+
+    /// Pages over the distinct keys in key order; a "key group" here is
+    /// the index of the page's first key.
+    pub(crate) fn keys(state_id: u32, from_group: u32, limit: u32) -> Result<(Vec<Vec<u8>>, Option<u32>), StateError> {
+        let all: std::collections::BTreeSet<Vec<u8>> =
+            test_store(|s| s.keys().filter(|(id, ..)| *id == state_id).map(|(_, key, ..)| key.clone()).collect());
+        let page: Vec<Vec<u8>> = all.iter().skip(from_group as usize).take(limit as usize).cloned().collect();
+        let next = from_group as usize + page.len();
+        Ok((page, (next < all.len()).then_some(next as u32)))
     }
 
     pub(crate) fn scan(

@@ -14,7 +14,7 @@
 //! path, so use lazy state for what is read rarely or in part (a large
 //! per-key history, a big lookup map), not for a counter per record.
 
-mod host;
+pub(crate) mod host;
 mod scan;
 
 use std::marker::PhantomData;
@@ -256,6 +256,31 @@ impl<T: Data> Iterator for LazyListIter<T> {
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.raw.next()?;
         Some(entry.and_then(|(_, v)| decode_state(&v)))
+    }
+}
+
+mod walkable {
+    use super::{LazyListState, LazyMapState};
+    use crate::apply_to_keyed_state::{KeyedStateHandle, sealed::Sealed};
+
+    impl<K, V> Sealed for LazyMapState<K, V> {}
+    impl<K, V> KeyedStateHandle for LazyMapState<K, V> {
+        fn state_id(&self) -> u32 {
+            self.id
+        }
+        fn reads_lazily(&self) -> bool {
+            true
+        }
+    }
+
+    impl<T> Sealed for LazyListState<T> {}
+    impl<T> KeyedStateHandle for LazyListState<T> {
+        fn state_id(&self) -> u32 {
+            self.id
+        }
+        fn reads_lazily(&self) -> bool {
+            true
+        }
     }
 }
 

@@ -35,6 +35,14 @@
 //!   subtask, `B key amount size=N` (N: the state's entries after it);
 //!   each record of `a` prints `A key amount limit=L`, L its key's limit
 //!   as that subtask knew it (`none` before any).
+//! - `apply-keyed`: `a` keyed by key, connected to the lines of a socket
+//!   at `127.0.0.1:--port` (read at parallelism 1) broadcast with the map
+//!   state `commands`, into a KeyedBroadcastProcessFunction: each record
+//!   of `a` adds its amount to its key's `sum` and prints `A key amount`;
+//!   a socket line with the key `double` doubles every key's sum
+//!   (`apply_to_keyed_state`) and prints `DOUBLED n=K` once per subtask,
+//!   K the keys it visited; `flush` prints `FLUSH key sum` for every key,
+//!   clears it, then prints `FLUSHED n=K`.
 
 use std::time::Duration;
 
@@ -117,6 +125,41 @@ impl BroadcastProcessFunction<Rec, Rec, String> for Limits {
     }
 }
 
+/// Sums `a` per key; commands from the broadcast input reach every key's sum.
+struct Commands {
+    sum: ValueState<i64>,
+}
+
+impl KeyedBroadcastProcessFunction<Rec, Rec, String> for Commands {
+    fn process_element(&mut self, r: Rec, ctx: &mut ReadOnlyBroadcastContext<'_, String>) -> Result<(), JobError> {
+        self.sum.update(&(self.sum.value()?.unwrap_or(0) + r.2))?;
+        ctx.collect(format!("A {} {}", r.0, r.2));
+        Ok(())
+    }
+
+    fn process_broadcast_element(&mut self, r: Rec, ctx: &mut BroadcastContext<'_, String>) -> Result<(), JobError> {
+        let mut lines = Vec::new();
+        match r.0.as_str() {
+            "double" => {
+                let visited = ctx.apply_to_keyed_state(&self.sum, |_: String, sum| {
+                    Ok(sum.update(&(sum.value()?.unwrap_or(0) * 2))?)
+                })?;
+                lines.push(format!("DOUBLED n={visited}"));
+            }
+            "flush" => {
+                let visited = ctx.apply_to_keyed_state(&self.sum, |key: String, sum| {
+                    lines.push(format!("FLUSH {key} {}", sum.value()?.unwrap_or(0)));
+                    Ok(sum.clear()?)
+                })?;
+                lines.push(format!("FLUSHED n={visited}"));
+            }
+            _ => {}
+        }
+        lines.into_iter().for_each(|line| ctx.collect(line));
+        Ok(())
+    }
+}
+
 /// Routes big amounts of `a` to a side output.
 struct Router {
     big: OutputTag<String>,
@@ -167,6 +210,16 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         return Ok(());
     }
     let a = env.read_text_file(args.required("a")?).flat_map(parse);
+    if args.required("mode")? == "apply-keyed" {
+        let port = args.get_parsed::<u16>("port")?.ok_or_else(|| JobError::InvalidArguments("--port".into()))?;
+        let commands = MapStateDescriptor::<String, i64>::new("commands");
+        let socket = env.socket_text_stream("127.0.0.1", port).flat_map(parse).set_parallelism(1);
+        a.key_by(|r: &Rec| r.0.clone())
+            .connect(socket.broadcast_state(&commands))
+            .process(Commands { sum: ValueState::new("sum") })
+            .print_or_write(output);
+        return Ok(());
+    }
     if args.required("mode")? == "union-socket" {
         let port = args.get_parsed::<u16>("port")?.ok_or_else(|| JobError::InvalidArguments("--port".into()))?;
         let socket = env.socket_text_stream("127.0.0.1", port).flat_map(parse);
