@@ -5,7 +5,8 @@
 //! `broadcast_state.rs`, `aggregations.rs`); the keyed broadcast state
 //! restored after a TaskManager is killed with SIGKILL; and the plans
 //! refused at submit with one clear line: keyed streams of two declared
-//! key types connected, a window join without a window.
+//! key types connected, a window join without a window; and
+//! `applyToKeyedState` driven by commands on a socket.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -283,4 +284,13 @@ fn javascript_explicit_partitionings_and_partition_custom_deliver_as_the_rust_sd
     crate::multi_input::assert_explicit_partitionings("js-partitioning", &guest(), LIMIT, 30_000);
     let (dir, ..) = crate::multi_input::assert_partition_custom("js-partition-custom", &guest(), LIMIT, 30_000);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `applyToKeyedState` in JavaScript: a broadcast `double` reaches every
+/// key's sum once, in the subtask holding it; a `flush` prints each key's
+/// doubled sum once and clears it, so a second `flush` finds no key (the
+/// check the Python guest's test runs).
+#[test]
+fn js_apply_to_keyed_state_rewrites_and_clears_every_keys_state_from_a_broadcast_command() {
+    crate::python_inputs::assert_apply_to_keyed_state("multi-input-js");
 }

@@ -34,6 +34,13 @@ export function cut(bytes, ends) {
 
 const hex = (b) => Buffer.from(b).toString("hex");
 
+/** The stand-in's key group of a key's bytes (of 16). */
+export function keyGroup(key) {
+  let h = 0x811c9dc5;
+  for (const b of key) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h % 16;
+}
+
 /** One keyed operator's host side: stored state entries and timers. */
 export class Host {
   constructor(operator) {
@@ -51,6 +58,64 @@ export class Host {
     this.kept = operator.keepState();
     /** Addresses already sent to a chain that keeps its state. */
     this.sent = new Set();
+    /** The `state` import's calls during the last operator call:
+     * `["keys", fromGroup]` or `["scan", key, after]`. */
+    this.importCalls = [];
+  }
+
+  // The `state` import (tests/hooks.mjs calls these while an operator
+  // call runs), over the entries stored before the call, as the host's.
+
+  /** The keys holding an entry of `stateId` from key group `fromGroup`
+   * on, whole groups until `limit` keys are reached. */
+  keys(stateId, fromGroup, limit) {
+    this.importCalls.push(["keys", fromGroup]);
+    const held = new Map();
+    for (const [id, key] of this.state.values()) if (id === stateId && keyGroup(key) >= fromGroup) held.set(hex(key), key);
+    const sorted = [...held.values()].map((k) => [keyGroup(k), k]).sort((a, b) => a[0] - b[0] || Buffer.compare(a[1], b[1]));
+    const page = [];
+    let last;
+    let nextGroup;
+    for (const [g, k] of sorted) {
+      if (page.length >= limit && g !== last) {
+        nextGroup = g;
+        break;
+      }
+      page.push(k);
+      last = g;
+    }
+    const [keys, keyEnds] = flat(page);
+    return { keys, keyEnds, nextGroup };
+  }
+
+  /** Up to `limit` entries of (`stateId`, `key`, `namespace`) after the user key `after`. */
+  scan(stateId, key, namespace, after, limit) {
+    this.importCalls.push(["scan", key.slice(), after && after.slice()]);
+    const found = [...this.state.values()]
+      .filter(([id, k, n, u]) => id === stateId && hex(k) === hex(key) && hex(n) === hex(namespace) && (after === undefined || Buffer.compare(u, after) > 0))
+      .sort((a, b) => Buffer.compare(a[3], b[3]))
+      .slice(0, limit);
+    const [u, ue] = flat(found.map((e) => e[3]));
+    const [v, ve] = flat(found.map((e) => e[4]));
+    const none = new Uint8Array(0);
+    const ends = new Uint32Array(found.length);
+    return { stateIds: Uint32Array.from(found, (e) => e[0]), keys: none, keyEnds: ends, namespaces: none, namespaceEnds: ends, userKeys: u, userKeyEnds: ue, values: v, valueEnds: ve };
+  }
+
+  /** The value stored at one address, or undefined. */
+  get(stateId, key, namespace, userKey) {
+    return this.state.get(`${stateId}|${hex(key)}|${hex(namespace)}|${hex(userKey)}`)?.[4];
+  }
+
+  /** Runs one operator call `f` with this host as the `state` import's. */
+  call(f) {
+    this.importCalls = [];
+    globalThis.wflinkStateHost = this;
+    try {
+      return f();
+    } finally {
+      globalThis.wflinkStateHost = undefined;
+    }
   }
 
   /** Every stored entry `[id, key, ns, user, value]`: the host's, or what
@@ -84,6 +149,8 @@ export class Host {
     const nss = cut(s.namespaces, s.namespaceEnds);
     const users = cut(s.userKeys, s.userKeyEnds);
     const values = cut(s.values, s.valueEnds);
+    /** What the last call wrote: `[id, key, ns, user, value]`, an empty value deletes. */
+    this.written = [...s.stateIds].map((id, i) => [id, keys[i], nss[i], users[i], values[i]]);
     s.stateIds.forEach((id, i) => {
       const at = `${id}|${hex(keys[i])}|${hex(nss[i])}|${hex(users[i])}`;
       if (values[i].length === 0) this.state.delete(at);
@@ -116,14 +183,14 @@ export class Host {
     const [vb, ve] = flat(records.map(([, v]) => packb(v)));
     const stamps = records[0] && records[0][2] !== undefined ? BigInt64Array.from(records, (r) => BigInt(r[2])) : new BigInt64Array(0);
     const batch = { values: vb, valueEnds: ve, keys: kb, keyEnds: ke, timestamps: stamps };
-    this.apply(this.operator.processWithContext(batch, this.entriesOf(keys), this.time(input)));
+    this.apply(this.call(() => this.operator.processWithContext(batch, this.entriesOf(keys), this.time(input))));
   }
 
   /** Sends an empty batch of input 1 with `entries` (WIT state-entries):
    * how the host hands a restored copy of broadcast state over. */
   restore(entries) {
     const empty = { values: new Uint8Array(0), valueEnds: new Uint32Array(0), keys: new Uint8Array(0), keyEnds: new Uint32Array(0), timestamps: new BigInt64Array(0) };
-    this.apply(this.operator.processWithContext(empty, entries, this.time(1)));
+    this.apply(this.call(() => this.operator.processWithContext(empty, entries, this.time(1))));
   }
 
   /** Moves the watermark (and clock) and fires the due timers, in order. */
@@ -139,7 +206,7 @@ export class Host {
     const [k, ke] = flat(fired.map((t) => t[2]));
     const [n, ne] = flat(fired.map((t) => t[3]));
     const timers = { keys: k, keyEnds: ke, namespaces: n, namespaceEnds: ne, timestamps: BigInt64Array.from(fired, (t) => t[1]), domains: fired.map((t) => t[0]) };
-    this.apply(this.operator.onTimers(timers, this.entriesOf(fired.map((t) => t[2])), this.time()));
+    this.apply(this.call(() => this.operator.onTimers(timers, this.entriesOf(fired.map((t) => t[2])), this.time())));
   }
 }
 

@@ -15,13 +15,23 @@
 // call of input 1 with an empty batch, before any record. The copies stay
 // the same only if `processBroadcastElement` depends on nothing but the
 // broadcast records.
+//
+// A keyed function's broadcast records have no key, so keyed state is out
+// of their reach, but `ctx.applyToKeyedState(state, fn)` in
+// `processBroadcastElement` runs `fn(key, state)` for every key of the
+// subtask holding that state (Flink's `applyToKeyedState`), reading the
+// keys and their entries from the host (`state` import, host_state.js).
 
-import { CALL, byteString } from "./context.js";
+import { CALL, StateError, byteString } from "./context.js";
 import { InvalidPlan } from "./errors.js";
+import { entriesOf, keysOf } from "./host_state.js";
 import { packb, unpackb } from "./msgpack.js";
 import { Context } from "./process.js";
-import { stateId, takeDeclared } from "./state.js";
+import { AggregatingState, ListState, MapState, ReducingState, ValueState, stateId, takeDeclared } from "./state.js";
 import { DataStream } from "./stream.js";
+
+/** The keyed state handles `applyToKeyedState` walks. */
+const KEYED_STATES = [ValueState, ListState, MapState, ReducingState, AggregatingState];
 
 /** Names a broadcast map state (Flink's `MapStateDescriptor`). Create it
  * once in the build function, pass it to `stream.broadcast(descriptor)`
@@ -253,16 +263,77 @@ function sortedEntries(map) {
 
 /** What a broadcast process function gets with each record or timer: a
  * Context (time, side outputs; key and timers on the keyed side) with the
- * broadcast state, writable only for the broadcast input's records. */
+ * broadcast state, writable only for the broadcast input's records, and,
+ * for a KeyedBroadcastProcessFunction's broadcast records,
+ * `applyToKeyedState`. */
 export class BroadcastContext extends Context {
   /** A context over `store` (state id -> map), writing side records into `sides`.
    * @param {Map<number, any[]>} sides
-   * @param {Map<number, Map<string, [Uint8Array, Uint8Array]>>} store */
-  constructor(sides, store) {
+   * @param {Map<number, Map<string, [Uint8Array, Uint8Array]>>} store
+   * @param {boolean} [keyed] whether the function is a KeyedBroadcastProcessFunction */
+  constructor(sides, store, keyed = false) {
     super(sides);
     this.store = store;
     /** Whether the current record is the broadcast input's (which may write). */
     this.writable = false;
+    /** Whether the function has keyed state (a KeyedBroadcastProcessFunction). */
+    this.keyed = keyed;
+  }
+
+  /** Runs `fn(key, state)` once for every key of this subtask that holds
+   * an entry of the keyed state `state` (a handle the function created in
+   * its constructor), with `state` set to that key, so `fn` can read,
+   * update or clear it (Flink's `applyToKeyedState`). Only in a
+   * KeyedBroadcastProcessFunction's `processBroadcastElement`.
+   *
+   * `key` is decoded as `ctx.getCurrentKey()` gives it. Emit from `fn`
+   * through the `out` and `ctx` of `processBroadcastElement`; what a
+   * generator function yields is emitted too, other return values are
+   * ignored. Keys come key group by key group; each key's entries are read
+   * from the host once per call (what the call wrote before wins), and
+   * writes go back with the call as every keyed write does. A key whose
+   * entries the call removed is not visited; afterwards there is no
+   * current key again.
+   * @template {ValueState | ListState | MapState | ReducingState | AggregatingState} S
+   * @param {S} state
+   * @param {(key: any, state: S) => Iterable<any> | void} fn */
+  applyToKeyedState(state, fn) {
+    if (!this.keyed) {
+      throw new StateError(
+        "applyToKeyedState needs keyed state: use a KeyedBroadcastProcessFunction on a keyed stream (a BroadcastProcessFunction has none)",
+      );
+    }
+    if (!this.writable) throw new StateError("applyToKeyedState works in processBroadcastElement only (Flink's broadcast Context)");
+    if (!KEYED_STATES.some((kind) => state instanceof kind)) {
+      throw new TypeError(
+        "applyToKeyedState takes a keyed state handle (ValueState, ListState, MapState, ReducingState or AggregatingState)",
+      );
+    }
+    if (typeof fn !== "function") throw new TypeError("applyToKeyedState takes a function fn(key, state)");
+    const id = state.id;
+    // Every key's entries first: fn writes only its own key's, so which
+    // keys hold the state does not change while the keys are visited.
+    const listed = new Map();
+    for (const key of keysOf(id)) {
+      const text = byteString(key);
+      if (!listed.has(text)) listed.set(text, key);
+    }
+    const namespace = new Uint8Array(0);
+    for (const key of listed.values()) CALL.load(id, key, entriesOf(id, key, namespace));
+    const holding = CALL.keysHolding(id);
+    const live = new Set(holding.map(([, text]) => text));
+    // The host's order, then keys only this call's writes gave the state.
+    const order = [...listed].filter(([text]) => live.has(text)).map(([text, key]) => [key, text]);
+    for (const [key, text] of holding) if (!listed.has(text)) order.push([key, text]);
+    try {
+      for (const [key, text] of order) {
+        CALL.setKey(key, text);
+        const result = fn(unpackb(key), state);
+        if (result !== null && typeof result === "object" && typeof result[Symbol.iterator] === "function") this.emitAll(result);
+      }
+    } finally {
+      CALL.clearKey();
+    }
   }
 
   /** The broadcast state named by `descriptor`: a BroadcastState in
@@ -303,7 +374,7 @@ export class BroadcastOperator {
    * @param {Map<number, any[]>} sides
    * @returns {BroadcastContext} */
   context(sides) {
-    if (this.ctx === undefined) this.ctx = new BroadcastContext(sides, this.store);
+    if (this.ctx === undefined) this.ctx = new BroadcastContext(sides, this.store, this.keyed);
     return this.ctx;
   }
 

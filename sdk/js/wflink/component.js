@@ -60,18 +60,17 @@ export function exportJob(build) {
       return contextOutputToWit(guard(() => c.onTimers(fired, state, Number(time.watermark), Number(time.processingTime))));
     },
     // A chain whose first node is a keyed process function (of one or
-    // two inputs, the interval join's, a keyed broadcast one) keeps its
-    // named state in the instance between calls, so a call carries only
-    // restored entries instead of every entry of its keys. Windows and
-    // running reduces keep the per-call protocol (state travels with
-    // every call).
+    // two inputs, the interval join's) keeps its named state in the
+    // instance between calls, so a call carries only restored entries
+    // instead of every entry of its keys. Windows, running reduces and
+    // keyed broadcast process functions keep the per-call protocol (state
+    // travels with every call): the host holds a keyed broadcast chain's
+    // state, whose keys `applyToKeyedState` lists through the `state` import.
     keepState() {
       const first = plan === undefined || ids === undefined ? undefined : plan.nodes[ids[0]];
       const keep =
         first !== undefined &&
-        (first.kind === "keyed-co-process" ||
-          (first.kind === "keyed-process" && !(first.fn instanceof WindowOperator)) ||
-          (first.kind === "broadcast-process" && first.spec.keyed !== undefined));
+        (first.kind === "keyed-co-process" || (first.kind === "keyed-process" && !(first.fn instanceof WindowOperator)));
       CALL.keepState(keep);
       return keep;
     },

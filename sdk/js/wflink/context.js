@@ -117,6 +117,42 @@ export class Call {
     this.namespaceText = "";
   }
 
+  /** Leaves the current key: keyed state access fails again (as for a
+   * broadcast record, which has no key). */
+  clearKey() {
+    this.keyed = false;
+    this.key = EMPTY;
+    this.keyText = "";
+    this.namespace = EMPTY;
+    this.namespaceText = "";
+  }
+
+  /** Adds `[userKey, value]` entries of state `id` stored for `key` (empty
+   * namespace), read from the host during the call, as clean entries: an
+   * address the call already knows (sent with it, loaded before, or
+   * written) keeps what the call has. */
+  load(id, key, entries) {
+    const store = this.loaded();
+    const keyText = byteString(key);
+    for (const [userKey, value] of entries) {
+      const userKeyText = byteString(userKey);
+      const at = address(id, keyText, "", userKeyText);
+      if (store.has(at)) continue;
+      this.insert(at, { id, key, namespace: EMPTY, userKey, userKeyText, keyText, namespaceText: "", value });
+    }
+  }
+
+  /** The keys (`[bytes, text]`) with an entry of state `id` (empty
+   * namespace) in the call's view of the state, each once, in no
+   * particular order. */
+  keysHolding(id) {
+    const out = new Map();
+    for (const e of this.loaded().values()) {
+      if (e.id === id && e.value !== undefined && e.namespaceText === "" && !out.has(e.keyText)) out.set(e.keyText, e.key);
+    }
+    return [...out].map(([text, key]) => [key, text]);
+  }
+
   /** Sets the namespace (an encoded window) of the current key. */
   setNamespace(namespace) {
     this.namespace = namespace;

@@ -20,7 +20,17 @@ the same in every subtask; the other input, keyed or not, reads them::
 it (:class:`BroadcastState`). A keyed stream connected to a broadcast
 stream runs a :class:`KeyedBroadcastProcessFunction`, with keyed state
 and timers for the keyed records; a broadcast record has no key, so they
-are out of its reach.
+are out of its reach, but ``ctx.apply_to_keyed_state(state, fn)`` in
+``process_broadcast_element`` runs ``fn(key, state)`` for every key of
+the subtask holding that state (Flink's ``applyToKeyedState``)::
+
+    class Rules(KeyedBroadcastProcessFunction):
+        def __init__(self):
+            self.total = ValueState("total")
+        ...
+        def process_broadcast_element(self, rule, ctx):
+            if rule == "reset":
+                ctx.apply_to_keyed_state(self.total, lambda key, total: total.clear())
 
 Each subtask keeps its copy in the instance and hands it to the host at
 every checkpoint (``snapshot-state``); a restore at any parallelism gives
@@ -31,13 +41,18 @@ nothing but the broadcast records.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Union
 
+from . import host_state
 from .context import CALL, StateError
 from .errors import JobError
 from .msgpack import packb, unpackb
 from .process import Context
-from .state import state_id, take_declared
+from .state import AggregatingState, ListState, MapState, ReducingState, ValueState, state_id, take_declared
+
+#: The keyed state handles ``apply_to_keyed_state`` walks.
+KeyedState = Union[ValueState, ListState, MapState, ReducingState, AggregatingState]
+_KEYED_STATES = (ValueState, ListState, MapState, ReducingState, AggregatingState)
 
 if TYPE_CHECKING:
     from .stream import DataStream
@@ -172,14 +187,17 @@ class BroadcastContext(Context):
     """The context of a broadcast process function: a
     :class:`~wflink.Context` (emit, time, key and timers on the keyed
     side) plus :meth:`broadcast_state`, read only in ``process_element``
-    and ``on_timer``, writable in ``process_broadcast_element``."""
+    and ``on_timer``, writable in ``process_broadcast_element``, and, in a
+    :class:`KeyedBroadcastProcessFunction`'s ``process_broadcast_element``,
+    :meth:`apply_to_keyed_state`."""
 
-    __slots__ = ("_store", "_writable")
+    __slots__ = ("_store", "_writable", "_keyed")
 
-    def __init__(self, sides: dict, store: dict, writable: bool) -> None:
+    def __init__(self, sides: dict, store: dict, writable: bool, keyed: bool = False) -> None:
         super().__init__(sides)
         self._store = store
         self._writable = writable
+        self._keyed = keyed
 
     def broadcast_state(self, descriptor: MapStateDescriptor) -> ReadOnlyBroadcastState:
         """The broadcast state named by ``descriptor``: a
@@ -191,6 +209,56 @@ class BroadcastContext(Context):
                 f"broadcast state '{descriptor.name}' is not declared: pass its descriptor to broadcast(..)"
             )
         return BroadcastState(entries) if self._writable else ReadOnlyBroadcastState(entries)
+
+    def apply_to_keyed_state(self, state: KeyedState, fn: Callable[[Any, KeyedState], Optional[Iterable[Any]]]) -> None:
+        """Runs ``fn(key, state)`` once for every key of this subtask that
+        holds an entry of the keyed state ``state`` (a handle the function
+        created in ``__init__``), with ``state`` set to that key, so ``fn``
+        can read, update or clear it (Flink's ``applyToKeyedState``).
+        Only in a :class:`KeyedBroadcastProcessFunction`'s
+        ``process_broadcast_element``.
+
+        ``key`` is decoded as ``ctx.current_key()`` gives it (lists as
+        tuples). ``fn`` may emit through ``ctx`` or return an iterable, as
+        ``process_broadcast_element`` does. Keys come key group by key
+        group; each key's entries are read from the host once per call
+        (what the call wrote before wins), and writes go back with the
+        call as every keyed write does. A key whose entries the call
+        removed is not visited; afterwards there is no current key again.
+        """
+        if not self._keyed:
+            raise StateError(
+                "apply_to_keyed_state needs keyed state: use a KeyedBroadcastProcessFunction on a keyed stream "
+                "(a BroadcastProcessFunction has none)"
+            )
+        if not self._writable:
+            raise StateError("apply_to_keyed_state works in process_broadcast_element only (Flink's broadcast Context)")
+        if not isinstance(state, _KEYED_STATES):
+            raise TypeError(
+                "apply_to_keyed_state takes a keyed state handle (ValueState, ListState, MapState, ReducingState "
+                f"or AggregatingState), not {type(state).__name__}"
+            )
+        if not callable(fn):
+            raise TypeError("apply_to_keyed_state takes a function fn(key, state)")
+        id = state._id
+        # Every key's entries first: fn writes only its own key's, so which
+        # keys hold the state does not change while the keys are visited.
+        listed = list(dict.fromkeys(host_state.keys_of(id)))
+        for key in listed:
+            CALL.load(id, key, host_state.entries_of(id, key))
+        holding = CALL.keys_holding(id)
+        live, seen = set(holding), set(listed)
+        # The host's order, then keys only this call's writes gave the state.
+        order = [k for k in listed if k in live] + [k for k in holding if k not in seen]
+        emit_all = self._emit_all
+        try:
+            for key in order:
+                CALL.set_key(key)
+                result = fn(unpackb(key), state)
+                if result is not None and not isinstance(result, (str, bytes)) and hasattr(result, "__iter__"):
+                    emit_all(result)
+        finally:
+            CALL.clear_key()
 
 
 class BroadcastStream:
@@ -282,8 +350,8 @@ class BroadcastOperator:
 
     def bind(self, sides):
         """Creates the two contexts, writing side outputs into ``sides``."""
-        self.element_ctx = BroadcastContext(sides, self.store, writable=False)
-        self.broadcast_ctx = BroadcastContext(sides, self.store, writable=True)
+        self.element_ctx = BroadcastContext(sides, self.store, writable=False, keyed=self.keyed)
+        self.broadcast_ctx = BroadcastContext(sides, self.store, writable=True, keyed=self.keyed)
 
     def process(self, input, keys, values, stamps):
         """Runs a batch of input ``input``; returns ``(values, stamps)``.

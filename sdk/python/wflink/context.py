@@ -88,6 +88,13 @@ class Call:
         self.key = key
         self.namespace = b""
 
+    def clear_key(self):
+        """Leaves the current key: keyed state access fails again (as for a
+        broadcast record, which has no key)."""
+        self.keyed = False
+        self.key = b""
+        self.namespace = b""
+
     def entries(self):
         """The entries that came with the call, as
         ``(state id, key, namespace, user key, value)`` tuples of bytes."""
@@ -135,6 +142,22 @@ class Call:
             for (i, k, n, u), v in self._loaded().items()
             if v is not None and i == state_id and k == key and n == namespace
         ]
+
+    def load(self, state_id, key, entries):
+        """Adds ``(user key, value)`` entries of ``state_id`` stored for
+        ``key`` (empty namespace), read from the host during the call, as
+        clean entries: an address the call already knows (sent with it,
+        loaded before, or written) keeps what the call has."""
+        store = self._loaded()
+        for user_key, value in entries:
+            store.setdefault((state_id, key, b"", user_key), value)
+
+    def keys_holding(self, state_id):
+        """The keys with an entry of ``state_id`` (empty namespace) in the
+        call's view of the state, each once, in no particular order."""
+        return list(
+            dict.fromkeys(k for (i, k, n, _), v in self._loaded().items() if v is not None and i == state_id and not n)
+        )
 
     def register_timer(self, domain, timestamp):
         self.require_keyed()

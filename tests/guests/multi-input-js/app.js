@@ -51,6 +51,14 @@
 //   to `b` keyed by amount as an integer (`Types.INT`): refused at submit.
 // - `join-no-window`: a window join whose `apply` comes without a window:
 //   refused at submit.
+// - `apply-keyed`: `a` keyed by key, connected to the lines of a socket
+//   source at 127.0.0.1:`--port` (same line format, parallelism 1)
+//   broadcast with the map state `commands` (unused). Each record of `a`
+//   adds its amount to its key's ValueState `sums` and prints `A key amount`.
+//   A broadcast line with key `double` doubles every key's sum through
+//   `applyToKeyedState` and prints, once per subtask, `DOUBLED n=K` (K: the
+//   keys visited); one with key `flush` prints `FLUSH key sum` for every key
+//   and clears it, then `FLUSHED n=K`.
 // - `partition`: the lines of `a`, read at parallelism `--up N` (1), travel
 //   by `--strategy` (`rebalance`, `rescale`, `shuffle`, `broadcast`,
 //   `global`, `forward`, `custom` or `custom-out-of-range`) to a map at the
@@ -71,6 +79,7 @@ import {
   SlidingEventTimeWindows,
   TumblingEventTimeWindows,
   Types,
+  ValueState,
   WatermarkStrategy,
   exportJob,
 } from "wflink";
@@ -275,6 +284,48 @@ function enrich(env, args, output) {
     .printOrWrite(output);
 }
 
+/** Sums amounts per key; broadcast commands walk every key's sum. */
+class ApplyKeyed extends KeyedBroadcastProcessFunction {
+  constructor() {
+    super();
+    // `sums`, not the Rust and Python guests' `sum`: the id of `sum`
+    // (FNV-1a) is 2^31 or more, which componentize-js 0.23 cannot pass to
+    // the host's `state` import (sdk/js/wflink/host_state.js).
+    this.sum = new ValueState("sums");
+  }
+
+  processElement(r, _ctx, out) {
+    this.sum.update(this.sum.value(0) + r[2]);
+    out.collect(`A ${r[0]} ${r[2]}`);
+  }
+
+  processBroadcastElement(r, ctx, out) {
+    let n = 0;
+    if (r[0] === "double") {
+      ctx.applyToKeyedState(this.sum, (_key, total) => {
+        n += 1;
+        total.update(total.value() * 2);
+      });
+      out.collect(`DOUBLED n=${n}`);
+    } else if (r[0] === "flush") {
+      ctx.applyToKeyedState(this.sum, (key, total) => {
+        n += 1;
+        out.collect(`FLUSH ${key} ${total.value()}`);
+        total.clear();
+      });
+      out.collect(`FLUSHED n=${n}`);
+    }
+  }
+}
+
+/** Keyed sums walked by broadcast commands from a socket. */
+function applyKeyed(env, args, output) {
+  const commands = new MapStateDescriptor("commands");
+  const b = env.socketTextStream("127.0.0.1", args.requiredInt("port")).setParallelism(1).map(parse).setParallelism(1);
+  const a = env.readTextFile(args.required("a")).map(parse).keyBy((r) => r[0]);
+  a.connect(b.broadcast(commands)).process(new ApplyKeyed()).printOrWrite(output);
+}
+
 /** The number `N` of a line's key `kN` (0 if it has none). */
 function keyNumber(line) {
   const n = Number(line.split(",")[0].slice(1));
@@ -312,6 +363,10 @@ function build(env, args) {
   }
   if (mode === "enrich") {
     enrich(env, args, output);
+    return;
+  }
+  if (mode === "apply-keyed") {
+    applyKeyed(env, args, output);
     return;
   }
   if (mode === "broadcast") {

@@ -55,6 +55,14 @@ instead of printing. Modes (``--mode``):
   ``b`` keyed by an ``int`` one: refused when the job is submitted.
 - ``join-without-window``: ``a`` joined with ``b`` on key, but no window:
   refused when the job is submitted.
+- ``apply-keyed``: ``a`` keyed by key, connected to the lines of a socket
+  source at 127.0.0.1:``--port`` (same line format, parallelism 1)
+  broadcast with the map state ``commands`` (unused). Each record of ``a``
+  adds its amount to its key's value state ``sum`` and prints
+  ``A key amount``. A broadcast line with key ``double`` doubles every
+  key's sum through ``apply_to_keyed_state`` and prints, once per subtask,
+  ``DOUBLED n=K`` (K: the keys visited); one with key ``flush`` prints
+  ``FLUSH key sum`` for every key and clears it, then ``FLUSHED n=K``.
 - ``partition``: the lines of ``a``, read at parallelism ``--up N`` (1),
   travel by ``--strategy`` (``rebalance``, ``rescale``, ``shuffle``,
   ``broadcast``, ``global``, ``forward``, ``custom`` or
@@ -78,6 +86,7 @@ from wflink import (
     OutputTag,
     SlidingEventTimeWindows,
     TumblingEventTimeWindows,
+    ValueState,
     WatermarkStrategy,
     export_job,
 )
@@ -182,6 +191,36 @@ class Enrich(KeyedBroadcastProcessFunction):
             yield f"{timestamp},{user},{page},{tier}"
 
 
+class ApplyKeyed(KeyedBroadcastProcessFunction):
+    """Sums amounts per key; broadcast commands walk every key's sum."""
+
+    def __init__(self):
+        self.sum = ValueState("sum")
+
+    def process_element(self, r, ctx):
+        self.sum.update(self.sum.value(0) + r[2])
+        yield f"A {r[0]} {r[2]}"
+
+    def process_broadcast_element(self, r, ctx):
+        visited = []
+
+        def double(key, total):
+            visited.append(key)
+            total.update(total.value() * 2)
+
+        def flush(key, total):
+            visited.append(key)
+            ctx.collect(f"FLUSH {key} {total.value()}")
+            total.clear()
+
+        if r[0] == "double":
+            ctx.apply_to_keyed_state(self.sum, double)
+            yield f"DOUBLED n={len(visited)}"
+        elif r[0] == "flush":
+            ctx.apply_to_keyed_state(self.sum, flush)
+            yield f"FLUSHED n={len(visited)}"
+
+
 def text_fields(line):
     ts, a, b = line.split(",")
     return (int(ts), a, b)
@@ -238,6 +277,13 @@ def single_input(env, args, mode, output):
 
 def broadcast_modes(env, args, mode, output):
     """The modes with broadcast state."""
+    if mode == "apply-keyed":
+        commands = MapStateDescriptor("commands")
+        lines = env.socket_text_stream("127.0.0.1", args.required_int("port")).set_parallelism(1)
+        b = lines.map(parse).set_parallelism(1)
+        a = env.read_text_file(args.required("a")).map(parse).key_by(lambda r: r[0])
+        a.connect(b.broadcast(commands)).process(ApplyKeyed()).print_or_write(output)
+        return
     if mode == "broadcast":
         limits = MapStateDescriptor("limits")
         b = env.read_text_file(args.required("b")).set_parallelism(1).map(parse).set_parallelism(1)
@@ -286,7 +332,7 @@ def build(env, args):
     if mode in aggregations + ("count-sum", "count-slide", "window-all"):
         single_input(env, args, mode, output)
         return
-    if mode in ("broadcast", "enrich"):
+    if mode in ("broadcast", "enrich", "apply-keyed"):
         broadcast_modes(env, args, mode, output)
         return
     a = env.read_text_file(args.required("a")).map(parse)
