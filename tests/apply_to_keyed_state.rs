@@ -1,41 +1,52 @@
-//! `apply_to_keyed_state` end to end (`tests/guests/multi-input`, `--mode
-//! apply-keyed`): a keyed broadcast process function sums a file's
-//! amounts per key, and commands sent on a socket, broadcast to every
-//! subtask, rewrite (`double`) and then print and clear (`flush`) every
-//! key's sum. The test sends each command only once the job has shown it
-//! is done with what came before, so the output is exact at p=2: each key
-//! flushed once, by the subtask holding it, with twice its total.
+//! `apply_to_keyed_state` end to end (`--mode apply-keyed` of the test
+//! guests `multi-input`, `multi-input-python` and `multi-input-js`): a
+//! keyed broadcast process function sums a file's amounts per key, and
+//! commands sent on a socket, broadcast to every subtask, rewrite
+//! (`double`) and then print and clear (`flush`) every key's sum. The test
+//! sends each command only once the job has shown it is done with what
+//! came before, so the output is exact at p=2: each key flushed once, by
+//! the subtask holding it, with twice its total.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::broadcast_state::rng;
 use crate::common::*;
-use crate::socket_source::accept_within;
-
-/// How long the job may take to print what a step expects.
-const STEP: Duration = Duration::from_secs(60);
 
 #[test]
 fn apply_to_keyed_state_rewrites_and_clears_every_keys_state_from_a_broadcast_command() {
     assert_apply_to_keyed_state("multi-input");
 }
 
-/// The check of `--mode apply-keyed` of the test guest `guest` at p=2.
+/// How long the job may take to start (compiling the component) or to
+/// print what one step of [`assert_apply_to_keyed_state`] expects.
+const APPLY_STEP: Duration = Duration::from_secs(180);
+
+/// The check of `--mode apply-keyed` of the test guest `guest` at p=2: a
+/// file of 500 records over 20 keys summed per key, then commands on the
+/// socket source, each sent once the job has printed all it expects of
+/// the one before. The Rust, Python and JavaScript guests share it.
 pub(crate) fn assert_apply_to_keyed_state(guest: &str) {
+    const RECORDS: usize = 500;
+    const KEYS: u64 = 20;
     let dir = scratch(&format!("apply-keyed-{guest}"));
-    let mut next = rng(17);
-    let records: Vec<(String, i64)> = (0..600).map(|_| (format!("k{}", next() % 23), (next() % 100) as i64)).collect();
-    let file: String = records.iter().enumerate().map(|(i, (key, amount))| format!("{key},{i},{amount}\n")).collect();
-    std::fs::write(dir.join("a.txt"), file).unwrap();
+    let mut next = rng(29);
+    let records: Vec<(String, i64)> =
+        (0..RECORDS).map(|_| (format!("key{}", next() % KEYS), (next() % 1000) as i64)).collect();
     let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-    for (key, amount) in &records {
+    let mut file = String::new();
+    for (i, (key, amount)) in records.iter().enumerate() {
         *totals.entry(key.clone()).or_default() += amount;
+        file.push_str(&format!("{key},{},{amount}\n", 1_000 * i));
     }
+    assert_eq!(totals.len(), KEYS as usize, "every key has records");
+    let a = dir.join("a.csv");
+    std::fs::write(&a, file).unwrap();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
@@ -43,112 +54,134 @@ pub(crate) fn assert_apply_to_keyed_state(guest: &str) {
         .args(["run", "--local", "-p", "2"])
         .arg(test_guest(guest))
         .args(["--mode", "apply-keyed", "--port", &port, "--a"])
-        .arg(dir.join("a.txt"))
+        .arg(&a)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut socket = accept_within(&listener, STEP, &mut child);
-    let lines = print_lines(&mut child);
-    let mut job = Job { child, lines };
+    let mut socket = crate::socket_source::accept_within(&listener, APPLY_STEP, &mut child);
+    let mut job = Printing::of(child);
+    let mut send = |line: &str| socket.write_all(line.as_bytes()).unwrap();
 
-    let summed = job.until("every record summed", |seen| seen.iter().filter(|l| l.starts_with("A ")).count() == 600);
-    assert_eq!(summed.iter().filter(|l| l.starts_with("A ")).count(), 600);
+    let summed = job.until("an A line per record", |lines| starting(lines, "A ").len() == RECORDS);
+    let mut expected: Vec<String> = records.iter().map(|(key, amount)| format!("A {key} {amount}")).collect();
+    let mut printed: Vec<String> = starting(&summed, "A ").into_iter().map(str::to_owned).collect();
+    expected.sort();
+    printed.sort();
+    assert_eq!(printed, expected, "each record of a printed once");
 
-    socket.write_all(b"double,0,0\n").unwrap();
-    let doubled = job.until("both subtasks doubled", |seen| count(seen, "DOUBLED ") == 2);
-    assert_eq!(visited(&doubled, "DOUBLED n="), totals.len(), "double reached every key once: {doubled:?}");
+    send("double,0,0\n");
+    let doubled = job.until("DOUBLED from both subtasks", |lines| starting(lines, "DOUBLED ").len() == 2);
+    assert_eq!(visited(&doubled, "DOUBLED n="), totals.len(), "every key doubled once: {doubled:?}");
+    assert_eq!(doubled.len(), 2, "double prints nothing per key: {doubled:?}");
 
-    socket.write_all(b"flush,0,0\n").unwrap();
-    let flushed = job.until("both subtasks flushed", |seen| count(seen, "FLUSHED ") == 2);
+    send("flush,0,0\n");
+    let flushed = job.until("FLUSHED from both subtasks", |lines| starting(lines, "FLUSHED ").len() == 2);
     assert_eq!(visited(&flushed, "FLUSHED n="), totals.len(), "{flushed:?}");
-    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
-    for line in flushed.iter().filter(|l| l.starts_with("FLUSH ")) {
-        let mut fields = line.split(' ').skip(1);
-        let (key, sum) = (fields.next().unwrap().to_owned(), fields.next().unwrap().parse().unwrap());
-        assert!(sums.insert(key, sum).is_none(), "a key flushed twice: {line}");
+    let mut sums = BTreeMap::new();
+    for line in starting(&flushed, "FLUSH ") {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        let sum: i64 = fields[2].parse().unwrap_or_else(|_| panic!("a sum in {line}"));
+        assert!(sums.insert(fields[1].to_owned(), sum).is_none(), "a key flushed twice: {line}");
     }
-    let doubled_totals: BTreeMap<String, i64> = totals.iter().map(|(k, v)| (k.clone(), 2 * v)).collect();
-    assert_eq!(sums, doubled_totals, "each key flushed once with twice its total");
+    let twice: BTreeMap<String, i64> = totals.iter().map(|(key, total)| (key.clone(), 2 * total)).collect();
+    assert_eq!(sums, twice, "each key flushed once with twice its total from the file");
 
-    socket.write_all(b"flush,0,0\n").unwrap();
-    let again = job.until("both subtasks flushed again", |seen| count(seen, "FLUSHED ") == 2);
-    assert_eq!(again.iter().filter(|l| l.starts_with("FLUSHED n=0")).count(), 2, "cleared state is gone: {again:?}");
-    assert_eq!(count(&again, "FLUSH "), 0, "{again:?}");
+    send("flush,0,0\n");
+    let again = job.until("FLUSHED from both subtasks again", |lines| starting(lines, "FLUSHED ").len() == 2);
+    assert_eq!(again, ["FLUSHED n=0", "FLUSHED n=0"], "a cleared state has no keys left");
 
     drop(socket);
     job.finishes();
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A running job and the lines it prints, without subtask prefixes.
-struct Job {
+/// A running `wflink run` whose print sink's lines arrive on a channel
+/// without their `N> ` subtask prefix, and whose stderr is kept (read on
+/// a thread, so a chatty job never blocks on a full pipe).
+struct Printing {
     child: Child,
     lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
 }
 
-impl Job {
-    /// The lines printed from now until `done` holds for them, failing
-    /// (and killing the job) if that takes longer than [`STEP`].
+impl Printing {
+    fn of(mut child: Child) -> Printing {
+        let (tx, lines) = channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let line = match line.split_once("> ") {
+                    Some((n, rest)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => rest.to_owned(),
+                    _ => line,
+                };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (mut from, into) = (child.stderr.take().unwrap(), stderr.clone());
+        std::thread::spawn(move || {
+            let mut chunk = [0; 4096];
+            while let Ok(n @ 1..) = from.read(&mut chunk) {
+                into.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        Printing { child, lines, stderr }
+    }
+
+    /// The lines printed from now until `done` holds for them, polled
+    /// with a deadline of [`APPLY_STEP`].
     fn until(&mut self, what: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let deadline = Instant::now() + STEP;
+        let deadline = Instant::now() + APPLY_STEP;
         let mut seen = Vec::new();
         while !done(&seen) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(line) => seen.push(line),
                 Err(_) => {
                     let _ = self.child.kill();
-                    let stderr = self.child.stderr.take().map(std::io::read_to_string);
-                    panic!("{what}: not within {STEP:?}; printed {seen:?}; stderr {stderr:?}");
+                    let stderr = self.stderr.lock().unwrap().clone();
+                    panic!("expected {what} within {APPLY_STEP:?}; printed {seen:?}; stderr: {stderr}");
                 }
             }
         }
         seen
     }
 
-    /// Waits for the job to end successfully once its socket closed.
+    /// Waits for the job to end successfully (its socket closed).
     fn finishes(mut self) {
-        let deadline = Instant::now() + STEP;
-        loop {
+        let deadline = Instant::now() + APPLY_STEP;
+        let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "the job should finish when the socket closes");
-                return;
+                break status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("the job did not finish within {STEP:?} of the socket closing");
+                panic!("the job did not finish within {APPLY_STEP:?} of its socket closing");
             }
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
+        std::thread::sleep(Duration::from_millis(100)); // the stderr reader's last chunk
+        assert!(status.success(), "the job failed: {}", self.stderr.lock().unwrap());
     }
 }
 
-/// Lines of the child's stdout, read on a thread, each without the print
-/// sink's `N> ` subtask prefix.
-fn print_lines(child: &mut Child) -> Receiver<String> {
-    let (tx, rx) = channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let line = match line.split_once("> ") {
-                Some((prefix, rest)) if prefix.chars().all(|c| c.is_ascii_digit()) => rest.to_owned(),
-                _ => line,
-            };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
+impl Drop for Printing {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
-fn count(lines: &[String], prefix: &str) -> usize {
-    lines.iter().filter(|l| l.starts_with(prefix)).count()
+/// The lines starting with `prefix`.
+fn starting<'a>(lines: &'a [String], prefix: &str) -> Vec<&'a str> {
+    lines.iter().map(String::as_str).filter(|l| l.starts_with(prefix)).collect()
 }
 
-/// The sum of the `n=` of the lines starting with `prefix`.
+/// The sum of the counts after `prefix` in the lines starting with it.
 fn visited(lines: &[String], prefix: &str) -> usize {
     lines.iter().filter_map(|l| l.strip_prefix(prefix)).map(|n| n.parse::<usize>().unwrap()).sum()
 }

@@ -292,5 +292,5 @@ fn javascript_explicit_partitionings_and_partition_custom_deliver_as_the_rust_sd
 /// check the Python guest's test runs).
 #[test]
 fn js_apply_to_keyed_state_rewrites_and_clears_every_keys_state_from_a_broadcast_command() {
-    crate::python_inputs::assert_apply_to_keyed_state("multi-input-js");
+    crate::apply_to_keyed_state::assert_apply_to_keyed_state("multi-input-js");
 }

@@ -130,11 +130,13 @@ fn add_counter(counters: &mut HashMap<String, u64>, name: String, delta: u64) ->
 impl state::Host for HostState {
     fn get(
         &mut self,
-        state_id: u32,
+        state_id: i32,
         key: Vec<u8>,
         namespace: Vec<u8>,
         user_key: Vec<u8>,
     ) -> Result<Option<Vec<u8>>, types::StateError> {
+        // The WIT passes the u32 id's bits as s32 (see `wit/state.wit`).
+        let state_id = state_id as u32;
         let (backend, key) = self.keyed.reach(state_id, &key)?;
         let address = EntryAddress { state_id, namespace: &namespace, user_key: &user_key };
         Ok(backend.get(key, address).map(<[u8]>::to_vec))
@@ -142,19 +144,21 @@ impl state::Host for HostState {
 
     fn scan(
         &mut self,
-        state_id: u32,
+        state_id: i32,
         key: Vec<u8>,
         namespace: Vec<u8>,
         after: Option<Vec<u8>>,
         limit: u32,
     ) -> Result<types::StateEntries, types::StateError> {
+        let state_id = state_id as u32;
         let (backend, key) = self.keyed.reach(state_id, &key)?;
         let mut out = StateEntries::default();
         backend.scan(key, state_id, &namespace, after.as_deref(), limit.min(MAX_PAGE) as usize, &mut out);
         Ok(super::context::entries_to_wit(out))
     }
 
-    fn keys(&mut self, state_id: u32, from_group: u32, limit: u32) -> Result<state::KeyPage, types::StateError> {
+    fn keys(&mut self, state_id: i32, from_group: u32, limit: u32) -> Result<state::KeyPage, types::StateError> {
+        let state_id = state_id as u32;
         let backend = self.keyed.backend(state_id)?;
         Ok(keys_page(backend, state_id, from_group..self.keyed.max_parallelism, limit.clamp(1, MAX_PAGE) as usize))
     }

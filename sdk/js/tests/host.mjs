@@ -69,6 +69,8 @@ export class Host {
   /** The keys holding an entry of `stateId` from key group `fromGroup`
    * on, whole groups until `limit` keys are reached. */
   keys(stateId, fromGroup, limit) {
+    assert.ok(stateId < 2 ** 31 && stateId >= -(2 ** 31), "the import takes the id's bits as an s32");
+    stateId >>>= 0;
     this.importCalls.push(["keys", fromGroup]);
     const held = new Map();
     for (const [id, key] of this.state.values()) if (id === stateId && keyGroup(key) >= fromGroup) held.set(hex(key), key);
@@ -90,6 +92,8 @@ export class Host {
 
   /** Up to `limit` entries of (`stateId`, `key`, `namespace`) after the user key `after`. */
   scan(stateId, key, namespace, after, limit) {
+    assert.ok(stateId < 2 ** 31 && stateId >= -(2 ** 31), "the import takes the id's bits as an s32");
+    stateId >>>= 0;
     this.importCalls.push(["scan", key.slice(), after && after.slice()]);
     const found = [...this.state.values()]
       .filter(([id, k, n, u]) => id === stateId && hex(k) === hex(key) && hex(n) === hex(namespace) && (after === undefined || Buffer.compare(u, after) > 0))

@@ -11,6 +11,10 @@
 import { keys as hostKeys, scan as hostScan } from "wflink:job/state@0.6.0";
 import { StateError, slices } from "./context.js";
 
+// The import takes a state id's 32 bits as an s32 (`stateId | 0`; see
+// wit/state.wit): componentize-js 0.23 passes a u32 argument of 2^31 or
+// more to an import wrongly.
+
 /** What one import call asks for: `keys` keys (a page holds whole key
  * groups, so it may hold more) or `entries` entries of a `scan`. */
 export const PAGES = { keys: 1024, entries: 1024 };
@@ -25,14 +29,7 @@ function call(what, stateId, f) {
     let message;
     if (error?.tag === "no-keyed-context") message = "the host has no keyed context for this call";
     else if (error?.tag === "foreign-key") message = "the key belongs to another subtask";
-    else if (error?.tag === "unknown-state" && error.val !== stateId && stateId >= 2 ** 31) {
-      // componentize-js (0.23) lowers a u32 argument of 2^31 or more as
-      // `val >>> 0`, a double, whose encoding's low 32 bits reach the host.
-      message =
-        `the host received state id ${error.val} for ${stateId}: this build of componentize-js cannot pass ` +
-        "a u32 argument of 2^31 or more to a host import (a toolchain bug); a state whose id is below 2^31 " +
-        "(another name) avoids it";
-    } else if (error?.tag === "unknown-state") message = `state id ${error.val} is not declared by this operator`;
+    else if (error?.tag === "unknown-state") message = `state id ${error.val} is not declared by this operator`;
     else if (error?.tag === "other") message = String(error.val);
     else message = error instanceof Error ? error.message : String(error);
     throw new StateError(`${what} failed: ${message}`);
@@ -57,7 +54,7 @@ export function keysOf(stateId) {
   const out = [];
   let group = 0;
   for (;;) {
-    const page = call("listing the keys of a state", stateId, () => hostKeys(stateId, group, PAGES.keys));
+    const page = call("listing the keys of a state", stateId, () => hostKeys(stateId | 0, group, PAGES.keys));
     if (!wellFormed(page.keyEnds, page.keys.length)) throw new StateError("the host returned a malformed key page (a host bug)");
     for (const key of slices(page.keys, page.keyEnds)) out.push(key);
     const next = page.nextGroup;
@@ -77,7 +74,7 @@ export function entriesOf(stateId, key, namespace) {
   const out = [];
   let after;
   for (;;) {
-    const page = call("reading a key's state", stateId, () => hostScan(stateId, key, namespace, after, PAGES.entries));
+    const page = call("reading a key's state", stateId, () => hostScan(stateId | 0, key, namespace, after, PAGES.entries));
     if (
       page.userKeyEnds.length !== page.valueEnds.length ||
       !wellFormed(page.userKeyEnds, page.userKeys.length) ||

@@ -33,6 +33,12 @@ def group(key):
     return zlib.crc32(key) % 16
 
 
+
+def from_s32(state_id):
+    """The u32 id whose bits the import passes as an ``s32``, as the host reads it."""
+    assert -(1 << 31) <= state_id < 1 << 31, "the import takes the id's bits as an s32"
+    return state_id & 0xFFFFFFFF
+
 class StandInHost:
     """The host's side of a keyed broadcast chain: its state entries
     (``(id, key, namespace, user key) -> value``) and the ``state``
@@ -52,6 +58,7 @@ class StandInHost:
     def keys(self, state_id, from_group, limit):
         """Keys holding ``state_id`` from key group ``from_group`` on, whole
         groups until ``limit`` keys are reached."""
+        state_id = from_s32(state_id)
         self.calls.append(("keys", from_group))
         held = sorted({(group(k), k) for (i, k, _, _) in self.store if i == state_id and group(k) >= from_group})
         page, last = [], None
@@ -72,6 +79,7 @@ class StandInHost:
 
     def scan(self, state_id, key, namespace, after, limit):
         """Up to ``limit`` entries of a key after the user key ``after``."""
+        state_id = from_s32(state_id)
         self.calls.append(("scan", key, after))
         found = sorted(
             (u, v)
@@ -304,7 +312,7 @@ def test_host_errors_and_a_missing_host_fail_clearly(host, monkeypatch):
     fill(host)
 
     def unknown(state_id, from_group, limit):
-        raise Err(StateError_UnknownState(state_id))
+        raise Err(StateError_UnknownState(from_s32(state_id)))
 
     monkeypatch.setattr(host, "keys", unknown)
     with pytest.raises(UserError, match=f"listing the keys of a state failed: state id {SUM} is not declared"):

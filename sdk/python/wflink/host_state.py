@@ -32,6 +32,12 @@ KEYS_PAGE = 1024
 SCAN_PAGE = 1024
 
 
+def _wire(state_id: int) -> int:
+    """The import takes a state id's 32 bits as an ``s32`` (see
+    ``wit/state.wit``)."""
+    return state_id - (1 << 32) if state_id >= 1 << 31 else state_id
+
+
 def _host():
     if _state is None:
         raise RuntimeError("apply_to_keyed_state needs the wflink host: it works only inside a job component")
@@ -63,7 +69,7 @@ def keys_of(state_id: int) -> Iterator[bytes]:
     state = _host()
     group = 0
     while True:
-        page = _call("listing the keys of a state", state.keys, state_id, group, KEYS_PAGE)
+        page = _call("listing the keys of a state", state.keys, _wire(state_id), group, KEYS_PAGE)
         ends = list(page.key_ends)
         if ends and (ends[-1] > len(page.keys) or any(a > b for a, b in zip([0, *ends], ends))):
             raise StateError("the host returned a malformed key page (a host bug)")
@@ -81,7 +87,7 @@ def entries_of(state_id: int, key: bytes, namespace: bytes = b"") -> Iterator[tu
     state = _host()
     after = None
     while True:
-        page = _call("reading a key's state", state.scan, state_id, key, namespace, after, SCAN_PAGE)
+        page = _call("reading a key's state", state.scan, _wire(state_id), key, namespace, after, SCAN_PAGE)
         user_ends, value_ends = list(page.user_key_ends), list(page.value_ends)
         if (
             len(user_ends) != len(value_ends)

@@ -15,7 +15,7 @@ pub(crate) type Page = Vec<(Vec<u8>, Vec<u8>)>;
 /// the start of the current call.
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn get(state_id: u32, key: &[u8], namespace: &[u8], user_key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-    crate::export::bindings::wflink::job::state::get(state_id, key, namespace, user_key).map_err(from_wit)
+    crate::export::bindings::wflink::job::state::get(state_id as i32, key, namespace, user_key).map_err(from_wit)
 }
 
 /// Up to `limit` stored entries of (`state_id`, `key`, `namespace`) after
@@ -30,7 +30,7 @@ pub(crate) fn scan(
 ) -> Result<Page, StateError> {
     use crate::chain::slices;
     let e =
-        crate::export::bindings::wflink::job::state::scan(state_id, key, namespace, after, limit).map_err(from_wit)?;
+        crate::export::bindings::wflink::job::state::scan(state_id as i32, key, namespace, after, limit).map_err(from_wit)?;
     let malformed = || StateError::Host("the host returned malformed state entries (a host bug)".into());
     if e.user_key_ends.len() != e.value_ends.len()
         || e.user_key_ends.last().is_some_and(|&end| end as usize > e.user_keys.len())
@@ -51,7 +51,7 @@ pub(crate) fn scan(
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn keys(state_id: u32, from_group: u32, limit: u32) -> Result<(Vec<Vec<u8>>, Option<u32>), StateError> {
     use crate::chain::slices;
-    let page = crate::export::bindings::wflink::job::state::keys(state_id, from_group, limit).map_err(from_wit)?;
+    let page = crate::export::bindings::wflink::job::state::keys(state_id as i32, from_group, limit).map_err(from_wit)?;
     if page.key_ends.last().is_some_and(|&end| end as usize > page.keys.len())
         || page.key_ends.windows(2).any(|w| w[0] > w[1])
         || page.next_group.is_some_and(|next| next <= from_group)

@@ -54,7 +54,7 @@
 // - `apply-keyed`: `a` keyed by key, connected to the lines of a socket
 //   source at 127.0.0.1:`--port` (same line format, parallelism 1)
 //   broadcast with the map state `commands` (unused). Each record of `a`
-//   adds its amount to its key's ValueState `sums` and prints `A key amount`.
+//   adds its amount to its key's ValueState `sum` and prints `A key amount`.
 //   A broadcast line with key `double` doubles every key's sum through
 //   `applyToKeyedState` and prints, once per subtask, `DOUBLED n=K` (K: the
 //   keys visited); one with key `flush` prints `FLUSH key sum` for every key
@@ -288,10 +288,9 @@ function enrich(env, args, output) {
 class ApplyKeyed extends KeyedBroadcastProcessFunction {
   constructor() {
     super();
-    // `sums`, not the Rust and Python guests' `sum`: the id of `sum`
-    // (FNV-1a) is 2^31 or more, which componentize-js 0.23 cannot pass to
-    // the host's `state` import (sdk/js/wflink/host_state.js).
-    this.sum = new ValueState("sums");
+    // The id of `sum` (FNV-1a) is 2^31 or more: the `state` import gets
+    // it as a negative s32 (sdk/js/wflink/host_state.js).
+    this.sum = new ValueState("sum");
   }
 
   processElement(r, _ctx, out) {
