@@ -146,7 +146,7 @@ fn apply_to_keyed_state_rewrites_every_keys_state_from_a_broadcast_record() {
         }
     });
     let plan = record(keyed_job, &[]).unwrap();
-    let mut chain = Chain::open(plan, &[2]).unwrap();
+    let mut chain = Chain::open(plan, &[3]).unwrap();
     let out = chain.process_input_with_context(lines(&["double"]), 1, StateEntries::default(), i64::MIN, 0).unwrap();
     let printed: Vec<String> = crate::chain::batch_slices(&out.records.values, &out.records.value_ends)
         .map(|b| rmp_serde::from_slice(b).unwrap())
@@ -191,6 +191,7 @@ fn apply_to_keyed_state_in_a_function_that_is_not_keyed_is_an_error() {
         Ok(())
     }
     let mut chain = Chain::open(record(job, &[]).unwrap(), &[2]).unwrap();
-    let error = chain.process_input_with_context(lines(&["go"]), 1, StateEntries::default(), i64::MIN, 0).unwrap_err();
+    let error =
+        chain.process_input_with_context(lines(&["go"]), 1, StateEntries::default(), i64::MIN, 0).err().unwrap();
     assert!(error.to_string().contains("apply_to_keyed_state needs a KeyedBroadcastProcessFunction"), "{error}");
 }

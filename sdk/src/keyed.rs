@@ -146,12 +146,13 @@ impl<T: Data, K> KeyedStream<T, K> {
     }
 
     /// A running minimum per key of the field `field` points to, run in
-    /// the job (any `PartialOrd` type, where [`min`](Self::min) takes
-    /// numbers): only that field changes, as in [`min`](Self::min).
+    /// the job (any `PartialOrd + Copy` type, such as a `char` or a
+    /// `Duration`, where [`min`](Self::min) takes numbers): only that field
+    /// changes, as in [`min`](Self::min).
     ///
     /// ```
     /// # use wflink_sdk::prelude::*;
-    /// # fn first_names(people: KeyedStream<(String, String), String>) -> DataStream<(String, String)> {
+    /// # fn first_initials(people: KeyedStream<(String, char), String>) -> DataStream<(String, char)> {
     /// people.min_with(|t| &mut t.1)
     /// # }
     /// ```

@@ -241,9 +241,23 @@ impl TestCluster {
         self.get(&format!("/jobs/{job_id}/status"))["status"].as_str().unwrap().to_string()
     }
 
-    /// Waits until the job reaches `status`.
+    /// Waits until the job reaches `status`. For RUNNING, also until every
+    /// vertex is past deployment (running or done): a job is RUNNING as soon
+    /// as it is scheduled, and a checkpoint asked for while a task is still
+    /// deploying is refused, as in Flink.
     pub fn wait_for_status(&self, job_id: &str, status: &str) {
-        wait_for(&format!("job {job_id} to be {status}"), || (self.job_status(job_id) == status).then_some(()));
+        wait_for(&format!("job {job_id} to be {status}"), || {
+            if self.job_status(job_id) != status {
+                return None;
+            }
+            if status != "RUNNING" {
+                return Some(());
+            }
+            let job = self.get(&format!("/jobs/{job_id}"));
+            let vertices = job["vertices"].as_array()?;
+            let deployed = |v: &Value| matches!(v["status"].as_str(), Some("RUNNING" | "FINISHED"));
+            vertices.iter().all(deployed).then_some(())
+        });
     }
 
     /// Uploads a file through `POST /jars/upload`; returns the jar id.

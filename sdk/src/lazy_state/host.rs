@@ -29,8 +29,8 @@ pub(crate) fn scan(
     limit: u32,
 ) -> Result<Page, StateError> {
     use crate::chain::slices;
-    let e =
-        crate::export::bindings::wflink::job::state::scan(state_id as i32, key, namespace, after, limit).map_err(from_wit)?;
+    let e = crate::export::bindings::wflink::job::state::scan(state_id as i32, key, namespace, after, limit)
+        .map_err(from_wit)?;
     let malformed = || StateError::Host("the host returned malformed state entries (a host bug)".into());
     if e.user_key_ends.len() != e.value_ends.len()
         || e.user_key_ends.last().is_some_and(|&end| end as usize > e.user_keys.len())
@@ -51,7 +51,8 @@ pub(crate) fn scan(
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn keys(state_id: u32, from_group: u32, limit: u32) -> Result<(Vec<Vec<u8>>, Option<u32>), StateError> {
     use crate::chain::slices;
-    let page = crate::export::bindings::wflink::job::state::keys(state_id as i32, from_group, limit).map_err(from_wit)?;
+    let page =
+        crate::export::bindings::wflink::job::state::keys(state_id as i32, from_group, limit).map_err(from_wit)?;
     if page.key_ends.last().is_some_and(|&end| end as usize > page.keys.len())
         || page.key_ends.windows(2).any(|w| w[0] > w[1])
         || page.next_group.is_some_and(|next| next <= from_group)
