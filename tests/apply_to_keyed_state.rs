@@ -104,6 +104,8 @@ struct Printing {
     child: Child,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The thread reading stderr, which ends when the job's pipe closes.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Printing {
@@ -124,13 +126,13 @@ impl Printing {
         });
         let stderr = Arc::new(Mutex::new(String::new()));
         let (mut from, into) = (child.stderr.take().unwrap(), stderr.clone());
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             let mut chunk = [0; 4096];
             while let Ok(n @ 1..) = from.read(&mut chunk) {
                 into.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
             }
         });
-        Printing { child, lines, stderr }
+        Printing { child, lines, stderr, stderr_reader: Some(stderr_reader) }
     }
 
     /// The lines printed from now until `done` holds for them, polled
@@ -164,7 +166,9 @@ impl Printing {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        std::thread::sleep(Duration::from_millis(100)); // the stderr reader's last chunk
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join(); // all of stderr, for the message below
+        }
         assert!(status.success(), "the job failed: {}", self.stderr.lock().unwrap());
     }
 }
