@@ -178,7 +178,7 @@ fn keys_page(
 ) -> state::KeyPage {
     let mut page = state::KeyPage { keys: Vec::new(), key_ends: Vec::new(), next_group: None };
     let mut seen = hashbrown::HashSet::<Vec<u8>>::new();
-    for group in groups.clone() {
+    for group in groups {
         if page.key_ends.len() >= limit {
             page.next_group = Some(group);
             break;
