@@ -89,13 +89,12 @@ pub fn locate(record: &[u8], field: &AggregateField) -> Result<(Range<usize>, Nu
 
 /// Where element `position` of the array `record` starts.
 fn element(record: &[u8], position: u32) -> Result<usize, FieldError> {
-    let Token::Array(len) = token(record, 0)?.0 else {
+    let (Token::Array(len), mut at) = token(record, 0)? else {
         return Err(FieldError::Missing("the record is not a tuple, list or struct".into()));
     };
     if position >= len {
         return Err(FieldError::Missing(format!("the record has {len} fields")));
     }
-    let mut at = token(record, 0)?.1;
     for _ in 0..position {
         at = skip(record, at)?;
     }
@@ -120,6 +119,7 @@ fn entry(record: &[u8], name: &[u8]) -> Result<usize, FieldError> {
 }
 
 /// Where the item starting at `at` ends, nested items included (no recursion).
+#[inline]
 fn skip(bytes: &[u8], mut at: usize) -> Result<usize, FieldError> {
     let mut pending: u64 = 1;
     while pending > 0 {
@@ -138,6 +138,7 @@ fn skip(bytes: &[u8], mut at: usize) -> Result<usize, FieldError> {
 /// The item header at `at` and where the next item starts (after the
 /// payload of strings, binaries and extensions; after the header of
 /// arrays and maps).
+#[inline]
 fn token(bytes: &[u8], at: usize) -> Result<(Token, usize), FieldError> {
     let marker = *bytes.get(at).ok_or(FieldError::Malformed("it ends early"))?;
     let body = at + 1;

@@ -31,6 +31,29 @@ impl<'a, T> Collector<'a, T> {
     pub fn collect(&mut self, value: T) {
         self.down.emit(value);
     }
+
+    /// Emits a copy of `*value`, leaving `value` with the caller: a
+    /// function that emits many records can fill one reused record
+    /// instead of allocating each (no copy is made at all when the record
+    /// only goes on to be encoded, as before a key-by or the chain's end).
+    ///
+    /// ```
+    /// # use wflink_sdk::prelude::*;
+    /// # fn words(lines: DataStream<String>) -> DataStream<(String, i64)> {
+    /// let mut pair = (String::new(), 1);
+    /// lines.flat_map(move |line: String, out: &mut Collector<(String, i64)>| {
+    ///     for word in line.split_whitespace() {
+    ///         pair.0.clear();
+    ///         pair.0.push_str(word);
+    ///         out.collect_ref(&pair);
+    ///     }
+    /// })
+    /// # }
+    /// ```
+    #[inline]
+    pub fn collect_ref(&mut self, value: &T) {
+        self.down.emit_ref(value);
+    }
 }
 
 /// Runs a map function.
