@@ -1,6 +1,10 @@
 //! How user types cross the boundary: MessagePack via rmp-serde, structs and
 //! tuples as arrays (`(String, i64)` is `[str, int]`), never as maps.
 
+mod encoder;
+#[cfg(test)]
+mod encoder_tests;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -21,9 +25,17 @@ impl<K: Serialize + 'static> Key for K {}
 
 /// Appends the MessagePack encoding of `value` to `buf`; on failure `buf`
 /// is left as it was.
+#[inline]
 pub(crate) fn encode_into<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Result<(), String> {
     let start = buf.len();
-    rmp_serde::encode::write(buf, value).map_err(|e| {
+    let result = match encoder::write(buf, value) {
+        Err(encoder::EncodeError::Unsupported) => {
+            buf.truncate(start);
+            rmp_serde::encode::write(buf, value).map_err(|e| e.to_string())
+        }
+        other => other.map_err(|e| e.to_string()),
+    };
+    result.map_err(|e| {
         buf.truncate(start);
         format!("cannot encode {} as MessagePack: {e}", std::any::type_name::<T>())
     })
