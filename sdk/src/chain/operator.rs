@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use super::emitter::{Emitter, FilterEmitter, FlatMapEmitter, MapEmitter};
 use super::output::{BorrowedKeyEncoder, KeyedEncoder, PartitionEncoder, SharedOutput, ValueEncoder};
 use super::{Batch, ChainInput, KeyedState};
-use crate::codec::decode;
+use crate::codec::decode_record;
 use crate::{Collector, Data, JobError, Key};
 
 /// A `Box<dyn Emitter<T>>` for the record type `T` of some edge, as `Any`.
@@ -240,7 +240,7 @@ impl<T: Data> ChainInput for Decoder<T> {
     fn process(&mut self, input: &Batch, _state: &KeyedState, out: &SharedOutput) -> Result<KeyedState, JobError> {
         let values = super::batch::slices(&input.values, &input.value_ends);
         for (i, bytes) in values.enumerate() {
-            let value = decode::<T>(bytes).map_err(|e| decode_error::<T>(&self.label, e))?;
+            let value = decode_record::<T>(bytes).map_err(|e| decode_error::<T>(&self.label, e))?;
             if let Some(&ts) = input.timestamps.get(i) {
                 out.borrow_mut().timestamp = Some(ts);
             }

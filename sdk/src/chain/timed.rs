@@ -9,7 +9,7 @@ use super::emitter::Emitter;
 use super::operator::{AnyEmitter, ChainEnv, Decoder, Downstream, Operator, decode_error, downstream};
 use super::output::SharedOutput;
 use super::{Batch, ChainInput, KeyedState, slices};
-use crate::codec::{decode, encode_into};
+use crate::codec::{decode_record, encode_into};
 use crate::context::{self, Timers};
 use crate::process::{Context, KeyedProcessFunction, ProcessFunction, SharedSides};
 use crate::{Data, JobError};
@@ -166,7 +166,7 @@ impl<I: Data, O: Data, F: KeyedProcessFunction<I, O>> ChainInput for KeyedProces
         let keys = slices(&input.keys, &input.key_ends);
         let values = slices(&input.values, &input.value_ends);
         for (i, (key, bytes)) in keys.zip(values).enumerate() {
-            let value = decode::<I>(bytes).map_err(|e| decode_error::<I>(&self.label, e))?;
+            let value = decode_record::<I>(bytes).map_err(|e| decode_error::<I>(&self.label, e))?;
             let timestamp = input.timestamps.get(i).copied();
             out.borrow_mut().timestamp = timestamp;
             context::set_key(key, timestamp);

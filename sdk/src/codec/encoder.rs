@@ -110,7 +110,15 @@ fn write_bin(buf: &mut Vec<u8>, bytes: &[u8]) {
 fn write_uint(buf: &mut Vec<u8>, v: u64) {
     if v < 128 {
         buf.push(v as u8);
-    } else if v <= u8::MAX as u64 {
+    } else {
+        write_wide_uint(buf, v);
+    }
+}
+
+/// [`write_uint`] of 128 and more, out of line so that small integers
+/// inline as one push.
+fn write_wide_uint(buf: &mut Vec<u8>, v: u64) {
+    if v <= u8::MAX as u64 {
         buf.extend_from_slice(&[0xcc, v as u8]);
     } else if v <= u16::MAX as u64 {
         buf.push(0xcd);

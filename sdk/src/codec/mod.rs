@@ -5,6 +5,8 @@ mod encoder;
 #[cfg(test)]
 mod encoder_tests;
 
+use std::any::Any;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -47,6 +49,51 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, rmp_serde::
     rmp_serde::from_slice(bytes)
 }
 
+/// Decodes one input record of type `T`, as [`decode`] does.
+#[inline]
+pub(crate) fn decode_record<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, rmp_serde::decode::Error> {
+    // Text sources hand every chain its lines as strings: those take a
+    // path of their own (no serde visitor, an ASCII check a word at a time).
+    let mut decoded: Option<T> = None;
+    if let Some(text) = (&mut decoded as &mut dyn Any).downcast_mut::<Option<String>>()
+        && let Some(string) = ascii_string(bytes)
+    {
+        *text = Some(string);
+        return Ok(decoded.expect("just set"));
+    }
+    rmp_serde::from_slice(bytes)
+}
+
+/// The string `bytes` encodes when it is one MessagePack string, all of it
+/// ASCII; `None` for anything else (which `rmp_serde` then decodes).
+fn ascii_string(bytes: &[u8]) -> Option<String> {
+    let (&marker, rest) = bytes.split_first()?;
+    let text = match marker {
+        0xa0..=0xbf => rest,
+        0xd9 => rest.get(1..)?,
+        0xda => rest.get(2..)?,
+        0xdb => rest.get(4..)?,
+        _ => return None,
+    };
+    let len = match marker {
+        0xa0..=0xbf => (marker & 0x1f) as usize,
+        0xd9 => rest[0] as usize,
+        0xda => u16::from_be_bytes([rest[0], rest[1]]) as usize,
+        _ => u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize,
+    };
+    if text.len() != len {
+        return None;
+    }
+    let mut words = text.chunks_exact(8);
+    let high_bits = (&mut words).fold(0u64, |acc, w| acc | u64::from_le_bytes(w.try_into().expect("8 bytes")));
+    let tail = words.remainder().iter().fold(0u8, |acc, &b| acc | b);
+    if high_bits & 0x8080_8080_8080_8080 != 0 || tail & 0x80 != 0 {
+        return None;
+    }
+    // SAFETY: every byte is below 0x80, and ASCII is valid UTF-8.
+    Some(unsafe { String::from_utf8_unchecked(text.to_vec()) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +107,28 @@ mod tests {
         encode_into(&mut buf, "abc").unwrap();
         assert_eq!(buf, [0xa3, b'a', b'b', b'c']);
         assert_eq!(decode::<(String, i64)>(&[0x92, 0xa2, b'a', b'b', 0x03]).unwrap(), ("ab".into(), 3));
+    }
+
+    #[test]
+    fn strings_decode_alike_on_the_ascii_path_and_off_it() {
+        for text in ["", "a", "sensor-17,1700000000000,21.5", &"x".repeat(40), &"y".repeat(300), &"z".repeat(70_000)] {
+            let mut buf = Vec::new();
+            encode_into(&mut buf, text).unwrap();
+            assert_eq!(ascii_string(&buf).as_deref(), Some(text));
+            assert_eq!(decode_record::<String>(&buf).unwrap(), text);
+        }
+        for text in ["café", "naïve line of more than eight bytes", "\u{7f}\u{80}"] {
+            let mut buf = Vec::new();
+            encode_into(&mut buf, text).unwrap();
+            assert_eq!(ascii_string(&buf), None, "{text}");
+            assert_eq!(decode_record::<String>(&buf).unwrap(), text);
+        }
+        // Not one whole string: left to rmp_serde, which says what is wrong.
+        assert_eq!(ascii_string(&[0xa3, b'a', b'b']), None);
+        assert_eq!(ascii_string(&[0xa1, b'a', b'b']), None);
+        assert_eq!(ascii_string(&[0xd9]), None);
+        assert!(decode_record::<String>(&[0xa3, b'a', b'b']).is_err());
+        assert!(decode_record::<String>(&[0xa1, 0xff]).is_err());
+        assert_eq!(decode_record::<i64>(&[0x05]).unwrap(), 5);
     }
 }
