@@ -21,7 +21,7 @@ mod output;
 mod registry;
 pub mod tcp;
 
-pub use channel::{CHANNEL_CAPACITY, OutputChannel, SendError, bounded};
+pub use channel::{CHANNEL_CAPACITY, LOW_LATENCY_SPIN, OutputChannel, SendError, bounded};
 pub use frame::{FrameError, FrameReader, TimedStream, read_frame, write_frame, write_frame_within};
 pub use gate::{GateEvent, InputGate};
 pub use limits::{ConnectionLimit, ConnectionPermit, FrameBound, FrameLimits, limits};

@@ -5,7 +5,7 @@
 
 use super::messages::{TaskControl, TaskDeployment, TaskInput, TaskOutput};
 use crate::ids::JobId;
-use crate::network::{ChannelKey, ChannelRegistry, InputGate, tcp};
+use crate::network::{ChannelKey, ChannelRegistry, InputGate, LOW_LATENCY_SPIN, tcp};
 use crate::protocol::{InputDescriptor, OutputDescriptor, TaskDescriptor};
 use crate::wasm::JobComponent;
 
@@ -45,11 +45,14 @@ impl TaskDescriptor {
         let input = match self.input {
             InputDescriptor::Source(connector) => TaskInput::Source(connector),
             InputDescriptor::Channel { inputs } => {
-                let rx = here.registry.receiver(key).ok_or(DeployError::AlreadyDeployed {
+                let mut rx = here.registry.receiver(key).ok_or(DeployError::AlreadyDeployed {
                     job: key.job_id,
                     vertex: key.vertex,
                     index: key.index,
                 })?;
+                if self.buffer_timeout.is_zero() {
+                    rx.set_spin(LOW_LATENCY_SPIN);
+                }
                 TaskInput::Channel(InputGate::new(rx, inputs))
             }
         };
