@@ -223,20 +223,25 @@ impl<T: Data> DataStream<T> {
         KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_operator(key))))
     }
 
-    /// Like [`key_by`](Self::key_by), for a key the record holds (a field):
-    /// `key` returns a reference to it, so no key is built per record (no
-    /// `String` cloned), only encoded.
+    /// Like [`key_by`](Self::key_by), for a key the record holds (a field,
+    /// or a slice of one): `key` returns a reference to it, so no key is
+    /// built per record (no `String` cloned), only encoded. A borrowed key
+    /// of an unsized type keys the stream by its owned form (`&str` keys a
+    /// `KeyedStream<T, String>`), which encodes the same.
     ///
     /// ```
     /// # use wflink_sdk::prelude::*;
     /// # fn keyed(words: DataStream<(String, i64)>) -> KeyedStream<(String, i64), String> {
     /// words.key_by_ref(|(word, _): &(String, i64)| word)
     /// # }
+    /// # fn by_prefix(lines: DataStream<String>) -> KeyedStream<String, String> {
+    /// lines.key_by_ref(|line: &String| line.split(',').next().unwrap_or(""))
+    /// # }
     /// ```
-    pub fn key_by_ref<K, F>(self, key: F) -> KeyedStream<T, K>
+    pub fn key_by_ref<Q, F>(self, key: F) -> KeyedStream<T, Q::Owned>
     where
-        K: Key,
-        F: for<'a> FnMut(&'a T) -> &'a K + 'static,
+        Q: Key + ToOwned + ?Sized,
+        F: for<'a> FnMut(&'a T) -> &'a Q + 'static,
     {
         KeyedStream::new(self.then(NodeKind::KeyBy, "Key By", Some(chain::key_by_ref_operator(key))))
     }

@@ -209,7 +209,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
         timed
     } else {
         let checked = timed
-            .key_by(|r: &Reading| r.sensor().to_owned())
+            .key_by_ref(|r: &Reading| r.sensor())
             .process(RisingTemperature {
                 pending: MapState::new("pending"),
                 run: ValueState::new("rising-run"),
@@ -221,7 +221,7 @@ fn build(env: &mut StreamExecutionEnvironment, args: &Args) -> Result<(), JobErr
     };
 
     let windows = checked
-        .key_by(|r: &Reading| r.sensor().to_owned())
+        .key_by_ref(|r: &Reading| r.sensor())
         .window(TumblingEventTimeWindows::of(Duration::from_secs(10)))
         .side_output_late_data(&late)
         .aggregate_with(MaxAndCount, |sensor: &String, w: &TimeWindow, (max, count), out: &mut Collector<'_, String>| {

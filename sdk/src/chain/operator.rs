@@ -169,7 +169,7 @@ pub(crate) fn key_by_operator<T: Data, K: Key>(key: impl FnMut(&T) -> K + 'stati
 }
 
 /// The operator of a `key_by_ref` node: the key is borrowed from the record.
-pub(crate) fn key_by_ref_operator<T: Data, K: Key, F>(key: F) -> Box<dyn Operator>
+pub(crate) fn key_by_ref_operator<T: Data, K: Key + ?Sized, F>(key: F) -> Box<dyn Operator>
 where
     F: for<'a> FnMut(&'a T) -> &'a K + 'static,
 {

@@ -61,7 +61,7 @@ impl OutputBuffer {
 
     /// Appends a keyed record.
     #[inline]
-    pub fn push_keyed<K: Serialize, T: Serialize>(&mut self, key: &K, value: &T) {
+    pub fn push_keyed<K: Serialize + ?Sized, T: Serialize>(&mut self, key: &K, value: &T) {
         let key_start = self.batch.keys.len();
         if let Err(e) = encode_into(&mut self.batch.keys, key) {
             self.error.get_or_insert(e);
@@ -143,13 +143,13 @@ impl<T: Serialize, K: Serialize, F: FnMut(&T) -> K> Emitter<T> for KeyedEncoder<
 
 /// Ends a chain whose last node is a key-by that borrows each record's key
 /// from the record (`key_by_ref`): no key value is built per record.
-pub(crate) struct BorrowedKeyEncoder<F, K> {
+pub(crate) struct BorrowedKeyEncoder<F, K: ?Sized> {
     pub key: F,
     pub out: SharedOutput,
     pub _key: PhantomData<fn(&K)>,
 }
 
-impl<T: Serialize, K: Serialize, F: for<'a> FnMut(&'a T) -> &'a K> Emitter<T> for BorrowedKeyEncoder<F, K> {
+impl<T: Serialize, K: Serialize + ?Sized, F: for<'a> FnMut(&'a T) -> &'a K> Emitter<T> for BorrowedKeyEncoder<F, K> {
     #[inline]
     fn emit(&mut self, value: T) {
         self.emit_ref(&value);

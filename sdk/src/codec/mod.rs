@@ -23,7 +23,7 @@ impl<T: Serialize + DeserializeOwned + Clone + 'static> Data for T {}
 /// hashes to a key group, so equal keys must encode equally.
 pub trait Key: Serialize + 'static {}
 
-impl<K: Serialize + 'static> Key for K {}
+impl<K: Serialize + ?Sized + 'static> Key for K {}
 
 /// Appends the MessagePack encoding of `value` to `buf`; on failure `buf`
 /// is left as it was.
