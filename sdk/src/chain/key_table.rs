@@ -1,20 +1,26 @@
 //! A table from key bytes to a keyed node's state value: per call, or
 //! kept for the life of the instance by an operator that keeps its state.
 //!
-//! Keys are copied into one byte arena and entries into one vector, both
-//! cleared (not freed) between calls, so looking up or adding a key never
-//! allocates once the buffers have grown to the batch size. A kept table
+//! Keys are copied into one byte arena and the slots live in the hash
+//! table itself, both cleared (not freed) between calls, so looking up or
+//! adding a key never allocates once the buffers have grown to the batch
+//! size, and a lookup touches the table's control bytes, the slot and the
+//! key's bytes: a window task with tens of thousands of open windows
+//! spends most of its lookup waiting on those cache misses. A kept table
 //! drops its cleared entries by compacting once they outnumber the live.
 
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 /// The state of one key during a call.
 pub(crate) struct Slot<T> {
     /// Where the key lies in the arena.
     key: (u32, u32),
+    /// The key's hash, so the table grows without reading keys again.
+    hash: u64,
     /// The key's state; `None` until it has a first value.
     pub value: Option<T>,
     /// Whether this call changed it (only changed entries go back to the host).
@@ -41,10 +47,8 @@ pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 pub(crate) struct KeyTable<T> {
     /// Every key of the table, back to back.
     arena: Vec<u8>,
-    /// Entries in insertion order.
-    slots: Vec<Slot<T>>,
-    /// Index into `slots` by the hash of the key bytes.
-    index: HashTable<u32>,
+    /// The slots, by the hash of their key's bytes.
+    table: HashTable<Slot<T>>,
     hasher: FixedState,
     /// Number of slots after the last compaction.
     compacted: usize,
@@ -52,93 +56,79 @@ pub(crate) struct KeyTable<T> {
 
 impl<T> KeyTable<T> {
     pub fn new() -> Self {
-        KeyTable {
-            arena: Vec::new(),
-            slots: Vec::new(),
-            index: HashTable::new(),
-            hasher: FixedState::default(),
-            compacted: 0,
-        }
+        KeyTable { arena: Vec::new(), table: HashTable::new(), hasher: FixedState::default(), compacted: 0 }
     }
 
     /// Empties the table, keeping its capacity.
     pub fn clear(&mut self) {
         self.arena.clear();
-        self.slots.clear();
-        self.index.clear();
+        self.table.clear();
     }
 
     /// The slot of `key`, added (with no value) if absent.
     #[inline]
     pub fn slot(&mut self, key: &[u8]) -> &mut Slot<T> {
         let hash = self.hasher.hash_one(key);
-        let Self { arena, slots, index, hasher, .. } = self;
-        let key_of = |i: u32| {
-            let (start, end) = slots[i as usize].key;
-            &arena[start as usize..end as usize]
-        };
-        if let Some(&i) = index.find(hash, |&i| bytes_eq(key_of(i), key)) {
-            return &mut slots[i as usize];
+        let Self { arena, table, .. } = self;
+        let keys = &*arena;
+        let entry = table.entry(
+            hash,
+            |s| s.hash == hash && bytes_eq(&keys[s.key.0 as usize..s.key.1 as usize], key),
+            |s| s.hash,
+        );
+        match entry {
+            Entry::Occupied(slot) => slot.into_mut(),
+            Entry::Vacant(vacant) => {
+                let start = arena.len() as u32;
+                arena.extend_from_slice(key);
+                let slot = Slot { key: (start, arena.len() as u32), hash, value: None, changed: false };
+                vacant.insert(slot).into_mut()
+            }
         }
-        let i = slots.len() as u32;
-        let start = arena.len() as u32;
-        arena.extend_from_slice(key);
-        slots.push(Slot { key: (start, arena.len() as u32), value: None, changed: false });
-        index.insert_unique(hash, i, |&j| {
-            let (start, end) = slots[j as usize].key;
-            hasher.hash_one(&arena[start as usize..end as usize])
-        });
-        &mut slots[i as usize]
+    }
+
+    /// The key bytes of `slot`.
+    fn key_of<'a>(&'a self, slot: &Slot<T>) -> &'a [u8] {
+        &self.arena[slot.key.0 as usize..slot.key.1 as usize]
     }
 
     /// Every entry that has a value, as (key, value).
     pub fn live(&self) -> impl Iterator<Item = (&[u8], &T)> {
-        self.slots.iter().filter_map(|s| {
-            let key = &self.arena[s.key.0 as usize..s.key.1 as usize];
-            s.value.as_ref().map(|v| (key, v))
-        })
+        self.table.iter().filter_map(|s| s.value.as_ref().map(|v| (self.key_of(s), v)))
     }
 
     /// Drops the entries with no value once there are as many slots
     /// again as after the last compaction (and at least 1,024 more), so
     /// a kept table stays proportional to its live entries at an
-    /// amortised constant cost per added key. Marks every entry unchanged.
+    /// amortised constant cost per added key.
     pub fn compact_if_sparse(&mut self) {
-        if self.slots.len() < 2 * self.compacted + 1024 {
+        if self.table.len() < 2 * self.compacted + 1024 {
             return;
         }
+        self.table.retain(|s| s.value.is_some());
         let old_arena = std::mem::take(&mut self.arena);
-        let old_slots = std::mem::take(&mut self.slots);
-        self.index.clear();
-        for slot in old_slots {
-            if let Some(value) = slot.value {
-                let key = &old_arena[slot.key.0 as usize..slot.key.1 as usize];
-                self.slot(key).value = Some(value);
-            }
+        for slot in self.table.iter_mut() {
+            let start = self.arena.len() as u32;
+            self.arena.extend_from_slice(&old_arena[slot.key.0 as usize..slot.key.1 as usize]);
+            slot.key = (start, self.arena.len() as u32);
         }
-        self.compacted = self.slots.len();
+        self.compacted = self.table.len();
     }
 
     /// Number of slots, cleared ones included.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.table.len()
     }
 
     /// Every entry changed in this call, cleared ones (`None`) included.
     pub fn changed_all(&self) -> impl Iterator<Item = (&[u8], Option<&T>)> {
-        self.slots.iter().filter(|s| s.changed).map(|s| {
-            let key = &self.arena[s.key.0 as usize..s.key.1 as usize];
-            (key, s.value.as_ref())
-        })
+        self.table.iter().filter(|s| s.changed).map(|s| (self.key_of(s), s.value.as_ref()))
     }
 
     /// The entries changed in this call, as (key, value).
     pub fn changed(&self) -> impl Iterator<Item = (&[u8], &T)> {
-        self.slots.iter().filter(|s| s.changed).filter_map(|s| {
-            let key = &self.arena[s.key.0 as usize..s.key.1 as usize];
-            s.value.as_ref().map(|v| (key, v))
-        })
+        self.table.iter().filter(|s| s.changed).filter_map(|s| s.value.as_ref().map(|v| (self.key_of(s), v)))
     }
 }
 
