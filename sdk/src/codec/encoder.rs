@@ -388,39 +388,36 @@ impl ser::SerializeSeq for Compound<'_> {
     }
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    #[inline]
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        value.serialize(Writer { buf: self.buf })
-    }
-    #[inline]
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
-    }
+/// The serde traits whose items are written one after the other, with
+/// no count to keep (the header was written with the length): `$method`
+/// takes each item, with a field name as well for `named`.
+macro_rules! items_in_order {
+    ($($trait:ident :: $method:ident $(($named:tt))?),* $(,)?) => {$(
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = EncodeError;
+            #[inline]
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                $($named: &'static str,)?
+                value: &T,
+            ) -> Result<(), EncodeError> {
+                value.serialize(Writer { buf: self.buf })
+            }
+            #[inline]
+            fn end(self) -> Result<(), EncodeError> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        value.serialize(Writer { buf: self.buf })
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        value.serialize(Writer { buf: self.buf })
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
-    }
+items_in_order! {
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+    SerializeStruct::serialize_field(_key),
+    SerializeStructVariant::serialize_field(_key),
 }
 
 impl ser::SerializeMap for Compound<'_> {
@@ -434,29 +431,5 @@ impl ser::SerializeMap for Compound<'_> {
     }
     fn end(self) -> Result<(), EncodeError> {
         self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _key: &'static str, value: &T) -> Result<(), EncodeError> {
-        value.serialize(Writer { buf: self.buf })
-    }
-    #[inline]
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _key: &'static str, value: &T) -> Result<(), EncodeError> {
-        value.serialize(Writer { buf: self.buf })
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
     }
 }
