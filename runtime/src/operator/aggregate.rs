@@ -60,7 +60,7 @@ pub enum AggregateError {
 }
 
 /// How a field is named in messages: `1`, `'price'`, or the record itself.
-struct FieldName<'a>(&'a AggregateField);
+pub(super) struct FieldName<'a>(pub(super) &'a AggregateField);
 
 impl fmt::Display for FieldName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -221,7 +221,7 @@ fn less(a: Number, b: Number) -> bool {
 }
 
 /// A record or key as text on one line (control characters escaped), cut short.
-fn shown(bytes: &[u8]) -> String {
+pub(super) fn shown(bytes: &[u8]) -> String {
     let mut rendered = String::new();
     crate::connectors::render::render(bytes, &mut rendered);
     let mut text = String::with_capacity(rendered.len());
