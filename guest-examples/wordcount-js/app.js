@@ -25,7 +25,7 @@ function build(env, args) {
   const counts = lines
     .flatMap(tokenize)
     .name("tokenize")
-    .keyBy(([word]) => word)
+    .keyBy(0)
     .sum(1)
     .name("count");
   if (args.has("output")) counts.writeAsText(args.required("output"));

@@ -27,7 +27,7 @@ def build(env, args):
         lines = env.socket_text_stream(args.required("hostname"), args.required_int("port"))
     else:
         raise InvalidArguments("wordcount needs --input PATH or --hostname HOST --port PORT")
-    counts = lines.flat_map(tokenize).name("tokenize").key_by(lambda pair: pair[0]).sum(1).name("count")
+    counts = lines.flat_map(tokenize).name("tokenize").key_by(0).sum(1).name("count")
     if "output" in args:
         counts.write_as_text(args.required("output"))
     elif args.flag("discard"):
