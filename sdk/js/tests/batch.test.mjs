@@ -77,6 +77,42 @@ test("the batch encoders write what the per-value encoder writes", () => {
   }
 });
 
+test("word count pairs and what follows them in a batch encode as the per-value encoder does", () => {
+  const words = [];
+  for (const size of [0, 1, 2, 31]) for (const c of [0, 1, 9]) words.push(["w".repeat(size), c]);
+  words.push(["a,b", 1], [",", 2]);
+  const edges = [
+    ["w", 10],
+    ["w", -1],
+    ["w", 1.5],
+    ["w", "1"],
+    ["w", 2n],
+    ["w", true],
+    ["w", -0],
+    ["w".repeat(32), 1],
+    ["\u00e9", 1],
+    ["w", 1, 2],
+    ["w"],
+    [1, 1],
+    "w,1",
+    new (class {
+      toString() {
+        return "w,1";
+      }
+    })(),
+    { toString: "x" },
+    [["w", 1], 1],
+  ];
+  for (const batch of [words, ...edges.map((edge) => [...words, edge]), ...edges.map((edge) => [edge, ...words])]) {
+    const w = new Writer(16);
+    w.append(Uint8Array.of(0x78));
+    const ends = [];
+    packAll(w, ends, batch);
+    assert.deepEqual([w.finish(), ends], slow(batch), show(batch));
+  }
+  assert.throws(() => packAll(new Writer(16), [], [...words, Symbol("s")]), TypeError);
+});
+
 test("the batch decoder reads what the per-value decoder reads", () => {
   const next = rng(7);
   for (let round = 0; round < 3000; round++) {
