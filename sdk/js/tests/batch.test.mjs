@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeValues, encodeRecords, packAll } from "../wflink/batch.js";
 import { Writer, pack, unpackb } from "../wflink/msgpack.js";
+import { stage } from "../wflink/stages.js";
 
 /** A small seeded generator (xorshift), so a failure repeats. */
 function rng(seed) {
@@ -102,8 +103,10 @@ test("word count pairs and what follows them in a batch encode as the per-value 
     })(),
     { toString: "x" },
     [["w", 1], 1],
+    ["w", 1, "x"],
   ];
-  for (const batch of [words, ...edges.map((edge) => [...words, edge]), ...edges.map((edge) => [edge, ...words])]) {
+  const misaligned = [...words, ["a", 1, "b"], [2]];
+  for (const batch of [words, misaligned, ...edges.map((edge) => [...words, edge]), ...edges.map((edge) => [edge, ...words])]) {
     const w = new Writer(16);
     w.append(Uint8Array.of(0x78));
     const ends = [];
@@ -135,4 +138,18 @@ test("a value that does not fill its slice fails the batch, naming the node", ()
   const data = bytes.subarray(1);
   assert.throws(() => decodeValues(data, Uint32Array.of(3, 7), "Map (3)"), /Map \(3\) could not decode its input/);
   assert.throws(() => decodeValues(data, Uint32Array.of(5, 7), "Map (3)"), /Map \(3\) could not decode its input/);
+});
+
+test("a flatMap's records come out in order, from arrays and other iterables, in batches of any size", () => {
+  const fn = (n) => (n % 3 === 0 ? [] : n % 3 === 1 ? [n, [n]] : (function* () { yield n; })());
+  const run = stage({ kind: "flat-map", fn }, undefined);
+  for (const size of [0, 1, 5, 40000]) {
+    const values = Array.from({ length: size }, (_, i) => i);
+    const expected = [];
+    for (const v of values) for (const r of fn(v)) expected.push(r);
+    const [records, along] = run(values, undefined);
+    assert.deepEqual(records, expected);
+    assert.equal(along, undefined);
+  }
+  assert.throws(() => stage({ kind: "flat-map", fn: () => 7 }, undefined)([1], undefined), TypeError);
 });
