@@ -322,6 +322,7 @@ fn aggregation_to_wit(a: plan::Aggregation) -> wit_plan::Aggregation {
             plan::AggregateFunction::Max => wit_plan::AggregateFunction::Max,
             plan::AggregateFunction::MinBy => wit_plan::AggregateFunction::MinBy,
             plan::AggregateFunction::MaxBy => wit_plan::AggregateFunction::MaxBy,
+            plan::AggregateFunction::Count => wit_plan::AggregateFunction::Count,
         },
         field: field_to_wit(a.field),
     }

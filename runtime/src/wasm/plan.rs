@@ -81,6 +81,7 @@ fn aggregation(a: wit::Aggregation) -> Aggregation {
             wit::AggregateFunction::Max => AggregateFunction::Max,
             wit::AggregateFunction::MinBy => AggregateFunction::MinBy,
             wit::AggregateFunction::MaxBy => AggregateFunction::MaxBy,
+            wit::AggregateFunction::Count => AggregateFunction::Count,
         },
         field: field(a.field),
     }

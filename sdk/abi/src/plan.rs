@@ -249,6 +249,9 @@ pub enum AggregateFunction {
     MinBy,
     /// The whole record with the greatest field so far (the earlier on ties).
     MaxBy,
+    /// The key's first record paired with the number of its records so
+    /// far, `(record, count)`; reads no field.
+    Count,
 }
 
 impl AggregateFunction {
@@ -260,6 +263,7 @@ impl AggregateFunction {
             AggregateFunction::Max => "MAX",
             AggregateFunction::MinBy => "MIN_BY",
             AggregateFunction::MaxBy => "MAX_BY",
+            AggregateFunction::Count => "COUNT",
         }
     }
 }
