@@ -297,6 +297,16 @@ test("keyBy a field is the host's key-by, with a hash edge after it", () => {
     assert.deepEqual(nodes[3].inputs, [{ source: 2, partitioning: "hash" }]);
   }
   assert.throws(() => describe(-1), /keyBy takes a field position from 0, not -1/);
+  const counted = exportJob((env) => {
+    env.readTextFile("in").keyBy().count().print();
+  }).job.describe([]).nodes;
+  assert.deepEqual(
+    counted.slice(1, 3).map((n) => [n.kind, n.name]),
+    [
+      [{ tag: "key-by-field", val: { tag: "whole" } }, "Key By"],
+      [{ tag: "aggregate", val: { function: "count", field: { tag: "whole" } } }, "Keyed Aggregation: COUNT()"],
+    ],
+  );
   assert.throws(
     () =>
       exportJob((env) => {

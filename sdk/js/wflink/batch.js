@@ -180,13 +180,19 @@ function packShortStrings(w, ends, strs) {
   for (let i = 0; i < n; i++) {
     const s = strs[i];
     // `join` made text of anything: only strings are written this way.
-    if (typeof s !== "string" || s.length >= 32) {
+    if (typeof s !== "string") {
       w.length = start;
       ends.length = e0;
       return false;
     }
-    b[at] = 0xa0 | s.length;
-    at += 1 + s.length;
+    const size = s.length;
+    if (size >= 32) {
+      w.length = start;
+      ends.length = e0;
+      return false;
+    }
+    b[at] = 0xa0 | size;
+    at += 1 + size;
     ends[e++] = at;
   }
   w.length = at;

@@ -204,16 +204,18 @@ export class DataStream {
    * itself, with no JavaScript call and no key to encode per record, and
    * the key is what `(r) => r[0]` (or `(r) => r.name`) would give, so the
    * state of a job is the same either way. A record without that field
-   * fails the job.
-   * @param {((record: any) => any) | number | string} fn the key of a record, or the field holding it
+   * fails the job. Without `fn` each record is its own key, as
+   * `(r) => r` gives, also read by the host.
+   * @param {((record: any) => any) | number | string} [fn] the key of a record, or the field holding it
    * @param {string} [keyType] the key's type, from `Types`
    * @returns {KeyedStream} */
   keyBy(fn, keyType = undefined) {
-    if (typeof fn === "number" || typeof fn === "string") {
+    if (fn === undefined || typeof fn === "number" || typeof fn === "string") {
       if (typeof fn === "number" && !(Number.isInteger(fn) && fn >= 0 && fn <= 0xffffffff)) {
         throw new RangeError(`keyBy takes a field position from 0, not ${fn}`);
       }
-      const node = this.plan.add("key-by-field", `Key By: ${fn}`, this.node, undefined, undefined, fn);
+      const name = fn === undefined ? "Key By" : `Key By: ${fn}`;
+      const node = this.plan.add("key-by-field", name, this.node, undefined, undefined, fn);
       const keyed = new KeyedStream(this.plan, node);
       this.plan.nodes[node].keyType = checkKeyType(keyType, "keyBy");
       return keyed;
@@ -471,6 +473,17 @@ export class KeyedStream extends DataStream {
    * @returns {DataStream} */
   maxBy(field) {
     return aggregation(this, "max-by", field);
+  }
+
+  /** A running count per key: after every record, emits the pair of the
+   * key's first record and the number of its records so far,
+   * `[record, count]` (keyed by the record itself, `keyBy()`, the word
+   * count: `words.keyBy().count()` gives `["flink", 3]` for the third
+   * `"flink"`). Run by the host, as `sum`.
+   * @returns {DataStream} */
+  count() {
+    const spec = { function: "count", field: undefined };
+    return new DataStream(this.plan, this.plan.add("aggregate", "Keyed Aggregation: COUNT()", this.node, undefined, undefined, spec));
   }
 
   /** Runs a KeyedProcessFunction (an object with `processElement(value,

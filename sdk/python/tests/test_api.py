@@ -197,11 +197,21 @@ def test_key_by_a_field_is_the_hosts_key_by_with_a_hash_edge():
 
         return record(job, [])
 
-    for field in [0, "word"]:
+    for field in [0, "word", None]:
         plan = build(field)
         n = plan.nodes[2]
-        assert (n.kind, n.spec, n.fn, n.uid, n.name) == ("key-by-field", field, None, "key-by-2", f"Key By: {field}")
+        name = "Key By" if field is None else f"Key By: {field}"
+        assert (n.kind, n.spec, n.fn, n.uid, n.name) == ("key-by-field", field, None, "key-by-2", name)
         assert plan.nodes[3].inputs == [(2, "hash")]
+
+    def counted(env, args):
+        env.read_text_file("in").key_by().count().print()
+
+    plan = record(counted, [])
+    assert [(n.kind, n.spec, n.name) for n in plan.nodes[1:3]] == [
+        ("key-by-field", None, "Key By"),
+        ("aggregate", ("count", None), "Keyed Aggregation: COUNT()"),
+    ]
     for bad, error in [(-1, ValueError)]:
         with pytest.raises(error):
             build(bad)

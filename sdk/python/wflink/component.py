@@ -155,6 +155,7 @@ _AGGREGATE_FUNCTIONS = {
     "max": wit_plan.AggregateFunction.MAX,
     "min-by": wit_plan.AggregateFunction.MIN_BY,
     "max-by": wit_plan.AggregateFunction.MAX_BY,
+    "count": wit_plan.AggregateFunction.COUNT,
 }
 
 

@@ -385,7 +385,7 @@ class DataStream(PartitionMethods):
 
         return AllWindowedStream(self.key_by(lambda _: None), assigner)
 
-    def key_by(self, fn: Union[Callable[[Any], Any], int, str], key_type: Any = None) -> KeyedStream:
+    def key_by(self, fn: Union[Callable[[Any], Any], int, str, None] = None, key_type: Any = None) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
         equally (MessagePack) meet in one subtask. ``key_type`` (e.g.
         ``str``), or ``fn``'s return annotation, names the key type, so
@@ -398,11 +398,14 @@ class DataStream(PartitionMethods):
         the record itself, with no Python call and no key to encode per
         record, and the key is what ``lambda r: r[0]`` (or
         ``lambda r: r["name"]``) would give, so the state of a job is the
-        same either way. A record without that field fails the job."""
-        if isinstance(fn, (int, str)) and not isinstance(fn, bool):
+        same either way. A record without that field fails the job. Without
+        ``fn`` (or with None) each record is its own key, as
+        ``lambda r: r`` gives, also read by the host."""
+        if fn is None or isinstance(fn, (int, str)) and not isinstance(fn, bool):
             if isinstance(fn, int) and fn < 0:
                 raise ValueError(f"key_by takes a field position from 0, not {fn}")
-            keyed = self._then("key-by-field", f"Key By: {fn}", None, KeyedStream, spec=fn)
+            name = "Key By" if fn is None else f"Key By: {fn}"
+            keyed = self._then("key-by-field", name, None, KeyedStream, spec=fn)
             keyed._key_type = key_type_of(None, key_type)
             return keyed
         keyed = self._then("key-by", "Key By", fn, KeyedStream)
@@ -515,6 +518,14 @@ class KeyedStream(DataStream):
         """Per key, the whole record with the greatest ``field`` so far, as
         :meth:`min_by`."""
         return self._aggregate("max-by", field)
+
+    def count(self) -> DataStream:
+        """A running count per key: after every record, emits the pair of
+        the key's first record and the number of its records so far, as
+        ``(record, count)`` (keyed by the record itself, ``key_by()``, the
+        word count: ``words.key_by().count()`` gives ``("flink", 3)`` for
+        the third ``"flink"``). Run by the host, as :meth:`sum`."""
+        return self._then("aggregate", "Keyed Aggregation: COUNT()", None, DataStream, spec=("count", None))
 
     def _aggregate(self, function, field):
         """A built-in aggregation node: no function of the job, the host
