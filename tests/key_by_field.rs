@@ -1,10 +1,10 @@
-//! End-to-end: the host's key-by by field (Python `key_by(0)`, JavaScript
-//! `keyBy(0)`, as the wordcount examples key their `(word, 1)` pairs)
-//! partitions records by the same key a key function returning the word
-//! gives. At parallelism 2 every word's running counts come out of the one
-//! subtask that owns the key group of the word's MessagePack encoding (the
-//! bytes `key_by(lambda pair: pair[0])` would encode), and the counts are
-//! exact.
+//! End-to-end: the host's key-by by field (Python `key_by()`, JavaScript
+//! `keyBy()`: each word its own key, as the wordcount examples key their
+//! words before the host's `count()`) partitions records by the same key a
+//! key function returning the word gives. At parallelism 2 every word's
+//! running counts come out of the one subtask that owns the key group of
+//! the word's MessagePack encoding (the bytes `key_by(lambda w: w)` would
+//! encode), and the counts are exact.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -55,13 +55,13 @@ fn assert_words_meet_where_their_key_belongs(example: &str) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Python's `key_by(0)`: each word is counted by the subtask its key's group belongs to.
+/// Python's `key_by().count()`: each word is counted by the subtask its key's group belongs to.
 #[test]
 fn python_key_by_field_partitions_by_the_fields_encoding() {
     assert_words_meet_where_their_key_belongs("wordcount-python");
 }
 
-/// JavaScript's `keyBy(0)`: as Python's.
+/// JavaScript's `keyBy().count()`: as Python's.
 #[test]
 fn javascript_key_by_field_partitions_by_the_fields_encoding() {
     assert_words_meet_where_their_key_belongs("wordcount-js");
