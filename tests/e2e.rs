@@ -26,6 +26,7 @@ mod joins;
 mod js_inputs;
 mod kafka;
 mod kafka_source;
+mod key_by_field;
 mod lazy_state;
 mod libraries;
 mod limits;

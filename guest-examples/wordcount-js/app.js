@@ -10,10 +10,10 @@ import { InvalidArguments, exportJob } from "wflink";
 // character (punctuation, spaces, anything non-ASCII) separates them.
 const WORD = /[A-Za-z0-9]+/g;
 
-/** [word, 1] for each word of the line, lowercased. */
+/** The words of the line, lowercased. */
 function tokenize(line) {
   const words = line.match(WORD);
-  return words === null ? [] : words.map((w) => [w.toLowerCase(), 1]);
+  return words === null ? [] : words.map((w) => w.toLowerCase());
 }
 
 function build(env, args) {
@@ -25,8 +25,9 @@ function build(env, args) {
   const counts = lines
     .flatMap(tokenize)
     .name("tokenize")
-    .keyBy(([word]) => word)
-    .sum(1)
+    // Each word is its own key, and the host counts them: [word, count].
+    .keyBy()
+    .count()
     .name("count");
   if (args.has("output")) counts.writeAsText(args.required("output"));
   else if (args.flag("discard")) counts.discard();

@@ -15,8 +15,8 @@ WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def tokenize(line):
-    """(word, 1) for each word of the line, lowercased."""
-    return [(word.lower(), 1) for word in WORD.findall(line)]
+    """The words of the line, lowercased."""
+    return [word.lower() for word in WORD.findall(line)]
 
 
 def build(env, args):
@@ -27,7 +27,8 @@ def build(env, args):
         lines = env.socket_text_stream(args.required("hostname"), args.required_int("port"))
     else:
         raise InvalidArguments("wordcount needs --input PATH or --hostname HOST --port PORT")
-    counts = lines.flat_map(tokenize).name("tokenize").key_by(lambda pair: pair[0]).sum(1).name("count")
+    # Each word is its own key, and the host counts them: (word, count).
+    counts = lines.flat_map(tokenize).name("tokenize").key_by().count().name("count")
     if "output" in args:
         counts.write_as_text(args.required("output"))
     elif args.flag("discard"):

@@ -289,6 +289,7 @@ fn plan_to_wit(plan: StreamPlan) -> wit_plan::StreamPlan {
                     keyed: spec.keyed.map(keyed_process_to_wit),
                 })
             }
+            plan::NodeKind::KeyByField(field) => wit_plan::NodeKind::KeyByField(field_to_wit(field)),
         },
         parallelism: n.parallelism,
         inputs: n
@@ -321,12 +322,17 @@ fn aggregation_to_wit(a: plan::Aggregation) -> wit_plan::Aggregation {
             plan::AggregateFunction::Max => wit_plan::AggregateFunction::Max,
             plan::AggregateFunction::MinBy => wit_plan::AggregateFunction::MinBy,
             plan::AggregateFunction::MaxBy => wit_plan::AggregateFunction::MaxBy,
+            plan::AggregateFunction::Count => wit_plan::AggregateFunction::Count,
         },
-        field: match a.field {
-            plan::AggregateField::Position(position) => wit_plan::AggregateField::Position(position),
-            plan::AggregateField::Name(name) => wit_plan::AggregateField::Name(name),
-            plan::AggregateField::Whole => wit_plan::AggregateField::Whole,
-        },
+        field: field_to_wit(a.field),
+    }
+}
+
+fn field_to_wit(field: plan::AggregateField) -> wit_plan::AggregateField {
+    match field {
+        plan::AggregateField::Position(position) => wit_plan::AggregateField::Position(position),
+        plan::AggregateField::Name(name) => wit_plan::AggregateField::Name(name),
+        plan::AggregateField::Whole => wit_plan::AggregateField::Whole,
     }
 }
 

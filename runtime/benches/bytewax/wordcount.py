@@ -4,6 +4,10 @@ Reads INPUT line by line, splits each line into lowercased ASCII words as
 guest-examples/wordcount-python does, keeps a running count per word and
 emits `(word, count)` each time a word is seen, into a sink that discards
 (and counts) them. One worker, as wflink's Python word count runs at p=1.
+Each system keys and counts the words its own fastest way: Bytewax's
+`key_on` takes only a function (called per word) and its count here is a
+Python function, where wflink's example keys each word by itself and counts
+on the host (`key_by().count()`, no Python call per word after tokenize).
 
 Prints one line `job_ms MS CPU_MS WORDS`: the dataflow's run time (the
 interpreter's start and the imports not counted), the CPU time the process

@@ -6,8 +6,8 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Aggregation, Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph, StreamGraphExt,
-    StreamNode, WatermarkStrategy, chain_break,
+    AggregateField, Aggregation, Connector, NodeKind, Partitioning, PlanError, StateDescriptor, StreamGraph,
+    StreamGraphExt, StreamNode, WatermarkStrategy, chain_break,
 };
 use crate::ids::{NodeId, VertexIndex};
 
@@ -69,6 +69,10 @@ pub struct JobVertex {
     /// chain (its user nodes) on the aggregation's output.
     #[serde(default)]
     pub aggregation: Option<HostAggregation>,
+    /// The host's key-by by field ending the chain, if any: the host keys
+    /// each record the chain emits by that field before it partitions them.
+    #[serde(default)]
+    pub key_by_field: Option<HostKeyBy>,
 }
 
 /// A built-in aggregation the host runs at the head of a chain.
@@ -78,6 +82,15 @@ pub struct HostAggregation {
     pub node: String,
     /// What it computes.
     pub aggregation: Aggregation,
+}
+
+/// A key-by by field the host evaluates at the end of a chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostKeyBy {
+    /// The node's name, for errors.
+    pub node: String,
+    /// The field whose bytes are the key.
+    pub field: AggregateField,
 }
 
 impl JobVertex {
@@ -430,6 +443,7 @@ impl<'g> Chaining<'g> {
             broadcast_states: Vec::new(),
             side_sinks: Vec::new(),
             aggregation: None,
+            key_by_field: None,
         });
         Ok(index)
     }
@@ -454,6 +468,9 @@ impl<'g> Chaining<'g> {
             NodeKind::AssignTimestamps(strategy) => v.watermark_strategy = Some(*strategy),
             NodeKind::Aggregate(aggregation) => {
                 v.aggregation = Some(HostAggregation { node: node.name.clone(), aggregation: aggregation.clone() })
+            }
+            NodeKind::KeyByField(field) => {
+                v.key_by_field = Some(HostKeyBy { node: node.name.clone(), field: field.clone() })
             }
             NodeKind::KeyedProcess(spec) | NodeKind::KeyedCoProcess(spec) => {
                 v.named_states.extend(spec.states.iter().cloned())

@@ -10,7 +10,7 @@ mod stream_graph;
 mod subtask;
 
 pub use chaining::{ChainBreak, chain_break};
-pub use job_graph::{HostAggregation, JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
+pub use job_graph::{HostAggregation, HostKeyBy, JobEdge, JobGraph, JobVertex, ParallelismSources, SideSink};
 pub use partition::Partitioning;
 pub use stream_graph::{
     AggregateField, AggregateFunction, Aggregation, BroadcastProcessSpec, Connector, KeyedProcessSpec, NodeKind,

@@ -60,7 +60,7 @@ pub enum AggregateError {
 }
 
 /// How a field is named in messages: `1`, `'price'`, or the record itself.
-struct FieldName<'a>(&'a AggregateField);
+pub(super) struct FieldName<'a>(pub(super) &'a AggregateField);
 
 impl fmt::Display for FieldName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,6 +105,27 @@ impl Aggregator {
         for i in 0..input.len() {
             let record = input.value(i);
             let key = StateKey::new(input.key(i), self.max_parallelism);
+            if self.aggregation.function == AggregateFunction::Count {
+                let counted_in_place = match values.value_mut(key) {
+                    Some(running) => {
+                        let in_place = self.count_up(running, key.bytes)?;
+                        if in_place {
+                            push(out, running, input.timestamps.get(i));
+                        }
+                        in_place
+                    }
+                    None => {
+                        first_count(&mut self.scratch, record);
+                        false
+                    }
+                };
+                if counted_in_place {
+                    continue;
+                }
+                values.put(key, &self.scratch);
+                push(out, &self.scratch, input.timestamps.get(i));
+                continue;
+            }
             let (at, number) =
                 record_field::locate(record, &self.aggregation.field).map_err(|e| self.field_error(record, e))?;
             let stored = match values.value_mut(key) {
@@ -148,6 +169,21 @@ impl Aggregator {
         // reduce's state, say): its field changes width, so it is rebuilt.
         rewrite(&mut self.scratch, running, at, next);
         Ok(Fold::Rewritten)
+    }
+
+    /// Adds one to the count of the key's running `(record, count)`, in
+    /// place when it can (true); else its new bytes are in the scratch
+    /// buffer (false).
+    fn count_up(&mut self, running: &mut [u8], key: &[u8]) -> Result<bool, AggregateError> {
+        let (at, current) =
+            record_field::locate(running, &AggregateField::Position(1)).map_err(|e| self.field_error(running, e))?;
+        let next = self.add(current, Number::Int(1), key)?;
+        if at.len() == FIXED_WIDTH {
+            running[at].copy_from_slice(&next.encoded());
+            return Ok(true);
+        }
+        rewrite(&mut self.scratch, running, at, next);
+        Ok(false)
     }
 
     /// Whether the running record is a whole input record (`min_by`,
@@ -202,6 +238,15 @@ enum Fold {
     Rewritten,
 }
 
+/// Writes into `scratch` a key's first count: the 2-array of its first
+/// record and 1 (in the fixed width, so later counts overwrite it).
+fn first_count(scratch: &mut Vec<u8>, record: &[u8]) {
+    scratch.clear();
+    scratch.push(0x92);
+    scratch.extend_from_slice(record);
+    scratch.extend_from_slice(&Number::Int(1).encoded());
+}
+
 /// Writes into `scratch` `record` with the field at `at` rewritten as
 /// `number` in the fixed width, and returns it.
 fn rewrite<'a>(scratch: &'a mut Vec<u8>, record: &[u8], at: Range<usize>, number: Number) -> &'a [u8] {
@@ -221,7 +266,7 @@ fn less(a: Number, b: Number) -> bool {
 }
 
 /// A record or key as text on one line (control characters escaped), cut short.
-fn shown(bytes: &[u8]) -> String {
+pub(super) fn shown(bytes: &[u8]) -> String {
     let mut rendered = String::new();
     crate::connectors::render::render(bytes, &mut rendered);
     let mut text = String::with_capacity(rendered.len());

@@ -114,3 +114,27 @@ fn a_running_record_of_another_width_is_rewritten_and_unkeyed_input_refused() {
     unkeyed.push(None, &pack(&("y", 1)), None);
     assert!(matches!(aggregator.process(&mut values, &unkeyed, &mut out), Err(AggregateError::Unkeyed(_))));
 }
+
+#[test]
+fn count_pairs_the_keys_first_record_with_its_count() {
+    let records: Vec<(&str, Vec<u8>)> = ["x", "y", "x", "x"].iter().map(|w| (*w, pack(w))).collect();
+    let counts: Vec<(String, i64)> =
+        run(aggregator(AggregateFunction::Count, AggregateField::Whole), &records).unwrap();
+    assert_eq!(counts, [("x", 1), ("y", 1), ("x", 2), ("x", 3)].map(|(w, n)| (w.to_owned(), n)));
+    let tuples = [("k", pack(&(1, "z"))), ("k", pack(&(2, "ignored")))];
+    let counts: Vec<((i64, String), i64)> =
+        run(aggregator(AggregateFunction::Count, AggregateField::Whole), &tuples).unwrap();
+    assert_eq!(counts, [((1, "z".to_owned()), 1), ((1, "z".to_owned()), 2)], "the key's first record, counted");
+    // A running record of another width (restored from a reduce, say) is rebuilt in the fixed one.
+    let (mut aggregator, mut values) = aggregator(AggregateFunction::Count, AggregateField::Whole);
+    let key = pack(&"w");
+    values.put(StateKey::new(&key, 128), &pack(&("w", 41)));
+    let mut input = Batch::default();
+    input.push(Some(&key), &pack(&"w"), None);
+    input.push(Some(&key), &pack(&"w"), None);
+    let mut out = Batch::default();
+    aggregator.process(&mut values, &input, &mut out).unwrap();
+    let decoded: Vec<(String, i64)> = (0..2).map(|i| rmp_serde::from_slice(out.value(i)).unwrap()).collect();
+    assert_eq!(decoded, [("w".to_owned(), 42), ("w".to_owned(), 43)]);
+    assert_eq!(out.value(1).len(), 1 + 2 + 9, "the count in the fixed width");
+}

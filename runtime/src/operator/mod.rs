@@ -18,11 +18,13 @@
 //! they advance the combined watermark.
 
 mod aggregate;
+mod field_key;
 mod record_field;
 mod side_sinks;
 mod task_error;
 
 pub use aggregate::{AggregateError, Aggregator};
+pub use field_key::{FieldKeyError, FieldKeys};
 pub use side_sinks::SideSinks;
 pub use task_error::TaskError;
 

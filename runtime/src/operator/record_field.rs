@@ -87,6 +87,17 @@ pub fn locate(record: &[u8], field: &AggregateField) -> Result<(Range<usize>, Nu
     Ok((start..end, number))
 }
 
+/// Where `field` sits in `record`, whatever it holds: the bytes a key-by
+/// by field keys the record with.
+pub fn field_range(record: &[u8], field: &AggregateField) -> Result<Range<usize>, FieldError> {
+    let start = match field {
+        AggregateField::Whole => 0,
+        AggregateField::Position(position) => element(record, *position)?,
+        AggregateField::Name(name) => entry(record, name.as_bytes())?,
+    };
+    Ok(start..skip(record, start)?)
+}
+
 /// Where element `position` of the array `record` starts.
 fn element(record: &[u8], position: u32) -> Result<usize, FieldError> {
     let (Token::Array(len), mut at) = token(record, 0)? else {
@@ -243,6 +254,22 @@ mod tests {
         assert!(matches!(locate(&[0x92, 0xc1, 1], &AggregateField::Position(1)), Err(FieldError::Malformed(_))));
         let huge = [0x92, 0xdb, 0xff, 0xff, 0xff, 0xff, 1];
         assert!(matches!(locate(&huge, &AggregateField::Position(1)), Err(FieldError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_field_of_any_type_is_sliced_whole() {
+        let record = pack(&("word", vec![(1, "a")], 300u32, Some(2.5)));
+        let slice = |field| field_range(&record, &field).map(|r| record[r].to_vec());
+        assert_eq!(slice(AggregateField::Position(0)), Ok(pack(&"word")));
+        assert_eq!(slice(AggregateField::Position(1)), Ok(pack(&vec![(1, "a")])));
+        assert_eq!(slice(AggregateField::Position(2)), Ok(pack(&300u32)));
+        assert_eq!(slice(AggregateField::Position(3)), Ok(pack(&2.5)));
+        assert_eq!(slice(AggregateField::Whole), Ok(record.clone()));
+        assert!(matches!(slice(AggregateField::Position(4)), Err(FieldError::Missing(_))));
+        let map = pack(&std::collections::BTreeMap::from([("n", vec![1, 2]), ("word", vec![3])]));
+        let field = AggregateField::Name("word".into());
+        assert_eq!(field_range(&map, &field).map(|r| map[r].to_vec()), Ok(pack(&vec![3])));
+        assert!(field_range(&record[..3], &AggregateField::Position(0)).is_err());
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub enum TaskError {
     /// A built-in aggregation met a record it cannot fold.
     #[error(transparent)]
     Aggregate(#[from] crate::operator::AggregateError),
+    /// A key-by by field met a record without that field.
+    #[error(transparent)]
+    FieldKey(#[from] crate::operator::FieldKeyError),
     /// The chain broke the rules of keyed state or timers.
     #[error(transparent)]
     Contract(#[from] crate::operator::ContractError),
@@ -52,7 +55,7 @@ impl TaskError {
             TaskError::Guest(WasmError::Timeout { .. }) => FailureKind::Timeout,
             TaskError::Guest(_) => FailureKind::UserCode,
             // The job's records are at fault, as for an error of its own functions.
-            TaskError::Aggregate(_) => FailureKind::UserCode,
+            TaskError::Aggregate(_) | TaskError::FieldKey(_) => FailureKind::UserCode,
             TaskError::Connector(_) => FailureKind::Connector,
             // Never reported as a failure (the task ends CANCELED); named for completeness.
             TaskError::Cancelled => FailureKind::Internal,

@@ -19,7 +19,7 @@ use crate::graph::partition::key_group_range;
 use crate::graph::{JobVertex, StateDescriptor};
 use crate::metrics::TaskMetrics;
 use crate::network::{Batch, GateEvent, InputGate, OutputWriter, StreamMessage};
-use crate::operator::{Aggregator, ChainContext, Emit, TaskError};
+use crate::operator::{Aggregator, ChainContext, Emit, FieldKeys, TaskError};
 use crate::protocol::{FailureKind, TaskFailure, TaskState, TaskStateChanged};
 use crate::state::MemoryNamedBackend;
 use crate::wasm::{GuestInstance, InstanceSettings, JobComponent, SlotMemory};
@@ -64,7 +64,9 @@ impl From<StopMode> for InputEnd {
 /// Where the chain's output goes.
 enum Output {
     Sink(Box<dyn SinkWriter>),
-    Channels(OutputWriter),
+    /// Channels to the next vertex, and the host's key-by by field that
+    /// keys the records first when the chain ends in one.
+    Channels(OutputWriter, Option<FieldKeys>),
 }
 
 /// The running parts of a task: the guest chain, its keyed state and the output.
@@ -348,14 +350,17 @@ impl Pipeline {
                 let recovery = SinkRecovery { states: restored.sinks.clone(), recovering };
                 Output::Sink(sinks::open(&connector, subtask, vertex.parallelism, &recovery)?)
             }
-            TaskOutput::Channels { partitioning, channels } => Output::Channels(OutputWriter::new(
-                partitioning,
-                channels,
-                buffer_timeout,
-                vertex.max_parallelism,
-                metrics.clone(),
-                cancelled.clone(),
-            )),
+            TaskOutput::Channels { partitioning, channels } => Output::Channels(
+                OutputWriter::new(
+                    partitioning,
+                    channels,
+                    buffer_timeout,
+                    vertex.max_parallelism,
+                    metrics.clone(),
+                    cancelled.clone(),
+                ),
+                vertex.key_by_field.as_ref().map(|k| FieldKeys::new(k.node.clone(), k.field.clone())),
+            ),
         };
         Ok(Pipeline {
             guest,
@@ -445,7 +450,7 @@ impl Pipeline {
 
     fn next_deadline(&self) -> Option<Instant> {
         let output = match &self.output {
-            Output::Channels(writer) => writer.next_deadline(),
+            Output::Channels(writer, _) => writer.next_deadline(),
             Output::Sink(_) => None,
         };
         output.into_iter().chain(self.time.next_deadline()).min()
@@ -454,7 +459,7 @@ impl Pipeline {
     /// Sends everything the output holds: the task caught up with its input
     /// and may now wait for more (see [`OutputWriter::flush_all`]).
     fn flush_output(&mut self) -> Result<(), TaskError> {
-        if let Output::Channels(writer) = &mut self.output {
+        if let Output::Channels(writer, _) = &mut self.output {
             writer.flush_all()?;
         }
         Ok(())
@@ -463,7 +468,7 @@ impl Pipeline {
     fn flush_due(&mut self) -> Result<(), TaskError> {
         let Pipeline { guest, time, output, metrics, .. } = self;
         time.tick(guest.as_mut(), &mut |e| emit_to(output, metrics, e))?;
-        if let Output::Channels(writer) = &mut self.output {
+        if let Output::Channels(writer, _) = &mut self.output {
             writer.flush_due()?;
         }
         Ok(())
@@ -483,7 +488,7 @@ impl Pipeline {
         self.time.side_sinks().finish()?;
         match &mut self.output {
             Output::Sink(sink) => sink.finish()?,
-            Output::Channels(writer) => writer.finish()?,
+            Output::Channels(writer, _) => writer.finish()?,
         }
         self.publish_counters_at = Instant::now();
         self.publish(Instant::now());
@@ -506,7 +511,7 @@ impl Pipeline {
         }
         match &mut self.output {
             Output::Sink(sink) => sink.finish()?,
-            Output::Channels(writer) => writer.finish()?,
+            Output::Channels(writer, _) => writer.finish()?,
         }
         self.publish_counters_at = Instant::now();
         self.publish(Instant::now());
@@ -525,8 +530,13 @@ fn emit_to(output: &mut Output, metrics: &TaskMetrics, emit: Emit) -> Result<(),
             metrics.add_out(records.len(), records.byte_len());
             sink.write(&records)?;
         }
-        (Output::Channels(writer), Emit::Records(records)) => writer.write(records)?,
-        (Output::Channels(writer), Emit::Control(message)) => writer.broadcast(message)?,
+        (Output::Channels(writer, keys), Emit::Records(mut records)) => {
+            if let Some(keys) = keys {
+                keys.apply(&mut records)?;
+            }
+            writer.write(records)?
+        }
+        (Output::Channels(writer, _), Emit::Control(message)) => writer.broadcast(message)?,
         (Output::Sink(_), Emit::Control(_)) => {}
     }
     Ok(())

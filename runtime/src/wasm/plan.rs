@@ -43,6 +43,7 @@ pub(crate) fn stream_graph(plan: wit::StreamPlan) -> StreamGraph {
                         broadcast_states: spec.broadcast_states.into_iter().map(state_descriptor).collect(),
                         keyed: spec.keyed.map(keyed_process),
                     }),
+                    wit::NodeKind::KeyByField(f) => NodeKind::KeyByField(field(f)),
                 },
                 parallelism: node.parallelism,
                 inputs: node
@@ -80,12 +81,17 @@ fn aggregation(a: wit::Aggregation) -> Aggregation {
             wit::AggregateFunction::Max => AggregateFunction::Max,
             wit::AggregateFunction::MinBy => AggregateFunction::MinBy,
             wit::AggregateFunction::MaxBy => AggregateFunction::MaxBy,
+            wit::AggregateFunction::Count => AggregateFunction::Count,
         },
-        field: match a.field {
-            wit::AggregateField::Position(position) => AggregateField::Position(position),
-            wit::AggregateField::Name(name) => AggregateField::Name(name),
-            wit::AggregateField::Whole => AggregateField::Whole,
-        },
+        field: field(a.field),
+    }
+}
+
+fn field(f: wit::AggregateField) -> AggregateField {
+    match f {
+        wit::AggregateField::Position(position) => AggregateField::Position(position),
+        wit::AggregateField::Name(name) => AggregateField::Name(name),
+        wit::AggregateField::Whole => AggregateField::Whole,
     }
 }
 

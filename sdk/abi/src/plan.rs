@@ -142,6 +142,11 @@ pub enum NodeKind {
     /// processed stream (hash-partitioned when keyed), input 1 the
     /// broadcast stream, which reaches every subtask.
     BroadcastProcess(BroadcastProcessSpec),
+    /// A key-by the host evaluates (no guest function, Flink's positional
+    /// `keyBy(0)`): each record's key is the MessagePack bytes of its
+    /// field, which the host slices out of the value. It ends its chain;
+    /// the edge leaving it is [`Partitioning::Hash`].
+    KeyByField(AggregateField),
 }
 
 impl NodeKind {
@@ -155,6 +160,7 @@ impl NodeKind {
                 | NodeKind::SideOutput { .. }
                 | NodeKind::Union
                 | NodeKind::Aggregate(_)
+                | NodeKind::KeyByField(_)
         )
     }
 
@@ -223,6 +229,7 @@ impl NodeKind {
             NodeKind::KeyedCoProcess(_) => "keyed-co-process".into(),
             NodeKind::BroadcastProcess(spec) if spec.keyed.is_some() => "keyed-broadcast-process".into(),
             NodeKind::BroadcastProcess(_) => "broadcast-process".into(),
+            NodeKind::KeyByField(_) => "key-by".into(),
         }
     }
 }
@@ -242,6 +249,9 @@ pub enum AggregateFunction {
     MinBy,
     /// The whole record with the greatest field so far (the earlier on ties).
     MaxBy,
+    /// The key's first record paired with the number of its records so
+    /// far, `(record, count)`; reads no field.
+    Count,
 }
 
 impl AggregateFunction {
@@ -253,11 +263,13 @@ impl AggregateFunction {
             AggregateFunction::Max => "MAX",
             AggregateFunction::MinBy => "MIN_BY",
             AggregateFunction::MaxBy => "MAX_BY",
+            AggregateFunction::Count => "COUNT",
         }
     }
 }
 
-/// The field of a record a built-in aggregation reads (WIT `aggregate-field`).
+/// The field of a record a built-in aggregation reads, or a host key-by
+/// keys by (WIT `aggregate-field`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
@@ -266,7 +278,7 @@ pub enum AggregateField {
     Position(u32),
     /// The value under this key of a record encoded as a map (dicts, objects).
     Name(String),
-    /// The record itself, a number.
+    /// The record itself (a number, for an aggregation).
     Whole,
 }
 

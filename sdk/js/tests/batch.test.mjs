@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeValues, encodeRecords, packAll } from "../wflink/batch.js";
 import { Writer, pack, unpackb } from "../wflink/msgpack.js";
+import { stage } from "../wflink/stages.js";
 
 /** A small seeded generator (xorshift), so a failure repeats. */
 function rng(seed) {
@@ -77,6 +78,44 @@ test("the batch encoders write what the per-value encoder writes", () => {
   }
 });
 
+test("word count pairs and what follows them in a batch encode as the per-value encoder does", () => {
+  const words = [];
+  for (const size of [0, 1, 2, 31]) for (const c of [0, 1, 9]) words.push(["w".repeat(size), c]);
+  words.push(["a,b", 1], [",", 2]);
+  const edges = [
+    ["w", 10],
+    ["w", -1],
+    ["w", 1.5],
+    ["w", "1"],
+    ["w", 2n],
+    ["w", true],
+    ["w", -0],
+    ["w".repeat(32), 1],
+    ["\u00e9", 1],
+    ["w", 1, 2],
+    ["w"],
+    [1, 1],
+    "w,1",
+    new (class {
+      toString() {
+        return "w,1";
+      }
+    })(),
+    { toString: "x" },
+    [["w", 1], 1],
+    ["w", 1, "x"],
+  ];
+  const misaligned = [...words, ["a", 1, "b"], [2]];
+  for (const batch of [words, misaligned, ...edges.map((edge) => [...words, edge]), ...edges.map((edge) => [edge, ...words])]) {
+    const w = new Writer(16);
+    w.append(Uint8Array.of(0x78));
+    const ends = [];
+    packAll(w, ends, batch);
+    assert.deepEqual([w.finish(), ends], slow(batch), show(batch));
+  }
+  assert.throws(() => packAll(new Writer(16), [], [...words, Symbol("s")]), TypeError);
+});
+
 test("the batch decoder reads what the per-value decoder reads", () => {
   const next = rng(7);
   for (let round = 0; round < 3000; round++) {
@@ -99,4 +138,18 @@ test("a value that does not fill its slice fails the batch, naming the node", ()
   const data = bytes.subarray(1);
   assert.throws(() => decodeValues(data, Uint32Array.of(3, 7), "Map (3)"), /Map \(3\) could not decode its input/);
   assert.throws(() => decodeValues(data, Uint32Array.of(5, 7), "Map (3)"), /Map \(3\) could not decode its input/);
+});
+
+test("a flatMap's records come out in order, from arrays and other iterables, in batches of any size", () => {
+  const fn = (n) => (n % 3 === 0 ? [] : n % 3 === 1 ? [n, [n]] : (function* () { yield n; })());
+  const run = stage({ kind: "flat-map", fn }, undefined);
+  for (const size of [0, 1, 5, 40000]) {
+    const values = Array.from({ length: size }, (_, i) => i);
+    const expected = [];
+    for (const v of values) for (const r of fn(v)) expected.push(r);
+    const [records, along] = run(values, undefined);
+    assert.deepEqual(records, expected);
+    assert.equal(along, undefined);
+  }
+  assert.throws(() => stage({ kind: "flat-map", fn: () => 7 }, undefined)([1], undefined), TypeError);
 });

@@ -280,3 +280,38 @@ test("sum, min, max, minBy and maxBy are the host's aggregations", () => {
   assert.throws(() => node("sum", 1.5), /sum takes a field position from 0, not 1.5/);
   assert.throws(() => node("sum", {}), /sum takes a field position \(a number\), an object key/);
 });
+
+test("keyBy a field is the host's key-by, with a hash edge after it", () => {
+  const describe = (field) =>
+    exportJob((env) => {
+      env.readTextFile("in").map((w) => [w, 1]).keyBy(field).sum(1).print();
+    }).job.describe([]).nodes;
+  for (const [field, val] of [
+    [0, { tag: "position", val: 0 }],
+    ["word", { tag: "name", val: "word" }],
+  ]) {
+    const nodes = describe(field);
+    assert.deepEqual(nodes[2].kind, { tag: "key-by-field", val });
+    assert.equal(nodes[2].uid, "key-by-2");
+    assert.equal(nodes[2].name, `Key By: ${field}`);
+    assert.deepEqual(nodes[3].inputs, [{ source: 2, partitioning: "hash" }]);
+  }
+  assert.throws(() => describe(-1), /keyBy takes a field position from 0, not -1/);
+  const counted = exportJob((env) => {
+    env.readTextFile("in").keyBy().count().print();
+  }).job.describe([]).nodes;
+  assert.deepEqual(
+    counted.slice(1, 3).map((n) => [n.kind, n.name]),
+    [
+      [{ tag: "key-by-field", val: { tag: "whole" } }, "Key By"],
+      [{ tag: "aggregate", val: { function: "count", field: { tag: "whole" } } }, "Keyed Aggregation: COUNT()"],
+    ],
+  );
+  assert.throws(
+    () =>
+      exportJob((env) => {
+        env.readTextFile("in").keyBy(0).rebalance().print();
+      }).job.describe([]),
+    /rebalance\(\) on the keyed stream of node 1 'Key By: 0': a keyed stream travels by its key's hash/,
+  );
+});

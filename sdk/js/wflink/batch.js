@@ -30,8 +30,18 @@ export const latin1 = (() => {
   }
 })();
 
-/** Matches runs of ASCII characters (to count the others). */
-const ASCII_RUNS = /[\x00-\x7f]+/g;
+/** Room for the UTF-8 encoding of a batch's text, which tells how many of
+ * its characters are not ASCII (grown as needed, kept between calls). */
+let scratch = new Uint8Array(0);
+
+/** How many characters of `text` are not ASCII: its UTF-8 encoding (one
+ * native pass, where a regular expression runs interpreted) is one byte
+ * longer for each of them, as long as they are below U+0800 (Latin-1 text
+ * is). */
+function nonAscii(text) {
+  if (scratch.length < 2 * text.length) scratch = new Uint8Array(2 * text.length);
+  return utf8Encoder.encodeInto(text, scratch).written - text.length;
+}
 
 /** Decodes each value of a flat buffer; a value that does not decode fails
  * the call naming the node `label`. */
@@ -78,7 +88,7 @@ function decodeAsciiBatch(values, ends) {
     }
     start = end;
   }
-  return text.replace(ASCII_RUNS, "").length === headers ? out : undefined;
+  return nonAscii(text) === headers ? out : undefined;
 }
 
 /** Decodes the values one by one. */
@@ -170,13 +180,19 @@ function packShortStrings(w, ends, strs) {
   for (let i = 0; i < n; i++) {
     const s = strs[i];
     // `join` made text of anything: only strings are written this way.
-    if (typeof s !== "string" || s.length >= 32) {
+    if (typeof s !== "string") {
       w.length = start;
       ends.length = e0;
       return false;
     }
-    b[at] = 0xa0 | s.length;
-    at += 1 + s.length;
+    const size = s.length;
+    if (size >= 32) {
+      w.length = start;
+      ends.length = e0;
+      return false;
+    }
+    b[at] = 0xa0 | size;
+    at += 1 + size;
     ends[e++] = at;
   }
   w.length = at;

@@ -107,14 +107,17 @@ function guard(f) {
   }
 }
 
-/** The WIT `aggregation` of a built-in aggregation node: a position, an
- * object key, or the record itself. */
+/** The WIT `aggregation` of a built-in aggregation node. */
 function aggregationToWit({ function: fn, field }) {
-  let witField;
-  if (field === undefined) witField = { tag: "whole" };
-  else if (typeof field === "string") witField = { tag: "name", val: field };
-  else witField = { tag: "position", val: field };
-  return { function: fn, field: witField };
+  return { function: fn, field: fieldToWit(field) };
+}
+
+/** The WIT field of an aggregation or a key-by by field: a position, an
+ * object key, or (undefined) the record itself. */
+function fieldToWit(field) {
+  if (field === undefined) return { tag: "whole" };
+  if (typeof field === "string") return { tag: "name", val: field };
+  return { tag: "position", val: field };
 }
 
 function planToWit(plan) {
@@ -128,6 +131,8 @@ function planToWit(plan) {
       kind = { tag: n.kind, val: { maxOutOfOrdernessMs: BigInt(s.outOfOrdernessMs), idleTimeoutMs: idle } };
     } else if (n.kind === "aggregate") {
       kind = { tag: n.kind, val: aggregationToWit(n.spec) };
+    } else if (n.kind === "key-by-field") {
+      kind = { tag: n.kind, val: fieldToWit(n.spec) };
     } else if (n.kind === "side-output") {
       kind = { tag: n.kind, val: { tag: n.spec.id, name: n.spec.name } };
     } else if (n.kind === "keyed-process" || n.kind === "keyed-co-process") {

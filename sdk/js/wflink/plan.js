@@ -13,6 +13,7 @@ export const DEFAULT_JOB_NAME = "wflink job";
 function slug(kind, connector, spec) {
   if (connector) return `${kind}-${connector.name}`;
   if (kind === "assign-timestamps") return "timestamps";
+  if (kind === "key-by-field") return "key-by";
   if (kind === "keyed-process" && spec.window) return "window";
   if (kind === "side-output") return `side-output-${spec.name}`;
   if (kind === "broadcast-process" && spec.keyed) return "keyed-broadcast-process";
@@ -21,7 +22,7 @@ function slug(kind, connector, spec) {
 
 /** The partitioning of an edge leaving a node of these kinds, unless the
  * stream asked for another; forward for the others. */
-const DEFAULT_EDGES = { "key-by": "hash", "partition-custom": "custom" };
+const DEFAULT_EDGES = { "key-by": "hash", "key-by-field": "hash", "partition-custom": "custom" };
 
 /** One node of the StreamGraph (WIT `node`), plus its user function. */
 export class Node {

@@ -6,6 +6,32 @@
 import { JobError } from "./errors.js";
 import { Context } from "./process.js";
 
+/** Most arrays one `concat` call takes (the engines limit a call's arguments). */
+const CONCAT_MAX = 16384;
+
+/** The records `fn` makes of each of `values`, in order: each call's
+ * array kept as it is, then all of them flattened by native `concat`
+ * calls (an interpreted push per record costs more than the user's own
+ * function returning it). An iterable that is not an array is read into one.
+ * @param {(record: any) => any} fn
+ * @param {any[]} values
+ * @returns {any[]} */
+function flatMapAll(fn, values) {
+  const n = values.length;
+  const parts = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const produced = fn(values[i]);
+    parts[i] = Array.isArray(produced) ? produced : [...produced];
+  }
+  if (n <= CONCAT_MAX) return EMPTY.concat(...parts);
+  let out = [];
+  for (let i = 0; i < n; i += CONCAT_MAX) out = out.concat(...parts.slice(i, i + CONCAT_MAX));
+  return out;
+}
+
+/** Never changed: `concat`'s receiver (its result is a new array). */
+const EMPTY = Object.freeze([]);
+
 /** The batch function `(values, along) => [values, along]` of a node
  * that is not a keyed first node: `along` is an array carried beside the
  * records (their event timestamps, or the index of the input record each
@@ -40,6 +66,7 @@ export function stage(node, sides) {
       };
     case "flat-map":
       return (values, stamps) => {
+        if (stamps === undefined) return [flatMapAll(fn, values), undefined];
         const out = [];
         const outStamps = stamps === undefined ? undefined : [];
         for (let i = 0; i < values.length; i++) {

@@ -197,10 +197,29 @@ export class DataStream {
    * `Types.STRING`, as Flink's `keyBy(selector, typeInfo)`) declares the
    * key's type: streams keyed by different declared types are refused at
    * submit when connected or joined.
-   * @param {(record: any) => any} fn the key of a record
+   *
+   * `fn` may instead name a field, as Flink's `keyBy(0)`: a number is the
+   * position of an element of array records, a string the key of object
+   * records. The host then reads each record's key out of the record
+   * itself, with no JavaScript call and no key to encode per record, and
+   * the key is what `(r) => r[0]` (or `(r) => r.name`) would give, so the
+   * state of a job is the same either way. A record without that field
+   * fails the job. Without `fn` each record is its own key, as
+   * `(r) => r` gives, also read by the host.
+   * @param {((record: any) => any) | number | string} [fn] the key of a record, or the field holding it
    * @param {string} [keyType] the key's type, from `Types`
    * @returns {KeyedStream} */
   keyBy(fn, keyType = undefined) {
+    if (fn === undefined || typeof fn === "number" || typeof fn === "string") {
+      if (typeof fn === "number" && !(Number.isInteger(fn) && fn >= 0 && fn <= 0xffffffff)) {
+        throw new RangeError(`keyBy takes a field position from 0, not ${fn}`);
+      }
+      const name = fn === undefined ? "Key By" : `Key By: ${fn}`;
+      const node = this.plan.add("key-by-field", name, this.node, undefined, undefined, fn);
+      const keyed = new KeyedStream(this.plan, node);
+      this.plan.nodes[node].keyType = checkKeyType(keyType, "keyBy");
+      return keyed;
+    }
     const keyed = this.then("key-by", "Key By", fn, KeyedStream);
     this.plan.nodes[keyed.node].keyType = checkKeyType(keyType, "keyBy");
     return keyed;
@@ -230,7 +249,7 @@ export class DataStream {
    * @returns {DataStream} */
   partitioned(partitioning, method) {
     const upstream = this.plan.nodes[this.node];
-    if (upstream.kind === "key-by") {
+    if (upstream.kind === "key-by" || upstream.kind === "key-by-field") {
       this.plan.fail(
         new InvalidPlan(
           `${method}() on the keyed stream of ${upstream.label()}: a keyed stream travels by its key's hash; call ${method}() before keyBy`,
@@ -454,6 +473,17 @@ export class KeyedStream extends DataStream {
    * @returns {DataStream} */
   maxBy(field) {
     return aggregation(this, "max-by", field);
+  }
+
+  /** A running count per key: after every record, emits the pair of the
+   * key's first record and the number of its records so far,
+   * `[record, count]` (keyed by the record itself, `keyBy()`, the word
+   * count: `words.keyBy().count()` gives `["flink", 3]` for the third
+   * `"flink"`). Run by the host, as `sum`.
+   * @returns {DataStream} */
+  count() {
+    const spec = { function: "count", field: undefined };
+    return new DataStream(this.plan, this.plan.add("aggregate", "Keyed Aggregation: COUNT()", this.node, undefined, undefined, spec));
   }
 
   /** Runs a KeyedProcessFunction (an object with `processElement(value,

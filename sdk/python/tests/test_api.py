@@ -190,6 +190,39 @@ def test_two_keyed_streams_connect_for_a_keyed_co_process_function_with_its_stat
     assert [name for _, name, _ in node.spec["states"]] == ["total"]
 
 
+def test_key_by_a_field_is_the_hosts_key_by_with_a_hash_edge():
+    def build(field):
+        def job(env, args):
+            env.read_text_file("in").map(lambda w: (w, 1)).key_by(field).sum(1).print()
+
+        return record(job, [])
+
+    for field in [0, "word", None]:
+        plan = build(field)
+        n = plan.nodes[2]
+        name = "Key By" if field is None else f"Key By: {field}"
+        assert (n.kind, n.spec, n.fn, n.uid, n.name) == ("key-by-field", field, None, "key-by-2", name)
+        assert plan.nodes[3].inputs == [(2, "hash")]
+
+    def counted(env, args):
+        env.read_text_file("in").key_by().count().print()
+
+    plan = record(counted, [])
+    assert [(n.kind, n.spec, n.name) for n in plan.nodes[1:3]] == [
+        ("key-by-field", None, "Key By"),
+        ("aggregate", ("count", None), "Keyed Aggregation: COUNT()"),
+    ]
+    for bad, error in [(-1, ValueError)]:
+        with pytest.raises(error):
+            build(bad)
+
+    def rebalanced(env, args):
+        env.read_text_file("in").key_by(0).rebalance().print()
+
+    with pytest.raises(InvalidPlan, match="travels by its key"):
+        record(rebalanced, [])
+
+
 def test_sum_min_max_min_by_and_max_by_are_the_hosts_aggregations():
     from wflink.stream import KeyedStream
 

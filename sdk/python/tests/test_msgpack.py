@@ -71,6 +71,19 @@ def test_fast_paths_match_the_per_value_codec():
             assert (k, k_ends, v, v_ends) == (slow_keys, slow_key_ends, slow, slow_ends), records
 
 
+def test_word_count_pairs_and_what_follows_them_encode_as_the_per_value_codec_does():
+    words = [("w" * n, c) for n in (0, 1, 31, 32, 255) for c in (0, 1, 127, 128, -1, 2**40)]
+    edges = [("\u00e9", 1), ("\u20ac", 1), ("w" * 300, 1), ("w", True), ("w", 1.0), ["w", 1], ("w", 1, 2), ("w",), (1, "w")]
+    for batch in [words] + [words + [edge] for edge in edges] + [[edge] + words for edge in edges]:
+        fast, fast_ends = bytearray(b"x"), []
+        pack_values(fast, fast_ends, batch)
+        slow, slow_ends = bytearray(b"x"), []
+        for r in batch:
+            pack_into(slow, r)
+            slow_ends.append(len(slow))
+        assert (fast, fast_ends) == (slow, slow_ends), batch
+
+
 if __name__ == "__main__":
     test_fast_paths_match_the_per_value_codec()
     print("msgpack fast paths: ok")

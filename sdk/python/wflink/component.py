@@ -138,6 +138,8 @@ def _plan_to_wit(plan):
             kind = _KINDS[n.kind]()
         elif n.kind == "aggregate":
             kind = _aggregation_to_wit(*n.spec)
+        elif n.kind == "key-by-field":
+            kind = wit_plan.NodeKind_KeyByField(_field_to_wit(n.spec))
         else:
             kind = _timed_kind_to_wit(n)
         inputs = [wit_plan.Edge(source=s, partitioning=_PARTITIONING[p]) for s, p in n.inputs]
@@ -153,18 +155,24 @@ _AGGREGATE_FUNCTIONS = {
     "max": wit_plan.AggregateFunction.MAX,
     "min-by": wit_plan.AggregateFunction.MIN_BY,
     "max-by": wit_plan.AggregateFunction.MAX_BY,
+    "count": wit_plan.AggregateFunction.COUNT,
 }
 
 
 def _aggregation_to_wit(function, field):
-    """The WIT kind of a built-in aggregation: a position, a dict key, or the record itself."""
+    """The WIT kind of a built-in aggregation."""
+    return wit_plan.NodeKind_Aggregate(
+        wit_plan.Aggregation(function=_AGGREGATE_FUNCTIONS[function], field=_field_to_wit(field))
+    )
+
+
+def _field_to_wit(field):
+    """The WIT field of an aggregation or key-by: a position, a dict key, or (None) the record itself."""
     if field is None:
-        wit_field = wit_plan.AggregateField_Whole()
-    elif isinstance(field, str):
-        wit_field = wit_plan.AggregateField_Name(field)
-    else:
-        wit_field = wit_plan.AggregateField_Position(field)
-    return wit_plan.NodeKind_Aggregate(wit_plan.Aggregation(function=_AGGREGATE_FUNCTIONS[function], field=wit_field))
+        return wit_plan.AggregateField_Whole()
+    if isinstance(field, str):
+        return wit_plan.AggregateField_Name(field)
+    return wit_plan.AggregateField_Position(field)
 
 
 def _timed_kind_to_wit(n):

@@ -325,6 +325,43 @@ def _pair_parts(records, keys, key_base, value_base, latin1=False):
     return kparts, kends, vparts, vends
 
 
+#: The size of a 2-array of a str of n bytes (n < 256) and a positive fixint.
+_PAIR_FIXINT_SIZE = [size + 1 for size in _PAIR_SIZE]
+
+
+def _value_pair_parts(records, base):
+    """:func:`_pair_parts` for a batch without keys (the common case since
+    the host keys records by field, ``key_by(0)``), with fewer steps per
+    pair: no key to walk beside the record, the tables in locals."""
+    parts, ends = [], []
+    part, end = parts.append, ends.append
+    head, size, fixint_size, fixint = _PAIR_HEAD, _PAIR_SIZE, _PAIR_FIXINT_SIZE, _FIXINT_TEXT
+    at = base
+    try:
+        for r in records:
+            if type(r) is not tuple:
+                return None
+            s, c = r
+            if type(s) is not str or type(c) is not int:
+                return None
+            n = len(s)
+            part(head[n])
+            part(s)
+            if 0 <= c < 0x80:
+                part(fixint[c])
+                at += fixint_size[n]
+            else:
+                i = _int_text(c)
+                part(i)
+                at += size[n] + len(i)
+            end(at)
+    except (ValueError, IndexError, OverflowError):  # not a pair, a str too long, an int too large
+        return None
+    if not "".join(parts[1::3]).isascii():
+        return _pair_parts(records, None, 0, base)
+    return None, None, parts, ends
+
+
 def _append(buf, ends, parts):
     buf += "".join(parts[0]).encode("latin-1")
     ends.extend(parts[1])
@@ -341,7 +378,7 @@ def pack_values(buf, ends, records):
             _append(buf, ends, parts)
             return
     elif first is tuple:
-        parts = _pair_parts(records, None, 0, len(buf))
+        parts = _value_pair_parts(records, len(buf))
         if parts is not None:
             _append(buf, ends, parts[2:])
             return

@@ -25,7 +25,7 @@ class PartitionMethods:
 
         plan, node = self._plan, self._node  # type: ignore[attr-defined]
         upstream = plan.nodes[node]
-        if upstream.kind == "key-by":
+        if upstream.kind in ("key-by", "key-by-field"):
             plan.fail(
                 InvalidPlan(
                     f"{method}() on the keyed stream of {upstream.label()}: a keyed stream travels by its key's hash; "

@@ -37,11 +37,11 @@ BuildFunction = Callable[["StreamExecutionEnvironment", "Args"], None]
 DEFAULT_JOB_NAME = "wflink job"
 
 #: The uid prefix of each node kind (as the Rust SDK names them).
-_SLUGS = {"assign-timestamps": "timestamps"}
+_SLUGS = {"assign-timestamps": "timestamps", "key-by-field": "key-by"}
 
 #: The partitioning of an edge leaving a node of these kinds, unless the
 #: stream asked for another; forward for the others.
-_DEFAULT_EDGES = {"key-by": "hash", "partition-custom": "custom"}
+_DEFAULT_EDGES = {"key-by": "hash", "key-by-field": "hash", "partition-custom": "custom"}
 
 
 class Node:
@@ -385,12 +385,29 @@ class DataStream(PartitionMethods):
 
         return AllWindowedStream(self.key_by(lambda _: None), assigner)
 
-    def key_by(self, fn: Callable[[Any], Any], key_type: Any = None) -> KeyedStream:
+    def key_by(self, fn: Union[Callable[[Any], Any], int, str, None] = None, key_type: Any = None) -> KeyedStream:
         """Partitions the stream by ``fn(record)``: records whose keys encode
         equally (MessagePack) meet in one subtask. ``key_type`` (e.g.
         ``str``), or ``fn``'s return annotation, names the key type, so
         connecting or joining streams keyed by different types is refused
-        when the job is submitted."""
+        when the job is submitted.
+
+        ``fn`` may instead name a field, as Flink's ``key_by(0)``: an int
+        is the position of an element of tuple (or list) records, a str the
+        key of dict records. The host then reads each record's key out of
+        the record itself, with no Python call and no key to encode per
+        record, and the key is what ``lambda r: r[0]`` (or
+        ``lambda r: r["name"]``) would give, so the state of a job is the
+        same either way. A record without that field fails the job. Without
+        ``fn`` (or with None) each record is its own key, as
+        ``lambda r: r`` gives, also read by the host."""
+        if fn is None or isinstance(fn, (int, str)) and not isinstance(fn, bool):
+            if isinstance(fn, int) and fn < 0:
+                raise ValueError(f"key_by takes a field position from 0, not {fn}")
+            name = "Key By" if fn is None else f"Key By: {fn}"
+            keyed = self._then("key-by-field", name, None, KeyedStream, spec=fn)
+            keyed._key_type = key_type_of(None, key_type)
+            return keyed
         keyed = self._then("key-by", "Key By", fn, KeyedStream)
         keyed._key_type = key_type_of(fn, key_type)
         return keyed
@@ -501,6 +518,14 @@ class KeyedStream(DataStream):
         """Per key, the whole record with the greatest ``field`` so far, as
         :meth:`min_by`."""
         return self._aggregate("max-by", field)
+
+    def count(self) -> DataStream:
+        """A running count per key: after every record, emits the pair of
+        the key's first record and the number of its records so far, as
+        ``(record, count)`` (keyed by the record itself, ``key_by()``, the
+        word count: ``words.key_by().count()`` gives ``("flink", 3)`` for
+        the third ``"flink"``). Run by the host, as :meth:`sum`."""
+        return self._then("aggregate", "Keyed Aggregation: COUNT()", None, DataStream, spec=("count", None))
 
     def _aggregate(self, function, field):
         """A built-in aggregation node: no function of the job, the host
