@@ -10,8 +10,15 @@ import { InvalidArguments, exportJob } from "wflink";
 // character (punctuation, spaces, anything non-ASCII) separates them.
 const WORD = /[A-Za-z0-9]+/g;
 
+// Any character that is not ASCII.
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** The words of the line, lowercased. */
 function tokenize(line) {
+  // An ASCII line is lowercased whole, in one native call. A line with
+  // other characters is lowercased word by word instead: toLowerCase turns
+  // some of them into ASCII letters (the Kelvin sign into "k").
+  if (!NON_ASCII.test(line)) return line.toLowerCase().match(WORD) ?? [];
   const words = line.match(WORD);
   return words === null ? [] : words.map((w) => w.toLowerCase());
 }
