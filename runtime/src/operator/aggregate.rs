@@ -106,24 +106,19 @@ impl Aggregator {
             let record = input.value(i);
             let key = StateKey::new(input.key(i), self.max_parallelism);
             if self.aggregation.function == AggregateFunction::Count {
-                let counted_in_place = match values.value_mut(key) {
-                    Some(running) => {
-                        let in_place = self.count_up(running, key.bytes)?;
-                        if in_place {
+                let stored = match values.value_mut(key) {
+                    None => first_count(&mut self.scratch, record),
+                    Some(running) => match self.count_up(running, key.bytes)? {
+                        Fold::Kept => {
                             push(out, running, input.timestamps.get(i));
+                            continue;
                         }
-                        in_place
-                    }
-                    None => {
-                        first_count(&mut self.scratch, record);
-                        false
-                    }
+                        // A count keeps its record or rewrites it, never replaces it.
+                        Fold::Rewritten | Fold::Replaced => &self.scratch[..],
+                    },
                 };
-                if counted_in_place {
-                    continue;
-                }
-                values.put(key, &self.scratch);
-                push(out, &self.scratch, input.timestamps.get(i));
+                values.put(key, stored);
+                push(out, stored, input.timestamps.get(i));
                 continue;
             }
             let (at, number) =
@@ -161,29 +156,28 @@ impl Aggregator {
         if self.by_record() {
             return Ok(Fold::Replaced);
         }
-        if at.len() == FIXED_WIDTH {
-            running[at].copy_from_slice(&next.encoded());
-            return Ok(Fold::Kept);
-        }
-        // A running record this code did not write (restored from a
-        // reduce's state, say): its field changes width, so it is rebuilt.
-        rewrite(&mut self.scratch, running, at, next);
-        Ok(Fold::Rewritten)
+        Ok(self.write_back(running, at, next))
     }
 
-    /// Adds one to the count of the key's running `(record, count)`, in
-    /// place when it can (true); else its new bytes are in the scratch
-    /// buffer (false).
-    fn count_up(&mut self, running: &mut [u8], key: &[u8]) -> Result<bool, AggregateError> {
+    /// Writes `next` over the field at `at` of the key's `running` record:
+    /// in place in the fixed width, or into the scratch buffer for a
+    /// running record this code did not write (restored from a reduce's
+    /// state, say), whose field changes width.
+    fn write_back(&mut self, running: &mut [u8], at: Range<usize>, next: Number) -> Fold {
+        if at.len() == FIXED_WIDTH {
+            running[at].copy_from_slice(&next.encoded());
+            return Fold::Kept;
+        }
+        rewrite(&mut self.scratch, running, at, next);
+        Fold::Rewritten
+    }
+
+    /// Adds one to the count of the key's running `(record, count)`.
+    fn count_up(&mut self, running: &mut [u8], key: &[u8]) -> Result<Fold, AggregateError> {
         let (at, current) =
             record_field::locate(running, &AggregateField::Position(1)).map_err(|e| self.field_error(running, e))?;
         let next = self.add(current, Number::Int(1), key)?;
-        if at.len() == FIXED_WIDTH {
-            running[at].copy_from_slice(&next.encoded());
-            return Ok(true);
-        }
-        rewrite(&mut self.scratch, running, at, next);
-        Ok(false)
+        Ok(self.write_back(running, at, next))
     }
 
     /// Whether the running record is a whole input record (`min_by`,
@@ -238,13 +232,15 @@ enum Fold {
     Rewritten,
 }
 
-/// Writes into `scratch` a key's first count: the 2-array of its first
-/// record and 1 (in the fixed width, so later counts overwrite it).
-fn first_count(scratch: &mut Vec<u8>, record: &[u8]) {
+/// Writes into `scratch` a key's first count, and returns it: the 2-array
+/// of its first record and 1 (in the fixed width, so later counts
+/// overwrite it).
+fn first_count<'a>(scratch: &'a mut Vec<u8>, record: &[u8]) -> &'a [u8] {
     scratch.clear();
     scratch.push(0x92);
     scratch.extend_from_slice(record);
     scratch.extend_from_slice(&Number::Int(1).encoded());
+    scratch
 }
 
 /// Writes into `scratch` `record` with the field at `at` rewritten as

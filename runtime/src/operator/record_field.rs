@@ -72,11 +72,7 @@ enum Token {
 
 /// Where `field` sits in `record` and its value.
 pub fn locate(record: &[u8], field: &AggregateField) -> Result<(Range<usize>, Number), FieldError> {
-    let start = match field {
-        AggregateField::Whole => 0,
-        AggregateField::Position(position) => element(record, *position)?,
-        AggregateField::Name(name) => entry(record, name.as_bytes())?,
-    };
+    let start = field_start(record, field)?;
     let (token, end) = token(record, start)?;
     let number = match token {
         Token::Int(i) => Number::Int(i),
@@ -90,12 +86,18 @@ pub fn locate(record: &[u8], field: &AggregateField) -> Result<(Range<usize>, Nu
 /// Where `field` sits in `record`, whatever it holds: the bytes a key-by
 /// by field keys the record with.
 pub fn field_range(record: &[u8], field: &AggregateField) -> Result<Range<usize>, FieldError> {
-    let start = match field {
-        AggregateField::Whole => 0,
-        AggregateField::Position(position) => element(record, *position)?,
-        AggregateField::Name(name) => entry(record, name.as_bytes())?,
-    };
+    let start = field_start(record, field)?;
     Ok(start..skip(record, start)?)
+}
+
+/// Where `field` starts in `record`.
+#[inline]
+fn field_start(record: &[u8], field: &AggregateField) -> Result<usize, FieldError> {
+    match field {
+        AggregateField::Whole => Ok(0),
+        AggregateField::Position(position) => element(record, *position),
+        AggregateField::Name(name) => entry(record, name.as_bytes()),
+    }
 }
 
 /// Where element `position` of the array `record` starts.
