@@ -37,18 +37,25 @@ def random_batch(rng):
     return out
 
 
+def packed_both_ways(records):
+    """Packs ``records`` with the batch fast paths and value by value,
+    asserts the two agree, and returns the value-by-value one (buffer, ends)."""
+    fast, fast_ends = bytearray(b"x"), []
+    pack_values(fast, fast_ends, records)
+    slow, slow_ends = bytearray(b"x"), []
+    for r in records:
+        pack_into(slow, r)
+        slow_ends.append(len(slow))
+    assert (fast, fast_ends) == (slow, slow_ends), records
+    return slow, slow_ends
+
+
 def test_fast_paths_match_the_per_value_codec():
     rng = random.Random(5)
     for _ in range(3000):
         records = random_batch(rng)
-        fast, fast_ends = bytearray(b"x"), []
-        pack_values(fast, fast_ends, records)
-        slow, slow_ends = bytearray(b"x"), []
-        for r in records:
-            pack_into(slow, r)
-            slow_ends.append(len(slow))
-        assert (fast, fast_ends) == (slow, slow_ends), records
-        data, ends = bytes(fast[1:]), [e - 1 for e in fast_ends]
+        slow, slow_ends = packed_both_ways(records)
+        data, ends = bytes(slow[1:]), [e - 1 for e in slow_ends]
         expected, start = [], 0
         for end in ends:
             value, stop = unpack_from(data, start)
@@ -75,13 +82,7 @@ def test_word_count_pairs_and_what_follows_them_encode_as_the_per_value_codec_do
     words = [("w" * n, c) for n in (0, 1, 31, 32, 255) for c in (0, 1, 127, 128, -1, 2**40)]
     edges = [("\u00e9", 1), ("\u20ac", 1), ("w" * 300, 1), ("w", True), ("w", 1.0), ["w", 1], ("w", 1, 2), ("w",), (1, "w")]
     for batch in [words] + [words + [edge] for edge in edges] + [[edge] + words for edge in edges]:
-        fast, fast_ends = bytearray(b"x"), []
-        pack_values(fast, fast_ends, batch)
-        slow, slow_ends = bytearray(b"x"), []
-        for r in batch:
-            pack_into(slow, r)
-            slow_ends.append(len(slow))
-        assert (fast, fast_ends) == (slow, slow_ends), batch
+        packed_both_ways(batch)
 
 
 if __name__ == "__main__":
