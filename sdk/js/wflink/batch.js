@@ -180,12 +180,7 @@ function packShortStrings(w, ends, strs) {
   for (let i = 0; i < n; i++) {
     const s = strs[i];
     // `join` made text of anything: only strings are written this way.
-    if (typeof s !== "string") {
-      w.length = start;
-      ends.length = e0;
-      return false;
-    }
-    const size = s.length;
+    const size = typeof s === "string" ? s.length : 32;
     if (size >= 32) {
       w.length = start;
       ends.length = e0;

@@ -26,14 +26,19 @@ import { WindowedStream } from "./window.js";
  * @param {string} fn
  * @param {number | string | undefined} field
  * @returns {DataStream} */
-function aggregation(stream, fn, field) {
-  const position = typeof field === "number";
-  if (position && !(Number.isInteger(field) && field >= 0 && field <= 0xffffffff)) {
-    throw new RangeError(`${fn} takes a field position from 0, not ${field}`);
+/** Refuses a field position that is not a whole number from 0 (a u32),
+ * naming the method `method`. */
+function checkPosition(method, field) {
+  if (typeof field === "number" && !(Number.isInteger(field) && field >= 0 && field <= 0xffffffff)) {
+    throw new RangeError(`${method} takes a field position from 0, not ${field}`);
   }
-  if (!position && field !== undefined && typeof field !== "string") {
+}
+
+function aggregation(stream, fn, field) {
+  if (typeof field !== "number" && field !== undefined && typeof field !== "string") {
     throw new TypeError(`${fn} takes a field position (a number), an object key (a string) or nothing, not ${String(field)}`);
   }
+  checkPosition(fn, field);
   const name = `Keyed Aggregation: ${fn.toUpperCase().replace("-", "_")}(${field === undefined ? "" : field})`;
   const spec = { function: fn, field };
   return new DataStream(stream.plan, stream.plan.add("aggregate", name, stream.node, undefined, undefined, spec));
@@ -211,9 +216,7 @@ export class DataStream {
    * @returns {KeyedStream} */
   keyBy(fn, keyType = undefined) {
     if (fn === undefined || typeof fn === "number" || typeof fn === "string") {
-      if (typeof fn === "number" && !(Number.isInteger(fn) && fn >= 0 && fn <= 0xffffffff)) {
-        throw new RangeError(`keyBy takes a field position from 0, not ${fn}`);
-      }
+      checkPosition("keyBy", fn);
       const name = fn === undefined ? "Key By" : `Key By: ${fn}`;
       const node = this.plan.add("key-by-field", name, this.node, undefined, undefined, fn);
       const keyed = new KeyedStream(this.plan, node);
@@ -482,8 +485,7 @@ export class KeyedStream extends DataStream {
    * `"flink"`). Run by the host, as `sum`.
    * @returns {DataStream} */
   count() {
-    const spec = { function: "count", field: undefined };
-    return new DataStream(this.plan, this.plan.add("aggregate", "Keyed Aggregation: COUNT()", this.node, undefined, undefined, spec));
+    return aggregation(this, "count", undefined);
   }
 
   /** Runs a KeyedProcessFunction (an object with `processElement(value,

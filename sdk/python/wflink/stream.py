@@ -44,6 +44,12 @@ _SLUGS = {"assign-timestamps": "timestamps", "key-by-field": "key-by"}
 _DEFAULT_EDGES = {"key-by": "hash", "key-by-field": "hash", "partition-custom": "custom"}
 
 
+def _check_position(method, field):
+    """Refuses a negative field position, naming the method ``method``."""
+    if isinstance(field, int) and field < 0:
+        raise ValueError(f"{method} takes a field position from 0, not {field}")
+
+
 class Node:
     """One node of the StreamGraph (WIT ``node``), plus its user function."""
 
@@ -402,8 +408,7 @@ class DataStream(PartitionMethods):
         ``fn`` (or with None) each record is its own key, as
         ``lambda r: r`` gives, also read by the host."""
         if fn is None or isinstance(fn, (int, str)) and not isinstance(fn, bool):
-            if isinstance(fn, int) and fn < 0:
-                raise ValueError(f"key_by takes a field position from 0, not {fn}")
+            _check_position("key_by", fn)
             name = "Key By" if fn is None else f"Key By: {fn}"
             keyed = self._then("key-by-field", name, None, KeyedStream, spec=fn)
             keyed._key_type = key_type_of(None, key_type)
@@ -525,15 +530,14 @@ class KeyedStream(DataStream):
         ``(record, count)`` (keyed by the record itself, ``key_by()``, the
         word count: ``words.key_by().count()`` gives ``("flink", 3)`` for
         the third ``"flink"``). Run by the host, as :meth:`sum`."""
-        return self._then("aggregate", "Keyed Aggregation: COUNT()", None, DataStream, spec=("count", None))
+        return self._aggregate("count", None)
 
     def _aggregate(self, function, field):
         """A built-in aggregation node: no function of the job, the host
         runs it (``spec`` is ``(function, field)``)."""
         if isinstance(field, bool) or not (field is None or isinstance(field, (int, str))):
             raise TypeError(f"{function} takes a field position (int), a dict key (str) or None, not {field!r}")
-        if isinstance(field, int) and field < 0:
-            raise ValueError(f"{function} takes a field position from 0, not {field}")
+        _check_position(function, field)
         name = f"Keyed Aggregation: {function.upper().replace('-', '_')}({'' if field is None else field})"
         return self._then("aggregate", name, None, DataStream, spec=(function, field))
 
